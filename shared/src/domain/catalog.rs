@@ -1,0 +1,346 @@
+//! The catalogue of DESIGN §4: a shop, its taxes, categories and items.
+//!
+//! These types are built only by [`super::document::ShopDocument::validate`], so a `Shop`
+//! in memory is always consistent: every item's tax and category exist, codes are unique,
+//! bundle parts are products of the same shop, and so on.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::ids::{CategoryId, Email, ItemCode, Quantity, ShopId, TaxCode};
+use super::money::{Currency, parse_decimal};
+use super::pricing::{PriceTiers, TaxRate};
+
+/// Declares a closed set of names, parsed from and shown as snake_case strings.
+macro_rules! names {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(format!(
+                        "`{s}` is not one of: {}",
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
+names!(
+    /// `set` is a display grouping (not sold itself); `bundle` is sold as one line and
+    /// produced as its parts.
+    ItemKind { Product = "product", Set = "set", Bundle = "bundle" }
+);
+names!(
+    /// local_shop's statuses. Only `available` and `available_internal` can be bought;
+    /// `preview` is shown but not sold; `available_internal` is sold but not listed (reached
+    /// by a direct link or cart import).
+    ItemStatus {
+        Available = "available",
+        AvailableInternal = "available_internal",
+        Preview = "preview",
+        Suspended = "suspended",
+        Abandoned = "abandoned",
+    }
+);
+names!(
+    /// Who may see and buy an item.
+    Visibility {
+        Everyone = "everyone",
+        LoggedIn = "logged_in",
+        LoggedOut = "logged_out",
+        Customers = "customers",
+    }
+);
+names!(
+    /// Participants to name for an item: none, one whatever the quantity, or one per unit.
+    SeatMode { None = "none", One = "one", PerUnit = "per_unit" }
+);
+names!(
+    /// Types of required-data fields.
+    FieldType {
+        Text = "text",
+        Textarea = "textarea",
+        Email = "email",
+        Number = "number",
+        Date = "date",
+        Select = "select",
+        Checkbox = "checkbox",
+    }
+);
+names!(
+    /// Payment methods of DESIGN §6.
+    PaymentMethod {
+        Test = "test",
+        Free = "free",
+        Check = "check",
+        Transfer = "transfer",
+        Paypal = "paypal",
+        Stripe = "stripe",
+        Systempay = "systempay",
+        Sips = "sips",
+        Ogone = "ogone",
+    }
+);
+names!(
+    /// The pre-order steps a shop may reorder (DESIGN §3: PURCHASEREQUIS, USERS, CUSTOMER).
+    Step {
+        Requirements = "requirements",
+        Participants = "participants",
+        Customer = "customer",
+    }
+);
+
+/// Who is looking at the catalogue. Until customer login exists everyone is a guest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Viewer {
+    Guest,
+    Customer { has_bought: bool },
+}
+
+impl Visibility {
+    pub fn allows(self, viewer: Viewer) -> bool {
+        match (self, viewer) {
+            (Visibility::Everyone, _) => true,
+            (Visibility::LoggedOut, Viewer::Guest) => true,
+            (Visibility::LoggedIn, Viewer::Customer { .. }) => true,
+            (Visibility::Customers, Viewer::Customer { has_bought }) => has_bought,
+            _ => false,
+        }
+    }
+}
+
+/// The seller identity printed on invoices.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Seller {
+    pub name: String,
+    pub fields: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Category {
+    pub id: CategoryId,
+    pub name: String,
+    pub parent: Option<CategoryId>,
+}
+
+/// A required-data field asked once per unit (PURCHASEREQUIS).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldSpec {
+    pub field: String,
+    pub label: String,
+    pub kind: FieldType,
+    pub required: bool,
+    pub options: Vec<String>,
+}
+
+impl FieldSpec {
+    /// Parses one submitted value (already turned to text) for this field.
+    /// An empty value is `Ok(None)` for an optional field.
+    pub fn parse(&self, raw: &str) -> Result<Option<String>, String> {
+        let value = raw.trim();
+        if value.is_empty() {
+            return if self.required {
+                Err("is required".into())
+            } else {
+                Ok(None)
+            };
+        }
+        match self.kind {
+            FieldType::Text | FieldType::Textarea if value.chars().count() > 1000 => {
+                Err("is longer than 1000 characters".into())
+            }
+            FieldType::Email => Email::from_str(value).map(|_| ()),
+            FieldType::Number => parse_decimal(value).map(|_| ()),
+            FieldType::Date => chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+                .map(|_| ())
+                .map_err(|_| format!("`{value}` is not a date such as 2026-12-31")),
+            FieldType::Select if !self.options.iter().any(|o| o == value) => Err(format!(
+                "`{value}` is not one of: {}",
+                self.options.join(", ")
+            )),
+            FieldType::Checkbox if value != "true" && value != "false" => {
+                Err("must be true or false".into())
+            }
+            FieldType::Checkbox if self.required && value != "true" => {
+                Err("must be checked".into())
+            }
+            _ => Ok(()),
+        }?;
+        Ok(Some(value.to_owned()))
+    }
+}
+
+/// The production handler and its parameters (interpreted by the production issue).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Handler {
+    pub kind: String,
+    pub params: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    pub code: ItemCode,
+    pub name: String,
+    pub description: String,
+    pub category: Option<CategoryId>,
+    pub kind: ItemKind,
+    /// For sets and bundles: the products they group, with units per unit of this item.
+    pub parts: Vec<(ItemCode, u32)>,
+    pub status: ItemStatus,
+    pub visibility: Visibility,
+    pub prices: PriceTiers,
+    pub tax: TaxCode,
+    pub max_quantity: Option<u32>,
+    pub stock: Option<u32>,
+    pub seat_mode: SeatMode,
+    /// Roles a participant may be given for this item's seats (Moodle role short names).
+    pub seat_roles: Vec<String>,
+    pub required_data: Vec<FieldSpec>,
+    pub password: Option<String>,
+    pub eula: Option<String>,
+    pub renewable: bool,
+    pub handler: Option<Handler>,
+}
+
+impl Item {
+    /// Listed in the catalogue for this viewer.
+    pub fn listed_for(&self, viewer: Viewer) -> bool {
+        matches!(self.status, ItemStatus::Available | ItemStatus::Preview)
+            && self.visibility.allows(viewer)
+    }
+
+    /// Can be put in a cart by this viewer (sets are display groupings only).
+    pub fn purchasable_by(&self, viewer: Viewer) -> bool {
+        matches!(
+            self.status,
+            ItemStatus::Available | ItemStatus::AvailableInternal
+        ) && self.kind != ItemKind::Set
+            && self.visibility.allows(viewer)
+    }
+
+    /// Seats to assign for a quantity of this item.
+    pub fn seats_for(&self, quantity: Quantity) -> u32 {
+        match self.seat_mode {
+            SeatMode::None => 0,
+            SeatMode::One => 1,
+            SeatMode::PerUnit => quantity.get(),
+        }
+    }
+
+    /// The largest quantity a buyer may order now (max quantity, stock, domain cap).
+    pub fn quantity_limit(&self) -> u32 {
+        [self.max_quantity, self.stock, Some(Quantity::MAX)]
+            .into_iter()
+            .flatten()
+            .min()
+            .expect("at least the domain cap")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shop {
+    pub id: ShopId,
+    pub name: String,
+    pub currency: Currency,
+    pub test_mode: bool,
+    pub payment_methods: Vec<PaymentMethod>,
+    pub default_payment_method: PaymentMethod,
+    pub customer_support_course: Option<u64>,
+    pub terms: Option<String>,
+    pub seller: Seller,
+    pub step_order: Vec<Step>,
+    pub taxes: BTreeMap<TaxCode, TaxRate>,
+    pub categories: Vec<Category>,
+    pub items: Vec<Item>,
+}
+
+impl Shop {
+    pub const DEFAULT_STEP_ORDER: [Step; 3] =
+        [Step::Requirements, Step::Participants, Step::Customer];
+
+    pub fn item(&self, code: &ItemCode) -> Option<&Item> {
+        self.items.iter().find(|i| &i.code == code)
+    }
+
+    pub fn tax_rate(&self, code: &TaxCode) -> TaxRate {
+        *self
+            .taxes
+            .get(code)
+            .expect("validated: every item's tax code exists")
+    }
+
+    /// An item's unit price including tax, for display (tier prices incl. tax).
+    pub fn price_incl_tax(&self, item: &Item, unit_price: Decimal) -> Decimal {
+        unit_price + self.tax_rate(&item.tax).tax_on(unit_price, self.currency)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(kind: FieldType, required: bool) -> FieldSpec {
+        FieldSpec {
+            field: "f".into(),
+            label: "F".into(),
+            kind,
+            required,
+            options: vec!["a".into(), "b".into()],
+        }
+    }
+
+    #[test]
+    fn required_fields_are_parsed_by_type() {
+        assert_eq!(spec(FieldType::Text, true).parse(" x ").unwrap().as_deref(), Some("x"));
+        assert!(spec(FieldType::Text, true).parse("  ").is_err());
+        assert_eq!(spec(FieldType::Text, false).parse("").unwrap(), None);
+        assert!(spec(FieldType::Email, true).parse("nope").is_err());
+        assert!(spec(FieldType::Date, true).parse("2026-02-30").is_err());
+        assert!(spec(FieldType::Date, true).parse("2026-02-28").is_ok());
+        assert!(spec(FieldType::Select, true).parse("c").is_err());
+        assert!(spec(FieldType::Select, true).parse("b").is_ok());
+        assert!(spec(FieldType::Number, true).parse("12.5").is_ok());
+        assert!(spec(FieldType::Number, true).parse("twelve").is_err());
+        assert!(spec(FieldType::Checkbox, true).parse("false").is_err());
+    }
+
+    #[test]
+    fn visibility_follows_the_viewer() {
+        let guest = Viewer::Guest;
+        let customer = Viewer::Customer { has_bought: true };
+        assert!(Visibility::Everyone.allows(guest));
+        assert!(Visibility::LoggedOut.allows(guest));
+        assert!(!Visibility::LoggedOut.allows(customer));
+        assert!(!Visibility::LoggedIn.allows(guest));
+        assert!(!Visibility::Customers.allows(Viewer::Customer { has_bought: false }));
+        assert!(Visibility::Customers.allows(customer));
+    }
+
+    #[test]
+    fn names_parse_and_print_the_same() {
+        for m in PaymentMethod::ALL {
+            assert_eq!(m.as_str().parse::<PaymentMethod>().unwrap(), *m);
+        }
+        assert!("cash".parse::<PaymentMethod>().is_err());
+    }
+}

@@ -1,0 +1,66 @@
+//! The domain: plain Rust, no I/O. Types here cannot hold a bad value; anything coming from
+//! outside is parsed into them once, at the boundary.
+
+pub mod cart;
+pub mod catalog;
+pub mod document;
+pub mod ids;
+pub mod money;
+pub mod pricing;
+
+use serde::Serialize;
+
+/// One problem with an input, located by a path into the input (`items[2].prices[0].unit_price`).
+/// Validation collects all of them so that a user fixes everything in one go.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub path: String,
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(path: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Collects field errors while a value is parsed piece by piece.
+#[derive(Debug, Default)]
+pub struct Errors(Vec<FieldError>);
+
+impl Errors {
+    pub fn add(&mut self, path: impl Into<String>, reason: impl Into<String>) {
+        self.0.push(FieldError::new(path, reason));
+    }
+
+    /// Parses with `parse`, recording the error under `path`; `None` when it failed.
+    pub fn check<T>(&mut self, path: impl Into<String>, parsed: Result<T, String>) -> Option<T> {
+        match parsed {
+            Ok(v) => Some(v),
+            Err(reason) => {
+                self.add(path, reason);
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(value)` when nothing was recorded, all the errors otherwise.
+    pub fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, Vec<FieldError>> {
+        if self.0.is_empty() {
+            Ok(value())
+        } else {
+            Err(self.0)
+        }
+    }
+
+    pub fn into_vec(self) -> Vec<FieldError> {
+        self.0
+    }
+}

@@ -1,0 +1,137 @@
+//! Money: ISO 4217 currencies with their minor unit, amounts as `rust_decimal::Decimal`.
+//!
+//! Amounts never go through floating point. Rounding is always half away from zero to the
+//! currency's minor unit, which is what invoices and tax authorities expect.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// An ISO 4217 currency that has a minor unit (funds and metals such as XAU are refused:
+/// nobody sells training for gold ounces, and they have no defined minor unit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Currency {
+    iso: iso_currency::Currency,
+    minor_unit: u32,
+}
+
+impl Currency {
+    /// The three-letter ISO code, e.g. `EUR`.
+    pub fn code(&self) -> &'static str {
+        self.iso.code()
+    }
+
+    /// Number of decimals of the minor unit: 2 for EUR, 0 for JPY, 3 for KWD.
+    pub fn minor_unit(&self) -> u32 {
+        self.minor_unit
+    }
+
+    /// Rounds half away from zero to the minor unit.
+    pub fn round(&self, amount: Decimal) -> Decimal {
+        amount.round_dp_with_strategy(self.minor_unit, RoundingStrategy::MidpointAwayFromZero)
+    }
+
+    /// Parses an amount given as a decimal string: non-negative and with no more decimals than
+    /// the minor unit allows (a price of `10.005` EUR is a typing mistake, not a price).
+    pub fn parse_amount(&self, text: &str) -> Result<Decimal, String> {
+        let amount = parse_decimal(text)?;
+        if amount.is_sign_negative() && !amount.is_zero() {
+            return Err("must not be negative".into());
+        }
+        if amount.normalize().scale() > self.minor_unit {
+            return Err(format!(
+                "has more decimals than {} allows ({})",
+                self.code(),
+                self.minor_unit
+            ));
+        }
+        Ok(amount)
+    }
+
+    /// Formats an amount with exactly the minor unit's decimals, as the API shows amounts.
+    pub fn format(&self, amount: Decimal) -> String {
+        let mut rounded = self.round(amount);
+        rounded.rescale(self.minor_unit);
+        rounded.to_string()
+    }
+}
+
+impl FromStr for Currency {
+    type Err = String;
+
+    fn from_str(code: &str) -> Result<Self, Self::Err> {
+        let iso = iso_currency::Currency::from_code(code)
+            .ok_or_else(|| format!("`{code}` is not an ISO 4217 currency code"))?;
+        let minor_unit = iso
+            .exponent()
+            .ok_or_else(|| format!("`{code}` has no minor unit"))?;
+        Ok(Self {
+            iso,
+            minor_unit: u32::from(minor_unit),
+        })
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Parses a plain decimal string (`"12.50"`); no exponents, no thousands separators.
+pub fn parse_decimal(text: &str) -> Result<Decimal, String> {
+    let ok = !text.is_empty()
+        && text
+            .chars()
+            .enumerate()
+            .all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && c == '-'));
+    if !ok {
+        return Err(format!("`{text}` is not a decimal number such as \"12.50\""));
+    }
+    Decimal::from_str(text).map_err(|_| format!("`{text}` is not a decimal number"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eur() -> Currency {
+        "EUR".parse().unwrap()
+    }
+
+    #[test]
+    fn currencies_know_their_minor_unit() {
+        assert_eq!(eur().minor_unit(), 2);
+        assert_eq!("JPY".parse::<Currency>().unwrap().minor_unit(), 0);
+        assert_eq!("KWD".parse::<Currency>().unwrap().minor_unit(), 3);
+        assert!("EURO".parse::<Currency>().is_err());
+        assert!("XAU".parse::<Currency>().is_err(), "no minor unit");
+    }
+
+    #[test]
+    fn rounding_is_half_away_from_zero() {
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        assert_eq!(eur().round(d("0.125")), d("0.13"));
+        assert_eq!(eur().round(d("0.135")), d("0.14"), "not banker's rounding");
+        assert_eq!(eur().round(d("-0.125")), d("-0.13"));
+        assert_eq!("JPY".parse::<Currency>().unwrap().round(d("2.5")), d("3"));
+    }
+
+    #[test]
+    fn amounts_are_checked_against_the_minor_unit() {
+        assert_eq!(eur().parse_amount("10.5").unwrap().to_string(), "10.5");
+        assert!(eur().parse_amount("10.005").is_err());
+        assert!(eur().parse_amount("10.000").is_ok(), "trailing zeros are fine");
+        assert!(eur().parse_amount("-1").is_err());
+        assert!(eur().parse_amount("1e3").is_err());
+        assert!(eur().parse_amount("").is_err());
+        assert!("JPY".parse::<Currency>().unwrap().parse_amount("1.5").is_err());
+    }
+
+    #[test]
+    fn amounts_are_formatted_with_the_minor_unit() {
+        assert_eq!(eur().format(Decimal::from(12)), "12.00");
+        assert_eq!(eur().format(Decimal::from_str("0.125").unwrap()), "0.13");
+    }
+}

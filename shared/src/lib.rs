@@ -1,0 +1,4 @@
+//! enrolshop core: the domain, the use cases, the ports they need and the adapters that
+//! implement them. See `DESIGN.md` §2 for the rules this crate follows.
+
+pub mod domain;
