@@ -1,4 +1,6 @@
 //! enrolshop core: the domain, the use cases, the ports they need and the adapters that
 //! implement them. See `DESIGN.md` §2 for the rules this crate follows.
 
+pub mod adapters;
 pub mod domain;
+pub mod ports;

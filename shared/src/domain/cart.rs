@@ -91,7 +91,10 @@ impl Cart {
     }
 
     pub fn quantity_of(&self, code: &ItemCode) -> Option<Quantity> {
-        self.lines.iter().find(|l| &l.code == code).map(|l| l.quantity)
+        self.lines
+            .iter()
+            .find(|l| &l.code == code)
+            .map(|l| l.quantity)
     }
 
     /// Sets a line's quantity; 0 removes the line with its forms and seats.
@@ -112,13 +115,21 @@ impl Cart {
             .item(code)
             .filter(|i| i.purchasable_by(viewer) || i.listed_for(viewer))
             .ok_or_else(|| Rejection::UnknownItem(code.clone()))?;
-        let invalid = |path: &str, reason: String| Rejection::Invalid(vec![FieldError::new(path, reason)]);
+        let invalid =
+            |path: &str, reason: String| Rejection::Invalid(vec![FieldError::new(path, reason)]);
         if !item.purchasable_by(viewer) {
-            return Err(invalid("code", format!("`{code}` is not for sale at the moment")));
+            return Err(invalid(
+                "code",
+                format!("`{code}` is not for sale at the moment"),
+            ));
         }
         let limit = item.quantity_limit();
         if quantity > limit {
-            let why = if item.stock == Some(limit) { "in stock" } else { "allowed per order" };
+            let why = if item.stock == Some(limit) {
+                "in stock"
+            } else {
+                "allowed per order"
+            };
             return Err(invalid("quantity", format!("at most {limit} {why}")));
         }
         if let Some(expected) = &item.password
@@ -164,7 +175,10 @@ impl Cart {
                 continue;
             }
             if forms.len() != quantity.get() as usize {
-                e.add(code_text.as_str(), format!("give one form per unit: {}", quantity.get()));
+                e.add(
+                    code_text.as_str(),
+                    format!("give one form per unit: {}", quantity.get()),
+                );
                 continue;
             }
             let parsed: Vec<Form> = forms
@@ -180,14 +194,21 @@ impl Cart {
     }
 
     /// Replaces the participants and their seat assignments.
-    pub fn set_participants(&mut self, shop: &Shop, input: &ParticipantsInput) -> Result<(), Vec<FieldError>> {
+    pub fn set_participants(
+        &mut self,
+        shop: &Shop,
+        input: &ParticipantsInput,
+    ) -> Result<(), Vec<FieldError>> {
         let mut e = Errors::default();
         let participants = parse_participants(&mut e, &input.participants);
         let known: BTreeSet<String> = participants.iter().map(|p| p.email.normalized()).collect();
         let mut assignments = BTreeMap::new();
         for (code_text, roles) in &input.assignments {
             let Some((code, item, quantity)) = self.line_item(shop, code_text) else {
-                e.add(format!("assignments.{code_text}"), "no such line in the cart");
+                e.add(
+                    format!("assignments.{code_text}"),
+                    "no such line in the cart",
+                );
                 continue;
             };
             if item.seat_mode == SeatMode::None {
@@ -207,7 +228,10 @@ impl Cart {
     pub fn set_customer(&mut self, input: &CustomerInput) -> Result<(), Vec<FieldError>> {
         let mut e = Errors::default();
         let customer = input.customer.parse(&mut e, "customer");
-        let invoicing = input.invoicing.as_ref().and_then(|i| i.parse(&mut e, "invoicing"));
+        let invoicing = input
+            .invoicing
+            .as_ref()
+            .and_then(|i| i.parse(&mut e, "invoicing"));
         e.finish(|| ())?;
         self.customer = customer;
         self.invoicing = invoicing;
@@ -229,14 +253,18 @@ impl Cart {
             .filter_map(|l| shop.item(&l.code).map(|i| (l, i)));
         match step {
             Step::Requirements => {
-                let mut needing = lines.filter(|(_, i)| !i.required_data.is_empty()).peekable();
+                let mut needing = lines
+                    .filter(|(_, i)| !i.required_data.is_empty())
+                    .peekable();
                 if needing.peek().is_none() {
                     return StepState::NotNeeded;
                 }
                 StepState::done_if(needing.into_iter().all(|(l, i)| self.forms_complete(l, i)))
             }
             Step::Participants => {
-                let mut seated = lines.filter(|(_, i)| i.seat_mode != SeatMode::None).peekable();
+                let mut seated = lines
+                    .filter(|(_, i)| i.seat_mode != SeatMode::None)
+                    .peekable();
                 if seated.peek().is_none() {
                     return StepState::NotNeeded;
                 }
@@ -247,7 +275,10 @@ impl Cart {
     }
 
     fn forms_complete(&self, line: &CartLine, item: &Item) -> bool {
-        let forms = self.requirements.get(&line.code).map_or(&[][..], Vec::as_slice);
+        let forms = self
+            .requirements
+            .get(&line.code)
+            .map_or(&[][..], Vec::as_slice);
         forms.len() == line.quantity.get() as usize
             && forms.iter().all(|form| form_is_valid(item, form))
     }
@@ -256,11 +287,18 @@ impl Cart {
         let Some(roles) = self.assignments.get(&line.code) else {
             return false;
         };
-        let known: BTreeSet<String> = self.participants.iter().map(|p| p.email.normalized()).collect();
+        let known: BTreeSet<String> = self
+            .participants
+            .iter()
+            .map(|p| p.email.normalized())
+            .collect();
         let assigned: usize = roles.values().map(Vec::len).sum();
         assigned == item.seats_for(line.quantity) as usize
             && roles.keys().all(|r| item.seat_roles.contains(r))
-            && roles.values().flatten().all(|e| known.contains(&e.normalized()))
+            && roles
+                .values()
+                .flatten()
+                .all(|e| known.contains(&e.normalized()))
     }
 
     /// The cart as the buyer sees it: priced lines, totals, step states and the next step.
@@ -274,8 +312,10 @@ impl Cart {
             }
         }
         let totals = Totals::of(lines.iter().map(|(_, _, p)| p));
-        let steps: BTreeMap<Step, StepState> =
-            Step::ALL.iter().map(|s| (*s, self.step_state(shop, *s))).collect();
+        let steps: BTreeMap<Step, StepState> = Step::ALL
+            .iter()
+            .map(|s| (*s, self.step_state(shop, *s)))
+            .collect();
         let next_step = if self.lines.is_empty() || !unavailable.is_empty() {
             "shop"
         } else {
@@ -289,14 +329,22 @@ impl Cart {
 }
 
 fn price(shop: &Shop, item: &Item, quantity: Quantity) -> LinePrice {
-    LinePrice::compute(&item.prices, quantity, item.tax.clone(), shop.tax_rate(&item.tax), shop.currency)
+    LinePrice::compute(
+        &item.prices,
+        quantity,
+        item.tax.clone(),
+        shop.tax_rate(&item.tax),
+        shop.currency,
+    )
 }
 
 /// A stored form is still valid against the item's current fields.
 fn form_is_valid(item: &Item, form: &Form) -> bool {
-    form.keys().all(|k| item.required_data.iter().any(|s| &s.field == k))
+    form.keys()
+        .all(|k| item.required_data.iter().any(|s| &s.field == k))
         && item.required_data.iter().all(|spec| {
-            spec.parse(form.get(&spec.field).map_or("", String::as_str)).is_ok()
+            spec.parse(form.get(&spec.field).map_or("", String::as_str))
+                .is_ok()
         })
 }
 
@@ -344,7 +392,11 @@ fn parse_participants(e: &mut Errors, input: &[ParticipantInput]) -> Vec<Partici
             e.add(format!("{path}.email"), "this participant is listed twice");
         }
         if let (Some(email), Some(firstname), Some(lastname)) = (email, firstname, lastname) {
-            out.push(Participant { email, firstname, lastname });
+            out.push(Participant {
+                email,
+                firstname,
+                lastname,
+            });
         }
     }
     out
@@ -363,7 +415,10 @@ fn parse_assignment(
     for (role, emails) in roles {
         let path = format!("assignments.{code}.{role}");
         if !item.seat_roles.contains(role) {
-            e.add(&path, format!("role must be one of: {}", item.seat_roles.join(", ")));
+            e.add(
+                &path,
+                format!("role must be one of: {}", item.seat_roles.join(", ")),
+            );
             continue;
         }
         let mut list = Vec::new();
@@ -384,7 +439,10 @@ fn parse_assignment(
     let seats = item.seats_for(quantity) as usize;
     let assigned: usize = roles.values().map(Vec::len).sum();
     if assigned > seats {
-        e.add(format!("assignments.{code}"), format!("{assigned} seats assigned, only {seats} bought"));
+        e.add(
+            format!("assignments.{code}"),
+            format!("{assigned} seats assigned, only {seats} bought"),
+        );
     }
     out
 }
@@ -393,7 +451,14 @@ fn parse_assignment(
 fn name(e: &mut Errors, path: &str, value: &str) -> Option<String> {
     let v = value.trim();
     let ok = !v.is_empty() && v.chars().count() <= 100;
-    e.check(path, if ok { Ok(v.to_owned()) } else { Err("give 1 to 100 characters".into()) })
+    e.check(
+        path,
+        if ok {
+            Ok(v.to_owned())
+        } else {
+            Err("give 1 to 100 characters".into())
+        },
+    )
 }
 
 /// Body of `PUT /carts/{cart}/participants`.
@@ -448,23 +513,41 @@ impl IdentityInput {
             let ok = !v.is_empty() && v.chars().count() <= max;
             e.check(
                 format!("{path}.{field}"),
-                if ok { Ok(v.to_owned()) } else { Err(format!("give 1 to {max} characters")) },
+                if ok {
+                    Ok(v.to_owned())
+                } else {
+                    Err(format!("give 1 to {max} characters"))
+                },
             )
         };
         let address = line("address", &self.address, 300);
         let zip = line("zip", &self.zip, 20);
         let city = line("city", &self.city, 100);
         let country = e.check(format!("{path}.country"), country(&self.country));
-        let optional = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        let optional = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
         let organisation = optional(&self.organisation);
         let phone = optional(&self.phone);
-        if organisation.as_ref().is_some_and(|o| o.chars().count() > 200) {
+        if organisation
+            .as_ref()
+            .is_some_and(|o| o.chars().count() > 200)
+        {
             e.add(format!("{path}.organisation"), "at most 200 characters");
         }
         if phone.as_ref().is_some_and(|p| {
-            p.len() > 30 || !p.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c))
+            p.len() > 30
+                || !p
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || " +-.()".contains(c))
         }) {
-            e.add(format!("{path}.phone"), "digits, spaces and + - . ( ) only, at most 30");
+            e.add(
+                format!("{path}.phone"),
+                "digits, spaces and + - . ( ) only, at most 30",
+            );
         }
         Some(Identity {
             firstname: firstname?,
@@ -486,7 +569,9 @@ fn country(text: &str) -> Result<String, String> {
     if code.len() == 2 && iso_currency::Country::from_str(&code).is_ok() {
         Ok(code)
     } else {
-        Err(format!("`{text}` is not an ISO 3166 two-letter country code such as FR"))
+        Err(format!(
+            "`{text}` is not an ISO 3166 two-letter country code such as FR"
+        ))
     }
 }
 
@@ -501,7 +586,11 @@ pub enum StepState {
 
 impl StepState {
     fn done_if(done: bool) -> Self {
-        if done { StepState::Done } else { StepState::Needed }
+        if done {
+            StepState::Done
+        } else {
+            StepState::Needed
+        }
     }
 }
 
@@ -631,7 +720,12 @@ mod tests {
     }
 
     fn cart() -> Cart {
-        Cart::new(CartId::random(), "demo".parse().unwrap(), Utc::now(), chrono::Duration::days(7))
+        Cart::new(
+            CartId::random(),
+            "demo".parse().unwrap(),
+            Utc::now(),
+            chrono::Duration::days(7),
+        )
     }
 
     fn code(s: &str) -> ItemCode {
@@ -680,12 +774,40 @@ mod tests {
     fn limits_status_and_passwords_are_enforced() {
         let shop = shop();
         let mut c = cart();
-        assert!(matches!(add(&mut c, &shop, "EXCEL-ESS", 201), Err(Rejection::Invalid(_))));
-        assert!(matches!(add(&mut c, &shop, "CERT-EXAM", 41), Err(Rejection::Invalid(_))), "stock");
-        assert!(matches!(add(&mut c, &shop, "AI-TRAINERS", 1), Err(Rejection::Invalid(_))), "preview");
-        assert!(matches!(add(&mut c, &shop, "NOPE", 1), Err(Rejection::UnknownItem(_))));
-        assert!(matches!(add(&mut c, &shop, "PARTNER-EXCEL", 1), Err(Rejection::Invalid(_))));
-        c.set_line(&shop, Viewer::Guest, &code("PARTNER-EXCEL"), 1, Some("partner-2026")).unwrap();
+        assert!(matches!(
+            add(&mut c, &shop, "EXCEL-ESS", 201),
+            Err(Rejection::Invalid(_))
+        ));
+        assert!(
+            matches!(
+                add(&mut c, &shop, "CERT-EXAM", 41),
+                Err(Rejection::Invalid(_))
+            ),
+            "stock"
+        );
+        assert!(
+            matches!(
+                add(&mut c, &shop, "AI-TRAINERS", 1),
+                Err(Rejection::Invalid(_))
+            ),
+            "preview"
+        );
+        assert!(matches!(
+            add(&mut c, &shop, "NOPE", 1),
+            Err(Rejection::UnknownItem(_))
+        ));
+        assert!(matches!(
+            add(&mut c, &shop, "PARTNER-EXCEL", 1),
+            Err(Rejection::Invalid(_))
+        ));
+        c.set_line(
+            &shop,
+            Viewer::Guest,
+            &code("PARTNER-EXCEL"),
+            1,
+            Some("partner-2026"),
+        )
+        .unwrap();
         assert!(c.lines.is_empty() == false);
         add(&mut c, &shop, "PARTNER-EXCEL", 0).unwrap();
         assert!(c.lines.is_empty(), "0 removes the line");
@@ -697,7 +819,8 @@ mod tests {
         let mut c = cart();
         add(&mut c, &shop, "CERT-EXAM", 2).unwrap();
         assert_eq!(c.view(&shop).next_step, "requirements");
-        let form = json!({"candidate_name": "Ada", "birthdate": "1990-01-31", "session": "2027-01"});
+        let form =
+            json!({"candidate_name": "Ada", "birthdate": "1990-01-31", "session": "2027-01"});
         let one: BTreeMap<String, Vec<Map<String, Value>>> =
             serde_json::from_value(json!({"CERT-EXAM": [form]})).unwrap();
         let errors = c.set_requirements(&shop, &one).unwrap_err();
@@ -708,15 +831,27 @@ mod tests {
         .unwrap();
         let errors = c.set_requirements(&shop, &bad).unwrap_err();
         let paths: BTreeSet<String> = errors.into_iter().map(|e| e.path).collect();
-        let expected = ["CERT-EXAM[1].candidate_name", "CERT-EXAM[1].birthdate", "CERT-EXAM[1].session", "CERT-EXAM[1].extra"];
+        let expected = [
+            "CERT-EXAM[1].candidate_name",
+            "CERT-EXAM[1].birthdate",
+            "CERT-EXAM[1].session",
+            "CERT-EXAM[1].extra",
+        ];
         assert_eq!(paths, expected.iter().map(|s| s.to_string()).collect());
-        assert!(c.requirements.is_empty(), "a rejected change changes nothing");
+        assert!(
+            c.requirements.is_empty(),
+            "a rejected change changes nothing"
+        );
         let good: BTreeMap<String, Vec<Map<String, Value>>> =
             serde_json::from_value(json!({"CERT-EXAM": [form, form]})).unwrap();
         c.set_requirements(&shop, &good).unwrap();
         assert_eq!(c.step_state(&shop, Step::Requirements), StepState::Done);
         add(&mut c, &shop, "CERT-EXAM", 3).unwrap();
-        assert_eq!(c.step_state(&shop, Step::Requirements), StepState::Needed, "a new unit needs its form");
+        assert_eq!(
+            c.step_state(&shop, Step::Requirements),
+            StepState::Needed,
+            "a new unit needs its form"
+        );
     }
 
     #[test]
@@ -733,8 +868,12 @@ mod tests {
             {"email": "b@example.org", "firstname": "B", "lastname": "Two"}
         ]);
         // One seat of two: accepted but the step stays needed.
-        c.set_participants(&shop, &input(json!({"participants": people,
-            "assignments": {"SAFETY-TEAM": {"student": ["a@example.org"]}}}))).unwrap();
+        c.set_participants(
+            &shop,
+            &input(json!({"participants": people,
+            "assignments": {"SAFETY-TEAM": {"student": ["a@example.org"]}}})),
+        )
+        .unwrap();
         assert_eq!(c.step_state(&shop, Step::Participants), StepState::Needed);
         let errors = c
             .set_participants(&shop, &input(json!({"participants": people, "assignments": {
@@ -743,13 +882,23 @@ mod tests {
             }})))
             .unwrap_err();
         let paths: BTreeSet<String> = errors.into_iter().map(|e| e.path).collect();
-        assert!(paths.contains("assignments.SAFETY-TEAM.student[2]"), "{paths:?}");
-        assert!(paths.contains("assignments.SAFETY-TEAM.teacher"), "{paths:?}");
+        assert!(
+            paths.contains("assignments.SAFETY-TEAM.student[2]"),
+            "{paths:?}"
+        );
+        assert!(
+            paths.contains("assignments.SAFETY-TEAM.teacher"),
+            "{paths:?}"
+        );
         assert!(paths.contains("assignments.EXCEL-ESS"), "{paths:?}");
-        c.set_participants(&shop, &input(json!({"participants": people, "assignments": {
-            "SAFETY-TEAM": {"student": ["a@example.org", "B@example.org"]},
-            "LEAD-COACH": {"student": ["a@example.org"]}
-        }}))).unwrap();
+        c.set_participants(
+            &shop,
+            &input(json!({"participants": people, "assignments": {
+                "SAFETY-TEAM": {"student": ["a@example.org", "B@example.org"]},
+                "LEAD-COACH": {"student": ["a@example.org"]}
+            }})),
+        )
+        .unwrap();
         assert_eq!(c.step_state(&shop, Step::Participants), StepState::Done);
         assert_eq!(c.view(&shop).next_step, "order");
     }
@@ -762,8 +911,21 @@ mod tests {
             "city": "c", "country": "XX", "phone": "call me"
         }, "invoicing": null}))
         .unwrap();
-        let paths: Vec<String> = c.set_customer(&bad).unwrap_err().into_iter().map(|e| e.path).collect();
-        assert_eq!(paths, ["customer.firstname", "customer.email", "customer.country", "customer.phone"]);
+        let paths: Vec<String> = c
+            .set_customer(&bad)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.path)
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "customer.firstname",
+                "customer.email",
+                "customer.country",
+                "customer.phone"
+            ]
+        );
         assert!(c.customer.is_none());
         c.set_customer(&customer()).unwrap();
         assert_eq!(c.customer.as_ref().unwrap().country, "FR");

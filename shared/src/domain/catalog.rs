@@ -311,7 +311,10 @@ mod tests {
 
     #[test]
     fn required_fields_are_parsed_by_type() {
-        assert_eq!(spec(FieldType::Text, true).parse(" x ").unwrap().as_deref(), Some("x"));
+        assert_eq!(
+            spec(FieldType::Text, true).parse(" x ").unwrap().as_deref(),
+            Some("x")
+        );
         assert!(spec(FieldType::Text, true).parse("  ").is_err());
         assert_eq!(spec(FieldType::Text, false).parse("").unwrap(), None);
         assert!(spec(FieldType::Email, true).parse("nope").is_err());

@@ -175,9 +175,17 @@ pub struct HandlerDoc {
 /// wrongly taken for a secret is only hidden on export, a secret taken for a plain setting leaks.
 pub fn is_secret_setting(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["secret", "password", "passphrase", "token", "certificate", "sha_in", "sha_out"]
-        .iter()
-        .any(|w| n.contains(w))
+    [
+        "secret",
+        "password",
+        "passphrase",
+        "token",
+        "certificate",
+        "sha_in",
+        "sha_out",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
         || n == "key"
         || n.ends_with("_key")
 }
@@ -188,7 +196,10 @@ impl ShopDocument {
         let de = &mut serde_json::Deserializer::from_slice(body);
         serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
-            FieldError::new(if path == "." { String::new() } else { path }, e.inner().to_string())
+            FieldError::new(
+                if path == "." { String::new() } else { path },
+                e.inner().to_string(),
+            )
         })
     }
 
@@ -252,8 +263,15 @@ impl ShopDocument {
     /// Checks the whole document and builds the shop, or lists every problem found.
     pub fn validate(&self, expected_id: &ShopId) -> Result<Shop, Vec<FieldError>> {
         let mut e = Errors::default();
-        if self.id.as_deref().is_some_and(|id| id != expected_id.as_str()) {
-            e.add("id", format!("must be the shop id of the URL, `{expected_id}`"));
+        if self
+            .id
+            .as_deref()
+            .is_some_and(|id| id != expected_id.as_str())
+        {
+            e.add(
+                "id",
+                format!("must be the shop id of the URL, `{expected_id}`"),
+            );
         }
         let name = text(&mut e, "name", &self.name, 200);
         let currency = e.check("currency", Currency::from_str(&self.currency));
@@ -266,13 +284,17 @@ impl ShopDocument {
         let step_order = self.step_order(&mut e);
         let taxes = self.taxes(&mut e);
         let categories = self.categories(&mut e);
-        let known_categories: HashSet<&str> = self.categories.iter().map(|c| c.id.as_str()).collect();
+        let known_categories: HashSet<&str> =
+            self.categories.iter().map(|c| c.id.as_str()).collect();
         let items = self.items(&mut e, currency, &taxes, &known_categories);
         self.check_parts(&mut e);
         if let Ok(json) = serde_json::to_vec(self)
             && json.len() > MAX_DOCUMENT_BYTES
         {
-            e.add("", format!("the document is larger than {MAX_DOCUMENT_BYTES} bytes"));
+            e.add(
+                "",
+                format!("the document is larger than {MAX_DOCUMENT_BYTES} bytes"),
+            );
         }
         if !e.is_empty() {
             return Err(e.into_vec());
@@ -325,7 +347,10 @@ impl ShopDocument {
         };
         let m = e.check("default_payment_method", text.parse::<PaymentMethod>())?;
         if !methods.contains(&m) {
-            e.add("default_payment_method", "must be one of the enabled payment_methods");
+            e.add(
+                "default_payment_method",
+                "must be one of the enabled payment_methods",
+            );
         }
         Some(m)
     }
@@ -338,7 +363,10 @@ impl ShopDocument {
             }
             for (name, value) in settings {
                 if value.is_object() || value.is_array() {
-                    e.add(format!("{path}.{name}"), "settings are strings, numbers or booleans");
+                    e.add(
+                        format!("{path}.{name}"),
+                        "settings are strings, numbers or booleans",
+                    );
                 }
             }
         }
@@ -355,7 +383,10 @@ impl ShopDocument {
             .collect();
         let distinct: BTreeSet<Step> = steps.iter().copied().collect();
         if steps.len() != Step::ALL.len() || distinct.len() != Step::ALL.len() {
-            e.add("step_order", "list each of requirements, participants, customer once");
+            e.add(
+                "step_order",
+                "list each of requirements, participants, customer once",
+            );
         }
         steps
     }
@@ -421,7 +452,10 @@ impl ShopDocument {
             for _ in 0..=self.categories.len() {
                 match parent.get(at) {
                     Some(p) if *p == c.id => {
-                        e.add(format!("categories[{i}].parent"), "the category tree has a cycle");
+                        e.add(
+                            format!("categories[{i}].parent"),
+                            "the category tree has a cycle",
+                        );
                         break;
                     }
                     Some(p) => at = p,
@@ -443,7 +477,10 @@ impl ShopDocument {
         for (i, doc) in self.items.iter().enumerate() {
             let path = format!("items[{i}]");
             if !seen.insert(doc.code.as_str()) {
-                e.add(format!("{path}.code"), "an item with this code is already defined");
+                e.add(
+                    format!("{path}.code"),
+                    "an item with this code is already defined",
+                );
             }
             if let Some(item) = doc.validate(e, &path, currency, taxes, categories) {
                 out.push(item);
@@ -454,15 +491,24 @@ impl ShopDocument {
 
     /// Set and bundle parts name products of this shop.
     fn check_parts(&self, e: &mut Errors) {
-        let kinds: BTreeMap<&str, &str> =
-            self.items.iter().map(|i| (i.code.as_str(), i.kind.as_str())).collect();
+        let kinds: BTreeMap<&str, &str> = self
+            .items
+            .iter()
+            .map(|i| (i.code.as_str(), i.kind.as_str()))
+            .collect();
         for (i, item) in self.items.iter().enumerate() {
             let grouping = item.kind == "set" || item.kind == "bundle";
             if grouping && item.parts.is_empty() {
-                e.add(format!("items[{i}].parts"), "a set or bundle lists its parts");
+                e.add(
+                    format!("items[{i}].parts"),
+                    "a set or bundle lists its parts",
+                );
             }
             if !grouping && !item.parts.is_empty() {
-                e.add(format!("items[{i}].parts"), "only sets and bundles have parts");
+                e.add(
+                    format!("items[{i}].parts"),
+                    "only sets and bundles have parts",
+                );
             }
             for (j, part) in item.parts.iter().enumerate() {
                 let path = format!("items[{i}].parts[{j}]");
@@ -498,20 +544,32 @@ impl ItemDoc {
         });
         let kind = e.check(format!("{path}.kind"), self.kind.parse::<ItemKind>());
         let status = e.check(format!("{path}.status"), self.status.parse::<ItemStatus>());
-        let visibility = e.check(format!("{path}.visibility"), self.visibility.parse::<Visibility>());
+        let visibility = e.check(
+            format!("{path}.visibility"),
+            self.visibility.parse::<Visibility>(),
+        );
         let prices = self.prices(e, path, currency);
         let tax = e.check(format!("{path}.tax"), self.tax.parse::<TaxCode>());
         if tax.as_ref().is_some_and(|t| !taxes.contains_key(t)) {
             e.add(format!("{path}.tax"), format!("no tax code `{}`", self.tax));
         }
         if self.max_quantity == Some(0) {
-            e.add(format!("{path}.max_quantity"), "must be at least 1 (or null for no limit)");
+            e.add(
+                format!("{path}.max_quantity"),
+                "must be at least 1 (or null for no limit)",
+            );
         }
-        let seat_mode = e.check(format!("{path}.seat_mode"), self.seat_mode.parse::<SeatMode>());
+        let seat_mode = e.check(
+            format!("{path}.seat_mode"),
+            self.seat_mode.parse::<SeatMode>(),
+        );
         let seat_roles = self.seat_roles(e, path);
         let required_data = self.required_data(e, path);
         if self.password.as_deref() == Some("") {
-            e.add(format!("{path}.password"), "must not be empty (use null for none)");
+            e.add(
+                format!("{path}.password"),
+                "must not be empty (use null for none)",
+            );
         }
         let handler = self.handler.as_ref().map(|h| {
             text(e, &format!("{path}.handler.type"), &h.kind, 60);
@@ -575,7 +633,10 @@ impl ItemDoc {
         }
         for (j, role) in self.seat_roles.iter().enumerate() {
             if role.is_empty() || !role.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                e.add(format!("{path}.seat_roles[{j}]"), "a Moodle role short name such as `student`");
+                e.add(
+                    format!("{path}.seat_roles[{j}]"),
+                    "a Moodle role short name such as `student`",
+                );
             }
         }
         self.seat_roles.clone()
@@ -591,7 +652,9 @@ impl ItemDoc {
                 let p = format!("{path}.required_data[{j}]");
                 let field_ok = !f.field.is_empty()
                     && f.field.len() <= 40
-                    && f.field.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                    && f.field
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_');
                 if !field_ok {
                     e.add(format!("{p}.field"), "1 to 40 letters, digits or `_`");
                 }
@@ -600,7 +663,10 @@ impl ItemDoc {
                 }
                 let kind = e.check(format!("{p}.type"), f.kind.parse::<FieldType>())?;
                 if (kind == FieldType::Select) == f.options.is_empty() {
-                    e.add(format!("{p}.options"), "a select field lists options; other types have none");
+                    e.add(
+                        format!("{p}.options"),
+                        "a select field lists options; other types have none",
+                    );
                 }
                 Some(FieldSpec {
                     field: f.field.clone(),
@@ -672,7 +738,12 @@ mod tests {
         v["items"][0]["prices"] = json!([{"up_to": 5, "unit_price": "1"}]);
         let errors = doc(v).validate(&shop_id()).unwrap_err();
         let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
-        for p in ["currency", "payment_methods[1]", "taxes[0].rate", "items[0].category"] {
+        for p in [
+            "currency",
+            "payment_methods[1]",
+            "taxes[0].rate",
+            "items[0].category",
+        ] {
             assert!(paths.contains(&p), "{p} missing from {paths:?}");
         }
     }
@@ -719,8 +790,14 @@ mod tests {
     fn secrets_are_masked_and_kept_on_reimport() {
         let stored = doc(minimal());
         let exported = stored.masked();
-        assert_eq!(exported.gateways["stripe"]["secret_key"], json!(SECRET_MARKER));
-        assert_eq!(exported.gateways["stripe"]["api_base"], json!("https://api"));
+        assert_eq!(
+            exported.gateways["stripe"]["secret_key"],
+            json!(SECRET_MARKER)
+        );
+        assert_eq!(
+            exported.gateways["stripe"]["api_base"],
+            json!("https://api")
+        );
         assert_eq!(exported.items[0].password.as_deref(), Some(SECRET_MARKER));
         let mut reimported = exported.clone();
         let mut e = Errors::default();
@@ -735,15 +812,32 @@ mod tests {
         let mut e = Errors::default();
         fresh.keep_secrets_from(None, &mut e);
         let paths: Vec<String> = e.into_vec().into_iter().map(|e| e.path).collect();
-        assert_eq!(paths, vec!["gateways.stripe.secret_key", "items[0].password"]);
+        assert_eq!(
+            paths,
+            vec!["gateways.stripe.secret_key", "items[0].password"]
+        );
     }
 
     #[test]
     fn secret_names_are_recognised() {
-        for s in ["secret_key", "webhook_secret", "sha_in", "SHA_OUT", "password", "key", "hmac_key"] {
+        for s in [
+            "secret_key",
+            "webhook_secret",
+            "sha_in",
+            "SHA_OUT",
+            "password",
+            "key",
+            "hmac_key",
+        ] {
             assert!(is_secret_setting(s), "{s}");
         }
-        for s in ["api_base", "site_id", "merchant_id", "key_version", "business"] {
+        for s in [
+            "api_base",
+            "site_id",
+            "merchant_id",
+            "key_version",
+            "business",
+        ] {
             assert!(!is_secret_setting(s), "{s}");
         }
     }

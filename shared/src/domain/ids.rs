@@ -52,7 +52,8 @@ macro_rules! checked_string {
 /// Letters, digits, `-` and `_`, 1 to `max` characters: safe in URLs, keys and gateway fields.
 fn slug(s: &str, what: &str, max: usize) -> Result<(), String> {
     let ok = (1..=max).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if ok {
         Ok(())
     } else {

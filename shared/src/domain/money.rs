@@ -87,7 +87,9 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, String> {
             .enumerate()
             .all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && c == '-'));
     if !ok {
-        return Err(format!("`{text}` is not a decimal number such as \"12.50\""));
+        return Err(format!(
+            "`{text}` is not a decimal number such as \"12.50\""
+        ));
     }
     Decimal::from_str(text).map_err(|_| format!("`{text}` is not a decimal number"))
 }
@@ -122,11 +124,20 @@ mod tests {
     fn amounts_are_checked_against_the_minor_unit() {
         assert_eq!(eur().parse_amount("10.5").unwrap().to_string(), "10.5");
         assert!(eur().parse_amount("10.005").is_err());
-        assert!(eur().parse_amount("10.000").is_ok(), "trailing zeros are fine");
+        assert!(
+            eur().parse_amount("10.000").is_ok(),
+            "trailing zeros are fine"
+        );
         assert!(eur().parse_amount("-1").is_err());
         assert!(eur().parse_amount("1e3").is_err());
         assert!(eur().parse_amount("").is_err());
-        assert!("JPY".parse::<Currency>().unwrap().parse_amount("1.5").is_err());
+        assert!(
+            "JPY"
+                .parse::<Currency>()
+                .unwrap()
+                .parse_amount("1.5")
+                .is_err()
+        );
     }
 
     #[test]

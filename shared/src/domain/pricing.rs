@@ -177,9 +177,18 @@ mod tests {
     }
     fn tiers() -> PriceTiers {
         PriceTiers::new(vec![
-            PriceTier { up_to: Some(4), unit_price: d("250.00") },
-            PriceTier { up_to: Some(9), unit_price: d("220.00") },
-            PriceTier { up_to: None, unit_price: d("190.00") },
+            PriceTier {
+                up_to: Some(4),
+                unit_price: d("250.00"),
+            },
+            PriceTier {
+                up_to: Some(9),
+                unit_price: d("220.00"),
+            },
+            PriceTier {
+                up_to: None,
+                unit_price: d("190.00"),
+            },
         ])
         .unwrap()
     }
@@ -195,26 +204,50 @@ mod tests {
 
     #[test]
     fn bad_tiers_are_refused() {
-        let t = |up_to| PriceTier { up_to, unit_price: d("1") };
+        let t = |up_to| PriceTier {
+            up_to,
+            unit_price: d("1"),
+        };
         assert!(PriceTiers::new(vec![]).is_err());
-        assert!(PriceTiers::new(vec![t(Some(3))]).is_err(), "last must be unbounded");
+        assert!(
+            PriceTiers::new(vec![t(Some(3))]).is_err(),
+            "last must be unbounded"
+        );
         assert!(PriceTiers::new(vec![t(Some(5)), t(Some(5)), t(None)]).is_err());
         assert!(PriceTiers::new(vec![t(Some(0)), t(None)]).is_err());
         assert!(PriceTiers::new(vec![t(None), t(None)]).is_err());
-        assert!(PriceTiers::new(vec![t(Some(1)), t(Some(2)), t(Some(3)), t(Some(4)), t(Some(5)), t(None)]).is_err());
+        assert!(
+            PriceTiers::new(vec![
+                t(Some(1)),
+                t(Some(2)),
+                t(Some(3)),
+                t(Some(4)),
+                t(Some(5)),
+                t(None)
+            ])
+            .is_err()
+        );
     }
 
     #[test]
     fn tax_is_per_line_rounded_half_away_from_zero() {
         let rate = TaxRate::new(d("5.5")).unwrap();
         // 3 × 0.30 = 0.90; 5.5 % of 0.90 = 0.0495 → 0.05
-        let cheap = PriceTiers::new(vec![PriceTier { up_to: None, unit_price: d("0.30") }]).unwrap();
+        let cheap = PriceTiers::new(vec![PriceTier {
+            up_to: None,
+            unit_price: d("0.30"),
+        }])
+        .unwrap();
         let line = LinePrice::compute(&cheap, q(3), "reduced".parse().unwrap(), rate, eur());
         assert_eq!(line.total_excl_tax, d("0.90"));
         assert_eq!(line.tax, d("0.05"));
         assert_eq!(line.total_incl_tax, d("0.95"));
         // 1 × 0.10 at 5 % = 0.005 → 0.01 (half away from zero, not to even)
-        let tiny = PriceTiers::new(vec![PriceTier { up_to: None, unit_price: d("0.10") }]).unwrap();
+        let tiny = PriceTiers::new(vec![PriceTier {
+            up_to: None,
+            unit_price: d("0.10"),
+        }])
+        .unwrap();
         let five = TaxRate::new(d("5")).unwrap();
         let line = LinePrice::compute(&tiny, q(1), "x".parse().unwrap(), five, eur());
         assert_eq!(line.tax, d("0.01"));
@@ -224,7 +257,11 @@ mod tests {
     fn totals_sum_line_figures_not_recomputed_tax() {
         // Two lines at 5.5 % whose taxes round up separately: 0.05 + 0.05, not 5.5 % of 1.80.
         let rate = TaxRate::new(d("5.5")).unwrap();
-        let cheap = PriceTiers::new(vec![PriceTier { up_to: None, unit_price: d("0.30") }]).unwrap();
+        let cheap = PriceTiers::new(vec![PriceTier {
+            up_to: None,
+            unit_price: d("0.30"),
+        }])
+        .unwrap();
         let a = LinePrice::compute(&cheap, q(3), "reduced".parse().unwrap(), rate, eur());
         let b = a.clone();
         let std = TaxRate::new(d("20")).unwrap();
@@ -234,10 +271,21 @@ mod tests {
         assert_eq!(totals.tax, d("220.10"));
         assert_eq!(totals.incl_tax, d("1321.90"));
         assert_eq!(totals.taxes.len(), 2);
-        let reduced = totals.taxes.iter().find(|t| t.code.as_str() == "reduced").unwrap();
+        let reduced = totals
+            .taxes
+            .iter()
+            .find(|t| t.code.as_str() == "reduced")
+            .unwrap();
         assert_eq!((reduced.base, reduced.amount), (d("1.80"), d("0.10")));
-        let standard = totals.taxes.iter().find(|t| t.code.as_str() == "standard").unwrap();
-        assert_eq!((standard.base, standard.amount), (d("1100.00"), d("220.00")));
+        let standard = totals
+            .taxes
+            .iter()
+            .find(|t| t.code.as_str() == "standard")
+            .unwrap();
+        assert_eq!(
+            (standard.base, standard.amount),
+            (d("1100.00"), d("220.00"))
+        );
     }
 
     #[test]

@@ -1,0 +1,476 @@
+//! The DynamoDB store: one table (`infra/table.json`), items as `pk`, `sk`, `v` (version),
+//! `body` (the JSON record), `expires_at` (the TTL attribute) and `gsiNpk`/`gsiNsk`.
+//!
+//! A single action is sent as `PutItem`/`DeleteItem` with a condition expression (one request,
+//! half the write capacity of a transaction); several go in one `TransactWriteItems`.
+//! Expired items are treated as absent in reads and conditions, since DynamoDB deletes them
+//! only up to 48 h after their TTL.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType,
+    TimeToLiveSpecification, TransactWriteItem,
+};
+use serde::Deserialize;
+
+use crate::ports::{
+    Expect, Index, Item, Key, PutIf, Query, Record, Store, StoreError, Write, check_writes,
+    now_epoch,
+};
+
+/// The table definition shared with `template.yaml` (a test keeps them equal).
+pub const TABLE_DEFINITION: &str = include_str!("../../../infra/table.json");
+
+type Attrs = HashMap<String, AttributeValue>;
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+fn backend<E: std::fmt::Debug>(e: E) -> StoreError {
+    StoreError::Backend(format!("{e:?}"))
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn key_attrs(key: &Key) -> Attrs {
+        HashMap::from([
+            ("pk".to_owned(), AttributeValue::S(key.pk.clone())),
+            ("sk".to_owned(), AttributeValue::S(key.sk.clone())),
+        ])
+    }
+}
+
+/// The condition expression for an expectation, with its placeholders.
+fn condition(expect: Expect) -> (String, Attrs) {
+    let now = AttributeValue::N(now_epoch().to_string());
+    let live = "(attribute_not_exists(expires_at) OR expires_at > :now)";
+    match expect {
+        Expect::Absent => (
+            "attribute_not_exists(pk) OR expires_at <= :now".into(),
+            HashMap::from([(":now".into(), now)]),
+        ),
+        Expect::Present => (
+            format!("attribute_exists(pk) AND {live}"),
+            HashMap::from([(":now".into(), now)]),
+        ),
+        Expect::Version(v) => (
+            format!("v = :v AND {live}"),
+            HashMap::from([
+                (":now".into(), now),
+                (":v".into(), AttributeValue::N(v.to_string())),
+            ]),
+        ),
+    }
+}
+
+fn put_parts(item: Item, when: PutIf) -> (Attrs, String, Attrs) {
+    let (expect, version) = match when {
+        PutIf::Absent => (Expect::Absent, 1),
+        PutIf::Version(v) => (Expect::Version(v), v + 1),
+    };
+    let mut attrs = DynamoStore::key_attrs(&item.key);
+    attrs.insert("v".into(), AttributeValue::N(version.to_string()));
+    attrs.insert("body".into(), AttributeValue::S(item.body));
+    if let Some(t) = item.expires_at {
+        attrs.insert("expires_at".into(), AttributeValue::N(t.to_string()));
+    }
+    for (index, key) in item.indexes {
+        attrs.insert(format!("{}pk", index.name()), AttributeValue::S(key.pk));
+        attrs.insert(format!("{}sk", index.name()), AttributeValue::S(key.sk));
+    }
+    let (expr, values) = condition(expect);
+    (attrs, expr, values)
+}
+
+fn text(attrs: &Attrs, name: &str) -> Result<String, StoreError> {
+    match attrs.get(name) {
+        Some(AttributeValue::S(s)) => Ok(s.clone()),
+        other => Err(StoreError::Backend(format!(
+            "attribute {name} is {other:?}"
+        ))),
+    }
+}
+
+fn number(attrs: &Attrs, name: &str) -> Result<Option<i64>, StoreError> {
+    match attrs.get(name) {
+        None => Ok(None),
+        Some(AttributeValue::N(n)) => n.parse().map(Some).map_err(backend),
+        other => Err(StoreError::Backend(format!(
+            "attribute {name} is {other:?}"
+        ))),
+    }
+}
+
+/// Turns a stored item into a record, or `None` when it has expired.
+fn record(attrs: &Attrs, now: i64) -> Result<Option<Record>, StoreError> {
+    let expires_at = number(attrs, "expires_at")?;
+    if expires_at.is_some_and(|t| t <= now) {
+        return Ok(None);
+    }
+    let mut indexes = std::collections::BTreeMap::new();
+    for index in Index::ALL {
+        let (pk, sk) = (format!("{}pk", index.name()), format!("{}sk", index.name()));
+        if attrs.contains_key(&pk) {
+            indexes.insert(index, Key::new(text(attrs, &pk)?, text(attrs, &sk)?));
+        }
+    }
+    let version = number(attrs, "v")?.ok_or_else(|| StoreError::Backend("no version".into()))?;
+    Ok(Some(Record {
+        version: u64::try_from(version).map_err(backend)?,
+        item: Item {
+            key: Key::new(text(attrs, "pk")?, text(attrs, "sk")?),
+            body: text(attrs, "body")?,
+            expires_at,
+            indexes,
+        },
+    }))
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn get(&self, key: &Key) -> Result<Option<Record>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key_attrs(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        match out.item {
+            Some(attrs) => record(&attrs, now_epoch()),
+            None => Ok(None),
+        }
+    }
+
+    async fn query(&self, query: &Query) -> Result<Vec<Record>, StoreError> {
+        let (pk, sk) = match query.index {
+            None => ("pk".to_owned(), "sk".to_owned()),
+            Some(i) => (format!("{}pk", i.name()), format!("{}sk", i.name())),
+        };
+        let mut expr = "#pk = :pk".to_owned();
+        let mut values = HashMap::from([(":pk".to_owned(), AttributeValue::S(query.pk.clone()))]);
+        let mut names = HashMap::from([("#pk".to_owned(), pk)]);
+        if !query.sk_prefix.is_empty() {
+            expr.push_str(" AND begins_with(#sk, :prefix)");
+            values.insert(":prefix".into(), AttributeValue::S(query.sk_prefix.clone()));
+            names.insert("#sk".into(), sk);
+        }
+        let mut out = Vec::new();
+        let mut start = None;
+        let now = now_epoch();
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(query.index.map(|i| i.name().to_owned()))
+                .consistent_read(query.index.is_none())
+                .key_condition_expression(&expr)
+                .set_expression_attribute_names(Some(names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            for attrs in page.items() {
+                out.extend(record(attrs, now)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        check_writes(&writes)?;
+        if writes.len() == 1 {
+            return self
+                .write_one(writes.into_iter().next().expect("one"))
+                .await;
+        }
+        let items = writes
+            .into_iter()
+            .map(|w| self.transact_item(w))
+            .collect::<Result<Vec<_>, _>>()?;
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) => match e.into_err() {
+                TransactWriteItemsError::TransactionCanceledException(c)
+                    if c.cancellation_reasons()
+                        .iter()
+                        .any(|r| r.code() == Some("ConditionalCheckFailed")) =>
+                {
+                    Err(StoreError::ConditionFailed)
+                }
+                other => Err(backend(other)),
+            },
+            Err(e) => Err(backend(e)),
+        }
+    }
+}
+
+impl DynamoStore {
+    /// A lone put or delete as one conditional request; a lone check as a one-action transaction.
+    async fn write_one(&self, write: Write) -> Result<(), StoreError> {
+        match write {
+            Write::Put { item, when } => {
+                let (attrs, expr, values) = put_parts(item, when);
+                let sent = self
+                    .client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(attrs))
+                    .condition_expression(expr)
+                    .set_expression_attribute_values(Some(values))
+                    .send()
+                    .await;
+                match sent {
+                    Ok(_) => Ok(()),
+                    Err(SdkError::ServiceError(e))
+                        if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+                    {
+                        Err(StoreError::ConditionFailed)
+                    }
+                    Err(e) => Err(backend(e)),
+                }
+            }
+            Write::Delete { key, when } => {
+                let (expr, values) = condition(when);
+                let sent = self
+                    .client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(Self::key_attrs(&key)))
+                    .condition_expression(expr)
+                    .set_expression_attribute_values(Some(values))
+                    .send()
+                    .await;
+                match sent {
+                    Ok(_) => Ok(()),
+                    Err(SdkError::ServiceError(e))
+                        if matches!(
+                            e.err(),
+                            DeleteItemError::ConditionalCheckFailedException(_)
+                        ) =>
+                    {
+                        Err(StoreError::ConditionFailed)
+                    }
+                    Err(e) => Err(backend(e)),
+                }
+            }
+            check @ Write::Check { .. } => {
+                let item = self.transact_item(check)?;
+                self.client
+                    .transact_write_items()
+                    .transact_items(item)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| match e.as_service_error() {
+                        Some(TransactWriteItemsError::TransactionCanceledException(_)) => {
+                            StoreError::ConditionFailed
+                        }
+                        _ => backend(e),
+                    })
+            }
+        }
+    }
+
+    fn transact_item(&self, write: Write) -> Result<TransactWriteItem, StoreError> {
+        let item = match write {
+            Write::Put { item, when } => {
+                let (attrs, expr, values) = put_parts(item, when);
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(attrs))
+                    .condition_expression(expr)
+                    .set_expression_attribute_values(Some(values))
+                    .build()
+                    .map_err(backend)?;
+                TransactWriteItem::builder().put(put).build()
+            }
+            Write::Delete { key, when } => {
+                let (expr, values) = condition(when);
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(Self::key_attrs(&key)))
+                    .condition_expression(expr)
+                    .set_expression_attribute_values(Some(values))
+                    .build()
+                    .map_err(backend)?;
+                TransactWriteItem::builder().delete(delete).build()
+            }
+            Write::Check { key, when } => {
+                let (expr, values) = condition(when);
+                let check = ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(Self::key_attrs(&key)))
+                    .condition_expression(expr)
+                    .set_expression_attribute_values(Some(values))
+                    .build()
+                    .map_err(backend)?;
+                TransactWriteItem::builder().condition_check(check).build()
+            }
+        };
+        Ok(item)
+    }
+}
+
+/// The parts of `infra/table.json` that CreateTable needs.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TableDefinition {
+    pub attribute_definitions: Vec<NameType>,
+    pub key_schema: Vec<NameKeyType>,
+    pub global_secondary_indexes: Vec<IndexDefinition>,
+    pub time_to_live_attribute: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NameType {
+    pub attribute_name: String,
+    pub attribute_type: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NameKeyType {
+    pub attribute_name: String,
+    pub key_type: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct IndexDefinition {
+    pub index_name: String,
+    pub key_schema: Vec<NameKeyType>,
+}
+
+impl TableDefinition {
+    pub fn load() -> Self {
+        serde_json::from_str(TABLE_DEFINITION).expect("infra/table.json is valid")
+    }
+}
+
+fn key_schema(keys: &[NameKeyType]) -> Result<Vec<KeySchemaElement>, StoreError> {
+    keys.iter()
+        .map(|k| {
+            KeySchemaElement::builder()
+                .attribute_name(&k.attribute_name)
+                .key_type(KeyType::from(k.key_type.as_str()))
+                .build()
+                .map_err(backend)
+        })
+        .collect()
+}
+
+/// Creates the table from `infra/table.json` (local development and tests; production
+/// tables come from `template.yaml`). Does nothing when the table already exists.
+pub async fn ensure_table(client: &Client, name: &str) -> Result<(), StoreError> {
+    let exists = client
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .is_ok();
+    if exists {
+        return Ok(());
+    }
+    let def = TableDefinition::load();
+    let mut create = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_key_schema(Some(key_schema(&def.key_schema)?));
+    for a in &def.attribute_definitions {
+        create = create.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(&a.attribute_name)
+                .attribute_type(ScalarAttributeType::from(a.attribute_type.as_str()))
+                .build()
+                .map_err(backend)?,
+        );
+    }
+    for i in &def.global_secondary_indexes {
+        create = create.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(&i.index_name)
+                .set_key_schema(Some(key_schema(&i.key_schema)?))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .map_err(backend)?,
+        );
+    }
+    create.send().await.map_err(backend)?;
+    client
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name(&def.time_to_live_attribute)
+                .enabled(true)
+                .build()
+                .map_err(backend)?,
+        )
+        .send()
+        .await
+        .map_err(backend)?;
+    Ok(())
+}
+
+/// An SDK client. With an endpoint (moto, DynamoDB Local) it uses the AWS environment when
+/// it has credentials and dummy ones otherwise, since local servers accept any; without one it
+/// uses the default AWS chain (the Lambda role).
+pub async fn client(endpoint: Option<&str>) -> Client {
+    Client::new(&sdk_config(endpoint).await)
+}
+
+/// The shared SDK configuration behind [`client`] (also used for SQS later).
+pub async fn sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
+    use aws_sdk_dynamodb::config::{Credentials, Region};
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(url) = endpoint {
+        loader = loader.endpoint_url(url);
+        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+            loader = loader
+                .credentials_provider(Credentials::new("local", "local", None, None, "local"));
+        }
+        if std::env::var_os("AWS_REGION").is_none()
+            && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+        {
+            loader = loader.region(Region::new("us-east-1"));
+        }
+    }
+    loader.load().await
+}

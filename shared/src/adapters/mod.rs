@@ -1,0 +1,4 @@
+//! Adapters: implementations of the ports.
+
+pub mod dynamo;
+pub mod embedded;

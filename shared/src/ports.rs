@@ -1,0 +1,185 @@
+//! Ports: what the use cases need from the outside world.
+//!
+//! The [`Store`] is a small key-value port shaped after DynamoDB's single-table design: items
+//! under a partition key `pk` and sort key `sk`, up to three secondary indexes, a TTL, and
+//! writes that are *all conditional* and *atomic across items*. Every adapter passes the same
+//! conformance suite (`shared/tests/store_conformance.rs`).
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+/// Primary key of an item.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+}
+
+/// The secondary indexes of the table (see `infra/table.json` for what each one serves).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Index {
+    Gsi1,
+    Gsi2,
+    Gsi3,
+}
+
+impl Index {
+    pub const ALL: [Index; 3] = [Index::Gsi1, Index::Gsi2, Index::Gsi3];
+
+    /// The index name, which is also the prefix of its key attributes (`gsi1pk`, `gsi1sk`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Index::Gsi1 => "gsi1",
+            Index::Gsi2 => "gsi2",
+            Index::Gsi3 => "gsi3",
+        }
+    }
+}
+
+/// What an item is written with. `body` is the serialized domain record (JSON).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    pub key: Key,
+    pub body: String,
+    /// Epoch seconds after which the item no longer exists (DynamoDB TTL semantics, but
+    /// exact: stores hide expired items at once instead of up to 48 h later).
+    pub expires_at: Option<i64>,
+    pub indexes: BTreeMap<Index, Key>,
+}
+
+impl Item {
+    pub fn new(key: Key, body: String) -> Self {
+        Self {
+            key,
+            body,
+            expires_at: None,
+            indexes: BTreeMap::new(),
+        }
+    }
+
+    pub fn expiring_at(mut self, at: DateTime<Utc>) -> Self {
+        self.expires_at = Some(at.timestamp());
+        self
+    }
+
+    pub fn indexed(mut self, index: Index, key: Key) -> Self {
+        self.indexes.insert(index, key);
+        self
+    }
+}
+
+/// An item as read, with the version the store gave it (1 on creation, +1 on each put).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub item: Item,
+    pub version: u64,
+}
+
+/// Condition of a put: the item is new, or still at the version that was read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PutIf {
+    Absent,
+    Version(u64),
+}
+
+/// Condition of a delete or a check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    Absent,
+    Present,
+    Version(u64),
+}
+
+/// One action of an atomic write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Write {
+    Put {
+        item: Item,
+        when: PutIf,
+    },
+    Delete {
+        key: Key,
+        when: Expect,
+    },
+    /// Writes nothing; fails the whole write when its condition does not hold.
+    Check {
+        key: Key,
+        when: Expect,
+    },
+}
+
+impl Write {
+    pub fn key(&self) -> &Key {
+        match self {
+            Write::Put { item, .. } => &item.key,
+            Write::Delete { key, .. } | Write::Check { key, .. } => key,
+        }
+    }
+}
+
+/// Items of one partition (of the table or of an index) whose sort key starts with a prefix,
+/// in ascending sort-key order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Query {
+    pub index: Option<Index>,
+    pub pk: String,
+    pub sk_prefix: String,
+}
+
+/// The most actions in one atomic write (DynamoDB's transaction limit).
+pub const MAX_WRITES: usize = 100;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A condition did not hold; nothing was written.
+    #[error("a write condition did not hold")]
+    ConditionFailed,
+    /// The request itself is not allowed (too many actions, one key twice).
+    #[error("invalid store request: {0}")]
+    Invalid(String),
+    /// The backend failed or is unreachable; the write may be retried.
+    #[error("store unavailable: {0}")]
+    Backend(String),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Strongly consistent read of one item.
+    async fn get(&self, key: &Key) -> Result<Option<Record>, StoreError>;
+    async fn query(&self, query: &Query) -> Result<Vec<Record>, StoreError>;
+    /// Applies every action or none of them.
+    async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+}
+
+/// Checks what every adapter refuses before touching its backend.
+pub fn check_writes(writes: &[Write]) -> Result<(), StoreError> {
+    if writes.is_empty() || writes.len() > MAX_WRITES {
+        return Err(StoreError::Invalid(format!(
+            "give 1 to {MAX_WRITES} actions"
+        )));
+    }
+    let mut keys: Vec<&Key> = writes.iter().map(Write::key).collect();
+    keys.sort();
+    if keys.windows(2).any(|w| w[0] == w[1]) {
+        return Err(StoreError::Invalid(
+            "one key appears twice in one write".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Current time in epoch seconds, for TTL checks.
+pub fn now_epoch() -> i64 {
+    Utc::now().timestamp()
+}

@@ -1,0 +1,351 @@
+//! One conformance suite for every `Store` adapter: the embedded redb store and DynamoDB
+//! (through the AWS SDK against a real moto server, with a fresh table per test).
+
+use std::sync::Arc;
+
+use shop_core::adapters::dynamo::{self, DynamoStore};
+use shop_core::adapters::embedded::EmbeddedStore;
+use shop_core::ports::{Expect, Index, Item, Key, PutIf, Query, Store, StoreError, Write};
+
+fn item(pk: &str, sk: &str, body: &str) -> Item {
+    Item::new(Key::new(pk, sk), body.to_owned())
+}
+
+fn put(item: Item, when: PutIf) -> Write {
+    Write::Put { item, when }
+}
+
+async fn body(store: &dyn Store, pk: &str, sk: &str) -> Option<(String, u64)> {
+    store
+        .get(&Key::new(pk, sk))
+        .await
+        .unwrap()
+        .map(|r| (r.item.body, r.version))
+}
+
+async fn creates_once_and_versions_each_put(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    assert_eq!(body(s, "A", "1").await, None);
+    s.write(vec![put(item("A", "1", "one"), PutIf::Absent)])
+        .await
+        .unwrap();
+    assert_eq!(body(s, "A", "1").await, Some(("one".into(), 1)));
+    let again = s
+        .write(vec![put(item("A", "1", "other"), PutIf::Absent)])
+        .await;
+    assert!(matches!(again, Err(StoreError::ConditionFailed)));
+    s.write(vec![put(item("A", "1", "two"), PutIf::Version(1))])
+        .await
+        .unwrap();
+    assert_eq!(body(s, "A", "1").await, Some(("two".into(), 2)));
+}
+
+async fn stale_versions_lose(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    s.write(vec![put(item("B", "1", "v1"), PutIf::Absent)])
+        .await
+        .unwrap();
+    s.write(vec![put(item("B", "1", "v2"), PutIf::Version(1))])
+        .await
+        .unwrap();
+    let stale = s
+        .write(vec![put(item("B", "1", "lost"), PutIf::Version(1))])
+        .await;
+    assert!(matches!(stale, Err(StoreError::ConditionFailed)));
+    assert_eq!(body(s, "B", "1").await, Some(("v2".into(), 2)));
+    let missing = s
+        .write(vec![put(item("B", "2", "x"), PutIf::Version(1))])
+        .await;
+    assert!(matches!(missing, Err(StoreError::ConditionFailed)));
+}
+
+async fn concurrent_writers_from_one_version_only_one_wins(store: Arc<dyn Store>) {
+    store
+        .write(vec![put(item("C", "1", "start"), PutIf::Absent)])
+        .await
+        .unwrap();
+    let attempts = (0..8).map(|n| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .write(vec![put(
+                    item("C", "1", &format!("writer {n}")),
+                    PutIf::Version(1),
+                )])
+                .await
+        })
+    });
+    let mut wins = 0;
+    for a in attempts {
+        match a.await.unwrap() {
+            Ok(()) => wins += 1,
+            Err(StoreError::ConditionFailed) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(wins, 1);
+    assert_eq!(body(store.as_ref(), "C", "1").await.unwrap().1, 2);
+}
+
+async fn multi_item_writes_are_all_or_nothing(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    s.write(vec![put(item("D", "taken", "x"), PutIf::Absent)])
+        .await
+        .unwrap();
+    let failing = s
+        .write(vec![
+            put(item("D", "new", "should not appear"), PutIf::Absent),
+            put(item("D", "taken", "should not change"), PutIf::Absent),
+        ])
+        .await;
+    assert!(matches!(failing, Err(StoreError::ConditionFailed)));
+    assert_eq!(body(s, "D", "new").await, None);
+    assert_eq!(body(s, "D", "taken").await, Some(("x".into(), 1)));
+    s.write(vec![
+        put(item("D", "new", "a"), PutIf::Absent),
+        put(item("D", "taken", "b"), PutIf::Version(1)),
+        Write::Check {
+            key: Key::new("D", "nothing"),
+            when: Expect::Absent,
+        },
+    ])
+    .await
+    .unwrap();
+    assert_eq!(body(s, "D", "new").await, Some(("a".into(), 1)));
+    assert_eq!(body(s, "D", "taken").await, Some(("b".into(), 2)));
+}
+
+async fn checks_and_deletes_are_conditional(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    s.write(vec![put(item("E", "1", "x"), PutIf::Absent)])
+        .await
+        .unwrap();
+    let check_fails = s
+        .write(vec![
+            Write::Check {
+                key: Key::new("E", "1"),
+                when: Expect::Version(7),
+            },
+            put(item("E", "2", "y"), PutIf::Absent),
+        ])
+        .await;
+    assert!(matches!(check_fails, Err(StoreError::ConditionFailed)));
+    assert_eq!(body(s, "E", "2").await, None);
+    let wrong = s
+        .write(vec![Write::Delete {
+            key: Key::new("E", "1"),
+            when: Expect::Version(2),
+        }])
+        .await;
+    assert!(matches!(wrong, Err(StoreError::ConditionFailed)));
+    s.write(vec![Write::Delete {
+        key: Key::new("E", "1"),
+        when: Expect::Present,
+    }])
+    .await
+    .unwrap();
+    assert_eq!(body(s, "E", "1").await, None);
+    let gone = s
+        .write(vec![Write::Delete {
+            key: Key::new("E", "1"),
+            when: Expect::Present,
+        }])
+        .await;
+    assert!(matches!(gone, Err(StoreError::ConditionFailed)));
+}
+
+async fn queries_read_a_partition_by_prefix_in_order(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    for sk in ["ITEM#b", "ITEM#a", "META", "ITEM#c"] {
+        s.write(vec![put(item("F", sk, sk), PutIf::Absent)])
+            .await
+            .unwrap();
+    }
+    s.write(vec![put(
+        item("F2", "ITEM#z", "other partition"),
+        PutIf::Absent,
+    )])
+    .await
+    .unwrap();
+    let q = Query {
+        index: None,
+        pk: "F".into(),
+        sk_prefix: "ITEM#".into(),
+    };
+    let found: Vec<String> = s
+        .query(&q)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.item.body)
+        .collect();
+    assert_eq!(found, ["ITEM#a", "ITEM#b", "ITEM#c"]);
+    let all = Query {
+        index: None,
+        pk: "F".into(),
+        sk_prefix: String::new(),
+    };
+    assert_eq!(s.query(&all).await.unwrap().len(), 4);
+}
+
+async fn secondary_indexes_follow_puts_and_deletes(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    let bill = |id: &str, status: &str, date: &str| {
+        item(&format!("BILL#{id}"), "BILL", id).indexed(
+            Index::Gsi1,
+            Key::new(format!("BILLS#demo#{status}"), format!("{date}#{id}")),
+        )
+    };
+    s.write(vec![put(bill("b2", "PLACED", "2026-11-02"), PutIf::Absent)])
+        .await
+        .unwrap();
+    s.write(vec![put(bill("b1", "PLACED", "2026-11-01"), PutIf::Absent)])
+        .await
+        .unwrap();
+    s.write(vec![put(bill("b3", "PAID", "2026-11-03"), PutIf::Absent)])
+        .await
+        .unwrap();
+    let placed = Query {
+        index: Some(Index::Gsi1),
+        pk: "BILLS#demo#PLACED".into(),
+        sk_prefix: "2026-11".into(),
+    };
+    let ids =
+        |rs: Vec<shop_core::ports::Record>| rs.into_iter().map(|r| r.item.body).collect::<Vec<_>>();
+    assert_eq!(ids(s.query(&placed).await.unwrap()), ["b1", "b2"]);
+    // Moving b1 to PAID moves it between index partitions.
+    s.write(vec![put(
+        bill("b1", "PAID", "2026-11-01"),
+        PutIf::Version(1),
+    )])
+    .await
+    .unwrap();
+    assert_eq!(ids(s.query(&placed).await.unwrap()), ["b2"]);
+    let paid = Query {
+        index: Some(Index::Gsi1),
+        pk: "BILLS#demo#PAID".into(),
+        sk_prefix: String::new(),
+    };
+    assert_eq!(ids(s.query(&paid).await.unwrap()), ["b1", "b3"]);
+    s.write(vec![Write::Delete {
+        key: Key::new("BILL#b3", "BILL"),
+        when: Expect::Present,
+    }])
+    .await
+    .unwrap();
+    assert_eq!(ids(s.query(&paid).await.unwrap()), ["b1"]);
+    let by_customer = Query {
+        index: Some(Index::Gsi2),
+        pk: "BILLS#demo#PAID".into(),
+        sk_prefix: String::new(),
+    };
+    assert!(
+        s.query(&by_customer).await.unwrap().is_empty(),
+        "indexes are separate"
+    );
+}
+
+async fn expired_items_are_gone_at_once(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    let past = chrono::Utc::now() - chrono::Duration::seconds(5);
+    let future = chrono::Utc::now() + chrono::Duration::days(7);
+    s.write(vec![put(
+        item("G", "old", "x").expiring_at(past),
+        PutIf::Absent,
+    )])
+    .await
+    .unwrap();
+    s.write(vec![put(
+        item("G", "new", "y").expiring_at(future),
+        PutIf::Absent,
+    )])
+    .await
+    .unwrap();
+    assert_eq!(body(s, "G", "old").await, None);
+    assert_eq!(body(s, "G", "new").await.unwrap().0, "y");
+    let q = Query {
+        index: None,
+        pk: "G".into(),
+        sk_prefix: String::new(),
+    };
+    assert_eq!(s.query(&q).await.unwrap().len(), 1);
+    // An expired item counts as absent: it can be created again, and not updated.
+    let stale = s
+        .write(vec![put(item("G", "old", "z"), PutIf::Version(1))])
+        .await;
+    assert!(matches!(stale, Err(StoreError::ConditionFailed)));
+    s.write(vec![put(item("G", "old", "z"), PutIf::Absent)])
+        .await
+        .unwrap();
+    assert_eq!(body(s, "G", "old").await, Some(("z".into(), 1)));
+    let r = s.get(&Key::new("G", "new")).await.unwrap().unwrap();
+    assert_eq!(r.item.expires_at, Some(future.timestamp()));
+}
+
+async fn bad_requests_are_refused(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    let twice = s
+        .write(vec![
+            put(item("H", "1", "a"), PutIf::Absent),
+            put(item("H", "1", "b"), PutIf::Absent),
+        ])
+        .await;
+    assert!(matches!(twice, Err(StoreError::Invalid(_))));
+    assert!(matches!(s.write(vec![]).await, Err(StoreError::Invalid(_))));
+    let too_many = (0..101)
+        .map(|n| put(item("H", &n.to_string(), "x"), PutIf::Absent))
+        .collect();
+    assert!(matches!(
+        s.write(too_many).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(body(s, "H", "1").await, None);
+}
+
+async fn embedded() -> (Arc<dyn Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(&dir.path().join("store.redb")).unwrap();
+    (Arc::new(store), dir)
+}
+
+async fn dynamodb() -> (Arc<dyn Store>, ()) {
+    let client = dynamo::client(Some(moto_harness::endpoint())).await;
+    let table = moto_harness::unique_name("conformance");
+    dynamo::ensure_table(&client, &table).await.unwrap();
+    (Arc::new(DynamoStore::new(client, table)), ())
+}
+
+macro_rules! conformance {
+    ($($case:ident),+ $(,)?) => {
+        mod embedded_store {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let (store, _dir) = super::embedded().await;
+                    super::$case(store).await;
+                }
+            )+
+        }
+        mod dynamodb_store {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let (store, _) = super::dynamodb().await;
+                    super::$case(store).await;
+                }
+            )+
+        }
+    };
+}
+
+conformance!(
+    creates_once_and_versions_each_put,
+    stale_versions_lose,
+    concurrent_writers_from_one_version_only_one_wins,
+    multi_item_writes_are_all_or_nothing,
+    checks_and_deletes_are_conditional,
+    queries_read_a_partition_by_prefix_in_order,
+    secondary_indexes_follow_puts_and_deletes,
+    expired_items_are_gone_at_once,
+    bad_requests_are_refused,
+);
