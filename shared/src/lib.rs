@@ -2,5 +2,8 @@
 //! implement them. See `DESIGN.md` §2 for the rules this crate follows.
 
 pub mod adapters;
+pub mod app;
+pub mod config;
 pub mod domain;
 pub mod ports;
+pub mod web;

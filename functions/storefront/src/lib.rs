@@ -1,1 +1,134 @@
+//! The storefront function: the catalogue and the pre-order steps of the cart
+//! (SHOP, PURCHASEREQUIS, USERS, CUSTOMER). DESIGN §3, §9.
+//!
+//! Handlers only extract, call a use case of `shop_core::app::storefront` and answer; the same
+//! router runs in Lambda (`main.rs`) and in `shopctl serve`.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde_json::{Map, Value};
+use shop_core::app::AppError;
+use shop_core::app::storefront::{LineInput, Storefront};
+use shop_core::domain::FieldError;
+use shop_core::domain::cart::{CustomerInput, ParticipantsInput};
+use shop_core::web::{self, JsonBody};
+
+/// Where `cart-import` sends the browser: the checkout page, given `?shop=..&cart=..`.
+pub const DEFAULT_CHECKOUT_PATH: &str = "/checkout";
+
+#[derive(Clone)]
+struct Ctx {
+    app: Arc<Storefront>,
+    checkout_path: Arc<str>,
+}
+
+pub fn router(app: Arc<Storefront>, checkout_path: &str) -> Router {
+    let ctx = Ctx {
+        app,
+        checkout_path: checkout_path.into(),
+    };
+    Router::new()
+        .route("/shops/{shop}/catalog", get(catalog))
+        .route("/shops/{shop}/carts", post(create_cart))
+        .route("/shops/{shop}/cart-import", get(import_cart))
+        .route("/carts/{cart}", get(view_cart).delete(delete_cart))
+        .route("/carts/{cart}/lines/{code}", put(set_line))
+        .route("/carts/{cart}/requirements", put(set_requirements))
+        .route("/carts/{cart}/participants", put(set_participants))
+        .route("/carts/{cart}/customer", put(set_customer))
+        .method_not_allowed_fallback(web::wrong_method)
+        .with_state(ctx)
+}
+
+type Answer = Result<Response, AppError>;
+
+#[tracing::instrument(skip(ctx))]
+async fn catalog(State(ctx): State<Ctx>, Path(shop): Path<String>) -> Answer {
+    Ok(Json(ctx.app.catalog(&shop).await?).into_response())
+}
+
+#[tracing::instrument(skip(ctx))]
+async fn create_cart(State(ctx): State<Ctx>, Path(shop): Path<String>) -> Answer {
+    let view = ctx.app.create_cart(&shop).await?;
+    let location = format!("/carts/{}", view.id);
+    tracing::info!(cart = %view.id, "cart created");
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(view),
+    )
+        .into_response())
+}
+
+#[tracing::instrument(skip(ctx))]
+async fn view_cart(State(ctx): State<Ctx>, Path(cart): Path<String>) -> Answer {
+    Ok(Json(ctx.app.cart(&cart).await?).into_response())
+}
+
+#[tracing::instrument(skip(ctx))]
+async fn delete_cart(State(ctx): State<Ctx>, Path(cart): Path<String>) -> Answer {
+    ctx.app.delete_cart(&cart).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[tracing::instrument(skip(ctx, body))]
+async fn set_line(
+    State(ctx): State<Ctx>,
+    Path((cart, code)): Path<(String, String)>,
+    JsonBody(body): JsonBody<LineInput>,
+) -> Answer {
+    Ok(Json(ctx.app.set_line(&cart, &code, &body).await?).into_response())
+}
+
+#[tracing::instrument(skip(ctx, body))]
+async fn set_requirements(
+    State(ctx): State<Ctx>,
+    Path(cart): Path<String>,
+    JsonBody(body): JsonBody<BTreeMap<String, Vec<Map<String, Value>>>>,
+) -> Answer {
+    Ok(Json(ctx.app.set_requirements(&cart, &body).await?).into_response())
+}
+
+#[tracing::instrument(skip(ctx, body))]
+async fn set_participants(
+    State(ctx): State<Ctx>,
+    Path(cart): Path<String>,
+    JsonBody(body): JsonBody<ParticipantsInput>,
+) -> Answer {
+    Ok(Json(ctx.app.set_participants(&cart, &body).await?).into_response())
+}
+
+#[tracing::instrument(skip(ctx, body))]
+async fn set_customer(
+    State(ctx): State<Ctx>,
+    Path(cart): Path<String>,
+    JsonBody(body): JsonBody<CustomerInput>,
+) -> Answer {
+    Ok(Json(ctx.app.set_customer(&cart, &body).await?).into_response())
+}
+
+/// `GET /shops/{shop}/cart-import?CODE=qty&...`: a new pre-filled cart, then 303 to the
+/// checkout page. Any bad pair is reported (422 with one error per code) and no cart is made.
+#[tracing::instrument(skip(ctx, query))]
+async fn import_cart(
+    State(ctx): State<Ctx>,
+    Path(shop): Path<String>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Answer {
+    let Query(pairs) =
+        query.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
+    let view = ctx.app.import_cart(&shop, &pairs).await?;
+    tracing::info!(cart = %view.id, lines = view.lines.len(), "cart imported");
+    let location = format!("{}?shop={}&cart={}", ctx.checkout_path, view.shop, view.id);
+    let mut response = (StatusCode::SEE_OTHER, Json(view)).into_response();
+    let location = HeaderValue::from_str(&location).expect("ids are URL-safe");
+    response.headers_mut().insert(header::LOCATION, location);
+    Ok(response)
+}

@@ -1,1 +1,21 @@
-fn main() {}
+//! Lambda entry point: build the adapters once from the environment, then serve the router.
+
+use std::sync::Arc;
+
+use shop_core::app::SystemClock;
+use shop_core::app::storefront::Storefront;
+use shop_core::config::LambdaConfig;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let config = LambdaConfig::from_env()?;
+    let store = config.store().await;
+    let app = Arc::new(Storefront::new(
+        store,
+        Arc::new(SystemClock),
+        config.cart_ttl,
+    ));
+    let router = storefront::router(app, &config.checkout_path).fallback(shop_core::web::no_route);
+    lambda_http::run(router).await
+}

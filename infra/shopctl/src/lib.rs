@@ -1,0 +1,65 @@
+//! The local stack: every HTTP function's router mounted on one server, as `shopctl serve`
+//! runs it and as the end-to-end tests drive it. One code path, two hosts (DESIGN §2).
+
+use std::sync::Arc;
+
+use axum::Router;
+use chrono::Duration;
+use shop_core::app::admin::ShopAdmin;
+use shop_core::app::storefront::Storefront;
+use shop_core::app::{AppError, SystemClock};
+use shop_core::domain::ids::ShopId;
+use shop_core::ports::Store;
+use shop_core::web;
+use tower_http::trace::TraceLayer;
+
+/// The demo shop loaded on first start (a realistic training catalogue, test mode).
+pub const DEMO_SHOP: &str = include_str!("../../demo-shop.json");
+/// The dev back-office token; `--production` refuses it.
+pub const DEV_ADMIN_TOKEN: &str = "dev-admin-token";
+
+pub struct StackOptions {
+    pub admin_token: String,
+    pub cart_ttl: Duration,
+    pub checkout_path: String,
+}
+
+impl Default for StackOptions {
+    fn default() -> Self {
+        Self {
+            admin_token: DEV_ADMIN_TOKEN.into(),
+            cart_ttl: Duration::days(shop_core::app::storefront::DEFAULT_CART_TTL_DAYS),
+            checkout_path: storefront::DEFAULT_CHECKOUT_PATH.into(),
+        }
+    }
+}
+
+/// All HTTP functions on one router, over one store.
+pub fn stack(store: Arc<dyn Store>, options: &StackOptions) -> Router {
+    let shop = Arc::new(Storefront::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        options.cart_ttl,
+    ));
+    let admin = Arc::new(ShopAdmin::new(store));
+    Router::new()
+        .merge(storefront::router(shop, &options.checkout_path))
+        .merge(backoffice::router(admin, &options.admin_token))
+        .fallback(web::no_route)
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Loads the demo shop unless a shop `demo` exists. True when it was loaded now.
+pub async fn load_demo(store: Arc<dyn Store>) -> Result<bool, AppError> {
+    let id: ShopId = "demo".parse().expect("valid id");
+    if shop_core::app::repo::find_shop(store.as_ref(), &id)
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    ShopAdmin::new(store)
+        .import("demo", DEMO_SHOP.as_bytes())
+        .await?;
+    Ok(true)
+}

@@ -1,0 +1,70 @@
+//! Back-office use cases on the shop document (import and export).
+
+use std::sync::Arc;
+
+use super::{AppError, repo};
+use crate::domain::Errors;
+use crate::domain::document::ShopDocument;
+use crate::domain::ids::ShopId;
+use crate::ports::Store;
+
+pub struct ShopAdmin {
+    store: Arc<dyn Store>,
+}
+
+/// What an import did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Imported {
+    Created,
+    Replaced,
+}
+
+impl ShopAdmin {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    /// The shop document with its secrets masked.
+    pub async fn export(&self, shop: &str) -> Result<ShopDocument, AppError> {
+        let id: ShopId = repo::parse_id("shop", shop)?;
+        let stored = repo::load_shop(self.store.as_ref(), &id).await?;
+        Ok(with_id(stored.document, &id).masked())
+    }
+
+    /// Validates the whole document and stores it in one conditional write, or changes
+    /// nothing and reports every problem. Secret markers keep the stored secrets.
+    pub async fn import(
+        &self,
+        shop: &str,
+        body: &[u8],
+    ) -> Result<(Imported, ShopDocument), AppError> {
+        let id: ShopId = shop
+            .parse()
+            .map_err(|reason: String| AppError::invalid("id", reason))?;
+        let mut document =
+            ShopDocument::from_json(body).map_err(|e| AppError::Malformed(vec![e]))?;
+        let stored = repo::find_shop(self.store.as_ref(), &id).await?;
+        let mut errors = Errors::default();
+        document.keep_secrets_from(stored.as_ref().map(|s| &s.document), &mut errors);
+        if let Err(problems) = document.validate(&id) {
+            problems
+                .into_iter()
+                .for_each(|p| errors.add(p.path, p.reason));
+        }
+        errors.finish(|| ()).map_err(AppError::Invalid)?;
+        let document = with_id(document, &id);
+        let version = stored.as_ref().map(|s| s.version);
+        repo::save_shop(self.store.as_ref(), &id, &document, version).await?;
+        let outcome = if version.is_some() {
+            Imported::Replaced
+        } else {
+            Imported::Created
+        };
+        Ok((outcome, document.masked()))
+    }
+}
+
+fn with_id(mut document: ShopDocument, id: &ShopId) -> ShopDocument {
+    document.id = Some(id.to_string());
+    document
+}

@@ -1,0 +1,56 @@
+//! The one error type of the use cases; `crate::web` maps it to HTTP in one place.
+
+use crate::domain::FieldError;
+use crate::domain::cart::Rejection;
+use crate::ports::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input could not be read at all (bad JSON, wrong types, unknown fields).
+    #[error("malformed request")]
+    Malformed(Vec<FieldError>),
+    /// The input was read but breaks a rule; every problem is listed.
+    #[error("invalid request")]
+    Invalid(Vec<FieldError>),
+    /// No such resource, or not one this caller may see.
+    #[error("{what} `{id}` not found")]
+    NotFound { what: &'static str, id: String },
+    /// Someone else changed the resource since it was read; retrying is safe.
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl AppError {
+    pub fn not_found(what: &'static str, id: impl Into<String>) -> Self {
+        Self::NotFound {
+            what,
+            id: id.into(),
+        }
+    }
+
+    pub fn invalid(path: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError::new(path, reason)])
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::ConditionFailed => {
+                Self::Conflict("changed by another request at the same time; retry".into())
+            }
+            other => Self::Store(other),
+        }
+    }
+}
+
+impl From<Rejection> for AppError {
+    fn from(r: Rejection) -> Self {
+        match r {
+            Rejection::UnknownItem(code) => Self::not_found("item", code),
+            Rejection::Invalid(errors) => Self::Invalid(errors),
+        }
+    }
+}

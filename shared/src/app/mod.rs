@@ -1,0 +1,24 @@
+//! Use cases: every business rule that needs the store, behind plain async methods that the
+//! HTTP functions call. They know ports, never AWS or HTTP.
+
+pub mod admin;
+pub mod error;
+pub mod repo;
+pub mod storefront;
+
+pub use error::AppError;
+
+use chrono::{DateTime, Utc};
+
+/// The clock port, so that tests can fix "now".
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}

@@ -1,0 +1,112 @@
+//! Where shops and carts live in the store, and how they are read and written.
+//!
+//! Data model (one table, see `infra/table.json`):
+//! - a shop is one item `SHOP#{shop}` / `SHOP` holding the whole shop document. One read gives
+//!   the catalogue, the taxes and the rules a cart view needs; an import is one conditional
+//!   put, so it is atomic whatever the number of items (bounded by the 400 KB item size).
+//! - a cart is one item `CART#{cart}` / `CART` with a TTL (`expires_at`).
+
+use chrono::Duration;
+
+use super::AppError;
+use crate::domain::cart::Cart;
+use crate::domain::catalog::Shop;
+use crate::domain::document::ShopDocument;
+use crate::domain::ids::{CartId, ShopId};
+use crate::ports::{Item, Key, PutIf, Store, Write};
+
+pub fn shop_key(id: &ShopId) -> Key {
+    Key::new(format!("SHOP#{id}"), "SHOP")
+}
+
+pub fn cart_key(id: &CartId) -> Key {
+    Key::new(format!("CART#{id}"), "CART")
+}
+
+/// A shop as stored: its document (with secrets), the validated shop and the item version.
+pub struct StoredShop {
+    pub document: ShopDocument,
+    pub shop: Shop,
+    pub version: u64,
+}
+
+/// Parses an id from a URL; a malformed id is simply an unknown resource.
+pub fn parse_id<T: std::str::FromStr>(what: &'static str, text: &str) -> Result<T, AppError> {
+    text.parse().map_err(|_| AppError::not_found(what, text))
+}
+
+pub async fn find_shop(store: &dyn Store, id: &ShopId) -> Result<Option<StoredShop>, AppError> {
+    let Some(record) = store.get(&shop_key(id)).await? else {
+        return Ok(None);
+    };
+    let corrupt = |why: String| AppError::Store(crate::ports::StoreError::Backend(why));
+    let document = ShopDocument::from_json(record.item.body.as_bytes())
+        .map_err(|e| corrupt(format!("stored shop {id}: {}", e.reason)))?;
+    let shop = document
+        .validate(id)
+        .map_err(|e| corrupt(format!("stored shop {id} is invalid: {e:?}")))?;
+    Ok(Some(StoredShop {
+        document,
+        shop,
+        version: record.version,
+    }))
+}
+
+pub async fn load_shop(store: &dyn Store, id: &ShopId) -> Result<StoredShop, AppError> {
+    find_shop(store, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("shop", id.as_str()))
+}
+
+/// Writes a shop document, new (`version` = `None`) or replacing the version that was read.
+pub async fn save_shop(
+    store: &dyn Store,
+    id: &ShopId,
+    document: &ShopDocument,
+    version: Option<u64>,
+) -> Result<(), AppError> {
+    let body = serde_json::to_string(document).expect("a document serializes");
+    let when = version.map_or(PutIf::Absent, PutIf::Version);
+    let item = Item::new(shop_key(id), body);
+    store.write(vec![Write::Put { item, when }]).await?;
+    Ok(())
+}
+
+/// A cart as stored, with the version to write it back.
+pub struct StoredCart {
+    pub cart: Cart,
+    pub version: u64,
+}
+
+pub async fn load_cart(store: &dyn Store, id: &CartId) -> Result<StoredCart, AppError> {
+    let record = store
+        .get(&cart_key(id))
+        .await?
+        .ok_or_else(|| AppError::not_found("cart", id.as_str()))?;
+    let cart = serde_json::from_str(&record.item.body).map_err(|e| {
+        AppError::Store(crate::ports::StoreError::Backend(format!(
+            "stored cart {id}: {e}"
+        )))
+    })?;
+    Ok(StoredCart {
+        cart,
+        version: record.version,
+    })
+}
+
+/// The write that stores a cart (new, or replacing the version read), its TTL pushed to
+/// `ttl` from its last change.
+pub fn cart_write(
+    cart: &mut Cart,
+    version: Option<u64>,
+    now: chrono::DateTime<chrono::Utc>,
+    ttl: Duration,
+) -> Write {
+    cart.expires_at = now + ttl;
+    let body = serde_json::to_string(cart).expect("a cart serializes");
+    let item = Item::new(cart_key(&cart.id), body).expiring_at(cart.expires_at);
+    Write::Put {
+        item,
+        when: version.map_or(PutIf::Absent, PutIf::Version),
+    }
+}

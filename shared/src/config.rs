@@ -1,0 +1,76 @@
+//! Configuration of the Lambda functions, read and checked once at init from the environment
+//! (the variables `template.yaml` sets). A missing or malformed variable fails init with an
+//! error naming it.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+
+use crate::adapters::dynamo::{self, DynamoStore};
+use crate::app::storefront::DEFAULT_CART_TTL_DAYS;
+use crate::ports::Store;
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {variable} {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+pub struct LambdaConfig {
+    /// `TABLE_NAME`: the DynamoDB table.
+    pub table: String,
+    /// `DYNAMODB_ENDPOINT`: an endpoint other than AWS's (moto, DynamoDB Local).
+    pub dynamodb_endpoint: Option<String>,
+    /// `CART_TTL_DAYS` (default 7).
+    pub cart_ttl: Duration,
+    /// `CHECKOUT_PATH` (default `/checkout`): where cart imports send the browser.
+    pub checkout_path: String,
+    /// `ADMIN_TOKEN`: the back-office bearer token (back office only).
+    pub admin_token: Option<String>,
+}
+
+fn var(name: &'static str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl LambdaConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let table = var("TABLE_NAME").ok_or(ConfigError {
+            variable: "TABLE_NAME",
+            problem: "is not set".into(),
+        })?;
+        let days = match var("CART_TTL_DAYS") {
+            None => DEFAULT_CART_TTL_DAYS,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|d| (1..=90).contains(d))
+                .ok_or(ConfigError {
+                    variable: "CART_TTL_DAYS",
+                    problem: format!("`{v}` is not a number of days from 1 to 90"),
+                })?,
+        };
+        Ok(Self {
+            table,
+            dynamodb_endpoint: var("DYNAMODB_ENDPOINT"),
+            cart_ttl: Duration::days(days),
+            checkout_path: var("CHECKOUT_PATH").unwrap_or_else(|| "/checkout".into()),
+            admin_token: var("ADMIN_TOKEN"),
+        })
+    }
+
+    /// The back-office token, required by the back-office function.
+    pub fn admin_token(&self) -> Result<&str, ConfigError> {
+        self.admin_token.as_deref().ok_or(ConfigError {
+            variable: "ADMIN_TOKEN",
+            problem: "is not set".into(),
+        })
+    }
+
+    /// The DynamoDB store, its SDK client built once per process.
+    pub async fn store(&self) -> Arc<dyn Store> {
+        let client = dynamo::client(self.dynamodb_endpoint.as_deref()).await;
+        Arc::new(DynamoStore::new(client, &self.table))
+    }
+}

@@ -1,0 +1,226 @@
+//! The HTTP boundary shared by every function: problem+json errors (RFC 9457), the JSON body
+//! extractor with its size cap, bearer-token checks and the fallbacks.
+//!
+//! [`AppError`] is mapped to HTTP here and nowhere else. A problem carries a stable machine
+//! `code` (also the last segment of `type`), a human `detail`, and `errors[]` with the path of
+//! each offending field.
+
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use subtle::ConstantTimeEq;
+
+use crate::app::AppError;
+use crate::domain::FieldError;
+
+/// Cap on request bodies of the buyer-facing routes.
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// Cap on a shop document import (the stored document is at most 350 KB).
+pub const DOCUMENT_LIMIT: usize = 1024 * 1024;
+
+/// One error of a problem answer. `field` and `path` carry the same path (`field` is what a
+/// form shows next to; `path` is what the shop document import speaks of).
+#[derive(Debug, Serialize)]
+pub struct ProblemError {
+    pub field: String,
+    pub path: String,
+    pub reason: String,
+}
+
+/// An `application/problem+json` answer.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub code: &'static str,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemError>,
+}
+
+impl Problem {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind: format!("/problems/{code}"),
+            title,
+            status: status.as_u16(),
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors
+            .into_iter()
+            .map(|e| ProblemError {
+                field: e.path.clone(),
+                path: e.path,
+                reason: e.reason,
+            })
+            .collect();
+        self
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).expect("a problem serializes");
+        let mut response = (status, body).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        response
+    }
+}
+
+/// Sums up field errors for `detail`.
+fn summary(errors: &[FieldError]) -> String {
+    match errors {
+        [one] if one.path.is_empty() => one.reason.clone(),
+        [one] => format!("{}: {}", one.path, one.reason),
+        many => format!("{} problems; see errors", many.len()),
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let problem = match self {
+            AppError::Malformed(errors) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_request",
+                "The request could not be read",
+                summary(&errors),
+            )
+            .with_errors(errors),
+            AppError::Invalid(errors) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "The request breaks a rule",
+                summary(&errors),
+            )
+            .with_errors(errors),
+            AppError::NotFound { what, id } => Problem::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Not found",
+                format!("no {what} `{id}`"),
+            ),
+            AppError::Conflict(detail) => Problem::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "Conflicting change",
+                detail,
+            ),
+            AppError::Store(e) => {
+                tracing::error!(error = %e, "store failure");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "Temporarily unavailable",
+                    "the shop's storage did not answer; try again shortly",
+                )
+            }
+        };
+        problem.into_response()
+    }
+}
+
+/// Reads a body of at most `LIMIT` bytes; too large is a 413 problem.
+pub async fn read_body<const LIMIT: usize>(req: Request) -> Result<axum::body::Bytes, Response> {
+    axum::body::to_bytes(req.into_body(), LIMIT)
+        .await
+        .map_err(|_| {
+            Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The request body is too large",
+                format!("send at most {LIMIT} bytes"),
+            )
+            .into_response()
+        })
+}
+
+/// A JSON body parsed into `T`, with the path of the first error when it cannot be read.
+/// The content type is not required (curl users often omit it); the body must be JSON.
+pub struct JsonBody<T, const LIMIT: usize = BODY_LIMIT>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned, const LIMIT: usize> FromRequest<S>
+    for JsonBody<T, LIMIT>
+{
+    type Rejection = Response;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read_body::<LIMIT>(req).await?;
+        parse_json(&bytes)
+            .map(JsonBody)
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+/// Parses JSON, locating the first problem (`lines[0].quantity: invalid type ...`).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        AppError::Malformed(vec![FieldError::new(path, e.into_inner().to_string())])
+    })
+}
+
+/// True when the request carries `Authorization: Bearer <expected>` (constant-time compare).
+pub fn bearer_matches(headers: &HeaderMap, expected: &str) -> bool {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+}
+
+/// 401 answer for a missing or wrong token.
+pub fn unauthorized() -> Response {
+    let mut r = Problem::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "Authentication required",
+        "send the back-office token as `Authorization: Bearer <token>`",
+    )
+    .into_response();
+    r.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    r
+}
+
+/// Fallback for unknown routes.
+pub async fn no_route() -> Response {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Not found",
+        "no such route",
+    )
+    .into_response()
+}
+
+/// Fallback for a known route called with the wrong method.
+pub async fn wrong_method() -> Response {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Method not allowed",
+        "this route does not take this method",
+    )
+    .into_response()
+}
