@@ -1,1 +1,182 @@
+//! Test support for the end-to-end tests: the local stack (every router on one port) over a
+//! DynamoDB store on a real moto server, with a fresh table per test and an SDK interceptor
+//! that counts the DynamoDB requests each API call makes.
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use serde_json::Value;
+use shop_core::adapters::dynamo::{self, DynamoStore};
+use shopctl::{StackOptions, load_demo, stack};
+
+/// Counts DynamoDB requests sent (each attempt, retries included), by operation.
+#[derive(Clone, Debug, Default)]
+pub struct RequestCounter(Arc<Mutex<Vec<String>>>);
+
+impl RequestCounter {
+    pub fn reset(&self) {
+        self.0.lock().unwrap().clear();
+    }
+
+    /// Operations sent since the last reset, e.g. `["GetItem", "GetItem", "PutItem"]`.
+    pub fn operations(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+
+    pub fn by_operation(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for op in self.operations() {
+            *counts.entry(op).or_default() += 1;
+        }
+        counts
+    }
+}
+
+impl Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let name = cfg
+            .load::<Metadata>()
+            .map_or("unknown", |m| m.name())
+            .to_owned();
+        self.0.lock().unwrap().push(name);
+        Ok(())
+    }
+}
+
+/// The local stack on DynamoDB (moto), serving on a free loopback port.
+pub struct Stack {
+    pub base: String,
+    pub requests: RequestCounter,
+    pub client: aws_sdk_dynamodb::Client,
+    pub table: String,
+    pub http: reqwest::Client,
+}
+
+pub const ADMIN_TOKEN: &str = shopctl::DEV_ADMIN_TOKEN;
+
+impl Stack {
+    /// A fresh table with the demo shop, and the stack serving it.
+    pub async fn start() -> Self {
+        let config = dynamo::sdk_config(Some(moto_harness::endpoint())).await;
+        let requests = RequestCounter::default();
+        let sdk = aws_sdk_dynamodb::config::Builder::from(&config)
+            .interceptor(requests.clone())
+            .build();
+        let client = aws_sdk_dynamodb::Client::from_conf(sdk);
+        let table = moto_harness::unique_name("e2e");
+        dynamo::ensure_table(&client, &table)
+            .await
+            .expect("table created");
+        let store = Arc::new(DynamoStore::new(client.clone(), &table));
+        load_demo(store.clone()).await.expect("demo shop loads");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = stack(store, &StackOptions::default());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            base,
+            requests,
+            client,
+            table,
+            http,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        Reply::from(req.send().await.expect("the stack answers")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Reply {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn post(&self, path: &str) -> Reply {
+        self.send(reqwest::Method::POST, path, None).await
+    }
+
+    /// A new cart of the demo shop; its id.
+    pub async fn new_cart(&self) -> String {
+        let reply = self.post("/shops/demo/carts").await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.body["id"].as_str().unwrap().to_owned()
+    }
+}
+
+/// An HTTP answer, body parsed as JSON when it is JSON.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub location: Option<String>,
+    pub body: Value,
+}
+
+impl Reply {
+    pub async fn from(response: reqwest::Response) -> Self {
+        let status = response.status().as_u16();
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header("content-type").unwrap_or_default();
+        let location = header("location");
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Self {
+            status,
+            content_type,
+            location,
+            body,
+        }
+    }
+
+    /// Asserts a problem+json answer with this status and code; returns the error paths.
+    pub fn assert_problem(&self, status: u16, code: &str) -> Vec<String> {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(self.content_type, "application/problem+json");
+        assert_eq!(self.body["code"], code, "{}", self.body);
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["title"].is_string() && self.body["detail"].is_string());
+        self.body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| e["field"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}

@@ -286,7 +286,8 @@ impl ShopDocument {
         let categories = self.categories(&mut e);
         let known_categories: HashSet<&str> =
             self.categories.iter().map(|c| c.id.as_str()).collect();
-        let items = self.items(&mut e, currency, &taxes, &known_categories);
+        let declared_taxes: HashSet<&str> = self.taxes.iter().map(|t| t.code.as_str()).collect();
+        let items = self.items(&mut e, currency, &declared_taxes, &known_categories);
         self.check_parts(&mut e);
         if let Ok(json) = serde_json::to_vec(self)
             && json.len() > MAX_DOCUMENT_BYTES
@@ -469,7 +470,7 @@ impl ShopDocument {
         &self,
         e: &mut Errors,
         currency: Option<Currency>,
-        taxes: &BTreeMap<TaxCode, TaxRate>,
+        taxes: &HashSet<&str>,
         categories: &HashSet<&str>,
     ) -> Vec<Item> {
         let mut seen = HashSet::new();
@@ -531,7 +532,7 @@ impl ItemDoc {
         e: &mut Errors,
         path: &str,
         currency: Option<Currency>,
-        taxes: &BTreeMap<TaxCode, TaxRate>,
+        taxes: &HashSet<&str>,
         categories: &HashSet<&str>,
     ) -> Option<Item> {
         let code = e.check(format!("{path}.code"), self.code.parse::<ItemCode>());
@@ -550,7 +551,7 @@ impl ItemDoc {
         );
         let prices = self.prices(e, path, currency);
         let tax = e.check(format!("{path}.tax"), self.tax.parse::<TaxCode>());
-        if tax.as_ref().is_some_and(|t| !taxes.contains_key(t)) {
+        if tax.is_some() && !taxes.contains(self.tax.as_str()) {
             e.add(format!("{path}.tax"), format!("no tax code `{}`", self.tax));
         }
         if self.max_quantity == Some(0) {
@@ -605,9 +606,19 @@ impl ItemDoc {
         })
     }
 
-    /// Price tiers; amounts are checked only once the currency is known to be valid.
+    /// Price tiers; amounts are checked against the currency's minor unit when the currency
+    /// is valid, as plain non-negative decimals otherwise.
     fn prices(&self, e: &mut Errors, path: &str, currency: Option<Currency>) -> Option<PriceTiers> {
-        let currency = currency?;
+        let amount = |text: &str| match currency {
+            Some(c) => c.parse_amount(text),
+            None => parse_decimal(text).and_then(|d| {
+                if d.is_sign_negative() {
+                    Err("must not be negative".into())
+                } else {
+                    Ok(d)
+                }
+            }),
+        };
         let tiers: Vec<Option<PriceTier>> = self
             .prices
             .iter()
@@ -615,7 +626,7 @@ impl ItemDoc {
             .map(|(j, p)| {
                 let unit_price = e.check(
                     format!("{path}.prices[{j}].unit_price"),
-                    currency.parse_amount(&p.unit_price),
+                    amount(&p.unit_price),
                 )?;
                 Some(PriceTier {
                     up_to: p.up_to,

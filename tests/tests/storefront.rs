@@ -1,0 +1,450 @@
+//! The storefront over HTTP, on DynamoDB (moto): a buyer walks every pre-order step, and every
+//! bad input gets a problem+json answer that changes nothing.
+
+use enrolshop_tests::Stack;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+fn customer() -> Value {
+    json!({"customer": {
+        "firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.org",
+        "address": "1 Analytical Street", "zip": "75001", "city": "Paris", "country": "FR",
+        "organisation": "Engines Ltd"
+    }, "invoicing": null})
+}
+
+fn exam_form(name: &str) -> Value {
+    json!({"candidate_name": name, "birthdate": "1990-01-31", "session": "2027-01"})
+}
+
+/// The cart as stored, without the fields that change on every write.
+async fn cart_state(stack: &Stack, cart: &str) -> Value {
+    let mut view = stack.get(&format!("/carts/{cart}")).await.body;
+    view.as_object_mut().unwrap().remove("expires_at");
+    view
+}
+
+#[tokio::test]
+async fn a_buyer_goes_from_catalogue_to_order_with_required_data_and_seats() {
+    let stack = Stack::start().await;
+    let catalog = stack.get("/shops/demo/catalog").await;
+    assert_eq!(catalog.status, 200);
+    let items = catalog.body["items"].as_array().unwrap();
+    let excel = items.iter().find(|i| i["code"] == "EXCEL-ESS").unwrap();
+    assert_eq!(
+        excel["prices"][1],
+        json!({"up_to": 19, "unit_price": "99.00", "unit_price_incl_tax": "118.80"})
+    );
+    assert!(
+        items.iter().all(|i| i["code"] != "PARTNER-EXCEL"),
+        "internal items are not listed"
+    );
+    let preview = items.iter().find(|i| i["code"] == "AI-TRAINERS").unwrap();
+    assert_eq!(preview["purchasable"], false);
+    assert!(
+        !catalog.body.to_string().contains("partner-2026"),
+        "no password in the catalogue"
+    );
+
+    let cart = stack.new_cart().await;
+    let view = stack.get(&format!("/carts/{cart}")).await.body;
+    assert_eq!(view["next_step"], "shop");
+
+    let r = stack
+        .put(
+            &format!("/carts/{cart}/lines/CERT-EXAM"),
+            json!({"quantity": 2}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = stack
+        .put(
+            &format!("/carts/{cart}/lines/SAFETY-TEAM"),
+            json!({"quantity": 2}),
+        )
+        .await;
+    assert_eq!(r.body["next_step"], "requirements");
+    assert_eq!(
+        r.body["steps"],
+        json!({"requirements": "needed", "participants": "needed", "customer": "needed"})
+    );
+
+    let r = stack
+        .put(
+            &format!("/carts/{cart}/requirements"),
+            json!({"CERT-EXAM": [exam_form("Ada Lovelace"), exam_form("Charles Babbage")]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["steps"]["requirements"], "done");
+    assert_eq!(r.body["next_step"], "participants");
+
+    let participants = json!({
+        "participants": [
+            {"email": "grace@example.org", "firstname": "Grace", "lastname": "Hopper"},
+            {"email": "alan@example.org", "firstname": "Alan", "lastname": "Turing"}
+        ],
+        "assignments": {"SAFETY-TEAM": {"student": ["grace@example.org", "alan@example.org"]}}
+    });
+    let r = stack
+        .put(&format!("/carts/{cart}/participants"), participants)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["next_step"], "customer");
+
+    let r = stack
+        .put(&format!("/carts/{cart}/customer"), customer())
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["next_step"], "order");
+    assert_eq!(
+        r.body["steps"],
+        json!({"requirements": "done", "participants": "done", "customer": "done"})
+    );
+    // 2 × 90.00 at 5.5 % + 2 × 150.00 at 20 %
+    assert_eq!(r.body["totals"]["excl_tax"], "480.00");
+    assert_eq!(r.body["totals"]["tax"], "69.90");
+    assert_eq!(r.body["totals"]["incl_tax"], "549.90");
+    assert_eq!(r.body["totals"]["taxes"].as_array().unwrap().len(), 2);
+
+    // The state is durable: a fresh read shows the same.
+    let again = stack.get(&format!("/carts/{cart}")).await;
+    assert_eq!(again.body["next_step"], "order");
+    assert_eq!(again.body["customer"]["email"], "ada@example.org");
+}
+
+#[tokio::test]
+async fn bad_inputs_get_problems_and_change_nothing() {
+    let stack = Stack::start().await;
+    let cart = stack.new_cart().await;
+    stack
+        .put(
+            &format!("/carts/{cart}/lines/CERT-EXAM"),
+            json!({"quantity": 1}),
+        )
+        .await;
+    let before = cart_state(&stack, &cart).await;
+    let line = format!("/carts/{cart}/lines/CERT-EXAM");
+
+    let raw = |body: &'static str| {
+        let url = stack.url(&line);
+        let http = stack.http.clone();
+        async move { enrolshop_tests::Reply::from(http.put(url).body(body).send().await.unwrap()).await }
+    };
+    raw("{not json")
+        .await
+        .assert_problem(400, "malformed_request");
+    assert_eq!(
+        raw(r#"{"quantity": -1}"#)
+            .await
+            .assert_problem(400, "malformed_request"),
+        ["quantity"]
+    );
+    assert_eq!(
+        raw(r#"{"quantity": 1.5}"#)
+            .await
+            .assert_problem(400, "malformed_request"),
+        ["quantity"]
+    );
+    assert_eq!(
+        raw(r#"{"quantity": 1, "price": "0.01"}"#)
+            .await
+            .assert_problem(400, "malformed_request"),
+        ["price"]
+    );
+    assert_eq!(
+        stack
+            .put(&line, json!({"quantity": 41}))
+            .await
+            .assert_problem(422, "validation_failed"),
+        ["quantity"]
+    );
+    assert_eq!(
+        stack
+            .put(&line, json!({"quantity": 100000}))
+            .await
+            .assert_problem(422, "validation_failed"),
+        ["quantity"]
+    );
+    stack
+        .put(&format!("/carts/{cart}/lines/NOPE"), json!({"quantity": 1}))
+        .await
+        .assert_problem(404, "not_found");
+    stack
+        .put(
+            &format!("/carts/{cart}/lines/AI-TRAINERS"),
+            json!({"quantity": 1}),
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+    let pw = stack
+        .put(
+            &format!("/carts/{cart}/lines/PARTNER-EXCEL"),
+            json!({"quantity": 1, "password": "guess"}),
+        )
+        .await;
+    assert_eq!(pw.assert_problem(422, "validation_failed"), ["password"]);
+    stack
+        .put(
+            "/carts/0123456789abcdef0123456789abcdef/lines/CERT-EXAM",
+            json!({"quantity": 1}),
+        )
+        .await
+        .assert_problem(404, "not_found");
+    stack
+        .get("/carts/not-a-cart")
+        .await
+        .assert_problem(404, "not_found");
+    stack
+        .get("/shops/nope/catalog")
+        .await
+        .assert_problem(404, "not_found");
+    stack
+        .post("/shops/nope/carts")
+        .await
+        .assert_problem(404, "not_found");
+
+    let huge = json!({"CERT-EXAM": [{"candidate_name": "x".repeat(70_000)}]});
+    stack
+        .put(&format!("/carts/{cart}/requirements"), huge)
+        .await
+        .assert_problem(413, "payload_too_large");
+    let bad_form = json!({"CERT-EXAM": [{"candidate_name": "", "birthdate": "1990-13-01", "session": "never"}]});
+    let paths = stack
+        .put(&format!("/carts/{cart}/requirements"), bad_form)
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(
+        paths,
+        [
+            "CERT-EXAM[0].candidate_name",
+            "CERT-EXAM[0].birthdate",
+            "CERT-EXAM[0].session"
+        ]
+    );
+    let wrong_count = json!({"CERT-EXAM": [exam_form("A"), exam_form("B")]});
+    assert_eq!(
+        stack
+            .put(&format!("/carts/{cart}/requirements"), wrong_count)
+            .await
+            .assert_problem(422, "validation_failed"),
+        ["CERT-EXAM"]
+    );
+    let people = json!({"participants": [{"email": "nope", "firstname": "", "lastname": "X"}], "assignments": {"CERT-EXAM": {"student": []}}});
+    let paths = stack
+        .put(&format!("/carts/{cart}/participants"), people)
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(
+        paths,
+        [
+            "participants[0].email",
+            "participants[0].firstname",
+            "assignments.CERT-EXAM"
+        ]
+    );
+    let mut bad_customer = customer();
+    bad_customer["customer"]["email"] = json!("ada-at-example");
+    bad_customer["customer"]["country"] = json!("France");
+    let paths = stack
+        .put(&format!("/carts/{cart}/customer"), bad_customer)
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(paths, ["customer.email", "customer.country"]);
+    let missing = json!({"customer": {"firstname": "Ada"}});
+    stack
+        .put(&format!("/carts/{cart}/customer"), missing)
+        .await
+        .assert_problem(400, "malformed_request");
+    stack
+        .send(Method::PATCH, &line, None)
+        .await
+        .assert_problem(405, "method_not_allowed");
+    stack
+        .get("/no/such/route")
+        .await
+        .assert_problem(404, "not_found");
+
+    assert_eq!(
+        cart_state(&stack, &cart).await,
+        before,
+        "no rejected request changed the cart"
+    );
+}
+
+#[tokio::test]
+async fn quantity_changes_follow_tiers_and_zero_removes() {
+    let stack = Stack::start().await;
+    let cart = stack.new_cart().await;
+    let line = format!("/carts/{cart}/lines/EXCEL-ESS");
+    assert_eq!(
+        stack.put(&line, json!({"quantity": 4})).await.body["lines"][0]["unit_price"],
+        "120.00"
+    );
+    assert_eq!(
+        stack.put(&line, json!({"quantity": 5})).await.body["lines"][0]["unit_price"],
+        "99.00"
+    );
+    let view = stack.put(&line, json!({"quantity": 20})).await.body;
+    assert_eq!(view["lines"][0]["unit_price"], "79.00");
+    assert_eq!(view["lines"][0]["total_excl_tax"], "1580.00");
+    assert_eq!(view["totals"]["incl_tax"], "1896.00");
+    let view = stack.put(&line, json!({"quantity": 0})).await.body;
+    assert_eq!(view["lines"], json!([]));
+    assert_eq!(view["next_step"], "shop");
+    let pw = stack
+        .put(
+            &format!("/carts/{cart}/lines/PARTNER-EXCEL"),
+            json!({"quantity": 1, "password": "partner-2026"}),
+        )
+        .await;
+    assert_eq!(pw.status, 200, "{}", pw.body);
+}
+
+#[tokio::test]
+async fn carts_expire_after_seven_days_and_can_be_deleted() {
+    let stack = Stack::start().await;
+    let cart = stack.new_cart().await;
+    let view = stack.get(&format!("/carts/{cart}")).await.body;
+    let expires = view["expires_at"]
+        .as_str()
+        .unwrap()
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap();
+    let week = chrono::Duration::days(7);
+    assert!(
+        (expires - chrono::Utc::now() - week).num_seconds().abs() < 60,
+        "TTL is 7 days"
+    );
+    // The DynamoDB item carries the TTL attribute DynamoDB expires it by.
+    let item = stack
+        .client
+        .get_item()
+        .table_name(&stack.table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("CART#{cart}")),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("CART".into()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let ttl: i64 = item["expires_at"].as_n().unwrap().parse().unwrap();
+    assert_eq!(ttl, expires.timestamp());
+    assert_eq!(
+        stack
+            .send(Method::DELETE, &format!("/carts/{cart}"), None)
+            .await
+            .status,
+        204
+    );
+    stack
+        .get(&format!("/carts/{cart}"))
+        .await
+        .assert_problem(404, "not_found");
+    stack
+        .send(Method::DELETE, &format!("/carts/{cart}"), None)
+        .await
+        .assert_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn cart_import_prefills_a_cart_and_reports_bad_codes() {
+    let stack = Stack::start().await;
+    let r = stack
+        .get("/shops/demo/cart-import?EXCEL-ESS=5&SAFETY-TEAM=2")
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let location = r.location.unwrap();
+    assert!(
+        location.starts_with("/checkout?shop=demo&cart="),
+        "{location}"
+    );
+    let cart = location.rsplit('=').next().unwrap();
+    let view = stack.get(&format!("/carts/{cart}")).await.body;
+    let lines: Vec<(String, u64)> = view["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["code"].as_str().unwrap().to_owned(),
+                l["quantity"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [("EXCEL-ESS".to_owned(), 5), ("SAFETY-TEAM".to_owned(), 2)]
+    );
+    assert_eq!(view["next_step"], "participants");
+
+    let bad = stack
+        .get("/shops/demo/cart-import?EXCEL-ESS=2&NOPE=1&SAFETY-TEAM=many&AI-TRAINERS=1")
+        .await;
+    assert_eq!(
+        bad.assert_problem(422, "validation_failed"),
+        ["NOPE", "SAFETY-TEAM", "AI-TRAINERS"]
+    );
+    stack
+        .get("/shops/demo/cart-import")
+        .await
+        .assert_problem(422, "validation_failed");
+    stack
+        .get("/shops/nope/cart-import?EXCEL-ESS=1")
+        .await
+        .assert_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn dynamodb_requests_stay_at_the_minimum_per_operation() {
+    let stack = Stack::start().await;
+    let cart = stack.new_cart().await;
+    stack
+        .put(
+            &format!("/carts/{cart}/lines/EXCEL-ESS"),
+            json!({"quantity": 1}),
+        )
+        .await;
+
+    stack.requests.reset();
+    let r = stack
+        .put(
+            &format!("/carts/{cart}/lines/GUIDE-BOOK"),
+            json!({"quantity": 2}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    // Read the cart, read its shop (catalogue + rules), one conditional put.
+    assert_eq!(
+        stack.requests.operations(),
+        ["GetItem", "GetItem", "PutItem"],
+        "add-line"
+    );
+
+    stack.requests.reset();
+    assert_eq!(stack.get(&format!("/carts/{cart}")).await.status, 200);
+    assert_eq!(
+        stack.requests.operations(),
+        ["GetItem", "GetItem"],
+        "view-cart"
+    );
+
+    stack.requests.reset();
+    stack
+        .put(
+            &format!("/carts/{cart}/lines/GUIDE-BOOK"),
+            json!({"quantity": 999}),
+        )
+        .await;
+    assert_eq!(
+        stack.requests.operations(),
+        ["GetItem", "GetItem"],
+        "a rejected change writes nothing"
+    );
+}
