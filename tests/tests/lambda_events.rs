@@ -1,0 +1,140 @@
+//! Every sample event in `events/<function>/` goes through the very conversion
+//! `lambda_http::run` applies (API Gateway HTTP API payload v2 → `http::Request` → the
+//! function's router → Lambda response), against DynamoDB on moto.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use enrolshop_tests::Stack;
+use lambda_http::aws_lambda_events::encodings::Body;
+use lambda_http::request::LambdaRequest;
+use lambda_http::tower::ServiceExt;
+use lambda_http::{Adapter, Context, LambdaEvent};
+use serde_json::Value;
+use shop_core::adapters::dynamo::DynamoStore;
+use shop_core::app::SystemClock;
+use shop_core::app::admin::ShopAdmin;
+use shop_core::app::storefront::Storefront;
+use shop_core::domain::cart::Cart;
+use shop_core::ports::Store;
+use shop_core::web;
+
+const EVENT_CART: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
+fn events(function: &str) -> Vec<(String, Value)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events").join(function);
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let json = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            (name, json)
+        })
+        .collect()
+}
+
+/// Runs one event through `lambda_http`'s adapter and returns the Lambda response as JSON.
+async fn invoke(router: Router, event: Value) -> Value {
+    let request: LambdaRequest = serde_json::from_value(event).expect("a valid API Gateway event");
+    let response = Adapter::from(router.into_service())
+        .oneshot(LambdaEvent::new(request, Context::default()))
+        .await
+        .unwrap();
+    serde_json::to_value(response).unwrap()
+}
+
+fn body(response: &Value) -> Value {
+    let text = response["body"].as_str().unwrap_or("");
+    serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
+async fn store_with_demo_and_cart(stack: &Stack) -> Arc<dyn Store> {
+    let store: Arc<dyn Store> = Arc::new(DynamoStore::new(stack.client.clone(), &stack.table));
+    let mut cart = Cart::new(EVENT_CART.parse().unwrap(), "demo".parse().unwrap(), chrono::Utc::now(), chrono::Duration::days(7));
+    let write = shop_core::app::repo::cart_write(&mut cart, None, chrono::Utc::now(), chrono::Duration::days(7));
+    store.write(vec![write]).await.unwrap();
+    store
+}
+
+#[tokio::test]
+async fn storefront_events_run_through_the_lambda_adapter() {
+    let stack = Stack::start().await;
+    let store = store_with_demo_and_cart(&stack).await;
+    let app = Arc::new(Storefront::new(store, Arc::new(SystemClock), chrono::Duration::days(7)));
+    let router = storefront::router(app, "/checkout").fallback(web::no_route);
+    let mut seen = Vec::new();
+    for (name, event) in events("storefront") {
+        let response = invoke(router.clone(), event).await;
+        let status = response["statusCode"].as_u64().unwrap();
+        let json = body(&response);
+        match name.as_str() {
+            "get-catalog.json" => {
+                assert_eq!(status, 200);
+                assert_eq!(json["shop"]["id"], "demo");
+            }
+            "create-cart.json" => {
+                assert_eq!(status, 201);
+                assert_eq!(json["next_step"], "shop");
+            }
+            "get-cart.json" => assert_eq!((status, &json["id"]), (200, &Value::from(EVENT_CART))),
+            "put-line.json" => {
+                assert_eq!(status, 200, "{json}");
+                let line = json["lines"].as_array().unwrap().iter().find(|l| l["code"] == "EXCEL-ESS").cloned().unwrap();
+                assert_eq!(line["unit_price"], "99.00");
+            }
+            "put-line-base64.json" => {
+                assert_eq!(status, 200, "{json}");
+                assert!(json["lines"].as_array().unwrap().iter().any(|l| l["code"] == "GUIDE-BOOK" && l["quantity"] == 2));
+            }
+            "put-customer-invalid.json" => {
+                assert_eq!(status, 422);
+                assert_eq!(response["headers"]["content-type"], "application/problem+json");
+                assert_eq!(json["errors"][0]["field"], "customer.email");
+            }
+            "get-unknown-cart.json" => assert_eq!(status, 404),
+            "cart-import.json" => {
+                assert_eq!(status, 303);
+                let location = response["headers"]["location"].as_str().unwrap();
+                assert!(location.starts_with("/checkout?shop=demo&cart="), "{location}");
+            }
+            other => panic!("events/storefront/{other} has no expectation in this test"),
+        }
+        seen.push(name);
+    }
+    assert!(seen.len() >= 8, "the storefront events are all there: {seen:?}");
+}
+
+#[tokio::test]
+async fn backoffice_events_run_through_the_lambda_adapter() {
+    let stack = Stack::start().await;
+    let store: Arc<dyn Store> = Arc::new(DynamoStore::new(stack.client.clone(), &stack.table));
+    let router = backoffice::router(Arc::new(ShopAdmin::new(store)), "test-admin-token").fallback(web::no_route);
+    for (name, event) in events("backoffice") {
+        let response = invoke(router.clone(), event).await;
+        let status = response["statusCode"].as_u64().unwrap();
+        match name.as_str() {
+            "export-shop.json" => {
+                assert_eq!(status, 200);
+                assert_eq!(body(&response)["id"], "demo");
+            }
+            "export-shop-no-token.json" => assert_eq!(status, 401),
+            other => panic!("events/backoffice/{other} has no expectation in this test"),
+        }
+    }
+}
+
+#[test]
+fn event_bodies_are_read_as_the_exact_bytes_sent() {
+    let (_, event) = events("storefront").into_iter().find(|(n, _)| n == "put-line-base64.json").unwrap();
+    let request: LambdaRequest = serde_json::from_value(event).unwrap();
+    let request: lambda_http::Request = request.into();
+    match request.body() {
+        Body::Binary(bytes) => assert_eq!(bytes.as_slice(), br#"{"quantity":2}"#),
+        Body::Text(text) => assert_eq!(text, r#"{"quantity":2}"#),
+        Body::Empty => panic!("body lost"),
+        _ => panic!("unexpected body kind"),
+    }
+}
