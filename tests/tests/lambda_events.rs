@@ -23,8 +23,13 @@ use shop_core::web;
 const EVENT_CART: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
 
 fn events(function: &str) -> Vec<(String, Value)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events").join(function);
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../events")
+        .join(function);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     files
         .into_iter()
@@ -53,8 +58,18 @@ fn body(response: &Value) -> Value {
 
 async fn store_with_demo_and_cart(stack: &Stack) -> Arc<dyn Store> {
     let store: Arc<dyn Store> = Arc::new(DynamoStore::new(stack.client.clone(), &stack.table));
-    let mut cart = Cart::new(EVENT_CART.parse().unwrap(), "demo".parse().unwrap(), chrono::Utc::now(), chrono::Duration::days(7));
-    let write = shop_core::app::repo::cart_write(&mut cart, None, chrono::Utc::now(), chrono::Duration::days(7));
+    let mut cart = Cart::new(
+        EVENT_CART.parse().unwrap(),
+        "demo".parse().unwrap(),
+        chrono::Utc::now(),
+        chrono::Duration::days(7),
+    );
+    let write = shop_core::app::repo::cart_write(
+        &mut cart,
+        None,
+        chrono::Utc::now(),
+        chrono::Duration::days(7),
+    );
     store.write(vec![write]).await.unwrap();
     store
 }
@@ -63,7 +78,11 @@ async fn store_with_demo_and_cart(stack: &Stack) -> Arc<dyn Store> {
 async fn storefront_events_run_through_the_lambda_adapter() {
     let stack = Stack::start().await;
     let store = store_with_demo_and_cart(&stack).await;
-    let app = Arc::new(Storefront::new(store, Arc::new(SystemClock), chrono::Duration::days(7)));
+    let app = Arc::new(Storefront::new(
+        store,
+        Arc::new(SystemClock),
+        chrono::Duration::days(7),
+    ));
     let router = storefront::router(app, "/checkout").fallback(web::no_route);
     let mut seen = Vec::new();
     for (name, event) in events("storefront") {
@@ -82,36 +101,58 @@ async fn storefront_events_run_through_the_lambda_adapter() {
             "get-cart.json" => assert_eq!((status, &json["id"]), (200, &Value::from(EVENT_CART))),
             "put-line.json" => {
                 assert_eq!(status, 200, "{json}");
-                let line = json["lines"].as_array().unwrap().iter().find(|l| l["code"] == "EXCEL-ESS").cloned().unwrap();
+                let line = json["lines"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|l| l["code"] == "EXCEL-ESS")
+                    .cloned()
+                    .unwrap();
                 assert_eq!(line["unit_price"], "99.00");
             }
             "put-line-base64.json" => {
                 assert_eq!(status, 200, "{json}");
-                assert!(json["lines"].as_array().unwrap().iter().any(|l| l["code"] == "GUIDE-BOOK" && l["quantity"] == 2));
+                assert!(
+                    json["lines"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|l| l["code"] == "GUIDE-BOOK" && l["quantity"] == 2)
+                );
             }
             "put-customer-invalid.json" => {
                 assert_eq!(status, 422);
-                assert_eq!(response["headers"]["content-type"], "application/problem+json");
+                assert_eq!(
+                    response["headers"]["content-type"],
+                    "application/problem+json"
+                );
                 assert_eq!(json["errors"][0]["field"], "customer.email");
             }
             "get-unknown-cart.json" => assert_eq!(status, 404),
             "cart-import.json" => {
                 assert_eq!(status, 303);
                 let location = response["headers"]["location"].as_str().unwrap();
-                assert!(location.starts_with("/checkout?shop=demo&cart="), "{location}");
+                assert!(
+                    location.starts_with("/checkout?shop=demo&cart="),
+                    "{location}"
+                );
             }
             other => panic!("events/storefront/{other} has no expectation in this test"),
         }
         seen.push(name);
     }
-    assert!(seen.len() >= 8, "the storefront events are all there: {seen:?}");
+    assert!(
+        seen.len() >= 8,
+        "the storefront events are all there: {seen:?}"
+    );
 }
 
 #[tokio::test]
 async fn backoffice_events_run_through_the_lambda_adapter() {
     let stack = Stack::start().await;
     let store: Arc<dyn Store> = Arc::new(DynamoStore::new(stack.client.clone(), &stack.table));
-    let router = backoffice::router(Arc::new(ShopAdmin::new(store)), "test-admin-token").fallback(web::no_route);
+    let router = backoffice::router(Arc::new(ShopAdmin::new(store)), "test-admin-token")
+        .fallback(web::no_route);
     for (name, event) in events("backoffice") {
         let response = invoke(router.clone(), event).await;
         let status = response["statusCode"].as_u64().unwrap();
@@ -128,7 +169,10 @@ async fn backoffice_events_run_through_the_lambda_adapter() {
 
 #[test]
 fn event_bodies_are_read_as_the_exact_bytes_sent() {
-    let (_, event) = events("storefront").into_iter().find(|(n, _)| n == "put-line-base64.json").unwrap();
+    let (_, event) = events("storefront")
+        .into_iter()
+        .find(|(n, _)| n == "put-line-base64.json")
+        .unwrap();
     let request: LambdaRequest = serde_json::from_value(event).unwrap();
     let request: lambda_http::Request = request.into();
     match request.body() {

@@ -808,7 +808,7 @@ mod tests {
             Some("partner-2026"),
         )
         .unwrap();
-        assert!(c.lines.is_empty() == false);
+        assert_eq!(c.lines.len(), 1, "the password opens the item");
         add(&mut c, &shop, "PARTNER-EXCEL", 0).unwrap();
         assert!(c.lines.is_empty(), "0 removes the line");
     }

@@ -1,0 +1,145 @@
+//! `shopctl serve`, the README's run command, as a user runs it: the real binary.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+/// A running `shopctl serve`, killed when dropped.
+struct Served {
+    child: Child,
+    base: String,
+    banner: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(args: &[&str]) -> Served {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shopctl"))
+        .arg("serve")
+        .args(["--addr", "127.0.0.1:0"])
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut banner = String::new();
+    let mut base = None;
+    for line in lines.by_ref().take(6) {
+        let line = line.unwrap();
+        if let Some(url) = line.trim().strip_prefix("API") {
+            base = Some(url.trim().to_owned());
+        }
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.contains("back office") {
+            break;
+        }
+    }
+    let base = base.unwrap_or_else(|| panic!("no API line in:\n{banner}"));
+    Served {
+        child,
+        base,
+        banner,
+    }
+}
+
+async fn json(method: reqwest::Method, url: String, body: Option<Value>) -> (u16, Value) {
+    let mut req = reqwest::Client::new().request(method, url);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let r = req.send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn serves_the_demo_shop_and_keeps_data_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let first = serve(&["--data-dir", data]);
+    assert!(first.banner.contains("loaded now"), "{}", first.banner);
+    assert!(
+        first.banner.contains("dev-admin-token"),
+        "dev defaults are printed"
+    );
+    let (status, catalog) = json(
+        reqwest::Method::GET,
+        format!("{}/shops/demo/catalog", first.base),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(catalog["items"].as_array().unwrap().len() >= 5);
+    let (status, cart) = json(
+        reqwest::Method::POST,
+        format!("{}/shops/demo/carts", first.base),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let id = cart["id"].as_str().unwrap().to_owned();
+    let line = format!("{}/carts/{id}/lines/EXCEL-ESS", first.base);
+    assert_eq!(
+        json(reqwest::Method::PUT, line, Some(json!({"quantity": 3})))
+            .await
+            .0,
+        200
+    );
+    drop(first);
+
+    let second = serve(&["--data-dir", data]);
+    assert!(second.banner.contains("already there"), "{}", second.banner);
+    let (status, cart) = json(
+        reqwest::Method::GET,
+        format!("{}/carts/{id}", second.base),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(cart["lines"][0]["quantity"], 3);
+}
+
+#[tokio::test]
+async fn runs_on_dynamodb_when_given_an_endpoint() {
+    let table = moto_harness::unique_name("shopctl");
+    let served = serve(&[
+        "--dynamodb-endpoint",
+        moto_harness::endpoint(),
+        "--table",
+        &table,
+    ]);
+    assert!(served.banner.contains("DynamoDB at"), "{}", served.banner);
+    let (status, catalog) = json(
+        reqwest::Method::GET,
+        format!("{}/shops/demo/catalog", served.base),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(catalog["shop"]["id"], "demo");
+}
+
+#[test]
+fn production_mode_refuses_the_dev_token() {
+    let out = Command::new(env!("CARGO_BIN_EXE_shopctl"))
+        .args([
+            "serve",
+            "--production",
+            "--addr",
+            "127.0.0.1:0",
+            "--no-demo",
+        ])
+        .env_remove("SHOP_ADMIN_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dev admin token"));
+}

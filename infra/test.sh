@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test of enrolshop, installing first what a fresh machine lacks:
+# moto[server] (DynamoDB + SQS protocols, for the store conformance and HTTP tests) and
+# cfn-lint (template check), both from PyPI; rustfmt and clippy through rustup.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "installing what is missing"
+python3 -c 'import moto.server, flask' 2>/dev/null || python3 -m pip install --quiet 'moto[server]'
+python3 -c 'import cfnlint.runner' 2>/dev/null || python3 -m pip install --quiet cfn-lint
+cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+step "format"
+cargo fmt --all -- --check
+
+step "lint"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "SAM template"
+# Through python3, so that a fresh pip install works without a PATH or pyenv shim refresh.
+python3 -c 'import sys; from cfnlint.runner import main; sys.argv[0] = "cfn-lint"; sys.exit(main())' template.yaml
+
+step "tests: unit, store conformance (embedded + DynamoDB on moto), HTTP, Lambda events, shopctl"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$log"
+# One closing line for the whole run (cargo prints one per test binary, doc tests last).
+awk '/^test result:/ { p += $4; f += $6 } END { printf "\ntests: %d passed, %d failed\n", p, f }' "$log"

@@ -1,0 +1,172 @@
+//! `template.yaml` declares the table `infra/table.json` defines (the one the adapters, the
+//! local stack and the tests create), and its functions are built and secured as agreed.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value as Json;
+use serde_yaml_ng::Value as Yaml;
+
+fn template() -> Yaml {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
+    serde_yaml_ng::from_str(&text).unwrap()
+}
+
+fn table_json() -> Json {
+    serde_json::from_str(shop_core::adapters::dynamo::TABLE_DEFINITION).unwrap()
+}
+
+/// Canonical text of a list of objects picked by `fields`, order-insensitive.
+fn set_of(items: impl IntoIterator<Item = Vec<String>>) -> BTreeSet<Vec<String>> {
+    items.into_iter().collect()
+}
+
+fn yaml_str(v: &Yaml, key: &str) -> String {
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} missing in {v:?}"))
+        .to_owned()
+}
+
+fn json_str(v: &Json, key: &str) -> String {
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} missing in {v}"))
+        .to_owned()
+}
+
+fn yaml_keys(schema: &Yaml) -> Vec<Vec<String>> {
+    schema
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| vec![yaml_str(k, "AttributeName"), yaml_str(k, "KeyType")])
+        .collect()
+}
+
+fn json_keys(schema: &Json) -> Vec<Vec<String>> {
+    schema
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| vec![json_str(k, "AttributeName"), json_str(k, "KeyType")])
+        .collect()
+}
+
+#[test]
+fn the_template_declares_the_table_of_infra() {
+    let t = template();
+    let table = &t["Resources"]["ShopTable"]["Properties"];
+    let def = table_json();
+    let attrs = |y: &Yaml| {
+        set_of(
+            y.as_sequence()
+                .unwrap()
+                .iter()
+                .map(|a| vec![yaml_str(a, "AttributeName"), yaml_str(a, "AttributeType")]),
+        )
+    };
+    let json_attrs = set_of(
+        def["AttributeDefinitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| vec![json_str(a, "AttributeName"), json_str(a, "AttributeType")]),
+    );
+    assert_eq!(attrs(&table["AttributeDefinitions"]), json_attrs);
+    assert_eq!(yaml_keys(&table["KeySchema"]), json_keys(&def["KeySchema"]));
+    let yaml_indexes = set_of(
+        table["GlobalSecondaryIndexes"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                let mut v = vec![
+                    yaml_str(i, "IndexName"),
+                    yaml_str(&i["Projection"], "ProjectionType"),
+                ];
+                v.extend(yaml_keys(&i["KeySchema"]).concat());
+                v
+            }),
+    );
+    let json_indexes = set_of(
+        def["GlobalSecondaryIndexes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                let mut v = vec![
+                    json_str(i, "IndexName"),
+                    json_str(&i["Projection"], "ProjectionType"),
+                ];
+                v.extend(json_keys(&i["KeySchema"]).concat());
+                v
+            }),
+    );
+    assert_eq!(yaml_indexes, json_indexes);
+    assert_eq!(
+        yaml_str(&table["TimeToLiveSpecification"], "AttributeName"),
+        json_str(&def, "TimeToLiveAttribute")
+    );
+    assert_eq!(
+        table["TimeToLiveSpecification"]["Enabled"],
+        Yaml::Bool(true)
+    );
+    assert_eq!(
+        yaml_str(table, "BillingMode"),
+        json_str(&def, "BillingMode")
+    );
+}
+
+#[test]
+fn functions_are_rust_on_arm64_with_least_privilege() {
+    let t = template();
+    let globals = &t["Globals"]["Function"];
+    assert_eq!(yaml_str(globals, "Runtime"), "provided.al2023");
+    assert_eq!(globals["Architectures"][0].as_str(), Some("arm64"));
+    let functions: Vec<(&Yaml, &Yaml)> = t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .collect();
+    assert!(functions.len() >= 2);
+    for (name, f) in functions {
+        assert_eq!(
+            yaml_str(&f["Metadata"], "BuildMethod"),
+            "rust-cargolambda",
+            "{name:?}"
+        );
+        let code = yaml_str(&f["Properties"], "CodeUri");
+        assert!(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+                .join(&code)
+                .join("Cargo.toml")
+                .exists(),
+            "{code}"
+        );
+        let policies = strings(&f["Properties"]["Policies"]);
+        assert!(!policies.is_empty(), "{name:?} has explicit policies");
+        for p in &policies {
+            assert!(!p.contains('*'), "{name:?} grants a wildcard: {p}");
+            assert!(
+                !p.contains("Policy"),
+                "{name:?} uses a broad managed policy: {p}"
+            );
+        }
+    }
+}
+
+/// Every string in a YAML tree, tagged values (`!GetAtt ...`) included.
+fn strings(v: &Yaml) -> Vec<String> {
+    match v {
+        Yaml::String(s) => vec![s.clone()],
+        Yaml::Sequence(items) => items.iter().flat_map(strings).collect(),
+        Yaml::Mapping(map) => map
+            .iter()
+            .flat_map(|(k, v)| strings(k).into_iter().chain(strings(v)))
+            .collect(),
+        Yaml::Tagged(tagged) => strings(&tagged.value),
+        _ => Vec::new(),
+    }
+}
