@@ -306,7 +306,10 @@ impl Cart {
         let mut lines = Vec::new();
         let mut unavailable = Vec::new();
         for line in &self.lines {
-            match shop.item(&line.code) {
+            match shop
+                .item(&line.code)
+                .filter(|i| i.purchasable_by(Viewer::Guest))
+            {
                 Some(item) => lines.push((line, item, price(shop, item, line.quantity))),
                 None => unavailable.push(line.code.clone()),
             }
@@ -605,7 +608,8 @@ pub struct CartView {
     pub totals: TotalsView,
     pub steps: BTreeMap<&'static str, StepState>,
     pub next_step: &'static str,
-    /// Codes in the cart that the shop no longer sells; remove them to go on.
+    /// Codes in the cart that the shop no longer sells (removed, suspended, hidden); they are
+    /// left out of the totals, and the buyer removes them to go on.
     pub unavailable: Vec<String>,
     pub requirements: BTreeMap<ItemCode, Vec<Form>>,
     pub participants: Vec<Participant>,
@@ -929,6 +933,29 @@ mod tests {
         assert!(c.customer.is_none());
         c.set_customer(&customer()).unwrap();
         assert_eq!(c.customer.as_ref().unwrap().country, "FR");
+    }
+
+    #[test]
+    fn lines_the_shop_stopped_selling_block_the_order() {
+        let mut shop = shop();
+        let mut c = cart();
+        add(&mut c, &shop, "EXCEL-ESS", 1).unwrap();
+        add(&mut c, &shop, "GUIDE-BOOK", 1).unwrap();
+        c.set_customer(&customer()).unwrap();
+        assert_eq!(c.view(&shop).next_step, "order");
+        let guide = shop
+            .items
+            .iter_mut()
+            .find(|i| i.code.as_str() == "GUIDE-BOOK")
+            .unwrap();
+        guide.status = crate::domain::catalog::ItemStatus::Suspended;
+        let view = c.view(&shop);
+        assert_eq!(view.unavailable, ["GUIDE-BOOK"]);
+        assert_eq!(view.lines.len(), 1);
+        assert_eq!(view.totals.excl_tax, "120.00");
+        assert_eq!(view.next_step, "shop");
+        add(&mut c, &shop, "GUIDE-BOOK", 0).unwrap();
+        assert_eq!(c.view(&shop).next_step, "order");
     }
 
     #[test]
