@@ -79,11 +79,13 @@ impl Item {
     }
 }
 
-/// An item as read, with the version the store gave it (1 on creation, +1 on each put).
+/// An item as read, with the version the store gave it (1 on creation, +1 on each put or add)
+/// and its counter (0 unless the item is a counter, see [`Write::Add`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
     pub item: Item,
     pub version: u64,
+    pub count: u64,
 }
 
 /// Condition of a put: the item is new, or still at the version that was read.
@@ -117,13 +119,22 @@ pub enum Write {
         key: Key,
         when: Expect,
     },
+    /// Adds `by` to the item's counter, creating a counter item (empty body) at 0 when absent.
+    /// With `at_most`, fails when the new count would exceed it: stock that never goes below
+    /// zero, or a sequence number that must follow the one read. No read is needed. A counter
+    /// item is only ever changed by `Add` (a put would replace it whole).
+    Add {
+        key: Key,
+        by: u64,
+        at_most: Option<u64>,
+    },
 }
 
 impl Write {
     pub fn key(&self) -> &Key {
         match self {
             Write::Put { item, .. } => &item.key,
-            Write::Delete { key, .. } | Write::Check { key, .. } => key,
+            Write::Delete { key, .. } | Write::Check { key, .. } | Write::Add { key, .. } => key,
         }
     }
 }

@@ -302,6 +302,66 @@ async fn bad_requests_are_refused(store: Arc<dyn Store>) {
     assert_eq!(body(s, "H", "1").await, None);
 }
 
+async fn count(store: &dyn Store, pk: &str, sk: &str) -> Option<u64> {
+    store.get(&Key::new(pk, sk)).await.unwrap().map(|r| r.count)
+}
+
+fn add(pk: &str, sk: &str, by: u64, at_most: Option<u64>) -> Write {
+    Write::Add {
+        key: Key::new(pk, sk),
+        by,
+        at_most,
+    }
+}
+
+async fn counters_add_without_reading_and_respect_their_bound(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    assert_eq!(count(s, "I", "sold").await, None);
+    s.write(vec![add("I", "sold", 3, Some(5))]).await.unwrap();
+    assert_eq!(count(s, "I", "sold").await, Some(3));
+    let over = s.write(vec![add("I", "sold", 3, Some(5))]).await;
+    assert!(
+        matches!(over, Err(StoreError::ConditionFailed)),
+        "3 + 3 > 5"
+    );
+    s.write(vec![add("I", "sold", 2, Some(5))]).await.unwrap();
+    assert_eq!(count(s, "I", "sold").await, Some(5));
+    s.write(vec![add("I", "sold", 10, None)]).await.unwrap();
+    assert_eq!(count(s, "I", "sold").await, Some(15));
+    let too_big = s.write(vec![add("I", "new", 4, Some(3))]).await;
+    assert!(
+        matches!(too_big, Err(StoreError::ConditionFailed)),
+        "even a new counter respects its bound"
+    );
+    assert_eq!(count(s, "I", "new").await, None);
+    // An add is atomic with the rest of a write.
+    let failing = s
+        .write(vec![
+            add("I", "sold", 1, None),
+            put(item("I", "sold-marker", "x"), PutIf::Version(9)),
+        ])
+        .await;
+    assert!(matches!(failing, Err(StoreError::ConditionFailed)));
+    assert_eq!(count(s, "I", "sold").await, Some(15));
+}
+
+async fn concurrent_adds_never_pass_the_bound(store: Arc<dyn Store>) {
+    let tasks = (0..12).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.write(vec![add("J", "stock", 1, Some(5))]).await })
+    });
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => ok += 1,
+            Err(StoreError::ConditionFailed) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(ok, 5);
+    assert_eq!(count(store.as_ref(), "J", "stock").await, Some(5));
+}
+
 async fn embedded() -> (Arc<dyn Store>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open(&dir.path().join("store.redb")).unwrap();
@@ -348,4 +408,6 @@ conformance!(
     secondary_indexes_follow_puts_and_deletes,
     expired_items_are_gone_at_once,
     bad_requests_are_refused,
+    counters_add_without_reading_and_respect_their_bound,
+    concurrent_adds_never_pass_the_bound,
 );

@@ -30,6 +30,8 @@ fn index_table(
 #[derive(Serialize, Deserialize)]
 struct Stored {
     version: u64,
+    #[serde(default)]
+    count: u64,
     body: String,
     expires_at: Option<i64>,
     indexes: BTreeMap<String, (String, String)>,
@@ -51,6 +53,7 @@ impl Stored {
             .collect();
         Record {
             version: self.version,
+            count: self.count,
             item: Item {
                 key,
                 body: self.body,
@@ -199,6 +202,11 @@ impl Store for EmbeddedStore {
                         Write::Delete { when, .. } | Write::Check { when, .. } => {
                             holds(*when, live)
                         }
+                        Write::Add { by, at_most, .. } => {
+                            let count = live.map_or(0, |s| s.count);
+                            at_most
+                                .is_none_or(|max| count.checked_add(*by).is_some_and(|n| n <= max))
+                        }
                     };
                     if !ok {
                         return Err(StoreError::ConditionFailed); // dropping `txn` aborts it
@@ -225,6 +233,17 @@ fn apply(
     let (key, new) = match write {
         Write::Check { .. } => return Ok(()),
         Write::Delete { key, .. } => (key, None),
+        Write::Add { key, by, .. } => {
+            let live = old.as_ref().filter(|s| s.live(now_epoch()));
+            let stored = Stored {
+                version: live.map_or(0, |s| s.version) + 1,
+                count: live.map_or(0, |s| s.count) + by,
+                body: live.map_or_else(String::new, |s| s.body.clone()),
+                expires_at: live.and_then(|s| s.expires_at),
+                indexes: live.map(|s| s.indexes.clone()).unwrap_or_default(),
+            };
+            (key, Some(stored))
+        }
         Write::Put { item, when } => {
             let version = match when {
                 PutIf::Absent => 1,
@@ -232,6 +251,7 @@ fn apply(
             };
             let stored = Stored {
                 version,
+                count: 0,
                 body: item.body,
                 expires_at: item.expires_at,
                 indexes: item
