@@ -194,3 +194,21 @@ pub fn check_writes(writes: &[Write]) -> Result<(), StoreError> {
 pub fn now_epoch() -> i64 {
     Utc::now().timestamp()
 }
+
+/// A production job: produce every line of a paid (or PREPROD) bill.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ProductionJob {
+    pub shop: String,
+    pub bill: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("queue unavailable: {0}")]
+pub struct QueueError(pub String);
+
+/// The production queue (SQS in AWS, in-process locally). Delivery is at least once: the
+/// consumer must be idempotent, and senders dedupe by bill.
+#[async_trait]
+pub trait JobQueue: Send + Sync {
+    async fn enqueue(&self, job: ProductionJob) -> Result<(), QueueError>;
+}

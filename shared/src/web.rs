@@ -117,6 +117,12 @@ impl IntoResponse for AppError {
                 "Not found",
                 format!("no {what} `{id}`"),
             ),
+            AppError::State(detail) => Problem::new(
+                StatusCode::CONFLICT,
+                "invalid_state",
+                "Not allowed in the current state",
+                detail,
+            ),
             AppError::Conflict(detail) => Problem::new(
                 StatusCode::CONFLICT,
                 "conflict",
@@ -223,4 +229,20 @@ pub async fn wrong_method() -> Response {
         "this route does not take this method",
     )
     .into_response()
+}
+
+/// The bill access token of a request: `Authorization: Bearer <token>` or `?token=`.
+pub fn access_token(headers: &HeaderMap, query: Option<&str>) -> String {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let from_query = || {
+        query?
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(k, _)| *k == "token")
+            .map(|(_, v)| v)
+    };
+    bearer.or_else(from_query).unwrap_or("").to_owned()
 }

@@ -11,6 +11,9 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use serde_json::Value;
 use shop_core::adapters::dynamo::{self, DynamoStore};
+use shop_core::adapters::embedded::EmbeddedStore;
+use shop_core::adapters::memory_queue::InProcessQueue;
+use shop_core::ports::Store;
 use shopctl::{StackOptions, load_demo, stack};
 
 /// Counts DynamoDB requests sent (each attempt, retries included), by operation.
@@ -60,9 +63,12 @@ impl Intercept for RequestCounter {
 pub struct Stack {
     pub base: String,
     pub requests: RequestCounter,
-    pub client: aws_sdk_dynamodb::Client,
+    client: Option<aws_sdk_dynamodb::Client>,
     pub table: String,
     pub http: reqwest::Client,
+    /// The production jobs the stack sent.
+    pub queue: Arc<InProcessQueue>,
+    pub store: Arc<dyn Store>,
 }
 
 pub const ADMIN_TOKEN: &str = shopctl::DEV_ADMIN_TOKEN;
@@ -81,22 +87,50 @@ impl Stack {
             .await
             .expect("table created");
         let store = Arc::new(DynamoStore::new(client.clone(), &table));
+        Self::serve(store.clone(), requests, Some((client, table, store))).await
+    }
+
+    /// The same stack on the embedded store (a temporary redb file).
+    pub async fn start_embedded() -> Self {
+        let dir = std::env::temp_dir().join(moto_harness::unique_name("embedded"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Arc::new(EmbeddedStore::open(&dir.join("store.redb")).unwrap());
+        Self::serve(store, RequestCounter::default(), None).await
+    }
+
+    async fn serve(
+        store: Arc<dyn Store>,
+        requests: RequestCounter,
+        dynamo: Option<(aws_sdk_dynamodb::Client, String, Arc<DynamoStore>)>,
+    ) -> Self {
         load_demo(store.clone()).await.expect("demo shop loads");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = stack(store, &StackOptions::default());
+        let queue = Arc::new(InProcessQueue::default());
+        let app = stack(store.clone(), queue.clone(), &StackOptions::default());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
+        let (client, table) = match dynamo {
+            Some((client, table, _)) => (Some(client), table),
+            None => (None, String::new()),
+        };
         Self {
             base,
             requests,
             client,
             table,
             http,
+            queue,
+            store,
         }
+    }
+
+    /// The DynamoDB client of a stack on DynamoDB.
+    pub fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
+        self.client.as_ref().expect("a stack on DynamoDB")
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -128,6 +162,50 @@ impl Stack {
         let reply = self.post("/shops/demo/carts").await;
         assert_eq!(reply.status, 201, "{}", reply.body);
         reply.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A cart of the demo shop holding `quantity` of `code`, with its customer: ready to order
+    /// when the item needs no data and no seats.
+    pub async fn ready_cart(&self, code: &str, quantity: u32) -> String {
+        let cart = self.new_cart().await;
+        let line = self
+            .put(
+                &format!("/carts/{cart}/lines/{code}"),
+                serde_json::json!({"quantity": quantity}),
+            )
+            .await;
+        assert_eq!(line.status, 200, "{}", line.body);
+        let customer = serde_json::json!({"customer": {
+            "firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.org",
+            "address": "1 Analytical Street", "zip": "75001", "city": "Paris", "country": "FR"}});
+        let view = self.put(&format!("/carts/{cart}/customer"), customer).await;
+        assert_eq!(view.body["next_step"], "order", "{}", view.body);
+        cart
+    }
+
+    pub async fn post_json(&self, path: &str, body: Value) -> Reply {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// Places a cart; the reply of `POST /carts/{cart}/order`.
+    pub async fn order(&self, cart: &str, method: &str) -> Reply {
+        let body = serde_json::json!({"payment_method": method, "accept_terms": true});
+        self.post_json(&format!("/carts/{cart}/order"), body).await
+    }
+
+    /// A bill route called with the bill's access token as bearer.
+    pub async fn with_token(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        Reply::from(req.send().await.unwrap()).await
     }
 }
 

@@ -118,7 +118,7 @@ async fn a_shop_is_imported_exported_and_reimported_without_its_secrets_leaking(
     let replaced = import(&stack, "second", &edited).await;
     assert_eq!(replaced.status, 200, "{}", replaced.body);
     let stored = stack
-        .client
+        .dynamodb()
         .get_item()
         .table_name(&stack.table)
         .key(

@@ -57,7 +57,7 @@ fn body(response: &Value) -> Value {
 }
 
 async fn store_with_demo_and_cart(stack: &Stack) -> Arc<dyn Store> {
-    let store: Arc<dyn Store> = Arc::new(DynamoStore::new(stack.client.clone(), &stack.table));
+    let store: Arc<dyn Store> = Arc::new(DynamoStore::new(stack.dynamodb().clone(), &stack.table));
     let mut cart = Cart::new(
         EVENT_CART.parse().unwrap(),
         "demo".parse().unwrap(),
@@ -150,7 +150,7 @@ async fn storefront_events_run_through_the_lambda_adapter() {
 #[tokio::test]
 async fn backoffice_events_run_through_the_lambda_adapter() {
     let stack = Stack::start().await;
-    let store: Arc<dyn Store> = Arc::new(DynamoStore::new(stack.client.clone(), &stack.table));
+    let store: Arc<dyn Store> = Arc::new(DynamoStore::new(stack.dynamodb().clone(), &stack.table));
     let router = backoffice::router(Arc::new(ShopAdmin::new(store)), "test-admin-token")
         .fallback(web::no_route);
     for (name, event) in events("backoffice") {

@@ -19,14 +19,20 @@ struct Server {
 
 static SERVER: OnceLock<Server> = OnceLock::new();
 
+/// Serves moto's WSGI app one request at a time. moto's DynamoDB is not safe under concurrent
+/// requests: a failed transaction restores a copy of the whole table taken when it began,
+/// undoing writes that other requests committed meanwhile. Served serially, every request is
+/// atomic as in DynamoDB, while clients still race each other as they would on AWS.
 const SERVE: &str = r#"
-import sys
-from moto.server import ThreadedMotoServer
-server = ThreadedMotoServer(ip_address="127.0.0.1", port=int(sys.argv[1]), verbose=False)
-server.start()
+import sys, threading
+from moto.server import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import make_server
+app = DomainDispatcherApplication(create_backend_app)
+server = make_server("127.0.0.1", int(sys.argv[1]), app, threaded=False)
+threading.Thread(target=server.serve_forever, daemon=True).start()
 print("ready", flush=True)
 sys.stdin.read()
-server.stop()
+server.shutdown()
 "#;
 
 /// The endpoint URL (`http://127.0.0.1:PORT`) of this process's moto server.

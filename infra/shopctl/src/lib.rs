@@ -6,10 +6,12 @@ use std::sync::Arc;
 use axum::Router;
 use chrono::Duration;
 use shop_core::app::admin::ShopAdmin;
+use shop_core::app::bills::BillDesk;
+use shop_core::app::checkout::Checkout;
 use shop_core::app::storefront::Storefront;
 use shop_core::app::{AppError, SystemClock};
 use shop_core::domain::ids::ShopId;
-use shop_core::ports::Store;
+use shop_core::ports::{JobQueue, Store};
 use shop_core::web;
 use tower_http::trace::TraceLayer;
 
@@ -34,16 +36,23 @@ impl Default for StackOptions {
     }
 }
 
-/// All HTTP functions on one router, over one store.
-pub fn stack(store: Arc<dyn Store>, options: &StackOptions) -> Router {
+/// All HTTP functions on one router, over one store and one production queue.
+pub fn stack(store: Arc<dyn Store>, queue: Arc<dyn JobQueue>, options: &StackOptions) -> Router {
+    let clock = Arc::new(SystemClock);
     let shop = Arc::new(Storefront::new(
         store.clone(),
-        Arc::new(SystemClock),
+        clock.clone(),
         options.cart_ttl,
     ));
+    let desk = BillDesk {
+        store: store.clone(),
+        clock,
+        queue,
+    };
     let admin = Arc::new(ShopAdmin::new(store));
     Router::new()
         .merge(storefront::router(shop, &options.checkout_path))
+        .merge(checkout::router(Arc::new(Checkout::new(desk))))
         .merge(backoffice::router(admin, &options.admin_token))
         .fallback(web::no_route)
         .layer(TraceLayer::new_for_http())

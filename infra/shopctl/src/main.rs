@@ -7,6 +7,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use shop_core::adapters::dynamo::{self, DynamoStore};
 use shop_core::adapters::embedded::EmbeddedStore;
+use shop_core::adapters::memory_queue::InProcessQueue;
 use shop_core::ports::Store;
 use shopctl::{DEV_ADMIN_TOKEN, StackOptions, load_demo, stack};
 
@@ -127,7 +128,8 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
         println!("  back office  {base}/admin/shops/{{shop}}  token from --admin-token");
     }
     tracing::info!(addr = %base, "serving");
-    axum::serve(listener, stack(store, &options))
+    let queue = Arc::new(InProcessQueue::default());
+    axum::serve(listener, stack(store, queue, &options))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

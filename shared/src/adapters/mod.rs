@@ -2,3 +2,4 @@
 
 pub mod dynamo;
 pub mod embedded;
+pub mod memory_queue;

@@ -15,6 +15,10 @@ pub enum AppError {
     /// No such resource, or not one this caller may see.
     #[error("{what} `{id}` not found")]
     NotFound { what: &'static str, id: String },
+    /// The resource's state does not allow this (a placed cart, a transition not in the
+    /// table, a payment on a cancelled bill); retrying will not help.
+    #[error("{0}")]
+    State(String),
     /// Someone else changed the resource since it was read; retrying is safe.
     #[error("{0}")]
     Conflict(String),

@@ -2,6 +2,8 @@
 //! HTTP functions call. They know ports, never AWS or HTTP.
 
 pub mod admin;
+pub mod bills;
+pub mod checkout;
 pub mod error;
 pub mod repo;
 pub mod storefront;

@@ -4,6 +4,8 @@
 //! - a shop is one item `SHOP#{shop}` / `SHOP` holding the whole shop document. One read gives
 //!   the catalogue, the taxes and the rules a cart view needs; an import is one conditional
 //!   put, so it is atomic whatever the number of items (bounded by the 400 KB item size).
+//!   Beside it in the same partition: `SOLD#{code}` counters (stock sold, added at placement)
+//!   and `INVOICE#{year}` sequences; one query reads the shop with its counters.
 //! - a cart is one item `CART#{cart}` / `CART` with a TTL (`expires_at`).
 
 use chrono::Duration;
@@ -13,7 +15,7 @@ use crate::domain::cart::Cart;
 use crate::domain::catalog::Shop;
 use crate::domain::document::ShopDocument;
 use crate::domain::ids::{CartId, ShopId};
-use crate::ports::{Item, Key, PutIf, Store, Write};
+use crate::ports::{Item, Key, PutIf, Query, Store, Write};
 
 pub fn shop_key(id: &ShopId) -> Key {
     Key::new(format!("SHOP#{id}"), "SHOP")
@@ -35,21 +37,46 @@ pub fn parse_id<T: std::str::FromStr>(what: &'static str, text: &str) -> Result<
     text.parse().map_err(|_| AppError::not_found(what, text))
 }
 
+/// Reads a shop with one strongly consistent query of its partition: the document, and the
+/// counters of units sold per stocked item (`SOLD#{code}`), so that every item's `stock` is
+/// what remains to sell.
 pub async fn find_shop(store: &dyn Store, id: &ShopId) -> Result<Option<StoredShop>, AppError> {
-    let Some(record) = store.get(&shop_key(id)).await? else {
+    let partition = Query {
+        index: None,
+        pk: shop_key(id).pk,
+        sk_prefix: String::new(),
+    };
+    let records = store.query(&partition).await?;
+    let Some(record) = records.iter().find(|r| r.item.key.sk == "SHOP") else {
         return Ok(None);
     };
     let corrupt = |why: String| AppError::Store(crate::ports::StoreError::Backend(why));
     let document = ShopDocument::from_json(record.item.body.as_bytes())
         .map_err(|e| corrupt(format!("stored shop {id}: {}", e.reason)))?;
-    let shop = document
+    let mut shop = document
         .validate(id)
         .map_err(|e| corrupt(format!("stored shop {id} is invalid: {e:?}")))?;
+    for counter in &records {
+        let Some(code) = counter.item.key.sk.strip_prefix(SOLD_PREFIX) else {
+            continue;
+        };
+        if let Some(item) = shop.items.iter_mut().find(|i| i.code.as_str() == code) {
+            let sold = u32::try_from(counter.count).unwrap_or(u32::MAX);
+            item.stock = item.stock.map(|s| s.saturating_sub(sold));
+        }
+    }
     Ok(Some(StoredShop {
         document,
         shop,
         version: record.version,
     }))
+}
+
+const SOLD_PREFIX: &str = "SOLD#";
+
+/// The counter of units sold of a stocked item.
+pub fn sold_key(shop: &ShopId, code: &str) -> Key {
+    Key::new(shop_key(shop).pk, format!("{SOLD_PREFIX}{code}"))
 }
 
 pub async fn load_shop(store: &dyn Store, id: &ShopId) -> Result<StoredShop, AppError> {

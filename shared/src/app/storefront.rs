@@ -190,6 +190,12 @@ impl Storefront {
         change: impl FnOnce(&mut Cart, &Shop) -> Result<(), AppError>,
     ) -> Result<CartView, AppError> {
         let (mut stored, shop) = self.load(cart).await?;
+        if let Some(placed) = &stored.cart.placed {
+            return Err(AppError::State(format!(
+                "this cart was placed as bill {}; it can no longer change",
+                placed.bill
+            )));
+        }
         change(&mut stored.cart, &shop)?;
         let write = repo::cart_write(
             &mut stored.cart,

@@ -63,6 +63,18 @@ pub struct Cart {
     pub assignments: BTreeMap<ItemCode, BTreeMap<String, Vec<Email>>>,
     pub customer: Option<Identity>,
     pub invoicing: Option<Identity>,
+    /// Set at placement: the order is frozen, and placing again answers this bill.
+    #[serde(default)]
+    pub placed: Option<PlacedBill>,
+}
+
+/// The bill a cart was placed as, with its access token so that a repeated placement (the
+/// buyer's double click, a network retry) answers the same bill. Whoever holds the cart id
+/// could already place it, so keeping the token here gives nothing away.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacedBill {
+    pub bill: String,
+    pub access_token: String,
 }
 
 /// Why a cart change was refused.
@@ -87,6 +99,7 @@ impl Cart {
             assignments: BTreeMap::new(),
             customer: None,
             invoicing: None,
+            placed: None,
         }
     }
 
@@ -301,8 +314,12 @@ impl Cart {
                 .all(|e| known.contains(&e.normalized()))
     }
 
-    /// The cart as the buyer sees it: priced lines, totals, step states and the next step.
-    pub fn view(&self, shop: &Shop) -> CartView {
+    /// The lines the shop still sells, priced now, and the codes it no longer sells.
+    #[allow(clippy::type_complexity)]
+    pub fn priced_lines<'a>(
+        &'a self,
+        shop: &'a Shop,
+    ) -> (Vec<(&'a CartLine, &'a Item, LinePrice)>, Vec<ItemCode>) {
         let mut lines = Vec::new();
         let mut unavailable = Vec::new();
         for line in &self.lines {
@@ -314,6 +331,12 @@ impl Cart {
                 None => unavailable.push(line.code.clone()),
             }
         }
+        (lines, unavailable)
+    }
+
+    /// The cart as the buyer sees it: priced lines, totals, step states and the next step.
+    pub fn view(&self, shop: &Shop) -> CartView {
+        let (lines, unavailable) = self.priced_lines(shop);
         let totals = Totals::of(lines.iter().map(|(_, _, p)| p));
         let steps: BTreeMap<Step, StepState> = Step::ALL
             .iter()

@@ -1,11 +1,44 @@
 //! The domain: plain Rust, no I/O. Types here cannot hold a bad value; anything coming from
 //! outside is parsed into them once, at the boundary.
 
+/// Declares a closed set of names, parsed from and shown as snake_case strings.
+macro_rules! names {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(format!(
+                        "`{s}` is not one of: {}",
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
+pub mod bill;
 pub mod cart;
 pub mod catalog;
 pub mod document;
 pub mod ids;
 pub mod money;
+pub mod order;
 pub mod pricing;
 
 use serde::Serialize;

@@ -1,0 +1,83 @@
+//! The checkout function: order placement (ORDER), the bill and its invoice, and the payments
+//! that need no gateway, with retry. DESIGN §3, §5, §6, §9.
+//!
+//! Bill routes need the bill's access token (`Authorization: Bearer` or `?token=`); without
+//! the right one a bill answers 404, exactly as a bill that does not exist.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use shop_core::app::AppError;
+use shop_core::app::checkout::{Checkout, OrderInput, RetryInput, TestPaymentInput};
+use shop_core::web::{self, JsonBody};
+
+#[derive(Clone)]
+struct Ctx {
+    app: Arc<Checkout>,
+}
+
+pub fn router(app: Arc<Checkout>) -> Router {
+    Router::new()
+        .route("/carts/{cart}/order", post(place_order))
+        .route("/bills/{bill}", get(view_bill))
+        .route("/bills/{bill}/payment", post(retry_payment))
+        .route("/bills/{bill}/test-payment", post(test_payment))
+        .method_not_allowed_fallback(web::wrong_method)
+        .with_state(Ctx { app })
+}
+
+type Answer = Result<Response, AppError>;
+
+#[tracing::instrument(skip(ctx, body))]
+async fn place_order(
+    State(ctx): State<Ctx>,
+    Path(cart): Path<String>,
+    JsonBody(body): JsonBody<OrderInput>,
+) -> Answer {
+    let (view, created) = ctx.app.place(&cart, &body).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(view)).into_response())
+}
+
+#[tracing::instrument(skip(ctx, headers, query))]
+async fn view_bill(
+    State(ctx): State<Ctx>,
+    Path(bill): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Answer {
+    let token = web::access_token(&headers, query.as_deref());
+    Ok(Json(ctx.app.view(&bill, &token).await?).into_response())
+}
+
+#[tracing::instrument(skip(ctx, headers, query, body))]
+async fn retry_payment(
+    State(ctx): State<Ctx>,
+    Path(bill): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    JsonBody(body): JsonBody<RetryInput>,
+) -> Answer {
+    let token = web::access_token(&headers, query.as_deref());
+    Ok(Json(ctx.app.retry_payment(&bill, &token, &body).await?).into_response())
+}
+
+#[tracing::instrument(skip(ctx, headers, query, body))]
+async fn test_payment(
+    State(ctx): State<Ctx>,
+    Path(bill): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    JsonBody(body): JsonBody<TestPaymentInput>,
+) -> Answer {
+    let token = web::access_token(&headers, query.as_deref());
+    Ok(Json(ctx.app.test_payment(&bill, &token, &body).await?).into_response())
+}

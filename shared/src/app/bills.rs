@@ -1,0 +1,206 @@
+//! Bill persistence and the one way a bill changes: read it, apply a domain change, write it
+//! back on the version read, in the same transaction as what the change implies: the invoice
+//! number taken from the shop's yearly sequence, and the production job's outbox record.
+//!
+//! Gapless invoice numbers: the sequence counter is read (count `c`), the bill takes `c + 1`
+//! and the transaction adds 1 to the counter on condition that it stays at most `c + 1`. If
+//! another bill took `c + 1` first, nothing is written and the change is retried on fresh
+//! reads, so a number is consumed only together with the bill that carries it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::{AppError, Clock};
+use crate::domain::bill::{Bill, BillId, BillRejection, BillStatus};
+use crate::ports::{Index, Item, JobQueue, Key, ProductionJob, PutIf, Store, StoreError, Write};
+
+/// Attempts before giving up on a contended change (invoice sequence, concurrent writers).
+const ATTEMPTS: usize = 200;
+
+pub fn bill_key(id: &BillId) -> Key {
+    Key::new(format!("BILL#{id}"), "BILL")
+}
+
+fn invoice_counter(bill: &Bill, year: i32) -> Key {
+    Key::new(format!("SHOP#{}", bill.shop), format!("INVOICE#{year}"))
+}
+
+fn job_key(bill: &Bill) -> Key {
+    Key::new(format!("JOB#{}", bill.id), "PRODUCE")
+}
+
+/// The bill's item: GSI1 lists a shop's bills by status and date, GSI2 a customer's bills.
+pub fn bill_item(bill: &Bill) -> Item {
+    let body = serde_json::to_string(bill).expect("a bill serializes");
+    let date = format!(
+        "{}#{}",
+        bill.placed_at.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
+        bill.id
+    );
+    Item::new(bill_key(&bill.id), body)
+        .indexed(
+            Index::Gsi1,
+            Key::new(format!("BILLS#{}#{}", bill.shop, bill.status), date.clone()),
+        )
+        .indexed(
+            Index::Gsi2,
+            Key::new(
+                format!(
+                    "CUSTOMER#{}#{}",
+                    bill.shop,
+                    bill.customer.email.normalized()
+                ),
+                format!("BILL#{date}"),
+            ),
+        )
+}
+
+pub struct StoredBill {
+    pub bill: Bill,
+    pub version: u64,
+}
+
+pub async fn find_bill(store: &dyn Store, id: &BillId) -> Result<Option<StoredBill>, AppError> {
+    let Some(record) = store.get(&bill_key(id)).await? else {
+        return Ok(None);
+    };
+    let bill = serde_json::from_str(&record.item.body)
+        .map_err(|e| AppError::Store(StoreError::Backend(format!("stored bill {id}: {e}"))))?;
+    Ok(Some(StoredBill {
+        bill,
+        version: record.version,
+    }))
+}
+
+/// The writes a bill's new state implies besides the bill itself: its invoice number (read
+/// from the sequence now) and, the first time it is PAID or PREPROD, the production job's
+/// outbox record. Returns whether a job must be sent once the write succeeds.
+pub async fn consequences(
+    store: &dyn Store,
+    bill: &mut Bill,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Write>, bool), AppError> {
+    let mut writes = Vec::new();
+    if bill.status.takes_invoice_number() && bill.invoice_number.is_none() {
+        let year = Bill::invoice_year(now);
+        let key = invoice_counter(bill, year);
+        let current = store.get(&key).await?.map_or(0, |r| r.count);
+        bill.assign_invoice_number(year, current + 1);
+        writes.push(Write::Add {
+            key,
+            by: 1,
+            at_most: Some(current + 1),
+        });
+    }
+    let produce =
+        matches!(bill.status, BillStatus::Paid | BillStatus::Preprod) && !bill.production_queued;
+    if produce {
+        bill.production_queued = true;
+        let job = ProductionJob {
+            shop: bill.shop.to_string(),
+            bill: bill.id.to_string(),
+        };
+        let body = serde_json::to_string(&job).expect("a job serializes");
+        writes.push(Write::Put {
+            item: Item::new(job_key(bill), body),
+            when: PutIf::Absent,
+        });
+    }
+    Ok((writes, produce))
+}
+
+/// Sends the production job of a bill whose PAID write just succeeded. The outbox record
+/// written with it stays as the proof that the job is owed, should this send fail.
+pub async fn send_job(queue: &dyn JobQueue, bill: &Bill) {
+    let job = ProductionJob {
+        shop: bill.shop.to_string(),
+        bill: bill.id.to_string(),
+    };
+    match queue.enqueue(job).await {
+        Ok(()) => tracing::info!(bill = %bill.id, "production job queued"),
+        Err(e) => {
+            tracing::error!(bill = %bill.id, error = %e, "production job not sent; outbox record kept")
+        }
+    }
+}
+
+/// What changing bills needs.
+#[derive(Clone)]
+pub struct BillDesk {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub queue: Arc<dyn JobQueue>,
+}
+
+impl From<BillRejection> for AppError {
+    fn from(r: BillRejection) -> Self {
+        AppError::State(r.to_string())
+    }
+}
+
+impl BillDesk {
+    pub async fn load(&self, id: &BillId) -> Result<StoredBill, AppError> {
+        find_bill(self.store.as_ref(), id)
+            .await?
+            .ok_or_else(|| AppError::not_found("bill", id.as_str()))
+    }
+
+    /// Applies `change` to the bill as stored and writes it with its consequences, retrying on
+    /// fresh reads when another writer got there first. `change` sees the latest bill each
+    /// time, so a change that is no longer allowed fails with the domain's reason.
+    pub async fn change(
+        &self,
+        id: &BillId,
+        change: impl Fn(&mut Bill, DateTime<Utc>) -> Result<(), AppError>,
+    ) -> Result<Bill, AppError> {
+        let first = self.load(id).await?;
+        self.change_from(first, change).await
+    }
+
+    /// [`BillDesk::change`] starting from a bill just read (saves that read).
+    pub async fn change_from(
+        &self,
+        first: StoredBill,
+        change: impl Fn(&mut Bill, DateTime<Utc>) -> Result<(), AppError>,
+    ) -> Result<Bill, AppError> {
+        let id = first.bill.id.clone();
+        let mut read = Some(first);
+        for attempt in 0..ATTEMPTS {
+            let StoredBill { mut bill, version } = match read.take() {
+                Some(stored) => stored,
+                None => self.load(&id).await?,
+            };
+            let now = self.clock.now();
+            change(&mut bill, now)?;
+            let (mut writes, produce) = consequences(self.store.as_ref(), &mut bill, now).await?;
+            writes.insert(
+                0,
+                Write::Put {
+                    item: bill_item(&bill),
+                    when: PutIf::Version(version),
+                },
+            );
+            match self.store.write(writes).await {
+                Ok(()) => {
+                    if produce {
+                        send_job(self.queue.as_ref(), &bill).await;
+                    }
+                    return Ok(bill);
+                }
+                Err(StoreError::ConditionFailed) => backoff(attempt).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Conflict("the bill is too busy; retry".into()))
+    }
+}
+
+/// A short random pause that grows with the attempts, so that contending writers spread out.
+pub async fn backoff(attempt: usize) {
+    let mut r = [0u8; 1];
+    getrandom::fill(&mut r).expect("random source");
+    let cap = 2 + attempt.min(20) as u64;
+    tokio::time::sleep(Duration::from_millis(u64::from(r[0]) % cap)).await;
+}

@@ -1,0 +1,582 @@
+//! The checkout use cases: the ORDER step and placement, the bill views, and the payments that
+//! need no gateway (`free`, `check`, `transfer`, `test`), with retry after a failure.
+//!
+//! Placement reads the cart and its shop, then writes in one transaction the bill (new), the
+//! cart (frozen, on the version read), the stock counters (bounded adds) and, for a free order,
+//! the invoice sequence and the production outbox record. A retry after a lost race re-reads:
+//! a cart placed meanwhile answers its bill, so placing twice yields one bill.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::AppError;
+use super::bills::{self, BillDesk, StoredBill, backoff, bill_item, consequences, send_job};
+use super::repo::{self, StoredShop};
+use crate::domain::FieldError;
+use crate::domain::bill::{AccessToken, Actor, Bill, BillId, BillStatus, Payment};
+use crate::domain::cart::PlacedBill;
+use crate::domain::catalog::PaymentMethod;
+use crate::domain::document::ShopDocument;
+use crate::domain::ids::CartId;
+use crate::domain::money::Currency;
+use crate::domain::order::{bill_from_cart, check_order, method_problem};
+use crate::ports::{PutIf, StoreError, Write};
+
+const ATTEMPTS: usize = 200;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderInput {
+    pub payment_method: String,
+    #[serde(default)]
+    pub accept_terms: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryInput {
+    pub payment_method: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestPaymentInput {
+    pub outcome: String,
+}
+
+/// What the buyer does to pay.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    Redirect {
+        url: String,
+    },
+    Form {
+        url: String,
+        fields: BTreeMap<String, String>,
+    },
+    Instructions {
+        text: String,
+    },
+}
+
+#[derive(Debug, Serialize)]
+pub struct PaymentView {
+    pub method: &'static str,
+    pub action: Action,
+}
+
+/// The answer to a placement or a payment retry.
+#[derive(Debug, Serialize)]
+pub struct PlacementView {
+    pub bill_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    pub status: BillStatus,
+    pub total: String,
+    pub currency: String,
+    pub payment: PaymentView,
+}
+
+pub struct Checkout {
+    desk: BillDesk,
+}
+
+fn is_gateway(method: PaymentMethod) -> bool {
+    matches!(
+        method,
+        PaymentMethod::Paypal
+            | PaymentMethod::Stripe
+            | PaymentMethod::Systempay
+            | PaymentMethod::Sips
+            | PaymentMethod::Ogone
+    )
+}
+
+fn gateway_not_yet(method: PaymentMethod) -> AppError {
+    AppError::invalid(
+        "payment_method",
+        format!(
+            "online payment by `{}` is not available yet in this version",
+            method.as_str()
+        ),
+    )
+}
+
+/// Puts a new bill on the way its method pays: offline methods wait (PENDING), a free order is
+/// paid at once, `test` waits for its test payment.
+fn open_payment(
+    bill: &mut Bill,
+    method: PaymentMethod,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let reason = format!("payment by {}", method.as_str());
+    match method {
+        PaymentMethod::Check | PaymentMethod::Transfer => bill.transition(
+            BillStatus::Pending,
+            &Actor::Buyer,
+            format!("awaiting {reason}"),
+            None,
+            now,
+        )?,
+        PaymentMethod::Free => {
+            bill.transition(BillStatus::Paid, &Actor::System, "free order", None, now)?
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+impl Checkout {
+    pub fn new(desk: BillDesk) -> Self {
+        Self { desk }
+    }
+
+    fn store(&self) -> &dyn crate::ports::Store {
+        self.desk.store.as_ref()
+    }
+
+    /// Places a ready cart. `true` with a new bill, `false` when the cart was placed before.
+    pub async fn place(
+        &self,
+        cart: &str,
+        input: &OrderInput,
+    ) -> Result<(PlacementView, bool), AppError> {
+        let id: CartId = repo::parse_id("cart", cart)?;
+        for attempt in 0..ATTEMPTS {
+            let stored = repo::load_cart(self.store(), &id).await?;
+            if let Some(placed) = &stored.cart.placed {
+                return Ok((self.already_placed(placed).await?, false));
+            }
+            let shop = repo::load_shop(self.store(), &stored.cart.shop).await?;
+            let method = check_order(
+                &stored.cart,
+                &shop.shop,
+                &input.payment_method,
+                input.accept_terms,
+            )
+            .map_err(AppError::Invalid)?;
+            if is_gateway(method) {
+                return Err(gateway_not_yet(method));
+            }
+            let token = AccessToken::random();
+            let now = self.desk.clock.now();
+            let mut bill = bill_from_cart(
+                &stored.cart,
+                &shop.shop,
+                &shop.document,
+                method,
+                AccessToken::digest(token.as_str()),
+                now,
+            );
+            open_payment(&mut bill, method, now)?;
+            let mut cart = stored.cart.clone();
+            cart.placed = Some(PlacedBill {
+                bill: bill.id.to_string(),
+                access_token: token.as_str().to_owned(),
+            });
+            let mut writes = vec![repo::cart_write(
+                &mut cart,
+                Some(stored.version),
+                now,
+                cart_ttl(&stored.cart),
+            )];
+            writes.extend(stock_writes(&shop, &bill));
+            let (more, produce) = consequences(self.store(), &mut bill, now).await?;
+            writes.extend(more);
+            writes.insert(
+                0,
+                Write::Put {
+                    item: bill_item(&bill),
+                    when: PutIf::Absent,
+                },
+            );
+            match self.store().write(writes).await {
+                Ok(()) => {
+                    tracing::info!(bill = %bill.id, cart = %cart.id, status = %bill.status, "order placed");
+                    if produce {
+                        send_job(self.desk.queue.as_ref(), &bill).await;
+                    }
+                    let view =
+                        placement_view(&shop.document, &bill, Some(token.as_str().to_owned()));
+                    return Ok((view, true));
+                }
+                Err(StoreError::ConditionFailed) => {
+                    self.check_stock(&shop, &bill).await?;
+                    backoff(attempt).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Conflict("the shop is too busy; retry".into()))
+    }
+
+    /// After a lost race: is there still stock for every line? (Otherwise the race is retried.)
+    async fn check_stock(&self, shop: &StoredShop, bill: &Bill) -> Result<(), AppError> {
+        let fresh = repo::load_shop(self.store(), &shop.shop.id).await?;
+        let short: Vec<FieldError> = bill
+            .lines
+            .iter()
+            .filter_map(|line| {
+                let left = fresh.shop.item(&line.code)?.stock?;
+                (line.quantity > left).then(|| {
+                    FieldError::new(
+                        format!("lines.{}", line.code),
+                        format!("only {left} left in stock"),
+                    )
+                })
+            })
+            .collect();
+        if short.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(short))
+        }
+    }
+
+    async fn already_placed(&self, placed: &PlacedBill) -> Result<PlacementView, AppError> {
+        let id: BillId = repo::parse_id("bill", &placed.bill)?;
+        let bill = self.desk.load(&id).await?.bill;
+        let shop = repo::load_shop(self.store(), &bill.shop).await?;
+        Ok(placement_view(
+            &shop.document,
+            &bill,
+            Some(placed.access_token.clone()),
+        ))
+    }
+
+    /// A bill for the holder of its access token; anyone else is told it does not exist.
+    pub async fn open(&self, bill: &str, token: &str) -> Result<StoredBill, AppError> {
+        let id: BillId = repo::parse_id("bill", bill)?;
+        match bills::find_bill(self.store(), &id).await? {
+            Some(stored) if stored.bill.opens_with(token) => Ok(stored),
+            _ => Err(AppError::not_found("bill", bill)),
+        }
+    }
+
+    pub async fn view(&self, bill: &str, token: &str) -> Result<BillView, AppError> {
+        Ok(BillView::new(&self.open(bill, token).await?.bill))
+    }
+
+    /// `POST /bills/{bill}/test-payment`: the `test` method's stand-in for a gateway.
+    pub async fn test_payment(
+        &self,
+        bill: &str,
+        token: &str,
+        input: &TestPaymentInput,
+    ) -> Result<BillView, AppError> {
+        let stored = self.open(bill, token).await?;
+        let shop = repo::load_shop(self.store(), &stored.bill.shop).await?;
+        if !shop.shop.test_mode || stored.bill.payment_method != PaymentMethod::Test {
+            return Err(AppError::State(
+                "test payments are only for bills paid with `test` in a shop in test mode".into(),
+            ));
+        }
+        let gateway = Actor::Gateway("test".into());
+        let changed = match input.outcome.as_str() {
+            "paid" => {
+                self.desk
+                    .change_from(stored, |b, now| {
+                        let payment = Payment {
+                            at: now,
+                            amount: b.remaining(),
+                            method: PaymentMethod::Test,
+                            reference: Some(format!("TEST-{}", b.id)),
+                            actor: gateway.to_string(),
+                        };
+                        Ok(b.record_payment(payment, "test payment accepted")?)
+                    })
+                    .await?
+            }
+            "pending" => {
+                self.desk
+                    .change_from(stored, |b, now| {
+                        Ok(b.transition(
+                            BillStatus::Pending,
+                            &gateway,
+                            "test payment pending",
+                            None,
+                            now,
+                        )?)
+                    })
+                    .await?
+            }
+            "failed" => {
+                self.desk
+                    .change_from(stored, |b, now| {
+                        Ok(b.transition(
+                            BillStatus::Failed,
+                            &gateway,
+                            "test payment refused",
+                            None,
+                            now,
+                        )?)
+                    })
+                    .await?
+            }
+            other => {
+                return Err(AppError::invalid(
+                    "outcome",
+                    format!("`{other}` is not one of: paid, pending, failed"),
+                ));
+            }
+        };
+        Ok(BillView::new(&changed))
+    }
+
+    /// `POST /bills/{bill}/payment`: pay a PLACED or FAILED bill with another method.
+    pub async fn retry_payment(
+        &self,
+        bill: &str,
+        token: &str,
+        input: &RetryInput,
+    ) -> Result<PlacementView, AppError> {
+        let stored = self.open(bill, token).await?;
+        let shop = repo::load_shop(self.store(), &stored.bill.shop).await?;
+        let method: PaymentMethod = input
+            .payment_method
+            .parse()
+            .map_err(|e: String| AppError::invalid("payment_method", e))?;
+        if let Some(problem) = method_problem(&shop.shop, method, stored.bill.total()) {
+            return Err(AppError::invalid("payment_method", problem));
+        }
+        if is_gateway(method) {
+            return Err(gateway_not_yet(method));
+        }
+        let changed = self
+            .desk
+            .change_from(stored, |b, now| {
+                if !matches!(b.status, BillStatus::Placed | BillStatus::Failed) {
+                    return Err(AppError::State(format!(
+                        "a {} bill cannot change its payment method",
+                        b.status
+                    )));
+                }
+                if b.status == BillStatus::Failed {
+                    let reason = format!("payment retried with {}", method.as_str());
+                    b.transition(BillStatus::Placed, &Actor::Buyer, reason, None, now)?;
+                }
+                b.payment_method = method;
+                open_payment(b, method, now)
+            })
+            .await?;
+        Ok(placement_view(&shop.document, &changed, None))
+    }
+}
+
+/// How long a placed cart stays: its original lifetime (it only answers repeated placements).
+fn cart_ttl(cart: &crate::domain::cart::Cart) -> chrono::Duration {
+    cart.expires_at - cart.created_at
+}
+
+/// Bounded adds on the stock counters: placement fails rather than sell what is not there.
+fn stock_writes(shop: &StoredShop, bill: &Bill) -> Vec<Write> {
+    bill.lines
+        .iter()
+        .filter_map(|line| {
+            let doc = shop
+                .document
+                .items
+                .iter()
+                .find(|d| d.code == line.code.as_str())?;
+            let capacity = u64::from(doc.stock?);
+            Some(Write::Add {
+                key: repo::sold_key(&shop.shop.id, line.code.as_str()),
+                by: u64::from(line.quantity),
+                at_most: Some(capacity),
+            })
+        })
+        .collect()
+}
+
+fn money(bill: &Bill, amount: rust_decimal::Decimal) -> String {
+    bill.currency
+        .parse::<Currency>()
+        .map_or_else(|_| amount.to_string(), |c| c.format(amount))
+}
+
+/// A setting of an offline method in the shop document (`gateways.transfer.iban`, ...).
+fn setting(doc: &ShopDocument, method: PaymentMethod, name: &str) -> Option<String> {
+    let value = doc.gateways.get(method.as_str())?.get(name)?;
+    Some(
+        value
+            .as_str()
+            .map_or_else(|| value.to_string(), str::to_owned),
+    )
+}
+
+/// The buyer's next move for a bill's payment method.
+pub fn payment_action(doc: &ShopDocument, bill: &Bill) -> Action {
+    let total = money(bill, bill.remaining());
+    let fill = |text: String| {
+        text.replace("{total}", &total)
+            .replace("{currency}", &bill.currency)
+            .replace("{reference}", bill.id.as_str())
+    };
+    let seller = doc
+        .seller
+        .get("name")
+        .cloned()
+        .unwrap_or_else(|| doc.name.clone());
+    let text = match bill.payment_method {
+        PaymentMethod::Check => setting(doc, PaymentMethod::Check, "instructions").unwrap_or_else(|| {
+            format!("Send a check of {{total}} {{currency}} payable to {seller}, with the reference {{reference}} on its back. Your order is confirmed when it is received.")
+        }),
+        PaymentMethod::Transfer => {
+            let account = setting(doc, PaymentMethod::Transfer, "iban").map(|iban| format!(" (IBAN {iban})")).unwrap_or_default();
+            setting(doc, PaymentMethod::Transfer, "instructions").unwrap_or_else(|| {
+                format!("Transfer {{total}} {{currency}} to {seller}{account} with the reference {{reference}}. Your order is confirmed when the transfer is received.")
+            })
+        }
+        PaymentMethod::Free => "Nothing to pay: your order is confirmed.".into(),
+        PaymentMethod::Test => {
+            return Action::Form {
+                url: format!("/bills/{}/test-payment", bill.id),
+                fields: BTreeMap::from([("outcome".into(), "paid".into())]),
+            };
+        }
+        other => format!("Payment by {} is not available yet.", other.as_str()),
+    };
+    Action::Instructions { text: fill(text) }
+}
+
+fn placement_view(doc: &ShopDocument, bill: &Bill, access_token: Option<String>) -> PlacementView {
+    PlacementView {
+        bill_id: bill.id.to_string(),
+        access_token,
+        status: bill.status,
+        total: money(bill, bill.total()),
+        currency: bill.currency.clone(),
+        payment: PaymentView {
+            method: bill.payment_method.as_str(),
+            action: payment_action(doc, bill),
+        },
+    }
+}
+
+/// The bill of `GET /bills/{bill}` (field names are part of the API).
+#[derive(Debug, Serialize)]
+pub struct BillView {
+    pub id: String,
+    pub shop: String,
+    pub status: BillStatus,
+    pub placed_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub invoice_number: Option<String>,
+    pub test: bool,
+    pub currency: String,
+    pub total: String,
+    pub received: String,
+    pub remaining: String,
+    pub payment_method: &'static str,
+    pub lines: Vec<BillLineView>,
+    pub totals: BillTotalsView,
+    pub customer: crate::domain::cart::Identity,
+    pub invoicing: Option<crate::domain::cart::Identity>,
+    pub participants: Vec<crate::domain::cart::Participant>,
+    pub events: Vec<crate::domain::bill::BillEvent>,
+    pub production: Vec<LineProductionView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BillLineView {
+    pub code: String,
+    pub name: String,
+    pub quantity: u32,
+    pub unit_price: String,
+    pub total_excl_tax: String,
+    pub tax_code: String,
+    pub tax_rate: String,
+    pub tax: String,
+    pub total_incl_tax: String,
+    pub required_data: Vec<crate::domain::cart::Form>,
+    pub seats: BTreeMap<String, Vec<crate::domain::ids::Email>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BillTotalsView {
+    pub excl_tax: String,
+    pub tax: String,
+    pub incl_tax: String,
+    pub taxes: Vec<crate::domain::cart::TaxView>,
+}
+
+/// Production state of a line: `awaiting_payment` until the bill is PAID or PREPROD, then
+/// `queued` (the production function reports further states).
+#[derive(Debug, Serialize)]
+pub struct LineProductionView {
+    pub code: String,
+    pub state: &'static str,
+}
+
+impl BillView {
+    pub fn new(bill: &Bill) -> Self {
+        let m = |d| money(bill, d);
+        let state = if bill.production_queued {
+            "queued"
+        } else {
+            "awaiting_payment"
+        };
+        Self {
+            id: bill.id.to_string(),
+            shop: bill.shop.to_string(),
+            status: bill.status,
+            placed_at: bill.placed_at,
+            paid_at: bill.paid_at,
+            invoice_number: bill.invoice_number.clone(),
+            test: bill.test,
+            currency: bill.currency.clone(),
+            total: m(bill.total()),
+            received: m(bill.received()),
+            remaining: m(bill.remaining()),
+            payment_method: bill.payment_method.as_str(),
+            lines: bill
+                .lines
+                .iter()
+                .map(|l| BillLineView {
+                    code: l.code.to_string(),
+                    name: l.name.clone(),
+                    quantity: l.quantity,
+                    unit_price: m(l.unit_price),
+                    total_excl_tax: m(l.total_excl_tax),
+                    tax_code: l.tax_code.clone(),
+                    tax_rate: l.tax_rate.normalize().to_string(),
+                    tax: m(l.tax),
+                    total_incl_tax: m(l.total_incl_tax),
+                    required_data: l.required_data.clone(),
+                    seats: l.seats.clone(),
+                })
+                .collect(),
+            totals: BillTotalsView {
+                excl_tax: m(bill.totals.excl_tax),
+                tax: m(bill.totals.tax),
+                incl_tax: m(bill.totals.incl_tax),
+                taxes: bill
+                    .totals
+                    .taxes
+                    .iter()
+                    .map(|t| crate::domain::cart::TaxView {
+                        code: t.code.clone(),
+                        rate: t.rate.normalize().to_string(),
+                        base: m(t.base),
+                        amount: m(t.amount),
+                    })
+                    .collect(),
+            },
+            customer: bill.customer.clone(),
+            invoicing: bill.invoicing.clone(),
+            participants: bill.participants.clone(),
+            events: bill.events.clone(),
+            production: bill
+                .lines
+                .iter()
+                .map(|l| LineProductionView {
+                    code: l.code.to_string(),
+                    state,
+                })
+                .collect(),
+        }
+    }
+}

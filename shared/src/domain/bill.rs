@@ -1,0 +1,494 @@
+//! Bills (DESIGN §5): the placed order and, once paid, the invoice.
+//!
+//! A bill freezes everything the buyer agreed to: each line with the item as sold, its price and
+//! tax, the required data and the seats, the customer and invoicing identities and the totals.
+//! Its status moves only along [`BillStatus::can_go_to`], and every move appends a
+//! [`BillEvent`]: the transaction trace an operator reads.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Datelike, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::cart::{Form, Identity, Participant};
+use super::catalog::PaymentMethod;
+use super::document::ItemDoc;
+use super::ids::{CartId, Email, ItemCode, ShopId, random_hex};
+
+/// Bill statuses (local_shop's, made consistent; its SOLDOUT is PAID).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BillStatus {
+    Placed,
+    Pending,
+    Partial,
+    Paid,
+    Preprod,
+    Complete,
+    Failed,
+    Cancelled,
+    Payback,
+    Refunded,
+}
+
+impl BillStatus {
+    pub const ALL: [BillStatus; 10] = [
+        BillStatus::Placed,
+        BillStatus::Pending,
+        BillStatus::Partial,
+        BillStatus::Paid,
+        BillStatus::Preprod,
+        BillStatus::Complete,
+        BillStatus::Failed,
+        BillStatus::Cancelled,
+        BillStatus::Payback,
+        BillStatus::Refunded,
+    ];
+
+    /// The one table of allowed transitions.
+    ///
+    /// - Before payment (PLACED, PENDING, FAILED) a bill can be paid (fully or partly), fail,
+    ///   be produced on trust (PREPROD) or be abandoned; a FAILED bill goes back to PLACED when
+    ///   the buyer retries with another method.
+    /// - Money received (PARTIAL, PAID, PREPROD, COMPLETE) is never simply cancelled: it is
+    ///   owed back (PAYBACK), then REFUNDED. CANCELLED and REFUNDED are final.
+    pub fn can_go_to(self, to: BillStatus) -> bool {
+        use BillStatus::*;
+        let allowed: &[BillStatus] = match self {
+            Placed => &[Pending, Partial, Paid, Preprod, Failed, Cancelled],
+            Pending => &[Partial, Paid, Preprod, Failed, Cancelled],
+            Failed => &[Placed, Pending, Partial, Paid, Cancelled],
+            Partial => &[Paid, Payback],
+            Preprod => &[Partial, Paid, Complete],
+            Paid => &[Complete, Payback],
+            Complete => &[Payback],
+            Payback => &[Refunded],
+            Cancelled | Refunded => &[],
+        };
+        allowed.contains(&to)
+    }
+
+    /// Statuses on which the bill takes its invoice number.
+    pub fn takes_invoice_number(self) -> bool {
+        matches!(self, BillStatus::Paid | BillStatus::Preprod)
+    }
+
+    /// Statuses from which a payment is still expected.
+    pub fn awaits_payment(self) -> bool {
+        matches!(
+            self,
+            BillStatus::Placed
+                | BillStatus::Pending
+                | BillStatus::Failed
+                | BillStatus::Partial
+                | BillStatus::Preprod
+        )
+    }
+
+    pub fn as_str(self) -> &'static str {
+        use BillStatus::*;
+        match self {
+            Placed => "PLACED",
+            Pending => "PENDING",
+            Partial => "PARTIAL",
+            Paid => "PAID",
+            Preprod => "PREPROD",
+            Complete => "COMPLETE",
+            Failed => "FAILED",
+            Cancelled => "CANCELLED",
+            Payback => "PAYBACK",
+            Refunded => "REFUNDED",
+        }
+    }
+}
+
+impl FromStr for BillStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        BillStatus::ALL
+            .into_iter()
+            .find(|b| b.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("`{s}` is not a bill status"))
+    }
+}
+
+impl fmt::Display for BillStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A bill's public reference, sent to gateways as the order reference: 20 upper-case letters
+/// and digits (`YYMMDD` + 14 random), within every gateway's limit (Ogone: 30).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct BillId(String);
+
+impl BillId {
+    pub fn new(now: DateTime<Utc>) -> Self {
+        const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        let mut random = [0u8; 14];
+        getrandom::fill(&mut random).expect("the operating system's random source is available");
+        let tail: String = random
+            .iter()
+            .map(|b| ALPHABET[usize::from(*b) % 32] as char)
+            .collect();
+        Self(format!("{}{tail}", now.format("%y%m%d")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for BillId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if (1..=30).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err("not a bill id".into())
+        }
+    }
+}
+
+impl TryFrom<String> for BillId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<BillId> for String {
+    fn from(b: BillId) -> String {
+        b.0
+    }
+}
+
+impl fmt::Display for BillId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The secret that opens a bill's pages: 192 random bits. The bill stores only its SHA-256.
+pub struct AccessToken(String);
+
+impl AccessToken {
+    pub fn random() -> Self {
+        Self(random_hex(24))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn digest(token: &str) -> String {
+        hex::encode(Sha256::digest(token.as_bytes()))
+    }
+}
+
+/// Who changed a bill.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Actor {
+    Buyer,
+    Gateway(String),
+    Operator(String),
+    System,
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Actor::Buyer => f.write_str("buyer"),
+            Actor::Gateway(g) => write!(f, "gateway:{g}"),
+            Actor::Operator(o) => write!(f, "operator:{o}"),
+            Actor::System => f.write_str("system"),
+        }
+    }
+}
+
+/// One entry of the bill's trace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillEvent {
+    pub at: DateTime<Utc>,
+    pub from: Option<BillStatus>,
+    pub to: BillStatus,
+    pub actor: String,
+    pub reason: String,
+    pub reference: Option<String>,
+}
+
+/// One line as sold.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BillLine {
+    pub code: ItemCode,
+    pub name: String,
+    pub quantity: u32,
+    pub unit_price: Decimal,
+    pub total_excl_tax: Decimal,
+    pub tax_code: String,
+    pub tax_rate: Decimal,
+    pub tax: Decimal,
+    pub total_incl_tax: Decimal,
+    /// One form per unit (PURCHASEREQUIS).
+    pub required_data: Vec<Form>,
+    /// Role → participant emails (USERS).
+    pub seats: BTreeMap<String, Vec<Email>>,
+    /// The catalogue item exactly as it was sold (password masked).
+    pub item: ItemDoc,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BillTotals {
+    pub excl_tax: Decimal,
+    pub tax: Decimal,
+    pub incl_tax: Decimal,
+    pub taxes: Vec<BillTax>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BillTax {
+    pub code: String,
+    pub rate: Decimal,
+    pub base: Decimal,
+    pub amount: Decimal,
+}
+
+/// A payment recorded on the bill (by a gateway, the test method or an operator).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Payment {
+    pub at: DateTime<Utc>,
+    pub amount: Decimal,
+    pub method: PaymentMethod,
+    pub reference: Option<String>,
+    pub actor: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bill {
+    pub id: BillId,
+    pub shop: ShopId,
+    pub cart: CartId,
+    /// SHA-256 of the access token, hex.
+    pub token_digest: String,
+    pub status: BillStatus,
+    pub placed_at: DateTime<Utc>,
+    pub currency: String,
+    pub lines: Vec<BillLine>,
+    pub totals: BillTotals,
+    pub customer: Identity,
+    pub invoicing: Option<Identity>,
+    pub participants: Vec<Participant>,
+    pub payment_method: PaymentMethod,
+    /// The shop was in test mode: nothing real was sold.
+    pub test: bool,
+    pub invoice_number: Option<String>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub payments: Vec<Payment>,
+    pub events: Vec<BillEvent>,
+    /// A production job was handed to the queue (exactly once per bill).
+    pub production_queued: bool,
+}
+
+/// Why a bill change was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BillRejection {
+    Transition { from: BillStatus, to: BillStatus },
+    Overpaid { remaining: Decimal },
+    NotAwaitingPayment(BillStatus),
+}
+
+impl fmt::Display for BillRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BillRejection::Transition { from, to } => write!(f, "a {from} bill cannot become {to}"),
+            BillRejection::Overpaid { remaining } => {
+                write!(f, "the payment exceeds what remains due ({remaining})")
+            }
+            BillRejection::NotAwaitingPayment(s) => write!(f, "a {s} bill takes no payment"),
+        }
+    }
+}
+
+impl Bill {
+    /// True when `token` opens this bill (constant-time compare of digests).
+    pub fn opens_with(&self, token: &str) -> bool {
+        bool::from(
+            AccessToken::digest(token)
+                .as_bytes()
+                .ct_eq(self.token_digest.as_bytes()),
+        )
+    }
+
+    pub fn total(&self) -> Decimal {
+        self.totals.incl_tax
+    }
+
+    pub fn received(&self) -> Decimal {
+        self.payments.iter().map(|p| p.amount).sum()
+    }
+
+    pub fn remaining(&self) -> Decimal {
+        self.total() - self.received()
+    }
+
+    /// Moves the bill to `to`, appending the event. Does not assign the invoice number (that
+    /// needs the shop's sequence: see [`Bill::assign_invoice_number`]).
+    pub fn transition(
+        &mut self,
+        to: BillStatus,
+        actor: &Actor,
+        reason: impl Into<String>,
+        reference: Option<String>,
+        at: DateTime<Utc>,
+    ) -> Result<(), BillRejection> {
+        self.move_to(to, actor.to_string(), reason.into(), reference, at)
+    }
+
+    fn move_to(
+        &mut self,
+        to: BillStatus,
+        actor: String,
+        reason: String,
+        reference: Option<String>,
+        at: DateTime<Utc>,
+    ) -> Result<(), BillRejection> {
+        if !self.status.can_go_to(to) {
+            return Err(BillRejection::Transition {
+                from: self.status,
+                to,
+            });
+        }
+        self.events.push(BillEvent {
+            at,
+            from: Some(self.status),
+            to,
+            actor,
+            reason,
+            reference,
+        });
+        if to == BillStatus::Paid && self.paid_at.is_none() {
+            self.paid_at = Some(at);
+        }
+        self.status = to;
+        Ok(())
+    }
+
+    /// Records money received and moves to PARTIAL or PAID accordingly (a further partial
+    /// payment is traced with the status unchanged). A payment beyond what remains due is
+    /// refused, as is any payment on a bill that awaits none.
+    pub fn record_payment(&mut self, payment: Payment, reason: &str) -> Result<(), BillRejection> {
+        if !self.status.awaits_payment() {
+            return Err(BillRejection::NotAwaitingPayment(self.status));
+        }
+        if payment.amount <= Decimal::ZERO || payment.amount > self.remaining() {
+            return Err(BillRejection::Overpaid {
+                remaining: self.remaining(),
+            });
+        }
+        let (at, reference, actor) = (payment.at, payment.reference.clone(), payment.actor.clone());
+        self.payments.push(payment);
+        let to = if self.remaining().is_zero() {
+            BillStatus::Paid
+        } else {
+            BillStatus::Partial
+        };
+        if to == self.status {
+            let from = Some(self.status);
+            self.events.push(BillEvent {
+                at,
+                from,
+                to,
+                actor,
+                reason: reason.into(),
+                reference,
+            });
+            return Ok(());
+        }
+        self.move_to(to, actor, reason.into(), reference, at)
+    }
+
+    /// The year and sequence key of the invoice number this bill would take now.
+    pub fn invoice_year(at: DateTime<Utc>) -> i32 {
+        at.year()
+    }
+
+    /// Sets the invoice number `<SHOP>-<YEAR>-<6 digits>`, once.
+    pub fn assign_invoice_number(&mut self, year: i32, sequence: u64) {
+        if self.invoice_number.is_none() {
+            self.invoice_number = Some(invoice_number(&self.shop, year, sequence));
+        }
+    }
+}
+
+pub fn invoice_number(shop: &ShopId, year: i32, sequence: u64) -> String {
+    format!("{}-{year}-{sequence:06}", shop.as_str().to_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use BillStatus::*;
+
+    #[test]
+    fn final_statuses_lead_nowhere() {
+        for to in BillStatus::ALL {
+            assert!(!Cancelled.can_go_to(to));
+            assert!(!Refunded.can_go_to(to));
+        }
+    }
+
+    #[test]
+    fn money_received_is_never_simply_cancelled() {
+        for from in [Partial, Paid, Preprod, Complete] {
+            assert!(!from.can_go_to(Cancelled), "{from}");
+            assert!(!from.can_go_to(Placed), "{from}");
+        }
+        assert!(Paid.can_go_to(Payback) && Payback.can_go_to(Refunded));
+    }
+
+    #[test]
+    fn a_failed_bill_can_be_retried() {
+        assert!(Failed.can_go_to(Placed));
+        assert!(Failed.can_go_to(Pending));
+        assert!(
+            !Placed.can_go_to(Complete),
+            "production comes after payment or PREPROD"
+        );
+    }
+
+    #[test]
+    fn bill_ids_fit_every_gateway() {
+        let id = BillId::new(Utc::now());
+        assert_eq!(id.as_str().len(), 20);
+        assert!(id.as_str().parse::<BillId>().is_ok());
+        assert_ne!(id, BillId::new(Utc::now()));
+        assert!("abc".parse::<BillId>().is_err());
+    }
+
+    #[test]
+    fn invoice_numbers_have_the_agreed_format() {
+        assert_eq!(
+            invoice_number(&"demo".parse().unwrap(), 2026, 1),
+            "DEMO-2026-000001"
+        );
+    }
+
+    #[test]
+    fn tokens_are_compared_by_digest() {
+        let token = AccessToken::random();
+        assert_eq!(token.as_str().len(), 48);
+        let digest = AccessToken::digest(token.as_str());
+        assert_ne!(digest, token.as_str());
+        assert_eq!(digest.len(), 64);
+    }
+}
