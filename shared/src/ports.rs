@@ -140,12 +140,31 @@ impl Write {
 }
 
 /// Items of one partition (of the table or of an index) whose sort key starts with a prefix,
-/// in ascending sort-key order.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// in sort-key order (descending on demand), optionally only those whose sort key is below
+/// `before` (exclusive: the cursor of the next page) and at most `limit` of them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Query {
     pub index: Option<Index>,
     pub pk: String,
     pub sk_prefix: String,
+    pub descending: bool,
+    pub before: Option<String>,
+    pub limit: Option<usize>,
+}
+
+impl Query {
+    /// The whole partition `pk` of the table, ascending.
+    pub fn partition(pk: impl Into<String>) -> Self {
+        Self {
+            pk: pk.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Whether a sort key belongs to the answer (prefix and bound).
+    pub fn admits(&self, sk: &str) -> bool {
+        sk.starts_with(&self.sk_prefix) && self.before.as_deref().is_none_or(|b| sk < b)
+    }
 }
 
 /// The most actions in one atomic write (DynamoDB's transaction limit).

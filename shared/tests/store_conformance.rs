@@ -171,6 +171,7 @@ async fn queries_read_a_partition_by_prefix_in_order(store: Arc<dyn Store>) {
         index: None,
         pk: "F".into(),
         sk_prefix: "ITEM#".into(),
+        ..Query::default()
     };
     let found: Vec<String> = s
         .query(&q)
@@ -184,8 +185,43 @@ async fn queries_read_a_partition_by_prefix_in_order(store: Arc<dyn Store>) {
         index: None,
         pk: "F".into(),
         sk_prefix: String::new(),
+        ..Query::default()
     };
     assert_eq!(s.query(&all).await.unwrap().len(), 4);
+}
+
+async fn queries_page_backwards_with_a_bound_and_a_limit(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    for n in 1..=7 {
+        let b = item(&format!("BILL#{n}"), "BILL", &n.to_string()).indexed(
+            Index::Gsi3,
+            Key::new("BILLS#demo", format!("2026-11-0{n}#{n}")),
+        );
+        s.write(vec![put(b, PutIf::Absent)]).await.unwrap();
+    }
+    let page = |before: Option<String>| Query {
+        index: Some(Index::Gsi3),
+        pk: "BILLS#demo".into(),
+        descending: true,
+        before,
+        limit: Some(3),
+        ..Query::default()
+    };
+    let bodies = |rs: &[shop_core::ports::Record]| {
+        rs.iter().map(|r| r.item.body.clone()).collect::<Vec<_>>()
+    };
+    let first = s.query(&page(None)).await.unwrap();
+    assert_eq!(bodies(&first), ["7", "6", "5"]);
+    let cursor = first.last().unwrap().item.indexes[&Index::Gsi3].sk.clone();
+    let second = s.query(&page(Some(cursor))).await.unwrap();
+    assert_eq!(bodies(&second), ["4", "3", "2"]);
+    let cursor = second.last().unwrap().item.indexes[&Index::Gsi3].sk.clone();
+    assert_eq!(bodies(&s.query(&page(Some(cursor))).await.unwrap()), ["1"]);
+    let table = Query {
+        pk: "F3".into(),
+        ..Query::default()
+    };
+    assert!(s.query(&table).await.unwrap().is_empty());
 }
 
 async fn secondary_indexes_follow_puts_and_deletes(store: Arc<dyn Store>) {
@@ -209,6 +245,7 @@ async fn secondary_indexes_follow_puts_and_deletes(store: Arc<dyn Store>) {
         index: Some(Index::Gsi1),
         pk: "BILLS#demo#PLACED".into(),
         sk_prefix: "2026-11".into(),
+        ..Query::default()
     };
     let ids =
         |rs: Vec<shop_core::ports::Record>| rs.into_iter().map(|r| r.item.body).collect::<Vec<_>>();
@@ -225,6 +262,7 @@ async fn secondary_indexes_follow_puts_and_deletes(store: Arc<dyn Store>) {
         index: Some(Index::Gsi1),
         pk: "BILLS#demo#PAID".into(),
         sk_prefix: String::new(),
+        ..Query::default()
     };
     assert_eq!(ids(s.query(&paid).await.unwrap()), ["b1", "b3"]);
     s.write(vec![Write::Delete {
@@ -238,6 +276,7 @@ async fn secondary_indexes_follow_puts_and_deletes(store: Arc<dyn Store>) {
         index: Some(Index::Gsi2),
         pk: "BILLS#demo#PAID".into(),
         sk_prefix: String::new(),
+        ..Query::default()
     };
     assert!(
         s.query(&by_customer).await.unwrap().is_empty(),
@@ -267,6 +306,7 @@ async fn expired_items_are_gone_at_once(store: Arc<dyn Store>) {
         index: None,
         pk: "G".into(),
         sk_prefix: String::new(),
+        ..Query::default()
     };
     assert_eq!(s.query(&q).await.unwrap().len(), 1);
     // An expired item counts as absent: it can be created again, and not updated.
@@ -409,5 +449,6 @@ conformance!(
     expired_items_are_gone_at_once,
     bad_requests_are_refused,
     counters_add_without_reading_and_respect_their_bound,
+    queries_page_backwards_with_a_bound_and_a_limit,
     concurrent_adds_never_pass_the_bound,
 );

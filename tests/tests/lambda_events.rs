@@ -151,7 +151,13 @@ async fn storefront_events_run_through_the_lambda_adapter() {
 async fn backoffice_events_run_through_the_lambda_adapter() {
     let stack = Stack::start().await;
     let store: Arc<dyn Store> = Arc::new(DynamoStore::new(stack.dynamodb().clone(), &stack.table));
-    let router = backoffice::router(Arc::new(ShopAdmin::new(store)), "test-admin-token")
+    let desk = shop_core::app::bills::BillDesk {
+        store: store.clone(),
+        clock: Arc::new(SystemClock),
+        queue: Arc::new(shop_core::adapters::memory_queue::InProcessQueue::default()),
+    };
+    let bills = Arc::new(shop_core::app::bill_admin::BillAdmin::new(desk, "admin"));
+    let router = backoffice::router(Arc::new(ShopAdmin::new(store)), bills, "test-admin-token")
         .fallback(web::no_route);
     for (name, event) in events("backoffice") {
         let response = invoke(router.clone(), event).await;

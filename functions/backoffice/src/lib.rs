@@ -1,27 +1,38 @@
-//! The back-office function (`/admin/...`, bearer token). For now: the shop document,
-//! imported with `PUT /admin/shops/{shop}` and exported with `GET /admin/shops/{shop}`.
+//! The back-office function (`/admin/...`, bearer token): the shop document (import, export)
+//! and the bill desk (find, read, transitions with a note, payments received).
 
 use std::sync::Arc;
 
+use axum::extract::Query;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use shop_core::app::AppError;
 use shop_core::app::admin::{Imported, ShopAdmin};
+use shop_core::app::bill_admin::{BillAdmin, BillFilter, PaymentInput, TransitionInput};
+use shop_core::domain::FieldError;
+use shop_core::web::JsonBody;
 use shop_core::web::{self, DOCUMENT_LIMIT};
 
 #[derive(Clone)]
 struct Ctx {
     app: Arc<ShopAdmin>,
+    bills: Arc<BillAdmin>,
 }
 
-pub fn router(app: Arc<ShopAdmin>, admin_token: &str) -> Router {
+pub fn router(app: Arc<ShopAdmin>, bills: Arc<BillAdmin>, admin_token: &str) -> Router {
     let token: Arc<str> = admin_token.into();
     Router::new()
         .route("/admin/shops/{shop}", get(export_shop).put(import_shop))
+        .route("/admin/shops/{shop}/bills", get(list_bills))
+        .route("/admin/shops/{shop}/bills/counts", get(count_bills))
+        .route("/admin/bills/{bill}", get(view_bill))
+        .route("/admin/bills/{bill}/transitions", post(transition))
+        .route("/admin/bills/{bill}/payments", post(record_payment))
         .method_not_allowed_fallback(web::wrong_method)
         .route_layer(middleware::from_fn(move |req: Request, next: Next| {
             let token = token.clone();
@@ -33,7 +44,7 @@ pub fn router(app: Arc<ShopAdmin>, admin_token: &str) -> Router {
                 }
             }
         }))
-        .with_state(Ctx { app })
+        .with_state(Ctx { app, bills })
 }
 
 #[tracing::instrument(skip(ctx))]
@@ -61,4 +72,47 @@ async fn import_shop(State(ctx): State<Ctx>, Path(shop): Path<String>, req: Requ
         }
         Err(e) => e.into_response(),
     }
+}
+
+#[tracing::instrument(skip(ctx, filter))]
+async fn list_bills(
+    State(ctx): State<Ctx>,
+    Path(shop): Path<String>,
+    filter: Result<Query<BillFilter>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(filter) =
+        filter.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
+    Ok(Json(ctx.bills.list(&shop, &filter).await?).into_response())
+}
+
+#[tracing::instrument(skip(ctx))]
+async fn count_bills(
+    State(ctx): State<Ctx>,
+    Path(shop): Path<String>,
+) -> Result<Response, AppError> {
+    let counts = ctx.bills.counts(&shop).await?;
+    Ok(Json(serde_json::json!({ "counts": counts })).into_response())
+}
+
+#[tracing::instrument(skip(ctx))]
+async fn view_bill(State(ctx): State<Ctx>, Path(bill): Path<String>) -> Result<Response, AppError> {
+    Ok(Json(ctx.bills.get(&bill).await?).into_response())
+}
+
+#[tracing::instrument(skip(ctx, body))]
+async fn transition(
+    State(ctx): State<Ctx>,
+    Path(bill): Path<String>,
+    JsonBody(body): JsonBody<TransitionInput>,
+) -> Result<Response, AppError> {
+    Ok(Json(ctx.bills.transition(&bill, &body).await?).into_response())
+}
+
+#[tracing::instrument(skip(ctx, body))]
+async fn record_payment(
+    State(ctx): State<Ctx>,
+    Path(bill): Path<String>,
+    JsonBody(body): JsonBody<PaymentInput>,
+) -> Result<Response, AppError> {
+    Ok(Json(ctx.bills.record_payment(&bill, &body).await?).into_response())
 }

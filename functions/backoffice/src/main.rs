@@ -2,7 +2,11 @@
 
 use std::sync::Arc;
 
+use shop_core::adapters::memory_queue::OutboxOnly;
+use shop_core::app::SystemClock;
 use shop_core::app::admin::ShopAdmin;
+use shop_core::app::bill_admin::BillAdmin;
+use shop_core::app::bills::BillDesk;
 use shop_core::config::LambdaConfig;
 
 #[tokio::main]
@@ -10,7 +14,14 @@ async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = LambdaConfig::from_env()?;
     let token = config.admin_token()?.to_owned();
-    let app = Arc::new(ShopAdmin::new(config.store().await));
-    let router = backoffice::router(app, &token).fallback(shop_core::web::no_route);
+    let store = config.store().await;
+    let desk = BillDesk {
+        store: store.clone(),
+        clock: Arc::new(SystemClock),
+        queue: Arc::new(OutboxOnly),
+    };
+    let app = Arc::new(ShopAdmin::new(store));
+    let bills = Arc::new(BillAdmin::new(desk, "admin"));
+    let router = backoffice::router(app, bills, &token).fallback(shop_core::web::no_route);
     lambda_http::run(router).await
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::Router;
 use chrono::Duration;
 use shop_core::app::admin::ShopAdmin;
+use shop_core::app::bill_admin::BillAdmin;
 use shop_core::app::bills::BillDesk;
 use shop_core::app::checkout::Checkout;
 use shop_core::app::storefront::Storefront;
@@ -49,11 +50,12 @@ pub fn stack(store: Arc<dyn Store>, queue: Arc<dyn JobQueue>, options: &StackOpt
         clock,
         queue,
     };
+    let bills = Arc::new(BillAdmin::new(desk.clone(), "admin"));
     let admin = Arc::new(ShopAdmin::new(store));
     Router::new()
         .merge(storefront::router(shop, &options.checkout_path))
         .merge(checkout::router(Arc::new(Checkout::new(desk))))
-        .merge(backoffice::router(admin, &options.admin_token))
+        .merge(backoffice::router(admin, bills, &options.admin_token))
         .fallback(web::no_route)
         .layer(TraceLayer::new_for_http())
 }

@@ -190,11 +190,27 @@ impl Store for DynamoStore {
         let mut expr = "#pk = :pk".to_owned();
         let mut values = HashMap::from([(":pk".to_owned(), AttributeValue::S(query.pk.clone()))]);
         let mut names = HashMap::from([("#pk".to_owned(), pk)]);
-        if !query.sk_prefix.is_empty() {
+        // One condition on the sort key per query: the bound when there is one (the prefix is
+        // then checked here), the prefix otherwise.
+        if let Some(before) = &query.before {
+            expr.push_str(" AND #sk < :before");
+            values.insert(":before".into(), AttributeValue::S(before.clone()));
+            names.insert("#sk".into(), sk);
+        } else if !query.sk_prefix.is_empty() {
             expr.push_str(" AND begins_with(#sk, :prefix)");
             values.insert(":prefix".into(), AttributeValue::S(query.sk_prefix.clone()));
             names.insert("#sk".into(), sk);
         }
+        let sort_key = |r: &Record| match query.index {
+            None => r.item.key.sk.clone(),
+            Some(i) => r
+                .item
+                .indexes
+                .get(&i)
+                .map(|k| k.sk.clone())
+                .unwrap_or_default(),
+        };
+        let limit = query.limit.unwrap_or(usize::MAX);
         let mut out = Vec::new();
         let mut start = None;
         let now = now_epoch();
@@ -205,6 +221,7 @@ impl Store for DynamoStore {
                 .table_name(&self.table)
                 .set_index_name(query.index.map(|i| i.name().to_owned()))
                 .consistent_read(query.index.is_none())
+                .scan_index_forward(!query.descending)
                 .key_condition_expression(&expr)
                 .set_expression_attribute_names(Some(names.clone()))
                 .set_expression_attribute_values(Some(values.clone()))
@@ -213,7 +230,14 @@ impl Store for DynamoStore {
                 .await
                 .map_err(backend)?;
             for attrs in page.items() {
-                out.extend(record(attrs, now)?);
+                if let Some(r) = record(attrs, now)?
+                    && query.admits(&sort_key(&r))
+                {
+                    out.push(r);
+                    if out.len() == limit {
+                        return Ok(out);
+                    }
+                }
             }
             start = page.last_evaluated_key;
             if start.is_none() {

@@ -152,7 +152,9 @@ impl Store for EmbeddedStore {
                         if pk != query.pk || !sk.starts_with(&query.sk_prefix) {
                             break;
                         }
-                        keys.push(Key::new(pk, sk));
+                        if query.admits(sk) {
+                            keys.push(Key::new(pk, sk));
+                        }
                     }
                 }
                 Some(index) => {
@@ -164,12 +166,21 @@ impl Store for EmbeddedStore {
                         if ipk != query.pk || !isk.starts_with(&query.sk_prefix) {
                             break;
                         }
-                        keys.push(Key::new(pk, sk));
+                        if query.admits(isk) {
+                            keys.push(Key::new(pk, sk));
+                        }
                     }
                 }
             }
+            if query.descending {
+                keys.reverse();
+            }
+            let limit = query.limit.unwrap_or(usize::MAX);
             let mut out = Vec::new();
             for key in keys {
+                if out.len() == limit {
+                    break;
+                }
                 if let Some(s) = read_stored(&items, &key)?.filter(|s| s.live(now)) {
                     out.push(s.into_record(key));
                 }

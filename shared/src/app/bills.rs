@@ -31,30 +31,32 @@ fn job_key(bill: &Bill) -> Key {
     Key::new(format!("JOB#{}", bill.id), "PRODUCE")
 }
 
-/// The bill's item: GSI1 lists a shop's bills by status and date, GSI2 a customer's bills.
+/// The bill's item: GSI1 lists a shop's bills of one status by date, GSI2 a customer's bills,
+/// GSI3 all of a shop's bills by date.
 pub fn bill_item(bill: &Bill) -> Item {
     let body = serde_json::to_string(bill).expect("a bill serializes");
-    let date = format!(
-        "{}#{}",
-        bill.placed_at.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
-        bill.id
+    let date = bill_sort_key(bill);
+    let customer = format!(
+        "CUSTOMER#{}#{}",
+        bill.shop,
+        bill.customer.email.normalized()
     );
     Item::new(bill_key(&bill.id), body)
         .indexed(
             Index::Gsi1,
             Key::new(format!("BILLS#{}#{}", bill.shop, bill.status), date.clone()),
         )
-        .indexed(
-            Index::Gsi2,
-            Key::new(
-                format!(
-                    "CUSTOMER#{}#{}",
-                    bill.shop,
-                    bill.customer.email.normalized()
-                ),
-                format!("BILL#{date}"),
-            ),
-        )
+        .indexed(Index::Gsi2, Key::new(customer, format!("BILL#{date}")))
+        .indexed(Index::Gsi3, Key::new(format!("BILLS#{}", bill.shop), date))
+}
+
+/// Sort key of a bill in the date indexes: placement time (sortable text), then the id.
+pub fn bill_sort_key(bill: &Bill) -> String {
+    format!(
+        "{}#{}",
+        bill.placed_at.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
+        bill.id
+    )
 }
 
 pub struct StoredBill {

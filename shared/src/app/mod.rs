@@ -2,6 +2,7 @@
 //! HTTP functions call. They know ports, never AWS or HTTP.
 
 pub mod admin;
+pub mod bill_admin;
 pub mod bills;
 pub mod checkout;
 pub mod error;

@@ -41,11 +41,7 @@ pub fn parse_id<T: std::str::FromStr>(what: &'static str, text: &str) -> Result<
 /// counters of units sold per stocked item (`SOLD#{code}`), so that every item's `stock` is
 /// what remains to sell.
 pub async fn find_shop(store: &dyn Store, id: &ShopId) -> Result<Option<StoredShop>, AppError> {
-    let partition = Query {
-        index: None,
-        pk: shop_key(id).pk,
-        sk_prefix: String::new(),
-    };
+    let partition = Query::partition(shop_key(id).pk);
     let records = store.query(&partition).await?;
     let Some(record) = records.iter().find(|r| r.item.key.sk == "SHOP") else {
         return Ok(None);

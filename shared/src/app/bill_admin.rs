@@ -1,0 +1,368 @@
+//! The operator's bill desk (back office): find bills, read them, move them along the
+//! transition table with a note, record money received.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::AppError;
+use super::bills::{BillDesk, bill_sort_key};
+use super::checkout::BillView;
+use super::repo;
+use crate::domain::bill::{Actor, Bill, BillId, BillRejection, BillStatus, Payment};
+use crate::domain::catalog::PaymentMethod;
+use crate::domain::ids::ShopId;
+use crate::domain::money::Currency;
+use crate::domain::{Errors, FieldError};
+use crate::ports::{Index, Query};
+
+/// Query of `GET /admin/shops/{shop}/bills`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BillFilter {
+    pub status: Option<String>,
+    /// First day, `YYYY-MM-DD`, inclusive.
+    pub from: Option<String>,
+    /// Last day, `YYYY-MM-DD`, inclusive.
+    pub to: Option<String>,
+    /// Case-insensitive part of the bill id, invoice number, customer name or email.
+    pub q: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BillPage {
+    pub bills: Vec<BillSummary>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BillSummary {
+    pub id: String,
+    pub status: BillStatus,
+    pub placed_at: chrono::DateTime<chrono::Utc>,
+    pub invoice_number: Option<String>,
+    pub total: String,
+    pub received: String,
+    pub currency: String,
+    pub payment_method: &'static str,
+    pub customer: String,
+    pub email: String,
+    pub test: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionInput {
+    pub to: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentInput {
+    pub amount: String,
+    pub method: String,
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+const PAGE: usize = 20;
+const MAX_PAGE: usize = 100;
+
+pub struct BillAdmin {
+    desk: BillDesk,
+    operator: String,
+}
+
+fn money(bill: &Bill, amount: rust_decimal::Decimal) -> String {
+    bill.currency
+        .parse::<Currency>()
+        .map_or_else(|_| amount.to_string(), |c| c.format(amount))
+}
+
+impl BillSummary {
+    fn new(bill: &Bill) -> Self {
+        Self {
+            id: bill.id.to_string(),
+            status: bill.status,
+            placed_at: bill.placed_at,
+            invoice_number: bill.invoice_number.clone(),
+            total: money(bill, bill.total()),
+            received: money(bill, bill.received()),
+            currency: bill.currency.clone(),
+            payment_method: bill.payment_method.as_str(),
+            customer: format!("{} {}", bill.customer.firstname, bill.customer.lastname),
+            email: bill.customer.email.to_string(),
+            test: bill.test,
+        }
+    }
+}
+
+/// A bill matches a search text.
+fn matches(bill: &Bill, q: &str) -> bool {
+    let q = q.to_lowercase();
+    let c = &bill.customer;
+    [
+        bill.id.as_str().to_owned(),
+        bill.invoice_number.clone().unwrap_or_default(),
+        format!("{} {}", c.firstname, c.lastname),
+        c.email.to_string(),
+    ]
+    .iter()
+    .any(|field| field.to_lowercase().contains(&q))
+}
+
+/// The parsed filter: status, date bounds (as sort keys) and page.
+struct Parsed {
+    status: Option<BillStatus>,
+    from: Option<String>,
+    before: Option<String>,
+    limit: usize,
+}
+
+fn parse_filter(f: &BillFilter) -> Result<Parsed, AppError> {
+    let mut e = Errors::default();
+    let status = f
+        .status
+        .as_deref()
+        .and_then(|s| e.check("status", s.parse::<BillStatus>()));
+    let day = |e: &mut Errors, name: &str, v: &Option<String>| {
+        v.as_deref().and_then(|d| {
+            e.check(
+                name,
+                NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .map_err(|_| format!("`{d}` is not a date such as 2026-11-30")),
+            )
+        })
+    };
+    let from = day(&mut e, "from", &f.from).map(|d| d.format("%Y-%m-%d").to_string());
+    let to = day(&mut e, "to", &f.to)
+        .and_then(|d| d.succ_opt())
+        .map(|d| d.format("%Y-%m-%d").to_string());
+    let cursor = f.cursor.as_deref().and_then(|c| {
+        e.check(
+            "cursor",
+            hex::decode(c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| "not a cursor from this API".to_owned()),
+        )
+    });
+    let limit = f.limit.unwrap_or(PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        e.add("limit", format!("give 1 to {MAX_PAGE}"));
+    }
+    e.finish(|| ()).map_err(AppError::Invalid)?;
+    // The page ends below both the cursor and the day after `to`.
+    let before = match (cursor, to) {
+        (Some(c), Some(t)) => Some(c.min(t)),
+        (c, t) => c.or(t),
+    };
+    Ok(Parsed {
+        status,
+        from,
+        before,
+        limit,
+    })
+}
+
+impl BillAdmin {
+    pub fn new(desk: BillDesk, operator: impl Into<String>) -> Self {
+        Self {
+            desk,
+            operator: operator.into(),
+        }
+    }
+
+    /// A page of the shop's bills, newest first.
+    pub async fn list(&self, shop: &str, filter: &BillFilter) -> Result<BillPage, AppError> {
+        let id: ShopId = repo::parse_id("shop", shop)?;
+        repo::load_shop(self.desk.store.as_ref(), &id).await?;
+        let p = parse_filter(filter)?;
+        let (index, pk) = match p.status {
+            Some(s) => (Index::Gsi1, format!("BILLS#{id}#{s}")),
+            None => (Index::Gsi3, format!("BILLS#{id}")),
+        };
+        let mut found = Vec::new();
+        let mut before = p.before.clone();
+        'pages: loop {
+            let query = Query {
+                index: Some(index),
+                pk: pk.clone(),
+                descending: true,
+                before: before.clone(),
+                limit: Some(MAX_PAGE),
+                ..Query::default()
+            };
+            let page = self.desk.store.query(&query).await?;
+            let exhausted = page.len() < MAX_PAGE;
+            for record in page {
+                let bill: Bill = serde_json::from_str(&record.item.body).map_err(|e| {
+                    AppError::Store(crate::ports::StoreError::Backend(e.to_string()))
+                })?;
+                let key = bill_sort_key(&bill);
+                if p.from.as_deref().is_some_and(|from| key.as_str() < from) {
+                    break 'pages;
+                }
+                before = Some(key);
+                if filter.q.as_deref().is_none_or(|q| matches(&bill, q)) {
+                    found.push(bill);
+                    if found.len() == p.limit {
+                        break 'pages;
+                    }
+                }
+            }
+            if exhausted {
+                break;
+            }
+        }
+        let next_cursor = (found.len() == p.limit)
+            .then(|| hex::encode(bill_sort_key(found.last().expect("a full page"))));
+        Ok(BillPage {
+            bills: found.iter().map(BillSummary::new).collect(),
+            next_cursor,
+        })
+    }
+
+    /// How many bills the shop has in each status.
+    pub async fn counts(&self, shop: &str) -> Result<BTreeMap<BillStatus, usize>, AppError> {
+        let id: ShopId = repo::parse_id("shop", shop)?;
+        repo::load_shop(self.desk.store.as_ref(), &id).await?;
+        let mut counts: BTreeMap<BillStatus, usize> =
+            BillStatus::ALL.into_iter().map(|s| (s, 0)).collect();
+        let query = Query {
+            index: Some(Index::Gsi3),
+            pk: format!("BILLS#{id}"),
+            ..Query::default()
+        };
+        for record in self.desk.store.query(&query).await? {
+            let bill: Bill = serde_json::from_str(&record.item.body)
+                .map_err(|e| AppError::Store(crate::ports::StoreError::Backend(e.to_string())))?;
+            *counts.entry(bill.status).or_default() += 1;
+        }
+        Ok(counts)
+    }
+
+    pub async fn get(&self, bill: &str) -> Result<BillView, AppError> {
+        let id: BillId = repo::parse_id("bill", bill)?;
+        Ok(BillView::new(&self.desk.load(&id).await?.bill))
+    }
+
+    /// Moves a bill along the table with the operator's note. Money is recorded with
+    /// [`BillAdmin::record_payment`], never by a bare move to PAID or PARTIAL.
+    pub async fn transition(
+        &self,
+        bill: &str,
+        input: &TransitionInput,
+    ) -> Result<BillView, AppError> {
+        let id: BillId = repo::parse_id("bill", bill)?;
+        let to: BillStatus = input
+            .to
+            .parse()
+            .map_err(|e: String| AppError::invalid("to", e))?;
+        let note = input
+            .note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        let mut e = Errors::default();
+        if matches!(to, BillStatus::Paid | BillStatus::Partial) {
+            e.add(
+                "to",
+                "record the money received with POST /admin/bills/{bill}/payments",
+            );
+        }
+        if matches!(
+            to,
+            BillStatus::Cancelled | BillStatus::Payback | BillStatus::Refunded
+        ) && note.is_none()
+        {
+            e.add("note", format!("a move to {to} needs a note saying why"));
+        }
+        if note.is_some_and(|n| n.chars().count() > 1000) {
+            e.add("note", "at most 1000 characters");
+        }
+        e.finish(|| ()).map_err(AppError::Invalid)?;
+        let actor = Actor::Operator(self.operator.clone());
+        let reason = note.unwrap_or("operator decision").to_owned();
+        let first = self.desk.load(&id).await?;
+        let bill = self
+            .desk
+            .change_from(first, |b, now| {
+                Ok(b.transition(to, &actor, reason.clone(), None, now)?)
+            })
+            .await?;
+        tracing::info!(bill = %bill.id, to = %to, "operator transition");
+        Ok(BillView::new(&bill))
+    }
+
+    /// Records money received; amounts accumulate (PARTIAL until all is received, then PAID).
+    pub async fn record_payment(
+        &self,
+        bill: &str,
+        input: &PaymentInput,
+    ) -> Result<BillView, AppError> {
+        let id: BillId = repo::parse_id("bill", bill)?;
+        let first = self.desk.load(&id).await?;
+        let currency: Currency = first
+            .bill
+            .currency
+            .parse()
+            .map_err(|e: String| AppError::Store(crate::ports::StoreError::Backend(e)))?;
+        let mut e = Errors::default();
+        let amount = e.check(
+            "amount",
+            currency.parse_amount(&input.amount).and_then(|a| {
+                if a.is_zero() {
+                    Err("must be more than 0".into())
+                } else {
+                    Ok(a)
+                }
+            }),
+        );
+        let method = e.check("method", input.method.parse::<PaymentMethod>());
+        let reference = input
+            .reference
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned);
+        if reference.as_ref().is_some_and(|r| r.chars().count() > 200) {
+            e.add("reference", "at most 200 characters");
+        }
+        e.finish(|| ()).map_err(AppError::Invalid)?;
+        let (amount, method) = (amount.expect("checked"), method.expect("checked"));
+        let actor = Actor::Operator(self.operator.clone()).to_string();
+        let bill = self
+            .desk
+            .change_from(first, |b, now| {
+                let payment = Payment {
+                    at: now,
+                    amount,
+                    method,
+                    reference: reference.clone(),
+                    actor: actor.clone(),
+                };
+                b.record_payment(payment, "payment recorded by an operator")
+                    .map_err(|r| match r {
+                        BillRejection::Overpaid { remaining } => {
+                            AppError::Invalid(vec![FieldError::new(
+                                "amount",
+                                format!(
+                                    "more than what remains due ({})",
+                                    currency.format(remaining)
+                                ),
+                            )])
+                        }
+                        other => other.into(),
+                    })
+            })
+            .await?;
+        tracing::info!(bill = %bill.id, status = %bill.status, "payment recorded");
+        Ok(BillView::new(&bill))
+    }
+}

@@ -1,0 +1,286 @@
+//! The operator's bill desk over HTTP on DynamoDB (moto): payments received, transitions with
+//! notes, search and paging, counts, and concurrent operators.
+
+use chrono::Datelike;
+use enrolshop_tests::{ADMIN_TOKEN, Reply, Stack};
+use futures::future::join_all;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn admin(stack: &Stack, method: Method, path: impl AsRef<str>, body: Option<Value>) -> Reply {
+    stack.with_token(method, path.as_ref(), ADMIN_TOKEN, body).await
+}
+
+async fn transfer_bill(stack: &Stack, code: &str, quantity: u32) -> String {
+    let cart = stack.ready_cart(code, quantity).await;
+    let placed = stack.order(&cart, "transfer").await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    placed.body["bill_id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn money_received_accumulates_until_the_bill_is_paid() {
+    let stack = Stack::start().await;
+    let bill = transfer_bill(&stack, "EXCEL-ESS", 5).await; // 594.00
+    let pay = |amount: &str| {
+        let body = json!({"amount": amount, "method": "transfer", "reference": "BANK-42"});
+        admin(
+            &stack,
+            Method::POST,
+            format!("/admin/bills/{bill}/payments"),
+            Some(body),
+        )
+    };
+    let part = pay("500.00").await;
+    assert_eq!(part.status, 200, "{}", part.body);
+    assert_eq!(part.body["status"], "PARTIAL");
+    assert_eq!(part.body["received"], "500.00");
+    assert_eq!(part.body["invoice_number"], Value::Null);
+    assert_eq!(
+        pay("94.01").await.assert_problem(422, "validation_failed"),
+        ["amount"]
+    );
+    assert_eq!(
+        pay("1.001").await.assert_problem(422, "validation_failed"),
+        ["amount"]
+    );
+    assert_eq!(
+        pay("0").await.assert_problem(422, "validation_failed"),
+        ["amount"]
+    );
+    let rest = pay("94.00").await;
+    assert_eq!(rest.body["status"], "PAID", "{}", rest.body);
+    assert_eq!(rest.body["remaining"], "0.00");
+    assert_eq!(
+        rest.body["invoice_number"],
+        format!("DEMO-{}-000001", chrono::Utc::now().year())
+    );
+    let last = rest.body["events"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["actor"], "operator:admin");
+    assert_eq!(last["reference"], "BANK-42");
+    pay("1.00").await.assert_problem(409, "invalid_state");
+    assert_eq!(stack.queue.sent().len(), 1);
+    let bad_method = admin(
+        &stack,
+        Method::POST,
+        &format!("/admin/bills/{bill}/payments"),
+        Some(json!({"amount": "1", "method": "cash"})),
+    )
+    .await;
+    assert_eq!(
+        bad_method.assert_problem(422, "validation_failed"),
+        ["method"]
+    );
+}
+
+#[tokio::test]
+async fn transitions_follow_the_table_and_need_a_note_to_cancel() {
+    let stack = Stack::start().await;
+    let bill = transfer_bill(&stack, "GUIDE-BOOK", 1).await;
+    let path = format!("/admin/bills/{bill}/transitions");
+    let go = |body: Value| admin(&stack, Method::POST, &path, Some(body));
+    assert_eq!(
+        go(json!({"to": "CANCELLED"}))
+            .await
+            .assert_problem(422, "validation_failed"),
+        ["note"]
+    );
+    assert_eq!(
+        go(json!({"to": "PAID"}))
+            .await
+            .assert_problem(422, "validation_failed"),
+        ["to"]
+    );
+    assert_eq!(
+        go(json!({"to": "SOLD"}))
+            .await
+            .assert_problem(422, "validation_failed"),
+        ["to"]
+    );
+    go(json!({"to": "COMPLETE"}))
+        .await
+        .assert_problem(409, "invalid_state");
+    let cancelled = go(json!({"to": "CANCELLED", "note": "customer changed their mind"})).await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    assert_eq!(cancelled.body["status"], "CANCELLED");
+    let last = cancelled.body["events"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["from"].as_str(), last["reason"].as_str()),
+        (Some("PENDING"), Some("customer changed their mind"))
+    );
+    go(json!({"to": "PENDING"}))
+        .await
+        .assert_problem(409, "invalid_state");
+    let pay = admin(
+        &stack,
+        Method::POST,
+        &format!("/admin/bills/{bill}/payments"),
+        Some(json!({"amount": "1.00", "method": "check"})),
+    )
+    .await;
+    pay.assert_problem(409, "invalid_state");
+    let view = admin(&stack, Method::GET, &format!("/admin/bills/{bill}"), None).await;
+    assert_eq!(view.body["status"], "CANCELLED");
+    assert_eq!(view.body["received"], "0.00");
+    admin(&stack, Method::GET, "/admin/bills/NOSUCHBILL", None)
+        .await
+        .assert_problem(404, "not_found");
+    stack
+        .get(&format!("/admin/bills/{bill}"))
+        .await
+        .assert_problem(401, "unauthorized");
+}
+
+#[tokio::test]
+async fn concurrent_operators_cannot_both_move_a_bill_from_one_state() {
+    let stack = Stack::start().await;
+    let bill = transfer_bill(&stack, "GUIDE-BOOK", 1).await;
+    let path = format!("/admin/bills/{bill}/transitions");
+    let body = json!({"to": "CANCELLED", "note": "duplicate order"});
+    let replies =
+        join_all((0..8).map(|_| admin(&stack, Method::POST, &path, Some(body.clone())))).await;
+    assert_eq!(replies.iter().filter(|r| r.status == 200).count(), 1);
+    for r in replies.iter().filter(|r| r.status != 200) {
+        r.assert_problem(409, "invalid_state");
+    }
+    let view = admin(&stack, Method::GET, &format!("/admin/bills/{bill}"), None).await;
+    let cancels = view.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["to"] == "CANCELLED")
+        .count();
+    assert_eq!(cancels, 1);
+}
+
+#[tokio::test]
+async fn bills_are_found_by_status_text_and_date_newest_first_in_pages() {
+    let stack = Stack::start().await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(transfer_bill(&stack, "GUIDE-BOOK", 1).await);
+    }
+    let paid = ids[1].clone();
+    admin(
+        &stack,
+        Method::POST,
+        &format!("/admin/bills/{paid}/payments"),
+        Some(json!({"amount": "26.27", "method": "transfer"})),
+    )
+    .await;
+    let list = |query: &str| {
+        admin(
+            &stack,
+            Method::GET,
+            format!("/admin/shops/demo/bills{query}"),
+            None,
+        )
+    };
+    let names = |r: &Reply| {
+        r.body["bills"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+
+    let all = list("").await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    let newest_first: Vec<String> = ids.iter().rev().cloned().collect();
+    assert_eq!(names(&all), newest_first);
+    assert_eq!(all.body["next_cursor"], Value::Null);
+
+    let page1 = list("?limit=2").await;
+    assert_eq!(names(&page1), newest_first[..2]);
+    let cursor = page1.body["next_cursor"].as_str().unwrap().to_owned();
+    let page2 = list(&format!("?limit=2&cursor={cursor}")).await;
+    assert_eq!(names(&page2), newest_first[2..4]);
+
+    assert_eq!(names(&list("?status=PAID").await), [paid.clone()]);
+    assert_eq!(names(&list("?status=pending").await).len(), 4);
+    let number = list("?status=PAID").await.body["bills"][0]["invoice_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        names(&list(&format!("?q={}", number.to_lowercase())).await),
+        [paid.clone()]
+    );
+    assert_eq!(names(&list("?q=LOVELACE").await).len(), 5);
+    assert_eq!(
+        names(&list(&format!("?q={}", &ids[3][10..])).await),
+        [ids[3].clone()]
+    );
+    let today = chrono::Utc::now().date_naive();
+    assert_eq!(
+        names(&list(&format!("?from={today}&to={today}")).await).len(),
+        5
+    );
+    let tomorrow = today.succ_opt().unwrap();
+    assert!(names(&list(&format!("?from={tomorrow}")).await).is_empty());
+    assert!(names(&list(&format!("?to={}", today.pred_opt().unwrap())).await).is_empty());
+
+    assert_eq!(
+        list("?status=SOLD")
+            .await
+            .assert_problem(422, "validation_failed"),
+        ["status"]
+    );
+    assert_eq!(
+        list("?from=yesterday")
+            .await
+            .assert_problem(422, "validation_failed"),
+        ["from"]
+    );
+    assert_eq!(
+        list("?cursor=zz")
+            .await
+            .assert_problem(422, "validation_failed"),
+        ["cursor"]
+    );
+    assert_eq!(
+        list("?limit=0")
+            .await
+            .assert_problem(422, "validation_failed"),
+        ["limit"]
+    );
+    list("?colour=red")
+        .await
+        .assert_problem(400, "malformed_request");
+
+    let counts = admin(&stack, Method::GET, "/admin/shops/demo/bills/counts", None).await;
+    assert_eq!(counts.body["counts"]["PENDING"], 4);
+    assert_eq!(counts.body["counts"]["PAID"], 1);
+    assert_eq!(counts.body["counts"]["CANCELLED"], 0);
+
+    // Another shop's desk does not see these bills.
+    let mut other = admin(&stack, Method::GET, "/admin/shops/demo", None)
+        .await
+        .body;
+    other["id"] = json!("other");
+    for item in other["items"].as_array_mut().unwrap() {
+        item["password"] = Value::Null; // a marker only stands for a secret of the same shop
+    }
+    assert_eq!(
+        admin(&stack, Method::PUT, "/admin/shops/other", Some(other))
+            .await
+            .status,
+        201
+    );
+    let theirs = admin(&stack, Method::GET, "/admin/shops/other/bills", None).await;
+    assert_eq!(theirs.body["bills"], json!([]));
+    admin(&stack, Method::GET, "/admin/shops/nope/bills", None)
+        .await
+        .assert_problem(404, "not_found");
+}
