@@ -468,3 +468,79 @@ async fn dynamodb_requests_per_placement_and_per_payment_confirmation() {
         "payment confirmation"
     );
 }
+
+#[tokio::test]
+async fn the_bill_is_an_order_then_an_invoice_in_html_and_pdf() {
+    let stack = Stack::start().await;
+    let cart = stack.new_cart().await;
+    stack
+        .put(
+            &format!("/carts/{cart}/lines/GUIDE-BOOK"),
+            json!({"quantity": 2}),
+        )
+        .await;
+    let customer = json!({"customer": {"firstname": "Ada <script>", "lastname": "Lovelace", "email": "ada@example.org",
+        "address": "1 Analytical Street", "zip": "75001", "city": "Paris", "country": "FR"}});
+    stack
+        .put(&format!("/carts/{cart}/customer"), customer)
+        .await;
+    let (id, token) = ids(&stack.order(&cart, "test").await.body);
+
+    let order = stack
+        .with_token(Method::GET, &format!("/bills/{id}/invoice"), &token, None)
+        .await;
+    assert_eq!(order.status, 200);
+    assert!(order.content_type.starts_with("text/html"));
+    let html = order.body.as_str().unwrap();
+    assert!(html.contains(&format!("Order {id}")), "{html}");
+    assert!(!html.contains("Invoice DEMO"));
+    assert!(
+        html.contains("Ada &#60;script&#62;") || html.contains("Ada &lt;script&gt;"),
+        "escaped: {html}"
+    );
+    assert!(html.contains("Demo Training Academy SAS") && html.contains("FR00123456789"));
+
+    stack
+        .with_token(
+            Method::POST,
+            &format!("/bills/{id}/test-payment"),
+            &token,
+            Some(json!({"outcome": "paid"})),
+        )
+        .await;
+    let number = format!("DEMO-{}-000001", year());
+    let html = stack
+        .get(&format!("/bills/{id}/invoice?token={token}"))
+        .await
+        .body;
+    let html = html.as_str().unwrap();
+    assert!(html.contains(&format!("Invoice {number}")));
+    assert!(
+        html.contains("49.80") && html.contains("2.74") && html.contains("52.54"),
+        "lines, tax, total: {html}"
+    );
+    assert!(html.contains("Payment method: test"));
+
+    let response = stack
+        .http
+        .get(stack.url(&format!("/bills/{id}/invoice?format=pdf&token={token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    let bytes = response.bytes().await.unwrap();
+    let pdf = lopdf::Document::load_mem(&bytes).expect("a well-formed PDF");
+    let pages: Vec<u32> = pdf.get_pages().keys().copied().collect();
+    let text = pdf.extract_text(&pages).unwrap();
+    assert!(text.contains(&format!("Invoice {number}")), "{text}");
+    assert!(text.contains("52.54 EUR"), "{text}");
+
+    stack
+        .get(&format!("/bills/{id}/invoice"))
+        .await
+        .assert_problem(404, "not_found");
+    stack
+        .get(&format!("/bills/{id}/invoice?format=doc&token={token}"))
+        .await
+        .assert_problem(422, "validation_failed");
+}

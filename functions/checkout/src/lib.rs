@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -24,6 +24,7 @@ pub fn router(app: Arc<Checkout>) -> Router {
     Router::new()
         .route("/carts/{cart}/order", post(place_order))
         .route("/bills/{bill}", get(view_bill))
+        .route("/bills/{bill}/invoice", get(invoice))
         .route("/bills/{bill}/payment", post(retry_payment))
         .route("/bills/{bill}/test-payment", post(test_payment))
         .method_not_allowed_fallback(web::wrong_method)
@@ -80,4 +81,41 @@ async fn test_payment(
 ) -> Answer {
     let token = web::access_token(&headers, query.as_deref());
     Ok(Json(ctx.app.test_payment(&bill, &token, &body).await?).into_response())
+}
+
+/// `GET /bills/{bill}/invoice` (HTML) or `?format=pdf`.
+#[tracing::instrument(skip(ctx, headers, query))]
+async fn invoice(
+    State(ctx): State<Ctx>,
+    Path(bill): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Answer {
+    let token = web::access_token(&headers, query.as_deref());
+    let format = query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("format="))
+        .unwrap_or("html");
+    if format != "html" && format != "pdf" {
+        return Err(AppError::invalid("format", "give html or pdf"));
+    }
+    let document = ctx.app.document(&bill, &token).await?;
+    if format == "pdf" {
+        let name = format!(
+            "inline; filename=\"{}.pdf\"",
+            document.number.as_deref().unwrap_or(&document.reference)
+        );
+        let headers = [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (header::CONTENT_DISPOSITION, name),
+        ];
+        return Ok((headers, document.pdf()).into_response());
+    }
+    Ok((
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        document.html(),
+    )
+        .into_response())
 }

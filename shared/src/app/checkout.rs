@@ -260,6 +260,20 @@ impl Checkout {
         Ok(BillView::new(&self.open(bill, token).await?.bill))
     }
 
+    /// The bill as a document: the order before payment, the invoice once paid.
+    pub async fn document(
+        &self,
+        bill: &str,
+        token: &str,
+    ) -> Result<crate::invoice::InvoiceDocument, AppError> {
+        let stored = self.open(bill, token).await?;
+        let shop = repo::load_shop(self.store(), &stored.bill.shop).await?;
+        Ok(crate::invoice::InvoiceDocument::new(
+            &stored.bill,
+            &shop.document,
+        ))
+    }
+
     /// `POST /bills/{bill}/test-payment`: the `test` method's stand-in for a gateway.
     pub async fn test_payment(
         &self,
