@@ -168,6 +168,10 @@ async fn backoffice_events_run_through_the_lambda_adapter() {
                 assert_eq!(body(&response)["id"], "demo");
             }
             "export-shop-no-token.json" => assert_eq!(status, 401),
+            "list-bills.json" => {
+                assert_eq!(status, 200);
+                assert!(body(&response)["bills"].is_array());
+            }
             other => panic!("events/backoffice/{other} has no expectation in this test"),
         }
     }
@@ -187,4 +191,62 @@ fn event_bodies_are_read_as_the_exact_bytes_sent() {
         Body::Empty => panic!("body lost"),
         _ => panic!("unexpected body kind"),
     }
+}
+
+const READY_CART: &str = "1a2b3c4d5e6f708192a3b4c5d6e7f809";
+
+#[tokio::test]
+async fn checkout_events_run_through_the_lambda_adapter() {
+    let stack = Stack::start().await;
+    let store = store_with_demo_and_cart(&stack).await;
+    let shop = shop_core::app::repo::load_shop(store.as_ref(), &"demo".parse().unwrap())
+        .await
+        .unwrap()
+        .shop;
+    let now = chrono::Utc::now();
+    let mut ready = Cart::new(
+        READY_CART.parse().unwrap(),
+        "demo".parse().unwrap(),
+        now,
+        chrono::Duration::days(7),
+    );
+    ready
+        .set_line(
+            &shop,
+            shop_core::domain::catalog::Viewer::Guest,
+            &"GUIDE-BOOK".parse().unwrap(),
+            1,
+            None,
+        )
+        .unwrap();
+    let customer = serde_json::from_value(serde_json::json!({"customer": {"firstname": "Ada", "lastname": "Lovelace",
+        "email": "ada@example.org", "address": "1 St", "zip": "1", "city": "Paris", "country": "FR"}})).unwrap();
+    ready.set_customer(&customer).unwrap();
+    let write = shop_core::app::repo::cart_write(&mut ready, None, now, chrono::Duration::days(7));
+    store.write(vec![write]).await.unwrap();
+    let desk = shop_core::app::bills::BillDesk {
+        store,
+        clock: Arc::new(SystemClock),
+        queue: Arc::new(shop_core::adapters::memory_queue::InProcessQueue::default()),
+    };
+    let router = checkout::router(Arc::new(shop_core::app::checkout::Checkout::new(desk)))
+        .fallback(web::no_route);
+    let mut seen = 0;
+    for (name, event) in events("checkout") {
+        let response = invoke(router.clone(), event).await;
+        let status = response["statusCode"].as_u64().unwrap();
+        let json = body(&response);
+        match name.as_str() {
+            "place-order.json" => {
+                assert_eq!(status, 201, "{json}");
+                assert_eq!(json["status"], "PENDING");
+                assert!(json["access_token"].is_string());
+            }
+            "place-order-not-ready.json" => assert_eq!(status, 422, "{json}"),
+            "get-bill-without-token.json" => assert_eq!(status, 404),
+            other => panic!("events/checkout/{other} has no expectation in this test"),
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 3);
 }

@@ -170,3 +170,54 @@ fn strings(v: &Yaml) -> Vec<String> {
         _ => Vec::new(),
     }
 }
+
+/// Every route the template gives API Gateway reaches a handler of the functions' routers
+/// (the same routers `shopctl serve` mounts): no `no such route`, no `method_not_allowed`.
+#[tokio::test]
+async fn every_template_route_reaches_a_handler() {
+    use axum::body::Body;
+    use tower::ServiceExt;
+    let dir = std::env::temp_dir().join(moto_harness::unique_name("routes"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = std::sync::Arc::new(
+        shop_core::adapters::embedded::EmbeddedStore::open(&dir.join("s.redb")).unwrap(),
+    );
+    let queue = std::sync::Arc::new(shop_core::adapters::memory_queue::InProcessQueue::default());
+    let app = shopctl::stack(store, queue, &shopctl::StackOptions::default());
+    let t = template();
+    let mut checked = 0;
+    for (_, resource) in t["Resources"].as_mapping().unwrap() {
+        let Some(events) = resource["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for (_, event) in events {
+            let props = &event["Properties"];
+            let (method, path) = (yaml_str(props, "Method"), yaml_str(props, "Path"));
+            let concrete = path
+                .replace("{shop}", "demo")
+                .replace("{cart}", "x")
+                .replace("{code}", "X")
+                .replace("{bill}", "X");
+            let request = axum::http::Request::builder()
+                .method(method.as_str())
+                .uri(&concrete)
+                .header(
+                    "authorization",
+                    format!("Bearer {}", shopctl::DEV_ADMIN_TOKEN),
+                )
+                .body(Body::from("{}"))
+                .unwrap();
+            let response = app.clone().oneshot(request).await.unwrap();
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                !text.contains("no such route") && !text.contains("method_not_allowed"),
+                "{method} {path}: {text}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "{checked} routes checked");
+}
