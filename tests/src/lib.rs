@@ -69,6 +69,8 @@ pub struct Stack {
     /// The production jobs the stack sent.
     pub queue: Arc<InProcessQueue>,
     pub store: Arc<dyn Store>,
+    /// The embedded store's directory, removed with the stack.
+    _data: Option<tempfile::TempDir>,
 }
 
 pub const ADMIN_TOKEN: &str = shopctl::DEV_ADMIN_TOKEN;
@@ -92,10 +94,11 @@ impl Stack {
 
     /// The same stack on the embedded store (a temporary redb file).
     pub async fn start_embedded() -> Self {
-        let dir = std::env::temp_dir().join(moto_harness::unique_name("embedded"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let store = Arc::new(EmbeddedStore::open(&dir.join("store.redb")).unwrap());
-        Self::serve(store, RequestCounter::default(), None).await
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(EmbeddedStore::open(&dir.path().join("store.redb")).unwrap());
+        let mut stack = Self::serve(store, RequestCounter::default(), None).await;
+        stack._data = Some(dir);
+        stack
     }
 
     async fn serve(
@@ -125,6 +128,7 @@ impl Stack {
             http,
             queue,
             store,
+            _data: None,
         }
     }
 

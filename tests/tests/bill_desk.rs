@@ -145,24 +145,25 @@ async fn transitions_follow_the_table_and_need_a_note_to_cancel() {
 
 #[tokio::test]
 async fn concurrent_operators_cannot_both_move_a_bill_from_one_state() {
-    let stack = Stack::start().await;
-    let bill = transfer_bill(&stack, "GUIDE-BOOK", 1).await;
-    let path = format!("/admin/bills/{bill}/transitions");
-    let body = json!({"to": "CANCELLED", "note": "duplicate order"});
-    let replies =
-        join_all((0..8).map(|_| admin(&stack, Method::POST, &path, Some(body.clone())))).await;
-    assert_eq!(replies.iter().filter(|r| r.status == 200).count(), 1);
-    for r in replies.iter().filter(|r| r.status != 200) {
-        r.assert_problem(409, "invalid_state");
+    for stack in [Stack::start().await, Stack::start_embedded().await] {
+        let bill = transfer_bill(&stack, "GUIDE-BOOK", 1).await;
+        let path = format!("/admin/bills/{bill}/transitions");
+        let body = json!({"to": "CANCELLED", "note": "duplicate order"});
+        let replies =
+            join_all((0..8).map(|_| admin(&stack, Method::POST, &path, Some(body.clone())))).await;
+        assert_eq!(replies.iter().filter(|r| r.status == 200).count(), 1);
+        for r in replies.iter().filter(|r| r.status != 200) {
+            r.assert_problem(409, "invalid_state");
+        }
+        let view = admin(&stack, Method::GET, &format!("/admin/bills/{bill}"), None).await;
+        let cancels = view.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["to"] == "CANCELLED")
+            .count();
+        assert_eq!(cancels, 1);
     }
-    let view = admin(&stack, Method::GET, &format!("/admin/bills/{bill}"), None).await;
-    let cancels = view.body["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["to"] == "CANCELLED")
-        .count();
-    assert_eq!(cancels, 1);
 }
 
 #[tokio::test]

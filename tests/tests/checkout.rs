@@ -297,27 +297,28 @@ async fn placement_refuses_what_is_not_ready_and_changes_nothing() {
 
 #[tokio::test]
 async fn placing_a_cart_twice_or_concurrently_yields_one_bill() {
-    let stack = Stack::start().await;
-    let cart = stack.ready_cart("GUIDE-BOOK", 1).await;
-    let first = stack.order(&cart, "transfer").await;
-    let again = stack.order(&cart, "transfer").await;
-    assert_eq!(first.status, 201);
-    assert_eq!(again.status, 200);
-    assert_eq!(first.body["bill_id"], again.body["bill_id"]);
-    assert_eq!(first.body["access_token"], again.body["access_token"]);
+    for stack in [Stack::start().await, Stack::start_embedded().await] {
+        let cart = stack.ready_cart("GUIDE-BOOK", 1).await;
+        let first = stack.order(&cart, "transfer").await;
+        let again = stack.order(&cart, "transfer").await;
+        assert_eq!(first.status, 201);
+        assert_eq!(again.status, 200);
+        assert_eq!(first.body["bill_id"], again.body["bill_id"]);
+        assert_eq!(first.body["access_token"], again.body["access_token"]);
 
-    let cart = stack.ready_cart("GUIDE-BOOK", 1).await;
-    let tries = (0..8).map(|_| stack.order(&cart, "transfer"));
-    let replies = join_all(tries).await;
-    let bills: std::collections::BTreeSet<String> = replies
-        .iter()
-        .map(|r| {
-            assert!(r.status == 200 || r.status == 201, "{}", r.body);
-            r.body["bill_id"].as_str().unwrap().to_owned()
-        })
-        .collect();
-    assert_eq!(bills.len(), 1, "one cart, one bill");
-    assert_eq!(replies.iter().filter(|r| r.status == 201).count(), 1);
+        let cart = stack.ready_cart("GUIDE-BOOK", 1).await;
+        let tries = (0..8).map(|_| stack.order(&cart, "transfer"));
+        let replies = join_all(tries).await;
+        let bills: std::collections::BTreeSet<String> = replies
+            .iter()
+            .map(|r| {
+                assert!(r.status == 200 || r.status == 201, "{}", r.body);
+                r.body["bill_id"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(bills.len(), 1, "one cart, one bill");
+        assert_eq!(replies.iter().filter(|r| r.status == 201).count(), 1);
+    }
 }
 
 #[tokio::test]
@@ -543,4 +544,88 @@ async fn the_bill_is_an_order_then_an_invoice_in_html_and_pdf() {
         .get(&format!("/bills/{id}/invoice?format=doc&token={token}"))
         .await
         .assert_problem(422, "validation_failed");
+}
+
+#[tokio::test]
+async fn an_expired_cart_cannot_be_placed() {
+    use shop_core::domain::cart::Cart;
+    let stack = Stack::start().await;
+    let shop = shop_core::app::repo::load_shop(stack.store.as_ref(), &"demo".parse().unwrap())
+        .await
+        .unwrap()
+        .shop;
+    let week_ago = chrono::Utc::now() - chrono::Duration::days(8);
+    let mut cart = Cart::new(
+        shop_core::domain::ids::CartId::random(),
+        shop.id.clone(),
+        week_ago,
+        chrono::Duration::days(7),
+    );
+    cart.set_line(
+        &shop,
+        shop_core::domain::catalog::Viewer::Guest,
+        &"GUIDE-BOOK".parse().unwrap(),
+        1,
+        None,
+    )
+    .unwrap();
+    let write =
+        shop_core::app::repo::cart_write(&mut cart, None, week_ago, chrono::Duration::days(7));
+    stack.store.write(vec![write]).await.unwrap();
+    stack
+        .order(cart.id.as_str(), "transfer")
+        .await
+        .assert_problem(404, "not_found");
+    stack
+        .get(&format!("/carts/{}", cart.id))
+        .await
+        .assert_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn a_shop_out_of_test_mode_refuses_test_payments() {
+    let stack = Stack::start().await;
+    // A bill placed with `test` while the shop was in test mode...
+    let cart = stack.ready_cart("GUIDE-BOOK", 1).await;
+    let (id, token) = ids(&stack.order(&cart, "test").await.body);
+    // ...then the shop goes live.
+    let mut live = stack
+        .with_token(
+            Method::GET,
+            "/admin/shops/demo",
+            enrolshop_tests::ADMIN_TOKEN,
+            None,
+        )
+        .await
+        .body;
+    live["test_mode"] = json!(false);
+    live["payment_methods"] = json!(["check", "transfer", "free"]);
+    live["default_payment_method"] = json!("transfer");
+    let put = stack
+        .with_token(
+            Method::PUT,
+            "/admin/shops/demo",
+            enrolshop_tests::ADMIN_TOKEN,
+            Some(live),
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    let pay = stack
+        .with_token(
+            Method::POST,
+            &format!("/bills/{id}/test-payment"),
+            &token,
+            Some(json!({"outcome": "paid"})),
+        )
+        .await;
+    pay.assert_problem(409, "invalid_state");
+    let other = stack.ready_cart("GUIDE-BOOK", 1).await;
+    assert_eq!(
+        stack
+            .order(&other, "test")
+            .await
+            .assert_problem(422, "validation_failed"),
+        ["payment_method"]
+    );
+    assert!(stack.queue.sent().is_empty());
 }

@@ -177,10 +177,9 @@ fn strings(v: &Yaml) -> Vec<String> {
 async fn every_template_route_reaches_a_handler() {
     use axum::body::Body;
     use tower::ServiceExt;
-    let dir = std::env::temp_dir().join(moto_harness::unique_name("routes"));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tempfile::tempdir().unwrap();
     let store = std::sync::Arc::new(
-        shop_core::adapters::embedded::EmbeddedStore::open(&dir.join("s.redb")).unwrap(),
+        shop_core::adapters::embedded::EmbeddedStore::open(&dir.path().join("s.redb")).unwrap(),
     );
     let queue = std::sync::Arc::new(shop_core::adapters::memory_queue::InProcessQueue::default());
     let app = shopctl::stack(store, queue, &shopctl::StackOptions::default());
