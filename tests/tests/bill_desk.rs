@@ -287,3 +287,34 @@ async fn bills_are_found_by_status_text_and_date_newest_first_in_pages() {
         .await
         .assert_problem(404, "not_found");
 }
+
+#[tokio::test]
+async fn production_before_payment_takes_the_invoice_number_and_queues_once() {
+    let stack = Stack::start().await;
+    let bill = transfer_bill(&stack, "GUIDE-BOOK", 1).await;
+    let path = format!("/admin/bills/{bill}/transitions");
+    let preprod = admin(
+        &stack,
+        Method::POST,
+        &path,
+        Some(json!({"to": "PREPROD", "note": "trusted customer"})),
+    )
+    .await;
+    assert_eq!(preprod.status, 200, "{}", preprod.body);
+    assert_eq!(
+        preprod.body["invoice_number"],
+        format!("DEMO-{}-000001", chrono::Utc::now().year())
+    );
+    assert_eq!(stack.queue.sent().len(), 1);
+    // The money arrives later: PAID, same number, no second job.
+    let paid = admin(
+        &stack,
+        Method::POST,
+        &format!("/admin/bills/{bill}/payments"),
+        Some(json!({"amount": "26.27", "method": "transfer"})),
+    )
+    .await;
+    assert_eq!(paid.body["status"], "PAID", "{}", paid.body);
+    assert_eq!(paid.body["invoice_number"], preprod.body["invoice_number"]);
+    assert_eq!(stack.queue.sent().len(), 1);
+}
