@@ -49,6 +49,27 @@ impl Currency {
         Ok(amount)
     }
 
+    /// ISO 4217 numeric code (`978` for EUR), as Lyra and Sips want it.
+    pub fn numeric(&self) -> u16 {
+        self.iso.numeric()
+    }
+
+    /// The currency of an ISO 4217 numeric code.
+    pub fn from_numeric(code: u16) -> Option<Self> {
+        iso_currency::Currency::from_numeric(code).and_then(|c| c.code().parse().ok())
+    }
+
+    /// An amount in minor units (cents), as gateways count: `12.50` EUR → 1250.
+    pub fn to_minor(&self, amount: Decimal) -> Option<i64> {
+        let scaled = self.round(amount) * Decimal::from(10i64.pow(self.minor_unit));
+        i64::try_from(scaled.trunc()).ok()
+    }
+
+    /// An amount given in minor units.
+    pub fn from_minor(&self, minor: i64) -> Decimal {
+        Decimal::new(minor, self.minor_unit)
+    }
+
     /// Formats an amount with exactly the minor unit's decimals, as the API shows amounts.
     pub fn format(&self, amount: Decimal) -> String {
         let mut rounded = self.round(amount);
@@ -138,6 +159,19 @@ mod tests {
                 .parse_amount("1.5")
                 .is_err()
         );
+    }
+
+    #[test]
+    fn minor_units_convert_both_ways() {
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        assert_eq!(eur().to_minor(d("51.24")), Some(5124));
+        assert_eq!(eur().from_minor(5124), d("51.24"));
+        assert_eq!(
+            "JPY".parse::<Currency>().unwrap().to_minor(d("1200")),
+            Some(1200)
+        );
+        assert_eq!(eur().numeric(), 978);
+        assert_eq!(Currency::from_numeric(978), Some(eur()));
     }
 
     #[test]
