@@ -28,6 +28,18 @@ pub struct LambdaConfig {
     pub checkout_path: String,
     /// `ADMIN_TOKEN`: the back-office bearer token (back office only).
     pub admin_token: Option<String>,
+    /// `PUBLIC_URL`: the API's public base URL, for the URLs given to gateways.
+    pub public_url: String,
+    /// `BILL_PATH` (default `/bill`): the bill page that gateway returns lead to.
+    pub bill_path: String,
+}
+
+/// The HTTP client for outbound calls (Stripe's API, PayPal's verifier), built once.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .expect("the HTTP client builds")
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -57,6 +69,11 @@ impl LambdaConfig {
             cart_ttl: Duration::days(days),
             checkout_path: var("CHECKOUT_PATH").unwrap_or_else(|| "/checkout".into()),
             admin_token: var("ADMIN_TOKEN"),
+            public_url: var("PUBLIC_URL")
+                .unwrap_or_default()
+                .trim_end_matches('/')
+                .to_owned(),
+            bill_path: var("BILL_PATH").unwrap_or_else(|| "/bill".into()),
         })
     }
 

@@ -214,11 +214,22 @@ pub fn now_epoch() -> i64 {
     Utc::now().timestamp()
 }
 
-/// A production job: produce every line of a paid (or PREPROD) bill.
+/// A production job: produce every line of a paid (or PREPROD) bill, or revoke what a refunded
+/// bill delivered.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProductionJob {
     pub shop: String,
     pub bill: String,
+    #[serde(default)]
+    pub kind: JobKind,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    #[default]
+    Produce,
+    Revoke,
 }
 
 #[derive(Debug, thiserror::Error)]

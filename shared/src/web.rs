@@ -117,6 +117,18 @@ impl IntoResponse for AppError {
                 "Not found",
                 format!("no {what} `{id}`"),
             ),
+            AppError::Unauthentic(detail) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_signature",
+                "The notification is not authentic",
+                detail,
+            ),
+            AppError::Unavailable(detail) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Temporarily unavailable",
+                detail,
+            ),
             AppError::State(detail) => Problem::new(
                 StatusCode::CONFLICT,
                 "invalid_state",

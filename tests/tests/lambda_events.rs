@@ -229,8 +229,14 @@ async fn checkout_events_run_through_the_lambda_adapter() {
         clock: Arc::new(SystemClock),
         queue: Arc::new(shop_core::adapters::memory_queue::InProcessQueue::default()),
     };
-    let router = checkout::router(Arc::new(shop_core::app::checkout::Checkout::new(desk)))
-        .fallback(web::no_route);
+    let router = checkout::router(Arc::new(shop_core::app::checkout::Checkout::new(
+        desk,
+        shop_core::app::checkout::PaymentLinks {
+            public_url: "https://shop.example".into(),
+            http: shop_core::config::http_client(),
+        },
+    )))
+    .fallback(web::no_route);
     let mut seen = 0;
     for (name, event) in events("checkout") {
         let response = invoke(router.clone(), event).await;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use shop_core::adapters::memory_queue::OutboxOnly;
 use shop_core::app::SystemClock;
 use shop_core::app::bills::BillDesk;
-use shop_core::app::checkout::Checkout;
+use shop_core::app::checkout::{Checkout, PaymentLinks};
 use shop_core::config::LambdaConfig;
 
 #[tokio::main]
@@ -17,6 +17,11 @@ async fn main() -> Result<(), lambda_http::Error> {
         clock: Arc::new(SystemClock),
         queue: Arc::new(OutboxOnly),
     };
-    let router = checkout::router(Arc::new(Checkout::new(desk))).fallback(shop_core::web::no_route);
+    let links = PaymentLinks {
+        public_url: config.public_url.clone(),
+        http: shop_core::config::http_client(),
+    };
+    let router =
+        checkout::router(Arc::new(Checkout::new(desk, links))).fallback(shop_core::web::no_route);
     lambda_http::run(router).await
 }

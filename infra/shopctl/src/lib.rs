@@ -8,7 +8,8 @@ use chrono::Duration;
 use shop_core::app::admin::ShopAdmin;
 use shop_core::app::bill_admin::BillAdmin;
 use shop_core::app::bills::BillDesk;
-use shop_core::app::checkout::Checkout;
+use shop_core::app::checkout::{Checkout, PaymentLinks};
+use shop_core::app::notify::Notifier;
 use shop_core::app::storefront::Storefront;
 use shop_core::app::{AppError, SystemClock};
 use shop_core::domain::ids::ShopId;
@@ -23,6 +24,8 @@ pub const DEV_ADMIN_TOKEN: &str = "dev-admin-token";
 
 pub struct StackOptions {
     pub admin_token: String,
+    /// The API's public base URL (for the URLs given to payment gateways).
+    pub public_url: String,
     pub cart_ttl: Duration,
     pub checkout_path: String,
 }
@@ -31,6 +34,7 @@ impl Default for StackOptions {
     fn default() -> Self {
         Self {
             admin_token: DEV_ADMIN_TOKEN.into(),
+            public_url: "http://127.0.0.1:3000".into(),
             cart_ttl: Duration::days(shop_core::app::storefront::DEFAULT_CART_TTL_DAYS),
             checkout_path: storefront::DEFAULT_CHECKOUT_PATH.into(),
         }
@@ -51,10 +55,23 @@ pub fn stack(store: Arc<dyn Store>, queue: Arc<dyn JobQueue>, options: &StackOpt
         queue,
     };
     let bills = Arc::new(BillAdmin::new(desk.clone(), "admin"));
+    let http = shop_core::config::http_client();
+    let notifier = Arc::new(Notifier::new(desk.clone(), http.clone()));
+    let links = PaymentLinks {
+        public_url: options.public_url.trim_end_matches('/').to_owned(),
+        http,
+    };
     let admin = Arc::new(ShopAdmin::new(store));
     Router::new()
         .merge(storefront::router(shop, &options.checkout_path))
-        .merge(checkout::router(Arc::new(Checkout::new(desk))))
+        .merge(checkout::router(Arc::new(Checkout::new(
+            desk.clone(),
+            links,
+        ))))
+        .merge(payment_notify::router(
+            notifier,
+            payment_notify::DEFAULT_BILL_PATH,
+        ))
         .merge(backoffice::router(admin, bills, &options.admin_token))
         .fallback(web::no_route)
         .layer(TraceLayer::new_for_http())

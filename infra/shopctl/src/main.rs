@@ -44,6 +44,10 @@ struct Serve {
     /// Back-office bearer token.
     #[arg(long, env = "SHOP_ADMIN_TOKEN", default_value = DEV_ADMIN_TOKEN, hide_default_value = false)]
     admin_token: String,
+    /// Public base URL of the API, given to payment gateways for notifications and returns
+    /// (default: the address served).
+    #[arg(long, env = "SHOP_PUBLIC_URL")]
+    public_url: Option<String>,
     /// Refuse the dev defaults (the dev admin token, the demo shop).
     #[arg(long)]
     production: bool,
@@ -100,12 +104,13 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         false
     };
-    let options = StackOptions {
-        admin_token: args.admin_token.clone(),
-        ..StackOptions::default()
-    };
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let base = format!("http://{}", listener.local_addr()?);
+    let options = StackOptions {
+        admin_token: args.admin_token.clone(),
+        public_url: args.public_url.clone().unwrap_or_else(|| base.clone()),
+        ..StackOptions::default()
+    };
     println!(
         "enrolshop local stack{}",
         if args.production { "" } else { " (dev mode)" }

@@ -14,7 +14,9 @@ use chrono::{DateTime, Utc};
 
 use super::{AppError, Clock};
 use crate::domain::bill::{Bill, BillId, BillRejection, BillStatus};
-use crate::ports::{Index, Item, JobQueue, Key, ProductionJob, PutIf, Store, StoreError, Write};
+use crate::ports::{
+    Index, Item, JobKind, JobQueue, Key, ProductionJob, PutIf, Store, StoreError, Write,
+};
 
 /// Attempts before giving up on a contended change (invoice sequence, concurrent writers).
 const ATTEMPTS: usize = 200;
@@ -27,8 +29,12 @@ fn invoice_counter(bill: &Bill, year: i32) -> Key {
     Key::new(format!("SHOP#{}", bill.shop), format!("INVOICE#{year}"))
 }
 
-fn job_key(bill: &Bill) -> Key {
-    Key::new(format!("JOB#{}", bill.id), "PRODUCE")
+fn job_key(bill: &Bill, kind: JobKind) -> Key {
+    let sk = match kind {
+        JobKind::Produce => "PRODUCE",
+        JobKind::Revoke => "REVOKE",
+    };
+    Key::new(format!("JOB#{}", bill.id), sk)
 }
 
 /// The bill's item: GSI1 lists a shop's bills of one status by date, GSI2 a customer's bills,
@@ -77,13 +83,13 @@ pub async fn find_bill(store: &dyn Store, id: &BillId) -> Result<Option<StoredBi
 }
 
 /// The writes a bill's new state implies besides the bill itself: its invoice number (read
-/// from the sequence now) and, the first time it is PAID or PREPROD, the production job's
-/// outbox record. Returns whether a job must be sent once the write succeeds.
+/// from the sequence now), and the first time it is PAID or PREPROD (or REFUNDED) the
+/// production (or revoke) job's outbox record. Returns the jobs to send once the write succeeds.
 pub async fn consequences(
     store: &dyn Store,
     bill: &mut Bill,
     now: DateTime<Utc>,
-) -> Result<(Vec<Write>, bool), AppError> {
+) -> Result<(Vec<Write>, Vec<ProductionJob>), AppError> {
     let mut writes = Vec::new();
     if bill.status.takes_invoice_number() && bill.invoice_number.is_none() {
         let year = Bill::invoice_year(now);
@@ -96,34 +102,43 @@ pub async fn consequences(
             at_most: Some(current + 1),
         });
     }
-    let produce =
-        matches!(bill.status, BillStatus::Paid | BillStatus::Preprod) && !bill.production_queued;
-    if produce {
+    let mut jobs = Vec::new();
+    if matches!(bill.status, BillStatus::Paid | BillStatus::Preprod) && !bill.production_queued {
         bill.production_queued = true;
-        let job = ProductionJob {
+        jobs.push(JobKind::Produce);
+    }
+    if bill.status == BillStatus::Refunded && bill.production_queued && !bill.revoke_queued {
+        bill.revoke_queued = true;
+        jobs.push(JobKind::Revoke);
+    }
+    let jobs: Vec<ProductionJob> = jobs
+        .into_iter()
+        .map(|kind| ProductionJob {
             shop: bill.shop.to_string(),
             bill: bill.id.to_string(),
-        };
-        let body = serde_json::to_string(&job).expect("a job serializes");
+            kind,
+        })
+        .collect();
+    for job in &jobs {
+        let body = serde_json::to_string(job).expect("a job serializes");
         writes.push(Write::Put {
-            item: Item::new(job_key(bill), body),
+            item: Item::new(job_key(bill, job.kind), body),
             when: PutIf::Absent,
         });
     }
-    Ok((writes, produce))
+    Ok((writes, jobs))
 }
 
-/// Sends the production job of a bill whose PAID write just succeeded. The outbox record
-/// written with it stays as the proof that the job is owed, should this send fail.
-pub async fn send_job(queue: &dyn JobQueue, bill: &Bill) {
-    let job = ProductionJob {
-        shop: bill.shop.to_string(),
-        bill: bill.id.to_string(),
-    };
-    match queue.enqueue(job).await {
-        Ok(()) => tracing::info!(bill = %bill.id, "production job queued"),
-        Err(e) => {
-            tracing::error!(bill = %bill.id, error = %e, "production job not sent; outbox record kept")
+/// Sends jobs whose outbox records were just written. The outbox record stays as the proof
+/// that the job is owed, should this send fail.
+pub async fn send_jobs(queue: &dyn JobQueue, jobs: Vec<ProductionJob>) {
+    for job in jobs {
+        let (bill, kind) = (job.bill.clone(), job.kind);
+        match queue.enqueue(job).await {
+            Ok(()) => tracing::info!(bill = %bill, ?kind, "job queued"),
+            Err(e) => {
+                tracing::error!(bill = %bill, ?kind, error = %e, "job not sent; outbox record kept")
+            }
         }
     }
 }
@@ -176,7 +191,7 @@ impl BillDesk {
             };
             let now = self.clock.now();
             change(&mut bill, now)?;
-            let (mut writes, produce) = consequences(self.store.as_ref(), &mut bill, now).await?;
+            let (mut writes, jobs) = consequences(self.store.as_ref(), &mut bill, now).await?;
             writes.insert(
                 0,
                 Write::Put {
@@ -186,9 +201,7 @@ impl BillDesk {
             );
             match self.store.write(writes).await {
                 Ok(()) => {
-                    if produce {
-                        send_job(self.queue.as_ref(), &bill).await;
-                    }
+                    send_jobs(self.queue.as_ref(), jobs).await;
                     return Ok(bill);
                 }
                 Err(StoreError::ConditionFailed) => backoff(attempt).await,

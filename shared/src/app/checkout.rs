@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::AppError;
-use super::bills::{self, BillDesk, StoredBill, backoff, bill_item, consequences, send_job};
+use super::bills::{self, BillDesk, StoredBill, backoff, bill_item, consequences, send_jobs};
 use super::repo::{self, StoredShop};
 use crate::domain::FieldError;
 use crate::domain::bill::{AccessToken, Actor, Bill, BillId, BillStatus, Payment};
@@ -22,6 +22,7 @@ use crate::domain::document::ShopDocument;
 use crate::domain::ids::CartId;
 use crate::domain::money::Currency;
 use crate::domain::order::{bill_from_cart, check_order, method_problem};
+use crate::gateways::{self, Settings, Urls, VerifyError};
 use crate::ports::{PutIf, StoreError, Write};
 
 const ATTEMPTS: usize = 200;
@@ -82,9 +83,10 @@ pub struct PlacementView {
 
 pub struct Checkout {
     desk: BillDesk,
+    links: PaymentLinks,
 }
 
-fn is_gateway(method: PaymentMethod) -> bool {
+pub fn is_gateway(method: PaymentMethod) -> bool {
     matches!(
         method,
         PaymentMethod::Paypal
@@ -95,14 +97,21 @@ fn is_gateway(method: PaymentMethod) -> bool {
     )
 }
 
-fn gateway_not_yet(method: PaymentMethod) -> AppError {
-    AppError::invalid(
-        "payment_method",
-        format!(
-            "online payment by `{}` is not available yet in this version",
-            method.as_str()
-        ),
-    )
+/// A gateway method needs the shop's settings for it.
+fn gateway_problem(doc: &ShopDocument, method: PaymentMethod) -> Option<AppError> {
+    (is_gateway(method) && !doc.gateways.contains_key(method.as_str())).then(|| {
+        AppError::invalid(
+            "payment_method",
+            format!("the shop has no settings for `{}`", method.as_str()),
+        )
+    })
+}
+
+/// What starting a payment at a gateway needs: the API's public URL and an HTTP client.
+#[derive(Clone)]
+pub struct PaymentLinks {
+    pub public_url: String,
+    pub http: reqwest::Client,
 }
 
 /// Puts a new bill on the way its method pays: offline methods wait (PENDING), a free order is
@@ -130,8 +139,8 @@ fn open_payment(
 }
 
 impl Checkout {
-    pub fn new(desk: BillDesk) -> Self {
-        Self { desk }
+    pub fn new(desk: BillDesk, links: PaymentLinks) -> Self {
+        Self { desk, links }
     }
 
     fn store(&self) -> &dyn crate::ports::Store {
@@ -158,8 +167,8 @@ impl Checkout {
                 input.accept_terms,
             )
             .map_err(AppError::Invalid)?;
-            if is_gateway(method) {
-                return Err(gateway_not_yet(method));
+            if let Some(problem) = gateway_problem(&shop.document, method) {
+                return Err(problem);
             }
             let token = AccessToken::random();
             let now = self.desk.clock.now();
@@ -184,7 +193,7 @@ impl Checkout {
                 cart_ttl(&stored.cart),
             )];
             writes.extend(stock_writes(&shop, &bill));
-            let (more, produce) = consequences(self.store(), &mut bill, now).await?;
+            let (more, jobs) = consequences(self.store(), &mut bill, now).await?;
             writes.extend(more);
             writes.insert(
                 0,
@@ -196,11 +205,9 @@ impl Checkout {
             match self.store().write(writes).await {
                 Ok(()) => {
                     tracing::info!(bill = %bill.id, cart = %cart.id, status = %bill.status, "order placed");
-                    if produce {
-                        send_job(self.desk.queue.as_ref(), &bill).await;
-                    }
-                    let view =
-                        placement_view(&shop.document, &bill, Some(token.as_str().to_owned()));
+                    send_jobs(self.desk.queue.as_ref(), jobs).await;
+                    let action = self.start(&shop, &bill).await;
+                    let view = placement_view(&bill, action, Some(token.as_str().to_owned()));
                     return Ok((view, true));
                 }
                 Err(StoreError::ConditionFailed) => {
@@ -240,9 +247,10 @@ impl Checkout {
         let id: BillId = repo::parse_id("bill", &placed.bill)?;
         let bill = self.desk.load(&id).await?.bill;
         let shop = repo::load_shop(self.store(), &bill.shop).await?;
+        let action = self.start(&shop, &bill).await;
         Ok(placement_view(
-            &shop.document,
             &bill,
+            action,
             Some(placed.access_token.clone()),
         ))
     }
@@ -356,8 +364,8 @@ impl Checkout {
         if let Some(problem) = method_problem(&shop.shop, method, stored.bill.total()) {
             return Err(AppError::invalid("payment_method", problem));
         }
-        if is_gateway(method) {
-            return Err(gateway_not_yet(method));
+        if let Some(problem) = gateway_problem(&shop.document, method) {
+            return Err(problem);
         }
         let changed = self
             .desk
@@ -376,7 +384,132 @@ impl Checkout {
                 open_payment(b, method, now)
             })
             .await?;
-        Ok(placement_view(&shop.document, &changed, None))
+        let action = self.start(&shop, &changed).await;
+        Ok(placement_view(&changed, action, None))
+    }
+
+    /// The buyer's payment action for a bill: instructions for offline methods, a signed form
+    /// or a redirect for gateways. A gateway that cannot be reached leaves the bill as it is
+    /// (PLACED) and tells the buyer to retry.
+    async fn start(&self, shop: &StoredShop, bill: &Bill) -> Action {
+        let method = bill.payment_method;
+        let settings = shop.document.gateways.get(method.as_str());
+        let (Some(settings), true) = (settings, is_gateway(method) && bill.status.awaits_payment())
+        else {
+            return payment_action(&shop.document, bill);
+        };
+        let settings = Settings(settings);
+        let base = format!("{}/shops/{}", self.links.public_url, bill.shop);
+        let urls = Urls {
+            notify: format!("{base}/notify/{}", method.as_str()),
+            back: format!("{base}/return/{}?bill={}", method.as_str(), bill.id),
+        };
+        let form = |r: Result<(String, BTreeMap<String, String>), VerifyError>| {
+            r.map(|(url, fields)| Action::Form { url, fields })
+        };
+        let started = match method {
+            PaymentMethod::Paypal => form(gateways::paypal_form(&settings, bill, &urls)),
+            PaymentMethod::Sips => form(gateways::sips_form(
+                &settings,
+                bill,
+                &urls,
+                bill.events.len(),
+            )),
+            PaymentMethod::Ogone => form(gateways::ogone_form(&settings, bill, &urls)),
+            PaymentMethod::Systempay => match self.lyra_trans_id(&shop.shop.id, &settings).await {
+                Ok(id) => form(gateways::systempay_form(
+                    &settings,
+                    bill,
+                    &urls,
+                    id,
+                    self.desk.clock.now(),
+                )),
+                Err(e) => Err(VerifyError::Unavailable(e.to_string())),
+            },
+            PaymentMethod::Stripe => self.stripe_session(&settings, bill, &urls).await,
+            _ => return payment_action(&shop.document, bill),
+        };
+        started.unwrap_or_else(|e| {
+            tracing::error!(bill = %bill.id, gateway = method.as_str(), error = %e, "payment could not start");
+            Action::Instructions {
+                text: format!(
+                    "The payment page could not be prepared ({e}). Try again in a moment with POST /bills/{}/payment.",
+                    bill.id
+                ),
+            }
+        })
+    }
+
+    /// Lyra's `vads_trans_id`: unique per site and day, from a daily counter (a number taken by
+    /// a placement that then fails is simply never used).
+    async fn lyra_trans_id(
+        &self,
+        shop: &crate::domain::ids::ShopId,
+        settings: &Settings<'_>,
+    ) -> Result<u32, AppError> {
+        let day = self.desk.clock.now().format("%Y%m%d");
+        let site = settings.get("site_id").unwrap_or_default();
+        let key = crate::ports::Key::new(repo::shop_key(shop).pk, format!("LYRA#{site}#{day}"));
+        for attempt in 0..ATTEMPTS {
+            let current = self.store().get(&key).await?.map_or(0, |r| r.count);
+            let next = current + 1;
+            match self
+                .store()
+                .write(vec![Write::Add {
+                    key: key.clone(),
+                    by: 1,
+                    at_most: Some(next),
+                }])
+                .await
+            {
+                Ok(()) => return Ok(u32::try_from(next % 900_000).unwrap_or(0)),
+                Err(StoreError::ConditionFailed) => backoff(attempt).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Conflict(
+            "too many payments at once; retry".into(),
+        ))
+    }
+
+    /// A Stripe Checkout Session for the bill; the buyer is redirected to its `url`.
+    async fn stripe_session(
+        &self,
+        settings: &Settings<'_>,
+        bill: &Bill,
+        urls: &Urls,
+    ) -> Result<Action, VerifyError> {
+        let api = settings
+            .get("api_base")
+            .unwrap_or_else(|| "https://api.stripe.com".into());
+        let key = settings.need("secret_key")?;
+        let form = gateways::stripe_session_form(bill, urls, &urls.back);
+        let unavailable = |e: String| VerifyError::Unavailable(format!("Stripe: {e}"));
+        let response = self
+            .links
+            .http
+            .post(format!(
+                "{}/v1/checkout/sessions",
+                api.trim_end_matches('/')
+            ))
+            .bearer_auth(key)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| unavailable(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(unavailable(format!("HTTP {}", response.status())));
+        }
+        let session: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|e| unavailable(e.to_string()))?;
+        let url = session["url"]
+            .as_str()
+            .ok_or_else(|| unavailable("no session url".into()))?;
+        Ok(Action::Redirect {
+            url: url.to_owned(),
+        })
     }
 }
 
@@ -456,7 +589,7 @@ pub fn payment_action(doc: &ShopDocument, bill: &Bill) -> Action {
     Action::Instructions { text: fill(text) }
 }
 
-fn placement_view(doc: &ShopDocument, bill: &Bill, access_token: Option<String>) -> PlacementView {
+fn placement_view(bill: &Bill, action: Action, access_token: Option<String>) -> PlacementView {
     PlacementView {
         bill_id: bill.id.to_string(),
         access_token,
@@ -465,7 +598,7 @@ fn placement_view(doc: &ShopDocument, bill: &Bill, access_token: Option<String>)
         currency: bill.currency.clone(),
         payment: PaymentView {
             method: bill.payment_method.as_str(),
-            action: payment_action(doc, bill),
+            action,
         },
     }
 }

@@ -22,6 +22,12 @@ pub enum AppError {
     /// Someone else changed the resource since it was read; retrying is safe.
     #[error("{0}")]
     Conflict(String),
+    /// A notification that is not authentic (signature, postback): nothing was stored.
+    #[error("{0}")]
+    Unauthentic(String),
+    /// A service this request needs did not answer (the PayPal verifier); retry later.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Store(StoreError),
 }

@@ -6,6 +6,7 @@ pub mod bill_admin;
 pub mod bills;
 pub mod checkout;
 pub mod error;
+pub mod notify;
 pub mod repo;
 pub mod storefront;
 

@@ -297,6 +297,9 @@ pub struct Bill {
     pub events: Vec<BillEvent>,
     /// A production job was handed to the queue (exactly once per bill).
     pub production_queued: bool,
+    /// A revoke job (refund: suspend what was delivered) was handed to the queue, once.
+    #[serde(default)]
+    pub revoke_queued: bool,
 }
 
 /// Why a bill change was refused.
@@ -381,6 +384,26 @@ impl Bill {
         }
         self.status = to;
         Ok(())
+    }
+
+    /// Adds an entry to the trace without changing the status (something operators must see,
+    /// such as a notification whose amount does not match).
+    pub fn note(
+        &mut self,
+        actor: &Actor,
+        reason: impl Into<String>,
+        reference: Option<String>,
+        at: DateTime<Utc>,
+    ) {
+        let status = self.status;
+        self.events.push(BillEvent {
+            at,
+            from: Some(status),
+            to: status,
+            actor: actor.to_string(),
+            reason: reason.into(),
+            reference,
+        });
     }
 
     /// Records money received and moves to PARTIAL or PAID accordingly (a further partial

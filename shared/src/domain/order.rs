@@ -178,5 +178,6 @@ pub fn bill_from_cart(
             reference: None,
         }],
         production_queued: false,
+        revoke_queued: false,
     }
 }

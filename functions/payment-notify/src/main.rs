@@ -1,0 +1,24 @@
+//! Lambda entry point: build the adapters once from the environment, then serve the router.
+
+use std::sync::Arc;
+
+use shop_core::adapters::memory_queue::OutboxOnly;
+use shop_core::app::SystemClock;
+use shop_core::app::bills::BillDesk;
+use shop_core::app::notify::Notifier;
+use shop_core::config::LambdaConfig;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let config = LambdaConfig::from_env()?;
+    let desk = BillDesk {
+        store: config.store().await,
+        clock: Arc::new(SystemClock),
+        queue: Arc::new(OutboxOnly),
+    };
+    let notifier = Arc::new(Notifier::new(desk, shop_core::config::http_client()));
+    let router =
+        payment_notify::router(notifier, &config.bill_path).fallback(shop_core::web::no_route);
+    lambda_http::run(router).await
+}

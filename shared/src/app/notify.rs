@@ -1,0 +1,346 @@
+//! Payment notifications (DESIGN §6): authentic, idempotent per gateway event, order-independent
+//! and amount-checked.
+//!
+//! 1. Verify on the raw bytes (signature, or PayPal's postback): failure → `Unauthentic`, nothing
+//!    stored.
+//! 2. A gateway event already recorded → `duplicate`, no effect.
+//! 3. Apply it to the bill in one transaction with the event's record (created only if absent):
+//!    dedupe and effect cannot be separated by a crash, and a concurrent copy of the same event
+//!    loses on the record's condition and answers `duplicate`.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::bills::{BillDesk, StoredBill, backoff, bill_item, consequences, find_bill, send_jobs};
+use super::{AppError, repo};
+use crate::domain::bill::{Actor, Bill, BillId, BillStatus, Payment};
+use crate::domain::catalog::PaymentMethod;
+use crate::gateways::{self, Outcome, PaymentEvent, Settings, VerifyError};
+use crate::ports::{Item, Key, PutIf, StoreError, Write};
+
+const ATTEMPTS: usize = 100;
+
+/// The answer to a notification (`{"outcome": ...}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyOutcome {
+    Applied,
+    Duplicate,
+    IgnoredUnknownBill,
+    AmountMismatch,
+    IgnoredStatus,
+}
+
+/// A received notification: headers (lower-case names) and the body exactly as received.
+pub struct RawNotification<'a> {
+    pub signature_header: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+pub struct Notifier {
+    desk: BillDesk,
+    http: reqwest::Client,
+}
+
+impl From<VerifyError> for AppError {
+    fn from(e: VerifyError) -> Self {
+        match e {
+            VerifyError::Unauthentic(why) => AppError::Unauthentic(why),
+            VerifyError::NotConfigured(why) => AppError::invalid("gateway", why),
+            VerifyError::Unavailable(why) => AppError::Unavailable(why),
+        }
+    }
+}
+
+fn event_key(event: &PaymentEvent) -> Key {
+    Key::new(
+        format!("EVENT#{}#{}", event.gateway.as_str(), event.event_id),
+        "EVENT",
+    )
+}
+
+fn event_record(event: &PaymentEvent, outcome: NotifyOutcome, now: DateTime<Utc>) -> Write {
+    let body = serde_json::json!({
+        "gateway": event.gateway.as_str(),
+        "event_id": event.event_id,
+        "bill": event.bill,
+        "outcome": outcome,
+        "event": event.outcome,
+        "amount": event.amount.map(|a| a.to_string()),
+        "currency": event.currency.map(|c| c.code()),
+        "reference": event.reference,
+        "received_at": now,
+    });
+    Write::Put {
+        item: Item::new(event_key(event), body.to_string()),
+        when: PutIf::Absent,
+    }
+}
+
+/// What a verified event does to a bill; the bill is changed in place.
+pub fn apply(bill: &mut Bill, event: &PaymentEvent, now: DateTime<Utc>) -> NotifyOutcome {
+    let actor = Actor::Gateway(event.gateway.as_str().to_owned());
+    let reference = event.reference.clone();
+    match event.outcome {
+        Outcome::Paid => {
+            let due = bill.remaining();
+            let currency_ok = event.currency.is_some_and(|c| c.code() == bill.currency);
+            let amount = event
+                .amount
+                .filter(|a| currency_ok && *a > rust_decimal::Decimal::ZERO && *a <= due);
+            if !bill.status.awaits_payment() {
+                bill.note(
+                    &actor,
+                    format!(
+                        "payment notification on a {} bill: operators, check it",
+                        bill.status
+                    ),
+                    reference,
+                    now,
+                );
+                return NotifyOutcome::IgnoredStatus;
+            }
+            let Some(amount) = amount else {
+                let got = format!(
+                    "{} {}",
+                    event.amount.map_or("?".into(), |a| a.to_string()),
+                    event.currency.map_or("?", |c| c.code())
+                );
+                bill.note(
+                    &actor,
+                    format!(
+                        "amount mismatch: notified {got}, due {due} {}",
+                        bill.currency
+                    ),
+                    reference,
+                    now,
+                );
+                return NotifyOutcome::AmountMismatch;
+            };
+            let payment = Payment {
+                at: now,
+                amount,
+                method: event.gateway,
+                reference,
+                actor: actor.to_string(),
+            };
+            match bill.record_payment(payment, "payment confirmed by the gateway") {
+                Ok(()) => NotifyOutcome::Applied,
+                Err(_) => NotifyOutcome::IgnoredStatus,
+            }
+        }
+        Outcome::Pending if matches!(bill.status, BillStatus::Placed | BillStatus::Failed) => {
+            move_to(
+                bill,
+                &[BillStatus::Pending],
+                &actor,
+                "payment pending at the gateway",
+                reference,
+                now,
+            )
+        }
+        Outcome::Failed if matches!(bill.status, BillStatus::Placed | BillStatus::Pending) => {
+            move_to(
+                bill,
+                &[BillStatus::Failed],
+                &actor,
+                "payment refused or abandoned at the gateway",
+                reference,
+                now,
+            )
+        }
+        Outcome::Refunded
+            if matches!(
+                bill.status,
+                BillStatus::Paid | BillStatus::Complete | BillStatus::Partial | BillStatus::Preprod
+            ) =>
+        {
+            move_to(
+                bill,
+                &[BillStatus::Payback, BillStatus::Refunded],
+                &actor,
+                "refunded by the gateway",
+                reference,
+                now,
+            )
+        }
+        Outcome::Refunded if bill.status == BillStatus::Payback => move_to(
+            bill,
+            &[BillStatus::Refunded],
+            &actor,
+            "refunded by the gateway",
+            reference,
+            now,
+        ),
+        _ => NotifyOutcome::IgnoredStatus,
+    }
+}
+
+fn move_to(
+    bill: &mut Bill,
+    path: &[BillStatus],
+    actor: &Actor,
+    reason: &str,
+    reference: Option<String>,
+    now: DateTime<Utc>,
+) -> NotifyOutcome {
+    for to in path {
+        if bill
+            .transition(*to, actor, reason, reference.clone(), now)
+            .is_err()
+        {
+            return NotifyOutcome::IgnoredStatus;
+        }
+    }
+    NotifyOutcome::Applied
+}
+
+impl Notifier {
+    pub fn new(desk: BillDesk, http: reqwest::Client) -> Self {
+        Self { desk, http }
+    }
+
+    /// `POST /shops/{shop}/notify/{gateway}`.
+    pub async fn notify(
+        &self,
+        shop: &str,
+        gateway: &str,
+        raw: RawNotification<'_>,
+    ) -> Result<NotifyOutcome, AppError> {
+        let stored =
+            repo::load_shop(self.desk.store.as_ref(), &repo::parse_id("shop", shop)?).await?;
+        let method: PaymentMethod = gateway
+            .parse()
+            .map_err(|_| AppError::not_found("gateway", gateway))?;
+        let settings = stored
+            .document
+            .gateways
+            .get(method.as_str())
+            .filter(|_| super::checkout::is_gateway(method))
+            .ok_or_else(|| AppError::not_found("gateway", gateway))?;
+        let Some(event) = self.verify(method, &Settings(settings), &raw).await? else {
+            return Ok(NotifyOutcome::IgnoredStatus);
+        };
+        tracing::info!(gateway, event = %event.event_id, bill = %event.bill, outcome = ?event.outcome, "verified notification");
+        self.record(&stored.shop.id, event).await
+    }
+
+    async fn verify(
+        &self,
+        method: PaymentMethod,
+        settings: &Settings<'_>,
+        raw: &RawNotification<'_>,
+    ) -> Result<Option<PaymentEvent>, AppError> {
+        let now = self.desk.clock.now();
+        let event = match method {
+            PaymentMethod::Stripe => {
+                gateways::stripe_event(settings, raw.signature_header, raw.body, now)?
+            }
+            PaymentMethod::Paypal => {
+                self.paypal_postback(settings, raw.body).await?;
+                gateways::paypal_event(settings, &gateways::form_fields(raw.body)?)?
+            }
+            PaymentMethod::Systempay => {
+                gateways::systempay_event(settings, &gateways::form_fields(raw.body)?)?
+            }
+            PaymentMethod::Sips => {
+                gateways::sips_event(settings, &gateways::form_fields(raw.body)?)?
+            }
+            PaymentMethod::Ogone => {
+                gateways::ogone_event(settings, &gateways::form_fields(raw.body)?)?
+            }
+            _ => None,
+        };
+        Ok(event)
+    }
+
+    /// PayPal's IPN has no signature: its authenticity is PayPal's answer to the body posted
+    /// back unchanged. Done in the request path (10 s timeout): an unanswered postback is a
+    /// 503, which makes PayPal send the IPN again later, so nothing is lost or half-applied.
+    async fn paypal_postback(&self, settings: &Settings<'_>, body: &[u8]) -> Result<(), AppError> {
+        let url = settings
+            .get("verify_url")
+            .unwrap_or_else(|| "https://ipnpb.paypal.com/cgi-bin/webscr".into());
+        let answer = self
+            .http
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(gateways::paypal_postback(body))
+            .timeout(std::time::Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(|e| AppError::Unavailable(format!("PayPal's verifier did not answer: {e}")))?;
+        let text = answer
+            .text()
+            .await
+            .map_err(|e| AppError::Unavailable(e.to_string()))?;
+        match text.trim() {
+            "VERIFIED" => Ok(()),
+            "INVALID" => Err(AppError::Unauthentic("PayPal answered INVALID".into())),
+            other => Err(AppError::Unavailable(format!(
+                "PayPal's verifier answered `{}`",
+                other.chars().take(40).collect::<String>()
+            ))),
+        }
+    }
+
+    async fn record(
+        &self,
+        shop: &crate::domain::ids::ShopId,
+        event: PaymentEvent,
+    ) -> Result<NotifyOutcome, AppError> {
+        let store = self.desk.store.as_ref();
+        for attempt in 0..ATTEMPTS {
+            if store.get(&event_key(&event)).await?.is_some() {
+                return Ok(NotifyOutcome::Duplicate);
+            }
+            let now = self.desk.clock.now();
+            let bill = match event.bill.parse::<BillId>() {
+                Ok(id) => find_bill(store, &id)
+                    .await?
+                    .filter(|b| &b.bill.shop == shop),
+                Err(_) => None,
+            };
+            let Some(StoredBill { mut bill, version }) = bill else {
+                tracing::warn!(bill = %event.bill, "notification for an unknown bill, recorded");
+                return match store
+                    .write(vec![event_record(
+                        &event,
+                        NotifyOutcome::IgnoredUnknownBill,
+                        now,
+                    )])
+                    .await
+                {
+                    Ok(()) => Ok(NotifyOutcome::IgnoredUnknownBill),
+                    Err(StoreError::ConditionFailed) => Ok(NotifyOutcome::Duplicate),
+                    Err(e) => Err(e.into()),
+                };
+            };
+            let before = bill.clone();
+            let outcome = apply(&mut bill, &event, now);
+            let mut writes = vec![event_record(&event, outcome, now)];
+            let mut jobs = Vec::new();
+            if bill != before {
+                let (more, queued) = consequences(store, &mut bill, now).await?;
+                writes.push(Write::Put {
+                    item: bill_item(&bill),
+                    when: PutIf::Version(version),
+                });
+                writes.extend(more);
+                jobs = queued;
+            }
+            match store.write(writes).await {
+                Ok(()) => {
+                    tracing::info!(bill = %bill.id, ?outcome, status = %bill.status, "notification applied");
+                    send_jobs(self.desk.queue.as_ref(), jobs).await;
+                    return Ok(outcome);
+                }
+                Err(StoreError::ConditionFailed) => backoff(attempt).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Conflict(
+            "the bill is too busy; the gateway will retry".into(),
+        ))
+    }
+}
