@@ -258,3 +258,12 @@ pub fn access_token(headers: &HeaderMap, query: Option<&str>) -> String {
     };
     bearer.or_else(from_query).unwrap_or("").to_owned()
 }
+
+/// The base URL a request reached the API by (`https://host`), from `X-Forwarded-Proto` (set
+/// by API Gateway and proxies) and `Host`.
+pub fn origin(headers: &HeaderMap) -> String {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let proto = get("x-forwarded-proto").unwrap_or("http");
+    let host = get("host").unwrap_or("localhost");
+    format!("{proto}://{host}")
+}

@@ -256,3 +256,122 @@ async fn checkout_events_run_through_the_lambda_adapter() {
     }
     assert_eq!(seen, 3);
 }
+
+const FIXTURE_BILL: &str = "261122FIXTURE0000001";
+
+/// The gateway shop of the notification fixtures, and a bill of 120.00 EUR with the id they name.
+async fn gateway_shop_with_bill(stack: &Stack) -> Arc<dyn Store> {
+    let store: Arc<dyn Store> = stack.store.clone();
+    let doc = serde_json::json!({
+        "name": "Gateway shop", "currency": "EUR", "payment_methods": ["systempay", "ogone", "stripe", "sips"],
+        "gateways": {
+            "systempay": {"site_id": "12345678", "key": "1122334455667788", "signature_algorithm": "HMAC-SHA-256"},
+            "ogone": {"pspid": "academy", "sha_in": "in", "sha_out": "out", "sha_algorithm": "SHA-256"},
+            "stripe": {"secret_key": "sk", "webhook_secret": "whsec_test_secret"},
+            "sips": {"merchant_id": "002001000000001", "secret_key": "k"}
+        },
+        "taxes": [{"code": "std", "rate": "20"}],
+        "items": [{"code": "COURSE", "name": "Course", "tax": "std", "prices": [{"up_to": null, "unit_price": "100.00"}]}]
+    });
+    ShopAdmin::new(store.clone())
+        .import("gw", doc.to_string().as_bytes())
+        .await
+        .unwrap();
+    let stored = shop_core::app::repo::load_shop(store.as_ref(), &"gw".parse().unwrap())
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    let mut cart = Cart::new(
+        shop_core::domain::ids::CartId::random(),
+        "gw".parse().unwrap(),
+        now,
+        chrono::Duration::days(7),
+    );
+    cart.set_line(
+        &stored.shop,
+        shop_core::domain::catalog::Viewer::Guest,
+        &"COURSE".parse().unwrap(),
+        1,
+        None,
+    )
+    .unwrap();
+    let customer = serde_json::from_value(serde_json::json!({"customer": {"firstname": "Ada", "lastname": "Lovelace",
+        "email": "ada@example.org", "address": "1 St", "zip": "1", "city": "Paris", "country": "FR"}})).unwrap();
+    cart.set_customer(&customer).unwrap();
+    let method = shop_core::domain::catalog::PaymentMethod::Systempay;
+    let mut bill = shop_core::domain::order::bill_from_cart(
+        &cart,
+        &stored.shop,
+        &stored.document,
+        method,
+        "digest".into(),
+        now,
+    );
+    bill.id = FIXTURE_BILL.parse().unwrap();
+    let item = shop_core::app::bills::bill_item(&bill);
+    store
+        .write(vec![shop_core::ports::Write::Put {
+            item,
+            when: shop_core::ports::PutIf::Absent,
+        }])
+        .await
+        .unwrap();
+    store
+}
+
+#[tokio::test]
+async fn payment_notify_events_run_through_the_lambda_adapter() {
+    let stack = Stack::start().await;
+    let store = gateway_shop_with_bill(&stack).await;
+    let desk = shop_core::app::bills::BillDesk {
+        store: store.clone(),
+        clock: Arc::new(SystemClock),
+        queue: stack.queue.clone(),
+    };
+    let notifier = Arc::new(shop_core::app::notify::Notifier::new(
+        desk.clone(),
+        shop_core::config::http_client(),
+    ));
+    let router = payment_notify::router(notifier, "/bill").fallback(web::no_route);
+    let mut seen = 0;
+    for (name, event) in events("payment-notify") {
+        let response = invoke(router.clone(), event).await;
+        let status = response["statusCode"].as_u64().unwrap();
+        let json = body(&response);
+        match name.as_str() {
+            "systempay-paid.json" => {
+                assert_eq!(
+                    (status, json["outcome"].as_str()),
+                    (200, Some("applied")),
+                    "{json}"
+                );
+                let bill = desk
+                    .load(&FIXTURE_BILL.parse().unwrap())
+                    .await
+                    .unwrap()
+                    .bill;
+                assert_eq!(bill.status, shop_core::domain::bill::BillStatus::Paid);
+                assert_eq!(stack.queue.sent().len(), 1);
+            }
+            "ogone-forged.json" => {
+                assert_eq!(status, 400);
+                assert_eq!(json["code"], "invalid_signature");
+            }
+            "stripe-old-signature.json" => {
+                assert_eq!(status, 400, "a signature older than 300 s: {json}");
+                assert_eq!(json["code"], "invalid_signature");
+            }
+            "sips-return.json" => {
+                assert_eq!(status, 303);
+                let location = response["headers"]["location"].as_str().unwrap();
+                assert_eq!(
+                    location,
+                    format!("/bill?shop=gw&payment=confirming&bill={FIXTURE_BILL}")
+                );
+            }
+            other => panic!("events/payment-notify/{other} has no expectation in this test"),
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 4);
+}

@@ -730,3 +730,31 @@ async fn return_urls_lead_to_the_bill_page_and_change_nothing() {
         "a browser return never changes payment state"
     );
 }
+
+#[tokio::test]
+async fn dynamodb_requests_per_applied_notification() {
+    let w = world().await;
+    let (id, _, _) = w.bill("systempay").await;
+    w.stack.requests.reset();
+    let r = w
+        .notify("systempay", &note(&id, "count-1", "CAPTURED", "120.00"))
+        .await;
+    assert_eq!(r.body["outcome"], "applied");
+    // The shop's settings, the bill, the invoice sequence, one transaction.
+    assert_eq!(
+        w.stack.requests.operations(),
+        ["Query", "GetItem", "GetItem", "TransactWriteItems"]
+    );
+    w.stack.requests.reset();
+    assert_eq!(
+        w.notify("systempay", &note(&id, "count-1", "CAPTURED", "120.00"))
+            .await
+            .body["outcome"],
+        "duplicate"
+    );
+    // A repeat: the same reads, the transaction refused on the event record, the record read.
+    assert_eq!(
+        w.stack.requests.operations(),
+        ["Query", "GetItem", "TransactWriteItems", "GetItem"]
+    );
+}

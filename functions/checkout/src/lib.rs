@@ -33,13 +33,14 @@ pub fn router(app: Arc<Checkout>) -> Router {
 
 type Answer = Result<Response, AppError>;
 
-#[tracing::instrument(skip(ctx, body))]
+#[tracing::instrument(skip(ctx, headers, body))]
 async fn place_order(
     State(ctx): State<Ctx>,
     Path(cart): Path<String>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<OrderInput>,
 ) -> Answer {
-    let (view, created) = ctx.app.place(&cart, &body).await?;
+    let (view, created) = ctx.app.place(&cart, &body, &web::origin(&headers)).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -68,7 +69,8 @@ async fn retry_payment(
     JsonBody(body): JsonBody<RetryInput>,
 ) -> Answer {
     let token = web::access_token(&headers, query.as_deref());
-    Ok(Json(ctx.app.retry_payment(&bill, &token, &body).await?).into_response())
+    let origin = web::origin(&headers);
+    Ok(Json(ctx.app.retry_payment(&bill, &token, &body, &origin).await?).into_response())
 }
 
 #[tracing::instrument(skip(ctx, headers, query, body))]

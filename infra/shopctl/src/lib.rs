@@ -74,7 +74,7 @@ pub fn stack(store: Arc<dyn Store>, queue: Arc<dyn JobQueue>, options: &StackOpt
         ))
         .merge(backoffice::router(admin, bills, &options.admin_token))
         .fallback(web::no_route)
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
 }
 
 /// Loads the demo shop unless a shop `demo` exists. True when it was loaded now.
@@ -90,4 +90,10 @@ pub async fn load_demo(store: Arc<dyn Store>) -> Result<bool, AppError> {
         .import("demo", DEMO_SHOP.as_bytes())
         .await?;
     Ok(true)
+}
+
+/// One span per request with the method and the path only: query strings may carry a bill's
+/// access token (`?token=`), which must never reach the logs.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
 }

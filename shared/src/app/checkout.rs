@@ -107,7 +107,8 @@ fn gateway_problem(doc: &ShopDocument, method: PaymentMethod) -> Option<AppError
     })
 }
 
-/// What starting a payment at a gateway needs: the API's public URL and an HTTP client.
+/// What starting a payment at a gateway needs: the API's public URL (empty: the URL the buyer
+/// used, from the request) and an HTTP client.
 #[derive(Clone)]
 pub struct PaymentLinks {
     pub public_url: String,
@@ -148,16 +149,19 @@ impl Checkout {
     }
 
     /// Places a ready cart. `true` with a new bill, `false` when the cart was placed before.
+    /// `origin` is the API's public base URL as the buyer reached it (for gateway URLs); the
+    /// configured `public_url` wins when set.
     pub async fn place(
         &self,
         cart: &str,
         input: &OrderInput,
+        origin: &str,
     ) -> Result<(PlacementView, bool), AppError> {
         let id: CartId = repo::parse_id("cart", cart)?;
         for attempt in 0..ATTEMPTS {
             let stored = repo::load_cart(self.store(), &id).await?;
             if let Some(placed) = &stored.cart.placed {
-                return Ok((self.already_placed(placed).await?, false));
+                return Ok((self.already_placed(placed, origin).await?, false));
             }
             let shop = repo::load_shop(self.store(), &stored.cart.shop).await?;
             let method = check_order(
@@ -206,7 +210,7 @@ impl Checkout {
                 Ok(()) => {
                     tracing::info!(bill = %bill.id, cart = %cart.id, status = %bill.status, "order placed");
                     send_jobs(self.desk.queue.as_ref(), jobs).await;
-                    let action = self.start(&shop, &bill).await;
+                    let action = self.start(&shop, &bill, origin).await;
                     let view = placement_view(&bill, action, Some(token.as_str().to_owned()));
                     return Ok((view, true));
                 }
@@ -243,11 +247,15 @@ impl Checkout {
         }
     }
 
-    async fn already_placed(&self, placed: &PlacedBill) -> Result<PlacementView, AppError> {
+    async fn already_placed(
+        &self,
+        placed: &PlacedBill,
+        origin: &str,
+    ) -> Result<PlacementView, AppError> {
         let id: BillId = repo::parse_id("bill", &placed.bill)?;
         let bill = self.desk.load(&id).await?.bill;
         let shop = repo::load_shop(self.store(), &bill.shop).await?;
-        let action = self.start(&shop, &bill).await;
+        let action = self.start(&shop, &bill, origin).await;
         Ok(placement_view(
             &bill,
             action,
@@ -354,6 +362,7 @@ impl Checkout {
         bill: &str,
         token: &str,
         input: &RetryInput,
+        origin: &str,
     ) -> Result<PlacementView, AppError> {
         let stored = self.open(bill, token).await?;
         let shop = repo::load_shop(self.store(), &stored.bill.shop).await?;
@@ -384,14 +393,14 @@ impl Checkout {
                 open_payment(b, method, now)
             })
             .await?;
-        let action = self.start(&shop, &changed).await;
+        let action = self.start(&shop, &changed, origin).await;
         Ok(placement_view(&changed, action, None))
     }
 
     /// The buyer's payment action for a bill: instructions for offline methods, a signed form
     /// or a redirect for gateways. A gateway that cannot be reached leaves the bill as it is
     /// (PLACED) and tells the buyer to retry.
-    async fn start(&self, shop: &StoredShop, bill: &Bill) -> Action {
+    async fn start(&self, shop: &StoredShop, bill: &Bill, origin: &str) -> Action {
         let method = bill.payment_method;
         let settings = shop.document.gateways.get(method.as_str());
         let (Some(settings), true) = (settings, is_gateway(method) && bill.status.awaits_payment())
@@ -399,7 +408,12 @@ impl Checkout {
             return payment_action(&shop.document, bill);
         };
         let settings = Settings(settings);
-        let base = format!("{}/shops/{}", self.links.public_url, bill.shop);
+        let public = if self.links.public_url.is_empty() {
+            origin
+        } else {
+            &self.links.public_url
+        };
+        let base = format!("{}/shops/{}", public.trim_end_matches('/'), bill.shop);
         let urls = Urls {
             notify: format!("{base}/notify/{}", method.as_str()),
             back: format!("{base}/return/{}?bill={}", method.as_str(), bill.id),

@@ -3,10 +3,13 @@
 //!
 //! 1. Verify on the raw bytes (signature, or PayPal's postback): failure → `Unauthentic`, nothing
 //!    stored.
-//! 2. A gateway event already recorded → `duplicate`, no effect.
-//! 3. Apply it to the bill in one transaction with the event's record (created only if absent):
-//!    dedupe and effect cannot be separated by a crash, and a concurrent copy of the same event
-//!    loses on the record's condition and answers `duplicate`.
+//! 2. Apply it to the bill in one transaction with the event's record, created only if absent:
+//!    dedupe and effect cannot be separated by a crash, and a repeat (sequential or concurrent)
+//!    loses on the record's condition, finds the record and answers `duplicate`, no effect.
+//!
+//! DynamoDB requests per applied notification: the shop (one query: settings), the bill, the
+//! invoice sequence when the bill becomes PAID, and one transaction (event record + bill +
+//! sequence + production outbox).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -291,7 +294,8 @@ impl Notifier {
     ) -> Result<NotifyOutcome, AppError> {
         let store = self.desk.store.as_ref();
         for attempt in 0..ATTEMPTS {
-            if store.get(&event_key(&event)).await?.is_some() {
+            // A repeat loses on the event record's condition; only then is the record read.
+            if attempt > 0 && store.get(&event_key(&event)).await?.is_some() {
                 return Ok(NotifyOutcome::Duplicate);
             }
             let now = self.desk.clock.now();
