@@ -260,7 +260,7 @@ async fn placement_refuses_what_is_not_ready_and_changes_nothing() {
         terms.assert_problem(422, "validation_failed"),
         ["accept_terms"]
     );
-    let disabled = stack.order(&ready, "paypal").await;
+    let disabled = stack.order(&ready, "stripe").await;
     assert_eq!(
         disabled.assert_problem(422, "validation_failed"),
         ["payment_method"]

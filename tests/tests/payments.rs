@@ -758,3 +758,49 @@ async fn dynamodb_requests_per_applied_notification() {
         ["Query", "GetItem", "TransactWriteItems", "GetItem"]
     );
 }
+
+#[tokio::test]
+async fn a_test_mode_shop_signs_sample_notifications_that_pay_its_bills() {
+    let w = world().await;
+    let s = &w.stack;
+    for gateway in ["systempay", "sips", "ogone"] {
+        let cart = s.ready_cart("GUIDE-BOOK", 1).await;
+        let placed = s.order(&cart, gateway).await;
+        assert_eq!(placed.status, 201, "{}", placed.body);
+        assert_eq!(
+            placed.body["payment"]["action"]["type"], "form",
+            "{gateway}"
+        );
+        let id = placed.body["bill_id"].as_str().unwrap().to_owned();
+        let sample = s
+            .with_token(
+                Method::GET,
+                &format!("/admin/bills/{id}/sample-notification?gateway={gateway}"),
+                ADMIN_TOKEN,
+                None,
+            )
+            .await;
+        assert_eq!(sample.status, 200, "{}", sample.body);
+        let mut req = s
+            .http
+            .post(s.url(sample.body["url"].as_str().unwrap()))
+            .body(sample.body["body"].as_str().unwrap().to_owned());
+        for (k, v) in sample.body["headers"].as_object().unwrap() {
+            req = req.header(k.as_str(), v.as_str().unwrap());
+        }
+        let r = Reply::from(req.send().await.unwrap()).await;
+        assert_eq!(r.body["outcome"], "applied", "{gateway}: {}", r.body);
+        assert_eq!(w.view(&id).await["status"], "PAID", "{gateway}");
+    }
+    // A live shop's secrets sign nothing.
+    let (id, _, _) = w.bill("ogone").await;
+    let live = s
+        .with_token(
+            Method::GET,
+            &format!("/admin/bills/{id}/sample-notification?gateway=ogone"),
+            ADMIN_TOKEN,
+            None,
+        )
+        .await;
+    live.assert_problem(409, "invalid_state");
+}

@@ -13,7 +13,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use shop_core::app::AppError;
 use shop_core::app::admin::{Imported, ShopAdmin};
-use shop_core::app::bill_admin::{BillAdmin, BillFilter, PaymentInput, TransitionInput};
+use shop_core::app::bill_admin::{
+    BillAdmin, BillFilter, PaymentInput, SampleQuery, TransitionInput,
+};
 use shop_core::domain::FieldError;
 use shop_core::web::JsonBody;
 use shop_core::web::{self, DOCUMENT_LIMIT};
@@ -33,6 +35,10 @@ pub fn router(app: Arc<ShopAdmin>, bills: Arc<BillAdmin>, admin_token: &str) -> 
         .route("/admin/bills/{bill}", get(view_bill))
         .route("/admin/bills/{bill}/transitions", post(transition))
         .route("/admin/bills/{bill}/payments", post(record_payment))
+        .route(
+            "/admin/bills/{bill}/sample-notification",
+            get(sample_notification),
+        )
         .method_not_allowed_fallback(web::wrong_method)
         .route_layer(middleware::from_fn(move |req: Request, next: Next| {
             let token = token.clone();
@@ -115,4 +121,17 @@ async fn record_payment(
     JsonBody(body): JsonBody<PaymentInput>,
 ) -> Result<Response, AppError> {
     Ok(Json(ctx.bills.record_payment(&bill, &body).await?).into_response())
+}
+
+/// `GET /admin/bills/{bill}/sample-notification?gateway=..`: a signed notification to post
+/// (test-mode shops only).
+#[tracing::instrument(skip(ctx, query))]
+async fn sample_notification(
+    State(ctx): State<Ctx>,
+    Path(bill): Path<String>,
+    query: Result<Query<SampleQuery>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(query) =
+        query.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
+    Ok(Json(ctx.bills.sample_notification(&bill, &query).await?).into_response())
 }

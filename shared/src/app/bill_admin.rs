@@ -15,6 +15,7 @@ use crate::domain::catalog::PaymentMethod;
 use crate::domain::ids::ShopId;
 use crate::domain::money::Currency;
 use crate::domain::{Errors, FieldError};
+use crate::gateways;
 use crate::ports::{Index, Query};
 
 /// Query of `GET /admin/shops/{shop}/bills`.
@@ -59,6 +60,28 @@ pub struct TransitionInput {
     pub to: String,
     #[serde(default)]
     pub note: Option<String>,
+}
+
+/// Query of `GET /admin/bills/{bill}/sample-notification`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SampleQuery {
+    pub gateway: String,
+    /// The gateway's own status word; its "paid" word by default.
+    pub status: Option<String>,
+    /// Default: what remains due.
+    pub amount: Option<String>,
+    /// Default: a fresh random id.
+    pub event: Option<String>,
+}
+
+/// A signed notification to post as the gateway would (test-mode shops only).
+#[derive(Debug, Serialize)]
+pub struct SampleView {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: BTreeMap<String, String>,
+    pub body: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -298,6 +321,70 @@ impl BillAdmin {
             .await?;
         tracing::info!(bill = %bill.id, to = %to, "operator transition");
         Ok(BillView::new(&bill))
+    }
+
+    /// A notification for this bill signed with its shop's gateway settings, to try payments
+    /// without the gateway. Only for shops in test mode: a live shop's secrets never sign
+    /// anything here.
+    pub async fn sample_notification(
+        &self,
+        bill: &str,
+        q: &SampleQuery,
+    ) -> Result<SampleView, AppError> {
+        let id: BillId = repo::parse_id("bill", bill)?;
+        let bill = self.desk.load(&id).await?.bill;
+        let shop = repo::load_shop(self.desk.store.as_ref(), &bill.shop).await?;
+        if !shop.shop.test_mode {
+            return Err(AppError::State(
+                "sample notifications are only for shops in test mode".into(),
+            ));
+        }
+        let gateway: PaymentMethod = q
+            .gateway
+            .parse()
+            .map_err(|e: String| AppError::invalid("gateway", e))?;
+        let settings = shop
+            .document
+            .gateways
+            .get(gateway.as_str())
+            .filter(|_| super::checkout::is_gateway(gateway))
+            .ok_or_else(|| {
+                AppError::invalid("gateway", "the shop has no settings for this gateway")
+            })?;
+        let currency: Currency = bill
+            .currency
+            .parse()
+            .map_err(|e: String| AppError::Store(crate::ports::StoreError::Backend(e)))?;
+        let amount = match &q.amount {
+            Some(a) => currency
+                .parse_amount(a)
+                .map_err(|e| AppError::invalid("amount", e))?,
+            None => bill.remaining(),
+        };
+        let event = q
+            .event
+            .clone()
+            .unwrap_or_else(|| crate::domain::ids::random_hex(8));
+        let status = q
+            .status
+            .clone()
+            .unwrap_or_else(|| gateways::samples::paid_word(gateway).to_owned());
+        let sample = gateways::samples::Sample {
+            bill: bill.id.as_str(),
+            event: &event,
+            status: &status,
+            amount,
+            currency,
+            now: self.desk.clock.now(),
+        };
+        let (body, headers) =
+            gateways::samples::notification(gateway, &gateways::Settings(settings), &sample)?;
+        Ok(SampleView {
+            method: "POST",
+            url: format!("/shops/{}/notify/{}", bill.shop, gateway.as_str()),
+            headers: headers.into_iter().collect(),
+            body: String::from_utf8(body).expect("notifications are text"),
+        })
     }
 
     /// Records money received; amounts accumulate (PARTIAL until all is received, then PAID).

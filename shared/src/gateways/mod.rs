@@ -4,6 +4,7 @@
 //! Verification always runs on the raw bytes as received, before anything is parsed for use;
 //! settings come from the shop document's `gateways.<method>` section (secrets write-only).
 
+pub mod samples;
 pub mod signatures;
 
 use std::collections::BTreeMap;

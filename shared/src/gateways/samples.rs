@@ -1,0 +1,187 @@
+//! Notifications exactly as each gateway would send them, signed with a shop's own settings:
+//! for trying payments on the local stack (`shopctl sign-notification`) and for tests.
+//! The signatures come from [`super::signatures`], which the reference vectors check.
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::signatures::{self, LyraAlgorithm, SealAlgorithm, ShaAlgorithm};
+use super::{Settings, VerifyError};
+use crate::domain::catalog::PaymentMethod;
+use crate::domain::money::Currency;
+
+/// What to notify, in the gateway's own status words (`CAPTURED`, `00`, `9`, `Completed`,
+/// `checkout.session.completed`, ...).
+pub struct Sample<'a> {
+    pub bill: &'a str,
+    pub event: &'a str,
+    pub status: &'a str,
+    pub amount: Decimal,
+    pub currency: Currency,
+    pub now: DateTime<Utc>,
+}
+
+/// The gateway's word for a paid transaction.
+pub fn paid_word(gateway: PaymentMethod) -> &'static str {
+    match gateway {
+        PaymentMethod::Stripe => "checkout.session.completed",
+        PaymentMethod::Paypal => "Completed",
+        PaymentMethod::Systempay => "CAPTURED",
+        PaymentMethod::Sips => "00",
+        _ => "9",
+    }
+}
+
+fn form(pairs: &[(String, String)]) -> Vec<u8> {
+    serde_urlencoded::to_string(pairs)
+        .expect("pairs encode")
+        .into_bytes()
+}
+
+fn pairs(items: &[(&str, String)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+/// The body and headers of a notification signed with `settings`.
+pub fn notification(
+    gateway: PaymentMethod,
+    settings: &Settings,
+    s: &Sample,
+) -> Result<(Vec<u8>, Vec<(String, String)>), VerifyError> {
+    let minor = s.currency.to_minor(s.amount).unwrap_or(0);
+    let form_type = vec![(
+        "content-type".to_owned(),
+        "application/x-www-form-urlencoded".to_owned(),
+    )];
+    match gateway {
+        PaymentMethod::Stripe => {
+            let object = if s.status == "charge.refunded" {
+                serde_json::json!({"id": "ch_sample", "object": "charge", "amount_refunded": minor,
+                    "currency": s.currency.code().to_lowercase(), "metadata": {"bill_id": s.bill}})
+            } else {
+                let paid = if s.status.ends_with(".unpaid") {
+                    "unpaid"
+                } else {
+                    "paid"
+                };
+                serde_json::json!({"id": "cs_sample", "object": "checkout.session", "client_reference_id": s.bill,
+                    "payment_status": paid, "amount_total": minor, "currency": s.currency.code().to_lowercase(),
+                    "payment_intent": "pi_sample"})
+            };
+            let kind = s.status.trim_end_matches(".unpaid");
+            let body = serde_json::json!({"id": s.event, "object": "event", "type": kind, "data": {"object": object}})
+                .to_string()
+                .into_bytes();
+            let t = s.now.timestamp().to_string();
+            let sig = signatures::stripe_v1(&settings.need("webhook_secret")?, &t, &body);
+            Ok((
+                body,
+                vec![
+                    ("stripe-signature".into(), format!("t={t},v1={sig}")),
+                    ("content-type".into(), "application/json".into()),
+                ],
+            ))
+        }
+        PaymentMethod::Paypal => {
+            let amount = if s.status == "Refunded" || s.status == "Reversed" {
+                -s.amount
+            } else {
+                s.amount
+            };
+            let fields = pairs(&[
+                ("txn_id", s.event.to_owned()),
+                ("payment_status", s.status.to_owned()),
+                ("invoice", s.bill.to_owned()),
+                ("mc_gross", s.currency.format(amount)),
+                ("mc_currency", s.currency.code().to_owned()),
+                ("receiver_email", settings.need("business")?),
+            ]);
+            Ok((form(&fields), form_type))
+        }
+        PaymentMethod::Systempay => {
+            let mut fields = pairs(&[
+                ("vads_amount", minor.to_string()),
+                (
+                    "vads_ctx_mode",
+                    settings.get("ctx_mode").unwrap_or_else(|| "TEST".into()),
+                ),
+                ("vads_currency", s.currency.numeric().to_string()),
+                ("vads_order_id", s.bill.to_owned()),
+                ("vads_site_id", settings.need("site_id")?),
+                ("vads_trans_status", s.status.to_owned()),
+                ("vads_trans_uuid", s.event.to_owned()),
+                ("vads_url_check_src", "PAY".to_owned()),
+            ]);
+            let algorithm = match settings.get("signature_algorithm").as_deref() {
+                Some(a) if a.eq_ignore_ascii_case("sha1") || a.eq_ignore_ascii_case("sha-1") => {
+                    LyraAlgorithm::Sha1
+                }
+                _ => LyraAlgorithm::HmacSha256,
+            };
+            let key = settings
+                .get("test_key")
+                .map_or_else(|| settings.need("key"), Ok)?;
+            let sig = signatures::lyra(&fields, &key, algorithm);
+            fields.push(("signature".into(), sig));
+            Ok((form(&fields), form_type))
+        }
+        PaymentMethod::Sips => {
+            let data = format!(
+                "amount={minor}|currencyCode={}|merchantId={}|transactionReference={}|orderId={}|responseCode={}|keyVersion={}",
+                s.currency.numeric(),
+                settings.need("merchant_id")?,
+                s.event,
+                s.bill,
+                s.status,
+                settings.get("key_version").unwrap_or_else(|| "1".into())
+            );
+            let data = base64::engine::general_purpose::STANDARD.encode(data);
+            let algorithm = match settings.get("seal_algorithm").as_deref() {
+                Some(a) if a.eq_ignore_ascii_case("SHA-256") => SealAlgorithm::Sha256,
+                _ => SealAlgorithm::HmacSha256,
+            };
+            let seal = signatures::sips_seal(&data, &settings.need("secret_key")?, algorithm);
+            let fields = pairs(&[
+                ("Data", data),
+                ("Seal", seal),
+                ("Encode", "base64".into()),
+                ("InterfaceVersion", "HP_2.31".into()),
+                ("SealAlgorithm", algorithm.field().into()),
+            ]);
+            Ok((form(&fields), form_type))
+        }
+        _ => {
+            let mut fields = pairs(&[
+                ("orderID", s.bill.to_owned()),
+                ("currency", s.currency.code().to_owned()),
+                ("amount", s.amount.normalize().to_string()),
+                ("PM", "CreditCard".into()),
+                ("STATUS", s.status.to_owned()),
+                ("PAYID", s.event.to_owned()),
+                ("NCERROR", "0".into()),
+                ("BRAND", "VISA".into()),
+            ]);
+            let algorithm = match settings
+                .get("sha_algorithm")
+                .map(|a| a.to_uppercase().replace('-', ""))
+                .as_deref()
+            {
+                Some("SHA1") => ShaAlgorithm::Sha1,
+                Some("SHA512") => ShaAlgorithm::Sha512,
+                _ => ShaAlgorithm::Sha256,
+            };
+            let sig = signatures::ogone(
+                &fields,
+                &settings.need("sha_out")?,
+                algorithm,
+                signatures::ogone_sha_out_param,
+            );
+            fields.push(("SHASIGN".into(), sig));
+            Ok((form(&fields), form_type))
+        }
+    }
+}
