@@ -46,12 +46,15 @@ fn pairs(items: &[(&str, String)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A notification's body and headers.
+pub type Signed = (Vec<u8>, Vec<(String, String)>);
+
 /// The body and headers of a notification signed with `settings`.
 pub fn notification(
     gateway: PaymentMethod,
     settings: &Settings,
     s: &Sample,
-) -> Result<(Vec<u8>, Vec<(String, String)>), VerifyError> {
+) -> Result<Signed, VerifyError> {
     let minor = s.currency.to_minor(s.amount).unwrap_or(0);
     let form_type = vec![(
         "content-type".to_owned(),
@@ -182,6 +185,64 @@ pub fn notification(
             );
             fields.push(("SHASIGN".into(), sig));
             Ok((form(&fields), form_type))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateways::{self, Outcome, form_fields};
+
+    /// Each sample verifies with its gateway's own verification, as a paid event of the amount.
+    #[test]
+    fn samples_verify_as_paid_events() {
+        let settings: serde_json::Map<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
+            "webhook_secret": "whsec_x", "business": "s@example.org", "site_id": "1", "key": "k",
+            "merchant_id": "m", "secret_key": "sk", "sha_out": "out"
+        }))
+        .unwrap();
+        let settings = Settings(&settings);
+        let now = Utc::now();
+        let amount = Decimal::new(12000, 2);
+        for gateway in [
+            PaymentMethod::Stripe,
+            PaymentMethod::Systempay,
+            PaymentMethod::Sips,
+            PaymentMethod::Ogone,
+            PaymentMethod::Paypal,
+        ] {
+            let sample = Sample {
+                bill: "B1",
+                event: "e1",
+                status: paid_word(gateway),
+                amount,
+                currency: "EUR".parse().unwrap(),
+                now,
+            };
+            let (body, headers) = notification(gateway, &settings, &sample).unwrap();
+            let event = match gateway {
+                PaymentMethod::Stripe => {
+                    gateways::stripe_event(&settings, Some(&headers[0].1), &body, now)
+                }
+                PaymentMethod::Systempay => {
+                    gateways::systempay_event(&settings, &form_fields(&body).unwrap())
+                }
+                PaymentMethod::Sips => {
+                    gateways::sips_event(&settings, &form_fields(&body).unwrap())
+                }
+                PaymentMethod::Ogone => {
+                    gateways::ogone_event(&settings, &form_fields(&body).unwrap())
+                }
+                _ => gateways::paypal_event(&settings, &form_fields(&body).unwrap()),
+            }
+            .unwrap()
+            .unwrap();
+            assert_eq!(
+                (event.bill.as_str(), event.outcome, event.amount),
+                ("B1", Outcome::Paid, Some(amount)),
+                "{gateway:?}"
+            );
         }
     }
 }
