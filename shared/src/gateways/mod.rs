@@ -314,7 +314,7 @@ pub fn paypal_postback(body: &[u8]) -> Vec<u8> {
 
 // ---------------------------------------------------------------- Systempay (Lyra)
 
-fn lyra_algorithm(settings: &Settings) -> LyraAlgorithm {
+pub(crate) fn lyra_algorithm(settings: &Settings) -> LyraAlgorithm {
     match settings.get("signature_algorithm").as_deref() {
         Some(a) if a.eq_ignore_ascii_case("sha1") || a.eq_ignore_ascii_case("sha-1") => {
             LyraAlgorithm::Sha1
@@ -323,7 +323,7 @@ fn lyra_algorithm(settings: &Settings) -> LyraAlgorithm {
     }
 }
 
-fn lyra_key(settings: &Settings, ctx_mode: &str) -> Result<String, VerifyError> {
+pub(crate) fn lyra_key(settings: &Settings, ctx_mode: &str) -> Result<String, VerifyError> {
     let name = if ctx_mode == "PRODUCTION" {
         "production_key"
     } else {
@@ -441,7 +441,7 @@ pub fn systempay_event(
 // ---------------------------------------------------------------- Sips 2.0
 
 /// The shop's seal algorithm: `HMAC-SHA-256` (default) or the legacy `SHA-256`.
-fn seal_algorithm(settings: &Settings) -> SealAlgorithm {
+pub(crate) fn seal_algorithm(settings: &Settings) -> SealAlgorithm {
     match settings.get("seal_algorithm").as_deref() {
         Some(a) if a.eq_ignore_ascii_case("SHA-256") => SealAlgorithm::Sha256,
         _ => SealAlgorithm::HmacSha256,
@@ -569,7 +569,7 @@ pub fn sips_event(
 
 // ---------------------------------------------------------------- Ogone
 
-fn sha_algorithm(settings: &Settings) -> ShaAlgorithm {
+pub(crate) fn sha_algorithm(settings: &Settings) -> ShaAlgorithm {
     match settings
         .get("sha_algorithm")
         .map(|a| a.to_uppercase().replace('-', ""))

@@ -6,7 +6,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::signatures::{self, LyraAlgorithm, SealAlgorithm, ShaAlgorithm};
+use super::signatures;
 use super::{Settings, VerifyError};
 use crate::domain::catalog::PaymentMethod;
 use crate::domain::money::Currency;
@@ -119,16 +119,9 @@ pub fn notification(
                 ("vads_trans_uuid", s.event.to_owned()),
                 ("vads_url_check_src", "PAY".to_owned()),
             ]);
-            let algorithm = match settings.get("signature_algorithm").as_deref() {
-                Some(a) if a.eq_ignore_ascii_case("sha1") || a.eq_ignore_ascii_case("sha-1") => {
-                    LyraAlgorithm::Sha1
-                }
-                _ => LyraAlgorithm::HmacSha256,
-            };
-            let key = settings
-                .get("test_key")
-                .map_or_else(|| settings.need("key"), Ok)?;
-            let sig = signatures::lyra(&fields, &key, algorithm);
+            let ctx_mode = settings.get("ctx_mode").unwrap_or_else(|| "TEST".into());
+            let key = super::lyra_key(settings, &ctx_mode)?;
+            let sig = signatures::lyra(&fields, &key, super::lyra_algorithm(settings));
             fields.push(("signature".into(), sig));
             Ok((form(&fields), form_type))
         }
@@ -143,10 +136,7 @@ pub fn notification(
                 settings.get("key_version").unwrap_or_else(|| "1".into())
             );
             let data = base64::engine::general_purpose::STANDARD.encode(data);
-            let algorithm = match settings.get("seal_algorithm").as_deref() {
-                Some(a) if a.eq_ignore_ascii_case("SHA-256") => SealAlgorithm::Sha256,
-                _ => SealAlgorithm::HmacSha256,
-            };
+            let algorithm = super::seal_algorithm(settings);
             let seal = signatures::sips_seal(&data, &settings.need("secret_key")?, algorithm);
             let fields = pairs(&[
                 ("Data", data),
@@ -168,15 +158,7 @@ pub fn notification(
                 ("NCERROR", "0".into()),
                 ("BRAND", "VISA".into()),
             ]);
-            let algorithm = match settings
-                .get("sha_algorithm")
-                .map(|a| a.to_uppercase().replace('-', ""))
-                .as_deref()
-            {
-                Some("SHA1") => ShaAlgorithm::Sha1,
-                Some("SHA512") => ShaAlgorithm::Sha512,
-                _ => ShaAlgorithm::Sha256,
-            };
+            let algorithm = super::sha_algorithm(settings);
             let sig = signatures::ogone(
                 &fields,
                 &settings.need("sha_out")?,
