@@ -1,0 +1,983 @@
+//! A Moodle web-service simulator: the REST protocol (`/webservice/rest/server.php`,
+//! `/login/token.php`) over real in-memory state, answering as a fresh Moodle 5.1 site does
+//! (`reference/moodle-ws.md`): HTTP 200 with `{"exception","errorcode","message"}` for errors,
+//! site course 1, category 1, the standard roles, manual enrolment that overwrites dates.
+//!
+//! For tests it can be told to fail (down, server errors, slow) for the next calls, and its
+//! state can be read directly (enrolment dates have no web-service function in Moodle).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+/// Standard role ids of a fresh site.
+pub const MANAGER: u64 = 1;
+pub const COURSECREATOR: u64 = 2;
+pub const EDITINGTEACHER: u64 = 3;
+pub const TEACHER: u64 = 4;
+pub const STUDENT: u64 = 5;
+
+const ROLES: [(u64, &str); 8] = [
+    (1, "manager"),
+    (2, "coursecreator"),
+    (3, "editingteacher"),
+    (4, "teacher"),
+    (5, "student"),
+    (6, "guest"),
+    (7, "user"),
+    (8, "frontpage"),
+];
+
+#[derive(Clone, Debug, Serialize)]
+pub struct User {
+    pub id: u64,
+    pub username: String,
+    pub email: String,
+    pub firstname: String,
+    pub lastname: String,
+    pub idnumber: String,
+    pub suspended: bool,
+    #[serde(skip)]
+    pub password: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Course {
+    pub id: u64,
+    pub shortname: String,
+    pub fullname: String,
+    pub categoryid: u64,
+    pub idnumber: String,
+    pub visible: u8,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Category {
+    pub id: u64,
+    pub name: String,
+    pub parent: u64,
+    pub idnumber: String,
+}
+
+/// One user's enrolment in one course (manual instance).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Enrolment {
+    pub timestart: i64,
+    pub timeend: i64,
+    pub suspended: bool,
+    pub roles: BTreeSet<u64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Group {
+    pub id: u64,
+    pub courseid: u64,
+    pub name: String,
+    pub members: BTreeSet<u64>,
+}
+
+/// How the next calls fail.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fault {
+    #[default]
+    None,
+    /// HTTP 503 with an HTML page (web server up, Moodle down).
+    Down,
+    /// HTTP 500 with an HTML page.
+    ServerError,
+    /// Answers after this many milliseconds.
+    Slow(u64),
+}
+
+#[derive(Default)]
+struct Site {
+    users: BTreeMap<u64, User>,
+    courses: BTreeMap<u64, Course>,
+    categories: BTreeMap<u64, Category>,
+    enrolments: BTreeMap<(u64, u64), Enrolment>,
+    assignments: BTreeSet<(u64, u64, String, u64)>,
+    groups: BTreeMap<u64, Group>,
+    next_id: BTreeMap<&'static str, u64>,
+    tokens: BTreeMap<String, u64>,
+    fault: Fault,
+    fault_calls: u32,
+    calls: Vec<String>,
+}
+
+impl Site {
+    fn next(&mut self, table: &'static str) -> u64 {
+        let n = self.next_id.entry(table).or_insert(1);
+        *n += 1;
+        *n
+    }
+}
+
+/// The simulator: cheap to clone, all clones share one site.
+#[derive(Clone)]
+pub struct Simulator {
+    site: Arc<Mutex<Site>>,
+    token: Arc<str>,
+}
+
+/// A web-service error, as Moodle shapes it.
+struct WsError {
+    exception: &'static str,
+    errorcode: &'static str,
+    message: String,
+}
+
+fn err(exception: &'static str, errorcode: &'static str, message: impl Into<String>) -> WsError {
+    WsError {
+        exception,
+        errorcode,
+        message: message.into(),
+    }
+}
+
+fn invalid(message: impl Into<String>) -> WsError {
+    err(
+        "core\\exception\\invalid_parameter_exception",
+        "invalidparameter",
+        message,
+    )
+}
+
+type WsResult = Result<Value, WsError>;
+
+impl Simulator {
+    /// A fresh site: site course 1, category 1, the web-service user (id 2) with `token`.
+    pub fn new(token: &str) -> Self {
+        let mut site = Site::default();
+        site.courses.insert(
+            1,
+            Course {
+                id: 1,
+                shortname: "site".into(),
+                fullname: "Moodle site".into(),
+                categoryid: 0,
+                idnumber: String::new(),
+                visible: 1,
+            },
+        );
+        site.categories.insert(
+            1,
+            Category {
+                id: 1,
+                name: "Category 1".into(),
+                parent: 0,
+                idnumber: String::new(),
+            },
+        );
+        site.users.insert(
+            2,
+            User {
+                id: 2,
+                username: "wsuser".into(),
+                email: "ws@moodle.invalid".into(),
+                firstname: "Web".into(),
+                lastname: "Service".into(),
+                idnumber: String::new(),
+                suspended: false,
+                password: None,
+            },
+        );
+        site.next_id.insert("user", 2);
+        site.next_id.insert("course", 1);
+        site.next_id.insert("category", 1);
+        site.next_id.insert("group", 0);
+        Self {
+            site: Arc::new(Mutex::new(site)),
+            token: token.into(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Site> {
+        self.site.lock().expect("simulator lock")
+    }
+
+    /// Creates a course in category 1 (with its manual enrolment instance); its id.
+    pub fn add_course(&self, shortname: &str, fullname: &str) -> u64 {
+        let mut site = self.lock();
+        let id = site.next("course");
+        site.courses.insert(
+            id,
+            Course {
+                id,
+                shortname: shortname.into(),
+                fullname: fullname.into(),
+                categoryid: 1,
+                idnumber: String::new(),
+                visible: 1,
+            },
+        );
+        id
+    }
+
+    /// Creates a user who can log in with `password`; its id.
+    pub fn add_user(&self, username: &str, email: &str, password: &str) -> u64 {
+        let mut site = self.lock();
+        let id = site.next("user");
+        site.users.insert(
+            id,
+            User {
+                id,
+                username: username.into(),
+                email: email.into(),
+                firstname: username.into(),
+                lastname: "User".into(),
+                idnumber: String::new(),
+                suspended: false,
+                password: Some(password.into()),
+            },
+        );
+        id
+    }
+
+    /// The next `calls` web-service calls fail this way.
+    pub fn fail_next(&self, calls: u32, fault: Fault) {
+        let mut site = self.lock();
+        site.fault = fault;
+        site.fault_calls = calls;
+    }
+
+    pub fn enrolment(&self, userid: u64, courseid: u64) -> Option<Enrolment> {
+        self.lock().enrolments.get(&(userid, courseid)).cloned()
+    }
+
+    pub fn user_by_email(&self, email: &str) -> Option<User> {
+        self.lock()
+            .users
+            .values()
+            .find(|u| u.email.eq_ignore_ascii_case(email))
+            .cloned()
+    }
+
+    pub fn users(&self) -> Vec<User> {
+        self.lock().users.values().cloned().collect()
+    }
+
+    pub fn course_by_shortname(&self, shortname: &str) -> Option<Course> {
+        self.lock()
+            .courses
+            .values()
+            .find(|c| c.shortname == shortname)
+            .cloned()
+    }
+
+    pub fn groups(&self, courseid: u64) -> Vec<Group> {
+        self.lock()
+            .groups
+            .values()
+            .filter(|g| g.courseid == courseid)
+            .cloned()
+            .collect()
+    }
+
+    pub fn has_role(&self, roleid: u64, userid: u64, contextlevel: &str, instanceid: u64) -> bool {
+        self.lock()
+            .assignments
+            .contains(&(roleid, userid, contextlevel.into(), instanceid))
+    }
+
+    /// The web-service functions called so far, in order.
+    pub fn calls(&self) -> Vec<String> {
+        self.lock().calls.clone()
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/webservice/rest/server.php", post(rest).get(rest))
+            .route("/login/token.php", post(login).get(login_get))
+            .with_state(self.clone())
+    }
+
+    /// Serves on `listener` until the process ends.
+    pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        axum::serve(listener, self.router()).await
+    }
+
+    /// The fault to apply to this call, consuming one.
+    fn take_fault(&self) -> Fault {
+        let mut site = self.lock();
+        if site.fault_calls == 0 {
+            return Fault::None;
+        }
+        site.fault_calls -= 1;
+        site.fault
+    }
+
+    fn call(&self, function: &str, p: &Value) -> WsResult {
+        let mut site = self.lock();
+        site.calls.push(function.to_owned());
+        match function {
+            "core_webservice_get_site_info" => Ok(site_info()),
+            "core_user_get_users_by_field" => get_users(&site, p),
+            "core_user_create_users" => create_users(&mut site, p),
+            "enrol_manual_enrol_users" => enrol(&mut site, p),
+            "enrol_manual_unenrol_users" => unenrol(&mut site, p),
+            "core_enrol_get_users_courses" => users_courses(&site, p),
+            "core_enrol_get_enrolled_users" => enrolled_users(&site, p),
+            "core_role_assign_roles" => assign_roles(&mut site, p),
+            "core_course_create_courses" => create_courses(&mut site, p),
+            "core_course_create_categories" => create_categories(&mut site, p),
+            "core_course_get_courses_by_field" => courses_by_field(&site, p),
+            "core_course_duplicate_course" => duplicate_course(&mut site, p),
+            "core_group_create_groups" => create_groups(&mut site, p),
+            "core_group_add_group_members" => add_members(&mut site, p),
+            _ => Err(err(
+                "dml_missing_record_exception",
+                "invalidrecordunknown",
+                "Can't find data record in database.",
+            )),
+        }
+    }
+}
+
+/// The functions the simulator implements (all in the token's service).
+pub const FUNCTIONS: [&str; 14] = [
+    "core_webservice_get_site_info",
+    "core_user_get_users_by_field",
+    "core_user_create_users",
+    "enrol_manual_enrol_users",
+    "enrol_manual_unenrol_users",
+    "core_enrol_get_users_courses",
+    "core_enrol_get_enrolled_users",
+    "core_role_assign_roles",
+    "core_course_create_courses",
+    "core_course_create_categories",
+    "core_course_get_courses_by_field",
+    "core_course_duplicate_course",
+    "core_group_create_groups",
+    "core_group_add_group_members",
+];
+
+fn site_info() -> Value {
+    json!({
+        "sitename": "Moodle simulator", "username": "wsuser", "userid": 2, "siteurl": "http://moodle-sim",
+        "release": "5.1 (simulator)", "version": "2025100600",
+        "functions": FUNCTIONS.iter().map(|f| json!({"name": f, "version": "2025100600"})).collect::<Vec<_>>()
+    })
+}
+
+/// Turns PHP bracket notation (`a[0][b]=x`) into nested JSON (arrays for numeric keys).
+pub fn parse_brackets(pairs: &[(String, String)]) -> Value {
+    let mut root = Map::new();
+    for (key, value) in pairs {
+        let mut parts: Vec<&str> = Vec::new();
+        let (head, rest) = key
+            .split_once('[')
+            .map_or((key.as_str(), ""), |(h, r)| (h, r));
+        parts.push(head);
+        for segment in rest.split('[') {
+            if let Some(s) = segment.strip_suffix(']') {
+                parts.push(s);
+            }
+        }
+        let mut node = &mut root;
+        for (i, part) in parts.iter().enumerate() {
+            if i + 1 == parts.len() {
+                node.insert((*part).to_owned(), Value::String(value.clone()));
+            } else {
+                let child = node
+                    .entry((*part).to_owned())
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if !child.is_object() {
+                    *child = Value::Object(Map::new());
+                }
+                node = child.as_object_mut().expect("an object");
+            }
+        }
+    }
+    arrays(Value::Object(root))
+}
+
+fn arrays(value: Value) -> Value {
+    match value {
+        Value::Object(map) if !map.is_empty() && map.keys().all(|k| k.parse::<usize>().is_ok()) => {
+            let mut items: Vec<(usize, Value)> = map
+                .into_iter()
+                .map(|(k, v)| (k.parse().expect("numeric"), arrays(v)))
+                .collect();
+            items.sort_by_key(|(i, _)| *i);
+            Value::Array(items.into_iter().map(|(_, v)| v).collect())
+        }
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, arrays(v))).collect()),
+        other => other,
+    }
+}
+
+fn text(v: &Value, name: &str) -> Option<String> {
+    v.get(name).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn number(v: &Value, name: &str) -> Result<u64, WsError> {
+    text(v, name)
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| invalid(format!("Invalid parameter value detected ({name})")))
+}
+
+fn int_or_zero(v: &Value, name: &str) -> i64 {
+    text(v, name).and_then(|t| t.parse().ok()).unwrap_or(0)
+}
+
+fn list<'a>(p: &'a Value, name: &str) -> Result<&'a Vec<Value>, WsError> {
+    p.get(name)
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid(format!("Invalid parameter value detected ({name})")))
+}
+
+fn user_json(u: &User) -> Value {
+    json!({"id": u.id, "username": u.username, "email": u.email, "firstname": u.firstname, "lastname": u.lastname,
+           "fullname": format!("{} {}", u.firstname, u.lastname), "idnumber": u.idnumber, "suspended": u.suspended, "auth": "manual"})
+}
+
+fn get_users(site: &Site, p: &Value) -> WsResult {
+    let field = text(p, "field").unwrap_or_default();
+    let values: Vec<String> = list(p, "values")?
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    let found: Vec<Value> = site
+        .users
+        .values()
+        .filter(|u| {
+            values.iter().any(|v| match field.as_str() {
+                "id" => u.id.to_string() == *v,
+                "email" => u.email.eq_ignore_ascii_case(v),
+                "username" => u.username == v.to_lowercase(),
+                "idnumber" => !u.idnumber.is_empty() && u.idnumber == *v,
+                _ => false,
+            })
+        })
+        .map(user_json)
+        .collect();
+    if !["id", "email", "username", "idnumber"].contains(&field.as_str()) {
+        return Err(invalid("Invalid parameter value detected (field)"));
+    }
+    Ok(Value::Array(found))
+}
+
+fn create_users(site: &mut Site, p: &Value) -> WsResult {
+    let wanted = list(p, "users")?;
+    let mut taken_names: BTreeSet<String> =
+        site.users.values().map(|u| u.username.clone()).collect();
+    let mut taken_emails: BTreeSet<String> = site
+        .users
+        .values()
+        .map(|u| u.email.to_lowercase())
+        .collect();
+    let mut new = Vec::new();
+    for u in wanted {
+        let username = text(u, "username").unwrap_or_default();
+        let email = text(u, "email").unwrap_or_default();
+        let (first, last) = (
+            text(u, "firstname").unwrap_or_default(),
+            text(u, "lastname").unwrap_or_default(),
+        );
+        if username.is_empty()
+            || username != username.to_lowercase()
+            || first.is_empty()
+            || last.is_empty()
+            || !email.contains('@')
+        {
+            return Err(invalid("Invalid parameter value detected"));
+        }
+        if !taken_names.insert(username.clone()) {
+            return Err(invalid(format!("Username already exists: {username}")));
+        }
+        if !taken_emails.insert(email.to_lowercase()) {
+            return Err(invalid(format!("Email address already exists: {email}")));
+        }
+        new.push(User {
+            id: 0,
+            username,
+            email,
+            firstname: first,
+            lastname: last,
+            idnumber: text(u, "idnumber").unwrap_or_default(),
+            suspended: false,
+            password: text(u, "password"),
+        });
+    }
+    let mut out = Vec::new();
+    for mut user in new {
+        user.id = site.next("user");
+        out.push(json!({"id": user.id, "username": user.username}));
+        site.users.insert(user.id, user);
+    }
+    Ok(Value::Array(out))
+}
+
+fn assignable_in_course(role: u64) -> bool {
+    matches!(role, EDITINGTEACHER | TEACHER | STUDENT | MANAGER)
+}
+
+fn enrol(site: &mut Site, p: &Value) -> WsResult {
+    let mut checked = Vec::new();
+    for e in list(p, "enrolments")? {
+        let (role, user, course) = (
+            number(e, "roleid")?,
+            number(e, "userid")?,
+            number(e, "courseid")?,
+        );
+        if course == 1 {
+            return Err(err(
+                "moodle_exception",
+                "wsnoinstance",
+                "Manual enrolment plugin instance doesn't exist or is disabled for the course",
+            ));
+        }
+        if !site.courses.contains_key(&course) {
+            return Err(invalid("Invalid parameter value detected"));
+        }
+        if !site.users.contains_key(&user) {
+            return Err(err(
+                "dml_missing_record_exception",
+                "invalidrecordunknown",
+                "Can't find data record in database.",
+            ));
+        }
+        if !assignable_in_course(role) {
+            return Err(err(
+                "core\\exception\\moodle_exception",
+                "wsusercannotassign",
+                "You don't have the permission to assign this role to this user in this course.",
+            ));
+        }
+        let suspended = int_or_zero(e, "suspend") == 1;
+        checked.push((
+            role,
+            user,
+            course,
+            int_or_zero(e, "timestart"),
+            int_or_zero(e, "timeend"),
+            suspended,
+        ));
+    }
+    for (role, user, course, timestart, timeend, suspended) in checked {
+        let entry = site
+            .enrolments
+            .entry((user, course))
+            .or_insert_with(|| Enrolment {
+                timestart,
+                timeend,
+                suspended,
+                roles: BTreeSet::new(),
+            });
+        entry.timestart = timestart;
+        entry.timeend = timeend;
+        entry.suspended = suspended;
+        entry.roles.insert(role);
+        site.assignments
+            .insert((role, user, "course".into(), course));
+    }
+    Ok(Value::Null)
+}
+
+fn unenrol(site: &mut Site, p: &Value) -> WsResult {
+    for e in list(p, "enrolments")? {
+        let (user, course) = (number(e, "userid")?, number(e, "courseid")?);
+        site.enrolments.remove(&(user, course));
+        for g in site.groups.values_mut().filter(|g| g.courseid == course) {
+            g.members.remove(&user);
+        }
+    }
+    Ok(Value::Null)
+}
+
+fn users_courses(site: &Site, p: &Value) -> WsResult {
+    let user = number(p, "userid")?;
+    let courses: Vec<Value> = site
+        .enrolments
+        .iter()
+        .filter(|((u, _), e)| *u == user && !e.suspended)
+        .filter_map(|((_, c), _)| site.courses.get(c))
+        .map(|c| json!({"id": c.id, "shortname": c.shortname, "fullname": c.fullname, "category": c.categoryid}))
+        .collect();
+    Ok(Value::Array(courses))
+}
+
+fn enrolled_users(site: &Site, p: &Value) -> WsResult {
+    let course = number(p, "courseid")?;
+    let users: Vec<Value> = site
+        .enrolments
+        .iter()
+        .filter(|((_, c), _)| *c == course)
+        .filter_map(|((u, _), e)| site.users.get(u).map(|user| (user, e)))
+        .map(|(u, e)| {
+            let mut v = user_json(u);
+            v["roles"] = e.roles.iter().map(|r| json!({"roleid": r, "shortname": ROLES.iter().find(|(id, _)| id == r).map_or("", |(_, n)| *n)})).collect();
+            v
+        })
+        .collect();
+    Ok(Value::Array(users))
+}
+
+fn assign_roles(site: &mut Site, p: &Value) -> WsResult {
+    let mut checked = Vec::new();
+    for a in list(p, "assignments")? {
+        let (role, user) = (number(a, "roleid")?, number(a, "userid")?);
+        let level = text(a, "contextlevel").unwrap_or_else(|| "system".into());
+        let instance = text(a, "instanceid")
+            .and_then(|i| i.parse().ok())
+            .unwrap_or(0);
+        if !site.users.contains_key(&user) {
+            return Err(err(
+                "dml_missing_record_exception",
+                "invalidrecordunknown",
+                "Can't find data record in database.",
+            ));
+        }
+        let exists = match level.as_str() {
+            "course" => site.courses.contains_key(&instance),
+            "coursecat" => site.categories.contains_key(&instance),
+            "system" => true,
+            "user" => site.users.contains_key(&instance),
+            _ => false,
+        };
+        if !exists {
+            return Err(invalid("Invalid parameter value detected (context)"));
+        }
+        let assignable = match level.as_str() {
+            "course" => assignable_in_course(role),
+            "coursecat" | "system" => matches!(role, MANAGER | COURSECREATOR),
+            _ => false,
+        };
+        if !assignable {
+            return Err(err(
+                "core\\exception\\moodle_exception",
+                "wsusercannotassign",
+                "You don't have the permission to assign this role to this user in this context.",
+            ));
+        }
+        checked.push((role, user, level, instance));
+    }
+    site.assignments.extend(checked);
+    Ok(Value::Null)
+}
+
+fn new_course(
+    site: &mut Site,
+    shortname: String,
+    fullname: String,
+    category: u64,
+    idnumber: String,
+) -> Result<Course, WsError> {
+    if site.courses.values().any(|c| c.shortname == shortname) {
+        return Err(err(
+            "core\\exception\\moodle_exception",
+            "shortnametaken",
+            format!("Short name is already used for another course ({shortname})"),
+        ));
+    }
+    if !idnumber.is_empty() && site.courses.values().any(|c| c.idnumber == idnumber) {
+        return Err(err(
+            "core\\exception\\moodle_exception",
+            "courseidnumbertaken",
+            "ID number is already used for another course",
+        ));
+    }
+    if !site.categories.contains_key(&category) {
+        return Err(err(
+            "core\\exception\\moodle_exception",
+            "errorcatcontextnotvalid",
+            "You cannot execute functions in the category context",
+        ));
+    }
+    Ok(Course {
+        id: 0,
+        shortname,
+        fullname,
+        categoryid: category,
+        idnumber,
+        visible: 1,
+    })
+}
+
+fn create_courses(site: &mut Site, p: &Value) -> WsResult {
+    let mut made = Vec::new();
+    for c in list(p, "courses")? {
+        let course = new_course(
+            site,
+            text(c, "shortname").unwrap_or_default(),
+            text(c, "fullname").unwrap_or_default(),
+            number(c, "categoryid")?,
+            text(c, "idnumber").unwrap_or_default(),
+        )?;
+        made.push(course);
+    }
+    let mut out = Vec::new();
+    for mut course in made {
+        course.id = site.next("course");
+        out.push(json!({"id": course.id, "shortname": course.shortname}));
+        site.courses.insert(course.id, course);
+    }
+    Ok(Value::Array(out))
+}
+
+fn duplicate_course(site: &mut Site, p: &Value) -> WsResult {
+    let source = number(p, "courseid")?;
+    if !site.courses.contains_key(&source) {
+        return Err(invalid("Invalid parameter value detected"));
+    }
+    let mut course = new_course(
+        site,
+        text(p, "shortname").unwrap_or_default(),
+        text(p, "fullname").unwrap_or_default(),
+        number(p, "categoryid")?,
+        String::new(),
+    )?;
+    course.id = site.next("course");
+    let out = json!({"id": course.id, "shortname": course.shortname});
+    site.courses.insert(course.id, course);
+    Ok(out)
+}
+
+fn create_categories(site: &mut Site, p: &Value) -> WsResult {
+    let mut out = Vec::new();
+    for c in list(p, "categories")? {
+        let idnumber = text(c, "idnumber").unwrap_or_default();
+        if !idnumber.is_empty() && site.categories.values().any(|k| k.idnumber == idnumber) {
+            return Err(err(
+                "core\\exception\\moodle_exception",
+                "categoryidnumbertaken",
+                "ID number is already used for another category",
+            ));
+        }
+        let parent = text(c, "parent").and_then(|t| t.parse().ok()).unwrap_or(0);
+        if parent != 0 && !site.categories.contains_key(&parent) {
+            return Err(invalid("Invalid parameter value detected (parent)"));
+        }
+        let id = site.next("category");
+        let name = text(c, "name").unwrap_or_default();
+        out.push(json!({"id": id, "name": name}));
+        site.categories.insert(
+            id,
+            Category {
+                id,
+                name,
+                parent,
+                idnumber,
+            },
+        );
+    }
+    Ok(Value::Array(out))
+}
+
+fn courses_by_field(site: &Site, p: &Value) -> WsResult {
+    let field = text(p, "field").unwrap_or_default();
+    let value = text(p, "value").unwrap_or_default();
+    let courses: Vec<Value> = site
+        .courses
+        .values()
+        .filter(|c| match field.as_str() {
+            "id" => c.id.to_string() == value,
+            "ids" => value.split(',').any(|v| v.trim() == c.id.to_string()),
+            "shortname" => c.shortname == value,
+            "idnumber" => !c.idnumber.is_empty() && c.idnumber == value,
+            "category" => c.categoryid.to_string() == value,
+            "" => true,
+            _ => false,
+        })
+        .map(|c| json!({"id": c.id, "shortname": c.shortname, "fullname": c.fullname, "categoryid": c.categoryid, "idnumber": c.idnumber, "visible": c.visible}))
+        .collect();
+    Ok(json!({"courses": courses, "warnings": []}))
+}
+
+fn create_groups(site: &mut Site, p: &Value) -> WsResult {
+    let mut out = Vec::new();
+    for g in list(p, "groups")? {
+        let course = number(g, "courseid")?;
+        let name = text(g, "name").unwrap_or_default();
+        if !site.courses.contains_key(&course)
+            || name.is_empty()
+            || site
+                .groups
+                .values()
+                .any(|x| x.courseid == course && x.name == name)
+        {
+            return Err(invalid("Invalid parameter value detected"));
+        }
+        let id = site.next("group");
+        out.push(json!({"id": id, "courseid": course, "name": name}));
+        site.groups.insert(
+            id,
+            Group {
+                id,
+                courseid: course,
+                name,
+                members: BTreeSet::new(),
+            },
+        );
+    }
+    Ok(Value::Array(out))
+}
+
+fn add_members(site: &mut Site, p: &Value) -> WsResult {
+    let mut checked = Vec::new();
+    for m in list(p, "members")? {
+        let (group, user) = (number(m, "groupid")?, number(m, "userid")?);
+        let course = site
+            .groups
+            .get(&group)
+            .map(|g| g.courseid)
+            .ok_or_else(|| invalid("Invalid parameter value detected"))?;
+        if !site.enrolments.contains_key(&(user, course)) {
+            return Err(invalid("Only enrolled users may be members of groups"));
+        }
+        checked.push((group, user));
+    }
+    for (group, user) in checked {
+        site.groups
+            .get_mut(&group)
+            .expect("checked")
+            .members
+            .insert(user);
+    }
+    Ok(Value::Null)
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn html(status: StatusCode) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html")],
+        "<html><body>Site unavailable</body></html>",
+    )
+        .into_response()
+}
+
+async fn apply_fault(sim: &Simulator) -> Option<Response> {
+    match sim.take_fault() {
+        Fault::None => None,
+        Fault::Down => Some(html(StatusCode::SERVICE_UNAVAILABLE)),
+        Fault::ServerError => Some(html(StatusCode::INTERNAL_SERVER_ERROR)),
+        Fault::Slow(ms) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            None
+        }
+    }
+}
+
+async fn rest(
+    State(sim): State<Simulator>,
+    uri: axum::http::Uri,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Some(failed) = apply_fault(&sim).await {
+        return failed;
+    }
+    let mut pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
+    pairs.extend(serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body).unwrap_or_default());
+    let params = parse_brackets(&pairs);
+    let token = text(&params, "wstoken").unwrap_or_default();
+    let valid = token == *sim.token || sim.lock().tokens.contains_key(&token);
+    let answer = if !valid {
+        Err(err(
+            "core\\exception\\moodle_exception",
+            "invalidtoken",
+            "Invalid token - token not found",
+        ))
+    } else {
+        let function = text(&params, "wsfunction").unwrap_or_default();
+        sim.call(&function, &params)
+    };
+    match answer {
+        Ok(value) => json_response(StatusCode::OK, &value),
+        Err(e) => json_response(
+            StatusCode::OK,
+            &json!({"exception": e.exception, "errorcode": e.errorcode, "message": e.message}),
+        ),
+    }
+}
+
+async fn login_get() -> Response {
+    json_response(
+        StatusCode::OK,
+        &json!({"error": "A required parameter (username) was missing", "errorcode": "missingparam"}),
+    )
+}
+
+async fn login(State(sim): State<Simulator>, body: axum::body::Bytes) -> Response {
+    if let Some(failed) = apply_fault(&sim).await {
+        return failed;
+    }
+    let params = parse_brackets(
+        &serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body).unwrap_or_default(),
+    );
+    let (username, password) = (
+        text(&params, "username").unwrap_or_default(),
+        text(&params, "password").unwrap_or_default(),
+    );
+    if text(&params, "service").is_none() || username.is_empty() {
+        return json_response(
+            StatusCode::OK,
+            &json!({"error": "A required parameter was missing", "errorcode": "missingparam"}),
+        );
+    }
+    let mut site = sim.lock();
+    let user = site
+        .users
+        .values()
+        .find(|u| {
+            u.username == username.to_lowercase()
+                && u.password.as_deref() == Some(password.as_str())
+                && !u.suspended
+        })
+        .map(|u| u.id);
+    match user {
+        Some(id) => {
+            let token = format!("usertoken{id:08}");
+            site.tokens.insert(token.clone(), id);
+            json_response(
+                StatusCode::OK,
+                &json!({"token": token, "privatetoken": null}),
+            )
+        }
+        None => json_response(
+            StatusCode::OK,
+            &json!({"error": "Invalid login, please try again", "errorcode": "invalidlogin", "stacktrace": null, "debuginfo": null, "reproductionlink": null}),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brackets_become_nested_values() {
+        let pairs: Vec<(String, String)> = [
+            ("enrolments[0][roleid]", "5"),
+            ("enrolments[0][userid]", "7"),
+            ("enrolments[1][roleid]", "3"),
+            ("values[0]", "a@b.c"),
+            ("field", "email"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let v = parse_brackets(&pairs);
+        assert_eq!(v["enrolments"][0]["userid"], "7");
+        assert_eq!(v["enrolments"][1]["roleid"], "3");
+        assert_eq!(v["values"][0], "a@b.c");
+        assert_eq!(v["field"], "email");
+    }
+}
