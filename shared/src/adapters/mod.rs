@@ -3,3 +3,4 @@
 pub mod dynamo;
 pub mod embedded;
 pub mod memory_queue;
+pub mod moodle;

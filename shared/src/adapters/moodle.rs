@@ -1,0 +1,357 @@
+//! The Moodle REST client (`reference/moodle-ws.md`): form-encoded calls with PHP bracket
+//! parameters, both error shapes parsed into [`MoodleError`], which tells retryable failures
+//! (network, HTTP 5xx, timeouts, a non-JSON page) from permanent ones (`invalidparameter`, ...).
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// The functions the shop calls; the start-up health check names any the token lacks.
+pub const REQUIRED_FUNCTIONS: [&str; 12] = [
+    "core_webservice_get_site_info",
+    "core_user_get_users_by_field",
+    "core_user_create_users",
+    "enrol_manual_enrol_users",
+    "core_enrol_get_users_courses",
+    "core_role_assign_roles",
+    "core_course_create_courses",
+    "core_course_create_categories",
+    "core_course_get_courses_by_field",
+    "core_course_duplicate_course",
+    "core_group_create_groups",
+    "core_group_add_group_members",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum MoodleError {
+    /// No answer (connection refused, timeout).
+    #[error("Moodle did not answer: {0}")]
+    Transport(String),
+    /// An HTTP status other than 200 (Moodle answers 200 even for its errors).
+    #[error("Moodle answered HTTP {0}")]
+    Http(u16),
+    /// A body that is not JSON (an HTML error page).
+    #[error("Moodle answered something that is not JSON")]
+    NotJson,
+    /// A web-service error (`{"exception","errorcode","message"}` or login's `{"error","errorcode"}`).
+    #[error("Moodle error {errorcode}: {message}")]
+    Ws { errorcode: String, message: String },
+    /// JSON of an unexpected shape.
+    #[error("unexpected answer from Moodle: {0}")]
+    Unexpected(String),
+}
+
+impl MoodleError {
+    /// Worth retrying later (the queue redelivers): the site was unreachable or broken, not
+    /// the request wrong.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            MoodleError::Transport(_) | MoodleError::NotJson => true,
+            MoodleError::Http(status) => *status >= 500 || *status == 429,
+            MoodleError::Ws { errorcode, .. } => matches!(
+                errorcode.as_str(),
+                "servicenotavailable" | "dmlwriteexception" | "dmlreadexception"
+            ),
+            MoodleError::Unexpected(_) => false,
+        }
+    }
+
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            MoodleError::Ws { errorcode, .. } => Some(errorcode),
+            _ => None,
+        }
+    }
+}
+
+/// Appends `value` in PHP bracket notation under `prefix` (`users[0][email]=...`).
+pub fn encode(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}[{k}]")
+                };
+                encode(&key, v, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                encode(&format!("{prefix}[{i}]"), v, out);
+            }
+        }
+        Value::Null => {}
+        Value::Bool(b) => out.push((prefix.to_owned(), if *b { "1".into() } else { "0".into() })),
+        Value::String(s) => out.push((prefix.to_owned(), s.clone())),
+        Value::Number(n) => out.push((prefix.to_owned(), n.to_string())),
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct MoodleUser {
+    pub id: u64,
+    pub username: String,
+    pub email: String,
+    pub firstname: String,
+    pub lastname: String,
+    #[serde(default)]
+    pub suspended: bool,
+}
+
+/// A user to create (password generated and mailed by Moodle: `createpassword=1`).
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub firstname: &'a str,
+    pub lastname: &'a str,
+}
+
+/// One manual enrolment, with absolute dates (0 = none). Moodle overwrites, never extends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EnrolIntent {
+    pub roleid: u64,
+    pub userid: u64,
+    pub courseid: u64,
+    pub timestart: i64,
+    pub timeend: i64,
+    pub suspend: bool,
+}
+
+#[derive(Clone)]
+pub struct MoodleClient {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl MoodleClient {
+    pub fn new(base: &str, token: &str, timeout: Duration) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .expect("the HTTP client builds");
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+            http,
+        }
+    }
+
+    async fn post(&self, path: &str, form: &[(String, String)]) -> Result<Value, MoodleError> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .form(form)
+            .send()
+            .await
+            .map_err(|e| MoodleError::Transport(e.to_string()))?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            return Err(MoodleError::Http(status));
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| MoodleError::Transport(e.to_string()))?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|_| MoodleError::NotJson)?;
+        let code = value.get("errorcode").and_then(Value::as_str);
+        let is_error = value.get("exception").is_some() || value.get("error").is_some();
+        match (is_error, code) {
+            (true, Some(code)) => {
+                let message = value
+                    .get("message")
+                    .or_else(|| value.get("error"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                Err(MoodleError::Ws {
+                    errorcode: code.to_owned(),
+                    message: message.to_owned(),
+                })
+            }
+            _ => Ok(value),
+        }
+    }
+
+    /// Calls a web-service function with its parameters (a JSON object, bracket-encoded).
+    pub async fn call(&self, function: &str, params: Value) -> Result<Value, MoodleError> {
+        let mut form = vec![
+            ("wstoken".to_owned(), self.token.clone()),
+            ("wsfunction".to_owned(), function.to_owned()),
+            ("moodlewsrestformat".to_owned(), "json".to_owned()),
+        ];
+        encode("", &params, &mut form);
+        self.post("/webservice/rest/server.php", &form).await
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, MoodleError> {
+        serde_json::from_value(value).map_err(|e| MoodleError::Unexpected(e.to_string()))
+    }
+
+    /// The start-up health check: the site answers and the token may call every function
+    /// needed; the missing ones are named.
+    pub async fn missing_functions(&self, needed: &[&str]) -> Result<Vec<String>, MoodleError> {
+        let info = self
+            .call("core_webservice_get_site_info", json!({}))
+            .await?;
+        let have: Vec<&str> = info["functions"]
+            .as_array()
+            .map(|f| f.iter().filter_map(|f| f["name"].as_str()).collect())
+            .unwrap_or_default();
+        Ok(needed
+            .iter()
+            .filter(|f| !have.contains(f))
+            .map(|f| (*f).to_owned())
+            .collect())
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<MoodleUser>, MoodleError> {
+        let found = self
+            .call(
+                "core_user_get_users_by_field",
+                json!({"field": "email", "values": [email]}),
+            )
+            .await?;
+        Ok(Self::parse::<Vec<MoodleUser>>(found)?.into_iter().next())
+    }
+
+    /// Creates a user (not idempotent: look up by email first, and again after an error).
+    pub async fn create_user(&self, user: &NewUser<'_>) -> Result<u64, MoodleError> {
+        let users = json!({"users": [{"username": user.username, "email": user.email, "firstname": user.firstname,
+            "lastname": user.lastname, "auth": "manual", "createpassword": 1}]});
+        let created = self.call("core_user_create_users", users).await?;
+        created[0]["id"]
+            .as_u64()
+            .ok_or_else(|| MoodleError::Unexpected(created.to_string()))
+    }
+
+    /// Finds the user by email, or creates it; after a creation error, looks again (another
+    /// delivery may have created it meanwhile) before failing.
+    pub async fn find_or_create_user(&self, user: &NewUser<'_>) -> Result<u64, MoodleError> {
+        if let Some(found) = self.user_by_email(user.email).await? {
+            return Ok(found.id);
+        }
+        match self.create_user(user).await {
+            Ok(id) => Ok(id),
+            Err(e) => match self.user_by_email(user.email).await? {
+                Some(found) => Ok(found.id),
+                None => Err(e),
+            },
+        }
+    }
+
+    pub async fn enrol(&self, e: &EnrolIntent) -> Result<(), MoodleError> {
+        let mut enrolment = json!({"roleid": e.roleid, "userid": e.userid, "courseid": e.courseid});
+        if e.timestart > 0 {
+            enrolment["timestart"] = json!(e.timestart);
+        }
+        if e.timeend > 0 {
+            enrolment["timeend"] = json!(e.timeend);
+        }
+        if e.suspend {
+            enrolment["suspend"] = json!(1);
+        }
+        self.call(
+            "enrol_manual_enrol_users",
+            json!({"enrolments": [enrolment]}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Course ids whose active enrolments the user has.
+    pub async fn user_courses(&self, userid: u64) -> Result<Vec<u64>, MoodleError> {
+        let courses = self
+            .call("core_enrol_get_users_courses", json!({"userid": userid}))
+            .await?;
+        Ok(courses
+            .as_array()
+            .map(|c| c.iter().filter_map(|c| c["id"].as_u64()).collect())
+            .unwrap_or_default())
+    }
+
+    /// A course id by `id`, `shortname` or `idnumber`.
+    pub async fn course_id(&self, field: &str, value: &str) -> Result<Option<u64>, MoodleError> {
+        let found = self
+            .call(
+                "core_course_get_courses_by_field",
+                json!({"field": field, "value": value}),
+            )
+            .await?;
+        Ok(found["courses"]
+            .as_array()
+            .and_then(|c| c.first())
+            .and_then(|c| c["id"].as_u64()))
+    }
+
+    pub async fn assign_role(
+        &self,
+        roleid: u64,
+        userid: u64,
+        contextlevel: &str,
+        instanceid: u64,
+    ) -> Result<(), MoodleError> {
+        let a = json!({"assignments": [{"roleid": roleid, "userid": userid, "contextlevel": contextlevel, "instanceid": instanceid}]});
+        self.call("core_role_assign_roles", a).await.map(|_| ())
+    }
+
+    /// A buyer's login (`login/token.php`): their token, or `invalidlogin`.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        service: &str,
+    ) -> Result<String, MoodleError> {
+        let form = [
+            ("username", username),
+            ("password", password),
+            ("service", service),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let answer = self.post("/login/token.php", &form).await?;
+        answer["token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| MoodleError::Unexpected(answer.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_bracket_encoded() {
+        let mut out = Vec::new();
+        encode(
+            "",
+            &json!({"enrolments": [{"roleid": 5, "userid": 7}], "values": ["a@b.c"], "field": "email"}),
+            &mut out,
+        );
+        let text: Vec<String> = out.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert!(
+            text.contains(&"enrolments[0][roleid]=5".to_owned()),
+            "{text:?}"
+        );
+        assert!(text.contains(&"enrolments[0][userid]=7".to_owned()));
+        assert!(text.contains(&"values[0]=a@b.c".to_owned()));
+        assert!(text.contains(&"field=email".to_owned()));
+    }
+
+    #[test]
+    fn retryable_failures_are_told_apart() {
+        assert!(MoodleError::Transport("refused".into()).is_retryable());
+        assert!(MoodleError::Http(503).is_retryable());
+        assert!(MoodleError::NotJson.is_retryable());
+        assert!(!MoodleError::Http(404).is_retryable());
+        let ws = |c: &str| MoodleError::Ws {
+            errorcode: c.into(),
+            message: String::new(),
+        };
+        assert!(!ws("invalidparameter").is_retryable());
+        assert!(!ws("wsusercannotassign").is_retryable());
+        assert!(ws("servicenotavailable").is_retryable());
+    }
+}
