@@ -48,7 +48,16 @@ struct Serve {
     /// (default: the address served).
     #[arg(long, env = "SHOP_PUBLIC_URL")]
     public_url: Option<String>,
-    /// Refuse the dev defaults (the dev admin token, the demo shop).
+    /// A real Moodle to use instead of the simulator.
+    #[arg(long, env = "SHOP_MOODLE_URL", requires = "moodle_token")]
+    moodle_url: Option<String>,
+    /// The web-service token for `--moodle-url`.
+    #[arg(long, env = "SHOP_MOODLE_TOKEN")]
+    moodle_token: Option<String>,
+    /// Where the Moodle simulator listens when no `--moodle-url` is given.
+    #[arg(long, env = "SHOP_MOODLE_ADDR", default_value = "127.0.0.1:3001")]
+    moodle_addr: SocketAddr,
+    /// Refuse the dev defaults (the dev admin token, the demo shop, the Moodle simulator).
     #[arg(long)]
     production: bool,
 }
@@ -90,6 +99,55 @@ async fn open_store(args: &Serve) -> Result<(Arc<dyn Store>, String), Box<dyn st
     Ok((Arc::new(store), format!("embedded, {}", path.display())))
 }
 
+/// The demo shop's courses, created in this order in the simulator (ids 2 to 7, as the demo
+/// shop's `customer_support_course` and handler params name them).
+const DEMO_COURSES: [(&str, &str); 6] = [
+    ("SUPPORT", "Customer support"),
+    ("EXCEL", "Excel essentials"),
+    ("SAFETY", "Workplace safety"),
+    ("LEAD", "Leading teams"),
+    ("CERT", "Certification exam"),
+    ("WELCOME", "Welcome webinar"),
+];
+
+/// Starts the Moodle simulator (seeded with the demo courses) unless a real Moodle is given, in
+/// which case its health is checked: a function the token may not call is named.
+async fn start_moodle(args: &Serve) -> Result<String, Box<dyn std::error::Error>> {
+    use shop_core::adapters::moodle::{MoodleClient, REQUIRED_FUNCTIONS};
+    if let (Some(url), Some(token)) = (&args.moodle_url, &args.moodle_token) {
+        let client = MoodleClient::new(url, token, std::time::Duration::from_secs(10));
+        let status = match client.missing_functions(&REQUIRED_FUNCTIONS).await {
+            Ok(missing) if missing.is_empty() => "all web-service functions available".to_owned(),
+            Ok(missing) => format!("MISSING web-service functions: {}", missing.join(", ")),
+            Err(e) => format!("NOT REACHABLE: {e}"),
+        };
+        return Ok(format!("{url} ({status})"));
+    }
+    if args.production {
+        return Err("--production needs a real Moodle: set --moodle-url and --moodle-token".into());
+    }
+    let sim = moodle_sim::Simulator::new(DEV_MOODLE_TOKEN);
+    for (shortname, fullname) in DEMO_COURSES {
+        sim.add_course(shortname, fullname);
+    }
+    let listener = tokio::net::TcpListener::bind(args.moodle_addr)
+        .await
+        .map_err(|e| {
+            format!(
+                "the Moodle simulator cannot listen on {}: {e}",
+                args.moodle_addr
+            )
+        })?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(sim.serve(listener));
+    Ok(format!(
+        "simulator {url}  token `{DEV_MOODLE_TOKEN}` (dev default)"
+    ))
+}
+
+/// The Moodle simulator's dev token.
+const DEV_MOODLE_TOKEN: &str = "dev-moodle-token";
+
 async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
     if args.production && args.admin_token == DEV_ADMIN_TOKEN {
         return Err(
@@ -97,6 +155,7 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
                 .into(),
         );
     }
+    let moodle_text = start_moodle(&args).await?;
     let (store, store_text) = open_store(&args).await?;
     let demo = !args.no_demo && !args.production;
     let loaded = if demo {
@@ -117,6 +176,7 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("  API          {base}");
     println!("  store        {store_text}");
+    println!("  moodle       {moodle_text}");
     if demo {
         let when = if loaded {
             "loaded now"

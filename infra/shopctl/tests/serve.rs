@@ -22,7 +22,7 @@ impl Drop for Served {
 fn serve(args: &[&str]) -> Served {
     let mut child = Command::new(env!("CARGO_BIN_EXE_shopctl"))
         .arg("serve")
-        .args(["--addr", "127.0.0.1:0"])
+        .args(["--addr", "127.0.0.1:0", "--moodle-addr", "127.0.0.1:0"])
         .args(args)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -32,7 +32,7 @@ fn serve(args: &[&str]) -> Served {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut banner = String::new();
     let mut base = None;
-    for line in lines.by_ref().take(6) {
+    for line in lines.by_ref().take(8) {
         let line = line.unwrap();
         if let Some(url) = line.trim().strip_prefix("API") {
             base = Some(url.trim().to_owned());
@@ -142,4 +142,45 @@ fn production_mode_refuses_the_dev_token() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("dev admin token"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_moodle_is_health_checked_at_start() {
+    let sim = moodle_sim::Simulator::new("real-token");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(sim.serve(listener));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let served = serve(&[
+        "--data-dir",
+        data,
+        "--moodle-url",
+        &url,
+        "--moodle-token",
+        "real-token",
+    ]);
+    assert!(
+        served
+            .banner
+            .contains(&format!("{url} (all web-service functions available)")),
+        "{}",
+        served.banner
+    );
+    drop(served);
+    let wrong = serve(&[
+        "--data-dir",
+        data,
+        "--moodle-url",
+        &url,
+        "--moodle-token",
+        "stolen",
+    ]);
+    assert!(
+        wrong
+            .banner
+            .contains("NOT REACHABLE: Moodle error invalidtoken"),
+        "{}",
+        wrong.banner
+    );
 }
