@@ -32,6 +32,10 @@ pub struct LambdaConfig {
     pub public_url: String,
     /// `BILL_PATH` (default `/bill`): the bill page that gateway returns lead to.
     pub bill_path: String,
+    /// `QUEUE_URL`: the production queue (SQS FIFO); without it jobs stay in the outbox.
+    pub queue_url: Option<String>,
+    /// `SQS_ENDPOINT`: an endpoint other than AWS's (moto).
+    pub sqs_endpoint: Option<String>,
 }
 
 /// The HTTP client for outbound calls (Stripe's API, PayPal's verifier), built once.
@@ -74,6 +78,8 @@ impl LambdaConfig {
                 .trim_end_matches('/')
                 .to_owned(),
             bill_path: var("BILL_PATH").unwrap_or_else(|| "/bill".into()),
+            queue_url: var("QUEUE_URL"),
+            sqs_endpoint: var("SQS_ENDPOINT"),
         })
     }
 
@@ -83,6 +89,17 @@ impl LambdaConfig {
             variable: "ADMIN_TOKEN",
             problem: "is not set".into(),
         })
+    }
+
+    /// The production queue: SQS when `QUEUE_URL` is set, else the outbox alone.
+    pub async fn queue(&self) -> Arc<dyn crate::ports::JobQueue> {
+        match &self.queue_url {
+            Some(url) => {
+                let client = crate::adapters::sqs::client(self.sqs_endpoint.as_deref()).await;
+                Arc::new(crate::adapters::sqs::SqsQueue::new(client, url))
+            }
+            None => Arc::new(crate::adapters::memory_queue::OutboxOnly),
+        }
     }
 
     /// The DynamoDB store, its SDK client built once per process.

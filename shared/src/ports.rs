@@ -222,6 +222,20 @@ pub struct ProductionJob {
     pub bill: String,
     #[serde(default)]
     pub kind: JobKind,
+    /// Bumped by an operator's retry, so that the queue's deduplication lets it through.
+    #[serde(default)]
+    pub generation: u32,
+}
+
+impl ProductionJob {
+    /// The FIFO deduplication id: one message per bill, job kind and generation.
+    pub fn dedup_id(&self) -> String {
+        let kind = match self.kind {
+            JobKind::Produce => "produce",
+            JobKind::Revoke => "revoke",
+        };
+        format!("{}-{kind}-{}", self.bill, self.generation)
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use shop_core::adapters::memory_queue::OutboxOnly;
 use shop_core::app::SystemClock;
 use shop_core::app::admin::ShopAdmin;
 use shop_core::app::bill_admin::BillAdmin;
@@ -18,7 +17,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let desk = BillDesk {
         store: store.clone(),
         clock: Arc::new(SystemClock),
-        queue: Arc::new(OutboxOnly),
+        queue: config.queue().await,
     };
     let app = Arc::new(ShopAdmin::new(store));
     let bills = Arc::new(BillAdmin::new(desk, "admin"));

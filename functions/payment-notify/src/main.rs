@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use shop_core::adapters::memory_queue::OutboxOnly;
 use shop_core::app::SystemClock;
 use shop_core::app::bills::BillDesk;
 use shop_core::app::notify::Notifier;
@@ -15,7 +14,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let desk = BillDesk {
         store: config.store().await,
         clock: Arc::new(SystemClock),
-        queue: Arc::new(OutboxOnly),
+        queue: config.queue().await,
     };
     let notifier = Arc::new(Notifier::new(desk, shop_core::config::http_client()));
     let router =

@@ -4,3 +4,4 @@ pub mod dynamo;
 pub mod embedded;
 pub mod memory_queue;
 pub mod moodle;
+pub mod sqs;

@@ -117,6 +117,7 @@ pub async fn consequences(
             shop: bill.shop.to_string(),
             bill: bill.id.to_string(),
             kind,
+            generation: 0,
         })
         .collect();
     for job in &jobs {
