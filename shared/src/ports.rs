@@ -256,3 +256,39 @@ pub struct QueueError(pub String);
 pub trait JobQueue: Send + Sync {
     async fn enqueue(&self, job: ProductionJob) -> Result<(), QueueError>;
 }
+
+/// A failure of the learning platform, retryable (unreachable, overloaded) or not (the
+/// request is wrong: unknown course, role not assignable).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct LmsError {
+    pub retryable: bool,
+    pub message: String,
+}
+
+/// One enrolment, with absolute dates (0 = none). Moodle overwrites, never extends: the dates
+/// are computed once, stored, and sent identically on every retry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EnrolIntent {
+    pub roleid: u64,
+    pub userid: u64,
+    pub courseid: u64,
+    pub timestart: i64,
+    pub timeend: i64,
+    pub suspend: bool,
+}
+
+/// The learning platform (Moodle) as production needs it.
+#[async_trait]
+pub trait Lms: Send + Sync {
+    /// The user with this email, created when there is none.
+    async fn find_or_create_user(
+        &self,
+        email: &str,
+        firstname: &str,
+        lastname: &str,
+    ) -> Result<u64, LmsError>;
+    /// A course id by `id`, `shortname` or `idnumber`.
+    async fn course_id(&self, field: &str, value: &str) -> Result<Option<u64>, LmsError>;
+    async fn enrol(&self, intent: &EnrolIntent) -> Result<(), LmsError>;
+}

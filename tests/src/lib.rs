@@ -71,6 +71,11 @@ pub struct Stack {
     pub store: Arc<dyn Store>,
     /// The embedded store's directory, removed with the stack.
     _data: Option<tempfile::TempDir>,
+    /// The Moodle simulator, seeded with the demo courses (ids 2 to 7).
+    pub moodle: moodle_sim::Simulator,
+    /// Production against the simulator.
+    pub producer: Arc<shop_core::app::production::Producer>,
+    pub moodle_url: String,
 }
 
 pub const ADMIN_TOKEN: &str = shopctl::DEV_ADMIN_TOKEN;
@@ -120,6 +125,31 @@ impl Stack {
             Some((client, table, _)) => (Some(client), table),
             None => (None, String::new()),
         };
+        let moodle = moodle_sim::Simulator::new("test-moodle-token");
+        for (short, full) in [
+            ("SUPPORT", "Support"),
+            ("EXCEL", "Excel"),
+            ("SAFETY", "Safety"),
+            ("LEAD", "Lead"),
+            ("CERT", "Cert"),
+            ("WELCOME", "Welcome"),
+        ] {
+            moodle.add_course(short, full);
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let moodle_url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(moodle.clone().serve(listener));
+        let lms = Arc::new(shop_core::adapters::moodle::MoodleClient::new(
+            &moodle_url,
+            "test-moodle-token",
+            std::time::Duration::from_secs(2),
+        ));
+        let desk = shop_core::app::bills::BillDesk {
+            store: store.clone(),
+            clock: Arc::new(shop_core::app::SystemClock),
+            queue: queue.clone(),
+        };
+        let producer = Arc::new(shop_core::app::production::Producer::new(desk, lms));
         Self {
             base,
             requests,
@@ -129,6 +159,30 @@ impl Stack {
             queue,
             store,
             _data: None,
+            moodle,
+            producer,
+            moodle_url,
+        }
+    }
+
+    /// Runs the production consumer over the queue until nothing is visible: handled jobs are
+    /// acknowledged, failed ones stay for redelivery. The outcomes, in order.
+    pub async fn produce_all(&self) -> Vec<Result<shop_core::app::production::Produced, String>> {
+        let mut outcomes = Vec::new();
+        loop {
+            let deliveries = self.queue.receive(10);
+            if deliveries.is_empty() {
+                return outcomes;
+            }
+            for d in deliveries {
+                match self.producer.handle(&d.job).await {
+                    Ok(done) => {
+                        self.queue.ack(d.id);
+                        outcomes.push(Ok(done));
+                    }
+                    Err(e) => outcomes.push(Err(e.0)),
+                }
+            }
         }
     }
 

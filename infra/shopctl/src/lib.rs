@@ -97,3 +97,29 @@ pub async fn load_demo(store: Arc<dyn Store>) -> Result<bool, AppError> {
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
     tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
 }
+
+/// The local production consumer: takes jobs from the in-process queue and produces them;
+/// a job that fails for a retryable reason stays and comes back after the visibility timeout.
+pub async fn run_consumer(
+    queue: Arc<shop_core::adapters::memory_queue::InProcessQueue>,
+    producer: Arc<shop_core::app::production::Producer>,
+) {
+    loop {
+        let deliveries = queue.receive(10);
+        if deliveries.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            continue;
+        }
+        for d in deliveries {
+            match producer.handle(&d.job).await {
+                Ok(outcome) => {
+                    tracing::info!(bill = %d.job.bill, ?outcome, "production job done");
+                    queue.ack(d.id);
+                }
+                Err(e) => {
+                    tracing::warn!(bill = %d.job.bill, receives = d.receives, error = %e, "production job will be retried")
+                }
+            }
+        }
+    }
+}

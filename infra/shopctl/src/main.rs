@@ -8,6 +8,10 @@ use clap::{Args, Parser, Subcommand};
 use shop_core::adapters::dynamo::{self, DynamoStore};
 use shop_core::adapters::embedded::EmbeddedStore;
 use shop_core::adapters::memory_queue::InProcessQueue;
+use shop_core::adapters::moodle::MoodleClient;
+use shop_core::app::SystemClock;
+use shop_core::app::bills::BillDesk;
+use shop_core::app::production::Producer;
 use shop_core::ports::Store;
 use shopctl::{DEV_ADMIN_TOKEN, StackOptions, load_demo, stack};
 
@@ -112,8 +116,9 @@ const DEMO_COURSES: [(&str, &str); 6] = [
 
 /// Starts the Moodle simulator (seeded with the demo courses) unless a real Moodle is given, in
 /// which case its health is checked: a function the token may not call is named.
-async fn start_moodle(args: &Serve) -> Result<String, Box<dyn std::error::Error>> {
-    use shop_core::adapters::moodle::{MoodleClient, REQUIRED_FUNCTIONS};
+/// Returns the banner text and the client production uses.
+async fn start_moodle(args: &Serve) -> Result<(String, MoodleClient), Box<dyn std::error::Error>> {
+    use shop_core::adapters::moodle::REQUIRED_FUNCTIONS;
     if let (Some(url), Some(token)) = (&args.moodle_url, &args.moodle_token) {
         let client = MoodleClient::new(url, token, std::time::Duration::from_secs(10));
         let status = match client.missing_functions(&REQUIRED_FUNCTIONS).await {
@@ -121,7 +126,7 @@ async fn start_moodle(args: &Serve) -> Result<String, Box<dyn std::error::Error>
             Ok(missing) => format!("MISSING web-service functions: {}", missing.join(", ")),
             Err(e) => format!("NOT REACHABLE: {e}"),
         };
-        return Ok(format!("{url} ({status})"));
+        return Ok((format!("{url} ({status})"), client));
     }
     if args.production {
         return Err("--production needs a real Moodle: set --moodle-url and --moodle-token".into());
@@ -140,8 +145,10 @@ async fn start_moodle(args: &Serve) -> Result<String, Box<dyn std::error::Error>
         })?;
     let url = format!("http://{}", listener.local_addr()?);
     tokio::spawn(sim.serve(listener));
-    Ok(format!(
-        "simulator {url}  token `{DEV_MOODLE_TOKEN}` (dev default)"
+    let client = MoodleClient::new(&url, DEV_MOODLE_TOKEN, std::time::Duration::from_secs(10));
+    Ok((
+        format!("simulator {url}  token `{DEV_MOODLE_TOKEN}` (dev default)"),
+        client,
     ))
 }
 
@@ -155,7 +162,7 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
                 .into(),
         );
     }
-    let moodle_text = start_moodle(&args).await?;
+    let (moodle_text, moodle) = start_moodle(&args).await?;
     let (store, store_text) = open_store(&args).await?;
     let demo = !args.no_demo && !args.production;
     let loaded = if demo {
@@ -194,6 +201,13 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
     }
     tracing::info!(addr = %base, "serving");
     let queue = Arc::new(InProcessQueue::default());
+    let desk = BillDesk {
+        store: store.clone(),
+        clock: Arc::new(SystemClock),
+        queue: queue.clone(),
+    };
+    let producer = Arc::new(Producer::new(desk, Arc::new(moodle)));
+    tokio::spawn(shopctl::run_consumer(queue.clone(), producer));
     axum::serve(listener, stack(store, queue, &options))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -184,3 +184,83 @@ async fn a_real_moodle_is_health_checked_at_start() {
         wrong.banner
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_enrolment_is_produced_in_the_simulator() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = serve(&["--data-dir", dir.path().to_str().unwrap()]);
+    let b = &served.base;
+    let (_, cart) = json(reqwest::Method::POST, format!("{b}/shops/demo/carts"), None).await;
+    let cart = cart["id"].as_str().unwrap().to_owned();
+    json(
+        reqwest::Method::PUT,
+        format!("{b}/carts/{cart}/lines/EXCEL-ESS"),
+        Some(json!({"quantity": 1})),
+    )
+    .await;
+    let customer = json!({"customer": {"firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.org",
+        "address": "1 St", "zip": "1", "city": "Paris", "country": "FR"}});
+    json(
+        reqwest::Method::PUT,
+        format!("{b}/carts/{cart}/customer"),
+        Some(customer),
+    )
+    .await;
+    let (status, placed) = json(
+        reqwest::Method::POST,
+        format!("{b}/carts/{cart}/order"),
+        Some(json!({"payment_method": "test", "accept_terms": true})),
+    )
+    .await;
+    assert_eq!(status, 201, "{placed}");
+    let (id, token) = (
+        placed["bill_id"].as_str().unwrap(),
+        placed["access_token"].as_str().unwrap(),
+    );
+    json(
+        reqwest::Method::POST,
+        format!("{b}/bills/{id}/test-payment?token={token}"),
+        Some(json!({"outcome": "paid"})),
+    )
+    .await;
+    let mut state = String::new();
+    for _ in 0..50 {
+        let (_, bill) = json(
+            reqwest::Method::GET,
+            format!("{b}/bills/{id}?token={token}"),
+            None,
+        )
+        .await;
+        state = bill["status"].as_str().unwrap().to_owned();
+        if state == "COMPLETE" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "COMPLETE");
+    // Seen through the simulator's own web-service API.
+    let moodle = served
+        .banner
+        .lines()
+        .find(|l| l.trim_start().starts_with("moodle"))
+        .unwrap()
+        .to_owned();
+    let url = moodle
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
+    let client = shop_core::adapters::moodle::MoodleClient::new(
+        &url,
+        "dev-moodle-token",
+        std::time::Duration::from_secs(5),
+    );
+    let ada = client
+        .user_by_email("ada@example.org")
+        .await
+        .unwrap()
+        .expect("the buyer's account");
+    let mut courses = client.user_courses(ada.id).await.unwrap();
+    courses.sort();
+    assert_eq!(courses, [2, 3], "the support course and EXCEL");
+}

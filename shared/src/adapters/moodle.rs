@@ -109,16 +109,7 @@ pub struct NewUser<'a> {
     pub lastname: &'a str,
 }
 
-/// One manual enrolment, with absolute dates (0 = none). Moodle overwrites, never extends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct EnrolIntent {
-    pub roleid: u64,
-    pub userid: u64,
-    pub courseid: u64,
-    pub timestart: i64,
-    pub timeend: i64,
-    pub suspend: bool,
-}
+pub use crate::ports::EnrolIntent;
 
 #[derive(Clone)]
 pub struct MoodleClient {
@@ -315,6 +306,46 @@ impl MoodleClient {
             .as_str()
             .map(str::to_owned)
             .ok_or_else(|| MoodleError::Unexpected(answer.to_string()))
+    }
+}
+
+impl From<MoodleError> for crate::ports::LmsError {
+    fn from(e: MoodleError) -> Self {
+        Self {
+            retryable: e.is_retryable(),
+            message: e.to_string(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::ports::Lms for MoodleClient {
+    async fn find_or_create_user(
+        &self,
+        email: &str,
+        firstname: &str,
+        lastname: &str,
+    ) -> Result<u64, crate::ports::LmsError> {
+        let username = email.to_lowercase();
+        let user = NewUser {
+            username: &username,
+            email,
+            firstname,
+            lastname,
+        };
+        Ok(MoodleClient::find_or_create_user(self, &user).await?)
+    }
+
+    async fn course_id(
+        &self,
+        field: &str,
+        value: &str,
+    ) -> Result<Option<u64>, crate::ports::LmsError> {
+        Ok(MoodleClient::course_id(self, field, value).await?)
+    }
+
+    async fn enrol(&self, intent: &EnrolIntent) -> Result<(), crate::ports::LmsError> {
+        Ok(MoodleClient::enrol(self, intent).await?)
     }
 }
 

@@ -7,6 +7,7 @@ pub mod bills;
 pub mod checkout;
 pub mod error;
 pub mod notify;
+pub mod production;
 pub mod repo;
 pub mod storefront;
 

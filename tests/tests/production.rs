@@ -1,0 +1,297 @@
+//! Production against the Moodle simulator, on DynamoDB (moto): a paid bill's lines become
+//! Moodle users and enrolments exactly once, with dates fixed at the first delivery.
+
+use chrono::Utc;
+use enrolshop_tests::Stack;
+use moodle_sim::Fault;
+use reqwest::Method;
+use serde_json::json;
+use shop_core::app::production::Produced;
+
+async fn paid_bill(stack: &Stack, code: &str, quantity: u32) -> String {
+    let cart = stack.ready_cart(code, quantity).await;
+    let placed = stack.order(&cart, "test").await;
+    let id = placed.body["bill_id"].as_str().unwrap().to_owned();
+    let token = placed.body["access_token"].as_str().unwrap().to_owned();
+    let paid = stack
+        .with_token(
+            Method::POST,
+            &format!("/bills/{id}/test-payment"),
+            &token,
+            Some(json!({"outcome": "paid"})),
+        )
+        .await;
+    assert_eq!(paid.body["status"], "PAID", "{}", paid.body);
+    id
+}
+
+async fn status(stack: &Stack, bill: &str) -> String {
+    let b = stack
+        .with_token(
+            Method::GET,
+            &format!("/admin/bills/{bill}"),
+            enrolshop_tests::ADMIN_TOKEN,
+            None,
+        )
+        .await;
+    b.body["status"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_paid_enrolment_reaches_moodle_once_and_completes_the_bill() {
+    let stack = Stack::start().await;
+    let bill = paid_bill(&stack, "EXCEL-ESS", 1).await;
+    let before = Utc::now().timestamp();
+    assert_eq!(stack.produce_all().await, [Ok(Produced::Complete)]);
+    assert_eq!(status(&stack, &bill).await, "COMPLETE");
+    let ada = stack
+        .moodle
+        .user_by_email("ada@example.org")
+        .expect("the buyer's Moodle account");
+    let excel = stack
+        .moodle
+        .enrolment(ada.id, 3)
+        .expect("enrolled in EXCEL (course 3)");
+    assert!(
+        (excel.timeend - excel.timestart - 365 * 86_400).abs() <= 1,
+        "365 days from the first delivery"
+    );
+    assert!(excel.timestart >= before && !excel.suspended);
+    assert!(excel.roles.contains(&moodle_sim::STUDENT));
+    assert!(
+        stack.moodle.enrolment(ada.id, 2).is_some(),
+        "enrolled in the customer support course"
+    );
+
+    // The same job delivered again (twice): one user, one enrolment, the same dates.
+    let job = stack.queue.sent()[0].clone();
+    for _ in 0..2 {
+        assert!(stack.producer.handle(&job).await.is_ok());
+    }
+    assert_eq!(
+        stack
+            .moodle
+            .users()
+            .iter()
+            .filter(|u| u.email == "ada@example.org")
+            .count(),
+        1
+    );
+    assert_eq!(stack.moodle.enrolment(ada.id, 3).unwrap(), excel);
+}
+
+#[tokio::test]
+async fn a_moodle_outage_is_retried_until_it_recovers() {
+    let stack = Stack::start().await;
+    let bill = paid_bill(&stack, "EXCEL-ESS", 1).await;
+    let job = stack.queue.sent()[0].clone();
+    stack.moodle.fail_next(3, Fault::Down);
+    for _ in 0..3 {
+        assert!(
+            stack.producer.handle(&job).await.is_err(),
+            "retryable: the message stays"
+        );
+    }
+    assert_eq!(status(&stack, &bill).await, "PAID");
+    assert_eq!(
+        stack.producer.handle(&job).await.unwrap(),
+        Produced::Complete
+    );
+    assert_eq!(status(&stack, &bill).await, "COMPLETE");
+}
+
+#[tokio::test]
+async fn a_job_delivered_after_completion_changes_nothing() {
+    let stack = Stack::start().await;
+    let bill = paid_bill(&stack, "EXCEL-ESS", 1).await;
+    let job = stack.queue.sent()[0].clone();
+    assert_eq!(
+        stack.producer.handle(&job).await.unwrap(),
+        Produced::Complete
+    );
+    let ada = stack.moodle.user_by_email("ada@example.org").unwrap();
+    let enrolment = stack.moodle.enrolment(ada.id, 3).unwrap();
+    let calls = stack.moodle.calls().len();
+    assert_eq!(
+        stack.producer.handle(&job).await.unwrap(),
+        Produced::Nothing
+    );
+    assert_eq!(
+        stack.moodle.calls().len(),
+        calls,
+        "no Moodle call for a complete bill"
+    );
+    assert_eq!(stack.moodle.enrolment(ada.id, 3).unwrap(), enrolment);
+    assert_eq!(status(&stack, &bill).await, "COMPLETE");
+}
+
+#[tokio::test]
+async fn moodle_calls_per_enrol_line_when_the_user_exists() {
+    let stack = Stack::start().await;
+    stack
+        .moodle
+        .add_user("ada@example.org", "ada@example.org", "pw");
+    paid_bill(&stack, "EXCEL-ESS", 1).await;
+    let before = stack.moodle.calls().len();
+    stack.produce_all().await;
+    let calls = stack.moodle.calls()[before..].to_vec();
+    // Two units (the support course and the line): a lookup and an enrolment each.
+    assert_eq!(
+        calls,
+        [
+            "core_user_get_users_by_field",
+            "enrol_manual_enrol_users",
+            "core_user_get_users_by_field",
+            "enrol_manual_enrol_users"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_team_session_enrols_every_participant_with_their_role() {
+    let stack = Stack::start().await;
+    let cart = stack.new_cart().await;
+    stack
+        .put(
+            &format!("/carts/{cart}/lines/SAFETY-TEAM"),
+            json!({"quantity": 2}),
+        )
+        .await;
+    let people = json!({"participants": [
+        {"email": "grace@example.org", "firstname": "Grace", "lastname": "Hopper"},
+        {"email": "alan@example.org", "firstname": "Alan", "lastname": "Turing"}],
+        "assignments": {"SAFETY-TEAM": {"student": ["grace@example.org", "alan@example.org"]}}});
+    stack
+        .put(&format!("/carts/{cart}/participants"), people)
+        .await;
+    let customer = json!({"customer": {"firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.org",
+        "address": "1 St", "zip": "1", "city": "Paris", "country": "FR"}});
+    stack
+        .put(&format!("/carts/{cart}/customer"), customer)
+        .await;
+    let placed = stack.order(&cart, "test").await;
+    let (id, token) = (
+        placed.body["bill_id"].as_str().unwrap().to_owned(),
+        placed.body["access_token"].as_str().unwrap().to_owned(),
+    );
+    stack
+        .with_token(
+            Method::POST,
+            &format!("/bills/{id}/test-payment"),
+            &token,
+            Some(json!({"outcome": "paid"})),
+        )
+        .await;
+    assert_eq!(stack.produce_all().await, [Ok(Produced::Complete)]);
+    for email in ["grace@example.org", "alan@example.org"] {
+        let user = stack.moodle.user_by_email(email).unwrap();
+        assert!(
+            stack
+                .moodle
+                .enrolment(user.id, 4)
+                .unwrap()
+                .roles
+                .contains(&moodle_sim::STUDENT),
+            "{email} in SAFETY"
+        );
+    }
+    assert_eq!(status(&stack, &id).await, "COMPLETE");
+}
+
+#[tokio::test]
+async fn lines_without_a_supported_handler_keep_the_bill_paid() {
+    let stack = Stack::start().await;
+    let bill = paid_bill(&stack, "GUIDE-BOOK", 1).await;
+    let outcomes = stack.produce_all().await;
+    assert!(
+        matches!(&outcomes[..], [Ok(Produced::Incomplete(p))] if p[0].contains("not supported")),
+        "{outcomes:?}"
+    );
+    assert_eq!(status(&stack, &bill).await, "PAID");
+}
+
+/// A store that loses the first write marking a production unit done: the crash between the
+/// Moodle call and the record write.
+struct LosesFirstDoneMark {
+    inner: std::sync::Arc<dyn shop_core::ports::Store>,
+    lost: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl shop_core::ports::Store for LosesFirstDoneMark {
+    async fn get(
+        &self,
+        key: &shop_core::ports::Key,
+    ) -> Result<Option<shop_core::ports::Record>, shop_core::ports::StoreError> {
+        self.inner.get(key).await
+    }
+    async fn query(
+        &self,
+        q: &shop_core::ports::Query,
+    ) -> Result<Vec<shop_core::ports::Record>, shop_core::ports::StoreError> {
+        self.inner.query(q).await
+    }
+    async fn write(
+        &self,
+        writes: Vec<shop_core::ports::Write>,
+    ) -> Result<(), shop_core::ports::StoreError> {
+        let marks_done = writes.iter().any(|w| {
+            matches!(w, shop_core::ports::Write::Put { item, .. } if item.key.pk.starts_with("PROD#") && item.key.sk != "support#0" && item.body.contains(r#""done""#))
+        });
+        if marks_done && !self.lost.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Err(shop_core::ports::StoreError::Backend(
+                "the process died".into(),
+            ));
+        }
+        self.inner.write(writes).await
+    }
+}
+
+#[tokio::test]
+async fn a_crash_between_the_moodle_call_and_the_record_write_converges() {
+    use std::sync::Arc;
+    let stack = Stack::start().await;
+    let bill = paid_bill(&stack, "EXCEL-ESS", 1).await;
+    let job = stack.queue.sent()[0].clone();
+    let store: Arc<dyn shop_core::ports::Store> = Arc::new(LosesFirstDoneMark {
+        inner: stack.store.clone(),
+        lost: Default::default(),
+    });
+    let desk = shop_core::app::bills::BillDesk {
+        store,
+        clock: Arc::new(shop_core::app::SystemClock),
+        queue: stack.queue.clone(),
+    };
+    let lms = Arc::new(shop_core::adapters::moodle::MoodleClient::new(
+        &stack.moodle_url,
+        "test-moodle-token",
+        std::time::Duration::from_secs(2),
+    ));
+    let producer = shop_core::app::production::Producer::new(desk, lms);
+    assert!(
+        producer.handle(&job).await.is_err(),
+        "the crash: the job will be delivered again"
+    );
+    let ada = stack.moodle.user_by_email("ada@example.org").unwrap();
+    let first = stack
+        .moodle
+        .enrolment(ada.id, 3)
+        .expect("Moodle did its part before the crash");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(producer.handle(&job).await.unwrap(), Produced::Complete);
+    assert_eq!(
+        stack.moodle.enrolment(ada.id, 3).unwrap(),
+        first,
+        "the same call again: dates unchanged"
+    );
+    assert_eq!(
+        stack
+            .moodle
+            .users()
+            .iter()
+            .filter(|u| u.email == "ada@example.org")
+            .count(),
+        1
+    );
+    assert_eq!(status(&stack, &bill).await, "COMPLETE");
+}
