@@ -36,6 +36,9 @@ pub struct LambdaConfig {
     pub queue_url: Option<String>,
     /// `SQS_ENDPOINT`: an endpoint other than AWS's (moto).
     pub sqs_endpoint: Option<String>,
+    /// `MOODLE_URL` and `MOODLE_TOKEN`: the Moodle site (production function).
+    pub moodle_url: Option<String>,
+    pub moodle_token: Option<String>,
 }
 
 /// The HTTP client for outbound calls (Stripe's API, PayPal's verifier), built once.
@@ -80,6 +83,8 @@ impl LambdaConfig {
             bill_path: var("BILL_PATH").unwrap_or_else(|| "/bill".into()),
             queue_url: var("QUEUE_URL"),
             sqs_endpoint: var("SQS_ENDPOINT"),
+            moodle_url: var("MOODLE_URL"),
+            moodle_token: var("MOODLE_TOKEN"),
         })
     }
 
@@ -89,6 +94,20 @@ impl LambdaConfig {
             variable: "ADMIN_TOKEN",
             problem: "is not set".into(),
         })
+    }
+
+    /// The Moodle site's URL and web-service token, required by the production function.
+    pub fn moodle(&self) -> Result<(&str, &str), ConfigError> {
+        let missing = |variable| ConfigError {
+            variable,
+            problem: "is not set".into(),
+        };
+        Ok((
+            self.moodle_url.as_deref().ok_or(missing("MOODLE_URL"))?,
+            self.moodle_token
+                .as_deref()
+                .ok_or(missing("MOODLE_TOKEN"))?,
+        ))
     }
 
     /// The production queue: SQS when `QUEUE_URL` is set, else the outbox alone.

@@ -375,3 +375,76 @@ async fn payment_notify_events_run_through_the_lambda_adapter() {
     }
     assert_eq!(seen, 4);
 }
+
+#[tokio::test]
+async fn production_events_report_partial_batch_failures_in_fifo_order() {
+    let stack = Stack::start().await;
+    let store = gateway_shop_with_bill(&stack).await;
+    // A paid bill of shop `gw` whose line enrols the buyer in course 3 for 30 days.
+    let mut bill = shop_core::app::bills::find_bill(store.as_ref(), &FIXTURE_BILL.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let handler = serde_json::json!({"type": "enrol_one_course", "params": {"course_id": 3, "duration_days": 30}});
+    bill.bill.lines[0].item.handler = Some(serde_json::from_value(handler).unwrap());
+    bill.bill.status = shop_core::domain::bill::BillStatus::Paid;
+    bill.bill.id = "261122FIXTURE0000002".parse().unwrap();
+    let item = shop_core::app::bills::bill_item(&bill.bill);
+    store
+        .write(vec![shop_core::ports::Write::Put {
+            item,
+            when: shop_core::ports::PutIf::Absent,
+        }])
+        .await
+        .unwrap();
+    for (name, event) in events("production") {
+        let event: aws_lambda_events::event::sqs::SqsEvent =
+            serde_json::from_value(event).expect("a real SQS event");
+        let response = production::handle_batch(&stack.producer, event).await;
+        let failed: Vec<String> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.clone())
+            .collect();
+        match name.as_str() {
+            "batch-with-a-poison-message.json" => {
+                assert_eq!(
+                    failed,
+                    [
+                        "2e1424d4-f796-459a-8184-9c92662be6da",
+                        "7d1c6a1e-5b2f-4f0e-9d7a-1c2b3a4d5e6f"
+                    ],
+                    "the poison message and everything after it"
+                );
+                let done = shop_core::app::bills::find_bill(
+                    store.as_ref(),
+                    &"261122FIXTURE0000002".parse().unwrap(),
+                )
+                .await
+                .unwrap()
+                .unwrap();
+                assert_eq!(
+                    done.bill.status,
+                    shop_core::domain::bill::BillStatus::Complete
+                );
+                let ada = stack.moodle.user_by_email("ada@example.org").unwrap();
+                let e = stack.moodle.enrolment(ada.id, 3).unwrap();
+                assert_eq!(e.timeend - e.timestart, 30 * 86_400);
+            }
+            other => panic!("events/production/{other} has no expectation in this test"),
+        }
+    }
+    let json = serde_json::to_value(
+        production::handle_batch(
+            &stack.producer,
+            serde_json::from_value(serde_json::json!({"Records": []})).unwrap(),
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"batchItemFailures": []}),
+        "the response shape Lambda expects"
+    );
+}

@@ -1,0 +1,34 @@
+//! Lambda entry point: build the adapters once from the environment, then handle SQS batches.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use shop_core::adapters::moodle::MoodleClient;
+use shop_core::app::SystemClock;
+use shop_core::app::bills::BillDesk;
+use shop_core::app::production::Producer;
+use shop_core::config::LambdaConfig;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = LambdaConfig::from_env()?;
+    let (url, token) = config.moodle()?;
+    let lms = Arc::new(MoodleClient::new(
+        url,
+        token,
+        std::time::Duration::from_secs(20),
+    ));
+    let desk = BillDesk {
+        store: config.store().await,
+        clock: Arc::new(SystemClock),
+        queue: config.queue().await,
+    };
+    let producer = Arc::new(Producer::new(desk, lms));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let producer = producer.clone();
+        async move { Ok::<_, Error>(production::handle_batch(&producer, event.payload).await) }
+    }))
+    .await
+}
