@@ -189,7 +189,10 @@ async fn every_template_route_reaches_a_handler() {
         let Some(events) = resource["Properties"]["Events"].as_mapping() else {
             continue;
         };
-        for (_, event) in events.iter().filter(|(_, e)| e["Type"].as_str() == Some("HttpApi")) {
+        for (_, event) in events
+            .iter()
+            .filter(|(_, e)| e["Type"].as_str() == Some("HttpApi"))
+        {
             let props = &event["Properties"];
             let (method, path) = (yaml_str(props, "Method"), yaml_str(props, "Path"));
             let concrete = path
