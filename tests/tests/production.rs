@@ -295,3 +295,68 @@ async fn a_crash_between_the_moodle_call_and_the_record_write_converges() {
     );
     assert_eq!(status(&stack, &bill).await, "COMPLETE");
 }
+
+#[tokio::test]
+async fn a_permanent_moodle_error_shows_on_the_line() {
+    let stack = Stack::start().await;
+    let shop = json!({"name": "Broken", "currency": "EUR", "test_mode": true, "payment_methods": ["test"],
+        "taxes": [{"code": "std", "rate": "20"}],
+        "items": [{"code": "GHOST", "name": "A course Moodle does not have", "tax": "std",
+                   "prices": [{"up_to": null, "unit_price": "10.00"}],
+                   "handler": {"type": "enrol_one_course", "params": {"course_id": 999}}}]});
+    let put = stack
+        .with_token(
+            Method::PUT,
+            "/admin/shops/broken",
+            enrolshop_tests::ADMIN_TOKEN,
+            Some(shop),
+        )
+        .await;
+    assert_eq!(put.status, 201, "{}", put.body);
+    let cart = stack.post("/shops/broken/carts").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    stack
+        .put(
+            &format!("/carts/{cart}/lines/GHOST"),
+            json!({"quantity": 1}),
+        )
+        .await;
+    let customer = json!({"customer": {"firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.org",
+        "address": "1 St", "zip": "1", "city": "Paris", "country": "FR"}});
+    stack
+        .put(&format!("/carts/{cart}/customer"), customer)
+        .await;
+    let placed = stack.order(&cart, "test").await;
+    let (id, token) = (
+        placed.body["bill_id"].as_str().unwrap().to_owned(),
+        placed.body["access_token"].as_str().unwrap().to_owned(),
+    );
+    stack
+        .with_token(
+            Method::POST,
+            &format!("/bills/{id}/test-payment"),
+            &token,
+            Some(json!({"outcome": "paid"})),
+        )
+        .await;
+    let outcomes = stack.produce_all().await;
+    assert!(
+        matches!(&outcomes[..], [Ok(Produced::Incomplete(_))]),
+        "{outcomes:?}"
+    );
+    let view = stack
+        .with_token(Method::GET, &format!("/bills/{id}"), &token, None)
+        .await;
+    assert_eq!(view.body["production"][0]["state"], "failed");
+    assert!(
+        view.body["production"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("invalidparameter"),
+        "{}",
+        view.body
+    );
+    assert_eq!(view.body["status"], "PAID");
+}

@@ -272,7 +272,9 @@ impl BillAdmin {
 
     pub async fn get(&self, bill: &str) -> Result<BillView, AppError> {
         let id: BillId = repo::parse_id("bill", bill)?;
-        Ok(BillView::new(&self.desk.load(&id).await?.bill))
+        let bill = self.desk.load(&id).await?.bill;
+        let progress = super::production::progress(self.desk.store.as_ref(), &bill.id).await?;
+        Ok(BillView::new(&bill).with_production(&progress))
     }
 
     /// Moves a bill along the table with the operator's note. Money is recorded with

@@ -273,7 +273,9 @@ impl Checkout {
     }
 
     pub async fn view(&self, bill: &str, token: &str) -> Result<BillView, AppError> {
-        Ok(BillView::new(&self.open(bill, token).await?.bill))
+        let bill = self.open(bill, token).await?.bill;
+        let progress = super::production::progress(self.store(), &bill.id).await?;
+        Ok(BillView::new(&bill).with_production(&progress))
     }
 
     /// The bill as a document: the order before payment, the invoice once paid.
@@ -670,6 +672,9 @@ pub struct BillTotalsView {
 pub struct LineProductionView {
     pub code: String,
     pub state: &'static str,
+    /// Why the line could not be produced (for operators and the buyer's page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl BillView {
@@ -736,8 +741,24 @@ impl BillView {
                 .map(|l| LineProductionView {
                     code: l.code.to_string(),
                     state,
+                    error: None,
                 })
                 .collect(),
         }
+    }
+
+    /// The production state of each line from its units' records (`in_progress`, `done`,
+    /// `failed` with the Moodle error, `unsupported`).
+    pub fn with_production(
+        mut self,
+        progress: &BTreeMap<usize, super::production::LineProgress>,
+    ) -> Self {
+        for (i, line) in self.production.iter_mut().enumerate() {
+            if let Some(p) = progress.get(&i) {
+                line.state = p.state;
+                line.error = p.error.clone();
+            }
+        }
+        self
     }
 }

@@ -406,3 +406,64 @@ fn units(bill: &Bill, support_course: Option<u64>) -> (Vec<Unit>, Vec<String>) {
     }
     (units, unsupported)
 }
+
+/// A line's production, summed up from its units' records.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineProgress {
+    pub state: &'static str,
+    pub error: Option<String>,
+}
+
+/// Each line's production state, by line index (lines without records are absent).
+pub async fn progress(
+    store: &dyn Store,
+    bill: &BillId,
+) -> Result<std::collections::BTreeMap<usize, LineProgress>, AppError> {
+    let records = store
+        .query(&crate::ports::Query::partition(format!("PROD#{bill}")))
+        .await?;
+    let mut lines: std::collections::BTreeMap<usize, Vec<UnitRecord>> =
+        std::collections::BTreeMap::new();
+    for r in records {
+        let Some(line) = r
+            .item
+            .key
+            .sk
+            .split('#')
+            .next()
+            .and_then(|l| l.parse::<usize>().ok())
+        else {
+            continue;
+        };
+        if let Ok(unit) = serde_json::from_str::<UnitRecord>(&r.item.body) {
+            lines.entry(line).or_default().push(unit);
+        }
+    }
+    Ok(lines
+        .into_iter()
+        .map(|(line, units)| {
+            let failed = units
+                .iter()
+                .find(|u| matches!(u.state, UnitState::Failed | UnitState::Unsupported));
+            let progress = match failed {
+                Some(u) if u.state == UnitState::Unsupported => LineProgress {
+                    state: "unsupported",
+                    error: Some("handler not supported yet".into()),
+                },
+                Some(u) => LineProgress {
+                    state: "failed",
+                    error: u.error.clone(),
+                },
+                None if units.iter().all(|u| u.state == UnitState::Done) => LineProgress {
+                    state: "done",
+                    error: None,
+                },
+                None => LineProgress {
+                    state: "in_progress",
+                    error: None,
+                },
+            };
+            (line, progress)
+        })
+        .collect())
+}
