@@ -59,6 +59,13 @@ impl Intercept for RequestCounter {
     }
 }
 
+/// The body of `PUT /carts/{cart}/customer` for the test buyer, Ada Lovelace.
+pub fn customer() -> Value {
+    serde_json::json!({"customer": {
+        "firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.org",
+        "address": "1 Analytical Street", "zip": "75001", "city": "Paris", "country": "FR"}})
+}
+
 /// The local stack on DynamoDB (moto), serving on a free loopback port.
 pub struct Stack {
     pub base: String,
@@ -126,15 +133,8 @@ impl Stack {
             None => (None, String::new()),
         };
         let moodle = moodle_sim::Simulator::new("test-moodle-token");
-        for (short, full) in [
-            ("SUPPORT", "Support"),
-            ("EXCEL", "Excel"),
-            ("SAFETY", "Safety"),
-            ("LEAD", "Lead"),
-            ("CERT", "Cert"),
-            ("WELCOME", "Welcome"),
-        ] {
-            moodle.add_course(short, full);
+        for (shortname, fullname) in shopctl::DEMO_COURSES {
+            moodle.add_course(shortname, fullname);
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let moodle_url = format!("http://{}", listener.local_addr().unwrap());
@@ -233,10 +233,9 @@ impl Stack {
             )
             .await;
         assert_eq!(line.status, 200, "{}", line.body);
-        let customer = serde_json::json!({"customer": {
-            "firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.org",
-            "address": "1 Analytical Street", "zip": "75001", "city": "Paris", "country": "FR"}});
-        let view = self.put(&format!("/carts/{cart}/customer"), customer).await;
+        let view = self
+            .put(&format!("/carts/{cart}/customer"), customer())
+            .await;
         assert_eq!(view.body["next_step"], "order", "{}", view.body);
         cart
     }

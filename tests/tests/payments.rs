@@ -119,9 +119,11 @@ impl World {
             json!({"quantity": 1}),
         )
         .await;
-        let customer = json!({"customer": {"firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.org",
-            "address": "1 St", "zip": "1", "city": "Paris", "country": "FR"}});
-        s.put(&format!("/carts/{cart}/customer"), customer).await;
+        s.put(
+            &format!("/carts/{cart}/customer"),
+            enrolshop_tests::customer(),
+        )
+        .await;
         let placed = s.order(&cart, method).await;
         assert_eq!(placed.status, 201, "{}", placed.body);
         let id = placed.body["bill_id"].as_str().unwrap().to_owned();

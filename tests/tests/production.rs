@@ -164,10 +164,11 @@ async fn a_team_session_enrols_every_participant_with_their_role() {
     stack
         .put(&format!("/carts/{cart}/participants"), people)
         .await;
-    let customer = json!({"customer": {"firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.org",
-        "address": "1 St", "zip": "1", "city": "Paris", "country": "FR"}});
     stack
-        .put(&format!("/carts/{cart}/customer"), customer)
+        .put(
+            &format!("/carts/{cart}/customer"),
+            enrolshop_tests::customer(),
+        )
         .await;
     let placed = stack.order(&cart, "test").await;
     let (id, token) = (
@@ -323,10 +324,11 @@ async fn a_permanent_moodle_error_shows_on_the_line() {
             json!({"quantity": 1}),
         )
         .await;
-    let customer = json!({"customer": {"firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.org",
-        "address": "1 St", "zip": "1", "city": "Paris", "country": "FR"}});
     stack
-        .put(&format!("/carts/{cart}/customer"), customer)
+        .put(
+            &format!("/carts/{cart}/customer"),
+            enrolshop_tests::customer(),
+        )
         .await;
     let placed = stack.order(&cart, "test").await;
     let (id, token) = (

@@ -19,6 +19,17 @@ use tower_http::trace::TraceLayer;
 
 /// The demo shop loaded on first start (a realistic training catalogue, test mode).
 pub const DEMO_SHOP: &str = include_str!("../../demo-shop.json");
+/// The demo shop's courses, created in this order in a fresh Moodle (ids 2 to 7, as the demo
+/// shop's `customer_support_course` and handler params name them).
+pub const DEMO_COURSES: [(&str, &str); 6] = [
+    ("SUPPORT", "Customer support"),
+    ("EXCEL", "Excel essentials"),
+    ("SAFETY", "Workplace safety"),
+    ("LEAD", "Leading teams"),
+    ("CERT", "Certification exam"),
+    ("WELCOME", "Welcome webinar"),
+];
+
 /// The dev back-office token; `--production` refuses it.
 pub const DEV_ADMIN_TOKEN: &str = "dev-admin-token";
 

@@ -13,7 +13,7 @@ use shop_core::app::SystemClock;
 use shop_core::app::bills::BillDesk;
 use shop_core::app::production::Producer;
 use shop_core::ports::Store;
-use shopctl::{DEV_ADMIN_TOKEN, StackOptions, load_demo, stack};
+use shopctl::{DEMO_COURSES, DEV_ADMIN_TOKEN, StackOptions, load_demo, stack};
 
 #[derive(Parser)]
 #[command(name = "shopctl", about = "enrolshop command line", version)]
@@ -102,17 +102,6 @@ async fn open_store(args: &Serve) -> Result<(Arc<dyn Store>, String), Box<dyn st
     let store = EmbeddedStore::open(&path)?;
     Ok((Arc::new(store), format!("embedded, {}", path.display())))
 }
-
-/// The demo shop's courses, created in this order in the simulator (ids 2 to 7, as the demo
-/// shop's `customer_support_course` and handler params name them).
-const DEMO_COURSES: [(&str, &str); 6] = [
-    ("SUPPORT", "Customer support"),
-    ("EXCEL", "Excel essentials"),
-    ("SAFETY", "Workplace safety"),
-    ("LEAD", "Leading teams"),
-    ("CERT", "Certification exam"),
-    ("WELCOME", "Welcome webinar"),
-];
 
 /// Starts the Moodle simulator (seeded with the demo courses) unless a real Moodle is given, in
 /// which case its health is checked: a function the token may not call is named.
