@@ -362,3 +362,83 @@ async fn a_permanent_moodle_error_shows_on_the_line() {
     );
     assert_eq!(view.body["status"], "PAID");
 }
+
+#[tokio::test]
+async fn an_operator_retries_production_once_the_cause_is_fixed() {
+    let stack = Stack::start().await;
+    let shop = json!({"name": "Later", "currency": "EUR", "test_mode": true, "payment_methods": ["test"],
+        "taxes": [{"code": "std", "rate": "20"}],
+        "items": [{"code": "SOON", "name": "A course not created yet", "tax": "std",
+                   "prices": [{"up_to": null, "unit_price": "10.00"}],
+                   "handler": {"type": "enrol_one_course", "params": {"course": "SOON-101"}}}]});
+    let put = stack
+        .with_token(
+            Method::PUT,
+            "/admin/shops/later",
+            enrolshop_tests::ADMIN_TOKEN,
+            Some(shop),
+        )
+        .await;
+    assert_eq!(put.status, 201, "{}", put.body);
+    let cart = stack.post("/shops/later/carts").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    stack
+        .put(&format!("/carts/{cart}/lines/SOON"), json!({"quantity": 1}))
+        .await;
+    stack
+        .put(
+            &format!("/carts/{cart}/customer"),
+            enrolshop_tests::customer(),
+        )
+        .await;
+    let placed = stack.order(&cart, "test").await;
+    let (id, token) = (
+        placed.body["bill_id"].as_str().unwrap().to_owned(),
+        placed.body["access_token"].as_str().unwrap().to_owned(),
+    );
+    stack
+        .with_token(
+            Method::POST,
+            &format!("/bills/{id}/test-payment"),
+            &token,
+            Some(json!({"outcome": "paid"})),
+        )
+        .await;
+    stack.produce_all().await;
+    let view = stack
+        .with_token(Method::GET, &format!("/bills/{id}"), &token, None)
+        .await;
+    assert_eq!(view.body["production"][0]["state"], "failed");
+    assert!(
+        view.body["production"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("SOON-101"),
+        "{}",
+        view.body
+    );
+
+    stack.moodle.add_course("SOON-101", "Soon");
+    let retry = stack
+        .with_token(
+            Method::POST,
+            &format!("/admin/bills/{id}/retry-production"),
+            enrolshop_tests::ADMIN_TOKEN,
+            None,
+        )
+        .await;
+    assert_eq!(retry.status, 200, "{}", retry.body);
+    assert_eq!(stack.produce_all().await, [Ok(Produced::Complete)]);
+    assert_eq!(status(&stack, &id).await, "COMPLETE");
+    let again = stack
+        .with_token(
+            Method::POST,
+            &format!("/admin/bills/{id}/retry-production"),
+            enrolshop_tests::ADMIN_TOKEN,
+            None,
+        )
+        .await;
+    again.assert_problem(409, "invalid_state");
+}

@@ -39,6 +39,10 @@ pub fn router(app: Arc<ShopAdmin>, bills: Arc<BillAdmin>, admin_token: &str) -> 
             "/admin/bills/{bill}/sample-notification",
             get(sample_notification),
         )
+        .route(
+            "/admin/bills/{bill}/retry-production",
+            post(retry_production),
+        )
         .method_not_allowed_fallback(web::wrong_method)
         .route_layer(middleware::from_fn(move |req: Request, next: Next| {
             let token = token.clone();
@@ -134,4 +138,12 @@ async fn sample_notification(
     let Query(query) =
         query.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
     Ok(Json(ctx.bills.sample_notification(&bill, &query).await?).into_response())
+}
+
+#[tracing::instrument(skip(ctx))]
+async fn retry_production(
+    State(ctx): State<Ctx>,
+    Path(bill): Path<String>,
+) -> Result<Response, AppError> {
+    Ok(Json(ctx.bills.retry_production(&bill).await?).into_response())
 }

@@ -389,6 +389,47 @@ impl BillAdmin {
         })
     }
 
+    /// `POST /admin/bills/{bill}/retry-production`: forgets the failed lines' records and sends
+    /// the bill's production job again (next generation, so the queue does not drop it).
+    pub async fn retry_production(&self, bill: &str) -> Result<BillView, AppError> {
+        let id: BillId = repo::parse_id("bill", bill)?;
+        let first = self.desk.load(&id).await?;
+        if !matches!(first.bill.status, BillStatus::Paid | BillStatus::Preprod) {
+            return Err(AppError::State(format!(
+                "a {} bill has no production to retry",
+                first.bill.status
+            )));
+        }
+        let reset = super::production::reset_failed(self.desk.store.as_ref(), &id).await?;
+        let actor = Actor::Operator(self.operator.clone());
+        let bill = self
+            .desk
+            .change_from(first, |b, now| {
+                b.production_generation += 1;
+                b.note(
+                    &actor,
+                    format!("production retried ({reset} line units reset)"),
+                    None,
+                    now,
+                );
+                Ok(())
+            })
+            .await?;
+        let job = crate::ports::ProductionJob {
+            shop: bill.shop.to_string(),
+            bill: bill.id.to_string(),
+            kind: crate::ports::JobKind::Produce,
+            generation: bill.production_generation,
+        };
+        self.desk
+            .queue
+            .enqueue(job)
+            .await
+            .map_err(|e| AppError::Unavailable(e.to_string()))?;
+        let progress = super::production::progress(self.desk.store.as_ref(), &bill.id).await?;
+        Ok(BillView::new(&bill).with_production(&progress))
+    }
+
     /// Records money received; amounts accumulate (PARTIAL until all is received, then PAID).
     pub async fn record_payment(
         &self,

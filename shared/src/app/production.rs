@@ -214,7 +214,16 @@ impl Producer {
                 let intent = match self.intent(unit, now).await {
                     Ok(intent) => intent,
                     Err(e) if e.retryable => return Err(Retry(e.message)),
-                    Err(e) => return Ok(Err(e.message)),
+                    Err(e) => {
+                        self.record_once(
+                            bill,
+                            &unit.key,
+                            UnitState::Failed,
+                            Some(e.message.clone()),
+                        )
+                        .await?;
+                        return Ok(Err(e.message));
+                    }
                 };
                 let record = UnitRecord {
                     state: UnitState::Intent,
@@ -405,6 +414,32 @@ fn units(bill: &Bill, support_course: Option<u64>) -> (Vec<Unit>, Vec<String>) {
         }
     }
     (units, unsupported)
+}
+
+/// Forgets the failed and unsupported units of a bill, so that the next delivery computes them
+/// afresh (an operator fixed the cause); done units stay done. How many were reset.
+pub async fn reset_failed(store: &dyn Store, bill: &BillId) -> Result<usize, AppError> {
+    let records = store
+        .query(&crate::ports::Query::partition(format!("PROD#{bill}")))
+        .await?;
+    let mut reset = 0;
+    for r in records {
+        let Ok(unit) = serde_json::from_str::<UnitRecord>(&r.item.body) else {
+            continue;
+        };
+        if matches!(unit.state, UnitState::Failed | UnitState::Unsupported) {
+            let write = Write::Delete {
+                key: r.item.key.clone(),
+                when: crate::ports::Expect::Version(r.version),
+            };
+            match store.write(vec![write]).await {
+                Ok(()) => reset += 1,
+                Err(StoreError::ConditionFailed) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(reset)
 }
 
 /// A line's production, summed up from its units' records.

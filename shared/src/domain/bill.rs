@@ -300,6 +300,9 @@ pub struct Bill {
     /// A revoke job (refund: suspend what was delivered) was handed to the queue, once.
     #[serde(default)]
     pub revoke_queued: bool,
+    /// Bumped by each operator retry of production, so that the queue lets the new job through.
+    #[serde(default)]
+    pub production_generation: u32,
 }
 
 /// Why a bill change was refused.

@@ -179,5 +179,6 @@ pub fn bill_from_cart(
         }],
         production_queued: false,
         revoke_queued: false,
+        production_generation: 0,
     }
 }
