@@ -442,3 +442,48 @@ async fn an_operator_retries_production_once_the_cause_is_fixed() {
         .await;
     again.assert_problem(409, "invalid_state");
 }
+
+#[tokio::test]
+async fn a_refund_suspends_what_was_delivered() {
+    let stack = Stack::start().await;
+    let bill = paid_bill(&stack, "EXCEL-ESS", 1).await;
+    stack.produce_all().await;
+    let ada = stack.moodle.user_by_email("ada@example.org").unwrap();
+    let delivered = stack.moodle.enrolment(ada.id, 3).unwrap();
+    let path = format!("/admin/bills/{bill}/transitions");
+    for to in ["PAYBACK", "REFUNDED"] {
+        let r = stack
+            .with_token(
+                Method::POST,
+                &path,
+                enrolshop_tests::ADMIN_TOKEN,
+                Some(json!({"to": to, "note": "customer withdrew"})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    assert_eq!(
+        stack.produce_all().await,
+        [Ok(Produced::Complete)],
+        "the revoke job"
+    );
+    let suspended = stack.moodle.enrolment(ada.id, 3).unwrap();
+    assert!(suspended.suspended, "suspended, not unenrolled");
+    assert!(
+        !stack.moodle.enrolment(ada.id, 2).unwrap().suspended,
+        "the support course serves other purchases"
+    );
+    assert_eq!(
+        (suspended.timestart, suspended.timeend),
+        (delivered.timestart, delivered.timeend)
+    );
+    let view = stack
+        .with_token(
+            Method::GET,
+            &format!("/admin/bills/{bill}"),
+            enrolshop_tests::ADMIN_TOKEN,
+            None,
+        )
+        .await;
+    assert_eq!(view.body["production"][0]["state"], "revoked");
+}

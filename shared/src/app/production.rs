@@ -61,6 +61,8 @@ enum UnitState {
     Done,
     Failed,
     Unsupported,
+    /// Delivered, then suspended after a refund (never unenrolled: grades stay).
+    Revoked,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -123,7 +125,7 @@ impl Producer {
     /// operator (permanent Moodle errors, unsupported handlers).
     pub async fn handle(&self, job: &ProductionJob) -> Result<Produced, Retry> {
         if job.kind == JobKind::Revoke {
-            return Ok(Produced::Nothing);
+            return self.revoke(job).await;
         }
         let id: BillId = job
             .bill
@@ -248,7 +250,7 @@ impl Producer {
             }
         };
         match (record.state, record.intent) {
-            (UnitState::Done, _) => Ok(Ok(())),
+            (UnitState::Done | UnitState::Revoked, _) => Ok(Ok(())),
             (UnitState::Failed | UnitState::Unsupported, _) => {
                 Ok(Err(record.error.unwrap_or_else(|| "failed".into())))
             }
@@ -279,6 +281,52 @@ impl Producer {
             },
             (UnitState::Intent, None) => Ok(Err("no intent recorded".into())),
         }
+    }
+
+    /// A refunded bill: every delivered enrolment is suspended (`suspend=1`, the same dates),
+    /// and its unit marked revoked. Repeating it is harmless.
+    async fn revoke(&self, job: &ProductionJob) -> Result<Produced, Retry> {
+        let id: BillId = job
+            .bill
+            .parse()
+            .map_err(|_| Retry(format!("bad bill id {}", job.bill)))?;
+        if self.desk.load(&id).await?.bill.status != BillStatus::Refunded {
+            return Ok(Produced::Nothing);
+        }
+        let records = self
+            .store()
+            .query(&crate::ports::Query::partition(format!("PROD#{id}")))
+            .await?;
+        for r in records {
+            // The support course serves every purchase of the customer: it stays.
+            if r.item.key.sk.starts_with("support") {
+                continue;
+            }
+            let Ok(unit) = serde_json::from_str::<UnitRecord>(&r.item.body) else {
+                continue;
+            };
+            let (UnitState::Done, Some(intent)) = (&unit.state, unit.intent) else {
+                continue;
+            };
+            let suspended = EnrolIntent {
+                suspend: true,
+                ..intent
+            };
+            match self.lms.enrol(&suspended).await {
+                Ok(()) => {}
+                Err(e) if e.retryable => return Err(Retry(e.message)),
+                Err(e) => {
+                    tracing::error!(bill = %id, unit = %r.item.key.sk, error = %e, "could not suspend")
+                }
+            }
+            let revoked = UnitRecord {
+                state: UnitState::Revoked,
+                intent: Some(intent),
+                error: None,
+            };
+            self.mark(&r.item.key, r.version, revoked).await?;
+        }
+        Ok(Produced::Complete)
     }
 
     async fn mark(&self, key: &Key, version: u64, record: UnitRecord) -> Result<(), Retry> {
@@ -488,6 +536,10 @@ pub async fn progress(
                 Some(u) => LineProgress {
                     state: "failed",
                     error: u.error.clone(),
+                },
+                None if units.iter().all(|u| u.state == UnitState::Revoked) => LineProgress {
+                    state: "revoked",
+                    error: None,
                 },
                 None if units.iter().all(|u| u.state == UnitState::Done) => LineProgress {
                     state: "done",
