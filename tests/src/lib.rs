@@ -240,6 +240,24 @@ impl Stack {
         cart
     }
 
+    /// Places a ready cart with the `test` method and pays it: the bill's id and access token.
+    pub async fn place_and_pay(&self, cart: &str) -> (String, String) {
+        let placed = self.order(cart, "test").await;
+        assert_eq!(placed.status, 201, "{}", placed.body);
+        let id = placed.body["bill_id"].as_str().unwrap().to_owned();
+        let token = placed.body["access_token"].as_str().unwrap().to_owned();
+        let paid = self
+            .with_token(
+                reqwest::Method::POST,
+                &format!("/bills/{id}/test-payment"),
+                &token,
+                Some(serde_json::json!({"outcome": "paid"})),
+            )
+            .await;
+        assert_eq!(paid.body["status"], "PAID", "{}", paid.body);
+        (id, token)
+    }
+
     pub async fn post_json(&self, path: &str, body: Value) -> Reply {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }

@@ -10,19 +10,7 @@ use shop_core::app::production::Produced;
 
 async fn paid_bill(stack: &Stack, code: &str, quantity: u32) -> String {
     let cart = stack.ready_cart(code, quantity).await;
-    let placed = stack.order(&cart, "test").await;
-    let id = placed.body["bill_id"].as_str().unwrap().to_owned();
-    let token = placed.body["access_token"].as_str().unwrap().to_owned();
-    let paid = stack
-        .with_token(
-            Method::POST,
-            &format!("/bills/{id}/test-payment"),
-            &token,
-            Some(json!({"outcome": "paid"})),
-        )
-        .await;
-    assert_eq!(paid.body["status"], "PAID", "{}", paid.body);
-    id
+    stack.place_and_pay(&cart).await.0
 }
 
 async fn status(stack: &Stack, bill: &str) -> String {
@@ -170,19 +158,7 @@ async fn a_team_session_enrols_every_participant_with_their_role() {
             enrolshop_tests::customer(),
         )
         .await;
-    let placed = stack.order(&cart, "test").await;
-    let (id, token) = (
-        placed.body["bill_id"].as_str().unwrap().to_owned(),
-        placed.body["access_token"].as_str().unwrap().to_owned(),
-    );
-    stack
-        .with_token(
-            Method::POST,
-            &format!("/bills/{id}/test-payment"),
-            &token,
-            Some(json!({"outcome": "paid"})),
-        )
-        .await;
+    let (id, _) = stack.place_and_pay(&cart).await;
     assert_eq!(stack.produce_all().await, [Ok(Produced::Complete)]);
     for email in ["grace@example.org", "alan@example.org"] {
         let user = stack.moodle.user_by_email(email).unwrap();
@@ -330,19 +306,7 @@ async fn a_permanent_moodle_error_shows_on_the_line() {
             enrolshop_tests::customer(),
         )
         .await;
-    let placed = stack.order(&cart, "test").await;
-    let (id, token) = (
-        placed.body["bill_id"].as_str().unwrap().to_owned(),
-        placed.body["access_token"].as_str().unwrap().to_owned(),
-    );
-    stack
-        .with_token(
-            Method::POST,
-            &format!("/bills/{id}/test-payment"),
-            &token,
-            Some(json!({"outcome": "paid"})),
-        )
-        .await;
+    let (id, token) = stack.place_and_pay(&cart).await;
     let outcomes = stack.produce_all().await;
     assert!(
         matches!(&outcomes[..], [Ok(Produced::Incomplete(_))]),
@@ -393,19 +357,7 @@ async fn an_operator_retries_production_once_the_cause_is_fixed() {
             enrolshop_tests::customer(),
         )
         .await;
-    let placed = stack.order(&cart, "test").await;
-    let (id, token) = (
-        placed.body["bill_id"].as_str().unwrap().to_owned(),
-        placed.body["access_token"].as_str().unwrap().to_owned(),
-    );
-    stack
-        .with_token(
-            Method::POST,
-            &format!("/bills/{id}/test-payment"),
-            &token,
-            Some(json!({"outcome": "paid"})),
-        )
-        .await;
+    let (id, token) = stack.place_and_pay(&cart).await;
     stack.produce_all().await;
     let view = stack
         .with_token(Method::GET, &format!("/bills/{id}"), &token, None)

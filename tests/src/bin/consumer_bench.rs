@@ -6,7 +6,6 @@
 use std::time::Instant;
 
 use enrolshop_tests::Stack;
-use reqwest::Method;
 use serde_json::json;
 use shop_core::app::production::Produced;
 
@@ -31,19 +30,7 @@ async fn main() {
         stack
             .put(&format!("/carts/{cart}/customer"), customer)
             .await;
-        let placed = stack.order(&cart, "test").await;
-        let (id, token) = (
-            placed.body["bill_id"].as_str().unwrap().to_owned(),
-            placed.body["access_token"].as_str().unwrap().to_owned(),
-        );
-        stack
-            .with_token(
-                Method::POST,
-                &format!("/bills/{id}/test-payment"),
-                &token,
-                Some(json!({"outcome": "paid"})),
-            )
-            .await;
+        stack.place_and_pay(&cart).await;
     }
     eprintln!(
         "{n} paid bills set up in {:.1} s",
