@@ -266,17 +266,7 @@ pub struct LmsError {
     pub message: String,
 }
 
-/// One enrolment, with absolute dates (0 = none). Moodle overwrites, never extends: the dates
-/// are computed once, stored, and sent identically on every retry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct EnrolIntent {
-    pub roleid: u64,
-    pub userid: u64,
-    pub courseid: u64,
-    pub timestart: i64,
-    pub timeend: i64,
-    pub suspend: bool,
-}
+pub use crate::domain::product::EnrolIntent;
 
 /// The learning platform (Moodle) as production needs it.
 #[async_trait]
@@ -291,4 +281,36 @@ pub trait Lms: Send + Sync {
     /// A course id by `id`, `shortname` or `idnumber`.
     async fn course_id(&self, field: &str, value: &str) -> Result<Option<u64>, LmsError>;
     async fn enrol(&self, intent: &EnrolIntent) -> Result<(), LmsError>;
+    /// A role on a context (`system`, `coursecat`, `course`); idempotent in Moodle.
+    async fn assign_role(
+        &self,
+        roleid: u64,
+        userid: u64,
+        contextlevel: &str,
+        instanceid: u64,
+    ) -> Result<(), LmsError>;
+    /// The course with this short name, made now if absent (copied from the template, or
+    /// empty): safe to repeat, as the short name is unique.
+    async fn ensure_course(&self, course: &CourseSpec) -> Result<u64, LmsError>;
+    /// The category with this idnumber, made now if absent: safe to repeat.
+    async fn ensure_category(&self, category: &CategorySpec) -> Result<u64, LmsError>;
+    /// Puts an enrolled user in the course group of this name, made now if absent.
+    async fn join_group(&self, courseid: u64, group: &str, userid: u64) -> Result<(), LmsError>;
+}
+
+/// A course to make, named so that a repeated delivery finds it instead of making another.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CourseSpec {
+    pub shortname: String,
+    pub fullname: String,
+    pub categoryid: u64,
+    pub template: Option<u64>,
+}
+
+/// A category to make; `idnumber` (unique in Moodle) makes a repeated delivery find it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CategorySpec {
+    pub name: String,
+    pub parent: u64,
+    pub idnumber: String,
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use shop_core::adapters::dynamo::{self, DynamoStore};
 use shop_core::adapters::embedded::EmbeddedStore;
 use shop_core::adapters::memory_queue::InProcessQueue;
-use shop_core::ports::Store;
+use shop_core::ports::{JobQueue, Store};
 use shopctl::{StackOptions, load_demo, stack};
 
 /// Counts DynamoDB requests sent (each attempt, retries included), by operation.
@@ -83,6 +83,10 @@ pub struct Stack {
     /// Production against the simulator.
     pub producer: Arc<shop_core::app::production::Producer>,
     pub moodle_url: String,
+    /// The Moodle client production uses (the simulator's web services, for checks).
+    pub lms: Arc<shop_core::adapters::moodle::MoodleClient>,
+    /// Where the stack's production jobs go.
+    pub jobs: Arc<dyn JobQueue>,
 }
 
 pub const ADMIN_TOKEN: &str = shopctl::DEV_ADMIN_TOKEN;
@@ -90,6 +94,16 @@ pub const ADMIN_TOKEN: &str = shopctl::DEV_ADMIN_TOKEN;
 impl Stack {
     /// A fresh table with the demo shop, and the stack serving it.
     pub async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    /// The stack on DynamoDB (moto) handing its production jobs to `jobs` (e.g. SQS on moto)
+    /// instead of the in-process queue.
+    pub async fn start_with_jobs(jobs: Arc<dyn JobQueue>) -> Self {
+        Self::start_with(Some(jobs)).await
+    }
+
+    async fn start_with(jobs: Option<Arc<dyn JobQueue>>) -> Self {
         let config = dynamo::sdk_config(Some(moto_harness::endpoint())).await;
         let requests = RequestCounter::default();
         let sdk = aws_sdk_dynamodb::config::Builder::from(&config)
@@ -101,14 +115,14 @@ impl Stack {
             .await
             .expect("table created");
         let store = Arc::new(DynamoStore::new(client.clone(), &table));
-        Self::serve(store.clone(), requests, Some((client, table, store))).await
+        Self::serve(store.clone(), requests, Some((client, table, store)), jobs).await
     }
 
     /// The same stack on the embedded store (a temporary redb file).
     pub async fn start_embedded() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(EmbeddedStore::open(&dir.path().join("store.redb")).unwrap());
-        let mut stack = Self::serve(store, RequestCounter::default(), None).await;
+        let mut stack = Self::serve(store, RequestCounter::default(), None, None).await;
         stack._data = Some(dir);
         stack
     }
@@ -117,13 +131,13 @@ impl Stack {
         store: Arc<dyn Store>,
         requests: RequestCounter,
         dynamo: Option<(aws_sdk_dynamodb::Client, String, Arc<DynamoStore>)>,
+        jobs: Option<Arc<dyn JobQueue>>,
     ) -> Self {
         load_demo(store.clone()).await.expect("demo shop loads");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let listener_api = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener_api.local_addr().unwrap());
         let queue = Arc::new(InProcessQueue::default());
-        let app = stack(store.clone(), queue.clone(), &StackOptions::default());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let jobs = jobs.unwrap_or_else(|| queue.clone());
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -144,12 +158,19 @@ impl Stack {
             "test-moodle-token",
             std::time::Duration::from_secs(2),
         ));
+        let app = stack(
+            store.clone(),
+            jobs.clone(),
+            lms.clone(),
+            &StackOptions::default(),
+        );
+        tokio::spawn(async move { axum::serve(listener_api, app).await.unwrap() });
         let desk = shop_core::app::bills::BillDesk {
             store: store.clone(),
             clock: Arc::new(shop_core::app::SystemClock),
-            queue: queue.clone(),
+            queue: jobs.clone(),
         };
-        let producer = Arc::new(shop_core::app::production::Producer::new(desk, lms));
+        let producer = Arc::new(shop_core::app::production::Producer::new(desk, lms.clone()));
         Self {
             base,
             requests,
@@ -162,7 +183,30 @@ impl Stack {
             moodle,
             producer,
             moodle_url,
+            lms,
+            jobs,
         }
+    }
+
+    /// A producer over this stack whose clock reads `clock` (e.g. a year ago).
+    pub fn producer_at(
+        &self,
+        clock: Arc<dyn shop_core::app::Clock>,
+    ) -> shop_core::app::production::Producer {
+        let desk = shop_core::app::bills::BillDesk {
+            store: self.store.clone(),
+            clock,
+            queue: self.jobs.clone(),
+        };
+        shop_core::app::production::Producer::new(desk, self.lms.clone())
+    }
+
+    /// Calls a web-service function of the Moodle simulator, as any client would.
+    pub async fn moodle_ws(&self, function: &str, params: Value) -> Value {
+        self.lms
+            .call(function, params)
+            .await
+            .unwrap_or_else(|e| panic!("{function}: {e}"))
     }
 
     /// Runs the production consumer over the queue until nothing is visible: handled jobs are

@@ -157,8 +157,22 @@ async fn backoffice_events_run_through_the_lambda_adapter() {
         queue: Arc::new(shop_core::adapters::memory_queue::InProcessQueue::default()),
     };
     let bills = Arc::new(shop_core::app::bill_admin::BillAdmin::new(desk, "admin"));
-    let router = backoffice::router(Arc::new(ShopAdmin::new(store)), bills, "test-admin-token")
-        .fallback(web::no_route);
+    let products = Arc::new(shop_core::app::products::ProductDesk {
+        store: store.clone(),
+        clock: Arc::new(SystemClock),
+        lms: Arc::new(shop_core::adapters::moodle::MoodleClient::new(
+            &stack.moodle_url,
+            "test-moodle-token",
+            std::time::Duration::from_secs(2),
+        )),
+    });
+    let router = backoffice::router(
+        Arc::new(ShopAdmin::new(store)),
+        bills,
+        products,
+        "test-admin-token",
+    )
+    .fallback(web::no_route);
     for (name, event) in events("backoffice") {
         let response = invoke(router.clone(), event).await;
         let status = response["statusCode"].as_u64().unwrap();

@@ -175,18 +175,6 @@ async fn a_team_session_enrols_every_participant_with_their_role() {
     assert_eq!(status(&stack, &id).await, "COMPLETE");
 }
 
-#[tokio::test]
-async fn lines_without_a_supported_handler_keep_the_bill_paid() {
-    let stack = Stack::start().await;
-    let bill = paid_bill(&stack, "GUIDE-BOOK", 1).await;
-    let outcomes = stack.produce_all().await;
-    assert!(
-        matches!(&outcomes[..], [Ok(Produced::Incomplete(p))] if p[0].contains("not supported")),
-        "{outcomes:?}"
-    );
-    assert_eq!(status(&stack, &bill).await, "PAID");
-}
-
 /// A store that loses the first write marking a production unit done: the crash between the
 /// Moodle call and the record write.
 struct LosesFirstDoneMark {

@@ -182,7 +182,12 @@ async fn every_template_route_reaches_a_handler() {
         shop_core::adapters::embedded::EmbeddedStore::open(&dir.path().join("s.redb")).unwrap(),
     );
     let queue = std::sync::Arc::new(shop_core::adapters::memory_queue::InProcessQueue::default());
-    let app = shopctl::stack(store, queue, &shopctl::StackOptions::default());
+    let nowhere = std::sync::Arc::new(shop_core::adapters::moodle::MoodleClient::new(
+        "http://127.0.0.1:9",
+        "none",
+        std::time::Duration::from_secs(1),
+    ));
+    let app = shopctl::stack(store, queue, nowhere, &shopctl::StackOptions::default());
     let t = template();
     let mut checked = 0;
     for (_, resource) in t["Resources"].as_mapping().unwrap() {
@@ -199,7 +204,8 @@ async fn every_template_route_reaches_a_handler() {
                 .replace("{shop}", "demo")
                 .replace("{cart}", "x")
                 .replace("{code}", "X")
-                .replace("{bill}", "X");
+                .replace("{bill}", "X")
+                .replace("{reference}", "X");
             let request = axum::http::Request::builder()
                 .method(method.as_str())
                 .uri(&concrete)

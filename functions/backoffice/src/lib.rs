@@ -16,7 +16,9 @@ use shop_core::app::admin::{Imported, ShopAdmin};
 use shop_core::app::bill_admin::{
     BillAdmin, BillFilter, PaymentInput, SampleQuery, TransitionInput,
 };
+use shop_core::app::products::ProductDesk;
 use shop_core::domain::FieldError;
+use shop_core::domain::product::ProductStatus;
 use shop_core::web::JsonBody;
 use shop_core::web::{self, DOCUMENT_LIMIT};
 
@@ -24,9 +26,15 @@ use shop_core::web::{self, DOCUMENT_LIMIT};
 struct Ctx {
     app: Arc<ShopAdmin>,
     bills: Arc<BillAdmin>,
+    products: Arc<ProductDesk>,
 }
 
-pub fn router(app: Arc<ShopAdmin>, bills: Arc<BillAdmin>, admin_token: &str) -> Router {
+pub fn router(
+    app: Arc<ShopAdmin>,
+    bills: Arc<BillAdmin>,
+    products: Arc<ProductDesk>,
+    admin_token: &str,
+) -> Router {
     let token: Arc<str> = admin_token.into();
     Router::new()
         .route("/admin/shops/{shop}", get(export_shop).put(import_shop))
@@ -43,6 +51,10 @@ pub fn router(app: Arc<ShopAdmin>, bills: Arc<BillAdmin>, admin_token: &str) -> 
             "/admin/bills/{bill}/retry-production",
             post(retry_production),
         )
+        .route("/admin/shops/{shop}/products", get(list_products))
+        .route("/admin/products/{reference}", get(view_product))
+        .route("/admin/products/{reference}/suspend", post(suspend_product))
+        .route("/admin/products/{reference}/restore", post(restore_product))
         .method_not_allowed_fallback(web::wrong_method)
         .route_layer(middleware::from_fn(move |req: Request, next: Next| {
             let token = token.clone();
@@ -54,7 +66,11 @@ pub fn router(app: Arc<ShopAdmin>, bills: Arc<BillAdmin>, admin_token: &str) -> 
                 }
             }
         }))
-        .with_state(Ctx { app, bills })
+        .with_state(Ctx {
+            app,
+            bills,
+            products,
+        })
 }
 
 #[tracing::instrument(skip(ctx))]
@@ -146,4 +162,60 @@ async fn retry_production(
     Path(bill): Path<String>,
 ) -> Result<Response, AppError> {
     Ok(Json(ctx.bills.retry_production(&bill).await?).into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProductFilter {
+    customer: Option<String>,
+    state: Option<String>,
+}
+
+/// `GET /admin/shops/{shop}/products?customer=<email>&state=running|expiring|expired|suspended`
+#[tracing::instrument(skip(ctx, filter))]
+async fn list_products(
+    State(ctx): State<Ctx>,
+    Path(shop): Path<String>,
+    filter: Result<Query<ProductFilter>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(filter) =
+        filter.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
+    let shop = shop_core::app::repo::parse_id("shop", &shop)?;
+    let products = ctx
+        .products
+        .list(&shop, filter.customer.as_deref(), filter.state.as_deref())
+        .await?;
+    Ok(Json(serde_json::json!({ "products": products })).into_response())
+}
+
+#[tracing::instrument(skip(ctx))]
+async fn view_product(
+    State(ctx): State<Ctx>,
+    Path(reference): Path<String>,
+) -> Result<Response, AppError> {
+    Ok(Json(ctx.products.get(&reference).await?).into_response())
+}
+
+#[tracing::instrument(skip(ctx))]
+async fn suspend_product(
+    State(ctx): State<Ctx>,
+    Path(reference): Path<String>,
+) -> Result<Response, AppError> {
+    let view = ctx
+        .products
+        .set_status(&reference, ProductStatus::Suspended, "admin", None)
+        .await?;
+    Ok(Json(view).into_response())
+}
+
+#[tracing::instrument(skip(ctx))]
+async fn restore_product(
+    State(ctx): State<Ctx>,
+    Path(reference): Path<String>,
+) -> Result<Response, AppError> {
+    let view = ctx
+        .products
+        .set_status(&reference, ProductStatus::Running, "admin", None)
+        .await?;
+    Ok(Json(view).into_response())
 }

@@ -1,6 +1,10 @@
 //! Lambda entry point: build the adapters once from the environment, then serve the router.
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use shop_core::adapters::moodle::MoodleClient;
+use shop_core::app::products::ProductDesk;
 
 use shop_core::app::SystemClock;
 use shop_core::app::admin::ShopAdmin;
@@ -19,8 +23,19 @@ async fn main() -> Result<(), lambda_http::Error> {
         clock: Arc::new(SystemClock),
         queue: config.queue().await,
     };
+    let (url, moodle_token) = config.moodle()?;
+    let products = Arc::new(ProductDesk {
+        store: store.clone(),
+        clock: desk.clock.clone(),
+        lms: Arc::new(MoodleClient::new(
+            url,
+            moodle_token,
+            Duration::from_secs(10),
+        )),
+    });
     let app = Arc::new(ShopAdmin::new(store));
     let bills = Arc::new(BillAdmin::new(desk, "admin"));
-    let router = backoffice::router(app, bills, &token).fallback(shop_core::web::no_route);
+    let router =
+        backoffice::router(app, bills, products, &token).fallback(shop_core::web::no_route);
     lambda_http::run(router).await
 }

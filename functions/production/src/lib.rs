@@ -2,9 +2,20 @@
 //! reporting. FIFO rule: at the first failure, that message and every later one of the batch
 //! are reported failed (they come back, in order); earlier ones are done.
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use shop_core::adapters::sqs::MAX_RECEIVES;
 use shop_core::app::production::Producer;
 use shop_core::ports::ProductionJob;
+
+/// Whether this is the message's last receive before the dead-letter queue (the queue's
+/// `maxReceiveCount` is [`MAX_RECEIVES`]).
+fn last_receive(message: &SqsMessage) -> bool {
+    message
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|n| n.parse::<u32>().ok())
+        .is_some_and(|n| n >= MAX_RECEIVES)
+}
 
 pub async fn handle_batch(producer: &Producer, event: SqsEvent) -> SqsBatchResponse {
     let mut failed: Vec<String> = Vec::new();
@@ -17,11 +28,18 @@ pub async fn handle_batch(producer: &Producer, event: SqsEvent) -> SqsBatchRespo
         let job: Result<ProductionJob, _> =
             serde_json::from_str(message.body.as_deref().unwrap_or(""));
         let outcome = match job {
-            Ok(job) => producer
-                .handle(&job)
-                .await
-                .map(|o| format!("{o:?}"))
-                .map_err(|e| e.0),
+            Ok(job) => match producer.handle(&job).await {
+                Ok(o) => Ok(format!("{o:?}")),
+                Err(e) if last_receive(&message) => {
+                    // The queue moves it to the dead-letter queue after this failure: the bill
+                    // shows the error, and an operator's retry sends a new job.
+                    if let Err(record) = producer.give_up(&job, &e.0).await {
+                        tracing::error!(message = %id, error = %record, "could not record the failure");
+                    }
+                    Err(e.0)
+                }
+                Err(e) => Err(e.0),
+            },
             // Reported failed: after the queue's max receives it lands in the dead-letter queue.
             Err(e) => Err(format!("not a production job: {e}")),
         };

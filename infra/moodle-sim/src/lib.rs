@@ -272,6 +272,14 @@ impl Simulator {
             .cloned()
     }
 
+    pub fn category_by_idnumber(&self, idnumber: &str) -> Option<Category> {
+        self.lock()
+            .categories
+            .values()
+            .find(|c| c.idnumber == idnumber)
+            .cloned()
+    }
+
     pub fn groups(&self, courseid: u64) -> Vec<Group> {
         self.lock()
             .groups
@@ -332,6 +340,8 @@ impl Simulator {
             "core_course_duplicate_course" => duplicate_course(&mut site, p),
             "core_group_create_groups" => create_groups(&mut site, p),
             "core_group_add_group_members" => add_members(&mut site, p),
+            "core_course_get_categories" => categories(&site, p),
+            "core_group_get_course_groups" => course_groups(&site, p),
             _ => Err(err(
                 "dml_missing_record_exception",
                 "invalidrecordunknown",
@@ -342,7 +352,7 @@ impl Simulator {
 }
 
 /// The functions the simulator implements (all in the token's service).
-pub const FUNCTIONS: [&str; 14] = [
+pub const FUNCTIONS: [&str; 16] = [
     "core_webservice_get_site_info",
     "core_user_get_users_by_field",
     "core_user_create_users",
@@ -357,6 +367,8 @@ pub const FUNCTIONS: [&str; 14] = [
     "core_course_duplicate_course",
     "core_group_create_groups",
     "core_group_add_group_members",
+    "core_course_get_categories",
+    "core_group_get_course_groups",
 ];
 
 fn site_info() -> Value {
@@ -843,6 +855,49 @@ fn add_members(site: &mut Site, p: &Value) -> WsResult {
             .insert(user);
     }
     Ok(Value::Null)
+}
+
+/// `criteria[]: {key: id|name|idnumber|parent, value}`, all to match; none lists every category.
+fn categories(site: &Site, p: &Value) -> WsResult {
+    let criteria: Vec<(String, String)> = p["criteria"]
+        .as_array()
+        .map(|c| {
+            c.iter()
+                .map(|c| {
+                    (
+                        text(c, "key").unwrap_or_default(),
+                        text(c, "value").unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let found: Vec<Value> = site
+        .categories
+        .values()
+        .filter(|k| {
+            criteria.iter().all(|(key, value)| match key.as_str() {
+                "id" => k.id.to_string() == *value,
+                "name" => k.name == *value,
+                "idnumber" => !k.idnumber.is_empty() && k.idnumber == *value,
+                "parent" => k.parent.to_string() == *value,
+                _ => false,
+            })
+        })
+        .map(|k| json!({"id": k.id, "name": k.name, "idnumber": k.idnumber, "parent": k.parent}))
+        .collect();
+    Ok(Value::Array(found))
+}
+
+fn course_groups(site: &Site, p: &Value) -> WsResult {
+    let course = number(p, "courseid")?;
+    let groups: Vec<Value> = site
+        .groups
+        .values()
+        .filter(|g| g.courseid == course)
+        .map(|g| json!({"id": g.id, "courseid": g.courseid, "name": g.name, "description": ""}))
+        .collect();
+    Ok(Value::Array(groups))
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response {

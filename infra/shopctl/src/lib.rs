@@ -10,24 +10,26 @@ use shop_core::app::bill_admin::BillAdmin;
 use shop_core::app::bills::BillDesk;
 use shop_core::app::checkout::{Checkout, PaymentLinks};
 use shop_core::app::notify::Notifier;
+use shop_core::app::products::ProductDesk;
 use shop_core::app::storefront::Storefront;
 use shop_core::app::{AppError, SystemClock};
 use shop_core::domain::ids::ShopId;
-use shop_core::ports::{JobQueue, Store};
+use shop_core::ports::{JobQueue, Lms, Store};
 use shop_core::web;
 use tower_http::trace::TraceLayer;
 
 /// The demo shop loaded on first start (a realistic training catalogue, test mode).
 pub const DEMO_SHOP: &str = include_str!("../../demo-shop.json");
-/// The demo shop's courses, created in this order in a fresh Moodle (ids 2 to 7, as the demo
-/// shop's `customer_support_course` and handler params name them).
-pub const DEMO_COURSES: [(&str, &str); 6] = [
+/// The demo shop's courses, created in this order in a fresh Moodle (ids 2 to 8, as the demo
+/// shop's `customer_support_course` and handler params name them; 8 is `MY-COURSE`'s template).
+pub const DEMO_COURSES: [(&str, &str); 7] = [
     ("SUPPORT", "Customer support"),
     ("EXCEL", "Excel essentials"),
     ("SAFETY", "Workplace safety"),
     ("LEAD", "Leading teams"),
     ("CERT", "Certification exam"),
     ("WELCOME", "Welcome webinar"),
+    ("TEMPLATE", "Course template"),
 ];
 
 /// The dev back-office token; `--production` refuses it.
@@ -53,7 +55,12 @@ impl Default for StackOptions {
 }
 
 /// All HTTP functions on one router, over one store and one production queue.
-pub fn stack(store: Arc<dyn Store>, queue: Arc<dyn JobQueue>, options: &StackOptions) -> Router {
+pub fn stack(
+    store: Arc<dyn Store>,
+    queue: Arc<dyn JobQueue>,
+    lms: Arc<dyn Lms>,
+    options: &StackOptions,
+) -> Router {
     let clock = Arc::new(SystemClock);
     let shop = Arc::new(Storefront::new(
         store.clone(),
@@ -72,6 +79,11 @@ pub fn stack(store: Arc<dyn Store>, queue: Arc<dyn JobQueue>, options: &StackOpt
         public_url: options.public_url.trim_end_matches('/').to_owned(),
         http,
     };
+    let products = Arc::new(ProductDesk {
+        store: store.clone(),
+        clock: desk.clock.clone(),
+        lms,
+    });
     let admin = Arc::new(ShopAdmin::new(store));
     Router::new()
         .merge(storefront::router(shop, &options.checkout_path))
@@ -83,7 +95,12 @@ pub fn stack(store: Arc<dyn Store>, queue: Arc<dyn JobQueue>, options: &StackOpt
             notifier,
             payment_notify::DEFAULT_BILL_PATH,
         ))
-        .merge(backoffice::router(admin, bills, &options.admin_token))
+        .merge(backoffice::router(
+            admin,
+            bills,
+            products,
+            &options.admin_token,
+        ))
         .fallback(web::no_route)
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
 }
@@ -122,10 +139,17 @@ pub async fn run_consumer(
             continue;
         }
         for d in deliveries {
+            let last = d.receives >= queue.max_receives();
             match producer.handle(&d.job).await {
                 Ok(outcome) => {
                     tracing::info!(bill = %d.job.bill, ?outcome, "production job done");
                     queue.ack(d.id);
+                }
+                Err(e) if last => {
+                    tracing::error!(bill = %d.job.bill, error = %e, "production job dead-lettered");
+                    if let Err(e) = producer.give_up(&d.job, &e.0).await {
+                        tracing::error!(bill = %d.job.bill, error = %e, "could not record the failure");
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(bill = %d.job.bill, receives = d.receives, error = %e, "production job will be retried")

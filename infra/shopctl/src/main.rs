@@ -195,9 +195,10 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
         clock: Arc::new(SystemClock),
         queue: queue.clone(),
     };
-    let producer = Arc::new(Producer::new(desk, Arc::new(moodle)));
+    let moodle = Arc::new(moodle);
+    let producer = Arc::new(Producer::new(desk, moodle.clone()));
     tokio::spawn(shopctl::run_consumer(queue.clone(), producer));
-    axum::serve(listener, stack(store, queue, &options))
+    axum::serve(listener, stack(store, queue, moodle, &options))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -59,6 +59,11 @@ impl InProcessQueue {
         }
     }
 
+    /// Receives after which a failed job goes to the dead-letter list.
+    pub fn max_receives(&self) -> u32 {
+        self.max_receives
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().expect("queue lock")
     }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// The functions the shop calls; the start-up health check names any the token lacks.
-pub const REQUIRED_FUNCTIONS: [&str; 12] = [
+pub const REQUIRED_FUNCTIONS: [&str; 14] = [
     "core_webservice_get_site_info",
     "core_user_get_users_by_field",
     "core_user_create_users",
@@ -21,6 +21,8 @@ pub const REQUIRED_FUNCTIONS: [&str; 12] = [
     "core_course_duplicate_course",
     "core_group_create_groups",
     "core_group_add_group_members",
+    "core_course_get_categories",
+    "core_group_get_course_groups",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -109,7 +111,7 @@ pub struct NewUser<'a> {
     pub lastname: &'a str,
 }
 
-pub use crate::ports::EnrolIntent;
+pub use crate::ports::{CategorySpec, CourseSpec, EnrolIntent};
 
 #[derive(Clone)]
 pub struct MoodleClient {
@@ -288,6 +290,119 @@ impl MoodleClient {
         self.call("core_role_assign_roles", a).await.map(|_| ())
     }
 
+    /// The course with `spec`'s short name, made if absent; after a creation error, looked up
+    /// again (a previous delivery may have made it) before failing.
+    pub async fn ensure_course(&self, spec: &CourseSpec) -> Result<u64, MoodleError> {
+        if let Some(id) = self.course_id("shortname", &spec.shortname).await? {
+            return Ok(id);
+        }
+        let made = match spec.template {
+            Some(template) => self
+                .call(
+                    "core_course_duplicate_course",
+                    json!({"courseid": template, "fullname": spec.fullname, "shortname": spec.shortname,
+                        "categoryid": spec.categoryid, "visible": 1}),
+                )
+                .await
+                .map(|v| v["id"].as_u64()),
+            None => self
+                .call(
+                    "core_course_create_courses",
+                    json!({"courses": [{"fullname": spec.fullname, "shortname": spec.shortname,
+                        "categoryid": spec.categoryid}]}),
+                )
+                .await
+                .map(|v| v[0]["id"].as_u64()),
+        };
+        match made {
+            Ok(Some(id)) => Ok(id),
+            Ok(None) => Err(MoodleError::Unexpected("no course id".into())),
+            Err(e) => match self.course_id("shortname", &spec.shortname).await? {
+                Some(id) => Ok(id),
+                None => Err(e),
+            },
+        }
+    }
+
+    async fn category_by_idnumber(&self, idnumber: &str) -> Result<Option<u64>, MoodleError> {
+        let found = self
+            .call(
+                "core_course_get_categories",
+                json!({"criteria": [{"key": "idnumber", "value": idnumber}]}),
+            )
+            .await?;
+        Ok(found
+            .as_array()
+            .and_then(|c| c.first())
+            .and_then(|c| c["id"].as_u64()))
+    }
+
+    /// The category with `spec`'s idnumber, made if absent (looked up again after an error).
+    pub async fn ensure_category(&self, spec: &CategorySpec) -> Result<u64, MoodleError> {
+        if let Some(id) = self.category_by_idnumber(&spec.idnumber).await? {
+            return Ok(id);
+        }
+        let made = self
+            .call(
+                "core_course_create_categories",
+                json!({"categories": [{"name": spec.name, "parent": spec.parent, "idnumber": spec.idnumber}]}),
+            )
+            .await;
+        match made.map(|v| v[0]["id"].as_u64()) {
+            Ok(Some(id)) => Ok(id),
+            Ok(None) => Err(MoodleError::Unexpected("no category id".into())),
+            Err(e) => match self.category_by_idnumber(&spec.idnumber).await? {
+                Some(id) => Ok(id),
+                None => Err(e),
+            },
+        }
+    }
+
+    async fn group_id(&self, courseid: u64, name: &str) -> Result<Option<u64>, MoodleError> {
+        let groups = self
+            .call(
+                "core_group_get_course_groups",
+                json!({"courseid": courseid}),
+            )
+            .await?;
+        Ok(groups.as_array().and_then(|g| {
+            g.iter()
+                .find(|g| g["name"].as_str() == Some(name))
+                .and_then(|g| g["id"].as_u64())
+        }))
+    }
+
+    /// Adds an enrolled user to the course group `name`, made if absent.
+    pub async fn join_group(
+        &self,
+        courseid: u64,
+        name: &str,
+        userid: u64,
+    ) -> Result<(), MoodleError> {
+        let groupid = match self.group_id(courseid, name).await? {
+            Some(id) => id,
+            None => {
+                let made = self
+                    .call(
+                        "core_group_create_groups",
+                        json!({"groups": [{"courseid": courseid, "name": name, "description": ""}]}),
+                    )
+                    .await;
+                match made.map(|v| v[0]["id"].as_u64()) {
+                    Ok(Some(id)) => id,
+                    Ok(None) => return Err(MoodleError::Unexpected("no group id".into())),
+                    Err(e) => self.group_id(courseid, name).await?.ok_or(e)?,
+                }
+            }
+        };
+        self.call(
+            "core_group_add_group_members",
+            json!({"members": [{"groupid": groupid, "userid": userid}]}),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// A buyer's login (`login/token.php`): their token, or `invalidlogin`.
     pub async fn login(
         &self,
@@ -346,6 +461,36 @@ impl crate::ports::Lms for MoodleClient {
 
     async fn enrol(&self, intent: &EnrolIntent) -> Result<(), crate::ports::LmsError> {
         Ok(MoodleClient::enrol(self, intent).await?)
+    }
+
+    async fn assign_role(
+        &self,
+        roleid: u64,
+        userid: u64,
+        contextlevel: &str,
+        instanceid: u64,
+    ) -> Result<(), crate::ports::LmsError> {
+        Ok(MoodleClient::assign_role(self, roleid, userid, contextlevel, instanceid).await?)
+    }
+
+    async fn ensure_course(&self, course: &CourseSpec) -> Result<u64, crate::ports::LmsError> {
+        Ok(MoodleClient::ensure_course(self, course).await?)
+    }
+
+    async fn ensure_category(
+        &self,
+        category: &CategorySpec,
+    ) -> Result<u64, crate::ports::LmsError> {
+        Ok(MoodleClient::ensure_category(self, category).await?)
+    }
+
+    async fn join_group(
+        &self,
+        courseid: u64,
+        group: &str,
+        userid: u64,
+    ) -> Result<(), crate::ports::LmsError> {
+        Ok(MoodleClient::join_group(self, courseid, group, userid).await?)
     }
 }
 

@@ -675,6 +675,9 @@ pub struct LineProductionView {
     /// Why the line could not be produced (for operators and the buyer's page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// References of the product instances the line delivered.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<String>,
 }
 
 impl BillView {
@@ -742,13 +745,14 @@ impl BillView {
                     code: l.code.to_string(),
                     state,
                     error: None,
+                    products: Vec::new(),
                 })
                 .collect(),
         }
     }
 
     /// The production state of each line from its units' records (`in_progress`, `done`,
-    /// `failed` with the Moodle error, `unsupported`).
+    /// `failed` with the Moodle error, `revoked`) and the product instances it made.
     pub fn with_production(
         mut self,
         progress: &BTreeMap<usize, super::production::LineProgress>,
@@ -757,6 +761,7 @@ impl BillView {
             if let Some(p) = progress.get(&i) {
                 line.state = p.state;
                 line.error = p.error.clone();
+                line.products = p.products.clone();
             }
         }
         self

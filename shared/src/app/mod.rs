@@ -8,6 +8,7 @@ pub mod checkout;
 pub mod error;
 pub mod notify;
 pub mod production;
+pub mod products;
 pub mod repo;
 pub mod storefront;
 

@@ -1,29 +1,37 @@
 //! Production (DESIGN §7): a paid bill's lines delivered in Moodle, exactly once in effect
 //! although the queue delivers at least once.
 //!
-//! Each unit to deliver has a production record (`PROD#{bill}` / `{line}#{unit}`). The first
-//! delivery computes the unit's intent (Moodle user id, course id, role, absolute dates) and
-//! stores it with a conditional create *before* calling Moodle; every later delivery finds the
-//! record and repeats the identical call (Moodle's enrolment is idempotent for identical
-//! values), then marks it done. Users are looked up by email before creation and again after a
-//! creation error. When every unit is done the bill becomes COMPLETE (conditional).
-//!
-//! Handlers so far: `enrol_one_course` (the buyer, `course_id` or `course` shortname, `role`,
-//! `duration_days`) and `setup_course_session` (every participant with their seat's role), plus
-//! the buyer's enrolment in the shop's customer support course. Lines of other handler types
-//! wait, recorded as `unsupported`, and keep the bill PAID.
+//! A bill's lines are planned into units (`{line}#{n}`, plus `support#0` for the buyer's
+//! enrolment in the shop's customer support course); each has a production record
+//! (`PROD#{bill}` / unit). The first delivery computes the unit's *intent* — Moodle user id,
+//! course id, role, absolute dates, the names of anything to create, the product instance to
+//! record — and stores it with a conditional create *before* calling Moodle. Every later
+//! delivery finds the record and repeats the identical call (enrolments and role assignments
+//! are idempotent for identical values; courses and categories are found by the unique short
+//! name or idnumber chosen in the intent). Marking the unit done and writing its product
+//! instance is one transaction. When every unit is done the bill becomes COMPLETE
+//! (conditional). Users are looked up by email before creation and again after a creation
+//! error (in the Moodle adapter).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::AppError;
 use super::bills::BillDesk;
+use super::products::{self, ProductDesk};
 use super::repo;
-use crate::domain::bill::{Actor, Bill, BillId, BillStatus};
+use crate::domain::bill::{Actor, Bill, BillId, BillLine, BillStatus};
+use crate::domain::catalog::Shop;
+use crate::domain::handler::{self, CourseRef, HandlerSpec, Role};
+use crate::domain::product::{
+    ProductContext, ProductEvent, ProductEventKind, ProductInstance, ProductRef, ProductStatus,
+};
 use crate::ports::{
-    EnrolIntent, Item, JobKind, Key, Lms, LmsError, ProductionJob, PutIf, Store, StoreError, Write,
+    CategorySpec, CourseSpec, EnrolIntent, Expect, Item, JobKind, Key, Lms, LmsError,
+    ProductionJob, PutIf, Query, Store, StoreError, Write,
 };
 
 /// What a production job came to.
@@ -31,7 +39,7 @@ use crate::ports::{
 pub enum Produced {
     /// Every unit delivered; the bill is COMPLETE.
     Complete,
-    /// Nothing to do (already complete, not paid, a revoke not handled yet).
+    /// Nothing to do (already complete, not paid, a revoke of a bill not refunded).
     Nothing,
     /// Some units cannot be delivered as they are (recorded on their production records).
     Incomplete(Vec<String>),
@@ -60,51 +68,133 @@ enum UnitState {
     Intent,
     Done,
     Failed,
-    Unsupported,
-    /// Delivered, then suspended after a refund (never unenrolled: grades stay).
+    /// Delivered, then suspended after a refund.
     Revoked,
+}
+
+/// The Moodle calls of a unit, with every value fixed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+enum Action {
+    Enrol {
+        enrol: EnrolIntent,
+        group: Option<String>,
+    },
+    AssignRole {
+        roleid: u64,
+        userid: u64,
+        contextlevel: String,
+        instanceid: u64,
+    },
+    /// Make the course (found by its short name if a previous delivery did), then enrol the
+    /// owner in it.
+    CreateCourse {
+        course: CourseSpec,
+        owner: EnrolIntent,
+    },
+    CreateCategory {
+        category: CategorySpec,
+        userid: u64,
+        roleid: u64,
+    },
+    /// Only the shop's record (seats, credits).
+    Record,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct UnitRecord {
     state: UnitState,
-    intent: Option<EnrolIntent>,
+    action: Option<Action>,
+    /// The instance to record when done (an update of an existing one for an extension).
+    product: Option<ProductInstance>,
+    #[serde(default)]
+    extends: bool,
     error: Option<String>,
+    /// Moodle refused the call (nothing was applied): a retry may compute a new intent.
+    #[serde(default)]
+    permanent: bool,
 }
 
-/// Who a unit delivers to, and where.
-struct Unit {
-    key: String,
-    person: Person,
-    course: CourseRef,
-    role: u64,
-    days: Option<i64>,
+impl UnitRecord {
+    fn failed(action: Option<Action>, error: String, permanent: bool) -> Self {
+        Self {
+            state: UnitState::Failed,
+            action,
+            product: None,
+            extends: false,
+            error: Some(error),
+            permanent,
+        }
+    }
+
+    fn intent(action: Action, product: Option<ProductInstance>, extends: bool) -> Self {
+        Self {
+            state: UnitState::Intent,
+            action: Some(action),
+            product,
+            extends,
+            error: None,
+            permanent: false,
+        }
+    }
 }
 
+/// Who receives a unit.
+#[derive(Clone, Debug)]
 struct Person {
     email: String,
     firstname: String,
     lastname: String,
 }
 
-enum CourseRef {
-    Id(u64),
-    Shortname(String),
+/// A unit's work, before any Moodle id is known.
+enum Work {
+    /// The buyer in the shop's customer support course: not a product, never revoked.
+    Support(u64),
+    Enrol {
+        course: CourseRef,
+        role: Role,
+        duration: handler::Duration,
+        group: bool,
+        context: ProductContext,
+    },
+    Extend {
+        course: CourseRef,
+        role: Role,
+        days: i64,
+    },
+    AssignRole(handler::AssignRole),
+    Seat {
+        courses: Vec<CourseRef>,
+    },
+    Course {
+        spec: handler::NewCourse,
+        fullname: String,
+    },
+    Category {
+        spec: handler::NewCategory,
+        name: String,
+    },
+    Credits(u32),
 }
 
-fn role_id(name: &str) -> Option<u64> {
-    match name {
-        "manager" => Some(1),
-        "coursecreator" => Some(2),
-        "editingteacher" => Some(3),
-        "teacher" => Some(4),
-        "student" => Some(5),
-        _ => None,
-    }
+struct Unit {
+    key: String,
+    line: usize,
+    item_code: String,
+    person: Person,
+    work: Work,
 }
 
 fn unit_key(bill: &BillId, unit: &str) -> Key {
     Key::new(format!("PROD#{bill}"), unit.to_owned())
+}
+
+fn not_found(what: &str) -> LmsError {
+    LmsError {
+        retryable: false,
+        message: format!("no {what} in Moodle"),
+    }
 }
 
 pub struct Producer {
@@ -122,38 +212,33 @@ impl Producer {
     }
 
     /// Handles one job. `Err` asks for a redelivery; `Ok` may still report units that need an
-    /// operator (permanent Moodle errors, unsupported handlers).
+    /// operator (permanent Moodle errors).
     pub async fn handle(&self, job: &ProductionJob) -> Result<Produced, Retry> {
+        let id = job_bill(job)?;
         if job.kind == JobKind::Revoke {
-            return self.revoke(job).await;
+            return self.revoke(&id).await;
         }
-        let id: BillId = job
-            .bill
-            .parse()
-            .map_err(|_| Retry(format!("bad bill id {}", job.bill)))?;
         let bill = self.desk.load(&id).await?.bill;
         if !matches!(bill.status, BillStatus::Paid | BillStatus::Preprod) {
             return Ok(Produced::Nothing);
         }
-        let shop = repo::load_shop(self.store(), &bill.shop).await?;
-        let (units, unsupported) = units(&bill, shop.shop.customer_support_course);
+        let shop = repo::load_shop(self.store(), &bill.shop).await?.shop;
+        let (units, unplannable) = plan(&bill, &shop);
         let mut problems = Vec::new();
-        for key in unsupported {
-            self.record_once(&bill.id, &key, UnitState::Unsupported, None)
-                .await?;
-            problems.push(format!("{key}: handler not supported yet"));
+        for (key, problem) in unplannable {
+            let failed = UnitRecord::failed(None, problem.clone(), true);
+            self.record_once(&bill.id, &key, failed).await?;
+            problems.push(format!("{key}: {problem}"));
         }
-        let now = self.desk.clock.now();
-        for unit in units {
-            if let Err(problem) = self.deliver(&bill.id, &unit, now).await? {
+        for unit in &units {
+            if let Err(problem) = self.deliver(&bill, unit).await? {
                 problems.push(format!("{}: {problem}", unit.key));
             }
         }
         if !problems.is_empty() {
             return Ok(Produced::Incomplete(problems));
         }
-        let complete = self
-            .desk
+        self.desk
             .change(&bill.id, |b, now| match b.status {
                 BillStatus::Paid | BillStatus::Preprod => Ok(b.transition(
                     BillStatus::Complete,
@@ -164,118 +249,82 @@ impl Producer {
                 )?),
                 _ => Ok(()),
             })
-            .await;
-        match complete {
-            Ok(_) => Ok(Produced::Complete),
-            Err(e) => Err(e.into()),
+            .await?;
+        Ok(Produced::Complete)
+    }
+
+    /// The job will not be delivered again (the queue's last receive failed): every unit not
+    /// done is marked failed with the reason, so the bill shows it and an operator can retry.
+    /// The intents stay: Moodle may have applied them, and a retry must repeat them.
+    pub async fn give_up(&self, job: &ProductionJob, reason: &str) -> Result<(), Retry> {
+        let bill = self.desk.load(&job_bill(job)?).await?.bill;
+        let producing = matches!(bill.status, BillStatus::Paid | BillStatus::Preprod);
+        if job.kind == JobKind::Revoke || !producing {
+            return Ok(());
         }
+        let shop = repo::load_shop(self.store(), &bill.shop).await?.shop;
+        let error = format!("gave up after repeated failures: {reason}");
+        for unit in plan(&bill, &shop).0 {
+            let key = unit_key(&bill.id, &unit.key);
+            match self.store().get(&key).await? {
+                None => {
+                    let failed = UnitRecord::failed(None, error.clone(), false);
+                    self.record_once(&bill.id, &unit.key, failed).await?
+                }
+                Some(r) => {
+                    let mut record = parse_record(&r.item.body)?;
+                    if record.state == UnitState::Intent {
+                        record.state = UnitState::Failed;
+                        record.error = Some(error.clone());
+                        record.permanent = false;
+                        self.mark(&key, r.version, &record).await?;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn record_once(
         &self,
         bill: &BillId,
         unit: &str,
-        state: UnitState,
-        error: Option<String>,
+        record: UnitRecord,
     ) -> Result<(), Retry> {
-        let body = serde_json::to_string(&UnitRecord {
-            state,
-            intent: None,
-            error,
-        })
-        .expect("serializes");
-        match self
-            .store()
-            .write(vec![Write::Put {
-                item: Item::new(unit_key(bill, unit), body),
-                when: PutIf::Absent,
-            }])
-            .await
-        {
+        let body = serde_json::to_string(&record).expect("serializes");
+        let write = Write::Put {
+            item: Item::new(unit_key(bill, unit), body),
+            when: PutIf::Absent,
+        };
+        match self.store().write(vec![write]).await {
             Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }
 
-    /// One unit: its stored intent (computed and stored first if absent), the Moodle call, done.
-    /// `Ok(Err(problem))` is a permanent failure, recorded.
-    async fn deliver(
-        &self,
-        bill: &BillId,
-        unit: &Unit,
-        now: DateTime<Utc>,
-    ) -> Result<Result<(), String>, Retry> {
-        let key = unit_key(bill, &unit.key);
+    /// One unit: its stored intent (computed and stored first if absent), the Moodle calls,
+    /// then done + product instance. `Ok(Err(problem))` is a failure recorded for an operator.
+    async fn deliver(&self, bill: &Bill, unit: &Unit) -> Result<Result<(), String>, Retry> {
+        let key = unit_key(&bill.id, &unit.key);
         let (record, version) = match self.store().get(&key).await? {
-            Some(r) => (
-                serde_json::from_str::<UnitRecord>(&r.item.body)
-                    .map_err(|e| Retry(e.to_string()))?,
-                r.version,
-            ),
-            None => {
-                let intent = match self.intent(unit, now).await {
-                    Ok(intent) => intent,
-                    Err(e) if e.retryable => return Err(Retry(e.message)),
-                    Err(e) => {
-                        self.record_once(
-                            bill,
-                            &unit.key,
-                            UnitState::Failed,
-                            Some(e.message.clone()),
-                        )
-                        .await?;
-                        return Ok(Err(e.message));
-                    }
-                };
-                let record = UnitRecord {
-                    state: UnitState::Intent,
-                    intent: Some(intent),
-                    error: None,
-                };
-                let body = serde_json::to_string(&record).expect("serializes");
-                match self
-                    .store()
-                    .write(vec![Write::Put {
-                        item: Item::new(key.clone(), body),
-                        when: PutIf::Absent,
-                    }])
-                    .await
-                {
-                    Ok(()) => (record, 1),
-                    Err(StoreError::ConditionFailed) => {
-                        return Err(Retry("another delivery claimed this unit".into()));
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
+            Some(r) => (parse_record(&r.item.body)?, r.version),
+            None => match self.claim(bill, unit, &key).await? {
+                Ok(claimed) => claimed,
+                Err(problem) => return Ok(Err(problem)),
+            },
         };
-        match (record.state, record.intent) {
+        match (&record.state, &record.action) {
             (UnitState::Done | UnitState::Revoked, _) => Ok(Ok(())),
-            (UnitState::Failed | UnitState::Unsupported, _) => {
-                Ok(Err(record.error.unwrap_or_else(|| "failed".into())))
-            }
-            (UnitState::Intent, Some(intent)) => match self.lms.enrol(&intent).await {
-                Ok(()) => {
-                    self.mark(
-                        &key,
-                        version,
-                        UnitRecord {
-                            state: UnitState::Done,
-                            intent: Some(intent),
-                            error: None,
-                        },
-                    )
-                    .await?;
+            (UnitState::Failed, _) => Ok(Err(record.error.unwrap_or_else(|| "failed".into()))),
+            (UnitState::Intent, Some(action)) => match self.execute(action).await {
+                Ok(made) => {
+                    self.done(bill, unit, &key, version, record, made).await?;
                     Ok(Ok(()))
                 }
                 Err(e) if e.retryable => Err(Retry(e.message)),
                 Err(e) => {
-                    let failed = UnitRecord {
-                        state: UnitState::Failed,
-                        intent: Some(intent),
-                        error: Some(e.message.clone()),
-                    };
-                    self.mark(&key, version, failed).await?;
+                    let failed = UnitRecord::failed(record.action, e.message.clone(), true);
+                    self.mark(&key, version, &failed).await?;
                     Ok(Err(e.message))
                 }
             },
@@ -283,208 +332,696 @@ impl Producer {
         }
     }
 
-    /// A refunded bill: every delivered enrolment is suspended (`suspend=1`, the same dates),
-    /// and its unit marked revoked. Repeating it is harmless.
-    async fn revoke(&self, job: &ProductionJob) -> Result<Produced, Retry> {
-        let id: BillId = job
-            .bill
-            .parse()
-            .map_err(|_| Retry(format!("bad bill id {}", job.bill)))?;
-        if self.desk.load(&id).await?.bill.status != BillStatus::Refunded {
-            return Ok(Produced::Nothing);
-        }
-        let records = self
-            .store()
-            .query(&crate::ports::Query::partition(format!("PROD#{id}")))
-            .await?;
-        for r in records {
-            // The support course serves every purchase of the customer: it stays.
-            if r.item.key.sk.starts_with("support") {
-                continue;
+    /// Computes the unit's intent and stores it, unless another delivery got there first.
+    async fn claim(
+        &self,
+        bill: &Bill,
+        unit: &Unit,
+        key: &Key,
+    ) -> Result<Result<(UnitRecord, u64), String>, Retry> {
+        let record = match self.intent(bill, unit).await {
+            Ok(record) => record,
+            Err(e) if e.retryable => return Err(Retry(e.message)),
+            Err(e) => {
+                let failed = UnitRecord::failed(None, e.message.clone(), true);
+                self.record_once(&bill.id, &unit.key, failed).await?;
+                return Ok(Err(e.message));
             }
-            let Ok(unit) = serde_json::from_str::<UnitRecord>(&r.item.body) else {
-                continue;
-            };
-            let (UnitState::Done, Some(intent)) = (&unit.state, unit.intent) else {
-                continue;
-            };
-            let suspended = EnrolIntent {
-                suspend: true,
-                ..intent
-            };
-            match self.lms.enrol(&suspended).await {
-                Ok(()) => {}
-                Err(e) if e.retryable => return Err(Retry(e.message)),
-                Err(e) => {
-                    tracing::error!(bill = %id, unit = %r.item.key.sk, error = %e, "could not suspend")
-                }
+        };
+        let body = serde_json::to_string(&record).expect("serializes");
+        let write = Write::Put {
+            item: Item::new(key.clone(), body),
+            when: PutIf::Absent,
+        };
+        match self.store().write(vec![write]).await {
+            Ok(()) => Ok(Ok((record, 1))),
+            Err(StoreError::ConditionFailed) => {
+                Err(Retry("another delivery claimed this unit".into()))
             }
-            let revoked = UnitRecord {
-                state: UnitState::Revoked,
-                intent: Some(intent),
-                error: None,
-            };
-            self.mark(&r.item.key, r.version, revoked).await?;
+            Err(e) => Err(e.into()),
         }
-        Ok(Produced::Complete)
     }
 
-    async fn mark(&self, key: &Key, version: u64, record: UnitRecord) -> Result<(), Retry> {
+    /// Runs a unit's Moodle calls; the Moodle id of what was made, if anything.
+    async fn execute(&self, action: &Action) -> Result<Option<u64>, LmsError> {
+        match action {
+            Action::Enrol { enrol, group } => {
+                self.lms.enrol(enrol).await?;
+                if let Some(group) = group {
+                    self.lms
+                        .join_group(enrol.courseid, group, enrol.userid)
+                        .await?;
+                }
+                Ok(None)
+            }
+            Action::AssignRole {
+                roleid,
+                userid,
+                contextlevel,
+                instanceid,
+            } => {
+                self.lms
+                    .assign_role(*roleid, *userid, contextlevel, *instanceid)
+                    .await?;
+                Ok(None)
+            }
+            Action::CreateCourse { course, owner } => {
+                let courseid = self.lms.ensure_course(course).await?;
+                self.lms.enrol(&EnrolIntent { courseid, ..*owner }).await?;
+                Ok(Some(courseid))
+            }
+            Action::CreateCategory {
+                category,
+                userid,
+                roleid,
+            } => {
+                let id = self.lms.ensure_category(category).await?;
+                self.lms
+                    .assign_role(*roleid, *userid, "coursecat", id)
+                    .await?;
+                Ok(Some(id))
+            }
+            Action::Record => Ok(None),
+        }
+    }
+
+    /// Marks the unit done and writes its product instance, in one transaction.
+    async fn done(
+        &self,
+        bill: &Bill,
+        unit: &Unit,
+        key: &Key,
+        version: u64,
+        mut record: UnitRecord,
+        made: Option<u64>,
+    ) -> Result<(), Retry> {
+        record.state = UnitState::Done;
+        let mut writes = Vec::new();
+        if let Some(mut product) = record.product.clone() {
+            if let Some(id) = made {
+                product.instance_id = Some(id);
+                if let Some(e) = product.enrolment.as_mut() {
+                    e.courseid = id;
+                }
+            }
+            let source = format!("{}/{}", bill.id, unit.key);
+            let (item, when) = if record.extends {
+                let (mut current, v) = products::find(self.store(), &product.reference)
+                    .await?
+                    .ok_or_else(|| Retry(format!("product {} vanished", product.reference)))?;
+                if !current.has_event_from(&source) {
+                    current.end = product.end;
+                    current.enrolment = product.enrolment;
+                    let now = self.desk.clock.now();
+                    current
+                        .events
+                        .push(event(ProductEventKind::Extended, &source, now));
+                }
+                (products::product_item(&current), PutIf::Version(v))
+            } else {
+                (products::product_item(&product), PutIf::Absent)
+            };
+            writes.push(Write::Put { item, when });
+        }
         let body = serde_json::to_string(&record).expect("serializes");
-        match self
-            .store()
-            .write(vec![Write::Put {
+        writes.insert(
+            0,
+            Write::Put {
                 item: Item::new(key.clone(), body),
                 when: PutIf::Version(version),
-            }])
-            .await
-        {
+            },
+        );
+        match self.store().write(writes).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::ConditionFailed) => Err(Retry("the unit changed meanwhile".into())),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn mark(&self, key: &Key, version: u64, record: &UnitRecord) -> Result<(), Retry> {
+        let body = serde_json::to_string(record).expect("serializes");
+        let write = Write::Put {
+            item: Item::new(key.clone(), body),
+            when: PutIf::Version(version),
+        };
+        match self.store().write(vec![write]).await {
             Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }
 
-    /// The absolute intent of a unit: Moodle ids looked up now, dates fixed now.
-    async fn intent(&self, unit: &Unit, now: DateTime<Utc>) -> Result<EnrolIntent, LmsError> {
+    /// A refunded bill: every instance it delivered is suspended (enrolments with `suspend=1`,
+    /// the same dates) and its unit marked revoked. Repeating it is harmless. An extension is
+    /// not undone (its instance existed before the bill): left to an operator.
+    async fn revoke(&self, id: &BillId) -> Result<Produced, Retry> {
+        if self.desk.load(id).await?.bill.status != BillStatus::Refunded {
+            return Ok(Produced::Nothing);
+        }
+        let desk = ProductDesk {
+            store: self.desk.store.clone(),
+            clock: self.desk.clock.clone(),
+            lms: self.lms.clone(),
+        };
+        let records = self
+            .store()
+            .query(&Query::partition(format!("PROD#{id}")))
+            .await?;
+        for r in records {
+            let mut unit = parse_record(&r.item.body)?;
+            let (UnitState::Done, Some(product), false) =
+                (&unit.state, &unit.product, unit.extends)
+            else {
+                continue;
+            };
+            let source = Some(format!("{id}/{}", r.item.key.sk));
+            let suspended = desk
+                .set_status(
+                    product.reference.as_str(),
+                    ProductStatus::Suspended,
+                    "system",
+                    source,
+                )
+                .await;
+            match suspended {
+                Ok(_) => {}
+                Err(AppError::State(e)) => {
+                    tracing::error!(bill = %id, unit = %r.item.key.sk, error = %e, "could not suspend")
+                }
+                Err(e) => return Err(e.into()),
+            }
+            unit.state = UnitState::Revoked;
+            self.mark(&r.item.key, r.version, &unit).await?;
+        }
+        Ok(Produced::Complete)
+    }
+
+    /// The unit's intent: Moodle ids looked up now, dates and names fixed now.
+    async fn intent(&self, bill: &Bill, unit: &Unit) -> Result<UnitRecord, LmsError> {
+        let now = self.desk.clock.now();
         let p = &unit.person;
         let userid = self
             .lms
             .find_or_create_user(&p.email, &p.firstname, &p.lastname)
             .await?;
-        let courseid = match &unit.course {
-            CourseRef::Id(id) => *id,
-            CourseRef::Shortname(name) => {
-                self.lms
-                    .course_id("shortname", name)
-                    .await?
-                    .ok_or_else(|| LmsError {
-                        retryable: false,
-                        message: format!("no course `{name}` in Moodle"),
-                    })?
+        if let Work::Support(courseid) = unit.work {
+            let enrol = EnrolIntent {
+                roleid: Role::Student.id(),
+                userid,
+                courseid,
+                timestart: 0,
+                timeend: 0,
+                suspend: false,
+            };
+            return Ok(UnitRecord::intent(
+                Action::Enrol { enrol, group: None },
+                None,
+                false,
+            ));
+        }
+        let reference = ProductRef::random();
+        let mut product = ProductInstance {
+            reference: reference.clone(),
+            shop: bill.shop.to_string(),
+            item_code: unit.item_code.clone(),
+            bill: bill.id.to_string(),
+            line: unit.line,
+            customer_email: bill.customer.email.normalized(),
+            user_email: p.email.to_lowercase(),
+            context: ProductContext::UserEnrolment,
+            instance_id: None,
+            start: now,
+            end: None,
+            status: ProductStatus::Running,
+            enrolment: None,
+            allowed_courses: Vec::new(),
+            credits: None,
+            events: vec![event(
+                ProductEventKind::Created,
+                &format!("{}/{}", bill.id, unit.key),
+                now,
+            )],
+        };
+        let mut extends = false;
+        let action = match &unit.work {
+            Work::Support(_) => unreachable!("handled above"),
+            Work::Enrol {
+                course,
+                role,
+                duration,
+                group,
+                context,
+            } => {
+                let courseid = self.course(course).await?;
+                let timeend = end_of(*duration, now);
+                let enrol = EnrolIntent {
+                    roleid: role.id(),
+                    userid,
+                    courseid,
+                    timestart: now.timestamp(),
+                    timeend: timeend.map_or(0, |e| e.timestamp()),
+                    suspend: false,
+                };
+                product.context = *context;
+                product.instance_id = Some(courseid);
+                product.end = timeend;
+                product.enrolment = Some(enrol);
+                Action::Enrol {
+                    enrol,
+                    group: group.then(|| bill.customer.email.normalized()),
+                }
+            }
+            Work::Extend { course, role, days } => {
+                let courseid = self.course(course).await?;
+                let current = self
+                    .enrolment_product(bill, &p.email, courseid)
+                    .await
+                    .map_err(|e| LmsError {
+                        retryable: true,
+                        message: e.to_string(),
+                    })?;
+                // From the current end, or from now when it has passed.
+                let base = current
+                    .as_ref()
+                    .and_then(|c| c.end)
+                    .map_or(now, |end| end.max(now));
+                let end = base + chrono::Duration::days(*days);
+                let timestart = current
+                    .as_ref()
+                    .and_then(|c| c.enrolment)
+                    .map_or(now.timestamp(), |e| e.timestart);
+                let enrol = EnrolIntent {
+                    roleid: role.id(),
+                    userid,
+                    courseid,
+                    timestart,
+                    timeend: end.timestamp(),
+                    suspend: false,
+                };
+                if let Some(current) = current {
+                    product.reference = current.reference;
+                    extends = true;
+                }
+                product.instance_id = Some(courseid);
+                product.end = Some(end);
+                product.enrolment = Some(enrol);
+                Action::Enrol { enrol, group: None }
+            }
+            Work::AssignRole(a) => {
+                product.context = ProductContext::RoleAssignment;
+                product.instance_id = Some(a.instance_id);
+                Action::AssignRole {
+                    roleid: a.role.id(),
+                    userid,
+                    contextlevel: a.context.as_str().to_owned(),
+                    instanceid: a.instance_id,
+                }
+            }
+            Work::Seat { courses } => {
+                let mut ids = Vec::new();
+                for c in courses {
+                    ids.push(self.course(c).await?);
+                }
+                product.context = ProductContext::Seat;
+                product.allowed_courses = ids;
+                Action::Record
+            }
+            Work::Course { spec, fullname } => {
+                let template = match &spec.template {
+                    Some(t) => Some(self.course(t).await?),
+                    None => None,
+                };
+                let owner = EnrolIntent {
+                    roleid: spec.role.id(),
+                    userid,
+                    courseid: 0,
+                    timestart: now.timestamp(),
+                    timeend: 0,
+                    suspend: false,
+                };
+                product.context = ProductContext::Course;
+                product.enrolment = Some(owner);
+                Action::CreateCourse {
+                    course: CourseSpec {
+                        // Unique, and the same on every delivery: found instead of made twice.
+                        shortname: format!("{}-{}", unit.item_code, &reference.as_str()[..9]),
+                        fullname: fullname.clone(),
+                        categoryid: spec.category_id,
+                        template,
+                    },
+                    owner,
+                }
+            }
+            Work::Category { spec, name } => {
+                product.context = ProductContext::Coursecat;
+                Action::CreateCategory {
+                    category: CategorySpec {
+                        name: name.clone(),
+                        parent: spec.parent,
+                        idnumber: format!("shop-{reference}"),
+                    },
+                    userid,
+                    roleid: spec.role.id(),
+                }
+            }
+            Work::Credits(credits) => {
+                product.context = ProductContext::Credits;
+                product.credits = Some(*credits);
+                Action::Record
             }
         };
-        let timestart = now.timestamp();
-        let timeend = unit.days.map_or(0, |d| timestart + d * 86_400);
-        Ok(EnrolIntent {
-            roleid: unit.role,
-            userid,
-            courseid,
-            timestart,
-            timeend,
-            suspend: false,
-        })
+        Ok(UnitRecord::intent(action, Some(product), extends))
+    }
+
+    async fn course(&self, course: &CourseRef) -> Result<u64, LmsError> {
+        let (field, value) = match course {
+            CourseRef::Id(id) => return Ok(*id),
+            CourseRef::Shortname(s) => ("shortname", s),
+            CourseRef::Idnumber { idnumber } => ("idnumber", idnumber),
+        };
+        self.lms
+            .course_id(field, value)
+            .await?
+            .ok_or_else(|| not_found(&format!("course with {field} `{value}`")))
+    }
+
+    /// The customer's enrolment instance for this user and course with the latest end (an
+    /// unlimited one first), to extend it.
+    async fn enrolment_product(
+        &self,
+        bill: &Bill,
+        user_email: &str,
+        courseid: u64,
+    ) -> Result<Option<ProductInstance>, AppError> {
+        let held = products::of_customer(
+            self.store(),
+            bill.shop.as_str(),
+            &bill.customer.email.normalized(),
+        )
+        .await?;
+        Ok(held
+            .into_iter()
+            .filter(|p| {
+                p.context == ProductContext::UserEnrolment
+                    && p.instance_id == Some(courseid)
+                    && p.user_email == user_email.to_lowercase()
+            })
+            .max_by_key(|p| p.end.map_or(i64::MAX, |e| e.timestamp())))
     }
 }
 
-/// The units a bill's lines make, and the keys of lines whose handler is not supported yet.
-fn units(bill: &Bill, support_course: Option<u64>) -> (Vec<Unit>, Vec<String>) {
+fn job_bill(job: &ProductionJob) -> Result<BillId, Retry> {
+    job.bill
+        .parse()
+        .map_err(|_| Retry(format!("bad bill id {}", job.bill)))
+}
+
+fn event(kind: ProductEventKind, source: &str, at: DateTime<Utc>) -> ProductEvent {
+    ProductEvent {
+        at,
+        kind,
+        actor: "system".into(),
+        source: Some(source.to_owned()),
+        note: None,
+    }
+}
+
+fn end_of(duration: handler::Duration, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    match duration {
+        handler::Duration::Unlimited => None,
+        handler::Duration::Days(d) => Some(now + chrono::Duration::days(i64::from(d.get()))),
+        handler::Duration::Until(date) => Some(
+            date.and_time(NaiveTime::from_hms_opt(23, 59, 59).expect("valid"))
+                .and_utc(),
+        ),
+    }
+}
+
+fn parse_record(body: &str) -> Result<UnitRecord, Retry> {
+    serde_json::from_str(body).map_err(|e| Retry(format!("stored production record: {e}")))
+}
+
+/// A handler as written in the shop document: type and params.
+type RawHandler = (String, serde_json::Map<String, serde_json::Value>);
+
+/// The units a bill makes, and the lines that cannot be planned (with why).
+fn plan(bill: &Bill, shop: &Shop) -> (Vec<Unit>, Vec<(String, String)>) {
     let c = &bill.customer;
-    let buyer = || Person {
+    let buyer = Person {
         email: c.email.to_string(),
         firstname: c.firstname.clone(),
         lastname: c.lastname.clone(),
     };
     let mut units = Vec::new();
-    let mut unsupported = Vec::new();
-    if let Some(course) = support_course {
+    let mut problems = Vec::new();
+    if let Some(course) = shop.customer_support_course {
         units.push(Unit {
             key: "support#0".into(),
-            person: buyer(),
-            course: CourseRef::Id(course),
-            role: 5,
-            days: None,
+            line: usize::MAX,
+            item_code: String::new(),
+            person: buyer.clone(),
+            work: Work::Support(course),
         });
     }
     for (i, line) in bill.lines.iter().enumerate() {
-        let Some(handler) = &line.item.handler else {
-            continue;
-        };
-        let params = &handler.params;
-        let course = match (
-            params.get("course_id").and_then(|v| v.as_u64()),
-            params.get("course").and_then(|v| v.as_str()),
-        ) {
-            (Some(id), _) => Some(CourseRef::Id(id)),
-            (None, Some(name)) => Some(CourseRef::Shortname(name.to_owned())),
-            _ => None,
-        };
-        let role = params
-            .get("role")
-            .and_then(|v| v.as_str())
-            .and_then(role_id)
-            .unwrap_or(5);
-        let days = params.get("duration_days").and_then(|v| v.as_i64());
-        match (handler.kind.as_str(), course) {
-            ("enrol_one_course", Some(course)) => units.push(Unit {
-                key: format!("{i}#0"),
-                person: buyer(),
-                course,
-                role,
-                days,
-            }),
-            ("setup_course_session", Some(course)) => {
-                let id = match course {
-                    CourseRef::Id(id) => Some(id),
-                    CourseRef::Shortname(_) => None,
-                };
-                for (seat, (role_name, email)) in line
-                    .seats
-                    .iter()
-                    .flat_map(|(r, emails)| emails.iter().map(move |e| (r, e)))
-                    .enumerate()
-                {
-                    let Some(p) = bill
-                        .participants
-                        .iter()
-                        .find(|p| p.email.normalized() == email.normalized())
-                    else {
-                        continue;
-                    };
-                    let person = Person {
-                        email: p.email.to_string(),
-                        firstname: p.firstname.clone(),
-                        lastname: p.lastname.clone(),
-                    };
-                    let course = id.map_or_else(
-                        || CourseRef::Shortname(params["course"].as_str().unwrap_or("").to_owned()),
-                        CourseRef::Id,
-                    );
-                    units.push(Unit {
-                        key: format!("{i}#{seat}"),
-                        person,
-                        course,
-                        role: role_id(role_name).unwrap_or(5),
-                        days,
-                    });
-                }
+        let bundle = line.item.kind == "bundle";
+        for (part, (code, quantity, handler)) in parts(line, shop).into_iter().enumerate() {
+            let Some((kind, params)) = handler else {
+                continue;
+            };
+            let prefix = if bundle {
+                format!("{i}#{part}.")
+            } else {
+                format!("{i}#")
+            };
+            let line = LineRef {
+                bill,
+                line,
+                index: i,
+                prefix: &prefix,
+                code: &code,
+                quantity,
+            };
+            match HandlerSpec::parse(&kind, &params) {
+                Ok(spec) => units.extend(line_units(&line, &spec, &buyer)),
+                Err(e) => problems.push((format!("{prefix}0"), format!("handler: {e}"))),
             }
-            _ => unsupported.push(format!("{i}#0")),
         }
     }
-    (units, unsupported)
+    (units, problems)
 }
 
-/// Forgets the failed and unsupported units of a bill, so that the next delivery computes them
-/// afresh (an operator fixed the cause); done units stay done. How many were reset.
+/// What a line delivers: itself, or for a bundle each part (with its handler as the shop has
+/// it now) times the line's quantity.
+fn parts(line: &BillLine, shop: &Shop) -> Vec<(String, u32, Option<RawHandler>)> {
+    if line.item.kind != "bundle" {
+        let handler = line.item.handler.clone().map(|h| (h.kind, h.params));
+        return vec![(line.item.code.clone(), line.quantity, handler)];
+    }
+    line.item
+        .parts
+        .iter()
+        .map(|p| {
+            let handler = p
+                .code
+                .parse()
+                .ok()
+                .and_then(|code| shop.item(&code))
+                .and_then(|item| item.handler.clone())
+                .map(|h| (h.kind, h.params));
+            (p.code.clone(), p.quantity * line.quantity, handler)
+        })
+        .collect()
+}
+
+/// The participants named for a line, in seat order, with their seat's role.
+fn participants(bill: &Bill, line: &BillLine) -> Vec<(Person, Option<Role>)> {
+    line.seats
+        .iter()
+        .flat_map(|(role, emails)| emails.iter().map(move |e| (role, e)))
+        .filter_map(|(role, email)| {
+            let p = bill
+                .participants
+                .iter()
+                .find(|p| p.email.normalized() == email.normalized())?;
+            Some((
+                Person {
+                    email: p.email.to_string(),
+                    firstname: p.firstname.clone(),
+                    lastname: p.lastname.clone(),
+                },
+                role.parse().ok(),
+            ))
+        })
+        .collect()
+}
+
+/// A line (or a bundle's part) being planned.
+struct LineRef<'a> {
+    bill: &'a Bill,
+    line: &'a BillLine,
+    index: usize,
+    prefix: &'a str,
+    code: &'a str,
+    quantity: u32,
+}
+
+impl LineRef<'_> {
+    fn unit(&self, n: usize, person: Person, work: Work) -> Unit {
+        Unit {
+            key: format!("{}{n}", self.prefix),
+            line: self.index,
+            item_code: self.code.to_owned(),
+            person,
+            work,
+        }
+    }
+
+    /// A required-data value of unit `n`, when filled.
+    fn form(&self, n: usize, field: &str) -> Option<String> {
+        self.line
+            .required_data
+            .get(n)
+            .and_then(|f| f.get(field))
+            .filter(|v| !v.trim().is_empty())
+            .cloned()
+    }
+}
+
+fn line_units(l: &LineRef<'_>, spec: &HandlerSpec, buyer: &Person) -> Vec<Unit> {
+    let named = participants(l.bill, l.line);
+    let count = l.quantity as usize;
+    let for_buyer = |n: usize, work: Work| l.unit(n, buyer.clone(), work);
+    match spec {
+        // The participants named for the line, else the buyer.
+        HandlerSpec::EnrolOneCourse(e) if !named.is_empty() => named
+            .iter()
+            .enumerate()
+            .map(|(n, (person, _))| l.unit(n, person.clone(), enrol_work(e)))
+            .collect(),
+        HandlerSpec::EnrolOneCourse(e) => vec![for_buyer(0, enrol_work(e))],
+        // One unit per quantity: its participant, else the buyer.
+        HandlerSpec::EnrolMultiple(e) => (0..count)
+            .map(|n| {
+                let person = named
+                    .get(n)
+                    .map_or_else(|| buyer.clone(), |(p, _)| p.clone());
+                l.unit(n, person, enrol_work(e))
+            })
+            .collect(),
+        HandlerSpec::CourseSession(s) => named
+            .iter()
+            .enumerate()
+            .map(|(n, (person, role))| {
+                let duration = match (s.duration_days, s.end_date) {
+                    (Some(d), _) => handler::Duration::Days(d),
+                    (None, Some(end)) => handler::Duration::Until(end),
+                    _ => handler::Duration::Unlimited,
+                };
+                let work = Work::Enrol {
+                    course: s.course.clone(),
+                    role: role.unwrap_or(Role::Student),
+                    duration,
+                    group: s.group_per_customer,
+                    context: ProductContext::UserEnrolment,
+                };
+                l.unit(n, person.clone(), work)
+            })
+            .collect(),
+        HandlerSpec::AssignRole(a) => vec![for_buyer(0, Work::AssignRole(a.clone()))],
+        HandlerSpec::ExtendEnrolment(x) => vec![for_buyer(
+            0,
+            Work::Extend {
+                course: x.course.clone(),
+                role: x.role,
+                days: i64::from(x.days.get()) * i64::from(l.quantity),
+            },
+        )],
+        HandlerSpec::GenerateSeats(s) => (0..count * s.pack_size.get() as usize)
+            .map(|n| {
+                let courses = s.courses.clone();
+                for_buyer(n, Work::Seat { courses })
+            })
+            .collect(),
+        HandlerSpec::CreateCourse(spec) => (0..count)
+            .map(|n| {
+                let fullname = l.form(n, "course_name").unwrap_or_else(|| {
+                    format!("{} – {} {}", l.line.name, buyer.firstname, buyer.lastname)
+                });
+                let spec = spec.clone();
+                for_buyer(n, Work::Course { spec, fullname })
+            })
+            .collect(),
+        HandlerSpec::CreateCategory(spec) => (0..count)
+            .map(|n| {
+                let name = l
+                    .form(n, "category_name")
+                    .unwrap_or_else(|| format!("{} {}", buyer.firstname, buyer.lastname));
+                let spec = spec.clone();
+                for_buyer(n, Work::Category { spec, name })
+            })
+            .collect(),
+        HandlerSpec::UnlockCertificate(cert) => (0..count)
+            .map(|n| {
+                let work = Work::Enrol {
+                    course: cert.course.clone(),
+                    role: Role::Student,
+                    duration: handler::Duration::Unlimited,
+                    group: false,
+                    context: ProductContext::Certificate,
+                };
+                for_buyer(n, work)
+            })
+            .collect(),
+        HandlerSpec::AddTrainingCredits(c) => {
+            vec![for_buyer(0, Work::Credits(c.credits.get() * l.quantity))]
+        }
+    }
+}
+
+fn enrol_work(e: &handler::Enrol) -> Work {
+    Work::Enrol {
+        course: e.course.clone(),
+        role: e.role,
+        duration: e.duration(),
+        group: e.group_per_customer,
+        context: ProductContext::UserEnrolment,
+    }
+}
+
+/// Lets an operator's retry deliver a bill's failed units again: a unit refused by Moodle
+/// (nothing applied) is forgotten, so its intent is computed afresh from the shop as it is now;
+/// a unit that gave up on an unreachable Moodle keeps its intent (Moodle may have applied it)
+/// and will repeat it. Done units stay done. How many were reset.
 pub async fn reset_failed(store: &dyn Store, bill: &BillId) -> Result<usize, AppError> {
     let records = store
-        .query(&crate::ports::Query::partition(format!("PROD#{bill}")))
+        .query(&Query::partition(format!("PROD#{bill}")))
         .await?;
     let mut reset = 0;
     for r in records {
-        let Ok(unit) = serde_json::from_str::<UnitRecord>(&r.item.body) else {
+        let Ok(mut unit) = serde_json::from_str::<UnitRecord>(&r.item.body) else {
             continue;
         };
-        if matches!(unit.state, UnitState::Failed | UnitState::Unsupported) {
-            let write = Write::Delete {
+        if unit.state != UnitState::Failed {
+            continue;
+        }
+        let write = if unit.permanent || unit.action.is_none() {
+            Write::Delete {
                 key: r.item.key.clone(),
-                when: crate::ports::Expect::Version(r.version),
-            };
-            match store.write(vec![write]).await {
-                Ok(()) => reset += 1,
-                Err(StoreError::ConditionFailed) => {}
-                Err(e) => return Err(e.into()),
+                when: Expect::Version(r.version),
             }
+        } else {
+            unit.state = UnitState::Intent;
+            unit.error = None;
+            let body = serde_json::to_string(&unit).expect("serializes");
+            Write::Put {
+                item: Item::new(r.item.key.clone(), body),
+                when: PutIf::Version(r.version),
+            }
+        };
+        match store.write(vec![write]).await {
+            Ok(()) => reset += 1,
+            Err(StoreError::ConditionFailed) => {}
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(reset)
@@ -495,18 +1032,19 @@ pub async fn reset_failed(store: &dyn Store, bill: &BillId) -> Result<usize, App
 pub struct LineProgress {
     pub state: &'static str,
     pub error: Option<String>,
+    /// The product instances the line made so far.
+    pub products: Vec<String>,
 }
 
 /// Each line's production state, by line index (lines without records are absent).
 pub async fn progress(
     store: &dyn Store,
     bill: &BillId,
-) -> Result<std::collections::BTreeMap<usize, LineProgress>, AppError> {
+) -> Result<BTreeMap<usize, LineProgress>, AppError> {
     let records = store
-        .query(&crate::ports::Query::partition(format!("PROD#{bill}")))
+        .query(&Query::partition(format!("PROD#{bill}")))
         .await?;
-    let mut lines: std::collections::BTreeMap<usize, Vec<UnitRecord>> =
-        std::collections::BTreeMap::new();
+    let mut lines: BTreeMap<usize, Vec<UnitRecord>> = BTreeMap::new();
     for r in records {
         let Some(line) = r
             .item
@@ -524,33 +1062,26 @@ pub async fn progress(
     }
     Ok(lines
         .into_iter()
-        .map(|(line, units)| {
-            let failed = units
-                .iter()
-                .find(|u| matches!(u.state, UnitState::Failed | UnitState::Unsupported));
-            let progress = match failed {
-                Some(u) if u.state == UnitState::Unsupported => LineProgress {
-                    state: "unsupported",
-                    error: Some("handler not supported yet".into()),
-                },
-                Some(u) => LineProgress {
-                    state: "failed",
-                    error: u.error.clone(),
-                },
-                None if units.iter().all(|u| u.state == UnitState::Revoked) => LineProgress {
-                    state: "revoked",
-                    error: None,
-                },
-                None if units.iter().all(|u| u.state == UnitState::Done) => LineProgress {
-                    state: "done",
-                    error: None,
-                },
-                None => LineProgress {
-                    state: "in_progress",
-                    error: None,
-                },
-            };
-            (line, progress)
-        })
+        .map(|(line, units)| (line, summary(&units)))
         .collect())
+}
+
+fn summary(units: &[UnitRecord]) -> LineProgress {
+    let products = units
+        .iter()
+        .filter(|u| matches!(u.state, UnitState::Done | UnitState::Revoked))
+        .filter_map(|u| u.product.as_ref().map(|p| p.reference.to_string()))
+        .collect();
+    let failed = units.iter().find(|u| u.state == UnitState::Failed);
+    let (state, error) = match failed {
+        Some(u) => ("failed", u.error.clone()),
+        None if units.iter().all(|u| u.state == UnitState::Revoked) => ("revoked", None),
+        None if units.iter().all(|u| u.state == UnitState::Done) => ("done", None),
+        None => ("in_progress", None),
+    };
+    LineProgress {
+        state,
+        error,
+        products,
+    }
 }

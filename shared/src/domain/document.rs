@@ -574,6 +574,9 @@ impl ItemDoc {
         }
         let handler = self.handler.as_ref().map(|h| {
             text(e, &format!("{path}.handler.type"), &h.kind, 60);
+            if let Err(problem) = super::handler::HandlerSpec::parse(&h.kind, &h.params) {
+                e.add(format!("{path}.handler"), problem);
+            }
             Handler {
                 kind: h.kind.clone(),
                 params: h.params.clone(),

@@ -36,10 +36,12 @@ pub mod bill;
 pub mod cart;
 pub mod catalog;
 pub mod document;
+pub mod handler;
 pub mod ids;
 pub mod money;
 pub mod order;
 pub mod pricing;
+pub mod product;
 
 use serde::Serialize;
 

@@ -1,0 +1,258 @@
+//! Product instances in the store, and the operator's view of them: list, suspend, restore.
+//!
+//! One item per instance (`PRODUCT#{reference}`), indexed by shop and end date (GSI3, for the
+//! operator's list) and by customer (GSI2, for the customer area and extensions). Suspending
+//! an enrolment suspends it in Moodle (`suspend=1`, dates kept; never an unenrolment, which
+//! would delete grades); other kinds (seats, credits, created courses and categories, role
+//! assignments) are suspended in the shop's records only: the shop stops honouring them, and
+//! an operator who wants Moodle changed does it there.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{AppError, Clock};
+use crate::domain::ids::{Email, ShopId};
+use crate::domain::product::{
+    ProductEvent, ProductEventKind, ProductInstance, ProductRef, ProductState, ProductStatus,
+};
+use crate::ports::{Index, Item, Key, Lms, PutIf, Query, Store, StoreError, Write};
+
+pub fn product_key(reference: &ProductRef) -> Key {
+    Key::new(format!("PRODUCT#{reference}"), "PRODUCT")
+}
+
+fn customer_partition(shop: &str, email: &str) -> String {
+    format!("CUSTOMER#{shop}#{}", email.to_lowercase())
+}
+
+/// The instance's item, with its index keys.
+pub fn product_item(p: &ProductInstance) -> Item {
+    let body = serde_json::to_string(p).expect("a product serializes");
+    let end = p.end.map_or_else(
+        || "9999".to_owned(),
+        |e| e.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    );
+    let start = p.start.format("%Y-%m-%dT%H:%M:%SZ");
+    Item::new(product_key(&p.reference), body)
+        .indexed(
+            Index::Gsi3,
+            Key::new(
+                format!("PRODUCTS#{}", p.shop),
+                format!("{end}#{}", p.reference),
+            ),
+        )
+        .indexed(
+            Index::Gsi2,
+            Key::new(
+                customer_partition(&p.shop, &p.customer_email),
+                format!("PRODUCT#{start}#{}", p.reference),
+            ),
+        )
+}
+
+fn parse(body: &str) -> Result<ProductInstance, AppError> {
+    serde_json::from_str(body)
+        .map_err(|e| AppError::Store(StoreError::Backend(format!("stored product: {e}"))))
+}
+
+pub async fn find(
+    store: &dyn Store,
+    reference: &ProductRef,
+) -> Result<Option<(ProductInstance, u64)>, AppError> {
+    match store.get(&product_key(reference)).await? {
+        Some(r) => Ok(Some((parse(&r.item.body)?, r.version))),
+        None => Ok(None),
+    }
+}
+
+/// Every instance a customer holds in a shop, oldest first.
+pub async fn of_customer(
+    store: &dyn Store,
+    shop: &str,
+    email: &str,
+) -> Result<Vec<ProductInstance>, AppError> {
+    let query = Query {
+        index: Some(Index::Gsi2),
+        pk: customer_partition(shop, email),
+        sk_prefix: "PRODUCT#".into(),
+        ..Query::default()
+    };
+    store
+        .query(&query)
+        .await?
+        .iter()
+        .map(|r| parse(&r.item.body))
+        .collect()
+}
+
+/// What operators and customers see of an instance.
+#[derive(Debug, Serialize)]
+pub struct ProductView {
+    pub reference: String,
+    pub item_code: String,
+    pub bill: String,
+    pub customer_email: String,
+    pub user_email: String,
+    pub context: &'static str,
+    pub instance_id: Option<u64>,
+    pub start: DateTime<Utc>,
+    pub end: Option<DateTime<Utc>>,
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_courses: Vec<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credits: Option<u32>,
+    pub events: Vec<ProductEvent>,
+}
+
+impl ProductView {
+    pub fn new(p: ProductInstance, now: DateTime<Utc>) -> Self {
+        Self {
+            status: p.state(now).as_str(),
+            reference: p.reference.to_string(),
+            item_code: p.item_code,
+            bill: p.bill,
+            customer_email: p.customer_email,
+            user_email: p.user_email,
+            context: p.context.as_str(),
+            instance_id: p.instance_id,
+            start: p.start,
+            end: p.end,
+            allowed_courses: p.allowed_courses,
+            credits: p.credits,
+            events: p.events,
+        }
+    }
+}
+
+/// The operator's product desk.
+pub struct ProductDesk {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub lms: Arc<dyn Lms>,
+}
+
+const ATTEMPTS: usize = 20;
+
+impl ProductDesk {
+    /// A shop's instances, by end date, optionally one customer's and in one state.
+    pub async fn list(
+        &self,
+        shop: &ShopId,
+        customer: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<Vec<ProductView>, AppError> {
+        let mut problems = Vec::new();
+        let customer = match customer.map(|c| c.parse::<Email>()) {
+            Some(Err(e)) => {
+                problems.push(crate::domain::FieldError::new("customer", e));
+                None
+            }
+            Some(Ok(email)) => Some(email),
+            None => None,
+        };
+        let state = match state.map(|s| s.parse::<ProductState>()) {
+            Some(Err(e)) => {
+                problems.push(crate::domain::FieldError::new("state", e));
+                None
+            }
+            Some(Ok(s)) => Some(s),
+            None => None,
+        };
+        if !problems.is_empty() {
+            return Err(AppError::Invalid(problems));
+        }
+        super::repo::load_shop(self.store.as_ref(), shop).await?;
+        let products = match &customer {
+            Some(email) => {
+                of_customer(self.store.as_ref(), shop.as_str(), &email.normalized()).await?
+            }
+            None => {
+                let query = Query {
+                    index: Some(Index::Gsi3),
+                    pk: format!("PRODUCTS#{shop}"),
+                    ..Query::default()
+                };
+                let records = self.store.query(&query).await?;
+                records
+                    .iter()
+                    .map(|r| parse(&r.item.body))
+                    .collect::<Result<_, _>>()?
+            }
+        };
+        let now = self.clock.now();
+        Ok(products
+            .into_iter()
+            .filter(|p| state.is_none_or(|s| p.state(now) == s))
+            .map(|p| ProductView::new(p, now))
+            .collect())
+    }
+
+    pub async fn get(&self, reference: &str) -> Result<ProductView, AppError> {
+        let (product, _) = self.load(reference).await?;
+        Ok(ProductView::new(product, self.clock.now()))
+    }
+
+    async fn load(&self, reference: &str) -> Result<(ProductInstance, u64), AppError> {
+        let not_found = || AppError::not_found("product", reference);
+        let reference: ProductRef = reference.parse().map_err(|_| not_found())?;
+        find(self.store.as_ref(), &reference)
+            .await?
+            .ok_or_else(not_found)
+    }
+
+    /// Suspends (or restores) an instance: in Moodle first for an enrolment, then in the
+    /// record, on the version read. Doing it twice changes nothing the second time.
+    pub async fn set_status(
+        &self,
+        reference: &str,
+        to: ProductStatus,
+        actor: &str,
+        source: Option<String>,
+    ) -> Result<ProductView, AppError> {
+        for _ in 0..ATTEMPTS {
+            let (mut product, version) = self.load(reference).await?;
+            let now = self.clock.now();
+            if product.status == to {
+                return Ok(ProductView::new(product, now));
+            }
+            if let Some(enrolment) = product.enrolment {
+                let wanted = crate::ports::EnrolIntent {
+                    suspend: to == ProductStatus::Suspended,
+                    ..enrolment
+                };
+                self.lms.enrol(&wanted).await.map_err(|e| {
+                    if e.retryable {
+                        AppError::Unavailable(format!("Moodle: {}", e.message))
+                    } else {
+                        AppError::State(format!("Moodle refused: {}", e.message))
+                    }
+                })?;
+                product.enrolment = Some(wanted);
+            }
+            product.status = to;
+            product.events.push(ProductEvent {
+                at: now,
+                kind: match to {
+                    ProductStatus::Suspended => ProductEventKind::Suspended,
+                    ProductStatus::Running => ProductEventKind::Restored,
+                },
+                actor: actor.to_owned(),
+                source: source.clone(),
+                note: None,
+            });
+            let write = Write::Put {
+                item: product_item(&product),
+                when: PutIf::Version(version),
+            };
+            match self.store.write(vec![write]).await {
+                Ok(()) => return Ok(ProductView::new(product, now)),
+                Err(StoreError::ConditionFailed) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Conflict("the product is too busy; retry".into()))
+    }
+}
