@@ -742,10 +742,17 @@ async fn dynamodb_requests_per_applied_notification() {
         .notify("systempay", &note(&id, "count-1", "CAPTURED", "120.00"))
         .await;
     assert_eq!(r.body["outcome"], "applied");
-    // The shop's settings, the bill, the invoice sequence, one transaction.
+    // The shop's settings, the bill, the invoice sequence, one transaction; then, the job in
+    // the queue, its outbox record cleared.
     assert_eq!(
         w.stack.requests.operations(),
-        ["Query", "GetItem", "GetItem", "TransactWriteItems"]
+        [
+            "Query",
+            "GetItem",
+            "GetItem",
+            "TransactWriteItems",
+            "DeleteItem"
+        ]
     );
     w.stack.requests.reset();
     assert_eq!(

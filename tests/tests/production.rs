@@ -427,3 +427,79 @@ async fn a_refund_suspends_what_was_delivered() {
         .await;
     assert_eq!(view.body["production"][0]["state"], "revoked");
 }
+
+/// A queue that is down for its first `down` sends, then hands jobs to an in-process queue.
+struct DownAtFirst {
+    down: std::sync::atomic::AtomicU32,
+    inner: std::sync::Arc<shop_core::adapters::memory_queue::InProcessQueue>,
+}
+
+#[async_trait::async_trait]
+impl shop_core::ports::JobQueue for DownAtFirst {
+    async fn enqueue(
+        &self,
+        job: shop_core::ports::ProductionJob,
+    ) -> Result<(), shop_core::ports::QueueError> {
+        use std::sync::atomic::Ordering;
+        let down = self.down.load(Ordering::SeqCst);
+        if down > 0 {
+            self.down.store(down - 1, Ordering::SeqCst);
+            return Err(shop_core::ports::QueueError("queue unreachable".into()));
+        }
+        self.inner.enqueue(job).await
+    }
+}
+
+#[tokio::test]
+async fn a_job_whose_send_failed_is_relayed_from_the_outbox() {
+    use shop_core::app::bills::relay_outbox;
+    use std::sync::Arc;
+    let inner = Arc::new(shop_core::adapters::memory_queue::InProcessQueue::default());
+    let queue = Arc::new(DownAtFirst {
+        down: 1.into(),
+        inner: inner.clone(),
+    });
+    let stack = Stack::start_with_jobs(queue.clone()).await;
+    let bill = paid_bill(&stack, "EXCEL-ESS", 1).await;
+    assert!(inner.sent().is_empty(), "the send after the commit failed");
+    let now = Utc::now();
+    let grace = chrono::Duration::seconds(30);
+    assert_eq!(
+        relay_outbox(stack.store.as_ref(), queue.as_ref(), now, grace)
+            .await
+            .unwrap(),
+        0,
+        "too recent: its sender may still be at it"
+    );
+    let later = now + chrono::Duration::seconds(31);
+    assert_eq!(
+        relay_outbox(stack.store.as_ref(), queue.as_ref(), later, grace)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(inner.sent().len(), 1);
+    assert_eq!(inner.sent()[0].bill, bill);
+    assert_eq!(
+        relay_outbox(stack.store.as_ref(), queue.as_ref(), later, grace)
+            .await
+            .unwrap(),
+        0,
+        "sent once"
+    );
+    let job = inner.sent()[0].clone();
+    assert_eq!(
+        stack.producer.handle(&job).await.unwrap(),
+        Produced::Complete
+    );
+
+    // A job sent at once leaves nothing to relay.
+    paid_bill(&stack, "EXCEL-ESS", 1).await;
+    assert_eq!(inner.sent().len(), 2);
+    assert_eq!(
+        relay_outbox(stack.store.as_ref(), queue.as_ref(), later, grace)
+            .await
+            .unwrap(),
+        0
+    );
+}

@@ -1,6 +1,7 @@
 //! The production function: SQS (FIFO) batches of production jobs, with partial batch failure
 //! reporting. FIFO rule: at the first failure, that message and every later one of the batch
-//! are reported failed (they come back, in order); earlier ones are done.
+//! are reported failed (they come back, in order); earlier ones are done. A scheduled
+//! invocation (EventBridge, every few minutes) relays jobs left in the outbox.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use shop_core::adapters::sqs::MAX_RECEIVES;
@@ -61,4 +62,19 @@ pub async fn handle_batch(producer: &Producer, event: SqsEvent) -> SqsBatchRespo
         })
         .collect();
     response
+}
+
+/// One invocation: an SQS batch (it has `Records`), or a scheduled event that relays the outbox.
+pub async fn handle_event(
+    producer: &Producer,
+    event: serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    if event.get("Records").is_some() {
+        let batch: SqsEvent = serde_json::from_value(event).map_err(|e| e.to_string())?;
+        let response = handle_batch(producer, batch).await;
+        return serde_json::to_value(response).map_err(|e| e.to_string());
+    }
+    let sent = producer.relay_outbox().await.map_err(|e| e.to_string())?;
+    tracing::info!(sent, "outbox relayed");
+    Ok(serde_json::json!({ "relayed": sent }))
 }

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use shop_core::adapters::moodle::MoodleClient;
 use shop_core::app::SystemClock;
@@ -26,9 +25,13 @@ async fn main() -> Result<(), Error> {
         queue: config.queue().await,
     };
     let producer = Arc::new(Producer::new(desk, lms));
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let producer = producer.clone();
-        async move { Ok::<_, Error>(production::handle_batch(&producer, event.payload).await) }
+        async move {
+            production::handle_event(&producer, event.payload)
+                .await
+                .map_err(Error::from)
+        }
     }))
     .await
 }

@@ -158,3 +158,15 @@ pub async fn run_consumer(
         }
     }
 }
+
+/// The local outbox relay: every 15 s, sends the production jobs whose first send failed.
+pub async fn run_relay(producer: Arc<shop_core::app::production::Producer>) {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(15)).await;
+        match producer.relay_outbox().await {
+            Ok(0) => {}
+            Ok(sent) => tracing::info!(sent, "outbox relayed"),
+            Err(e) => tracing::warn!(error = %e, "outbox relay failed; next round in 15 s"),
+        }
+    }
+}

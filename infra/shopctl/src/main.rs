@@ -197,6 +197,7 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
     };
     let moodle = Arc::new(moodle);
     let producer = Arc::new(Producer::new(desk, moodle.clone()));
+    tokio::spawn(shopctl::run_relay(producer.clone()));
     tokio::spawn(shopctl::run_consumer(queue.clone(), producer));
     axum::serve(listener, stack(store, queue, moodle, &options))
         .with_graceful_shutdown(async {

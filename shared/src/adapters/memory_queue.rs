@@ -145,16 +145,16 @@ impl JobQueue for InProcessQueue {
     }
 }
 
-/// The queue of a Lambda deployment until the SQS adapter lands (production issue): it only
-/// logs. Nothing is lost meanwhile: every job owed is the `JOB#{bill}` outbox record written
-/// with the bill's PAID state, which the production issue relays to SQS.
+/// No queue configured (a Lambda without `QUEUE_URL`): every send fails, so each job stays in
+/// its `JOB#{bill}` outbox record until a queue exists and the relay sends it.
 pub struct OutboxOnly;
 
 #[async_trait]
 impl JobQueue for OutboxOnly {
-    async fn enqueue(&self, job: ProductionJob) -> Result<(), QueueError> {
-        tracing::info!(bill = %job.bill, "production job kept in the outbox (no queue yet)");
-        Ok(())
+    async fn enqueue(&self, _job: ProductionJob) -> Result<(), QueueError> {
+        Err(QueueError(
+            "no queue configured (QUEUE_URL); kept in the outbox".into(),
+        ))
     }
 }
 

@@ -15,7 +15,8 @@ use chrono::{DateTime, Utc};
 use super::{AppError, Clock};
 use crate::domain::bill::{Bill, BillId, BillRejection, BillStatus};
 use crate::ports::{
-    Index, Item, JobKind, JobQueue, Key, ProductionJob, PutIf, Store, StoreError, Write,
+    Expect, Index, Item, JobKind, JobQueue, Key, ProductionJob, PutIf, Query, Store, StoreError,
+    Write,
 };
 
 /// Attempts before giving up on a contended change (invoice sequence, concurrent writers).
@@ -29,12 +30,25 @@ fn invoice_counter(bill: &Bill, year: i32) -> Key {
     Key::new(format!("SHOP#{}", bill.shop), format!("INVOICE#{year}"))
 }
 
-fn job_key(bill: &Bill, kind: JobKind) -> Key {
+fn job_key(bill: &str, kind: JobKind) -> Key {
     let sk = match kind {
         JobKind::Produce => "PRODUCE",
         JobKind::Revoke => "REVOKE",
     };
-    Key::new(format!("JOB#{}", bill.id), sk)
+    Key::new(format!("JOB#{bill}"), sk)
+}
+
+/// The GSI1 partition listing outbox records (jobs owed to the queue) by creation time.
+const OUTBOX: &str = "OUTBOX";
+
+fn sortable(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+fn outbox_item(job: &ProductionJob, now: DateTime<Utc>) -> Item {
+    let body = serde_json::to_string(job).expect("a job serializes");
+    let sk = format!("{}#{}", sortable(now), job.dedup_id());
+    Item::new(job_key(&job.bill, job.kind), body).indexed(Index::Gsi1, Key::new(OUTBOX, sk))
 }
 
 /// The bill's item: GSI1 lists a shop's bills of one status by date, GSI2 a customer's bills,
@@ -121,27 +135,74 @@ pub async fn consequences(
         })
         .collect();
     for job in &jobs {
-        let body = serde_json::to_string(job).expect("a job serializes");
         writes.push(Write::Put {
-            item: Item::new(job_key(bill, job.kind), body),
+            item: outbox_item(job, now),
             when: PutIf::Absent,
         });
     }
     Ok((writes, jobs))
 }
 
-/// Sends jobs whose outbox records were just written. The outbox record stays as the proof
-/// that the job is owed, should this send fail.
-pub async fn send_jobs(queue: &dyn JobQueue, jobs: Vec<ProductionJob>) {
+/// Sends jobs whose outbox records were just written, and deletes each record once its job is
+/// in the queue. A record whose send failed stays: [`relay_outbox`] sends it later.
+pub async fn send_jobs(store: &dyn Store, queue: &dyn JobQueue, jobs: Vec<ProductionJob>) {
     for job in jobs {
         let (bill, kind) = (job.bill.clone(), job.kind);
         match queue.enqueue(job).await {
-            Ok(()) => tracing::info!(bill = %bill, ?kind, "job queued"),
+            Ok(()) => {
+                tracing::info!(bill = %bill, ?kind, "job queued");
+                let sent = Write::Delete {
+                    key: job_key(&bill, kind),
+                    when: Expect::Present,
+                };
+                if let Err(e) = store.write(vec![sent]).await {
+                    // Harmless: the relay sends it again and the queue or the consumer dedupes.
+                    tracing::warn!(bill = %bill, ?kind, error = %e, "outbox record not cleared");
+                }
+            }
             Err(e) => {
                 tracing::error!(bill = %bill, ?kind, error = %e, "job not sent; outbox record kept")
             }
         }
     }
+}
+
+/// Sends the jobs whose outbox records are older than `grace` (their first send failed, or the
+/// process died right after the commit) and clears them. Run periodically (the local stack's
+/// relay loop; a schedule on the production function in AWS). How many were sent.
+pub async fn relay_outbox(
+    store: &dyn Store,
+    queue: &dyn JobQueue,
+    now: DateTime<Utc>,
+    grace: chrono::Duration,
+) -> Result<usize, AppError> {
+    let query = Query {
+        index: Some(Index::Gsi1),
+        pk: OUTBOX.into(),
+        before: Some(sortable(now - grace)),
+        limit: Some(100),
+        ..Query::default()
+    };
+    let mut sent = 0;
+    for record in store.query(&query).await? {
+        let Ok(job) = serde_json::from_str::<ProductionJob>(&record.item.body) else {
+            tracing::error!(key = ?record.item.key, "unreadable outbox record");
+            continue;
+        };
+        queue
+            .enqueue(job)
+            .await
+            .map_err(|e| AppError::Unavailable(e.to_string()))?;
+        let clear = Write::Delete {
+            key: record.item.key.clone(),
+            when: Expect::Version(record.version),
+        };
+        match store.write(vec![clear]).await {
+            Ok(()) | Err(StoreError::ConditionFailed) => sent += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(sent)
 }
 
 /// What changing bills needs.
@@ -202,7 +263,7 @@ impl BillDesk {
             );
             match self.store.write(writes).await {
                 Ok(()) => {
-                    send_jobs(self.queue.as_ref(), jobs).await;
+                    send_jobs(self.store.as_ref(), self.queue.as_ref(), jobs).await;
                     return Ok(bill);
                 }
                 Err(StoreError::ConditionFailed) => backoff(attempt).await,

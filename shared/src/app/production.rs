@@ -253,6 +253,13 @@ impl Producer {
         Ok(Produced::Complete)
     }
 
+    /// Sends the jobs left in the outbox for more than a minute (see [`super::bills::relay_outbox`]).
+    pub async fn relay_outbox(&self) -> Result<usize, AppError> {
+        let now = self.desk.clock.now();
+        let grace = chrono::Duration::seconds(60);
+        super::bills::relay_outbox(self.store(), self.desk.queue.as_ref(), now, grace).await
+    }
+
     /// The job will not be delivered again (the queue's last receive failed): every unit not
     /// done is marked failed with the reason, so the bill shows it and an operator can retry.
     /// The intents stay: Moodle may have applied them, and a retry must repeat them.
