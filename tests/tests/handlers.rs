@@ -110,6 +110,15 @@ async fn an_enrolment_is_listed_suspended_and_restored_by_an_operator() {
     assert_eq!(stack.produce_all().await, [Ok(Produced::Complete)]);
     let ada = user_id(&stack, ADA).await;
     assert!(courses_of(&stack, ada).await.contains(&3));
+    let (customer, _) = shop_core::app::customers::find(stack.store.as_ref(), "demo", ADA)
+        .await
+        .unwrap()
+        .expect("a customer record");
+    assert_eq!(
+        customer.moodle_user_id,
+        Some(ada),
+        "linked to the Moodle account"
+    );
 
     let listed = products(&stack, &format!("?customer={ADA}")).await;
     assert_eq!(listed.len(), 1, "{listed:?}");

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod bill_admin;
 pub mod bills;
 pub mod checkout;
+pub mod customers;
 pub mod error;
 pub mod notify;
 pub mod production;

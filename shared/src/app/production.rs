@@ -530,6 +530,17 @@ impl Producer {
             .lms
             .find_or_create_user(&p.email, &p.firstname, &p.lastname)
             .await?;
+        if p.email
+            .eq_ignore_ascii_case(&bill.customer.email.normalized())
+        {
+            let shop = bill.shop.as_str();
+            super::customers::link_moodle_user(self.store(), shop, &bill.customer, userid, now)
+                .await
+                .map_err(|e| LmsError {
+                    retryable: true,
+                    message: e.to_string(),
+                })?;
+        }
         if let Work::Support(courseid) = unit.work {
             let enrol = EnrolIntent {
                 roleid: Role::Student.id(),

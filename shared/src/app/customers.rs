@@ -1,0 +1,78 @@
+//! Customer records (`CUSTOMER#{shop}#{email}` / `PROFILE`): who bought from a shop, as they
+//! last described themselves, and their Moodle account once production found or made it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::AppError;
+use crate::domain::cart::Identity;
+use crate::ports::{Item, Key, PutIf, Store, StoreError, Write};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerRecord {
+    pub shop: String,
+    pub identity: Identity,
+    pub moodle_user_id: Option<u64>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub fn customer_key(shop: &str, email: &str) -> Key {
+    Key::new(
+        format!("CUSTOMER#{shop}#{}", email.to_lowercase()),
+        "PROFILE",
+    )
+}
+
+pub async fn find(
+    store: &dyn Store,
+    shop: &str,
+    email: &str,
+) -> Result<Option<(CustomerRecord, u64)>, AppError> {
+    let Some(r) = store.get(&customer_key(shop, email)).await? else {
+        return Ok(None);
+    };
+    let record = serde_json::from_str(&r.item.body)
+        .map_err(|e| AppError::Store(StoreError::Backend(format!("stored customer: {e}"))))?;
+    Ok(Some((record, r.version)))
+}
+
+/// Links the customer to their Moodle account, creating the record from the bill's identity
+/// the first time. Nothing is written when the link is already there.
+pub async fn link_moodle_user(
+    store: &dyn Store,
+    shop: &str,
+    identity: &Identity,
+    userid: u64,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let email = identity.email.normalized();
+    for _ in 0..5 {
+        let (record, when) = match find(store, shop, &email).await? {
+            Some((r, _)) if r.moodle_user_id == Some(userid) => return Ok(()),
+            Some((mut r, version)) => {
+                r.moodle_user_id = Some(userid);
+                r.updated_at = now;
+                (r, PutIf::Version(version))
+            }
+            None => (
+                CustomerRecord {
+                    shop: shop.to_owned(),
+                    identity: identity.clone(),
+                    moodle_user_id: Some(userid),
+                    updated_at: now,
+                },
+                PutIf::Absent,
+            ),
+        };
+        let body = serde_json::to_string(&record).expect("a customer serializes");
+        let item = Item::new(customer_key(shop, &email), body);
+        match store.write(vec![Write::Put { item, when }]).await {
+            Ok(()) => return Ok(()),
+            Err(StoreError::ConditionFailed) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::Conflict(
+        "the customer record is too busy; retry".into(),
+    ))
+}
