@@ -233,6 +233,7 @@ impl ProductionJob {
         let kind = match self.kind {
             JobKind::Produce => "produce",
             JobKind::Revoke => "revoke",
+            JobKind::Seats => "seats",
         };
         format!("{}-{kind}-{}", self.bill, self.generation)
     }
@@ -244,6 +245,8 @@ pub enum JobKind {
     #[default]
     Produce,
     Revoke,
+    /// The customer assigned or gave back seats of this bill: bring Moodle in line.
+    Seats,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -296,6 +299,20 @@ pub trait Lms: Send + Sync {
     async fn ensure_category(&self, category: &CategorySpec) -> Result<u64, LmsError>;
     /// Puts an enrolled user in the course group of this name, made now if absent.
     async fn join_group(&self, courseid: u64, group: &str, userid: u64) -> Result<(), LmsError>;
+    /// Checks a person's Moodle credentials: their account, or `None` when they are wrong.
+    async fn login(&self, username: &str, password: &str) -> Result<Option<LmsUser>, LmsError>;
+    /// Whether the user has opened the course (Moodle's `lastcourseaccess`).
+    async fn has_started(&self, userid: u64, courseid: u64) -> Result<bool, LmsError>;
+}
+
+/// A Moodle account as the shop needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LmsUser {
+    pub id: u64,
+    pub username: String,
+    pub email: String,
+    pub firstname: String,
+    pub lastname: String,
 }
 
 /// A course to make, named so that a repeated delivery finds it instead of making another.

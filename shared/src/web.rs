@@ -141,6 +141,30 @@ impl IntoResponse for AppError {
                 "Conflicting change",
                 detail,
             ),
+            AppError::Unauthorized(detail) => {
+                let mut r = Problem::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "Authentication required",
+                    detail,
+                )
+                .into_response();
+                r.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                return r;
+            }
+            AppError::TooMany(seconds) => {
+                let mut r = Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    "Too many attempts",
+                    format!("too many failed logins; try again in {seconds} s"),
+                )
+                .into_response();
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                return r;
+            }
             AppError::Store(e) => {
                 tracing::error!(error = %e, "store failure");
                 Problem::new(
@@ -266,4 +290,49 @@ pub fn origin(headers: &HeaderMap) -> String {
     let proto = get("x-forwarded-proto").unwrap_or("http");
     let host = get("host").unwrap_or("localhost");
     format!("{proto}://{host}")
+}
+
+/// The `format` of a bill document (`?format=html|pdf`, html by default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentFormat {
+    Html,
+    Pdf,
+}
+
+pub fn document_format(query: Option<&str>) -> Result<DocumentFormat, AppError> {
+    let format = query
+        .unwrap_or("")
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("format="))
+        .unwrap_or("html");
+    match format {
+        "html" => Ok(DocumentFormat::Html),
+        "pdf" => Ok(DocumentFormat::Pdf),
+        _ => Err(AppError::invalid("format", "give html or pdf")),
+    }
+}
+
+/// A bill's order or invoice, as HTML or as a PDF named after its number.
+pub fn document_response(
+    document: crate::invoice::InvoiceDocument,
+    format: DocumentFormat,
+) -> Response {
+    match format {
+        DocumentFormat::Pdf => {
+            let name = format!(
+                "inline; filename=\"{}.pdf\"",
+                document.number.as_deref().unwrap_or(&document.reference)
+            );
+            let headers = [
+                (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                (header::CONTENT_DISPOSITION, name),
+            ];
+            (headers, document.pdf()).into_response()
+        }
+        DocumentFormat::Html => (
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            document.html(),
+        )
+            .into_response(),
+    }
 }

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -94,30 +94,7 @@ async fn invoice(
     RawQuery(query): RawQuery,
 ) -> Answer {
     let token = web::access_token(&headers, query.as_deref());
-    let format = query
-        .as_deref()
-        .unwrap_or("")
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("format="))
-        .unwrap_or("html");
-    if format != "html" && format != "pdf" {
-        return Err(AppError::invalid("format", "give html or pdf"));
-    }
+    let format = web::document_format(query.as_deref())?;
     let document = ctx.app.document(&bill, &token).await?;
-    if format == "pdf" {
-        let name = format!(
-            "inline; filename=\"{}.pdf\"",
-            document.number.as_deref().unwrap_or(&document.reference)
-        );
-        let headers = [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (header::CONTENT_DISPOSITION, name),
-        ];
-        return Ok((headers, document.pdf()).into_response());
-    }
-    Ok((
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        document.html(),
-    )
-        .into_response())
+    Ok(web::document_response(document, format))
 }

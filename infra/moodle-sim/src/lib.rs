@@ -74,6 +74,8 @@ pub struct Enrolment {
     pub timeend: i64,
     pub suspended: bool,
     pub roles: BTreeSet<u64>,
+    /// When the user last opened the course (0: never).
+    pub lastaccess: i64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -246,6 +248,13 @@ impl Simulator {
         let mut site = self.lock();
         site.fault = fault;
         site.fault_calls = calls;
+    }
+
+    /// The user opens the course (as a browser would): Moodle records `lastcourseaccess`.
+    pub fn open_course(&self, userid: u64, courseid: u64, at: i64) {
+        if let Some(e) = self.lock().enrolments.get_mut(&(userid, courseid)) {
+            e.lastaccess = at;
+        }
     }
 
     pub fn enrolment(&self, userid: u64, courseid: u64) -> Option<Enrolment> {
@@ -583,6 +592,7 @@ fn enrol(site: &mut Site, p: &Value) -> WsResult {
                 timeend,
                 suspended,
                 roles: BTreeSet::new(),
+                lastaccess: 0,
             });
         entry.timestart = timestart;
         entry.timeend = timeend;
@@ -626,6 +636,7 @@ fn enrolled_users(site: &Site, p: &Value) -> WsResult {
         .filter_map(|((u, _), e)| site.users.get(u).map(|user| (user, e)))
         .map(|(u, e)| {
             let mut v = user_json(u);
+            v["lastcourseaccess"] = json!(e.lastaccess);
             v["roles"] = e.roles.iter().map(|r| json!({"roleid": r, "shortname": ROLES.iter().find(|(id, _)| id == r).map_or("", |(_, n)| *n)})).collect();
             v
         })

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use chrono::Duration;
+use shop_core::app::account::Accounts;
 use shop_core::app::admin::ShopAdmin;
 use shop_core::app::bill_admin::BillAdmin;
 use shop_core::app::bills::BillDesk;
@@ -84,9 +85,17 @@ pub fn stack(
         clock: desk.clock.clone(),
         lms,
     });
+    let accounts = Arc::new(Accounts {
+        store: store.clone(),
+        clock: desk.clock.clone(),
+        lms: products.lms.clone(),
+        jobs: desk.queue.clone(),
+        storefront: shop.clone(),
+    });
     let admin = Arc::new(ShopAdmin::new(store));
     Router::new()
         .merge(storefront::router(shop, &options.checkout_path))
+        .merge(account::router(accounts))
         .merge(checkout::router(Arc::new(Checkout::new(
             desk.clone(),
             links,

@@ -113,6 +113,10 @@ pub struct NewUser<'a> {
 
 pub use crate::ports::{CategorySpec, CourseSpec, EnrolIntent};
 
+/// The web service `login/token.php` is asked a token for: Moodle's mobile app service, enabled
+/// on most sites; the token itself is not kept (the login only proves the password).
+pub const LOGIN_SERVICE: &str = "moodle_mobile_app";
+
 #[derive(Clone)]
 pub struct MoodleClient {
     base: String,
@@ -491,6 +495,52 @@ impl crate::ports::Lms for MoodleClient {
         userid: u64,
     ) -> Result<(), crate::ports::LmsError> {
         Ok(MoodleClient::join_group(self, courseid, group, userid).await?)
+    }
+
+    async fn login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<crate::ports::LmsUser>, crate::ports::LmsError> {
+        match MoodleClient::login(self, username, password, LOGIN_SERVICE).await {
+            Ok(_) => {}
+            Err(MoodleError::Ws { errorcode, .. }) if errorcode == "invalidlogin" => {
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let found = self
+            .call(
+                "core_user_get_users_by_field",
+                json!({"field": "username", "values": [username.to_lowercase()]}),
+            )
+            .await?;
+        let user = Self::parse::<Vec<MoodleUser>>(found)?.into_iter().next();
+        Ok(user.map(|u| crate::ports::LmsUser {
+            id: u.id,
+            username: u.username,
+            email: u.email,
+            firstname: u.firstname,
+            lastname: u.lastname,
+        }))
+    }
+
+    async fn has_started(
+        &self,
+        userid: u64,
+        courseid: u64,
+    ) -> Result<bool, crate::ports::LmsError> {
+        let users = self
+            .call(
+                "core_enrol_get_enrolled_users",
+                json!({"courseid": courseid}),
+            )
+            .await?;
+        Ok(users.as_array().is_some_and(|users| {
+            users.iter().any(|u| {
+                u["id"].as_u64() == Some(userid) && u["lastcourseaccess"].as_i64().unwrap_or(0) > 0
+            })
+        }))
     }
 }
 

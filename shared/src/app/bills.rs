@@ -34,6 +34,7 @@ fn job_key(bill: &str, kind: JobKind) -> Key {
     let sk = match kind {
         JobKind::Produce => "PRODUCE",
         JobKind::Revoke => "REVOKE",
+        JobKind::Seats => "SEATS",
     };
     Key::new(format!("JOB#{bill}"), sk)
 }

@@ -76,3 +76,42 @@ pub async fn link_moodle_user(
         "the customer record is too busy; retry".into(),
     ))
 }
+
+/// Saves the identity a logged-in buyer typed at checkout back to their record.
+pub async fn save_identity(
+    store: &dyn Store,
+    shop: &str,
+    identity: &Identity,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let email = identity.email.normalized();
+    for _ in 0..5 {
+        let (record, when) = match find(store, shop, &email).await? {
+            Some((r, _)) if &r.identity == identity => return Ok(()),
+            Some((mut r, version)) => {
+                r.identity = identity.clone();
+                r.updated_at = now;
+                (r, PutIf::Version(version))
+            }
+            None => (
+                CustomerRecord {
+                    shop: shop.to_owned(),
+                    identity: identity.clone(),
+                    moodle_user_id: None,
+                    updated_at: now,
+                },
+                PutIf::Absent,
+            ),
+        };
+        let body = serde_json::to_string(&record).expect("a customer serializes");
+        let item = Item::new(customer_key(shop, &email), body);
+        match store.write(vec![Write::Put { item, when }]).await {
+            Ok(()) => return Ok(()),
+            Err(StoreError::ConditionFailed) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::Conflict(
+        "the customer record is too busy; retry".into(),
+    ))
+}

@@ -28,6 +28,12 @@ pub enum AppError {
     /// A service this request needs did not answer (the PayPal verifier); retry later.
     #[error("{0}")]
     Unavailable(String),
+    /// No valid customer session, or wrong credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Too many failed attempts; retry after this many seconds.
+    #[error("too many attempts; retry in {0} s")]
+    TooMany(u64),
     #[error(transparent)]
     Store(StoreError),
 }

@@ -1,6 +1,7 @@
 //! Use cases: every business rule that needs the store, behind plain async methods that the
 //! HTTP functions call. They know ports, never AWS or HTTP.
 
+pub mod account;
 pub mod admin;
 pub mod bill_admin;
 pub mod bills;

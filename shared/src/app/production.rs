@@ -28,6 +28,7 @@ use crate::domain::catalog::Shop;
 use crate::domain::handler::{self, CourseRef, HandlerSpec, Role};
 use crate::domain::product::{
     ProductContext, ProductEvent, ProductEventKind, ProductInstance, ProductRef, ProductStatus,
+    SeatTerms,
 };
 use crate::ports::{
     CategorySpec, CourseSpec, EnrolIntent, Expect, Item, JobKind, Key, Lms, LmsError,
@@ -166,6 +167,8 @@ enum Work {
     AssignRole(handler::AssignRole),
     Seat {
         courses: Vec<CourseRef>,
+        role: Role,
+        days: Option<u32>,
     },
     Course {
         spec: handler::NewCourse,
@@ -215,8 +218,10 @@ impl Producer {
     /// operator (permanent Moodle errors).
     pub async fn handle(&self, job: &ProductionJob) -> Result<Produced, Retry> {
         let id = job_bill(job)?;
-        if job.kind == JobKind::Revoke {
-            return self.revoke(&id).await;
+        match job.kind {
+            JobKind::Revoke => return self.revoke(&id).await,
+            JobKind::Seats => return self.reconcile_seats(&id).await,
+            JobKind::Produce => {}
         }
         let bill = self.desk.load(&id).await?.bill;
         if !matches!(bill.status, BillStatus::Paid | BillStatus::Preprod) {
@@ -522,6 +527,112 @@ impl Producer {
         Ok(Produced::Complete)
     }
 
+    /// Brings Moodle in line with the bill's seats as their customer assigned them: a holder
+    /// without an active enrolment is enrolled (dates fixed at assignment), a seat given back
+    /// has its enrolment suspended. Every call is idempotent, so a redelivery is harmless.
+    async fn reconcile_seats(&self, bill: &BillId) -> Result<Produced, Retry> {
+        let records = self
+            .store()
+            .query(&Query::partition(format!("PROD#{bill}")))
+            .await?;
+        let references = records.iter().filter_map(|r| {
+            let unit = parse_record(&r.item.body).ok()?;
+            let product = unit.product?;
+            (product.context == ProductContext::Seat).then_some(product.reference)
+        });
+        let mut problems = Vec::new();
+        for reference in references {
+            if let Err(problem) = self.reconcile_seat(&reference).await? {
+                problems.push(format!("{reference}: {problem}"));
+            }
+        }
+        Ok(if problems.is_empty() {
+            Produced::Complete
+        } else {
+            Produced::Incomplete(problems)
+        })
+    }
+
+    async fn reconcile_seat(&self, reference: &ProductRef) -> Result<Result<(), String>, Retry> {
+        let Some((mut seat, version)) = products::find(self.store(), reference).await? else {
+            return Ok(Ok(()));
+        };
+        let Some(terms) = seat.seat.clone() else {
+            return Ok(Ok(()));
+        };
+        let wanted = match &terms.holder {
+            Some(h) => {
+                let userid = match self
+                    .lms
+                    .find_or_create_user(&h.email, &h.firstname, &h.lastname)
+                    .await
+                {
+                    Ok(id) => id,
+                    Err(e) if e.retryable => return Err(Retry(e.message)),
+                    Err(e) => return Ok(Err(e.message)),
+                };
+                let end = terms.duration_days.map_or(0, |d| {
+                    (h.assigned_at + chrono::Duration::days(i64::from(d))).timestamp()
+                });
+                Some(EnrolIntent {
+                    roleid: terms.roleid,
+                    userid,
+                    courseid: h.course,
+                    timestart: h.assigned_at.timestamp(),
+                    timeend: end,
+                    suspend: seat.status == ProductStatus::Suspended,
+                })
+            }
+            None => seat.enrolment.map(|e| EnrolIntent { suspend: true, ..e }),
+        };
+        let Some(wanted) = wanted else {
+            return Ok(Ok(()));
+        };
+        if seat.enrolment == Some(wanted) {
+            return Ok(Ok(()));
+        }
+        // A seat moved to someone else: the previous holder's enrolment is suspended first.
+        if let Some(old) = seat.enrolment
+            && (old.userid != wanted.userid || old.courseid != wanted.courseid)
+            && !old.suspend
+        {
+            match self
+                .lms
+                .enrol(&EnrolIntent {
+                    suspend: true,
+                    ..old
+                })
+                .await
+            {
+                Ok(()) => {}
+                Err(e) if e.retryable => return Err(Retry(e.message)),
+                Err(e) => return Ok(Err(e.message)),
+            }
+        }
+        match self.lms.enrol(&wanted).await {
+            Ok(()) => {}
+            Err(e) if e.retryable => return Err(Retry(e.message)),
+            Err(e) => return Ok(Err(e.message)),
+        }
+        seat.enrolment = Some(wanted);
+        seat.instance_id = terms.holder.as_ref().map(|h| h.course);
+        if let Some(h) = &terms.holder {
+            seat.user_email = h.email.to_lowercase();
+            seat.end = (wanted.timeend > 0)
+                .then(|| DateTime::from_timestamp(wanted.timeend, 0))
+                .flatten();
+        }
+        let write = Write::Put {
+            item: products::product_item(&seat),
+            when: PutIf::Version(version),
+        };
+        match self.store().write(vec![write]).await {
+            Ok(()) => Ok(Ok(())),
+            Err(StoreError::ConditionFailed) => Err(Retry("the seat changed meanwhile".into())),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The unit's intent: Moodle ids looked up now, dates and names fixed now.
     async fn intent(&self, bill: &Bill, unit: &Unit) -> Result<UnitRecord, LmsError> {
         let now = self.desk.clock.now();
@@ -573,6 +684,7 @@ impl Producer {
             enrolment: None,
             allowed_courses: Vec::new(),
             credits: None,
+            seat: None,
             events: vec![event(
                 ProductEventKind::Created,
                 &format!("{}/{}", bill.id, unit.key),
@@ -654,13 +766,22 @@ impl Producer {
                     instanceid: a.instance_id,
                 }
             }
-            Work::Seat { courses } => {
+            Work::Seat {
+                courses,
+                role,
+                days,
+            } => {
                 let mut ids = Vec::new();
                 for c in courses {
                     ids.push(self.course(c).await?);
                 }
                 product.context = ProductContext::Seat;
                 product.allowed_courses = ids;
+                product.seat = Some(SeatTerms {
+                    roleid: role.id(),
+                    duration_days: *days,
+                    holder: None,
+                });
                 Action::Record
             }
             Work::Course { spec, fullname } => {
@@ -956,8 +1077,12 @@ fn line_units(l: &LineRef<'_>, spec: &HandlerSpec, buyer: &Person) -> Vec<Unit> 
         )],
         HandlerSpec::GenerateSeats(s) => (0..count * s.pack_size.get() as usize)
             .map(|n| {
-                let courses = s.courses.clone();
-                for_buyer(n, Work::Seat { courses })
+                let work = Work::Seat {
+                    courses: s.courses.clone(),
+                    role: s.role,
+                    days: s.duration_days.map(|d| d.get()),
+                };
+                for_buyer(n, work)
             })
             .collect(),
         HandlerSpec::CreateCourse(spec) => (0..count)

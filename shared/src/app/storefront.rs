@@ -13,9 +13,11 @@ use serde_json::{Map, Value};
 
 use super::repo::{self, StoredCart};
 use super::{AppError, Clock};
-use crate::domain::cart::{Cart, CartView, CustomerInput, ParticipantsInput};
+use crate::domain::cart::{
+    Cart, CartAccount, CartView, CustomerInput, Identity, ParticipantsInput,
+};
 use crate::domain::catalog::{Item, Shop, Viewer};
-use crate::domain::ids::{CartId, ItemCode};
+use crate::domain::ids::{CartId, ItemCode, ShopId};
 use crate::domain::{Errors, FieldError};
 use crate::ports::{Expect, Store, Write};
 
@@ -125,15 +127,63 @@ impl Storefront {
         .await
     }
 
+    /// The CUSTOMER step. A logged-in buyer's identity is saved back to their customer record;
+    /// a guest whose email has an account is proposed to log in (asked, not forced: an account
+    /// the shop made may have a password its owner never set).
     pub async fn set_customer(
         &self,
         cart: &str,
         input: &CustomerInput,
     ) -> Result<CartView, AppError> {
+        let (mut stored, shop) = self.load(cart).await?;
+        refuse_placed(&stored.cart)?;
+        stored.cart.set_customer(input).map_err(AppError::Invalid)?;
+        let identity = stored.cart.customer.clone().expect("just set");
+        let shop_id = shop.id.as_str();
+        let now = self.clock.now();
+        if stored.cart.account.is_some() {
+            super::customers::save_identity(self.store.as_ref(), shop_id, &identity, now).await?;
+        } else {
+            let email = identity.email.normalized();
+            let known = super::customers::find(self.store.as_ref(), shop_id, &email).await?;
+            stored.cart.login_proposed = known.is_some_and(|(r, _)| r.moodle_user_id.is_some());
+        }
+        self.save(stored, &shop).await
+    }
+
+    /// A buyer logged in on this cart: the cart remembers the account, and a cart without a
+    /// customer yet is pre-filled from the customer record.
+    pub async fn log_in(
+        &self,
+        cart: &str,
+        account: CartAccount,
+        known: Option<Identity>,
+    ) -> Result<CartView, AppError> {
         self.update(cart, |cart, _| {
-            cart.set_customer(input).map_err(AppError::Invalid)
+            if cart.customer.is_none() {
+                cart.customer = known;
+            }
+            cart.account = Some(account);
+            cart.login_proposed = false;
+            Ok(())
         })
         .await
+    }
+
+    /// The shop a cart belongs to (for a login on the cart).
+    pub async fn cart_shop(&self, cart: &str) -> Result<ShopId, AppError> {
+        Ok(self.load(cart).await?.0.cart.shop)
+    }
+
+    async fn save(&self, mut stored: StoredCart, shop: &Shop) -> Result<CartView, AppError> {
+        let write = repo::cart_write(
+            &mut stored.cart,
+            Some(stored.version),
+            self.clock.now(),
+            self.cart_ttl,
+        );
+        self.store.write(vec![write]).await?;
+        Ok(stored.cart.view(shop))
     }
 
     /// Creates a cart holding the given `CODE=quantity` pairs (pre-filled cart links). Every
@@ -190,21 +240,19 @@ impl Storefront {
         change: impl FnOnce(&mut Cart, &Shop) -> Result<(), AppError>,
     ) -> Result<CartView, AppError> {
         let (mut stored, shop) = self.load(cart).await?;
-        if let Some(placed) = &stored.cart.placed {
-            return Err(AppError::State(format!(
-                "this cart was placed as bill {}; it can no longer change",
-                placed.bill
-            )));
-        }
+        refuse_placed(&stored.cart)?;
         change(&mut stored.cart, &shop)?;
-        let write = repo::cart_write(
-            &mut stored.cart,
-            Some(stored.version),
-            self.clock.now(),
-            self.cart_ttl,
-        );
-        self.store.write(vec![write]).await?;
-        Ok(stored.cart.view(&shop))
+        self.save(stored, &shop).await
+    }
+}
+
+fn refuse_placed(cart: &Cart) -> Result<(), AppError> {
+    match &cart.placed {
+        Some(placed) => Err(AppError::State(format!(
+            "this cart was placed as bill {}; it can no longer change",
+            placed.bill
+        ))),
+        None => Ok(()),
     }
 }
 

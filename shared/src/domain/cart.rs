@@ -66,6 +66,27 @@ pub struct Cart {
     /// Set at placement: the order is frozen, and placing again answers this bill.
     #[serde(default)]
     pub placed: Option<PlacedBill>,
+    /// The buyer logged in during the checkout (`POST /carts/{cart}/login`).
+    #[serde(default)]
+    pub account: Option<CartAccount>,
+    /// The customer's email belongs to an existing account: the page proposes to log in.
+    #[serde(default)]
+    pub login_proposed: bool,
+}
+
+/// Who logged in on this cart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartAccount {
+    pub email: Email,
+    pub moodle_user_id: u64,
+}
+
+/// The cart's account state, as the checkout page needs it.
+#[derive(Debug, Serialize)]
+pub struct AccountView {
+    pub logged_in: bool,
+    pub email: Option<String>,
+    pub login_proposed: bool,
 }
 
 /// The bill a cart was placed as, with its access token so that a repeated placement (the
@@ -100,6 +121,8 @@ impl Cart {
             customer: None,
             invoicing: None,
             placed: None,
+            account: None,
+            login_proposed: false,
         }
     }
 
@@ -639,6 +662,7 @@ pub struct CartView {
     pub assignments: BTreeMap<ItemCode, BTreeMap<String, Vec<Email>>>,
     pub customer: Option<Identity>,
     pub invoicing: Option<Identity>,
+    pub account: AccountView,
 }
 
 #[derive(Debug, Serialize)]
@@ -729,6 +753,11 @@ impl CartView {
             assignments: cart.assignments.clone(),
             customer: cart.customer.clone(),
             invoicing: cart.invoicing.clone(),
+            account: AccountView {
+                logged_in: cart.account.is_some(),
+                email: cart.account.as_ref().map(|a| a.email.to_string()),
+                login_proposed: cart.login_proposed && cart.account.is_none(),
+            },
         }
     }
 }

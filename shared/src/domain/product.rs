@@ -175,7 +175,28 @@ pub struct ProductInstance {
     pub allowed_courses: Vec<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credits: Option<u32>,
+    /// For a seat: its terms and who holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seat: Option<SeatTerms>,
     pub events: Vec<ProductEvent>,
+}
+
+/// A seat's terms (from the handler) and its holder, once the customer assigned it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatTerms {
+    pub roleid: u64,
+    pub duration_days: Option<u32>,
+    pub holder: Option<SeatHolder>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatHolder {
+    pub email: String,
+    pub firstname: String,
+    pub lastname: String,
+    pub course: u64,
+    /// Fixes the enrolment's dates, so that a repeated delivery sends the same ones.
+    pub assigned_at: DateTime<Utc>,
 }
 
 impl ProductInstance {
@@ -274,6 +295,7 @@ mod tests {
             enrolment: None,
             allowed_courses: vec![],
             credits: None,
+            seat: None,
             events: vec![],
         };
         assert_eq!(p.state(now), ProductState::Running);

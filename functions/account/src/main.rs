@@ -1,0 +1,33 @@
+//! Lambda entry point: build the adapters once from the environment, then serve the router.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use shop_core::adapters::moodle::MoodleClient;
+use shop_core::app::SystemClock;
+use shop_core::app::account::Accounts;
+use shop_core::app::storefront::Storefront;
+use shop_core::config::LambdaConfig;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let config = LambdaConfig::from_env()?;
+    let (url, token) = config.moodle()?;
+    let store = config.store().await;
+    let clock = Arc::new(SystemClock);
+    let storefront = Arc::new(Storefront::new(
+        store.clone(),
+        clock.clone(),
+        config.cart_ttl,
+    ));
+    let app = Accounts {
+        store,
+        clock,
+        lms: Arc::new(MoodleClient::new(url, token, Duration::from_secs(10))),
+        jobs: config.queue().await,
+        storefront,
+    };
+    let router = account::router(Arc::new(app)).fallback(shop_core::web::no_route);
+    lambda_http::run(router).await
+}

@@ -1,0 +1,537 @@
+//! The customer's side (DESIGN §3, §9): login with Moodle credentials, a session, and the
+//! customer area — bills, products, seats.
+//!
+//! A session is an opaque 256-bit token; the store keeps only its SHA-256 (`SESSION#{digest}`)
+//! with an expiry (TTL), so a logout revokes it at once and a leaked table gives no session.
+//! Failed logins are counted per username and per client in 15-minute windows; past the limit
+//! the login answers 429 without asking Moodle.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::bills::find_bill;
+use super::checkout::BillView;
+use super::products::{self, ProductView};
+use super::storefront::Storefront;
+use super::{AppError, Clock, customers, repo};
+use crate::domain::bill::BillId;
+use crate::domain::cart::{CartAccount, CartView, Identity};
+use crate::domain::ids::{Email, ShopId, random_hex};
+use crate::domain::product::{ProductContext, ProductRef, ProductStatus, SeatHolder};
+use crate::ports::{
+    Index, Item, JobKind, JobQueue, Key, Lms, LmsUser, ProductionJob, PutIf, Query, Store,
+    StoreError, Write,
+};
+
+/// How long a session lasts.
+pub const SESSION_HOURS: i64 = 8;
+/// Failed logins allowed per username, and per client, in one window.
+pub const FAILURES_PER_USERNAME: u64 = 5;
+pub const FAILURES_PER_CLIENT: u64 = 20;
+const WINDOW_MINUTES: i64 = 15;
+
+/// Who is logged in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub shop: String,
+    pub email: String,
+    pub moodle_user_id: u64,
+    pub firstname: String,
+    pub lastname: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The answer to a login: the token (shown once) and what the pages pre-fill.
+#[derive(Debug, Serialize)]
+pub struct LoggedIn {
+    pub session: String,
+    pub expires_at: DateTime<Utc>,
+    pub customer: SessionView,
+    /// The customer record, when this person bought here before.
+    pub profile: Option<Identity>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SessionView {
+    pub email: String,
+    pub firstname: String,
+    pub lastname: String,
+    pub moodle_user_id: u64,
+}
+
+impl From<&Session> for SessionView {
+    fn from(s: &Session) -> Self {
+        Self {
+            email: s.email.clone(),
+            firstname: s.firstname.clone(),
+            lastname: s.lastname.clone(),
+            moodle_user_id: s.moodle_user_id,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginInput {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignInput {
+    pub email: String,
+    pub firstname: String,
+    pub lastname: String,
+    /// One of the seat's allowed courses; optional when it allows only one.
+    #[serde(default)]
+    pub course: Option<u64>,
+}
+
+/// A bill in the customer area, with its links.
+#[derive(Debug, Serialize)]
+pub struct AccountBill {
+    pub id: String,
+    pub status: String,
+    pub placed_at: DateTime<Utc>,
+    pub invoice_number: Option<String>,
+    pub total: String,
+    pub currency: String,
+    pub links: BillLinks,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BillLinks {
+    #[serde(rename = "self")]
+    pub this: String,
+    pub invoice: String,
+}
+
+fn digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn session_key(token: &str) -> Key {
+    Key::new(format!("SESSION#{}", digest(token)), "SESSION")
+}
+
+fn failures_key(shop: &str, what: &str, who: &str, window: i64) -> Key {
+    Key::new(
+        format!("LOGINFAIL#{shop}#{what}#{}", who.to_lowercase()),
+        window.to_string(),
+    )
+}
+
+pub struct Accounts {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub lms: Arc<dyn Lms>,
+    pub jobs: Arc<dyn JobQueue>,
+    pub storefront: Arc<Storefront>,
+}
+
+impl Accounts {
+    fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// Checks the credentials against Moodle and opens a session.
+    pub async fn login(
+        &self,
+        shop: &str,
+        input: &LoginInput,
+        client: &str,
+    ) -> Result<LoggedIn, AppError> {
+        let shop: ShopId = repo::parse_id("shop", shop)?;
+        repo::load_shop(self.store(), &shop).await?;
+        let user = self.check_credentials(shop.as_str(), input, client).await?;
+        self.open_session(shop.as_str(), user).await
+    }
+
+    /// A login inside the checkout: the session, and the cart remembering the account (its
+    /// customer step pre-filled from the customer record when still empty).
+    pub async fn login_on_cart(
+        &self,
+        cart: &str,
+        input: &LoginInput,
+        client: &str,
+    ) -> Result<(LoggedIn, CartView), AppError> {
+        let shop = self.storefront.cart_shop(cart).await?;
+        let user = self.check_credentials(shop.as_str(), input, client).await?;
+        let logged = self.open_session(shop.as_str(), user).await?;
+        let email: Email = logged
+            .customer
+            .email
+            .parse()
+            .map_err(|_| AppError::State("the Moodle account has no valid email".into()))?;
+        let account = CartAccount {
+            email,
+            moodle_user_id: logged.customer.moodle_user_id,
+        };
+        let cart = self
+            .storefront
+            .log_in(cart, account, logged.profile.clone())
+            .await?;
+        Ok((logged, cart))
+    }
+
+    async fn check_credentials(
+        &self,
+        shop: &str,
+        input: &LoginInput,
+        client: &str,
+    ) -> Result<LmsUser, AppError> {
+        let username = input.username.trim();
+        let mut problems = Vec::new();
+        if username.is_empty() || username.len() > 100 {
+            problems.push(crate::domain::FieldError::new(
+                "username",
+                "give your Moodle username (at most 100 characters)",
+            ));
+        }
+        if input.password.is_empty() || input.password.len() > 1000 {
+            problems.push(crate::domain::FieldError::new(
+                "password",
+                "give your password",
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(AppError::Invalid(problems));
+        }
+        let now = self.clock.now();
+        let window = now.timestamp() / (WINDOW_MINUTES * 60);
+        let by_user = failures_key(shop, "user", username, window);
+        let by_client = failures_key(shop, "client", client, window);
+        let count = |key| async move {
+            Ok::<_, AppError>(self.store().get(&key).await?.map_or(0, |r| r.count))
+        };
+        if count(by_user.clone()).await? >= FAILURES_PER_USERNAME
+            || count(by_client.clone()).await? >= FAILURES_PER_CLIENT
+        {
+            let window_end = (window + 1) * WINDOW_MINUTES * 60;
+            return Err(AppError::TooMany(
+                (window_end - now.timestamp()).max(1) as u64
+            ));
+        }
+        let user = self
+            .lms
+            .login(username, &input.password)
+            .await
+            .map_err(|e| AppError::Unavailable(format!("Moodle: {}", e.message)))?;
+        match user {
+            Some(user) => Ok(user),
+            None => {
+                let add = |key| Write::Add {
+                    key,
+                    by: 1,
+                    at_most: None,
+                };
+                self.store()
+                    .write(vec![add(by_user), add(by_client)])
+                    .await?;
+                tracing::info!(%shop, "failed login");
+                Err(AppError::Unauthorized("wrong username or password".into()))
+            }
+        }
+    }
+
+    async fn open_session(&self, shop: &str, user: LmsUser) -> Result<LoggedIn, AppError> {
+        let now = self.clock.now();
+        let session = Session {
+            shop: shop.to_owned(),
+            email: user.email.to_lowercase(),
+            moodle_user_id: user.id,
+            firstname: user.firstname,
+            lastname: user.lastname,
+            expires_at: now + Duration::hours(SESSION_HOURS),
+        };
+        let token = random_hex(32);
+        let body = serde_json::to_string(&session).expect("a session serializes");
+        let item = Item::new(session_key(&token), body).expiring_at(session.expires_at);
+        self.store()
+            .write(vec![Write::Put {
+                item,
+                when: PutIf::Absent,
+            }])
+            .await?;
+        let profile = customers::find(self.store(), shop, &session.email)
+            .await?
+            .map(|(r, _)| r.identity);
+        Ok(LoggedIn {
+            session: token,
+            expires_at: session.expires_at,
+            customer: SessionView::from(&session),
+            profile,
+        })
+    }
+
+    /// The session a token opens; 401 when missing, unknown or expired.
+    pub async fn session(&self, token: &str) -> Result<Session, AppError> {
+        let unauthorized = || AppError::Unauthorized("log in first (customer session)".into());
+        if token.is_empty() {
+            return Err(unauthorized());
+        }
+        let record = self
+            .store()
+            .get(&session_key(token))
+            .await?
+            .ok_or_else(unauthorized)?;
+        let session: Session = serde_json::from_str(&record.item.body)
+            .map_err(|e| AppError::Store(StoreError::Backend(format!("stored session: {e}"))))?;
+        if session.expires_at <= self.clock.now() {
+            return Err(unauthorized());
+        }
+        Ok(session)
+    }
+
+    /// Revokes the session (harmless when it is already gone).
+    pub async fn logout(&self, token: &str) -> Result<(), AppError> {
+        if token.is_empty() {
+            return Ok(());
+        }
+        let write = Write::Delete {
+            key: session_key(token),
+            when: crate::ports::Expect::Present,
+        };
+        match self.store().write(vec![write]).await {
+            Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The customer's bills, newest first.
+    pub async fn bills(&self, session: &Session) -> Result<Vec<AccountBill>, AppError> {
+        let query = Query {
+            index: Some(Index::Gsi2),
+            pk: format!("CUSTOMER#{}#{}", session.shop, session.email),
+            sk_prefix: "BILL#".into(),
+            descending: true,
+            limit: Some(100),
+            ..Query::default()
+        };
+        let mut bills = Vec::new();
+        for r in self.store().query(&query).await? {
+            let bill: crate::domain::bill::Bill = serde_json::from_str(&r.item.body)
+                .map_err(|e| AppError::Store(StoreError::Backend(format!("stored bill: {e}"))))?;
+            let id = bill.id.to_string();
+            bills.push(AccountBill {
+                links: BillLinks {
+                    this: format!("/account/bills/{id}"),
+                    invoice: format!("/account/bills/{id}/invoice"),
+                },
+                id,
+                status: bill.status.to_string(),
+                placed_at: bill.placed_at,
+                invoice_number: bill.invoice_number.clone(),
+                total: bill.totals.incl_tax.to_string(),
+                currency: bill.currency.clone(),
+            });
+        }
+        Ok(bills)
+    }
+
+    /// One of the customer's bills (another's is 404, as if it did not exist).
+    pub async fn bill(&self, session: &Session, id: &str) -> Result<BillView, AppError> {
+        let bill = self.own_bill(session, id).await?;
+        let progress = super::production::progress(self.store(), &bill.id).await?;
+        Ok(BillView::new(&bill).with_production(&progress))
+    }
+
+    /// The invoice (or order) document of one of the customer's bills.
+    pub async fn invoice(
+        &self,
+        session: &Session,
+        id: &str,
+    ) -> Result<crate::invoice::InvoiceDocument, AppError> {
+        let bill = self.own_bill(session, id).await?;
+        let shop = repo::load_shop(self.store(), &bill.shop).await?;
+        Ok(crate::invoice::InvoiceDocument::new(&bill, &shop.document))
+    }
+
+    async fn own_bill(
+        &self,
+        session: &Session,
+        id: &str,
+    ) -> Result<crate::domain::bill::Bill, AppError> {
+        let not_found = || AppError::not_found("bill", id);
+        let bill_id: BillId = id.parse().map_err(|_| not_found())?;
+        let stored = find_bill(self.store(), &bill_id)
+            .await?
+            .ok_or_else(not_found)?;
+        let bill = stored.bill;
+        if bill.shop.as_str() != session.shop || bill.customer.email.normalized() != session.email {
+            return Err(not_found());
+        }
+        Ok(bill)
+    }
+
+    /// The customer's product instances (seats included).
+    pub async fn products(&self, session: &Session) -> Result<Vec<ProductView>, AppError> {
+        let now = self.clock.now();
+        Ok(
+            products::of_customer(self.store(), &session.shop, &session.email)
+                .await?
+                .into_iter()
+                .map(|p| ProductView::new(p, now))
+                .collect(),
+        )
+    }
+
+    /// The customer's seats.
+    pub async fn seats(&self, session: &Session) -> Result<Vec<ProductView>, AppError> {
+        let mut all = self.products(session).await?;
+        all.retain(|p| p.context == ProductContext::Seat.as_str());
+        Ok(all)
+    }
+
+    /// Gives a seat to a participant; production enrols them (through the queue).
+    pub async fn assign(
+        &self,
+        session: &Session,
+        reference: &str,
+        input: &AssignInput,
+    ) -> Result<ProductView, AppError> {
+        let email: Email = input
+            .email
+            .parse()
+            .map_err(|e: String| AppError::invalid("email", e))?;
+        let mut problems = Vec::new();
+        for (field, value) in [
+            ("firstname", &input.firstname),
+            ("lastname", &input.lastname),
+        ] {
+            if value.trim().is_empty() || value.len() > 100 {
+                problems.push(crate::domain::FieldError::new(
+                    field,
+                    "is required (at most 100 characters)",
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(AppError::Invalid(problems));
+        }
+        self.change_seat(session, reference, |seat, now| {
+            let terms = seat.seat.as_mut().expect("a seat");
+            if terms.holder.is_some() {
+                return Err(AppError::State(
+                    "this seat is assigned; unassign it first".into(),
+                ));
+            }
+            let course = match (input.course, seat.allowed_courses.as_slice()) {
+                (Some(c), allowed) if allowed.contains(&c) => c,
+                (None, [only]) => *only,
+                _ => {
+                    return Err(AppError::invalid(
+                        "course",
+                        format!(
+                            "choose one of the seat's courses: {:?}",
+                            seat.allowed_courses
+                        ),
+                    ));
+                }
+            };
+            terms.holder = Some(SeatHolder {
+                email: email.normalized(),
+                firstname: input.firstname.trim().to_owned(),
+                lastname: input.lastname.trim().to_owned(),
+                course,
+                assigned_at: now,
+            });
+            Ok(())
+        })
+        .await
+    }
+
+    /// Takes a seat back, unless its participant has started the course.
+    pub async fn unassign(
+        &self,
+        session: &Session,
+        reference: &str,
+    ) -> Result<ProductView, AppError> {
+        let (seat, _) = self.own_seat(session, reference).await?;
+        if let (Some(e), Some(_)) = (
+            seat.enrolment,
+            seat.seat.as_ref().and_then(|s| s.holder.as_ref()),
+        ) {
+            let started = self
+                .lms
+                .has_started(e.userid, e.courseid)
+                .await
+                .map_err(|e| AppError::Unavailable(format!("Moodle: {}", e.message)))?;
+            if started {
+                return Err(AppError::State(
+                    "the participant has started the course: this seat can no longer be unassigned"
+                        .into(),
+                ));
+            }
+        }
+        self.change_seat(session, reference, |seat, _| {
+            let terms = seat.seat.as_mut().expect("a seat");
+            if terms.holder.take().is_none() {
+                return Err(AppError::State("this seat is not assigned".into()));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn own_seat(
+        &self,
+        session: &Session,
+        reference: &str,
+    ) -> Result<(crate::domain::product::ProductInstance, u64), AppError> {
+        let not_found = || AppError::not_found("seat", reference);
+        let r: ProductRef = reference.parse().map_err(|_| not_found())?;
+        let (seat, version) = products::find(self.store(), &r)
+            .await?
+            .ok_or_else(not_found)?;
+        if seat.shop != session.shop
+            || seat.customer_email != session.email
+            || seat.context != ProductContext::Seat
+            || seat.seat.is_none()
+        {
+            return Err(not_found());
+        }
+        if seat.status == ProductStatus::Suspended {
+            return Err(AppError::State("this seat is suspended".into()));
+        }
+        Ok((seat, version))
+    }
+
+    /// Changes a seat on the version read, then asks production to bring Moodle in line.
+    async fn change_seat(
+        &self,
+        session: &Session,
+        reference: &str,
+        change: impl Fn(
+            &mut crate::domain::product::ProductInstance,
+            DateTime<Utc>,
+        ) -> Result<(), AppError>,
+    ) -> Result<ProductView, AppError> {
+        let (mut seat, version) = self.own_seat(session, reference).await?;
+        let now = self.clock.now();
+        change(&mut seat, now)?;
+        let write = Write::Put {
+            item: products::product_item(&seat),
+            when: PutIf::Version(version),
+        };
+        self.store().write(vec![write]).await?;
+        let mut generation = [0u8; 4];
+        getrandom::fill(&mut generation).expect("random source");
+        let job = ProductionJob {
+            shop: seat.shop.clone(),
+            bill: seat.bill.clone(),
+            kind: JobKind::Seats,
+            // Each change is its own message (the queue dedupes by bill, kind and generation).
+            generation: u32::from_le_bytes(generation),
+        };
+        if let Err(e) = self.jobs.enqueue(job).await {
+            // The seat is recorded; its next change (or an operator's retry) reconciles it.
+            tracing::error!(seat = %seat.reference, error = %e, "seat job not sent");
+        }
+        Ok(ProductView::new(seat, now))
+    }
+}

@@ -1,0 +1,255 @@
+//! The customer area through the API: login with Moodle credentials (the simulator), sessions,
+//! the failed-login limit, login inside the checkout with pre-fill, bills, products and seats.
+
+use enrolshop_tests::{Stack, customer};
+use reqwest::Method;
+use serde_json::{Value, json};
+use shop_core::app::production::Produced;
+
+const ADA: &str = "ada@example.org";
+const PASSWORD: &str = "Analytical-Engine-1843";
+
+/// A stack where Ada has a Moodle account with a password, and has bought `code` once.
+async fn returning_customer(code: &str, quantity: u32) -> (Stack, String) {
+    let stack = Stack::start().await;
+    stack.moodle.add_user("ada", ADA, PASSWORD);
+    let cart = stack.ready_cart(code, quantity).await;
+    let (bill, _) = stack.place_and_pay(&cart).await;
+    assert_eq!(stack.produce_all().await, [Ok(Produced::Complete)]);
+    (stack, bill)
+}
+
+async fn login(stack: &Stack, password: &str) -> enrolshop_tests::Reply {
+    stack
+        .post_json(
+            "/shops/demo/account/login",
+            json!({"username": "ada", "password": password}),
+        )
+        .await
+}
+
+async fn session(stack: &Stack) -> String {
+    let r = login(stack, PASSWORD).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["session"].as_str().unwrap().to_owned()
+}
+
+async fn get(stack: &Stack, path: &str, token: &str) -> enrolshop_tests::Reply {
+    stack.with_token(Method::GET, path, token, None).await
+}
+
+#[tokio::test]
+async fn a_customer_logs_in_and_finds_bills_and_products() {
+    let (stack, bill) = returning_customer("EXCEL-ESS", 1).await;
+    login(&stack, "wrong")
+        .await
+        .assert_problem(401, "unauthorized");
+    let r = stack
+        .http
+        .post(stack.url("/shops/demo/account/login"))
+        .json(&json!({"username": "ada", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("Secure") && cookie.contains("SameSite"),
+        "{cookie}"
+    );
+    let body: Value = r.json().await.unwrap();
+    let token = body["session"].as_str().unwrap().to_owned();
+    assert_eq!(body["customer"]["email"], ADA);
+    assert_eq!(body["profile"]["city"], "Paris", "the customer record");
+
+    let bills = get(&stack, "/account/bills", &token).await;
+    assert_eq!(bills.status, 200, "{}", bills.body);
+    assert_eq!(bills.body["bills"][0]["id"], bill.as_str());
+    let link = bills.body["bills"][0]["links"]["self"].as_str().unwrap();
+    assert_eq!(get(&stack, link, &token).await.body["status"], "COMPLETE");
+    let invoice = bills.body["bills"][0]["links"]["invoice"].as_str().unwrap();
+    let html = get(&stack, invoice, &token).await;
+    assert_eq!(html.status, 200);
+    assert!(html.content_type.starts_with("text/html"));
+    let products = get(&stack, "/account/products", &token).await;
+    assert_eq!(products.body["products"][0]["item_code"], "EXCEL-ESS");
+    assert_eq!(products.body["products"][0]["status"], "running");
+
+    // The cookie opens the same session; without either, 401.
+    let by_cookie = stack
+        .http
+        .get(stack.url("/account/bills"))
+        .header("cookie", cookie.split(';').next().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_cookie.status(), 200);
+    stack
+        .get("/account/bills")
+        .await
+        .assert_problem(401, "unauthorized");
+
+    // Someone else's bill is not found; after logout the session is gone.
+    let other = stack.ready_cart("GUIDE-BOOK", 1).await;
+    let grace = json!({"customer": {"firstname": "Grace", "lastname": "Hopper", "email": "grace@example.org",
+        "address": "1 Navy St", "zip": "75001", "city": "Paris", "country": "FR"}});
+    stack.put(&format!("/carts/{other}/customer"), grace).await;
+    let (grace_bill, _) = stack.place_and_pay(&other).await;
+    get(&stack, &format!("/account/bills/{grace_bill}"), &token)
+        .await
+        .assert_problem(404, "not_found");
+    let out = stack
+        .with_token(Method::POST, "/account/logout", &token, None)
+        .await;
+    assert_eq!(out.status, 204);
+    get(&stack, "/account/bills", &token)
+        .await
+        .assert_problem(401, "unauthorized");
+}
+
+#[tokio::test]
+async fn failed_logins_are_limited_per_username() {
+    let stack = Stack::start().await;
+    stack.moodle.add_user("ada", ADA, PASSWORD);
+    for _ in 0..shop_core::app::account::FAILURES_PER_USERNAME {
+        login(&stack, "guess")
+            .await
+            .assert_problem(401, "unauthorized");
+    }
+    let calls = stack.moodle.calls().len();
+    let r = stack
+        .http
+        .post(stack.url("/shops/demo/account/login"))
+        .json(&json!({"username": "ada", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429, "even the right password waits");
+    assert!(r.headers().contains_key("retry-after"));
+    assert_eq!(stack.moodle.calls().len(), calls, "Moodle was not asked");
+    login(&stack, "")
+        .await
+        .assert_problem(422, "validation_failed");
+}
+
+#[tokio::test]
+async fn logging_in_during_checkout_prefills_and_saves_the_customer() {
+    let (stack, _) = returning_customer("EXCEL-ESS", 1).await;
+    // As a guest with Ada's email, the checkout proposes to log in.
+    let guest = stack.new_cart().await;
+    stack
+        .put(
+            &format!("/carts/{guest}/lines/GUIDE-BOOK"),
+            json!({"quantity": 1}),
+        )
+        .await;
+    let view = stack
+        .put(&format!("/carts/{guest}/customer"), customer())
+        .await;
+    assert_eq!(
+        view.body["account"]["login_proposed"], true,
+        "{}",
+        view.body
+    );
+
+    let cart = stack.new_cart().await;
+    stack
+        .put(
+            &format!("/carts/{cart}/lines/GUIDE-BOOK"),
+            json!({"quantity": 1}),
+        )
+        .await;
+    let r = stack
+        .post_json(
+            &format!("/carts/{cart}/login"),
+            json!({"username": "ada", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["cart"]["customer"]["email"], ADA, "pre-filled");
+    assert_eq!(r.body["cart"]["customer"]["city"], "Paris");
+    assert_eq!(r.body["cart"]["account"]["logged_in"], true);
+    assert_eq!(r.body["cart"]["next_step"], "order");
+
+    let mut edited = customer();
+    edited["customer"]["city"] = json!("Lyon");
+    stack.put(&format!("/carts/{cart}/customer"), edited).await;
+    let (record, _) = shop_core::app::customers::find(stack.store.as_ref(), "demo", ADA)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        record.identity.city, "Lyon",
+        "edits saved back to the record"
+    );
+}
+
+#[tokio::test]
+async fn a_buyer_of_seats_assigns_one_and_the_participant_is_enrolled() {
+    let (stack, _) = returning_customer("EXCEL-SEATS", 1).await;
+    let token = session(&stack).await;
+    let seats = get(&stack, "/account/seats", &token).await;
+    let seats = seats.body["seats"].as_array().unwrap().clone();
+    assert_eq!(seats.len(), 5);
+    let (first, second) = (
+        seats[0]["reference"].as_str().unwrap(),
+        seats[1]["reference"].as_str().unwrap(),
+    );
+    let grace = json!({"email": "grace@example.org", "firstname": "Grace", "lastname": "Hopper"});
+    let assign = |reference: &str, body: Value| {
+        let path = format!("/account/seats/{reference}/assign");
+        let token = token.clone();
+        let stack = &stack;
+        async move {
+            stack
+                .with_token(Method::POST, &path, &token, Some(body))
+                .await
+        }
+    };
+    let r = assign(first, grace.clone()).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    assign(first, grace.clone())
+        .await
+        .assert_problem(409, "invalid_state");
+    assign(
+        second,
+        json!({"email": "nope", "firstname": "A", "lastname": "B"}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    stack.produce_all().await;
+    let grace_id = stack.moodle.user_by_email("grace@example.org").unwrap().id;
+    let enrolment = stack.moodle.enrolment(grace_id, 3).expect("enrolled");
+    assert!(!enrolment.suspended);
+    assert_eq!(enrolment.timeend - enrolment.timestart, 365 * 86_400);
+
+    // Alan gets the second seat, then gives it back before starting: suspended in Moodle.
+    let alan = json!({"email": "alan@example.org", "firstname": "Alan", "lastname": "Turing"});
+    assert_eq!(assign(second, alan).await.status, 202);
+    stack.produce_all().await;
+    let alan_id = stack.moodle.user_by_email("alan@example.org").unwrap().id;
+    let back = stack
+        .with_token(
+            Method::POST,
+            &format!("/account/seats/{second}/unassign"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(back.status, 202, "{}", back.body);
+    stack.produce_all().await;
+    assert!(stack.moodle.enrolment(alan_id, 3).unwrap().suspended);
+
+    // Grace has started: her seat stays hers.
+    stack
+        .moodle
+        .open_course(grace_id, 3, chrono::Utc::now().timestamp());
+    stack
+        .with_token(
+            Method::POST,
+            &format!("/account/seats/{first}/unassign"),
+            &token,
+            None,
+        )
+        .await
+        .assert_problem(409, "invalid_state");
+}
