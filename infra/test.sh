@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of enrolshop, installing first what a fresh machine lacks:
 # moto[server] (DynamoDB + SQS protocols, for the store conformance and HTTP tests) and
-# cfn-lint (template check), both from PyPI; rustfmt and clippy through rustup.
+# cfn-lint (template check), both from PyPI; rustfmt and clippy through rustup; Debian's
+# Chromium and playwright-core (npm) for the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,11 @@ python3 -c 'import moto.server, flask' 2>/dev/null || python3 -m pip install --q
 python3 -c 'import cfnlint.runner' 2>/dev/null || python3 -m pip install --quiet cfn-lint
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+if [ ! -x /usr/bin/chromium ]; then
+  as_root=""; [ "$(id -u)" = 0 ] || as_root="sudo"
+  $as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq chromium >/dev/null
+fi
+(cd web/tests && npm ci --no-audit --no-fund --silent)
 
 step "format"
 cargo fmt --all -- --check
@@ -27,5 +33,10 @@ step "tests: unit, store conformance (embedded + DynamoDB on moto), HTTP, Lambda
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"
-# One closing line for the whole run (cargo prints one per test binary, doc tests last).
-awk '/^test result:/ { p += $4; f += $6 } END { printf "\ntests: %d passed, %d failed\n", p, f }' "$log"
+
+step "browser tests: the pages in Chromium against shopctl serve (screenshots in web/tests/artifacts)"
+cargo build -p shopctl --locked
+(cd web/tests && npm test) 2>&1 | tee -a "$log"
+# One closing line for the whole run (cargo prints one per test binary; node:test `# pass`).
+awk '/^test result:/ { p += $4; f += $6 } /^# pass / { p += $3 } /^# fail / { f += $3 }
+  END { printf "\ntests: %d passed, %d failed\n", p, f }' "$log"

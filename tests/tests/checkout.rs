@@ -443,10 +443,11 @@ async fn dynamodb_requests_per_placement_and_per_payment_confirmation() {
     stack.requests.reset();
     let placed = stack.order(&cart, "test").await;
     assert_eq!(placed.status, 201);
-    // The cart, its shop (document + stock counters), then one transaction: bill + cart.
+    // The cart, its shop (document + stock counters), then one transaction: bill + cart;
+    // after the commit, the customer record created if this is the buyer's first order.
     assert_eq!(
         stack.requests.operations(),
-        ["GetItem", "Query", "TransactWriteItems"],
+        ["GetItem", "Query", "TransactWriteItems", "PutItem"],
         "placement"
     );
 

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+pub mod pages;
+
 use axum::Router;
 use chrono::Duration;
 use shop_core::app::account::Accounts;
@@ -96,6 +98,7 @@ pub fn stack(
     Router::new()
         .merge(storefront::router(shop, &options.checkout_path))
         .merge(account::router(accounts))
+        .merge(pages::router())
         .merge(checkout::router(Arc::new(Checkout::new(
             desk.clone(),
             links,

@@ -210,6 +210,7 @@ impl Checkout {
                 Ok(()) => {
                     tracing::info!(bill = %bill.id, cart = %cart.id, status = %bill.status, "order placed");
                     send_jobs(self.desk.store.as_ref(), self.desk.queue.as_ref(), jobs).await;
+                    super::customers::remember(self.store(), &bill, now).await;
                     let action = self.start(&shop, &bill, origin).await;
                     let view = placement_view(&bill, action, Some(token.as_str().to_owned()));
                     return Ok((view, true));

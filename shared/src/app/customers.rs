@@ -115,3 +115,25 @@ pub async fn save_identity(
         "the customer record is too busy; retry".into(),
     ))
 }
+
+/// A first order makes the buyer a customer: their record is created from the bill's
+/// identity, never overwritten (a guest must not change an existing customer's details; a
+/// logged-in buyer's edits are saved by the customer step). Best effort, after the commit.
+pub async fn remember(store: &dyn Store, bill: &crate::domain::bill::Bill, now: DateTime<Utc>) {
+    let record = CustomerRecord {
+        shop: bill.shop.to_string(),
+        identity: bill.customer.clone(),
+        moodle_user_id: None,
+        updated_at: now,
+    };
+    let body = serde_json::to_string(&record).expect("a customer serializes");
+    let key = customer_key(bill.shop.as_str(), &bill.customer.email.normalized());
+    let write = Write::Put {
+        item: Item::new(key, body),
+        when: PutIf::Absent,
+    };
+    match store.write(vec![write]).await {
+        Ok(()) | Err(StoreError::ConditionFailed) => {}
+        Err(e) => tracing::warn!(bill = %bill.id, error = %e, "customer record not written"),
+    }
+}

@@ -104,6 +104,9 @@ pub struct ProductView {
     pub allowed_courses: Vec<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credits: Option<u32>,
+    /// A seat's terms and holder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seat: Option<crate::domain::product::SeatTerms>,
     pub events: Vec<ProductEvent>,
 }
 
@@ -122,6 +125,7 @@ impl ProductView {
             end: p.end,
             allowed_courses: p.allowed_courses,
             credits: p.credits,
+            seat: p.seat,
             events: p.events,
         }
     }

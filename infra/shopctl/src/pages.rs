@@ -1,0 +1,61 @@
+//! The buyer's pages (`web/`), built into the binary so that `shopctl serve` works from any
+//! directory. In AWS the same files go to the static bucket (plain files, no build step).
+
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+macro_rules! file {
+    ($path:literal, $type:literal) => {
+        get(|| async {
+            (
+                [
+                    (header::CONTENT_TYPE, $type),
+                    (header::CACHE_CONTROL, "no-cache"),
+                ],
+                include_str!(concat!("../../../web/", $path)),
+            )
+                .into_response()
+        })
+    };
+}
+
+/// `/` (catalogue), `/checkout`, `/bill`, `/account` and their assets.
+pub fn router() -> Router {
+    Router::new()
+        .route("/", file!("index.html", "text/html; charset=utf-8"))
+        .route(
+            "/checkout",
+            file!("checkout.html", "text/html; charset=utf-8"),
+        )
+        .route("/bill", file!("bill.html", "text/html; charset=utf-8"))
+        .route(
+            "/account",
+            file!("account.html", "text/html; charset=utf-8"),
+        )
+        .route(
+            "/assets/app.js",
+            file!("assets/app.js", "text/javascript; charset=utf-8"),
+        )
+        .route(
+            "/assets/index.js",
+            file!("assets/index.js", "text/javascript; charset=utf-8"),
+        )
+        .route(
+            "/assets/checkout.js",
+            file!("assets/checkout.js", "text/javascript; charset=utf-8"),
+        )
+        .route(
+            "/assets/bill.js",
+            file!("assets/bill.js", "text/javascript; charset=utf-8"),
+        )
+        .route(
+            "/assets/account.js",
+            file!("assets/account.js", "text/javascript; charset=utf-8"),
+        )
+        .route(
+            "/assets/style.css",
+            file!("assets/style.css", "text/css; charset=utf-8"),
+        )
+}

@@ -1,0 +1,221 @@
+// Browser tests of the buyer's pages: Debian's Chromium driven by playwright-core against
+// `shopctl serve` (embedded store, Moodle simulator) on free ports. Each scenario leaves a
+// screenshot of its last page in tests/artifacts/. Run: `npm test` (after `cargo build -p shopctl`).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const ARTIFACTS = join(import.meta.dirname, 'artifacts');
+const SHOPCTL = process.env.SHOPCTL || join(process.env.CARGO_TARGET_DIR || join(ROOT, 'target'), 'debug/shopctl');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run'];
+const MOODLE_TOKEN = 'dev-moodle-token';
+
+let server; let browser; let base; let moodle; let dataDir;
+
+const freePort = () => new Promise((ok) => {
+  const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
+});
+
+async function waitFor(url) {
+  for (let i = 0; i < 300; i++) {
+    try { if ((await fetch(url)).ok) return; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer`);
+}
+
+/** Calls a web-service function of the Moodle simulator (bracket-encoded parameters). */
+async function ws(fn, params) {
+  const form = new URLSearchParams({ wstoken: MOODLE_TOKEN, wsfunction: fn, moodlewsrestformat: 'json' });
+  const flat = (prefix, v) => {
+    if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) flat(prefix ? `${prefix}[${k}]` : k, x);
+    else form.append(prefix, String(v));
+  };
+  flat('', params);
+  const r = await fetch(`${moodle}/webservice/rest/server.php`, { method: 'POST', body: form });
+  return r.json();
+}
+
+async function apiCall(method, path, body) {
+  const r = await fetch(`${base}${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  return r.json();
+}
+
+const ada = { firstname: 'Ada', lastname: 'Lovelace', email: 'ada@example.org', address: '1 Analytical Street', zip: '75001', city: 'Paris', country: 'FR' };
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), 'enrolshop-browser-'));
+  const [api, sim] = [await freePort(), await freePort()];
+  base = `http://127.0.0.1:${api}`;
+  moodle = `http://127.0.0.1:${sim}`;
+  server = spawn(SHOPCTL, ['serve', '--addr', `127.0.0.1:${api}`, '--moodle-addr', `127.0.0.1:${sim}`, '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
+  await waitFor(`${base}/shops/demo/catalog`);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function page(lang = 'en') {
+  const context = await browser.newContext({ locale: lang === 'fr' ? 'fr-FR' : 'en-GB', viewport: { width: 390, height: 844 } });
+  const p = await context.newPage();
+  p.on('pageerror', (e) => { throw e; });
+  return p;
+}
+
+async function shot(p, name) {
+  await p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Puts `quantity` of `code` in the cart from the catalogue page. */
+async function addFromCatalogue(p, code, quantity) {
+  const card = p.locator(`article[data-code="${code}"]`);
+  await card.getByLabel(/Quantity|Quantité/).fill(String(quantity));
+  await card.getByRole('button', { name: /Add to cart|Ajouter au panier/ }).click();
+  await card.getByRole('link', { name: /Go to checkout|Passer commande/ }).click();
+  await p.waitForURL(/\/checkout/);
+}
+
+async function fillCustomer(p, who) {
+  const form = p.locator('#customer');
+  for (const [name, value] of Object.entries(who)) await form.locator(`[data-name="${name}"]`).fill(value);
+  await form.getByRole('button').click();
+}
+
+async function placeWith(p, method) {
+  const order = p.locator('#order');
+  await order.locator('input[type=checkbox]').check();
+  await order.locator(`input[name=method][value=${method}]`).check();
+  await order.getByRole('button').click();
+  await p.waitForURL(/\/bill\?/);
+}
+
+test('a guest buys a tiered item with the test payment, sees COMPLETE and the invoice', async () => {
+  const p = await page();
+  await p.goto(`${base}/?shop=demo`);
+  await assert.doesNotReject(p.locator('article[data-code="EXCEL-ESS"]').getByText('99.00 EUR').first().waitFor());
+  await addFromCatalogue(p, 'EXCEL-ESS', 5);
+  await assert.doesNotReject(p.locator('#total').getByText('594.00 EUR').waitFor(), 'tier price 99.00 × 5 + 20 % tax');
+  await fillCustomer(p, { ...ada, email: 'guest@example.org' });
+  await placeWith(p, 'test');
+  await p.getByRole('button', { name: 'Simulate a successful payment' }).click();
+  await p.locator('#status[data-status="COMPLETE"]').waitFor({ timeout: 20000 });
+  const invoice = await p.locator('#invoice').getAttribute('href');
+  const r = await p.request.get(`${base}${invoice}`);
+  assert.equal(r.status(), 200);
+  assert.match(await r.text(), /DEMO-\d{4}-\d{6}/, 'an invoice number');
+  await shot(p, 'guest-complete');
+});
+
+test('a returning customer logs in during checkout and finds the form pre-filled', async () => {
+  await ws('core_user_create_users', { users: [{ username: 'ada', password: 'Analytical-1843', email: ada.email, firstname: 'Ada', lastname: 'Lovelace', auth: 'manual' }] });
+  // A first purchase through the API makes Ada a customer with a record.
+  const cart = await apiCall('POST', '/shops/demo/carts');
+  await apiCall('PUT', `/carts/${cart.id}/lines/GUIDE-BOOK`, { quantity: 1 });
+  await apiCall('PUT', `/carts/${cart.id}/customer`, { customer: ada });
+  await apiCall('POST', `/carts/${cart.id}/order`, { payment_method: 'transfer', accept_terms: true });
+
+  const p = await page();
+  await p.goto(`${base}/?shop=demo`);
+  await addFromCatalogue(p, 'GUIDE-BOOK', 1);
+  const login = p.locator('#login');
+  await login.getByLabel('Username').fill('ada');
+  await login.getByLabel('Password').fill('Analytical-1843');
+  await login.getByRole('button', { name: 'Log in' }).click();
+  await p.getByText('Logged in as ada@example.org').waitFor();
+  assert.equal(await p.locator('#customer [data-name="city"]').inputValue(), 'Paris');
+  assert.equal(await p.locator('#customer [data-name="address"]').inputValue(), '1 Analytical Street');
+  await shot(p, 'returning-prefilled');
+});
+
+test('field errors appear next to the field they name', async () => {
+  const p = await page();
+  await p.goto(`${base}/?shop=demo`);
+  await addFromCatalogue(p, 'GUIDE-BOOK', 1);
+  await fillCustomer(p, { ...ada, email: 'not-an-email', country: 'France' });
+  const email = p.locator('#customer [data-name="email"]');
+  await p.locator('#customer [aria-invalid="true"]').first().waitFor();
+  assert.equal(await email.getAttribute('aria-invalid'), 'true');
+  assert.notEqual(await email.locator('xpath=..').locator('.error').textContent(), '');
+  assert.equal(await p.locator('#customer [data-name="country"]').getAttribute('aria-invalid'), 'true');
+  assert.equal(await p.locator('#customer [data-name="city"]').getAttribute('aria-invalid'), null);
+  await shot(p, 'field-errors');
+});
+
+test('a failed payment is retried with another method', async () => {
+  const p = await page();
+  await p.goto(`${base}/?shop=demo`);
+  await addFromCatalogue(p, 'GUIDE-BOOK', 2);
+  await fillCustomer(p, { ...ada, email: 'retry@example.org' });
+  await placeWith(p, 'test');
+  await p.getByRole('button', { name: 'Simulate a failed payment' }).click();
+  await p.locator('#status[data-status="FAILED"]').waitFor();
+  await p.locator('#retry select').selectOption('transfer');
+  await p.locator('#retry').getByRole('button').click();
+  await p.locator('#status[data-status="PENDING"]').waitFor();
+  await p.getByText(/Transfer .* EUR/).waitFor();
+  await shot(p, 'retried');
+});
+
+test('a buyer of seats assigns one from the customer area and the participant is enrolled', async () => {
+  await ws('core_user_create_users', { users: [{ username: 'hedy', password: 'Frequency-1942', email: 'hedy@example.org', firstname: 'Hedy', lastname: 'Lamarr', auth: 'manual' }] });
+  const cart = await apiCall('POST', '/shops/demo/carts');
+  await apiCall('PUT', `/carts/${cart.id}/lines/EXCEL-SEATS`, { quantity: 1 });
+  await apiCall('PUT', `/carts/${cart.id}/customer`, { customer: { ...ada, firstname: 'Hedy', lastname: 'Lamarr', email: 'hedy@example.org' } });
+  const placed = await apiCall('POST', `/carts/${cart.id}/order`, { payment_method: 'test', accept_terms: true });
+  await fetch(`${base}/bills/${placed.bill_id}/test-payment`, { method: 'POST', headers: { authorization: `Bearer ${placed.access_token}`, 'content-type': 'application/json' }, body: '{"outcome":"paid"}' });
+
+  const p = await page();
+  await p.goto(`${base}/account?shop=demo`);
+  await p.getByLabel('Username').fill('hedy');
+  await p.getByLabel('Password').fill('Frequency-1942');
+  await p.getByRole('button', { name: 'Log in' }).click();
+  for (let i = 0; i < 100 && (await p.locator('.seat').count()) < 5; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    await p.reload();
+  }
+  const seat = p.locator('.seat').first();
+  await seat.locator('[data-name="email"]').fill('alan@example.org');
+  await seat.locator('[data-name="firstname"]').fill('Alan');
+  await seat.locator('[data-name="lastname"]').fill('Turing');
+  await seat.getByRole('button', { name: 'Assign' }).click();
+  await p.getByText('<alan@example.org>').waitFor();
+  let courses = [];
+  for (let i = 0; i < 100 && !courses.some((c) => c.id === 3); i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    const users = await ws('core_user_get_users_by_field', { field: 'email', values: ['alan@example.org'] });
+    if (users.length) courses = await ws('core_enrol_get_users_courses', { userid: users[0].id });
+  }
+  assert.ok(courses.some((c) => c.id === 3), 'Alan is enrolled in course 3 (EXCEL)');
+  await shot(p, 'seat-assigned');
+});
+
+test('the shop speaks French, and the checkout page is light and quick', async () => {
+  const p = await page('fr');
+  let bytes = 0;
+  const client = await p.context().newCDPSession(p);
+  await client.send('Network.enable');
+  client.on('Network.loadingFinished', (e) => { bytes += e.encodedDataLength; });
+  const cart = await apiCall('POST', '/shops/demo/carts');
+  await apiCall('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity: 1 });
+  await p.goto(`${base}/checkout?shop=demo&cart=${cart.id}&lang=fr`);
+  await p.getByRole('heading', { name: 'Vos coordonnées' }).waitFor();
+  const paint = await p.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime);
+  console.log(`checkout page, cold: ${bytes} bytes transferred, first contentful paint ${Math.round(paint)} ms`);
+  assert.ok(bytes > 0 && bytes < 200_000, `${bytes} bytes`);
+  await p.goto(`${base}/?shop=demo`);
+  await p.getByRole('button', { name: 'Ajouter au panier' }).first().waitFor();
+  await shot(p, 'french-catalogue');
+});
