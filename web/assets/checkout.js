@@ -111,10 +111,13 @@ function participantsStep(cart) {
         const email = h('select', { class: 'seat-email' }, h('option', { value: '' }, t('choose')),
           [...list.querySelectorAll('[data-name=email]')].map((e) => e.value).filter(Boolean)
             .map((e) => h('option', { value: e, selected: held[n]?.[1] === e }, e)));
-        email.addEventListener('focus', () => refreshChoices(email, list));
         const role = h('select', { class: 'seat-role' }, item.seat_roles.map((r) => h('option', { value: r, selected: held[n]?.[0] === r }, r)));
         return h('div', { class: 'row seat' }, field(`${t('seat')} ${n + 1}`, email), field(t('role'), role));
       }));
+  });
+  // The seat choices follow the participants as they are typed.
+  list.addEventListener('input', () => {
+    document.querySelectorAll('.seat-email').forEach((select) => refreshChoices(select, list));
   });
   return stepForm('participants', t('stepParticipants'), cart.steps.participants,
     [h('p', { class: 'muted' }, t('participantsHelp')), list,
@@ -142,7 +145,7 @@ function participantsStep(cart) {
 function refreshChoices(select, list) {
   const current = select.value;
   const emails = [...list.querySelectorAll('[data-name=email]')].map((e) => e.value.trim()).filter(Boolean);
-  select.replaceChildren(h('option', { value: '' }, t('choose')), emails.map((e) => h('option', { value: e, selected: e === current }, e)));
+  fill(select, h('option', { value: '' }, t('choose')), emails.map((e) => h('option', { value: e, selected: e === current }, e)));
 }
 
 function loginBox(cart) {

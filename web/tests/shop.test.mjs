@@ -219,3 +219,74 @@ test('the shop speaks French, and the checkout page is light and quick', async (
   await p.getByRole('button', { name: 'Ajouter au panier' }).first().waitFor();
   await shot(p, 'french-catalogue');
 });
+
+/** Walks every step the cart asks for, filling what a buyer would. */
+async function completeSteps(p, n) {
+  await p.locator('#customer').waitFor();
+  const req = p.locator('#requirements');
+  if (await req.count()) {
+    for (const el of await req.locator('[data-field]').all()) {
+      const tag = await el.evaluate((e) => e.tagName + (e.type ? `:${e.type}` : ''));
+      if (tag.startsWith('SELECT')) await el.selectOption({ index: 1 });
+      else if (tag === 'INPUT:date') await el.fill('1990-12-10');
+      else if (tag === 'INPUT:checkbox') await el.check();
+      else await el.fill(`Value ${n}`);
+    }
+    await req.getByRole('button').click();
+    await p.locator('#requirements-title.step-done').waitFor();
+  }
+  const people = p.locator('#participants');
+  if (await people.count()) {
+    const seats = await people.locator('.seat').count();
+    for (let i = 0; i < seats; i++) {
+      if (i > 0) await people.getByRole('button', { name: /Add a participant|Ajouter un participant/ }).click();
+      const row = people.locator('.participant').nth(i);
+      await row.locator('[data-name="email"]').fill(`learner${n}-${i}@example.org`);
+      await row.locator('[data-name="firstname"]').fill('Learner');
+      await row.locator('[data-name="lastname"]').fill(`Number ${i}`);
+    }
+    for (let i = 0; i < seats; i++) {
+      const select = people.locator('.seat-email').nth(i);
+      await select.selectOption(`learner${n}-${i}@example.org`);
+    }
+    await people.locator(':scope > button[type=submit]').click();
+    await p.locator('#participants-title.step-done').waitFor();
+  }
+  await fillCustomer(p, { ...ada, email: `buyer${n}@example.org` });
+}
+
+test('every demo item can be bought from the browser, in English and in French', async () => {
+  const catalog = await apiCall('GET', '/shops/demo/catalog');
+  const items = catalog.items.filter((i) => i.purchasable);
+  assert.ok(items.length >= 12, `${items.length} items`);
+  for (const [n, item] of items.entries()) {
+    const lang = n % 2 ? 'fr' : 'en';
+    const p = await page(lang);
+    await p.goto(`${base}/?shop=demo&lang=${lang}`);
+    try {
+      const card = p.locator(`article[data-code="${item.code}"]`);
+      if (item.password_protected) await card.getByLabel(/Password|Mot de passe/).fill('partner-2026');
+      await addFromCatalogue(p, item.code, item.seat_mode === 'per_unit' ? 2 : 1);
+      await completeSteps(p, n);
+      const order = p.locator('#order');
+      await order.waitFor({ timeout: 5000 });
+      const free = (await order.locator('input[value=free]').count()) > 0;
+      await placeWith(p, free ? 'free' : 'test');
+      if (!free) await p.getByRole('button', { name: /Simulate a successful payment|Simuler un paiement réussi/ }).click();
+      await p.locator('#status[data-status="COMPLETE"]').waitFor({ timeout: 20000 });
+    } catch (e) {
+      await shot(p, `failed-${item.code}`);
+      throw new Error(`${item.code} (${lang}): ${e.message}`);
+    }
+    await p.close();
+  }
+});
+
+test('a pre-filled cart link lands on the checkout', async () => {
+  const p = await page();
+  await p.goto(`${base}/shops/demo/cart-import?EXCEL-ESS=3&GUIDE-BOOK=1`);
+  await p.waitForURL(/\/checkout\?shop=demo&cart=/);
+  await p.getByText('Excel essentials (e-learning, 12 months)').waitFor();
+  await p.getByText("The trainer's guide (e-book)").waitFor();
+  await shot(p, 'cart-import');
+});
