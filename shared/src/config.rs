@@ -127,3 +127,26 @@ impl LambdaConfig {
         Arc::new(DynamoStore::new(client, &self.table))
     }
 }
+
+/// The configured value; on a failure, one log line naming the variable, the error reported to
+/// Lambda's runtime API (`/runtime/init/error`, so the console says why), and exit code 1.
+pub async fn init<T>(result: Result<T, ConfigError>) -> T {
+    let error = match result {
+        Ok(value) => return value,
+        Err(error) => error,
+    };
+    tracing::error!(variable = error.variable, "{error}");
+    if let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") {
+        let body = serde_json::json!({"errorMessage": error.to_string(), "errorType": "Runtime.ConfigError"});
+        let sent = reqwest::Client::new()
+            .post(format!("http://{api}/2018-06-01/runtime/init/error"))
+            .header("Lambda-Runtime-Function-Error-Type", "Runtime.ConfigError")
+            .json(&body)
+            .send()
+            .await;
+        if let Err(e) = sent {
+            tracing::error!(error = %e, "could not report the init error");
+        }
+    }
+    std::process::exit(1)
+}

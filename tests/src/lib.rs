@@ -2,6 +2,9 @@
 //! DynamoDB store on a real moto server, with a fresh table per test and an SDK interceptor
 //! that counts the DynamoDB requests each API call makes.
 
+pub mod fixtures;
+pub mod runtime;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 

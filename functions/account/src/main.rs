@@ -12,8 +12,8 @@ use shop_core::config::LambdaConfig;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let config = LambdaConfig::from_env()?;
-    let (url, token) = config.moodle()?;
+    let config = shop_core::config::init(LambdaConfig::from_env()).await;
+    let (url, token) = shop_core::config::init(config.moodle()).await;
     let store = config.store().await;
     let clock = Arc::new(SystemClock);
     let storefront = Arc::new(Storefront::new(

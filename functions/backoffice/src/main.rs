@@ -15,15 +15,17 @@ use shop_core::config::LambdaConfig;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let config = LambdaConfig::from_env()?;
-    let token = config.admin_token()?.to_owned();
+    let config = shop_core::config::init(LambdaConfig::from_env()).await;
+    let token = shop_core::config::init(config.admin_token())
+        .await
+        .to_owned();
     let store = config.store().await;
     let desk = BillDesk {
         store: store.clone(),
         clock: Arc::new(SystemClock),
         queue: config.queue().await,
     };
-    let (url, moodle_token) = config.moodle()?;
+    let (url, moodle_token) = shop_core::config::init(config.moodle()).await;
     let products = Arc::new(ProductDesk {
         store: store.clone(),
         clock: desk.clock.clone(),

@@ -10,7 +10,7 @@ use shop_core::config::LambdaConfig;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let config = LambdaConfig::from_env()?;
+    let config = shop_core::config::init(LambdaConfig::from_env()).await;
     let desk = BillDesk {
         store: config.store().await,
         clock: Arc::new(SystemClock),

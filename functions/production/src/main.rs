@@ -12,8 +12,8 @@ use shop_core::config::LambdaConfig;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = LambdaConfig::from_env()?;
-    let (url, token) = config.moodle()?;
+    let config = shop_core::config::init(LambdaConfig::from_env()).await;
+    let (url, token) = shop_core::config::init(config.moodle()).await;
     let lms = Arc::new(MoodleClient::new(
         url,
         token,

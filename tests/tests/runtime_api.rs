@@ -1,0 +1,229 @@
+//! The deployed artefacts' entry points: each function's real binary (the `bootstrap` of its
+//! Lambda package, built natively) runs against a local Lambda Runtime API with the environment
+//! `template.yaml` gives it — DynamoDB and SQS on moto, the Moodle simulator — and answers every
+//! event of `events/<function>/`. A wrong configuration fails init with an `init/error` naming
+//! the variable.
+
+use std::time::Duration;
+
+use enrolshop_tests::Stack;
+use enrolshop_tests::fixtures::*;
+use enrolshop_tests::runtime::{FunctionProcess, Outcome, RuntimeApi, function_binary, lambda_env};
+use serde_json::Value;
+use shop_core::adapters::sqs;
+
+/// The API Gateway response's status and JSON body.
+fn http(outcome: &Outcome) -> (u64, Value) {
+    let Outcome::Response(r) = outcome else {
+        panic!("the function failed: {outcome:?}")
+    };
+    let body = r["body"]
+        .as_str()
+        .and_then(|b| serde_json::from_str(b).ok())
+        .unwrap_or(Value::Null);
+    (r["statusCode"].as_u64().expect("a status"), body)
+}
+
+/// Runs `function`'s binary with the stack's resources and every event of its folder.
+async fn run(function: &str, stack: &Stack, extra: &[(&str, &str)]) -> Vec<(String, Outcome)> {
+    let api = RuntimeApi::start().await;
+    let mut env = lambda_env(function, &api.addr);
+    for (k, v) in [
+        ("TABLE_NAME", stack.table.as_str()),
+        ("DYNAMODB_ENDPOINT", moto_harness::endpoint()),
+        ("SQS_ENDPOINT", moto_harness::endpoint()),
+        ("MOODLE_URL", stack.moodle_url.as_str()),
+        ("MOODLE_TOKEN", "test-moodle-token"),
+        ("ADMIN_TOKEN", "test-admin-token"),
+        ("PUBLIC_URL", "https://shop.example"),
+    ]
+    .into_iter()
+    .chain(extra.iter().copied())
+    {
+        env.push((k.to_owned(), v.to_owned()));
+    }
+    let process = FunctionProcess::spawn(&function_binary(function), &env);
+    let mut outcomes = Vec::new();
+    for (name, event) in events(function) {
+        outcomes.push((name, api.invoke(event).await));
+    }
+    assert!(api.first_next().is_some());
+    let logs = process.logs();
+    assert!(
+        logs.lines()
+            .all(|l| l.trim().is_empty() || serde_json::from_str::<Value>(l).is_ok()),
+        "JSON logs only: {logs}"
+    );
+    outcomes
+}
+
+fn statuses(outcomes: &[(String, Outcome)]) -> Vec<(&str, u64)> {
+    outcomes
+        .iter()
+        .map(|(name, o)| (name.as_str(), http(o).0))
+        .collect()
+}
+
+#[tokio::test]
+async fn storefront_bootstrap_answers_its_events() {
+    let stack = Stack::start().await;
+    store_with_demo_and_cart(&stack).await;
+    let outcomes = run("storefront", &stack, &[]).await;
+    assert_eq!(
+        statuses(&outcomes),
+        [
+            ("cart-import.json", 303),
+            ("create-cart.json", 201),
+            ("get-cart.json", 200),
+            ("get-catalog.json", 200),
+            ("get-unknown-cart.json", 404),
+            ("put-customer-invalid.json", 422),
+            ("put-line-base64.json", 200),
+            ("put-line.json", 200),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn checkout_bootstrap_places_an_order_and_queues_nothing_before_payment() {
+    let stack = Stack::start().await;
+    let store = store_with_demo_and_cart(&stack).await;
+    ready_cart(store.as_ref()).await;
+    let outcomes = run("checkout", &stack, &[]).await;
+    assert_eq!(
+        statuses(&outcomes),
+        [
+            ("get-bill-without-token.json", 404),
+            ("place-order-not-ready.json", 422),
+            ("place-order.json", 201),
+        ]
+    );
+    assert_eq!(http(&outcomes[2].1).1["status"], "PENDING");
+}
+
+#[tokio::test]
+async fn backoffice_bootstrap_needs_its_token() {
+    let stack = Stack::start().await;
+    let outcomes = run("backoffice", &stack, &[]).await;
+    assert_eq!(
+        statuses(&outcomes),
+        [
+            ("export-shop-no-token.json", 401),
+            ("export-shop.json", 200),
+            ("list-bills.json", 200),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn payment_notify_bootstrap_pays_the_bill_and_sends_its_job_to_sqs() {
+    let stack = Stack::start().await;
+    gateway_shop_with_bill(&stack).await;
+    let client = sqs::client(Some(moto_harness::endpoint())).await;
+    let queues = sqs::ensure_queues(&client, &moto_harness::unique_name("rt"), 360)
+        .await
+        .unwrap();
+    let outcomes = run("payment-notify", &stack, &[("QUEUE_URL", &queues.queue)]).await;
+    assert_eq!(
+        statuses(&outcomes),
+        [
+            ("ogone-forged.json", 400),
+            ("sips-return.json", 303),
+            ("stripe-old-signature.json", 400),
+            ("systempay-paid.json", 200),
+        ]
+    );
+    let bill =
+        shop_core::app::bills::find_bill(stack.store.as_ref(), &FIXTURE_BILL.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(bill.bill.status, shop_core::domain::bill::BillStatus::Paid);
+    let messages = client
+        .receive_message()
+        .queue_url(&queues.queue)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default();
+    assert_eq!(messages.len(), 1, "the production job is in SQS");
+    assert!(messages[0].body().unwrap().contains(FIXTURE_BILL));
+}
+
+#[tokio::test]
+async fn production_bootstrap_reports_partial_batch_failures_and_relays() {
+    let stack = Stack::start().await;
+    production_bill(&stack).await;
+    let outcomes = run("production", &stack, &[]).await;
+    let by_name = |n: &str| {
+        let (_, o) = outcomes.iter().find(|(name, _)| name == n).unwrap();
+        let Outcome::Response(r) = o else {
+            panic!("{n}: {o:?}")
+        };
+        r.clone()
+    };
+    let batch = by_name("batch-with-a-poison-message.json");
+    let failures: Vec<&str> = batch["batchItemFailures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["itemIdentifier"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        failures,
+        [
+            "2e1424d4-f796-459a-8184-9c92662be6da",
+            "7d1c6a1e-5b2f-4f0e-9d7a-1c2b3a4d5e6f"
+        ]
+    );
+    assert_eq!(
+        by_name("scheduled-relay.json"),
+        serde_json::json!({"relayed": 0})
+    );
+    let ada = stack.moodle.user_by_email("ada@example.org").unwrap();
+    assert!(
+        stack.moodle.enrolment(ada.id, 3).is_some(),
+        "enrolled by the binary"
+    );
+}
+
+#[tokio::test]
+async fn account_bootstrap_guards_the_customer_area() {
+    let stack = Stack::start().await;
+    let outcomes = run("account", &stack, &[]).await;
+    assert_eq!(
+        statuses(&outcomes),
+        [
+            ("bills-without-session.json", 401),
+            ("login-empty.json", 422),
+            ("login-wrong-password.json", 401),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_missing_variable_fails_init_naming_it() {
+    let api = RuntimeApi::start().await;
+    let env = lambda_env("storefront", &api.addr);
+    let process = FunctionProcess::spawn(&function_binary("storefront"), &env);
+    let reported = api
+        .init_error(Duration::from_secs(10))
+        .await
+        .expect("an init error reported to the runtime API");
+    assert_eq!(reported["errorType"], "Runtime.ConfigError");
+    assert!(
+        reported["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("TABLE_NAME")
+    );
+    let (code, logs) = process.finish(Duration::from_secs(10)).await;
+    assert_ne!(code, Some(0), "init failed");
+    let line = logs
+        .lines()
+        .find(|l| l.contains("TABLE_NAME"))
+        .expect("one log line naming the variable");
+    assert!(serde_json::from_str::<Value>(line).is_ok(), "JSON: {line}");
+    assert!(api.first_next().is_none(), "no event was asked for");
+}
