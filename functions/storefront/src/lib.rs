@@ -43,11 +43,23 @@ pub fn router(app: Arc<Storefront>, checkout_path: &str) -> Router {
         .route("/carts/{cart}/requirements", put(set_requirements))
         .route("/carts/{cart}/participants", put(set_participants))
         .route("/carts/{cart}/customer", put(set_customer))
+        .route("/openapi.json", get(openapi))
         .method_not_allowed_fallback(web::wrong_method)
         .with_state(ctx)
 }
 
 type Answer = Result<Response, AppError>;
+
+/// The API's description (every route, body, problem type), `shared/api/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../../shared/api/openapi.json");
+
+async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+        .into_response()
+}
 
 #[tracing::instrument(skip(ctx))]
 async fn catalog(State(ctx): State<Ctx>, Path(shop): Path<String>) -> Answer {
