@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// The functions the shop calls; the start-up health check names any the token lacks.
-pub const REQUIRED_FUNCTIONS: [&str; 14] = [
+pub const REQUIRED_FUNCTIONS: [&str; 15] = [
     "core_webservice_get_site_info",
     "core_user_get_users_by_field",
     "core_user_create_users",
@@ -23,6 +23,7 @@ pub const REQUIRED_FUNCTIONS: [&str; 14] = [
     "core_group_add_group_members",
     "core_course_get_categories",
     "core_group_get_course_groups",
+    "core_enrol_get_enrolled_users",
 ];
 
 #[derive(Debug, thiserror::Error)]

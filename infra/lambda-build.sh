@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds every function for Lambda as `sam build` does (cargo-lambda, release, arm64), checks
+# that each `bootstrap` is an arm64 executable, and prints its size.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -c 'import shutil, sys; sys.exit(0 if shutil.which("cargo-lambda") else 1)' \
+  || python3 -m pip install --quiet cargo-lambda
+functions=(storefront checkout payment-notify production backoffice account)
+packages=()
+for f in "${functions[@]}"; do packages+=(-p "$f"); done
+cargo lambda build --release --arm64 --locked "${packages[@]}"
+target="${CARGO_TARGET_DIR:-target}"
+for f in "${functions[@]}"; do
+  python3 - "$target/lambda/$f/bootstrap" <<'PY'
+import os, struct, sys
+path = sys.argv[1]
+with open(path, "rb") as b:
+    head = b.read(20)
+machine = struct.unpack_from("<H", head, 18)[0]
+if head[:4] != b"\x7fELF" or machine != 183:
+    sys.exit(f"{path}: not an arm64 ELF executable")
+print(f"{path.split('/')[-2]:<16} {os.path.getsize(path) / 1e6:5.1f} MB  arm64 bootstrap")
+PY
+done
