@@ -2,7 +2,8 @@
 # Runs every test of enrolshop, installing first what a fresh machine lacks:
 # moto[server] (DynamoDB + SQS protocols, for the store conformance and HTTP tests) and
 # cfn-lint (template check), both from PyPI; rustfmt and clippy through rustup; Debian's
-# Chromium and playwright-core (npm) for the browser tests.
+# Chromium and playwright-core (npm) for the browser tests; cargo-lambda (PyPI) for the arm64
+# Lambda builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,9 @@ cargo build --workspace --bins --locked
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"
+
+step "Lambda packages: every function built with cargo-lambda for arm64 (as sam build does)"
+bash infra/lambda-build.sh
 
 step "browser tests: the pages in Chromium against shopctl serve (screenshots in web/tests/artifacts)"
 (cd web/tests && npm test) 2>&1 | tee -a "$log"
