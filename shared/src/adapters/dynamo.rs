@@ -520,6 +520,13 @@ pub async fn client(endpoint: Option<&str>) -> Client {
 pub async fn sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
     use aws_sdk_dynamodb::config::{Credentials, Region};
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    // In Lambda the role's credentials are in the environment: reading them directly skips the
+    // default chain (profile files, SSO, IMDS), which builds HTTPS clients at init for nothing.
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
+        loader = loader.credentials_provider(
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        );
+    }
     if let Some(url) = endpoint {
         loader = loader.endpoint_url(url);
         if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
