@@ -122,25 +122,34 @@ pub const LOGIN_SERVICE: &str = "moodle_mobile_app";
 pub struct MoodleClient {
     base: String,
     token: String,
-    http: reqwest::Client,
+    timeout: Duration,
+    /// Built on first use: loading the TLS trust store costs milliseconds of cold start, and
+    /// most invocations of the functions that hold a client never call Moodle.
+    http: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
 }
 
 impl MoodleClient {
     pub fn new(base: &str, token: &str, timeout: Duration) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .build()
-            .expect("the HTTP client builds");
         Self {
             base: base.trim_end_matches('/').to_owned(),
             token: token.to_owned(),
-            http,
+            timeout,
+            http: Default::default(),
         }
+    }
+
+    fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(self.timeout)
+                .build()
+                .expect("the HTTP client builds")
+        })
     }
 
     async fn post(&self, path: &str, form: &[(String, String)]) -> Result<Value, MoodleError> {
         let response = self
-            .http
+            .http()
             .post(format!("{}{path}", self.base))
             .form(form)
             .send()
