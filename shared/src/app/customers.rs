@@ -45,36 +45,13 @@ pub async fn link_moodle_user(
     userid: u64,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let email = identity.email.normalized();
-    for _ in 0..5 {
-        let (record, when) = match find(store, shop, &email).await? {
-            Some((r, _)) if r.moodle_user_id == Some(userid) => return Ok(()),
-            Some((mut r, version)) => {
-                r.moodle_user_id = Some(userid);
-                r.updated_at = now;
-                (r, PutIf::Version(version))
-            }
-            None => (
-                CustomerRecord {
-                    shop: shop.to_owned(),
-                    identity: identity.clone(),
-                    moodle_user_id: Some(userid),
-                    updated_at: now,
-                },
-                PutIf::Absent,
-            ),
-        };
-        let body = serde_json::to_string(&record).expect("a customer serializes");
-        let item = Item::new(customer_key(shop, &email), body);
-        match store.write(vec![Write::Put { item, when }]).await {
-            Ok(()) => return Ok(()),
-            Err(StoreError::ConditionFailed) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(AppError::Conflict(
-        "the customer record is too busy; retry".into(),
-    ))
+    upsert(store, shop, identity, now, |r| {
+        (r.moodle_user_id != Some(userid)).then(|| CustomerRecord {
+            moodle_user_id: Some(userid),
+            ..r.clone()
+        })
+    })
+    .await
 }
 
 /// Saves the identity a logged-in buyer typed at checkout back to their record.
@@ -84,24 +61,46 @@ pub async fn save_identity(
     identity: &Identity,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    upsert(store, shop, identity, now, |r| {
+        (&r.identity != identity).then(|| CustomerRecord {
+            identity: identity.clone(),
+            ..r.clone()
+        })
+    })
+    .await
+}
+
+/// Applies `change` to the customer's record (a new one from `identity` when absent) on the
+/// version read, retrying when another writer got there first; `None` means nothing to write.
+async fn upsert(
+    store: &dyn Store,
+    shop: &str,
+    identity: &Identity,
+    now: DateTime<Utc>,
+    change: impl Fn(&CustomerRecord) -> Option<CustomerRecord>,
+) -> Result<(), AppError> {
     let email = identity.email.normalized();
     for _ in 0..5 {
-        let (record, when) = match find(store, shop, &email).await? {
-            Some((r, _)) if &r.identity == identity => return Ok(()),
-            Some((mut r, version)) => {
-                r.identity = identity.clone();
-                r.updated_at = now;
-                (r, PutIf::Version(version))
-            }
-            None => (
-                CustomerRecord {
+        let (current, when) = match find(store, shop, &email).await? {
+            Some((r, version)) => (r, PutIf::Version(version)),
+            None => {
+                let fresh = CustomerRecord {
                     shop: shop.to_owned(),
                     identity: identity.clone(),
                     moodle_user_id: None,
                     updated_at: now,
-                },
-                PutIf::Absent,
-            ),
+                };
+                (fresh, PutIf::Absent)
+            }
+        };
+        let record = match (change(&current), when) {
+            (Some(changed), _) => changed,
+            (None, PutIf::Absent) => current,
+            (None, PutIf::Version(_)) => return Ok(()),
+        };
+        let record = CustomerRecord {
+            updated_at: now,
+            ..record
         };
         let body = serde_json::to_string(&record).expect("a customer serializes");
         let item = Item::new(customer_key(shop, &email), body);
