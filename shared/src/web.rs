@@ -285,10 +285,23 @@ pub fn access_token(headers: &HeaderMap, query: Option<&str>) -> String {
 
 /// The base URL a request reached the API by (`https://host`), from `X-Forwarded-Proto` (set
 /// by API Gateway and proxies) and `Host`.
+///
+/// Both are written by the client: only `http`/`https` and a plain host name or address with
+/// an optional port are taken (anything else gives `http://localhost`), so that nothing a
+/// client writes can reach a signed payment form except a well-formed URL base.
 pub fn origin(headers: &HeaderMap) -> String {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let proto = get("x-forwarded-proto").unwrap_or("http");
-    let host = get("host").unwrap_or("localhost");
+    let proto = match get("x-forwarded-proto") {
+        Some("https") => "https",
+        _ => "http",
+    };
+    let plain = |h: &&str| {
+        !h.is_empty()
+            && h.len() <= 255
+            && h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+    };
+    let host = get("host").filter(plain).unwrap_or("localhost");
     format!("{proto}://{host}")
 }
 
@@ -334,5 +347,30 @@ pub fn document_response(
             document.html(),
         )
             .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn origin_takes_only_a_plain_host_and_scheme() {
+        let ok = headers(&[
+            ("host", "shop.example:8443"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        assert_eq!(origin(&ok), "https://shop.example:8443");
+        // A `|` would add a pair to a Sips form's sealed Data.
+        let forged = headers(&[("host", "x|responseCode=00"), ("x-forwarded-proto", "ftp")]);
+        assert_eq!(origin(&forged), "http://localhost");
     }
 }

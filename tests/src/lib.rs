@@ -264,7 +264,12 @@ impl Stack {
 
     /// A new cart of the demo shop; its id.
     pub async fn new_cart(&self) -> String {
-        let reply = self.post("/shops/demo/carts").await;
+        self.new_cart_in("demo").await
+    }
+
+    /// A new cart of `shop`; its id.
+    pub async fn new_cart_in(&self, shop: &str) -> String {
+        let reply = self.post(&format!("/shops/{shop}/carts")).await;
         assert_eq!(reply.status, 201, "{}", reply.body);
         reply.body["id"].as_str().unwrap().to_owned()
     }

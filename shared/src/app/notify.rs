@@ -241,17 +241,11 @@ impl Notifier {
             }
             PaymentMethod::Paypal => {
                 self.paypal_postback(settings, raw.body).await?;
-                gateways::paypal_event(settings, &gateways::form_fields(raw.body)?)?
+                gateways::paypal_event(settings, raw.body)?
             }
-            PaymentMethod::Systempay => {
-                gateways::systempay_event(settings, &gateways::form_fields(raw.body)?)?
-            }
-            PaymentMethod::Sips => {
-                gateways::sips_event(settings, &gateways::form_fields(raw.body)?)?
-            }
-            PaymentMethod::Ogone => {
-                gateways::ogone_event(settings, &gateways::form_fields(raw.body)?)?
-            }
+            PaymentMethod::Systempay => gateways::systempay_event(settings, raw.body)?,
+            PaymentMethod::Sips => gateways::sips_event(settings, raw.body)?,
+            PaymentMethod::Ogone => gateways::ogone_event(settings, raw.body)?,
             _ => None,
         };
         Ok(event)

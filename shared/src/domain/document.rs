@@ -362,6 +362,17 @@ impl ShopDocument {
             if e.check(&path, method.parse::<PaymentMethod>()).is_none() {
                 continue;
             }
+            let text = |name: &str| settings.get(name).and_then(Value::as_str);
+            if let (Some(sha_in), Some(sha_out)) = (text("sha_in"), text("sha_out"))
+                && sha_in == sha_out
+                && sha_in != SECRET_MARKER
+            {
+                // Otherwise a payment form the shop signs would verify as a notification.
+                e.add(
+                    format!("{path}.sha_out"),
+                    "the SHA-OUT passphrase must differ from the SHA-IN one",
+                );
+            }
             for (name, value) in settings {
                 if value.is_object() || value.is_array() {
                     e.add(
@@ -818,6 +829,17 @@ mod tests {
         reimported.keep_secrets_from(Some(&stored), &mut e);
         assert!(e.is_empty());
         assert_eq!(reimported, stored);
+    }
+
+    #[test]
+    fn ogone_passphrases_must_differ() {
+        let mut v = minimal();
+        v["gateways"]["ogone"] = json!({"pspid": "p", "sha_in": "same", "sha_out": "same"});
+        let errors = doc(v).validate(&shop_id()).unwrap_err();
+        assert!(
+            errors.iter().any(|e| e.path == "gateways.ogone.sha_out"),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -4,8 +4,12 @@
 //! Verification always runs on the raw bytes as received, before anything is parsed for use;
 //! settings come from the shop document's `gateways.<method>` section (secrets write-only).
 
+pub mod fields;
+mod notifications;
 pub mod samples;
 pub mod signatures;
+
+pub use notifications::{ogone_event, paypal_event, sips_event, stripe_event, systempay_event};
 
 use std::collections::BTreeMap;
 
@@ -17,7 +21,7 @@ use serde_json::{Map, Value};
 use crate::domain::bill::Bill;
 use crate::domain::catalog::PaymentMethod;
 use crate::domain::money::Currency;
-use signatures::{LyraAlgorithm, SealAlgorithm, ShaAlgorithm, same};
+use signatures::{LyraAlgorithm, SealAlgorithm, ShaAlgorithm};
 
 /// What a notification says happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -80,19 +84,6 @@ pub struct Urls {
     pub back: String,
 }
 
-/// Form fields of a request body (`application/x-www-form-urlencoded`), in order.
-pub fn form_fields(body: &[u8]) -> Result<Vec<(String, String)>, VerifyError> {
-    serde_urlencoded::from_bytes(body)
-        .map_err(|_| VerifyError::Unauthentic("the body is not a form".into()))
-}
-
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    fields
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 fn currency_of_numeric(text: Option<&str>) -> Option<Currency> {
     text.and_then(|t| t.parse().ok())
         .and_then(Currency::from_numeric)
@@ -117,92 +108,6 @@ fn minor_text(bill: &Bill) -> String {
 }
 
 // ---------------------------------------------------------------- Stripe
-
-/// Stripe webhook: `Stripe-Signature` checked (any `v1`, 300 s tolerance), then the event.
-pub fn stripe_event(
-    settings: &Settings,
-    signature: Option<&str>,
-    body: &[u8],
-    now: DateTime<Utc>,
-) -> Result<Option<PaymentEvent>, VerifyError> {
-    let secret = settings.need("webhook_secret")?;
-    let header =
-        signature.ok_or_else(|| VerifyError::Unauthentic("no Stripe-Signature header".into()))?;
-    let mut timestamp = None;
-    let mut candidates = Vec::new();
-    for part in header.split(',') {
-        match part.trim().split_once('=') {
-            Some(("t", t)) => timestamp = Some(t),
-            Some(("v1", v)) => candidates.push(v),
-            _ => {}
-        }
-    }
-    let t = timestamp
-        .ok_or_else(|| VerifyError::Unauthentic("no timestamp in Stripe-Signature".into()))?;
-    let expected = signatures::stripe_v1(&secret, t, body);
-    if !candidates.iter().any(|c| same(c, &expected)) {
-        return Err(VerifyError::Unauthentic("no v1 signature matches".into()));
-    }
-    let sent: i64 = t
-        .parse()
-        .map_err(|_| VerifyError::Unauthentic("bad timestamp".into()))?;
-    if sent < now.timestamp() - 300 {
-        return Err(VerifyError::Unauthentic(
-            "the signature is older than 300 s".into(),
-        ));
-    }
-    let event: Value =
-        serde_json::from_slice(body).map_err(|_| VerifyError::Unauthentic("not JSON".into()))?;
-    let text = |v: &Value| v.as_str().map(str::to_owned);
-    let id = text(&event["id"]).ok_or_else(|| VerifyError::Unauthentic("no event id".into()))?;
-    let object = &event["data"]["object"];
-    let currency = text(&object["currency"]).and_then(|c| c.to_uppercase().parse().ok());
-    let (outcome, bill, amount) = match event["type"].as_str().unwrap_or("") {
-        "checkout.session.completed" => {
-            let paid = object["payment_status"] == "paid";
-            (
-                if paid {
-                    Outcome::Paid
-                } else {
-                    Outcome::Pending
-                },
-                text(&object["client_reference_id"]),
-                &object["amount_total"],
-            )
-        }
-        "checkout.session.async_payment_succeeded" => (
-            Outcome::Paid,
-            text(&object["client_reference_id"]),
-            &object["amount_total"],
-        ),
-        "checkout.session.async_payment_failed" | "checkout.session.expired" => (
-            Outcome::Failed,
-            text(&object["client_reference_id"]),
-            &object["amount_total"],
-        ),
-        "charge.refunded" => (
-            Outcome::Refunded,
-            text(&object["metadata"]["bill_id"]),
-            &object["amount_refunded"],
-        ),
-        _ => return Ok(None),
-    };
-    let Some(bill) = bill else { return Ok(None) };
-    let amount = amount
-        .as_i64()
-        .zip(currency)
-        .map(|(a, c): (i64, Currency)| c.from_minor(a));
-    let reference = text(&object["payment_intent"]).or_else(|| text(&object["id"]));
-    Ok(Some(PaymentEvent {
-        gateway: PaymentMethod::Stripe,
-        event_id: id,
-        bill,
-        outcome,
-        amount,
-        currency,
-        reference,
-    }))
-}
 
 /// The form body of `POST /v1/checkout/sessions` for a bill.
 pub fn stripe_session_form(bill: &Bill, urls: &Urls, success: &str) -> Vec<(String, String)> {
@@ -261,48 +166,6 @@ pub fn paypal_form(
         ("charset".into(), "utf-8".into()),
     ]);
     Ok((url, fields))
-}
-
-/// The fields of an IPN once PayPal has said `VERIFIED`: receiver, status, amount, currency.
-pub fn paypal_event(
-    settings: &Settings,
-    fields: &[(String, String)],
-) -> Result<Option<PaymentEvent>, VerifyError> {
-    let business = settings.need("business")?;
-    let receiver = field(fields, "receiver_email")
-        .or_else(|| field(fields, "business"))
-        .unwrap_or("");
-    if !receiver.eq_ignore_ascii_case(&business) {
-        return Err(VerifyError::Unauthentic(format!(
-            "the payment was made to `{receiver}`, not to this shop"
-        )));
-    }
-    let status = field(fields, "payment_status").unwrap_or("");
-    let outcome = match status {
-        "Completed" => Outcome::Paid,
-        "Pending" => Outcome::Pending,
-        "Denied" | "Failed" | "Expired" | "Voided" => Outcome::Failed,
-        "Refunded" | "Reversed" => Outcome::Refunded,
-        _ => return Ok(None),
-    };
-    let txn =
-        field(fields, "txn_id").ok_or_else(|| VerifyError::Unauthentic("no txn_id".into()))?;
-    let Some(bill) = field(fields, "invoice") else {
-        return Ok(None);
-    };
-    let currency: Option<Currency> = field(fields, "mc_currency").and_then(|c| c.parse().ok());
-    let amount = field(fields, "mc_gross")
-        .and_then(|a| crate::domain::money::parse_decimal(a).ok())
-        .map(|a| a.abs());
-    Ok(Some(PaymentEvent {
-        gateway: PaymentMethod::Paypal,
-        event_id: format!("{txn}:{status}"),
-        bill: bill.to_owned(),
-        outcome,
-        amount,
-        currency,
-        reference: Some(field(fields, "parent_txn_id").unwrap_or(txn).to_owned()),
-    }))
 }
 
 /// The body PayPal wants back to verify an IPN: `cmd=_notify-validate&` + the body unchanged.
@@ -371,73 +234,6 @@ pub fn systempay_form(
     Ok((url, fields.into_iter().collect()))
 }
 
-/// A Lyra IPN: the signature over the fields received, then the status.
-pub fn systempay_event(
-    settings: &Settings,
-    fields: &[(String, String)],
-) -> Result<Option<PaymentEvent>, VerifyError> {
-    let sent = field(fields, "signature")
-        .ok_or_else(|| VerifyError::Unauthentic("no signature".into()))?;
-    let ctx_mode = field(fields, "vads_ctx_mode").unwrap_or("TEST");
-    let expected = signatures::lyra(
-        fields,
-        &lyra_key(settings, ctx_mode)?,
-        lyra_algorithm(settings),
-    );
-    if !same(sent, &expected) {
-        return Err(VerifyError::Unauthentic(
-            "the signature does not match".into(),
-        ));
-    }
-    if field(fields, "vads_site_id") != settings.get("site_id").as_deref() {
-        return Err(VerifyError::Unauthentic(
-            "another site's notification".into(),
-        ));
-    }
-    let status = field(fields, "vads_trans_status").unwrap_or("");
-    let credit = field(fields, "vads_operation_type") == Some("CREDIT");
-    let outcome = match status {
-        _ if credit && matches!(status, "AUTHORISED" | "CAPTURED" | "ACCEPTED") => {
-            Outcome::Refunded
-        }
-        "AUTHORISED" | "CAPTURED" | "ACCEPTED" => Outcome::Paid,
-        "AUTHORISED_TO_VALIDATE"
-        | "WAITING_AUTHORISATION"
-        | "WAITING_AUTHORISATION_TO_VALIDATE"
-        | "INITIAL"
-        | "UNDER_VERIFICATION" => Outcome::Pending,
-        "ABANDONED" | "NOT_CREATED" | "REFUSED" | "EXPIRED" | "CANCELLED" | "CAPTURE_FAILED" => {
-            Outcome::Failed
-        }
-        _ => return Ok(None),
-    };
-    let Some(bill) = field(fields, "vads_order_id") else {
-        return Ok(None);
-    };
-    let currency = currency_of_numeric(field(fields, "vads_currency"));
-    let transaction = field(fields, "vads_trans_uuid")
-        .map(str::to_owned)
-        .unwrap_or_else(|| {
-            format!(
-                "{}-{}",
-                field(fields, "vads_trans_date").unwrap_or(""),
-                field(fields, "vads_trans_id").unwrap_or("")
-            )
-        });
-    Ok(Some(PaymentEvent {
-        gateway: PaymentMethod::Systempay,
-        event_id: format!(
-            "{transaction}:{status}:{}",
-            field(fields, "vads_operation_type").unwrap_or("DEBIT")
-        ),
-        bill: bill.to_owned(),
-        outcome,
-        amount: minor(currency, field(fields, "vads_amount")),
-        currency,
-        reference: Some(transaction),
-    }))
-}
-
 // ---------------------------------------------------------------- Sips 2.0
 
 /// The shop's seal algorithm: `HMAC-SHA-256` (default) or the legacy `SHA-256`.
@@ -470,8 +266,14 @@ pub fn sips_form(
             "keyVersion={}",
             settings.get("key_version").unwrap_or_else(|| "1".into())
         ),
-    ]
-    .join("|");
+    ];
+    // A `|` inside a value would add a pair to the sealed text, which Sips's response echoes.
+    if data.iter().any(|pair| pair.contains('|')) {
+        return Err(VerifyError::NotConfigured(
+            "a Sips form value holds `|`".into(),
+        ));
+    }
+    let data = data.join("|");
     let base64 = settings
         .get("encode")
         .is_some_and(|e| e.eq_ignore_ascii_case("base64"));
@@ -499,72 +301,6 @@ pub fn sips_form(
         fields.insert("Encode".into(), "base64".into());
     }
     Ok((url, fields))
-}
-
-/// A Sips automatic response: the seal over `Data` as received, then `responseCode`.
-pub fn sips_event(
-    settings: &Settings,
-    fields: &[(String, String)],
-) -> Result<Option<PaymentEvent>, VerifyError> {
-    let data = field(fields, "Data").ok_or_else(|| VerifyError::Unauthentic("no Data".into()))?;
-    let seal = field(fields, "Seal").ok_or_else(|| VerifyError::Unauthentic("no Seal".into()))?;
-    let algorithm = seal_algorithm(settings);
-    if let Some(posted) = field(fields, "SealAlgorithm")
-        && !posted.eq_ignore_ascii_case(algorithm.field())
-    {
-        return Err(VerifyError::Unauthentic(format!(
-            "seal algorithm `{posted}` is not this shop's"
-        )));
-    }
-    let expected = signatures::sips_seal(data, &settings.need("secret_key")?, algorithm);
-    if !same(&seal.to_lowercase(), &expected) {
-        return Err(VerifyError::Unauthentic("the seal does not match".into()));
-    }
-    let text = if field(fields, "Encode").is_some_and(|e| e.eq_ignore_ascii_case("base64")) {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(data)
-            .map_err(|_| VerifyError::Unauthentic("Data is not Base64".into()))?;
-        String::from_utf8(bytes)
-            .map_err(|_| VerifyError::Unauthentic("Data is not UTF-8".into()))?
-    } else {
-        data.to_owned()
-    };
-    let values: Vec<(String, String)> = text
-        .split('|')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    if field(&values, "merchantId") != settings.get("merchant_id").as_deref() {
-        return Err(VerifyError::Unauthentic(
-            "another merchant's response".into(),
-        ));
-    }
-    let code = field(&values, "responseCode").unwrap_or("");
-    let outcome = match code {
-        "00" => Outcome::Paid,
-        "60" => Outcome::Pending,
-        "" => return Ok(None),
-        _ => Outcome::Failed,
-    };
-    let reference = field(&values, "transactionReference")
-        .unwrap_or("")
-        .to_owned();
-    let Some(bill) = field(&values, "orderId")
-        .map(str::to_owned)
-        .or_else(|| reference.get(..20).map(str::to_owned))
-    else {
-        return Ok(None);
-    };
-    let currency = currency_of_numeric(field(&values, "currencyCode"));
-    Ok(Some(PaymentEvent {
-        gateway: PaymentMethod::Sips,
-        event_id: format!("{reference}:{code}"),
-        bill,
-        outcome,
-        amount: minor(currency, field(&values, "amount")),
-        currency,
-        reference: Some(reference),
-    }))
 }
 
 // ---------------------------------------------------------------- Ogone
@@ -613,49 +349,4 @@ pub fn ogone_form(
     );
     fields.push(("SHASIGN".into(), sign));
     Ok((url, fields.into_iter().collect()))
-}
-
-/// Ogone feedback: SHA-OUT over the SHA-OUT parameters received, then STATUS.
-pub fn ogone_event(
-    settings: &Settings,
-    fields: &[(String, String)],
-) -> Result<Option<PaymentEvent>, VerifyError> {
-    let sent =
-        field(fields, "SHASIGN").ok_or_else(|| VerifyError::Unauthentic("no SHASIGN".into()))?;
-    let expected = signatures::ogone(
-        fields,
-        &settings.need("sha_out")?,
-        sha_algorithm(settings),
-        signatures::ogone_sha_out_param,
-    );
-    if !same(&sent.to_uppercase(), &expected) {
-        return Err(VerifyError::Unauthentic("SHASIGN does not match".into()));
-    }
-    let status = field(fields, "STATUS").unwrap_or("");
-    let outcome = match status {
-        "5" | "9" => Outcome::Paid,
-        "41" | "46" | "50" | "51" | "52" | "55" | "91" | "92" | "99" => Outcome::Pending,
-        "1" | "2" | "93" => Outcome::Failed,
-        "8" => Outcome::Refunded,
-        _ => return Ok(None),
-    };
-    let Some(bill) = field(fields, "ORDERID") else {
-        return Ok(None);
-    };
-    let currency: Option<Currency> =
-        field(fields, "CURRENCY").and_then(|c| c.to_uppercase().parse().ok());
-    let payid = format!(
-        "{}.{}",
-        field(fields, "PAYID").unwrap_or(""),
-        field(fields, "PAYIDSUB").unwrap_or("0")
-    );
-    Ok(Some(PaymentEvent {
-        gateway: PaymentMethod::Ogone,
-        event_id: format!("{payid}:{status}"),
-        bill: bill.to_owned(),
-        outcome,
-        amount: field(fields, "AMOUNT").and_then(|a| crate::domain::money::parse_decimal(a).ok()),
-        currency,
-        reference: Some(payid),
-    }))
 }
