@@ -121,11 +121,13 @@ pub enum Write {
     },
     /// Adds `by` to the item's counter, creating a counter item (empty body) at 0 when absent.
     /// With `at_most`, fails when the new count would exceed it: stock that never goes below
-    /// zero, or a sequence number that must follow the one read. No read is needed. A counter
+    /// zero, a sequence number that must follow the one read, an attempt reserved within a
+    /// limit. A negative `by` (releasing a reservation) fails rather than go below zero.
+    /// No read is needed. A counter
     /// item is only ever changed by `Add` (a put would replace it whole).
     Add {
         key: Key,
-        by: u64,
+        by: i64,
         at_most: Option<u64>,
     },
 }

@@ -305,6 +305,65 @@ pub fn origin(headers: &HeaderMap) -> String {
     format!("{proto}://{host}")
 }
 
+/// The address of the client that sent a request, from a source the client cannot write: in
+/// Lambda the API Gateway request context's `sourceIp`, locally the TCP peer, and an
+/// `X-Forwarded-For` hop only where a trusted proxy wrote it ([`TrustedProxies`]). Set as a
+/// request extension by the host (the Lambda main, `shopctl`); absent when the host knows
+/// none, which the failed-login limit treats as one shared client `unknown`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+/// The proxies whose `X-Forwarded-For` entries are believed (`--trusted-proxies`: addresses
+/// or CIDR blocks). None by default: the TCP peer is the client.
+#[derive(Clone, Debug, Default)]
+pub struct TrustedProxies(Vec<ipnet::IpNet>);
+
+impl std::str::FromStr for TrustedProxies {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                t.parse::<ipnet::IpNet>()
+                    .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("`{t}` is not an IP address or CIDR block"))
+            })
+            .collect::<Result<_, _>>()
+            .map(TrustedProxies)
+    }
+}
+
+impl TrustedProxies {
+    fn trusts(&self, ip: &std::net::IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(ip))
+    }
+
+    /// The client behind `peer`: the peer itself unless it is a trusted proxy; then the
+    /// rightmost `X-Forwarded-For` hop that is not a trusted proxy (hops further left were
+    /// written by whoever reached the first trusted proxy, maybe the client itself).
+    pub fn client(&self, peer: std::net::IpAddr, headers: &HeaderMap) -> ClientAddr {
+        if !self.trusts(&peer) {
+            return ClientAddr(peer);
+        }
+        let hops: Vec<std::net::IpAddr> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map_while(|hop| hop.trim().parse().ok())
+            .collect();
+        let client = hops
+            .iter()
+            .rev()
+            .find(|hop| !self.trusts(hop))
+            .or(hops.first())
+            .copied()
+            .unwrap_or(peer);
+        ClientAddr(client)
+    }
+}
+
 /// The `format` of a bill document (`?format=html|pdf`, html by default).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DocumentFormat {
@@ -360,6 +419,28 @@ mod tests {
             h.insert(*k, HeaderValue::from_str(v).unwrap());
         }
         h
+    }
+
+    #[test]
+    fn the_client_is_the_peer_unless_a_trusted_proxy_forwarded_it() {
+        let none = TrustedProxies::default();
+        let peer: std::net::IpAddr = "203.0.113.9".parse().unwrap();
+        let spoofed = headers(&[("x-forwarded-for", "1.2.3.4")]);
+        assert_eq!(
+            none.client(peer, &spoofed).0,
+            peer,
+            "an untrusted peer's header is ignored"
+        );
+        let lb: TrustedProxies = "10.0.0.0/8, 192.0.2.1".parse().unwrap();
+        let proxy: std::net::IpAddr = "10.1.2.3".parse().unwrap();
+        let chain = headers(&[("x-forwarded-for", "1.2.3.4, 198.51.100.7, 192.0.2.1")]);
+        assert_eq!(
+            lb.client(proxy, &chain).0.to_string(),
+            "198.51.100.7",
+            "the rightmost hop no trusted proxy wrote"
+        );
+        assert_eq!(lb.client(proxy, &HeaderMap::new()).0, proxy);
+        assert!("10.0.0.0/33".parse::<TrustedProxies>().is_err());
     }
 
     #[test]

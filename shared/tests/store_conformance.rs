@@ -346,7 +346,7 @@ async fn count(store: &dyn Store, pk: &str, sk: &str) -> Option<u64> {
     store.get(&Key::new(pk, sk)).await.unwrap().map(|r| r.count)
 }
 
-fn add(pk: &str, sk: &str, by: u64, at_most: Option<u64>) -> Write {
+fn add(pk: &str, sk: &str, by: i64, at_most: Option<u64>) -> Write {
     Write::Add {
         key: Key::new(pk, sk),
         by,
@@ -383,6 +383,27 @@ async fn counters_add_without_reading_and_respect_their_bound(store: Arc<dyn Sto
         .await;
     assert!(matches!(failing, Err(StoreError::ConditionFailed)));
     assert_eq!(count(s, "I", "sold").await, Some(15));
+}
+
+async fn a_release_gives_back_what_was_reserved_and_never_goes_below_zero(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    for _ in 0..2 {
+        s.write(vec![add("L", "tries", 1, Some(2))]).await.unwrap();
+    }
+    let full = s.write(vec![add("L", "tries", 1, Some(2))]).await;
+    assert!(
+        matches!(full, Err(StoreError::ConditionFailed)),
+        "2 reserved"
+    );
+    s.write(vec![add("L", "tries", -1, None)]).await.unwrap();
+    assert_eq!(count(s, "L", "tries").await, Some(1));
+    s.write(vec![add("L", "tries", 1, Some(2))]).await.unwrap();
+    let below = s.write(vec![add("L", "tries", -3, None)]).await;
+    assert!(matches!(below, Err(StoreError::ConditionFailed)), "2 - 3");
+    let absent = s.write(vec![add("L", "none", -1, None)]).await;
+    assert!(matches!(absent, Err(StoreError::ConditionFailed)));
+    assert_eq!(count(s, "L", "tries").await, Some(2));
+    assert_eq!(count(s, "L", "none").await, None);
 }
 
 async fn concurrent_adds_never_pass_the_bound(store: Arc<dyn Store>) {
@@ -451,4 +472,5 @@ conformance!(
     counters_add_without_reading_and_respect_their_bound,
     queries_page_backwards_with_a_bound_and_a_limit,
     concurrent_adds_never_pass_the_bound,
+    a_release_gives_back_what_was_reserved_and_never_goes_below_zero,
 );

@@ -123,9 +123,18 @@ impl Stack {
 
     /// The same stack on the embedded store (a temporary redb file).
     pub async fn start_embedded() -> Self {
+        Self::start_embedded_with(None).await
+    }
+
+    /// The stack on the embedded store handing its production jobs to `jobs`.
+    pub async fn start_embedded_with_jobs(jobs: Arc<dyn JobQueue>) -> Self {
+        Self::start_embedded_with(Some(jobs)).await
+    }
+
+    async fn start_embedded_with(jobs: Option<Arc<dyn JobQueue>>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(EmbeddedStore::open(&dir.path().join("store.redb")).unwrap());
-        let mut stack = Self::serve(store, RequestCounter::default(), None, None).await;
+        let mut stack = Self::serve(store, RequestCounter::default(), None, jobs).await;
         stack._data = Some(dir);
         stack
     }
@@ -167,7 +176,10 @@ impl Stack {
             lms.clone(),
             &StackOptions::default(),
         );
-        tokio::spawn(async move { axum::serve(listener_api, app).await.unwrap() });
+        tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener_api, app).await.unwrap()
+        });
         let desk = shop_core::app::bills::BillDesk {
             store: store.clone(),
             clock: Arc::new(shop_core::app::SystemClock),

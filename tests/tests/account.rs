@@ -253,3 +253,147 @@ async fn a_buyer_of_seats_assigns_one_and_the_participant_is_enrolled() {
         .await
         .assert_problem(409, "invalid_state");
 }
+
+/// 30 wrong passwords at once for one username: each attempt is reserved before Moodle is
+/// asked, so at most the limit reach Moodle and the rest wait (429).
+async fn parallel_guesses_stop_at_the_limit(stack: Stack) {
+    stack.moodle.add_user("ada", ADA, PASSWORD);
+    let guesses = (0..30).map(|n| {
+        let stack = &stack;
+        async move { login(stack, &format!("guess-{n}")).await.status }
+    });
+    let statuses = futures::future::join_all(guesses).await;
+    let limit = shop_core::app::account::FAILURES_PER_USERNAME as usize;
+    assert!(
+        stack.moodle.logins() <= limit,
+        "{} guesses reached Moodle",
+        stack.moodle.logins()
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        stack.moodle.logins()
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        30 - stack.moodle.logins()
+    );
+    login(&stack, PASSWORD)
+        .await
+        .assert_problem(429, "too_many_attempts");
+}
+
+#[tokio::test]
+async fn parallel_guesses_stop_at_the_limit_on_dynamodb() {
+    parallel_guesses_stop_at_the_limit(Stack::start().await).await;
+}
+
+#[tokio::test]
+async fn parallel_guesses_stop_at_the_limit_on_the_embedded_store() {
+    parallel_guesses_stop_at_the_limit(Stack::start_embedded().await).await;
+}
+
+/// The per-client limit counts the TCP peer: an `X-Forwarded-For` written by a client that is
+/// not a trusted proxy changes nothing, however it rotates; a right password is not counted.
+#[tokio::test]
+async fn a_rotated_forwarded_for_does_not_bypass_the_client_limit() {
+    let stack = Stack::start_embedded().await;
+    stack.moodle.add_user("ada", ADA, PASSWORD);
+    for _ in 0..3 {
+        assert_eq!(
+            login(&stack, PASSWORD).await.status,
+            200,
+            "successes are not failures"
+        );
+    }
+    let guess = |n: u64| {
+        stack
+            .http
+            .post(stack.url("/shops/demo/account/login"))
+            .header("x-forwarded-for", format!("198.51.100.{n}"))
+            .json(&json!({"username": format!("user{n}"), "password": "guess"}))
+            .send()
+    };
+    for n in 0..shop_core::app::account::FAILURES_PER_CLIENT {
+        assert_eq!(guess(n).await.unwrap().status(), 401);
+    }
+    let next = guess(99).await.unwrap();
+    assert_eq!(next.status(), 429, "same peer, whatever the header says");
+    assert_eq!(
+        stack.moodle.logins() as u64,
+        3 + shop_core::app::account::FAILURES_PER_CLIENT
+    );
+}
+
+/// A logged-in buyer who types another customer's email: the order may be for them, but that
+/// customer's record is never changed (and neither is the buyer's own).
+async fn typed_emails_never_overwrite_another_customers_record(stack: Stack) {
+    stack.moodle.add_user("ada", ADA, PASSWORD);
+    // Grace bought here before: her record holds her address.
+    let mut grace = customer();
+    grace["customer"]["email"] = json!("grace@example.org");
+    grace["customer"]["firstname"] = json!("Grace");
+    grace["customer"]["city"] = json!("Arlington");
+    let cart = stack.new_cart().await;
+    stack
+        .put(
+            &format!("/carts/{cart}/lines/GUIDE-BOOK"),
+            json!({"quantity": 1}),
+        )
+        .await;
+    stack
+        .put(&format!("/carts/{cart}/customer"), grace.clone())
+        .await;
+    stack.place_and_pay(&cart).await;
+    let find = |email: &'static str| {
+        let store = stack.store.clone();
+        async move {
+            shop_core::app::customers::find(store.as_ref(), "demo", email)
+                .await
+                .unwrap()
+                .map(|(r, _)| r.identity)
+        }
+    };
+    let graces = find("grace@example.org").await.expect("Grace's record");
+    let adas = find(ADA).await;
+
+    // Ada logs in on a cart, then types Grace's email with another address.
+    let cart = stack.new_cart().await;
+    stack
+        .put(
+            &format!("/carts/{cart}/lines/GUIDE-BOOK"),
+            json!({"quantity": 1}),
+        )
+        .await;
+    let r = stack
+        .post_json(
+            &format!("/carts/{cart}/login"),
+            json!({"username": "ada", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut forged = grace.clone();
+    forged["customer"]["city"] = json!("Nowhere");
+    forged["customer"]["address"] = json!("1 Attacker Road");
+    let view = stack.put(&format!("/carts/{cart}/customer"), forged).await;
+    assert_eq!(view.status, 200, "{}", view.body);
+    assert_eq!(
+        find("grace@example.org").await.unwrap(),
+        graces,
+        "Grace's record as it was"
+    );
+    assert_eq!(
+        find(ADA).await,
+        adas,
+        "Ada's record not given Grace's email"
+    );
+}
+
+#[tokio::test]
+async fn typed_emails_never_overwrite_another_customers_record_on_dynamodb() {
+    typed_emails_never_overwrite_another_customers_record(Stack::start().await).await;
+}
+
+#[tokio::test]
+async fn typed_emails_never_overwrite_another_customers_record_on_the_embedded_store() {
+    typed_emails_never_overwrite_another_customers_record(Stack::start_embedded().await).await;
+}

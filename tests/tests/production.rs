@@ -1,6 +1,8 @@
 //! Production against the Moodle simulator, on DynamoDB (moto): a paid bill's lines become
 //! Moodle users and enrolments exactly once, with dates fixed at the first delivery.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use enrolshop_tests::Stack;
 use moodle_sim::Fault;
@@ -492,14 +494,123 @@ async fn a_job_whose_send_failed_is_relayed_from_the_outbox() {
         stack.producer.handle(&job).await.unwrap(),
         Produced::Complete
     );
-
-    // A job sent at once leaves nothing to relay.
-    paid_bill(&stack, "EXCEL-ESS", 1).await;
-    assert_eq!(inner.sent().len(), 2);
+    let much_later = later + chrono::Duration::seconds(60);
     assert_eq!(
-        relay_outbox(stack.store.as_ref(), queue.as_ref(), later, grace)
+        relay_outbox(stack.store.as_ref(), queue.as_ref(), much_later, grace)
             .await
             .unwrap(),
+        0,
+        "a produced job leaves its outbox"
+    );
+
+    // A job sent at once stays in the outbox until it is produced: lost with the queue, it
+    // would be sent again.
+    let second = paid_bill(&stack, "EXCEL-ESS", 1).await;
+    assert_eq!(inner.sent().len(), 2);
+    let lost = now + chrono::Duration::seconds(300);
+    assert_eq!(
+        relay_outbox(stack.store.as_ref(), queue.as_ref(), lost, grace)
+            .await
+            .unwrap(),
+        1,
+        "not produced yet"
+    );
+    let job = inner.sent()[1].clone();
+    assert_eq!(job.bill, second);
+    stack.producer.handle(&job).await.unwrap();
+    assert_eq!(
+        relay_outbox(
+            stack.store.as_ref(),
+            queue.as_ref(),
+            lost + grace * 2,
+            grace
+        )
+        .await
+        .unwrap(),
         0
     );
+}
+
+/// A paid bill whose job is lost with its outbox record (the situation reconciliation is the
+/// net for) is queued again once it is older than the reconciliation delay; a bill whose line
+/// waits for an operator is not.
+async fn reconciliation_requeues_stuck_bills(stack: Stack, sent: Arc<Recorder>) {
+    use shop_core::ports::{Expect, Key, Write};
+    let stuck = paid_bill(&stack, "EXCEL-ESS", 1).await;
+    // Lost: the queue forgot the job and its outbox record is gone.
+    let sent_before = sent.jobs().len();
+    stack
+        .store
+        .write(vec![Write::Delete {
+            key: Key::new(format!("JOB#{stuck}"), "PRODUCE"),
+            when: Expect::Present,
+        }])
+        .await
+        .unwrap();
+    // A bill whose production failed for good waits for an operator, not for the relay.
+    stack.moodle.fail_next(50, Fault::Down);
+    let failing = paid_bill(&stack, "EXCEL-ESS", 2).await;
+    let job = sent.jobs().last().unwrap().clone();
+    stack.producer.give_up(&job, "Moodle down").await.unwrap();
+    stack.moodle.fail_next(0, Fault::None);
+    assert_eq!(status(&stack, &failing).await, "PAID");
+
+    let now = Utc::now();
+    assert_eq!(
+        stack.producer.reconcile(now).await.unwrap(),
+        0,
+        "too recent: production may be under way"
+    );
+    let later = now + chrono::Duration::minutes(11);
+    assert_eq!(stack.producer.reconcile(later).await.unwrap(), 1);
+    let requeued = sent.jobs();
+    assert_eq!(requeued.len(), sent_before + 2);
+    assert_eq!(requeued.last().unwrap().bill, stuck);
+    assert_eq!(
+        stack.producer.reconcile(later).await.unwrap(),
+        0,
+        "in flight now: its outbox record is back"
+    );
+    let job = requeued.last().unwrap().clone();
+    assert_eq!(
+        stack.producer.handle(&job).await.unwrap(),
+        Produced::Complete
+    );
+    assert_eq!(status(&stack, &stuck).await, "COMPLETE");
+    assert_eq!(stack.producer.reconcile(later).await.unwrap(), 0);
+}
+
+/// A queue that keeps every job it is given (no deduplication), to see each send.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<shop_core::ports::ProductionJob>>);
+
+impl Recorder {
+    fn jobs(&self) -> Vec<shop_core::ports::ProductionJob> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl shop_core::ports::JobQueue for Recorder {
+    async fn enqueue(
+        &self,
+        job: shop_core::ports::ProductionJob,
+    ) -> Result<(), shop_core::ports::QueueError> {
+        self.0.lock().unwrap().push(job);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn reconciliation_requeues_stuck_bills_on_dynamodb() {
+    let sent = Arc::new(Recorder::default());
+    let stack = Stack::start_with_jobs(sent.clone()).await;
+    reconciliation_requeues_stuck_bills(stack, sent).await;
+}
+
+#[tokio::test]
+async fn reconciliation_requeues_stuck_bills_on_the_embedded_store() {
+    let sent = Arc::new(Recorder::default());
+    let stack = Stack::start_embedded_with_jobs(sent.clone()).await;
+    reconciliation_requeues_stuck_bills(stack, sent).await;
 }

@@ -179,7 +179,7 @@ async fn production_bootstrap_reports_partial_batch_failures_and_relays() {
     );
     assert_eq!(
         by_name("scheduled-relay.json"),
-        serde_json::json!({"relayed": 0})
+        serde_json::json!({"relayed": 0, "requeued": 0})
     );
     let ada = stack.moodle.user_by_email("ada@example.org").unwrap();
     assert!(

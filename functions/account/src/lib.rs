@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,7 +15,7 @@ use shop_core::app::AppError;
 use shop_core::app::account::{
     Accounts, AssignInput, LoggedIn, LoginInput, SESSION_HOURS, Session, SessionView,
 };
-use shop_core::web::{self, JsonBody};
+use shop_core::web::{self, ClientAddr, JsonBody};
 
 pub const COOKIE: &str = "enrolshop_session";
 
@@ -62,18 +62,6 @@ fn token(headers: &HeaderMap) -> String {
     bearer.or_else(cookie).unwrap_or("").to_owned()
 }
 
-/// Who is asking, for the failed-login limit: the first `X-Forwarded-For` address (API
-/// Gateway and the local stack's proxies set it), else `direct`.
-fn client(headers: &HeaderMap) -> String {
-    headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "direct".into())
-}
-
 fn session_cookie(value: &str, max_age: i64) -> HeaderValue {
     let cookie =
         format!("{COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Lax");
@@ -93,29 +81,28 @@ async fn session(ctx: &Ctx, headers: &HeaderMap) -> Result<Session, AppError> {
     ctx.app.session(&token(headers)).await
 }
 
-#[tracing::instrument(skip(ctx, headers, body))]
+#[tracing::instrument(skip(ctx, client, body))]
 async fn login(
     State(ctx): State<Ctx>,
     Path(shop): Path<String>,
-    headers: HeaderMap,
+    client: Option<Extension<ClientAddr>>,
     JsonBody(body): JsonBody<LoginInput>,
 ) -> Answer {
-    let logged = ctx.app.login(&shop, &body, &client(&headers)).await?;
+    let client = client.map(|Extension(c)| c);
+    let logged = ctx.app.login(&shop, &body, client).await?;
     let json = serde_json::to_value(&logged).expect("serializes");
     Ok(with_cookie(&logged, json))
 }
 
-#[tracing::instrument(skip(ctx, headers, body))]
+#[tracing::instrument(skip(ctx, client, body))]
 async fn login_on_cart(
     State(ctx): State<Ctx>,
     Path(cart): Path<String>,
-    headers: HeaderMap,
+    client: Option<Extension<ClientAddr>>,
     JsonBody(body): JsonBody<LoginInput>,
 ) -> Answer {
-    let (logged, cart) = ctx
-        .app
-        .login_on_cart(&cart, &body, &client(&headers))
-        .await?;
+    let client = client.map(|Extension(c)| c);
+    let (logged, cart) = ctx.app.login_on_cart(&cart, &body, client).await?;
     let mut json = serde_json::to_value(&logged).expect("serializes");
     json["cart"] = serde_json::to_value(cart).expect("serializes");
     Ok(with_cookie(&logged, json))
@@ -201,4 +188,22 @@ async fn unassign(
     let s = session(&ctx, &headers).await?;
     let seat = ctx.app.unassign(&s, &reference).await?;
     Ok((StatusCode::ACCEPTED, Json(seat)).into_response())
+}
+
+/// The client's address in Lambda: API Gateway's request context (`sourceIp`), which the
+/// client cannot write. A layer of the Lambda main, before the router.
+pub async fn client_from_lambda(
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use lambda_http::request::RequestContext;
+    let source = match req.extensions().get::<RequestContext>() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.identity.source_ip.clone(),
+        _ => None,
+    };
+    if let Some(ip) = source.and_then(|s| s.parse().ok()) {
+        req.extensions_mut().insert(ClientAddr(ip));
+    }
+    next.run(req).await
 }

@@ -28,6 +28,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         jobs: config.queue().await,
         storefront,
     };
-    let router = account::router(Arc::new(app)).fallback(shop_core::web::no_route);
+    let router = account::router(Arc::new(app))
+        .fallback(shop_core::web::no_route)
+        .layer(axum::middleware::from_fn(account::client_from_lambda));
     lambda_http::run(router).await
 }

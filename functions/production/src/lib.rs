@@ -5,7 +5,7 @@
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use shop_core::adapters::sqs::MAX_RECEIVES;
-use shop_core::app::production::Producer;
+use shop_core::app::production::{Producer, RelayTiming};
 use shop_core::ports::ProductionJob;
 
 /// Whether this is the message's last receive before the dead-letter queue (the queue's
@@ -74,7 +74,28 @@ pub async fn handle_event(
         let response = handle_batch(producer, batch).await;
         return serde_json::to_value(response).map_err(|e| e.to_string());
     }
-    let sent = producer.relay_outbox().await.map_err(|e| e.to_string())?;
-    tracing::info!(sent, "outbox relayed");
-    Ok(serde_json::json!({ "relayed": sent }))
+    let done = producer.relay_outbox().await.map_err(|e| e.to_string())?;
+    tracing::info!(
+        resent = done.resent,
+        requeued = done.requeued,
+        "outbox relayed"
+    );
+    Ok(serde_json::json!({ "relayed": done.resent, "requeued": done.requeued }))
+}
+
+/// The relay's timing from the function's environment: `OUTBOX_RESEND_AFTER_SECONDS` (the
+/// queue's visibility timeout, 360 by default as in the template) and
+/// `RECONCILE_AFTER_SECONDS` (1800 by default).
+pub fn timing_from_env() -> RelayTiming {
+    let seconds = |name: &str, default: i64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<i64>().ok())
+            .filter(|s| *s > 0)
+            .unwrap_or(default)
+    };
+    RelayTiming {
+        resend_after: chrono::Duration::seconds(seconds("OUTBOX_RESEND_AFTER_SECONDS", 360)),
+        reconcile_after: chrono::Duration::seconds(seconds("RECONCILE_AFTER_SECONDS", 1800)),
+    }
 }

@@ -24,7 +24,7 @@ async fn main() -> Result<(), Error> {
         clock: Arc::new(SystemClock),
         queue: config.queue().await,
     };
-    let producer = Arc::new(Producer::new(desk, lms));
+    let producer = Arc::new(Producer::new(desk, lms).with_timing(production::timing_from_env()));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let producer = producer.clone();
         async move {

@@ -101,6 +101,8 @@ pub enum Fault {
 
 #[derive(Default)]
 struct Site {
+    /// Requests to `login/token.php`.
+    logins: usize,
     users: BTreeMap<u64, User>,
     courses: BTreeMap<u64, Course>,
     categories: BTreeMap<u64, Category>,
@@ -302,6 +304,11 @@ impl Simulator {
         self.lock()
             .assignments
             .contains(&(roleid, userid, contextlevel.into(), instanceid))
+    }
+
+    /// How many requests reached `login/token.php`.
+    pub fn logins(&self) -> usize {
+        self.lock().logins
     }
 
     /// The web-service functions called so far, in order.
@@ -982,6 +989,7 @@ async fn login_get() -> Response {
 }
 
 async fn login(State(sim): State<Simulator>, body: axum::body::Bytes) -> Response {
+    sim.lock().logins += 1;
     if let Some(failed) = apply_fault(&sim).await {
         return failed;
     }

@@ -44,6 +44,8 @@ pub struct StackOptions {
     pub public_url: String,
     pub cart_ttl: Duration,
     pub checkout_path: String,
+    /// Proxies whose `X-Forwarded-For` is believed (`--trusted-proxies`).
+    pub trusted_proxies: web::TrustedProxies,
 }
 
 impl Default for StackOptions {
@@ -53,6 +55,7 @@ impl Default for StackOptions {
             public_url: "http://127.0.0.1:3000".into(),
             cart_ttl: Duration::days(shop_core::app::storefront::DEFAULT_CART_TTL_DAYS),
             checkout_path: storefront::DEFAULT_CHECKOUT_PATH.into(),
+            trusted_proxies: web::TrustedProxies::default(),
         }
     }
 }
@@ -114,7 +117,29 @@ pub fn stack(
             &options.admin_token,
         ))
         .fallback(web::no_route)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(options.trusted_proxies.clone()),
+            client_from_peer,
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+}
+
+/// The client's address on the local stack: the TCP peer (served with connect info), or the
+/// hop a trusted proxy forwarded.
+async fn client_from_peer(
+    axum::extract::State(trusted): axum::extract::State<Arc<web::TrustedProxies>>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(peer) = peer {
+        let client = trusted.client(peer, req.headers());
+        req.extensions_mut().insert(client);
+    }
+    next.run(req).await
 }
 
 /// Loads the demo shop unless a shop `demo` exists. True when it was loaded now.
@@ -171,14 +196,29 @@ pub async fn run_consumer(
     }
 }
 
-/// The local outbox relay: every 15 s, sends the production jobs whose first send failed.
+/// The local outbox relay: at start, every job left in the outbox (the in-process queue
+/// starts empty, so nothing is in flight) and stuck bills; then every 15 s, the jobs whose
+/// records are older than the queue's visibility timeout, and stuck bills again.
 pub async fn run_relay(producer: Arc<shop_core::app::production::Producer>) {
+    let mut first = true;
     loop {
-        tokio::time::sleep(std::time::Duration::from_secs(15)).await;
-        match producer.relay_outbox().await {
-            Ok(0) => {}
-            Ok(sent) => tracing::info!(sent, "outbox relayed"),
+        let round = if first {
+            producer.relay_at_start().await
+        } else {
+            producer.relay_outbox().await
+        };
+        match round {
+            Ok(done) if done == Default::default() => {}
+            Ok(done) => {
+                tracing::info!(
+                    resent = done.resent,
+                    requeued = done.requeued,
+                    "outbox relayed"
+                )
+            }
             Err(e) => tracing::warn!(error = %e, "outbox relay failed; next round in 15 s"),
         }
+        first = false;
+        tokio::time::sleep(std::time::Duration::from_secs(15)).await;
     }
 }

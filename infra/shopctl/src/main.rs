@@ -11,7 +11,7 @@ use shop_core::adapters::memory_queue::InProcessQueue;
 use shop_core::adapters::moodle::MoodleClient;
 use shop_core::app::SystemClock;
 use shop_core::app::bills::BillDesk;
-use shop_core::app::production::Producer;
+use shop_core::app::production::{Producer, RelayTiming};
 use shop_core::ports::Store;
 use shopctl::{DEMO_COURSES, DEV_ADMIN_TOKEN, StackOptions, load_demo, stack};
 
@@ -61,6 +61,13 @@ struct Serve {
     /// Where the Moodle simulator listens when no `--moodle-url` is given.
     #[arg(long, env = "SHOP_MOODLE_ADDR", default_value = "127.0.0.1:3001")]
     moodle_addr: SocketAddr,
+    /// Proxies (addresses or CIDR blocks, comma-separated) whose `X-Forwarded-For` is
+    /// believed for the client's address; none by default (the TCP peer is the client).
+    #[arg(long, env = "SHOP_TRUSTED_PROXIES", default_value = "")]
+    trusted_proxies: shop_core::web::TrustedProxies,
+    /// Seconds after which a PAID bill with no production in flight is queued again.
+    #[arg(long, env = "SHOP_RECONCILE_AFTER", default_value_t = 600)]
+    reconcile_after: u32,
     /// Refuse the dev defaults (the dev admin token, the demo shop, the Moodle simulator).
     #[arg(long)]
     production: bool,
@@ -164,6 +171,7 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
     let options = StackOptions {
         admin_token: args.admin_token.clone(),
         public_url: args.public_url.clone().unwrap_or_else(|| base.clone()),
+        trusted_proxies: args.trusted_proxies.clone(),
         ..StackOptions::default()
     };
     println!(
@@ -196,13 +204,21 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
         queue: queue.clone(),
     };
     let moodle = Arc::new(moodle);
-    let producer = Arc::new(Producer::new(desk, moodle.clone()));
+    let timing = RelayTiming {
+        reconcile_after: chrono::Duration::seconds(i64::from(args.reconcile_after)),
+        ..RelayTiming::default()
+    };
+    let producer = Arc::new(Producer::new(desk, moodle.clone()).with_timing(timing));
     tokio::spawn(shopctl::run_relay(producer.clone()));
     tokio::spawn(shopctl::run_consumer(queue.clone(), producer));
-    axum::serve(listener, stack(store, queue, moodle, &options))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let app = stack(store, queue, moodle, &options);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

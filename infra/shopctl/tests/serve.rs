@@ -264,3 +264,132 @@ async fn a_paid_enrolment_is_produced_in_the_simulator() {
     courses.sort();
     assert_eq!(courses, [2, 3], "the support course and EXCEL");
 }
+
+/// Places and pays (test payment) one EXCEL-ESS bill for `email`: (bill id, access token).
+async fn paid_bill(base: &str, email: &str) -> (String, String) {
+    let (_, cart) = json(
+        reqwest::Method::POST,
+        format!("{base}/shops/demo/carts"),
+        None,
+    )
+    .await;
+    let cart = cart["id"].as_str().unwrap().to_owned();
+    json(
+        reqwest::Method::PUT,
+        format!("{base}/carts/{cart}/lines/EXCEL-ESS"),
+        Some(json!({"quantity": 1})),
+    )
+    .await;
+    let customer = json!({"customer": {"firstname": "Ada", "lastname": "Lovelace", "email": email,
+        "address": "1 St", "zip": "1", "city": "Paris", "country": "FR"}});
+    json(
+        reqwest::Method::PUT,
+        format!("{base}/carts/{cart}/customer"),
+        Some(customer),
+    )
+    .await;
+    let (status, placed) = json(
+        reqwest::Method::POST,
+        format!("{base}/carts/{cart}/order"),
+        Some(json!({"payment_method": "test", "accept_terms": true})),
+    )
+    .await;
+    assert_eq!(status, 201, "{placed}");
+    let (id, token) = (
+        placed["bill_id"].as_str().unwrap().to_owned(),
+        placed["access_token"].as_str().unwrap().to_owned(),
+    );
+    let (_, paid) = json(
+        reqwest::Method::POST,
+        format!("{base}/bills/{id}/test-payment?token={token}"),
+        Some(json!({"outcome": "paid"})),
+    )
+    .await;
+    assert_eq!(paid["status"], "PAID", "{paid}");
+    (id, token)
+}
+
+async fn statuses(base: &str, bills: &[(String, String)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (id, token) in bills {
+        let (_, bill) = json(
+            reqwest::Method::GET,
+            format!("{base}/bills/{id}?token={token}"),
+            None,
+        )
+        .await;
+        out.push(bill["status"].as_str().unwrap_or("?").to_owned());
+    }
+    out
+}
+
+/// `kill -9` during production of 24 paid bills, then a restart on the same data dir: every
+/// bill is COMPLETE within a bounded time, and Moodle (a simulator that outlives the shop)
+/// holds one account per buyer, each enrolled once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_survives_a_kill_during_production() {
+    const BILLS: usize = 24;
+    let sim = moodle_sim::Simulator::new("sim-token");
+    for (shortname, fullname) in shopctl::DEMO_COURSES {
+        sim.add_course(shortname, fullname);
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(sim.clone().serve(listener));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let args = [
+        "--data-dir",
+        data,
+        "--moodle-url",
+        &url,
+        "--moodle-token",
+        "sim-token",
+    ];
+    let mut first = serve(&args);
+    // Moodle answers slowly: production falls behind the payments.
+    sim.fail_next(u32::MAX, moodle_sim::Fault::Slow(100));
+    let mut bills = Vec::new();
+    for n in 0..BILLS {
+        bills.push(paid_bill(&first.base, &format!("buyer{n}@example.org")).await);
+    }
+    let at_kill = statuses(&first.base, &bills).await;
+    first.child.kill().unwrap(); // SIGKILL
+    first.child.wait().unwrap();
+    let unfinished = at_kill.iter().filter(|s| *s != "COMPLETE").count();
+    assert!(
+        unfinished >= BILLS / 2,
+        "killed during production: {at_kill:?}"
+    );
+    sim.fail_next(0, moodle_sim::Fault::None);
+    let calls_at_kill = sim.calls().len();
+
+    let second = serve(&args);
+    let started = std::time::Instant::now();
+    let mut now = statuses(&second.base, &bills).await;
+    while now.iter().any(|s| s != "COMPLETE") && started.elapsed().as_secs() < 60 {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        now = statuses(&second.base, &bills).await;
+    }
+    assert!(
+        now.iter().all(|s| s == "COMPLETE"),
+        "after the restart: {now:?}"
+    );
+    assert!(
+        sim.calls().len() > calls_at_kill,
+        "the restarted shop produced what the killed one had left"
+    );
+    let users = sim.users();
+    for n in 0..BILLS {
+        let email = format!("buyer{n}@example.org");
+        let accounts: Vec<_> = users.iter().filter(|u| u.email == email).collect();
+        assert_eq!(accounts.len(), 1, "{email}: one Moodle account");
+        let id = accounts[0].id;
+        for course in [2, 3] {
+            assert!(
+                sim.enrolment(id, course).is_some(),
+                "{email} enrolled in course {course}"
+            );
+        }
+    }
+}

@@ -80,22 +80,34 @@ fn condition(expect: Expect) -> (String, Attrs) {
     }
 }
 
-/// Placeholders of an `Add`, and its condition when bounded: the count before the add is at
-/// most `at_most - by` (or the counter does not exist yet and `by` alone fits).
-fn add_parts(by: u64, at_most: Option<u64>) -> (Option<String>, Attrs) {
+/// Placeholders of an `Add`, and its condition: the count before the add is at most
+/// `at_most - by` (or the counter does not exist yet and `by` alone fits), and a decrement
+/// never takes it below zero.
+fn add_parts(by: i64, at_most: Option<u64>) -> (Option<String>, Attrs) {
     let mut values: Attrs = HashMap::from([
         (":zero".into(), AttributeValue::N("0".into())),
         (":one".into(), AttributeValue::N("1".into())),
         (":by".into(), AttributeValue::N(by.to_string())),
         (":empty".into(), AttributeValue::S(String::new())),
     ]);
-    let condition = at_most.map(|max| match max.checked_sub(by) {
-        Some(limit) => {
+    let mut conditions = Vec::new();
+    if by < 0 {
+        values.insert(
+            ":floor".into(),
+            AttributeValue::N(by.unsigned_abs().to_string()),
+        );
+        conditions.push("n >= :floor".to_owned());
+    }
+    if let Some(max) = at_most {
+        let limit = i128::from(max) - i128::from(by);
+        if limit >= 0 {
             values.insert(":limit".into(), AttributeValue::N(limit.to_string()));
-            "attribute_not_exists(n) OR n <= :limit".to_owned()
+            conditions.push("(attribute_not_exists(n) OR n <= :limit)".to_owned());
+        } else {
+            conditions.push("(attribute_not_exists(pk) AND attribute_exists(pk))".to_owned());
         }
-        None => "attribute_not_exists(pk) AND attribute_exists(pk)".to_owned(),
-    });
+    }
+    let condition = (!conditions.is_empty()).then(|| conditions.join(" AND "));
     (condition, values)
 }
 

@@ -215,8 +215,9 @@ impl Store for EmbeddedStore {
                         }
                         Write::Add { by, at_most, .. } => {
                             let count = live.map_or(0, |s| s.count);
-                            at_most
-                                .is_none_or(|max| count.checked_add(*by).is_some_and(|n| n <= max))
+                            count
+                                .checked_add_signed(*by)
+                                .is_some_and(|n| at_most.is_none_or(|max| n <= max))
                         }
                     };
                     if !ok {
@@ -248,7 +249,10 @@ fn apply(
             let live = old.as_ref().filter(|s| s.live(now_epoch()));
             let stored = Stored {
                 version: live.map_or(0, |s| s.version) + 1,
-                count: live.map_or(0, |s| s.count) + by,
+                count: live
+                    .map_or(0, |s| s.count)
+                    .checked_add_signed(by)
+                    .expect("checked with the condition"),
                 body: live.map_or_else(String::new, |s| s.body.clone()),
                 expires_at: live.and_then(|s| s.expires_at),
                 indexes: live.map(|s| s.indexes.clone()).unwrap_or_default(),

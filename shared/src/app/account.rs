@@ -3,8 +3,9 @@
 //!
 //! A session is an opaque 256-bit token; the store keeps only its SHA-256 (`SESSION#{digest}`)
 //! with an expiry (TTL), so a logout revokes it at once and a leaked table gives no session.
-//! Failed logins are counted per username and per client in 15-minute windows; past the limit
-//! the login answers 429 without asking Moodle.
+//! Login attempts are counted per username and per client address in 15-minute windows,
+//! reserved before Moodle is asked and given back unless the password was wrong; past the
+//! limit the login answers 429 without asking Moodle.
 
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ use crate::ports::{
     Index, Item, JobKind, JobQueue, Key, Lms, LmsUser, ProductionJob, PutIf, Query, Store,
     StoreError, Write,
 };
+use crate::web::ClientAddr;
 
 /// How long a session lasts.
 pub const SESSION_HOURS: i64 = 8;
@@ -143,7 +145,7 @@ impl Accounts {
         &self,
         shop: &str,
         input: &LoginInput,
-        client: &str,
+        client: Option<ClientAddr>,
     ) -> Result<LoggedIn, AppError> {
         let shop: ShopId = repo::parse_id("shop", shop)?;
         repo::load_shop(self.store(), &shop).await?;
@@ -157,7 +159,7 @@ impl Accounts {
         &self,
         cart: &str,
         input: &LoginInput,
-        client: &str,
+        client: Option<ClientAddr>,
     ) -> Result<(LoggedIn, CartView), AppError> {
         let shop = self.storefront.cart_shop(cart).await?;
         let user = self.check_credentials(shop.as_str(), input, client).await?;
@@ -182,7 +184,7 @@ impl Accounts {
         &self,
         shop: &str,
         input: &LoginInput,
-        client: &str,
+        client: Option<ClientAddr>,
     ) -> Result<LmsUser, AppError> {
         let username = input.username.trim();
         let mut problems = Vec::new();
@@ -203,38 +205,54 @@ impl Accounts {
         }
         let now = self.clock.now();
         let window = now.timestamp() / (WINDOW_MINUTES * 60);
-        let by_user = failures_key(shop, "user", username, window);
-        let by_client = failures_key(shop, "client", client, window);
-        let count = |key| async move {
-            Ok::<_, AppError>(self.store().get(&key).await?.map_or(0, |r| r.count))
-        };
-        if count(by_user.clone()).await? >= FAILURES_PER_USERNAME
-            || count(by_client.clone()).await? >= FAILURES_PER_CLIENT
-        {
-            let window_end = (window + 1) * WINDOW_MINUTES * 60;
-            return Err(AppError::TooMany(
-                (window_end - now.timestamp()).max(1) as u64
-            ));
+        let client = client.map_or_else(|| "unknown".to_owned(), |c| c.0.to_string());
+        let counters = [
+            (
+                failures_key(shop, "user", username, window),
+                FAILURES_PER_USERNAME,
+            ),
+            (
+                failures_key(shop, "client", &client, window),
+                FAILURES_PER_CLIENT,
+            ),
+        ];
+        // The attempt is reserved before Moodle is asked, within both limits at once: of
+        // any number of parallel guesses, at most the limit reach Moodle.
+        let reserve = counters.iter().map(|(key, limit)| Write::Add {
+            key: key.clone(),
+            by: 1,
+            at_most: Some(*limit),
+        });
+        match self.store().write(reserve.collect()).await {
+            Ok(()) => {}
+            Err(StoreError::ConditionFailed) => {
+                let window_end = (window + 1) * WINDOW_MINUTES * 60;
+                return Err(AppError::TooMany(
+                    (window_end - now.timestamp()).max(1) as u64
+                ));
+            }
+            Err(e) => return Err(e.into()),
         }
-        let user = self
-            .lms
-            .login(username, &input.password)
-            .await
-            .map_err(|e| AppError::Unavailable(format!("Moodle: {}", e.message)))?;
-        match user {
-            Some(user) => Ok(user),
-            None => {
-                let add = |key| Write::Add {
-                    key,
-                    by: 1,
-                    at_most: None,
-                };
-                self.store()
-                    .write(vec![add(by_user), add(by_client)])
-                    .await?;
+        let answer = self.lms.login(username, &input.password).await;
+        if !matches!(answer, Ok(None)) {
+            // Not a failed login (right password, or Moodle did not answer): the reserved
+            // attempt is given back. Should that write fail, it counts as a failure.
+            let release = counters.iter().map(|(key, _)| Write::Add {
+                key: key.clone(),
+                by: -1,
+                at_most: None,
+            });
+            if let Err(e) = self.store().write(release.collect()).await {
+                tracing::warn!(%shop, error = %e, "login attempt not released");
+            }
+        }
+        match answer {
+            Ok(Some(user)) => Ok(user),
+            Ok(None) => {
                 tracing::info!(%shop, "failed login");
                 Err(AppError::Unauthorized("wrong username or password".into()))
             }
+            Err(e) => Err(AppError::Unavailable(format!("Moodle: {}", e.message))),
         }
     }
 
@@ -514,11 +532,6 @@ impl Accounts {
         let (mut seat, version) = self.own_seat(session, reference).await?;
         let now = self.clock.now();
         change(&mut seat, now)?;
-        let write = Write::Put {
-            item: products::product_item(&seat),
-            when: PutIf::Version(version),
-        };
-        self.store().write(vec![write]).await?;
         let mut generation = [0u8; 4];
         getrandom::fill(&mut generation).expect("random source");
         let job = ProductionJob {
@@ -528,10 +541,20 @@ impl Accounts {
             // Each change is its own message (the queue dedupes by bill, kind and generation).
             generation: u32::from_le_bytes(generation),
         };
-        if let Err(e) = self.jobs.enqueue(job).await {
-            // The seat is recorded; its next change (or an operator's retry) reconciles it.
-            tracing::error!(seat = %seat.reference, error = %e, "seat job not sent");
-        }
+        // The seat and its job's outbox record in one write: the relay sends a job whose
+        // send below fails or is lost.
+        let writes = vec![
+            Write::Put {
+                item: products::product_item(&seat),
+                when: PutIf::Version(version),
+            },
+            Write::Put {
+                item: super::bills::outbox_item(&job, now),
+                when: PutIf::Absent,
+            },
+        ];
+        self.store().write(writes).await?;
+        super::bills::send_jobs(self.jobs.as_ref(), vec![job]).await;
         Ok(ProductView::new(seat, now))
     }
 }

@@ -405,7 +405,10 @@ impl BillAdmin {
         let bill = self
             .desk
             .change_from(first, |b, now| {
+                // A new generation of the production job, written to the outbox with the
+                // bill (the queue dedupes by generation, so it gets through).
                 b.production_generation += 1;
+                b.production_queued = false;
                 b.note(
                     &actor,
                     format!("production retried ({reset} line units reset)"),
@@ -415,17 +418,6 @@ impl BillAdmin {
                 Ok(())
             })
             .await?;
-        let job = crate::ports::ProductionJob {
-            shop: bill.shop.to_string(),
-            bill: bill.id.to_string(),
-            kind: crate::ports::JobKind::Produce,
-            generation: bill.production_generation,
-        };
-        self.desk
-            .queue
-            .enqueue(job)
-            .await
-            .map_err(|e| AppError::Unavailable(e.to_string()))?;
         let progress = super::production::progress(self.desk.store.as_ref(), &bill.id).await?;
         Ok(BillView::new(&bill).with_production(&progress))
     }

@@ -30,26 +30,28 @@ fn invoice_counter(bill: &Bill, year: i32) -> Key {
     Key::new(format!("SHOP#{}", bill.shop), format!("INVOICE#{year}"))
 }
 
-fn job_key(bill: &str, kind: JobKind) -> Key {
-    let sk = match kind {
-        JobKind::Produce => "PRODUCE",
-        JobKind::Revoke => "REVOKE",
-        JobKind::Seats => "SEATS",
+/// The outbox record of a job: one per bill and kind (a seat change has one per change).
+pub(crate) fn job_key(job: &ProductionJob) -> Key {
+    let sk = match job.kind {
+        JobKind::Produce => "PRODUCE".to_owned(),
+        JobKind::Revoke => "REVOKE".to_owned(),
+        JobKind::Seats => format!("SEATS#{}", job.generation),
     };
-    Key::new(format!("JOB#{bill}"), sk)
+    Key::new(format!("JOB#{}", job.bill), sk)
 }
 
-/// The GSI1 partition listing outbox records (jobs owed to the queue) by creation time.
+/// The GSI1 partition listing outbox records (jobs owed to the queue) by last send time.
 const OUTBOX: &str = "OUTBOX";
 
 fn sortable(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
-fn outbox_item(job: &ProductionJob, now: DateTime<Utc>) -> Item {
+/// A job's outbox record, listed under the time it was (or is about to be) sent.
+pub(crate) fn outbox_item(job: &ProductionJob, sent_at: DateTime<Utc>) -> Item {
     let body = serde_json::to_string(job).expect("a job serializes");
-    let sk = format!("{}#{}", sortable(now), job.dedup_id());
-    Item::new(job_key(&job.bill, job.kind), body).indexed(Index::Gsi1, Key::new(OUTBOX, sk))
+    let sk = format!("{}#{}", sortable(sent_at), job.dedup_id());
+    Item::new(job_key(job), body).indexed(Index::Gsi1, Key::new(OUTBOX, sk))
 }
 
 /// The bill's item: GSI1 lists a shop's bills of one status by date, GSI2 a customer's bills,
@@ -132,55 +134,78 @@ pub async fn consequences(
             shop: bill.shop.to_string(),
             bill: bill.id.to_string(),
             kind,
-            generation: 0,
+            generation: match kind {
+                JobKind::Produce => bill.production_generation,
+                _ => 0,
+            },
         })
         .collect();
     for job in &jobs {
+        // A retried production replaces the record of the generation before it, if any.
+        let when = if job.generation > 0 {
+            let existing = store.get(&job_key(job)).await?;
+            existing.map_or(PutIf::Absent, |r| PutIf::Version(r.version))
+        } else {
+            PutIf::Absent
+        };
         writes.push(Write::Put {
             item: outbox_item(job, now),
-            when: PutIf::Absent,
+            when,
         });
     }
     Ok((writes, jobs))
 }
 
-/// Sends jobs whose outbox records were just written, and deletes each record once its job is
-/// in the queue. A record whose send failed stays: [`relay_outbox`] sends it later.
-pub async fn send_jobs(store: &dyn Store, queue: &dyn JobQueue, jobs: Vec<ProductionJob>) {
+/// Sends jobs whose outbox records were just written. The records stay until the consumer is
+/// done with the job ([`finish_job`]): a job lost with the queue (the local queue dies with
+/// its process) or never sent is sent again by [`relay_outbox`].
+pub async fn send_jobs(queue: &dyn JobQueue, jobs: Vec<ProductionJob>) {
     for job in jobs {
-        let (bill, kind) = (job.bill.clone(), job.kind);
-        match queue.enqueue(job).await {
-            Ok(()) => {
-                tracing::info!(bill = %bill, ?kind, "job queued");
-                let sent = Write::Delete {
-                    key: job_key(&bill, kind),
-                    when: Expect::Present,
-                };
-                if let Err(e) = store.write(vec![sent]).await {
-                    // Harmless: the relay sends it again and the queue or the consumer dedupes.
-                    tracing::warn!(bill = %bill, ?kind, error = %e, "outbox record not cleared");
-                }
-            }
+        match queue.enqueue(job.clone()).await {
+            Ok(()) => tracing::info!(bill = %job.bill, kind = ?job.kind, "job queued"),
             Err(e) => {
-                tracing::error!(bill = %bill, ?kind, error = %e, "job not sent; outbox record kept")
+                tracing::error!(bill = %job.bill, kind = ?job.kind, error = %e, "job not sent; the outbox relay sends it later")
             }
         }
     }
 }
 
-/// Sends the jobs whose outbox records are older than `grace` (their first send failed, or the
-/// process died right after the commit) and clears them. Run periodically (the local stack's
-/// relay loop; a schedule on the production function in AWS). How many were sent.
+/// The consumer is done with `job` (produced, nothing to do, needs an operator, or given up
+/// after the last receive): its outbox record goes, unless a newer generation replaced it.
+pub async fn finish_job(store: &dyn Store, job: &ProductionJob) -> Result<(), StoreError> {
+    let key = job_key(job);
+    let Some(record) = store.get(&key).await? else {
+        return Ok(());
+    };
+    let stored: Option<ProductionJob> = serde_json::from_str(&record.item.body).ok();
+    if stored.is_some_and(|s| s.generation != job.generation) {
+        return Ok(());
+    }
+    let clear = Write::Delete {
+        key,
+        when: Expect::Version(record.version),
+    };
+    match store.write(vec![clear]).await {
+        Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Sends again every job whose outbox record was last sent more than `resend_after` ago (the
+/// queue's visibility timeout: a job still in the queue would have come back by then, so it
+/// was lost or never sent), and dates each record anew. Run at start (locally with no
+/// delay: the in-process queue starts empty) and periodically (the local relay loop; a
+/// schedule on the production function in AWS). How many were sent.
 pub async fn relay_outbox(
     store: &dyn Store,
     queue: &dyn JobQueue,
     now: DateTime<Utc>,
-    grace: chrono::Duration,
+    resend_after: chrono::Duration,
 ) -> Result<usize, AppError> {
     let query = Query {
         index: Some(Index::Gsi1),
         pk: OUTBOX.into(),
-        before: Some(sortable(now - grace)),
+        before: Some(sortable(now - resend_after)),
         limit: Some(100),
         ..Query::default()
     };
@@ -191,14 +216,15 @@ pub async fn relay_outbox(
             continue;
         };
         queue
-            .enqueue(job)
+            .enqueue(job.clone())
             .await
             .map_err(|e| AppError::Unavailable(e.to_string()))?;
-        let clear = Write::Delete {
-            key: record.item.key.clone(),
-            when: Expect::Version(record.version),
+        let touch = Write::Put {
+            item: outbox_item(&job, now),
+            when: PutIf::Version(record.version),
         };
-        match store.write(vec![clear]).await {
+        match store.write(vec![touch]).await {
+            // A condition failure: finished or replaced meanwhile, nothing left to date.
             Ok(()) | Err(StoreError::ConditionFailed) => sent += 1,
             Err(e) => return Err(e.into()),
         }
@@ -264,7 +290,7 @@ impl BillDesk {
             );
             match self.store.write(writes).await {
                 Ok(()) => {
-                    send_jobs(self.store.as_ref(), self.queue.as_ref(), jobs).await;
+                    send_jobs(self.queue.as_ref(), jobs).await;
                     return Ok(bill);
                 }
                 Err(StoreError::ConditionFailed) => backoff(attempt).await,

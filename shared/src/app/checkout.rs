@@ -209,7 +209,7 @@ impl Checkout {
             match self.store().write(writes).await {
                 Ok(()) => {
                     tracing::info!(bill = %bill.id, cart = %cart.id, status = %bill.status, "order placed");
-                    send_jobs(self.desk.store.as_ref(), self.desk.queue.as_ref(), jobs).await;
+                    send_jobs(self.desk.queue.as_ref(), jobs).await;
                     super::customers::remember(self.store(), &bill, now).await;
                     let action = self.start(&shop, &bill, origin).await;
                     let view = placement_view(&bill, action, Some(token.as_str().to_owned()));
@@ -548,7 +548,7 @@ fn stock_writes(shop: &StoredShop, bill: &Bill) -> Vec<Write> {
             let capacity = u64::from(doc.stock?);
             Some(Write::Add {
                 key: repo::sold_key(&shop.shop.id, line.code.as_str()),
-                by: u64::from(line.quantity),
+                by: i64::from(line.quantity),
                 at_most: Some(capacity),
             })
         })

@@ -330,7 +330,7 @@ impl Notifier {
             match store.write(writes).await {
                 Ok(()) => {
                     tracing::info!(bill = %bill.id, ?outcome, status = %bill.status, "notification applied");
-                    send_jobs(self.desk.store.as_ref(), self.desk.queue.as_ref(), jobs).await;
+                    send_jobs(self.desk.queue.as_ref(), jobs).await;
                     return Ok(outcome);
                 }
                 Err(StoreError::ConditionFailed) => backoff(attempt).await,

@@ -200,14 +200,54 @@ fn not_found(what: &str) -> LmsError {
     }
 }
 
+/// When the outbox relay acts.
+#[derive(Clone, Copy, Debug)]
+pub struct RelayTiming {
+    /// A job's outbox record older than this is sent again: the queue's visibility timeout
+    /// (a job still in the queue would have come back by then).
+    pub resend_after: chrono::Duration,
+    /// A PAID or PREPROD bill placed longer ago than this, with no job in flight and no line
+    /// waiting for an operator, is queued again (self-healing reconciliation).
+    pub reconcile_after: chrono::Duration,
+}
+
+impl Default for RelayTiming {
+    /// The local stack's: the in-process queue's 30 s visibility, 10 minutes.
+    fn default() -> Self {
+        Self {
+            resend_after: chrono::Duration::seconds(30),
+            reconcile_after: chrono::Duration::minutes(10),
+        }
+    }
+}
+
+/// What one round of the relay did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Relayed {
+    /// Jobs sent again from their outbox records.
+    pub resent: usize,
+    /// Stuck bills queued again by the reconciliation.
+    pub requeued: usize,
+}
+
 pub struct Producer {
     desk: BillDesk,
     lms: Arc<dyn Lms>,
+    timing: RelayTiming,
 }
 
 impl Producer {
     pub fn new(desk: BillDesk, lms: Arc<dyn Lms>) -> Self {
-        Self { desk, lms }
+        Self {
+            desk,
+            lms,
+            timing: RelayTiming::default(),
+        }
+    }
+
+    pub fn with_timing(mut self, timing: RelayTiming) -> Self {
+        self.timing = timing;
+        self
     }
 
     fn store(&self) -> &dyn Store {
@@ -215,8 +255,14 @@ impl Producer {
     }
 
     /// Handles one job. `Err` asks for a redelivery; `Ok` may still report units that need an
-    /// operator (permanent Moodle errors).
+    /// operator (permanent Moodle errors). Once handled, the job's outbox record goes.
     pub async fn handle(&self, job: &ProductionJob) -> Result<Produced, Retry> {
+        let produced = self.produce(job).await?;
+        super::bills::finish_job(self.store(), job).await?;
+        Ok(produced)
+    }
+
+    async fn produce(&self, job: &ProductionJob) -> Result<Produced, Retry> {
         let id = job_bill(job)?;
         match job.kind {
             JobKind::Revoke => return self.revoke(&id).await,
@@ -258,20 +304,111 @@ impl Producer {
         Ok(Produced::Complete)
     }
 
-    /// Sends the jobs left in the outbox for more than a minute (see [`super::bills::relay_outbox`]).
-    pub async fn relay_outbox(&self) -> Result<usize, AppError> {
+    /// One round of the outbox relay: the jobs whose records are older than the visibility
+    /// timeout are sent again (see [`super::bills::relay_outbox`]), then stuck bills are
+    /// queued again ([`Producer::reconcile`]).
+    pub async fn relay_outbox(&self) -> Result<Relayed, AppError> {
+        self.relay(self.timing.resend_after).await
+    }
+
+    /// The relay's round at start of a process whose queue starts empty (the local stack):
+    /// every job of the outbox is sent again, whatever its age.
+    pub async fn relay_at_start(&self) -> Result<Relayed, AppError> {
+        self.relay(chrono::Duration::zero()).await
+    }
+
+    async fn relay(&self, resend_after: chrono::Duration) -> Result<Relayed, AppError> {
         let now = self.desk.clock.now();
-        let grace = chrono::Duration::seconds(60);
-        super::bills::relay_outbox(self.store(), self.desk.queue.as_ref(), now, grace).await
+        let queue = self.desk.queue.as_ref();
+        let resent = super::bills::relay_outbox(self.store(), queue, now, resend_after).await?;
+        let requeued = self.reconcile(now).await?;
+        Ok(Relayed { resent, requeued })
+    }
+
+    /// Self-healing reconciliation: every PAID or PREPROD bill of every shop placed before
+    /// `now - reconcile_after` that has no job in flight (no outbox record) and no line
+    /// waiting for an operator (a failed unit) gets its production job again, through the
+    /// outbox. Such a bill should not exist; this is the net under every other guarantee.
+    pub async fn reconcile(&self, now: DateTime<Utc>) -> Result<usize, AppError> {
+        let before = (now - self.timing.reconcile_after)
+            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+            .to_string();
+        let mut requeued = 0;
+        for shop in repo::list_shops(self.store()).await? {
+            for status in [BillStatus::Paid, BillStatus::Preprod] {
+                let query = Query {
+                    index: Some(crate::ports::Index::Gsi1),
+                    pk: format!("BILLS#{shop}#{status}"),
+                    before: Some(before.clone()),
+                    limit: Some(100),
+                    ..Query::default()
+                };
+                for record in self.store().query(&query).await? {
+                    let Ok(bill) = serde_json::from_str::<Bill>(&record.item.body) else {
+                        continue;
+                    };
+                    if self.requeue_if_stuck(&bill, now).await? {
+                        requeued += 1;
+                    }
+                }
+            }
+        }
+        Ok(requeued)
+    }
+
+    async fn requeue_if_stuck(&self, bill: &Bill, now: DateTime<Utc>) -> Result<bool, AppError> {
+        let job = ProductionJob {
+            shop: bill.shop.to_string(),
+            bill: bill.id.to_string(),
+            kind: JobKind::Produce,
+            generation: bill.production_generation,
+        };
+        if self
+            .store()
+            .get(&super::bills::job_key(&job))
+            .await?
+            .is_some()
+        {
+            return Ok(false);
+        }
+        let units = self
+            .store()
+            .query(&Query::partition(format!("PROD#{}", bill.id)))
+            .await?;
+        let waits_for_operator = units.iter().any(|r| {
+            serde_json::from_str::<UnitRecord>(&r.item.body)
+                .is_ok_and(|u| u.state == UnitState::Failed)
+        });
+        if waits_for_operator {
+            return Ok(false);
+        }
+        let write = Write::Put {
+            item: super::bills::outbox_item(&job, now),
+            when: PutIf::Absent,
+        };
+        match self.store().write(vec![write]).await {
+            Ok(()) => {}
+            Err(StoreError::ConditionFailed) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+        tracing::warn!(bill = %bill.id, "paid bill with no production in flight: queued again");
+        super::bills::send_jobs(self.desk.queue.as_ref(), vec![job]).await;
+        Ok(true)
     }
 
     /// The job will not be delivered again (the queue's last receive failed): every unit not
     /// done is marked failed with the reason, so the bill shows it and an operator can retry.
     /// The intents stay: Moodle may have applied them, and a retry must repeat them.
     pub async fn give_up(&self, job: &ProductionJob, reason: &str) -> Result<(), Retry> {
+        self.record_failure(job, reason).await?;
+        super::bills::finish_job(self.store(), job).await?;
+        Ok(())
+    }
+
+    async fn record_failure(&self, job: &ProductionJob, reason: &str) -> Result<(), Retry> {
         let bill = self.desk.load(&job_bill(job)?).await?.bill;
         let producing = matches!(bill.status, BillStatus::Paid | BillStatus::Preprod);
-        if job.kind == JobKind::Revoke || !producing {
+        if job.kind != JobKind::Produce || !producing {
             return Ok(());
         }
         let shop = repo::load_shop(self.store(), &bill.shop).await?.shop;

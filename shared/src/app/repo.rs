@@ -91,8 +91,40 @@ pub async fn save_shop(
     let body = serde_json::to_string(document).expect("a document serializes");
     let when = version.map_or(PutIf::Absent, PutIf::Version);
     let item = Item::new(shop_key(id), body);
-    store.write(vec![Write::Put { item, when }]).await?;
+    let listed = Write::Put {
+        item: Item::new(registry_key(id), String::new()),
+        when: PutIf::Absent,
+    };
+    let mut writes = vec![Write::Put { item, when }];
+    if version.is_none() {
+        writes.push(listed);
+        store.write(writes).await?;
+    } else {
+        store.write(writes).await?;
+        // A shop stored before the registry existed joins it on its next import.
+        match store.write(vec![listed]).await {
+            Ok(()) | Err(crate::ports::StoreError::ConditionFailed) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     Ok(())
+}
+
+/// The registry of shops (`SHOPS` / `{shop}`): what work that spans every shop walks
+/// (production's reconciliation), without a scan.
+fn registry_key(id: &ShopId) -> Key {
+    Key::new("SHOPS", id.to_string())
+}
+
+/// Every shop's id, from the registry.
+pub async fn list_shops(store: &dyn Store) -> Result<Vec<ShopId>, AppError> {
+    let records = store
+        .query(&crate::ports::Query::partition("SHOPS"))
+        .await?;
+    Ok(records
+        .iter()
+        .filter_map(|r| r.item.key.sk.parse().ok())
+        .collect())
 }
 
 /// A cart as stored, with the version to write it back.

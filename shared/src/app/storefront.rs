@@ -127,9 +127,11 @@ impl Storefront {
         .await
     }
 
-    /// The CUSTOMER step. A logged-in buyer's identity is saved back to their customer record;
-    /// a guest whose email has an account is proposed to log in (asked, not forced: an account
-    /// the shop made may have a password its owner never set).
+    /// The CUSTOMER step. A logged-in buyer's identity is saved back to their own customer
+    /// record (the session's account), and only when it is theirs (the email typed is the
+    /// account's): typing another customer's email never changes that customer's record.
+    /// A guest whose email has an account is proposed to log in (asked, not forced: an
+    /// account the shop made may have a password its owner never set).
     pub async fn set_customer(
         &self,
         cart: &str,
@@ -141,8 +143,11 @@ impl Storefront {
         let identity = stored.cart.customer.clone().expect("just set");
         let shop_id = shop.id.as_str();
         let now = self.clock.now();
-        if stored.cart.account.is_some() {
-            super::customers::save_identity(self.store.as_ref(), shop_id, &identity, now).await?;
+        if let Some(account) = &stored.cart.account {
+            if account.email.normalized() == identity.email.normalized() {
+                super::customers::save_identity(self.store.as_ref(), shop_id, &identity, now)
+                    .await?;
+            }
         } else {
             let email = identity.email.normalized();
             let known = super::customers::find(self.store.as_ref(), shop_id, &email).await?;
