@@ -211,14 +211,70 @@ impl<S: Send + Sync, T: DeserializeOwned, const LIMIT: usize> FromRequest<S>
     }
 }
 
-/// Parses JSON, locating the first problem (`lines[0].quantity: invalid type ...`).
+/// Parses JSON, locating the first problem (`lines[0].quantity: invalid type ...`). Nothing
+/// may follow the JSON value but whitespace (400), and no text may hold a control character
+/// other than tab and line breaks (422 at its field).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };
         AppError::Malformed(vec![FieldError::new(path, e.into_inner().to_string())])
-    })
+    })?;
+    de.end().map_err(|_| {
+        AppError::Malformed(vec![FieldError::new(
+            "",
+            "nothing may follow the JSON value",
+        )])
+    })?;
+    let tree: serde_json::Value = serde_json::from_slice(bytes).expect("parsed above");
+    let mut errors = Vec::new();
+    control_characters(&tree, String::new(), &mut errors);
+    if errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(AppError::Invalid(errors))
+    }
+}
+
+/// Whether a character has no place in text a person typed: the C0 and C1 controls and DEL,
+/// except tab, line feed and carriage return.
+pub fn is_forbidden_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+fn control_characters(value: &serde_json::Value, path: String, errors: &mut Vec<FieldError>) {
+    use serde_json::Value;
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::String(text) if text.chars().any(is_forbidden_control) => {
+            errors.push(FieldError::new(path, "must not contain control characters"))
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                control_characters(item, format!("{path}[{i}]"), errors);
+            }
+        }
+        Value::Object(fields) => {
+            for (key, item) in fields {
+                if key.chars().any(is_forbidden_control) {
+                    errors.push(FieldError::new(
+                        join(key),
+                        "must not contain control characters",
+                    ));
+                } else {
+                    control_characters(item, join(key), errors);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// True when the request carries `Authorization: Bearer <expected>` (constant-time compare).
@@ -364,6 +420,136 @@ impl TrustedProxies {
     }
 }
 
+/// A short, stable stand-in for a secret id in logs (cart ids give back a bill's token on
+/// re-placement): the first 8 hex digits of its SHA-256.
+pub fn log_tag(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(secret.as_bytes());
+    format!("h:{}", hex::encode(&digest[..4]))
+}
+
+/// A request path fit for logs: the cart id after `/carts/` replaced by its [`log_tag`].
+pub fn loggable_path(path: &str) -> String {
+    let mut out = Vec::new();
+    let mut secret_next = false;
+    for segment in path.split('/') {
+        if secret_next && !segment.is_empty() {
+            out.push(log_tag(segment));
+        } else {
+            out.push(segment.to_owned());
+        }
+        secret_next = segment == "carts";
+    }
+    out.join("/")
+}
+
+/// Every router's outer layers: a handler panic becomes a logged 500 problem (the client gets
+/// an answer, not a closed connection), and every answer carries the browser hardening
+/// headers ([`security_headers`]).
+pub fn hardened(router: axum::Router) -> axum::Router {
+    router
+        .layer(axum::middleware::from_fn(security_headers))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
+}
+
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %what, "handler panicked");
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "Internal error",
+        "the shop could not handle this request; nothing was changed by it",
+    )
+    .into_response()
+}
+
+/// The policy of every HTML answer (pages, invoices): scripts and styles from the shop only
+/// (invoices carry their own `<style>`), forms to the shop or a payment gateway, never framed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
+form-action 'self' https:; frame-ancestors 'none'";
+
+/// `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer` (a bill link carries
+/// its token) on every answer; `Content-Security-Policy` and `X-Frame-Options: DENY` on HTML.
+pub async fn security_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    let html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    if html {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    response
+}
+
+/// Cross-site forgery guard of the routes a cookie authenticates: a state-changing request
+/// that carries a cookie and no `Authorization` header (so the cookie speaks for it) must come from
+/// the shop's own pages (`Sec-Fetch-Site` same-origin or none, `Origin` the shop's own when
+/// sent) and send `application/json` (which a cross-site form cannot); otherwise 403
+/// `cross_site_request`. Requests with a bearer token are not concerned: a browser never
+/// adds one by itself.
+pub async fn refuse_cross_site(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let safe = matches!(
+        *req.method(),
+        http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
+    );
+    let by_cookie = req.headers().contains_key(header::COOKIE)
+        && !req.headers().contains_key(header::AUTHORIZATION);
+    if safe || !by_cookie {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let get = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let site_ok = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|s| s == "same-origin" || s == "none");
+    let origin_ok = get(header::ORIGIN).is_none_or(|o| {
+        let host = get(header::HOST).unwrap_or("");
+        o.split_once("://").is_some_and(|(_, h)| h == host)
+    });
+    let json = get(header::CONTENT_TYPE).is_some_and(|t| {
+        t.split(';')
+            .next()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+    });
+    if site_ok && origin_ok && json {
+        return next.run(req).await;
+    }
+    Problem::new(
+        StatusCode::FORBIDDEN,
+        "cross_site_request",
+        "Cross-site request refused",
+        "send this request from the shop's own pages, as application/json",
+    )
+    .into_response()
+}
+
 /// The `format` of a bill document (`?format=html|pdf`, html by default).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DocumentFormat {
@@ -441,6 +627,56 @@ mod tests {
         );
         assert_eq!(lb.client(proxy, &HeaderMap::new()).0, proxy);
         assert!("10.0.0.0/33".parse::<TrustedProxies>().is_err());
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_a_500_problem() {
+        use tower::ServiceExt;
+        async fn boom() -> &'static str {
+            panic!("overflow")
+        }
+        let app = hardened(axum::Router::new().route("/boom", axum::routing::get(boom)));
+        let request = axum::http::Request::get("/boom")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem["code"], "internal_error");
+    }
+
+    #[test]
+    fn cart_ids_are_logged_as_short_hashes() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let logged = loggable_path(&format!("/carts/{id}/lines/EXCEL-ESS"));
+        assert!(!logged.contains(id), "{logged}");
+        assert_eq!(logged, format!("/carts/{}/lines/EXCEL-ESS", log_tag(id)));
+        assert_eq!(loggable_path("/shops/demo/carts"), "/shops/demo/carts");
+    }
+
+    #[test]
+    fn trailing_characters_and_control_characters_are_refused() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Line {
+            #[allow(dead_code)]
+            name: String,
+        }
+        assert!(matches!(
+            parse_json::<Line>(br#"{"name": "a"} x"#),
+            Err(AppError::Malformed(_))
+        ));
+        match parse_json::<Line>(br#"{"name": "a\u0000"}"#) {
+            Err(AppError::Invalid(errors)) => assert_eq!(errors[0].path, "name"),
+            other => panic!("{other:?}"),
+        }
+        assert!(parse_json::<Line>(b"{\"name\": \"two\\nlines\"}").is_ok());
     }
 
     #[test]

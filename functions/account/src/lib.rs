@@ -38,6 +38,7 @@ pub fn router(app: Arc<Accounts>) -> Router {
         .route("/account/seats/{reference}/assign", post(assign))
         .route("/account/seats/{reference}/unassign", post(unassign))
         .method_not_allowed_fallback(web::wrong_method)
+        .route_layer(axum::middleware::from_fn(web::refuse_cross_site))
         .with_state(Ctx { app })
 }
 
@@ -94,7 +95,7 @@ async fn login(
     Ok(with_cookie(&logged, json))
 }
 
-#[tracing::instrument(skip(ctx, client, body))]
+#[tracing::instrument(skip(ctx, client, body, cart), fields(cart = %web::log_tag(&cart)))]
 async fn login_on_cart(
     State(ctx): State<Ctx>,
     Path(cart): Path<String>,

@@ -31,5 +31,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     let router = account::router(Arc::new(app))
         .fallback(shop_core::web::no_route)
         .layer(axum::middleware::from_fn(account::client_from_lambda));
-    lambda_http::run(router).await
+    lambda_http::run(shop_core::web::hardened(router)).await
 }

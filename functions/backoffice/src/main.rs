@@ -39,5 +39,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     let bills = Arc::new(BillAdmin::new(desk, "admin"));
     let router =
         backoffice::router(app, bills, products, &token).fallback(shop_core::web::no_route);
-    lambda_http::run(router).await
+    lambda_http::run(shop_core::web::hardened(router)).await
 }

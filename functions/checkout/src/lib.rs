@@ -33,7 +33,7 @@ pub fn router(app: Arc<Checkout>) -> Router {
 
 type Answer = Result<Response, AppError>;
 
-#[tracing::instrument(skip(ctx, headers, body))]
+#[tracing::instrument(skip(ctx, headers, body, cart), fields(cart = %web::log_tag(&cart)))]
 async fn place_order(
     State(ctx): State<Ctx>,
     Path(cart): Path<String>,

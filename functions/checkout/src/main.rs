@@ -22,5 +22,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     };
     let router =
         checkout::router(Arc::new(Checkout::new(desk, links))).fallback(shop_core::web::no_route);
-    lambda_http::run(router).await
+    lambda_http::run(shop_core::web::hardened(router)).await
 }

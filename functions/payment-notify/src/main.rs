@@ -19,5 +19,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     let notifier = Arc::new(Notifier::new(desk, shop_core::config::http_client()));
     let router =
         payment_notify::router(notifier, &config.bill_path).fallback(shop_core::web::no_route);
-    lambda_http::run(router).await
+    lambda_http::run(shop_core::web::hardened(router)).await
 }

@@ -70,7 +70,7 @@ async fn catalog(State(ctx): State<Ctx>, Path(shop): Path<String>) -> Answer {
 async fn create_cart(State(ctx): State<Ctx>, Path(shop): Path<String>) -> Answer {
     let view = ctx.app.create_cart(&shop).await?;
     let location = format!("/carts/{}", view.id);
-    tracing::info!(cart = %view.id, "cart created");
+    tracing::info!(cart = %web::log_tag(view.id.as_str()), "cart created");
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
@@ -79,18 +79,18 @@ async fn create_cart(State(ctx): State<Ctx>, Path(shop): Path<String>) -> Answer
         .into_response())
 }
 
-#[tracing::instrument(skip(ctx))]
+#[tracing::instrument(skip(ctx, cart), fields(cart = %web::log_tag(&cart)))]
 async fn view_cart(State(ctx): State<Ctx>, Path(cart): Path<String>) -> Answer {
     Ok(Json(ctx.app.cart(&cart).await?).into_response())
 }
 
-#[tracing::instrument(skip(ctx))]
+#[tracing::instrument(skip(ctx, cart), fields(cart = %web::log_tag(&cart)))]
 async fn delete_cart(State(ctx): State<Ctx>, Path(cart): Path<String>) -> Answer {
     ctx.app.delete_cart(&cart).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[tracing::instrument(skip(ctx, body))]
+#[tracing::instrument(skip(ctx, body, cart), fields(cart = %web::log_tag(&cart)))]
 async fn set_line(
     State(ctx): State<Ctx>,
     Path((cart, code)): Path<(String, String)>,
@@ -99,7 +99,7 @@ async fn set_line(
     Ok(Json(ctx.app.set_line(&cart, &code, &body).await?).into_response())
 }
 
-#[tracing::instrument(skip(ctx, body))]
+#[tracing::instrument(skip(ctx, body, cart), fields(cart = %web::log_tag(&cart)))]
 async fn set_requirements(
     State(ctx): State<Ctx>,
     Path(cart): Path<String>,
@@ -108,7 +108,7 @@ async fn set_requirements(
     Ok(Json(ctx.app.set_requirements(&cart, &body).await?).into_response())
 }
 
-#[tracing::instrument(skip(ctx, body))]
+#[tracing::instrument(skip(ctx, body, cart), fields(cart = %web::log_tag(&cart)))]
 async fn set_participants(
     State(ctx): State<Ctx>,
     Path(cart): Path<String>,
@@ -117,7 +117,7 @@ async fn set_participants(
     Ok(Json(ctx.app.set_participants(&cart, &body).await?).into_response())
 }
 
-#[tracing::instrument(skip(ctx, body))]
+#[tracing::instrument(skip(ctx, body, cart), fields(cart = %web::log_tag(&cart)))]
 async fn set_customer(
     State(ctx): State<Ctx>,
     Path(cart): Path<String>,
@@ -137,7 +137,7 @@ async fn import_cart(
     let Query(pairs) =
         query.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
     let view = ctx.app.import_cart(&shop, &pairs).await?;
-    tracing::info!(cart = %view.id, lines = view.lines.len(), "cart imported");
+    tracing::info!(cart = %web::log_tag(view.id.as_str()), lines = view.lines.len(), "cart imported");
     let location = format!("{}?shop={}&cart={}", ctx.checkout_path, view.shop, view.id);
     let mut response = (StatusCode::SEE_OTHER, Json(view)).into_response();
     let location = HeaderValue::from_str(&location).expect("ids are URL-safe");

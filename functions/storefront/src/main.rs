@@ -17,5 +17,5 @@ async fn main() -> Result<(), lambda_http::Error> {
         config.cart_ttl,
     ));
     let router = storefront::router(app, &config.checkout_path).fallback(shop_core::web::no_route);
-    lambda_http::run(router).await
+    lambda_http::run(shop_core::web::hardened(router)).await
 }

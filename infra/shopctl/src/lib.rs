@@ -98,7 +98,7 @@ pub fn stack(
         storefront: shop.clone(),
     });
     let admin = Arc::new(ShopAdmin::new(store));
-    Router::new()
+    let app = Router::new()
         .merge(storefront::router(shop, &options.checkout_path))
         .merge(account::router(accounts))
         .merge(pages::router())
@@ -116,7 +116,8 @@ pub fn stack(
             products,
             &options.admin_token,
         ))
-        .fallback(web::no_route)
+        .fallback(web::no_route);
+    web::hardened(app)
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(options.trusted_proxies.clone()),
             client_from_peer,
@@ -158,9 +159,11 @@ pub async fn load_demo(store: Arc<dyn Store>) -> Result<bool, AppError> {
 }
 
 /// One span per request with the method and the path only: query strings may carry a bill's
-/// access token (`?token=`), which must never reach the logs.
+/// access token (`?token=`), which must never reach the logs, and a cart id in the path is
+/// logged as its short hash.
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+    let path = web::loggable_path(request.uri().path());
+    tracing::info_span!("request", method = %request.method(), path = %path)
 }
 
 /// The local production consumer: takes jobs from the in-process queue and produces them;

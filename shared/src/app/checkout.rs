@@ -208,7 +208,7 @@ impl Checkout {
             );
             match self.store().write(writes).await {
                 Ok(()) => {
-                    tracing::info!(bill = %bill.id, cart = %cart.id, status = %bill.status, "order placed");
+                    tracing::info!(bill = %bill.id, cart = %crate::web::log_tag(cart.id.as_str()), status = %bill.status, "order placed");
                     send_jobs(self.desk.queue.as_ref(), jobs).await;
                     super::customers::remember(self.store(), &bill, now).await;
                     let action = self.start(&shop, &bill, origin).await;

@@ -496,18 +496,22 @@ fn parse_assignment(
     out
 }
 
-/// A person's name part: trimmed, 1 to 100 characters.
+/// A person's name part: trimmed, 1 to 100 characters on one line.
 fn name(e: &mut Errors, path: &str, value: &str) -> Option<String> {
+    e.check(path, one_line(value, 100))
+}
+
+/// A single-line text: trimmed, 1 to `max` characters, no control character (not even a
+/// line break: names and addresses end up in Moodle, invoices and gateway forms).
+fn one_line(value: &str, max: usize) -> Result<String, String> {
     let v = value.trim();
-    let ok = !v.is_empty() && v.chars().count() <= 100;
-    e.check(
-        path,
-        if ok {
-            Ok(v.to_owned())
-        } else {
-            Err("give 1 to 100 characters".into())
-        },
-    )
+    if v.chars().any(char::is_control) {
+        Err("must be one line without control characters".into())
+    } else if v.is_empty() || v.chars().count() > max {
+        Err(format!("give 1 to {max} characters"))
+    } else {
+        Ok(v.to_owned())
+    }
 }
 
 /// Body of `PUT /carts/{cart}/participants`.
@@ -558,16 +562,7 @@ impl IdentityInput {
         let lastname = name(e, &format!("{path}.lastname"), &self.lastname);
         let email = e.check(format!("{path}.email"), self.email.trim().parse::<Email>());
         let mut line = |field: &str, value: &str, max: usize| {
-            let v = value.trim();
-            let ok = !v.is_empty() && v.chars().count() <= max;
-            e.check(
-                format!("{path}.{field}"),
-                if ok {
-                    Ok(v.to_owned())
-                } else {
-                    Err(format!("give 1 to {max} characters"))
-                },
-            )
+            e.check(format!("{path}.{field}"), one_line(value, max))
         };
         let address = line("address", &self.address, 300);
         let zip = line("zip", &self.zip, 20);

@@ -21,7 +21,7 @@ use super::catalog::{
 };
 use super::ids::{CategoryId, ItemCode, ShopId, TaxCode};
 use super::money::{Currency, parse_decimal};
-use super::pricing::{PriceTier, PriceTiers, TaxRate};
+use super::pricing::{MAX_UNIT_PRICE, PriceTier, PriceTiers, TaxRate};
 use super::{Errors, FieldError};
 
 /// Shown instead of a secret on export; sending it back on import keeps the stored secret.
@@ -623,15 +623,24 @@ impl ItemDoc {
     /// Price tiers; amounts are checked against the currency's minor unit when the currency
     /// is valid, as plain non-negative decimals otherwise.
     fn prices(&self, e: &mut Errors, path: &str, currency: Option<Currency>) -> Option<PriceTiers> {
-        let amount = |text: &str| match currency {
-            Some(c) => c.parse_amount(text),
-            None => parse_decimal(text).and_then(|d| {
-                if d.is_sign_negative() {
-                    Err("must not be negative".into())
+        let amount = |text: &str| {
+            match currency {
+                Some(c) => c.parse_amount(text),
+                None => parse_decimal(text).and_then(|d| {
+                    if d.is_sign_negative() {
+                        Err("must not be negative".into())
+                    } else {
+                        Ok(d)
+                    }
+                }),
+            }
+            .and_then(|d| {
+                if d > MAX_UNIT_PRICE {
+                    Err(format!("must be at most {MAX_UNIT_PRICE}"))
                 } else {
                     Ok(d)
                 }
-            }),
+            })
         };
         let tiers: Vec<Option<PriceTier>> = self
             .prices

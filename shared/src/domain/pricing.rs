@@ -31,6 +31,12 @@ impl PriceTiers {
         if tiers.is_empty() || tiers.len() > Self::MAX_TIERS {
             return Err(format!("give 1 to {} price tiers", Self::MAX_TIERS));
         }
+        if tiers
+            .iter()
+            .any(|t| t.unit_price.is_sign_negative() || t.unit_price > MAX_UNIT_PRICE)
+        {
+            return Err(format!("unit prices are 0 to {MAX_UNIT_PRICE}"));
+        }
         let (last, bounded) = tiers.split_last().expect("not empty");
         if last.up_to.is_some() {
             return Err("the last tier must have \"up_to\": null (no upper bound)".into());
@@ -84,9 +90,17 @@ impl TaxRate {
 
     /// Tax on a base, rounded to the currency's minor unit.
     pub fn tax_on(self, base: Decimal, currency: Currency) -> Decimal {
-        currency.round(base * self.0 / Decimal::ONE_HUNDRED)
+        let tax = base
+            .checked_mul(self.0)
+            .and_then(|t| t.checked_div(Decimal::ONE_HUNDRED))
+            .expect("a bounded base times a rate of at most 100 fits");
+        currency.round(tax)
     }
 }
+
+/// The highest unit price a shop may set (one billion in its currency): every line total
+/// (× 9999 units), its tax and any cart's sums then fit a `Decimal` many times over.
+pub const MAX_UNIT_PRICE: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 
 /// The priced figures of one line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,7 +122,13 @@ impl LinePrice {
         currency: Currency,
     ) -> Self {
         let unit_price = tiers.unit_price(quantity);
-        let total_excl_tax = currency.round(unit_price * Decimal::from(quantity.get()));
+        // Bounded prices (≤ MAX_UNIT_PRICE) times bounded quantities (≤ 9999) fit with room
+        // to spare: these checks cannot fail for values the types admit.
+        let total_excl_tax = currency.round(
+            unit_price
+                .checked_mul(Decimal::from(quantity.get()))
+                .expect("a bounded price times a bounded quantity fits"),
+        );
         let tax = tax_rate.tax_on(total_excl_tax, currency);
         Self {
             unit_price,
@@ -116,7 +136,9 @@ impl LinePrice {
             tax_code,
             tax_rate,
             tax,
-            total_incl_tax: total_excl_tax + tax,
+            total_incl_tax: total_excl_tax
+                .checked_add(tax)
+                .expect("a bounded line total fits"),
         }
     }
 }
