@@ -208,3 +208,32 @@ pub async fn client_from_lambda(
     }
     next.run(req).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    /// The client address comes from API Gateway's request context, whatever
+    /// `X-Forwarded-For` the client wrote.
+    #[tokio::test]
+    async fn the_lambda_client_address_is_the_request_context_source_ip() {
+        let event = include_str!("../../../events/account/login-wrong-password.json");
+        let request = lambda_http::request::from_str(event).expect("an API Gateway event");
+        let (mut parts, _) = request.into_parts();
+        parts
+            .headers
+            .insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4"));
+        let request = axum::extract::Request::from_parts(parts, axum::body::Body::empty());
+        let echo = Router::new()
+            .fallback(|client: Option<Extension<ClientAddr>>| async move {
+                client.map_or_else(|| "none".to_owned(), |Extension(c)| c.0.to_string())
+            })
+            .layer(axum::middleware::from_fn(client_from_lambda));
+        let response = echo.oneshot(request).await.unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        assert_eq!(&body[..], b"203.0.113.10");
+    }
+}
