@@ -90,7 +90,7 @@ async fn enrolment_overwrites_dates_and_refuses_what_moodle_refuses() {
         roleid: STUDENT,
         userid: user,
         courseid: course,
-        timestart: 1_800_000_000,
+        timestart: 1_700_000_000,
         timeend: 1_831_536_000,
         suspend: false,
     };
@@ -103,6 +103,24 @@ async fn enrolment_overwrites_dates_and_refuses_what_moodle_refuses() {
         "the same call is a no-op"
     );
     assert_eq!(client.user_courses(user).await.unwrap(), [course]);
+    // As Moodle: an enrolment is listed once its start is before "now" rounded down to 100 s.
+    let now = chrono::Utc::now().timestamp();
+    let other = sim.add_course("LEAD", "Leading teams");
+    for (courseid, timestart) in [(other, now), (course, now - 200)] {
+        client
+            .enrol(&EnrolIntent {
+                courseid,
+                timestart,
+                ..intent
+            })
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        client.user_courses(user).await.unwrap(),
+        [course],
+        "not listed in the second it starts"
+    );
     // Without timeend Moodle overwrites the end to 0 (unlimited): never extends.
     client
         .enrol(&EnrolIntent {

@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 /// Standard role ids of a fresh site.
@@ -36,7 +36,7 @@ const ROLES: [(u64, &str); 8] = [
     (8, "frontpage"),
 ];
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct User {
     pub id: u64,
     pub username: String,
@@ -49,7 +49,7 @@ pub struct User {
     pub password: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Course {
     pub id: u64,
     pub shortname: String,
@@ -59,7 +59,7 @@ pub struct Course {
     pub visible: u8,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Category {
     pub id: u64,
     pub name: String,
@@ -68,7 +68,7 @@ pub struct Category {
 }
 
 /// One user's enrolment in one course (manual instance).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Enrolment {
     pub timestart: i64,
     pub timeend: i64,
@@ -78,7 +78,7 @@ pub struct Enrolment {
     pub lastaccess: i64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Group {
     pub id: u64,
     pub courseid: u64,
@@ -129,6 +129,79 @@ impl Site {
 pub struct Simulator {
     site: Arc<Mutex<Site>>,
     token: Arc<str>,
+    /// Where the site is saved after every change (`shopctl serve`'s data dir), if anywhere.
+    file: Option<Arc<std::path::Path>>,
+}
+
+/// What a saved site holds: everything but faults and the call log (passwords included: the
+/// simulator's users are test users).
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    users: Vec<(User, Option<String>)>,
+    courses: Vec<Course>,
+    categories: Vec<Category>,
+    enrolments: Vec<((u64, u64), Enrolment)>,
+    assignments: Vec<(u64, u64, String, u64)>,
+    groups: Vec<Group>,
+    next_id: BTreeMap<String, u64>,
+    tokens: BTreeMap<String, u64>,
+}
+
+impl Saved {
+    fn of(site: &Site) -> Self {
+        Self {
+            users: site
+                .users
+                .values()
+                .map(|u| (u.clone(), u.password.clone()))
+                .collect(),
+            courses: site.courses.values().cloned().collect(),
+            categories: site.categories.values().cloned().collect(),
+            enrolments: site
+                .enrolments
+                .iter()
+                .map(|(k, e)| (*k, e.clone()))
+                .collect(),
+            assignments: site.assignments.iter().cloned().collect(),
+            groups: site.groups.values().cloned().collect(),
+            next_id: site
+                .next_id
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), *v))
+                .collect(),
+            tokens: site.tokens.clone(),
+        }
+    }
+
+    fn into_site(self) -> Site {
+        let table = |name: &str| -> Option<&'static str> {
+            ["user", "course", "category", "group"]
+                .into_iter()
+                .find(|t| *t == name)
+        };
+        Site {
+            users: self
+                .users
+                .into_iter()
+                .map(|(mut u, password)| {
+                    u.password = password;
+                    (u.id, u)
+                })
+                .collect(),
+            courses: self.courses.into_iter().map(|c| (c.id, c)).collect(),
+            categories: self.categories.into_iter().map(|c| (c.id, c)).collect(),
+            enrolments: self.enrolments.into_iter().collect(),
+            assignments: self.assignments.into_iter().collect(),
+            groups: self.groups.into_iter().map(|g| (g.id, g)).collect(),
+            next_id: self
+                .next_id
+                .into_iter()
+                .filter_map(|(k, v)| table(&k).map(|t| (t, v)))
+                .collect(),
+            tokens: self.tokens,
+            ..Site::default()
+        }
+    }
 }
 
 /// A web-service error, as Moodle shapes it.
@@ -200,6 +273,37 @@ impl Simulator {
         Self {
             site: Arc::new(Mutex::new(site)),
             token: token.into(),
+            file: None,
+        }
+    }
+
+    /// The site saved in `file` (users, passwords, courses, enrolments, roles, groups), or a
+    /// fresh one saved there from now on; `true` when it was fresh. Every change is saved.
+    pub fn open(token: &str, file: &std::path::Path) -> std::io::Result<(Self, bool)> {
+        let mut sim = Self::new(token);
+        let fresh = match std::fs::read(file) {
+            Ok(bytes) => {
+                let saved: Saved = serde_json::from_slice(&bytes)
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+                *sim.lock() = saved.into_site();
+                false
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+            Err(e) => return Err(e),
+        };
+        sim.file = Some(Arc::from(file));
+        sim.save();
+        Ok((sim, fresh))
+    }
+
+    /// Writes the site to its file (a temporary file renamed over it: never half written).
+    fn save(&self) {
+        let Some(file) = &self.file else { return };
+        let bytes = serde_json::to_vec(&Saved::of(&self.lock())).expect("a site serializes");
+        let temp = file.with_extension("tmp");
+        let written = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, file));
+        if let Err(e) = written {
+            eprintln!("moodle-sim: could not save {}: {e}", file.display());
         }
     }
 
@@ -222,6 +326,8 @@ impl Simulator {
                 visible: 1,
             },
         );
+        drop(site);
+        self.save();
         id
     }
 
@@ -242,6 +348,8 @@ impl Simulator {
                 password: Some(password.into()),
             },
         );
+        drop(site);
+        self.save();
         id
     }
 
@@ -479,7 +587,8 @@ fn get_users(site: &Site, p: &Value) -> WsResult {
         .filter(|u| {
             values.iter().any(|v| match field.as_str() {
                 "id" => u.id.to_string() == *v,
-                "email" => u.email.eq_ignore_ascii_case(v),
+                // Exact, as Moodle on PostgreSQL matches it.
+                "email" => u.email == *v,
                 "username" => u.username == v.to_lowercase(),
                 "idnumber" => !u.idnumber.is_empty() && u.idnumber == *v,
                 _ => false,
@@ -510,12 +619,16 @@ fn create_users(site: &mut Site, p: &Value) -> WsResult {
             text(u, "firstname").unwrap_or_default(),
             text(u, "lastname").unwrap_or_default(),
         );
-        if username.is_empty()
-            || username != username.to_lowercase()
-            || first.is_empty()
-            || last.is_empty()
-            || !email.contains('@')
-        {
+        let param_username = username
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-.@".contains(c));
+        if !param_username {
+            // Moodle's PARAM_USERNAME (without extendedusernamechars): a-z 0-9 _ - . @.
+            return Err(invalid(format!(
+                "Invalid parameter value detected (users => Invalid parameter value detected (username => Invalid parameter value detected: {username} is not of the \"username\" type))"
+            )));
+        }
+        if username.is_empty() || first.is_empty() || last.is_empty() || !email.contains('@') {
             return Err(invalid("Invalid parameter value detected"));
         }
         if !taken_names.insert(username.clone()) {
@@ -622,12 +735,19 @@ fn unenrol(site: &mut Site, p: &Value) -> WsResult {
     Ok(Value::Null)
 }
 
+/// Moodle's `enrol_get_users_courses` (only active enrolments): started strictly before "now"
+/// rounded down to 100 s (Moodle rounds it for its query cache), and not ended.
 fn users_courses(site: &Site, p: &Value) -> WsResult {
     let user = number(p, "userid")?;
+    let exact = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let now = exact - exact % 100;
     let courses: Vec<Value> = site
         .enrolments
         .iter()
         .filter(|((u, _), e)| *u == user && !e.suspended)
+        .filter(|(_, e)| e.timestart < now && (e.timeend == 0 || e.timeend > exact))
         .filter_map(|((_, c), _)| site.courses.get(c))
         .map(|c| json!({"id": c.id, "shortname": c.shortname, "fullname": c.fullname, "category": c.categoryid}))
         .collect();
@@ -970,7 +1090,9 @@ async fn rest(
         ))
     } else {
         let function = text(&params, "wsfunction").unwrap_or_default();
-        sim.call(&function, &params)
+        let answer = sim.call(&function, &params);
+        sim.save();
+        answer
     };
     match answer {
         Ok(value) => json_response(StatusCode::OK, &value),
@@ -1020,6 +1142,8 @@ async fn login(State(sim): State<Simulator>, body: axum::body::Bytes) -> Respons
         Some(id) => {
             let token = format!("usertoken{id:08}");
             site.tokens.insert(token.clone(), id);
+            drop(site);
+            sim.save();
             json_response(
                 StatusCode::OK,
                 &json!({"token": token, "privatetoken": null}),

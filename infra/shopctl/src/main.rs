@@ -127,9 +127,16 @@ async fn start_moodle(args: &Serve) -> Result<(String, MoodleClient), Box<dyn st
     if args.production {
         return Err("--production needs a real Moodle: set --moodle-url and --moodle-token".into());
     }
-    let sim = moodle_sim::Simulator::new(DEV_MOODLE_TOKEN);
-    for (shortname, fullname) in DEMO_COURSES {
-        sim.add_course(shortname, fullname);
+    // The simulator's site lives in the data dir beside the store, so that a restart keeps
+    // the accounts, passwords and enrolments the store points at.
+    std::fs::create_dir_all(&args.data_dir)?;
+    let file = args.data_dir.join("moodle-sim.json");
+    let (sim, fresh) = moodle_sim::Simulator::open(DEV_MOODLE_TOKEN, &file)
+        .map_err(|e| format!("the Moodle simulator's state {}: {e}", file.display()))?;
+    if fresh {
+        for (shortname, fullname) in DEMO_COURSES {
+            sim.add_course(shortname, fullname);
+        }
     }
     let listener = tokio::net::TcpListener::bind(args.moodle_addr)
         .await
@@ -143,7 +150,11 @@ async fn start_moodle(args: &Serve) -> Result<(String, MoodleClient), Box<dyn st
     tokio::spawn(sim.serve(listener));
     let client = MoodleClient::new(&url, DEV_MOODLE_TOKEN, std::time::Duration::from_secs(10));
     Ok((
-        format!("simulator {url}  token `{DEV_MOODLE_TOKEN}` (dev default)"),
+        format!(
+            "simulator {url}  token `{DEV_MOODLE_TOKEN}` (dev default), {} {}",
+            if fresh { "new site in" } else { "site kept in" },
+            file.display()
+        ),
         client,
     ))
 }

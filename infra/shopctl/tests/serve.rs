@@ -442,3 +442,46 @@ async fn logs_never_carry_a_cart_id() {
     assert!(!logs.contains(&cart), "a cart id in the logs");
     assert!(!logs.contains(&token), "a bill token in the logs");
 }
+
+/// The simulator's site is kept in the data dir: after a restart the buyer's Moodle account,
+/// password and enrolments are still there for the store that points at them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulator_keeps_its_site_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let first = serve(&["--data-dir", data]);
+    assert!(first.banner.contains("new site in"), "{}", first.banner);
+    let (bill, token) = paid_bill(&first.base, "ada@example.org").await;
+    let mut state = String::new();
+    for _ in 0..50 {
+        state = statuses(&first.base, &[(bill.clone(), token.clone())]).await[0].clone();
+        if state == "COMPLETE" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "COMPLETE");
+    drop(first);
+    let second = serve(&["--data-dir", data]);
+    assert!(second.banner.contains("site kept in"), "{}", second.banner);
+    let url = second
+        .banner
+        .lines()
+        .find(|l| l.trim_start().starts_with("moodle"))
+        .and_then(|l| l.split_whitespace().find(|w| w.starts_with("http://")))
+        .unwrap()
+        .to_owned();
+    let client = shop_core::adapters::moodle::MoodleClient::new(
+        &url,
+        "dev-moodle-token",
+        std::time::Duration::from_secs(5),
+    );
+    let ada = client
+        .user_by_email("ada@example.org")
+        .await
+        .unwrap()
+        .expect("the buyer's account survived the restart");
+    let mut courses = client.user_courses(ada.id).await.unwrap();
+    courses.sort();
+    assert_eq!(courses, [2, 3]);
+}

@@ -214,11 +214,35 @@ impl MoodleClient {
             .collect())
     }
 
+    /// The user with this email. Moodle matches emails exactly (case-sensitively on
+    /// PostgreSQL), so the address is asked for as typed and lower-cased, in one call; the
+    /// lower-cased spelling (how the shop creates users) wins when both exist.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<MoodleUser>, MoodleError> {
+        let lower = email.trim().to_lowercase();
+        let mut values = vec![lower.clone()];
+        if email.trim() != lower {
+            values.push(email.trim().to_owned());
+        }
         let found = self
             .call(
                 "core_user_get_users_by_field",
-                json!({"field": "email", "values": [email]}),
+                json!({"field": "email", "values": values}),
+            )
+            .await?;
+        let mut users = Self::parse::<Vec<MoodleUser>>(found)?;
+        users.sort_by_key(|u| u.email != lower);
+        Ok(users.into_iter().next())
+    }
+
+    /// The user with this username (Moodle usernames are lower case).
+    pub async fn user_by_username(
+        &self,
+        username: &str,
+    ) -> Result<Option<MoodleUser>, MoodleError> {
+        let found = self
+            .call(
+                "core_user_get_users_by_field",
+                json!({"field": "username", "values": [username.to_lowercase()]}),
             )
             .await?;
         Ok(Self::parse::<Vec<MoodleUser>>(found)?.into_iter().next())
@@ -244,7 +268,12 @@ impl MoodleClient {
             Ok(id) => Ok(id),
             Err(e) => match self.user_by_email(user.email).await? {
                 Some(found) => Ok(found.id),
-                None => Err(e),
+                // The username the shop derives from this email is taken: by the account the
+                // shop made for it earlier (its email since changed in Moodle) or by a twin.
+                None => match self.user_by_username(user.username).await? {
+                    Some(found) => Ok(found.id),
+                    None => Err(e),
+                },
             },
         }
     }
@@ -438,6 +467,28 @@ impl MoodleClient {
     }
 }
 
+/// The Moodle username the shop gives the account it creates for an email: the lower-cased
+/// address itself when Moodle's `PARAM_USERNAME` accepts it (`a-z 0-9 _ - . @`, at most 100
+/// characters); otherwise the address with every other character replaced by `_`, shortened,
+/// and followed by `-` and 8 hex digits of the address's SHA-256, so that two addresses never
+/// share one (`ada+shop@example.org` → `ada_shop@example.org-1f0c…`). The same email always
+/// gives the same username.
+pub fn username_for(email: &str) -> String {
+    let lower = email.trim().to_lowercase();
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-.@".contains(c);
+    if !lower.is_empty() && lower.len() <= 100 && lower.chars().all(allowed) {
+        return lower;
+    }
+    use sha2::{Digest, Sha256};
+    let tag = hex::encode(&Sha256::digest(lower.as_bytes())[..4]);
+    let cleaned: String = lower
+        .chars()
+        .map(|c| if allowed(c) { c } else { '_' })
+        .take(90)
+        .collect();
+    format!("{cleaned}-{tag}")
+}
+
 impl From<MoodleError> for crate::ports::LmsError {
     fn from(e: MoodleError) -> Self {
         Self {
@@ -455,10 +506,11 @@ impl crate::ports::Lms for MoodleClient {
         firstname: &str,
         lastname: &str,
     ) -> Result<u64, crate::ports::LmsError> {
-        let username = email.to_lowercase();
+        let username = username_for(email);
+        let email = email.trim().to_lowercase();
         let user = NewUser {
             username: &username,
-            email,
+            email: &email,
             firstname,
             lastname,
         };
@@ -557,6 +609,45 @@ impl crate::ports::Lms for MoodleClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn valid_username(u: &str) -> bool {
+        !u.is_empty()
+            && u.len() <= 100
+            && u.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-.@".contains(c))
+    }
+
+    #[test]
+    fn plain_emails_are_their_own_usernames() {
+        assert_eq!(username_for(" Ada@Example.org "), "ada@example.org");
+        let plus = username_for("ada+shop@example.org");
+        assert!(plus.starts_with("ada_shop@example.org-"), "{plus}");
+        assert_ne!(plus, username_for("ada_shop@example.org"));
+        assert_eq!(
+            plus,
+            username_for("ADA+shop@example.org"),
+            "stable, case-blind"
+        );
+        assert!(valid_username(&username_for("o'brien@example.org")));
+    }
+
+    proptest! {
+        /// Every email gives a username Moodle accepts, always the same one, and two emails
+        /// that differ (other than by case) never share one.
+        #[test]
+        fn every_email_gives_a_valid_unique_stable_username(
+            a in "[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-z0-9-]{1,20}\\.[a-z]{2,6}",
+            b in "[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-z0-9-]{1,20}\\.[a-z]{2,6}",
+        ) {
+            let ua = username_for(&a);
+            prop_assert!(valid_username(&ua), "{} -> {}", a, ua);
+            prop_assert_eq!(&ua, &username_for(&a));
+            if a.to_lowercase() != b.to_lowercase() {
+                prop_assert_ne!(ua, username_for(&b));
+            }
+        }
+    }
 
     #[test]
     fn parameters_are_bracket_encoded() {

@@ -189,6 +189,13 @@ struct Unit {
     work: Work,
 }
 
+/// The Moodle `timestart` of an enrolment that begins now: 100 s in the past, because Moodle
+/// lists a user's courses (`core_enrol_get_users_courses`, the dashboard) only once their
+/// start is before "now" rounded down to 100 s; a buyer looking at once must see the course.
+fn starts_now(now: DateTime<Utc>) -> i64 {
+    now.timestamp() - 100
+}
+
 fn unit_key(bill: &BillId, unit: &str) -> Key {
     Key::new(format!("PROD#{bill}"), unit.to_owned())
 }
@@ -715,7 +722,7 @@ impl Producer {
                     roleid: terms.roleid,
                     userid,
                     courseid: h.course,
-                    timestart: h.assigned_at.timestamp(),
+                    timestart: starts_now(h.assigned_at),
                     timeend: end,
                     suspend: seat.status == ProductStatus::Suspended,
                 })
@@ -839,12 +846,28 @@ impl Producer {
                 context,
             } => {
                 let courseid = self.course(course).await?;
-                let timeend = end_of(*duration, now);
+                // Moodle overwrites an enrolment's dates: buying a course already held must
+                // never cut what was paid, so the new period runs on from the current end.
+                let held = self
+                    .enrolment_product(bill, &p.email, courseid)
+                    .await
+                    .map_err(|e| LmsError {
+                        retryable: true,
+                        message: e.to_string(),
+                    })?
+                    .filter(|h| h.status != ProductStatus::Suspended && h.enrolment.is_some());
+                let timeend = match &held {
+                    Some(h) => renewed_end(h.end, *duration, now),
+                    None => end_of(*duration, now),
+                };
+                let timestart = held
+                    .and_then(|h| h.enrolment)
+                    .map_or(starts_now(now), |e| e.timestart.min(starts_now(now)));
                 let enrol = EnrolIntent {
                     roleid: role.id(),
                     userid,
                     courseid,
-                    timestart: now.timestamp(),
+                    timestart,
                     timeend: timeend.map_or(0, |e| e.timestamp()),
                     suspend: false,
                 };
@@ -875,7 +898,7 @@ impl Producer {
                 let timestart = current
                     .as_ref()
                     .and_then(|c| c.enrolment)
-                    .map_or(now.timestamp(), |e| e.timestart);
+                    .map_or(starts_now(now), |e| e.timestart);
                 let enrol = EnrolIntent {
                     roleid: role.id(),
                     userid,
@@ -930,7 +953,7 @@ impl Producer {
                     roleid: spec.role.id(),
                     userid,
                     courseid: 0,
-                    timestart: now.timestamp(),
+                    timestart: starts_now(now),
                     timeend: 0,
                     suspend: false,
                 };
@@ -1030,6 +1053,23 @@ fn end_of(duration: handler::Duration, now: DateTime<Utc>) -> Option<DateTime<Ut
                 .and_utc(),
         ),
     }
+}
+
+/// The end of a new purchase of an enrolment still held until `held_end` (`None`: no end):
+/// never earlier than the end already paid for. A number of days runs on from the later of
+/// the current end and now; a fixed end date or no end is kept if later.
+fn renewed_end(
+    held_end: Option<DateTime<Utc>>,
+    duration: handler::Duration,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let held_end = held_end?;
+    let base = held_end.max(now);
+    let new = match duration {
+        handler::Duration::Days(_) => end_of(duration, base),
+        other => end_of(other, now),
+    }?;
+    Some(new.max(held_end))
 }
 
 fn parse_record(body: &str) -> Result<UnitRecord, Retry> {
@@ -1363,5 +1403,39 @@ fn summary(units: &[UnitRecord]) -> LineProgress {
         state,
         error,
         products,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::num::NonZeroU32;
+
+    fn at(date: &str) -> DateTime<Utc> {
+        format!("{date}T12:00:00Z").parse().unwrap()
+    }
+
+    #[test]
+    fn buying_a_held_enrolment_again_never_shortens_it() {
+        let now = at("2026-12-02");
+        let year = handler::Duration::Days(NonZeroU32::new(365).unwrap());
+        // Held until 2028-08-28: the new year runs on from there.
+        assert_eq!(
+            renewed_end(Some(at("2028-08-28")), year, now),
+            Some(at("2029-08-28"))
+        );
+        // Held, but ended: from now.
+        assert_eq!(
+            renewed_end(Some(at("2026-01-01")), year, now),
+            Some(at("2027-12-02"))
+        );
+        // Held without an end: still without.
+        assert_eq!(renewed_end(None, year, now), None);
+        // A fixed end earlier than the one held keeps the later.
+        let until = handler::Duration::Until("2027-06-30".parse().unwrap());
+        assert_eq!(
+            renewed_end(Some(at("2028-08-28")), until, now),
+            Some(at("2028-08-28"))
+        );
     }
 }
