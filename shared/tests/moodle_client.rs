@@ -258,3 +258,57 @@ async fn roles_on_categories_and_courses_follow_moodle() {
         2
     );
 }
+
+/// Without the capabilities to see users, Moodle hides their fields and finds nobody by a
+/// field it hides: the start-up check names what is missing (probing Moodle's guest user, as
+/// a user always sees itself), and with `moodle/site:viewuseridentity` alone a returning
+/// buyer is still found by email although Moodle hides her username.
+#[tokio::test]
+async fn missing_user_capabilities_are_named_and_returning_buyers_still_found() {
+    use shop_core::ports::Lms;
+    let (sim, client) = site().await;
+    assert!(client.missing_capabilities().await.unwrap().is_empty());
+    let first = Lms::find_or_create_user(&client, "Ada@Example.org", "Ada", "Lovelace")
+        .await
+        .unwrap();
+    sim.set_capabilities(&["moodle/user:create", "moodle/user:viewdetails"]);
+    assert_eq!(
+        client.missing_capabilities().await.unwrap(),
+        ["moodle/user:viewalldetails", "moodle/site:viewuseridentity"]
+    );
+    assert!(
+        client
+            .user_by_username("ada@example.org")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    sim.set_capabilities(&[
+        "moodle/user:create",
+        "moodle/user:viewdetails",
+        "moodle/site:viewuseridentity",
+    ]);
+    assert_eq!(
+        client.missing_capabilities().await.unwrap(),
+        ["moodle/user:viewalldetails"]
+    );
+    let again = Lms::find_or_create_user(&client, "ada@example.org", "Ada", "Lovelace")
+        .await
+        .unwrap();
+    assert_eq!(again, first, "the same account, found without its username");
+    sim.set_capabilities(&[
+        "moodle/user:create",
+        "moodle/user:viewdetails",
+        "moodle/user:viewalldetails",
+        "moodle/site:viewuseridentity",
+    ]);
+    assert!(client.missing_capabilities().await.unwrap().is_empty());
+    let duplicate = client
+        .call(
+            "core_course_duplicate_course",
+            serde_json::json!({"courseid": 1, "fullname": "x", "shortname": "x", "categoryid": 1}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(&duplicate), "nopermissions", "{duplicate}");
+}

@@ -101,6 +101,8 @@ pub enum Fault {
 
 #[derive(Default)]
 struct Site {
+    /// The web-service user's capabilities; `None`: every capability (the default).
+    capabilities: Option<BTreeSet<String>>,
     /// Requests to `login/token.php`.
     logins: usize,
     users: BTreeMap<u64, User>,
@@ -117,6 +119,25 @@ struct Site {
 }
 
 impl Site {
+    fn can(&self, capability: &str) -> bool {
+        self.capabilities
+            .as_ref()
+            .is_none_or(|caps| caps.contains(capability))
+    }
+
+    /// Moodle's `required_capability_exception` when the web-service user lacks it.
+    fn require(&self, capability: &str, name: &str) -> Result<(), WsError> {
+        if self.can(capability) {
+            Ok(())
+        } else {
+            Err(err(
+                "required_capability_exception",
+                "nopermissions",
+                format!("Sorry, but you do not currently have permissions to do that ({name})."),
+            ))
+        }
+    }
+
     fn next(&mut self, table: &'static str) -> u64 {
         let n = self.next_id.entry(table).or_insert(1);
         *n += 1;
@@ -253,6 +274,20 @@ impl Simulator {
                 idnumber: String::new(),
             },
         );
+        // The guest user every Moodle site has (id 1).
+        site.users.insert(
+            1,
+            User {
+                id: 1,
+                username: "guest".into(),
+                email: "root@localhost".into(),
+                firstname: "Guest user".into(),
+                lastname: " ".into(),
+                idnumber: String::new(),
+                suspended: false,
+                password: None,
+            },
+        );
         site.users.insert(
             2,
             User {
@@ -353,6 +388,15 @@ impl Simulator {
         id
     }
 
+    /// The web-service user's role holds exactly these capabilities from now on (by default it
+    /// holds them all). Modelled where a real Moodle bit the shop: searching users by email
+    /// and seeing their emails (`moodle/site:viewuseridentity`), seeing usernames
+    /// (`moodle/user:viewalldetails`), duplicating a course (`moodle/backup:backupcourse`,
+    /// `moodle/restore:restorecourse`), listing participants (`moodle/course:viewparticipants`).
+    pub fn set_capabilities(&self, capabilities: &[&str]) {
+        self.lock().capabilities = Some(capabilities.iter().map(|c| (*c).to_owned()).collect());
+    }
+
     /// The next `calls` web-service calls fail this way.
     pub fn fail_next(&self, calls: u32, fault: Fault) {
         let mut site = self.lock();
@@ -451,17 +495,25 @@ impl Simulator {
         site.calls.push(function.to_owned());
         match function {
             "core_webservice_get_site_info" => Ok(site_info()),
-            "core_user_get_users_by_field" => get_users(&site, p),
+            "core_user_get_users_by_field" => {
+                get_users(&site, p).map(|users| hide_fields(&site, users))
+            }
             "core_user_create_users" => create_users(&mut site, p),
             "enrol_manual_enrol_users" => enrol(&mut site, p),
             "enrol_manual_unenrol_users" => unenrol(&mut site, p),
             "core_enrol_get_users_courses" => users_courses(&site, p),
-            "core_enrol_get_enrolled_users" => enrolled_users(&site, p),
+            "core_enrol_get_enrolled_users" => site
+                .require("moodle/course:viewparticipants", "View participants")
+                .and_then(|()| enrolled_users(&site, p))
+                .map(|users| hide_fields(&site, users)),
             "core_role_assign_roles" => assign_roles(&mut site, p),
             "core_course_create_courses" => create_courses(&mut site, p),
             "core_course_create_categories" => create_categories(&mut site, p),
             "core_course_get_courses_by_field" => courses_by_field(&site, p),
-            "core_course_duplicate_course" => duplicate_course(&mut site, p),
+            "core_course_duplicate_course" => site
+                .require("moodle/backup:backupcourse", "Backup courses")
+                .and_then(|()| site.require("moodle/restore:restorecourse", "Restore courses"))
+                .and_then(|()| duplicate_course(&mut site, p)),
             "core_group_create_groups" => create_groups(&mut site, p),
             "core_group_add_group_members" => add_members(&mut site, p),
             "core_course_get_categories" => categories(&site, p),
@@ -570,6 +622,27 @@ fn list<'a>(p: &'a Value, name: &str) -> Result<&'a Vec<Value>, WsError> {
         .ok_or_else(|| invalid(format!("Invalid parameter value detected ({name})")))
 }
 
+/// What Moodle leaves out of a user without the capabilities to see it.
+fn hide_fields(site: &Site, users: Value) -> Value {
+    let Value::Array(mut users) = users else {
+        return users;
+    };
+    // The web-service user (id 2) always sees itself whole.
+    let others = users
+        .iter_mut()
+        .filter_map(Value::as_object_mut)
+        .filter(|u| u.get("id") != Some(&json!(2)));
+    for user in others {
+        if !site.can("moodle/site:viewuseridentity") {
+            user.remove("email");
+        }
+        if !site.can("moodle/user:viewalldetails") {
+            user.remove("username");
+        }
+    }
+    Value::Array(users)
+}
+
 fn user_json(u: &User) -> Value {
     json!({"id": u.id, "username": u.username, "email": u.email, "firstname": u.firstname, "lastname": u.lastname,
            "fullname": format!("{} {}", u.firstname, u.lastname), "idnumber": u.idnumber, "suspended": u.suspended, "auth": "manual"})
@@ -587,9 +660,13 @@ fn get_users(site: &Site, p: &Value) -> WsResult {
         .filter(|u| {
             values.iter().any(|v| match field.as_str() {
                 "id" => u.id.to_string() == *v,
-                // Exact, as Moodle on PostgreSQL matches it.
-                "email" => u.email == *v,
-                "username" => u.username == v.to_lowercase(),
+                // Exact, as Moodle on PostgreSQL matches it; a search by a field the caller
+                // may not see finds nobody.
+                "email" => (u.id == 2 || site.can("moodle/site:viewuseridentity")) && u.email == *v,
+                "username" => {
+                    (u.id == 2 || site.can("moodle/user:viewalldetails"))
+                        && u.username == v.to_lowercase()
+                }
                 "idnumber" => !u.idnumber.is_empty() && u.idnumber == *v,
                 _ => false,
             })

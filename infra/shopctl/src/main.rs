@@ -117,10 +117,23 @@ async fn start_moodle(args: &Serve) -> Result<(String, MoodleClient), Box<dyn st
     use shop_core::adapters::moodle::REQUIRED_FUNCTIONS;
     if let (Some(url), Some(token)) = (&args.moodle_url, &args.moodle_token) {
         let client = MoodleClient::new(url, token, std::time::Duration::from_secs(10));
-        let status = match client.missing_functions(&REQUIRED_FUNCTIONS).await {
-            Ok(missing) if missing.is_empty() => "all web-service functions available".to_owned(),
-            Ok(missing) => format!("MISSING web-service functions: {}", missing.join(", ")),
-            Err(e) => format!("NOT REACHABLE: {e}"),
+        let functions = client.missing_functions(&REQUIRED_FUNCTIONS).await;
+        let capabilities = client.missing_capabilities().await;
+        let status = match (functions, capabilities) {
+            (Err(e), _) | (_, Err(e)) => format!("NOT REACHABLE: {e}"),
+            (Ok(f), Ok(c)) if f.is_empty() && c.is_empty() => {
+                "all web-service functions available".to_owned()
+            }
+            (Ok(f), Ok(c)) => {
+                let mut problems = Vec::new();
+                if !f.is_empty() {
+                    problems.push(format!("MISSING web-service functions: {}", f.join(", ")));
+                }
+                if !c.is_empty() {
+                    problems.push(format!("MISSING capabilities: {}", c.join(", ")));
+                }
+                problems.join("; ")
+            }
         };
         return Ok((format!("{url} ({status})"), client));
     }

@@ -96,7 +96,11 @@ pub fn encode(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 pub struct MoodleUser {
     pub id: u64,
+    /// Absent without `moodle/user:viewalldetails` (the start-up check names it).
+    #[serde(default)]
     pub username: String,
+    /// Absent without `moodle/site:viewuseridentity` (the start-up check names it).
+    #[serde(default)]
     pub email: String,
     pub firstname: String,
     pub lastname: String,
@@ -217,6 +221,30 @@ impl MoodleClient {
     /// The user with this email. Moodle matches emails exactly (case-sensitively on
     /// PostgreSQL), so the address is asked for as typed and lower-cased, in one call; the
     /// lower-cased spelling (how the shop creates users) wins when both exist.
+    /// The capabilities the token's role lacks, as far as they can be told without changing
+    /// anything: Moodle's guest user (id 1, on every site) is looked up, and its username and
+    /// email must come back. (The token's own user would not tell: Moodle always shows a user
+    /// to itself.)
+    pub async fn missing_capabilities(&self) -> Result<Vec<&'static str>, MoodleError> {
+        let found = self
+            .call(
+                "core_user_get_users_by_field",
+                json!({"field": "id", "values": [1]}),
+            )
+            .await?;
+        let Some(guest) = Self::parse::<Vec<MoodleUser>>(found)?.into_iter().next() else {
+            return Ok(vec!["moodle/user:viewdetails"]);
+        };
+        let mut missing = Vec::new();
+        if guest.username.is_empty() {
+            missing.push("moodle/user:viewalldetails");
+        }
+        if guest.email.is_empty() {
+            missing.push("moodle/site:viewuseridentity");
+        }
+        Ok(missing)
+    }
+
     pub async fn user_by_email(&self, email: &str) -> Result<Option<MoodleUser>, MoodleError> {
         let lower = email.trim().to_lowercase();
         let mut values = vec![lower.clone()];
