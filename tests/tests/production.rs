@@ -174,6 +174,16 @@ async fn a_team_session_enrols_every_participant_with_their_role() {
             "{email} in SAFETY"
         );
     }
+    // The buyer, the company contact, supervises the session (`supervisor_role`: teacher).
+    let ada = stack.moodle.user_by_email("ada@example.org").unwrap();
+    let supervisor = stack
+        .moodle
+        .enrolment(ada.id, 4)
+        .expect("the buyer in SAFETY");
+    assert_eq!(
+        supervisor.roles,
+        std::collections::BTreeSet::from([moodle_sim::TEACHER])
+    );
     assert_eq!(status(&stack, &id).await, "COMPLETE");
 }
 

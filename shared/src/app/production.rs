@@ -855,7 +855,12 @@ impl Producer {
                         retryable: true,
                         message: e.to_string(),
                     })?
-                    .filter(|h| h.status != ProductStatus::Suspended && h.enrolment.is_some());
+                    // Held from an earlier bill: units of this bill are one purchase.
+                    .filter(|h| {
+                        h.bill != bill.id.as_str()
+                            && h.status != ProductStatus::Suspended
+                            && h.enrolment.is_some()
+                    });
                 let timeend = match &held {
                     Some(h) => renewed_end(h.end, *duration, now),
                     None => end_of(*duration, now),
@@ -1224,25 +1229,35 @@ fn line_units(l: &LineRef<'_>, spec: &HandlerSpec, buyer: &Person) -> Vec<Unit> 
                 l.unit(n, person, enrol_work(e))
             })
             .collect(),
-        HandlerSpec::CourseSession(s) => named
-            .iter()
-            .enumerate()
-            .map(|(n, (person, role))| {
-                let duration = match (s.duration_days, s.end_date) {
-                    (Some(d), _) => handler::Duration::Days(d),
-                    (None, Some(end)) => handler::Duration::Until(end),
-                    _ => handler::Duration::Unlimited,
-                };
-                let work = Work::Enrol {
-                    course: s.course.clone(),
-                    role: role.unwrap_or(Role::Student),
-                    duration,
-                    group: s.group_per_customer,
-                    context: ProductContext::UserEnrolment,
-                };
-                l.unit(n, person.clone(), work)
-            })
-            .collect(),
+        HandlerSpec::CourseSession(s) => {
+            let duration = match (s.duration_days, s.end_date) {
+                (Some(d), _) => handler::Duration::Days(d),
+                (None, Some(end)) => handler::Duration::Until(end),
+                _ => handler::Duration::Unlimited,
+            };
+            let work = |role| Work::Enrol {
+                course: s.course.clone(),
+                role,
+                duration,
+                group: s.group_per_customer,
+                context: ProductContext::UserEnrolment,
+            };
+            let mut units: Vec<Unit> = named
+                .iter()
+                .enumerate()
+                .map(|(n, (person, role))| {
+                    l.unit(n, person.clone(), work(role.unwrap_or(Role::Student)))
+                })
+                .collect();
+            // The buyer supervises the session, unless already one of its participants.
+            let takes_part = named
+                .iter()
+                .any(|(p, _)| p.email.eq_ignore_ascii_case(&buyer.email));
+            if let Some(role) = s.supervisor_role.filter(|_| !takes_part) {
+                units.push(l.unit(named.len(), buyer.clone(), work(role)));
+            }
+            units
+        }
         HandlerSpec::AssignRole(a) => vec![for_buyer(0, Work::AssignRole(a.clone()))],
         HandlerSpec::ExtendEnrolment(x) => vec![for_buyer(
             0,

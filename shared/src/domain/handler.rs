@@ -77,6 +77,9 @@ impl CourseRef {
 fn student() -> Role {
     Role::Student
 }
+fn teacher() -> Option<Role> {
+    Some(Role::Teacher)
+}
 fn editingteacher() -> Role {
     Role::Editingteacher
 }
@@ -178,10 +181,14 @@ pub struct Seats {
     pub duration_days: Option<NonZeroU32>,
 }
 
-/// [std_setuponecoursesession]: every participant of the line enrolled with their seat role.
+/// [std_setuponecoursesession]: every participant of the line enrolled with their seat role,
+/// and the buyer (the company contact) enrolled as the session's supervisor with
+/// `supervisor_role` (`teacher` by default; `null` leaves the buyer out), as local_shop does.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Session {
+    #[serde(default = "teacher")]
+    pub supervisor_role: Option<Role>,
     #[serde(alias = "course_id")]
     pub course: CourseRef,
     #[serde(default)]
@@ -327,6 +334,23 @@ mod tests {
 
     fn parse(kind: &str, params: Value) -> Result<HandlerSpec, String> {
         HandlerSpec::parse(kind, params.as_object().unwrap())
+    }
+
+    #[test]
+    fn a_session_is_supervised_by_the_buyer_as_teacher_unless_told_otherwise() {
+        let supervisor = |params| match parse("course_session", params) {
+            Ok(HandlerSpec::CourseSession(s)) => s.supervisor_role,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(supervisor(json!({"course_id": 4})), Some(Role::Teacher));
+        assert_eq!(
+            supervisor(json!({"course_id": 4, "supervisor_role": "editingteacher"})),
+            Some(Role::Editingteacher)
+        );
+        assert_eq!(
+            supervisor(json!({"course_id": 4, "supervisor_role": null})),
+            None
+        );
     }
 
     #[test]
