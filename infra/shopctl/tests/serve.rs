@@ -194,72 +194,10 @@ async fn a_real_moodle_is_health_checked_at_start() {
 async fn a_paid_enrolment_is_produced_in_the_simulator() {
     let dir = tempfile::tempdir().unwrap();
     let served = serve(&["--data-dir", dir.path().to_str().unwrap()]);
-    let b = &served.base;
-    let (_, cart) = json(reqwest::Method::POST, format!("{b}/shops/demo/carts"), None).await;
-    let cart = cart["id"].as_str().unwrap().to_owned();
-    json(
-        reqwest::Method::PUT,
-        format!("{b}/carts/{cart}/lines/EXCEL-ESS"),
-        Some(json!({"quantity": 1})),
-    )
-    .await;
-    let customer = json!({"customer": {"firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.org",
-        "address": "1 St", "zip": "1", "city": "Paris", "country": "FR"}});
-    json(
-        reqwest::Method::PUT,
-        format!("{b}/carts/{cart}/customer"),
-        Some(customer),
-    )
-    .await;
-    let (status, placed) = json(
-        reqwest::Method::POST,
-        format!("{b}/carts/{cart}/order"),
-        Some(json!({"payment_method": "test", "accept_terms": true})),
-    )
-    .await;
-    assert_eq!(status, 201, "{placed}");
-    let (id, token) = (
-        placed["bill_id"].as_str().unwrap(),
-        placed["access_token"].as_str().unwrap(),
-    );
-    json(
-        reqwest::Method::POST,
-        format!("{b}/bills/{id}/test-payment?token={token}"),
-        Some(json!({"outcome": "paid"})),
-    )
-    .await;
-    let mut state = String::new();
-    for _ in 0..50 {
-        let (_, bill) = json(
-            reqwest::Method::GET,
-            format!("{b}/bills/{id}?token={token}"),
-            None,
-        )
-        .await;
-        state = bill["status"].as_str().unwrap().to_owned();
-        if state == "COMPLETE" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(state, "COMPLETE");
-    // Seen through the simulator's own web-service API.
-    let moodle = served
-        .banner
-        .lines()
-        .find(|l| l.trim_start().starts_with("moodle"))
-        .unwrap()
-        .to_owned();
-    let url = moodle
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .to_owned();
-    let client = shop_core::adapters::moodle::MoodleClient::new(
-        &url,
-        "dev-moodle-token",
-        std::time::Duration::from_secs(5),
-    );
+    let (bill, token) = paid_bill(&served.base, "ada@example.org").await;
+    assert_eq!(completed(&served.base, &bill, &token).await, "COMPLETE");
+    // Seen through the simulator's own web-service API, at once.
+    let client = simulator_client(&served.banner);
     let ada = client
         .user_by_email("ada@example.org")
         .await
@@ -268,6 +206,34 @@ async fn a_paid_enrolment_is_produced_in_the_simulator() {
     let mut courses = client.user_courses(ada.id).await.unwrap();
     courses.sort();
     assert_eq!(courses, [2, 3], "the support course and EXCEL");
+}
+
+/// The bill's status once COMPLETE, or after 5 s.
+async fn completed(base: &str, bill: &str, token: &str) -> String {
+    let pair = [(bill.to_owned(), token.to_owned())];
+    let mut state = String::new();
+    for _ in 0..50 {
+        state = statuses(base, &pair).await.remove(0);
+        if state == "COMPLETE" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    state
+}
+
+/// A client of the simulator the banner names (the dev token).
+fn simulator_client(banner: &str) -> shop_core::adapters::moodle::MoodleClient {
+    let url = banner
+        .lines()
+        .find(|l| l.trim_start().starts_with("moodle"))
+        .and_then(|l| l.split_whitespace().find(|w| w.starts_with("http://")))
+        .unwrap_or_else(|| panic!("no simulator in:\n{banner}"));
+    shop_core::adapters::moodle::MoodleClient::new(
+        url,
+        "dev-moodle-token",
+        std::time::Duration::from_secs(5),
+    )
 }
 
 /// Places and pays (test payment) one EXCEL-ESS bill for `email`: (bill id, access token).
@@ -452,30 +418,11 @@ async fn the_simulator_keeps_its_site_across_restarts() {
     let first = serve(&["--data-dir", data]);
     assert!(first.banner.contains("new site in"), "{}", first.banner);
     let (bill, token) = paid_bill(&first.base, "ada@example.org").await;
-    let mut state = String::new();
-    for _ in 0..50 {
-        state = statuses(&first.base, &[(bill.clone(), token.clone())]).await[0].clone();
-        if state == "COMPLETE" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(state, "COMPLETE");
+    assert_eq!(completed(&first.base, &bill, &token).await, "COMPLETE");
     drop(first);
     let second = serve(&["--data-dir", data]);
     assert!(second.banner.contains("site kept in"), "{}", second.banner);
-    let url = second
-        .banner
-        .lines()
-        .find(|l| l.trim_start().starts_with("moodle"))
-        .and_then(|l| l.split_whitespace().find(|w| w.starts_with("http://")))
-        .unwrap()
-        .to_owned();
-    let client = shop_core::adapters::moodle::MoodleClient::new(
-        &url,
-        "dev-moodle-token",
-        std::time::Duration::from_secs(5),
-    );
+    let client = simulator_client(&second.banner);
     let ada = client
         .user_by_email("ada@example.org")
         .await

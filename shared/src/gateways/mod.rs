@@ -244,6 +244,18 @@ pub(crate) fn seal_algorithm(settings: &Settings) -> SealAlgorithm {
     }
 }
 
+/// `Data` as the shop sends it (Base64 when its `encode` setting says so), and whether it is.
+pub(crate) fn sips_encoded(settings: &Settings, data: String) -> (String, bool) {
+    let base64 = settings
+        .get("encode")
+        .is_some_and(|e| e.eq_ignore_ascii_case("base64"));
+    if base64 {
+        (base64::engine::general_purpose::STANDARD.encode(data), true)
+    } else {
+        (data, false)
+    }
+}
+
 /// The Paypage form: `Data` (optionally Base64), `Seal`, `InterfaceVersion`, `SealAlgorithm`.
 pub fn sips_form(
     settings: &Settings,
@@ -273,15 +285,7 @@ pub fn sips_form(
             "a Sips form value holds `|`".into(),
         ));
     }
-    let data = data.join("|");
-    let base64 = settings
-        .get("encode")
-        .is_some_and(|e| e.eq_ignore_ascii_case("base64"));
-    let data = if base64 {
-        base64::engine::general_purpose::STANDARD.encode(data)
-    } else {
-        data
-    };
+    let (data, base64) = sips_encoded(settings, data.join("|"));
     let algorithm = seal_algorithm(settings);
     let mut fields = BTreeMap::from([
         (

@@ -2,7 +2,6 @@
 //! for trying payments on the local stack (`shopctl sign-notification`) and for tests.
 //! The signatures come from [`super::signatures`], which the reference vectors check.
 
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
@@ -135,14 +134,7 @@ pub fn notification(
                 s.status,
                 settings.get("key_version").unwrap_or_else(|| "1".into())
             );
-            let base64 = settings
-                .get("encode")
-                .is_some_and(|e| e.eq_ignore_ascii_case("base64"));
-            let data = if base64 {
-                base64::engine::general_purpose::STANDARD.encode(data)
-            } else {
-                data
-            };
+            let (data, base64) = super::sips_encoded(settings, data);
             let algorithm = super::seal_algorithm(settings);
             let seal = signatures::sips_seal(&data, &settings.need("secret_key")?, algorithm);
             let mut fields = pairs(&[
