@@ -30,12 +30,49 @@ step "SAM template"
 # Through python3, so that a fresh pip install works without a PATH or pyenv shim refresh.
 python3 -c 'import sys; from cfnlint.runner import main; sys.argv[0] = "cfn-lint"; sys.exit(main())' template.yaml
 
+# A real Moodle for the contract suite, stood up (about 3 minutes from nothing) while the
+# workspace's tests run: ../shared/moodle's real-moodle.sh (PHP 8.2 + PostgreSQL from Debian)
+# with a placeholder web-service user; the shop's own role, user, service and token then come
+# from infra/moodle/enrolshop-setup.php, the script the README gives Moodle admins.
+moodle_kit=""
+for kit in "${ENROLSHOP_MOODLE_KIT:-}" ../shared/moodle /work/shared/moodle; do
+  if [ -n "$kit" ] && [ -f "$kit/real-moodle.sh" ] && compgen -G "$kit/moodle-*.tar.xz" >/dev/null; then
+    moodle_kit=$kit; break
+  fi
+done
+real_moodle_dir=${REAL_MOODLE_DIR:-/var/tmp/real-moodle}
+moodle_log=$(mktemp)
+skip_real_moodle=""
+if [ -z "$moodle_kit" ]; then
+  skip_real_moodle="no Moodle source and real-moodle.sh found (looked in \$ENROLSHOP_MOODLE_KIT, ../shared/moodle, /work/shared/moodle)"
+elif [ "$(id -u)" != 0 ]; then
+  skip_real_moodle="standing a Moodle up needs root (apt-get, PostgreSQL's superuser)"
+else
+  REAL_MOODLE_DIR=$real_moodle_dir MOODLE_CAPS="webservice/rest:use" \
+    MOODLE_FUNCTIONS="core_webservice_get_site_info" bash "$moodle_kit/real-moodle.sh" >"$moodle_log" 2>&1 &
+  moodle_pid=$!
+fi
+
 step "tests: unit, store conformance (embedded + DynamoDB on moto), HTTP, Lambda events and binaries, shopctl"
 # The functions' binaries too: the runtime-API tests run them as Lambda runs their bootstrap.
 cargo build --workspace --bins --locked
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log" "$moodle_log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"
+
+step "real Moodle: the contract suite (tests/tests/moodle_contract.rs) against Moodle 5.0.6+"
+if [ -n "$skip_real_moodle" ]; then
+  echo "real-Moodle contract suite SKIPPED: $skip_real_moodle" | tee -a "$log"
+else
+  wait "$moodle_pid" || { cat "$moodle_log"; echo "real-moodle.sh failed" >&2; exit 1; }
+  grep '^\[setup' "$moodle_log" | tail -3 || true
+  setup=$(php infra/moodle/enrolshop-setup.php --moodle="$real_moodle_dir/moodle")
+  ENROLSHOP_REAL_MOODLE_URL=$(sed -n 's/^MOODLE_URL=//p' <<<"$setup") \
+  ENROLSHOP_REAL_MOODLE_TOKEN=$(sed -n 's/^MOODLE_TOKEN=//p' <<<"$setup") \
+  ENROLSHOP_REAL_MOODLE_ROOT="$real_moodle_dir/moodle" ENROLSHOP_REAL_MOODLE_DB=moodle \
+    cargo test -p enrolshop-tests --locked --test moodle_contract real_moodle -- --nocapture 2>&1 |
+    tee -a "$log"
+fi
 
 step "Lambda packages: every function built with cargo-lambda for arm64 (as sam build does)"
 bash infra/lambda-build.sh

@@ -282,7 +282,7 @@ pub trait Lms: Send + Sync {
         email: &str,
         firstname: &str,
         lastname: &str,
-    ) -> Result<u64, LmsError>;
+    ) -> Result<LmsUser, LmsError>;
     /// A course id by `id`, `shortname` or `idnumber`.
     async fn course_id(&self, field: &str, value: &str) -> Result<Option<u64>, LmsError>;
     async fn enrol(&self, intent: &EnrolIntent) -> Result<(), LmsError>;

@@ -118,7 +118,14 @@ impl Stack {
             .await
             .expect("table created");
         let store = Arc::new(DynamoStore::new(client.clone(), &table));
-        Self::serve(store.clone(), requests, Some((client, table, store)), jobs).await
+        Self::serve(
+            store.clone(),
+            requests,
+            Some((client, table, store)),
+            jobs,
+            None,
+        )
+        .await
     }
 
     /// The same stack on the embedded store (a temporary redb file).
@@ -132,9 +139,19 @@ impl Stack {
     }
 
     async fn start_embedded_with(jobs: Option<Arc<dyn JobQueue>>) -> Self {
+        Self::embedded(jobs, None).await
+    }
+
+    /// The stack on the embedded store delivering into another Moodle (`url`, web-service
+    /// `token`) instead of its own simulator (then `moodle` is an idle, empty simulator).
+    pub async fn start_embedded_on_moodle(url: &str, token: &str) -> Self {
+        Self::embedded(None, Some((url.to_owned(), token.to_owned()))).await
+    }
+
+    async fn embedded(jobs: Option<Arc<dyn JobQueue>>, moodle: Option<(String, String)>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(EmbeddedStore::open(&dir.path().join("store.redb")).unwrap());
-        let mut stack = Self::serve(store, RequestCounter::default(), None, jobs).await;
+        let mut stack = Self::serve(store, RequestCounter::default(), None, jobs, moodle).await;
         stack._data = Some(dir);
         stack
     }
@@ -144,6 +161,7 @@ impl Stack {
         requests: RequestCounter,
         dynamo: Option<(aws_sdk_dynamodb::Client, String, Arc<DynamoStore>)>,
         jobs: Option<Arc<dyn JobQueue>>,
+        other_moodle: Option<(String, String)>,
     ) -> Self {
         load_demo(store.clone()).await.expect("demo shop loads");
         let listener_api = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -159,16 +177,24 @@ impl Stack {
             None => (None, String::new()),
         };
         let moodle = moodle_sim::Simulator::new("test-moodle-token");
-        for (shortname, fullname) in shopctl::DEMO_COURSES {
-            moodle.add_course(shortname, fullname);
-        }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let moodle_url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(moodle.clone().serve(listener));
+        let (moodle_url, token, timeout) = match other_moodle {
+            // A real site copies a course in seconds.
+            Some((url, token)) => (url, token, std::time::Duration::from_secs(60)),
+            None => {
+                for (shortname, fullname) in shopctl::DEMO_COURSES {
+                    moodle.add_course(shortname, fullname);
+                }
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let url = format!("http://{}", listener.local_addr().unwrap());
+                tokio::spawn(moodle.clone().serve(listener));
+                let timeout = std::time::Duration::from_secs(2);
+                (url, "test-moodle-token".to_owned(), timeout)
+            }
+        };
         let lms = Arc::new(shop_core::adapters::moodle::MoodleClient::new(
             &moodle_url,
-            "test-moodle-token",
-            std::time::Duration::from_secs(2),
+            &token,
+            timeout,
         ));
         let app = stack(
             store.clone(),

@@ -119,6 +119,11 @@ async fn an_enrolment_is_listed_suspended_and_restored_by_an_operator() {
         Some(ada),
         "linked to the Moodle account"
     );
+    assert_eq!(
+        customer.moodle_username.as_deref(),
+        Some(ADA),
+        "the username she signs in with"
+    );
 
     let listed = products(&stack, &format!("?customer={ADA}")).await;
     assert_eq!(listed.len(), 1, "{listed:?}");

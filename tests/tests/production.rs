@@ -116,22 +116,30 @@ async fn a_job_delivered_after_completion_changes_nothing() {
 }
 
 #[tokio::test]
-async fn moodle_calls_per_enrol_line_when_the_user_exists() {
+async fn the_buyer_is_looked_up_once_per_bill() {
     let stack = Stack::start().await;
     stack
         .moodle
         .add_user("ada@example.org", "ada@example.org", "pw");
-    paid_bill(&stack, "EXCEL-ESS", 1).await;
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    let line = stack
+        .put(
+            &format!("/carts/{cart}/lines/WELCOME-WEBINAR"),
+            json!({"quantity": 1}),
+        )
+        .await;
+    assert_eq!(line.status, 200, "{}", line.body);
+    stack.place_and_pay(&cart).await;
     let before = stack.moodle.calls().len();
-    stack.produce_all().await;
+    assert_eq!(stack.produce_all().await, [Ok(Produced::Complete)]);
     let calls = stack.moodle.calls()[before..].to_vec();
-    // Two units (the support course and the line): a lookup and an enrolment each.
+    // Three units (the support course and two lines): one lookup, then an enrolment each.
     assert_eq!(
         calls,
         [
             "core_user_get_users_by_field",
             "enrol_manual_enrol_users",
-            "core_user_get_users_by_field",
+            "enrol_manual_enrol_users",
             "enrol_manual_enrol_users"
         ]
     );

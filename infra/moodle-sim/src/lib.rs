@@ -388,6 +388,14 @@ impl Simulator {
         id
     }
 
+    /// The user's password from now on (as an administrator would set it).
+    pub fn set_password(&self, userid: u64, password: &str) {
+        if let Some(u) = self.lock().users.get_mut(&userid) {
+            u.password = Some(password.into());
+        }
+        self.save();
+    }
+
     /// The web-service user's role holds exactly these capabilities from now on (by default it
     /// holds them all). Modelled where a real Moodle bit the shop: searching users by email
     /// and seeing their emails (`moodle/site:viewuseridentity`), seeing usernames

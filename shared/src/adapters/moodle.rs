@@ -108,6 +108,18 @@ pub struct MoodleUser {
     pub suspended: bool,
 }
 
+impl From<MoodleUser> for crate::ports::LmsUser {
+    fn from(u: MoodleUser) -> Self {
+        Self {
+            id: u.id,
+            username: u.username,
+            email: u.email,
+            firstname: u.firstname,
+            lastname: u.lastname,
+        }
+    }
+}
+
 /// A user to create (password generated and mailed by Moodle: `createpassword=1`).
 pub struct NewUser<'a> {
     pub username: &'a str,
@@ -288,18 +300,28 @@ impl MoodleClient {
 
     /// Finds the user by email, or creates it; after a creation error, looks again (another
     /// delivery may have created it meanwhile) before failing.
-    pub async fn find_or_create_user(&self, user: &NewUser<'_>) -> Result<u64, MoodleError> {
+    pub async fn find_or_create_user(
+        &self,
+        user: &NewUser<'_>,
+    ) -> Result<crate::ports::LmsUser, MoodleError> {
+        let account = crate::ports::LmsUser::from;
         if let Some(found) = self.user_by_email(user.email).await? {
-            return Ok(found.id);
+            return Ok(account(found));
         }
         match self.create_user(user).await {
-            Ok(id) => Ok(id),
+            Ok(id) => Ok(crate::ports::LmsUser {
+                id,
+                username: user.username.to_owned(),
+                email: user.email.to_owned(),
+                firstname: user.firstname.to_owned(),
+                lastname: user.lastname.to_owned(),
+            }),
             Err(e) => match self.user_by_email(user.email).await? {
-                Some(found) => Ok(found.id),
+                Some(found) => Ok(account(found)),
                 // The username the shop derives from this email is taken: by the account the
                 // shop made for it earlier (its email since changed in Moodle) or by a twin.
                 None => match self.user_by_username(user.username).await? {
-                    Some(found) => Ok(found.id),
+                    Some(found) => Ok(account(found)),
                     None => Err(e),
                 },
             },
@@ -533,7 +555,7 @@ impl crate::ports::Lms for MoodleClient {
         email: &str,
         firstname: &str,
         lastname: &str,
-    ) -> Result<u64, crate::ports::LmsError> {
+    ) -> Result<crate::ports::LmsUser, crate::ports::LmsError> {
         let username = username_for(email);
         let email = email.trim().to_lowercase();
         let user = NewUser {
@@ -606,13 +628,7 @@ impl crate::ports::Lms for MoodleClient {
             )
             .await?;
         let user = Self::parse::<Vec<MoodleUser>>(found)?.into_iter().next();
-        Ok(user.map(|u| crate::ports::LmsUser {
-            id: u.id,
-            username: u.username,
-            email: u.email,
-            firstname: u.firstname,
-            lastname: u.lastname,
-        }))
+        Ok(user.map(crate::ports::LmsUser::from))
     }
 
     async fn has_started(

@@ -13,6 +13,10 @@ pub struct CustomerRecord {
     pub shop: String,
     pub identity: Identity,
     pub moodle_user_id: Option<u64>,
+    /// The Moodle username the buyer signs in with (the shop's derived one, or an account's
+    /// own when Moodle already had one for the email).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moodle_username: Option<String>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -42,12 +46,15 @@ pub async fn link_moodle_user(
     store: &dyn Store,
     shop: &str,
     identity: &Identity,
-    userid: u64,
+    user: &crate::ports::LmsUser,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    let username = (!user.username.is_empty()).then(|| user.username.clone());
     upsert(store, shop, identity, now, |r| {
-        (r.moodle_user_id != Some(userid)).then(|| CustomerRecord {
-            moodle_user_id: Some(userid),
+        let same = r.moodle_user_id == Some(user.id) && r.moodle_username == username;
+        (!same).then(|| CustomerRecord {
+            moodle_user_id: Some(user.id),
+            moodle_username: username.clone(),
             ..r.clone()
         })
     })
@@ -88,6 +95,7 @@ async fn upsert(
                     shop: shop.to_owned(),
                     identity: identity.clone(),
                     moodle_user_id: None,
+                    moodle_username: None,
                     updated_at: now,
                 };
                 (fresh, PutIf::Absent)
@@ -123,6 +131,7 @@ pub async fn remember(store: &dyn Store, bill: &crate::domain::bill::Bill, now: 
         shop: bill.shop.to_string(),
         identity: bill.customer.clone(),
         moodle_user_id: None,
+        moodle_username: None,
         updated_at: now,
     };
     let body = serde_json::to_string(&record).expect("a customer serializes");

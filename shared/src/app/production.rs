@@ -148,6 +148,40 @@ struct Person {
     lastname: String,
 }
 
+/// The Moodle users one production run has resolved, by lower-cased email: a bill's buyer and
+/// participants are looked up (or created) once per bill, not once per unit.
+#[derive(Default)]
+struct KnownUsers(BTreeMap<String, u64>);
+
+impl KnownUsers {
+    /// The person's Moodle user id; the buyer's is linked to their customer record once.
+    async fn id(&mut self, producer: &Producer, bill: &Bill, p: &Person) -> Result<u64, LmsError> {
+        let known = p.email.to_lowercase();
+        if let Some(id) = self.0.get(&known) {
+            return Ok(*id);
+        }
+        let user = producer
+            .lms
+            .find_or_create_user(&p.email, &p.firstname, &p.lastname)
+            .await?;
+        let userid = user.id;
+        if p.email
+            .eq_ignore_ascii_case(&bill.customer.email.normalized())
+        {
+            let shop = bill.shop.as_str();
+            let now = producer.desk.clock.now();
+            super::customers::link_moodle_user(producer.store(), shop, &bill.customer, &user, now)
+                .await
+                .map_err(|e| LmsError {
+                    retryable: true,
+                    message: e.to_string(),
+                })?;
+        }
+        self.0.insert(known, userid);
+        Ok(userid)
+    }
+}
+
 /// A unit's work, before any Moodle id is known.
 enum Work {
     /// The buyer in the shop's customer support course: not a product, never revoked.
@@ -283,13 +317,14 @@ impl Producer {
         let shop = repo::load_shop(self.store(), &bill.shop).await?.shop;
         let (units, unplannable) = plan(&bill, &shop);
         let mut problems = Vec::new();
+        let mut users = KnownUsers::default();
         for (key, problem) in unplannable {
             let failed = UnitRecord::failed(None, problem.clone(), true);
             self.record_once(&bill.id, &key, failed).await?;
             problems.push(format!("{key}: {problem}"));
         }
         for unit in &units {
-            if let Err(problem) = self.deliver(&bill, unit).await? {
+            if let Err(problem) = self.deliver(&bill, unit, &mut users).await? {
                 problems.push(format!("{}: {problem}", unit.key));
             }
         }
@@ -460,11 +495,16 @@ impl Producer {
 
     /// One unit: its stored intent (computed and stored first if absent), the Moodle calls,
     /// then done + product instance. `Ok(Err(problem))` is a failure recorded for an operator.
-    async fn deliver(&self, bill: &Bill, unit: &Unit) -> Result<Result<(), String>, Retry> {
+    async fn deliver(
+        &self,
+        bill: &Bill,
+        unit: &Unit,
+        users: &mut KnownUsers,
+    ) -> Result<Result<(), String>, Retry> {
         let key = unit_key(&bill.id, &unit.key);
         let (record, version) = match self.store().get(&key).await? {
             Some(r) => (parse_record(&r.item.body)?, r.version),
-            None => match self.claim(bill, unit, &key).await? {
+            None => match self.claim(bill, unit, &key, users).await? {
                 Ok(claimed) => claimed,
                 Err(problem) => return Ok(Err(problem)),
             },
@@ -494,8 +534,9 @@ impl Producer {
         bill: &Bill,
         unit: &Unit,
         key: &Key,
+        users: &mut KnownUsers,
     ) -> Result<Result<(UnitRecord, u64), String>, Retry> {
-        let record = match self.intent(bill, unit).await {
+        let record = match self.intent(bill, unit, users).await {
             Ok(record) => record,
             Err(e) if e.retryable => return Err(Retry(e.message)),
             Err(e) => {
@@ -711,7 +752,7 @@ impl Producer {
                     .find_or_create_user(&h.email, &h.firstname, &h.lastname)
                     .await
                 {
-                    Ok(id) => id,
+                    Ok(user) => user.id,
                     Err(e) if e.retryable => return Err(Retry(e.message)),
                     Err(e) => return Ok(Err(e.message)),
                 };
@@ -778,24 +819,15 @@ impl Producer {
     }
 
     /// The unit's intent: Moodle ids looked up now, dates and names fixed now.
-    async fn intent(&self, bill: &Bill, unit: &Unit) -> Result<UnitRecord, LmsError> {
+    async fn intent(
+        &self,
+        bill: &Bill,
+        unit: &Unit,
+        users: &mut KnownUsers,
+    ) -> Result<UnitRecord, LmsError> {
         let now = self.desk.clock.now();
         let p = &unit.person;
-        let userid = self
-            .lms
-            .find_or_create_user(&p.email, &p.firstname, &p.lastname)
-            .await?;
-        if p.email
-            .eq_ignore_ascii_case(&bill.customer.email.normalized())
-        {
-            let shop = bill.shop.as_str();
-            super::customers::link_moodle_user(self.store(), shop, &bill.customer, userid, now)
-                .await
-                .map_err(|e| LmsError {
-                    retryable: true,
-                    message: e.to_string(),
-                })?;
-        }
+        let userid = users.id(self, bill, p).await?;
         if let Work::Support(courseid) = unit.work {
             let enrol = EnrolIntent {
                 roleid: Role::Student.id(),

@@ -15,9 +15,10 @@ use serde::Serialize;
 use super::{AppError, Clock};
 use crate::domain::ids::{Email, ShopId};
 use crate::domain::product::{
-    ProductEvent, ProductEventKind, ProductInstance, ProductRef, ProductState, ProductStatus,
+    ProductContext, ProductEvent, ProductEventKind, ProductInstance, ProductRef, ProductState,
+    ProductStatus,
 };
-use crate::ports::{Index, Item, Key, Lms, PutIf, Query, Store, StoreError, Write};
+use crate::ports::{EnrolIntent, Index, Item, Key, Lms, PutIf, Query, Store, StoreError, Write};
 
 pub fn product_key(reference: &ProductRef) -> Key {
     Key::new(format!("PRODUCT#{reference}"), "PRODUCT")
@@ -85,6 +86,39 @@ pub async fn of_customer(
         .iter()
         .map(|r| parse(&r.item.body))
         .collect()
+}
+
+/// The one enrolment Moodle keeps for a user in a course, as the customer's instances of it
+/// say (a re-buy and an extension add instances on the same enrolment): active with the
+/// dates of the running instance that ends last (renewals carry the whole window forward), or
+/// suspended with the dates of the one that ends last when none runs. Suspending or
+/// restoring one purchase thus never cuts what another one paid for.
+pub fn shared_enrolment(
+    instances: &[ProductInstance],
+    user_email: &str,
+    courseid: u64,
+) -> Option<EnrolIntent> {
+    let of_course = instances.iter().filter(|p| {
+        p.context == ProductContext::UserEnrolment
+            && p.instance_id == Some(courseid)
+            && p.user_email.eq_ignore_ascii_case(user_email)
+            && p.enrolment.is_some()
+    });
+    let last = |p: &&ProductInstance| p.end.map_or(i64::MAX, |e| e.timestamp());
+    let running = of_course
+        .clone()
+        .filter(|p| p.status == ProductStatus::Running)
+        .max_by_key(last);
+    match running {
+        Some(p) => p.enrolment.map(|e| EnrolIntent {
+            suspend: false,
+            ..e
+        }),
+        None => of_course
+            .max_by_key(last)
+            .and_then(|p| p.enrolment)
+            .map(|e| EnrolIntent { suspend: true, ..e }),
+    }
 }
 
 /// What operators and customers see of an instance.
@@ -199,6 +233,25 @@ impl ProductDesk {
         Ok(ProductView::new(product, self.clock.now()))
     }
 
+    /// What Moodle must hold for the instance's user and course once the instance is as given:
+    /// every instance of the customer's for them shares Moodle's one enrolment.
+    async fn moodle_enrolment(
+        &self,
+        product: &ProductInstance,
+    ) -> Result<crate::ports::EnrolIntent, AppError> {
+        let own = product.enrolment.expect("an enrolment instance");
+        if product.context != ProductContext::UserEnrolment {
+            return Ok(own);
+        }
+        let mut held = of_customer(self.store.as_ref(), &product.shop, &product.customer_email)
+            .await?
+            .into_iter()
+            .filter(|p| p.reference != product.reference)
+            .collect::<Vec<_>>();
+        held.push(product.clone());
+        Ok(shared_enrolment(&held, &product.user_email, own.courseid).unwrap_or(own))
+    }
+
     async fn load(&self, reference: &str) -> Result<(ProductInstance, u64), AppError> {
         let not_found = || AppError::not_found("product", reference);
         let reference: ProductRef = reference.parse().map_err(|_| not_found())?;
@@ -223,10 +276,13 @@ impl ProductDesk {
                 return Ok(ProductView::new(product, now));
             }
             if let Some(enrolment) = product.enrolment {
-                let wanted = crate::ports::EnrolIntent {
+                let own = crate::ports::EnrolIntent {
                     suspend: to == ProductStatus::Suspended,
                     ..enrolment
                 };
+                product.status = to;
+                product.enrolment = Some(own);
+                let wanted = self.moodle_enrolment(&product).await?;
                 self.lms.enrol(&wanted).await.map_err(|e| {
                     if e.retryable {
                         AppError::Unavailable(format!("Moodle: {}", e.message))
@@ -234,7 +290,6 @@ impl ProductDesk {
                         AppError::State(format!("Moodle refused: {}", e.message))
                     }
                 })?;
-                product.enrolment = Some(wanted);
             }
             product.status = to;
             product.events.push(ProductEvent {
