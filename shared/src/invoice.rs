@@ -1,4 +1,4 @@
-//! The bill as a document (DESIGN §5, checkout issue): "Order" before payment, "Invoice" with
+//! The bill as a document (ARCHITECTURE.md, "Bill states"): "Order" before payment, "Invoice" with
 //! its number once paid; seller, customer and invoicing identities, lines, tax breakdown,
 //! totals, payment method and dates. Rendered as HTML (askama, escaped) or PDF (pdf-writer,
 //! with the standard Helvetica font, so nothing is embedded).

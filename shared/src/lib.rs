@@ -1,5 +1,5 @@
 //! enrolshop core: the domain, the use cases, the ports they need and the adapters that
-//! implement them. See `DESIGN.md` §2 for the rules this crate follows.
+//! implement them. ARCHITECTURE.md ("Layers") says what goes where.
 
 pub mod adapters;
 pub mod app;

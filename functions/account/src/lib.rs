@@ -1,5 +1,5 @@
 //! The account function: the customer's login (Moodle credentials) and their area — bills,
-//! products, seats. DESIGN §3, §9.
+//! products, seats. ARCHITECTURE.md, "The four request paths".
 //!
 //! The session travels as `Authorization: Bearer <session>` (API clients) or as the
 //! `enrolshop_session` cookie (HttpOnly, Secure, SameSite=Lax) that a login also sets for pages.

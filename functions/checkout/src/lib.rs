@@ -1,5 +1,5 @@
 //! The checkout function: order placement (ORDER), the bill and its invoice, and the payments
-//! that need no gateway, with retry. DESIGN §3, §5, §6, §9.
+//! that need no gateway, with retry. ARCHITECTURE.md, "The four request paths".
 //!
 //! Bill routes need the bill's access token (`Authorization: Bearer` or `?token=`); without
 //! the right one a bill answers 404, exactly as a bill that does not exist.

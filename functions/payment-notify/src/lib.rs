@@ -1,4 +1,4 @@
-//! The payment-notify function: gateway notifications and browser return URLs (DESIGN §6).
+//! The payment-notify function: gateway notifications and browser return URLs (ARCHITECTURE.md, "The four request paths").
 //!
 //! A notification is verified on the raw body bytes before anything else; the return URLs only
 //! send the browser to the bill page and never change a payment's state.

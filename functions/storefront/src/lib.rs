@@ -1,5 +1,5 @@
 //! The storefront function: the catalogue and the pre-order steps of the cart
-//! (SHOP, PURCHASEREQUIS, USERS, CUSTOMER). DESIGN §3, §9.
+//! (SHOP, PURCHASEREQUIS, USERS, CUSTOMER). ARCHITECTURE.md, "The four request paths".
 //!
 //! Handlers only extract, call a use case of `shop_core::app::storefront` and answer; the same
 //! router runs in Lambda (`main.rs`) and in `shopctl serve`.

@@ -1,6 +1,6 @@
 //! A Moodle web-service simulator: the REST protocol (`/webservice/rest/server.php`,
 //! `/login/token.php`) over real in-memory state, answering as a fresh Moodle 5.1 site does
-//! (`reference/moodle-ws.md`): HTTP 200 with `{"exception","errorcode","message"}` for errors,
+//! (as the contract suite checks against a real Moodle): HTTP 200 with `{"exception","errorcode","message"}` for errors,
 //! site course 1, category 1, the standard roles, manual enrolment that overwrites dates.
 //!
 //! For tests it can be told to fail (down, server errors, slow) for the next calls, and its

@@ -1,5 +1,5 @@
 //! The local stack: every HTTP function's router mounted on one server, as `shopctl serve`
-//! runs it and as the end-to-end tests drive it. One code path, two hosts (DESIGN §2).
+//! runs it and as the end-to-end tests drive it. One code path, two hosts (ARCHITECTURE.md, "Layers").
 
 use std::sync::Arc;
 

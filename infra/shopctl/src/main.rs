@@ -1,4 +1,4 @@
-//! `shopctl serve`: the whole stack on one machine, no cloud account (DESIGN §10).
+//! `shopctl serve`: the whole stack on one machine, no cloud account (ARCHITECTURE.md, "Layers").
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,4 +1,4 @@
-//! The Moodle REST client (`reference/moodle-ws.md`): form-encoded calls with PHP bracket
+//! The Moodle REST client (Moodle's rules as the contract suite, `tests/tests/moodle_contract.rs`, checks them): form-encoded calls with PHP bracket
 //! parameters, both error shapes parsed into [`MoodleError`], which tells retryable failures
 //! (network, HTTP 5xx, timeouts, a non-JSON page) from permanent ones (`invalidparameter`, ...).
 

@@ -1,4 +1,4 @@
-//! The customer's side (DESIGN §3, §9): login with Moodle credentials, a session, and the
+//! The customer's side (ARCHITECTURE.md): login with Moodle credentials, a session, and the
 //! customer area — bills, products, seats.
 //!
 //! A session is an opaque 256-bit token; the store keeps only its SHA-256 (`SESSION#{digest}`)

@@ -1,4 +1,4 @@
-//! Payment notifications (DESIGN §6): authentic, idempotent per gateway event, order-independent
+//! Payment notifications (ARCHITECTURE.md, "The four request paths"): authentic, idempotent per gateway event, order-independent
 //! and amount-checked.
 //!
 //! 1. Verify on the raw bytes (signature, or PayPal's postback): failure → `Unauthentic`, nothing

@@ -1,4 +1,4 @@
-//! Production (DESIGN §7): a paid bill's lines delivered in Moodle, exactly once in effect
+//! Production (ARCHITECTURE.md, "Exactly-once production"): a paid bill's lines delivered in Moodle, exactly once in effect
 //! although the queue delivers at least once.
 //!
 //! A bill's lines are planned into units (`{line}#{n}`, plus `support#0` for the buyer's

@@ -21,7 +21,7 @@ use crate::domain::ids::{CartId, ItemCode, ShopId};
 use crate::domain::{Errors, FieldError};
 use crate::ports::{Expect, Store, Write};
 
-/// How long an untouched cart lives (DESIGN §3: volatile, stored with a TTL).
+/// How long an untouched cart lives (volatile, stored with a TTL).
 pub const DEFAULT_CART_TTL_DAYS: i64 = 7;
 
 pub struct Storefront {

@@ -1,4 +1,4 @@
-//! Bills (DESIGN §5): the placed order and, once paid, the invoice.
+//! Bills (ARCHITECTURE.md, "Bill states"): the placed order and, once paid, the invoice.
 //!
 //! A bill freezes everything the buyer agreed to: each line with the item as sold, its price and
 //! tax, the required data and the seats, the customer and invoicing identities and the totals.

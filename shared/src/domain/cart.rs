@@ -1,4 +1,4 @@
-//! The cart and its pre-order steps (DESIGN §3): SHOP, PURCHASEREQUIS (`requirements`),
+//! The cart and its pre-order steps (ARCHITECTURE.md, "The four request paths"): SHOP, PURCHASEREQUIS (`requirements`),
 //! USERS (`participants`), CUSTOMER (`customer`).
 //!
 //! The cart stores only what the buyer chose; prices and step states are computed from the

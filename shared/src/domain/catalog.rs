@@ -1,4 +1,4 @@
-//! The catalogue of DESIGN §4: a shop, its taxes, categories and items.
+//! The catalogue: a shop, its taxes, categories and items.
 //!
 //! These types are built only by [`super::document::ShopDocument::validate`], so a `Shop`
 //! in memory is always consistent: every item's tax and category exist, codes are unique,
@@ -56,7 +56,7 @@ names!(
     }
 );
 names!(
-    /// Payment methods of DESIGN §6.
+    /// Payment methods (README, "Checkout").
     PaymentMethod {
         Test = "test",
         Free = "free",
@@ -70,7 +70,7 @@ names!(
     }
 );
 names!(
-    /// The pre-order steps a shop may reorder (DESIGN §3: PURCHASEREQUIS, USERS, CUSTOMER).
+    /// The pre-order steps a shop may reorder (the original shop's PURCHASEREQUIS, USERS, CUSTOMER).
     Step {
         Requirements = "requirements",
         Participants = "participants",

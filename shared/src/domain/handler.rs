@@ -1,4 +1,4 @@
-//! Production handlers (DESIGN §7): what a sold item delivers in Moodle, with typed,
+//! Production handlers (ARCHITECTURE.md, "Exactly-once production"): what a sold item delivers in Moodle, with typed,
 //! validated parameters. An item's `handler` is parsed here at shop import, so a shop with an
 //! unknown handler type or a bad parameter is refused before anything is sold.
 //!

@@ -1,4 +1,4 @@
-//! The ORDER step and placement rules (DESIGN §3): what must hold before a cart becomes a bill,
+//! The ORDER step and placement rules (ARCHITECTURE.md, "The four request paths"): what must hold before a cart becomes a bill,
 //! and the bill it becomes.
 
 use std::collections::BTreeMap;

@@ -1,6 +1,6 @@
 //! Prices: tiers by quantity, per-line tax, and cart totals.
 //!
-//! Rule (DESIGN §4, foundation issue): the tier the *whole* quantity falls in gives the unit
+//! Rule (README, "Storefront"): the tier the *whole* quantity falls in gives the unit
 //! price of every unit; tax is computed per line on the line total excluding tax and rounded
 //! half away from zero to the currency's minor unit; totals are sums of the line figures and
 //! list each tax code's base and amount.

@@ -1,5 +1,5 @@
 //! Payment gateways: the buyer's payment form for a bill, and a raw notification turned into a
-//! verified, typed payment event. Protocol facts and vectors: `reference/payments.md`.
+//! verified, typed payment event. Protocol facts and vectors: each gateway's module and its tests.
 //!
 //! Verification always runs on the raw bytes as received, before anything is parsed for use;
 //! settings come from the shop document's `gateways.<method>` section (secrets write-only).

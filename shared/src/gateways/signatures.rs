@@ -1,5 +1,5 @@
 //! The gateways' signature algorithms, exactly as their documentation states them
-//! (`reference/payments.md`), each checked against the reference vectors. Comparisons of
+//! each checked against the protocols' published test vectors (the unit tests below). Comparisons of
 //! received signatures are constant-time.
 
 use base64::Engine;
