@@ -330,6 +330,36 @@ impl Stack {
         cart
     }
 
+    /// Puts `quantity` of `code` in the cart, with the required data and participants given.
+    pub async fn fill_cart(
+        &self,
+        cart: &str,
+        code: &str,
+        quantity: u32,
+        requirements: Option<Value>,
+        people: Option<Value>,
+    ) {
+        let line = self
+            .put(
+                &format!("/carts/{cart}/lines/{code}"),
+                serde_json::json!({"quantity": quantity}),
+            )
+            .await;
+        assert_eq!(line.status, 200, "{}", line.body);
+        if let Some(forms) = requirements {
+            let r = self
+                .put(&format!("/carts/{cart}/requirements"), forms)
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+        if let Some(people) = people {
+            let r = self
+                .put(&format!("/carts/{cart}/participants"), people)
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+    }
+
     /// Places a ready cart with the `test` method and pays it: the bill's id and access token.
     pub async fn place_and_pay(&self, cart: &str) -> (String, String) {
         let placed = self.order(cart, "test").await;

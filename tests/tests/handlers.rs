@@ -22,25 +22,9 @@ async fn buy(
     people: Option<Value>,
 ) -> String {
     let cart = stack.new_cart().await;
-    let line = stack
-        .put(
-            &format!("/carts/{cart}/lines/{code}"),
-            json!({"quantity": quantity}),
-        )
+    stack
+        .fill_cart(&cart, code, quantity, requirements, people)
         .await;
-    assert_eq!(line.status, 200, "{}", line.body);
-    if let Some(forms) = requirements {
-        let r = stack
-            .put(&format!("/carts/{cart}/requirements"), forms)
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-    }
-    if let Some(people) = people {
-        let r = stack
-            .put(&format!("/carts/{cart}/participants"), people)
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-    }
     let view = stack
         .put(
             &format!("/carts/{cart}/customer"),

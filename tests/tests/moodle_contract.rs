@@ -282,21 +282,8 @@ impl Run<'_> {
     ) -> (String, String) {
         let s = self.stack;
         let cart = s.new_cart().await;
-        let line = s
-            .put(
-                &format!("/carts/{cart}/lines/{code}"),
-                json!({"quantity": quantity}),
-            )
+        s.fill_cart(&cart, code, quantity, requirements, people)
             .await;
-        assert_eq!(line.status, 200, "{}", line.body);
-        if let Some(forms) = requirements {
-            let r = s.put(&format!("/carts/{cart}/requirements"), forms).await;
-            assert_eq!(r.status, 200, "{}", r.body);
-        }
-        if let Some(people) = people {
-            let r = s.put(&format!("/carts/{cart}/participants"), people).await;
-            assert_eq!(r.status, 200, "{}", r.body);
-        }
         let customer = json!({"customer": {
             "firstname": "Ada", "lastname": "Lovelace", "email": email,
             "address": "1 Analytical Street", "zip": "75001", "city": "Paris", "country": "FR"}});
@@ -319,9 +306,7 @@ impl Run<'_> {
     }
 
     async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Value {
-        let r = self.stack.with_token(method, path, ADMIN_TOKEN, body).await;
-        assert_eq!(r.status, 200, "{path}: {}", r.body);
-        r.body
+        admin(self.stack, method, path, body).await
     }
 
     async fn admin_bill(&self, bill: &str) -> Value {
@@ -366,16 +351,16 @@ impl Run<'_> {
     }
 }
 
+/// A back-office call that must succeed; its answer.
+async fn admin(stack: &Stack, method: Method, path: &str, body: Option<Value>) -> Value {
+    let r = stack.with_token(method, path, ADMIN_TOKEN, body).await;
+    assert_eq!(r.status, 200, "{path}: {}", r.body);
+    r.body
+}
+
 /// The product instances the bill delivered, as the operator sees them.
 async fn run_products(stack: &Stack, email: &str, bill: &str) -> Vec<Value> {
-    let admin = |path: String| async move {
-        let r = stack
-            .with_token(Method::GET, &path, ADMIN_TOKEN, None)
-            .await;
-        assert_eq!(r.status, 200, "{path}: {}", r.body);
-        r.body
-    };
-    let view = admin(format!("/admin/bills/{bill}")).await;
+    let view = admin(stack, Method::GET, &format!("/admin/bills/{bill}"), None).await;
     let refs: BTreeSet<&str> = view["production"]
         .as_array()
         .unwrap()
@@ -387,7 +372,7 @@ async fn run_products(stack: &Stack, email: &str, bill: &str) -> Vec<Value> {
         "/admin/shops/demo/products?customer={}",
         email.to_lowercase().replace('+', "%2B")
     );
-    let listed = admin(path).await;
+    let listed = admin(stack, Method::GET, &path, None).await;
     listed["products"]
         .as_array()
         .unwrap()
