@@ -8,19 +8,16 @@
 //! reads, so a number is consumed only together with the bill that carries it.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::retry::{Attempt, until_written};
 use super::{AppError, Clock};
 use crate::domain::bill::{Bill, BillId, BillRejection, BillStatus};
 use crate::ports::{
     Expect, Index, Item, JobKind, JobQueue, Key, ProductionJob, PutIf, Query, Store, StoreError,
     Write,
 };
-
-/// Attempts before giving up on a contended change (invoice sequence, concurrent writers).
-const ATTEMPTS: usize = 200;
 
 pub fn bill_key(id: &BillId) -> Key {
     Key::new(format!("BILL#{id}"), "BILL")
@@ -102,7 +99,7 @@ pub async fn find_bill(store: &dyn Store, id: &BillId) -> Result<Option<StoredBi
 /// The writes a bill's new state implies besides the bill itself: its invoice number (read
 /// from the sequence now), and the first time it is PAID or PREPROD (or REFUNDED) the
 /// production (or revoke) job's outbox record. Returns the jobs to send once the write succeeds.
-pub async fn consequences(
+async fn consequences(
     store: &dyn Store,
     bill: &mut Bill,
     now: DateTime<Utc>,
@@ -159,7 +156,7 @@ pub async fn consequences(
 /// Sends jobs whose outbox records were just written. The records stay until the consumer is
 /// done with the job ([`finish_job`]): a job lost with the queue (the local queue dies with
 /// its process) or never sent is sent again by [`relay_outbox`].
-pub async fn send_jobs(queue: &dyn JobQueue, jobs: Vec<ProductionJob>) {
+pub(crate) async fn send_jobs(queue: &dyn JobQueue, jobs: Vec<ProductionJob>) {
     for job in jobs {
         match queue.enqueue(job.clone()).await {
             Ok(()) => tracing::info!(bill = %job.bill, kind = ?job.kind, "job queued"),
@@ -272,39 +269,46 @@ impl BillDesk {
         change: impl Fn(&mut Bill, DateTime<Utc>) -> Result<(), AppError>,
     ) -> Result<Bill, AppError> {
         let id = first.bill.id.clone();
+        let (id, change) = (&id, &change);
         let mut read = Some(first);
-        for attempt in 0..ATTEMPTS {
-            let StoredBill { mut bill, version } = match read.take() {
-                Some(stored) => stored,
-                None => self.load(&id).await?,
-            };
-            let now = self.clock.now();
-            change(&mut bill, now)?;
-            let (mut writes, jobs) = consequences(self.store.as_ref(), &mut bill, now).await?;
-            writes.insert(
-                0,
-                Write::Put {
-                    item: bill_item(&bill),
-                    when: PutIf::Version(version),
-                },
-            );
-            match self.store.write(writes).await {
-                Ok(()) => {
-                    send_jobs(self.queue.as_ref(), jobs).await;
-                    return Ok(bill);
-                }
-                Err(StoreError::ConditionFailed) => backoff(attempt).await,
-                Err(e) => return Err(e.into()),
+        until_written("the bill is too busy; retry", |_| {
+            let first = read.take();
+            async move {
+                let StoredBill { mut bill, version } = match first {
+                    Some(stored) => stored,
+                    None => self.load(id).await?,
+                };
+                let now = self.clock.now();
+                change(&mut bill, now)?;
+                self.commit(&mut bill, PutIf::Version(version), Vec::new(), now)
+                    .await?;
+                Ok(bill)
             }
-        }
-        Err(AppError::Conflict("the bill is too busy; retry".into()))
+        })
+        .await
     }
-}
 
-/// A short random pause that grows with the attempts, so that contending writers spread out.
-pub async fn backoff(attempt: usize) {
-    let mut r = [0u8; 1];
-    getrandom::fill(&mut r).expect("random source");
-    let cap = 2 + attempt.min(20) as u64;
-    tokio::time::sleep(Duration::from_millis(u64::from(r[0]) % cap)).await;
+    /// The one way a bill is written. The bill goes in one transaction with `with` (the cart,
+    /// stock counters, a notification's event record) and with what its new state implies: its
+    /// invoice number and, the first time it is PAID or PREPROD (or REFUNDED), the production
+    /// (or revoke) job's outbox record. Once written, the jobs are sent. The bill is written
+    /// on `when` (absent for a new bill, else the version read): a lost race changes nothing.
+    pub async fn commit(
+        &self,
+        bill: &mut Bill,
+        when: PutIf,
+        with: Vec<Write>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Attempt> {
+        let (implied, jobs) = consequences(self.store.as_ref(), bill, now).await?;
+        let mut writes = vec![Write::Put {
+            item: bill_item(bill),
+            when,
+        }];
+        writes.extend(with);
+        writes.extend(implied);
+        self.store.write(writes).await?;
+        send_jobs(self.queue.as_ref(), jobs).await;
+        Ok(())
+    }
 }

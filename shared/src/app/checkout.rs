@@ -12,8 +12,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::AppError;
-use super::bills::{self, BillDesk, StoredBill, backoff, bill_item, consequences, send_jobs};
+use super::bills::{self, BillDesk, StoredBill};
 use super::repo::{self, StoredShop};
+use super::retry::{Attempt, until_written};
 use crate::domain::FieldError;
 use crate::domain::bill::{AccessToken, Actor, Bill, BillId, BillStatus, Payment};
 use crate::domain::cart::PlacedBill;
@@ -23,9 +24,7 @@ use crate::domain::ids::CartId;
 use crate::domain::money::Currency;
 use crate::domain::order::{bill_from_cart, check_order, method_problem};
 use crate::gateways::{self, Settings, Urls, VerifyError};
-use crate::ports::{PutIf, StoreError, Write};
-
-const ATTEMPTS: usize = 200;
+use crate::ports::{PutIf, Write};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -158,8 +157,9 @@ impl Checkout {
         origin: &str,
     ) -> Result<(PlacementView, bool), AppError> {
         let id: CartId = repo::parse_id("cart", cart)?;
-        for attempt in 0..ATTEMPTS {
-            let stored = repo::load_cart(self.store(), &id).await?;
+        let id = &id;
+        until_written("the shop is too busy; retry", |_| async move {
+            let stored = repo::load_cart(self.store(), id).await?;
             if let Some(placed) = &stored.cart.placed {
                 return Ok((self.already_placed(placed, origin).await?, false));
             }
@@ -172,7 +172,7 @@ impl Checkout {
             )
             .map_err(AppError::Invalid)?;
             if let Some(problem) = gateway_problem(&shop.document, method) {
-                return Err(problem);
+                return Err(problem.into());
             }
             let token = AccessToken::random();
             let now = self.desk.clock.now();
@@ -190,39 +190,27 @@ impl Checkout {
                 bill: bill.id.to_string(),
                 access_token: token.as_str().to_owned(),
             });
-            let mut writes = vec![repo::cart_write(
+            let mut with = vec![repo::cart_write(
                 &mut cart,
                 Some(stored.version),
                 now,
                 cart_ttl(&stored.cart),
             )];
-            writes.extend(stock_writes(&shop, &bill));
-            let (more, jobs) = consequences(self.store(), &mut bill, now).await?;
-            writes.extend(more);
-            writes.insert(
-                0,
-                Write::Put {
-                    item: bill_item(&bill),
-                    when: PutIf::Absent,
-                },
-            );
-            match self.store().write(writes).await {
-                Ok(()) => {
-                    tracing::info!(bill = %bill.id, cart = %crate::web::log_tag(cart.id.as_str()), status = %bill.status, "order placed");
-                    send_jobs(self.desk.queue.as_ref(), jobs).await;
-                    super::customers::remember(self.store(), &bill, now).await;
-                    let action = self.start(&shop, &bill, origin).await;
-                    let view = placement_view(&bill, action, Some(token.as_str().to_owned()));
-                    return Ok((view, true));
-                }
-                Err(StoreError::ConditionFailed) => {
+            with.extend(stock_writes(&shop, &bill));
+            if let Err(lost) = self.desk.commit(&mut bill, PutIf::Absent, with, now).await {
+                if matches!(lost, Attempt::Raced) {
+                    // Out of stock meanwhile answers at once; anything else is retried.
                     self.check_stock(&shop, &bill).await?;
-                    backoff(attempt).await;
                 }
-                Err(e) => return Err(e.into()),
+                return Err(lost);
             }
-        }
-        Err(AppError::Conflict("the shop is too busy; retry".into()))
+            tracing::info!(bill = %bill.id, cart = %crate::web::log_tag(cart.id.as_str()), status = %bill.status, "order placed");
+            super::customers::remember(self.store(), &bill, now).await;
+            let action = self.start(&shop, &bill, origin).await;
+            let view = placement_view(&bill, action, Some(token.as_str().to_owned()));
+            Ok((view, true))
+        })
+        .await
     }
 
     /// After a lost race: is there still stock for every line? (Otherwise the race is retried.)
@@ -467,26 +455,19 @@ impl Checkout {
         let day = self.desk.clock.now().format("%Y%m%d");
         let site = settings.get("site_id").unwrap_or_default();
         let key = crate::ports::Key::new(repo::shop_key(shop).pk, format!("LYRA#{site}#{day}"));
-        for attempt in 0..ATTEMPTS {
-            let current = self.store().get(&key).await?.map_or(0, |r| r.count);
+        let key = &key;
+        until_written("too many payments at once; retry", |_| async move {
+            let current = self.store().get(key).await?.map_or(0, |r| r.count);
             let next = current + 1;
-            match self
-                .store()
-                .write(vec![Write::Add {
-                    key: key.clone(),
-                    by: 1,
-                    at_most: Some(next),
-                }])
-                .await
-            {
-                Ok(()) => return Ok(u32::try_from(next % 900_000).unwrap_or(0)),
-                Err(StoreError::ConditionFailed) => backoff(attempt).await,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(AppError::Conflict(
-            "too many payments at once; retry".into(),
-        ))
+            let take = Write::Add {
+                key: key.clone(),
+                by: 1,
+                at_most: Some(next),
+            };
+            self.store().write(vec![take]).await?;
+            Ok(u32::try_from(next % 900_000).unwrap_or(0))
+        })
+        .await
     }
 
     /// A Stripe Checkout Session for the bill; the buyer is redirected to its `url`.

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::AppError;
+use super::retry::until_written;
 use crate::domain::cart::Identity;
 use crate::ports::{Item, Key, PutIf, Store, StoreError, Write};
 
@@ -87,8 +88,9 @@ async fn upsert(
     change: impl Fn(&CustomerRecord) -> Option<CustomerRecord>,
 ) -> Result<(), AppError> {
     let email = identity.email.normalized();
-    for _ in 0..5 {
-        let (current, when) = match find(store, shop, &email).await? {
+    let (email, change) = (&email, &change);
+    until_written("the customer record is too busy; retry", |_| async move {
+        let (current, when) = match find(store, shop, email).await? {
             Some((r, version)) => (r, PutIf::Version(version)),
             None => {
                 let fresh = CustomerRecord {
@@ -111,16 +113,11 @@ async fn upsert(
             ..record
         };
         let body = serde_json::to_string(&record).expect("a customer serializes");
-        let item = Item::new(customer_key(shop, &email), body);
-        match store.write(vec![Write::Put { item, when }]).await {
-            Ok(()) => return Ok(()),
-            Err(StoreError::ConditionFailed) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(AppError::Conflict(
-        "the customer record is too busy; retry".into(),
-    ))
+        let item = Item::new(customer_key(shop, email), body);
+        store.write(vec![Write::Put { item, when }]).await?;
+        Ok(())
+    })
+    .await
 }
 
 /// A first order makes the buyer a customer: their record is created from the bill's

@@ -12,6 +12,7 @@ pub mod notify;
 pub mod production;
 pub mod products;
 pub mod repo;
+pub mod retry;
 pub mod storefront;
 
 pub use error::AppError;

@@ -14,14 +14,13 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::bills::{BillDesk, StoredBill, backoff, bill_item, consequences, find_bill, send_jobs};
+use super::bills::{BillDesk, StoredBill, find_bill};
+use super::retry::until_written;
 use super::{AppError, repo};
 use crate::domain::bill::{Actor, Bill, BillId, BillStatus, Payment};
 use crate::domain::catalog::PaymentMethod;
 use crate::gateways::{self, Outcome, PaymentEvent, Settings, VerifyError};
 use crate::ports::{Item, Key, PutIf, StoreError, Write};
-
-const ATTEMPTS: usize = 100;
 
 /// The answer to a notification (`{"outcome": ...}`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -287,9 +286,10 @@ impl Notifier {
         event: PaymentEvent,
     ) -> Result<NotifyOutcome, AppError> {
         let store = self.desk.store.as_ref();
-        for attempt in 0..ATTEMPTS {
+        let event = &event;
+        until_written("the bill is too busy; the gateway will retry", |attempt| async move {
             // A repeat loses on the event record's condition; only then is the record read.
-            if attempt > 0 && store.get(&event_key(&event)).await?.is_some() {
+            if attempt > 0 && store.get(&event_key(event)).await?.is_some() {
                 return Ok(NotifyOutcome::Duplicate);
             }
             let now = self.desk.clock.now();
@@ -301,44 +301,25 @@ impl Notifier {
             };
             let Some(StoredBill { mut bill, version }) = bill else {
                 tracing::warn!(bill = %event.bill, "notification for an unknown bill, recorded");
-                return match store
-                    .write(vec![event_record(
-                        &event,
-                        NotifyOutcome::IgnoredUnknownBill,
-                        now,
-                    )])
-                    .await
-                {
+                let record = event_record(event, NotifyOutcome::IgnoredUnknownBill, now);
+                return match store.write(vec![record]).await {
                     Ok(()) => Ok(NotifyOutcome::IgnoredUnknownBill),
                     Err(StoreError::ConditionFailed) => Ok(NotifyOutcome::Duplicate),
                     Err(e) => Err(e.into()),
                 };
             };
             let before = bill.clone();
-            let outcome = apply(&mut bill, &event, now);
-            let mut writes = vec![event_record(&event, outcome, now)];
-            let mut jobs = Vec::new();
-            if bill != before {
-                let (more, queued) = consequences(store, &mut bill, now).await?;
-                writes.push(Write::Put {
-                    item: bill_item(&bill),
-                    when: PutIf::Version(version),
-                });
-                writes.extend(more);
-                jobs = queued;
+            let outcome = apply(&mut bill, event, now);
+            let record = event_record(event, outcome, now);
+            if bill == before {
+                store.write(vec![record]).await?;
+            } else {
+                let when = PutIf::Version(version);
+                self.desk.commit(&mut bill, when, vec![record], now).await?;
             }
-            match store.write(writes).await {
-                Ok(()) => {
-                    tracing::info!(bill = %bill.id, ?outcome, status = %bill.status, "notification applied");
-                    send_jobs(self.desk.queue.as_ref(), jobs).await;
-                    return Ok(outcome);
-                }
-                Err(StoreError::ConditionFailed) => backoff(attempt).await,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(AppError::Conflict(
-            "the bill is too busy; the gateway will retry".into(),
-        ))
+            tracing::info!(bill = %bill.id, ?outcome, status = %bill.status, "notification applied");
+            Ok(outcome)
+        })
+        .await
     }
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::retry::until_written;
 use super::{AppError, Clock};
 use crate::domain::ids::{Email, ShopId};
 use crate::domain::product::{
@@ -172,8 +173,6 @@ pub struct ProductDesk {
     pub lms: Arc<dyn Lms>,
 }
 
-const ATTEMPTS: usize = 20;
-
 impl ProductDesk {
     /// A shop's instances, by end date, optionally one customer's and in one state.
     pub async fn list(
@@ -269,7 +268,8 @@ impl ProductDesk {
         actor: &str,
         source: Option<String>,
     ) -> Result<ProductView, AppError> {
-        for _ in 0..ATTEMPTS {
+        let source = &source;
+        until_written("the product is too busy; retry", |_| async move {
             let (mut product, version) = self.load(reference).await?;
             let now = self.clock.now();
             if product.status == to {
@@ -306,12 +306,9 @@ impl ProductDesk {
                 item: product_item(&product),
                 when: PutIf::Version(version),
             };
-            match self.store.write(vec![write]).await {
-                Ok(()) => return Ok(ProductView::new(product, now)),
-                Err(StoreError::ConditionFailed) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(AppError::Conflict("the product is too busy; retry".into()))
+            self.store.write(vec![write]).await?;
+            Ok(ProductView::new(product, now))
+        })
+        .await
     }
 }
