@@ -155,10 +155,10 @@ pub async fn production_bill(stack: &Stack) -> Arc<dyn Store> {
         .unwrap()
         .unwrap();
     let handler = serde_json::json!({"type": "enrol_one_course", "params": {"course_id": 3, "duration_days": 30}});
-    bill.bill.lines[0].item.handler = Some(serde_json::from_value(handler).unwrap());
-    bill.bill.status = shop_core::domain::bill::BillStatus::Paid;
-    bill.bill.id = "261122FIXTURE0000002".parse().unwrap();
-    let item = shop_core::app::bills::bill_item(&bill.bill);
+    bill.value.lines[0].item.handler = Some(serde_json::from_value(handler).unwrap());
+    bill.value.status = shop_core::domain::bill::BillStatus::Paid;
+    bill.value.id = "261122FIXTURE0000002".parse().unwrap();
+    let item = shop_core::app::bills::bill_item(&bill.value);
     store
         .write(vec![shop_core::ports::Write::Put {
             item,

@@ -173,10 +173,11 @@ async fn logging_in_during_checkout_prefills_and_saves_the_customer() {
     let mut edited = customer();
     edited["customer"]["city"] = json!("Lyon");
     stack.put(&format!("/carts/{cart}/customer"), edited).await;
-    let (record, _) = shop_core::app::customers::find(stack.store.as_ref(), "demo", ADA)
+    let record = shop_core::app::customers::find(stack.store.as_ref(), "demo", ADA)
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+        .value;
     assert_eq!(
         record.identity.city, "Lyon",
         "edits saved back to the record"
@@ -351,7 +352,7 @@ async fn typed_emails_never_overwrite_another_customers_record(stack: Stack) {
             shop_core::app::customers::find(store.as_ref(), "demo", email)
                 .await
                 .unwrap()
-                .map(|(r, _)| r.identity)
+                .map(|r| r.value.identity)
         }
     };
     let graces = find("grace@example.org").await.expect("Grace's record");

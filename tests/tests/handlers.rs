@@ -94,10 +94,11 @@ async fn an_enrolment_is_listed_suspended_and_restored_by_an_operator() {
     assert_eq!(stack.produce_all().await, [Ok(Produced::Complete)]);
     let ada = user_id(&stack, ADA).await;
     assert!(courses_of(&stack, ada).await.contains(&3));
-    let (customer, _) = shop_core::app::customers::find(stack.store.as_ref(), "demo", ADA)
+    let customer = shop_core::app::customers::find(stack.store.as_ref(), "demo", ADA)
         .await
         .unwrap()
-        .expect("a customer record");
+        .expect("a customer record")
+        .value;
     assert_eq!(
         customer.moodle_user_id,
         Some(ada),

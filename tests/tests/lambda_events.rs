@@ -235,7 +235,7 @@ async fn payment_notify_events_run_through_the_lambda_adapter() {
                     .load(&FIXTURE_BILL.parse().unwrap())
                     .await
                     .unwrap()
-                    .bill;
+                    .value;
                 assert_eq!(bill.status, shop_core::domain::bill::BillStatus::Paid);
                 assert_eq!(stack.queue.sent().len(), 1);
             }
@@ -301,7 +301,7 @@ async fn production_events_report_partial_batch_failures_in_fifo_order() {
                 .unwrap()
                 .unwrap();
                 assert_eq!(
-                    done.bill.status,
+                    done.value.status,
                     shop_core::domain::bill::BillStatus::Complete
                 );
                 let ada = stack.moodle.user_by_email("ada@example.org").unwrap();

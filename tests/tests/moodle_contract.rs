@@ -428,10 +428,11 @@ async fn contract(stack: &Stack, site: &dyn Site) {
         run.site.enrolment(ada, 2).is_some(),
         "in the support course"
     );
-    let (customer, _) = shop_core::app::customers::find(stack.store.as_ref(), "demo", &typed)
+    let customer = shop_core::app::customers::find(stack.store.as_ref(), "demo", &typed)
         .await
         .unwrap()
-        .expect("a customer record");
+        .expect("a customer record")
+        .value;
     let username = username_for(&typed);
     assert_eq!(customer.moodle_user_id, Some(ada));
     assert_eq!(customer.moodle_username.as_deref(), Some(username.as_str()));

@@ -138,7 +138,7 @@ async fn payment_notify_bootstrap_pays_the_bill_and_sends_its_job_to_sqs() {
             .await
             .unwrap()
             .unwrap();
-    assert_eq!(bill.bill.status, shop_core::domain::bill::BillStatus::Paid);
+    assert_eq!(bill.value.status, shop_core::domain::bill::BillStatus::Paid);
     let messages = client
         .receive_message()
         .queue_url(&queues.queue)

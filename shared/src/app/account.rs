@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use super::bills::find_bill;
 use super::checkout::BillView;
 use super::products::{self, ProductView};
+use super::record::Versioned;
 use super::storefront::Storefront;
 use super::{AppError, Clock, customers, repo};
 use crate::domain::bill::BillId;
@@ -117,14 +118,7 @@ fn digest(token: &str) -> String {
 }
 
 fn session_key(token: &str) -> Key {
-    Key::new(format!("SESSION#{}", digest(token)), "SESSION")
-}
-
-fn failures_key(shop: &str, what: &str, who: &str, window: i64) -> Key {
-    Key::new(
-        format!("LOGINFAIL#{shop}#{what}#{}", who.to_lowercase()),
-        window.to_string(),
-    )
+    super::keys::session(&digest(token))
 }
 
 pub struct Accounts {
@@ -208,11 +202,11 @@ impl Accounts {
         let client = client.map_or_else(|| "unknown".to_owned(), |c| c.0.to_string());
         let counters = [
             (
-                failures_key(shop, "user", username, window),
+                super::keys::login_failures(shop, "user", username, window),
                 FAILURES_PER_USERNAME,
             ),
             (
-                failures_key(shop, "client", &client, window),
+                super::keys::login_failures(shop, "client", &client, window),
                 FAILURES_PER_CLIENT,
             ),
         ];
@@ -277,7 +271,7 @@ impl Accounts {
             .await?;
         let profile = customers::find(self.store(), shop, &session.email)
             .await?
-            .map(|(r, _)| r.identity);
+            .map(|r| r.value.identity);
         Ok(LoggedIn {
             session: token,
             expires_at: session.expires_at,
@@ -297,8 +291,7 @@ impl Accounts {
             .get(&session_key(token))
             .await?
             .ok_or_else(unauthorized)?;
-        let session: Session = serde_json::from_str(&record.item.body)
-            .map_err(|e| AppError::Store(StoreError::Backend(format!("stored session: {e}"))))?;
+        let session: Session = super::record::decode("session", &record)?;
         if session.expires_at <= self.clock.now() {
             return Err(unauthorized());
         }
@@ -324,16 +317,15 @@ impl Accounts {
     pub async fn bills(&self, session: &Session) -> Result<Vec<AccountBill>, AppError> {
         let query = Query {
             index: Some(Index::Gsi2),
-            pk: format!("CUSTOMER#{}#{}", session.shop, session.email),
-            sk_prefix: "BILL#".into(),
+            pk: super::keys::customer(&session.shop, &session.email),
+            sk_prefix: super::keys::CUSTOMER_BILL.into(),
             descending: true,
             limit: Some(100),
             ..Query::default()
         };
         let mut bills = Vec::new();
         for r in self.store().query(&query).await? {
-            let bill: crate::domain::bill::Bill = serde_json::from_str(&r.item.body)
-                .map_err(|e| AppError::Store(StoreError::Backend(format!("stored bill: {e}"))))?;
+            let bill: crate::domain::bill::Bill = super::record::decode("bill", &r)?;
             let id = bill.id.to_string();
             bills.push(AccountBill {
                 links: BillLinks {
@@ -379,7 +371,7 @@ impl Accounts {
         let stored = find_bill(self.store(), &bill_id)
             .await?
             .ok_or_else(not_found)?;
-        let bill = stored.bill;
+        let bill = stored.value;
         if bill.shop.as_str() != session.shop || bill.customer.email.normalized() != session.email {
             return Err(not_found());
         }
@@ -469,7 +461,7 @@ impl Accounts {
         session: &Session,
         reference: &str,
     ) -> Result<ProductView, AppError> {
-        let (seat, _) = self.own_seat(session, reference).await?;
+        let seat = self.own_seat(session, reference).await?.value;
         if let (Some(e), Some(_)) = (
             seat.enrolment,
             seat.seat.as_ref().and_then(|s| s.holder.as_ref()),
@@ -500,12 +492,13 @@ impl Accounts {
         &self,
         session: &Session,
         reference: &str,
-    ) -> Result<(crate::domain::product::ProductInstance, u64), AppError> {
+    ) -> Result<Versioned<crate::domain::product::ProductInstance>, AppError> {
         let not_found = || AppError::not_found("seat", reference);
         let r: ProductRef = reference.parse().map_err(|_| not_found())?;
-        let (seat, version) = products::find(self.store(), &r)
+        let found = products::find(self.store(), &r)
             .await?
             .ok_or_else(not_found)?;
+        let seat = &found.value;
         if seat.shop != session.shop
             || seat.customer_email != session.email
             || seat.context != ProductContext::Seat
@@ -516,7 +509,7 @@ impl Accounts {
         if seat.status == ProductStatus::Suspended {
             return Err(AppError::State("this seat is suspended".into()));
         }
-        Ok((seat, version))
+        Ok(found)
     }
 
     /// Changes a seat on the version read, then asks production to bring Moodle in line.
@@ -529,7 +522,10 @@ impl Accounts {
             DateTime<Utc>,
         ) -> Result<(), AppError>,
     ) -> Result<ProductView, AppError> {
-        let (mut seat, version) = self.own_seat(session, reference).await?;
+        let Versioned {
+            value: mut seat,
+            version,
+        } = self.own_seat(session, reference).await?;
         let now = self.clock.now();
         change(&mut seat, now)?;
         let mut generation = [0u8; 4];

@@ -7,8 +7,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::AppError;
-use super::bills::{BillDesk, bill_sort_key};
+use super::bills::BillDesk;
 use super::checkout::BillView;
+use super::keys;
+use super::record::decode;
 use super::repo;
 use crate::domain::bill::{Actor, Bill, BillId, BillRejection, BillStatus, Payment};
 use crate::domain::catalog::PaymentMethod;
@@ -207,8 +209,8 @@ impl BillAdmin {
         repo::load_shop(self.desk.store.as_ref(), &id).await?;
         let p = parse_filter(filter)?;
         let (index, pk) = match p.status {
-            Some(s) => (Index::Gsi1, format!("BILLS#{id}#{s}")),
-            None => (Index::Gsi3, format!("BILLS#{id}")),
+            Some(s) => (Index::Gsi1, keys::bills_in_status(&id, s)),
+            None => (Index::Gsi3, keys::bills_of_shop(&id)),
         };
         let mut found = Vec::new();
         let mut before = p.before.clone();
@@ -224,10 +226,8 @@ impl BillAdmin {
             let page = self.desk.store.query(&query).await?;
             let exhausted = page.len() < MAX_PAGE;
             for record in page {
-                let bill: Bill = serde_json::from_str(&record.item.body).map_err(|e| {
-                    AppError::Store(crate::ports::StoreError::Backend(e.to_string()))
-                })?;
-                let key = bill_sort_key(&bill);
+                let bill: Bill = decode("bill", &record)?;
+                let key = keys::bill_date(&bill);
                 if p.from.as_deref().is_some_and(|from| key.as_str() < from) {
                     break 'pages;
                 }
@@ -244,7 +244,7 @@ impl BillAdmin {
             }
         }
         let next_cursor = (found.len() == p.limit)
-            .then(|| hex::encode(bill_sort_key(found.last().expect("a full page"))));
+            .then(|| hex::encode(keys::bill_date(found.last().expect("a full page"))));
         Ok(BillPage {
             bills: found.iter().map(BillSummary::new).collect(),
             next_cursor,
@@ -259,12 +259,11 @@ impl BillAdmin {
             BillStatus::ALL.into_iter().map(|s| (s, 0)).collect();
         let query = Query {
             index: Some(Index::Gsi3),
-            pk: format!("BILLS#{id}"),
+            pk: keys::bills_of_shop(&id),
             ..Query::default()
         };
         for record in self.desk.store.query(&query).await? {
-            let bill: Bill = serde_json::from_str(&record.item.body)
-                .map_err(|e| AppError::Store(crate::ports::StoreError::Backend(e.to_string())))?;
+            let bill: Bill = decode("bill", &record)?;
             *counts.entry(bill.status).or_default() += 1;
         }
         Ok(counts)
@@ -272,7 +271,7 @@ impl BillAdmin {
 
     pub async fn get(&self, bill: &str) -> Result<BillView, AppError> {
         let id: BillId = repo::parse_id("bill", bill)?;
-        let bill = self.desk.load(&id).await?.bill;
+        let bill = self.desk.load(&id).await?.value;
         let progress = super::production::progress(self.desk.store.as_ref(), &bill.id).await?;
         Ok(BillView::new(&bill).with_production(&progress))
     }
@@ -334,7 +333,7 @@ impl BillAdmin {
         q: &SampleQuery,
     ) -> Result<SampleView, AppError> {
         let id: BillId = repo::parse_id("bill", bill)?;
-        let bill = self.desk.load(&id).await?.bill;
+        let bill = self.desk.load(&id).await?.value;
         let shop = repo::load_shop(self.desk.store.as_ref(), &bill.shop).await?;
         if !shop.shop.test_mode {
             return Err(AppError::State(
@@ -394,10 +393,10 @@ impl BillAdmin {
     pub async fn retry_production(&self, bill: &str) -> Result<BillView, AppError> {
         let id: BillId = repo::parse_id("bill", bill)?;
         let first = self.desk.load(&id).await?;
-        if !matches!(first.bill.status, BillStatus::Paid | BillStatus::Preprod) {
+        if !matches!(first.value.status, BillStatus::Paid | BillStatus::Preprod) {
             return Err(AppError::State(format!(
                 "a {} bill has no production to retry",
-                first.bill.status
+                first.value.status
             )));
         }
         let reset = super::production::reset_failed(self.desk.store.as_ref(), &id).await?;
@@ -431,7 +430,7 @@ impl BillAdmin {
         let id: BillId = repo::parse_id("bill", bill)?;
         let first = self.desk.load(&id).await?;
         let currency: Currency = first
-            .bill
+            .value
             .currency
             .parse()
             .map_err(|e: String| AppError::Store(crate::ports::StoreError::Backend(e)))?;

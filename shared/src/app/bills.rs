@@ -11,89 +11,41 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use super::record::{Versioned, decode_versioned};
 use super::retry::{Attempt, until_written};
-use super::{AppError, Clock};
+use super::{AppError, Clock, keys};
 use crate::domain::bill::{Bill, BillId, BillRejection, BillStatus};
 use crate::ports::{
     Expect, Index, Item, JobKind, JobQueue, Key, ProductionJob, PutIf, Query, Store, StoreError,
     Write,
 };
 
-pub fn bill_key(id: &BillId) -> Key {
-    Key::new(format!("BILL#{id}"), "BILL")
-}
-
-fn invoice_counter(bill: &Bill, year: i32) -> Key {
-    Key::new(format!("SHOP#{}", bill.shop), format!("INVOICE#{year}"))
-}
-
-/// The outbox record of a job: one per bill and kind (a seat change has one per change).
-pub(crate) fn job_key(job: &ProductionJob) -> Key {
-    let sk = match job.kind {
-        JobKind::Produce => "PRODUCE".to_owned(),
-        JobKind::Revoke => "REVOKE".to_owned(),
-        JobKind::Seats => format!("SEATS#{}", job.generation),
-    };
-    Key::new(format!("JOB#{}", job.bill), sk)
-}
-
-/// The GSI1 partition listing outbox records (jobs owed to the queue) by last send time.
-const OUTBOX: &str = "OUTBOX";
-
-fn sortable(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
-}
-
 /// A job's outbox record, listed under the time it was (or is about to be) sent.
 pub(crate) fn outbox_item(job: &ProductionJob, sent_at: DateTime<Utc>) -> Item {
     let body = serde_json::to_string(job).expect("a job serializes");
-    let sk = format!("{}#{}", sortable(sent_at), job.dedup_id());
-    Item::new(job_key(job), body).indexed(Index::Gsi1, Key::new(OUTBOX, sk))
+    let listed = Key::new(keys::OUTBOX, keys::outbox_entry(job, sent_at));
+    Item::new(keys::job(job), body).indexed(Index::Gsi1, listed)
 }
 
 /// The bill's item: GSI1 lists a shop's bills of one status by date, GSI2 a customer's bills,
 /// GSI3 all of a shop's bills by date.
 pub fn bill_item(bill: &Bill) -> Item {
     let body = serde_json::to_string(bill).expect("a bill serializes");
-    let date = bill_sort_key(bill);
-    let customer = format!(
-        "CUSTOMER#{}#{}",
-        bill.shop,
-        bill.customer.email.normalized()
-    );
-    Item::new(bill_key(&bill.id), body)
-        .indexed(
-            Index::Gsi1,
-            Key::new(format!("BILLS#{}#{}", bill.shop, bill.status), date.clone()),
-        )
-        .indexed(Index::Gsi2, Key::new(customer, format!("BILL#{date}")))
-        .indexed(Index::Gsi3, Key::new(format!("BILLS#{}", bill.shop), date))
+    let date = keys::bill_date(bill);
+    let customer = keys::customer(bill.shop.as_str(), &bill.customer.email.normalized());
+    let in_status = keys::bills_in_status(&bill.shop, bill.status);
+    Item::new(keys::bill(&bill.id), body)
+        .indexed(Index::Gsi1, Key::new(in_status, date.clone()))
+        .indexed(Index::Gsi2, Key::new(customer, keys::customer_bill(bill)))
+        .indexed(Index::Gsi3, Key::new(keys::bills_of_shop(&bill.shop), date))
 }
 
-/// Sort key of a bill in the date indexes: placement time (sortable text), then the id.
-pub fn bill_sort_key(bill: &Bill) -> String {
-    format!(
-        "{}#{}",
-        bill.placed_at.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
-        bill.id
-    )
-}
-
-pub struct StoredBill {
-    pub bill: Bill,
-    pub version: u64,
-}
-
-pub async fn find_bill(store: &dyn Store, id: &BillId) -> Result<Option<StoredBill>, AppError> {
-    let Some(record) = store.get(&bill_key(id)).await? else {
-        return Ok(None);
-    };
-    let bill = serde_json::from_str(&record.item.body)
-        .map_err(|e| AppError::Store(StoreError::Backend(format!("stored bill {id}: {e}"))))?;
-    Ok(Some(StoredBill {
-        bill,
-        version: record.version,
-    }))
+pub async fn find_bill(
+    store: &dyn Store,
+    id: &BillId,
+) -> Result<Option<Versioned<Bill>>, AppError> {
+    let record = store.get(&keys::bill(id)).await?;
+    record.map(|r| decode_versioned("bill", &r)).transpose()
 }
 
 /// The writes a bill's new state implies besides the bill itself: its invoice number (read
@@ -107,7 +59,7 @@ async fn consequences(
     let mut writes = Vec::new();
     if bill.status.takes_invoice_number() && bill.invoice_number.is_none() {
         let year = Bill::invoice_year(now);
-        let key = invoice_counter(bill, year);
+        let key = keys::invoice_sequence(&bill.shop, year);
         let current = store.get(&key).await?.map_or(0, |r| r.count);
         bill.assign_invoice_number(year, current + 1);
         writes.push(Write::Add {
@@ -140,7 +92,7 @@ async fn consequences(
     for job in &jobs {
         // A retried production replaces the record of the generation before it, if any.
         let when = if job.generation > 0 {
-            let existing = store.get(&job_key(job)).await?;
+            let existing = store.get(&keys::job(job)).await?;
             existing.map_or(PutIf::Absent, |r| PutIf::Version(r.version))
         } else {
             PutIf::Absent
@@ -170,7 +122,7 @@ pub(crate) async fn send_jobs(queue: &dyn JobQueue, jobs: Vec<ProductionJob>) {
 /// The consumer is done with `job` (produced, nothing to do, needs an operator, or given up
 /// after the last receive): its outbox record goes, unless a newer generation replaced it.
 pub async fn finish_job(store: &dyn Store, job: &ProductionJob) -> Result<(), StoreError> {
-    let key = job_key(job);
+    let key = keys::job(job);
     let Some(record) = store.get(&key).await? else {
         return Ok(());
     };
@@ -201,8 +153,8 @@ pub async fn relay_outbox(
 ) -> Result<usize, AppError> {
     let query = Query {
         index: Some(Index::Gsi1),
-        pk: OUTBOX.into(),
-        before: Some(sortable(now - resend_after)),
+        pk: keys::OUTBOX.into(),
+        before: Some(keys::sortable(now - resend_after)),
         limit: Some(100),
         ..Query::default()
     };
@@ -244,7 +196,7 @@ impl From<BillRejection> for AppError {
 }
 
 impl BillDesk {
-    pub async fn load(&self, id: &BillId) -> Result<StoredBill, AppError> {
+    pub async fn load(&self, id: &BillId) -> Result<Versioned<Bill>, AppError> {
         find_bill(self.store.as_ref(), id)
             .await?
             .ok_or_else(|| AppError::not_found("bill", id.as_str()))
@@ -265,16 +217,19 @@ impl BillDesk {
     /// [`BillDesk::change`] starting from a bill just read (saves that read).
     pub async fn change_from(
         &self,
-        first: StoredBill,
+        first: Versioned<Bill>,
         change: impl Fn(&mut Bill, DateTime<Utc>) -> Result<(), AppError>,
     ) -> Result<Bill, AppError> {
-        let id = first.bill.id.clone();
+        let id = first.value.id.clone();
         let (id, change) = (&id, &change);
         let mut read = Some(first);
         until_written("the bill is too busy; retry", |_| {
             let first = read.take();
             async move {
-                let StoredBill { mut bill, version } = match first {
+                let Versioned {
+                    value: mut bill,
+                    version,
+                } = match first {
                     Some(stored) => stored,
                     None => self.load(id).await?,
                 };

@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::AppError;
-use super::bills::{self, BillDesk, StoredBill};
+use super::bills::{self, BillDesk};
+use super::record::Versioned;
 use super::repo::{self, StoredShop};
 use super::retry::{Attempt, until_written};
 use crate::domain::FieldError;
@@ -160,12 +161,12 @@ impl Checkout {
         let id = &id;
         until_written("the shop is too busy; retry", |_| async move {
             let stored = repo::load_cart(self.store(), id).await?;
-            if let Some(placed) = &stored.cart.placed {
+            if let Some(placed) = &stored.value.placed {
                 return Ok((self.already_placed(placed, origin).await?, false));
             }
-            let shop = repo::load_shop(self.store(), &stored.cart.shop).await?;
+            let shop = repo::load_shop(self.store(), &stored.value.shop).await?;
             let method = check_order(
-                &stored.cart,
+                &stored.value,
                 &shop.shop,
                 &input.payment_method,
                 input.accept_terms,
@@ -177,7 +178,7 @@ impl Checkout {
             let token = AccessToken::random();
             let now = self.desk.clock.now();
             let mut bill = bill_from_cart(
-                &stored.cart,
+                &stored.value,
                 &shop.shop,
                 &shop.document,
                 method,
@@ -185,7 +186,7 @@ impl Checkout {
                 now,
             );
             open_payment(&mut bill, method, now)?;
-            let mut cart = stored.cart.clone();
+            let mut cart = stored.value.clone();
             cart.placed = Some(PlacedBill {
                 bill: bill.id.to_string(),
                 access_token: token.as_str().to_owned(),
@@ -194,7 +195,7 @@ impl Checkout {
                 &mut cart,
                 Some(stored.version),
                 now,
-                cart_ttl(&stored.cart),
+                cart_ttl(&stored.value),
             )];
             with.extend(stock_writes(&shop, &bill));
             if let Err(lost) = self.desk.commit(&mut bill, PutIf::Absent, with, now).await {
@@ -242,7 +243,7 @@ impl Checkout {
         origin: &str,
     ) -> Result<PlacementView, AppError> {
         let id: BillId = repo::parse_id("bill", &placed.bill)?;
-        let bill = self.desk.load(&id).await?.bill;
+        let bill = self.desk.load(&id).await?.value;
         let shop = repo::load_shop(self.store(), &bill.shop).await?;
         let action = self.start(&shop, &bill, origin).await;
         Ok(placement_view(
@@ -253,16 +254,16 @@ impl Checkout {
     }
 
     /// A bill for the holder of its access token; anyone else is told it does not exist.
-    pub async fn open(&self, bill: &str, token: &str) -> Result<StoredBill, AppError> {
+    pub async fn open(&self, bill: &str, token: &str) -> Result<Versioned<Bill>, AppError> {
         let id: BillId = repo::parse_id("bill", bill)?;
         match bills::find_bill(self.store(), &id).await? {
-            Some(stored) if stored.bill.opens_with(token) => Ok(stored),
+            Some(stored) if stored.value.opens_with(token) => Ok(stored),
             _ => Err(AppError::not_found("bill", bill)),
         }
     }
 
     pub async fn view(&self, bill: &str, token: &str) -> Result<BillView, AppError> {
-        let bill = self.open(bill, token).await?.bill;
+        let bill = self.open(bill, token).await?.value;
         let progress = super::production::progress(self.store(), &bill.id).await?;
         Ok(BillView::new(&bill).with_production(&progress))
     }
@@ -274,9 +275,9 @@ impl Checkout {
         token: &str,
     ) -> Result<crate::invoice::InvoiceDocument, AppError> {
         let stored = self.open(bill, token).await?;
-        let shop = repo::load_shop(self.store(), &stored.bill.shop).await?;
+        let shop = repo::load_shop(self.store(), &stored.value.shop).await?;
         Ok(crate::invoice::InvoiceDocument::new(
-            &stored.bill,
+            &stored.value,
             &shop.document,
         ))
     }
@@ -289,8 +290,8 @@ impl Checkout {
         input: &TestPaymentInput,
     ) -> Result<BillView, AppError> {
         let stored = self.open(bill, token).await?;
-        let shop = repo::load_shop(self.store(), &stored.bill.shop).await?;
-        if !shop.shop.test_mode || stored.bill.payment_method != PaymentMethod::Test {
+        let shop = repo::load_shop(self.store(), &stored.value.shop).await?;
+        if !shop.shop.test_mode || stored.value.payment_method != PaymentMethod::Test {
             return Err(AppError::State(
                 "test payments are only for bills paid with `test` in a shop in test mode".into(),
             ));
@@ -356,12 +357,12 @@ impl Checkout {
         origin: &str,
     ) -> Result<PlacementView, AppError> {
         let stored = self.open(bill, token).await?;
-        let shop = repo::load_shop(self.store(), &stored.bill.shop).await?;
+        let shop = repo::load_shop(self.store(), &stored.value.shop).await?;
         let method: PaymentMethod = input
             .payment_method
             .parse()
             .map_err(|e: String| AppError::invalid("payment_method", e))?;
-        if let Some(problem) = method_problem(&shop.shop, method, stored.bill.total()) {
+        if let Some(problem) = method_problem(&shop.shop, method, stored.value.total()) {
             return Err(AppError::invalid("payment_method", problem));
         }
         if let Some(problem) = gateway_problem(&shop.document, method) {
@@ -454,7 +455,7 @@ impl Checkout {
     ) -> Result<u32, AppError> {
         let day = self.desk.clock.now().format("%Y%m%d");
         let site = settings.get("site_id").unwrap_or_default();
-        let key = crate::ports::Key::new(repo::shop_key(shop).pk, format!("LYRA#{site}#{day}"));
+        let key = super::keys::lyra_counter(shop, &site, &day.to_string());
         let key = &key;
         until_written("too many payments at once; retry", |_| async move {
             let current = self.store().get(key).await?.map_or(0, |r| r.count);
@@ -528,7 +529,7 @@ fn stock_writes(shop: &StoredShop, bill: &Bill) -> Vec<Write> {
                 .find(|d| d.code == line.code.as_str())?;
             let capacity = u64::from(doc.stock?);
             Some(Write::Add {
-                key: repo::sold_key(&shop.shop.id, line.code.as_str()),
+                key: super::keys::sold(&shop.shop.id, line.code.as_str()),
                 by: i64::from(line.quantity),
                 at_most: Some(capacity),
             })

@@ -5,9 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::AppError;
+use super::record::{Versioned, decode_versioned};
 use super::retry::until_written;
 use crate::domain::cart::Identity;
-use crate::ports::{Item, Key, PutIf, Store, StoreError, Write};
+use crate::ports::{Item, PutIf, Store, StoreError, Write};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerRecord {
@@ -21,24 +22,18 @@ pub struct CustomerRecord {
     pub updated_at: DateTime<Utc>,
 }
 
-pub fn customer_key(shop: &str, email: &str) -> Key {
-    Key::new(
-        format!("CUSTOMER#{shop}#{}", email.to_lowercase()),
-        "PROFILE",
-    )
-}
-
 pub async fn find(
     store: &dyn Store,
     shop: &str,
     email: &str,
-) -> Result<Option<(CustomerRecord, u64)>, AppError> {
-    let Some(r) = store.get(&customer_key(shop, email)).await? else {
+) -> Result<Option<Versioned<CustomerRecord>>, AppError> {
+    let Some(r) = store
+        .get(&super::keys::customer_profile(shop, email))
+        .await?
+    else {
         return Ok(None);
     };
-    let record = serde_json::from_str(&r.item.body)
-        .map_err(|e| AppError::Store(StoreError::Backend(format!("stored customer: {e}"))))?;
-    Ok(Some((record, r.version)))
+    decode_versioned("customer", &r).map(Some)
 }
 
 /// Links the customer to their Moodle account, creating the record from the bill's identity
@@ -91,7 +86,7 @@ async fn upsert(
     let (email, change) = (&email, &change);
     until_written("the customer record is too busy; retry", |_| async move {
         let (current, when) = match find(store, shop, email).await? {
-            Some((r, version)) => (r, PutIf::Version(version)),
+            Some(Versioned { value, version }) => (value, PutIf::Version(version)),
             None => {
                 let fresh = CustomerRecord {
                     shop: shop.to_owned(),
@@ -113,7 +108,7 @@ async fn upsert(
             ..record
         };
         let body = serde_json::to_string(&record).expect("a customer serializes");
-        let item = Item::new(customer_key(shop, email), body);
+        let item = Item::new(super::keys::customer_profile(shop, email), body);
         store.write(vec![Write::Put { item, when }]).await?;
         Ok(())
     })
@@ -132,7 +127,7 @@ pub async fn remember(store: &dyn Store, bill: &crate::domain::bill::Bill, now: 
         updated_at: now,
     };
     let body = serde_json::to_string(&record).expect("a customer serializes");
-    let key = customer_key(bill.shop.as_str(), &bill.customer.email.normalized());
+    let key = super::keys::customer_profile(bill.shop.as_str(), &bill.customer.email.normalized());
     let write = Write::Put {
         item: Item::new(key, body),
         when: PutIf::Absent,

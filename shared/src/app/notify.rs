@@ -14,7 +14,8 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::bills::{BillDesk, StoredBill, find_bill};
+use super::bills::{BillDesk, find_bill};
+use super::record::Versioned;
 use super::retry::until_written;
 use super::{AppError, repo};
 use crate::domain::bill::{Actor, Bill, BillId, BillStatus, Payment};
@@ -55,10 +56,7 @@ impl From<VerifyError> for AppError {
 }
 
 fn event_key(event: &PaymentEvent) -> Key {
-    Key::new(
-        format!("EVENT#{}#{}", event.gateway.as_str(), event.event_id),
-        "EVENT",
-    )
+    super::keys::gateway_event(event.gateway.as_str(), &event.event_id)
 }
 
 fn event_record(event: &PaymentEvent, outcome: NotifyOutcome, now: DateTime<Utc>) -> Write {
@@ -296,10 +294,10 @@ impl Notifier {
             let bill = match event.bill.parse::<BillId>() {
                 Ok(id) => find_bill(store, &id)
                     .await?
-                    .filter(|b| &b.bill.shop == shop),
+                    .filter(|b| &b.value.shop == shop),
                 Err(_) => None,
             };
-            let Some(StoredBill { mut bill, version }) = bill else {
+            let Some(Versioned { value: mut bill, version }) = bill else {
                 tracing::warn!(bill = %event.bill, "notification for an unknown bill, recorded");
                 let record = event_record(event, NotifyOutcome::IgnoredUnknownBill, now);
                 return match store.write(vec![record]).await {

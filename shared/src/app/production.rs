@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::AppError;
 use super::bills::BillDesk;
 use super::products::{self, ProductDesk};
+use super::record::Versioned;
 use super::repo;
 use crate::domain::bill::{Actor, Bill, BillId, BillLine, BillStatus};
 use crate::domain::catalog::Shop;
@@ -230,10 +231,6 @@ fn starts_now(now: DateTime<Utc>) -> i64 {
     now.timestamp() - 100
 }
 
-fn unit_key(bill: &BillId, unit: &str) -> Key {
-    Key::new(format!("PROD#{bill}"), unit.to_owned())
-}
-
 fn not_found(what: &str) -> LmsError {
     LmsError {
         retryable: false,
@@ -310,7 +307,7 @@ impl Producer {
             JobKind::Seats => return self.reconcile_seats(&id).await,
             JobKind::Produce => {}
         }
-        let bill = self.desk.load(&id).await?.bill;
+        let bill = self.desk.load(&id).await?.value;
         if !matches!(bill.status, BillStatus::Paid | BillStatus::Preprod) {
             return Ok(Produced::Nothing);
         }
@@ -380,7 +377,7 @@ impl Producer {
             for status in [BillStatus::Paid, BillStatus::Preprod] {
                 let query = Query {
                     index: Some(crate::ports::Index::Gsi1),
-                    pk: format!("BILLS#{shop}#{status}"),
+                    pk: super::keys::bills_in_status(&shop, status),
                     before: Some(before.clone()),
                     limit: Some(100),
                     ..Query::default()
@@ -405,17 +402,12 @@ impl Producer {
             kind: JobKind::Produce,
             generation: bill.production_generation,
         };
-        if self
-            .store()
-            .get(&super::bills::job_key(&job))
-            .await?
-            .is_some()
-        {
+        if self.store().get(&super::keys::job(&job)).await?.is_some() {
             return Ok(false);
         }
         let units = self
             .store()
-            .query(&Query::partition(format!("PROD#{}", bill.id)))
+            .query(&Query::partition(super::keys::units(&bill.id)))
             .await?;
         let waits_for_operator = units.iter().any(|r| {
             serde_json::from_str::<UnitRecord>(&r.item.body)
@@ -448,7 +440,7 @@ impl Producer {
     }
 
     async fn record_failure(&self, job: &ProductionJob, reason: &str) -> Result<(), Retry> {
-        let bill = self.desk.load(&job_bill(job)?).await?.bill;
+        let bill = self.desk.load(&job_bill(job)?).await?.value;
         let producing = matches!(bill.status, BillStatus::Paid | BillStatus::Preprod);
         if job.kind != JobKind::Produce || !producing {
             return Ok(());
@@ -456,7 +448,7 @@ impl Producer {
         let shop = repo::load_shop(self.store(), &bill.shop).await?.shop;
         let error = format!("gave up after repeated failures: {reason}");
         for unit in plan(&bill, &shop).0 {
-            let key = unit_key(&bill.id, &unit.key);
+            let key = super::keys::unit(&bill.id, &unit.key);
             match self.store().get(&key).await? {
                 None => {
                     let failed = UnitRecord::failed(None, error.clone(), false);
@@ -484,7 +476,7 @@ impl Producer {
     ) -> Result<(), Retry> {
         let body = serde_json::to_string(&record).expect("serializes");
         let write = Write::Put {
-            item: Item::new(unit_key(bill, unit), body),
+            item: Item::new(super::keys::unit(bill, unit), body),
             when: PutIf::Absent,
         };
         match self.store().write(vec![write]).await {
@@ -501,7 +493,7 @@ impl Producer {
         unit: &Unit,
         users: &mut KnownUsers,
     ) -> Result<Result<(), String>, Retry> {
-        let key = unit_key(&bill.id, &unit.key);
+        let key = super::keys::unit(&bill.id, &unit.key);
         let (record, version) = match self.store().get(&key).await? {
             Some(r) => (parse_record(&r.item.body)?, r.version),
             None => match self.claim(bill, unit, &key, users).await? {
@@ -623,7 +615,10 @@ impl Producer {
             }
             let source = format!("{}/{}", bill.id, unit.key);
             let (item, when) = if record.extends {
-                let (mut current, v) = products::find(self.store(), &product.reference)
+                let Versioned {
+                    value: mut current,
+                    version: v,
+                } = products::find(self.store(), &product.reference)
                     .await?
                     .ok_or_else(|| Retry(format!("product {} vanished", product.reference)))?;
                 if !current.has_event_from(&source) {
@@ -671,7 +666,7 @@ impl Producer {
     /// the same dates) and its unit marked revoked. Repeating it is harmless. An extension is
     /// not undone (its instance existed before the bill): left to an operator.
     async fn revoke(&self, id: &BillId) -> Result<Produced, Retry> {
-        if self.desk.load(id).await?.bill.status != BillStatus::Refunded {
+        if self.desk.load(id).await?.value.status != BillStatus::Refunded {
             return Ok(Produced::Nothing);
         }
         let desk = ProductDesk {
@@ -681,7 +676,7 @@ impl Producer {
         };
         let records = self
             .store()
-            .query(&Query::partition(format!("PROD#{id}")))
+            .query(&Query::partition(super::keys::units(id)))
             .await?;
         for r in records {
             let mut unit = parse_record(&r.item.body)?;
@@ -718,7 +713,7 @@ impl Producer {
     async fn reconcile_seats(&self, bill: &BillId) -> Result<Produced, Retry> {
         let records = self
             .store()
-            .query(&Query::partition(format!("PROD#{bill}")))
+            .query(&Query::partition(super::keys::units(bill)))
             .await?;
         let references = records.iter().filter_map(|r| {
             let unit = parse_record(&r.item.body).ok()?;
@@ -739,7 +734,11 @@ impl Producer {
     }
 
     async fn reconcile_seat(&self, reference: &ProductRef) -> Result<Result<(), String>, Retry> {
-        let Some((mut seat, version)) = products::find(self.store(), reference).await? else {
+        let Some(Versioned {
+            value: mut seat,
+            version,
+        }) = products::find(self.store(), reference).await?
+        else {
             return Ok(Ok(()));
         };
         let Some(terms) = seat.seat.clone() else {
@@ -1361,7 +1360,7 @@ fn enrol_work(e: &handler::Enrol) -> Work {
 /// and will repeat it. Done units stay done. How many were reset.
 pub async fn reset_failed(store: &dyn Store, bill: &BillId) -> Result<usize, AppError> {
     let records = store
-        .query(&Query::partition(format!("PROD#{bill}")))
+        .query(&Query::partition(super::keys::units(bill)))
         .await?;
     let mut reset = 0;
     for r in records {
@@ -1409,7 +1408,7 @@ pub async fn progress(
     bill: &BillId,
 ) -> Result<BTreeMap<usize, LineProgress>, AppError> {
     let records = store
-        .query(&Query::partition(format!("PROD#{bill}")))
+        .query(&Query::partition(super::keys::units(bill)))
         .await?;
     let mut lines: BTreeMap<usize, Vec<UnitRecord>> = BTreeMap::new();
     for r in records {

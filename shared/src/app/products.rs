@@ -12,22 +12,15 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::record::{Versioned, decode, decode_versioned};
 use super::retry::until_written;
-use super::{AppError, Clock};
+use super::{AppError, Clock, keys};
 use crate::domain::ids::{Email, ShopId};
 use crate::domain::product::{
     ProductContext, ProductEvent, ProductEventKind, ProductInstance, ProductRef, ProductState,
     ProductStatus,
 };
-use crate::ports::{EnrolIntent, Index, Item, Key, Lms, PutIf, Query, Store, StoreError, Write};
-
-pub fn product_key(reference: &ProductRef) -> Key {
-    Key::new(format!("PRODUCT#{reference}"), "PRODUCT")
-}
-
-fn customer_partition(shop: &str, email: &str) -> String {
-    format!("CUSTOMER#{shop}#{}", email.to_lowercase())
-}
+use crate::ports::{EnrolIntent, Index, Item, Key, Lms, PutIf, Query, Store, Write};
 
 /// The instance's item, with its index keys.
 pub fn product_item(p: &ProductInstance) -> Item {
@@ -37,34 +30,29 @@ pub fn product_item(p: &ProductInstance) -> Item {
         |e| e.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
     );
     let start = p.start.format("%Y-%m-%dT%H:%M:%SZ");
-    Item::new(product_key(&p.reference), body)
+    Item::new(keys::product(&p.reference), body)
         .indexed(
             Index::Gsi3,
             Key::new(
-                format!("PRODUCTS#{}", p.shop),
+                keys::products_of_shop(&p.shop),
                 format!("{end}#{}", p.reference),
             ),
         )
         .indexed(
             Index::Gsi2,
             Key::new(
-                customer_partition(&p.shop, &p.customer_email),
-                format!("PRODUCT#{start}#{}", p.reference),
+                keys::customer(&p.shop, &p.customer_email),
+                format!("{}{start}#{}", keys::CUSTOMER_PRODUCT, p.reference),
             ),
         )
-}
-
-fn parse(body: &str) -> Result<ProductInstance, AppError> {
-    serde_json::from_str(body)
-        .map_err(|e| AppError::Store(StoreError::Backend(format!("stored product: {e}"))))
 }
 
 pub async fn find(
     store: &dyn Store,
     reference: &ProductRef,
-) -> Result<Option<(ProductInstance, u64)>, AppError> {
-    match store.get(&product_key(reference)).await? {
-        Some(r) => Ok(Some((parse(&r.item.body)?, r.version))),
+) -> Result<Option<Versioned<ProductInstance>>, AppError> {
+    match store.get(&keys::product(reference)).await? {
+        Some(r) => decode_versioned("product", &r).map(Some),
         None => Ok(None),
     }
 }
@@ -77,15 +65,15 @@ pub async fn of_customer(
 ) -> Result<Vec<ProductInstance>, AppError> {
     let query = Query {
         index: Some(Index::Gsi2),
-        pk: customer_partition(shop, email),
-        sk_prefix: "PRODUCT#".into(),
+        pk: keys::customer(shop, email),
+        sk_prefix: keys::CUSTOMER_PRODUCT.into(),
         ..Query::default()
     };
     store
         .query(&query)
         .await?
         .iter()
-        .map(|r| parse(&r.item.body))
+        .map(|r| decode("product", r))
         .collect()
 }
 
@@ -209,13 +197,13 @@ impl ProductDesk {
             None => {
                 let query = Query {
                     index: Some(Index::Gsi3),
-                    pk: format!("PRODUCTS#{shop}"),
+                    pk: keys::products_of_shop(shop.as_str()),
                     ..Query::default()
                 };
                 let records = self.store.query(&query).await?;
                 records
                     .iter()
-                    .map(|r| parse(&r.item.body))
+                    .map(|r| decode("product", r))
                     .collect::<Result<_, _>>()?
             }
         };
@@ -228,7 +216,7 @@ impl ProductDesk {
     }
 
     pub async fn get(&self, reference: &str) -> Result<ProductView, AppError> {
-        let (product, _) = self.load(reference).await?;
+        let product = self.load(reference).await?.value;
         Ok(ProductView::new(product, self.clock.now()))
     }
 
@@ -251,7 +239,7 @@ impl ProductDesk {
         Ok(shared_enrolment(&held, &product.user_email, own.courseid).unwrap_or(own))
     }
 
-    async fn load(&self, reference: &str) -> Result<(ProductInstance, u64), AppError> {
+    async fn load(&self, reference: &str) -> Result<Versioned<ProductInstance>, AppError> {
         let not_found = || AppError::not_found("product", reference);
         let reference: ProductRef = reference.parse().map_err(|_| not_found())?;
         find(self.store.as_ref(), &reference)
@@ -270,7 +258,10 @@ impl ProductDesk {
     ) -> Result<ProductView, AppError> {
         let source = &source;
         until_written("the product is too busy; retry", |_| async move {
-            let (mut product, version) = self.load(reference).await?;
+            let Versioned {
+                value: mut product,
+                version,
+            } = self.load(reference).await?;
             let now = self.clock.now();
             if product.status == to {
                 return Ok(ProductView::new(product, now));

@@ -10,20 +10,13 @@
 
 use chrono::Duration;
 
-use super::AppError;
+use super::record::{Versioned, decode_versioned};
+use super::{AppError, keys};
 use crate::domain::cart::Cart;
 use crate::domain::catalog::Shop;
 use crate::domain::document::ShopDocument;
 use crate::domain::ids::{CartId, ShopId};
-use crate::ports::{Item, Key, PutIf, Query, Store, Write};
-
-pub fn shop_key(id: &ShopId) -> Key {
-    Key::new(format!("SHOP#{id}"), "SHOP")
-}
-
-pub fn cart_key(id: &CartId) -> Key {
-    Key::new(format!("CART#{id}"), "CART")
-}
+use crate::ports::{Item, PutIf, Query, Store, Write};
 
 /// A shop as stored: its document (with secrets), the validated shop and the item version.
 pub struct StoredShop {
@@ -41,9 +34,12 @@ pub fn parse_id<T: std::str::FromStr>(what: &'static str, text: &str) -> Result<
 /// counters of units sold per stocked item (`SOLD#{code}`), so that every item's `stock` is
 /// what remains to sell.
 pub async fn find_shop(store: &dyn Store, id: &ShopId) -> Result<Option<StoredShop>, AppError> {
-    let partition = Query::partition(shop_key(id).pk);
+    let partition = Query::partition(keys::shop(id).pk);
     let records = store.query(&partition).await?;
-    let Some(record) = records.iter().find(|r| r.item.key.sk == "SHOP") else {
+    let Some(record) = records
+        .iter()
+        .find(|r| r.item.key.sk == keys::SHOP_DOCUMENT)
+    else {
         return Ok(None);
     };
     let corrupt = |why: String| AppError::Store(crate::ports::StoreError::Backend(why));
@@ -53,7 +49,7 @@ pub async fn find_shop(store: &dyn Store, id: &ShopId) -> Result<Option<StoredSh
         .validate(id)
         .map_err(|e| corrupt(format!("stored shop {id} is invalid: {e:?}")))?;
     for counter in &records {
-        let Some(code) = counter.item.key.sk.strip_prefix(SOLD_PREFIX) else {
+        let Some(code) = keys::sold_code(&counter.item.key.sk) else {
             continue;
         };
         if let Some(item) = shop.items.iter_mut().find(|i| i.code.as_str() == code) {
@@ -66,13 +62,6 @@ pub async fn find_shop(store: &dyn Store, id: &ShopId) -> Result<Option<StoredSh
         shop,
         version: record.version,
     }))
-}
-
-const SOLD_PREFIX: &str = "SOLD#";
-
-/// The counter of units sold of a stocked item.
-pub fn sold_key(shop: &ShopId, code: &str) -> Key {
-    Key::new(shop_key(shop).pk, format!("{SOLD_PREFIX}{code}"))
 }
 
 pub async fn load_shop(store: &dyn Store, id: &ShopId) -> Result<StoredShop, AppError> {
@@ -90,9 +79,9 @@ pub async fn save_shop(
 ) -> Result<(), AppError> {
     let body = serde_json::to_string(document).expect("a document serializes");
     let when = version.map_or(PutIf::Absent, PutIf::Version);
-    let item = Item::new(shop_key(id), body);
+    let item = Item::new(keys::shop(id), body);
     let listed = Write::Put {
-        item: Item::new(registry_key(id), String::new()),
+        item: Item::new(keys::shop_listing(id), String::new()),
         when: PutIf::Absent,
     };
     let mut writes = vec![Write::Put { item, when }];
@@ -110,16 +99,10 @@ pub async fn save_shop(
     Ok(())
 }
 
-/// The registry of shops (`SHOPS` / `{shop}`): what work that spans every shop walks
-/// (production's reconciliation), without a scan.
-fn registry_key(id: &ShopId) -> Key {
-    Key::new("SHOPS", id.to_string())
-}
-
 /// Every shop's id, from the registry.
 pub async fn list_shops(store: &dyn Store) -> Result<Vec<ShopId>, AppError> {
     let records = store
-        .query(&crate::ports::Query::partition("SHOPS"))
+        .query(&crate::ports::Query::partition(keys::SHOPS))
         .await?;
     Ok(records
         .iter()
@@ -127,26 +110,12 @@ pub async fn list_shops(store: &dyn Store) -> Result<Vec<ShopId>, AppError> {
         .collect())
 }
 
-/// A cart as stored, with the version to write it back.
-pub struct StoredCart {
-    pub cart: Cart,
-    pub version: u64,
-}
-
-pub async fn load_cart(store: &dyn Store, id: &CartId) -> Result<StoredCart, AppError> {
+pub async fn load_cart(store: &dyn Store, id: &CartId) -> Result<Versioned<Cart>, AppError> {
     let record = store
-        .get(&cart_key(id))
+        .get(&keys::cart(id))
         .await?
         .ok_or_else(|| AppError::not_found("cart", id.as_str()))?;
-    let cart = serde_json::from_str(&record.item.body).map_err(|e| {
-        AppError::Store(crate::ports::StoreError::Backend(format!(
-            "stored cart {id}: {e}"
-        )))
-    })?;
-    Ok(StoredCart {
-        cart,
-        version: record.version,
-    })
+    decode_versioned("cart", &record)
 }
 
 /// The write that stores a cart (new, or replacing the version read), its TTL pushed to
@@ -159,7 +128,7 @@ pub fn cart_write(
 ) -> Write {
     cart.expires_at = now + ttl;
     let body = serde_json::to_string(cart).expect("a cart serializes");
-    let item = Item::new(cart_key(&cart.id), body).expiring_at(cart.expires_at);
+    let item = Item::new(keys::cart(&cart.id), body).expiring_at(cart.expires_at);
     Write::Put {
         item,
         when: version.map_or(PutIf::Absent, PutIf::Version),

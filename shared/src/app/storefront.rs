@@ -11,7 +11,8 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::repo::{self, StoredCart};
+use super::record::Versioned;
+use super::repo;
 use super::{AppError, Clock};
 use crate::domain::cart::{
     Cart, CartAccount, CartView, CustomerInput, Identity, ParticipantsInput,
@@ -67,13 +68,13 @@ impl Storefront {
 
     pub async fn cart(&self, cart: &str) -> Result<CartView, AppError> {
         let (stored, shop) = self.load(cart).await?;
-        Ok(stored.cart.view(&shop))
+        Ok(stored.value.view(&shop))
     }
 
     pub async fn delete_cart(&self, cart: &str) -> Result<(), AppError> {
         let id: CartId = repo::parse_id("cart", cart)?;
         let write = Write::Delete {
-            key: repo::cart_key(&id),
+            key: super::keys::cart(&id),
             when: Expect::Present,
         };
         match self.store.write(vec![write]).await {
@@ -138,12 +139,15 @@ impl Storefront {
         input: &CustomerInput,
     ) -> Result<CartView, AppError> {
         let (mut stored, shop) = self.load(cart).await?;
-        refuse_placed(&stored.cart)?;
-        stored.cart.set_customer(input).map_err(AppError::Invalid)?;
-        let identity = stored.cart.customer.clone().expect("just set");
+        refuse_placed(&stored.value)?;
+        stored
+            .value
+            .set_customer(input)
+            .map_err(AppError::Invalid)?;
+        let identity = stored.value.customer.clone().expect("just set");
         let shop_id = shop.id.as_str();
         let now = self.clock.now();
-        if let Some(account) = &stored.cart.account {
+        if let Some(account) = &stored.value.account {
             if account.email.normalized() == identity.email.normalized() {
                 super::customers::save_identity(self.store.as_ref(), shop_id, &identity, now)
                     .await?;
@@ -151,7 +155,7 @@ impl Storefront {
         } else {
             let email = identity.email.normalized();
             let known = super::customers::find(self.store.as_ref(), shop_id, &email).await?;
-            stored.cart.login_proposed = known.is_some_and(|(r, _)| r.moodle_user_id.is_some());
+            stored.value.login_proposed = known.is_some_and(|r| r.value.moodle_user_id.is_some());
         }
         self.save(stored, &shop).await
     }
@@ -177,18 +181,18 @@ impl Storefront {
 
     /// The shop a cart belongs to (for a login on the cart).
     pub async fn cart_shop(&self, cart: &str) -> Result<ShopId, AppError> {
-        Ok(self.load(cart).await?.0.cart.shop)
+        Ok(self.load(cart).await?.0.value.shop)
     }
 
-    async fn save(&self, mut stored: StoredCart, shop: &Shop) -> Result<CartView, AppError> {
+    async fn save(&self, mut stored: Versioned<Cart>, shop: &Shop) -> Result<CartView, AppError> {
         let write = repo::cart_write(
-            &mut stored.cart,
+            &mut stored.value,
             Some(stored.version),
             self.clock.now(),
             self.cart_ttl,
         );
         self.store.write(vec![write]).await?;
-        Ok(stored.cart.view(shop))
+        Ok(stored.value.view(shop))
     }
 
     /// Creates a cart holding the given `CODE=quantity` pairs (pre-filled cart links). Every
@@ -224,10 +228,10 @@ impl Storefront {
         Ok(cart.view(&shop))
     }
 
-    async fn load(&self, cart: &str) -> Result<(StoredCart, Shop), AppError> {
+    async fn load(&self, cart: &str) -> Result<(Versioned<Cart>, Shop), AppError> {
         let id: CartId = repo::parse_id("cart", cart)?;
         let stored = repo::load_cart(self.store.as_ref(), &id).await?;
-        let shop = repo::load_shop(self.store.as_ref(), &stored.cart.shop).await?;
+        let shop = repo::load_shop(self.store.as_ref(), &stored.value.shop).await?;
         Ok((stored, shop.shop))
     }
 
@@ -245,8 +249,8 @@ impl Storefront {
         change: impl FnOnce(&mut Cart, &Shop) -> Result<(), AppError>,
     ) -> Result<CartView, AppError> {
         let (mut stored, shop) = self.load(cart).await?;
-        refuse_placed(&stored.cart)?;
-        change(&mut stored.cart, &shop)?;
+        refuse_placed(&stored.value)?;
+        change(&mut stored.value, &shop)?;
         self.save(stored, &shop).await
     }
 }

@@ -1,0 +1,156 @@
+//! Every key of the single table: the one place that spells a record's partition and sort
+//! keys, and its index keys (the table in ARCHITECTURE.md, "The store", lists them). A use case
+//! never formats a key itself; it asks this module.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::bill::{Bill, BillId, BillStatus};
+use crate::domain::ids::{CartId, ShopId};
+use crate::domain::product::ProductRef;
+use crate::ports::{JobKind, Key, ProductionJob};
+
+/// Time as sortable text (microseconds, UTC), for sort keys ordered by date.
+pub fn sortable(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+// ---- shops and their counters (one partition: one query reads a shop with its counters)
+
+/// Sort key of the shop document within its partition.
+pub const SHOP_DOCUMENT: &str = "SHOP";
+
+pub fn shop(id: &ShopId) -> Key {
+    Key::new(format!("SHOP#{id}"), SHOP_DOCUMENT)
+}
+
+/// The registry of shops (`SHOPS` / `{shop}`): what work spanning every shop walks.
+pub const SHOPS: &str = "SHOPS";
+
+pub fn shop_listing(id: &ShopId) -> Key {
+    Key::new(SHOPS, id.to_string())
+}
+
+const SOLD: &str = "SOLD#";
+
+/// The counter of units sold of a stocked item.
+pub fn sold(shop_id: &ShopId, code: &str) -> Key {
+    Key::new(shop(shop_id).pk, format!("{SOLD}{code}"))
+}
+
+/// The item code of a sold counter's sort key; `None` for any other record of the partition.
+pub fn sold_code(sk: &str) -> Option<&str> {
+    sk.strip_prefix(SOLD)
+}
+
+/// The gapless invoice sequence of a shop's year.
+pub fn invoice_sequence(shop_id: &ShopId, year: i32) -> Key {
+    Key::new(shop(shop_id).pk, format!("INVOICE#{year}"))
+}
+
+/// Lyra's daily transaction counter of one site.
+pub fn lyra_counter(shop_id: &ShopId, site: &str, day: &str) -> Key {
+    Key::new(shop(shop_id).pk, format!("LYRA#{site}#{day}"))
+}
+
+// ---- carts and bills
+
+pub fn cart(id: &CartId) -> Key {
+    Key::new(format!("CART#{id}"), "CART")
+}
+
+pub fn bill(id: &BillId) -> Key {
+    Key::new(format!("BILL#{id}"), "BILL")
+}
+
+/// Sort key of a bill in the date indexes: placement time, then the id.
+pub fn bill_date(bill: &Bill) -> String {
+    format!("{}#{}", sortable(bill.placed_at), bill.id)
+}
+
+/// GSI1 partition: a shop's bills of one status, by date.
+pub fn bills_in_status(shop: &ShopId, status: BillStatus) -> String {
+    format!("BILLS#{shop}#{status}")
+}
+
+/// GSI3 partition: all of a shop's bills, by date.
+pub fn bills_of_shop(shop: &ShopId) -> String {
+    format!("BILLS#{shop}")
+}
+
+/// Prefix of a bill's sort key in its customer's GSI2 partition.
+pub const CUSTOMER_BILL: &str = "BILL#";
+
+/// A bill's sort key in its customer's GSI2 partition.
+pub fn customer_bill(bill: &Bill) -> String {
+    format!("{CUSTOMER_BILL}{}", bill_date(bill))
+}
+
+/// A gateway event's record, which makes a repeated notification a no-op.
+pub fn gateway_event(gateway: &str, event_id: &str) -> Key {
+    Key::new(format!("EVENT#{gateway}#{event_id}"), "EVENT")
+}
+
+// ---- customers and their sessions
+
+/// GSI2 partition of a customer's bills and products; the table partition of their profile.
+pub fn customer(shop: &str, email: &str) -> String {
+    format!("CUSTOMER#{shop}#{}", email.to_lowercase())
+}
+
+pub fn customer_profile(shop: &str, email: &str) -> Key {
+    Key::new(customer(shop, email), "PROFILE")
+}
+
+/// A session, stored under the hash of its token (never the token).
+pub fn session(token_digest: &str) -> Key {
+    Key::new(format!("SESSION#{token_digest}"), "SESSION")
+}
+
+/// The failed-login counter of one (shop, kind, who) in one time window.
+pub fn login_failures(shop: &str, what: &str, who: &str, window: i64) -> Key {
+    Key::new(
+        format!("LOGINFAIL#{shop}#{what}#{}", who.to_lowercase()),
+        window.to_string(),
+    )
+}
+
+// ---- production: the outbox, units, product instances
+
+/// The outbox record of a job: one per bill and kind (a seat change has one per change).
+pub fn job(job: &ProductionJob) -> Key {
+    let sk = match job.kind {
+        JobKind::Produce => "PRODUCE".to_owned(),
+        JobKind::Revoke => "REVOKE".to_owned(),
+        JobKind::Seats => format!("SEATS#{}", job.generation),
+    };
+    Key::new(format!("JOB#{}", job.bill), sk)
+}
+
+/// GSI1 partition listing outbox records by last send time.
+pub const OUTBOX: &str = "OUTBOX";
+
+/// A job's sort key in [`OUTBOX`]: when it was last sent, then the job.
+pub fn outbox_entry(job: &ProductionJob, sent_at: DateTime<Utc>) -> String {
+    format!("{}#{}", sortable(sent_at), job.dedup_id())
+}
+
+/// The partition of a bill's production units.
+pub fn units(bill: &BillId) -> String {
+    format!("PROD#{bill}")
+}
+
+pub fn unit(bill: &BillId, unit: &str) -> Key {
+    Key::new(units(bill), unit.to_owned())
+}
+
+pub fn product(reference: &ProductRef) -> Key {
+    Key::new(format!("PRODUCT#{reference}"), "PRODUCT")
+}
+
+/// GSI3 partition: a shop's product instances by end date.
+pub fn products_of_shop(shop: &str) -> String {
+    format!("PRODUCTS#{shop}")
+}
+
+/// Prefix of a product's sort key in its customer's GSI2 partition.
+pub const CUSTOMER_PRODUCT: &str = "PRODUCT#";
