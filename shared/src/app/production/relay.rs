@@ -1,0 +1,132 @@
+//! The outbox relay and the reconciliation of stuck bills (run periodically).
+
+use super::*;
+
+/// When the outbox relay acts.
+#[derive(Clone, Copy, Debug)]
+pub struct RelayTiming {
+    /// A job's outbox record older than this is sent again: the queue's visibility timeout
+    /// (a job still in the queue would have come back by then).
+    pub resend_after: chrono::Duration,
+    /// A PAID or PREPROD bill placed longer ago than this, with no job in flight and no line
+    /// waiting for an operator, is queued again (self-healing reconciliation).
+    pub reconcile_after: chrono::Duration,
+}
+
+impl Default for RelayTiming {
+    /// The local stack's: the in-process queue's 30 s visibility, 10 minutes.
+    fn default() -> Self {
+        Self {
+            resend_after: chrono::Duration::seconds(30),
+            reconcile_after: chrono::Duration::minutes(10),
+        }
+    }
+}
+
+/// What one round of the relay did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Relayed {
+    /// Jobs sent again from their outbox records.
+    pub resent: usize,
+    /// Stuck bills queued again by the reconciliation.
+    pub requeued: usize,
+}
+
+impl Producer {
+    /// One round of the outbox relay: the jobs whose records are older than the visibility
+    /// timeout are sent again (see [`crate::app::bills::relay_outbox`]), then stuck bills are
+    /// queued again ([`Producer::reconcile`]).
+    pub async fn relay_outbox(&self) -> Result<Relayed, AppError> {
+        self.relay(self.timing.resend_after).await
+    }
+
+    /// The relay's round at start of a process whose queue starts empty (the local stack):
+    /// every job of the outbox is sent again, whatever its age.
+    pub async fn relay_at_start(&self) -> Result<Relayed, AppError> {
+        self.relay(chrono::Duration::zero()).await
+    }
+
+    pub(super) async fn relay(&self, resend_after: chrono::Duration) -> Result<Relayed, AppError> {
+        let now = self.desk.clock.now();
+        let queue = self.desk.queue.as_ref();
+        let resent =
+            crate::app::bills::relay_outbox(self.store(), queue, now, resend_after).await?;
+        let requeued = self.reconcile(now).await?;
+        Ok(Relayed { resent, requeued })
+    }
+
+    /// Self-healing reconciliation: every PAID or PREPROD bill of every shop placed before
+    /// `now - reconcile_after` that has no job in flight (no outbox record) and no line
+    /// waiting for an operator (a failed unit) gets its production job again, through the
+    /// outbox. Such a bill should not exist; this is the net under every other guarantee.
+    pub async fn reconcile(&self, now: DateTime<Utc>) -> Result<usize, AppError> {
+        let before = (now - self.timing.reconcile_after)
+            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+            .to_string();
+        let mut requeued = 0;
+        for shop in repo::list_shops(self.store()).await? {
+            for status in [BillStatus::Paid, BillStatus::Preprod] {
+                let query = Query {
+                    index: Some(crate::ports::Index::Gsi1),
+                    pk: crate::app::keys::bills_in_status(&shop, status),
+                    before: Some(before.clone()),
+                    limit: Some(100),
+                    ..Query::default()
+                };
+                for record in self.store().query(&query).await? {
+                    let Ok(bill) = serde_json::from_str::<Bill>(&record.item.body) else {
+                        continue;
+                    };
+                    if self.requeue_if_stuck(&bill, now).await? {
+                        requeued += 1;
+                    }
+                }
+            }
+        }
+        Ok(requeued)
+    }
+
+    pub(super) async fn requeue_if_stuck(
+        &self,
+        bill: &Bill,
+        now: DateTime<Utc>,
+    ) -> Result<bool, AppError> {
+        let job = ProductionJob {
+            shop: bill.shop.to_string(),
+            bill: bill.id.to_string(),
+            kind: JobKind::Produce,
+            generation: bill.production_generation,
+        };
+        if self
+            .store()
+            .get(&crate::app::keys::job(&job))
+            .await?
+            .is_some()
+        {
+            return Ok(false);
+        }
+        let units = self
+            .store()
+            .query(&Query::partition(crate::app::keys::units(&bill.id)))
+            .await?;
+        let waits_for_operator = units.iter().any(|r| {
+            serde_json::from_str::<UnitRecord>(&r.item.body)
+                .is_ok_and(|u| u.state == UnitState::Failed)
+        });
+        if waits_for_operator {
+            return Ok(false);
+        }
+        let write = Write::Put {
+            item: crate::app::bills::outbox_item(&job, now),
+            when: PutIf::Absent,
+        };
+        match self.store().write(vec![write]).await {
+            Ok(()) => {}
+            Err(StoreError::ConditionFailed) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+        tracing::warn!(bill = %bill.id, "paid bill with no production in flight: queued again");
+        crate::app::bills::send_jobs(self.desk.queue.as_ref(), vec![job]).await;
+        Ok(true)
+    }
+}
