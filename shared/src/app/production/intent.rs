@@ -62,6 +62,66 @@ pub(super) fn not_found(what: &str) -> LmsError {
     }
 }
 
+/// A unit's intent in the making: what every kind of work starts from.
+struct Draft<'a> {
+    bill: &'a Bill,
+    unit: &'a Unit,
+    userid: u64,
+    now: DateTime<Utc>,
+    product: ProductInstance,
+    /// The product is an instance already held, extended.
+    extends: bool,
+}
+
+/// The product instance a unit will leave, before its kind of work fills it in.
+fn new_product(bill: &Bill, unit: &Unit, now: DateTime<Utc>) -> ProductInstance {
+    ProductInstance {
+        reference: ProductRef::random(),
+        shop: bill.shop.to_string(),
+        item_code: unit.item_code.clone(),
+        bill: bill.id.to_string(),
+        line: unit.line,
+        customer_email: bill.customer.email.normalized(),
+        user_email: unit.person.email.to_lowercase(),
+        context: ProductContext::UserEnrolment,
+        instance_id: None,
+        start: now,
+        end: None,
+        status: ProductStatus::Running,
+        enrolment: None,
+        allowed_courses: Vec::new(),
+        credits: None,
+        seat: None,
+        events: vec![event(
+            ProductEventKind::Created,
+            &format!("{}/{}", bill.id, unit.key),
+            now,
+        )],
+    }
+}
+
+/// A new course category, its buyer given the handler's role in it.
+fn new_category(d: &mut Draft<'_>, spec: &handler::NewCategory, name: &str) -> Action {
+    d.product.context = ProductContext::Coursecat;
+    Action::CreateCategory {
+        category: CategorySpec {
+            name: name.to_owned(),
+            parent: spec.parent,
+            idnumber: format!("shop-{}", d.product.reference),
+        },
+        userid: d.userid,
+        roleid: spec.role.id(),
+    }
+}
+
+/// A store error while computing an intent: worth a redelivery.
+fn retryable(e: AppError) -> LmsError {
+    LmsError {
+        retryable: true,
+        message: e.to_string(),
+    }
+}
+
 impl Producer {
     /// The unit's intent: Moodle ids looked up now, dates and names fixed now.
     pub(super) async fn intent(
@@ -71,8 +131,7 @@ impl Producer {
         users: &mut KnownUsers,
     ) -> Result<UnitRecord, LmsError> {
         let now = self.desk.clock.now();
-        let p = &unit.person;
-        let userid = users.id(self, bill, p).await?;
+        let userid = users.id(self, bill, &unit.person).await?;
         if let Work::Support(courseid) = unit.work {
             let enrol = EnrolIntent {
                 roleid: Role::Student.id(),
@@ -82,37 +141,17 @@ impl Producer {
                 timeend: 0,
                 suspend: false,
             };
-            return Ok(UnitRecord::intent(
-                Action::Enrol { enrol, group: None },
-                None,
-                false,
-            ));
+            let action = Action::Enrol { enrol, group: None };
+            return Ok(UnitRecord::intent(action, None, false));
         }
-        let reference = ProductRef::random();
-        let mut product = ProductInstance {
-            reference: reference.clone(),
-            shop: bill.shop.to_string(),
-            item_code: unit.item_code.clone(),
-            bill: bill.id.to_string(),
-            line: unit.line,
-            customer_email: bill.customer.email.normalized(),
-            user_email: p.email.to_lowercase(),
-            context: ProductContext::UserEnrolment,
-            instance_id: None,
-            start: now,
-            end: None,
-            status: ProductStatus::Running,
-            enrolment: None,
-            allowed_courses: Vec::new(),
-            credits: None,
-            seat: None,
-            events: vec![event(
-                ProductEventKind::Created,
-                &format!("{}/{}", bill.id, unit.key),
-                now,
-            )],
+        let mut d = Draft {
+            bill,
+            unit,
+            userid,
+            now,
+            product: new_product(bill, unit, now),
+            extends: false,
         };
-        let mut extends = false;
         let action = match &unit.work {
             Work::Support(_) => unreachable!("handled above"),
             Work::Enrol {
@@ -122,85 +161,20 @@ impl Producer {
                 group,
                 context,
             } => {
-                let courseid = self.course(course).await?;
-                // Moodle overwrites an enrolment's dates: buying a course already held must
-                // never cut what was paid, so the new period runs on from the current end.
-                let held = self
-                    .enrolment_product(bill, &p.email, courseid)
-                    .await
-                    .map_err(|e| LmsError {
-                        retryable: true,
-                        message: e.to_string(),
-                    })?
-                    // Held from an earlier bill: units of this bill are one purchase.
-                    .filter(|h| {
-                        h.bill != bill.id.as_str()
-                            && h.status != ProductStatus::Suspended
-                            && h.enrolment.is_some()
-                    });
-                let timeend = match &held {
-                    Some(h) => renewed_end(h.end, *duration, now),
-                    None => end_of(*duration, now),
-                };
-                let timestart = held
-                    .and_then(|h| h.enrolment)
-                    .map_or(starts_now(now), |e| e.timestart.min(starts_now(now)));
-                let enrol = EnrolIntent {
-                    roleid: role.id(),
-                    userid,
-                    courseid,
-                    timestart,
-                    timeend: timeend.map_or(0, |e| e.timestamp()),
-                    suspend: false,
-                };
-                product.context = *context;
-                product.instance_id = Some(courseid);
-                product.end = timeend;
-                product.enrolment = Some(enrol);
+                let enrol = self.enrolment(&mut d, course, *role, *duration).await?;
+                d.product.context = *context;
                 Action::Enrol {
                     enrol,
                     group: group.then(|| bill.customer.email.normalized()),
                 }
             }
             Work::Extend { course, role, days } => {
-                let courseid = self.course(course).await?;
-                let current = self
-                    .enrolment_product(bill, &p.email, courseid)
-                    .await
-                    .map_err(|e| LmsError {
-                        retryable: true,
-                        message: e.to_string(),
-                    })?;
-                // From the current end, or from now when it has passed.
-                let base = current
-                    .as_ref()
-                    .and_then(|c| c.end)
-                    .map_or(now, |end| end.max(now));
-                let end = base + chrono::Duration::days(*days);
-                let timestart = current
-                    .as_ref()
-                    .and_then(|c| c.enrolment)
-                    .map_or(starts_now(now), |e| e.timestart);
-                let enrol = EnrolIntent {
-                    roleid: role.id(),
-                    userid,
-                    courseid,
-                    timestart,
-                    timeend: end.timestamp(),
-                    suspend: false,
-                };
-                if let Some(current) = current {
-                    product.reference = current.reference;
-                    extends = true;
-                }
-                product.instance_id = Some(courseid);
-                product.end = Some(end);
-                product.enrolment = Some(enrol);
+                let enrol = self.extension(&mut d, course, *role, *days).await?;
                 Action::Enrol { enrol, group: None }
             }
             Work::AssignRole(a) => {
-                product.context = ProductContext::RoleAssignment;
-                product.instance_id = Some(a.instance_id);
+                d.product.context = ProductContext::RoleAssignment;
+                d.product.instance_id = Some(a.instance_id);
                 Action::AssignRole {
                     roleid: a.role.id(),
                     userid,
@@ -212,65 +186,157 @@ impl Producer {
                 courses,
                 role,
                 days,
-            } => {
-                let mut ids = Vec::new();
-                for c in courses {
-                    ids.push(self.course(c).await?);
-                }
-                product.context = ProductContext::Seat;
-                product.allowed_courses = ids;
-                product.seat = Some(SeatTerms {
-                    roleid: role.id(),
-                    duration_days: *days,
-                    holder: None,
-                });
-                Action::Record
-            }
-            Work::Course { spec, fullname } => {
-                let template = match &spec.template {
-                    Some(t) => Some(self.course(t).await?),
-                    None => None,
-                };
-                let owner = EnrolIntent {
-                    roleid: spec.role.id(),
-                    userid,
-                    courseid: 0,
-                    timestart: starts_now(now),
-                    timeend: 0,
-                    suspend: false,
-                };
-                product.context = ProductContext::Course;
-                product.enrolment = Some(owner);
-                Action::CreateCourse {
-                    course: CourseSpec {
-                        // Unique, and the same on every delivery: found instead of made twice.
-                        shortname: format!("{}-{}", unit.item_code, &reference.as_str()[..9]),
-                        fullname: fullname.clone(),
-                        categoryid: spec.category_id,
-                        template,
-                    },
-                    owner,
-                }
-            }
-            Work::Category { spec, name } => {
-                product.context = ProductContext::Coursecat;
-                Action::CreateCategory {
-                    category: CategorySpec {
-                        name: name.clone(),
-                        parent: spec.parent,
-                        idnumber: format!("shop-{reference}"),
-                    },
-                    userid,
-                    roleid: spec.role.id(),
-                }
-            }
+            } => self.seat(&mut d, courses, *role, *days).await?,
+            Work::Course { spec, fullname } => self.new_course(&mut d, spec, fullname).await?,
+            Work::Category { spec, name } => new_category(&mut d, spec, name),
             Work::Credits(credits) => {
-                product.context = ProductContext::Credits;
-                product.credits = Some(*credits);
+                d.product.context = ProductContext::Credits;
+                d.product.credits = Some(*credits);
                 Action::Record
             }
         };
-        Ok(UnitRecord::intent(action, Some(product), extends))
+        Ok(UnitRecord::intent(action, Some(d.product), d.extends))
+    }
+
+    /// An enrolment for a period: buying a course already held never cuts what was paid
+    /// (Moodle overwrites an enrolment's dates), so the new period runs on from the current end.
+    async fn enrolment(
+        &self,
+        d: &mut Draft<'_>,
+        course: &CourseRef,
+        role: Role,
+        duration: handler::Duration,
+    ) -> Result<EnrolIntent, LmsError> {
+        let courseid = self.course(course).await?;
+        let held = self
+            .enrolment_product(d.bill, &d.unit.person.email, courseid)
+            .await
+            .map_err(retryable)?
+            // Held from an earlier bill: units of this bill are one purchase.
+            .filter(|h| {
+                h.bill != d.bill.id.as_str()
+                    && h.status != ProductStatus::Suspended
+                    && h.enrolment.is_some()
+            });
+        let timeend = match &held {
+            Some(h) => renewed_end(h.end, duration, d.now),
+            None => end_of(duration, d.now),
+        };
+        let timestart = held
+            .and_then(|h| h.enrolment)
+            .map_or(starts_now(d.now), |e| e.timestart.min(starts_now(d.now)));
+        let enrol = EnrolIntent {
+            roleid: role.id(),
+            userid: d.userid,
+            courseid,
+            timestart,
+            timeend: timeend.map_or(0, |e| e.timestamp()),
+            suspend: false,
+        };
+        d.product.instance_id = Some(courseid);
+        d.product.end = timeend;
+        d.product.enrolment = Some(enrol);
+        Ok(enrol)
+    }
+
+    /// An extension: the held enrolment runs `days` more from its end (or from now when it
+    /// has passed), recorded on the held product instance.
+    async fn extension(
+        &self,
+        d: &mut Draft<'_>,
+        course: &CourseRef,
+        role: Role,
+        days: i64,
+    ) -> Result<EnrolIntent, LmsError> {
+        let courseid = self.course(course).await?;
+        let current = self
+            .enrolment_product(d.bill, &d.unit.person.email, courseid)
+            .await
+            .map_err(retryable)?;
+        let base = current
+            .as_ref()
+            .and_then(|c| c.end)
+            .map_or(d.now, |end| end.max(d.now));
+        let end = base + chrono::Duration::days(days);
+        let timestart = current
+            .as_ref()
+            .and_then(|c| c.enrolment)
+            .map_or(starts_now(d.now), |e| e.timestart);
+        let enrol = EnrolIntent {
+            roleid: role.id(),
+            userid: d.userid,
+            courseid,
+            timestart,
+            timeend: end.timestamp(),
+            suspend: false,
+        };
+        if let Some(current) = current {
+            d.product.reference = current.reference;
+            d.extends = true;
+        }
+        d.product.instance_id = Some(courseid);
+        d.product.end = Some(end);
+        d.product.enrolment = Some(enrol);
+        Ok(enrol)
+    }
+
+    /// A seat: the courses it may be used in, recorded for its customer to assign.
+    async fn seat(
+        &self,
+        d: &mut Draft<'_>,
+        courses: &[CourseRef],
+        role: Role,
+        days: Option<u32>,
+    ) -> Result<Action, LmsError> {
+        let mut ids = Vec::new();
+        for c in courses {
+            ids.push(self.course(c).await?);
+        }
+        d.product.context = ProductContext::Seat;
+        d.product.allowed_courses = ids;
+        d.product.seat = Some(SeatTerms {
+            roleid: role.id(),
+            duration_days: days,
+            holder: None,
+        });
+        Ok(Action::Record)
+    }
+
+    /// A new course, its buyer enrolled with the handler's role once it exists.
+    async fn new_course(
+        &self,
+        d: &mut Draft<'_>,
+        spec: &handler::NewCourse,
+        fullname: &str,
+    ) -> Result<Action, LmsError> {
+        let template = match &spec.template {
+            Some(t) => Some(self.course(t).await?),
+            None => None,
+        };
+        let owner = EnrolIntent {
+            roleid: spec.role.id(),
+            userid: d.userid,
+            courseid: 0,
+            timestart: starts_now(d.now),
+            timeend: 0,
+            suspend: false,
+        };
+        d.product.context = ProductContext::Course;
+        d.product.enrolment = Some(owner);
+        Ok(Action::CreateCourse {
+            course: CourseSpec {
+                // Unique, and the same on every delivery: found instead of made twice.
+                shortname: format!(
+                    "{}-{}",
+                    d.unit.item_code,
+                    &d.product.reference.as_str()[..9]
+                ),
+                fullname: fullname.to_owned(),
+                categoryid: spec.category_id,
+                template,
+            },
+            owner,
+        })
     }
 
     pub(super) async fn course(&self, course: &CourseRef) -> Result<u64, LmsError> {
