@@ -18,7 +18,7 @@ use super::repo::{self, StoredShop};
 use super::retry::{Attempt, until_written};
 use crate::domain::FieldError;
 use crate::domain::bill::{AccessToken, Actor, Bill, BillId, BillStatus, Payment};
-use crate::domain::cart::PlacedBill;
+use crate::domain::cart::{PlacedBill, PricedLineView, TaxView, TotalsView};
 use crate::domain::catalog::PaymentMethod;
 use crate::domain::document::ShopDocument;
 use crate::domain::ids::CartId;
@@ -618,7 +618,7 @@ pub struct BillView {
     pub remaining: String,
     pub payment_method: &'static str,
     pub lines: Vec<BillLineView>,
-    pub totals: BillTotalsView,
+    pub totals: TotalsView,
     pub customer: crate::domain::cart::Identity,
     pub invoicing: Option<crate::domain::cart::Identity>,
     pub participants: Vec<crate::domain::cart::Participant>,
@@ -628,25 +628,10 @@ pub struct BillView {
 
 #[derive(Debug, Serialize)]
 pub struct BillLineView {
-    pub code: String,
-    pub name: String,
-    pub quantity: u32,
-    pub unit_price: String,
-    pub total_excl_tax: String,
-    pub tax_code: String,
-    pub tax_rate: String,
-    pub tax: String,
-    pub total_incl_tax: String,
+    #[serde(flatten)]
+    pub priced: PricedLineView,
     pub required_data: Vec<crate::domain::cart::Form>,
     pub seats: BTreeMap<String, Vec<crate::domain::ids::Email>>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct BillTotalsView {
-    pub excl_tax: String,
-    pub tax: String,
-    pub incl_tax: String,
-    pub taxes: Vec<crate::domain::cart::TaxView>,
 }
 
 /// Production state of a line: `awaiting_payment` until the bill is PAID or PREPROD, then
@@ -688,20 +673,22 @@ impl BillView {
                 .lines
                 .iter()
                 .map(|l| BillLineView {
-                    code: l.code.to_string(),
-                    name: l.name.clone(),
-                    quantity: l.quantity,
-                    unit_price: m(l.unit_price),
-                    total_excl_tax: m(l.total_excl_tax),
-                    tax_code: l.tax_code.clone(),
-                    tax_rate: l.tax_rate.normalize().to_string(),
-                    tax: m(l.tax),
-                    total_incl_tax: m(l.total_incl_tax),
+                    priced: PricedLineView {
+                        code: l.code.to_string(),
+                        name: l.name.clone(),
+                        quantity: l.quantity,
+                        unit_price: m(l.unit_price),
+                        total_excl_tax: m(l.total_excl_tax),
+                        tax_code: l.tax_code.clone(),
+                        tax_rate: l.tax_rate.normalize().to_string(),
+                        tax: m(l.tax),
+                        total_incl_tax: m(l.total_incl_tax),
+                    },
                     required_data: l.required_data.clone(),
                     seats: l.seats.clone(),
                 })
                 .collect(),
-            totals: BillTotalsView {
+            totals: TotalsView {
                 excl_tax: m(bill.totals.excl_tax),
                 tax: m(bill.totals.tax),
                 incl_tax: m(bill.totals.incl_tax),
@@ -709,7 +696,7 @@ impl BillView {
                     .totals
                     .taxes
                     .iter()
-                    .map(|t| crate::domain::cart::TaxView {
+                    .map(|t| TaxView {
                         code: t.code.clone(),
                         rate: t.rate.normalize().to_string(),
                         base: m(t.base),
