@@ -1,0 +1,218 @@
+//! What the checkout routes read and answer: the order and payment bodies, the placement
+//! answer with the buyer's payment action, and the bill view.
+
+use super::*;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderInput {
+    pub payment_method: String,
+    #[serde(default)]
+    pub accept_terms: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryInput {
+    pub payment_method: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestPaymentInput {
+    pub outcome: String,
+}
+
+/// What the buyer does to pay.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    Redirect {
+        url: String,
+    },
+    Form {
+        url: String,
+        fields: BTreeMap<String, String>,
+    },
+    Instructions {
+        text: String,
+    },
+}
+
+#[derive(Debug, Serialize)]
+pub struct PaymentView {
+    pub method: &'static str,
+    pub action: Action,
+}
+
+/// The answer to a placement or a payment retry.
+#[derive(Debug, Serialize)]
+pub struct PlacementView {
+    pub bill_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    pub status: BillStatus,
+    pub total: String,
+    pub currency: String,
+    pub payment: PaymentView,
+}
+
+pub(super) fn money(bill: &Bill, amount: rust_decimal::Decimal) -> String {
+    bill.currency
+        .parse::<Currency>()
+        .map_or_else(|_| amount.to_string(), |c| c.format(amount))
+}
+
+pub(super) fn placement_view(
+    bill: &Bill,
+    action: Action,
+    access_token: Option<String>,
+) -> PlacementView {
+    PlacementView {
+        bill_id: bill.id.to_string(),
+        access_token,
+        status: bill.status,
+        total: money(bill, bill.total()),
+        currency: bill.currency.clone(),
+        payment: PaymentView {
+            method: bill.payment_method.as_str(),
+            action,
+        },
+    }
+}
+
+/// The bill of `GET /bills/{bill}` (field names are part of the API).
+#[derive(Debug, Serialize)]
+pub struct BillView {
+    pub id: String,
+    pub shop: String,
+    pub status: BillStatus,
+    pub placed_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub invoice_number: Option<String>,
+    pub test: bool,
+    pub currency: String,
+    pub total: String,
+    pub received: String,
+    pub remaining: String,
+    pub payment_method: &'static str,
+    pub lines: Vec<BillLineView>,
+    pub totals: TotalsView,
+    pub customer: crate::domain::cart::Identity,
+    pub invoicing: Option<crate::domain::cart::Identity>,
+    pub participants: Vec<crate::domain::cart::Participant>,
+    pub events: Vec<crate::domain::bill::BillEvent>,
+    pub production: Vec<LineProductionView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BillLineView {
+    #[serde(flatten)]
+    pub priced: PricedLineView,
+    pub required_data: Vec<crate::domain::cart::Form>,
+    pub seats: BTreeMap<String, Vec<crate::domain::ids::Email>>,
+}
+
+/// Production state of a line: `awaiting_payment` until the bill is PAID or PREPROD, then
+/// `queued` (the production function reports further states).
+#[derive(Debug, Serialize)]
+pub struct LineProductionView {
+    pub code: String,
+    pub state: &'static str,
+    /// Why the line could not be produced (for operators and the buyer's page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// References of the product instances the line delivered.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<String>,
+}
+
+impl BillView {
+    pub fn new(bill: &Bill) -> Self {
+        let m = |d| money(bill, d);
+        let state = if bill.production_queued {
+            "queued"
+        } else {
+            "awaiting_payment"
+        };
+        Self {
+            id: bill.id.to_string(),
+            shop: bill.shop.to_string(),
+            status: bill.status,
+            placed_at: bill.placed_at,
+            paid_at: bill.paid_at,
+            invoice_number: bill.invoice_number.clone(),
+            test: bill.test,
+            currency: bill.currency.clone(),
+            total: m(bill.total()),
+            received: m(bill.received()),
+            remaining: m(bill.remaining()),
+            payment_method: bill.payment_method.as_str(),
+            lines: bill
+                .lines
+                .iter()
+                .map(|l| BillLineView {
+                    priced: PricedLineView {
+                        code: l.code.to_string(),
+                        name: l.name.clone(),
+                        quantity: l.quantity,
+                        unit_price: m(l.unit_price),
+                        total_excl_tax: m(l.total_excl_tax),
+                        tax_code: l.tax_code.clone(),
+                        tax_rate: l.tax_rate.normalize().to_string(),
+                        tax: m(l.tax),
+                        total_incl_tax: m(l.total_incl_tax),
+                    },
+                    required_data: l.required_data.clone(),
+                    seats: l.seats.clone(),
+                })
+                .collect(),
+            totals: TotalsView {
+                excl_tax: m(bill.totals.excl_tax),
+                tax: m(bill.totals.tax),
+                incl_tax: m(bill.totals.incl_tax),
+                taxes: bill
+                    .totals
+                    .taxes
+                    .iter()
+                    .map(|t| TaxView {
+                        code: t.code.clone(),
+                        rate: t.rate.normalize().to_string(),
+                        base: m(t.base),
+                        amount: m(t.amount),
+                    })
+                    .collect(),
+            },
+            customer: bill.customer.clone(),
+            invoicing: bill.invoicing.clone(),
+            participants: bill.participants.clone(),
+            events: bill.events.clone(),
+            production: bill
+                .lines
+                .iter()
+                .map(|l| LineProductionView {
+                    code: l.code.to_string(),
+                    state,
+                    error: None,
+                    products: Vec::new(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The production state of each line from its units' records (`in_progress`, `done`,
+    /// `failed` with the Moodle error, `revoked`) and the product instances it made.
+    pub fn with_production(
+        mut self,
+        progress: &BTreeMap<usize, crate::app::production::LineProgress>,
+    ) -> Self {
+        for (i, line) in self.production.iter_mut().enumerate() {
+            if let Some(p) = progress.get(&i) {
+                line.state = p.state;
+                line.error = p.error.clone();
+                line.products = p.products.clone();
+            }
+        }
+        self
+    }
+}

@@ -1,0 +1,167 @@
+use super::*;
+use serde_json::json;
+
+fn doc(value: Value) -> ShopDocument {
+    serde_json::from_value(value).unwrap()
+}
+
+fn minimal() -> Value {
+    json!({
+        "name": "Demo", "currency": "EUR", "test_mode": true,
+        "payment_methods": ["test", "check"],
+        "gateways": {"stripe": {"secret_key": "sk_live_1", "api_base": "https://api"}},
+        "taxes": [{"code": "standard", "rate": "20"}],
+        "categories": [{"id": "c1", "name": "Cat"}],
+        "items": [{"code": "A", "name": "A", "category": "c1", "tax": "standard",
+                   "prices": [{"up_to": null, "unit_price": "10.00"}], "password": "pw"}]
+    })
+}
+
+fn shop_id() -> ShopId {
+    "demo".parse().unwrap()
+}
+
+#[test]
+fn a_valid_document_builds_a_shop() {
+    let shop = doc(minimal()).validate(&shop_id()).unwrap();
+    assert_eq!(shop.items.len(), 1);
+    assert_eq!(shop.default_payment_method, PaymentMethod::Test);
+    assert_eq!(shop.items[0].seat_roles, vec!["student".to_string()]);
+}
+
+#[test]
+fn every_problem_is_reported_with_its_path() {
+    let mut v = minimal();
+    v["currency"] = json!("EURO");
+    v["payment_methods"] = json!(["test", "cash"]);
+    v["taxes"][0]["rate"] = json!("120");
+    v["items"][0]["category"] = json!("nope");
+    v["items"][0]["prices"] = json!([{"up_to": 5, "unit_price": "1"}]);
+    let errors = doc(v).validate(&shop_id()).unwrap_err();
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    for p in [
+        "currency",
+        "payment_methods[1]",
+        "taxes[0].rate",
+        "items[0].category",
+    ] {
+        assert!(paths.contains(&p), "{p} missing from {paths:?}");
+    }
+}
+
+#[test]
+fn item_problems_are_all_found() {
+    let mut v = minimal();
+    v["items"][0]["tax"] = json!("missing");
+    v["items"][0]["prices"] = json!([{"up_to": null, "unit_price": "1.001"}]);
+    v["items"][0]["seat_mode"] = json!("many");
+    v["items"][0]["required_data"] = json!([{"field": "x", "label": "X", "type": "select"}]);
+    let duplicate = v["items"][0].clone();
+    v["items"].as_array_mut().unwrap().push(duplicate);
+    let errors = doc(v).validate(&shop_id()).unwrap_err();
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    for p in [
+        "items[0].tax",
+        "items[0].prices[0].unit_price",
+        "items[0].seat_mode",
+        "items[0].required_data[0].options",
+        "items[1].code",
+    ] {
+        assert!(paths.contains(&p), "{p} missing from {paths:?}");
+    }
+}
+
+#[test]
+fn test_payments_need_test_mode() {
+    let mut v = minimal();
+    v["test_mode"] = json!(false);
+    let errors = doc(v).validate(&shop_id()).unwrap_err();
+    assert_eq!(errors[0].path, "payment_methods");
+}
+
+#[test]
+fn category_cycles_are_refused() {
+    let mut v = minimal();
+    v["categories"] =
+        json!([{"id": "a", "name": "A", "parent": "b"}, {"id": "b", "name": "B", "parent": "a"}]);
+    v["items"][0]["category"] = json!("a");
+    assert!(doc(v).validate(&shop_id()).is_err());
+}
+
+#[test]
+fn secrets_are_masked_and_kept_on_reimport() {
+    let stored = doc(minimal());
+    let exported = stored.masked();
+    assert_eq!(
+        exported.gateways["stripe"]["secret_key"],
+        json!(SECRET_MARKER)
+    );
+    assert_eq!(
+        exported.gateways["stripe"]["api_base"],
+        json!("https://api")
+    );
+    assert_eq!(exported.items[0].password.as_deref(), Some(SECRET_MARKER));
+    let mut reimported = exported.clone();
+    let mut e = Errors::default();
+    reimported.keep_secrets_from(Some(&stored), &mut e);
+    assert!(e.is_empty());
+    assert_eq!(reimported, stored);
+}
+
+#[test]
+fn ogone_passphrases_must_differ() {
+    let mut v = minimal();
+    v["gateways"]["ogone"] = json!({"pspid": "p", "sha_in": "same", "sha_out": "same"});
+    let errors = doc(v).validate(&shop_id()).unwrap_err();
+    assert!(
+        errors.iter().any(|e| e.path == "gateways.ogone.sha_out"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_marker_without_a_stored_secret_is_an_error() {
+    let mut fresh = doc(minimal()).masked();
+    let mut e = Errors::default();
+    fresh.keep_secrets_from(None, &mut e);
+    let paths: Vec<String> = e.into_vec().into_iter().map(|e| e.path).collect();
+    assert_eq!(
+        paths,
+        vec!["gateways.stripe.secret_key", "items[0].password"]
+    );
+}
+
+#[test]
+fn secret_names_are_recognised() {
+    for s in [
+        "secret_key",
+        "webhook_secret",
+        "sha_in",
+        "SHA_OUT",
+        "password",
+        "key",
+        "hmac_key",
+    ] {
+        assert!(is_secret_setting(s), "{s}");
+    }
+    for s in [
+        "api_base",
+        "site_id",
+        "merchant_id",
+        "key_version",
+        "business",
+    ] {
+        assert!(!is_secret_setting(s), "{s}");
+    }
+}
+
+#[test]
+fn structural_errors_carry_their_path() {
+    let mut v = minimal();
+    v["taxes"][0]["rate"] = json!(20.0);
+    let err = ShopDocument::from_json(v.to_string().as_bytes()).unwrap_err();
+    assert_eq!(err.path, "taxes[0].rate");
+    let mut v = minimal();
+    v["surprise"] = json!(1);
+    assert!(ShopDocument::from_json(v.to_string().as_bytes()).is_err());
+}
