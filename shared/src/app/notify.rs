@@ -82,53 +82,7 @@ pub fn apply(bill: &mut Bill, event: &PaymentEvent, now: DateTime<Utc>) -> Notif
     let actor = Actor::Gateway(event.gateway.as_str().to_owned());
     let reference = event.reference.clone();
     match event.outcome {
-        Outcome::Paid => {
-            let due = bill.remaining();
-            let currency_ok = event.currency.is_some_and(|c| c.code() == bill.currency);
-            let amount = event
-                .amount
-                .filter(|a| currency_ok && *a > rust_decimal::Decimal::ZERO && *a <= due);
-            if !bill.status.awaits_payment() {
-                bill.note(
-                    &actor,
-                    format!(
-                        "payment notification on a {} bill: operators, check it",
-                        bill.status
-                    ),
-                    reference,
-                    now,
-                );
-                return NotifyOutcome::IgnoredStatus;
-            }
-            let Some(amount) = amount else {
-                let got = format!(
-                    "{} {}",
-                    event.amount.map_or("?".into(), |a| a.to_string()),
-                    event.currency.map_or("?", |c| c.code())
-                );
-                bill.note(
-                    &actor,
-                    format!(
-                        "amount mismatch: notified {got}, due {due} {}",
-                        bill.currency
-                    ),
-                    reference,
-                    now,
-                );
-                return NotifyOutcome::AmountMismatch;
-            };
-            let payment = Payment {
-                at: now,
-                amount,
-                method: event.gateway,
-                reference,
-                actor: actor.to_string(),
-            };
-            match bill.record_payment(payment, "payment confirmed by the gateway") {
-                Ok(()) => NotifyOutcome::Applied,
-                Err(_) => NotifyOutcome::IgnoredStatus,
-            }
-        }
+        Outcome::Paid => pay(bill, event, &actor, reference, now),
         Outcome::Pending if matches!(bill.status, BillStatus::Placed | BillStatus::Failed) => {
             move_to(
                 bill,
@@ -173,6 +127,62 @@ pub fn apply(bill: &mut Bill, event: &PaymentEvent, now: DateTime<Utc>) -> Notif
             now,
         ),
         _ => NotifyOutcome::IgnoredStatus,
+    }
+}
+
+/// A payment notified: recorded when the bill awaits one and the amount is in the bill's
+/// currency and at most what remains due; otherwise a note for operators.
+fn pay(
+    bill: &mut Bill,
+    event: &PaymentEvent,
+    actor: &Actor,
+    reference: Option<String>,
+    now: DateTime<Utc>,
+) -> NotifyOutcome {
+    let due = bill.remaining();
+    let currency_ok = event.currency.is_some_and(|c| c.code() == bill.currency);
+    let amount = event
+        .amount
+        .filter(|a| currency_ok && *a > rust_decimal::Decimal::ZERO && *a <= due);
+    if !bill.status.awaits_payment() {
+        bill.note(
+            actor,
+            format!(
+                "payment notification on a {} bill: operators, check it",
+                bill.status
+            ),
+            reference,
+            now,
+        );
+        return NotifyOutcome::IgnoredStatus;
+    }
+    let Some(amount) = amount else {
+        let got = format!(
+            "{} {}",
+            event.amount.map_or("?".into(), |a| a.to_string()),
+            event.currency.map_or("?", |c| c.code())
+        );
+        bill.note(
+            actor,
+            format!(
+                "amount mismatch: notified {got}, due {due} {}",
+                bill.currency
+            ),
+            reference,
+            now,
+        );
+        return NotifyOutcome::AmountMismatch;
+    };
+    let payment = Payment {
+        at: now,
+        amount,
+        method: event.gateway,
+        reference,
+        actor: actor.to_string(),
+    };
+    match bill.record_payment(payment, "payment confirmed by the gateway") {
+        Ok(()) => NotifyOutcome::Applied,
+        Err(_) => NotifyOutcome::IgnoredStatus,
     }
 }
 

@@ -92,6 +92,25 @@ fn step_reason(step: Step) -> &'static str {
     }
 }
 
+/// The totals as the bill keeps them (tax rates in percent).
+fn bill_totals(totals: &Totals) -> BillTotals {
+    BillTotals {
+        excl_tax: totals.excl_tax,
+        tax: totals.tax,
+        incl_tax: totals.incl_tax,
+        taxes: totals
+            .taxes
+            .iter()
+            .map(|t| BillTax {
+                code: t.code.to_string(),
+                rate: t.rate.percent(),
+                base: t.base,
+                amount: t.amount,
+            })
+            .collect(),
+    }
+}
+
 /// The bill a ready cart becomes: every line frozen as sold, in status PLACED.
 pub fn bill_from_cart(
     cart: &Cart,
@@ -143,21 +162,7 @@ pub fn bill_from_cart(
         placed_at: now,
         currency: shop.currency.code().to_owned(),
         lines: bill_lines,
-        totals: BillTotals {
-            excl_tax: totals.excl_tax,
-            tax: totals.tax,
-            incl_tax: totals.incl_tax,
-            taxes: totals
-                .taxes
-                .iter()
-                .map(|t| BillTax {
-                    code: t.code.to_string(),
-                    rate: t.rate.percent(),
-                    base: t.base,
-                    amount: t.amount,
-                })
-                .collect(),
-        },
+        totals: bill_totals(&totals),
         customer: cart
             .customer
             .clone()

@@ -242,35 +242,7 @@ pub(super) fn line_units(l: &LineRef<'_>, spec: &HandlerSpec, buyer: &Person) ->
                 l.unit(n, person, enrol_work(e))
             })
             .collect(),
-        HandlerSpec::CourseSession(s) => {
-            let duration = match (s.duration_days, s.end_date) {
-                (Some(d), _) => handler::Duration::Days(d),
-                (None, Some(end)) => handler::Duration::Until(end),
-                _ => handler::Duration::Unlimited,
-            };
-            let work = |role| Work::Enrol {
-                course: s.course.clone(),
-                role,
-                duration,
-                group: s.group_per_customer,
-                context: ProductContext::UserEnrolment,
-            };
-            let mut units: Vec<Unit> = named
-                .iter()
-                .enumerate()
-                .map(|(n, (person, role))| {
-                    l.unit(n, person.clone(), work(role.unwrap_or(Role::Student)))
-                })
-                .collect();
-            // The buyer supervises the session, unless already one of its participants.
-            let takes_part = named
-                .iter()
-                .any(|(p, _)| p.email.eq_ignore_ascii_case(&buyer.email));
-            if let Some(role) = s.supervisor_role.filter(|_| !takes_part) {
-                units.push(l.unit(named.len(), buyer.clone(), work(role)));
-            }
-            units
-        }
+        HandlerSpec::CourseSession(s) => session_units(l, s, &named, buyer),
         HandlerSpec::AssignRole(a) => vec![for_buyer(0, Work::AssignRole(a.clone()))],
         HandlerSpec::ExtendEnrolment(x) => vec![for_buyer(
             0,
@@ -324,6 +296,40 @@ pub(super) fn line_units(l: &LineRef<'_>, spec: &HandlerSpec, buyer: &Person) ->
             vec![for_buyer(0, Work::Credits(c.credits.get() * l.quantity))]
         }
     }
+}
+
+/// A session's units: one per participant named (with the role chosen for them), and one
+/// for the buyer as supervisor unless they take part themselves.
+fn session_units(
+    l: &LineRef<'_>,
+    s: &handler::Session,
+    named: &[(Person, Option<Role>)],
+    buyer: &Person,
+) -> Vec<Unit> {
+    let duration = match (s.duration_days, s.end_date) {
+        (Some(d), _) => handler::Duration::Days(d),
+        (None, Some(end)) => handler::Duration::Until(end),
+        _ => handler::Duration::Unlimited,
+    };
+    let work = |role| Work::Enrol {
+        course: s.course.clone(),
+        role,
+        duration,
+        group: s.group_per_customer,
+        context: ProductContext::UserEnrolment,
+    };
+    let mut units: Vec<Unit> = named
+        .iter()
+        .enumerate()
+        .map(|(n, (person, role))| l.unit(n, person.clone(), work(role.unwrap_or(Role::Student))))
+        .collect();
+    let takes_part = named
+        .iter()
+        .any(|(p, _)| p.email.eq_ignore_ascii_case(&buyer.email));
+    if let Some(role) = s.supervisor_role.filter(|_| !takes_part) {
+        units.push(l.unit(named.len(), buyer.clone(), work(role)));
+    }
+    units
 }
 
 pub(super) fn enrol_work(e: &handler::Enrol) -> Work {
