@@ -83,8 +83,10 @@ pub struct Stack {
     _data: Option<tempfile::TempDir>,
     /// The Moodle simulator, seeded with the demo courses (ids 2 to 7).
     pub moodle: moodle_sim::Simulator,
-    /// Production against the simulator.
+    /// Production against the simulator, on [`Stack::clock`].
     pub producer: Arc<shop_core::app::production::Producer>,
+    /// The producer's clock: tests move it forward instead of sleeping.
+    pub clock: Arc<TestClock>,
     pub moodle_url: String,
     /// The Moodle client production uses (the simulator's web services, for checks).
     pub lms: Arc<shop_core::adapters::moodle::MoodleClient>,
@@ -93,6 +95,28 @@ pub struct Stack {
 }
 
 pub const ADMIN_TOKEN: &str = shopctl::DEV_ADMIN_TOKEN;
+
+/// The system time plus an offset that tests move forward ([`TestClock::advance`]), so that
+/// "later" costs no sleep.
+#[derive(Debug, Default)]
+pub struct TestClock {
+    offset_ms: std::sync::atomic::AtomicI64,
+}
+
+impl TestClock {
+    pub fn advance(&self, by: chrono::Duration) {
+        let ms = by.num_milliseconds();
+        self.offset_ms
+            .fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl shop_core::app::Clock for TestClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        let offset = self.offset_ms.load(std::sync::atomic::Ordering::SeqCst);
+        chrono::Utc::now() + chrono::Duration::milliseconds(offset)
+    }
+}
 
 impl Stack {
     /// A fresh table with the demo shop, and the stack serving it.
@@ -206,9 +230,10 @@ impl Stack {
             let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
             axum::serve(listener_api, app).await.unwrap()
         });
+        let clock = Arc::new(TestClock::default());
         let desk = shop_core::app::bills::BillDesk {
             store: store.clone(),
-            clock: Arc::new(shop_core::app::SystemClock),
+            clock: clock.clone(),
             queue: jobs.clone(),
         };
         let producer = Arc::new(shop_core::app::production::Producer::new(desk, lms.clone()));
@@ -223,6 +248,7 @@ impl Stack {
             _data: None,
             moodle,
             producer,
+            clock,
             moodle_url,
             lms,
             jobs,
@@ -366,14 +392,7 @@ impl Stack {
         assert_eq!(placed.status, 201, "{}", placed.body);
         let id = placed.body["bill_id"].as_str().unwrap().to_owned();
         let token = placed.body["access_token"].as_str().unwrap().to_owned();
-        let paid = self
-            .with_token(
-                reqwest::Method::POST,
-                &format!("/bills/{id}/test-payment"),
-                &token,
-                Some(serde_json::json!({"outcome": "paid"})),
-            )
-            .await;
+        let paid = self.test_payment(&id, &token, "paid").await;
         assert_eq!(paid.body["status"], "PAID", "{}", paid.body);
         (id, token)
     }
@@ -386,6 +405,15 @@ impl Stack {
     pub async fn order(&self, cart: &str, method: &str) -> Reply {
         let body = serde_json::json!({"payment_method": method, "accept_terms": true});
         self.post_json(&format!("/carts/{cart}/order"), body).await
+    }
+
+    /// `POST /bills/{bill}/test-payment` with the bill's token: the `test` method's outcome
+    /// (`paid`, `pending`, `failed`, ...).
+    pub async fn test_payment(&self, bill: &str, token: &str, outcome: &str) -> Reply {
+        let path = format!("/bills/{bill}/test-payment");
+        let body = serde_json::json!({ "outcome": outcome });
+        self.with_token(reqwest::Method::POST, &path, token, Some(body))
+            .await
     }
 
     /// A bill route called with the bill's access token as bearer.

@@ -91,14 +91,7 @@ async fn a_test_payment_pays_numbers_the_invoice_and_queues_production_once() {
     assert_eq!(placed.body["status"], "PLACED", "{}", placed.body);
     assert_eq!(placed.body["payment"]["action"]["type"], "form");
     let (id, token) = ids(&placed.body);
-    let pay = stack
-        .with_token(
-            Method::POST,
-            &format!("/bills/{id}/test-payment"),
-            &token,
-            Some(json!({"outcome": "paid"})),
-        )
-        .await;
+    let pay = stack.test_payment(&id, &token, "paid").await;
     assert_eq!(pay.status, 200, "{}", pay.body);
     assert_eq!(pay.body["status"], "PAID");
     assert_eq!(
@@ -110,23 +103,9 @@ async fn a_test_payment_pays_numbers_the_invoice_and_queues_production_once() {
     assert_eq!(stack.queue.sent().len(), 1);
     assert_eq!(stack.queue.sent()[0].bill, id);
 
-    let again = stack
-        .with_token(
-            Method::POST,
-            &format!("/bills/{id}/test-payment"),
-            &token,
-            Some(json!({"outcome": "paid"})),
-        )
-        .await;
+    let again = stack.test_payment(&id, &token, "paid").await;
     again.assert_problem(409, "invalid_state");
-    let late = stack
-        .with_token(
-            Method::POST,
-            &format!("/bills/{id}/test-payment"),
-            &token,
-            Some(json!({"outcome": "pending"})),
-        )
-        .await;
+    let late = stack.test_payment(&id, &token, "pending").await;
     late.assert_problem(409, "invalid_state");
     let b = bill(&stack, &id, &token).await;
     assert_eq!(
@@ -138,14 +117,7 @@ async fn a_test_payment_pays_numbers_the_invoice_and_queues_production_once() {
         1,
         "production is queued exactly once"
     );
-    let bad = stack
-        .with_token(
-            Method::POST,
-            &format!("/bills/{id}/test-payment"),
-            &token,
-            Some(json!({"outcome": "maybe"})),
-        )
-        .await;
+    let bad = stack.test_payment(&id, &token, "maybe").await;
     assert_eq!(bad.assert_problem(422, "validation_failed"), ["outcome"]);
 }
 
@@ -179,14 +151,7 @@ async fn a_failed_test_payment_is_retried_with_a_check() {
     let stack = Stack::start().await;
     let cart = stack.ready_cart("GUIDE-BOOK", 1).await;
     let (id, token) = ids(&stack.order(&cart, "test").await.body);
-    let failed = stack
-        .with_token(
-            Method::POST,
-            &format!("/bills/{id}/test-payment"),
-            &token,
-            Some(json!({"outcome": "failed"})),
-        )
-        .await;
+    let failed = stack.test_payment(&id, &token, "failed").await;
     assert_eq!(failed.body["status"], "FAILED");
     let retry = stack
         .with_token(
@@ -218,14 +183,7 @@ async fn a_failed_test_payment_is_retried_with_a_check() {
         )
         .await;
     twice.assert_problem(409, "invalid_state");
-    let test = stack
-        .with_token(
-            Method::POST,
-            &format!("/bills/{id}/test-payment"),
-            &token,
-            Some(json!({"outcome": "paid"})),
-        )
-        .await;
+    let test = stack.test_payment(&id, &token, "paid").await;
     test.assert_problem(409, "invalid_state");
 }
 
@@ -411,13 +369,9 @@ async fn fifty_bills_paid_concurrently_take_invoice_numbers_1_to_50() {
             bills.push(ids(&stack.order(&cart, "test").await.body));
         }
         let started = std::time::Instant::now();
-        let paths: Vec<String> = bills
+        let payments = bills
             .iter()
-            .map(|(id, _)| format!("/bills/{id}/test-payment"))
-            .collect();
-        let payments = bills.iter().zip(&paths).map(|((_, token), path)| {
-            stack.with_token(Method::POST, path, token, Some(json!({"outcome": "paid"})))
-        });
+            .map(|(id, token)| stack.test_payment(id, token, "paid"));
         let replies = join_all(payments).await;
         eprintln!("50 concurrent payments: {:?}", started.elapsed());
         let mut numbers: Vec<String> = replies
@@ -453,14 +407,7 @@ async fn dynamodb_requests_per_placement_and_per_payment_confirmation() {
 
     let (id, token) = ids(&placed.body);
     stack.requests.reset();
-    let paid = stack
-        .with_token(
-            Method::POST,
-            &format!("/bills/{id}/test-payment"),
-            &token,
-            Some(json!({"outcome": "paid"})),
-        )
-        .await;
+    let paid = stack.test_payment(&id, &token, "paid").await;
     assert_eq!(paid.status, 200);
     // The bill, its shop (test mode?), the invoice sequence, then one transaction: bill +
     // sequence + production outbox (which stays until the job is produced).
@@ -502,14 +449,7 @@ async fn the_bill_is_an_order_then_an_invoice_in_html_and_pdf() {
     );
     assert!(html.contains("Demo Training Academy SAS") && html.contains("FR00123456789"));
 
-    stack
-        .with_token(
-            Method::POST,
-            &format!("/bills/{id}/test-payment"),
-            &token,
-            Some(json!({"outcome": "paid"})),
-        )
-        .await;
+    stack.test_payment(&id, &token, "paid").await;
     let number = format!("DEMO-{}-000001", year());
     let html = stack
         .get(&format!("/bills/{id}/invoice?token={token}"))
@@ -611,14 +551,7 @@ async fn a_shop_out_of_test_mode_refuses_test_payments() {
         )
         .await;
     assert_eq!(put.status, 200, "{}", put.body);
-    let pay = stack
-        .with_token(
-            Method::POST,
-            &format!("/bills/{id}/test-payment"),
-            &token,
-            Some(json!({"outcome": "paid"})),
-        )
-        .await;
+    let pay = stack.test_payment(&id, &token, "paid").await;
     pay.assert_problem(409, "invalid_state");
     let other = stack.ready_cart("GUIDE-BOOK", 1).await;
     assert_eq!(
