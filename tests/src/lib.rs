@@ -231,7 +231,7 @@ impl Stack {
             axum::serve(listener_api, app).await.unwrap()
         });
         let clock = Arc::new(TestClock::default());
-        let desk = shop_core::app::bills::BillDesk {
+        let desk = shop_core::app::bills::Bills {
             store: store.clone(),
             clock: clock.clone(),
             queue: jobs.clone(),
@@ -260,7 +260,7 @@ impl Stack {
         &self,
         clock: Arc<dyn shop_core::app::Clock>,
     ) -> shop_core::app::production::Producer {
-        let desk = shop_core::app::bills::BillDesk {
+        let desk = shop_core::app::bills::Bills {
             store: self.store.clone(),
             clock,
             queue: self.jobs.clone(),

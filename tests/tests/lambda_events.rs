@@ -111,13 +111,13 @@ async fn storefront_events_run_through_the_lambda_adapter() {
 async fn backoffice_events_run_through_the_lambda_adapter() {
     let stack = Stack::start().await;
     let store: Arc<dyn Store> = Arc::new(DynamoStore::new(stack.dynamodb().clone(), &stack.table));
-    let desk = shop_core::app::bills::BillDesk {
+    let desk = shop_core::app::bills::Bills {
         store: store.clone(),
         clock: Arc::new(SystemClock),
         queue: Arc::new(shop_core::adapters::memory_queue::InProcessQueue::default()),
     };
     let bills = Arc::new(shop_core::app::bill_admin::BillAdmin::new(desk, "admin"));
-    let products = Arc::new(shop_core::app::products::ProductDesk {
+    let products = Arc::new(shop_core::app::products::ProductAdmin {
         store: store.clone(),
         clock: Arc::new(SystemClock),
         lms: Arc::new(shop_core::adapters::moodle::MoodleClient::new(
@@ -172,7 +172,7 @@ async fn checkout_events_run_through_the_lambda_adapter() {
     let stack = Stack::start().await;
     let store = store_with_demo_and_cart(&stack).await;
     ready_cart(store.as_ref()).await;
-    let desk = shop_core::app::bills::BillDesk {
+    let desk = shop_core::app::bills::Bills {
         store,
         clock: Arc::new(SystemClock),
         queue: Arc::new(shop_core::adapters::memory_queue::InProcessQueue::default()),
@@ -209,7 +209,7 @@ async fn checkout_events_run_through_the_lambda_adapter() {
 async fn payment_notify_events_run_through_the_lambda_adapter() {
     let stack = Stack::start().await;
     let store = gateway_shop_with_bill(&stack).await;
-    let desk = shop_core::app::bills::BillDesk {
+    let desk = shop_core::app::bills::Bills {
         store: store.clone(),
         clock: Arc::new(SystemClock),
         queue: stack.queue.clone(),

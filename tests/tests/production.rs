@@ -244,7 +244,7 @@ async fn a_crash_between_the_moodle_call_and_the_record_write_converges() {
         inner: stack.store.clone(),
         lost: Default::default(),
     });
-    let desk = shop_core::app::bills::BillDesk {
+    let desk = shop_core::app::bills::Bills {
         store,
         clock: stack.clock.clone(),
         queue: stack.queue.clone(),

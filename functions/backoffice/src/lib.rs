@@ -16,7 +16,7 @@ use shop_core::app::admin::{Imported, ShopAdmin};
 use shop_core::app::bill_admin::{
     BillAdmin, BillFilter, PaymentInput, SampleQuery, TransitionInput,
 };
-use shop_core::app::products::ProductDesk;
+use shop_core::app::products::ProductAdmin;
 use shop_core::domain::FieldError;
 use shop_core::domain::product::ProductStatus;
 use shop_core::web::JsonBody;
@@ -26,13 +26,13 @@ use shop_core::web::{self, DOCUMENT_LIMIT};
 struct Ctx {
     app: Arc<ShopAdmin>,
     bills: Arc<BillAdmin>,
-    products: Arc<ProductDesk>,
+    products: Arc<ProductAdmin>,
 }
 
 pub fn router(
     app: Arc<ShopAdmin>,
     bills: Arc<BillAdmin>,
-    products: Arc<ProductDesk>,
+    products: Arc<ProductAdmin>,
     admin_token: &str,
 ) -> Router {
     let token: Arc<str> = admin_token.into();

@@ -4,12 +4,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shop_core::adapters::moodle::MoodleClient;
-use shop_core::app::products::ProductDesk;
+use shop_core::app::products::ProductAdmin;
 
 use shop_core::app::SystemClock;
 use shop_core::app::admin::ShopAdmin;
 use shop_core::app::bill_admin::BillAdmin;
-use shop_core::app::bills::BillDesk;
+use shop_core::app::bills::Bills;
 use shop_core::config::LambdaConfig;
 
 #[tokio::main]
@@ -20,13 +20,13 @@ async fn main() -> Result<(), lambda_http::Error> {
         .await
         .to_owned();
     let store = config.store().await;
-    let desk = BillDesk {
+    let desk = Bills {
         store: store.clone(),
         clock: Arc::new(SystemClock),
         queue: config.queue().await,
     };
     let (url, moodle_token) = shop_core::config::init(config.moodle()).await;
-    let products = Arc::new(ProductDesk {
+    let products = Arc::new(ProductAdmin {
         store: store.clone(),
         clock: desk.clock.clone(),
         lms: Arc::new(MoodleClient::new(

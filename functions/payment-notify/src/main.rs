@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use shop_core::app::SystemClock;
-use shop_core::app::bills::BillDesk;
+use shop_core::app::bills::Bills;
 use shop_core::app::notify::Notifier;
 use shop_core::config::LambdaConfig;
 
@@ -11,7 +11,7 @@ use shop_core::config::LambdaConfig;
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = shop_core::config::init(LambdaConfig::from_env()).await;
-    let desk = BillDesk {
+    let desk = Bills {
         store: config.store().await,
         clock: Arc::new(SystemClock),
         queue: config.queue().await,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use shop_core::adapters::moodle::MoodleClient;
 use shop_core::app::SystemClock;
-use shop_core::app::bills::BillDesk;
+use shop_core::app::bills::Bills;
 use shop_core::app::production::Producer;
 use shop_core::config::LambdaConfig;
 
@@ -19,7 +19,7 @@ async fn main() -> Result<(), Error> {
         token,
         std::time::Duration::from_secs(20),
     ));
-    let desk = BillDesk {
+    let desk = Bills {
         store: config.store().await,
         clock: Arc::new(SystemClock),
         queue: config.queue().await,

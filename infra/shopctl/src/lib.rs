@@ -10,10 +10,10 @@ use chrono::Duration;
 use shop_core::app::account::Accounts;
 use shop_core::app::admin::ShopAdmin;
 use shop_core::app::bill_admin::BillAdmin;
-use shop_core::app::bills::BillDesk;
+use shop_core::app::bills::Bills;
 use shop_core::app::checkout::{Checkout, PaymentLinks};
 use shop_core::app::notify::Notifier;
-use shop_core::app::products::ProductDesk;
+use shop_core::app::products::ProductAdmin;
 use shop_core::app::storefront::Storefront;
 use shop_core::app::{AppError, SystemClock};
 use shop_core::domain::ids::ShopId;
@@ -73,7 +73,7 @@ pub fn stack(
         clock.clone(),
         options.cart_ttl,
     ));
-    let desk = BillDesk {
+    let desk = Bills {
         store: store.clone(),
         clock,
         queue,
@@ -85,7 +85,7 @@ pub fn stack(
         public_url: options.public_url.trim_end_matches('/').to_owned(),
         http,
     };
-    let products = Arc::new(ProductDesk {
+    let products = Arc::new(ProductAdmin {
         store: store.clone(),
         clock: desk.clock.clone(),
         lms,

@@ -10,7 +10,7 @@ use shop_core::adapters::embedded::EmbeddedStore;
 use shop_core::adapters::memory_queue::InProcessQueue;
 use shop_core::adapters::moodle::MoodleClient;
 use shop_core::app::SystemClock;
-use shop_core::app::bills::BillDesk;
+use shop_core::app::bills::Bills;
 use shop_core::app::production::{Producer, RelayTiming};
 use shop_core::ports::Store;
 use shopctl::{DEMO_COURSES, DEV_ADMIN_TOKEN, StackOptions, load_demo, stack};
@@ -222,7 +222,7 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
     }
     tracing::info!(addr = %base, "serving");
     let queue = Arc::new(InProcessQueue::default());
-    let desk = BillDesk {
+    let desk = Bills {
         store: store.clone(),
         clock: Arc::new(SystemClock),
         queue: queue.clone(),

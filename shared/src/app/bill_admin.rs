@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::AppError;
-use super::bills::BillDesk;
+use super::bills::Bills;
 use super::checkout::BillView;
 use super::keys;
 use super::record::decode;
@@ -99,7 +99,7 @@ const PAGE: usize = 20;
 const MAX_PAGE: usize = 100;
 
 pub struct BillAdmin {
-    desk: BillDesk,
+    desk: Bills,
     operator: String,
 }
 
@@ -196,7 +196,7 @@ fn parse_filter(f: &BillFilter) -> Result<Parsed, AppError> {
 }
 
 impl BillAdmin {
-    pub fn new(desk: BillDesk, operator: impl Into<String>) -> Self {
+    pub fn new(desk: Bills, operator: impl Into<String>) -> Self {
         Self {
             desk,
             operator: operator.into(),

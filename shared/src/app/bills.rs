@@ -181,9 +181,10 @@ pub async fn relay_outbox(
     Ok(sent)
 }
 
-/// What changing bills needs.
+/// The bills as stored, and the one way a bill changes ([`Bills::change`], [`Bills::commit`]).
+/// The operator's features on bills are [`super::bill_admin::BillAdmin`]'s.
 #[derive(Clone)]
-pub struct BillDesk {
+pub struct Bills {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub queue: Arc<dyn JobQueue>,
@@ -195,7 +196,7 @@ impl From<BillRejection> for AppError {
     }
 }
 
-impl BillDesk {
+impl Bills {
     pub async fn load(&self, id: &BillId) -> Result<Versioned<Bill>, AppError> {
         find_bill(self.store.as_ref(), id)
             .await?
@@ -214,7 +215,7 @@ impl BillDesk {
         self.change_from(first, change).await
     }
 
-    /// [`BillDesk::change`] starting from a bill just read (saves that read).
+    /// [`Bills::change`] starting from a bill just read (saves that read).
     pub async fn change_from(
         &self,
         first: Versioned<Bill>,

@@ -14,7 +14,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::bills::{BillDesk, find_bill};
+use super::bills::{Bills, find_bill};
 use super::record::Versioned;
 use super::retry::until_written;
 use super::{AppError, repo};
@@ -41,7 +41,7 @@ pub struct RawNotification<'a> {
 }
 
 pub struct Notifier {
-    desk: BillDesk,
+    desk: Bills,
     http: reqwest::Client,
 }
 
@@ -206,7 +206,7 @@ fn move_to(
 }
 
 impl Notifier {
-    pub fn new(desk: BillDesk, http: reqwest::Client) -> Self {
+    pub fn new(desk: Bills, http: reqwest::Client) -> Self {
         Self { desk, http }
     }
 

@@ -155,13 +155,13 @@ impl ProductView {
 }
 
 /// The operator's product desk.
-pub struct ProductDesk {
+pub struct ProductAdmin {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub lms: Arc<dyn Lms>,
 }
 
-impl ProductDesk {
+impl ProductAdmin {
     /// A shop's instances, by end date, optionally one customer's and in one state.
     pub async fn list(
         &self,

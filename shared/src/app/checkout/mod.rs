@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::AppError;
-use super::bills::{self, BillDesk};
+use super::bills::{self, Bills};
 use super::record::Versioned;
 use super::repo::{self, StoredShop};
 use super::retry::{Attempt, until_written};
@@ -33,7 +33,7 @@ pub use views::*;
 use views::{money, placement_view};
 
 pub struct Checkout {
-    desk: BillDesk,
+    desk: Bills,
     links: PaymentLinks,
 }
 
@@ -91,7 +91,7 @@ fn open_payment(
 }
 
 impl Checkout {
-    pub fn new(desk: BillDesk, links: PaymentLinks) -> Self {
+    pub fn new(desk: Bills, links: PaymentLinks) -> Self {
         Self { desk, links }
     }
 

@@ -20,8 +20,8 @@ use chrono::{DateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::AppError;
-use super::bills::BillDesk;
-use super::products::{self, ProductDesk};
+use super::bills::Bills;
+use super::products::{self, ProductAdmin};
 use super::record::Versioned;
 use super::repo;
 use crate::domain::bill::{Actor, Bill, BillId, BillLine, BillStatus};
@@ -135,7 +135,7 @@ fn collect(
 }
 
 pub struct Producer {
-    desk: BillDesk,
+    desk: Bills,
     lms: Arc<dyn Lms>,
     timing: RelayTiming,
 }
@@ -147,7 +147,7 @@ fn job_bill(job: &ProductionJob) -> Result<BillId, Retry> {
 }
 
 impl Producer {
-    pub fn new(desk: BillDesk, lms: Arc<dyn Lms>) -> Self {
+    pub fn new(desk: Bills, lms: Arc<dyn Lms>) -> Self {
         Self {
             desk,
             lms,

@@ -10,7 +10,7 @@ impl Producer {
         if self.desk.load(id).await?.value.status != BillStatus::Refunded {
             return Ok(Produced::Nothing);
         }
-        let desk = ProductDesk {
+        let desk = ProductAdmin {
             store: self.desk.store.clone(),
             clock: self.desk.clock.clone(),
             lms: self.lms.clone(),
