@@ -9,7 +9,6 @@ use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 use crate::domain::bill::Bill;
 use crate::domain::cart::Identity;
 use crate::domain::document::ShopDocument;
-use crate::domain::money::Currency;
 
 pub struct LineRow {
     pub code: String,
@@ -61,8 +60,7 @@ fn identity(i: &Identity) -> Vec<String> {
 
 impl InvoiceDocument {
     pub fn new(bill: &Bill, shop: &ShopDocument) -> Self {
-        let currency = bill.currency.parse::<Currency>().ok();
-        let m = |d: rust_decimal::Decimal| currency.map_or_else(|| d.to_string(), |c| c.format(d));
+        let m = |d: rust_decimal::Decimal| bill.currency.format(d);
         let s = &shop.seller;
         let mut seller = vec![s.get("name").cloned().unwrap_or_else(|| shop.name.clone())];
         seller.extend(s.get("address").cloned());
@@ -112,7 +110,7 @@ impl InvoiceDocument {
             total_excl_tax: m(bill.totals.excl_tax),
             total_tax: m(bill.totals.tax),
             total_incl_tax: m(bill.totals.incl_tax),
-            currency: bill.currency.clone(),
+            currency: bill.currency.code().to_owned(),
             payment_method: bill.payment_method.as_str().to_owned(),
             test: bill.test,
         }

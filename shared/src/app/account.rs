@@ -337,7 +337,7 @@ impl Accounts {
                 placed_at: bill.placed_at,
                 invoice_number: bill.invoice_number.clone(),
                 total: bill.totals.incl_tax.to_string(),
-                currency: bill.currency.clone(),
+                currency: bill.currency.code().to_owned(),
             });
         }
         Ok(bills)

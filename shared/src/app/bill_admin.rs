@@ -15,7 +15,6 @@ use super::repo;
 use crate::domain::bill::{Actor, Bill, BillId, BillRejection, BillStatus, Payment};
 use crate::domain::catalog::PaymentMethod;
 use crate::domain::ids::ShopId;
-use crate::domain::money::Currency;
 use crate::domain::{Errors, FieldError};
 use crate::gateways;
 use crate::ports::{Index, Query};
@@ -104,9 +103,7 @@ pub struct BillAdmin {
 }
 
 fn money(bill: &Bill, amount: rust_decimal::Decimal) -> String {
-    bill.currency
-        .parse::<Currency>()
-        .map_or_else(|_| amount.to_string(), |c| c.format(amount))
+    bill.currency.format(amount)
 }
 
 impl BillSummary {
@@ -118,7 +115,7 @@ impl BillSummary {
             invoice_number: bill.invoice_number.clone(),
             total: money(bill, bill.total()),
             received: money(bill, bill.received()),
-            currency: bill.currency.clone(),
+            currency: bill.currency.code().to_owned(),
             payment_method: bill.payment_method.as_str(),
             customer: format!("{} {}", bill.customer.firstname, bill.customer.lastname),
             email: bill.customer.email.to_string(),
@@ -352,10 +349,7 @@ impl BillAdmin {
             .ok_or_else(|| {
                 AppError::invalid("gateway", "the shop has no settings for this gateway")
             })?;
-        let currency: Currency = bill
-            .currency
-            .parse()
-            .map_err(|e: String| AppError::Store(crate::ports::StoreError::Backend(e)))?;
+        let currency = bill.currency;
         let amount = match &q.amount {
             Some(a) => currency
                 .parse_amount(a)
@@ -429,11 +423,7 @@ impl BillAdmin {
     ) -> Result<BillView, AppError> {
         let id: BillId = repo::parse_id("bill", bill)?;
         let first = self.desk.load(&id).await?;
-        let currency: Currency = first
-            .value
-            .currency
-            .parse()
-            .map_err(|e: String| AppError::Store(crate::ports::StoreError::Backend(e)))?;
+        let currency = first.value.currency;
         let mut e = Errors::default();
         let amount = e.check(
             "amount",

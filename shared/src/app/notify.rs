@@ -140,7 +140,7 @@ fn pay(
     now: DateTime<Utc>,
 ) -> NotifyOutcome {
     let due = bill.remaining();
-    let currency_ok = event.currency.is_some_and(|c| c.code() == bill.currency);
+    let currency_ok = event.currency == Some(bill.currency);
     let amount = event
         .amount
         .filter(|a| currency_ok && *a > rust_decimal::Decimal::ZERO && *a <= due);

@@ -282,7 +282,7 @@ pub struct Bill {
     pub token_digest: String,
     pub status: BillStatus,
     pub placed_at: DateTime<Utc>,
-    pub currency: String,
+    pub currency: super::money::Currency,
     pub lines: Vec<BillLine>,
     pub totals: BillTotals,
     pub customer: Identity,

@@ -160,7 +160,7 @@ pub fn bill_from_cart(
         token_digest,
         status: BillStatus::Placed,
         placed_at: now,
-        currency: shop.currency.code().to_owned(),
+        currency: shop.currency,
         lines: bill_lines,
         totals: bill_totals(&totals),
         customer: cart

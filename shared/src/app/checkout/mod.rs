@@ -22,7 +22,6 @@ use crate::domain::cart::{PlacedBill, PricedLineView, TaxView, TotalsView};
 use crate::domain::catalog::PaymentMethod;
 use crate::domain::document::ShopDocument;
 use crate::domain::ids::CartId;
-use crate::domain::money::Currency;
 use crate::domain::order::{bill_from_cart, check_order, method_problem};
 use crate::gateways::{self, Settings, Urls, VerifyError};
 use crate::ports::{PutIf, Write};
@@ -503,7 +502,7 @@ pub fn payment_action(doc: &ShopDocument, bill: &Bill) -> Action {
     let total = money(bill, bill.remaining());
     let fill = |text: String| {
         text.replace("{total}", &total)
-            .replace("{currency}", &bill.currency)
+            .replace("{currency}", bill.currency.code())
             .replace("{reference}", bill.id.as_str())
     };
     let seller = doc

@@ -58,9 +58,7 @@ pub struct PlacementView {
 }
 
 pub(super) fn money(bill: &Bill, amount: rust_decimal::Decimal) -> String {
-    bill.currency
-        .parse::<Currency>()
-        .map_or_else(|_| amount.to_string(), |c| c.format(amount))
+    bill.currency.format(amount)
 }
 
 pub(super) fn placement_view(
@@ -73,7 +71,7 @@ pub(super) fn placement_view(
         access_token,
         status: bill.status,
         total: money(bill, bill.total()),
-        currency: bill.currency.clone(),
+        currency: bill.currency.code().to_owned(),
         payment: PaymentView {
             method: bill.payment_method.as_str(),
             action,
@@ -143,7 +141,7 @@ impl BillView {
             paid_at: bill.paid_at,
             invoice_number: bill.invoice_number.clone(),
             test: bill.test,
-            currency: bill.currency.clone(),
+            currency: bill.currency.code().to_owned(),
             total: m(bill.total()),
             received: m(bill.received()),
             remaining: m(bill.remaining()),

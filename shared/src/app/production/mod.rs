@@ -25,7 +25,7 @@ use super::products::{self, ProductAdmin};
 use super::record::Versioned;
 use super::repo;
 use crate::domain::bill::{Actor, Bill, BillId, BillLine, BillStatus};
-use crate::domain::catalog::Shop;
+use crate::domain::catalog::{ItemKind, Shop};
 use crate::domain::handler::{self, CourseRef, HandlerSpec, Role};
 use crate::domain::product::{
     ProductContext, ProductEvent, ProductEventKind, ProductInstance, ProductRef, ProductStatus,

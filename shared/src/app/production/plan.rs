@@ -113,7 +113,7 @@ pub(super) fn plan(bill: &Bill, shop: &Shop) -> (Vec<Unit>, Vec<(UnitKey, String
         });
     }
     for (i, line) in bill.lines.iter().enumerate() {
-        let bundle = line.item.kind == "bundle";
+        let bundle = line.item.item_kind() == ItemKind::Bundle;
         for (part, (code, quantity, handler)) in parts(line, shop).into_iter().enumerate() {
             let Some((kind, params)) = handler else {
                 continue;
@@ -138,7 +138,7 @@ pub(super) fn plan(bill: &Bill, shop: &Shop) -> (Vec<Unit>, Vec<(UnitKey, String
 /// What a line delivers: itself, or for a bundle each part (with its handler as the shop has
 /// it now) times the line's quantity.
 pub(super) fn parts(line: &BillLine, shop: &Shop) -> Vec<(String, u32, Option<RawHandler>)> {
-    if line.item.kind != "bundle" {
+    if line.item.item_kind() != ItemKind::Bundle {
         let handler = line.item.handler.clone().map(|h| (h.kind, h.params));
         return vec![(line.item.code.clone(), line.quantity, handler)];
     }

@@ -3,6 +3,12 @@
 use super::*;
 
 impl ItemDoc {
+    /// The item's kind, read from its validated text (an unknown one cannot pass
+    /// [`ShopDocument::validate`]; it reads as a product).
+    pub fn item_kind(&self) -> ItemKind {
+        self.kind.parse().unwrap_or(ItemKind::Product)
+    }
+
     pub(super) fn validate(
         &self,
         e: &mut Errors,
