@@ -1,0 +1,182 @@
+//! What the storefront routes read and answer: a line's body, and the catalogue as buyers see it.
+
+use super::*;
+
+/// Body of `PUT /carts/{cart}/lines/{code}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineInput {
+    pub quantity: u32,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// The public catalogue of `GET /shops/{shop}/catalog`: what a guest may see, no secrets.
+#[derive(Debug, Serialize)]
+pub struct CatalogView {
+    pub shop: ShopView,
+    pub categories: Vec<CategoryView>,
+    pub items: Vec<ItemView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ShopView {
+    pub id: String,
+    pub name: String,
+    pub currency: String,
+    pub test_mode: bool,
+    pub payment_methods: Vec<&'static str>,
+    pub default_payment_method: &'static str,
+    pub terms: Option<String>,
+    pub seller: BTreeMap<String, String>,
+    pub step_order: Vec<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CategoryView {
+    pub id: String,
+    pub name: String,
+    pub parent: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ItemView {
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub category: Option<String>,
+    pub kind: &'static str,
+    pub parts: Vec<PartView>,
+    pub status: &'static str,
+    /// Can be put in a cart now (a `preview` item is shown but not sold).
+    pub purchasable: bool,
+    pub prices: Vec<PriceView>,
+    pub tax: TaxView,
+    pub max_quantity: Option<u32>,
+    pub stock: Option<u32>,
+    pub seat_mode: &'static str,
+    pub seat_roles: Vec<String>,
+    pub required_data: Vec<FieldView>,
+    pub password_protected: bool,
+    pub eula: Option<String>,
+    pub renewable: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PartView {
+    pub code: String,
+    pub quantity: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PriceView {
+    pub up_to: Option<u32>,
+    pub unit_price: String,
+    pub unit_price_incl_tax: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TaxView {
+    pub code: String,
+    pub rate: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FieldView {
+    pub field: String,
+    pub label: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub required: bool,
+    pub options: Vec<String>,
+}
+
+impl CatalogView {
+    pub fn new(shop: &Shop, viewer: Viewer) -> Self {
+        let mut seller = shop.seller.fields.clone();
+        seller.insert("name".into(), shop.seller.name.clone());
+        Self {
+            shop: ShopView {
+                id: shop.id.to_string(),
+                name: shop.name.clone(),
+                currency: shop.currency.code().to_owned(),
+                test_mode: shop.test_mode,
+                payment_methods: shop.payment_methods.iter().map(|m| m.as_str()).collect(),
+                default_payment_method: shop.default_payment_method.as_str(),
+                terms: shop.terms.clone(),
+                seller,
+                step_order: shop.step_order.iter().map(|s| s.as_str()).collect(),
+            },
+            categories: shop
+                .categories
+                .iter()
+                .map(|c| CategoryView {
+                    id: c.id.to_string(),
+                    name: c.name.clone(),
+                    parent: c.parent.as_ref().map(ToString::to_string),
+                })
+                .collect(),
+            items: shop
+                .items
+                .iter()
+                .filter(|i| i.listed_for(viewer))
+                .map(|i| ItemView::new(shop, i, viewer))
+                .collect(),
+        }
+    }
+}
+
+impl ItemView {
+    fn new(shop: &Shop, item: &Item, viewer: Viewer) -> Self {
+        let money = |d| shop.currency.format(d);
+        Self {
+            code: item.code.to_string(),
+            name: item.name.clone(),
+            description: item.description.clone(),
+            category: item.category.as_ref().map(ToString::to_string),
+            kind: item.kind.as_str(),
+            parts: item
+                .parts
+                .iter()
+                .map(|(code, quantity)| PartView {
+                    code: code.to_string(),
+                    quantity: *quantity,
+                })
+                .collect(),
+            status: item.status.as_str(),
+            purchasable: item.purchasable_by(viewer),
+            prices: item
+                .prices
+                .tiers()
+                .iter()
+                .map(|t| PriceView {
+                    up_to: t.up_to,
+                    unit_price: money(t.unit_price),
+                    unit_price_incl_tax: money(shop.price_incl_tax(item, t.unit_price)),
+                })
+                .collect(),
+            tax: TaxView {
+                code: item.tax.to_string(),
+                rate: shop.tax_rate(&item.tax).percent().normalize().to_string(),
+            },
+            max_quantity: item.max_quantity,
+            stock: item.stock,
+            seat_mode: item.seat_mode.as_str(),
+            seat_roles: item.seat_roles.clone(),
+            required_data: item
+                .required_data
+                .iter()
+                .map(|f| FieldView {
+                    field: f.field.clone(),
+                    label: f.label.clone(),
+                    kind: f.kind.as_str(),
+                    required: f.required,
+                    options: f.options.clone(),
+                })
+                .collect(),
+            password_protected: item.password.is_some(),
+            eula: item.eula.clone(),
+            renewable: item.renewable,
+        }
+    }
+}
