@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use shop_core::app::AppError;
 use shop_core::app::checkout::{Checkout, OrderInput, RetryInput, TestPaymentInput};
-use shop_core::web::{self, JsonBody};
+use shop_core::web::{self, BillToken, JsonBody};
 
 #[derive(Clone)]
 struct Ctx {
@@ -49,51 +49,45 @@ async fn place_order(
     Ok((status, Json(view)).into_response())
 }
 
-#[tracing::instrument(skip(ctx, headers, query))]
+#[tracing::instrument(skip(ctx, token))]
 async fn view_bill(
     State(ctx): State<Ctx>,
     Path(bill): Path<String>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    BillToken(token): BillToken,
 ) -> Answer {
-    let token = web::access_token(&headers, query.as_deref());
     Ok(Json(ctx.app.view(&bill, &token).await?).into_response())
 }
 
-#[tracing::instrument(skip(ctx, headers, query, body))]
+#[tracing::instrument(skip(ctx, headers, token, body))]
 async fn retry_payment(
     State(ctx): State<Ctx>,
     Path(bill): Path<String>,
     headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    BillToken(token): BillToken,
     JsonBody(body): JsonBody<RetryInput>,
 ) -> Answer {
-    let token = web::access_token(&headers, query.as_deref());
     let origin = web::origin(&headers);
     Ok(Json(ctx.app.retry_payment(&bill, &token, &body, &origin).await?).into_response())
 }
 
-#[tracing::instrument(skip(ctx, headers, query, body))]
+#[tracing::instrument(skip(ctx, token, body))]
 async fn test_payment(
     State(ctx): State<Ctx>,
     Path(bill): Path<String>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
+    BillToken(token): BillToken,
     JsonBody(body): JsonBody<TestPaymentInput>,
 ) -> Answer {
-    let token = web::access_token(&headers, query.as_deref());
     Ok(Json(ctx.app.test_payment(&bill, &token, &body).await?).into_response())
 }
 
 /// `GET /bills/{bill}/invoice` (HTML) or `?format=pdf`.
-#[tracing::instrument(skip(ctx, headers, query))]
+#[tracing::instrument(skip(ctx, token, query))]
 async fn invoice(
     State(ctx): State<Ctx>,
     Path(bill): Path<String>,
-    headers: HeaderMap,
+    BillToken(token): BillToken,
     RawQuery(query): RawQuery,
 ) -> Answer {
-    let token = web::access_token(&headers, query.as_deref());
     let format = web::document_format(query.as_deref())?;
     let document = ctx.app.document(&bill, &token).await?;
     Ok(web::document_response(document, format))

@@ -323,6 +323,27 @@ pub async fn wrong_method() -> Response {
     .into_response()
 }
 
+/// The bill access token of a request, as a handler argument (see [`access_token`]). Its
+/// `Debug` never shows the token, so that a traced handler does not log it.
+pub struct BillToken(pub String);
+
+impl std::fmt::Debug for BillToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BillToken(..)")
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for BillToken {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(BillToken(access_token(&parts.headers, parts.uri.query())))
+    }
+}
+
 /// The bill access token of a request: `Authorization: Bearer <token>` or `?token=`.
 pub fn access_token(headers: &HeaderMap, query: Option<&str>) -> String {
     let bearer = headers
