@@ -101,7 +101,7 @@ impl InvoiceDocument {
                 .taxes
                 .iter()
                 .map(|t| TaxRow {
-                    code: t.code.clone(),
+                    code: t.code.to_string(),
                     rate: t.rate.normalize().to_string(),
                     base: m(t.base),
                     amount: m(t.amount),

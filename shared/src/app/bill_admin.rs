@@ -447,7 +447,7 @@ impl BillAdmin {
         }
         e.finish(|| ()).map_err(AppError::Invalid)?;
         let (amount, method) = (amount.expect("checked"), method.expect("checked"));
-        let actor = Actor::Operator(self.operator.clone()).to_string();
+        let actor = Actor::Operator(self.operator.clone());
         let bill = self
             .desk
             .change_from(first, |b, now| {

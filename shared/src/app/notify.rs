@@ -178,7 +178,7 @@ fn pay(
         amount,
         method: event.gateway,
         reference,
-        actor: actor.to_string(),
+        actor: actor.clone(),
     };
     match bill.record_payment(payment, "payment confirmed by the gateway") {
         Ok(()) => NotifyOutcome::Applied,

@@ -216,13 +216,42 @@ impl fmt::Display for Actor {
     }
 }
 
+impl FromStr for Actor {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.split_once(':') {
+            None if s == "buyer" => Ok(Actor::Buyer),
+            None if s == "system" => Ok(Actor::System),
+            Some(("gateway", g)) if !g.is_empty() => Ok(Actor::Gateway(g.to_owned())),
+            Some(("operator", o)) if !o.is_empty() => Ok(Actor::Operator(o.to_owned())),
+            _ => Err(format!("`{s}` is not an actor")),
+        }
+    }
+}
+
+/// Stored and shown as its text (`buyer`, `system`, `gateway:<name>`, `operator:<id>`).
+impl Serialize for Actor {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Actor {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// One entry of the bill's trace.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BillEvent {
     pub at: DateTime<Utc>,
     pub from: Option<BillStatus>,
     pub to: BillStatus,
-    pub actor: String,
+    pub actor: Actor,
     pub reason: String,
     pub reference: Option<String>,
 }
@@ -235,7 +264,7 @@ pub struct BillLine {
     pub quantity: u32,
     pub unit_price: Decimal,
     pub total_excl_tax: Decimal,
-    pub tax_code: String,
+    pub tax_code: super::ids::TaxCode,
     pub tax_rate: Decimal,
     pub tax: Decimal,
     pub total_incl_tax: Decimal,
@@ -257,7 +286,7 @@ pub struct BillTotals {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BillTax {
-    pub code: String,
+    pub code: super::ids::TaxCode,
     pub rate: Decimal,
     pub base: Decimal,
     pub amount: Decimal,
@@ -270,7 +299,7 @@ pub struct Payment {
     pub amount: Decimal,
     pub method: PaymentMethod,
     pub reference: Option<String>,
-    pub actor: String,
+    pub actor: Actor,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -357,13 +386,13 @@ impl Bill {
         reference: Option<String>,
         at: DateTime<Utc>,
     ) -> Result<(), BillRejection> {
-        self.move_to(to, actor.to_string(), reason.into(), reference, at)
+        self.move_to(to, actor.clone(), reason.into(), reference, at)
     }
 
     fn move_to(
         &mut self,
         to: BillStatus,
-        actor: String,
+        actor: Actor,
         reason: String,
         reference: Option<String>,
         at: DateTime<Utc>,
@@ -403,7 +432,7 @@ impl Bill {
             at,
             from: Some(status),
             to: status,
-            actor: actor.to_string(),
+            actor: actor.clone(),
             reason: reason.into(),
             reference,
         });
@@ -464,6 +493,24 @@ pub fn invoice_number(shop: &ShopId, year: i32, sequence: u64) -> String {
 mod tests {
     use super::*;
     use BillStatus::*;
+
+    #[test]
+    fn an_actor_is_stored_as_its_text_and_read_back() {
+        let actors = [
+            Actor::Buyer,
+            Actor::System,
+            Actor::Gateway("paypal".into()),
+            Actor::Operator("jdoe".into()),
+        ];
+        for actor in actors {
+            let json = serde_json::to_string(&actor).unwrap();
+            assert_eq!(json, format!("\"{actor}\""));
+            assert_eq!(serde_json::from_str::<Actor>(&json).unwrap(), actor);
+        }
+        for text in ["", "gateway:", "operator", "customer", "buyer:x"] {
+            assert!(text.parse::<Actor>().is_err(), "{text}");
+        }
+    }
 
     #[test]
     fn final_statuses_lead_nowhere() {

@@ -102,7 +102,7 @@ fn bill_totals(totals: &Totals) -> BillTotals {
             .taxes
             .iter()
             .map(|t| BillTax {
-                code: t.code.to_string(),
+                code: t.code.clone(),
                 rate: t.rate.percent(),
                 base: t.base,
                 amount: t.amount,
@@ -131,7 +131,7 @@ pub fn bill_from_cart(
             quantity: line.quantity.get(),
             unit_price: price.unit_price,
             total_excl_tax: price.total_excl_tax,
-            tax_code: price.tax_code.to_string(),
+            tax_code: price.tax_code.clone(),
             tax_rate: price.tax_rate.percent(),
             tax: price.tax,
             total_incl_tax: price.total_incl_tax,
@@ -178,7 +178,7 @@ pub fn bill_from_cart(
             at: now,
             from: None,
             to: BillStatus::Placed,
-            actor: "buyer".into(),
+            actor: super::bill::Actor::Buyer,
             reason: format!("order placed, payment by {}", method.as_str()),
             reference: None,
         }],

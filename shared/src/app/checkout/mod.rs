@@ -256,7 +256,7 @@ impl Checkout {
                             amount: b.remaining(),
                             method: PaymentMethod::Test,
                             reference: Some(format!("TEST-{}", b.id)),
-                            actor: gateway.to_string(),
+                            actor: gateway.clone(),
                         };
                         Ok(b.record_payment(payment, "test payment accepted")?)
                     })

@@ -156,7 +156,7 @@ impl BillView {
                         quantity: l.quantity,
                         unit_price: m(l.unit_price),
                         total_excl_tax: m(l.total_excl_tax),
-                        tax_code: l.tax_code.clone(),
+                        tax_code: l.tax_code.to_string(),
                         tax_rate: l.tax_rate.normalize().to_string(),
                         tax: m(l.tax),
                         total_incl_tax: m(l.total_incl_tax),
@@ -174,7 +174,7 @@ impl BillView {
                     .taxes
                     .iter()
                     .map(|t| TaxView {
-                        code: t.code.clone(),
+                        code: t.code.to_string(),
                         rate: t.rate.normalize().to_string(),
                         base: m(t.base),
                         amount: m(t.amount),
