@@ -220,8 +220,8 @@ pub fn now_epoch() -> i64 {
 /// bill delivered.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProductionJob {
-    pub shop: String,
-    pub bill: String,
+    pub shop: crate::domain::ids::ShopId,
+    pub bill: crate::domain::bill::BillId,
     #[serde(default)]
     pub kind: JobKind,
     /// Bumped by an operator's retry, so that the queue's deduplication lets it through.

@@ -7,8 +7,8 @@ use shop_core::ports::{JobKind, JobQueue, ProductionJob};
 
 fn job(bill: &str, generation: u32) -> ProductionJob {
     ProductionJob {
-        shop: "demo".into(),
-        bill: bill.into(),
+        shop: "demo".parse().unwrap(),
+        bill: bill.parse().unwrap(),
         kind: JobKind::Produce,
         generation,
     }

@@ -101,7 +101,7 @@ async fn a_test_payment_pays_numbers_the_invoice_and_queues_production_once() {
     assert_eq!(pay.body["received"], pay.body["total"]);
     assert_eq!(pay.body["production"][0]["state"], "queued");
     assert_eq!(stack.queue.sent().len(), 1);
-    assert_eq!(stack.queue.sent()[0].bill, id);
+    assert_eq!(stack.queue.sent()[0].bill.as_str(), id);
 
     let again = stack.test_payment(&id, &token, "paid").await;
     again.assert_problem(409, "invalid_state");

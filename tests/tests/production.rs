@@ -502,7 +502,7 @@ async fn a_job_whose_send_failed_is_relayed_from_the_outbox() {
         1
     );
     assert_eq!(inner.sent().len(), 1);
-    assert_eq!(inner.sent()[0].bill, bill);
+    assert_eq!(inner.sent()[0].bill.as_str(), bill);
     assert_eq!(
         relay_outbox(stack.store.as_ref(), queue.as_ref(), later, grace)
             .await
@@ -537,7 +537,7 @@ async fn a_job_whose_send_failed_is_relayed_from_the_outbox() {
         "not produced yet"
     );
     let job = inner.sent()[1].clone();
-    assert_eq!(job.bill, second);
+    assert_eq!(job.bill.as_str(), second);
     stack.producer.handle(&job).await.unwrap();
     assert_eq!(
         relay_outbox(
@@ -586,7 +586,7 @@ async fn reconciliation_requeues_stuck_bills(stack: Stack, sent: Arc<Recorder>) 
     assert_eq!(stack.producer.reconcile(later).await.unwrap(), 1);
     let requeued = sent.jobs();
     assert_eq!(requeued.len(), sent_before + 2);
-    assert_eq!(requeued.last().unwrap().bill, stuck);
+    assert_eq!(requeued.last().unwrap().bill.as_str(), stuck);
     assert_eq!(
         stack.producer.reconcile(later).await.unwrap(),
         0,

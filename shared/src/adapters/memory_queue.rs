@@ -78,7 +78,7 @@ impl InProcessQueue {
     pub fn receive(&self, max: usize) -> Vec<Delivery> {
         let now = Instant::now();
         let mut inner = self.lock();
-        let mut busy: Vec<String> = Vec::new();
+        let mut busy: Vec<crate::domain::bill::BillId> = Vec::new();
         let mut out = Vec::new();
         let mut dead = Vec::new();
         for m in inner.messages.iter_mut() {
@@ -165,8 +165,8 @@ mod tests {
 
     fn job(bill: &str, kind: JobKind) -> ProductionJob {
         ProductionJob {
-            shop: "demo".into(),
-            bill: bill.into(),
+            shop: "demo".parse().unwrap(),
+            bill: bill.parse().unwrap(),
             kind,
             generation: 0,
         }

@@ -34,7 +34,7 @@ impl JobQueue for SqsQueue {
             .send_message()
             .queue_url(&self.url)
             .message_body(body)
-            .message_group_id(&job.bill)
+            .message_group_id(job.bill.as_str())
             .message_deduplication_id(job.dedup_id())
             .send()
             .await

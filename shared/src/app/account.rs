@@ -530,9 +530,10 @@ impl Accounts {
         change(&mut seat, now)?;
         let mut generation = [0u8; 4];
         getrandom::fill(&mut generation).expect("random source");
+        let stored = |what| AppError::Store(crate::ports::StoreError::Backend(what));
         let job = ProductionJob {
-            shop: seat.shop.clone(),
-            bill: seat.bill.clone(),
+            shop: seat.shop.parse().map_err(stored)?,
+            bill: seat.bill.parse().map_err(stored)?,
             kind: JobKind::Seats,
             // Each change is its own message (the queue dedupes by bill, kind and generation).
             generation: u32::from_le_bytes(generation),

@@ -80,8 +80,8 @@ async fn consequences(
     let jobs: Vec<ProductionJob> = jobs
         .into_iter()
         .map(|kind| ProductionJob {
-            shop: bill.shop.to_string(),
-            bill: bill.id.to_string(),
+            shop: bill.shop.clone(),
+            bill: bill.id.clone(),
             kind,
             generation: match kind {
                 JobKind::Produce => bill.production_generation,

@@ -18,7 +18,7 @@ impl Producer {
         job: &ProductionJob,
         reason: &str,
     ) -> Result<(), Retry> {
-        let bill = self.desk.load(&job_bill(job)?).await?.value;
+        let bill = self.desk.load(&job.bill).await?.value;
         let producing = matches!(bill.status, BillStatus::Paid | BillStatus::Preprod);
         if job.kind != JobKind::Produce || !producing {
             return Ok(());

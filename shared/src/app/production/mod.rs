@@ -140,12 +140,6 @@ pub struct Producer {
     timing: RelayTiming,
 }
 
-fn job_bill(job: &ProductionJob) -> Result<BillId, Retry> {
-    job.bill
-        .parse()
-        .map_err(|_| Retry(format!("bad bill id {}", job.bill)))
-}
-
 impl Producer {
     pub fn new(desk: Bills, lms: Arc<dyn Lms>) -> Self {
         Self {
@@ -173,7 +167,7 @@ impl Producer {
     }
 
     async fn produce(&self, job: &ProductionJob) -> Result<Produced, Retry> {
-        let id = job_bill(job)?;
+        let id = job.bill.clone();
         match job.kind {
             JobKind::Revoke => return self.revoke(&id).await,
             JobKind::Seats => return self.reconcile_seats(&id).await,

@@ -92,8 +92,8 @@ impl Producer {
         now: DateTime<Utc>,
     ) -> Result<bool, AppError> {
         let job = ProductionJob {
-            shop: bill.shop.to_string(),
-            bill: bill.id.to_string(),
+            shop: bill.shop.clone(),
+            bill: bill.id.clone(),
             kind: JobKind::Produce,
             generation: bill.production_generation,
         };
