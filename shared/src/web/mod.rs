@@ -15,6 +15,10 @@ use subtle::ConstantTimeEq;
 use crate::app::AppError;
 use crate::domain::FieldError;
 
+mod document;
+
+pub use document::{DocumentFormat, document_format, document_response};
+
 /// Cap on request bodies of the buyer-facing routes.
 pub const BODY_LIMIT: usize = 64 * 1024;
 /// Cap on a shop document import (the stored document is at most 350 KB).
@@ -569,51 +573,6 @@ pub async fn refuse_cross_site(
         "send this request from the shop's own pages, as application/json",
     )
     .into_response()
-}
-
-/// The `format` of a bill document (`?format=html|pdf`, html by default).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DocumentFormat {
-    Html,
-    Pdf,
-}
-
-pub fn document_format(query: Option<&str>) -> Result<DocumentFormat, AppError> {
-    let format = query
-        .unwrap_or("")
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("format="))
-        .unwrap_or("html");
-    match format {
-        "html" => Ok(DocumentFormat::Html),
-        "pdf" => Ok(DocumentFormat::Pdf),
-        _ => Err(AppError::invalid("format", "give html or pdf")),
-    }
-}
-
-/// A bill's order or invoice, as HTML or as a PDF named after its number.
-pub fn document_response(
-    document: crate::invoice::InvoiceDocument,
-    format: DocumentFormat,
-) -> Response {
-    match format {
-        DocumentFormat::Pdf => {
-            let name = format!(
-                "inline; filename=\"{}.pdf\"",
-                document.number.as_deref().unwrap_or(&document.reference)
-            );
-            let headers = [
-                (header::CONTENT_TYPE, "application/pdf".to_owned()),
-                (header::CONTENT_DISPOSITION, name),
-            ];
-            (headers, document.pdf()).into_response()
-        }
-        DocumentFormat::Html => (
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            document.html(),
-        )
-            .into_response(),
-    }
 }
 
 #[cfg(test)]
