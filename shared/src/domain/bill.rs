@@ -196,8 +196,10 @@ impl AccessToken {
     }
 }
 
-/// Who changed a bill.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Who changed a bill. Stored and shown as its text (`buyer`, `system`, `gateway:<name>`,
+/// `operator:<id>`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum Actor {
     Buyer,
     Gateway(String),
@@ -230,18 +232,16 @@ impl FromStr for Actor {
     }
 }
 
-/// Stored and shown as its text (`buyer`, `system`, `gateway:<name>`, `operator:<id>`).
-impl Serialize for Actor {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+impl TryFrom<String> for Actor {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
     }
 }
 
-impl<'de> Deserialize<'de> for Actor {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+impl From<Actor> for String {
+    fn from(a: Actor) -> String {
+        a.to_string()
     }
 }
 

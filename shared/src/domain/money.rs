@@ -10,7 +10,10 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 /// An ISO 4217 currency that has a minor unit (funds and metals such as XAU are refused:
 /// nobody sells training for gold ounces, and they have no defined minor unit).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+///
+/// Stored and sent as its ISO code (`"EUR"`), read back through [`FromStr`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Currency {
     iso: iso_currency::Currency,
     minor_unit: u32,
@@ -94,17 +97,16 @@ impl FromStr for Currency {
     }
 }
 
-/// Stored and sent as its ISO code (`"EUR"`), read back through [`FromStr`].
-impl serde::Serialize for Currency {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.code())
+impl TryFrom<String> for Currency {
+    type Error = String;
+    fn try_from(code: String) -> Result<Self, String> {
+        code.parse()
     }
 }
 
-impl<'de> serde::Deserialize<'de> for Currency {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let code = String::deserialize(d)?;
-        code.parse().map_err(serde::de::Error::custom)
+impl From<Currency> for String {
+    fn from(c: Currency) -> String {
+        c.code().to_owned()
     }
 }
 
