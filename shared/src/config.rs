@@ -41,14 +41,6 @@ pub struct LambdaConfig {
     pub moodle_token: Option<String>,
 }
 
-/// The HTTP client for outbound calls (Stripe's API, PayPal's verifier), built once.
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(10))
-        .build()
-        .expect("the HTTP client builds")
-}
-
 fn var(name: &'static str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }

@@ -333,3 +333,23 @@ pub struct CategorySpec {
     pub parent: u64,
     pub idnumber: String,
 }
+
+/// The gateways' own APIs, for the two protocols that call out: Stripe's Checkout Sessions and
+/// PayPal's IPN postback. Use cases reach a gateway's network only through this port
+/// (`adapters::gateway_api` in the functions and the local stack; a fake in tests).
+#[async_trait]
+pub trait GatewayApi: Send + Sync {
+    /// Creates a Checkout Session from its form fields; answers the session's `url`.
+    async fn stripe_session(
+        &self,
+        api_base: &str,
+        secret_key: &str,
+        form: Vec<(String, String)>,
+    ) -> Result<String, crate::gateways::VerifyError>;
+    /// Posts `body` to PayPal's verifier; answers PayPal's words (`VERIFIED`, `INVALID`).
+    async fn paypal_postback(
+        &self,
+        verify_url: &str,
+        body: Vec<u8>,
+    ) -> Result<String, crate::gateways::VerifyError>;
+}

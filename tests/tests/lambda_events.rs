@@ -181,7 +181,7 @@ async fn checkout_events_run_through_the_lambda_adapter() {
         desk,
         shop_core::app::checkout::PaymentLinks {
             public_url: "https://shop.example".into(),
-            http: shop_core::config::http_client(),
+            api: Arc::new(shop_core::adapters::gateway_api::HttpGatewayApi::default()),
         },
     )))
     .fallback(web::no_route);
@@ -216,7 +216,7 @@ async fn payment_notify_events_run_through_the_lambda_adapter() {
     };
     let notifier = Arc::new(shop_core::app::notify::Notifier::new(
         desk.clone(),
-        shop_core::config::http_client(),
+        Arc::new(shop_core::adapters::gateway_api::HttpGatewayApi::default()),
     ));
     let router = payment_notify::router(notifier, "/bill").fallback(web::no_route);
     let mut seen = 0;

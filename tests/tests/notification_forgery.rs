@@ -13,8 +13,8 @@ use reqwest::Method;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use shop_core::domain::catalog::PaymentMethod;
-use shop_core::gateways::samples::{self, Sample};
-use shop_core::gateways::{self, PaymentEvent, Settings, VerifyError};
+use shop_core::gateways::samples::Sample;
+use shop_core::gateways::{Gateway, PaymentEvent, Received, Settings, VerifyError};
 
 const SHOP: &str = "forge";
 
@@ -29,21 +29,33 @@ fn settings(gateway: &str) -> Map<String, Value> {
     all[gateway].as_object().unwrap().clone()
 }
 
-fn method(gateway: &str) -> PaymentMethod {
-    gateway.parse().unwrap()
+fn gateway_of(name: &str) -> Gateway {
+    Gateway::of(name.parse::<PaymentMethod>().unwrap()).unwrap()
+}
+
+/// Stripe's reading of a webhook with this signature header.
+fn stripe_event(
+    s: &Settings,
+    header: &str,
+    body: &[u8],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<PaymentEvent>, VerifyError> {
+    let received = Received {
+        signature_header: Some(header),
+        body,
+    };
+    Gateway::Stripe.read(s, &received, now)
 }
 
 /// The shop's verification of a form-encoded notification (PayPal: after `VERIFIED`).
 fn verify(gateway: &str, body: &[u8]) -> Result<Option<PaymentEvent>, VerifyError> {
     let map = settings(gateway);
     let s = Settings(&map);
-    match gateway {
-        "paypal" => gateways::paypal_event(&s, body),
-        "systempay" => gateways::systempay_event(&s, body),
-        "sips" => gateways::sips_event(&s, body),
-        "ogone" => gateways::ogone_event(&s, body),
-        other => panic!("{other}"),
-    }
+    let received = Received {
+        signature_header: None,
+        body,
+    };
+    gateway_of(gateway).read(&s, &received, chrono::Utc::now())
 }
 
 /// A notification the gateway would send for `bill`, as pairs.
@@ -57,7 +69,9 @@ fn notification(gateway: &str, bill: &str, status: &str) -> (Vec<(String, String
         currency: "EUR".parse().unwrap(),
         now: chrono::Utc::now(),
     };
-    let (body, _) = samples::notification(method(gateway), &Settings(&map), &sample).unwrap();
+    let (body, _) = gateway_of(gateway)
+        .sample(&Settings(&map), &sample)
+        .unwrap();
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap();
     (pairs, body)
 }
@@ -207,7 +221,7 @@ fn apply(
 /// never another event.
 fn mutations_never_change_the_event(gateway: &str, own_form: Vec<(String, String)>) {
     let bill = "261202ABCDEFGHJKLMNP";
-    let (pairs, body) = notification(gateway, bill, samples::paid_word(method(gateway)));
+    let (pairs, body) = notification(gateway, bill, gateway_of(gateway).paid_word());
     let original = verify(gateway, &body).unwrap().unwrap();
     assert!(
         verify(gateway, &encode(&own_form)).is_err(),
@@ -435,17 +449,13 @@ fn stripe_refuses_timestamps_beyond_the_tolerance_either_way() {
         (-301, false),
         (3600, false),
     ] {
-        let (body, headers) = samples::notification(
-            PaymentMethod::Stripe,
-            &s,
-            &sample(now + chrono::Duration::seconds(offset)),
-        )
-        .unwrap();
-        let result = gateways::stripe_event(&s, Some(&headers[0].1), &body, now);
+        let at = now + chrono::Duration::seconds(offset);
+        let (body, headers) = Gateway::Stripe.sample(&s, &sample(at)).unwrap();
+        let result = stripe_event(&s, &headers[0].1, &body, now);
         assert_eq!(result.is_ok(), ok, "offset {offset}: {result:?}");
     }
-    let (body, headers) = samples::notification(PaymentMethod::Stripe, &s, &sample(now)).unwrap();
-    let original = gateways::stripe_event(&s, Some(&headers[0].1), &body, now).unwrap();
+    let (body, headers) = Gateway::Stripe.sample(&s, &sample(now)).unwrap();
+    let original = stripe_event(&s, &headers[0].1, &body, now).unwrap();
     // Header variations: more v1 candidates, v0, reordered parts, a second timestamp.
     let header = headers[0].1.clone();
     let (t, v1) = header.split_once(',').unwrap();
@@ -456,7 +466,7 @@ fn stripe_refuses_timestamps_beyond_the_tolerance_either_way() {
         format!("{t},{later},{v1}"),
         format!("{later},{t},{v1}"),
     ] {
-        match gateways::stripe_event(&s, Some(&variant), &body, now) {
+        match stripe_event(&s, &variant, &body, now) {
             Ok(event) => assert_eq!(event, original, "{variant}"),
             Err(VerifyError::Unauthentic(_)) => {}
             Err(e) => panic!("{variant}: {e}"),
@@ -469,5 +479,5 @@ fn stripe_refuses_timestamps_beyond_the_tolerance_either_way() {
     let sig =
         shop_core::gateways::signatures::stripe_v1("whsec_test_secret", &t, doubled.as_bytes());
     let header = format!("t={t},v1={sig}");
-    assert!(gateways::stripe_event(&s, Some(&header), doubled.as_bytes(), now).is_err());
+    assert!(stripe_event(&s, &header, doubled.as_bytes(), now).is_err());
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use shop_core::adapters::gateway_api::HttpGatewayApi;
 use shop_core::app::SystemClock;
 use shop_core::app::bills::Bills;
 use shop_core::app::checkout::{Checkout, PaymentLinks};
@@ -18,7 +19,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     };
     let links = PaymentLinks {
         public_url: config.public_url.clone(),
-        http: shop_core::config::http_client(),
+        api: Arc::new(HttpGatewayApi::default()),
     };
     let router =
         checkout::router(Arc::new(Checkout::new(desk, links))).fallback(shop_core::web::no_route);

@@ -11,7 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use shop_core::app::AppError;
-use shop_core::app::notify::{Notifier, RawNotification};
+use shop_core::app::notify::Notifier;
+use shop_core::gateways::Received;
 use shop_core::web::{self, BODY_LIMIT};
 
 /// Where return URLs send the browser: the bill page, given `?shop=..&bill=..&payment=confirming`.
@@ -49,7 +50,7 @@ async fn notify(
         Ok(body) => body,
         Err(too_large) => return too_large,
     };
-    let raw = RawNotification {
+    let raw = Received {
         signature_header: signature.as_deref(),
         body: &body,
     };

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use shop_core::adapters::gateway_api::HttpGatewayApi;
 use shop_core::app::SystemClock;
 use shop_core::app::bills::Bills;
 use shop_core::app::notify::Notifier;
@@ -16,7 +17,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         clock: Arc::new(SystemClock),
         queue: config.queue().await,
     };
-    let notifier = Arc::new(Notifier::new(desk, shop_core::config::http_client()));
+    let notifier = Arc::new(Notifier::new(desk, Arc::new(HttpGatewayApi::default())));
     let router =
         payment_notify::router(notifier, &config.bill_path).fallback(shop_core::web::no_route);
     lambda_http::run(shop_core::web::hardened(router)).await

@@ -7,6 +7,7 @@ pub mod pages;
 
 use axum::Router;
 use chrono::Duration;
+use shop_core::adapters::gateway_api::HttpGatewayApi;
 use shop_core::app::account::Accounts;
 use shop_core::app::admin::ShopAdmin;
 use shop_core::app::bill_admin::BillAdmin;
@@ -17,6 +18,7 @@ use shop_core::app::products::ProductAdmin;
 use shop_core::app::storefront::Storefront;
 use shop_core::app::{AppError, SystemClock};
 use shop_core::domain::ids::ShopId;
+use shop_core::ports::GatewayApi;
 use shop_core::ports::{JobQueue, Lms, Store};
 use shop_core::web;
 use tower_http::trace::TraceLayer;
@@ -79,11 +81,11 @@ pub fn stack(
         queue,
     };
     let bills = Arc::new(BillAdmin::new(desk.clone(), "admin"));
-    let http = shop_core::config::http_client();
-    let notifier = Arc::new(Notifier::new(desk.clone(), http.clone()));
+    let api: Arc<dyn GatewayApi> = Arc::new(HttpGatewayApi::default());
+    let notifier = Arc::new(Notifier::new(desk.clone(), api.clone()));
     let links = PaymentLinks {
         public_url: options.public_url.trim_end_matches('/').to_owned(),
-        http,
+        api,
     };
     let products = Arc::new(ProductAdmin {
         store: store.clone(),

@@ -2,6 +2,7 @@
 
 pub mod dynamo;
 pub mod embedded;
+pub mod gateway_api;
 pub mod memory_queue;
 pub mod moodle;
 pub mod sqs;

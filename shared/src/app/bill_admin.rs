@@ -16,7 +16,7 @@ use crate::domain::bill::{Actor, Bill, BillId, BillRejection, BillStatus, Paymen
 use crate::domain::catalog::PaymentMethod;
 use crate::domain::ids::ShopId;
 use crate::domain::{Errors, FieldError};
-use crate::gateways;
+use crate::gateways::{self, Gateway};
 use crate::ports::{Index, Query};
 
 /// Query of `GET /admin/shops/{shop}/bills`.
@@ -337,18 +337,17 @@ impl BillAdmin {
                 "sample notifications are only for shops in test mode".into(),
             ));
         }
-        let gateway: PaymentMethod = q
+        let method: PaymentMethod = q
             .gateway
             .parse()
             .map_err(|e: String| AppError::invalid("gateway", e))?;
-        let settings = shop
-            .document
-            .gateways
-            .get(gateway.as_str())
-            .filter(|_| super::checkout::is_gateway(gateway))
-            .ok_or_else(|| {
-                AppError::invalid("gateway", "the shop has no settings for this gateway")
-            })?;
+        let (Some(gateway), Some(settings)) = (
+            Gateway::of(method),
+            shop.document.gateways.get(method.as_str()),
+        ) else {
+            let why = "the shop has no settings for this gateway";
+            return Err(AppError::invalid("gateway", why));
+        };
         let currency = bill.currency;
         let amount = match &q.amount {
             Some(a) => currency
@@ -363,7 +362,7 @@ impl BillAdmin {
         let status = q
             .status
             .clone()
-            .unwrap_or_else(|| gateways::samples::paid_word(gateway).to_owned());
+            .unwrap_or_else(|| gateway.paid_word().to_owned());
         let sample = gateways::samples::Sample {
             bill: bill.id.as_str(),
             event: &event,
@@ -372,11 +371,10 @@ impl BillAdmin {
             currency,
             now: self.desk.clock.now(),
         };
-        let (body, headers) =
-            gateways::samples::notification(gateway, &gateways::Settings(settings), &sample)?;
+        let (body, headers) = gateway.sample(&gateways::Settings(settings), &sample)?;
         Ok(SampleView {
             method: "POST",
-            url: format!("/shops/{}/notify/{}", bill.shop, gateway.as_str()),
+            url: format!("/shops/{}/notify/{}", bill.shop, method.as_str()),
             headers: headers.into_iter().collect(),
             body: String::from_utf8(body).expect("notifications are text"),
         })

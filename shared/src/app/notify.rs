@@ -11,6 +11,8 @@
 //! invoice sequence when the bill becomes PAID, and one transaction (event record + bill +
 //! sequence + production outbox).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -20,7 +22,8 @@ use super::retry::until_written;
 use super::{AppError, repo};
 use crate::domain::bill::{Actor, Bill, BillId, BillStatus, Payment};
 use crate::domain::catalog::PaymentMethod;
-use crate::gateways::{self, Outcome, PaymentEvent, Settings, VerifyError};
+use crate::gateways::{Gateway, Outcome, PaymentEvent, Received, Settings, VerifyError};
+use crate::ports::GatewayApi;
 use crate::ports::{Item, Key, PutIf, StoreError, Write};
 
 /// The answer to a notification (`{"outcome": ...}`).
@@ -34,15 +37,9 @@ pub enum NotifyOutcome {
     IgnoredStatus,
 }
 
-/// A received notification: headers (lower-case names) and the body exactly as received.
-pub struct RawNotification<'a> {
-    pub signature_header: Option<&'a str>,
-    pub body: &'a [u8],
-}
-
 pub struct Notifier {
     desk: Bills,
-    http: reqwest::Client,
+    api: Arc<dyn GatewayApi>,
 }
 
 impl From<VerifyError> for AppError {
@@ -206,8 +203,8 @@ fn move_to(
 }
 
 impl Notifier {
-    pub fn new(desk: Bills, http: reqwest::Client) -> Self {
-        Self { desk, http }
+    pub fn new(desk: Bills, api: Arc<dyn GatewayApi>) -> Self {
+        Self { desk, api }
     }
 
     /// `POST /shops/{shop}/notify/{gateway}`.
@@ -215,77 +212,26 @@ impl Notifier {
         &self,
         shop: &str,
         gateway: &str,
-        raw: RawNotification<'_>,
+        raw: Received<'_>,
     ) -> Result<NotifyOutcome, AppError> {
         let stored =
             repo::load_shop(self.desk.store.as_ref(), &repo::parse_id("shop", shop)?).await?;
-        let method: PaymentMethod = gateway
-            .parse()
-            .map_err(|_| AppError::not_found("gateway", gateway))?;
-        let settings = stored
-            .document
-            .gateways
-            .get(method.as_str())
-            .filter(|_| super::checkout::is_gateway(method))
-            .ok_or_else(|| AppError::not_found("gateway", gateway))?;
-        let Some(event) = self.verify(method, &Settings(settings), &raw).await? else {
+        let unknown = || AppError::not_found("gateway", gateway);
+        let method: PaymentMethod = gateway.parse().map_err(|_| unknown())?;
+        let (Some(verifier), Some(settings)) = (
+            Gateway::of(method),
+            stored.document.gateways.get(method.as_str()),
+        ) else {
+            return Err(unknown());
+        };
+        let now = self.desk.clock.now();
+        let settings = Settings(settings);
+        let verified = verifier.verify(&settings, &raw, now, self.api.as_ref());
+        let Some(event) = verified.await? else {
             return Ok(NotifyOutcome::IgnoredStatus);
         };
         tracing::info!(gateway, event = %event.event_id, bill = %event.bill, outcome = ?event.outcome, "verified notification");
         self.record(&stored.shop.id, event).await
-    }
-
-    async fn verify(
-        &self,
-        method: PaymentMethod,
-        settings: &Settings<'_>,
-        raw: &RawNotification<'_>,
-    ) -> Result<Option<PaymentEvent>, AppError> {
-        let now = self.desk.clock.now();
-        let event = match method {
-            PaymentMethod::Stripe => {
-                gateways::stripe_event(settings, raw.signature_header, raw.body, now)?
-            }
-            PaymentMethod::Paypal => {
-                self.paypal_postback(settings, raw.body).await?;
-                gateways::paypal_event(settings, raw.body)?
-            }
-            PaymentMethod::Systempay => gateways::systempay_event(settings, raw.body)?,
-            PaymentMethod::Sips => gateways::sips_event(settings, raw.body)?,
-            PaymentMethod::Ogone => gateways::ogone_event(settings, raw.body)?,
-            _ => None,
-        };
-        Ok(event)
-    }
-
-    /// PayPal's IPN has no signature: its authenticity is PayPal's answer to the body posted
-    /// back unchanged. Done in the request path (10 s timeout): an unanswered postback is a
-    /// 503, which makes PayPal send the IPN again later, so nothing is lost or half-applied.
-    async fn paypal_postback(&self, settings: &Settings<'_>, body: &[u8]) -> Result<(), AppError> {
-        let url = settings
-            .get("verify_url")
-            .unwrap_or_else(|| "https://ipnpb.paypal.com/cgi-bin/webscr".into());
-        let answer = self
-            .http
-            .post(url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(gateways::paypal_postback(body))
-            .timeout(std::time::Duration::from_secs(10))
-            .send()
-            .await
-            .map_err(|e| AppError::Unavailable(format!("PayPal's verifier did not answer: {e}")))?;
-        let text = answer
-            .text()
-            .await
-            .map_err(|e| AppError::Unavailable(e.to_string()))?;
-        match text.trim() {
-            "VERIFIED" => Ok(()),
-            "INVALID" => Err(AppError::Unauthentic("PayPal answered INVALID".into())),
-            other => Err(AppError::Unavailable(format!(
-                "PayPal's verifier answered `{}`",
-                other.chars().take(40).collect::<String>()
-            ))),
-        }
     }
 
     async fn record(

@@ -4,6 +4,7 @@
 //! Verification always runs on the raw bytes as received, before anything is parsed for use;
 //! settings come from the shop document's `gateways.<method>` section (secrets write-only).
 
+mod dispatch;
 pub mod fields;
 mod lyra;
 mod ogone;
@@ -13,14 +14,10 @@ pub mod signatures;
 mod sips;
 mod stripe;
 
+pub use dispatch::{DailyNumbers, Gateway, Received, StartWith, Started};
 pub(crate) use lyra::{lyra_algorithm, lyra_key};
-pub use lyra::{systempay_event, systempay_form};
 pub(crate) use ogone::sha_algorithm;
-pub use ogone::{ogone_event, ogone_form};
-pub use paypal::{paypal_event, paypal_form, paypal_postback};
 pub(crate) use sips::{seal_algorithm, sips_encoded};
-pub use sips::{sips_event, sips_form};
-pub use stripe::{stripe_event, stripe_session_form};
 
 use std::collections::BTreeMap;
 
@@ -66,7 +63,8 @@ pub enum VerifyError {
     /// The shop has no usable settings for this gateway.
     #[error("{0}")]
     NotConfigured(String),
-    /// The verifier could not be asked (PayPal postback): the gateway should retry.
+    /// The gateway's API could not be reached or answered nonsense (the Stripe session, the
+    /// PayPal postback): the buyer or the gateway should retry.
     #[error("{0}")]
     Unavailable(String),
 }

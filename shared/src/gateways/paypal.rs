@@ -37,6 +37,18 @@ pub fn paypal_postback(body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// PayPal's answer to a postback: `VERIFIED` is the only proof an IPN came from PayPal.
+pub(super) fn verdict(answer: &str) -> Result<(), VerifyError> {
+    match answer.trim() {
+        "VERIFIED" => Ok(()),
+        "INVALID" => Err(refused("PayPal answered INVALID")),
+        other => Err(VerifyError::Unavailable(format!(
+            "PayPal's verifier answered `{}`",
+            other.chars().take(40).collect::<String>()
+        ))),
+    }
+}
+
 /// The IPN fields the shop reads; PayPal spells them in lower case.
 pub(super) const PAYPAL_FIELDS: &[&str] = &[
     "txn_id",

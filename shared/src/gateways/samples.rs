@@ -5,8 +5,6 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::{Settings, VerifyError};
-use crate::domain::catalog::PaymentMethod;
 use crate::domain::money::Currency;
 
 /// What to notify, in the gateway's own status words (`CAPTURED`, `00`, `9`, `Completed`,
@@ -18,17 +16,6 @@ pub struct Sample<'a> {
     pub amount: Decimal,
     pub currency: Currency,
     pub now: DateTime<Utc>,
-}
-
-/// The gateway's word for a paid transaction.
-pub fn paid_word(gateway: PaymentMethod) -> &'static str {
-    match gateway {
-        PaymentMethod::Stripe => "checkout.session.completed",
-        PaymentMethod::Paypal => "Completed",
-        PaymentMethod::Systempay => "CAPTURED",
-        PaymentMethod::Sips => "00",
-        _ => "9",
-    }
 }
 
 pub(super) fn form(pairs: &[(String, String)]) -> Vec<u8> {
@@ -47,22 +34,6 @@ pub(super) fn pairs(items: &[(&str, String)]) -> Vec<(String, String)> {
 /// A notification's body and headers.
 pub type Signed = (Vec<u8>, Vec<(String, String)>);
 
-/// The body and headers of a notification signed with `settings`.
-pub fn notification(
-    gateway: PaymentMethod,
-    settings: &Settings,
-    s: &Sample,
-) -> Result<Signed, VerifyError> {
-    let minor = s.currency.to_minor(s.amount).unwrap_or(0);
-    match gateway {
-        PaymentMethod::Stripe => super::stripe::sample(settings, s, minor),
-        PaymentMethod::Paypal => super::paypal::sample(settings, s),
-        PaymentMethod::Systempay => super::lyra::sample(settings, s, minor),
-        PaymentMethod::Sips => super::sips::sample(settings, s, minor),
-        _ => super::ogone::sample(settings, s),
-    }
-}
-
 /// The headers of a form-encoded notification.
 pub(super) fn form_type() -> Vec<(String, String)> {
     vec![(
@@ -74,7 +45,7 @@ pub(super) fn form_type() -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gateways::{self, Outcome};
+    use crate::gateways::{Gateway, Outcome, Received, Settings};
 
     /// Each sample verifies with its gateway's own verification, as a paid event of the amount.
     #[test]
@@ -87,33 +58,21 @@ mod tests {
         let settings = Settings(&settings);
         let now = Utc::now();
         let amount = Decimal::new(12000, 2);
-        for gateway in [
-            PaymentMethod::Stripe,
-            PaymentMethod::Systempay,
-            PaymentMethod::Sips,
-            PaymentMethod::Ogone,
-            PaymentMethod::Paypal,
-        ] {
+        for gateway in Gateway::ALL {
             let sample = Sample {
                 bill: "B1",
                 event: "e1",
-                status: paid_word(gateway),
+                status: gateway.paid_word(),
                 amount,
                 currency: "EUR".parse().unwrap(),
                 now,
             };
-            let (body, headers) = notification(gateway, &settings, &sample).unwrap();
-            let event = match gateway {
-                PaymentMethod::Stripe => {
-                    gateways::stripe_event(&settings, Some(&headers[0].1), &body, now)
-                }
-                PaymentMethod::Systempay => gateways::systempay_event(&settings, &body),
-                PaymentMethod::Sips => gateways::sips_event(&settings, &body),
-                PaymentMethod::Ogone => gateways::ogone_event(&settings, &body),
-                _ => gateways::paypal_event(&settings, &body),
-            }
-            .unwrap()
-            .unwrap();
+            let (body, headers) = gateway.sample(&settings, &sample).unwrap();
+            let received = Received {
+                signature_header: headers.first().map(|(_, v)| v.as_str()),
+                body: &body,
+            };
+            let event = gateway.read(&settings, &received, now).unwrap().unwrap();
             assert_eq!(
                 (event.bill.as_str(), event.outcome, event.amount),
                 ("B1", Outcome::Paid, Some(amount)),

@@ -7,6 +7,7 @@
 //! a cart placed meanwhile answers its bill, so placing twice yields one bill.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -23,8 +24,8 @@ use crate::domain::catalog::PaymentMethod;
 use crate::domain::document::ShopDocument;
 use crate::domain::ids::CartId;
 use crate::domain::order::{bill_from_cart, check_order, method_problem};
-use crate::gateways::{self, Settings, Urls, VerifyError};
-use crate::ports::{PutIf, Write};
+use crate::gateways::{DailyNumbers, Gateway, Settings, StartWith, Started, Urls, VerifyError};
+use crate::ports::{GatewayApi, PutIf, Write};
 
 mod views;
 
@@ -36,20 +37,9 @@ pub struct Checkout {
     links: PaymentLinks,
 }
 
-pub fn is_gateway(method: PaymentMethod) -> bool {
-    matches!(
-        method,
-        PaymentMethod::Paypal
-            | PaymentMethod::Stripe
-            | PaymentMethod::Systempay
-            | PaymentMethod::Sips
-            | PaymentMethod::Ogone
-    )
-}
-
 /// A gateway method needs the shop's settings for it.
 fn gateway_problem(doc: &ShopDocument, method: PaymentMethod) -> Option<AppError> {
-    (is_gateway(method) && !doc.gateways.contains_key(method.as_str())).then(|| {
+    (Gateway::of(method).is_some() && !doc.gateways.contains_key(method.as_str())).then(|| {
         AppError::invalid(
             "payment_method",
             format!("the shop has no settings for `{}`", method.as_str()),
@@ -58,11 +48,11 @@ fn gateway_problem(doc: &ShopDocument, method: PaymentMethod) -> Option<AppError
 }
 
 /// What starting a payment at a gateway needs: the API's public URL (empty: the URL the buyer
-/// used, from the request) and an HTTP client.
+/// used, from the request) and the gateways' APIs.
 #[derive(Clone)]
 pub struct PaymentLinks {
     pub public_url: String,
-    pub http: reqwest::Client,
+    pub api: Arc<dyn GatewayApi>,
 }
 
 /// Puts a new bill on the way its method pays: offline methods wait (PENDING), a free order is
@@ -345,11 +335,11 @@ impl Checkout {
     async fn start(&self, shop: &StoredShop, bill: &Bill, origin: &str) -> Action {
         let method = bill.payment_method;
         let settings = shop.document.gateways.get(method.as_str());
-        let (Some(settings), true) = (settings, is_gateway(method) && bill.status.awaits_payment())
+        let (Some(gateway), Some(settings), true) =
+            (Gateway::of(method), settings, bill.status.awaits_payment())
         else {
             return payment_action(&shop.document, bill);
         };
-        let settings = Settings(settings);
         let public = if self.links.public_url.is_empty() {
             origin
         } else {
@@ -360,40 +350,28 @@ impl Checkout {
             notify: format!("{base}/notify/{}", method.as_str()),
             back: format!("{base}/return/{}?bill={}", method.as_str(), bill.id),
         };
-        let form = |r: Result<(String, BTreeMap<String, String>), VerifyError>| {
-            r.map(|(url, fields)| Action::Form { url, fields })
+        let numbers = LyraNumbers {
+            checkout: self,
+            shop: &shop.shop.id,
         };
-        let started = match method {
-            PaymentMethod::Paypal => form(gateways::paypal_form(&settings, bill, &urls)),
-            PaymentMethod::Sips => form(gateways::sips_form(
-                &settings,
-                bill,
-                &urls,
-                bill.events.len(),
-            )),
-            PaymentMethod::Ogone => form(gateways::ogone_form(&settings, bill, &urls)),
-            PaymentMethod::Systempay => match self.lyra_trans_id(&shop.shop.id, &settings).await {
-                Ok(id) => form(gateways::systempay_form(
-                    &settings,
-                    bill,
-                    &urls,
-                    id,
-                    self.desk.clock.now(),
-                )),
-                Err(e) => Err(VerifyError::Unavailable(e.to_string())),
-            },
-            PaymentMethod::Stripe => self.stripe_session(&settings, bill, &urls).await,
-            _ => return payment_action(&shop.document, bill),
+        let with = StartWith {
+            api: self.links.api.as_ref(),
+            numbers: &numbers,
+            now: self.desk.clock.now(),
         };
-        started.unwrap_or_else(|e| {
-            tracing::error!(bill = %bill.id, gateway = method.as_str(), error = %e, "payment could not start");
-            Action::Instructions {
-                text: format!(
-                    "The payment page could not be prepared ({e}). Try again in a moment with POST /bills/{}/payment.",
-                    bill.id
-                ),
+        match gateway.start(&Settings(settings), bill, &urls, &with).await {
+            Ok(Started::Form { url, fields }) => Action::Form { url, fields },
+            Ok(Started::Redirect { url }) => Action::Redirect { url },
+            Err(e) => {
+                tracing::error!(bill = %bill.id, gateway = method.as_str(), error = %e, "payment could not start");
+                Action::Instructions {
+                    text: format!(
+                        "The payment page could not be prepared ({e}). Try again in a moment with POST /bills/{}/payment.",
+                        bill.id
+                    ),
+                }
             }
-        })
+        }
     }
 
     /// Lyra's `vads_trans_id`: unique per site and day, from a daily counter (a number taken by
@@ -401,11 +379,10 @@ impl Checkout {
     async fn lyra_trans_id(
         &self,
         shop: &crate::domain::ids::ShopId,
-        settings: &Settings<'_>,
+        site: &str,
     ) -> Result<u32, AppError> {
         let day = self.desk.clock.now().format("%Y%m%d");
-        let site = settings.get("site_id").unwrap_or_default();
-        let key = super::keys::lyra_counter(shop, &site, &day.to_string());
+        let key = super::keys::lyra_counter(shop, site, &day.to_string());
         let key = &key;
         until_written("too many payments at once; retry", |_| async move {
             let current = self.store().get(key).await?.map_or(0, |r| r.count);
@@ -420,45 +397,21 @@ impl Checkout {
         })
         .await
     }
+}
 
-    /// A Stripe Checkout Session for the bill; the buyer is redirected to its `url`.
-    async fn stripe_session(
-        &self,
-        settings: &Settings<'_>,
-        bill: &Bill,
-        urls: &Urls,
-    ) -> Result<Action, VerifyError> {
-        let api = settings
-            .get("api_base")
-            .unwrap_or_else(|| "https://api.stripe.com".into());
-        let key = settings.need("secret_key")?;
-        let form = gateways::stripe_session_form(bill, urls, &urls.back);
-        let unavailable = |e: String| VerifyError::Unavailable(format!("Stripe: {e}"));
-        let response = self
-            .links
-            .http
-            .post(format!(
-                "{}/v1/checkout/sessions",
-                api.trim_end_matches('/')
-            ))
-            .bearer_auth(key)
-            .form(&form)
-            .send()
+/// Lyra's daily transaction numbers, from the shop's counter.
+struct LyraNumbers<'a> {
+    checkout: &'a Checkout,
+    shop: &'a crate::domain::ids::ShopId,
+}
+
+#[async_trait::async_trait]
+impl DailyNumbers for LyraNumbers<'_> {
+    async fn next(&self, site: &str) -> Result<u32, VerifyError> {
+        self.checkout
+            .lyra_trans_id(self.shop, site)
             .await
-            .map_err(|e| unavailable(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(unavailable(format!("HTTP {}", response.status())));
-        }
-        let session: serde_json::Value = response
-            .json()
-            .await
-            .map_err(|e| unavailable(e.to_string()))?;
-        let url = session["url"]
-            .as_str()
-            .ok_or_else(|| unavailable("no session url".into()))?;
-        Ok(Action::Redirect {
-            url: url.to_owned(),
-        })
+            .map_err(|e| VerifyError::Unavailable(e.to_string()))
     }
 }
 
