@@ -89,7 +89,21 @@ fn every_route_is_described_and_nothing_else() {
     );
 }
 
-/// Checks a real answer against the description of `method path`.
+/// A validator for `schema`, a schema of the description: its `$ref`s resolve against the
+/// description's components (JSON Schema 2020-12, which OpenAPI 3.1 uses; formats checked).
+fn validator(spec: &Value, schema: &Value) -> jsonschema::Validator {
+    let mut document = schema.clone();
+    let document_map = document.as_object_mut().expect("a schema object");
+    document_map.insert("components".into(), spec["components"].clone());
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&document)
+        .unwrap_or_else(|e| panic!("the description's schema compiles: {e}"))
+}
+
+/// Checks a real answer against the description of `method path`: the status and content type
+/// are documented, and the body validates, nested shapes included (lines, totals, errors).
 fn check(spec: &Value, method: &str, path: &str, status: u16, content_type: &str, body: &Value) {
     let op = &spec["paths"][path][method.to_lowercase()];
     assert!(op.is_object(), "{method} {path} is not described");
@@ -103,34 +117,69 @@ fn check(spec: &Value, method: &str, path: &str, status: u16, content_type: &str
         let schema = &content
             .get(media)
             .unwrap_or_else(|| panic!("{method} {path} {status}: {media} not documented"))["schema"];
-        let schema = match schema["$ref"].as_str() {
-            Some(r) => &spec["components"]["schemas"][r.rsplit('/').next().unwrap()],
-            None => schema,
-        };
-        for field in schema["required"].as_array().into_iter().flatten() {
-            let field = field.as_str().unwrap();
-            assert!(
-                body.get(field).is_some(),
-                "{method} {path} {status}: `{field}` missing in {body}"
-            );
-        }
-        if let Some(codes) = schema["properties"]["code"]["enum"].as_array() {
-            assert!(
-                codes.contains(&body["code"]),
-                "undocumented problem code {}",
-                body["code"]
-            );
-        }
-        if let Some(states) = schema["properties"]["status"]["enum"].as_array()
-            && body["status"].is_string()
-        {
-            assert!(
-                states.contains(&body["status"]),
-                "undocumented status {}",
-                body["status"]
-            );
-        }
+        let problems: Vec<String> = validator(spec, schema)
+            .iter_errors(body)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            problems.is_empty(),
+            "{method} {path} {status} does not match its description:\n{}\nbody: {body}",
+            problems.join("\n")
+        );
     }
+}
+
+/// The validator does catch what the description forbids, down to nested shapes: a line
+/// without its price, a total that is a number, a field error without its reason.
+#[test]
+fn the_check_refuses_answers_that_break_the_description() {
+    let spec = spec();
+    let cart = |f: &dyn Fn(&mut Value)| {
+        let mut c = json!({
+            "id": "c", "shop": "demo", "currency": "EUR", "expires_at": "2026-12-03T10:00:00Z",
+            "lines": [{"code": "A", "name": "A", "quantity": 1, "unit_price": "10.00",
+                "total_excl_tax": "10.00", "tax_code": "std", "tax_rate": "20", "tax": "2.00",
+                "total_incl_tax": "12.00", "seats": 0, "needs_data": false}],
+            "totals": {"excl_tax": "10.00", "tax": "2.00", "incl_tax": "12.00",
+                "taxes": [{"code": "std", "rate": "20", "base": "10.00", "amount": "2.00"}]},
+            "steps": {"shop": "done"}, "next_step": "customer", "unavailable": [],
+            "requirements": {}, "participants": [], "assignments": {}, "customer": null,
+            "invoicing": null, "account": {"logged_in": false, "email": null, "login_proposed": false}
+        });
+        f(&mut c);
+        c
+    };
+    let schema = json!({"$ref": "#/components/schemas/Cart"});
+    let v = validator(&spec, &schema);
+    assert!(v.is_valid(&cart(&|_| {})), "a well-formed cart validates");
+    type Break<'a> = (&'a str, &'a dyn Fn(&mut Value));
+    let broken: [Break; 5] = [
+        ("line without its price", &|c| {
+            c["lines"][0].as_object_mut().unwrap().remove("unit_price");
+        }),
+        ("total as a number", &|c| {
+            c["totals"]["incl_tax"] = json!(12.0)
+        }),
+        ("tax rate as words", &|c| {
+            c["totals"]["taxes"][0]["rate"] = json!("twenty")
+        }),
+        ("undocumented line field", &|c| {
+            c["lines"][0]["cost"] = json!("1.00")
+        }),
+        ("bad expiry date", &|c| c["expires_at"] = json!("tomorrow")),
+    ];
+    for (what, f) in broken {
+        assert!(!v.is_valid(&cart(f)), "{what} was not caught");
+    }
+    let problem = validator(&spec, &json!({"$ref": "#/components/schemas/Problem"}));
+    let mut p = json!({"type": "about:blank", "title": "t", "status": 422,
+        "code": "validation_failed", "detail": "d", "errors": [{"field": "f", "reason": "r"}]});
+    assert!(problem.is_valid(&p));
+    p["errors"][0].as_object_mut().unwrap().remove("reason");
+    assert!(
+        !problem.is_valid(&p),
+        "a field error without its reason was not caught"
+    );
 }
 
 #[tokio::test]
@@ -214,14 +263,7 @@ async fn real_answers_match_the_description() {
         "/bills/{bill}",
         &stack.get(&format!("/bills/{bill}")).await,
     );
-    let paid = stack
-        .with_token(
-            Method::POST,
-            &format!("/bills/{bill}/test-payment"),
-            &token,
-            Some(json!({"outcome": "paid"})),
-        )
-        .await;
+    let paid = stack.test_payment(&bill, &token, "paid").await;
     expect("POST", "/bills/{bill}/test-payment", &paid);
     let stack = &stack;
     let admin =
