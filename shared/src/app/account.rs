@@ -499,7 +499,7 @@ impl Accounts {
             .await?
             .ok_or_else(not_found)?;
         let seat = &found.value;
-        if seat.shop != session.shop
+        if seat.shop.as_str() != session.shop
             || seat.customer_email != session.email
             || seat.context != ProductContext::Seat
             || seat.seat.is_none()
@@ -530,10 +530,9 @@ impl Accounts {
         change(&mut seat, now)?;
         let mut generation = [0u8; 4];
         getrandom::fill(&mut generation).expect("random source");
-        let stored = |what| AppError::Store(crate::ports::StoreError::Backend(what));
         let job = ProductionJob {
-            shop: seat.shop.parse().map_err(stored)?,
-            bill: seat.bill.parse().map_err(stored)?,
+            shop: seat.shop.clone(),
+            bill: seat.bill.clone(),
             kind: JobKind::Seats,
             // Each change is its own message (the queue dedupes by bill, kind and generation).
             generation: u32::from_le_bytes(generation),

@@ -34,14 +34,14 @@ pub fn product_item(p: &ProductInstance) -> Item {
         .indexed(
             Index::Gsi3,
             Key::new(
-                keys::products_of_shop(&p.shop),
+                keys::products_of_shop(p.shop.as_str()),
                 format!("{end}#{}", p.reference),
             ),
         )
         .indexed(
             Index::Gsi2,
             Key::new(
-                keys::customer(&p.shop, &p.customer_email),
+                keys::customer(p.shop.as_str(), &p.customer_email),
                 format!("{}{start}#{}", keys::CUSTOMER_PRODUCT, p.reference),
             ),
         )
@@ -139,7 +139,7 @@ impl ProductView {
             status: p.state(now).as_str(),
             reference: p.reference.to_string(),
             item_code: p.item_code,
-            bill: p.bill,
+            bill: p.bill.to_string(),
             customer_email: p.customer_email,
             user_email: p.user_email,
             context: p.context.as_str(),
@@ -230,11 +230,15 @@ impl ProductAdmin {
         if product.context != ProductContext::UserEnrolment {
             return Ok(own);
         }
-        let mut held = of_customer(self.store.as_ref(), &product.shop, &product.customer_email)
-            .await?
-            .into_iter()
-            .filter(|p| p.reference != product.reference)
-            .collect::<Vec<_>>();
+        let mut held = of_customer(
+            self.store.as_ref(),
+            product.shop.as_str(),
+            &product.customer_email,
+        )
+        .await?
+        .into_iter()
+        .filter(|p| p.reference != product.reference)
+        .collect::<Vec<_>>();
         held.push(product.clone());
         Ok(shared_enrolment(&held, &product.user_email, own.courseid).unwrap_or(own))
     }

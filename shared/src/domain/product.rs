@@ -155,9 +155,9 @@ pub struct ProductEvent {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductInstance {
     pub reference: ProductRef,
-    pub shop: String,
+    pub shop: crate::domain::ids::ShopId,
     pub item_code: String,
-    pub bill: String,
+    pub bill: crate::domain::bill::BillId,
     pub line: usize,
     pub customer_email: String,
     /// The person it was delivered to (a participant, or the customer).
@@ -281,9 +281,9 @@ mod tests {
         let now = Utc::now();
         let mut p = ProductInstance {
             reference: ProductRef::random(),
-            shop: "demo".into(),
+            shop: "demo".parse().unwrap(),
             item_code: "X".into(),
-            bill: "B".into(),
+            bill: crate::domain::bill::BillId::new(now),
             line: 0,
             customer_email: "a@b.c".into(),
             user_email: "a@b.c".into(),

@@ -77,9 +77,9 @@ struct Draft<'a> {
 fn new_product(bill: &Bill, unit: &Unit, now: DateTime<Utc>) -> ProductInstance {
     ProductInstance {
         reference: ProductRef::random(),
-        shop: bill.shop.to_string(),
+        shop: bill.shop.clone(),
         item_code: unit.item_code.clone(),
-        bill: bill.id.to_string(),
+        bill: bill.id.clone(),
         line: unit.line,
         customer_email: bill.customer.email.normalized(),
         user_email: unit.person.email.to_lowercase(),
@@ -214,9 +214,7 @@ impl Producer {
             .map_err(retryable)?
             // Held from an earlier bill: units of this bill are one purchase.
             .filter(|h| {
-                h.bill != d.bill.id.as_str()
-                    && h.status != ProductStatus::Suspended
-                    && h.enrolment.is_some()
+                h.bill != d.bill.id && h.status != ProductStatus::Suspended && h.enrolment.is_some()
             });
         let timeend = match &held {
             Some(h) => renewed_end(h.end, duration, d.now),
