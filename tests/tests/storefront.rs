@@ -516,3 +516,42 @@ async fn dynamodb_requests_stay_at_the_minimum_per_operation() {
         "a rejected change writes nothing"
     );
 }
+
+/// The buyer's language: chosen when the cart is made or later, shown in the cart, refused
+/// when it is not one the shop speaks, and kept on the bill for its messages and documents.
+#[tokio::test]
+async fn the_cart_language_is_kept_on_the_bill() {
+    let stack = Stack::start().await;
+    let plain = stack.post("/shops/demo/carts").await;
+    assert_eq!(plain.body["language"], "en", "no body: English");
+    let french = stack
+        .post_json("/shops/demo/carts", json!({"language": "fr"}))
+        .await;
+    assert_eq!(french.status, 201, "{}", french.body);
+    assert_eq!(french.body["language"], "fr");
+    let bad = stack
+        .post_json("/shops/demo/carts", json!({"language": "de"}))
+        .await;
+    assert_eq!(bad.assert_problem(422, "validation_failed"), ["language"]);
+
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    let path = format!("/carts/{cart}/language");
+    let refused = stack.put(&path, json!({"language": "klingon"})).await;
+    assert_eq!(
+        refused.assert_problem(422, "validation_failed"),
+        ["language"]
+    );
+    assert_eq!(
+        stack.get(&format!("/carts/{cart}")).await.body["language"],
+        "en"
+    );
+    let set = stack.put(&path, json!({"language": "fr"})).await;
+    assert_eq!(set.body["language"], "fr", "{}", set.body);
+    let (bill, token) = stack.place_and_pay(&cart).await;
+    let view = stack
+        .with_token(Method::GET, &format!("/bills/{bill}"), &token, None)
+        .await;
+    assert_eq!(view.body["language"], "fr");
+    let after = stack.put(&path, json!({"language": "en"})).await;
+    assert_eq!(after.status, 409, "a placed cart keeps its language");
+}

@@ -88,6 +88,12 @@ export const lang = () => {
   return (navigator.language || 'en').toLowerCase().startsWith('fr') ? 'fr' : 'en';
 };
 
+/** The cart in the page's language, which its bill's messages and documents will use. */
+export async function inPageLanguage(cart) {
+  if (cart.language === lang()) return cart;
+  try { return await api('PUT', `/carts/${cart.id}/language`, { language: lang() }); } catch { return cart; }
+}
+
 export const t = (key) => STRINGS[lang()][key] ?? STRINGS.en[key] ?? key;
 
 /** Creates an element: h('p', {class: 'x'}, 'text', child). */

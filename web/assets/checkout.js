@@ -2,7 +2,7 @@
 // seats, customer with login and pre-fill), then the order (terms, payment method) and the
 // payment hand-off. Each step saves through the API and shows its errors at their fields.
 import {
-  api, cartKey, clearProblem, field, fill, h, handOff, header, money, shopId, showProblem, t,
+  api, cartKey, clearProblem, field, fill, h, handOff, header, inPageLanguage, money, shopId, showProblem, t,
 } from './app.js';
 
 const params = new URLSearchParams(location.search);
@@ -231,7 +231,7 @@ async function start() {
     return;
   }
   localStorage.setItem(cartKey(shop), id);
-  render(await api('GET', `/carts/${id}`));
+  render(await inPageLanguage(await api('GET', `/carts/${id}`)));
 }
 
 start().catch((e) => fill(main, h('p', { class: 'banner' }, e.message)));

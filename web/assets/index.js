@@ -1,5 +1,5 @@
 // The catalogue: categories, items with their tier prices excl./incl. tax, add to cart.
-import { api, cartKey, field, h, header, money, shopId, t, fill } from './app.js';
+import { api, cartKey, field, h, header, inPageLanguage, lang, money, shopId, t, fill } from './app.js';
 
 const shop = shopId();
 const main = document.getElementById('main');
@@ -17,9 +17,9 @@ function prices(item, currency) {
 async function cart() {
   const kept = localStorage.getItem(cartKey(shop));
   if (kept) {
-    try { return await api('GET', `/carts/${kept}`); } catch { localStorage.removeItem(cartKey(shop)); }
+    try { return await inPageLanguage(await api('GET', `/carts/${kept}`)); } catch { localStorage.removeItem(cartKey(shop)); }
   }
-  const created = await api('POST', `/shops/${shop}/carts`);
+  const created = await api('POST', `/shops/${shop}/carts`, { language: lang() });
   localStorage.setItem(cartKey(shop), created.id);
   return created;
 }

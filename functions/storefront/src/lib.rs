@@ -15,10 +15,10 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::{Map, Value};
 use shop_core::app::AppError;
-use shop_core::app::storefront::{LineInput, Storefront};
+use shop_core::app::storefront::{LanguageInput, LineInput, Storefront};
 use shop_core::domain::FieldError;
 use shop_core::domain::cart::{CustomerInput, ParticipantsInput};
-use shop_core::web::{self, JsonBody};
+use shop_core::web::{self, JsonBody, JsonBodyOrDefault};
 
 /// Where `cart-import` sends the browser: the checkout page, given `?shop=..&cart=..`.
 pub const DEFAULT_CHECKOUT_PATH: &str = "/checkout";
@@ -43,6 +43,7 @@ pub fn router(app: Arc<Storefront>, checkout_path: &str) -> Router {
         .route("/carts/{cart}/requirements", put(set_requirements))
         .route("/carts/{cart}/participants", put(set_participants))
         .route("/carts/{cart}/customer", put(set_customer))
+        .route("/carts/{cart}/language", put(set_language))
         .route("/openapi.json", get(openapi))
         .method_not_allowed_fallback(web::wrong_method)
         .with_state(ctx)
@@ -67,8 +68,12 @@ async fn catalog(State(ctx): State<Ctx>, Path(shop): Path<String>) -> Answer {
 }
 
 #[tracing::instrument(skip(ctx))]
-async fn create_cart(State(ctx): State<Ctx>, Path(shop): Path<String>) -> Answer {
-    let view = ctx.app.create_cart(&shop).await?;
+async fn create_cart(
+    State(ctx): State<Ctx>,
+    Path(shop): Path<String>,
+    JsonBodyOrDefault(body): JsonBodyOrDefault<LanguageInput>,
+) -> Answer {
+    let view = ctx.app.create_cart(&shop, &body).await?;
     let location = format!("/carts/{}", view.id);
     tracing::info!(cart = %web::log_tag(view.id.as_str()), "cart created");
     Ok((
@@ -124,6 +129,15 @@ async fn set_customer(
     JsonBody(body): JsonBody<CustomerInput>,
 ) -> Answer {
     Ok(Json(ctx.app.set_customer(&cart, &body).await?).into_response())
+}
+
+#[tracing::instrument(skip(ctx, body, cart), fields(cart = %web::log_tag(&cart)))]
+async fn set_language(
+    State(ctx): State<Ctx>,
+    Path(cart): Path<String>,
+    JsonBody(body): JsonBody<LanguageInput>,
+) -> Answer {
+    Ok(Json(ctx.app.set_language(&cart, &body).await?).into_response())
 }
 
 /// `GET /shops/{shop}/cart-import?CODE=qty&...`: a new pre-filled cart, then 303 to the

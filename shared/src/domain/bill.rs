@@ -332,6 +332,13 @@ pub struct Bill {
     /// Bumped by each operator retry of production, so that the queue lets the new job through.
     #[serde(default)]
     pub production_generation: u32,
+    /// The buyer's language (from the cart): of the bill's messages and documents.
+    #[serde(default)]
+    pub language: super::Language,
+    /// How many of `events` have had their messages written to the mail outbox: each event's
+    /// messages are written once, in the same transaction as the bill that records it.
+    #[serde(default)]
+    pub events_mailed: usize,
 }
 
 /// Why a bill change was refused.

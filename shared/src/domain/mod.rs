@@ -39,6 +39,19 @@ pub mod document;
 pub mod handler;
 pub mod ids;
 pub mod money;
+
+names! {
+    /// The buyer's language: of the pages, the messages and the documents. A cart starts in
+    /// English; the pages set it from the page's language.
+    Language { En = "en", Fr = "fr" }
+}
+
+#[allow(clippy::derivable_impls)] // `names!` cannot mark a variant `#[default]`
+impl Default for Language {
+    fn default() -> Self {
+        Language::En
+    }
+}
 pub mod order;
 pub mod pricing;
 pub mod product;

@@ -185,5 +185,7 @@ pub fn bill_from_cart(
         production_queued: false,
         revoke_queued: false,
         production_generation: 0,
+        language: cart.language,
+        events_mailed: 0,
     }
 }

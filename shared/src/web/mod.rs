@@ -215,6 +215,23 @@ impl<S: Send + Sync, T: DeserializeOwned, const LIMIT: usize> FromRequest<S>
     }
 }
 
+/// [`JsonBody`] for a route whose body may be left out: an empty body is `T::default()`.
+pub struct JsonBodyOrDefault<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for JsonBodyOrDefault<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = read_body::<BODY_LIMIT>(req).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(JsonBodyOrDefault(T::default()));
+        }
+        parse_json(&bytes)
+            .map(JsonBodyOrDefault)
+            .map_err(IntoResponse::into_response)
+    }
+}
+
 /// Parses JSON, locating the first problem (`lines[0].quantity: invalid type ...`). Nothing
 /// may follow the JSON value but whitespace (400), and no text may hold a control character
 /// other than tab and line breaks (422 at its field).

@@ -101,6 +101,7 @@ pub struct BillView {
     pub participants: Vec<crate::domain::cart::Participant>,
     pub events: Vec<crate::domain::bill::BillEvent>,
     pub production: Vec<LineProductionView>,
+    pub language: crate::domain::Language,
 }
 
 #[derive(Debug, Serialize)]
@@ -195,6 +196,7 @@ impl BillView {
                     products: Vec::new(),
                 })
                 .collect(),
+            language: bill.language,
         }
     }
 

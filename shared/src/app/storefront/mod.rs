@@ -19,7 +19,7 @@ use crate::domain::cart::{
 };
 use crate::domain::catalog::{Item, Shop, Viewer};
 use crate::domain::ids::{CartId, ItemCode, ShopId};
-use crate::domain::{Errors, FieldError};
+use crate::domain::{Errors, FieldError, Language};
 use crate::ports::{Expect, Store, Write};
 
 /// How long an untouched cart lives (volatile, stored with a TTL).
@@ -49,7 +49,12 @@ impl Storefront {
         Ok(CatalogView::new(&shop.shop, Viewer::Guest))
     }
 
-    pub async fn create_cart(&self, shop: &str) -> Result<CartView, AppError> {
+    pub async fn create_cart(
+        &self,
+        shop: &str,
+        input: &LanguageInput,
+    ) -> Result<CartView, AppError> {
+        let language = input.parse()?;
         let shop = repo::load_shop(self.store.as_ref(), &repo::parse_id("shop", shop)?).await?;
         let mut cart = Cart::new(
             CartId::random(),
@@ -57,8 +62,22 @@ impl Storefront {
             self.clock.now(),
             self.cart_ttl,
         );
+        cart.language = language;
         self.insert(&mut cart).await?;
         Ok(cart.view(&shop.shop))
+    }
+
+    /// `PUT /carts/{cart}/language`: the language of the bill's messages and documents.
+    pub async fn set_language(
+        &self,
+        cart: &str,
+        input: &LanguageInput,
+    ) -> Result<CartView, AppError> {
+        let language = input.parse()?;
+        let (mut stored, shop) = self.load(cart).await?;
+        refuse_placed(&stored.value)?;
+        stored.value.language = language;
+        self.save(stored, &shop).await
     }
 
     pub async fn cart(&self, cart: &str) -> Result<CartView, AppError> {

@@ -2,6 +2,23 @@
 
 use super::*;
 
+/// Body of `PUT /carts/{cart}/language`, and the optional body of `POST /shops/{shop}/carts`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageInput {
+    pub language: Option<String>,
+}
+
+impl LanguageInput {
+    /// The language asked for (`en` or `fr`); none given is English.
+    pub fn parse(&self) -> Result<Language, AppError> {
+        self.language.as_deref().map_or(Ok(Language::En), |l| {
+            l.parse()
+                .map_err(|e: String| AppError::invalid("language", e))
+        })
+    }
+}
+
 /// Body of `PUT /carts/{cart}/lines/{code}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -79,6 +79,9 @@ pub struct Cart {
     /// The customer's email belongs to an existing account: the page proposes to log in.
     #[serde(default)]
     pub login_proposed: bool,
+    /// The buyer's language, kept on the bill for its messages and documents.
+    #[serde(default)]
+    pub language: super::Language,
 }
 
 /// Who logged in on this cart.
@@ -130,6 +133,7 @@ impl Cart {
             placed: None,
             account: None,
             login_proposed: false,
+            language: super::Language::En,
         }
     }
 

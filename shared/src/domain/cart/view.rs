@@ -42,6 +42,7 @@ pub struct CartView {
     pub customer: Option<Identity>,
     pub invoicing: Option<Identity>,
     pub account: AccountView,
+    pub language: crate::domain::Language,
 }
 
 /// A priced line as the cart and the bill show it (amounts formatted in the currency, the
@@ -148,6 +149,7 @@ impl CartView {
                 email: cart.account.as_ref().map(|a| a.email.to_string()),
                 login_proposed: cart.login_proposed && cart.account.is_none(),
             },
+            language: cart.language,
         }
     }
 }
