@@ -3,7 +3,7 @@
 # moto[server] (DynamoDB + SQS protocols, for the store conformance and HTTP tests) and
 # cfn-lint (template check), both from PyPI; rustfmt and clippy through rustup; Debian's
 # Chromium and playwright-core (npm) for the browser tests; cargo-lambda (PyPI) for the arm64
-# Lambda builds.
+# Lambda builds; aiosmtpd (PyPI), the SMTP server the mail tests send to.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,7 @@ step() { printf '\n== %s\n' "$*"; }
 step "installing what is missing"
 python3 -c 'import moto.server, flask' 2>/dev/null || python3 -m pip install --quiet 'moto[server]'
 python3 -c 'import cfnlint.runner' 2>/dev/null || python3 -m pip install --quiet cfn-lint
+python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet aiosmtpd
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 if [ ! -x /usr/bin/chromium ]; then

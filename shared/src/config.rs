@@ -39,6 +39,15 @@ pub struct LambdaConfig {
     /// `MOODLE_URL` and `MOODLE_TOKEN`: the Moodle site (production function).
     pub moodle_url: Option<String>,
     pub moodle_token: Option<String>,
+    /// `MAIL_FROM`: the sender of the shop's messages, a verified SES identity (production
+    /// function). Without it, messages wait in the mailbox.
+    pub mail_from: Option<String>,
+    /// `SES_CONFIGURATION_SET`: the SES configuration set to send with, if any.
+    pub ses_configuration_set: Option<String>,
+    /// `SES_ENDPOINT`: an endpoint other than AWS's (moto).
+    pub ses_endpoint: Option<String>,
+    /// `PAGES_URL`: the public base URL of the shop's pages, for the links in messages.
+    pub pages_url: String,
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -77,6 +86,10 @@ impl LambdaConfig {
             sqs_endpoint: var("SQS_ENDPOINT"),
             moodle_url: var("MOODLE_URL"),
             moodle_token: var("MOODLE_TOKEN"),
+            mail_from: var("MAIL_FROM"),
+            ses_configuration_set: var("SES_CONFIGURATION_SET"),
+            ses_endpoint: var("SES_ENDPOINT"),
+            pages_url: var("PAGES_URL").unwrap_or_default(),
         })
     }
 
@@ -111,6 +124,30 @@ impl LambdaConfig {
             }
             None => Arc::new(crate::adapters::memory_queue::OutboxOnly),
         }
+    }
+
+    /// The postman sending through SES from `MAIL_FROM`; none when it is not set (messages
+    /// then wait in the mailbox, nothing is lost).
+    pub async fn postman(
+        &self,
+        store: Arc<dyn Store>,
+    ) -> Option<crate::app::mail::postman::Postman> {
+        let from = self.mail_from.clone()?;
+        let sdk = dynamo::sdk_config(self.ses_endpoint.as_deref()).await;
+        let ses = aws_sdk_sesv2::Client::new(&sdk);
+        let mailer =
+            crate::adapters::mail::ses::SesMailer::new(ses, self.ses_configuration_set.clone());
+        Some(crate::app::mail::postman::Postman {
+            store,
+            clock: Arc::new(crate::app::SystemClock),
+            mailer: Arc::new(mailer),
+            site: crate::app::mail::postman::MailSite {
+                from,
+                pages_url: self.pages_url.clone(),
+                bill_path: self.bill_path.clone(),
+                moodle_url: self.moodle_url.clone(),
+            },
+        })
     }
 
     /// The DynamoDB store, its SDK client built once per process.

@@ -353,3 +353,43 @@ pub trait GatewayApi: Send + Sync {
         body: Vec<u8>,
     ) -> Result<String, crate::gateways::VerifyError>;
 }
+
+/// A message ready to send: multipart text + HTML, with its attachments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mail {
+    /// Unique per message and stable across retries: the `Message-ID` is built from it, so
+    /// that a receiving system can tell a resend from a new message.
+    pub id: String,
+    pub from: String,
+    pub to: String,
+    /// The shop's sales address, where a buyer's answer goes.
+    pub reply_to: Option<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub attachments: Vec<Attachment>,
+    pub language: crate::domain::Language,
+    pub sent_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
+/// A message the mail system did not take. `permanent`: it never will (a refused recipient,
+/// a refused sender); otherwise the message is tried again later.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct MailError {
+    pub permanent: bool,
+    pub message: String,
+}
+
+/// Sends messages: Amazon SES in AWS, an SMTP server, or the local stack's mail catcher.
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError>;
+}

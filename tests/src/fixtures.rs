@@ -90,6 +90,7 @@ pub async fn gateway_shop_with_bill(stack: &Stack) -> Arc<dyn Store> {
     let store: Arc<dyn Store> = stack.store.clone();
     let doc = serde_json::json!({
         "name": "Gateway shop", "currency": "EUR", "payment_methods": ["systempay", "ogone", "stripe", "sips"],
+        "seller": {"email": "sales@gateway-shop.example"},
         "gateways": {
             "systempay": {"site_id": "12345678", "key": "1122334455667788", "signature_algorithm": "HMAC-SHA-256"},
             "ogone": {"pspid": "academy", "sha_in": "in", "sha_out": "out", "sha_algorithm": "SHA-256"},

@@ -15,8 +15,10 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use serde_json::Value;
 use shop_core::adapters::dynamo::{self, DynamoStore};
 use shop_core::adapters::embedded::EmbeddedStore;
+use shop_core::adapters::mail::catcher::MailCatcher;
 use shop_core::adapters::memory_queue::InProcessQueue;
-use shop_core::ports::{JobQueue, Store};
+use shop_core::app::mail::postman::{MailSite, Postman};
+use shop_core::ports::{JobQueue, Mail, MailError, Mailer, Store};
 use shopctl::{StackOptions, load_demo, stack};
 
 /// Counts DynamoDB requests sent (each attempt, retries included), by operation.
@@ -92,6 +94,45 @@ pub struct Stack {
     pub lms: Arc<shop_core::adapters::moodle::MoodleClient>,
     /// Where the stack's production jobs go.
     pub jobs: Arc<dyn JobQueue>,
+    /// The messages the stack sent (also at `/dev/mail`).
+    pub catcher: MailCatcher,
+    _mail: tempfile::TempDir,
+    /// The mail system as the postman sees it: the catcher, which a test can take down.
+    pub mailer: Arc<Switch>,
+    /// The postman over this stack, on [`Stack::clock`] ([`Stack::deliver_mail`]).
+    pub postman: Arc<Postman>,
+}
+
+/// A mailer that fails (as a mail server that does not answer) while it is down.
+pub struct Switch {
+    pub inner: Arc<dyn Mailer>,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl Switch {
+    pub fn new(inner: Arc<dyn Mailer>) -> Self {
+        Self {
+            inner,
+            down: false.into(),
+        }
+    }
+
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[async_trait::async_trait]
+impl Mailer for Switch {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(MailError {
+                permanent: false,
+                message: "the mail server does not answer".into(),
+            });
+        }
+        self.inner.send(mail).await
+    }
 }
 
 pub const ADMIN_TOKEN: &str = shopctl::DEV_ADMIN_TOKEN;
@@ -220,12 +261,13 @@ impl Stack {
             &token,
             timeout,
         ));
-        let app = stack(
-            store.clone(),
-            jobs.clone(),
-            lms.clone(),
-            &StackOptions::default(),
-        );
+        let mail_dir = tempfile::tempdir().unwrap();
+        let catcher = MailCatcher::new(mail_dir.path()).unwrap();
+        let options = StackOptions {
+            mail_catcher: Some(catcher.clone()),
+            ..StackOptions::default()
+        };
+        let app = stack(store.clone(), jobs.clone(), lms.clone(), &options);
         tokio::spawn(async move {
             let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
             axum::serve(listener_api, app).await.unwrap()
@@ -237,6 +279,18 @@ impl Stack {
             queue: jobs.clone(),
         };
         let producer = Arc::new(shop_core::app::production::Producer::new(desk, lms.clone()));
+        let mailer = Arc::new(Switch::new(Arc::new(catcher.clone())));
+        let postman = Arc::new(Postman {
+            store: store.clone(),
+            clock: clock.clone(),
+            mailer: mailer.clone(),
+            site: MailSite {
+                from: "shop@enrolshop.test".into(),
+                pages_url: base.clone(),
+                bill_path: "/bill".into(),
+                moodle_url: Some(moodle_url.clone()),
+            },
+        });
         Self {
             base,
             requests,
@@ -252,7 +306,42 @@ impl Stack {
             moodle_url,
             lms,
             jobs,
+            catcher,
+            _mail: mail_dir,
+            mailer,
+            postman,
         }
+    }
+
+    /// Sends the messages due now; how many were sent.
+    pub async fn deliver_mail(&self) -> usize {
+        self.postman.send_due().await.expect("the mailbox reads")
+    }
+
+    /// `GET /dev/mail` as JSON: the messages sent, newest first.
+    pub async fn mail(&self) -> Vec<Value> {
+        let reply = self
+            .http
+            .get(self.url("/dev/mail"))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        let body: Value = reply.json().await.unwrap();
+        body["messages"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// `GET /dev/mail/{id}` as JSON.
+    pub async fn mail_message(&self, id: &str) -> Value {
+        let path = format!("/dev/mail/{id}");
+        let reply = self
+            .http
+            .get(self.url(&path))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        reply.json().await.unwrap()
     }
 
     /// A producer over this stack whose clock reads `clock` (e.g. a year ago).

@@ -45,7 +45,7 @@ async fn import(stack: &Stack, shop: &str, doc: &Value) -> Reply {
 fn shop_doc() -> Value {
     json!({
         "name": "Second shop", "currency": "JPY", "test_mode": false,
-        "payment_methods": ["stripe", "transfer"], "default_payment_method": "transfer",
+        "payment_methods": ["stripe", "transfer"], "seller": {"email": "sales@shop.example"}, "default_payment_method": "transfer",
         "gateways": {"stripe": {"secret_key": "sk_test_123", "webhook_secret": "whsec_456", "api_base": "https://api.stripe.com"}},
         "taxes": [{"code": "std", "rate": "10"}],
         "categories": [{"id": "all", "name": "All"}],

@@ -418,7 +418,7 @@ async fn roles_certificates_and_credits_are_delivered() {
 #[tokio::test]
 async fn a_shop_with_a_bad_handler_is_refused_at_import() {
     let stack = Stack::start().await;
-    let shop = json!({"name": "Broken", "currency": "EUR", "payment_methods": ["test"],
+    let shop = json!({"name": "Broken", "currency": "EUR", "payment_methods": ["test"], "seller": {"email": "sales@shop.example"},
         "taxes": [{"code": "std", "rate": "20"}],
         "items": [
             {"code": "A", "name": "A", "prices": [{"up_to": null, "unit_price": "10.00"}], "tax": "std",

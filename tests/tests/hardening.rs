@@ -10,7 +10,7 @@ fn shop(unit_price: &str) -> serde_json::Value {
     json!({
         "name": "Big shop", "currency": "EUR", "test_mode": true,
         "payment_methods": ["test"], "default_payment_method": "test",
-        "seller": {"name": "Academy"},
+        "seller": {"email": "sales@shop.example", "name": "Academy"},
         "taxes": [{"code": "std", "rate": "20"}],
         "items": [{"code": "GOLD", "name": "Gold", "tax": "std",
                    "prices": [{"up_to": null, "unit_price": unit_price}]}]

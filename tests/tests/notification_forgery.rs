@@ -298,7 +298,7 @@ async fn shop(stack: &Stack) {
         "name": "Forgery shop", "currency": "EUR", "test_mode": false,
         "payment_methods": ["paypal", "systempay", "sips", "ogone", "transfer"],
         "default_payment_method": "transfer",
-        "seller": {"name": "Academy"},
+        "seller": {"email": "sales@shop.example", "name": "Academy"},
         "gateways": gateways,
         "taxes": [{"code": "std", "rate": "0"}],
         "items": [{"code": "COURSE", "name": "Course", "tax": "std", "prices": [{"up_to": null, "unit_price": "120.00"}]}]

@@ -84,7 +84,7 @@ async fn world() -> World {
         "name": "Gateway shop", "currency": "EUR", "test_mode": false,
         "payment_methods": ["paypal", "stripe", "systempay", "sips", "ogone", "transfer"],
         "default_payment_method": "stripe",
-        "seller": {"name": "Gateway Academy"},
+        "seller": {"email": "sales@shop.example", "name": "Gateway Academy"},
         "gateways": {
             "paypal": {"business": "sales@academy.example", "verify_url": verify_url},
             "stripe": {"secret_key": "sk_test_1", "webhook_secret": WEBHOOK_SECRET, "api_base": api_base},

@@ -287,7 +287,7 @@ async fn a_crash_between_the_moodle_call_and_the_record_write_converges() {
 #[tokio::test]
 async fn a_permanent_moodle_error_shows_on_the_line() {
     let stack = Stack::start().await;
-    let shop = json!({"name": "Broken", "currency": "EUR", "test_mode": true, "payment_methods": ["test"],
+    let shop = json!({"name": "Broken", "currency": "EUR", "test_mode": true, "payment_methods": ["test"], "seller": {"email": "sales@shop.example"},
         "taxes": [{"code": "std", "rate": "20"}],
         "items": [{"code": "GHOST", "name": "A course Moodle does not have", "tax": "std",
                    "prices": [{"up_to": null, "unit_price": "10.00"}],
@@ -341,7 +341,7 @@ async fn a_permanent_moodle_error_shows_on_the_line() {
 #[tokio::test]
 async fn an_operator_retries_production_once_the_cause_is_fixed() {
     let stack = Stack::start().await;
-    let shop = json!({"name": "Later", "currency": "EUR", "test_mode": true, "payment_methods": ["test"],
+    let shop = json!({"name": "Later", "currency": "EUR", "test_mode": true, "payment_methods": ["test"], "seller": {"email": "sales@shop.example"},
         "taxes": [{"code": "std", "rate": "20"}],
         "items": [{"code": "SOON", "name": "A course not created yet", "tax": "std",
                    "prices": [{"up_to": null, "unit_price": "10.00"}],

@@ -11,8 +11,9 @@ const SETTLED = ['COMPLETE', 'CANCELLED', 'REFUNDED', 'PAYBACK'];
 let catalog;
 let timer;
 
+// A message's link carries the token in the fragment (`#token=`), which no server sees.
 const token = () => {
-  const given = params.get('token');
+  const given = params.get('token') || new URLSearchParams(location.hash.slice(1)).get('token');
   if (given) localStorage.setItem(billKey(billId), given);
   return given || localStorage.getItem(billKey(billId));
 };

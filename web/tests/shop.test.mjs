@@ -290,3 +290,40 @@ test('a pre-filled cart link lands on the checkout', async () => {
   await p.getByText("The trainer's guide (e-book)").waitFor();
   await shot(p, 'cart-import');
 });
+
+test('the messages at /dev/mail open the bill and the course from another browser, in French', async () => {
+  const buyer = 'reads-mail@example.org';
+  const p = await page('fr');
+  await p.goto(`${base}/?shop=demo&lang=fr`);
+  await addFromCatalogue(p, 'EXCEL-ESS', 1);
+  await fillCustomer(p, { ...ada, email: buyer });
+  await placeWith(p, 'test');
+  const bill = new URL(p.url()).searchParams.get('bill');
+  await p.getByRole('button', { name: 'Simuler un paiement réussi' }).click();
+  await p.locator('#status[data-status="COMPLETE"]').waitFor({ timeout: 20000 });
+  let mine = [];
+  for (let i = 0; i < 100 && mine.length < 3; i++) {
+    const r = await fetch(`${base}/dev/mail`, { headers: { accept: 'application/json' } });
+    mine = (await r.json()).messages.filter((m) => m.to === buyer);
+    if (mine.length < 3) await new Promise((ok) => setTimeout(ok, 200));
+  }
+  assert.equal(mine.length, 3, 'order placed, payment received, delivered');
+  assert.ok(mine.every((m) => m.language === 'fr'), 'in the language of the page the buyer used');
+
+  // Another browser, which never saw the bill: the message's link is enough.
+  const other = await page('fr');
+  const open = async (subject) => {
+    await other.goto(`${base}/dev/mail`);
+    await other.getByRole('link', { name: subject }).click();
+    await other.getByRole('link', { name: /HTML/ }).click();
+  };
+  await open(`Votre commande ${bill} chez Demo Training Academy`);
+  await other.getByRole('link', { name: 'Votre commande, à tout moment' }).click();
+  await other.waitForURL(/\/bill\?/);
+  await other.locator('#status[data-status="COMPLETE"]').waitFor();
+  await shot(other, 'bill-opened-from-mail');
+  await open(`Votre formation est prête (commande ${bill})`);
+  await other.getByRole('link', { name: /Excel/ }).click();
+  await other.getByRole('heading', { name: 'Course: Excel essentials' }).waitFor();
+  await shot(other, 'course-opened-from-mail');
+});

@@ -5,6 +5,7 @@
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use shop_core::adapters::sqs::MAX_RECEIVES;
+use shop_core::app::mail::postman::Postman;
 use shop_core::app::production::{Producer, RelayTiming};
 use shop_core::ports::ProductionJob;
 
@@ -64,9 +65,11 @@ pub async fn handle_batch(producer: &Producer, event: SqsEvent) -> SqsBatchRespo
     response
 }
 
-/// One invocation: an SQS batch (it has `Records`), or a scheduled event that relays the outbox.
+/// One invocation: an SQS batch (it has `Records`), or a scheduled event that relays the outbox
+/// and sends the messages that are due.
 pub async fn handle_event(
     producer: &Producer,
+    postman: Option<&Postman>,
     event: serde_json::Value,
 ) -> Result<serde_json::Value, String> {
     if event.get("Records").is_some() {
@@ -80,7 +83,11 @@ pub async fn handle_event(
         requeued = done.requeued,
         "outbox relayed"
     );
-    Ok(serde_json::json!({ "relayed": done.resent, "requeued": done.requeued }))
+    let mailed = match postman {
+        Some(postman) => postman.send_due().await.map_err(|e| e.to_string())?,
+        None => 0,
+    };
+    Ok(serde_json::json!({ "relayed": done.resent, "requeued": done.requeued, "mailed": mailed }))
 }
 
 /// The relay's timing from the function's environment: `OUTBOX_RESEND_AFTER_SECONDS` (the

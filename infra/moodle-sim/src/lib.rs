@@ -480,6 +480,11 @@ impl Simulator {
         Router::new()
             .route("/webservice/rest/server.php", post(rest).get(rest))
             .route("/login/token.php", post(login).get(login_get))
+            .route("/course/view.php", axum::routing::get(course_page))
+            .route(
+                "/login/forgot_password.php",
+                axum::routing::get(forgot_password_page),
+            )
             .with_state(self.clone())
     }
 
@@ -1186,6 +1191,40 @@ async fn rest(
             &json!({"exception": e.exception, "errorcode": e.errorcode, "message": e.message}),
         ),
     }
+}
+
+/// The page a course link of a message opens: the course's full name, as Moodle titles it
+/// (a simulator's stand-in for the course page; 404 for an unknown id).
+async fn course_page(
+    State(sim): State<Simulator>,
+    axum::extract::Query(q): axum::extract::Query<BTreeMap<String, String>>,
+) -> Response {
+    let id = q.get("id").and_then(|i| i.parse::<u64>().ok());
+    let site = sim.lock();
+    let Some(course) = id.and_then(|id| site.courses.get(&id)) else {
+        return (
+            StatusCode::NOT_FOUND,
+            "Can't find data record in database table course.",
+        )
+            .into_response();
+    };
+    let name: String = course
+        .fullname
+        .chars()
+        .filter(|c| !matches!(c, '<' | '>' | '&' | '"'))
+        .collect();
+    page(&format!("Course: {name}"))
+}
+
+async fn forgot_password_page() -> Response {
+    page("Forgotten password")
+}
+
+fn page(title: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head><body><main><h1>{title}</h1></main></body></html>"
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response()
 }
 
 async fn login_get() -> Response {

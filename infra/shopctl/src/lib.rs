@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+pub mod dev_mail;
 pub mod pages;
 
 use axum::Router;
@@ -48,6 +49,8 @@ pub struct StackOptions {
     pub checkout_path: String,
     /// Proxies whose `X-Forwarded-For` is believed (`--trusted-proxies`).
     pub trusted_proxies: web::TrustedProxies,
+    /// The mail catcher shown at `/dev/mail` (none with `--production`).
+    pub mail_catcher: Option<shop_core::adapters::mail::catcher::MailCatcher>,
 }
 
 impl Default for StackOptions {
@@ -58,6 +61,7 @@ impl Default for StackOptions {
             cart_ttl: Duration::days(shop_core::app::storefront::DEFAULT_CART_TTL_DAYS),
             checkout_path: storefront::DEFAULT_CHECKOUT_PATH.into(),
             trusted_proxies: web::TrustedProxies::default(),
+            mail_catcher: None,
         }
     }
 }
@@ -100,7 +104,9 @@ pub fn stack(
         storefront: shop.clone(),
     });
     let admin = Arc::new(ShopAdmin::new(store));
+    let dev_mail = options.mail_catcher.clone().map(dev_mail::router);
     let app = Router::new()
+        .merge(dev_mail.unwrap_or_default())
         .merge(storefront::router(shop, &options.checkout_path))
         .merge(account::router(accounts))
         .merge(pages::router())
@@ -143,6 +149,21 @@ async fn client_from_peer(
         req.extensions_mut().insert(client);
     }
     next.run(req).await
+}
+
+/// The local postman: sends the messages that are due, every 2 s (a failed send waits for
+/// its retry time, which the letter keeps).
+pub async fn run_postman(postman: Arc<shop_core::app::mail::postman::Postman>) {
+    loop {
+        match postman.send_due().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sent = n, "messages sent"),
+            Err(e) => {
+                tracing::warn!(error = %e, "the postman could not read the mailbox; next round in 2 s")
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
 }
 
 /// Loads the demo shop unless a shop `demo` exists. True when it was loaded now.

@@ -7,12 +7,15 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 use shop_core::adapters::dynamo::{self, DynamoStore};
 use shop_core::adapters::embedded::EmbeddedStore;
+use shop_core::adapters::mail::catcher::MailCatcher;
+use shop_core::adapters::mail::smtp::SmtpMailer;
 use shop_core::adapters::memory_queue::InProcessQueue;
 use shop_core::adapters::moodle::MoodleClient;
 use shop_core::app::SystemClock;
 use shop_core::app::bills::Bills;
+use shop_core::app::mail::postman::{MailSite, Postman};
 use shop_core::app::production::{Producer, RelayTiming};
-use shop_core::ports::Store;
+use shop_core::ports::{Mailer, Store};
 use shopctl::{DEMO_COURSES, DEV_ADMIN_TOKEN, StackOptions, load_demo, stack};
 
 #[derive(Parser)]
@@ -68,9 +71,21 @@ struct Serve {
     /// Seconds after which a PAID bill with no production in flight is queued again.
     #[arg(long, env = "SHOP_RECONCILE_AFTER", default_value_t = 600)]
     reconcile_after: u32,
-    /// Refuse the dev defaults (the dev admin token, the demo shop, the Moodle simulator).
+    /// Refuse the dev defaults (the dev admin token, the demo shop, the Moodle simulator,
+    /// the mail catcher).
     #[arg(long)]
     production: bool,
+    /// Send the shop's messages through this SMTP server (`smtp://user:pass@host:587`,
+    /// `smtps://host:465`) instead of keeping them in the mail catcher (`/dev/mail`).
+    #[arg(long, env = "SHOP_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// The sender address of the shop's messages (replies go to the shop's `seller.email`).
+    #[arg(
+        long,
+        env = "SHOP_MAIL_FROM",
+        default_value = "shop@enrolshop.localhost"
+    )]
+    mail_from: String,
 }
 
 fn init_logs() {
@@ -112,8 +127,10 @@ async fn open_store(args: &Serve) -> Result<(Arc<dyn Store>, String), Box<dyn st
 
 /// Starts the Moodle simulator (seeded with the demo courses) unless a real Moodle is given, in
 /// which case its health is checked: a function the token may not call is named.
-/// Returns the banner text and the client production uses.
-async fn start_moodle(args: &Serve) -> Result<(String, MoodleClient), Box<dyn std::error::Error>> {
+/// Returns the banner text, the client production uses and the site's URL.
+async fn start_moodle(
+    args: &Serve,
+) -> Result<(String, MoodleClient, String), Box<dyn std::error::Error>> {
     use shop_core::adapters::moodle::REQUIRED_FUNCTIONS;
     if let (Some(url), Some(token)) = (&args.moodle_url, &args.moodle_token) {
         let client = MoodleClient::new(url, token, std::time::Duration::from_secs(10));
@@ -135,7 +152,7 @@ async fn start_moodle(args: &Serve) -> Result<(String, MoodleClient), Box<dyn st
                 problems.join("; ")
             }
         };
-        return Ok((format!("{url} ({status})"), client));
+        return Ok((format!("{url} ({status})"), client, url.clone()));
     }
     if args.production {
         return Err("--production needs a real Moodle: set --moodle-url and --moodle-token".into());
@@ -169,7 +186,34 @@ async fn start_moodle(args: &Serve) -> Result<(String, MoodleClient), Box<dyn st
             file.display()
         ),
         client,
+        url,
     ))
+}
+
+/// Where the shop's messages go: an SMTP server, else the mail catcher (never with
+/// `--production`, where messages then wait in the store's mailbox until a server is given).
+type MailSetup = (Option<Arc<dyn Mailer>>, String, Option<MailCatcher>);
+
+fn open_mailer(args: &Serve, base: &str) -> Result<MailSetup, Box<dyn std::error::Error>> {
+    if let Some(url) = &args.smtp_url {
+        let smtp = SmtpMailer::from_url(url)?;
+        let shown = url.split('@').next_back().unwrap_or(url);
+        return Ok((
+            Some(Arc::new(smtp)),
+            format!("SMTP {shown}, from {}", args.mail_from),
+            None,
+        ));
+    }
+    if args.production {
+        return Ok((
+            None,
+            "NONE: messages wait in the store until --smtp-url is given".into(),
+            None,
+        ));
+    }
+    let catcher = MailCatcher::new(&args.data_dir)?;
+    let text = format!("caught, not sent: {base}/dev/mail (dev only, refused with --production)");
+    Ok((Some(Arc::new(catcher.clone())), text, Some(catcher)))
 }
 
 /// The Moodle simulator's dev token.
@@ -182,7 +226,7 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
                 .into(),
         );
     }
-    let (moodle_text, moodle) = start_moodle(&args).await?;
+    let (moodle_text, moodle, moodle_url) = start_moodle(&args).await?;
     let (store, store_text) = open_store(&args).await?;
     let demo = !args.no_demo && !args.production;
     let loaded = if demo {
@@ -192,10 +236,12 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
     };
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let base = format!("http://{}", listener.local_addr()?);
+    let (mailer, mail_text, mail_catcher) = open_mailer(&args, &base)?;
     let options = StackOptions {
         admin_token: args.admin_token.clone(),
         public_url: args.public_url.clone().unwrap_or_else(|| base.clone()),
         trusted_proxies: args.trusted_proxies.clone(),
+        mail_catcher,
         ..StackOptions::default()
     };
     println!(
@@ -205,6 +251,7 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
     println!("  API          {base}");
     println!("  store        {store_text}");
     println!("  moodle       {moodle_text}");
+    println!("  mail         {mail_text}");
     if demo {
         let when = if loaded {
             "loaded now"
@@ -232,6 +279,20 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
         reconcile_after: chrono::Duration::seconds(i64::from(args.reconcile_after)),
         ..RelayTiming::default()
     };
+    if let Some(mailer) = mailer {
+        let postman = Postman {
+            store: store.clone(),
+            clock: Arc::new(SystemClock),
+            mailer,
+            site: MailSite {
+                from: args.mail_from.clone(),
+                pages_url: options.public_url.clone(),
+                bill_path: payment_notify::DEFAULT_BILL_PATH.into(),
+                moodle_url: Some(moodle_url),
+            },
+        };
+        tokio::spawn(shopctl::run_postman(Arc::new(postman)));
+    }
     let producer = Arc::new(Producer::new(desk, moodle.clone()).with_timing(timing));
     tokio::spawn(shopctl::run_relay(producer.clone()));
     tokio::spawn(shopctl::run_consumer(queue.clone(), producer));

@@ -3,6 +3,7 @@
 pub mod dynamo;
 pub mod embedded;
 pub mod gateway_api;
+pub mod mail;
 pub mod memory_queue;
 pub mod moodle;
 pub mod sqs;

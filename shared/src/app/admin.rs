@@ -46,10 +46,9 @@ impl ShopAdmin {
         let stored = repo::find_shop(self.store.as_ref(), &id).await?;
         let mut errors = Errors::default();
         document.keep_secrets_from(stored.as_ref().map(|s| &s.document), &mut errors);
-        if let Err(problems) = document.validate(&id) {
-            problems
-                .into_iter()
-                .for_each(|p| errors.add(p.path, p.reason));
+        let invalid = document.validate(&id).err().unwrap_or_default();
+        for p in invalid.into_iter().chain(document.import_problems()) {
+            errors.add(p.path, p.reason);
         }
         errors.finish(|| ()).map_err(AppError::Invalid)?;
         let document = with_id(document, &id);

@@ -1,6 +1,7 @@
 //! Bill persistence and the one way a bill changes: read it, apply a domain change, write it
 //! back on the version read, in the same transaction as what the change implies: the invoice
-//! number taken from the shop's yearly sequence, and the production job's outbox record.
+//! number taken from the shop's yearly sequence, the production job's outbox record, and the
+//! letters (messages) of its new events.
 //!
 //! Gapless invoice numbers: the sequence counter is read (count `c`), the bill takes `c + 1`
 //! and the transaction adds 1 to the counter on condition that it stays at most `c + 1`. If
@@ -49,11 +50,13 @@ pub async fn find_bill(
 }
 
 /// The writes a bill's new state implies besides the bill itself: its invoice number (read
-/// from the sequence now), and the first time it is PAID or PREPROD (or REFUNDED) the
-/// production (or revoke) job's outbox record. Returns the jobs to send once the write succeeds.
+/// from the sequence now), the first time it is PAID or PREPROD (or REFUNDED) the
+/// production (or revoke) job's outbox record, and the messages of its new events (letters,
+/// `app::mail`). Returns the jobs to send once the write succeeds.
 async fn consequences(
     store: &dyn Store,
     bill: &mut Bill,
+    read: Read,
     now: DateTime<Utc>,
 ) -> Result<(Vec<Write>, Vec<ProductionJob>), AppError> {
     let mut writes = Vec::new();
@@ -102,6 +105,7 @@ async fn consequences(
             when,
         });
     }
+    writes.extend(super::mail::letters(bill, read.events(), now));
     Ok((writes, jobs))
 }
 
@@ -181,6 +185,38 @@ pub async fn relay_outbox(
     Ok(sent)
 }
 
+/// What a bill was when it was read, which its write is conditioned on: absent (a new bill),
+/// or stored at a version with a number of events (the events after those are new, and so
+/// are their messages: a lost race writes nothing, so each event's messages are written once).
+#[derive(Clone, Copy, Debug)]
+pub enum Read {
+    New,
+    Stored { version: u64, events: usize },
+}
+
+impl Read {
+    pub fn of(stored: &Versioned<Bill>) -> Self {
+        Read::Stored {
+            version: stored.version,
+            events: stored.value.events.len(),
+        }
+    }
+
+    fn events(self) -> usize {
+        match self {
+            Read::New => 0,
+            Read::Stored { events, .. } => events,
+        }
+    }
+
+    fn condition(self) -> PutIf {
+        match self {
+            Read::New => PutIf::Absent,
+            Read::Stored { version, .. } => PutIf::Version(version),
+        }
+    }
+}
+
 /// The bills as stored, and the one way a bill changes ([`Bills::change`], [`Bills::commit`]).
 /// The operator's features on bills are [`super::bill_admin::BillAdmin`]'s.
 #[derive(Clone)]
@@ -227,17 +263,15 @@ impl Bills {
         until_written("the bill is too busy; retry", |_| {
             let first = read.take();
             async move {
-                let Versioned {
-                    value: mut bill,
-                    version,
-                } = match first {
+                let stored = match first {
                     Some(stored) => stored,
                     None => self.load(id).await?,
                 };
+                let read = Read::of(&stored);
+                let mut bill = stored.value;
                 let now = self.clock.now();
                 change(&mut bill, now)?;
-                self.commit(&mut bill, PutIf::Version(version), Vec::new(), now)
-                    .await?;
+                self.commit(&mut bill, read, Vec::new(), now).await?;
                 Ok(bill)
             }
         })
@@ -246,20 +280,21 @@ impl Bills {
 
     /// The one way a bill is written. The bill goes in one transaction with `with` (the cart,
     /// stock counters, a notification's event record) and with what its new state implies: its
-    /// invoice number and, the first time it is PAID or PREPROD (or REFUNDED), the production
-    /// (or revoke) job's outbox record. Once written, the jobs are sent. The bill is written
-    /// on `when` (absent for a new bill, else the version read): a lost race changes nothing.
+    /// invoice number, the first time it is PAID or PREPROD (or REFUNDED) the production
+    /// (or revoke) job's outbox record, and the letters of its new events. Once written, the
+    /// jobs are sent. The bill is written on what it was when `read`: a lost race changes
+    /// nothing.
     pub async fn commit(
         &self,
         bill: &mut Bill,
-        when: PutIf,
+        read: Read,
         with: Vec<Write>,
         now: DateTime<Utc>,
     ) -> Result<(), Attempt> {
-        let (implied, jobs) = consequences(self.store.as_ref(), bill, now).await?;
+        let (implied, jobs) = consequences(self.store.as_ref(), bill, read, now).await?;
         let mut writes = vec![Write::Put {
             item: bill_item(bill),
-            when,
+            when: read.condition(),
         }];
         writes.extend(with);
         writes.extend(implied);

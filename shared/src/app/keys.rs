@@ -154,3 +154,21 @@ pub fn products_of_shop(shop: &str) -> String {
 
 /// Prefix of a product's sort key in its customer's GSI2 partition.
 pub const CUSTOMER_PRODUCT: &str = "PRODUCT#";
+
+// ---- messages: one record per message, under its bill
+
+/// A message of a bill: written with the bill change that causes it, kept once sent.
+pub fn letter(bill: &BillId, id: &str) -> Key {
+    Key::new(format!("MAIL#{bill}"), id.to_owned())
+}
+
+/// GSI1 partition of the messages waiting to be sent, by the time they are due.
+pub const MAILBOX: &str = "MAILBOX";
+
+/// GSI1 partition of the messages given up on, by date: the operators' list of problems.
+pub const MAIL_FAILED: &str = "MAILFAILED";
+
+/// A message's sort key in [`MAILBOX`] or [`MAIL_FAILED`].
+pub fn mailbox_entry(at: DateTime<Utc>, id: &str) -> String {
+    format!("{}#{id}", sortable(at))
+}

@@ -9,6 +9,7 @@ pub mod checkout;
 pub mod customers;
 pub mod error;
 pub mod keys;
+pub mod mail;
 pub mod notify;
 pub mod production;
 pub mod products;

@@ -16,8 +16,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::bills::{Bills, find_bill};
-use super::record::Versioned;
+use super::bills::{Bills, Read, find_bill};
 use super::retry::until_written;
 use super::{AppError, repo};
 use crate::domain::bill::{Actor, Bill, BillId, BillStatus, Payment};
@@ -253,7 +252,7 @@ impl Notifier {
                     .filter(|b| &b.value.shop == shop),
                 Err(_) => None,
             };
-            let Some(Versioned { value: mut bill, version }) = bill else {
+            let Some(stored) = bill else {
                 tracing::warn!(bill = %event.bill, "notification for an unknown bill, recorded");
                 let record = event_record(event, NotifyOutcome::IgnoredUnknownBill, now);
                 return match store.write(vec![record]).await {
@@ -262,14 +261,15 @@ impl Notifier {
                     Err(e) => Err(e.into()),
                 };
             };
-            let before = bill.clone();
+            let read = Read::of(&stored);
+            let before = stored.value.clone();
+            let mut bill = stored.value;
             let outcome = apply(&mut bill, event, now);
             let record = event_record(event, outcome, now);
             if bill == before {
                 store.write(vec![record]).await?;
             } else {
-                let when = PutIf::Version(version);
-                self.desk.commit(&mut bill, when, vec![record], now).await?;
+                self.desk.commit(&mut bill, read, vec![record], now).await?;
             }
             tracing::info!(bill = %bill.id, ?outcome, status = %bill.status, "notification applied");
             Ok(outcome)

@@ -335,10 +335,10 @@ pub struct Bill {
     /// The buyer's language (from the cart): of the bill's messages and documents.
     #[serde(default)]
     pub language: super::Language,
-    /// How many of `events` have had their messages written to the mail outbox: each event's
-    /// messages are written once, in the same transaction as the bill that records it.
-    #[serde(default)]
-    pub events_mailed: usize,
+    /// SHA-256 of the access tokens sent in the buyer's messages: each message's link opens
+    /// the bill from any mailbox, and none of the tokens is stored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mail_token_digests: Vec<String>,
 }
 
 /// Why a bill change was refused.
@@ -364,11 +364,14 @@ impl fmt::Display for BillRejection {
 impl Bill {
     /// True when `token` opens this bill (constant-time compare of digests).
     pub fn opens_with(&self, token: &str) -> bool {
-        bool::from(
-            AccessToken::digest(token)
-                .as_bytes()
-                .ct_eq(self.token_digest.as_bytes()),
-        )
+        let digest = AccessToken::digest(token);
+        let mailed = self
+            .mail_token_digests
+            .iter()
+            .fold(subtle::Choice::from(0), |any, d| {
+                any | digest.as_bytes().ct_eq(d.as_bytes())
+            });
+        bool::from(mailed | digest.as_bytes().ct_eq(self.token_digest.as_bytes()))
     }
 
     pub fn total(&self) -> Decimal {

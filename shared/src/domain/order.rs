@@ -186,6 +186,6 @@ pub fn bill_from_cart(
         revoke_queued: false,
         production_generation: 0,
         language: cart.language,
-        events_mailed: 0,
+        mail_token_digests: Vec::new(),
     }
 }

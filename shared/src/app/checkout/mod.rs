@@ -25,7 +25,7 @@ use crate::domain::document::ShopDocument;
 use crate::domain::ids::CartId;
 use crate::domain::order::{bill_from_cart, check_order, method_problem};
 use crate::gateways::{DailyNumbers, Gateway, Settings, StartWith, Started, Urls, VerifyError};
-use crate::ports::{GatewayApi, PutIf, Write};
+use crate::ports::{GatewayApi, Write};
 
 mod views;
 
@@ -138,7 +138,7 @@ impl Checkout {
                 cart_ttl(&stored.value),
             )];
             with.extend(stock_writes(&shop, &bill));
-            if let Err(lost) = self.desk.commit(&mut bill, PutIf::Absent, with, now).await {
+            if let Err(lost) = self.desk.commit(&mut bill, bills::Read::New, with, now).await {
                 if matches!(lost, Attempt::Raced) {
                     // Out of stock meanwhile answers at once; anything else is retried.
                     self.check_stock(&shop, &bill).await?;

@@ -43,6 +43,8 @@ impl Producer {
                 }
             }
         }
+        let now = self.desk.clock.now();
+        crate::app::mail::alert_production_failed(self.store(), &bill, now).await?;
         Ok(())
     }
 

@@ -191,6 +191,8 @@ impl Producer {
             collect(outcome, unit.key, &mut problems)?;
         }
         if !problems.is_empty() {
+            let now = self.desk.clock.now();
+            crate::app::mail::alert_production_failed(self.store(), &bill, now).await?;
             return Ok(Produced::Incomplete(problems));
         }
         self.desk

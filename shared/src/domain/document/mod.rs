@@ -284,6 +284,7 @@ impl ShopDocument {
         if let Some(seller) = self.seller.get("name") {
             text(&mut e, "seller.name", seller, 200);
         }
+        self.sales_address(&mut e);
         self.check_gateways(&mut e);
         let step_order = self.step_order(&mut e);
         let taxes = self.taxes(&mut e);
@@ -358,6 +359,29 @@ impl ShopDocument {
             );
         }
         Some(m)
+    }
+
+    /// `seller.email`, the shop's sales address, when given, is an address.
+    fn sales_address(&self, e: &mut Errors) {
+        if let Some(address) = self.seller.get("email") {
+            e.check(
+                "seller.email",
+                address.trim().parse::<crate::domain::ids::Email>(),
+            );
+        }
+    }
+
+    /// What an import requires beyond a valid document: a sales address (`seller.email`),
+    /// since the buyers' replies and the operators' alerts go to it. Shops stored before it was
+    /// required still load (their messages to the shop are then given up on, and listed).
+    pub fn import_problems(&self) -> Vec<FieldError> {
+        match self.seller.get("email") {
+            Some(_) => Vec::new(),
+            None => vec![FieldError::new(
+                "seller.email",
+                "give the shop's sales address: the buyers' replies and the operators' alerts go to it",
+            )],
+        }
     }
 
     fn check_gateways(&self, e: &mut Errors) {

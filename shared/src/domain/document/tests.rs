@@ -8,7 +8,7 @@ fn doc(value: Value) -> ShopDocument {
 fn minimal() -> Value {
     json!({
         "name": "Demo", "currency": "EUR", "test_mode": true,
-        "payment_methods": ["test", "check"],
+        "payment_methods": ["test", "check"], "seller": {"email": "sales@shop.example"},
         "gateways": {"stripe": {"secret_key": "sk_live_1", "api_base": "https://api"}},
         "taxes": [{"code": "standard", "rate": "20"}],
         "categories": [{"id": "c1", "name": "Cat"}],

@@ -1,0 +1,461 @@
+//! The words of each message, in English and French, as blocks that become both the text
+//! part and the HTML part (askama, escaped).
+
+use askama::Template;
+
+use super::{Letter, MessageKind};
+use crate::domain::Language;
+use crate::domain::bill::Bill;
+use crate::domain::document::ShopDocument;
+use crate::ports::{Attachment, Mail};
+
+/// Where the links of a message point, and who sends it.
+#[derive(Clone, Debug)]
+pub struct Site {
+    /// The sender address (a verified SES identity, or the SMTP account's).
+    pub from: String,
+    /// The public base URL of the shop's pages (`https://shop.example`).
+    pub pages_url: String,
+    /// The bill page's path (`/bill`).
+    pub bill_path: String,
+    /// The Moodle site the courses are on.
+    pub moodle_url: Option<String>,
+}
+
+/// A course delivered by the bill, as the "delivered" message links it.
+#[derive(Clone, Debug)]
+pub struct Reached {
+    pub name: String,
+    pub course_id: Option<u64>,
+}
+
+/// What a message may need besides its bill and shop.
+#[derive(Default)]
+pub struct Extras {
+    pub reached: Vec<Reached>,
+    pub username: Option<String>,
+    pub invoice_pdf: Option<Vec<u8>>,
+    /// Lines that could not be produced, with Moodle's error.
+    pub problems: Vec<(String, String)>,
+}
+
+pub enum Block {
+    Para(String),
+    Link { label: String, url: String },
+    Lines(Vec<Row>),
+}
+
+pub struct Row {
+    pub name: String,
+    pub quantity: u32,
+    pub total: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail.html")]
+struct MailHtml<'a> {
+    lang: &'a str,
+    title: &'a str,
+    blocks: &'a [Block],
+    shop: &'a str,
+    words: &'a Words,
+}
+
+/// The words that frame every message.
+struct Words {
+    item: &'static str,
+    quantity: &'static str,
+    total: &'static str,
+    sent_by: &'static str,
+}
+
+fn words(language: Language) -> Words {
+    match language {
+        Language::En => Words {
+            item: "Item",
+            quantity: "Quantity",
+            total: "Total incl. tax",
+            sent_by: "Sent by",
+        },
+        Language::Fr => Words {
+            item: "Article",
+            quantity: "Quantité",
+            total: "Total TTC",
+            sent_by: "Envoyé par",
+        },
+    }
+}
+
+fn money(bill: &Bill, amount: rust_decimal::Decimal, language: Language) -> String {
+    let text = bill.currency.format(amount);
+    match language {
+        Language::En => format!("{text} {}", bill.currency.code()),
+        Language::Fr => format!("{} {}", text.replace('.', ","), bill.currency.code()),
+    }
+}
+
+/// The message for `letter`, to `to`.
+pub fn compose(
+    letter: &Letter,
+    bill: &Bill,
+    shop: &ShopDocument,
+    site: &Site,
+    extras: Extras,
+    to: &str,
+) -> Mail {
+    let language = letter.language;
+    let fr = language == Language::Fr;
+    let (subject, blocks) = content(letter, bill, shop, site, &extras, fr);
+    let text = blocks.iter().map(text_of).collect::<Vec<_>>().join("\n\n");
+    let html = MailHtml {
+        lang: language.as_str(),
+        title: &subject,
+        blocks: &blocks,
+        shop: &shop.name,
+        words: &words(language),
+    }
+    .render()
+    .expect("the mail template renders");
+    let attachments = extras
+        .invoice_pdf
+        .map(|pdf| Attachment {
+            filename: format!(
+                "{}-{}.pdf",
+                if fr { "facture" } else { "invoice" },
+                bill.invoice_number.as_deref().unwrap_or(bill.id.as_str())
+            ),
+            content_type: "application/pdf".into(),
+            content: pdf,
+        })
+        .into_iter()
+        .collect();
+    Mail {
+        id: letter.id.clone(),
+        from: site.from.clone(),
+        to: to.to_owned(),
+        reply_to: shop.seller.get("email").cloned(),
+        subject,
+        text: format!("{text}\n\n-- \n{}", shop.name),
+        html,
+        attachments,
+        language,
+        sent_at: chrono::Utc::now(),
+    }
+}
+
+fn text_of(block: &Block) -> String {
+    match block {
+        Block::Para(p) => p.clone(),
+        Block::Link { label, url } => format!("{label}: {url}"),
+        Block::Lines(rows) => rows
+            .iter()
+            .map(|r| format!("- {} x {}: {}", r.quantity, r.name, r.total))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+fn bill_link(letter: &Letter, bill: &Bill, site: &Site) -> String {
+    let base = format!(
+        "{}{}?shop={}&bill={}",
+        site.pages_url.trim_end_matches('/'),
+        site.bill_path,
+        bill.shop,
+        bill.id
+    );
+    // In the fragment: a browser never sends it to a server, so it reaches no log.
+    match &letter.link_token {
+        Some(token) => format!("{base}#token={token}"),
+        None => base,
+    }
+}
+
+fn lines(bill: &Bill, fr: bool) -> Block {
+    let language = if fr { Language::Fr } else { Language::En };
+    Block::Lines(
+        bill.lines
+            .iter()
+            .map(|l| Row {
+                name: l.name.clone(),
+                quantity: l.quantity,
+                total: money(bill, l.total_incl_tax, language),
+            })
+            .collect(),
+    )
+}
+
+/// How to pay a check or a transfer, with the reference to quote.
+fn instructions(bill: &Bill, shop: &ShopDocument, fr: bool) -> Option<String> {
+    use crate::domain::catalog::PaymentMethod;
+    let setting = |name: &str| {
+        shop.gateways
+            .get(bill.payment_method.as_str())
+            .and_then(|s| s.get(name))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let language = if fr { Language::Fr } else { Language::En };
+    let due = money(bill, bill.remaining(), language);
+    let id = &bill.id;
+    let text = match (bill.payment_method, fr) {
+        (PaymentMethod::Transfer, false) => format!(
+            "Please pay {due} by bank transfer{}, quoting the reference {id}.",
+            setting("iban")
+                .map(|i| format!(" to IBAN {i}"))
+                .unwrap_or_default()
+        ),
+        (PaymentMethod::Transfer, true) => format!(
+            "Merci de régler {due} par virement{}, en indiquant la référence {id}.",
+            setting("iban")
+                .map(|i| format!(" sur l'IBAN {i}"))
+                .unwrap_or_default()
+        ),
+        (PaymentMethod::Check, false) => {
+            format!("Please send a check of {due}, writing the reference {id} on its back.")
+        }
+        (PaymentMethod::Check, true) => {
+            format!("Merci d'envoyer un chèque de {due}, en inscrivant la référence {id} au dos.")
+        }
+        _ => return None,
+    };
+    let more = setting("instructions")
+        .map(|i| format!(" {i}"))
+        .unwrap_or_default();
+    Some(format!("{text}{more}"))
+}
+
+fn content(
+    letter: &Letter,
+    bill: &Bill,
+    shop: &ShopDocument,
+    site: &Site,
+    extras: &Extras,
+    fr: bool,
+) -> (String, Vec<Block>) {
+    let name = &bill.customer.firstname;
+    let hello = Block::Para(if fr {
+        format!("Bonjour {name},")
+    } else {
+        format!("Hello {name},")
+    });
+    let link = |label_en: &str, label_fr: &str| Block::Link {
+        label: (if fr { label_fr } else { label_en }).to_owned(),
+        url: bill_link(letter, bill, site),
+    };
+    let t = |en: String, fr_text: String| if fr { fr_text } else { en };
+    let id = &bill.id;
+    let shop_name = &shop.name;
+    let language = if fr { Language::Fr } else { Language::En };
+    match letter.kind {
+        MessageKind::OrderPlaced => {
+            let mut blocks = vec![
+                hello,
+                Block::Para(t(
+                    format!("Thank you for your order {id} at {shop_name}."),
+                    format!("Merci pour votre commande {id} chez {shop_name}."),
+                )),
+                lines(bill, fr),
+                Block::Para(t(
+                    format!("Total: {}", money(bill, bill.total(), language)),
+                    format!("Total : {}", money(bill, bill.total(), language)),
+                )),
+            ];
+            blocks.extend(instructions(bill, shop, fr).map(Block::Para));
+            blocks.push(link("Your order, at any time", "Votre commande, à tout moment"));
+            let subject = t(
+                format!("Your order {id} at {shop_name}"),
+                format!("Votre commande {id} chez {shop_name}"),
+            );
+            (subject, blocks)
+        }
+        MessageKind::PaymentReceived => {
+            let number = bill.invoice_number.clone().unwrap_or_default();
+            let subject = t(
+                format!("Payment received: invoice {number}"),
+                format!("Paiement reçu : facture {number}"),
+            );
+            let blocks = vec![
+                hello,
+                Block::Para(t(
+                    format!("We received your payment for order {id}. Your invoice {number} is attached."),
+                    format!("Nous avons reçu votre paiement pour la commande {id}. Votre facture {number} est jointe."),
+                )),
+                Block::Para(t(
+                    "Your training is being prepared; another message will tell you how to reach it.".into(),
+                    "Votre formation est en préparation ; un autre message vous dira comment y accéder.".into(),
+                )),
+                link("Your order", "Votre commande"),
+            ];
+            (subject, blocks)
+        }
+        MessageKind::Delivered => delivered(letter, bill, site, extras, fr, hello),
+        MessageKind::PaymentFailed => (
+            t(
+                format!("Your payment for order {id} did not go through"),
+                format!("Le paiement de votre commande {id} n'a pas abouti"),
+            ),
+            vec![
+                hello,
+                Block::Para(t(
+                    "Your payment was refused or abandoned. Nothing was charged. You can try again, with the same or another method:".into(),
+                    "Votre paiement a été refusé ou abandonné. Rien n'a été débité. Vous pouvez réessayer, avec le même moyen ou un autre :".into(),
+                )),
+                link("Pay your order", "Payer votre commande"),
+            ],
+        ),
+        MessageKind::Refunded => (
+            t(
+                format!("Order {id} refunded"),
+                format!("Commande {id} remboursée"),
+            ),
+            vec![
+                hello,
+                Block::Para(t(
+                    "Your order was refunded. The access it gave (courses, seats) is suspended.".into(),
+                    "Votre commande a été remboursée. Les accès qu'elle donnait (cours, places) sont suspendus.".into(),
+                )),
+                link("Your order", "Votre commande"),
+            ],
+        ),
+        MessageKind::NewOrder => (
+            t(
+                format!("New order {id}: {}", money(bill, bill.total(), language)),
+                format!("Nouvelle commande {id} : {}", money(bill, bill.total(), language)),
+            ),
+            vec![
+                Block::Para(t(
+                    format!(
+                        "{} {} ({}) placed order {id}, paid by {}.",
+                        bill.customer.firstname, bill.customer.lastname, bill.customer.email,
+                        bill.payment_method.as_str()
+                    ),
+                    format!(
+                        "{} {} ({}) a passé la commande {id}, réglée par {}.",
+                        bill.customer.firstname, bill.customer.lastname, bill.customer.email,
+                        bill.payment_method.as_str()
+                    ),
+                )),
+                lines(bill, fr),
+            ],
+        ),
+        MessageKind::AwaitingPayment => (
+            t(
+                format!("Order {id} awaits your confirmation of payment"),
+                format!("La commande {id} attend votre confirmation du paiement"),
+            ),
+            vec![Block::Para(t(
+                format!(
+                    "Order {id} ({}) will be paid by {}. Record the payment in the back office when it arrives.",
+                    money(bill, bill.remaining(), language),
+                    bill.payment_method.as_str()
+                ),
+                format!(
+                    "La commande {id} ({}) sera réglée par {}. Enregistrez le paiement dans le back-office à sa réception.",
+                    money(bill, bill.remaining(), language),
+                    bill.payment_method.as_str()
+                ),
+            ))],
+        ),
+        MessageKind::ProductionFailed => {
+            let mut blocks = vec![Block::Para(t(
+                format!("Order {id} is paid, but these lines could not be delivered in Moodle:"),
+                format!("La commande {id} est payée, mais ces lignes n'ont pas pu être livrées dans Moodle :"),
+            ))];
+            blocks.extend(
+                extras
+                    .problems
+                    .iter()
+                    .map(|(line, error)| Block::Para(format!("{line}: {error}"))),
+            );
+            blocks.push(Block::Para(t(
+                "Once the cause is fixed, retry the production from the bill in the back office.".into(),
+                "Une fois la cause corrigée, relancez la livraison depuis la commande dans le back-office.".into(),
+            )));
+            (
+                t(
+                    format!("Order {id}: delivery needs you"),
+                    format!("Commande {id} : la livraison demande votre intervention"),
+                ),
+                blocks,
+            )
+        }
+        MessageKind::GatewayNote => {
+            let reason = bill
+                .events
+                .get(letter.event)
+                .map(|e| e.reason.clone())
+                .unwrap_or_default();
+            (
+                t(
+                    format!("Order {id}: a payment notification needs you"),
+                    format!("Commande {id} : une notification de paiement demande votre attention"),
+                ),
+                vec![Block::Para(t(
+                    format!("The payment gateway wrote on order {id}: {reason}."),
+                    format!("La passerelle de paiement a noté sur la commande {id} : {reason}."),
+                ))],
+            )
+        }
+    }
+}
+
+fn delivered(
+    letter: &Letter,
+    bill: &Bill,
+    site: &Site,
+    extras: &Extras,
+    fr: bool,
+    hello: Block,
+) -> (String, Vec<Block>) {
+    let t = |en: &str, fr_text: &str| (if fr { fr_text } else { en }).to_owned();
+    let mut blocks = vec![hello];
+    let moodle = site.moodle_url.as_deref().map(|m| m.trim_end_matches('/'));
+    if let Some(moodle) = moodle {
+        blocks.push(Block::Para(t(
+            "Your training is ready on our learning site:",
+            "Votre formation est prête sur notre plateforme de formation :",
+        )));
+        for r in &extras.reached {
+            blocks.push(match r.course_id {
+                Some(id) => Block::Link {
+                    label: r.name.clone(),
+                    url: format!("{moodle}/course/view.php?id={id}"),
+                },
+                None => Block::Para(r.name.clone()),
+            });
+        }
+        if let Some(username) = &extras.username {
+            blocks.push(Block::Para(if fr {
+                format!("Votre identifiant : {username}")
+            } else {
+                format!("Your username: {username}")
+            }));
+        }
+        blocks.push(Block::Link {
+            label: t(
+                "No password yet, or forgotten? Choose one here",
+                "Pas encore de mot de passe, ou oublié ? Choisissez-le ici",
+            ),
+            url: format!("{moodle}/login/forgot_password.php"),
+        });
+        blocks.push(Block::Link {
+            label: t("The learning site", "La plateforme de formation"),
+            url: moodle.to_owned(),
+        });
+    } else {
+        blocks.push(Block::Para(t(
+            "Everything you ordered has been delivered.",
+            "Tout ce que vous avez commandé a été livré.",
+        )));
+    }
+    blocks.push(Block::Link {
+        label: t("Your order", "Votre commande"),
+        url: bill_link(letter, bill, site),
+    });
+    let subject = if fr {
+        format!("Votre formation est prête (commande {})", bill.id)
+    } else {
+        format!("Your training is ready (order {})", bill.id)
+    };
+    (subject, blocks)
+}

@@ -1,0 +1,256 @@
+//! Messages (ARCHITECTURE.md, "Messages"): what a bill's events tell the buyer and the shop's
+//! sales address, written as outbox records ("letters") in the same transaction as the bill
+//! change that causes them, then sent by the [`postman::Postman`].
+//!
+//! Exactly once: the letters are those of the events a change adds to the bill as read, and
+//! the bill is written on the version read (`bills::Read`), so an event's letters are written
+//! once whatever the retries, duplicate notifications or redelivered jobs. A letter's id is its bill, event
+//! and kind; it stays (marked sent) once sent.
+
+mod compose;
+pub mod postman;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::keys;
+use crate::domain::bill::{AccessToken, Actor, Bill, BillEvent, BillId, BillStatus};
+use crate::domain::ids::ShopId;
+use crate::domain::{Language, names};
+use crate::ports::{Index, Item, Key, PutIf, Write};
+
+names! {
+    /// What a message says.
+    MessageKind {
+        OrderPlaced = "order_placed",
+        PaymentReceived = "payment_received",
+        Delivered = "delivered",
+        PaymentFailed = "payment_failed",
+        Refunded = "refunded",
+        NewOrder = "new_order",
+        AwaitingPayment = "awaiting_payment",
+        GatewayNote = "gateway_note",
+        ProductionFailed = "production_failed",
+    }
+}
+
+impl MessageKind {
+    /// Who a kind of message goes to.
+    pub fn recipient(self) -> Recipient {
+        match self {
+            MessageKind::NewOrder
+            | MessageKind::AwaitingPayment
+            | MessageKind::GatewayNote
+            | MessageKind::ProductionFailed => Recipient::Sales,
+            _ => Recipient::Buyer,
+        }
+    }
+}
+
+/// The buyer (the bill's customer) or the shop's sales address (`seller.email`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Recipient {
+    Buyer,
+    Sales,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LetterState {
+    /// Waiting in the mailbox (listed by when it is due).
+    Due,
+    Sent,
+    /// Given up on: refused by the mail system, or failed too often. Listed for operators.
+    Failed,
+}
+
+/// A message's outbox record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Letter {
+    pub id: String,
+    pub shop: ShopId,
+    pub bill: BillId,
+    /// The bill event that caused it (index into the bill's events).
+    pub event: usize,
+    pub kind: MessageKind,
+    pub language: Language,
+    /// The bill's access token for the buyer's link, until the letter is sent; only its
+    /// digest is on the bill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_token: Option<String>,
+    pub state: LetterState,
+    pub attempts: u32,
+    pub due_at: DateTime<Utc>,
+    #[serde(default)]
+    pub last_error: Option<String>,
+    #[serde(default)]
+    pub sent_at: Option<DateTime<Utc>>,
+    /// The address it went to, once sent (or was refused).
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+impl Letter {
+    /// A letter due now about the bill's event `event`.
+    fn due(bill: &Bill, event: usize, kind: MessageKind, id: String, now: DateTime<Utc>) -> Self {
+        Letter {
+            id,
+            shop: bill.shop.clone(),
+            bill: bill.id.clone(),
+            event,
+            kind,
+            language: bill.language,
+            link_token: None,
+            state: LetterState::Due,
+            attempts: 0,
+            due_at: now,
+            last_error: None,
+            sent_at: None,
+            to: None,
+        }
+    }
+
+    pub fn key(&self) -> Key {
+        keys::letter(&self.bill, &self.id)
+    }
+
+    /// The record: listed in the mailbox while due, in the operators' list once failed.
+    pub fn item(&self) -> Item {
+        let body = serde_json::to_string(self).expect("a letter serializes");
+        let item = Item::new(self.key(), body);
+        let listing = match self.state {
+            LetterState::Due => Some((keys::MAILBOX, self.due_at)),
+            LetterState::Failed => Some((keys::MAIL_FAILED, self.sent_at.unwrap_or(self.due_at))),
+            LetterState::Sent => None,
+        };
+        match listing {
+            Some((pk, at)) => {
+                item.indexed(Index::Gsi1, Key::new(pk, keys::mailbox_entry(at, &self.id)))
+            }
+            None => item,
+        }
+    }
+}
+
+/// What an event of a bill tells, and to whom. Notes (a status kept) are only told to the
+/// shop when a gateway wrote them (an amount mismatch, a payment on a settled bill).
+fn kinds_of(event: &BillEvent) -> Vec<MessageKind> {
+    if event.from == Some(event.to) {
+        return match event.actor {
+            Actor::Gateway(_) => vec![MessageKind::GatewayNote],
+            _ => Vec::new(),
+        };
+    }
+    match (event.from, event.to) {
+        (None, _) => vec![MessageKind::OrderPlaced, MessageKind::NewOrder],
+        (_, BillStatus::Pending) => vec![MessageKind::AwaitingPayment],
+        (_, BillStatus::Paid) => vec![MessageKind::PaymentReceived],
+        (_, BillStatus::Complete) => vec![MessageKind::Delivered],
+        (_, BillStatus::Failed) => vec![MessageKind::PaymentFailed],
+        (_, BillStatus::Refunded | BillStatus::Payback) => vec![MessageKind::Refunded],
+        _ => Vec::new(),
+    }
+}
+
+/// The letters of the bill's events from index `since` (those the change adds), as writes for the bill's transaction.
+/// Each buyer's letter carries an access token of its own (its digest added to the bill), so
+/// that its link opens the bill from any mailbox. The bill is changed: write it with these.
+pub(crate) fn letters(bill: &mut Bill, since: usize, now: DateTime<Utc>) -> Vec<Write> {
+    let mut writes = Vec::new();
+    for index in since..bill.events.len() {
+        for kind in kinds_of(&bill.events[index]) {
+            let link_token = (kind.recipient() == Recipient::Buyer).then(|| {
+                let token = AccessToken::random();
+                bill.mail_token_digests
+                    .push(AccessToken::digest(token.as_str()));
+                token.as_str().to_owned()
+            });
+            let id = format!("{}-{index}-{}", bill.id, kind.as_str());
+            let letter = Letter {
+                link_token,
+                ..Letter::due(bill, index, kind, id, now)
+            };
+            writes.push(Write::Put {
+                item: letter.item(),
+                when: PutIf::Absent,
+            });
+        }
+    }
+    writes
+}
+
+/// Tells the shop's sales address that the bill's production needs an operator: once per
+/// production generation (an operator's retry that fails again is told again). Written before
+/// the job is finished, so a crash before it only repeats the job, which writes it then.
+pub(crate) async fn alert_production_failed(
+    store: &dyn crate::ports::Store,
+    bill: &Bill,
+    now: DateTime<Utc>,
+) -> Result<(), crate::ports::StoreError> {
+    let kind = MessageKind::ProductionFailed;
+    let id = format!(
+        "{}-{}-{}",
+        bill.id,
+        kind.as_str(),
+        bill.production_generation
+    );
+    let letter = Letter::due(bill, bill.events.len(), kind, id, now);
+    let write = Write::Put {
+        item: letter.item(),
+        when: PutIf::Absent,
+    };
+    match store.write(vec![write]).await {
+        Ok(()) | Err(crate::ports::StoreError::ConditionFailed) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(from: Option<BillStatus>, to: BillStatus, actor: Actor) -> BillEvent {
+        BillEvent {
+            at: Utc::now(),
+            from,
+            to,
+            actor,
+            reason: String::new(),
+            reference: None,
+        }
+    }
+
+    #[test]
+    fn each_event_tells_what_a_buyer_or_the_shop_needs_to_know() {
+        use BillStatus::*;
+        use MessageKind::*;
+        let gateway = || Actor::Gateway("stripe".into());
+        let cases = [
+            (
+                event(None, Placed, Actor::Buyer),
+                vec![OrderPlaced, NewOrder],
+            ),
+            (
+                event(Some(Placed), Pending, Actor::Buyer),
+                vec![AwaitingPayment],
+            ),
+            (event(Some(Pending), Paid, gateway()), vec![PaymentReceived]),
+            (event(Some(Paid), Complete, Actor::System), vec![Delivered]),
+            (event(Some(Placed), Failed, gateway()), vec![PaymentFailed]),
+            (
+                event(Some(Paid), BillStatus::Refunded, gateway()),
+                vec![MessageKind::Refunded],
+            ),
+            (event(Some(Paid), Paid, gateway()), vec![GatewayNote]),
+            (
+                event(Some(Paid), Paid, Actor::Operator("ann".into())),
+                vec![],
+            ),
+            (event(Some(Placed), Cancelled, Actor::Buyer), vec![]),
+        ];
+        for (event, kinds) in cases {
+            assert_eq!(kinds_of(&event), kinds, "{event:?}");
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! The postman: sends the letters that are due (in-process on the local stack, on the
+//! production function's schedule in AWS), marks each one sent, and retries a failure with a
+//! growing pause until the mail system takes it or gives a permanent refusal.
+//!
+//! A letter is claimed before it is sent (its due time moved past a lease, on the version
+//! read), so two postmen never send the same letter. A crash between sending and marking sent
+//! sends it again once the lease is over, with the same `Message-ID`: at least once, with a
+//! key the receiving side can use to drop the repeat.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::compose::{Extras, Reached, Site, compose};
+use super::{Letter, LetterState, MessageKind, Recipient};
+use crate::app::bills::find_bill;
+use crate::app::record::{Versioned, decode_versioned};
+use crate::app::{AppError, Clock, customers, keys, production, products, repo};
+use crate::domain::bill::Bill;
+use crate::domain::document::ShopDocument;
+use crate::domain::product::ProductContext;
+use crate::invoice::InvoiceDocument;
+use crate::ports::{Index, MailError, Mailer, PutIf, Query, Store, StoreError, Write};
+
+pub use super::compose::Site as MailSite;
+
+/// Sends after which a letter is given up on (about a day of pauses).
+pub const MAX_ATTEMPTS: u32 = 10;
+/// How long a claimed letter is left to its postman before another may take it.
+const LEASE_MINUTES: i64 = 5;
+
+pub struct Postman {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub mailer: Arc<dyn Mailer>,
+    pub site: Site,
+}
+
+/// The pause before the next try: 1, 2, 4 ... minutes, at most 4 hours.
+fn backoff(attempts: u32) -> Duration {
+    Duration::minutes(1i64 << attempts.saturating_sub(1).min(8))
+}
+
+fn transient(e: AppError) -> MailError {
+    MailError {
+        permanent: false,
+        message: e.to_string(),
+    }
+}
+
+fn permanent(message: impl Into<String>) -> MailError {
+    MailError {
+        permanent: true,
+        message: message.into(),
+    }
+}
+
+impl Postman {
+    /// Sends every letter due now (at most 100 a round). How many were sent.
+    pub async fn send_due(&self) -> Result<usize, AppError> {
+        let now = self.clock.now();
+        let query = Query {
+            index: Some(Index::Gsi1),
+            pk: keys::MAILBOX.into(),
+            before: Some(keys::sortable(now + Duration::milliseconds(1))),
+            limit: Some(100),
+            ..Query::default()
+        };
+        let mut sent = 0;
+        for record in self.store.query(&query).await? {
+            let letter = decode_versioned::<Letter>("letter", &record)?;
+            if self.deliver(letter, now).await? {
+                sent += 1;
+            }
+        }
+        Ok(sent)
+    }
+
+    /// The letters given up on, newest first: for the operators' list of problems.
+    pub async fn failed(&self) -> Result<Vec<Letter>, AppError> {
+        let query = Query {
+            index: Some(Index::Gsi1),
+            pk: keys::MAIL_FAILED.into(),
+            descending: true,
+            limit: Some(100),
+            ..Query::default()
+        };
+        let records = self.store.query(&query).await?;
+        records
+            .iter()
+            .map(|r| crate::app::record::decode("letter", r))
+            .collect()
+    }
+
+    /// Claims, sends and marks one letter. True when it was sent now.
+    async fn deliver(
+        &self,
+        stored: Versioned<Letter>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, AppError> {
+        let Versioned {
+            value: mut letter,
+            version,
+        } = stored;
+        if letter.state != LetterState::Due {
+            return Ok(false);
+        }
+        letter.attempts += 1;
+        letter.due_at = now + Duration::minutes(LEASE_MINUTES);
+        if !self.put(&letter, version).await? {
+            return Ok(false); // another postman has it
+        }
+        let outcome = self.send(&letter).await;
+        let sent = outcome.is_ok();
+        match outcome {
+            Ok(to) => {
+                letter.state = LetterState::Sent;
+                letter.to = Some(to);
+                letter.sent_at = Some(now);
+                letter.last_error = None;
+                letter.link_token = None;
+                tracing::info!(letter = %letter.id, kind = letter.kind.as_str(), "message sent");
+            }
+            Err(e) if e.permanent || letter.attempts >= MAX_ATTEMPTS => {
+                tracing::error!(letter = %letter.id, attempts = letter.attempts, error = %e, "message given up on");
+                letter.state = LetterState::Failed;
+                letter.sent_at = Some(now);
+                letter.last_error = Some(e.message);
+                letter.link_token = None;
+            }
+            Err(e) => {
+                tracing::warn!(letter = %letter.id, attempts = letter.attempts, error = %e, "message not sent; retried later");
+                letter.due_at = now + backoff(letter.attempts);
+                letter.last_error = Some(e.message);
+            }
+        }
+        self.put(&letter, version + 1).await?;
+        Ok(sent)
+    }
+
+    /// Writes the letter on `version`; false when another writer changed it first.
+    async fn put(&self, letter: &Letter, version: u64) -> Result<bool, AppError> {
+        let write = Write::Put {
+            item: letter.item(),
+            when: PutIf::Version(version),
+        };
+        match self.store.write(vec![write]).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::ConditionFailed) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Composes and sends; the address it went to.
+    async fn send(&self, letter: &Letter) -> Result<String, MailError> {
+        let store = self.store.as_ref();
+        let bill = find_bill(store, &letter.bill)
+            .await
+            .map_err(transient)?
+            .ok_or_else(|| permanent("the bill is gone"))?
+            .value;
+        let shop = repo::load_shop(store, &letter.shop)
+            .await
+            .map_err(transient)?
+            .document;
+        let to = match letter.kind.recipient() {
+            Recipient::Buyer => bill.customer.email.to_string(),
+            Recipient::Sales => shop
+                .seller
+                .get("email")
+                .cloned()
+                .ok_or_else(|| permanent("the shop has no sales address (seller.email)"))?,
+        };
+        let extras = self.extras(letter, &bill, &shop).await.map_err(transient)?;
+        let mail = compose(letter, &bill, &shop, &self.site, extras, &to);
+        self.mailer.send(&mail).await.map(|()| to)
+    }
+
+    /// What the message shows besides the bill: the invoice, the courses reached.
+    async fn extras(
+        &self,
+        letter: &Letter,
+        bill: &Bill,
+        shop: &ShopDocument,
+    ) -> Result<Extras, AppError> {
+        let mut extras = Extras::default();
+        match letter.kind {
+            MessageKind::PaymentReceived => {
+                extras.invoice_pdf = Some(InvoiceDocument::new(bill, shop).pdf());
+            }
+            MessageKind::ProductionFailed => {
+                let progress = production::progress(self.store.as_ref(), &bill.id).await?;
+                extras.problems = progress
+                    .iter()
+                    .filter_map(|(line, p)| {
+                        let name = bill.lines.get(*line).map(|l| l.name.clone())?;
+                        Some((name, p.error.clone()?))
+                    })
+                    .collect();
+            }
+            MessageKind::Delivered => {
+                extras.reached = self.reached(bill).await?;
+                let email = bill.customer.email.normalized();
+                let record =
+                    customers::find(self.store.as_ref(), bill.shop.as_str(), &email).await?;
+                extras.username = record.and_then(|r| r.value.moodle_username);
+            }
+            _ => {}
+        }
+        Ok(extras)
+    }
+
+    /// Each line's name, with the Moodle course it enrols in when it is one.
+    async fn reached(&self, bill: &Bill) -> Result<Vec<Reached>, AppError> {
+        let progress = production::progress(self.store.as_ref(), &bill.id).await?;
+        let mut reached = Vec::new();
+        for (index, line) in bill.lines.iter().enumerate() {
+            let mut course_id = None;
+            for reference in progress
+                .get(&index)
+                .map(|p| p.products.clone())
+                .unwrap_or_default()
+            {
+                let Ok(r) = reference.parse() else { continue };
+                if let Some(p) = products::find(self.store.as_ref(), &r).await? {
+                    let p = p.value;
+                    if matches!(
+                        p.context,
+                        ProductContext::UserEnrolment | ProductContext::Course
+                    ) {
+                        course_id = course_id.or(p.instance_id);
+                    }
+                }
+            }
+            reached.push(Reached {
+                name: line.name.clone(),
+                course_id,
+            });
+        }
+        Ok(reached)
+    }
+}

@@ -1,0 +1,222 @@
+//! The real mail transports: a paid purchase's messages sent through SMTP to a real SMTP
+//! server (aiosmtpd, from PyPI) and through Amazon SES's API (moto), then read back as a mail
+//! system received them: headers, the text and HTML parts, the invoice PDF.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use enrolshop_tests::Stack;
+use mailparse::{MailHeaderMap, ParsedMail};
+use shop_core::adapters::mail::ses::SesMailer;
+use shop_core::adapters::mail::smtp::SmtpMailer;
+use shop_core::app::mail::postman::{MailSite, Postman};
+use shop_core::ports::Mailer;
+
+/// A postman over the stack's store that sends through `mailer`.
+fn postman(stack: &Stack, mailer: Arc<dyn Mailer>, from: &str) -> Postman {
+    Postman {
+        store: stack.store.clone(),
+        clock: stack.clock.clone(),
+        mailer,
+        site: MailSite {
+            from: from.into(),
+            pages_url: stack.base.clone(),
+            bill_path: "/bill".into(),
+            moodle_url: Some(stack.moodle_url.clone()),
+        },
+    }
+}
+
+/// An aiosmtpd server writing what it receives to a maildir; killed on drop.
+struct SmtpServer {
+    child: std::process::Child,
+    port: u16,
+    maildir: tempfile::TempDir,
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn smtp_server() -> SmtpServer {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let maildir = tempfile::tempdir().unwrap();
+    let child = std::process::Command::new("python3")
+        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+        .args(["-c", "aiosmtpd.handlers.Mailbox"])
+        .arg(maildir.path().join("box"))
+        .spawn()
+        .expect("aiosmtpd runs (python3 -m pip install aiosmtpd)");
+    let server = SmtpServer {
+        child,
+        port,
+        maildir,
+    };
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("aiosmtpd did not start on {port}");
+}
+
+/// Every message of a maildir, raw.
+fn received(maildir: &std::path::Path) -> Vec<Vec<u8>> {
+    let new = maildir.join("box/new");
+    let mut all: Vec<_> = std::fs::read_dir(new)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| std::fs::read(e.path()).unwrap())
+        .collect();
+    all.sort();
+    all
+}
+
+/// The parts of a message with this content type.
+fn parts<'a>(mail: &'a ParsedMail<'a>, mime: &str) -> Vec<&'a ParsedMail<'a>> {
+    let mut found = Vec::new();
+    if mail.ctype.mimetype == mime {
+        found.push(mail);
+    }
+    for sub in &mail.subparts {
+        found.extend(parts(sub, mime));
+    }
+    found
+}
+
+/// What a mail system relies on in each message of a paid purchase.
+fn check_purchase_messages(raw: &[Vec<u8>], from: &str) {
+    let mut subjects = Vec::new();
+    let mut pdfs = 0;
+    for bytes in raw {
+        let mail = mailparse::parse_mail(bytes).unwrap();
+        let h = &mail.headers;
+        assert_eq!(h.get_first_value("From").as_deref(), Some(from));
+        assert!(
+            h.get_first_value("Message-ID")
+                .is_some_and(|m| m.starts_with('<') && m.ends_with('>'))
+        );
+        assert!(h.get_first_value("Date").is_some());
+        assert_eq!(
+            h.get_first_value("Reply-To").as_deref(),
+            Some("sales@demo-academy.example")
+        );
+        assert!(
+            h.get_first_value("List-Unsubscribe").is_none(),
+            "not for order messages"
+        );
+        assert_eq!(parts(&mail, "text/plain").len(), 1);
+        assert_eq!(parts(&mail, "text/html").len(), 1);
+        for pdf in parts(&mail, "application/pdf") {
+            let body = pdf.get_body_raw().unwrap();
+            lopdf::Document::load_mem(&body).expect("the attached invoice is a valid PDF");
+            pdfs += 1;
+        }
+        subjects.push(h.get_first_value("Subject").unwrap());
+    }
+    subjects.sort();
+    assert_eq!(subjects.len(), 3, "{subjects:?}");
+    assert!(subjects[0].starts_with("New order "), "{subjects:?}");
+    assert!(
+        subjects[1].starts_with("Payment received: invoice "),
+        "{subjects:?}"
+    );
+    assert!(subjects[2].starts_with("Your order "), "{subjects:?}");
+    assert_eq!(pdfs, 1, "the invoice goes with the payment message");
+}
+
+#[tokio::test]
+async fn a_purchase_is_told_through_a_real_smtp_server() {
+    let server = smtp_server().await;
+    let stack = Stack::start_embedded().await;
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    stack.place_and_pay(&cart).await;
+    let smtp = SmtpMailer::from_url(&format!("smtp://127.0.0.1:{}", server.port)).unwrap();
+    let sent = postman(&stack, Arc::new(smtp), "shop@enrolshop.test")
+        .send_due()
+        .await
+        .unwrap();
+    assert_eq!(sent, 3);
+    check_purchase_messages(&received(server.maildir.path()), "shop@enrolshop.test");
+}
+
+/// A server that refuses the recipient (5xx): the message is given up on at once, listed for
+/// operators, and never retried.
+#[tokio::test]
+async fn a_refused_address_is_given_up_on_not_retried() {
+    let stack = Stack::start_embedded().await;
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    stack.place_and_pay(&cart).await;
+    let refusing = Arc::new(Refusing);
+    let postman = postman(&stack, refusing, "shop@enrolshop.test");
+    assert_eq!(postman.send_due().await.unwrap(), 0);
+    let failed = postman.failed().await.unwrap();
+    assert_eq!(failed.len(), 3);
+    assert!(
+        failed
+            .iter()
+            .all(|l| l.attempts == 1 && l.last_error.is_some())
+    );
+    stack.clock.advance(chrono::Duration::days(2));
+    assert_eq!(postman.send_due().await.unwrap(), 0, "never retried");
+}
+
+struct Refusing;
+
+#[async_trait::async_trait]
+impl Mailer for Refusing {
+    async fn send(&self, _: &shop_core::ports::Mail) -> Result<(), shop_core::ports::MailError> {
+        Err(shop_core::ports::MailError {
+            permanent: true,
+            message: "550 no such user".into(),
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_purchase_is_told_through_ses() {
+    let config = shop_core::adapters::dynamo::sdk_config(Some(moto_harness::endpoint())).await;
+    let ses = aws_sdk_sesv2::Client::new(&config);
+    let from = format!("{}@enrolshop.test", moto_harness::unique_name("shop"));
+    ses.create_email_identity()
+        .email_identity(&from)
+        .send()
+        .await
+        .expect("the sender identity is created");
+    let stack = Stack::start_embedded().await;
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    stack.place_and_pay(&cart).await;
+    let mailer = SesMailer::new(ses, None);
+    let sent = postman(&stack, Arc::new(mailer), &from)
+        .send_due()
+        .await
+        .unwrap();
+    assert_eq!(sent, 3);
+    let data: serde_json::Value =
+        reqwest::get(format!("{}/moto-api/data.json", moto_harness::endpoint()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let raw: Vec<Vec<u8>> = data["ses"]["RawMessage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["source"] == from.as_str())
+        .map(|m| m["raw_data"].as_str().unwrap().as_bytes().to_vec())
+        .collect();
+    check_purchase_messages(&raw, &from);
+}

@@ -1,0 +1,288 @@
+//! Messages: what a purchase tells the buyer and the shop, seen at `/dev/mail` as a user of
+//! the local stack sees it; exactly once whatever repeats; nothing lost to a mail outage.
+
+use enrolshop_tests::{ADMIN_TOKEN, Stack};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// The messages to `to`, oldest first, as `(subject, id)`.
+async fn to(stack: &Stack, address: &str) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = stack
+        .mail()
+        .await
+        .iter()
+        .filter(|m| m["to"] == address)
+        .map(|m| {
+            let s = |k: &str| m[k].as_str().unwrap().to_owned();
+            (s("subject"), s("id"))
+        })
+        .collect();
+    found.reverse();
+    found
+}
+
+/// The first link of a message's text that starts with `prefix`.
+fn link(text: &str, prefix: &str) -> String {
+    let start = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no link {prefix} in {text}"));
+    text[start..].split_whitespace().next().unwrap().to_owned()
+}
+
+/// A French guest buys Excel essentials with the `test` method: the buyer is told of the
+/// order (with a link that opens the bill from any browser), of the payment (invoice PDF
+/// attached) and of the delivery (the course's link, the username, the password page); the
+/// shop's sales address is told of the new order. Each message once.
+#[tokio::test]
+async fn a_guest_purchase_tells_the_buyer_and_the_shop_once() {
+    let stack = Stack::start().await;
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    let set = stack
+        .put(
+            &format!("/carts/{cart}/language"),
+            json!({"language": "fr"}),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    let (bill, _) = stack.place_and_pay(&cart).await;
+    let produced = stack.produce_all().await;
+    assert!(matches!(
+        produced[..],
+        [Ok(shop_core::app::production::Produced::Complete)]
+    ));
+    assert_eq!(stack.deliver_mail().await, 4);
+    assert_eq!(stack.deliver_mail().await, 0, "nothing is sent twice");
+
+    let buyer = to(&stack, "ada@example.org").await;
+    let expected = [
+        format!("Votre commande {bill} chez Demo Training Academy"),
+        "Paiement reçu : facture ".to_owned(),
+        format!("Votre formation est prête (commande {bill})"),
+    ];
+    assert_eq!(buyer.len(), 3, "{buyer:?}");
+    for ((got, _), want) in buyer.iter().zip(&expected) {
+        assert!(
+            got.starts_with(want.as_str()),
+            "`{got}` should start with `{want}`"
+        );
+    }
+
+    // The order's link opens the bill, token and all, without the placing browser.
+    let placed = stack.mail_message(&buyer[0].1).await;
+    assert_eq!(placed["language"], "fr");
+    assert_eq!(placed["reply_to"], "sales@demo-academy.example");
+    let url = link(placed["text"].as_str().unwrap(), &stack.url("/bill?"));
+    let token = url
+        .split("#token=")
+        .nth(1)
+        .expect("the token in the fragment");
+    let opened = stack
+        .with_token(Method::GET, &format!("/bills/{bill}"), token, None)
+        .await;
+    assert_eq!(opened.status, 200, "{}", opened.body);
+    assert!(placed["html"].as_str().unwrap().contains("lang=\"fr\""));
+
+    // The payment: the invoice attached, a PDF that reads.
+    let paid = stack.mail_message(&buyer[1].1).await;
+    let attachment = &paid["attachments"][0];
+    assert_eq!(attachment["content_type"], "application/pdf");
+    let pdf = stack
+        .http
+        .get(stack.url(&format!("/dev/mail/{}/attachments/0", buyer[1].1)))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(pdf.len() as u64, attachment["size"].as_u64().unwrap());
+    lopdf::Document::load_mem(&pdf).expect("the invoice is a valid PDF");
+
+    // The delivery: where the course is, and how to sign in.
+    let delivered = stack.mail_message(&buyer[2].1).await;
+    let text = delivered["text"].as_str().unwrap();
+    let course = link(text, &format!("{}/course/view.php?id=", stack.moodle_url));
+    let course_id: u64 = course.rsplit('=').next().unwrap().parse().unwrap();
+    let excel = stack
+        .moodle_ws(
+            "core_course_get_courses_by_field",
+            json!({"field": "shortname", "value": "EXCEL"}),
+        )
+        .await;
+    assert_eq!(excel["courses"][0]["id"], course_id, "the course bought");
+    assert!(text.contains("Votre identifiant : "), "{text}");
+    assert!(text.contains(&format!("{}/login/forgot_password.php", stack.moodle_url)));
+
+    let sales = to(&stack, "sales@demo-academy.example").await;
+    assert_eq!(sales.len(), 1, "{sales:?}");
+    assert!(
+        sales[0].0.starts_with(&format!("Nouvelle commande {bill}")),
+        "{sales:?}"
+    );
+}
+
+/// A gateway's notification sent twice and a production job delivered twice: one payment
+/// message, one delivery message.
+#[tokio::test]
+async fn repeats_send_nothing_twice() {
+    let stack = Stack::start().await;
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    let placed = stack.order(&cart, "systempay").await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    let bill = placed.body["bill_id"].as_str().unwrap().to_owned();
+    let sample = stack
+        .with_token(
+            Method::GET,
+            &format!("/admin/bills/{bill}/sample-notification?gateway=systempay"),
+            ADMIN_TOKEN,
+            None,
+        )
+        .await;
+    assert_eq!(sample.status, 200, "{}", sample.body);
+    let body = sample.body["body"].as_str().unwrap().to_owned();
+    for expected in ["applied", "duplicate"] {
+        let reply = stack
+            .http
+            .post(stack.url(sample.body["url"].as_str().unwrap()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        let answer: Value = reply.json().await.unwrap();
+        assert_eq!(answer["outcome"], expected);
+    }
+    let job = stack.queue.receive(1).pop().expect("the production job");
+    stack.producer.handle(&job.job).await.unwrap();
+    stack.producer.handle(&job.job).await.unwrap();
+    stack.deliver_mail().await;
+    let kinds: Vec<String> = stack
+        .mail()
+        .await
+        .iter()
+        .map(|m| {
+            m["id"]
+                .as_str()
+                .unwrap()
+                .rsplit('-')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    for kind in ["order_placed", "payment_received", "delivered", "new_order"] {
+        let n = kinds.iter().filter(|k| *k == kind).count();
+        assert_eq!(n, 1, "{kind}: {kinds:?}");
+    }
+}
+
+/// The mail server down for a while: nothing is lost, and once it is back every message goes
+/// once.
+#[tokio::test]
+async fn a_mail_outage_delays_messages_and_loses_none() {
+    let stack = Stack::start_embedded().await;
+    stack.mailer.set_down(true);
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    stack.place_and_pay(&cart).await;
+    assert_eq!(stack.deliver_mail().await, 0);
+    assert_eq!(
+        stack.deliver_mail().await,
+        0,
+        "a failed message waits for its retry time"
+    );
+    stack.mailer.set_down(false);
+    assert_eq!(stack.deliver_mail().await, 0, "not before its retry time");
+    stack.clock.advance(chrono::Duration::minutes(2));
+    let sent = stack.deliver_mail().await;
+    assert_eq!(sent, 3, "order placed, payment received, new order");
+    stack.clock.advance(chrono::Duration::hours(5));
+    assert_eq!(stack.deliver_mail().await, 0);
+    let mut ids: Vec<Value> = stack.mail().await.iter().map(|m| m["id"].clone()).collect();
+    let all = ids.len();
+    ids.dedup();
+    assert_eq!((all, ids.len()), (3, 3));
+}
+
+/// A paid bill Moodle refuses to deliver: the shop's sales address is told once, with
+/// Moodle's error, however many times the job comes back.
+#[tokio::test]
+async fn a_failed_delivery_alerts_the_sales_address_once() {
+    let stack = Stack::start_embedded().await;
+    let shop = json!({"name": "Broken", "currency": "EUR", "test_mode": true, "payment_methods": ["test"],
+        "seller": {"email": "ops@broken.example"},
+        "taxes": [{"code": "std", "rate": "20"}],
+        "items": [{"code": "GHOST", "name": "A course Moodle does not have", "tax": "std",
+                   "prices": [{"up_to": null, "unit_price": "10.00"}],
+                   "handler": {"type": "enrol_one_course", "params": {"course_id": 999}}}]});
+    let put = stack
+        .with_token(Method::PUT, "/admin/shops/broken", ADMIN_TOKEN, Some(shop))
+        .await;
+    assert_eq!(put.status, 201, "{}", put.body);
+    let cart = stack.new_cart_in("broken").await;
+    stack.fill_cart(&cart, "GHOST", 1, None, None).await;
+    stack
+        .put(
+            &format!("/carts/{cart}/customer"),
+            enrolshop_tests::customer(),
+        )
+        .await;
+    let (bill, _) = stack.place_and_pay(&cart).await;
+    let job = stack.queue.receive(1).pop().expect("the production job");
+    for _ in 0..2 {
+        stack.producer.handle(&job.job).await.unwrap();
+    }
+    stack.deliver_mail().await;
+    let alerts = to(&stack, "ops@broken.example").await;
+    let failed: Vec<_> = alerts
+        .iter()
+        .filter(|(s, _)| s == &format!("Order {bill}: delivery needs you"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{alerts:?}");
+    let text = stack.mail_message(&failed[0].1).await["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(text.contains("A course Moodle does not have: "), "{text}");
+}
+
+/// The sales address is where replies and alerts go: an import without one, or with one that
+/// is not an address, is refused at that field and stores nothing.
+#[tokio::test]
+async fn a_shop_needs_a_sales_address() {
+    let stack = Stack::start_embedded().await;
+    let shop = |seller: Value| {
+        json!({"name": "Quiet", "currency": "EUR", "test_mode": true, "payment_methods": ["test"],
+            "seller": seller, "taxes": [{"code": "std", "rate": "20"}], "items": []})
+    };
+    for seller in [
+        json!({"name": "Quiet SAS"}),
+        json!({"email": "not an address"}),
+    ] {
+        let put = stack
+            .with_token(
+                Method::PUT,
+                "/admin/shops/quiet",
+                ADMIN_TOKEN,
+                Some(shop(seller)),
+            )
+            .await;
+        assert_eq!(
+            put.assert_problem(422, "validation_failed"),
+            ["seller.email"]
+        );
+    }
+    assert_eq!(
+        stack.get("/shops/quiet/catalog").await.status,
+        404,
+        "nothing stored"
+    );
+    let put = stack
+        .with_token(
+            Method::PUT,
+            "/admin/shops/quiet",
+            ADMIN_TOKEN,
+            Some(shop(json!({"email": "sales@quiet.example"}))),
+        )
+        .await;
+    assert_eq!(put.status, 201, "{}", put.body);
+}
