@@ -146,6 +146,12 @@ impl LambdaConfig {
                 pages_url: self.pages_url.clone(),
                 bill_path: self.bill_path.clone(),
                 moodle_url: self.moodle_url.clone(),
+                // An empty PUBLIC_URL: the API is reached where the pages are.
+                api_url: if self.public_url.is_empty() {
+                    self.pages_url.clone()
+                } else {
+                    self.public_url.clone()
+                },
             },
         })
     }

@@ -289,6 +289,7 @@ impl Stack {
                 pages_url: base.clone(),
                 bill_path: "/bill".into(),
                 moodle_url: Some(moodle_url.clone()),
+                api_url: base.clone(),
             },
         });
         Self {

@@ -23,6 +23,7 @@ fn postman(stack: &Stack, mailer: Arc<dyn Mailer>, from: &str) -> Postman {
             pages_url: stack.base.clone(),
             bill_path: "/bill".into(),
             moodle_url: Some(stack.moodle_url.clone()),
+            api_url: stack.base.clone(),
         },
     }
 }

@@ -286,3 +286,110 @@ async fn a_shop_needs_a_sales_address() {
         .await;
     assert_eq!(put.status, 201, "{}", put.body);
 }
+
+/// "Find my orders": the same answer for any address; a known one is mailed links that open
+/// its bills; three messages an hour at most.
+#[tokio::test]
+async fn find_my_orders_mails_links_and_tells_nobody_else_anything() {
+    let stack = Stack::start_embedded().await;
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    let (bill, _) = stack.place_and_pay(&cart).await;
+    stack.deliver_mail().await;
+    let ask = |email: &str| stack.post_json("/shops/demo/orders/lookup", json!({ "email": email }));
+    let known = ask("ADA@example.org").await;
+    let unknown = ask("nobody@example.org").await;
+    assert_eq!((known.status, unknown.status), (202, 202));
+    assert_eq!(known.body, unknown.body, "no difference to read");
+    assert_eq!(
+        ask("not an address")
+            .await
+            .assert_problem(422, "validation_failed"),
+        ["email"]
+    );
+    for _ in 0..3 {
+        assert_eq!(ask("ada@example.org").await.status, 202);
+    }
+    stack.deliver_mail().await;
+    let lookups: Vec<_> = to(&stack, "ada@example.org")
+        .await
+        .into_iter()
+        .filter(|(s, _)| s == "Your orders at Demo Training Academy")
+        .collect();
+    assert_eq!(
+        lookups.len(),
+        3,
+        "three an hour, the fourth asked for nothing"
+    );
+    assert!(to(&stack, "nobody@example.org").await.is_empty());
+    let text = stack.mail_message(&lookups[0].1).await["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let url = link(&text, &stack.url("/bill?"));
+    assert!(url.contains(&bill), "{url}");
+    let token = url.split("#token=").nth(1).unwrap();
+    let opened = stack
+        .with_token(Method::GET, &format!("/bills/{bill}"), token, None)
+        .await;
+    assert_eq!(opened.status, 200, "{}", opened.body);
+}
+
+/// An enrolment about to end: its buyer is reminded 14 and 3 days before (the default), once
+/// per threshold, with a link that fills a cart with the item that extends it.
+#[tokio::test]
+async fn expiry_reminders_go_once_per_threshold_with_the_extension() {
+    let stack = Stack::start_embedded().await;
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    stack.place_and_pay(&cart).await;
+    stack.produce_all().await;
+    stack.deliver_mail().await;
+    let products = stack
+        .with_token(Method::GET, "/admin/shops/demo/products", ADMIN_TOKEN, None)
+        .await;
+    let end: chrono::DateTime<chrono::Utc> = products.body["products"][0]["end"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let reminders = || async {
+        to(&stack, "ada@example.org")
+            .await
+            .into_iter()
+            .filter(|(s, _)| s.starts_with("Your access to "))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        stack.postman.write_reminders().await.unwrap(),
+        0,
+        "a year away"
+    );
+    let now = chrono::Utc::now();
+    stack
+        .clock
+        .advance(end - now - chrono::Duration::days(14) + chrono::Duration::hours(1));
+    assert_eq!(stack.postman.write_reminders().await.unwrap(), 1);
+    assert_eq!(
+        stack.postman.write_reminders().await.unwrap(),
+        0,
+        "once per threshold"
+    );
+    stack.deliver_mail().await;
+    assert_eq!(reminders().await.len(), 1);
+    stack.clock.advance(chrono::Duration::days(11));
+    assert_eq!(
+        stack.postman.write_reminders().await.unwrap(),
+        1,
+        "three days before"
+    );
+    stack.deliver_mail().await;
+    let sent = reminders().await;
+    assert_eq!(sent.len(), 2);
+    let text = stack.mail_message(&sent[1].1).await["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let url = link(&text, &stack.url("/shops/demo/cart-import?"));
+    assert!(url.ends_with("?EXCEL-EXT=1"), "{url}");
+    let import = stack.http.get(&url).send().await.unwrap();
+    assert_eq!(import.status(), 303, "the link fills a cart");
+}

@@ -264,6 +264,22 @@ async fn real_answers_match_the_description() {
         "/bills/{bill}",
         &stack.get(&format!("/bills/{bill}")).await,
     );
+    for email in ["ada@example.org", "not an address"] {
+        let asked = stack
+            .post_json("/shops/demo/orders/lookup", json!({ "email": email }))
+            .await;
+        expect("POST", "/shops/{shop}/orders/lookup", &asked);
+    }
+    expect(
+        "PUT",
+        "/carts/{cart}/language",
+        &stack
+            .put(
+                &format!("/carts/{cart}/language"),
+                json!({"language": "fr"}),
+            )
+            .await,
+    );
     let paid = stack.test_payment(&bill, &token, "paid").await;
     expect("POST", "/bills/{bill}/test-payment", &paid);
     let stack = &stack;

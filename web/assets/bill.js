@@ -89,7 +89,8 @@ async function start() {
   document.title = `${t('bill')} — ${catalog.shop.name}`;
   document.getElementById('header').replaceChildren(header(catalog.shop.name));
   if (!billId || !token()) {
-    fill(main, h('p', { class: 'banner' }, t('noToken')));
+    fill(main, h('p', { class: 'banner' }, t('noToken')),
+      h('p', {}, h('a', { href: `/orders?shop=${encodeURIComponent(shop)}` }, t('findOrders'))));
     return;
   }
   const bill = await load();

@@ -323,7 +323,26 @@ test('the messages at /dev/mail open the bill and the course from another browse
   await other.locator('#status[data-status="COMPLETE"]').waitFor();
   await shot(other, 'bill-opened-from-mail');
   await open(`Votre formation est prête (commande ${bill})`);
+  await shot(other, 'mail-delivered-fr');
   await other.getByRole('link', { name: /Excel/ }).click();
   await other.getByRole('heading', { name: 'Course: Excel essentials' }).waitFor();
   await shot(other, 'course-opened-from-mail');
+});
+
+test('a buyer without the link finds their orders by email from the bill page', async () => {
+  const p = await page('en');
+  await p.goto(`${base}/bill?shop=demo&bill=261203AAAAAAAAAAAAAA`);
+  await p.getByRole('link', { name: 'Find my orders' }).click();
+  await p.waitForURL(/\/orders\?shop=demo/);
+  await p.getByLabel('Email').fill('reads-mail@example.org');
+  await p.getByRole('button', { name: 'Send me the links' }).click();
+  await p.getByRole('status').getByText(/a message with their links is on its way/).waitFor();
+  await shot(p, 'find-my-orders');
+  let found = [];
+  for (let i = 0; i < 50 && !found.length; i++) {
+    const r = await fetch(`${base}/dev/mail`, { headers: { accept: 'application/json' } });
+    found = (await r.json()).messages.filter((m) => m.to === 'reads-mail@example.org' && /Vos commandes|Your orders/.test(m.subject));
+    if (!found.length) await new Promise((ok) => setTimeout(ok, 200));
+  }
+  assert.equal(found.length, 1, 'the links were mailed');
 });

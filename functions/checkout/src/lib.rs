@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use shop_core::app::AppError;
-use shop_core::app::checkout::{Checkout, OrderInput, RetryInput, TestPaymentInput};
+use shop_core::app::checkout::{Checkout, LookupInput, OrderInput, RetryInput, TestPaymentInput};
 use shop_core::web::{self, BillToken, JsonBody};
 
 #[derive(Clone)]
@@ -27,6 +27,7 @@ pub fn router(app: Arc<Checkout>) -> Router {
         .route("/bills/{bill}/invoice", get(invoice))
         .route("/bills/{bill}/payment", post(retry_payment))
         .route("/bills/{bill}/test-payment", post(test_payment))
+        .route("/shops/{shop}/orders/lookup", post(lookup))
         .method_not_allowed_fallback(web::wrong_method)
         .with_state(Ctx { app })
 }
@@ -47,6 +48,23 @@ async fn place_order(
         StatusCode::OK
     };
     Ok((status, Json(view)).into_response())
+}
+
+/// `POST /shops/{shop}/orders/lookup`: always 202, whether the address has orders or not.
+#[tracing::instrument(skip(ctx, body))]
+async fn lookup(
+    State(ctx): State<Ctx>,
+    Path(shop): Path<String>,
+    JsonBody(body): JsonBody<LookupInput>,
+) -> Answer {
+    ctx.app.lookup(&shop, &body).await?;
+    let detail =
+        "If this address has orders at this shop, a message with their links is on its way.";
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "detail": detail })),
+    )
+        .into_response())
 }
 
 #[tracing::instrument(skip(ctx, token))]

@@ -4,6 +4,7 @@
 //! invocation (EventBridge, every few minutes) relays jobs left in the outbox.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use chrono::Timelike;
 use shop_core::adapters::sqs::MAX_RECEIVES;
 use shop_core::app::mail::postman::Postman;
 use shop_core::app::production::{Producer, RelayTiming};
@@ -84,7 +85,14 @@ pub async fn handle_event(
         "outbox relayed"
     );
     let mailed = match postman {
-        Some(postman) => postman.send_due().await.map_err(|e| e.to_string())?,
+        Some(postman) => {
+            // Reminders are looked for once an hour (their thresholds are days).
+            if chrono::Utc::now().minute() == 0 {
+                let written = postman.write_reminders().await.map_err(|e| e.to_string())?;
+                tracing::info!(written, "expiry reminders written");
+            }
+            postman.send_due().await.map_err(|e| e.to_string())?
+        }
         None => 0,
     };
     Ok(serde_json::json!({ "relayed": done.resent, "requeued": done.requeued, "mailed": mailed }))

@@ -154,7 +154,15 @@ async fn client_from_peer(
 /// The local postman: sends the messages that are due, every 2 s (a failed send waits for
 /// its retry time, which the letter keeps).
 pub async fn run_postman(postman: Arc<shop_core::app::mail::postman::Postman>) {
-    loop {
+    for round in 0u64.. {
+        // Expiry reminders at start, then every 5 minutes (their thresholds are days).
+        if round % 150 == 0 {
+            match postman.write_reminders().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(written = n, "expiry reminders written"),
+                Err(e) => tracing::warn!(error = %e, "expiry reminders not looked for"),
+            }
+        }
         match postman.send_due().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(sent = n, "messages sent"),

@@ -289,6 +289,7 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
                 pages_url: options.public_url.clone(),
                 bill_path: payment_notify::DEFAULT_BILL_PATH.into(),
                 moodle_url: Some(moodle_url),
+                api_url: options.public_url.clone(),
             },
         };
         tokio::spawn(shopctl::run_postman(Arc::new(postman)));

@@ -30,6 +30,11 @@ pub fn router() -> Router {
             file!("checkout.html", "text/html; charset=utf-8"),
         )
         .route("/bill", file!("bill.html", "text/html; charset=utf-8"))
+        .route("/orders", file!("orders.html", "text/html; charset=utf-8"))
+        .route(
+            "/assets/orders.js",
+            file!("assets/orders.js", "text/javascript; charset=utf-8"),
+        )
         .route(
             "/account",
             file!("account.html", "text/html; charset=utf-8"),

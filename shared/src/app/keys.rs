@@ -172,3 +172,11 @@ pub const MAIL_FAILED: &str = "MAILFAILED";
 pub fn mailbox_entry(at: DateTime<Utc>, id: &str) -> String {
     format!("{}#{id}", sortable(at))
 }
+
+/// The "find my orders" counter of one (shop, email) in one time window.
+pub fn lookups(shop: &ShopId, email: &str, window: i64) -> Key {
+    Key::new(
+        format!("LOOKUP#{shop}#{}", email.to_lowercase()),
+        window.to_string(),
+    )
+}

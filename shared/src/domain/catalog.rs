@@ -240,9 +240,14 @@ pub struct Shop {
     pub taxes: BTreeMap<TaxCode, TaxRate>,
     pub categories: Vec<Category>,
     pub items: Vec<Item>,
+    /// Days before an enrolment ends when its buyer is reminded (`reminder_days`).
+    pub reminder_days: Vec<u32>,
 }
 
 impl Shop {
+    /// The reminders of a shop that sets none: two weeks, then three days before the end.
+    pub const DEFAULT_REMINDER_DAYS: [u32; 2] = [14, 3];
+
     pub const DEFAULT_STEP_ORDER: [Step; 3] =
         [Step::Requirements, Step::Participants, Step::Customer];
 

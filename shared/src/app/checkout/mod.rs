@@ -27,7 +27,10 @@ use crate::domain::order::{bill_from_cart, check_order, method_problem};
 use crate::gateways::{DailyNumbers, Gateway, Settings, StartWith, Started, Urls, VerifyError};
 use crate::ports::{GatewayApi, Write};
 
+mod lookup;
 mod views;
+
+pub use lookup::LookupInput;
 
 pub use views::*;
 use views::{money, placement_view};

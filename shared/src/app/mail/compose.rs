@@ -20,6 +20,16 @@ pub struct Site {
     pub bill_path: String,
     /// The Moodle site the courses are on.
     pub moodle_url: Option<String>,
+    /// The API's public base URL, for pre-filled cart links (`/shops/{shop}/cart-import`).
+    pub api_url: String,
+}
+
+/// What an expiry reminder says: which access ends when, and how to keep it.
+pub struct Expiring {
+    pub item: String,
+    pub ends: chrono::DateTime<chrono::Utc>,
+    /// The item that extends it, as a code and name.
+    pub extension: Option<(String, String)>,
 }
 
 /// A course delivered by the bill, as the "delivered" message links it.
@@ -37,6 +47,9 @@ pub struct Extras {
     pub invoice_pdf: Option<Vec<u8>>,
     /// Lines that could not be produced, with Moodle's error.
     pub problems: Vec<(String, String)>,
+    /// "Find my orders": the bills found, each with its link's token.
+    pub orders: Vec<(Bill, String)>,
+    pub expiring: Option<Expiring>,
 }
 
 pub enum Block {
@@ -156,6 +169,12 @@ fn text_of(block: &Block) -> String {
 }
 
 fn bill_link(letter: &Letter, bill: &Bill, site: &Site) -> String {
+    link_with(bill, letter.link_token.as_deref(), site)
+}
+
+/// The bill page's address, with the token in the fragment: a browser never sends a fragment
+/// to a server, so it reaches no log.
+fn link_with(bill: &Bill, token: Option<&str>, site: &Site) -> String {
     let base = format!(
         "{}{}?shop={}&bill={}",
         site.pages_url.trim_end_matches('/'),
@@ -163,8 +182,7 @@ fn bill_link(letter: &Letter, bill: &Bill, site: &Site) -> String {
         bill.shop,
         bill.id
     );
-    // In the fragment: a browser never sends it to a server, so it reaches no log.
-    match &letter.link_token {
+    match token {
         Some(token) => format!("{base}#token={token}"),
         None => base,
     }
@@ -356,6 +374,29 @@ fn content(
                 ),
             ))],
         ),
+        MessageKind::ExpiryReminder => expiry(bill, site, extras, fr, hello),
+        MessageKind::OrdersLookup => {
+            let mut blocks = vec![Block::Para(t(
+                format!("Here are your orders at {shop_name}, as you asked. Each link opens the order, its invoice and its payment."),
+                format!("Voici vos commandes chez {shop_name}, comme demandé. Chaque lien ouvre la commande, sa facture et son paiement."),
+            ))];
+            for (order, token) in &extras.orders {
+                let date = order.placed_at.format(if fr { "%d/%m/%Y" } else { "%Y-%m-%d" });
+                let total = money(order, order.total(), language);
+                blocks.push(Block::Link {
+                    label: t(
+                        format!("Order {} of {date} ({total})", order.id),
+                        format!("Commande {} du {date} ({total})", order.id),
+                    ),
+                    url: link_with(order, Some(token), site),
+                });
+            }
+            blocks.push(Block::Para(t(
+                "If you did not ask for this message, you can ignore it.".into(),
+                "Si vous n'avez pas demandé ce message, ignorez-le.".into(),
+            )));
+            (t(format!("Your orders at {shop_name}"), format!("Vos commandes chez {shop_name}")), blocks)
+        }
         MessageKind::ProductionFailed => {
             let mut blocks = vec![Block::Para(t(
                 format!("Order {id} is paid, but these lines could not be delivered in Moodle:"),
@@ -397,6 +438,49 @@ fn content(
             )
         }
     }
+}
+
+fn expiry(
+    bill: &Bill,
+    site: &Site,
+    extras: &Extras,
+    fr: bool,
+    hello: Block,
+) -> (String, Vec<Block>) {
+    let Some(e) = &extras.expiring else {
+        return (String::new(), vec![hello]);
+    };
+    let date = e.ends.format(if fr { "%d/%m/%Y" } else { "%Y-%m-%d" });
+    let item = &e.item;
+    let mut blocks = vec![
+        hello,
+        Block::Para(if fr {
+            format!("Votre accès à « {item} » prend fin le {date}.")
+        } else {
+            format!("Your access to \"{item}\" ends on {date}.")
+        }),
+    ];
+    if let Some((code, name)) = &e.extension {
+        let url = format!(
+            "{}/shops/{}/cart-import?{code}=1",
+            site.api_url.trim_end_matches('/'),
+            bill.shop
+        );
+        blocks.push(Block::Link {
+            label: if fr {
+                format!("Prolonger avec « {name} »")
+            } else {
+                format!("Extend it with \"{name}\"")
+            },
+            url,
+        });
+    }
+    let subject = if fr {
+        format!("Votre accès à « {item} » prend fin le {date}")
+    } else {
+        format!("Your access to \"{item}\" ends on {date}")
+    };
+    (subject, blocks)
 }
 
 fn delivered(

@@ -9,6 +9,7 @@
 
 mod compose;
 pub mod postman;
+mod reminders;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,8 @@ names! {
         AwaitingPayment = "awaiting_payment",
         GatewayNote = "gateway_note",
         ProductionFailed = "production_failed",
+        OrdersLookup = "orders_lookup",
+        ExpiryReminder = "expiry_reminder",
     }
 }
 
@@ -65,6 +68,13 @@ pub enum LetterState {
     Failed,
 }
 
+/// Which product an expiry reminder is about, and how many days before its end it is sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reminder {
+    pub product: String,
+    pub days: u32,
+}
+
 /// A message's outbox record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Letter {
@@ -79,6 +89,12 @@ pub struct Letter {
     /// digest is on the bill.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_token: Option<String>,
+    /// "Find my orders": each bill found, with an access token of its own (removed once sent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<(BillId, String)>,
+    /// An expiry reminder's product and threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminder: Option<Reminder>,
     pub state: LetterState,
     pub attempts: u32,
     pub due_at: DateTime<Utc>,
@@ -102,6 +118,8 @@ impl Letter {
             kind,
             language: bill.language,
             link_token: None,
+            links: Vec::new(),
+            reminder: None,
             state: LetterState::Due,
             attempts: 0,
             due_at: now,
@@ -178,6 +196,30 @@ pub(crate) fn letters(bill: &mut Bill, since: usize, now: DateTime<Utc>) -> Vec<
         }
     }
     writes
+}
+
+/// The "find my orders" letter: the links to `found` (newest first, each with its token) sent
+/// to their customer. Filed under the newest bill.
+pub(crate) fn lookup_letter(found: &[(Bill, String)], now: DateTime<Utc>) -> Option<Write> {
+    let (newest, _) = found.first()?;
+    let kind = MessageKind::OrdersLookup;
+    let id = format!(
+        "{}-{}-{}",
+        newest.id,
+        kind.as_str(),
+        crate::domain::ids::random_hex(8)
+    );
+    let letter = Letter {
+        links: found
+            .iter()
+            .map(|(b, t)| (b.id.clone(), t.clone()))
+            .collect(),
+        ..Letter::due(newest, newest.events.len(), kind, id, now)
+    };
+    Some(Write::Put {
+        item: letter.item(),
+        when: PutIf::Absent,
+    })
 }
 
 /// Tells the shop's sales address that the bill's production needs an operator: once per

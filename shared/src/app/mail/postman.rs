@@ -119,6 +119,7 @@ impl Postman {
                 letter.sent_at = Some(now);
                 letter.last_error = None;
                 letter.link_token = None;
+                letter.links.clear();
                 tracing::info!(letter = %letter.id, kind = letter.kind.as_str(), "message sent");
             }
             Err(e) if e.permanent || letter.attempts >= MAX_ATTEMPTS => {
@@ -127,6 +128,7 @@ impl Postman {
                 letter.sent_at = Some(now);
                 letter.last_error = Some(e.message);
                 letter.link_token = None;
+                letter.links.clear();
             }
             Err(e) => {
                 tracing::warn!(letter = %letter.id, attempts = letter.attempts, error = %e, "message not sent; retried later");
@@ -159,10 +161,10 @@ impl Postman {
             .map_err(transient)?
             .ok_or_else(|| permanent("the bill is gone"))?
             .value;
-        let shop = repo::load_shop(store, &letter.shop)
+        let stored = repo::load_shop(store, &letter.shop)
             .await
-            .map_err(transient)?
-            .document;
+            .map_err(transient)?;
+        let shop = stored.document;
         let to = match letter.kind.recipient() {
             Recipient::Buyer => bill.customer.email.to_string(),
             Recipient::Sales => shop
@@ -171,7 +173,21 @@ impl Postman {
                 .cloned()
                 .ok_or_else(|| permanent("the shop has no sales address (seller.email)"))?,
         };
-        let extras = self.extras(letter, &bill, &shop).await.map_err(transient)?;
+        let mut extras = self.extras(letter, &bill, &shop).await.map_err(transient)?;
+        if let Some(reminder) = &letter.reminder {
+            extras.expiring = self
+                .expiring(reminder, &stored.shop)
+                .await
+                .map_err(transient)?;
+            if extras.expiring.is_none() {
+                return Err(permanent("the product of this reminder is gone"));
+            }
+        }
+        for (id, token) in &letter.links {
+            if let Some(found) = find_bill(store, id).await.map_err(transient)? {
+                extras.orders.push((found.value, token.clone()));
+            }
+        }
         let mail = compose(letter, &bill, &shop, &self.site, extras, &to);
         self.mailer.send(&mail).await.map(|()| to)
     }
@@ -208,6 +224,33 @@ impl Postman {
             _ => {}
         }
         Ok(extras)
+    }
+
+    /// The product a reminder is about, and the item that extends it.
+    async fn expiring(
+        &self,
+        reminder: &super::Reminder,
+        shop: &crate::domain::catalog::Shop,
+    ) -> Result<Option<super::compose::Expiring>, AppError> {
+        let Ok(reference) = reminder.product.parse() else {
+            return Ok(None);
+        };
+        let Some(p) = products::find(self.store.as_ref(), &reference).await? else {
+            return Ok(None);
+        };
+        let p = p.value;
+        let item = shop
+            .items
+            .iter()
+            .find(|i| i.code.as_str() == p.item_code)
+            .map_or_else(|| p.item_code.clone(), |i| i.name.clone());
+        let extension =
+            super::reminders::extension_for(shop, &p).map(|i| (i.code.to_string(), i.name.clone()));
+        Ok(p.end.map(|ends| super::compose::Expiring {
+            item,
+            ends,
+            extension,
+        }))
     }
 
     /// Each line's name, with the Moodle course it enrols in when it is one.

@@ -61,6 +61,9 @@ pub struct ShopDocument {
     pub categories: Vec<CategoryDoc>,
     #[serde(default)]
     pub items: Vec<ItemDoc>,
+    /// Days before an enrolment ends when its buyer is reminded (default 14 and 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminder_days: Option<Vec<u32>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -294,6 +297,7 @@ impl ShopDocument {
         let declared_taxes: HashSet<&str> = self.taxes.iter().map(|t| t.code.as_str()).collect();
         let items = self.items(&mut e, currency, &declared_taxes, &known_categories);
         self.check_parts(&mut e);
+        let reminder_days = self.reminder_days(&mut e);
         if let Ok(json) = serde_json::to_vec(self)
             && json.len() > MAX_DOCUMENT_BYTES
         {
@@ -323,7 +327,28 @@ impl ShopDocument {
             taxes,
             categories,
             items,
+            reminder_days,
         })
+    }
+
+    /// At most 5 distinct days, from 1 to 365, largest first.
+    fn reminder_days(&self, e: &mut Errors) -> Vec<u32> {
+        let Some(days) = &self.reminder_days else {
+            return Shop::DEFAULT_REMINDER_DAYS.to_vec();
+        };
+        let mut sorted: Vec<u32> = days.clone();
+        sorted.sort_unstable_by(|a, b| b.cmp(a));
+        sorted.dedup();
+        if days.len() > 5
+            || sorted.len() != days.len()
+            || days.iter().any(|d| !(1..=365).contains(d))
+        {
+            e.add(
+                "reminder_days",
+                "give at most 5 different numbers of days, each from 1 to 365",
+            );
+        }
+        sorted
     }
 
     fn payment_methods(&self, e: &mut Errors) -> Vec<PaymentMethod> {

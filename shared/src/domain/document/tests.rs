@@ -165,3 +165,44 @@ fn structural_errors_carry_their_path() {
     v["surprise"] = json!(1);
     assert!(ShopDocument::from_json(v.to_string().as_bytes()).is_err());
 }
+
+#[test]
+fn reminder_days_default_to_two_weeks_and_three_days_and_are_checked() {
+    let shop = doc(minimal()).validate(&shop_id()).unwrap();
+    assert_eq!(shop.reminder_days, [14, 3]);
+    let mut v = minimal();
+    v["reminder_days"] = json!([3, 30]);
+    assert_eq!(doc(v).validate(&shop_id()).unwrap().reminder_days, [30, 3]);
+    for bad in [
+        json!([0]),
+        json!([400]),
+        json!([3, 3]),
+        json!([1, 2, 3, 4, 5, 6]),
+    ] {
+        let mut v = minimal();
+        v["reminder_days"] = bad.clone();
+        let errors = doc(v).validate(&shop_id()).unwrap_err();
+        assert!(
+            errors.iter().any(|e| e.path == "reminder_days"),
+            "{bad}: {errors:?}"
+        );
+    }
+}
+
+#[test]
+fn an_import_needs_a_sales_address_that_is_an_address() {
+    let mut v = minimal();
+    assert!(doc(v.clone()).import_problems().is_empty());
+    v["seller"] = json!({"email": "nope"});
+    let errors = doc(v.clone()).validate(&shop_id()).unwrap_err();
+    assert!(
+        errors.iter().any(|e| e.path == "seller.email"),
+        "{errors:?}"
+    );
+    v["seller"] = json!({"name": "No address SAS"});
+    assert!(
+        doc(v.clone()).validate(&shop_id()).is_ok(),
+        "a stored shop still loads"
+    );
+    assert_eq!(doc(v).import_problems()[0].path, "seller.email");
+}
