@@ -223,6 +223,41 @@ async fn a_buyer_of_seats_assigns_one_and_the_participant_is_enrolled() {
     assert!(!enrolment.suspended);
     // 365 days; the start 100 s early so that Moodle lists the course at once.
     assert_eq!(enrolment.timeend - enrolment.timestart, 365 * 86_400 + 100);
+    // Grace is told where her seat is and how to sign in; the buyer gets a copy. Once.
+    stack.deliver_mail().await;
+    stack.produce_all().await;
+    stack.deliver_mail().await;
+    let mail = stack.mail().await;
+    let to = |who: &str| mail.iter().filter(|m| m["to"] == who).collect::<Vec<_>>();
+    let grace_mail = to("grace@example.org");
+    assert_eq!(grace_mail.len(), 1, "{mail:?}");
+    assert!(
+        grace_mail[0]["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("Your seat: ")
+    );
+    let text = stack
+        .mail_message(grace_mail[0]["id"].as_str().unwrap())
+        .await["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        text.contains(&format!("{}/course/view.php?id=3", stack.moodle_url)),
+        "{text}"
+    );
+    assert!(text.contains("Your username: "), "{text}");
+    let copies: Vec<_> = to(ADA)
+        .into_iter()
+        .filter(|m| {
+            m["subject"]
+                .as_str()
+                .unwrap()
+                .starts_with("Seat given to Grace Hopper")
+        })
+        .collect();
+    assert_eq!(copies.len(), 1, "{mail:?}");
 
     // Alan gets the second seat, then gives it back before starting: suspended in Moodle.
     let alan = json!({"email": "alan@example.org", "firstname": "Alan", "lastname": "Turing"});

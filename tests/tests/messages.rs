@@ -393,3 +393,30 @@ async fn expiry_reminders_go_once_per_threshold_with_the_extension() {
     let import = stack.http.get(&url).send().await.unwrap();
     assert_eq!(import.status(), 303, "the link fills a cart");
 }
+
+/// A bill paid longer ago than the reconciliation delay and still not delivered: the sales
+/// address is told, once, however often reconciliation runs.
+#[tokio::test]
+async fn a_paid_bill_left_undelivered_alerts_the_sales_address_once() {
+    let stack = Stack::start_embedded().await;
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    let (bill, _) = stack.place_and_pay(&cart).await;
+    let later = chrono::Utc::now() + chrono::Duration::hours(2);
+    stack.producer.reconcile(chrono::Utc::now()).await.unwrap();
+    stack.deliver_mail().await;
+    let subject = format!("Order {bill} is paid but not delivered yet");
+    let alerts = || async {
+        to(&stack, "sales@demo-academy.example")
+            .await
+            .into_iter()
+            .filter(|(s, _)| *s == subject)
+            .count()
+    };
+    assert_eq!(alerts().await, 0, "not before the delay");
+    for _ in 0..2 {
+        stack.producer.reconcile(later).await.unwrap();
+    }
+    stack.clock.advance(chrono::Duration::hours(2));
+    stack.deliver_mail().await;
+    assert_eq!(alerts().await, 1);
+}

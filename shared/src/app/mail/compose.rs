@@ -375,6 +375,7 @@ fn content(
             ))],
         ),
         MessageKind::ExpiryReminder => expiry(bill, site, extras, fr, hello),
+        MessageKind::SeatAssigned | MessageKind::SeatAssignedCopy => seat(letter, bill, site, fr),
         MessageKind::OrdersLookup => {
             let mut blocks = vec![Block::Para(t(
                 format!("Here are your orders at {shop_name}, as you asked. Each link opens the order, its invoice and its payment."),
@@ -420,6 +421,16 @@ fn content(
                 blocks,
             )
         }
+        MessageKind::NotComplete => (
+            t(
+                format!("Order {id} is paid but not delivered yet"),
+                format!("La commande {id} est payée mais pas encore livrée"),
+            ),
+            vec![Block::Para(t(
+                format!("Order {id} was paid on {}, and its delivery is not complete. Look at its production state in the back office: a line may wait for you, or Moodle may be unreachable.", bill.paid_at.map(|p| p.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()),
+                format!("La commande {id} a été payée le {}, et sa livraison n'est pas terminée. Regardez son état de livraison dans le back-office : une ligne vous attend peut-être, ou Moodle est injoignable.", bill.paid_at.map(|p| p.format("%d/%m/%Y %H:%M UTC").to_string()).unwrap_or_default()),
+            ))],
+        ),
         MessageKind::GatewayNote => {
             let reason = bill
                 .events
@@ -480,6 +491,74 @@ fn expiry(
     } else {
         format!("Your access to \"{item}\" ends on {date}")
     };
+    (subject, blocks)
+}
+
+fn seat(letter: &Letter, bill: &Bill, site: &Site, fr: bool) -> (String, Vec<Block>) {
+    let Some(note) = &letter.seat else {
+        return (String::new(), Vec::new());
+    };
+    let course = bill
+        .lines
+        .get(note.line)
+        .map_or_else(String::new, |l| l.name.clone());
+    let format = if fr { "%d/%m/%Y" } else { "%Y-%m-%d" };
+    let start = note.start.format(format).to_string();
+    let dates = match (note.end, fr) {
+        (Some(end), false) => format!("from {start} to {}", end.format(format)),
+        (Some(end), true) => format!("du {start} au {}", end.format(format)),
+        (None, false) => format!("from {start}"),
+        (None, true) => format!("à partir du {start}"),
+    };
+    let buyer = format!("{} {}", bill.customer.firstname, bill.customer.lastname);
+    let holder = &note.holder_name;
+    let mut blocks = Vec::new();
+    let subject;
+    if letter.kind == MessageKind::SeatAssigned {
+        subject = if fr {
+            format!("Votre place : {course}")
+        } else {
+            format!("Your seat: {course}")
+        };
+        blocks.push(Block::Para(if fr {
+            format!(
+                "Bonjour {holder}, {buyer} vous a attribué une place pour « {course} », {dates}."
+            )
+        } else {
+            format!("Hello {holder}, {buyer} gave you a seat in \"{course}\", {dates}.")
+        }));
+        if let Some(moodle) = site.moodle_url.as_deref().map(|m| m.trim_end_matches('/')) {
+            blocks.push(Block::Link {
+                label: course.clone(),
+                url: format!("{moodle}/course/view.php?id={}", note.course_id),
+            });
+            blocks.push(Block::Para(if fr {
+                format!("Votre identifiant : {}", note.username)
+            } else {
+                format!("Your username: {}", note.username)
+            }));
+            blocks.push(Block::Link {
+                label: (if fr {
+                    "Pas encore de mot de passe, ou oublié ? Choisissez-le ici"
+                } else {
+                    "No password yet, or forgotten? Choose one here"
+                })
+                .to_owned(),
+                url: format!("{moodle}/login/forgot_password.php"),
+            });
+        }
+    } else {
+        subject = if fr {
+            format!("Place attribuée à {holder} : {course}")
+        } else {
+            format!("Seat given to {holder}: {course}")
+        };
+        blocks.push(Block::Para(if fr {
+            format!("Vous avez attribué une place pour « {course} » à {holder} ({}), {dates}. Nous lui avons écrit comment y accéder.", note.holder_email)
+        } else {
+            format!("You gave a seat in \"{course}\" to {holder} ({}), {dates}. We told them how to reach it.", note.holder_email)
+        }));
+    }
     (subject, blocks)
 }
 

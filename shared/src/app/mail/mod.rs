@@ -34,6 +34,9 @@ names! {
         ProductionFailed = "production_failed",
         OrdersLookup = "orders_lookup",
         ExpiryReminder = "expiry_reminder",
+        SeatAssigned = "seat_assigned",
+        SeatAssignedCopy = "seat_assigned_copy",
+        NotComplete = "not_complete",
     }
 }
 
@@ -44,18 +47,35 @@ impl MessageKind {
             MessageKind::NewOrder
             | MessageKind::AwaitingPayment
             | MessageKind::GatewayNote
-            | MessageKind::ProductionFailed => Recipient::Sales,
+            | MessageKind::ProductionFailed
+            | MessageKind::NotComplete => Recipient::Sales,
+            MessageKind::SeatAssigned => Recipient::Holder,
             _ => Recipient::Buyer,
         }
     }
 }
 
-/// The buyer (the bill's customer) or the shop's sales address (`seller.email`).
+/// The buyer (the bill's customer), the shop's sales address (`seller.email`), or a seat's
+/// holder (the address in the letter's [`SeatNote`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Recipient {
     Buyer,
     Sales,
+    Holder,
+}
+
+/// A seat given to someone: who, where, until when, and how they sign in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatNote {
+    pub holder_email: String,
+    pub holder_name: String,
+    pub username: String,
+    pub course_id: u64,
+    /// The bill line the seat was bought with.
+    pub line: usize,
+    pub start: DateTime<Utc>,
+    pub end: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +115,8 @@ pub struct Letter {
     /// An expiry reminder's product and threshold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminder: Option<Reminder>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seat: Option<SeatNote>,
     pub state: LetterState,
     pub attempts: u32,
     pub due_at: DateTime<Utc>,
@@ -120,6 +142,7 @@ impl Letter {
             link_token: None,
             links: Vec::new(),
             reminder: None,
+            seat: None,
             state: LetterState::Due,
             attempts: 0,
             due_at: now,
@@ -222,6 +245,35 @@ pub(crate) fn lookup_letter(found: &[(Bill, String)], now: DateTime<Utc>) -> Opt
     })
 }
 
+/// The letters of a seat just given (to its holder, and a copy to the buyer), as writes for
+/// the seat's own write: once per assignment (its time is in their ids).
+pub(crate) fn seat_letters(
+    bill: &Bill,
+    reference: &str,
+    note: &SeatNote,
+    now: DateTime<Utc>,
+) -> Vec<Write> {
+    [MessageKind::SeatAssigned, MessageKind::SeatAssignedCopy]
+        .into_iter()
+        .map(|kind| {
+            let id = format!(
+                "{}-{}-{reference}-{}",
+                bill.id,
+                kind.as_str(),
+                note.start.timestamp()
+            );
+            let letter = Letter {
+                seat: Some(note.clone()),
+                ..Letter::due(bill, bill.events.len(), kind, id, now)
+            };
+            Write::Put {
+                item: letter.item(),
+                when: PutIf::Absent,
+            }
+        })
+        .collect()
+}
+
 /// Tells the shop's sales address that the bill's production needs an operator: once per
 /// production generation (an operator's retry that fails again is told again). Written before
 /// the job is finished, so a crash before it only repeats the job, which writes it then.
@@ -230,7 +282,25 @@ pub(crate) async fn alert_production_failed(
     bill: &Bill,
     now: DateTime<Utc>,
 ) -> Result<(), crate::ports::StoreError> {
-    let kind = MessageKind::ProductionFailed;
+    alert_once(store, bill, MessageKind::ProductionFailed, now).await
+}
+
+/// Tells the shop's sales address that a bill paid longer ago than the reconciliation delay is
+/// still not delivered: once per production generation.
+pub(crate) async fn alert_not_complete(
+    store: &dyn crate::ports::Store,
+    bill: &Bill,
+    now: DateTime<Utc>,
+) -> Result<(), crate::ports::StoreError> {
+    alert_once(store, bill, MessageKind::NotComplete, now).await
+}
+
+async fn alert_once(
+    store: &dyn crate::ports::Store,
+    bill: &Bill,
+    kind: MessageKind,
+    now: DateTime<Utc>,
+) -> Result<(), crate::ports::StoreError> {
     let id = format!(
         "{}-{}-{}",
         bill.id,

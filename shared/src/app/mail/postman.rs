@@ -167,6 +167,11 @@ impl Postman {
         let shop = stored.document;
         let to = match letter.kind.recipient() {
             Recipient::Buyer => bill.customer.email.to_string(),
+            Recipient::Holder => letter
+                .seat
+                .as_ref()
+                .map(|s| s.holder_email.clone())
+                .ok_or_else(|| permanent("a seat's letter without its holder"))?,
             Recipient::Sales => shop
                 .seller
                 .get("email")

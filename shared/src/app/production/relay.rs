@@ -77,6 +77,10 @@ impl Producer {
                     let Ok(bill) = serde_json::from_str::<Bill>(&record.item.body) else {
                         continue;
                     };
+                    let late = now - self.timing.reconcile_after;
+                    if bill.paid_at.is_some_and(|paid| paid < late) {
+                        crate::app::mail::alert_not_complete(self.store(), &bill, now).await?;
+                    }
                     if self.requeue_if_stuck(&bill, now).await? {
                         requeued += 1;
                     }

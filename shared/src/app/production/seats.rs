@@ -28,6 +28,30 @@ impl Producer {
         })
     }
 
+    /// The messages of a seat just given: its holder's, and the buyer's copy.
+    async fn seat_letters(
+        &self,
+        seat: &ProductInstance,
+        holder: &crate::domain::product::SeatHolder,
+        username: String,
+    ) -> Result<Vec<Write>, Failure> {
+        let bill = self.desk.load(&seat.bill).await?.value;
+        let note = crate::app::mail::SeatNote {
+            holder_email: holder.email.clone(),
+            holder_name: format!("{} {}", holder.firstname, holder.lastname),
+            username,
+            course_id: holder.course,
+            line: seat.line,
+            start: holder.assigned_at,
+            end: seat.end,
+        };
+        let now = self.desk.clock.now();
+        let reference = seat.reference.to_string();
+        Ok(crate::app::mail::seat_letters(
+            &bill, &reference, &note, now,
+        ))
+    }
+
     pub(super) async fn reconcile_seat(&self, reference: &ProductRef) -> Result<(), Failure> {
         let Some(Versioned {
             value: mut seat,
@@ -39,13 +63,15 @@ impl Producer {
         let Some(terms) = seat.seat.clone() else {
             return Ok(());
         };
+        let mut username = None;
         let wanted = match &terms.holder {
             Some(h) => {
-                let userid = self
+                let user = self
                     .lms
                     .find_or_create_user(&h.email, &h.firstname, &h.lastname)
-                    .await?
-                    .id;
+                    .await?;
+                let userid = user.id;
+                username = Some(user.username);
                 let end = terms.duration_days.map_or(0, |d| {
                     (h.assigned_at + chrono::Duration::days(i64::from(d))).timestamp()
                 });
@@ -86,11 +112,14 @@ impl Producer {
                 .then(|| DateTime::from_timestamp(wanted.timeend, 0))
                 .flatten();
         }
-        let write = Write::Put {
+        let mut writes = vec![Write::Put {
             item: products::product_item(&seat),
             when: PutIf::Version(version),
-        };
-        match self.store().write(vec![write]).await {
+        }];
+        if let (Some(h), Some(username), false) = (&terms.holder, username, wanted.suspend) {
+            writes.extend(self.seat_letters(&seat, h, username).await?);
+        }
+        match self.store().write(writes).await {
             Ok(()) => Ok(()),
             Err(StoreError::ConditionFailed) => {
                 Err(Retry("the seat changed meanwhile".into()).into())
