@@ -7,6 +7,7 @@
 //! once whatever the retries, duplicate notifications or redelivered jobs. A letter's id is its bill, event
 //! and kind; it stays (marked sent) once sent.
 
+mod access;
 mod compose;
 pub mod postman;
 mod reminders;
