@@ -163,15 +163,34 @@ async fn a_refused_address_is_given_up_on_not_retried() {
     let refusing = Arc::new(Refusing);
     let postman = postman(&stack, refusing, "shop@enrolshop.test");
     assert_eq!(postman.send_due().await.unwrap(), 0);
-    let failed = postman.failed().await.unwrap();
+    let shop = "demo".parse().unwrap();
+    let failed = shop_core::app::mail::failed_messages(stack.store.as_ref(), &shop)
+        .await
+        .unwrap();
     assert_eq!(failed.len(), 3);
-    assert!(
-        failed
-            .iter()
-            .all(|l| l.attempts == 1 && l.last_error.is_some())
-    );
+    assert!(failed.iter().all(|l| l.attempts == 1 && l.error.is_some()));
     stack.clock.advance(chrono::Duration::days(2));
     assert_eq!(postman.send_due().await.unwrap(), 0, "never retried");
+    let listed = stack
+        .with_token(
+            reqwest::Method::GET,
+            "/admin/shops/demo/messages/failed",
+            enrolshop_tests::ADMIN_TOKEN,
+            None,
+        )
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let messages = listed.body["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 3, "the operators see them");
+    assert!(
+        messages
+            .iter()
+            .all(|m| m["error"] == "550 no such user" && m["attempts"] == 1)
+    );
+    assert!(
+        !listed.body.to_string().contains("token"),
+        "no capability in the list"
+    );
 }
 
 struct Refusing;

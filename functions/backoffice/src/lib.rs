@@ -40,6 +40,7 @@ pub fn router(
         .route("/admin/shops/{shop}", get(export_shop).put(import_shop))
         .route("/admin/shops/{shop}/bills", get(list_bills))
         .route("/admin/shops/{shop}/bills/counts", get(count_bills))
+        .route("/admin/shops/{shop}/messages/failed", get(failed_messages))
         .route("/admin/bills/{bill}", get(view_bill))
         .route("/admin/bills/{bill}/transitions", post(transition))
         .route("/admin/bills/{bill}/payments", post(record_payment))
@@ -109,6 +110,16 @@ async fn list_bills(
     let Query(filter) =
         filter.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
     Ok(Json(ctx.bills.list(&shop, &filter).await?).into_response())
+}
+
+/// The shop's messages given up on, for an operator to act on.
+#[tracing::instrument(skip(ctx))]
+async fn failed_messages(
+    State(ctx): State<Ctx>,
+    Path(shop): Path<String>,
+) -> Result<Response, AppError> {
+    let messages = ctx.bills.failed_messages(&shop).await?;
+    Ok(Json(serde_json::json!({ "messages": messages })).into_response())
 }
 
 #[tracing::instrument(skip(ctx))]

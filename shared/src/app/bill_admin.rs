@@ -248,6 +248,16 @@ impl BillAdmin {
         })
     }
 
+    /// `GET /admin/shops/{shop}/messages/failed`: the messages given up on, newest first.
+    pub async fn failed_messages(
+        &self,
+        shop: &str,
+    ) -> Result<Vec<crate::app::mail::FailedMessage>, AppError> {
+        let id: ShopId = repo::parse_id("shop", shop)?;
+        repo::load_shop(self.desk.store.as_ref(), &id).await?;
+        crate::app::mail::failed_messages(self.desk.store.as_ref(), &id).await
+    }
+
     /// How many bills the shop has in each status.
     pub async fn counts(&self, shop: &str) -> Result<BTreeMap<BillStatus, usize>, AppError> {
         let id: ShopId = repo::parse_id("shop", shop)?;

@@ -222,6 +222,48 @@ pub(crate) fn letters(bill: &mut Bill, since: usize, now: DateTime<Utc>) -> Vec<
     writes
 }
 
+/// A message given up on, as the operators' list shows it (no token, no body).
+#[derive(Clone, Debug, Serialize)]
+pub struct FailedMessage {
+    pub id: String,
+    pub bill: BillId,
+    pub kind: MessageKind,
+    pub to: Option<String>,
+    pub attempts: u32,
+    pub error: Option<String>,
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// The shop's messages given up on (refused, or failed too often), newest first.
+pub async fn failed_messages(
+    store: &dyn crate::ports::Store,
+    shop: &ShopId,
+) -> Result<Vec<FailedMessage>, super::AppError> {
+    let query = crate::ports::Query {
+        index: Some(Index::Gsi1),
+        pk: keys::MAIL_FAILED.into(),
+        descending: true,
+        limit: Some(1000),
+        ..crate::ports::Query::default()
+    };
+    let mut failed = Vec::new();
+    for record in store.query(&query).await? {
+        let letter: Letter = super::record::decode("letter", &record)?;
+        if &letter.shop == shop {
+            failed.push(FailedMessage {
+                id: letter.id,
+                bill: letter.bill,
+                kind: letter.kind,
+                to: letter.to,
+                attempts: letter.attempts,
+                error: letter.last_error,
+                at: letter.sent_at,
+            });
+        }
+    }
+    Ok(failed)
+}
+
 /// The "find my orders" letter: the links to `found` (newest first, each with its token) sent
 /// to their customer. Filed under the newest bill.
 pub(crate) fn lookup_letter(found: &[(Bill, String)], now: DateTime<Utc>) -> Option<Write> {

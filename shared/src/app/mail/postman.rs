@@ -76,22 +76,6 @@ impl Postman {
         Ok(sent)
     }
 
-    /// The letters given up on, newest first: for the operators' list of problems.
-    pub async fn failed(&self) -> Result<Vec<Letter>, AppError> {
-        let query = Query {
-            index: Some(Index::Gsi1),
-            pk: keys::MAIL_FAILED.into(),
-            descending: true,
-            limit: Some(100),
-            ..Query::default()
-        };
-        let records = self.store.query(&query).await?;
-        records
-            .iter()
-            .map(|r| crate::app::record::decode("letter", r))
-            .collect()
-    }
-
     /// Claims, sends and marks one letter. True when it was sent now.
     async fn deliver(
         &self,
