@@ -130,7 +130,7 @@ impl LambdaConfig {
     /// then wait in the mailbox, nothing is lost).
     pub async fn postman(
         &self,
-        store: Arc<dyn Store>,
+        bills: crate::app::bills::Bills,
     ) -> Option<crate::app::mail::postman::Postman> {
         let from = self.mail_from.clone()?;
         let sdk = dynamo::sdk_config(self.ses_endpoint.as_deref()).await;
@@ -138,8 +138,7 @@ impl LambdaConfig {
         let mailer =
             crate::adapters::mail::ses::SesMailer::new(ses, self.ses_configuration_set.clone());
         Some(crate::app::mail::postman::Postman {
-            store,
-            clock: Arc::new(crate::app::SystemClock),
+            bills,
             mailer: Arc::new(mailer),
             site: crate::app::mail::postman::MailSite {
                 from,

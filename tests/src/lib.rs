@@ -278,11 +278,13 @@ impl Stack {
             clock: clock.clone(),
             queue: jobs.clone(),
         };
-        let producer = Arc::new(shop_core::app::production::Producer::new(desk, lms.clone()));
+        let producer = Arc::new(shop_core::app::production::Producer::new(
+            desk.clone(),
+            lms.clone(),
+        ));
         let mailer = Arc::new(Switch::new(Arc::new(catcher.clone())));
         let postman = Arc::new(Postman {
-            store: store.clone(),
-            clock: clock.clone(),
+            bills: desk,
             mailer: mailer.clone(),
             site: MailSite {
                 from: "shop@enrolshop.test".into(),

@@ -15,8 +15,11 @@ use shop_core::ports::Mailer;
 /// A postman over the stack's store that sends through `mailer`.
 fn postman(stack: &Stack, mailer: Arc<dyn Mailer>, from: &str) -> Postman {
     Postman {
-        store: stack.store.clone(),
-        clock: stack.clock.clone(),
+        bills: shop_core::app::bills::Bills {
+            store: stack.store.clone(),
+            clock: stack.clock.clone(),
+            queue: stack.jobs.clone(),
+        },
         mailer,
         site: MailSite {
             from: from.into(),
@@ -154,12 +157,12 @@ async fn a_purchase_is_told_through_a_real_smtp_server() {
 }
 
 /// A server that refuses the recipient (5xx): the message is given up on at once, listed for
-/// operators, and never retried.
+/// operators with its address, written on the bill's trace, and never retried.
 #[tokio::test]
 async fn a_refused_address_is_given_up_on_not_retried() {
     let stack = Stack::start_embedded().await;
     let cart = stack.ready_cart("EXCEL-ESS", 1).await;
-    stack.place_and_pay(&cart).await;
+    let (bill, _) = stack.place_and_pay(&cart).await;
     let refusing = Arc::new(Refusing);
     let postman = postman(&stack, refusing, "shop@enrolshop.test");
     assert_eq!(postman.send_due().await.unwrap(), 0);
@@ -186,6 +189,38 @@ async fn a_refused_address_is_given_up_on_not_retried() {
         messages
             .iter()
             .all(|m| m["error"] == "550 no such user" && m["attempts"] == 1)
+    );
+    let addressed: Vec<&str> = messages.iter().map(|m| m["to"].as_str().unwrap()).collect();
+    assert!(addressed.contains(&"ada@example.org"), "{addressed:?}");
+    assert!(
+        addressed.contains(&"sales@demo-academy.example"),
+        "{addressed:?}"
+    );
+    let trace = stack
+        .with_token(
+            reqwest::Method::GET,
+            &format!("/admin/bills/{bill}"),
+            enrolshop_tests::ADMIN_TOKEN,
+            None,
+        )
+        .await;
+    let notes: Vec<&str> = trace.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["reason"].as_str())
+        .filter(|r| r.contains("not delivered"))
+        .collect();
+    assert_eq!(
+        notes.len(),
+        3,
+        "one note per message given up on: {notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("ada@example.org") && n.contains("550 no such user")),
+        "{notes:?}"
     );
     assert!(
         !listed.body.to_string().contains("token"),

@@ -420,3 +420,148 @@ async fn a_paid_bill_left_undelivered_alerts_the_sales_address_once() {
     stack.deliver_mail().await;
     assert_eq!(alerts().await, 1);
 }
+
+/// The shop's own words for every message in French, each using every placeholder the message
+/// knows: what is written there is what the buyer and the shop read, every placeholder
+/// filled; an English buyer keeps the default words.
+#[tokio::test]
+async fn a_shop_writes_its_messages_in_its_own_words() {
+    use shop_core::domain::message::MessageKind;
+    let stack = Stack::start_embedded().await;
+    let mut shop = stack
+        .with_token(Method::GET, "/admin/shops/demo", ADMIN_TOKEN, None)
+        .await
+        .body;
+    let mut messages = serde_json::Map::new();
+    for kind in MessageKind::ALL {
+        let names: Vec<String> = kind.placeholders().map(|p| format!("{{{p}}}")).collect();
+        let body = format!(
+            "Mots de la boutique : {}\n\n{}",
+            names.join(" / "),
+            names.join("\n\n")
+        );
+        let subject = format!("[boutique] {} {{bill}}", kind.as_str());
+        messages.insert(
+            kind.as_str().into(),
+            json!({"fr": {"subject": subject, "body": body}}),
+        );
+    }
+    shop["messages"] = Value::Object(messages);
+    let put = stack
+        .with_token(Method::PUT, "/admin/shops/demo", ADMIN_TOKEN, Some(shop))
+        .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+
+    let french = stack.ready_cart("EXCEL-ESS", 1).await;
+    stack
+        .put(
+            &format!("/carts/{french}/language"),
+            json!({"language": "fr"}),
+        )
+        .await;
+    let (bill, _) = stack.place_and_pay(&french).await;
+    stack.produce_all().await;
+    assert_eq!(stack.deliver_mail().await, 4);
+    let mut kinds = Vec::new();
+    for message in stack.mail().await {
+        let full = stack.mail_message(message["id"].as_str().unwrap()).await;
+        let subject = full["subject"].as_str().unwrap();
+        let text = full["text"].as_str().unwrap();
+        let rest = subject
+            .strip_prefix("[boutique] ")
+            .unwrap_or_else(|| panic!("{subject}"));
+        assert!(rest.ends_with(&bill), "{subject}");
+        kinds.push(rest.split(' ').next().unwrap().to_owned());
+        assert!(text.contains("Mots de la boutique : "), "{text}");
+        assert!(
+            !text.contains('{') && !subject.contains('{'),
+            "every placeholder filled: {text}"
+        );
+        assert!(!full["html"].as_str().unwrap().contains('{'));
+    }
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        ["delivered", "new_order", "order_placed", "payment_received"]
+    );
+    let placed = to(&stack, "ada@example.org").await;
+    let text = stack.mail_message(&placed[0].1).await["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(text.contains("Excel"), "the lines: {text}");
+    assert!(text.contains("#token="), "the link with its token: {text}");
+
+    let english = stack.ready_cart("EXCEL-ESS", 1).await;
+    let (other, _) = stack.place_and_pay(&english).await;
+    stack.deliver_mail().await;
+    let subjects: Vec<String> = stack
+        .mail()
+        .await
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        subjects.contains(&format!("Your order {other} at Demo Training Academy")),
+        "{subjects:?}"
+    );
+}
+
+/// Words that could not be sent are refused at import, at their field, and nothing changes:
+/// an unknown placeholder, a brace left open, a message or a language that does not exist.
+#[tokio::test]
+async fn message_words_that_cannot_render_are_refused_at_their_field() {
+    let stack = Stack::start_embedded().await;
+    let before = stack
+        .with_token(Method::GET, "/admin/shops/demo", ADMIN_TOKEN, None)
+        .await
+        .body;
+    let cases = [
+        (
+            json!({"order_placed": {"fr": {"subject": "Commande {bill}", "body": "Facture {invoice_number}"}}}),
+            "messages.order_placed.fr.body",
+        ),
+        (
+            json!({"delivered": {"en": {"subject": "Ready {bill", "body": "Hi"}}}),
+            "messages.delivered.en.subject",
+        ),
+        (
+            json!({"order_shipped": {"en": {"subject": "x", "body": "y"}}}),
+            "messages.order_shipped",
+        ),
+        (
+            json!({"refunded": {"de": {"subject": "x", "body": "y"}}}),
+            "messages.refunded.de",
+        ),
+    ];
+    for (messages, path) in cases.clone() {
+        let mut shop = before.clone();
+        shop["messages"] = messages;
+        let put = stack
+            .with_token(Method::PUT, "/admin/shops/demo", ADMIN_TOKEN, Some(shop))
+            .await;
+        assert_eq!(
+            put.assert_problem(422, "validation_failed"),
+            [path],
+            "{}",
+            put.body
+        );
+    }
+    let unknown = {
+        let mut shop = before.clone();
+        shop["messages"] = cases[0].0.clone();
+        stack
+            .with_token(Method::PUT, "/admin/shops/demo", ADMIN_TOKEN, Some(shop))
+            .await
+    };
+    let reason = unknown.body["errors"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("{invoice_number}") && reason.contains("{bill_link}"),
+        "{reason}"
+    );
+    let after = stack
+        .with_token(Method::GET, "/admin/shops/demo", ADMIN_TOKEN, None)
+        .await
+        .body;
+    assert_eq!(after, before, "nothing changed");
+}

@@ -20,15 +20,15 @@ async fn main() -> Result<(), Error> {
         std::time::Duration::from_secs(20),
     ));
     let store = config.store().await;
-    let postman = config.postman(store.clone()).await.map(Arc::new);
-    if postman.is_none() {
-        tracing::warn!("MAIL_FROM is not set: messages wait in the mailbox");
-    }
     let desk = Bills {
         store,
         clock: Arc::new(SystemClock),
         queue: config.queue().await,
     };
+    let postman = config.postman(desk.clone()).await.map(Arc::new);
+    if postman.is_none() {
+        tracing::warn!("MAIL_FROM is not set: messages wait in the mailbox");
+    }
     let producer = Arc::new(Producer::new(desk, lms).with_timing(production::timing_from_env()));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let producer = producer.clone();

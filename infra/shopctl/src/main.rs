@@ -281,8 +281,7 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
     };
     if let Some(mailer) = mailer {
         let postman = Postman {
-            store: store.clone(),
-            clock: Arc::new(SystemClock),
+            bills: desk.clone(),
             mailer,
             site: MailSite {
                 from: args.mail_from.clone(),

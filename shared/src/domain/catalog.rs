@@ -242,6 +242,8 @@ pub struct Shop {
     pub items: Vec<Item>,
     /// Days before an enrolment ends when its buyer is reminded (`reminder_days`).
     pub reminder_days: Vec<u32>,
+    /// The shop's own words for some messages (`messages` of the document).
+    pub messages: crate::domain::message::MessageTexts,
 }
 
 impl Shop {

@@ -32,14 +32,13 @@ macro_rules! names {
     };
 }
 
-pub(crate) use names;
-
 pub mod bill;
 pub mod cart;
 pub mod catalog;
 pub mod document;
 pub mod handler;
 pub mod ids;
+pub mod message;
 pub mod money;
 
 names! {

@@ -16,15 +16,7 @@ fn sign_in(moodle: &str, username: Option<&str>, fr: bool) -> Vec<Block> {
             format!("Your username: {username}")
         }));
     }
-    blocks.push(Block::Link {
-        label: (if fr {
-            "Pas encore de mot de passe, ou oublié ? Choisissez-le ici"
-        } else {
-            "No password yet, or forgotten? Choose one here"
-        })
-        .to_owned(),
-        url: format!("{moodle}/login/forgot_password.php"),
-    });
+    blocks.push(password_link(moodle, fr));
     blocks
 }
 
@@ -48,21 +40,7 @@ pub(super) fn expiry(
             format!("Your access to \"{item}\" ends on {date}.")
         }),
     ];
-    if let Some((code, name)) = &e.extension {
-        let url = format!(
-            "{}/shops/{}/cart-import?{code}=1",
-            site.api_url.trim_end_matches('/'),
-            bill.shop
-        );
-        blocks.push(Block::Link {
-            label: if fr {
-                format!("Prolonger avec « {name} »")
-            } else {
-                format!("Extend it with \"{name}\"")
-            },
-            url,
-        });
-    }
+    blocks.extend(extend_link(bill, site, extras, fr));
     let subject = if fr {
         format!("Votre accès à « {item} » prend fin le {date}")
     } else {
@@ -71,14 +49,20 @@ pub(super) fn expiry(
     (subject, blocks)
 }
 
-pub(super) fn seat(letter: &Letter, bill: &Bill, site: &Site, fr: bool) -> (String, Vec<Block>) {
-    let Some(note) = &letter.seat else {
-        return (String::new(), Vec::new());
-    };
-    let course = bill
-        .lines
-        .get(note.line)
-        .map_or_else(String::new, |l| l.name.clone());
+/// What a seat's messages say about it.
+pub(super) struct SeatFacts {
+    pub course: String,
+    pub dates: String,
+    pub buyer: String,
+    pub holder: String,
+    pub holder_email: String,
+    pub username: String,
+    /// The Moodle site and the course's page there, when the shop knows its Moodle.
+    pub moodle: Option<(String, String)>,
+}
+
+pub(super) fn seat_facts(letter: &Letter, bill: &Bill, site: &Site, fr: bool) -> Option<SeatFacts> {
+    let note = letter.seat.as_ref()?;
     let format = if fr { "%d/%m/%Y" } else { "%Y-%m-%d" };
     let start = note.start.format(format).to_string();
     let dates = match (note.end, fr) {
@@ -87,8 +71,51 @@ pub(super) fn seat(letter: &Letter, bill: &Bill, site: &Site, fr: bool) -> (Stri
         (None, false) => format!("from {start}"),
         (None, true) => format!("à partir du {start}"),
     };
-    let buyer = format!("{} {}", bill.customer.firstname, bill.customer.lastname);
-    let holder = &note.holder_name;
+    let moodle = site.moodle_url.as_deref().map(|m| {
+        let m = m.trim_end_matches('/');
+        (
+            m.to_owned(),
+            format!("{m}/course/view.php?id={}", note.course_id),
+        )
+    });
+    Some(SeatFacts {
+        course: bill
+            .lines
+            .get(note.line)
+            .map_or_else(String::new, |l| l.name.clone()),
+        dates,
+        buyer: format!("{} {}", bill.customer.firstname, bill.customer.lastname),
+        holder: note.holder_name.clone(),
+        holder_email: note.holder_email.clone(),
+        username: note.username.clone(),
+        moodle,
+    })
+}
+
+/// The link to the page where a Moodle password is chosen.
+pub(super) fn password_link(moodle: &str, fr: bool) -> Block {
+    Block::Link {
+        label: (if fr {
+            "Pas encore de mot de passe, ou oublié ? Choisissez-le ici"
+        } else {
+            "No password yet, or forgotten? Choose one here"
+        })
+        .to_owned(),
+        url: format!("{moodle}/login/forgot_password.php"),
+    }
+}
+
+pub(super) fn seat(letter: &Letter, bill: &Bill, site: &Site, fr: bool) -> (String, Vec<Block>) {
+    let Some(f) = seat_facts(letter, bill, site, fr) else {
+        return (String::new(), Vec::new());
+    };
+    let SeatFacts {
+        course,
+        dates,
+        buyer,
+        holder,
+        ..
+    } = &f;
     let mut blocks = Vec::new();
     let subject;
     if letter.kind == MessageKind::SeatAssigned {
@@ -104,12 +131,12 @@ pub(super) fn seat(letter: &Letter, bill: &Bill, site: &Site, fr: bool) -> (Stri
         } else {
             format!("Hello {holder}, {buyer} gave you a seat in \"{course}\", {dates}.")
         }));
-        if let Some(moodle) = site.moodle_url.as_deref().map(|m| m.trim_end_matches('/')) {
+        if let Some((moodle, url)) = &f.moodle {
             blocks.push(Block::Link {
                 label: course.clone(),
-                url: format!("{moodle}/course/view.php?id={}", note.course_id),
+                url: url.clone(),
             });
-            blocks.extend(sign_in(moodle, Some(&note.username), fr));
+            blocks.extend(sign_in(moodle, Some(&f.username), fr));
         }
     } else {
         subject = if fr {
@@ -118,12 +145,44 @@ pub(super) fn seat(letter: &Letter, bill: &Bill, site: &Site, fr: bool) -> (Stri
             format!("Seat given to {holder}: {course}")
         };
         blocks.push(Block::Para(if fr {
-            format!("Vous avez attribué une place pour « {course} » à {holder} ({}), {dates}. Nous lui avons écrit comment y accéder.", note.holder_email)
+            format!("Vous avez attribué une place pour « {course} » à {holder} ({}), {dates}. Nous lui avons écrit comment y accéder.", f.holder_email)
         } else {
-            format!("You gave a seat in \"{course}\" to {holder} ({}), {dates}. We told them how to reach it.", note.holder_email)
+            format!("You gave a seat in \"{course}\" to {holder} ({}), {dates}. We told them how to reach it.", f.holder_email)
         }));
     }
     (subject, blocks)
+}
+
+/// Each line delivered, linked to its course when it is one.
+pub(super) fn courses(extras: &Extras, moodle: &str) -> Vec<Block> {
+    extras
+        .reached
+        .iter()
+        .map(|r| match r.course_id {
+            Some(id) => Block::Link {
+                label: r.name.clone(),
+                url: format!("{moodle}/course/view.php?id={id}"),
+            },
+            None => Block::Para(r.name.clone()),
+        })
+        .collect()
+}
+
+/// The pre-filled cart link to the item that extends an access, when the shop sells one.
+pub(super) fn extend_link(bill: &Bill, site: &Site, extras: &Extras, fr: bool) -> Option<Block> {
+    let (code, name) = extras.expiring.as_ref()?.extension.as_ref()?;
+    Some(Block::Link {
+        label: if fr {
+            format!("Prolonger avec « {name} »")
+        } else {
+            format!("Extend it with \"{name}\"")
+        },
+        url: format!(
+            "{}/shops/{}/cart-import?{code}=1",
+            site.api_url.trim_end_matches('/'),
+            bill.shop
+        ),
+    })
 }
 
 pub(super) fn delivered(
@@ -142,15 +201,7 @@ pub(super) fn delivered(
             "Your training is ready on our learning site:",
             "Votre formation est prête sur notre plateforme de formation :",
         )));
-        for r in &extras.reached {
-            blocks.push(match r.course_id {
-                Some(id) => Block::Link {
-                    label: r.name.clone(),
-                    url: format!("{moodle}/course/view.php?id={id}"),
-                },
-                None => Block::Para(r.name.clone()),
-            });
-        }
+        blocks.extend(courses(extras, moodle));
         blocks.extend(sign_in(moodle, extras.username.as_deref(), fr));
         blocks.push(Block::Link {
             label: t("The learning site", "La plateforme de formation"),

@@ -3,10 +3,12 @@
 
 use askama::Template;
 
+use super::own_words::{Facts, own_words};
 use super::{Letter, MessageKind, access};
 use crate::domain::Language;
 use crate::domain::bill::Bill;
 use crate::domain::document::ShopDocument;
+use crate::domain::message::MessageText;
 use crate::ports::{Attachment, Mail};
 
 /// Where the links of a message point, and who sends it.
@@ -99,7 +101,7 @@ fn words(language: Language) -> Words {
     }
 }
 
-fn money(bill: &Bill, amount: rust_decimal::Decimal, language: Language) -> String {
+pub(super) fn money(bill: &Bill, amount: rust_decimal::Decimal, language: Language) -> String {
     let text = bill.currency.format(amount);
     match language {
         Language::En => format!("{text} {}", bill.currency.code()),
@@ -107,7 +109,8 @@ fn money(bill: &Bill, amount: rust_decimal::Decimal, language: Language) -> Stri
     }
 }
 
-/// The message for `letter`, to `to`.
+/// The message for `letter`, to `to`: in the shop's own words when it wrote some for this
+/// message and language (`own`), in the shop's default words otherwise.
 pub fn compose(
     letter: &Letter,
     bill: &Bill,
@@ -115,10 +118,23 @@ pub fn compose(
     site: &Site,
     extras: Extras,
     to: &str,
+    own: Option<&MessageText>,
 ) -> Mail {
     let language = letter.language;
     let fr = language == Language::Fr;
-    let (subject, blocks) = content(letter, bill, shop, site, &extras, fr);
+    let (subject, blocks) = match own {
+        Some(text) => {
+            let facts = Facts {
+                letter,
+                bill,
+                shop,
+                site,
+                extras: &extras,
+            };
+            own_words(text, &facts)
+        }
+        None => content(letter, bill, shop, site, &extras, fr),
+    };
     let text = blocks.iter().map(text_of).collect::<Vec<_>>().join("\n\n");
     let html = MailHtml {
         lang: language.as_str(),
@@ -156,7 +172,7 @@ pub fn compose(
     }
 }
 
-fn text_of(block: &Block) -> String {
+pub(super) fn text_of(block: &Block) -> String {
     match block {
         Block::Para(p) => p.clone(),
         Block::Link { label, url } => format!("{label}: {url}"),
@@ -188,7 +204,7 @@ fn link_with(bill: &Bill, token: Option<&str>, site: &Site) -> String {
     }
 }
 
-fn lines(bill: &Bill, fr: bool) -> Block {
+pub(super) fn lines(bill: &Bill, fr: bool) -> Block {
     let language = if fr { Language::Fr } else { Language::En };
     Block::Lines(
         bill.lines
@@ -203,7 +219,7 @@ fn lines(bill: &Bill, fr: bool) -> Block {
 }
 
 /// How to pay a check or a transfer, with the reference to quote.
-fn instructions(bill: &Bill, shop: &ShopDocument, fr: bool) -> Option<String> {
+pub(super) fn instructions(bill: &Bill, shop: &ShopDocument, fr: bool) -> Option<String> {
     use crate::domain::catalog::PaymentMethod;
     let setting = |name: &str| {
         shop.gateways
@@ -240,6 +256,30 @@ fn instructions(bill: &Bill, shop: &ShopDocument, fr: bool) -> Option<String> {
         .map(|i| format!(" {i}"))
         .unwrap_or_default();
     Some(format!("{text}{more}"))
+}
+
+/// "Find my orders": a link to each bill found, with its date and total.
+pub(super) fn order_links(extras: &Extras, site: &Site, fr: bool) -> Vec<Block> {
+    let language = if fr { Language::Fr } else { Language::En };
+    extras
+        .orders
+        .iter()
+        .map(|(order, token)| {
+            let date = order
+                .placed_at
+                .format(if fr { "%d/%m/%Y" } else { "%Y-%m-%d" });
+            let total = money(order, order.total(), language);
+            let id = &order.id;
+            Block::Link {
+                label: if fr {
+                    format!("Commande {id} du {date} ({total})")
+                } else {
+                    format!("Order {id} of {date} ({total})")
+                },
+                url: link_with(order, Some(token), site),
+            }
+        })
+        .collect()
 }
 
 fn content(
@@ -383,17 +423,7 @@ fn content(
                 format!("Here are your orders at {shop_name}, as you asked. Each link opens the order, its invoice and its payment."),
                 format!("Voici vos commandes chez {shop_name}, comme demandé. Chaque lien ouvre la commande, sa facture et son paiement."),
             ))];
-            for (order, token) in &extras.orders {
-                let date = order.placed_at.format(if fr { "%d/%m/%Y" } else { "%Y-%m-%d" });
-                let total = money(order, order.total(), language);
-                blocks.push(Block::Link {
-                    label: t(
-                        format!("Order {} of {date} ({total})", order.id),
-                        format!("Commande {} du {date} ({total})", order.id),
-                    ),
-                    url: link_with(order, Some(token), site),
-                });
-            }
+            blocks.extend(order_links(extras, site, fr));
             blocks.push(Block::Para(t(
                 "If you did not ask for this message, you can ignore it.".into(),
                 "Si vous n'avez pas demandé ce message, ignorez-le.".into(),

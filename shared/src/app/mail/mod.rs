@@ -9,6 +9,7 @@
 
 mod access;
 mod compose;
+mod own_words;
 pub mod postman;
 mod reminders;
 
@@ -16,30 +17,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::keys;
+use crate::domain::Language;
 use crate::domain::bill::{AccessToken, Actor, Bill, BillEvent, BillId, BillStatus};
 use crate::domain::ids::ShopId;
-use crate::domain::{Language, names};
 use crate::ports::{Index, Item, Key, PutIf, Write};
 
-names! {
-    /// What a message says.
-    MessageKind {
-        OrderPlaced = "order_placed",
-        PaymentReceived = "payment_received",
-        Delivered = "delivered",
-        PaymentFailed = "payment_failed",
-        Refunded = "refunded",
-        NewOrder = "new_order",
-        AwaitingPayment = "awaiting_payment",
-        GatewayNote = "gateway_note",
-        ProductionFailed = "production_failed",
-        OrdersLookup = "orders_lookup",
-        ExpiryReminder = "expiry_reminder",
-        SeatAssigned = "seat_assigned",
-        SeatAssignedCopy = "seat_assigned_copy",
-        NotComplete = "not_complete",
-    }
-}
+pub use crate::domain::message::MessageKind;
 
 impl MessageKind {
     /// Who a kind of message goes to.
@@ -132,7 +115,13 @@ pub struct Letter {
 
 impl Letter {
     /// A letter due now about the bill's event `event`.
-    fn due(bill: &Bill, event: usize, kind: MessageKind, id: String, now: DateTime<Utc>) -> Self {
+    pub(super) fn due(
+        bill: &Bill,
+        event: usize,
+        kind: MessageKind,
+        id: String,
+        now: DateTime<Utc>,
+    ) -> Self {
         Letter {
             id,
             shop: bill.shop.clone(),

@@ -13,10 +13,11 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::compose::{Extras, Reached, Site, compose};
 use super::{Letter, LetterState, MessageKind, Recipient};
+use crate::app::bills::Bills;
 use crate::app::bills::find_bill;
 use crate::app::record::{Versioned, decode_versioned};
-use crate::app::{AppError, Clock, customers, keys, production, products, repo};
-use crate::domain::bill::Bill;
+use crate::app::{AppError, customers, keys, production, products, repo};
+use crate::domain::bill::{Actor, Bill};
 use crate::domain::document::ShopDocument;
 use crate::domain::product::ProductContext;
 use crate::invoice::InvoiceDocument;
@@ -30,8 +31,8 @@ pub const MAX_ATTEMPTS: u32 = 10;
 const LEASE_MINUTES: i64 = 5;
 
 pub struct Postman {
-    pub store: Arc<dyn Store>,
-    pub clock: Arc<dyn Clock>,
+    /// The bills (and the store and clock): a refused message is written on its bill's trace.
+    pub bills: Bills,
     pub mailer: Arc<dyn Mailer>,
     pub site: Site,
 }
@@ -56,9 +57,13 @@ fn permanent(message: impl Into<String>) -> MailError {
 }
 
 impl Postman {
+    pub(super) fn store(&self) -> &dyn Store {
+        self.bills.store.as_ref()
+    }
+
     /// Sends every letter due now (at most 100 a round). How many were sent.
     pub async fn send_due(&self) -> Result<usize, AppError> {
-        let now = self.clock.now();
+        let now = self.bills.clock.now();
         let query = Query {
             index: Some(Index::Gsi1),
             pk: keys::MAILBOX.into(),
@@ -67,7 +72,7 @@ impl Postman {
             ..Query::default()
         };
         let mut sent = 0;
-        for record in self.store.query(&query).await? {
+        for record in self.store().query(&query).await? {
             let letter = decode_versioned::<Letter>("letter", &record)?;
             if self.deliver(letter, now).await? {
                 sent += 1;
@@ -94,12 +99,12 @@ impl Postman {
         if !self.put(&letter, version).await? {
             return Ok(false); // another postman has it
         }
-        let outcome = self.send(&letter).await;
+        let (to, outcome) = self.send(&letter).await;
+        letter.to = to;
         let sent = outcome.is_ok();
         match outcome {
-            Ok(to) => {
+            Ok(()) => {
                 letter.state = LetterState::Sent;
-                letter.to = Some(to);
                 letter.sent_at = Some(now);
                 letter.last_error = None;
                 letter.link_token = None;
@@ -113,6 +118,7 @@ impl Postman {
                 letter.last_error = Some(e.message);
                 letter.link_token = None;
                 letter.links.clear();
+                self.trace_failure(&letter).await?;
             }
             Err(e) => {
                 tracing::warn!(letter = %letter.id, attempts = letter.attempts, error = %e, "message not sent; retried later");
@@ -130,39 +136,74 @@ impl Postman {
             item: letter.item(),
             when: PutIf::Version(version),
         };
-        match self.store.write(vec![write]).await {
+        match self.store().write(vec![write]).await {
             Ok(()) => Ok(true),
             Err(StoreError::ConditionFailed) => Ok(false),
             Err(e) => Err(e.into()),
         }
     }
 
-    /// Composes and sends; the address it went to.
-    async fn send(&self, letter: &Letter) -> Result<String, MailError> {
-        let store = self.store.as_ref();
-        let bill = find_bill(store, &letter.bill)
+    /// Writes on the bill's trace that its message could not be delivered, for the operators
+    /// who look at the bill. A bill that is gone has no trace to write on.
+    async fn trace_failure(&self, letter: &Letter) -> Result<(), AppError> {
+        let reason = format!(
+            "message `{}` to {} not delivered: {}",
+            letter.kind.as_str(),
+            letter.to.as_deref().unwrap_or("nobody"),
+            letter.last_error.as_deref().unwrap_or_default()
+        );
+        let noted = self
+            .bills
+            .change(&letter.bill, |bill, at| {
+                bill.note(&Actor::System, reason.clone(), Some(letter.id.clone()), at);
+                Ok(())
+            })
+            .await;
+        match noted {
+            Ok(_) | Err(AppError::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Composes and sends: to whom (when known), and whether the mail system took it.
+    async fn send(&self, letter: &Letter) -> (Option<String>, Result<(), MailError>) {
+        let (bill, shop) = match self.load(letter).await {
+            Ok(loaded) => loaded,
+            Err(e) => return (None, Err(e)),
+        };
+        let to = match address(letter, &bill, &shop.document) {
+            Ok(to) => to,
+            Err(e) => return (None, Err(e)),
+        };
+        let sent = match self.mail(letter, &bill, &shop, &to).await {
+            Ok(mail) => self.mailer.send(&mail).await,
+            Err(e) => Err(e),
+        };
+        (Some(to), sent)
+    }
+
+    async fn load(&self, letter: &Letter) -> Result<(Bill, repo::StoredShop), MailError> {
+        let bill = find_bill(self.store(), &letter.bill)
             .await
             .map_err(transient)?
             .ok_or_else(|| permanent("the bill is gone"))?
             .value;
-        let stored = repo::load_shop(store, &letter.shop)
+        let shop = repo::load_shop(self.store(), &letter.shop)
             .await
             .map_err(transient)?;
-        let shop = stored.document;
-        let to = match letter.kind.recipient() {
-            Recipient::Buyer => bill.customer.email.to_string(),
-            Recipient::Holder => letter
-                .seat
-                .as_ref()
-                .map(|s| s.holder_email.clone())
-                .ok_or_else(|| permanent("a seat's letter without its holder"))?,
-            Recipient::Sales => shop
-                .seller
-                .get("email")
-                .cloned()
-                .ok_or_else(|| permanent("the shop has no sales address (seller.email)"))?,
-        };
-        let mut extras = self.extras(letter, &bill, &shop).await.map_err(transient)?;
+        Ok((bill, shop))
+    }
+
+    /// The message, with what it shows besides the bill.
+    async fn mail(
+        &self,
+        letter: &Letter,
+        bill: &Bill,
+        stored: &repo::StoredShop,
+        to: &str,
+    ) -> Result<crate::ports::Mail, MailError> {
+        let shop = &stored.document;
+        let mut extras = self.extras(letter, bill, shop).await.map_err(transient)?;
         if let Some(reminder) = &letter.reminder {
             extras.expiring = self
                 .expiring(reminder, &stored.shop)
@@ -173,12 +214,12 @@ impl Postman {
             }
         }
         for (id, token) in &letter.links {
-            if let Some(found) = find_bill(store, id).await.map_err(transient)? {
+            if let Some(found) = find_bill(self.store(), id).await.map_err(transient)? {
                 extras.orders.push((found.value, token.clone()));
             }
         }
-        let mail = compose(letter, &bill, &shop, &self.site, extras, &to);
-        self.mailer.send(&mail).await.map(|()| to)
+        let own = stored.shop.messages.get(&(letter.kind, letter.language));
+        Ok(compose(letter, bill, shop, &self.site, extras, to, own))
     }
 
     /// What the message shows besides the bill: the invoice, the courses reached.
@@ -194,7 +235,7 @@ impl Postman {
                 extras.invoice_pdf = Some(InvoiceDocument::new(bill, shop).pdf());
             }
             MessageKind::ProductionFailed => {
-                let progress = production::progress(self.store.as_ref(), &bill.id).await?;
+                let progress = production::progress(self.store(), &bill.id).await?;
                 extras.problems = progress
                     .iter()
                     .filter_map(|(line, p)| {
@@ -206,8 +247,7 @@ impl Postman {
             MessageKind::Delivered => {
                 extras.reached = self.reached(bill).await?;
                 let email = bill.customer.email.normalized();
-                let record =
-                    customers::find(self.store.as_ref(), bill.shop.as_str(), &email).await?;
+                let record = customers::find(self.store(), bill.shop.as_str(), &email).await?;
                 extras.username = record.and_then(|r| r.value.moodle_username);
             }
             _ => {}
@@ -224,7 +264,7 @@ impl Postman {
         let Ok(reference) = reminder.product.parse() else {
             return Ok(None);
         };
-        let Some(p) = products::find(self.store.as_ref(), &reference).await? else {
+        let Some(p) = products::find(self.store(), &reference).await? else {
             return Ok(None);
         };
         let p = p.value;
@@ -244,7 +284,7 @@ impl Postman {
 
     /// Each line's name, with the Moodle course it enrols in when it is one.
     async fn reached(&self, bill: &Bill) -> Result<Vec<Reached>, AppError> {
-        let progress = production::progress(self.store.as_ref(), &bill.id).await?;
+        let progress = production::progress(self.store(), &bill.id).await?;
         let mut reached = Vec::new();
         for (index, line) in bill.lines.iter().enumerate() {
             let mut course_id = None;
@@ -254,7 +294,7 @@ impl Postman {
                 .unwrap_or_default()
             {
                 let Ok(r) = reference.parse() else { continue };
-                if let Some(p) = products::find(self.store.as_ref(), &r).await? {
+                if let Some(p) = products::find(self.store(), &r).await? {
                     let p = p.value;
                     if matches!(
                         p.context,
@@ -270,5 +310,22 @@ impl Postman {
             });
         }
         Ok(reached)
+    }
+}
+
+/// Where a letter goes: the buyer, the seat's holder or the shop's sales address.
+fn address(letter: &Letter, bill: &Bill, shop: &ShopDocument) -> Result<String, MailError> {
+    match letter.kind.recipient() {
+        Recipient::Buyer => Ok(bill.customer.email.to_string()),
+        Recipient::Holder => letter
+            .seat
+            .as_ref()
+            .map(|s| s.holder_email.clone())
+            .ok_or_else(|| permanent("a seat's letter without its holder")),
+        Recipient::Sales => shop
+            .seller
+            .get("email")
+            .cloned()
+            .ok_or_else(|| permanent("the shop has no sales address (seller.email)")),
     }
 }

@@ -22,10 +22,10 @@ const CATCH_UP_DAYS: i64 = 2;
 impl Postman {
     /// Writes the reminders due now for every shop; how many were written.
     pub async fn write_reminders(&self) -> Result<usize, AppError> {
-        let now = self.clock.now();
+        let now = self.bills.clock.now();
         let mut written = 0;
-        for id in repo::list_shops(self.store.as_ref()).await? {
-            let Some(shop) = repo::find_shop(self.store.as_ref(), &id).await? else {
+        for id in repo::list_shops(self.store()).await? {
+            let Some(shop) = repo::find_shop(self.store(), &id).await? else {
                 continue;
             };
             for &days in &shop.shop.reminder_days {
@@ -56,7 +56,7 @@ impl Postman {
                 sk_prefix: day.format("%Y-%m-%d").to_string(),
                 ..Query::default()
             };
-            for record in self.store.query(&query).await? {
+            for record in self.store().query(&query).await? {
                 let p: ProductInstance = decode("product", &record)?;
                 let ends = p.end.is_some_and(|end| end > now && end <= latest);
                 if ends
@@ -77,7 +77,7 @@ impl Postman {
         days: u32,
         now: DateTime<Utc>,
     ) -> Result<bool, AppError> {
-        let Some(bill) = find_bill(self.store.as_ref(), &p.bill).await? else {
+        let Some(bill) = find_bill(self.store(), &p.bill).await? else {
             return Ok(false);
         };
         let kind = MessageKind::ExpiryReminder;
@@ -93,7 +93,7 @@ impl Postman {
             item: letter.item(),
             when: PutIf::Absent,
         };
-        match self.store.write(vec![write]).await {
+        match self.store().write(vec![write]).await {
             Ok(()) => Ok(true),
             Err(StoreError::ConditionFailed) => Ok(false),
             Err(e) => Err(e.into()),

@@ -20,9 +20,12 @@ use crate::domain::catalog::{
     Seller, Shop, Step, Visibility,
 };
 use crate::domain::ids::{CategoryId, ItemCode, ShopId, TaxCode};
+use crate::domain::message::{
+    MessageKind, MessageText, MessageTexts, TemplateSource, check_template,
+};
 use crate::domain::money::{Currency, parse_decimal};
 use crate::domain::pricing::{MAX_UNIT_PRICE, PriceTier, PriceTiers, TaxRate};
-use crate::domain::{Errors, FieldError};
+use crate::domain::{Errors, FieldError, Language};
 
 mod item;
 
@@ -64,6 +67,17 @@ pub struct ShopDocument {
     /// Days before an enrolment ends when its buyer is reminded (default 14 and 3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminder_days: Option<Vec<u32>>,
+    /// The shop's own words for messages: `{"order_placed": {"fr": {"subject", "body"}}}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub messages: BTreeMap<String, BTreeMap<String, MessageTextDoc>>,
+}
+
+/// A message's subject and body in one language, with the message's placeholders.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageTextDoc {
+    pub subject: String,
+    pub body: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -298,6 +312,7 @@ impl ShopDocument {
         let items = self.items(&mut e, currency, &declared_taxes, &known_categories);
         self.check_parts(&mut e);
         let reminder_days = self.reminder_days(&mut e);
+        let messages = self.messages(&mut e);
         if let Ok(json) = serde_json::to_vec(self)
             && json.len() > MAX_DOCUMENT_BYTES
         {
@@ -328,7 +343,38 @@ impl ShopDocument {
             categories,
             items,
             reminder_days,
+            messages,
         })
+    }
+
+    /// The shop's message texts: known messages and languages, placeholders the message knows.
+    fn messages(&self, e: &mut Errors) -> MessageTexts {
+        let mut texts = MessageTexts::new();
+        for (kind_name, languages) in &self.messages {
+            let path = format!("messages.{kind_name}");
+            let Some(kind) = e.check(&path, kind_name.parse::<MessageKind>()) else {
+                continue;
+            };
+            for (language_name, doc) in languages {
+                let path = format!("{path}.{language_name}");
+                let Some(language) = e.check(&path, language_name.parse::<Language>()) else {
+                    continue;
+                };
+                let source = |field: &str, text, max_chars, one_line| TemplateSource {
+                    path: format!("{path}.{field}"),
+                    text,
+                    max_chars,
+                    one_line,
+                };
+                let subject = check_template(e, kind, source("subject", &doc.subject, 200, true));
+                let body = check_template(e, kind, source("body", &doc.body, 20_000, false));
+                if let (Some(mut subject), Some(body)) = (subject, body) {
+                    let subject = subject.remove(0);
+                    texts.insert((kind, language), MessageText { subject, body });
+                }
+            }
+        }
+        texts
     }
 
     /// At most 5 distinct days, from 1 to 365, largest first.
