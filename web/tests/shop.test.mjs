@@ -94,6 +94,18 @@ async function fillCustomer(p, who) {
   await form.getByRole('button').click();
 }
 
+/** The messages at /dev/mail to `address`, once `done(messages)` (or after 20 s). */
+async function mailTo(address, done) {
+  let mine = [];
+  for (let i = 0; i < 100; i++) {
+    const r = await fetch(`${base}/dev/mail`, { headers: { accept: 'application/json' } });
+    mine = (await r.json()).messages.filter((m) => m.to === address);
+    if (done(mine)) break;
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
+  return mine;
+}
+
 async function placeWith(p, method) {
   const order = p.locator('#order');
   await order.locator('input[type=checkbox]').check();
@@ -279,6 +291,12 @@ test('every demo item can be bought from the browser, in English and in French',
       throw new Error(`${item.code} (${lang}): ${e.message}`);
     }
     await p.close();
+    // The buyer is told of the order and of the delivery, in the page's language.
+    const [placed, ready] = lang === 'fr' ? ['Votre commande ', 'Votre formation est prête'] : ['Your order ', 'Your training is ready'];
+    const has = (m, start) => m.some((x) => x.subject.startsWith(start));
+    const mine = await mailTo(`buyer${n}@example.org`, (m) => has(m, ready) && has(m, placed));
+    assert.ok(has(mine, placed) && has(mine, ready), `${item.code} (${lang}): ${JSON.stringify(mine.map((m) => m.subject))}`);
+    assert.ok(mine.every((m) => m.language === lang), `${item.code}: messages in ${lang}`);
   }
 });
 
@@ -301,12 +319,7 @@ test('the messages at /dev/mail open the bill and the course from another browse
   const bill = new URL(p.url()).searchParams.get('bill');
   await p.getByRole('button', { name: 'Simuler un paiement réussi' }).click();
   await p.locator('#status[data-status="COMPLETE"]').waitFor({ timeout: 20000 });
-  let mine = [];
-  for (let i = 0; i < 100 && mine.length < 3; i++) {
-    const r = await fetch(`${base}/dev/mail`, { headers: { accept: 'application/json' } });
-    mine = (await r.json()).messages.filter((m) => m.to === buyer);
-    if (mine.length < 3) await new Promise((ok) => setTimeout(ok, 200));
-  }
+  const mine = await mailTo(buyer, (m) => m.length >= 3);
   assert.equal(mine.length, 3, 'order placed, payment received, delivered');
   assert.ok(mine.every((m) => m.language === 'fr'), 'in the language of the page the buyer used');
 
