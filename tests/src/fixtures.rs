@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use shop_core::adapters::dynamo::DynamoStore;
 use shop_core::app::admin::ShopAdmin;
+use shop_core::app::staff::Caller;
 use shop_core::domain::cart::Cart;
 use shop_core::ports::Store;
 
@@ -101,7 +102,7 @@ pub async fn gateway_shop_with_bill(stack: &Stack) -> Arc<dyn Store> {
         "items": [{"code": "COURSE", "name": "Course", "tax": "std", "prices": [{"up_to": null, "unit_price": "100.00"}]}]
     });
     ShopAdmin::new(store.clone())
-        .import("gw", doc.to_string().as_bytes())
+        .import(&Caller::Automation, "gw", doc.to_string().as_bytes())
         .await
         .unwrap();
     let stored = shop_core::app::repo::load_shop(store.as_ref(), &"gw".parse().unwrap())

@@ -116,7 +116,7 @@ async fn backoffice_events_run_through_the_lambda_adapter() {
         clock: Arc::new(SystemClock),
         queue: Arc::new(shop_core::adapters::memory_queue::InProcessQueue::default()),
     };
-    let bills = Arc::new(shop_core::app::bill_admin::BillAdmin::new(desk, "admin"));
+    let bills = Arc::new(shop_core::app::bill_admin::BillAdmin::new(desk));
     let products = Arc::new(shop_core::app::products::ProductAdmin {
         store: store.clone(),
         clock: Arc::new(SystemClock),
@@ -126,10 +126,18 @@ async fn backoffice_events_run_through_the_lambda_adapter() {
             std::time::Duration::from_secs(2),
         )),
     });
+    let staff = Arc::new(shop_core::app::staff::StaffDesk {
+        store: store.clone(),
+        clock: Arc::new(SystemClock),
+        lms: products.lms.clone(),
+    });
     let router = backoffice::router(
-        Arc::new(ShopAdmin::new(store)),
-        bills,
-        products,
+        backoffice::Desks {
+            app: Arc::new(ShopAdmin::new(store)),
+            bills,
+            products,
+            staff,
+        },
         "test-admin-token",
     )
     .fallback(web::no_route);

@@ -50,17 +50,10 @@ fn token(headers: &HeaderMap) -> String {
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let cookie = || {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(k, _)| *k == COOKIE)
-            .map(|(_, v)| v)
-    };
-    bearer.or_else(cookie).unwrap_or("").to_owned()
+    bearer
+        .or_else(|| web::cookie(headers, COOKIE))
+        .unwrap_or("")
+        .to_owned()
 }
 
 fn session_cookie(value: &str, max_age: i64) -> HeaderValue {

@@ -1,12 +1,17 @@
-//! The back-office function (`/admin/...`, bearer token): the shop document (import, export)
-//! and the bill desk (find, read, transitions with a note, payments received).
+//! The back-office function (`/admin/...`): the shop document (import, export), the bill desk
+//! (find, read, transitions with a note, payments received) and the products.
+//!
+//! Two kinds of caller ([`Caller`]): automation with `Authorization: Bearer <token>`, and staff
+//! signed in at `POST /admin/login` with their Moodle credentials, whose session travels as the
+//! `enrolshop_staff` cookie (HttpOnly, Secure, SameSite=Strict, path `/admin`). A state-changing
+//! request the cookie authenticates must come from the shop's pages (`web::refuse_cross_site`).
 
 use std::sync::Arc;
 
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Request, State};
-use axum::http::StatusCode;
+use axum::extract::{Extension, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,26 +22,62 @@ use shop_core::app::bill_admin::{
     BillAdmin, BillFilter, PaymentInput, SampleQuery, TransitionInput,
 };
 use shop_core::app::products::ProductAdmin;
+use shop_core::app::staff::{
+    Caller, STAFF_SESSION_HOURS, StaffDesk, StaffLoginInput, StaffSession,
+};
 use shop_core::domain::FieldError;
 use shop_core::domain::product::ProductStatus;
-use shop_core::web::JsonBody;
 use shop_core::web::{self, DOCUMENT_LIMIT};
+use shop_core::web::{ClientAddr, JsonBody};
+
+/// The staff session cookie.
+pub const COOKIE: &str = "enrolshop_staff";
+
+/// What the back office is built from.
+pub struct Desks {
+    pub app: Arc<ShopAdmin>,
+    pub bills: Arc<BillAdmin>,
+    pub products: Arc<ProductAdmin>,
+    pub staff: Arc<StaffDesk>,
+}
 
 #[derive(Clone)]
 struct Ctx {
     app: Arc<ShopAdmin>,
     bills: Arc<BillAdmin>,
     products: Arc<ProductAdmin>,
+    staff: Arc<StaffDesk>,
 }
 
-pub fn router(
-    app: Arc<ShopAdmin>,
-    bills: Arc<BillAdmin>,
-    products: Arc<ProductAdmin>,
-    admin_token: &str,
-) -> Router {
+/// The caller of a request: the bearer token if one is sent (a wrong one is refused, never
+/// passed over for the cookie), else the staff session cookie.
+async fn caller(staff: &StaffDesk, token: &str, headers: &HeaderMap) -> Result<Caller, Response> {
+    if headers.contains_key(header::AUTHORIZATION) {
+        return if web::bearer_matches(headers, token) {
+            Ok(Caller::Automation)
+        } else {
+            Err(web::unauthorized())
+        };
+    }
+    match staff
+        .session(web::cookie(headers, COOKIE).unwrap_or(""))
+        .await
+    {
+        Ok(session) => Ok(Caller::Staff(session)),
+        Err(e) => Err(e.into_response()),
+    }
+}
+
+pub fn router(desks: Desks, admin_token: &str) -> Router {
     let token: Arc<str> = admin_token.into();
-    Router::new()
+    let ctx = Ctx {
+        app: desks.app,
+        bills: desks.bills,
+        products: desks.products,
+        staff: desks.staff,
+    };
+    let staff = ctx.staff.clone();
+    let signed_in = Router::new()
         .route("/admin/shops/{shop}", get(export_shop).put(import_shop))
         .route("/admin/shops/{shop}/bills", get(list_bills))
         .route("/admin/shops/{shop}/bills/counts", get(count_bills))
@@ -56,39 +97,103 @@ pub fn router(
         .route("/admin/products/{reference}", get(view_product))
         .route("/admin/products/{reference}/suspend", post(suspend_product))
         .route("/admin/products/{reference}/restore", post(restore_product))
-        .method_not_allowed_fallback(web::wrong_method)
-        .route_layer(middleware::from_fn(move |req: Request, next: Next| {
-            let token = token.clone();
+        .route("/admin/session", get(who))
+        .route_layer(middleware::from_fn(move |mut req: Request, next: Next| {
+            let (token, staff) = (token.clone(), staff.clone());
             async move {
-                if web::bearer_matches(req.headers(), &token) {
-                    next.run(req).await
-                } else {
-                    web::unauthorized()
+                match caller(&staff, &token, req.headers()).await {
+                    Ok(caller) => {
+                        req.extensions_mut().insert(caller);
+                        next.run(req).await
+                    }
+                    Err(refused) => refused,
                 }
             }
-        }))
-        .with_state(Ctx {
-            app,
-            bills,
-            products,
-        })
+        }));
+    Router::new()
+        .route("/admin/login", post(login))
+        .route("/admin/logout", post(logout))
+        .merge(signed_in)
+        .method_not_allowed_fallback(web::wrong_method)
+        .route_layer(middleware::from_fn(web::refuse_cross_site))
+        .with_state(ctx)
+}
+
+fn staff_cookie(value: &str, max_age: i64) -> HeaderValue {
+    let cookie = format!(
+        "{COOKIE}={value}; Path=/admin; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict"
+    );
+    HeaderValue::from_str(&cookie).expect("a token is hex")
+}
+
+/// What the pages show of a session (never its token).
+fn session_view(s: &StaffSession) -> serde_json::Value {
+    serde_json::json!({
+        "shop": s.shop, "username": s.username, "role": s.role,
+        "firstname": s.firstname, "lastname": s.lastname, "expires_at": s.expires_at,
+    })
+}
+
+/// `POST /admin/login {"shop","username","password"}`: the session cookie and who signed in.
+#[tracing::instrument(skip(ctx, client, body))]
+async fn login(
+    State(ctx): State<Ctx>,
+    client: Option<Extension<ClientAddr>>,
+    JsonBody(body): JsonBody<StaffLoginInput>,
+) -> Result<Response, AppError> {
+    let client = client.map(|Extension(c)| c);
+    let signed = ctx.staff.login(&body, client).await?;
+    let mut response = Json(session_view(&signed.session)).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        staff_cookie(&signed.token, STAFF_SESSION_HOURS * 3600),
+    );
+    Ok(response)
+}
+
+#[tracing::instrument(skip(ctx, headers))]
+async fn logout(State(ctx): State<Ctx>, headers: HeaderMap) -> Result<Response, AppError> {
+    ctx.staff
+        .logout(web::cookie(&headers, COOKIE).unwrap_or(""))
+        .await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, staff_cookie("", 0));
+    Ok(response)
+}
+
+/// `GET /admin/session`: who is signed in (the bearer token is automation, not a person).
+async fn who(Extension(caller): Extension<Caller>) -> Result<Response, AppError> {
+    match caller {
+        Caller::Staff(s) => Ok(Json(session_view(&s)).into_response()),
+        Caller::Automation => Err(AppError::Unauthorized(
+            "the back-office token is for automation: sign in to use the pages".into(),
+        )),
+    }
 }
 
 #[tracing::instrument(skip(ctx))]
 async fn export_shop(
     State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
     Path(shop): Path<String>,
 ) -> Result<Response, AppError> {
-    Ok(Json(ctx.app.export(&shop).await?).into_response())
+    Ok(Json(ctx.app.export(&caller, &shop).await?).into_response())
 }
 
 #[tracing::instrument(skip(ctx, req))]
-async fn import_shop(State(ctx): State<Ctx>, Path(shop): Path<String>, req: Request) -> Response {
+async fn import_shop(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path(shop): Path<String>,
+    req: Request,
+) -> Response {
     let body = match web::read_body::<DOCUMENT_LIMIT>(req).await {
         Ok(body) => body,
         Err(too_large) => return too_large,
     };
-    match ctx.app.import(&shop, &body).await {
+    match ctx.app.import(&caller, &shop, &body).await {
         Ok((outcome, document)) => {
             let status = match outcome {
                 Imported::Created => StatusCode::CREATED,
@@ -104,54 +209,63 @@ async fn import_shop(State(ctx): State<Ctx>, Path(shop): Path<String>, req: Requ
 #[tracing::instrument(skip(ctx, filter))]
 async fn list_bills(
     State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
     Path(shop): Path<String>,
     filter: Result<Query<BillFilter>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let Query(filter) =
         filter.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
-    Ok(Json(ctx.bills.list(&shop, &filter).await?).into_response())
+    Ok(Json(ctx.bills.list(&caller, &shop, &filter).await?).into_response())
 }
 
 /// The shop's messages given up on, for an operator to act on.
 #[tracing::instrument(skip(ctx))]
 async fn failed_messages(
     State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
     Path(shop): Path<String>,
 ) -> Result<Response, AppError> {
-    let messages = ctx.bills.failed_messages(&shop).await?;
+    let messages = ctx.bills.failed_messages(&caller, &shop).await?;
     Ok(Json(serde_json::json!({ "messages": messages })).into_response())
 }
 
 #[tracing::instrument(skip(ctx))]
 async fn count_bills(
     State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
     Path(shop): Path<String>,
 ) -> Result<Response, AppError> {
-    let counts = ctx.bills.counts(&shop).await?;
+    let counts = ctx.bills.counts(&caller, &shop).await?;
     Ok(Json(serde_json::json!({ "counts": counts })).into_response())
 }
 
 #[tracing::instrument(skip(ctx))]
-async fn view_bill(State(ctx): State<Ctx>, Path(bill): Path<String>) -> Result<Response, AppError> {
-    Ok(Json(ctx.bills.get(&bill).await?).into_response())
+async fn view_bill(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path(bill): Path<String>,
+) -> Result<Response, AppError> {
+    Ok(Json(ctx.bills.get(&caller, &bill).await?).into_response())
 }
 
 #[tracing::instrument(skip(ctx, body))]
 async fn transition(
     State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
     Path(bill): Path<String>,
     JsonBody(body): JsonBody<TransitionInput>,
 ) -> Result<Response, AppError> {
-    Ok(Json(ctx.bills.transition(&bill, &body).await?).into_response())
+    Ok(Json(ctx.bills.transition(&caller, &bill, &body).await?).into_response())
 }
 
 #[tracing::instrument(skip(ctx, body))]
 async fn record_payment(
     State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
     Path(bill): Path<String>,
     JsonBody(body): JsonBody<PaymentInput>,
 ) -> Result<Response, AppError> {
-    Ok(Json(ctx.bills.record_payment(&bill, &body).await?).into_response())
+    Ok(Json(ctx.bills.record_payment(&caller, &bill, &body).await?).into_response())
 }
 
 /// `GET /admin/bills/{bill}/sample-notification?gateway=..`: a signed notification to post
@@ -159,20 +273,27 @@ async fn record_payment(
 #[tracing::instrument(skip(ctx, query))]
 async fn sample_notification(
     State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
     Path(bill): Path<String>,
     query: Result<Query<SampleQuery>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let Query(query) =
         query.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
-    Ok(Json(ctx.bills.sample_notification(&bill, &query).await?).into_response())
+    Ok(Json(
+        ctx.bills
+            .sample_notification(&caller, &bill, &query)
+            .await?,
+    )
+    .into_response())
 }
 
 #[tracing::instrument(skip(ctx))]
 async fn retry_production(
     State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
     Path(bill): Path<String>,
 ) -> Result<Response, AppError> {
-    Ok(Json(ctx.bills.retry_production(&bill).await?).into_response())
+    Ok(Json(ctx.bills.retry_production(&caller, &bill).await?).into_response())
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -186,12 +307,14 @@ struct ProductFilter {
 #[tracing::instrument(skip(ctx, filter))]
 async fn list_products(
     State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
     Path(shop): Path<String>,
     filter: Result<Query<ProductFilter>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let Query(filter) =
         filter.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
     let shop = shop_core::app::repo::parse_id("shop", &shop)?;
+    caller.check_shop(&shop, "shop", shop.as_str())?;
     let products = ctx
         .products
         .list(&shop, filter.customer.as_deref(), filter.state.as_deref())
@@ -202,19 +325,21 @@ async fn list_products(
 #[tracing::instrument(skip(ctx))]
 async fn view_product(
     State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
     Path(reference): Path<String>,
 ) -> Result<Response, AppError> {
-    Ok(Json(ctx.products.get(&reference).await?).into_response())
+    Ok(Json(ctx.products.get(&caller, &reference).await?).into_response())
 }
 
 #[tracing::instrument(skip(ctx))]
 async fn suspend_product(
     State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
     Path(reference): Path<String>,
 ) -> Result<Response, AppError> {
     let view = ctx
         .products
-        .set_status(&reference, ProductStatus::Suspended, "admin", None)
+        .set_status_by(&caller, &reference, ProductStatus::Suspended)
         .await?;
     Ok(Json(view).into_response())
 }
@@ -222,11 +347,12 @@ async fn suspend_product(
 #[tracing::instrument(skip(ctx))]
 async fn restore_product(
     State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
     Path(reference): Path<String>,
 ) -> Result<Response, AppError> {
     let view = ctx
         .products
-        .set_status(&reference, ProductStatus::Running, "admin", None)
+        .set_status_by(&caller, &reference, ProductStatus::Running)
         .await?;
     Ok(Json(view).into_response())
 }

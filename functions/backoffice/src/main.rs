@@ -10,6 +10,7 @@ use shop_core::app::SystemClock;
 use shop_core::app::admin::ShopAdmin;
 use shop_core::app::bill_admin::BillAdmin;
 use shop_core::app::bills::Bills;
+use shop_core::app::staff::StaffDesk;
 use shop_core::config::LambdaConfig;
 
 #[tokio::main]
@@ -26,18 +27,25 @@ async fn main() -> Result<(), lambda_http::Error> {
         queue: config.queue().await,
     };
     let (url, moodle_token) = shop_core::config::init(config.moodle()).await;
-    let products = Arc::new(ProductAdmin {
-        store: store.clone(),
-        clock: desk.clock.clone(),
-        lms: Arc::new(MoodleClient::new(
-            url,
-            moodle_token,
-            Duration::from_secs(10),
-        )),
-    });
-    let app = Arc::new(ShopAdmin::new(store));
-    let bills = Arc::new(BillAdmin::new(desk, "admin"));
-    let router =
-        backoffice::router(app, bills, products, &token).fallback(shop_core::web::no_route);
+    let lms = Arc::new(MoodleClient::new(
+        url,
+        moodle_token,
+        Duration::from_secs(10),
+    ));
+    let desks = backoffice::Desks {
+        app: Arc::new(ShopAdmin::new(store.clone())),
+        products: Arc::new(ProductAdmin {
+            store: store.clone(),
+            clock: desk.clock.clone(),
+            lms: lms.clone(),
+        }),
+        staff: Arc::new(StaffDesk {
+            store,
+            clock: desk.clock.clone(),
+            lms,
+        }),
+        bills: Arc::new(BillAdmin::new(desk)),
+    };
+    let router = backoffice::router(desks, &token).fallback(shop_core::web::no_route);
     lambda_http::run(shop_core::web::hardened(router)).await
 }

@@ -16,6 +16,7 @@ use shop_core::app::bills::Bills;
 use shop_core::app::checkout::{Checkout, PaymentLinks};
 use shop_core::app::notify::Notifier;
 use shop_core::app::products::ProductAdmin;
+use shop_core::app::staff::StaffDesk;
 use shop_core::app::storefront::Storefront;
 use shop_core::app::{AppError, SystemClock};
 use shop_core::domain::ids::ShopId;
@@ -36,6 +37,13 @@ pub const DEMO_COURSES: [(&str, &str); 7] = [
     ("CERT", "Certification exam"),
     ("WELCOME", "Welcome webinar"),
     ("TEMPLATE", "Course template"),
+];
+
+/// The demo shop's staff in the Moodle simulator: (username, password, role), for signing in to
+/// the back office pages on the local stack.
+pub const DEMO_STAFF: [(&str, &str, &str); 2] = [
+    ("manager", "manager-2026", "manager"),
+    ("operator", "operator-2026", "operator"),
 ];
 
 /// The dev back-office token; `--production` refuses it.
@@ -84,7 +92,7 @@ pub fn stack(
         clock,
         queue,
     };
-    let bills = Arc::new(BillAdmin::new(desk.clone(), "admin"));
+    let bills = Arc::new(BillAdmin::new(desk.clone()));
     let api: Arc<dyn GatewayApi> = Arc::new(HttpGatewayApi::default());
     let notifier = Arc::new(Notifier::new(desk.clone(), api.clone()));
     let links = PaymentLinks {
@@ -119,9 +127,16 @@ pub fn stack(
             payment_notify::DEFAULT_BILL_PATH,
         ))
         .merge(backoffice::router(
-            admin,
-            bills,
-            products,
+            backoffice::Desks {
+                app: admin,
+                bills,
+                staff: Arc::new(StaffDesk {
+                    store: products.store.clone(),
+                    clock: products.clock.clone(),
+                    lms: products.lms.clone(),
+                }),
+                products,
+            },
             &options.admin_token,
         ))
         .fallback(web::no_route);
@@ -184,7 +199,11 @@ pub async fn load_demo(store: Arc<dyn Store>) -> Result<bool, AppError> {
         return Ok(false);
     }
     ShopAdmin::new(store)
-        .import("demo", DEMO_SHOP.as_bytes())
+        .import(
+            &shop_core::app::staff::Caller::Automation,
+            "demo",
+            DEMO_SHOP.as_bytes(),
+        )
         .await?;
     Ok(true)
 }

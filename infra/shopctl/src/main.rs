@@ -16,7 +16,7 @@ use shop_core::app::bills::Bills;
 use shop_core::app::mail::postman::{MailSite, Postman};
 use shop_core::app::production::{Producer, RelayTiming};
 use shop_core::ports::{Mailer, Store};
-use shopctl::{DEMO_COURSES, DEV_ADMIN_TOKEN, StackOptions, load_demo, stack};
+use shopctl::{DEMO_COURSES, DEMO_STAFF, DEV_ADMIN_TOKEN, StackOptions, load_demo, stack};
 
 #[derive(Parser)]
 #[command(name = "shopctl", about = "enrolshop command line", version)]
@@ -167,6 +167,9 @@ async fn start_moodle(
         for (shortname, fullname) in DEMO_COURSES {
             sim.add_course(shortname, fullname);
         }
+        for (username, password, _) in DEMO_STAFF {
+            sim.add_user(username, &format!("{username}@demo-academy.example"), password);
+        }
     }
     let listener = tokio::net::TcpListener::bind(args.moodle_addr)
         .await
@@ -259,6 +262,13 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
             "already there"
         };
         println!("  demo shop    {base}/shops/demo/catalog (test mode, {when})");
+    }
+    if demo && args.moodle_url.is_none() {
+        let who: Vec<String> = DEMO_STAFF
+            .iter()
+            .map(|(user, password, role)| format!("{user} / {password} ({role})"))
+            .collect();
+        println!("  staff        {base}/admin  sign in as {}", who.join(", "));
     }
     if args.admin_token == DEV_ADMIN_TOKEN {
         println!(

@@ -180,74 +180,15 @@ impl Accounts {
         input: &LoginInput,
         client: Option<ClientAddr>,
     ) -> Result<LmsUser, AppError> {
-        let username = input.username.trim();
-        let mut problems = Vec::new();
-        if username.is_empty() || username.len() > 100 {
-            problems.push(crate::domain::FieldError::new(
-                "username",
-                "give your Moodle username (at most 100 characters)",
-            ));
-        }
-        if input.password.is_empty() || input.password.len() > 1000 {
-            problems.push(crate::domain::FieldError::new(
-                "password",
-                "give your password",
-            ));
-        }
-        if !problems.is_empty() {
-            return Err(AppError::Invalid(problems));
-        }
-        let now = self.clock.now();
-        let window = now.timestamp() / (WINDOW_MINUTES * 60);
-        let client = client.map_or_else(|| "unknown".to_owned(), |c| c.0.to_string());
-        let counters = [
-            (
-                super::keys::login_failures(shop, "user", username, window),
-                FAILURES_PER_USERNAME,
-            ),
-            (
-                super::keys::login_failures(shop, "client", &client, window),
-                FAILURES_PER_CLIENT,
-            ),
-        ];
-        // The attempt is reserved before Moodle is asked, within both limits at once: of
-        // any number of parallel guesses, at most the limit reach Moodle.
-        let reserve = counters.iter().map(|(key, limit)| Write::Add {
-            key: key.clone(),
-            by: 1,
-            at_most: Some(*limit),
-        });
-        match self.store().write(reserve.collect()).await {
-            Ok(()) => {}
-            Err(StoreError::ConditionFailed) => {
-                let window_end = (window + 1) * WINDOW_MINUTES * 60;
-                return Err(AppError::TooMany(
-                    (window_end - now.timestamp()).max(1) as u64
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        }
-        let answer = self.lms.login(username, &input.password).await;
-        if !matches!(answer, Ok(None)) {
-            // Not a failed login (right password, or Moodle did not answer): the reserved
-            // attempt is given back. Should that write fail, it counts as a failure.
-            let release = counters.iter().map(|(key, _)| Write::Add {
-                key: key.clone(),
-                by: -1,
-                at_most: None,
-            });
-            if let Err(e) = self.store().write(release.collect()).await {
-                tracing::warn!(%shop, error = %e, "login attempt not released");
-            }
-        }
-        match answer {
-            Ok(Some(user)) => Ok(user),
-            Ok(None) => {
-                tracing::info!(%shop, "failed login");
-                Err(AppError::Unauthorized("wrong username or password".into()))
-            }
-            Err(e) => Err(AppError::Unavailable(format!("Moodle: {}", e.message))),
-        }
+        check_credentials(
+            self.store(),
+            self.clock.as_ref(),
+            self.lms.as_ref(),
+            shop,
+            input,
+            client,
+        )
+        .await
     }
 
     async fn open_session(&self, shop: &str, user: LmsUser) -> Result<LoggedIn, AppError> {
@@ -552,5 +493,85 @@ impl Accounts {
         self.store().write(writes).await?;
         super::bills::send_jobs(self.jobs.as_ref(), vec![job]).await;
         Ok(ProductView::new(seat, now))
+    }
+}
+
+/// Checks Moodle credentials for a login to `shop`, within the failed-login limits (per
+/// username and per client, reserved before Moodle is asked): the customers' and the staff's.
+pub(crate) async fn check_credentials(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    lms: &dyn Lms,
+    shop: &str,
+    input: &LoginInput,
+    client: Option<ClientAddr>,
+) -> Result<LmsUser, AppError> {
+    let username = input.username.trim();
+    let mut problems = Vec::new();
+    if username.is_empty() || username.len() > 100 {
+        problems.push(crate::domain::FieldError::new(
+            "username",
+            "give your Moodle username (at most 100 characters)",
+        ));
+    }
+    if input.password.is_empty() || input.password.len() > 1000 {
+        problems.push(crate::domain::FieldError::new(
+            "password",
+            "give your password",
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(AppError::Invalid(problems));
+    }
+    let now = clock.now();
+    let window = now.timestamp() / (WINDOW_MINUTES * 60);
+    let client = client.map_or_else(|| "unknown".to_owned(), |c| c.0.to_string());
+    let counters = [
+        (
+            super::keys::login_failures(shop, "user", username, window),
+            FAILURES_PER_USERNAME,
+        ),
+        (
+            super::keys::login_failures(shop, "client", &client, window),
+            FAILURES_PER_CLIENT,
+        ),
+    ];
+    // The attempt is reserved before Moodle is asked, within both limits at once: of
+    // any number of parallel guesses, at most the limit reach Moodle.
+    let reserve = counters.iter().map(|(key, limit)| Write::Add {
+        key: key.clone(),
+        by: 1,
+        at_most: Some(*limit),
+    });
+    match store.write(reserve.collect()).await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed) => {
+            let window_end = (window + 1) * WINDOW_MINUTES * 60;
+            return Err(AppError::TooMany(
+                (window_end - now.timestamp()).max(1) as u64
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let answer = lms.login(username, &input.password).await;
+    if !matches!(answer, Ok(None)) {
+        // Not a failed login (right password, or Moodle did not answer): the reserved
+        // attempt is given back. Should that write fail, it counts as a failure.
+        let release = counters.iter().map(|(key, _)| Write::Add {
+            key: key.clone(),
+            by: -1,
+            at_most: None,
+        });
+        if let Err(e) = store.write(release.collect()).await {
+            tracing::warn!(%shop, error = %e, "login attempt not released");
+        }
+    }
+    match answer {
+        Ok(Some(user)) => Ok(user),
+        Ok(None) => {
+            tracing::info!(%shop, "failed login");
+            Err(AppError::Unauthorized("wrong username or password".into()))
+        }
+        Err(e) => Err(AppError::Unavailable(format!("Moodle: {}", e.message))),
     }
 }

@@ -25,8 +25,13 @@ impl ShopAdmin {
     }
 
     /// The shop document with its secrets masked.
-    pub async fn export(&self, shop: &str) -> Result<ShopDocument, AppError> {
+    pub async fn export(
+        &self,
+        caller: &super::staff::Caller,
+        shop: &str,
+    ) -> Result<ShopDocument, AppError> {
         let id: ShopId = repo::parse_id("shop", shop)?;
+        caller.check_manager(&id)?;
         let stored = repo::load_shop(self.store.as_ref(), &id).await?;
         Ok(with_id(stored.document, &id).masked())
     }
@@ -35,12 +40,14 @@ impl ShopAdmin {
     /// nothing and reports every problem. Secret markers keep the stored secrets.
     pub async fn import(
         &self,
+        caller: &super::staff::Caller,
         shop: &str,
         body: &[u8],
     ) -> Result<(Imported, ShopDocument), AppError> {
         let id: ShopId = shop
             .parse()
             .map_err(|reason: String| AppError::invalid("id", reason))?;
+        caller.check_manager(&id)?;
         let mut document =
             ShopDocument::from_json(body).map_err(|e| AppError::Malformed(vec![e]))?;
         let stored = repo::find_shop(self.store.as_ref(), &id).await?;

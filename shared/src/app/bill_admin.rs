@@ -12,7 +12,9 @@ use super::checkout::BillView;
 use super::keys;
 use super::record::decode;
 use super::repo;
-use crate::domain::bill::{Actor, Bill, BillId, BillRejection, BillStatus, Payment};
+use super::staff::Caller;
+use crate::app::record::Versioned;
+use crate::domain::bill::{Bill, BillId, BillRejection, BillStatus, Payment};
 use crate::domain::catalog::PaymentMethod;
 use crate::domain::ids::ShopId;
 use crate::domain::{Errors, FieldError};
@@ -94,12 +96,22 @@ pub struct PaymentInput {
     pub reference: Option<String>,
 }
 
+/// An amount as typed: `1203,75` (French) reads as `1203.75`; a comma beside a point is left
+/// for the parser to refuse.
+fn decimal_point(amount: &str) -> String {
+    let amount = amount.trim();
+    if amount.contains('.') {
+        amount.to_owned()
+    } else {
+        amount.replacen(',', ".", 1)
+    }
+}
+
 const PAGE: usize = 20;
 const MAX_PAGE: usize = 100;
 
 pub struct BillAdmin {
     desk: Bills,
-    operator: String,
 }
 
 fn money(bill: &Bill, amount: rust_decimal::Decimal) -> String {
@@ -193,17 +205,34 @@ fn parse_filter(f: &BillFilter) -> Result<Parsed, AppError> {
 }
 
 impl BillAdmin {
-    pub fn new(desk: Bills, operator: impl Into<String>) -> Self {
-        Self {
-            desk,
-            operator: operator.into(),
-        }
+    pub fn new(desk: Bills) -> Self {
+        Self { desk }
+    }
+
+    /// A shop the caller reaches (another shop's is "not found").
+    async fn shop(&self, caller: &Caller, shop: &str) -> Result<ShopId, AppError> {
+        let id: ShopId = repo::parse_id("shop", shop)?;
+        caller.check_shop(&id, "shop", shop)?;
+        repo::load_shop(self.desk.store.as_ref(), &id).await?;
+        Ok(id)
+    }
+
+    /// A bill of a shop the caller reaches (another shop's is "not found").
+    async fn bill(&self, caller: &Caller, bill: &str) -> Result<Versioned<Bill>, AppError> {
+        let id: BillId = repo::parse_id("bill", bill)?;
+        let stored = self.desk.load(&id).await?;
+        caller.check_shop(&stored.value.shop, "bill", bill)?;
+        Ok(stored)
     }
 
     /// A page of the shop's bills, newest first.
-    pub async fn list(&self, shop: &str, filter: &BillFilter) -> Result<BillPage, AppError> {
-        let id: ShopId = repo::parse_id("shop", shop)?;
-        repo::load_shop(self.desk.store.as_ref(), &id).await?;
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        shop: &str,
+        filter: &BillFilter,
+    ) -> Result<BillPage, AppError> {
+        let id = self.shop(caller, shop).await?;
         let p = parse_filter(filter)?;
         let (index, pk) = match p.status {
             Some(s) => (Index::Gsi1, keys::bills_in_status(&id, s)),
@@ -251,17 +280,20 @@ impl BillAdmin {
     /// `GET /admin/shops/{shop}/messages/failed`: the messages given up on, newest first.
     pub async fn failed_messages(
         &self,
+        caller: &Caller,
         shop: &str,
     ) -> Result<Vec<crate::app::mail::FailedMessage>, AppError> {
-        let id: ShopId = repo::parse_id("shop", shop)?;
-        repo::load_shop(self.desk.store.as_ref(), &id).await?;
+        let id = self.shop(caller, shop).await?;
         crate::app::mail::failed_messages(self.desk.store.as_ref(), &id).await
     }
 
     /// How many bills the shop has in each status.
-    pub async fn counts(&self, shop: &str) -> Result<BTreeMap<BillStatus, usize>, AppError> {
-        let id: ShopId = repo::parse_id("shop", shop)?;
-        repo::load_shop(self.desk.store.as_ref(), &id).await?;
+    pub async fn counts(
+        &self,
+        caller: &Caller,
+        shop: &str,
+    ) -> Result<BTreeMap<BillStatus, usize>, AppError> {
+        let id = self.shop(caller, shop).await?;
         let mut counts: BTreeMap<BillStatus, usize> =
             BillStatus::ALL.into_iter().map(|s| (s, 0)).collect();
         let query = Query {
@@ -276,9 +308,8 @@ impl BillAdmin {
         Ok(counts)
     }
 
-    pub async fn get(&self, bill: &str) -> Result<BillView, AppError> {
-        let id: BillId = repo::parse_id("bill", bill)?;
-        let bill = self.desk.load(&id).await?.value;
+    pub async fn get(&self, caller: &Caller, bill: &str) -> Result<BillView, AppError> {
+        let bill = self.bill(caller, bill).await?.value;
         let progress = super::production::progress(self.desk.store.as_ref(), &bill.id).await?;
         Ok(BillView::new(&bill).with_production(&progress))
     }
@@ -287,10 +318,11 @@ impl BillAdmin {
     /// [`BillAdmin::record_payment`], never by a bare move to PAID or PARTIAL.
     pub async fn transition(
         &self,
+        caller: &Caller,
         bill: &str,
         input: &TransitionInput,
     ) -> Result<BillView, AppError> {
-        let id: BillId = repo::parse_id("bill", bill)?;
+        let first = self.bill(caller, bill).await?;
         let to: BillStatus = input
             .to
             .parse()
@@ -318,9 +350,8 @@ impl BillAdmin {
             e.add("note", "at most 1000 characters");
         }
         e.finish(|| ()).map_err(AppError::Invalid)?;
-        let actor = Actor::Operator(self.operator.clone());
+        let actor = caller.actor();
         let reason = note.unwrap_or("operator decision").to_owned();
-        let first = self.desk.load(&id).await?;
         let bill = self
             .desk
             .change_from(first, |b, now| {
@@ -336,11 +367,11 @@ impl BillAdmin {
     /// anything here.
     pub async fn sample_notification(
         &self,
+        caller: &Caller,
         bill: &str,
         q: &SampleQuery,
     ) -> Result<SampleView, AppError> {
-        let id: BillId = repo::parse_id("bill", bill)?;
-        let bill = self.desk.load(&id).await?.value;
+        let bill = self.bill(caller, bill).await?.value;
         let shop = repo::load_shop(self.desk.store.as_ref(), &bill.shop).await?;
         if !shop.shop.test_mode {
             return Err(AppError::State(
@@ -392,9 +423,13 @@ impl BillAdmin {
 
     /// `POST /admin/bills/{bill}/retry-production`: forgets the failed lines' records and sends
     /// the bill's production job again (next generation, so the queue does not drop it).
-    pub async fn retry_production(&self, bill: &str) -> Result<BillView, AppError> {
-        let id: BillId = repo::parse_id("bill", bill)?;
-        let first = self.desk.load(&id).await?;
+    pub async fn retry_production(
+        &self,
+        caller: &Caller,
+        bill: &str,
+    ) -> Result<BillView, AppError> {
+        let first = self.bill(caller, bill).await?;
+        let id = first.value.id.clone();
         if !matches!(first.value.status, BillStatus::Paid | BillStatus::Preprod) {
             return Err(AppError::State(format!(
                 "a {} bill has no production to retry",
@@ -402,7 +437,7 @@ impl BillAdmin {
             )));
         }
         let reset = super::production::reset_failed(self.desk.store.as_ref(), &id).await?;
-        let actor = Actor::Operator(self.operator.clone());
+        let actor = caller.actor();
         let bill = self
             .desk
             .change_from(first, |b, now| {
@@ -426,22 +461,24 @@ impl BillAdmin {
     /// Records money received; amounts accumulate (PARTIAL until all is received, then PAID).
     pub async fn record_payment(
         &self,
+        caller: &Caller,
         bill: &str,
         input: &PaymentInput,
     ) -> Result<BillView, AppError> {
-        let id: BillId = repo::parse_id("bill", bill)?;
-        let first = self.desk.load(&id).await?;
+        let first = self.bill(caller, bill).await?;
         let currency = first.value.currency;
         let mut e = Errors::default();
         let amount = e.check(
             "amount",
-            currency.parse_amount(&input.amount).and_then(|a| {
-                if a.is_zero() {
-                    Err("must be more than 0".into())
-                } else {
-                    Ok(a)
-                }
-            }),
+            currency
+                .parse_amount(&decimal_point(&input.amount))
+                .and_then(|a| {
+                    if a.is_zero() {
+                        Err("must be more than 0".into())
+                    } else {
+                        Ok(a)
+                    }
+                }),
         );
         let method = e.check("method", input.method.parse::<PaymentMethod>());
         let reference = input
@@ -455,7 +492,7 @@ impl BillAdmin {
         }
         e.finish(|| ()).map_err(AppError::Invalid)?;
         let (amount, method) = (amount.expect("checked"), method.expect("checked"));
-        let actor = Actor::Operator(self.operator.clone());
+        let actor = caller.actor();
         let bill = self
             .desk
             .change_from(first, |b, now| {

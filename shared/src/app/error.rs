@@ -31,6 +31,10 @@ pub enum AppError {
     /// No valid customer session, or wrong credentials.
     #[error("{0}")]
     Unauthorized(String),
+    /// Authenticated, but without the right (a manager's action asked by an operator, an
+    /// account not on the shop's staff).
+    #[error("{0}")]
+    Forbidden(String),
     /// Too many failed attempts; retry after this many seconds.
     #[error("too many attempts; retry in {0} s")]
     TooMany(u64),

@@ -16,6 +16,7 @@ pub mod products;
 pub mod record;
 pub mod repo;
 pub mod retry;
+pub mod staff;
 pub mod storefront;
 
 pub use error::AppError;

@@ -215,9 +215,27 @@ impl ProductAdmin {
             .collect())
     }
 
-    pub async fn get(&self, reference: &str) -> Result<ProductView, AppError> {
+    /// One instance of a shop the caller reaches (another shop's is "not found").
+    pub async fn get(
+        &self,
+        caller: &super::staff::Caller,
+        reference: &str,
+    ) -> Result<ProductView, AppError> {
         let product = self.load(reference).await?.value;
+        caller.check_shop(&product.shop, "product", reference)?;
         Ok(ProductView::new(product, self.clock.now()))
+    }
+
+    /// An operator's suspend or restore, written with their name.
+    pub async fn set_status_by(
+        &self,
+        caller: &super::staff::Caller,
+        reference: &str,
+        to: ProductStatus,
+    ) -> Result<ProductView, AppError> {
+        self.get(caller, reference).await?;
+        let actor = caller.actor().to_string();
+        self.set_status(reference, to, &actor, None).await
     }
 
     /// What Moodle must hold for the instance's user and course once the instance is as given:

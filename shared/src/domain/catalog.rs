@@ -56,6 +56,19 @@ names!(
     }
 );
 names!(
+    /// What a member of the shop's staff may do in the back office: a manager everything, an
+    /// operator the bills, payments, customers and products (not the shop document).
+    StaffRole { Manager = "manager", Operator = "operator" }
+);
+
+/// A member of the shop's staff: a Moodle username (lower case, as Moodle keeps them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffMember {
+    pub username: String,
+    pub role: StaffRole,
+}
+
+names!(
     /// Payment methods (README, "Checkout").
     PaymentMethod {
         Test = "test",
@@ -244,6 +257,8 @@ pub struct Shop {
     pub reminder_days: Vec<u32>,
     /// The shop's own words for some messages (`messages` of the document).
     pub messages: crate::domain::message::MessageTexts,
+    /// Who may sign in to the back office, with their role.
+    pub staff: Vec<StaffMember>,
 }
 
 impl Shop {
@@ -252,6 +267,12 @@ impl Shop {
 
     pub const DEFAULT_STEP_ORDER: [Step; 3] =
         [Step::Requirements, Step::Participants, Step::Customer];
+
+    /// The staff member with this Moodle username, if any.
+    pub fn staff_member(&self, username: &str) -> Option<&StaffMember> {
+        let username = username.trim().to_lowercase();
+        self.staff.iter().find(|m| m.username == username)
+    }
 
     pub fn item(&self, code: &ItemCode) -> Option<&Item> {
         self.items.iter().find(|i| &i.code == code)

@@ -157,6 +157,12 @@ impl IntoResponse for AppError {
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                 return r;
             }
+            AppError::Forbidden(detail) => Problem::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Not allowed for you",
+                detail,
+            ),
             AppError::TooMany(seconds) => {
                 let mut r = Problem::new(
                     StatusCode::TOO_MANY_REQUESTS,
@@ -306,6 +312,18 @@ pub fn bearer_matches(headers: &HeaderMap, expected: &str) -> bool {
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+}
+
+/// The value of the cookie `name` the request carries, if any.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
 }
 
 /// 401 answer for a missing or wrong token.

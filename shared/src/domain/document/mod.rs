@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::domain::catalog::{
     Category, FieldSpec, FieldType, Handler, Item, ItemKind, ItemStatus, PaymentMethod, SeatMode,
-    Seller, Shop, Step, Visibility,
+    Seller, Shop, StaffMember, StaffRole, Step, Visibility,
 };
 use crate::domain::ids::{CategoryId, ItemCode, ShopId, TaxCode};
 use crate::domain::message::{
@@ -70,6 +70,16 @@ pub struct ShopDocument {
     /// The shop's own words for messages: `{"order_placed": {"fr": {"subject", "body"}}}`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub messages: BTreeMap<String, BTreeMap<String, MessageTextDoc>>,
+    /// Who signs in to the back office: Moodle usernames with their role.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub staff: Vec<StaffDoc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffDoc {
+    pub username: String,
+    pub role: String,
 }
 
 /// A message's subject and body in one language, with the message's placeholders.
@@ -313,6 +323,7 @@ impl ShopDocument {
         self.check_parts(&mut e);
         let reminder_days = self.reminder_days(&mut e);
         let messages = self.messages(&mut e);
+        let staff = self.staff(&mut e);
         if let Ok(json) = serde_json::to_vec(self)
             && json.len() > MAX_DOCUMENT_BYTES
         {
@@ -344,7 +355,38 @@ impl ShopDocument {
             items,
             reminder_days,
             messages,
+            staff,
         })
+    }
+
+    /// At most 100 members, each a Moodle username (one line, no space) listed once.
+    fn staff(&self, e: &mut Errors) -> Vec<StaffMember> {
+        if self.staff.len() > 100 {
+            e.add("staff", "list at most 100 members of staff");
+        }
+        let mut seen = HashSet::new();
+        let mut staff = Vec::new();
+        for (i, member) in self.staff.iter().enumerate() {
+            let path = format!("staff[{i}]");
+            let username = member.username.trim().to_lowercase();
+            if username.is_empty()
+                || username.chars().count() > 100
+                || username
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control())
+            {
+                e.add(
+                    format!("{path}.username"),
+                    "give a Moodle username: 1 to 100 characters, no space",
+                );
+            } else if !seen.insert(username.clone()) {
+                e.add(format!("{path}.username"), "listed twice");
+            }
+            if let Some(role) = e.check(format!("{path}.role"), member.role.parse::<StaffRole>()) {
+                staff.push(StaffMember { username, role });
+            }
+        }
+        staff
     }
 
     /// The shop's message texts: known messages and languages, placeholders the message knows.

@@ -206,3 +206,32 @@ fn an_import_needs_a_sales_address_that_is_an_address() {
     );
     assert_eq!(doc(v).import_problems()[0].path, "seller.email");
 }
+
+#[test]
+fn staff_are_moodle_usernames_with_a_role_each_listed_once() {
+    let mut v = minimal();
+    v["staff"] =
+        json!([{"username": " Ann ", "role": "manager"}, {"username": "bob", "role": "operator"}]);
+    let shop = doc(v.clone()).validate(&shop_id()).unwrap();
+    assert_eq!(
+        shop.staff_member("ANN").map(|m| m.role),
+        Some(StaffRole::Manager)
+    );
+    assert_eq!(
+        shop.staff_member("bob").map(|m| m.role),
+        Some(StaffRole::Operator)
+    );
+    assert!(shop.staff_member("carl").is_none());
+    v["staff"] = json!([
+        {"username": "ann", "role": "boss"},
+        {"username": "a b", "role": "operator"},
+        {"username": "bob", "role": "operator"},
+        {"username": "BOB", "role": "manager"}
+    ]);
+    let errors = doc(v).validate(&shop_id()).unwrap_err();
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["staff[0].role", "staff[1].username", "staff[3].username"]
+    );
+}

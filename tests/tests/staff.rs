@@ -1,0 +1,294 @@
+//! Staff in the back office: sign in with Moodle credentials, a session cookie scoped to one
+//! shop and one role, every change written with its author, forgery and other shops refused.
+
+use enrolshop_tests::{ADMIN_TOKEN, Reply, Stack};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// Puts `staff` on the demo shop, and Moodle accounts `ann` (manager) and `bob` (operator).
+async fn staffed(stack: &Stack) {
+    stack
+        .moodle
+        .add_user("ann", "ann@demo-academy.example", "Ann-pass-1");
+    stack
+        .moodle
+        .add_user("bob", "bob@demo-academy.example", "Bob-pass-1");
+    stack
+        .moodle
+        .add_user("eve", "eve@example.org", "Eve-pass-1");
+    let mut shop = stack
+        .with_token(Method::GET, "/admin/shops/demo", ADMIN_TOKEN, None)
+        .await
+        .body;
+    shop["staff"] =
+        json!([{"username": "ann", "role": "manager"}, {"username": "Bob", "role": "operator"}]);
+    let put = stack
+        .with_token(Method::PUT, "/admin/shops/demo", ADMIN_TOKEN, Some(shop))
+        .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+}
+
+/// Signs in; the cookie to send back (`enrolshop_staff=...`), and the answer.
+async fn sign_in(stack: &Stack, username: &str, password: &str) -> (Option<String>, Reply) {
+    let response = stack
+        .http
+        .post(stack.url("/admin/login"))
+        .json(&json!({"shop": "demo", "username": username, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    let set_cookie = response
+        .headers()
+        .get("set-cookie")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let reply = Reply::from(response).await;
+    if let Some(c) = &set_cookie {
+        for part in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/admin"] {
+            assert!(c.contains(part), "{c} lacks {part}");
+        }
+    }
+    let cookie = set_cookie.map(|c| c.split(';').next().unwrap().to_owned());
+    (cookie, reply)
+}
+
+/// A request as the back-office pages send it: the cookie, JSON, same origin.
+async fn as_staff(
+    stack: &Stack,
+    method: Method,
+    path: &str,
+    cookie: &str,
+    body: Option<Value>,
+) -> Reply {
+    let mut req = stack
+        .http
+        .request(method, stack.url(path))
+        .header("cookie", cookie)
+        .header("sec-fetch-site", "same-origin");
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    Reply::from(req.send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn staff_sign_in_with_moodle_and_act_within_their_role() {
+    let stack = Stack::start_embedded().await;
+    staffed(&stack).await;
+    let (bob, signed) = sign_in(&stack, "bob", "Bob-pass-1").await;
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    assert_eq!(signed.body["role"], "operator");
+    assert_eq!(signed.body["username"], "bob");
+    let bob = bob.expect("a session cookie");
+    assert!(
+        !signed
+            .body
+            .to_string()
+            .contains(bob.split('=').nth(1).unwrap()),
+        "the token is in the cookie only"
+    );
+    let who = as_staff(&stack, Method::GET, "/admin/session", &bob, None).await;
+    assert_eq!(who.body["role"], "operator", "{}", who.body);
+
+    // An operator works the bills; the shop document is a manager's.
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    let placed = stack.order(&cart, "transfer").await;
+    let bill = placed.body["bill_id"].as_str().unwrap().to_owned();
+    let listed = as_staff(&stack, Method::GET, "/admin/shops/demo/bills", &bob, None).await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let paid = as_staff(
+        &stack,
+        Method::POST,
+        &format!("/admin/bills/{bill}/payments"),
+        &bob,
+        Some(json!({"amount": "144,00", "method": "transfer", "reference": "VIR-1"})),
+    )
+    .await;
+    assert_eq!(paid.status, 200, "{}", paid.body);
+    assert_eq!(
+        paid.body["status"], "PAID",
+        "a French decimal comma is read"
+    );
+    let view = stack
+        .with_token(
+            Method::GET,
+            &format!("/admin/bills/{bill}"),
+            ADMIN_TOKEN,
+            None,
+        )
+        .await;
+    let authors: Vec<&str> = view.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["actor"].as_str().unwrap())
+        .collect();
+    assert!(authors.contains(&"operator:bob"), "{authors:?}");
+    for (method, body) in [(Method::GET, None), (Method::PUT, Some(json!({})))] {
+        let refused = as_staff(&stack, method, "/admin/shops/demo", &bob, body).await;
+        assert_eq!(
+            refused.assert_problem(403, "forbidden"),
+            Vec::<String>::new()
+        );
+    }
+    let (ann, _) = sign_in(&stack, "ANN", "Ann-pass-1").await;
+    let export = as_staff(
+        &stack,
+        Method::GET,
+        "/admin/shops/demo",
+        &ann.unwrap(),
+        None,
+    )
+    .await;
+    assert_eq!(export.status, 200, "a manager reads the shop document");
+
+    // Signing out ends the session at once.
+    let out = as_staff(&stack, Method::POST, "/admin/logout", &bob, Some(json!({}))).await;
+    assert_eq!(out.status, 204, "{}", out.body);
+    let gone = as_staff(&stack, Method::GET, "/admin/session", &bob, None).await;
+    assert_eq!(gone.status, 401);
+}
+
+#[tokio::test]
+async fn who_is_not_staff_or_not_signed_in_is_refused() {
+    let stack = Stack::start_embedded().await;
+    staffed(&stack).await;
+    let (cookie, wrong) = sign_in(&stack, "bob", "guess").await;
+    assert!(cookie.is_none());
+    wrong.assert_problem(401, "unauthorized");
+    let (cookie, outsider) = sign_in(&stack, "eve", "Eve-pass-1").await;
+    assert!(
+        cookie.is_none(),
+        "a Moodle account not on the staff gets no session"
+    );
+    outsider.assert_problem(403, "forbidden");
+    for _ in 0..5 {
+        sign_in(&stack, "ann", "guess").await;
+    }
+    let (_, limited) = sign_in(&stack, "ann", "Ann-pass-1").await;
+    limited.assert_problem(429, "too_many_attempts");
+
+    // A buyer's session is not a staff session; a made-up cookie neither.
+    stack
+        .moodle
+        .add_user("ada", "ada@example.org", "Ada-pass-1");
+    let buyer = stack
+        .http
+        .post(stack.url("/shops/demo/account/login"))
+        .json(&json!({"username": "ada", "password": "Ada-pass-1"}))
+        .send()
+        .await
+        .unwrap();
+    let buyer_cookie = buyer.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let token = buyer_cookie.split('=').nth(1).unwrap();
+    for cookie in [
+        buyer_cookie.clone(),
+        format!("enrolshop_staff={token}"),
+        "enrolshop_staff=0000".into(),
+    ] {
+        let refused = as_staff(
+            &stack,
+            Method::GET,
+            "/admin/shops/demo/bills",
+            &cookie,
+            None,
+        )
+        .await;
+        refused.assert_problem(401, "unauthorized");
+    }
+    // The bearer token is automation: the pages' session route does not take it for a person.
+    let automation = stack
+        .with_token(Method::GET, "/admin/session", ADMIN_TOKEN, None)
+        .await;
+    automation.assert_problem(401, "unauthorized");
+}
+
+#[tokio::test]
+async fn a_staff_session_reaches_its_own_shop_only_and_only_from_its_pages() {
+    let stack = Stack::start_embedded().await;
+    staffed(&stack).await;
+    let other = json!({"name": "Other", "currency": "EUR", "test_mode": true, "payment_methods": ["test", "transfer"],
+        "seller": {"email": "sales@other.example"}, "taxes": [{"code": "std", "rate": "20"}],
+        "items": [{"code": "X", "name": "X", "tax": "std", "prices": [{"up_to": null, "unit_price": "10.00"}]}]});
+    let put = stack
+        .with_token(Method::PUT, "/admin/shops/other", ADMIN_TOKEN, Some(other))
+        .await;
+    assert_eq!(put.status, 201, "{}", put.body);
+    let cart = stack.new_cart_in("other").await;
+    stack.fill_cart(&cart, "X", 1, None, None).await;
+    stack
+        .put(
+            &format!("/carts/{cart}/customer"),
+            enrolshop_tests::customer(),
+        )
+        .await;
+    let placed = stack.order(&cart, "transfer").await;
+    let theirs = placed.body["bill_id"].as_str().unwrap().to_owned();
+
+    let (ann, _) = sign_in(&stack, "ann", "Ann-pass-1").await;
+    let ann = ann.unwrap();
+    for path in [
+        format!("/admin/bills/{theirs}"),
+        "/admin/shops/other/bills".to_owned(),
+        "/admin/shops/other".to_owned(),
+        "/admin/shops/other/products".to_owned(),
+    ] {
+        let hidden = as_staff(&stack, Method::GET, &path, &ann, None).await;
+        hidden.assert_problem(404, "not_found");
+    }
+    let pay = as_staff(
+        &stack,
+        Method::POST,
+        &format!("/admin/bills/{theirs}/payments"),
+        &ann,
+        Some(json!({"amount": "12.00", "method": "transfer"})),
+    )
+    .await;
+    pay.assert_problem(404, "not_found");
+
+    // A form or script on another site that rides the cookie is refused, and changes nothing.
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    let mine = stack.order(&cart, "transfer").await.body["bill_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let forged = stack
+        .http
+        .post(stack.url(&format!("/admin/bills/{mine}/transitions")))
+        .header("cookie", &ann)
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .json(&json!({"to": "CANCELLED", "note": "forged"}))
+        .send()
+        .await
+        .unwrap();
+    Reply::from(forged)
+        .await
+        .assert_problem(403, "cross_site_request");
+    let view = stack
+        .with_token(
+            Method::GET,
+            &format!("/admin/bills/{mine}"),
+            ADMIN_TOKEN,
+            None,
+        )
+        .await;
+    assert_ne!(view.body["status"], "CANCELLED");
+
+    // Taken off the staff list, a member's session ends.
+    let mut shop = stack
+        .with_token(Method::GET, "/admin/shops/demo", ADMIN_TOKEN, None)
+        .await
+        .body;
+    shop["staff"] = json!([{"username": "bob", "role": "operator"}]);
+    stack
+        .with_token(Method::PUT, "/admin/shops/demo", ADMIN_TOKEN, Some(shop))
+        .await;
+    let ended = as_staff(&stack, Method::GET, "/admin/session", &ann, None).await;
+    ended.assert_problem(401, "unauthorized");
+}
