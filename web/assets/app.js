@@ -191,8 +191,8 @@ export function header(shopName) {
       h('a', { href: `/?shop=${shop}` }, t('catalogue')),
       h('a', { href: `/checkout?shop=${shop}`, id: 'nav-cart' }, t('cart')),
       h('a', { href: `/account?shop=${shop}` }, t('account')),
-      h('button', { type: 'button', class: 'lang', 'aria-label': 'English', onclick: () => switchTo('en') }, 'EN'),
-      h('button', { type: 'button', class: 'lang', 'aria-label': 'Français', onclick: () => switchTo('fr') }, 'FR')));
+      h('button', { type: 'button', class: 'lang', lang: 'en', title: 'English', onclick: () => switchTo('en') }, 'EN'),
+      h('button', { type: 'button', class: 'lang', lang: 'fr', title: 'Français', onclick: () => switchTo('fr') }, 'FR')));
 }
 
 export const cartKey = (shop) => `enrolshop.cart.${shop}`;

@@ -3,81 +3,18 @@
 // screenshot of its last page in tests/artifacts/. Run: `npm test` (after `cargo build -p shopctl`).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { startStack, shot } from './harness.mjs';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const ARTIFACTS = join(import.meta.dirname, 'artifacts');
-const SHOPCTL = process.env.SHOPCTL || join(process.env.CARGO_TARGET_DIR || join(ROOT, 'target'), 'debug/shopctl');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run'];
-const MOODLE_TOKEN = 'dev-moodle-token';
-
-let server; let browser; let base; let moodle; let dataDir;
-
-const freePort = () => new Promise((ok) => {
-  const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
-});
-
-async function waitFor(url) {
-  for (let i = 0; i < 300; i++) {
-    try { if ((await fetch(url)).ok) return; } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not answer`);
-}
-
-/** Calls a web-service function of the Moodle simulator (bracket-encoded parameters). */
-async function ws(fn, params) {
-  const form = new URLSearchParams({ wstoken: MOODLE_TOKEN, wsfunction: fn, moodlewsrestformat: 'json' });
-  const flat = (prefix, v) => {
-    if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) flat(prefix ? `${prefix}[${k}]` : k, x);
-    else form.append(prefix, String(v));
-  };
-  flat('', params);
-  const r = await fetch(`${moodle}/webservice/rest/server.php`, { method: 'POST', body: form });
-  return r.json();
-}
-
-async function apiCall(method, path, body) {
-  const r = await fetch(`${base}${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
-  return r.json();
-}
+let stack; let base; let page; let ws; let apiCall;
 
 const ada = { firstname: 'Ada', lastname: 'Lovelace', email: 'ada@example.org', address: '1 Analytical Street', zip: '75001', city: 'Paris', country: 'FR' };
 
 before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  dataDir = mkdtempSync(join(tmpdir(), 'enrolshop-browser-'));
-  const [api, sim] = [await freePort(), await freePort()];
-  base = `http://127.0.0.1:${api}`;
-  moodle = `http://127.0.0.1:${sim}`;
-  server = spawn(SHOPCTL, ['serve', '--addr', `127.0.0.1:${api}`, '--moodle-addr', `127.0.0.1:${sim}`, '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
-  await waitFor(`${base}/shops/demo/catalog`);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  stack = await startStack();
+  ({ base, page, ws, api: apiCall } = stack);
 });
 
-after(async () => {
-  await browser?.close();
-  server?.kill();
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-async function page(lang = 'en') {
-  const context = await browser.newContext({ locale: lang === 'fr' ? 'fr-FR' : 'en-GB', viewport: { width: 390, height: 844 } });
-  const p = await context.newPage();
-  p.on('pageerror', (e) => { throw e; });
-  return p;
-}
-
-async function shot(p, name) {
-  await p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
+after(async () => { await stack?.stop(); });
 
 /** Puts `quantity` of `code` in the cart from the catalogue page. */
 async function addFromCatalogue(p, code, quantity) {

@@ -168,7 +168,11 @@ async fn start_moodle(
             sim.add_course(shortname, fullname);
         }
         for (username, password, _) in DEMO_STAFF {
-            sim.add_user(username, &format!("{username}@demo-academy.example"), password);
+            sim.add_user(
+                username,
+                &format!("{username}@demo-academy.example"),
+                password,
+            );
         }
     }
     let listener = tokio::net::TcpListener::bind(args.moodle_addr)

@@ -21,7 +21,8 @@ macro_rules! file {
     };
 }
 
-/// `/` (catalogue), `/checkout`, `/bill`, `/account` and their assets.
+/// `/` (catalogue), `/checkout`, `/bill`, `/account`, `/orders`, the back office (`/admin`,
+/// `/admin/bill`) and their assets.
 pub fn router() -> Router {
     Router::new()
         .route("/", file!("index.html", "text/html; charset=utf-8"))
@@ -58,6 +59,23 @@ pub fn router() -> Router {
         .route(
             "/assets/account.js",
             file!("assets/account.js", "text/javascript; charset=utf-8"),
+        )
+        .route("/admin", file!("admin.html", "text/html; charset=utf-8"))
+        .route(
+            "/admin/bill",
+            file!("admin-bill.html", "text/html; charset=utf-8"),
+        )
+        .route(
+            "/assets/desk.js",
+            file!("assets/desk.js", "text/javascript; charset=utf-8"),
+        )
+        .route(
+            "/assets/admin.js",
+            file!("assets/admin.js", "text/javascript; charset=utf-8"),
+        )
+        .route(
+            "/assets/admin-bill.js",
+            file!("assets/admin-bill.js", "text/javascript; charset=utf-8"),
         )
         .route(
             "/assets/style.css",

@@ -1,0 +1,140 @@
+// A bill in the back office: its lines, totals, identities, delivery per line with Moodle's
+// error, the full history; and the operator's actions, each confirmed: record a payment,
+// change the status (with the note the move needs), retry a failed delivery.
+import { api, clearProblem, field, fill, h, lang, showProblem, t } from './app.js';
+import { amount, confirmIn, deskHeader, staffSession, w, when } from './desk.js';
+
+const params = new URLSearchParams(location.search);
+const billId = params.get('bill');
+const main = document.getElementById('main');
+const MOVES = ['PENDING', 'PREPROD', 'COMPLETE', 'FAILED', 'CANCELLED', 'REFUNDED', 'PAYBACK'];
+const SETTLED = ['COMPLETE', 'CANCELLED', 'REFUNDED', 'PAYBACK'];
+let session;
+let catalog;
+let timer;
+
+const who = (actor) => {
+  const [kind, name] = actor.split(':');
+  if (kind === 'operator') return name;
+  if (kind === 'gateway') return t(`method_${name}`);
+  return w(`actor_${kind}`);
+};
+
+const identity = (p) => [
+  `${p.firstname} ${p.lastname}`, p.organisation, p.email, p.phone, p.address, `${p.zip} ${p.city}`, p.country,
+].filter(Boolean).map((line) => h('div', {}, line));
+
+function summary(bill) {
+  const rows = [
+    [w('status'), h('span', { class: `status ${bill.status}`, id: 'status', 'data-status': bill.status }, t(`status_${bill.status}`))],
+    [w('total'), amount(bill.total, bill.currency)],
+    [w('received'), amount(bill.received, bill.currency)],
+    [w('remaining'), amount(bill.remaining, bill.currency)],
+    [w('method'), t(`method_${bill.payment_method}`)],
+    [w('placed'), when(bill.placed_at)],
+    bill.paid_at && [w('paid'), when(bill.paid_at)],
+    bill.invoice_number && [w('invoice'), bill.invoice_number],
+  ].filter(Boolean);
+  return h('section', {}, h('table', { class: 'facts' }, h('tbody', {}, rows.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, v))))),
+    h('div', { class: 'row identities' },
+      h('div', {}, h('h2', {}, w('customer')), identity(bill.customer)),
+      bill.invoicing && h('div', {}, h('h2', {}, w('invoicing')), identity(bill.invoicing))));
+}
+
+function lines(bill) {
+  const delivery = Object.fromEntries((bill.production || []).map((p) => [p.code, p]));
+  return h('section', { 'aria-labelledby': 'lines-title' }, h('h2', { id: 'lines-title' }, w('lines')),
+    h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, w('item')), h('th', { scope: 'col', class: 'num' }, w('quantity')),
+      h('th', { scope: 'col', class: 'num' }, w('total')), h('th', { scope: 'col' }, w('delivery')))),
+    h('tbody', {}, bill.lines.map((l) => {
+      const p = delivery[l.code];
+      return h('tr', { 'data-code': l.code },
+        h('td', {}, l.name), h('td', { class: 'num' }, l.quantity), h('td', { class: 'num' }, amount(l.total_incl_tax, bill.currency)),
+        h('td', {}, p && h('span', { class: `status ${p.state}` }, t(`prod_${p.state}`)), p?.error && h('div', { class: 'error-text' }, p.error)));
+    }))));
+}
+
+function history(bill) {
+  return h('section', { 'aria-labelledby': 'trace-title' }, h('h2', { id: 'trace-title' }, w('trace')),
+    h('table', { id: 'trace' }, h('thead', {}, h('tr', {}, [w('date'), w('what'), w('who'), w('note')].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, bill.events.map((e) => h('tr', {},
+        h('td', {}, when(e.at)),
+        h('td', {}, e.from ? (e.from === e.to ? t(`status_${e.to}`) : `${t(`status_${e.from}`)} → ${t(`status_${e.to}`)}`) : `${w('created')}${lang() === 'fr' ? ' : ' : ': '}${t(`status_${e.to}`)}`),
+        h('td', {}, who(e.actor)), h('td', {}, e.reason))))));
+}
+
+/** A form whose submission is confirmed in place, then sent; the bill is shown again. */
+function actionForm(id, title, fields, label, question, send) {
+  const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
+  const form = h('form', { id }, banner, fields, h('button', { type: 'submit', class: 'primary' }, label));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    clearProblem(form, banner);
+    confirmIn(form, question(), async () => {
+      try {
+        render(await send());
+      } catch (e) {
+        showProblem(form, e, banner);
+      }
+    });
+  });
+  return h('section', { 'aria-labelledby': `${id}-title` }, h('h2', { id: `${id}-title` }, title), form);
+}
+
+function paymentForm(bill) {
+  const decimal = (x) => (lang() === 'fr' ? x.replace('.', ',') : x);
+  const methods = [...new Set(['transfer', 'check', ...catalog.shop.payment_methods.filter((m) => !['test', 'free'].includes(m))])];
+  const value = h('input', { inputmode: 'decimal', value: decimal(bill.remaining), required: true });
+  const method = h('select', {}, methods.map((m) => h('option', { value: m, selected: m === bill.payment_method }, t(`method_${m}`))));
+  const reference = h('input', {});
+  return actionForm('payment', w('recordPayment'),
+    h('div', { class: 'row' }, field(w('amount'), value, 'amount'), field(w('method'), method, 'method'), field(w('reference'), reference, 'reference')),
+    w('record'), () => w('confirmPayment', `${value.value} ${bill.currency}`),
+    () => api('POST', `/admin/bills/${bill.id}/payments`, { amount: value.value, method: method.value, reference: reference.value || undefined }));
+}
+
+function statusForm(bill) {
+  const to = h('select', {}, MOVES.filter((s) => s !== bill.status).map((s) => h('option', { value: s }, t(`status_${s}`))));
+  const note = h('textarea', { rows: 2 });
+  return actionForm('transition', w('changeStatus'),
+    [field(w('newStatus'), to, 'to'), field(w('note'), note, 'note'), h('p', { class: 'muted' }, w('noteHelp'))],
+    w('apply'), () => w('confirmStatus', t(`status_${to.value}`)),
+    () => api('POST', `/admin/bills/${bill.id}/transitions`, { to: to.value, note: note.value || undefined }));
+}
+
+function retryForm(bill) {
+  return actionForm('retry', w('retry'), h('p', {}, w('retryHelp')), w('retry'), () => w('confirmRetry'),
+    () => api('POST', `/admin/bills/${bill.id}/retry-production`, {}));
+}
+
+function render(bill) {
+  clearTimeout(timer);
+  const failed = (bill.production || []).some((p) => p.state === 'failed');
+  const awaits = !SETTLED.includes(bill.status) && Number(bill.remaining) > 0 && !['PAID', 'PREPROD'].includes(bill.status);
+  document.title = `${w('bill')} ${bill.id} — ${catalog.shop.name}`;
+  fill(main,
+    h('p', {}, h('a', { href: '/admin' }, `← ${w('back')}`)),
+    h('h1', {}, `${w('bill')} ${bill.id}`, bill.test && h('span', { class: 'muted' }, ` (${w('test')})`)),
+    summary(bill), lines(bill),
+    awaits && paymentForm(bill),
+    failed && ['PAID', 'PREPROD'].includes(bill.status) && retryForm(bill),
+    !SETTLED.includes(bill.status) && statusForm(bill),
+    history(bill));
+  // A paid bill is being delivered: follow it until it settles.
+  if (['PAID', 'PREPROD'].includes(bill.status) && !failed) {
+    timer = setTimeout(async () => render(await api('GET', `/admin/bills/${bill.id}`)), 1500);
+  }
+}
+
+async function start() {
+  session = await staffSession();
+  if (!session) {
+    location.assign('/admin');
+    return;
+  }
+  catalog = await api('GET', `/shops/${session.shop}/catalog`);
+  document.getElementById('header').replaceChildren(deskHeader(session, catalog.shop.name));
+  render(await api('GET', `/admin/bills/${billId}`));
+}
+
+start().catch((e) => fill(main, h('p', { class: 'banner', role: 'alert' }, e.message)));

@@ -1,0 +1,128 @@
+// The back office's front page: staff sign-in, then the dashboard (what needs action now,
+// bills by status) and the bills desk (filters, paging).
+import { api, clearProblem, field, fill, h, lang, showProblem, t } from './app.js';
+import { amount, day, deskHeader, staffSession, w, when } from './desk.js';
+
+const params = new URLSearchParams(location.search);
+const main = document.getElementById('main');
+const top = document.getElementById('header');
+const STATUSES = ['PLACED', 'PENDING', 'PARTIAL', 'PAID', 'PREPROD', 'COMPLETE', 'FAILED', 'CANCELLED', 'REFUNDED', 'PAYBACK'];
+let names = {};
+
+function signInForm() {
+  top.replaceChildren(deskHeader(null, 'enrolshop'));
+  document.title = `${w('signIn')} — ${w('backOffice')}`;
+  const shop = h('input', { value: params.get('shop') || 'demo', required: true, autocomplete: 'organization' });
+  const username = h('input', { required: true, autocomplete: 'username' });
+  const password = h('input', { type: 'password', required: true, autocomplete: 'current-password' });
+  const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
+  const form = h('form', { id: 'sign-in' }, banner,
+    field(w('shop'), shop, 'shop'), field(w('username'), username, 'username'), field(w('password'), password, 'password'),
+    h('button', { type: 'submit', class: 'primary' }, w('signIn')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearProblem(form, banner);
+    try {
+      await api('POST', '/admin/login', { shop: shop.value.trim(), username: username.value, password: password.value });
+      location.reload();
+    } catch (e) {
+      showProblem(form, e, banner);
+    }
+  });
+  fill(main, h('h1', {}, w('backOffice')), h('p', {}, w('signInIntro')), h('section', {}, form));
+}
+
+const billLink = (session, id) => h('a', { href: `/admin/bill?shop=${session.shop}&bill=${id}` }, id);
+
+function billRows(session, bills) {
+  if (!bills.length) return h('p', { class: 'muted' }, w('nothing'));
+  return h('table', {},
+    h('thead', {}, h('tr', {}, [w('bill'), w('date'), w('customer'), w('total'), w('method'), w('status')].map((c, i) =>
+      h('th', { scope: 'col', class: i === 3 ? 'num' : (i === 1 || i === 4 ? 'hide-small' : null) }, c)))),
+    h('tbody', {}, bills.map((b) => h('tr', { 'data-bill': b.id },
+      h('td', {}, billLink(session, b.id)),
+      h('td', { class: 'hide-small' }, when(b.placed_at)),
+      h('td', {}, b.customer, h('br'), h('span', { class: 'muted' }, b.email)),
+      h('td', { class: 'num' }, amount(b.total, b.currency)),
+      h('td', { class: 'hide-small' }, t(`method_${b.payment_method}`)),
+      h('td', {}, h('span', { class: `status ${b.status}` }, t(`status_${b.status}`)))))));
+}
+
+async function needsAction(session) {
+  const shop = session.shop;
+  const [pending, paid, failed, expiring] = await Promise.all([
+    api('GET', `/admin/shops/${shop}/bills?status=PENDING&limit=50`),
+    api('GET', `/admin/shops/${shop}/bills?status=PAID&limit=50`),
+    api('GET', `/admin/shops/${shop}/messages/failed`),
+    api('GET', `/admin/shops/${shop}/products?state=expiring`),
+  ]);
+  const messages = failed.messages.length
+    ? h('table', {}, h('thead', {}, h('tr', {}, [w('bill'), w('kind'), w('to_'), w('error')].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, failed.messages.map((m) => h('tr', {},
+        h('td', {}, billLink(session, m.bill)), h('td', {}, w(`message_${m.kind}`)), h('td', {}, m.to || ''), h('td', {}, m.error || '')))))
+    : h('p', { class: 'muted' }, w('nothing'));
+  const products = expiring.products.length
+    ? h('table', {}, h('thead', {}, h('tr', {}, [w('product'), w('customer'), w('ends')].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, expiring.products.map((p) => h('tr', {},
+        h('td', {}, names[p.item_code] || p.item_code), h('td', {}, p.customer_email), h('td', {}, day(p.end))))))
+    : h('p', { class: 'muted' }, w('nothing'));
+  return h('section', { id: 'needs-action', 'aria-labelledby': 'needs-title' },
+    h('h2', { id: 'needs-title' }, w('needsAction')),
+    h('h3', {}, w('awaitingPayment')), h('div', { id: 'awaiting' }, billRows(session, pending.bills)),
+    h('h3', {}, w('paidNotDelivered')), h('div', { id: 'undelivered' }, billRows(session, paid.bills)),
+    h('h3', {}, w('failedMessages')), messages,
+    h('h3', {}, w('expiring')), products);
+}
+
+async function counts(session) {
+  const { counts: byStatus } = await api('GET', `/admin/shops/${session.shop}/bills/counts`);
+  return h('section', { 'aria-labelledby': 'counts-title' }, h('h2', { id: 'counts-title' }, w('byStatus')),
+    h('ul', { class: 'counts' }, STATUSES.filter((s) => byStatus[s]).map((s) =>
+      h('li', {}, h('span', { class: `status ${s}` }, t(`status_${s}`)), ' ', new Intl.NumberFormat(lang()).format(byStatus[s])))));
+}
+
+function desk(session) {
+  const status = h('select', {}, h('option', { value: '' }, w('any')), STATUSES.map((s) => h('option', { value: s }, t(`status_${s}`))));
+  const q = h('input', { type: 'search', placeholder: w('searchHelp') });
+  const from = h('input', { type: 'date' });
+  const to = h('input', { type: 'date' });
+  const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
+  const results = h('div', { id: 'bills' });
+  const form = h('form', { id: 'bill-filter', role: 'search' }, banner,
+    h('div', { class: 'row' }, field(w('search'), q, 'q'), field(w('status'), status, 'status'),
+      field(w('from'), from, 'from'), field(w('to'), to, 'to'),
+      h('button', { type: 'submit', class: 'primary' }, w('filter'))));
+  const load = async (cursor) => {
+    clearProblem(form, banner);
+    const query = new URLSearchParams();
+    for (const [k, el] of [['q', q], ['status', status], ['from', from], ['to', to]]) if (el.value) query.set(k, el.value);
+    if (cursor) query.set('cursor', cursor);
+    try {
+      const page = await api('GET', `/admin/shops/${session.shop}/bills?${query}`);
+      const more = page.next_cursor && h('button', { type: 'button', class: 'secondary', onclick: () => load(page.next_cursor) }, w('next'));
+      const first = cursor && h('button', { type: 'button', class: 'secondary', onclick: () => load() }, w('first'));
+      fill(results, billRows(session, page.bills), h('div', { class: 'row' }, first, more));
+    } catch (e) {
+      showProblem(form, e, banner);
+    }
+  };
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
+  load();
+  return h('section', { 'aria-labelledby': 'desk-title' }, h('h2', { id: 'desk-title' }, w('bills')), form, results);
+}
+
+async function dashboard(session) {
+  const catalog = await api('GET', `/shops/${session.shop}/catalog`);
+  names = Object.fromEntries(catalog.items.map((i) => [i.code, i.name]));
+  top.replaceChildren(deskHeader(session, catalog.shop.name));
+  document.title = `${w('dashboard')} — ${catalog.shop.name}`;
+  fill(main, h('h1', {}, w('dashboard')), await needsAction(session), await counts(session), desk(session));
+}
+
+async function start() {
+  const session = await staffSession();
+  if (session) await dashboard(session);
+  else signInForm();
+}
+
+start().catch((e) => fill(main, h('p', { class: 'banner', role: 'alert' }, e.message)));

@@ -1,0 +1,121 @@
+// Shared code of the back-office pages: the staff's words in English and French, the signed-in
+// session, the header, and locale formats. The pages call the /admin API with the staff
+// session cookie (set by POST /admin/login); they never use the bearer token.
+import { api, h, lang } from './app.js';
+
+const WORDS = {
+  en: {
+    backOffice: 'Back office', signIn: 'Sign in', signOut: 'Sign out', shop: 'Shop',
+    username: 'Moodle username', password: 'Password', signInIntro: 'Sign in with your account on the learning site. Your shop must list you as staff.',
+    role_manager: 'manager', role_operator: 'operator', dashboard: 'Dashboard', bills: 'Bills',
+    needsAction: 'Needs action now', awaitingPayment: 'Transfers and cheques awaiting confirmation',
+    paidNotDelivered: 'Paid, not delivered yet', failedMessages: 'Messages not delivered', expiring: 'Products ending within 30 days',
+    nothing: 'Nothing to do here.', byStatus: 'Bills by status', search: 'Search', searchHelp: 'Order number, invoice, name or email',
+    status: 'Status', any: 'Any', from: 'From', to: 'To', filter: 'Filter', next: 'Next page', first: 'First page',
+    bill: 'Order', date: 'Date', customer: 'Customer', total: 'Total incl. tax', method: 'Payment', open: 'Open',
+    received: 'Received', remaining: 'Remaining', placed: 'Placed', paid: 'Paid', invoice: 'Invoice number',
+    lines: 'Lines', item: 'Item', quantity: 'Quantity', delivery: 'Delivery', trace: 'History', who: 'Who', what: 'What', note: 'Note',
+    invoicing: 'Invoicing', participants: 'Participants', back: 'All bills',
+    recordPayment: 'Record a payment', amount: 'Amount', reference: 'Reference (optional)', record: 'Record the payment',
+    changeStatus: 'Change the status', newStatus: 'New status', noteHelp: 'Required to cancel or refund: say why.', apply: 'Apply',
+    retry: 'Retry the delivery', retryHelp: 'Some lines could not be delivered. Once the cause is fixed in Moodle, retry them.',
+    confirm: 'Confirm', cancel: 'Go back', confirmPayment: (a) => `Record a payment of ${a}?`,
+    confirmStatus: (s) => `Move this order to “${s}”?`, confirmRetry: 'Retry the delivery of the failed lines?',
+    done: 'Done.', notStaff: 'Sign in with a staff account to use the back office.', to_: 'to', test: 'test',
+    kind: 'Message', attempts: 'Attempts', error: 'Error', ends: 'Ends', product: 'Product',
+    message_order_placed: 'Order placed', message_payment_received: 'Payment received', message_delivered: 'Delivered',
+    message_payment_failed: 'Payment failed', message_refunded: 'Refunded', message_new_order: 'New order (shop)',
+    message_awaiting_payment: 'Awaiting payment (shop)', message_gateway_note: 'Gateway note (shop)',
+    message_production_failed: 'Delivery failed (shop)', message_orders_lookup: 'Find my orders',
+    message_expiry_reminder: 'Expiry reminder', message_seat_assigned: 'Seat given', message_seat_assigned_copy: 'Seat given (copy)',
+    message_not_complete: 'Paid, not delivered (shop)',
+    actor_buyer: 'the buyer', actor_system: 'the shop', created: 'created',
+  },
+  fr: {
+    backOffice: 'Back-office', signIn: 'Se connecter', signOut: 'Se déconnecter', shop: 'Boutique',
+    username: "Nom d'utilisateur Moodle", password: 'Mot de passe', signInIntro: 'Connectez-vous avec votre compte de la plateforme de formation. Votre boutique doit vous compter dans son équipe.',
+    role_manager: 'responsable', role_operator: 'opérateur', dashboard: 'Tableau de bord', bills: 'Commandes',
+    needsAction: 'À traiter maintenant', awaitingPayment: 'Virements et chèques à confirmer',
+    paidNotDelivered: 'Payées, pas encore livrées', failedMessages: 'Messages non distribués', expiring: 'Produits qui se terminent sous 30 jours',
+    nothing: 'Rien à faire ici.', byStatus: 'Commandes par état', search: 'Rechercher', searchHelp: 'Numéro de commande, facture, nom ou courriel',
+    status: 'État', any: 'Tous', from: 'Du', to: 'Au', filter: 'Filtrer', next: 'Page suivante', first: 'Première page',
+    bill: 'Commande', date: 'Date', customer: 'Client', total: 'Total TTC', method: 'Paiement', open: 'Ouvrir',
+    received: 'Reçu', remaining: 'Reste dû', placed: 'Passée le', paid: 'Payée le', invoice: 'Numéro de facture',
+    lines: 'Lignes', item: 'Article', quantity: 'Quantité', delivery: 'Livraison', trace: 'Historique', who: 'Qui', what: 'Quoi', note: 'Note',
+    invoicing: 'Facturation', participants: 'Participants', back: 'Toutes les commandes',
+    recordPayment: 'Enregistrer un paiement', amount: 'Montant', reference: 'Référence (facultative)', record: 'Enregistrer le paiement',
+    changeStatus: "Changer l'état", newStatus: 'Nouvel état', noteHelp: 'Obligatoire pour annuler ou rembourser : dites pourquoi.', apply: 'Appliquer',
+    retry: 'Relancer la livraison', retryHelp: "Des lignes n'ont pas pu être livrées. Une fois la cause corrigée dans Moodle, relancez-les.",
+    confirm: 'Confirmer', cancel: 'Revenir', confirmPayment: (a) => `Enregistrer un paiement de ${a} ?`,
+    confirmStatus: (s) => `Passer cette commande à l'état « ${s} » ?`, confirmRetry: 'Relancer la livraison des lignes en échec ?',
+    done: 'Fait.', notStaff: "Connectez-vous avec un compte de l'équipe pour utiliser le back-office.", to_: 'vers', test: 'test',
+    kind: 'Message', attempts: 'Essais', error: 'Erreur', ends: 'Fin', product: 'Produit',
+    message_order_placed: 'Commande passée', message_payment_received: 'Paiement reçu', message_delivered: 'Livraison',
+    message_payment_failed: 'Paiement refusé', message_refunded: 'Remboursement', message_new_order: 'Nouvelle commande (boutique)',
+    message_awaiting_payment: 'Paiement attendu (boutique)', message_gateway_note: 'Note de la passerelle (boutique)',
+    message_production_failed: 'Livraison en échec (boutique)', message_orders_lookup: 'Retrouver mes commandes',
+    message_expiry_reminder: "Rappel d'échéance", message_seat_assigned: 'Place attribuée', message_seat_assigned_copy: 'Place attribuée (copie)',
+    message_not_complete: 'Payée, non livrée (boutique)',
+    actor_buyer: "l'acheteur", actor_system: 'la boutique', created: 'création',
+  },
+};
+
+/** The staff's words (a function for sentences with a value). */
+export const w = (key, ...args) => {
+  const word = WORDS[lang()][key] ?? WORDS.en[key] ?? key;
+  return typeof word === 'function' ? word(...args) : word;
+};
+
+const locale = () => (lang() === 'fr' ? 'fr-FR' : 'en-GB');
+
+/** An amount (a decimal string from the API) in the page's locale: `1 203,75 €`. */
+export const amount = (value, currency) =>
+  new Intl.NumberFormat(locale(), { style: 'currency', currency }).format(value);
+
+export const when = (iso) =>
+  iso ? new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso)) : '';
+
+export const day = (iso) => (iso ? new Intl.DateTimeFormat(locale(), { dateStyle: 'medium' }).format(new Date(iso)) : '');
+
+/** The signed-in staff member, or null. */
+export async function staffSession() {
+  try {
+    return await api('GET', '/admin/session');
+  } catch (e) {
+    if (e.status === 401) return null;
+    throw e;
+  }
+}
+
+/** The back office's header: the shop, who is signed in, sign out, language. */
+export function deskHeader(session, shopName) {
+  const switchTo = (l) => { localStorage.setItem('enrolshop.lang', l); location.reload(); };
+  document.documentElement.lang = lang();
+  const out = async () => { await api('POST', '/admin/logout', {}); location.assign('/admin'); };
+  return h('header', {},
+    h('a', { class: 'brand', href: '/admin' }, `${shopName} — ${w('backOffice')}`),
+    h('nav', { 'aria-label': w('backOffice') },
+      session && h('span', { class: 'muted' }, `${session.firstname} ${session.lastname} (${w(`role_${session.role}`)})`),
+      session && h('button', { type: 'button', class: 'secondary', onclick: out }, w('signOut')),
+      h('button', { type: 'button', class: 'lang', lang: 'en', title: 'English', onclick: () => switchTo('en') }, 'EN'),
+      h('button', { type: 'button', class: 'lang', lang: 'fr', title: 'Français', onclick: () => switchTo('fr') }, 'FR')));
+}
+
+/**
+ * Runs `action` once the user confirms, in the form itself: the submit button gives way to
+ * the question with Confirm and Go back.
+ */
+export function confirmIn(form, question, action) {
+  const box = h('div', { class: 'notice confirm', role: 'alertdialog', 'aria-label': question },
+    h('p', {}, question));
+  const yes = h('button', { type: 'button', class: 'primary' }, w('confirm'));
+  const no = h('button', { type: 'button', class: 'secondary' }, w('cancel'));
+  box.append(h('div', { class: 'row' }, yes, no));
+  const submit = form.querySelector('button[type=submit]');
+  submit.hidden = true;
+  form.append(box);
+  const close = () => { box.remove(); submit.hidden = false; };
+  no.addEventListener('click', close);
+  yes.addEventListener('click', async () => { close(); await action(); });
+  yes.focus();
+}

@@ -1,0 +1,105 @@
+// Browser tests of the back office's pages: staff sign in with their Moodle account (the
+// demo shop's `manager` and `operator`, made by the simulator) and work the bills. Each
+// scenario leaves screenshots in tests/artifacts/; every page is checked with axe-core.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { seriousViolations, shot, startStack } from './harness.mjs';
+
+let stack;
+
+before(async () => { stack = await startStack(); });
+after(async () => { await stack?.stop(); });
+
+const apiCall = (...args) => stack.api(...args);
+
+/** A bill of one Excel essentials (144,00 € incl. tax) placed by `method`, as a buyer would. */
+async function placedBill(method, lastname) {
+  const cart = await apiCall('POST', '/shops/demo/carts');
+  await apiCall('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity: 1 });
+  await apiCall('PUT', `/carts/${cart.id}/customer`, { customer: { firstname: 'Grace', lastname, email: `${lastname.toLowerCase()}@example.org`, address: '1 Navy Road', zip: '75001', city: 'Paris', country: 'FR' } });
+  const placed = await apiCall('POST', `/carts/${cart.id}/order`, { payment_method: method, accept_terms: true });
+  return placed.bill_id;
+}
+
+async function signIn(p, username, password) {
+  await p.goto(`${stack.base}/admin?shop=demo`);
+  const form = p.locator('#sign-in');
+  await form.getByLabel(/Moodle username|Nom d'utilisateur Moodle/).fill(username);
+  await form.getByLabel(/Password|Mot de passe/).fill(password);
+  await form.getByRole('button').click();
+}
+
+async function accessible(p, name) {
+  await shot(p, name);
+  assert.deepEqual(await seriousViolations(p), [], `${name}: axe-core`);
+}
+
+test('a manager sees a transfer awaiting confirmation, records it in French and watches the bill reach COMPLETE', async () => {
+  const bill = await placedBill('transfer', 'Hopper');
+  const p = await stack.page('fr', 1280);
+  await signIn(p, 'manager', 'manager-2026');
+  const row = p.locator(`#awaiting tr[data-bill="${bill}"]`);
+  await row.waitFor();
+  assert.match(await row.textContent(), /Grace Hopper/);
+  assert.match(await row.textContent(), /144,00\s€/, 'amounts in the French format');
+  await accessible(p, 'admin-dashboard-fr');
+  await row.getByRole('link', { name: bill }).click();
+  await p.waitForURL(/\/admin\/bill\?/);
+  const form = p.locator('#payment');
+  assert.equal(await form.getByLabel('Montant').inputValue(), '144,00', 'what remains due, with a decimal comma');
+  await form.getByLabel('Référence (facultative)').fill('VIR-2026-001');
+  await form.getByRole('button', { name: 'Enregistrer le paiement' }).click();
+  await form.getByRole('alertdialog').getByRole('button', { name: 'Confirmer' }).click();
+  await p.locator('#status[data-status="COMPLETE"]').waitFor({ timeout: 20000 });
+  const trace = await p.locator('#trace').textContent();
+  assert.match(trace, /manager/, 'the payment is written with who recorded it');
+  assert.match(trace, /Terminée/);
+  await accessible(p, 'admin-bill-complete-fr');
+});
+
+test('an operator cannot cancel without a note, then cancels with one', async () => {
+  const bill = await placedBill('check', 'Lovelace');
+  const p = await stack.page('en', 1280);
+  await signIn(p, 'operator', 'operator-2026');
+  await p.locator('#needs-action').waitFor();
+  await p.goto(`${stack.base}/admin/bill?shop=demo&bill=${bill}`);
+  const form = p.locator('#transition');
+  await form.getByLabel('New status').selectOption('CANCELLED');
+  await form.getByRole('button', { name: 'Apply' }).click();
+  await form.getByRole('alertdialog').getByRole('button', { name: 'Confirm' }).click();
+  const note = form.getByLabel('Note');
+  await p.waitForFunction(() => document.querySelector('#transition textarea')?.getAttribute('aria-invalid') === 'true');
+  assert.match(await note.locator('xpath=..').locator('.error').textContent(), /note/);
+  await shot(p, 'admin-cancel-needs-note');
+  await note.fill('The customer asked to cancel by phone.');
+  await form.getByRole('button', { name: 'Apply' }).click();
+  await form.getByRole('alertdialog').getByRole('button', { name: 'Confirm' }).click();
+  await p.locator('#status[data-status="CANCELLED"]').waitFor();
+  assert.match(await p.locator('#trace').textContent(), /operator.*The customer asked to cancel by phone\./s);
+  await accessible(p, 'admin-bill-cancelled');
+});
+
+test('a wrong password, a buyer, and the bearer token do not open the back office pages', async () => {
+  const p = await stack.page('en', 1280);
+  await signIn(p, 'manager', 'not-the-password');
+  await p.locator('#sign-in .banner').getByText(/wrong username or password/).waitFor();
+  await accessible(p, 'admin-sign-in-refused');
+
+  // A buyer signed in to the customer area is not staff.
+  await stack.ws('core_user_create_users', { users: [{ username: 'grace', password: 'Navy-1906', email: 'grace@example.org', firstname: 'Grace', lastname: 'Hopper', auth: 'manual' }] });
+  const buyer = await stack.page('en', 1280);
+  await buyer.goto(`${stack.base}/account?shop=demo`);
+  const login = await buyer.evaluate(async () => (await fetch('/shops/demo/account/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'grace', password: 'Navy-1906' }) })).status);
+  assert.equal(login, 200);
+  await buyer.goto(`${stack.base}/admin`);
+  await buyer.locator('#sign-in').waitFor();
+  await signIn(buyer, 'grace', 'Navy-1906');
+  await buyer.locator('#sign-in .banner').getByText(/not on the shop's staff/).waitFor();
+
+  // The pages never use the token, even when the browser sends it.
+  const automation = await stack.browser.newContext({ extraHTTPHeaders: { authorization: 'Bearer dev-admin-token' } });
+  const tokenPage = await automation.newPage();
+  await tokenPage.goto(`${stack.base}/admin`);
+  await tokenPage.locator('#sign-in').waitFor();
+  assert.equal(await tokenPage.locator('#needs-action').count(), 0);
+});
