@@ -133,6 +133,9 @@ async fn backoffice_events_run_through_the_lambda_adapter() {
     });
     let router = backoffice::router(
         backoffice::Desks {
+            exports: Arc::new(shop_core::app::exports::Exports {
+                store: store.clone(),
+            }),
             app: Arc::new(ShopAdmin::new(store)),
             bills,
             products,

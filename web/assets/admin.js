@@ -111,12 +111,33 @@ function desk(session) {
   return h('section', { 'aria-labelledby': 'desk-title' }, h('h2', { id: 'desk-title' }, w('bills')), form, results);
 }
 
+/** Links to the CSV exports of a range, in the chosen spreadsheet format. */
+function exportsSection(session) {
+  const from = h('input', { type: 'date' });
+  const to = h('input', { type: 'date' });
+  const format = h('select', {}, h('option', { value: lang() === 'fr' ? 'fr' : 'en' }, w(lang() === 'fr' ? 'formatFr' : 'formatEn')),
+    h('option', { value: lang() === 'fr' ? 'en' : 'fr' }, w(lang() === 'fr' ? 'formatEn' : 'formatFr')));
+  const links = h('ul', { class: 'exports' });
+  const update = () => {
+    const query = new URLSearchParams();
+    if (from.value) query.set('from', from.value);
+    if (to.value) query.set('to', to.value);
+    if (format.value === 'fr') { query.set('separator', 'semicolon'); query.set('decimal', 'comma'); }
+    fill(links, ['bills', 'lines', 'payments', 'customers', 'products'].map((name) =>
+      h('li', {}, h('a', { href: `/admin/shops/${session.shop}/exports/${name}.csv?${query}`, download: '' }, w(`export_${name}`)))));
+  };
+  for (const el of [from, to, format]) el.addEventListener('change', update);
+  update();
+  return h('section', { id: 'exports', 'aria-labelledby': 'exports-title' }, h('h2', { id: 'exports-title' }, w('exports')),
+    h('div', { class: 'row' }, field(w('from'), from), field(w('to'), to), field(w('format'), format)), links);
+}
+
 async function dashboard(session) {
   const catalog = await api('GET', `/shops/${session.shop}/catalog`);
   names = Object.fromEntries(catalog.items.map((i) => [i.code, i.name]));
   top.replaceChildren(deskHeader(session, catalog.shop.name));
   document.title = `${w('dashboard')} — ${catalog.shop.name}`;
-  fill(main, h('h1', {}, w('dashboard')), await needsAction(session), await counts(session), desk(session));
+  fill(main, h('h1', {}, w('dashboard')), await needsAction(session), await counts(session), desk(session), exportsSection(session));
 }
 
 async function start() {

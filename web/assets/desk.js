@@ -30,6 +30,9 @@ const WORDS = {
     message_expiry_reminder: 'Expiry reminder', message_seat_assigned: 'Seat given', message_seat_assigned_copy: 'Seat given (copy)',
     message_not_complete: 'Paid, not delivered (shop)',
     actor_buyer: 'the buyer', actor_system: 'the shop', created: 'created',
+    exports: 'Exports (CSV)', format: 'Spreadsheet format', formatEn: 'English (comma, decimal point)', formatFr: 'French (semicolon, decimal comma)',
+    export_bills: 'Bills, one row each, with the tax breakdown', export_lines: 'Bill lines', export_payments: 'Payments (bank reconciliation)',
+    export_customers: 'Customers', export_products: 'Products delivered',
   },
   fr: {
     backOffice: 'Back-office', signIn: 'Se connecter', signOut: 'Se déconnecter', shop: 'Boutique',
@@ -57,6 +60,9 @@ const WORDS = {
     message_expiry_reminder: "Rappel d'échéance", message_seat_assigned: 'Place attribuée', message_seat_assigned_copy: 'Place attribuée (copie)',
     message_not_complete: 'Payée, non livrée (boutique)',
     actor_buyer: "l'acheteur", actor_system: 'la boutique', created: 'création',
+    exports: 'Exportations (CSV)', format: 'Format du tableur', formatEn: 'anglais (virgule, point décimal)', formatFr: 'français (point-virgule, virgule décimale)',
+    export_bills: 'Commandes, une ligne chacune, avec le détail des taxes', export_lines: 'Lignes de commande', export_payments: 'Paiements (rapprochement bancaire)',
+    export_customers: 'Clients', export_products: 'Produits livrés',
   },
 };
 

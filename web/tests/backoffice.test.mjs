@@ -3,6 +3,7 @@
 // scenario leaves screenshots in tests/artifacts/; every page is checked with axe-core.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { seriousViolations, shot, startStack } from './harness.mjs';
 
 let stack;
@@ -55,6 +56,24 @@ test('a manager sees a transfer awaiting confirmation, records it in French and 
   assert.match(trace, /manager/, 'the payment is written with who recorded it');
   assert.match(trace, /Terminée/);
   await accessible(p, 'admin-bill-complete-fr');
+
+  // The month's bills for the accountant, in a French spreadsheet's format.
+  await p.goto(`${stack.base}/admin`);
+  const exports = p.locator('#exports');
+  await exports.getByLabel('Format du tableur').selectOption('fr');
+  const [download] = await Promise.all([
+    p.waitForEvent('download'),
+    exports.getByRole('link', { name: /^Commandes, une ligne chacune/ }).click(),
+  ]);
+  const csv = readFileSync(await download.path(), 'utf8').trim().split('\n').map((l) => l.split(';'));
+  const [head, ...rows] = csv;
+  const total = head.indexOf('total_incl_tax');
+  const listed = await p.evaluate(async () => (await (await fetch('/admin/shops/demo/bills?limit=100')).json()).bills);
+  assert.equal(rows.length, listed.length, 'one row per bill');
+  const cents = (x) => Math.round(Number(x.replace(',', '.')) * 100);
+  assert.equal(rows.reduce((s, r) => s + cents(r[total]), 0), listed.reduce((s, b) => s + cents(b.total), 0), 'the totals are the bills\'');
+  assert.ok(rows.some((r) => r.includes(bill)), 'the bill paid above is there');
+  await accessible(p, 'admin-dashboard-exports-fr');
 });
 
 test('an operator cannot cancel without a note, then cancels with one', async () => {

@@ -21,6 +21,7 @@ use shop_core::app::admin::{Imported, ShopAdmin};
 use shop_core::app::bill_admin::{
     BillAdmin, BillFilter, PaymentInput, SampleQuery, TransitionInput,
 };
+use shop_core::app::exports::{ExportQuery, Exports};
 use shop_core::app::products::ProductAdmin;
 use shop_core::app::staff::{
     Caller, STAFF_SESSION_HOURS, StaffDesk, StaffLoginInput, StaffSession,
@@ -36,6 +37,7 @@ pub const COOKIE: &str = "enrolshop_staff";
 /// What the back office is built from.
 pub struct Desks {
     pub app: Arc<ShopAdmin>,
+    pub exports: Arc<Exports>,
     pub bills: Arc<BillAdmin>,
     pub products: Arc<ProductAdmin>,
     pub staff: Arc<StaffDesk>,
@@ -44,6 +46,7 @@ pub struct Desks {
 #[derive(Clone)]
 struct Ctx {
     app: Arc<ShopAdmin>,
+    exports: Arc<Exports>,
     bills: Arc<BillAdmin>,
     products: Arc<ProductAdmin>,
     staff: Arc<StaffDesk>,
@@ -72,6 +75,7 @@ pub fn router(desks: Desks, admin_token: &str) -> Router {
     let token: Arc<str> = admin_token.into();
     let ctx = Ctx {
         app: desks.app,
+        exports: desks.exports,
         bills: desks.bills,
         products: desks.products,
         staff: desks.staff,
@@ -97,6 +101,7 @@ pub fn router(desks: Desks, admin_token: &str) -> Router {
         .route("/admin/products/{reference}", get(view_product))
         .route("/admin/products/{reference}/suspend", post(suspend_product))
         .route("/admin/products/{reference}/restore", post(restore_product))
+        .route("/admin/shops/{shop}/exports/{file}", get(export_csv))
         .route("/admin/session", get(who))
         .route_layer(middleware::from_fn(move |mut req: Request, next: Next| {
             let (token, staff) = (token.clone(), staff.clone());
@@ -355,4 +360,39 @@ async fn restore_product(
         .set_status_by(&caller, &reference, ProductStatus::Running)
         .await?;
     Ok(Json(view).into_response())
+}
+
+/// `GET /admin/shops/{shop}/exports/{bills|lines|payments|customers|products}.csv?from=&to=&separator=&decimal=`
+#[tracing::instrument(skip(ctx, caller, query))]
+async fn export_csv(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path((shop, file)): Path<(String, String)>,
+    query: Result<Query<ExportQuery>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(query) =
+        query.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
+    let csv = ctx.exports.csv(&caller, &shop, &file, &query).await?;
+    let range = [query.from.as_deref(), query.to.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("_");
+    let name = match range.as_str() {
+        "" => format!("{shop}-{file}"),
+        range => format!("{shop}-{}-{range}.csv", file.trim_end_matches(".csv")),
+    };
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+        .map_err(|_| AppError::not_found("export", file.clone()))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        csv,
+    )
+        .into_response())
 }

@@ -34,6 +34,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     ));
     let desks = backoffice::Desks {
         app: Arc::new(ShopAdmin::new(store.clone())),
+        exports: Arc::new(shop_core::app::exports::Exports {
+            store: store.clone(),
+        }),
         products: Arc::new(ProductAdmin {
             store: store.clone(),
             clock: desk.clock.clone(),

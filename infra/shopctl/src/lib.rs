@@ -129,6 +129,9 @@ pub fn stack(
         .merge(backoffice::router(
             backoffice::Desks {
                 app: admin,
+                exports: Arc::new(shop_core::app::exports::Exports {
+                    store: products.store.clone(),
+                }),
                 bills,
                 staff: Arc::new(StaffDesk {
                     store: products.store.clone(),

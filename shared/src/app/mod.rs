@@ -8,6 +8,7 @@ pub mod bills;
 pub mod checkout;
 pub mod customers;
 pub mod error;
+pub mod exports;
 pub mod keys;
 pub mod mail;
 pub mod notify;

@@ -32,6 +32,8 @@ macro_rules! names {
     };
 }
 
+pub(crate) use names;
+
 pub mod bill;
 pub mod cart;
 pub mod catalog;

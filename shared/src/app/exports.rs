@@ -1,0 +1,470 @@
+//! CSV exports for the accountant and the sales manager
+//! (`GET /admin/shops/{shop}/exports/{bills|lines|payments|customers|products}.csv`): every row
+//! of a date range, no cap. Bills are read from the shop's by-date index 100 at a time, then
+//! written oldest first; dates are ISO 8601 (UTC), amounts have the currency's decimals.
+//! `separator=semicolon` and `decimal=comma` suit French spreadsheets.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::staff::Caller;
+use super::{AppError, keys, repo};
+use crate::app::record::decode;
+use crate::domain::Errors;
+use crate::domain::bill::Bill;
+use crate::domain::ids::ShopId;
+use crate::domain::names;
+use crate::domain::product::ProductInstance;
+use crate::ports::{Index, Query, Store};
+
+names! {
+    /// What can be exported.
+    Export {
+        Bills = "bills",
+        Lines = "lines",
+        Payments = "payments",
+        Customers = "customers",
+        Products = "products",
+    }
+}
+
+/// The query of an export: the days (inclusive, by placement; products by start) and the format.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// `comma` (default) or `semicolon`.
+    pub separator: Option<String>,
+    /// `point` (default) or `comma`.
+    pub decimal: Option<String>,
+}
+
+struct Format {
+    separator: u8,
+    comma: bool,
+    /// Sort keys bounding the range: from `from` (inclusive) to before the day after `to`.
+    from: Option<String>,
+    before: Option<String>,
+}
+
+fn parse(q: &ExportQuery) -> Result<Format, AppError> {
+    let mut e = Errors::default();
+    let day = |e: &mut Errors, name: &str, v: &Option<String>| {
+        v.as_deref().and_then(|d| {
+            e.check(
+                name,
+                NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .map_err(|_| format!("`{d}` is not a date such as 2026-11-30")),
+            )
+        })
+    };
+    let from = day(&mut e, "from", &q.from);
+    let to = day(&mut e, "to", &q.to);
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        e.add("to", "must not be before `from`");
+    }
+    let separator = match q.separator.as_deref() {
+        None | Some("comma") => b',',
+        Some("semicolon") => b';',
+        Some(_) => {
+            e.add("separator", "give `comma` or `semicolon`");
+            b','
+        }
+    };
+    let comma = match q.decimal.as_deref() {
+        None | Some("point") => false,
+        Some("comma") => true,
+        Some(_) => {
+            e.add("decimal", "give `point` or `comma`");
+            false
+        }
+    };
+    if comma && separator == b',' {
+        e.add(
+            "decimal",
+            "a decimal comma needs `separator=semicolon`, so that columns stay apart",
+        );
+    }
+    e.finish(|| ()).map_err(AppError::Invalid)?;
+    Ok(Format {
+        separator,
+        comma,
+        from: from.map(|d| d.format("%Y-%m-%d").to_string()),
+        before: to
+            .and_then(|d| d.succ_opt())
+            .map(|d| d.format("%Y-%m-%d").to_string()),
+    })
+}
+
+/// Rows written with the chosen separator and decimal mark.
+struct Sheet {
+    writer: csv::Writer<Vec<u8>>,
+    comma: bool,
+}
+
+impl Sheet {
+    fn new(format: &Format) -> Self {
+        Self {
+            writer: csv::WriterBuilder::new()
+                .delimiter(format.separator)
+                .from_writer(Vec::new()),
+            comma: format.comma,
+        }
+    }
+
+    fn row<I, S>(&mut self, cells: I) -> Result<(), AppError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        self.writer
+            .write_record(cells)
+            .map_err(|e| AppError::State(format!("export: {e}")))
+    }
+
+    fn amount(&self, bill: &Bill, value: Decimal) -> String {
+        let text = bill.currency.format(value);
+        if self.comma {
+            text.replace('.', ",")
+        } else {
+            text
+        }
+    }
+
+    fn finish(self) -> Result<Vec<u8>, AppError> {
+        self.writer
+            .into_inner()
+            .map_err(|e| AppError::State(format!("export: {e}")))
+    }
+}
+
+fn iso(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// The CSV exports.
+pub struct Exports {
+    pub store: Arc<dyn Store>,
+}
+
+impl Exports {
+    /// The export `what` (`bills.csv`, ...) of the shop, as CSV bytes.
+    pub async fn csv(
+        &self,
+        caller: &Caller,
+        shop: &str,
+        what: &str,
+        query: &ExportQuery,
+    ) -> Result<Vec<u8>, AppError> {
+        let id: ShopId = repo::parse_id("shop", shop)?;
+        caller.check_shop(&id, "shop", shop)?;
+        let stored = repo::load_shop(self.store.as_ref(), &id).await?;
+        let export = what
+            .strip_suffix(".csv")
+            .and_then(|w| w.parse::<Export>().ok())
+            .ok_or_else(|| AppError::not_found("export", what))?;
+        let format = parse(query)?;
+        let mut sheet = Sheet::new(&format);
+        if export == Export::Products {
+            let names: BTreeMap<String, String> = stored
+                .shop
+                .items
+                .iter()
+                .map(|i| (i.code.to_string(), i.name.clone()))
+                .collect();
+            self.products(&mut sheet, &id, &format, &names).await?;
+            return sheet.finish();
+        }
+        let bills = self.bills(&id, &format).await?;
+        let taxes: Vec<String> = stored.shop.taxes.keys().map(|c| c.to_string()).collect();
+        match export {
+            Export::Bills => bills_sheet(&mut sheet, &bills, &taxes)?,
+            Export::Lines => lines_sheet(&mut sheet, &bills)?,
+            Export::Payments => payments_sheet(&mut sheet, &bills)?,
+            Export::Customers => customers_sheet(&mut sheet, &bills)?,
+            Export::Products => unreachable!("written above"),
+        }
+        sheet.finish()
+    }
+
+    /// The shop's bills placed in the range, oldest first.
+    async fn bills(&self, shop: &ShopId, format: &Format) -> Result<Vec<Bill>, AppError> {
+        let mut bills = Vec::new();
+        let mut before = format.before.clone();
+        loop {
+            let query = Query {
+                index: Some(Index::Gsi3),
+                pk: keys::bills_of_shop(shop),
+                descending: true,
+                before: before.clone(),
+                limit: Some(100),
+                ..Query::default()
+            };
+            let page = self.store.query(&query).await?;
+            let exhausted = page.len() < 100;
+            for record in page {
+                let bill: Bill = decode("bill", &record)?;
+                let key = keys::bill_date(&bill);
+                if format
+                    .from
+                    .as_deref()
+                    .is_some_and(|from| key.as_str() < from)
+                {
+                    bills.reverse();
+                    return Ok(bills);
+                }
+                before = Some(key);
+                bills.push(bill);
+            }
+            if exhausted {
+                bills.reverse();
+                return Ok(bills);
+            }
+        }
+    }
+
+    /// The shop's product instances starting in the range, by start.
+    async fn products(
+        &self,
+        sheet: &mut Sheet,
+        shop: &ShopId,
+        format: &Format,
+        names: &BTreeMap<String, String>,
+    ) -> Result<(), AppError> {
+        let query = Query {
+            index: Some(Index::Gsi3),
+            pk: keys::products_of_shop(shop.as_str()),
+            ..Query::default()
+        };
+        let mut products: Vec<ProductInstance> = self
+            .store
+            .query(&query)
+            .await?
+            .iter()
+            .map(|r| decode("product", r))
+            .collect::<Result<_, _>>()?;
+        let day = |p: &ProductInstance| p.start.format("%Y-%m-%d").to_string();
+        products.retain(|p| {
+            format.from.as_deref().is_none_or(|f| day(p).as_str() >= f)
+                && format.before.as_deref().is_none_or(|b| day(p).as_str() < b)
+        });
+        products.sort_by_key(|p| p.start);
+        sheet.row([
+            "reference",
+            "item",
+            "item_name",
+            "bill",
+            "customer_email",
+            "user_email",
+            "context",
+            "start",
+            "end",
+            "status",
+        ])?;
+        for p in &products {
+            sheet.row([
+                p.reference.to_string(),
+                p.item_code.clone(),
+                names.get(&p.item_code).cloned().unwrap_or_default(),
+                p.bill.to_string(),
+                p.customer_email.clone(),
+                p.user_email.clone(),
+                p.context.as_str().to_owned(),
+                iso(p.start),
+                p.end.map(iso).unwrap_or_default(),
+                p.status.as_str().to_owned(),
+            ])?;
+        }
+        Ok(())
+    }
+}
+
+fn bills_sheet(sheet: &mut Sheet, bills: &[Bill], taxes: &[String]) -> Result<(), AppError> {
+    let mut header: Vec<String> = [
+        "invoice_number",
+        "bill",
+        "placed_at",
+        "paid_at",
+        "status",
+        "customer",
+        "email",
+        "organisation",
+        "country",
+        "currency",
+        "total_excl_tax",
+    ]
+    .map(String::from)
+    .to_vec();
+    for code in taxes {
+        header.push(format!("tax_{code}_rate"));
+        header.push(format!("tax_{code}_base"));
+        header.push(format!("tax_{code}_amount"));
+    }
+    header.extend(["other_taxes", "total_incl_tax", "payment_method", "test"].map(String::from));
+    sheet.row(&header)?;
+    for bill in bills {
+        let who = bill.invoicing.as_ref().unwrap_or(&bill.customer);
+        let mut row = vec![
+            bill.invoice_number.clone().unwrap_or_default(),
+            bill.id.to_string(),
+            iso(bill.placed_at),
+            bill.paid_at.map(iso).unwrap_or_default(),
+            bill.status.to_string(),
+            format!("{} {}", who.firstname, who.lastname),
+            who.email.to_string(),
+            who.organisation.clone().unwrap_or_default(),
+            who.country.clone(),
+            bill.currency.code().to_owned(),
+            sheet.amount(bill, bill.totals.excl_tax),
+        ];
+        let mut other = Decimal::ZERO;
+        for code in taxes {
+            match bill.totals.taxes.iter().find(|t| t.code.as_str() == code) {
+                Some(t) => row.extend([
+                    t.rate.normalize().to_string(),
+                    sheet.amount(bill, t.base),
+                    sheet.amount(bill, t.amount),
+                ]),
+                None => row.extend([String::new(), String::new(), String::new()]),
+            }
+        }
+        for t in &bill.totals.taxes {
+            if !taxes.iter().any(|c| c == t.code.as_str()) {
+                other += t.amount;
+            }
+        }
+        row.extend([
+            sheet.amount(bill, other),
+            sheet.amount(bill, bill.totals.incl_tax),
+            bill.payment_method.as_str().to_owned(),
+            bill.test.to_string(),
+        ]);
+        sheet.row(&row)?;
+    }
+    Ok(())
+}
+
+fn lines_sheet(sheet: &mut Sheet, bills: &[Bill]) -> Result<(), AppError> {
+    sheet.row([
+        "invoice_number",
+        "bill",
+        "placed_at",
+        "status",
+        "code",
+        "name",
+        "quantity",
+        "unit_price",
+        "total_excl_tax",
+        "tax_code",
+        "tax_rate",
+        "tax",
+        "total_incl_tax",
+        "currency",
+    ])?;
+    for bill in bills {
+        for line in &bill.lines {
+            sheet.row([
+                bill.invoice_number.clone().unwrap_or_default(),
+                bill.id.to_string(),
+                iso(bill.placed_at),
+                bill.status.to_string(),
+                line.code.to_string(),
+                line.name.clone(),
+                line.quantity.to_string(),
+                sheet.amount(bill, line.unit_price),
+                sheet.amount(bill, line.total_excl_tax),
+                line.tax_code.to_string(),
+                line.tax_rate.normalize().to_string(),
+                sheet.amount(bill, line.tax),
+                sheet.amount(bill, line.total_incl_tax),
+                bill.currency.code().to_owned(),
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+fn payments_sheet(sheet: &mut Sheet, bills: &[Bill]) -> Result<(), AppError> {
+    sheet.row([
+        "at",
+        "bill",
+        "invoice_number",
+        "customer",
+        "amount",
+        "currency",
+        "method",
+        "reference",
+        "recorded_by",
+    ])?;
+    let mut payments: Vec<_> = bills
+        .iter()
+        .flat_map(|b| b.payments.iter().map(move |p| (b, p)))
+        .collect();
+    payments.sort_by_key(|(_, p)| p.at);
+    for (bill, p) in payments {
+        sheet.row([
+            iso(p.at),
+            bill.id.to_string(),
+            bill.invoice_number.clone().unwrap_or_default(),
+            format!("{} {}", bill.customer.firstname, bill.customer.lastname),
+            sheet.amount(bill, p.amount),
+            bill.currency.code().to_owned(),
+            p.method.as_str().to_owned(),
+            p.reference.clone().unwrap_or_default(),
+            p.actor.to_string(),
+        ])?;
+    }
+    Ok(())
+}
+
+/// One row per customer with bills in the range: as they last described themselves there.
+fn customers_sheet(sheet: &mut Sheet, bills: &[Bill]) -> Result<(), AppError> {
+    sheet.row([
+        "email",
+        "firstname",
+        "lastname",
+        "organisation",
+        "city",
+        "country",
+        "bills",
+        "first_bill_at",
+        "last_bill_at",
+        "paid_incl_tax",
+        "currency",
+    ])?;
+    let mut by_email: BTreeMap<String, Vec<&Bill>> = BTreeMap::new();
+    for bill in bills {
+        by_email
+            .entry(bill.customer.email.normalized())
+            .or_default()
+            .push(bill);
+    }
+    for (email, theirs) in by_email {
+        let last = theirs.last().expect("at least one bill");
+        let c = &last.customer;
+        let total = theirs
+            .iter()
+            .fold(Decimal::ZERO, |sum, b| sum + b.received());
+        sheet.row([
+            email,
+            c.firstname.clone(),
+            c.lastname.clone(),
+            c.organisation.clone().unwrap_or_default(),
+            c.city.clone(),
+            c.country.clone(),
+            theirs.len().to_string(),
+            iso(theirs[0].placed_at),
+            iso(last.placed_at),
+            sheet.amount(last, total),
+            last.currency.code().to_owned(),
+        ])?;
+    }
+    Ok(())
+}

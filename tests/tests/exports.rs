@@ -1,0 +1,183 @@
+//! CSV exports as the accountant reads them: every bill of a range with its totals and tax
+//! breakdown, lines, payments, customers and products, in English or French spreadsheet
+//! formats; bad ranges and formats refused at their field.
+
+use enrolshop_tests::{ADMIN_TOKEN, Stack};
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+
+/// The export's rows as header → cell maps, read with `delimiter`.
+async fn export(stack: &Stack, path: &str, delimiter: u8) -> Vec<HashMap<String, String>> {
+    let response = stack
+        .http
+        .get(stack.url(path))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    let headers = response.headers().clone();
+    assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"demo-"),
+        "{headers:?}"
+    );
+    let body = response.bytes().await.unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .from_reader(&body[..]);
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .cloned()
+                .zip(r.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+fn amount(text: &str) -> Decimal {
+    text.replace(',', ".").parse().unwrap()
+}
+
+#[tokio::test]
+async fn exports_hold_every_bill_with_totals_equal_to_the_bills() {
+    let stack = Stack::start_embedded().await;
+    let (first, _) = stack
+        .place_and_pay(&stack.ready_cart("EXCEL-ESS", 3).await)
+        .await;
+    let (second, _) = stack
+        .place_and_pay(&stack.ready_cart("GUIDE-BOOK", 1).await)
+        .await;
+    let pending = stack
+        .order(&stack.ready_cart("EXCEL-ESS", 1).await, "transfer")
+        .await;
+    assert_eq!(pending.status, 201, "{}", pending.body);
+    stack.produce_all().await;
+
+    let bills = export(&stack, "/admin/shops/demo/exports/bills.csv", b',').await;
+    assert_eq!(bills.len(), 3, "every bill, oldest first");
+    assert_eq!(bills[0]["bill"], first);
+    assert_eq!(bills[1]["bill"], second);
+    let listed = stack
+        .with_token(
+            reqwest::Method::GET,
+            "/admin/shops/demo/bills",
+            ADMIN_TOKEN,
+            None,
+        )
+        .await;
+    let expected: Decimal = listed.body["bills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| amount(b["total"].as_str().unwrap()))
+        .sum();
+    let exported: Decimal = bills.iter().map(|b| amount(&b["total_incl_tax"])).sum();
+    assert_eq!(exported, expected, "the export's totals are the bills'");
+    for b in &bills {
+        let taxes: Decimal = ["standard", "reduced"]
+            .iter()
+            .filter(|c| !b[&format!("tax_{c}_amount")].is_empty())
+            .map(|c| amount(&b[&format!("tax_{c}_base")]) + amount(&b[&format!("tax_{c}_amount")]))
+            .sum();
+        assert_eq!(
+            taxes,
+            amount(&b["total_incl_tax"]),
+            "each rate's base and tax add up: {b:?}"
+        );
+    }
+    assert_eq!(bills[1]["tax_reduced_rate"], "5.5");
+    assert!(
+        !bills[0]["invoice_number"].is_empty(),
+        "a paid bill has its invoice number"
+    );
+
+    // French spreadsheets: semicolons and decimal commas.
+    let fr = export(
+        &stack,
+        "/admin/shops/demo/exports/bills.csv?separator=semicolon&decimal=comma",
+        b';',
+    )
+    .await;
+    assert_eq!(fr.len(), 3);
+    assert!(fr[0]["total_incl_tax"].contains(','), "{:?}", fr[0]);
+
+    let lines = export(&stack, "/admin/shops/demo/exports/lines.csv", b',').await;
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["quantity"], "3");
+    let payments = export(&stack, "/admin/shops/demo/exports/payments.csv", b',').await;
+    assert_eq!(payments.len(), 2, "the two paid bills");
+    assert_eq!(payments[0]["bill"], first);
+    let customers = export(&stack, "/admin/shops/demo/exports/customers.csv", b',').await;
+    assert_eq!(customers.len(), 1, "one buyer, three bills");
+    assert_eq!(customers[0]["bills"], "3");
+    let products = export(&stack, "/admin/shops/demo/exports/products.csv", b',').await;
+    assert!(
+        products
+            .iter()
+            .any(|p| p["bill"] == first && p["item_name"].starts_with("Excel essentials")),
+        "{products:?}"
+    );
+
+    // A range with nothing in it holds the header only.
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d");
+    let none = export(
+        &stack,
+        &format!("/admin/shops/demo/exports/bills.csv?from={tomorrow}"),
+        b',',
+    )
+    .await;
+    assert!(none.is_empty());
+    let today = chrono::Utc::now().format("%Y-%m-%d");
+    let all = export(
+        &stack,
+        &format!("/admin/shops/demo/exports/lines.csv?from={today}&to={today}"),
+        b',',
+    )
+    .await;
+    assert_eq!(all.len(), 3);
+}
+
+#[tokio::test]
+async fn bad_export_requests_are_refused_at_their_field() {
+    let stack = Stack::start_embedded().await;
+    let get = |path: &'static str| stack.with_token(reqwest::Method::GET, path, ADMIN_TOKEN, None);
+    let cases = [
+        (
+            "/admin/shops/demo/exports/bills.csv?from=2026-13-01",
+            "from",
+        ),
+        (
+            "/admin/shops/demo/exports/bills.csv?from=2026-12-02&to=2026-12-01",
+            "to",
+        ),
+        (
+            "/admin/shops/demo/exports/bills.csv?separator=tab",
+            "separator",
+        ),
+        (
+            "/admin/shops/demo/exports/bills.csv?decimal=comma",
+            "decimal",
+        ),
+    ];
+    for (path, field) in cases {
+        assert_eq!(
+            get(path).await.assert_problem(422, "validation_failed"),
+            [field],
+            "{path}"
+        );
+    }
+    get("/admin/shops/demo/exports/invoices.csv")
+        .await
+        .assert_problem(404, "not_found");
+    get("/admin/shops/demo/exports/bills.csv?limit=5")
+        .await
+        .assert_problem(400, "malformed_request");
+}
