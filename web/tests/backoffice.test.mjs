@@ -122,3 +122,34 @@ test('a wrong password, a buyer, and the bearer token do not open the back offic
   await tokenPage.locator('#sign-in').waitFor();
   assert.equal(await tokenPage.locator('#needs-action').count(), 0);
 });
+
+test('an operator finds a customer\'s product, suspends it and restores it, each confirmed', async () => {
+  const cart = await apiCall('POST', '/shops/demo/carts');
+  await apiCall('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity: 1 });
+  await apiCall('PUT', `/carts/${cart.id}/customer`, { customer: { firstname: 'Alan', lastname: 'Turing', email: 'alan@example.org', address: '1 Bletchley Park', zip: 'MK3 6EB', city: 'Milton Keynes', country: 'GB' } });
+  const placed = await apiCall('POST', `/carts/${cart.id}/order`, { payment_method: 'test', accept_terms: true });
+  await fetch(`${stack.base}/bills/${placed.bill_id}/test-payment`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${placed.access_token}` }, body: JSON.stringify({ outcome: 'paid' }) });
+  const p = await stack.page('en', 1280);
+  await signIn(p, 'operator', 'operator-2026');
+  await p.locator('#needs-action').waitFor();
+  await p.getByRole('navigation').getByRole('link', { name: 'Products' }).click();
+  await p.waitForURL(/\/admin\/products/);
+  const form = p.locator('#product-filter');
+  await form.getByLabel("Customer's email").fill('alan@example.org');
+  let row;
+  for (let i = 0; i < 50; i++) {
+    await form.getByRole('button', { name: 'Filter' }).click();
+    row = p.locator('#products tbody tr').filter({ hasText: 'alan@example.org' });
+    if (await row.count()) break;
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
+  await row.getByText('Excel essentials (e-learning, 12 months)').waitFor();
+  await row.getByRole('button', { name: 'Suspend' }).click();
+  await row.getByRole('alertdialog').getByRole('button', { name: 'Confirm' }).click();
+  await row.getByText('suspended').waitFor();
+  const restored = p.locator('#products tbody tr').filter({ hasText: 'alan@example.org' });
+  await accessible(p, 'admin-products-suspended');
+  await restored.getByRole('button', { name: 'Restore' }).click();
+  await restored.getByRole('alertdialog').getByRole('button', { name: 'Confirm' }).click();
+  await restored.getByText('running').waitFor();
+});

@@ -66,6 +66,14 @@ pub fn router() -> Router {
             file!("admin-bill.html", "text/html; charset=utf-8"),
         )
         .route(
+            "/admin/products",
+            file!("admin-products.html", "text/html; charset=utf-8"),
+        )
+        .route(
+            "/assets/admin-products.js",
+            file!("assets/admin-products.js", "text/javascript; charset=utf-8"),
+        )
+        .route(
             "/assets/desk.js",
             file!("assets/desk.js", "text/javascript; charset=utf-8"),
         )
