@@ -133,6 +133,10 @@ async fn backoffice_events_run_through_the_lambda_adapter() {
     });
     let router = backoffice::router(
         backoffice::Desks {
+            customers: Arc::new(shop_core::app::customer_admin::CustomerAdmin {
+                store: store.clone(),
+                clock: Arc::new(SystemClock),
+            }),
             exports: Arc::new(shop_core::app::exports::Exports {
                 store: store.clone(),
             }),

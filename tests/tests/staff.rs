@@ -292,3 +292,101 @@ async fn a_staff_session_reaches_its_own_shop_only_and_only_from_its_pages() {
     let ended = as_staff(&stack, Method::GET, "/admin/session", &ann, None).await;
     ended.assert_problem(401, "unauthorized");
 }
+
+/// The customers desk: found by name, email or organisation; one customer with their bills
+/// and products; their city corrected by an operator, who is recorded as its author.
+#[tokio::test]
+async fn staff_find_a_customer_and_correct_their_city() {
+    let stack = Stack::start_embedded().await;
+    staffed(&stack).await;
+    let (bill, _) = stack
+        .place_and_pay(&stack.ready_cart("EXCEL-ESS", 1).await)
+        .await;
+    stack.produce_all().await;
+    let cart = stack.new_cart_in("demo").await;
+    stack.fill_cart(&cart, "GUIDE-BOOK", 1, None, None).await;
+    let grace = json!({"customer": {"firstname": "Grace", "lastname": "Hopper", "email": "grace@navy.example",
+        "address": "1 Navy Road", "zip": "22201", "city": "Arlington", "country": "US", "organisation": "US Navy"}});
+    stack.put(&format!("/carts/{cart}/customer"), grace).await;
+    stack.place_and_pay(&cart).await;
+
+    let (bob, _) = sign_in(&stack, "bob", "Bob-pass-1").await;
+    let bob = bob.unwrap();
+    let all = as_staff(
+        &stack,
+        Method::GET,
+        "/admin/shops/demo/customers",
+        &bob,
+        None,
+    )
+    .await;
+    let names: Vec<&str> = all.body["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["identity"]["lastname"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Hopper", "Lovelace"], "by name: {}", all.body);
+    for q in ["navy", "GRACE", "grace@navy"] {
+        let found = as_staff(
+            &stack,
+            Method::GET,
+            &format!("/admin/shops/demo/customers?q={q}"),
+            &bob,
+            None,
+        )
+        .await;
+        assert_eq!(
+            found.body["customers"].as_array().unwrap().len(),
+            1,
+            "{q}: {}",
+            found.body
+        );
+    }
+
+    let path = "/admin/shops/demo/customers/ada@example.org";
+    let ada = as_staff(&stack, Method::GET, path, &bob, None).await;
+    assert_eq!(ada.status, 200, "{}", ada.body);
+    assert_eq!(ada.body["bills"][0]["id"], bill.as_str());
+    assert!(
+        !ada.body["products"].as_array().unwrap().is_empty(),
+        "{}",
+        ada.body
+    );
+    let mut identity = ada.body["identity"].clone();
+    identity["city"] = json!("Lyon");
+    identity["zip"] = json!("69001");
+    let saved = as_staff(&stack, Method::PUT, path, &bob, Some(identity.clone())).await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert_eq!(saved.body["identity"]["city"], "Lyon");
+    let change = &saved.body["changes"][0];
+    assert_eq!(change["actor"], "operator:bob");
+    assert_eq!(change["fields"], json!(["zip", "city"]));
+
+    // The email is who they are; a bad country is refused at its field; nothing changes.
+    let mut other = identity.clone();
+    other["email"] = json!("someone@example.org");
+    as_staff(&stack, Method::PUT, path, &bob, Some(other))
+        .await
+        .assert_problem(422, "validation_failed");
+    let mut bad = identity.clone();
+    bad["country"] = json!("France");
+    assert_eq!(
+        as_staff(&stack, Method::PUT, path, &bob, Some(bad))
+            .await
+            .assert_problem(422, "validation_failed"),
+        ["country"]
+    );
+    let again = as_staff(&stack, Method::GET, path, &bob, None).await;
+    assert_eq!(again.body["identity"]["city"], "Lyon");
+    assert_eq!(again.body["changes"].as_array().unwrap().len(), 1);
+    as_staff(
+        &stack,
+        Method::GET,
+        "/admin/shops/demo/customers/nobody@example.org",
+        &bob,
+        None,
+    )
+    .await
+    .assert_problem(404, "not_found");
+}

@@ -21,12 +21,14 @@ use shop_core::app::admin::{Imported, ShopAdmin};
 use shop_core::app::bill_admin::{
     BillAdmin, BillFilter, PaymentInput, SampleQuery, TransitionInput,
 };
+use shop_core::app::customer_admin::CustomerAdmin;
 use shop_core::app::exports::{ExportQuery, Exports};
 use shop_core::app::products::ProductAdmin;
 use shop_core::app::staff::{
     Caller, STAFF_SESSION_HOURS, StaffDesk, StaffLoginInput, StaffSession,
 };
 use shop_core::domain::FieldError;
+use shop_core::domain::cart::IdentityInput;
 use shop_core::domain::product::ProductStatus;
 use shop_core::web::{self, DOCUMENT_LIMIT};
 use shop_core::web::{ClientAddr, JsonBody};
@@ -37,6 +39,7 @@ pub const COOKIE: &str = "enrolshop_staff";
 /// What the back office is built from.
 pub struct Desks {
     pub app: Arc<ShopAdmin>,
+    pub customers: Arc<CustomerAdmin>,
     pub exports: Arc<Exports>,
     pub bills: Arc<BillAdmin>,
     pub products: Arc<ProductAdmin>,
@@ -46,6 +49,7 @@ pub struct Desks {
 #[derive(Clone)]
 struct Ctx {
     app: Arc<ShopAdmin>,
+    customers: Arc<CustomerAdmin>,
     exports: Arc<Exports>,
     bills: Arc<BillAdmin>,
     products: Arc<ProductAdmin>,
@@ -75,6 +79,7 @@ pub fn router(desks: Desks, admin_token: &str) -> Router {
     let token: Arc<str> = admin_token.into();
     let ctx = Ctx {
         app: desks.app,
+        customers: desks.customers,
         exports: desks.exports,
         bills: desks.bills,
         products: desks.products,
@@ -102,6 +107,11 @@ pub fn router(desks: Desks, admin_token: &str) -> Router {
         .route("/admin/products/{reference}/suspend", post(suspend_product))
         .route("/admin/products/{reference}/restore", post(restore_product))
         .route("/admin/shops/{shop}/exports/{file}", get(export_csv))
+        .route("/admin/shops/{shop}/customers", get(list_customers))
+        .route(
+            "/admin/shops/{shop}/customers/{email}",
+            get(view_customer).put(update_customer),
+        )
         .route("/admin/session", get(who))
         .route_layer(middleware::from_fn(move |mut req: Request, next: Next| {
             let (token, staff) = (token.clone(), staff.clone());
@@ -395,4 +405,48 @@ async fn export_csv(
         csv,
     )
         .into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomerQuery {
+    q: Option<String>,
+    cursor: Option<String>,
+}
+
+/// `GET /admin/shops/{shop}/customers?q=&cursor=`: by name; `q` a part of the name, email or
+/// organisation.
+#[tracing::instrument(skip(ctx, caller, query))]
+async fn list_customers(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path(shop): Path<String>,
+    query: Result<Query<CustomerQuery>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(q) =
+        query.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
+    let page = ctx
+        .customers
+        .list(&caller, &shop, q.q.as_deref(), q.cursor.as_deref())
+        .await?;
+    Ok(Json(page).into_response())
+}
+
+#[tracing::instrument(skip(ctx, caller, email))]
+async fn view_customer(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path((shop, email)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    Ok(Json(ctx.customers.get(&caller, &shop, &email).await?).into_response())
+}
+
+#[tracing::instrument(skip(ctx, caller, email, body))]
+async fn update_customer(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path((shop, email)): Path<(String, String)>,
+    JsonBody(body): JsonBody<IdentityInput>,
+) -> Result<Response, AppError> {
+    Ok(Json(ctx.customers.update(&caller, &shop, &email, &body).await?).into_response())
 }

@@ -34,6 +34,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     ));
     let desks = backoffice::Desks {
         app: Arc::new(ShopAdmin::new(store.clone())),
+        customers: Arc::new(shop_core::app::customer_admin::CustomerAdmin {
+            store: store.clone(),
+            clock: desk.clock.clone(),
+        }),
         exports: Arc::new(shop_core::app::exports::Exports {
             store: store.clone(),
         }),

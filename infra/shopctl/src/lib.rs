@@ -129,6 +129,10 @@ pub fn stack(
         .merge(backoffice::router(
             backoffice::Desks {
                 app: admin,
+                customers: Arc::new(shop_core::app::customer_admin::CustomerAdmin {
+                    store: products.store.clone(),
+                    clock: products.clock.clone(),
+                }),
                 exports: Arc::new(shop_core::app::exports::Exports {
                     store: products.store.clone(),
                 }),

@@ -119,7 +119,7 @@ fn money(bill: &Bill, amount: rust_decimal::Decimal) -> String {
 }
 
 impl BillSummary {
-    fn new(bill: &Bill) -> Self {
+    pub(crate) fn new(bill: &Bill) -> Self {
         Self {
             id: bill.id.to_string(),
             status: bill.status,

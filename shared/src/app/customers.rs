@@ -8,7 +8,15 @@ use super::AppError;
 use super::record::{Versioned, decode_versioned};
 use super::retry::until_written;
 use crate::domain::cart::Identity;
-use crate::ports::{Item, PutIf, Store, StoreError, Write};
+use crate::ports::{Index, Item, Key, PutIf, Store, StoreError, Write};
+
+/// A change of a customer's identity by staff: who, when, which fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityChange {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub fields: Vec<String>,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerRecord {
@@ -20,6 +28,22 @@ pub struct CustomerRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moodle_username: Option<String>,
     pub updated_at: DateTime<Utc>,
+    /// The staff's changes of the identity, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<IdentityChange>,
+}
+
+/// The record as stored: listed by name among the shop's customers (GSI1).
+pub(crate) fn customer_item(record: &CustomerRecord) -> Item {
+    let body = serde_json::to_string(record).expect("a customer serializes");
+    let email = record.identity.email.normalized();
+    Item::new(super::keys::customer_profile(&record.shop, &email), body).indexed(
+        Index::Gsi1,
+        Key::new(
+            super::keys::customers_of_shop(&record.shop),
+            super::keys::customer_name(&record.identity),
+        ),
+    )
 }
 
 pub async fn find(
@@ -94,6 +118,7 @@ async fn upsert(
                     moodle_user_id: None,
                     moodle_username: None,
                     updated_at: now,
+                    changes: Vec::new(),
                 };
                 (fresh, PutIf::Absent)
             }
@@ -107,9 +132,12 @@ async fn upsert(
             updated_at: now,
             ..record
         };
-        let body = serde_json::to_string(&record).expect("a customer serializes");
-        let item = Item::new(super::keys::customer_profile(shop, email), body);
-        store.write(vec![Write::Put { item, when }]).await?;
+        store
+            .write(vec![Write::Put {
+                item: customer_item(&record),
+                when,
+            }])
+            .await?;
         Ok(())
     })
     .await
@@ -125,11 +153,10 @@ pub async fn remember(store: &dyn Store, bill: &crate::domain::bill::Bill, now: 
         moodle_user_id: None,
         moodle_username: None,
         updated_at: now,
+        changes: Vec::new(),
     };
-    let body = serde_json::to_string(&record).expect("a customer serializes");
-    let key = super::keys::customer_profile(bill.shop.as_str(), &bill.customer.email.normalized());
     let write = Write::Put {
-        item: Item::new(key, body),
+        item: customer_item(&record),
         when: PutIf::Absent,
     };
     match store.write(vec![write]).await {

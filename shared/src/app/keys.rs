@@ -101,6 +101,21 @@ pub fn customer_profile(shop: &str, email: &str) -> Key {
     Key::new(customer(shop, email), "PROFILE")
 }
 
+/// GSI1 partition: a shop's customers, by name (`customer_name`).
+pub fn customers_of_shop(shop: &str) -> String {
+    format!("CUSTOMERS#{shop}")
+}
+
+/// A customer's sort key in [`customers_of_shop`]: last name, first name, email, lower case.
+pub fn customer_name(identity: &crate::domain::cart::Identity) -> String {
+    format!(
+        "{} {}#{}",
+        identity.lastname.to_lowercase(),
+        identity.firstname.to_lowercase(),
+        identity.email.normalized()
+    )
+}
+
 /// A session, stored under the hash of its token (never the token).
 pub fn session(token_digest: &str) -> Key {
     Key::new(format!("SESSION#{token_digest}"), "SESSION")

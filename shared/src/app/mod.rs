@@ -6,6 +6,7 @@ pub mod admin;
 pub mod bill_admin;
 pub mod bills;
 pub mod checkout;
+pub mod customer_admin;
 pub mod customers;
 pub mod error;
 pub mod exports;

@@ -168,6 +168,13 @@ pub struct IdentityInput {
 }
 
 impl IdentityInput {
+    /// The identity, or every problem under `path` (`customer.city`, ...).
+    pub fn parsed(&self, path: &str) -> Result<Identity, Vec<crate::domain::FieldError>> {
+        let mut e = Errors::default();
+        let identity = self.parse(&mut e, path);
+        e.finish(|| identity.expect("no error, so parsed"))
+    }
+
     pub(super) fn parse(&self, e: &mut Errors, path: &str) -> Option<Identity> {
         let firstname = name(e, &format!("{path}.firstname"), &self.firstname);
         let lastname = name(e, &format!("{path}.lastname"), &self.lastname);
