@@ -153,3 +153,25 @@ test('an operator finds a customer\'s product, suspends it and restores it, each
   await restored.getByRole('alertdialog').getByRole('button', { name: 'Confirm' }).click();
   await restored.getByText('running').waitFor();
 });
+
+test('an operator finds a customer and corrects their city, and the change is recorded', async () => {
+  await placedBill('check', 'Franklin');
+  const p = await stack.page('fr', 1280);
+  await signIn(p, 'operator', 'operator-2026');
+  await p.locator('#needs-action').waitFor();
+  await p.getByRole('navigation').getByRole('link', { name: 'Clients' }).click();
+  const form = p.locator('#customer-filter');
+  await form.getByLabel('Rechercher').fill('franklin');
+  await form.getByRole('button', { name: 'Rechercher' }).click();
+  await p.locator('#customers').getByRole('link', { name: 'Grace Franklin' }).click();
+  const identity = p.locator('#identity');
+  await identity.getByLabel('Ville').fill('Lyon');
+  await identity.getByLabel('Code postal').fill('69001');
+  await identity.getByRole('button', { name: 'Enregistrer' }).click();
+  await p.locator('#changes').getByText(/operator: Code postal, Ville/).waitFor();
+  assert.equal(await p.locator('#identity').getByLabel('Ville').inputValue(), 'Lyon');
+  await identity.getByLabel('Pays (2 lettres)').fill('France');
+  await identity.getByRole('button', { name: 'Enregistrer' }).click();
+  await p.waitForFunction(() => document.querySelector('#identity [data-name=country]')?.getAttribute('aria-invalid') === 'true');
+  await accessible(p, 'admin-customer-fr');
+});

@@ -66,6 +66,17 @@ pub fn router() -> Router {
             file!("admin-bill.html", "text/html; charset=utf-8"),
         )
         .route(
+            "/admin/customers",
+            file!("admin-customers.html", "text/html; charset=utf-8"),
+        )
+        .route(
+            "/assets/admin-customers.js",
+            file!(
+                "assets/admin-customers.js",
+                "text/javascript; charset=utf-8"
+            ),
+        )
+        .route(
             "/admin/products",
             file!("admin-products.html", "text/html; charset=utf-8"),
         )

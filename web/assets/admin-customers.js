@@ -1,0 +1,107 @@
+// The customers desk: the shop's customers by name with a search, and one customer's page
+// (`?email=`): their identity (corrected here, each change recorded with its author), their
+// Moodle account, bills and products.
+import { api, clearProblem, field, fill, h, showProblem, t } from './app.js';
+import { amount, day, deskHeader, staffSession, w, when } from './desk.js';
+
+const params = new URLSearchParams(location.search);
+const main = document.getElementById('main');
+let session;
+let catalog;
+let names = {};
+
+const customerLink = (c) => h('a', { href: `/admin/customers?email=${encodeURIComponent(c.identity.email)}` }, `${c.identity.firstname} ${c.identity.lastname}`);
+
+function list() {
+  const q = h('input', { type: 'search', placeholder: w('customerSearchHelp') });
+  const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
+  const results = h('div', { id: 'customers' });
+  const form = h('form', { id: 'customer-filter', role: 'search' }, banner,
+    h('div', { class: 'row' }, field(w('search'), q, 'q'), h('button', { type: 'submit', class: 'primary' }, w('search'))));
+  const load = async (cursor) => {
+    clearProblem(form, banner);
+    const query = new URLSearchParams();
+    if (q.value.trim()) query.set('q', q.value.trim());
+    if (cursor) query.set('cursor', cursor);
+    try {
+      const page = await api('GET', `/admin/shops/${session.shop}/customers?${query}`);
+      const rows = page.customers.length
+        ? h('table', {}, h('thead', {}, h('tr', {}, [w('customer'), w('email'), w('organisation'), w('city')].map((c) => h('th', { scope: 'col' }, c)))),
+          h('tbody', {}, page.customers.map((c) => h('tr', {},
+            h('td', {}, customerLink(c)), h('td', {}, c.identity.email), h('td', {}, c.identity.organisation || ''), h('td', {}, `${c.identity.city} (${c.identity.country})`)))))
+        : h('p', { class: 'muted' }, w('noneYet'));
+      fill(results, rows, page.next_cursor && h('button', { type: 'button', class: 'secondary', onclick: () => load(page.next_cursor) }, w('next')));
+    } catch (e) {
+      showProblem(form, e, banner);
+    }
+  };
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
+  load();
+  fill(main, h('h1', {}, w('customers')), h('section', {}, form, results));
+}
+
+function identityForm(customer, render) {
+  const names = ['firstname', 'lastname', 'organisation', 'address', 'zip', 'city', 'country', 'phone'];
+  const inputs = Object.fromEntries(names.map((n) => [n, h('input', { value: customer.identity[n] || '', 'data-name': n })]));
+  const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
+  const saved = h('p', { class: 'notice', hidden: true, role: 'status' }, w('done'));
+  const form = h('form', { id: 'identity' }, banner, saved,
+    h('div', { class: 'grid' }, names.map((n) => field(t(n), inputs[n], n))),
+    h('button', { type: 'submit', class: 'primary' }, t('save')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearProblem(form, banner);
+    saved.hidden = true;
+    const body = { email: customer.identity.email };
+    for (const n of names) body[n] = inputs[n].value.trim() || (['organisation', 'phone'].includes(n) ? null : '');
+    try {
+      await api('PUT', `/admin/shops/${session.shop}/customers/${encodeURIComponent(customer.identity.email)}`, body);
+      await render();
+      document.querySelector('#identity .notice').hidden = false;
+    } catch (e) {
+      showProblem(form, e, banner);
+    }
+  });
+  return form;
+}
+
+async function one(email) {
+  const render = async () => {
+    const c = await api('GET', `/admin/shops/${session.shop}/customers/${encodeURIComponent(email)}`);
+    const moodle = c.moodle_user_id && h('p', {}, `${w('moodleAccount')}: ${c.moodle_username || ''} (#${c.moodle_user_id})`);
+    const bills = c.bills.length
+      ? h('table', {}, h('thead', {}, h('tr', {}, [w('bill'), w('date'), w('total'), w('status')].map((x, i) => h('th', { scope: 'col', class: i === 2 ? 'num' : null }, x)))),
+        h('tbody', {}, c.bills.map((b) => h('tr', {}, h('td', {}, h('a', { href: `/admin/bill?shop=${session.shop}&bill=${b.id}` }, b.id)),
+          h('td', {}, when(b.placed_at)), h('td', { class: 'num' }, amount(b.total, b.currency)), h('td', {}, h('span', { class: `status ${b.status}` }, t(`status_${b.status}`)))))))
+      : h('p', { class: 'muted' }, w('noneYet'));
+    const products = c.products.length
+      ? h('table', {}, h('thead', {}, h('tr', {}, [w('product'), w('user'), w('start'), w('ends'), w('status')].map((x) => h('th', { scope: 'col' }, x)))),
+        h('tbody', {}, c.products.map((p) => h('tr', {}, h('td', {}, names[p.item_code] || p.item_code), h('td', {}, p.seat?.holder?.email || p.user_email),
+          h('td', {}, day(p.start)), h('td', {}, p.end ? day(p.end) : w('noEnd')), h('td', {}, h('span', { class: `status ${p.status}` }, w(`state_${p.status}`)))))))
+      : h('p', { class: 'muted' }, w('noneYet'));
+    const changes = (c.changes || []).length
+      ? h('ul', { id: 'changes' }, c.changes.map((x) => h('li', {}, `${when(x.at)} — ${x.actor.replace(/^operator:/, '')}: ${x.fields.map((f) => t(f)).join(', ')}`)))
+      : null;
+    document.title = `${c.identity.firstname} ${c.identity.lastname} — ${catalog.shop.name}`;
+    fill(main, h('p', {}, h('a', { href: '/admin/customers' }, `← ${w('customers')}`)),
+      h('h1', {}, `${c.identity.firstname} ${c.identity.lastname}`), h('p', { class: 'muted' }, c.identity.email), moodle,
+      h('section', { 'aria-labelledby': 'identity-title' }, h('h2', { id: 'identity-title' }, w('identity')), identityForm(c, render),
+        changes && h('h3', {}, w('trace')), changes),
+      h('section', { 'aria-labelledby': 'cbills-title' }, h('h2', { id: 'cbills-title' }, w('bills')), bills),
+      h('section', { 'aria-labelledby': 'cproducts-title' }, h('h2', { id: 'cproducts-title' }, w('products')), products));
+  };
+  await render();
+}
+
+async function start() {
+  session = await staffSession();
+  if (!session) { location.assign('/admin'); return; }
+  catalog = await api('GET', `/shops/${session.shop}/catalog`);
+  names = Object.fromEntries(catalog.items.map((i) => [i.code, i.name]));
+  document.getElementById('header').replaceChildren(deskHeader(session, catalog.shop.name));
+  document.title = `${w('customers')} — ${catalog.shop.name}`;
+  if (params.get('email')) await one(params.get('email'));
+  else list();
+}
+
+start().catch((e) => fill(main, h('p', { class: 'banner', role: 'alert' }, e.message)));
