@@ -181,3 +181,98 @@ async fn bad_export_requests_are_refused_at_their_field() {
         .await
         .assert_problem(400, "malformed_request");
 }
+
+/// The dashboard's figures follow the bills and cost two requests however many bills there
+/// are: the shop, then its counters (written in each bill's own transaction).
+#[tokio::test]
+async fn the_dashboard_figures_follow_the_bills_in_two_requests() {
+    let stack = Stack::start().await;
+    let stats = || {
+        stack.with_token(
+            reqwest::Method::GET,
+            "/admin/shops/demo/stats",
+            ADMIN_TOKEN,
+            None,
+        )
+    };
+    stack.requests.reset();
+    let empty = stats().await;
+    assert_eq!(empty.status, 200, "{}", empty.body);
+    assert_eq!(
+        stack.requests.operations().len(),
+        2,
+        "{:?}",
+        stack.requests.operations()
+    );
+    assert_eq!(empty.body["days"], serde_json::json!([]));
+
+    stack
+        .place_and_pay(&stack.ready_cart("EXCEL-ESS", 3).await)
+        .await;
+    stack
+        .place_and_pay(&stack.ready_cart("GUIDE-BOOK", 1).await)
+        .await;
+    let pending = stack
+        .order(&stack.ready_cart("EXCEL-ESS", 1).await, "transfer")
+        .await;
+    stack.produce_all().await;
+    stack.requests.reset();
+    let figures = stats().await.body;
+    assert_eq!(
+        stack.requests.operations().len(),
+        2,
+        "still two requests with bills"
+    );
+    assert_eq!(figures["counts"]["COMPLETE"], 2, "{figures}");
+    assert_eq!(figures["counts"]["PENDING"], 1);
+    assert_eq!(
+        figures["counts"]["PAID"], 0,
+        "bills that moved on are not counted where they were"
+    );
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert_eq!(
+        figures["days"],
+        serde_json::json!([{"day": today, "revenue_excl_tax": "384.90", "orders": 2}])
+    );
+    assert_eq!(figures["methods"]["test"], 2);
+    assert_eq!(
+        figures["items"][0],
+        serde_json::json!({"code": "EXCEL-ESS", "quantity": 3})
+    );
+
+    let bill = pending.body["bill_id"].as_str().unwrap();
+    let cancel = serde_json::json!({"to": "CANCELLED", "note": "changed their mind"});
+    stack
+        .with_token(
+            reqwest::Method::POST,
+            &format!("/admin/bills/{bill}/transitions"),
+            ADMIN_TOKEN,
+            Some(cancel),
+        )
+        .await;
+    let after = stats().await.body;
+    assert_eq!(after["counts"]["PENDING"], 0);
+    assert_eq!(after["counts"]["CANCELLED"], 1);
+    let old = stack
+        .with_token(
+            reqwest::Method::GET,
+            "/admin/shops/demo/stats?from=2020-01-01&to=2020-01-31",
+            ADMIN_TOKEN,
+            None,
+        )
+        .await;
+    assert_eq!(
+        old.body["days"],
+        serde_json::json!([]),
+        "days outside the range are left out"
+    );
+    stack
+        .with_token(
+            reqwest::Method::GET,
+            "/admin/shops/demo/stats?from=2026-12-02&to=2026-12-01",
+            ADMIN_TOKEN,
+            None,
+        )
+        .await
+        .assert_problem(422, "validation_failed");
+}

@@ -74,11 +74,44 @@ async function needsAction(session) {
     h('h3', {}, w('expiring')), products);
 }
 
-async function counts(session) {
-  const { counts: byStatus } = await api('GET', `/admin/shops/${session.shop}/bills/counts`);
-  return h('section', { 'aria-labelledby': 'counts-title' }, h('h2', { id: 'counts-title' }, w('byStatus')),
-    h('ul', { class: 'counts' }, STATUSES.filter((s) => byStatus[s]).map((s) =>
-      h('li', {}, h('span', { class: `status ${s}` }, t(`status_${s}`)), ' ', new Intl.NumberFormat(lang()).format(byStatus[s])))));
+/** A table whose last column draws its value as a bar (readable as numbers too). */
+function barTable(id, caption, head, rows, max) {
+  return h('table', { id, class: 'bars' }, h('caption', {}, caption),
+    h('thead', {}, h('tr', {}, head.map((c, i) => h('th', { scope: 'col', class: i ? 'num' : null }, c)))),
+    h('tbody', {}, rows.map(([label, shown, value]) => h('tr', {}, h('th', { scope: 'row' }, label),
+      h('td', { class: 'num' }, shown),
+      h('td', { class: 'bar', 'aria-hidden': 'true' }, h('span', { style: `width: ${max ? Math.round((100 * value) / max) : 0}%` }))))));
+}
+
+async function figures(session) {
+  const section = h('section', { id: 'figures', 'aria-labelledby': 'figures-title' });
+  const period = h('select', {}, [7, 30, 90, 365].map((n) => h('option', { value: n, selected: n === 30 }, w('lastDays', n))));
+  const body = h('div');
+  const load = async () => {
+    const to = new Date();
+    const from = new Date(to.getTime() - (Number(period.value) - 1) * 86400000);
+    const iso = (d) => d.toISOString().slice(0, 10);
+    const stats = await api('GET', `/admin/shops/${session.shop}/stats?from=${iso(from)}&to=${iso(to)}`);
+    const count = (n) => new Intl.NumberFormat(lang()).format(n);
+    const revenue = stats.days.reduce((s, d) => s + Number(d.revenue_excl_tax), 0);
+    const orders = stats.days.reduce((s, d) => s + d.orders, 0);
+    const maxDay = Math.max(0, ...stats.days.map((d) => Number(d.revenue_excl_tax)));
+    const maxItem = Math.max(0, ...stats.items.map((i) => i.quantity));
+    const methods = Object.entries(stats.methods);
+    const maxMethod = Math.max(0, ...methods.map(([, n]) => n));
+    fill(body,
+      h('p', { class: 'totals' }, h('strong', {}, amount(revenue.toFixed(2), stats.currency)), ` ${w('revenueExcl')} · `, h('strong', {}, count(orders)), ` ${w(orders === 1 ? 'order' : 'orders')}`),
+      h('ul', { class: 'counts' }, STATUSES.filter((s) => stats.counts[s]).map((s) =>
+        h('li', {}, h('span', { class: `status ${s}` }, t(`status_${s}`)), ' ', count(stats.counts[s])))),
+      h('div', { class: 'charts' },
+        stats.days.length ? barTable('revenue', w('revenueByDay'), [w('date'), w('revenueCol'), ''], stats.days.map((d) => [day(d.day), amount(d.revenue_excl_tax, stats.currency), Number(d.revenue_excl_tax)]), maxDay) : h('p', { class: 'muted' }, w('noSales')),
+        stats.items.length > 0 && barTable('top-items', w('topItems'), [w('item'), w('quantity'), ''], stats.items.slice(0, 10).map((i) => [names[i.code] || i.code, count(i.quantity), i.quantity]), maxItem),
+        methods.length > 0 && barTable('methods', w('byMethod'), [w('method'), w('ordersCol'), ''], methods.map(([m, n]) => [t(`method_${m}`), count(n), n]), maxMethod)));
+  };
+  period.addEventListener('change', load);
+  await load();
+  fill(section, h('div', { class: 'row spread' }, h('h2', { id: 'figures-title' }, w('figures')), field(w('period'), period)), body);
+  return section;
 }
 
 function desk(session) {
@@ -137,7 +170,7 @@ async function dashboard(session) {
   names = Object.fromEntries(catalog.items.map((i) => [i.code, i.name]));
   top.replaceChildren(deskHeader(session, catalog.shop.name));
   document.title = `${w('dashboard')} — ${catalog.shop.name}`;
-  fill(main, h('h1', {}, w('dashboard')), await needsAction(session), await counts(session), desk(session), exportsSection(session));
+  fill(main, h('h1', {}, w('dashboard')), await needsAction(session), await figures(session), desk(session), exportsSection(session));
 }
 
 async function start() {

@@ -73,6 +73,9 @@ test('a manager sees a transfer awaiting confirmation, records it in French and 
   const cents = (x) => Math.round(Number(x.replace(',', '.')) * 100);
   assert.equal(rows.reduce((s, r) => s + cents(r[total]), 0), listed.reduce((s, b) => s + cents(b.total), 0), 'the totals are the bills\'');
   assert.ok(rows.some((r) => r.includes(bill)), 'the bill paid above is there');
+  // The sales figures count it: revenue excl. tax of the day, the item sold.
+  await p.locator('#revenue').getByText('120,00 €').waitFor();
+  assert.match(await p.locator('#top-items').textContent(), /Excel essentials \(e-learning, 12 months\)/);
   await accessible(p, 'admin-dashboard-exports-fr');
 });
 

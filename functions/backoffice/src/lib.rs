@@ -108,6 +108,7 @@ pub fn router(desks: Desks, admin_token: &str) -> Router {
         .route("/admin/products/{reference}/restore", post(restore_product))
         .route("/admin/shops/{shop}/exports/{file}", get(export_csv))
         .route("/admin/shops/{shop}/customers", get(list_customers))
+        .route("/admin/shops/{shop}/stats", get(shop_stats))
         .route(
             "/admin/shops/{shop}/customers/{email}",
             get(view_customer).put(update_customer),
@@ -449,4 +450,41 @@ async fn update_customer(
     JsonBody(body): JsonBody<IdentityInput>,
 ) -> Result<Response, AppError> {
     Ok(Json(ctx.customers.update(&caller, &shop, &email, &body).await?).into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatsQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// `GET /admin/shops/{shop}/stats?from=&to=`: the dashboard's figures (default: the last 30
+/// days), read from the shop's counters in one query.
+#[tracing::instrument(skip(ctx, caller, query))]
+async fn shop_stats(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path(shop): Path<String>,
+    query: Result<Query<StatsQuery>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(q) =
+        query.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
+    let day = |name: &str, v: Option<&str>| {
+        v.map(|d| {
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                AppError::invalid(name, format!("`{d}` is not a date such as 2026-11-30"))
+            })
+        })
+        .transpose()
+    };
+    let today = chrono::Utc::now().date_naive();
+    let to = day("to", q.to.as_deref())?.unwrap_or(today);
+    let from = day("from", q.from.as_deref())?.unwrap_or(to - chrono::Days::new(29));
+    if from > to {
+        return Err(AppError::invalid("to", "must not be before `from`"));
+    }
+    let store = ctx.app.store();
+    let stats = shop_core::app::stats::read(store, &caller, &shop, from, to).await?;
+    Ok(Json(stats).into_response())
 }

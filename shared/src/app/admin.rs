@@ -20,6 +20,11 @@ pub enum Imported {
 }
 
 impl ShopAdmin {
+    /// The store the shops are in.
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self { store }
     }

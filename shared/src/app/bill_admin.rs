@@ -287,25 +287,16 @@ impl BillAdmin {
         crate::app::mail::failed_messages(self.desk.store.as_ref(), &id).await
     }
 
-    /// How many bills the shop has in each status.
+    /// How many bills the shop has in each status, from the shop's counters (one query).
     pub async fn counts(
         &self,
         caller: &Caller,
         shop: &str,
-    ) -> Result<BTreeMap<BillStatus, usize>, AppError> {
-        let id = self.shop(caller, shop).await?;
-        let mut counts: BTreeMap<BillStatus, usize> =
-            BillStatus::ALL.into_iter().map(|s| (s, 0)).collect();
-        let query = Query {
-            index: Some(Index::Gsi3),
-            pk: keys::bills_of_shop(&id),
-            ..Query::default()
-        };
-        for record in self.desk.store.query(&query).await? {
-            let bill: Bill = decode("bill", &record)?;
-            *counts.entry(bill.status).or_default() += 1;
-        }
-        Ok(counts)
+    ) -> Result<BTreeMap<BillStatus, u64>, AppError> {
+        let today = self.desk.clock.now().date_naive();
+        let stats =
+            super::stats::read(self.desk.store.as_ref(), caller, shop, today, today).await?;
+        Ok(stats.counts)
     }
 
     pub async fn get(&self, caller: &Caller, bill: &str) -> Result<BillView, AppError> {

@@ -105,6 +105,7 @@ async fn consequences(
             when,
         });
     }
+    writes.extend(super::stats::counters(bill, read.events()));
     writes.extend(super::mail::letters(bill, read.events(), now));
     Ok((writes, jobs))
 }

@@ -19,6 +19,7 @@ pub mod record;
 pub mod repo;
 pub mod retry;
 pub mod staff;
+pub mod stats;
 pub mod storefront;
 
 pub use error::AppError;
