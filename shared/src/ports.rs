@@ -150,7 +150,10 @@ pub struct Query {
     pub pk: String,
     pub sk_prefix: String,
     pub descending: bool,
+    /// Sort keys strictly below this one only (paging backwards).
     pub before: Option<String>,
+    /// Sort keys strictly above this one only (paging forwards).
+    pub after: Option<String>,
     pub limit: Option<usize>,
 }
 
@@ -165,7 +168,9 @@ impl Query {
 
     /// Whether a sort key belongs to the answer (prefix and bound).
     pub fn admits(&self, sk: &str) -> bool {
-        sk.starts_with(&self.sk_prefix) && self.before.as_deref().is_none_or(|b| sk < b)
+        sk.starts_with(&self.sk_prefix)
+            && self.before.as_deref().is_none_or(|b| sk < b)
+            && self.after.as_deref().is_none_or(|a| sk > a)
     }
 }
 

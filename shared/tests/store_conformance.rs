@@ -190,7 +190,7 @@ async fn queries_read_a_partition_by_prefix_in_order(store: Arc<dyn Store>) {
     assert_eq!(s.query(&all).await.unwrap().len(), 4);
 }
 
-async fn queries_page_backwards_with_a_bound_and_a_limit(store: Arc<dyn Store>) {
+async fn queries_page_both_ways_with_a_bound_and_a_limit(store: Arc<dyn Store>) {
     let s = store.as_ref();
     for n in 1..=7 {
         let b = item(&format!("BILL#{n}"), "BILL", &n.to_string()).indexed(
@@ -217,6 +217,25 @@ async fn queries_page_backwards_with_a_bound_and_a_limit(store: Arc<dyn Store>) 
     assert_eq!(bodies(&second), ["4", "3", "2"]);
     let cursor = second.last().unwrap().item.indexes[&Index::Gsi3].sk.clone();
     assert_eq!(bodies(&s.query(&page(Some(cursor))).await.unwrap()), ["1"]);
+    let forwards = |after: Option<String>| Query {
+        index: Some(Index::Gsi3),
+        pk: "BILLS#demo".into(),
+        after,
+        limit: Some(3),
+        ..Query::default()
+    };
+    let first = s.query(&forwards(None)).await.unwrap();
+    assert_eq!(bodies(&first), ["1", "2", "3"]);
+    let cursor = first.last().unwrap().item.indexes[&Index::Gsi3].sk.clone();
+    assert_eq!(
+        bodies(&s.query(&forwards(Some(cursor))).await.unwrap()),
+        ["4", "5", "6"]
+    );
+    let within = Query {
+        sk_prefix: "2026-11-0".into(),
+        ..forwards(Some("2026-11-06#6".into()))
+    };
+    assert_eq!(bodies(&s.query(&within).await.unwrap()), ["7"]);
     let table = Query {
         pk: "F3".into(),
         ..Query::default()
@@ -470,7 +489,7 @@ conformance!(
     expired_items_are_gone_at_once,
     bad_requests_are_refused,
     counters_add_without_reading_and_respect_their_bound,
-    queries_page_backwards_with_a_bound_and_a_limit,
+    queries_page_both_ways_with_a_bound_and_a_limit,
     concurrent_adds_never_pass_the_bound,
     a_release_gives_back_what_was_reserved_and_never_goes_below_zero,
 );

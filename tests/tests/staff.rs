@@ -390,3 +390,59 @@ async fn staff_find_a_customer_and_correct_their_city() {
     .await
     .assert_problem(404, "not_found");
 }
+
+/// The customers list pages through the store's index by name: every customer once, in order,
+/// a search kept across pages.
+#[tokio::test]
+async fn the_customers_list_pages_by_name_through_the_index() {
+    let stack = Stack::start_embedded().await;
+    for i in (0..45).rev() {
+        let cart = stack.new_cart().await;
+        stack.fill_cart(&cart, "GUIDE-BOOK", 1, None, None).await;
+        let org = if i % 3 == 0 { "Navy" } else { "Bletchley" };
+        let who = json!({"customer": {"firstname": "Buyer", "lastname": format!("N{i:02}"), "email": format!("b{i}@example.org"),
+            "address": "1 St", "zip": "1", "city": "Paris", "country": "FR", "organisation": org}});
+        stack.put(&format!("/carts/{cart}/customer"), who).await;
+        assert_eq!(stack.order(&cart, "check").await.status, 201);
+    }
+    let pages = |q: &'static str| {
+        let stack = &stack;
+        async move {
+            let mut names = Vec::new();
+            let mut sizes = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let mut path = format!("/admin/shops/demo/customers?q={q}");
+                if let Some(c) = &cursor {
+                    path.push_str(&format!("&cursor={c}"));
+                }
+                let page = stack
+                    .with_token(Method::GET, &path, ADMIN_TOKEN, None)
+                    .await;
+                assert_eq!(page.status, 200, "{}", page.body);
+                let customers = page.body["customers"].as_array().unwrap().clone();
+                sizes.push(customers.len());
+                names.extend(
+                    customers
+                        .iter()
+                        .map(|c| c["identity"]["lastname"].as_str().unwrap().to_owned()),
+                );
+                match page.body["next_cursor"].as_str() {
+                    Some(c) => cursor = Some(c.to_owned()),
+                    None => break,
+                }
+            }
+            (names, sizes)
+        }
+    };
+    let (all, sizes) = pages("").await;
+    assert_eq!(sizes, [20, 20, 5]);
+    let expected: Vec<String> = (0..45).map(|i| format!("N{i:02}")).collect();
+    assert_eq!(all, expected, "each customer once, by name");
+    let (navy, sizes) = pages("navy").await;
+    assert_eq!(sizes, [15]);
+    assert_eq!(
+        navy,
+        expected.iter().step_by(3).cloned().collect::<Vec<_>>()
+    );
+}

@@ -202,11 +202,15 @@ impl Store for DynamoStore {
         let mut expr = "#pk = :pk".to_owned();
         let mut values = HashMap::from([(":pk".to_owned(), AttributeValue::S(query.pk.clone()))]);
         let mut names = HashMap::from([("#pk".to_owned(), pk)]);
-        // One condition on the sort key per query: the bound when there is one (the prefix is
-        // then checked here), the prefix otherwise.
+        // One condition on the sort key per query: a bound when there is one (the prefix and
+        // any other bound are then checked here), the prefix otherwise.
         if let Some(before) = &query.before {
             expr.push_str(" AND #sk < :before");
             values.insert(":before".into(), AttributeValue::S(before.clone()));
+            names.insert("#sk".into(), sk);
+        } else if let Some(after) = &query.after {
+            expr.push_str(" AND #sk > :after");
+            values.insert(":after".into(), AttributeValue::S(after.clone()));
             names.insert("#sk".into(), sk);
         } else if !query.sk_prefix.is_empty() {
             expr.push_str(" AND begins_with(#sk, :prefix)");

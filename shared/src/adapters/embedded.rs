@@ -142,7 +142,12 @@ impl Store for EmbeddedStore {
             let txn = db.begin_read().map_err(backend)?;
             let items = txn.open_table(ITEMS).map_err(backend)?;
             let now = now_epoch();
-            let start = (query.pk.as_str(), query.sk_prefix.as_str());
+            // Ranges start at the prefix, or past it at the lower bound.
+            let from = match query.after.as_deref() {
+                Some(a) if a > query.sk_prefix.as_str() => a,
+                _ => query.sk_prefix.as_str(),
+            };
+            let start = (query.pk.as_str(), from);
             let mut keys = Vec::new();
             match query.index {
                 None => {

@@ -18,6 +18,8 @@ use crate::domain::ids::{Email, ShopId};
 use crate::ports::{Index, PutIf, Query, Store, Write};
 
 const PAGE: usize = 20;
+/// Customers read from the index per request while looking for a page of matches.
+const READ: usize = 100;
 
 #[derive(Debug, Serialize)]
 pub struct CustomerPage {
@@ -76,24 +78,30 @@ impl CustomerAdmin {
             ),
             None => None,
         };
-        let query = Query {
-            index: Some(Index::Gsi1),
-            pk: keys::customers_of_shop(id.as_str()),
-            ..Query::default()
-        };
+        // Pages of the index from the cursor on, until a page of matches or the end.
         let mut found = Vec::new();
-        for record in self.store.query(&query).await? {
-            let customer: CustomerRecord = decode("customer", &record)?;
-            let key = keys::customer_name(&customer.identity);
-            if after.as_deref().is_some_and(|a| key.as_str() <= a) {
-                continue;
-            }
-            if q.is_none_or(|q| matches(&customer, q)) {
-                after = Some(key);
-                found.push(customer);
-                if found.len() == PAGE {
-                    break;
+        'pages: loop {
+            let query = Query {
+                index: Some(Index::Gsi1),
+                pk: keys::customers_of_shop(id.as_str()),
+                after: after.clone(),
+                limit: Some(READ),
+                ..Query::default()
+            };
+            let page = self.store.query(&query).await?;
+            let exhausted = page.len() < READ;
+            for record in page {
+                after = record.item.indexes.get(&Index::Gsi1).map(|k| k.sk.clone());
+                let customer: CustomerRecord = decode("customer", &record)?;
+                if q.is_none_or(|q| matches(&customer, q)) {
+                    found.push(customer);
+                    if found.len() == PAGE {
+                        break 'pages;
+                    }
                 }
+            }
+            if exhausted {
+                break;
             }
         }
         let next_cursor = (found.len() == PAGE).then(|| hex::encode(after.unwrap_or_default()));
