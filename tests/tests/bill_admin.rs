@@ -167,7 +167,7 @@ async fn concurrent_operators_cannot_both_move_a_bill_from_one_state() {
 }
 
 #[tokio::test]
-async fn bills_are_found_by_status_text_and_date_newest_first_in_pages() {
+async fn bills_are_found_by_status_text_date_method_and_item_in_pages_either_way() {
     let stack = Stack::start().await;
     let mut ids = Vec::new();
     for _ in 0..5 {
@@ -288,6 +288,36 @@ async fn bills_are_found_by_status_text_and_date_newest_first_in_pages() {
     admin(&stack, Method::GET, "/admin/shops/nope/bills", None)
         .await
         .assert_problem(404, "not_found");
+
+    // By payment method and item, and oldest first, paged forwards.
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    let check = stack.order(&cart, "check").await.body["bill_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(names(&list("?method=check").await), vec![check.clone()]);
+    assert_eq!(names(&list("?method=transfer").await).len(), 5);
+    assert_eq!(names(&list("?item=EXCEL-ESS").await), vec![check.clone()]);
+    assert_eq!(names(&list("?item=GUIDE-BOOK&method=check").await).len(), 0);
+    let mut oldest_first = ids.clone();
+    oldest_first.push(check);
+    let first = list("?sort=oldest&limit=4").await;
+    assert_eq!(names(&first), oldest_first[..4]);
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    let rest = list(&format!("?sort=oldest&limit=4&cursor={cursor}")).await;
+    assert_eq!(names(&rest), oldest_first[4..]);
+    assert_eq!(rest.body["next_cursor"], Value::Null);
+    assert_eq!(
+        names(&list(&format!("?sort=oldest&from={today}&to={today}")).await),
+        oldest_first
+    );
+    assert!(names(&list(&format!("?sort=oldest&from={tomorrow}")).await).is_empty());
+    assert_eq!(
+        list("?sort=cheapest&method=barter")
+            .await
+            .assert_problem(422, "validation_failed"),
+        ["method", "sort"]
+    );
 }
 
 #[tokio::test]

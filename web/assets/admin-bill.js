@@ -34,6 +34,9 @@ function summary(bill) {
     [w('placed'), when(bill.placed_at)],
     bill.paid_at && [w('paid'), when(bill.paid_at)],
     bill.invoice_number && [w('invoice'), bill.invoice_number],
+    [w('document'), h('span', { id: 'documents' },
+      h('a', { href: `/admin/bills/${bill.id}/invoice`, target: '_blank', rel: 'noopener' }, w(bill.invoice_number ? 'invoiceHtml' : 'orderHtml')),
+      ' · ', h('a', { href: `/admin/bills/${bill.id}/invoice?format=pdf`, target: '_blank', rel: 'noopener' }, 'PDF'))],
   ].filter(Boolean);
   return h('section', {}, h('table', { class: 'facts' }, h('tbody', {}, rows.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, v))))),
     h('div', { class: 'row identities' },
@@ -107,6 +110,23 @@ function retryForm(bill) {
     () => api('POST', `/admin/bills/${bill.id}/retry-production`, {}));
 }
 
+const GATEWAYS = ['paypal', 'stripe', 'systempay', 'sips', 'ogone'];
+
+/** Test mode: posts a gateway's signed sample notification, as the gateway would. */
+function sampleForm(bill) {
+  const gateways = catalog.shop.payment_methods.filter((m) => GATEWAYS.includes(m));
+  if (!gateways.length) return null;
+  const gateway = h('select', {}, gateways.map((g) => h('option', { value: g, selected: g === bill.payment_method }, t(`method_${g}`))));
+  return actionForm('sample', w('sampleTitle'), [h('p', { class: 'muted' }, w('sampleHelp')), field(w('gateway'), gateway, 'gateway')],
+    w('sampleSend'), () => w('confirmSample', t(`method_${gateway.value}`)),
+    async () => {
+      const sample = await api('GET', `/admin/bills/${bill.id}/sample-notification?gateway=${gateway.value}`);
+      const posted = await fetch(sample.url, { method: sample.method, headers: sample.headers, body: sample.body });
+      if (!posted.ok) throw new Error(w('sampleRefused', posted.status));
+      return api('GET', `/admin/bills/${bill.id}`);
+    });
+}
+
 function render(bill) {
   clearTimeout(timer);
   const failed = (bill.production || []).some((p) => p.state === 'failed');
@@ -117,6 +137,7 @@ function render(bill) {
     h('h1', {}, `${w('bill')} ${bill.id}`, bill.test && h('span', { class: 'muted' }, ` (${w('test')})`)),
     summary(bill), lines(bill),
     awaits && paymentForm(bill),
+    awaits && catalog.shop.test_mode && sampleForm(bill),
     failed && ['PAID', 'PREPROD'].includes(bill.status) && retryForm(bill),
     !SETTLED.includes(bill.status) && statusForm(bill),
     history(bill));

@@ -8,6 +8,7 @@ const main = document.getElementById('main');
 const top = document.getElementById('header');
 const STATUSES = ['PLACED', 'PENDING', 'PARTIAL', 'PAID', 'PREPROD', 'COMPLETE', 'FAILED', 'CANCELLED', 'REFUNDED', 'PAYBACK'];
 let names = {};
+let offered = [];
 
 function signInForm() {
   top.replaceChildren(deskHeader(null, 'enrolshop'));
@@ -50,8 +51,9 @@ function billRows(session, bills) {
 
 async function needsAction(session) {
   const shop = session.shop;
-  const [pending, paid, failed, expiring] = await Promise.all([
+  const [pending, partial, paid, failed, expiring] = await Promise.all([
     api('GET', `/admin/shops/${shop}/bills?status=PENDING&limit=50`),
+    api('GET', `/admin/shops/${shop}/bills?status=PARTIAL&limit=50`),
     api('GET', `/admin/shops/${shop}/bills?status=PAID&limit=50`),
     api('GET', `/admin/shops/${shop}/messages/failed`),
     api('GET', `/admin/shops/${shop}/products?state=expiring`),
@@ -69,6 +71,7 @@ async function needsAction(session) {
   return h('section', { id: 'needs-action', 'aria-labelledby': 'needs-title' },
     h('h2', { id: 'needs-title' }, w('needsAction')),
     h('h3', {}, w('awaitingPayment')), h('div', { id: 'awaiting' }, billRows(session, pending.bills)),
+    h('h3', {}, w('paidInPart')), h('div', { id: 'partial' }, billRows(session, partial.bills)),
     h('h3', {}, w('paidNotDelivered')), h('div', { id: 'undelivered' }, billRows(session, paid.bills)),
     h('h3', {}, w('failedMessages')), messages,
     h('h3', {}, w('expiring')), products);
@@ -78,14 +81,38 @@ async function needsAction(session) {
 function barTable(id, caption, head, rows, max) {
   return h('table', { id, class: 'bars' }, h('caption', {}, caption),
     h('thead', {}, h('tr', {}, head.map((c, i) => h('th', { scope: 'col', class: i ? 'num' : null }, c)))),
-    h('tbody', {}, rows.map(([label, shown, value]) => h('tr', {}, h('th', { scope: 'row' }, label),
-      h('td', { class: 'num' }, shown),
-      h('td', { class: 'bar', 'aria-hidden': 'true' }, h('span', { style: `width: ${max ? Math.round((100 * value) / max) : 0}%` }))))));
+    h('tbody', {}, rows.map((row) => h('tr', {}, h('th', { scope: 'row' }, row[0]),
+      row.slice(1, -1).map((shown) => h('td', { class: 'num' }, shown)),
+      h('td', { class: 'bar', 'aria-hidden': 'true' }, h('span', { style: `width: ${max ? Math.round((100 * row.at(-1)) / max) : 0}%` }))))));
+}
+
+/** The days' sales summed by day, ISO week (from Monday) or month, oldest first. */
+function group(days, by) {
+  const periods = new Map();
+  for (const d of days) {
+    const date = new Date(`${d.day}T00:00:00Z`);
+    let key = d.day;
+    let label = day(d.day);
+    if (by === 'week') {
+      date.setUTCDate(date.getUTCDate() - ((date.getUTCDay() + 6) % 7));
+      key = date.toISOString().slice(0, 10);
+      label = w('weekOf', day(key));
+    } else if (by === 'month') {
+      key = d.day.slice(0, 7);
+      label = new Intl.DateTimeFormat(lang(), { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(date);
+    }
+    const p = periods.get(key) || { label, revenue: 0, orders: 0 };
+    p.revenue += Number(d.revenue_excl_tax);
+    p.orders += d.orders;
+    periods.set(key, p);
+  }
+  return [...periods.values()];
 }
 
 async function figures(session) {
   const section = h('section', { id: 'figures', 'aria-labelledby': 'figures-title' });
   const period = h('select', {}, [7, 30, 90, 365].map((n) => h('option', { value: n, selected: n === 30 }, w('lastDays', n))));
+  const grouping = h('select', {}, ['day', 'week', 'month'].map((g) => h('option', { value: g }, w(`by_${g}`))));
   const body = h('div');
   const load = async () => {
     const to = new Date();
@@ -95,7 +122,8 @@ async function figures(session) {
     const count = (n) => new Intl.NumberFormat(lang()).format(n);
     const revenue = stats.days.reduce((s, d) => s + Number(d.revenue_excl_tax), 0);
     const orders = stats.days.reduce((s, d) => s + d.orders, 0);
-    const maxDay = Math.max(0, ...stats.days.map((d) => Number(d.revenue_excl_tax)));
+    const periods = group(stats.days, grouping.value);
+    const maxDay = Math.max(0, ...periods.map((d) => d.revenue));
     const maxItem = Math.max(0, ...stats.items.map((i) => i.quantity));
     const methods = Object.entries(stats.methods);
     const maxMethod = Math.max(0, ...methods.map(([, n]) => n));
@@ -104,13 +132,16 @@ async function figures(session) {
       h('ul', { class: 'counts' }, STATUSES.filter((s) => stats.counts[s]).map((s) =>
         h('li', {}, h('span', { class: `status ${s}` }, t(`status_${s}`)), ' ', count(stats.counts[s])))),
       h('div', { class: 'charts' },
-        stats.days.length ? barTable('revenue', w('revenueByDay'), [w('date'), w('revenueCol'), ''], stats.days.map((d) => [day(d.day), amount(d.revenue_excl_tax, stats.currency), Number(d.revenue_excl_tax)]), maxDay) : h('p', { class: 'muted' }, w('noSales')),
+        periods.length ? barTable('revenue', w(`revenueBy_${grouping.value}`), [w(grouping.value === 'day' ? 'date' : 'periodCol'), w('revenueCol'), w('ordersCol'), ''],
+          periods.map((d) => [d.label, amount(d.revenue.toFixed(2), stats.currency), count(d.orders), d.revenue]), maxDay) : h('p', { class: 'muted' }, w('noSales')),
         stats.items.length > 0 && barTable('top-items', w('topItems'), [w('item'), w('quantity'), ''], stats.items.slice(0, 10).map((i) => [names[i.code] || i.code, count(i.quantity), i.quantity]), maxItem),
         methods.length > 0 && barTable('methods', w('byMethod'), [w('method'), w('ordersCol'), ''], methods.map(([m, n]) => [t(`method_${m}`), count(n), n]), maxMethod)));
   };
   period.addEventListener('change', load);
+  grouping.addEventListener('change', load);
   await load();
-  fill(section, h('div', { class: 'row spread' }, h('h2', { id: 'figures-title' }, w('figures')), field(w('period'), period)), body);
+  fill(section, h('div', { class: 'row spread' }, h('h2', { id: 'figures-title' }, w('figures')),
+    h('div', { class: 'row' }, field(w('period'), period), field(w('grouping'), grouping))), body);
   return section;
 }
 
@@ -119,16 +150,21 @@ function desk(session) {
   const q = h('input', { type: 'search', placeholder: w('searchHelp') });
   const from = h('input', { type: 'date' });
   const to = h('input', { type: 'date' });
+  const method = h('select', {}, h('option', { value: '' }, w('any')), offered.map((m) => h('option', { value: m }, t(`method_${m}`))));
+  const item = h('select', {}, h('option', { value: '' }, w('any')),
+    Object.entries(names).sort(([, a], [, b]) => a.localeCompare(b, lang())).map(([code, name]) => h('option', { value: code }, name)));
+  const sort = h('select', {}, h('option', { value: 'newest' }, w('newestFirst')), h('option', { value: 'oldest' }, w('oldestFirst')));
   const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
   const results = h('div', { id: 'bills' });
   const form = h('form', { id: 'bill-filter', role: 'search' }, banner,
     h('div', { class: 'row' }, field(w('search'), q, 'q'), field(w('status'), status, 'status'),
-      field(w('from'), from, 'from'), field(w('to'), to, 'to'),
+      field(w('from'), from, 'from'), field(w('to'), to, 'to')),
+    h('div', { class: 'row' }, field(w('method'), method, 'method'), field(w('item'), item, 'item'), field(w('sort'), sort, 'sort'),
       h('button', { type: 'submit', class: 'primary' }, w('filter'))));
   const load = async (cursor) => {
     clearProblem(form, banner);
     const query = new URLSearchParams();
-    for (const [k, el] of [['q', q], ['status', status], ['from', from], ['to', to]]) if (el.value) query.set(k, el.value);
+    for (const [k, el] of [['q', q], ['status', status], ['from', from], ['to', to], ['method', method], ['item', item], ['sort', sort]]) if (el.value) query.set(k, el.value);
     if (cursor) query.set('cursor', cursor);
     try {
       const page = await api('GET', `/admin/shops/${session.shop}/bills?${query}`);
@@ -168,6 +204,7 @@ function exportsSection(session) {
 async function dashboard(session) {
   const catalog = await api('GET', `/shops/${session.shop}/catalog`);
   names = Object.fromEntries(catalog.items.map((i) => [i.code, i.name]));
+  offered = catalog.shop.payment_methods;
   top.replaceChildren(deskHeader(session, catalog.shop.name));
   document.title = `${w('dashboard')} — ${catalog.shop.name}`;
   fill(main, h('h1', {}, w('dashboard')), await needsAction(session), await figures(session), desk(session), exportsSection(session));

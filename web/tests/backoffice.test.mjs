@@ -178,3 +178,61 @@ test('an operator finds a customer and corrects their city, and the change is re
   await p.waitForFunction(() => document.querySelector('#identity [data-name=country]')?.getAttribute('aria-invalid') === 'true');
   await accessible(p, 'admin-customer-fr');
 });
+
+test('an operator sees a delivery Moodle refused, and retries it once Moodle lets the shop enrol again', async () => {
+  // Moodle's administrator took "enrol users" away from the shop's web-service user.
+  const capabilities = (list) => fetch(`${stack.moodle}/simulator/capabilities`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ capabilities: list }) });
+  await capabilities(['moodle/site:viewuseridentity', 'moodle/user:viewalldetails', 'moodle/course:viewparticipants']);
+  const cart = await apiCall('POST', '/shops/demo/carts');
+  await apiCall('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity: 1 });
+  await apiCall('PUT', `/carts/${cart.id}/customer`, { customer: { firstname: 'Katherine', lastname: 'Johnson', email: 'katherine@example.org', address: '1 Langley Road', zip: '23665', city: 'Hampton', country: 'US' } });
+  const placed = await apiCall('POST', `/carts/${cart.id}/order`, { payment_method: 'test', accept_terms: true });
+  await fetch(`${stack.base}/bills/${placed.bill_id}/test-payment`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${placed.access_token}` }, body: JSON.stringify({ outcome: 'paid' }) });
+
+  const p = await stack.page('en', 1280);
+  await signIn(p, 'operator', 'operator-2026');
+  await p.locator(`#undelivered tr[data-bill="${placed.bill_id}"]`).waitFor({ timeout: 20000 });
+  await p.goto(`${stack.base}/admin/bill?shop=demo&bill=${placed.bill_id}`);
+  const line = p.locator('tr[data-code="EXCEL-ESS"]');
+  for (let i = 0; i < 100 && !(await line.locator('.status.failed').count()); i++) {
+    await p.reload();
+    await p.waitForTimeout(200);
+  }
+  assert.match(await line.textContent(), /Enrol users|enrol\/manual:enrol/, "Moodle's own error is shown on the line");
+  await accessible(p, 'admin-bill-delivery-failed');
+
+  await capabilities(null);
+  const retry = p.locator('#retry');
+  await retry.getByRole('button', { name: 'Retry' }).click();
+  await retry.getByRole('alertdialog').getByRole('button', { name: 'Confirm' }).click();
+  await p.locator('#status[data-status="COMPLETE"]').waitFor({ timeout: 30000 });
+  assert.match(await p.locator('#trace').textContent(), /operator/, 'the retry is written with who asked for it');
+  const user = (await stack.ws('core_user_get_users_by_field', { field: 'email', values: ['katherine@example.org'] }))[0];
+  const courses = await stack.ws('core_enrol_get_users_courses', { userid: user.id });
+  assert.deepEqual(courses.map((c) => c.shortname).sort(), ['EXCEL', 'SUPPORT'], 'enrolled in the course bought (and the support course)');
+});
+
+test('the bill page opens the invoice, and in test mode posts a signed sample notification that pays the bill', async () => {
+  const bill = await placedBill('systempay', 'Hamilton');
+  const p = await stack.page('fr', 1280);
+  await signIn(p, 'operator', 'operator-2026');
+  await p.locator('#needs-action').waitFor();
+  await p.goto(`${stack.base}/admin/bill?shop=demo&bill=${bill}`);
+  const pdf = await p.evaluate(async (id) => {
+    const r = await fetch(`/admin/bills/${id}/invoice?format=pdf`);
+    return [r.status, r.headers.get('content-type'), new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5))];
+  }, bill);
+  assert.deepEqual(pdf, [200, 'application/pdf', '%PDF-']);
+  const [invoice] = await Promise.all([p.context().waitForEvent('page'), p.locator('#documents').getByRole('link').first().click()]);
+  await invoice.waitForLoadState();
+  assert.match(await invoice.textContent('body'), /Hamilton/);
+  await invoice.close();
+
+  const sample = p.locator('#sample');
+  await sample.getByLabel('Prestataire').selectOption('systempay');
+  await sample.getByRole('button', { name: 'Envoyer la notification' }).click();
+  await sample.getByRole('alertdialog').getByRole('button', { name: 'Confirmer' }).click();
+  await p.locator('#status[data-status="COMPLETE"]').waitFor({ timeout: 20000 });
+  assert.match(await p.locator('#trace').textContent(), /Carte \(Systempay\)/, 'paid by the gateway, as its notification says');
+  await accessible(p, 'admin-bill-sample-paid-fr');
+});

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Extension, Path, Request, State};
+use axum::extract::{Extension, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -94,6 +94,7 @@ pub fn router(desks: Desks, admin_token: &str) -> Router {
         .route("/admin/bills/{bill}", get(view_bill))
         .route("/admin/bills/{bill}/transitions", post(transition))
         .route("/admin/bills/{bill}/payments", post(record_payment))
+        .route("/admin/bills/{bill}/invoice", get(invoice))
         .route(
             "/admin/bills/{bill}/sample-notification",
             get(sample_notification),
@@ -282,6 +283,19 @@ async fn record_payment(
     JsonBody(body): JsonBody<PaymentInput>,
 ) -> Result<Response, AppError> {
     Ok(Json(ctx.bills.record_payment(&caller, &bill, &body).await?).into_response())
+}
+
+/// `GET /admin/bills/{bill}/invoice?format=html|pdf`: the buyer's document, for staff.
+#[tracing::instrument(skip(ctx, query))]
+async fn invoice(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path(bill): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let format = web::document_format(query.as_deref())?;
+    let document = ctx.bills.document(&caller, &bill).await?;
+    Ok(web::document_response(document, format))
 }
 
 /// `GET /admin/bills/{bill}/sample-notification?gateway=..`: a signed notification to post

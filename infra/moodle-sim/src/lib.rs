@@ -399,10 +399,16 @@ impl Simulator {
     /// The web-service user's role holds exactly these capabilities from now on (by default it
     /// holds them all). Modelled where a real Moodle bit the shop: searching users by email
     /// and seeing their emails (`moodle/site:viewuseridentity`), seeing usernames
-    /// (`moodle/user:viewalldetails`), duplicating a course (`moodle/backup:backupcourse`,
-    /// `moodle/restore:restorecourse`), listing participants (`moodle/course:viewparticipants`).
+    /// (`moodle/user:viewalldetails`), enrolling (`enrol/manual:enrol`), duplicating a course
+    /// (`moodle/backup:backupcourse`, `moodle/restore:restorecourse`), listing participants
+    /// (`moodle/course:viewparticipants`).
     pub fn set_capabilities(&self, capabilities: &[&str]) {
         self.lock().capabilities = Some(capabilities.iter().map(|c| (*c).to_owned()).collect());
+    }
+
+    /// The web-service user holds every capability again (the default).
+    pub fn allow_all_capabilities(&self) {
+        self.lock().capabilities = None;
     }
 
     /// The next `calls` web-service calls fail this way.
@@ -485,6 +491,7 @@ impl Simulator {
                 "/login/forgot_password.php",
                 axum::routing::get(forgot_password_page),
             )
+            .route("/simulator/capabilities", axum::routing::put(capabilities))
             .with_state(self.clone())
     }
 
@@ -512,7 +519,9 @@ impl Simulator {
                 get_users(&site, p).map(|users| hide_fields(&site, users))
             }
             "core_user_create_users" => create_users(&mut site, p),
-            "enrol_manual_enrol_users" => enrol(&mut site, p),
+            "enrol_manual_enrol_users" => site
+                .require("enrol/manual:enrol", "Enrol users")
+                .and_then(|()| enrol(&mut site, p)),
             "enrol_manual_unenrol_users" => unenrol(&mut site, p),
             "core_enrol_get_users_courses" => users_courses(&site, p),
             "core_enrol_get_enrolled_users" => site
@@ -1195,6 +1204,25 @@ async fn rest(
 
 /// The page a course link of a message opens: the course's full name, as Moodle titles it
 /// (a simulator's stand-in for the course page; 404 for an unknown id).
+#[derive(Deserialize)]
+struct CapabilitiesInput {
+    capabilities: Option<Vec<String>>,
+}
+
+/// `PUT /simulator/capabilities` `{"capabilities": [...]}`, or `null` for all: a test takes a
+/// capability from the web-service user and gives it back, as a Moodle administrator would.
+/// The simulator's own control route; a real Moodle has none.
+async fn capabilities(
+    State(sim): State<Simulator>,
+    axum::Json(input): axum::Json<CapabilitiesInput>,
+) -> StatusCode {
+    match input.capabilities {
+        Some(caps) => sim.set_capabilities(&caps.iter().map(String::as_str).collect::<Vec<_>>()),
+        None => sim.allow_all_capabilities(),
+    }
+    StatusCode::NO_CONTENT
+}
+
 async fn course_page(
     State(sim): State<Simulator>,
     axum::extract::Query(q): axum::extract::Query<BTreeMap<String, String>>,

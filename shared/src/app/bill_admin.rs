@@ -32,6 +32,12 @@ pub struct BillFilter {
     pub to: Option<String>,
     /// Case-insensitive part of the bill id, invoice number, customer name or email.
     pub q: Option<String>,
+    /// Bills paid (or to be paid) this way only: `card`, `transfer`, `check`, ...
+    pub method: Option<String>,
+    /// Bills with a line of this item code only.
+    pub item: Option<String>,
+    /// `newest` (the default) or `oldest` first.
+    pub sort: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<usize>,
 }
@@ -150,12 +156,64 @@ fn matches(bill: &Bill, q: &str) -> bool {
     .any(|field| field.to_lowercase().contains(&q))
 }
 
-/// The parsed filter: status, date bounds (as sort keys) and page.
+/// The parsed filter: status, date bounds (as sort keys), the order and the page.
 struct Parsed {
     status: Option<BillStatus>,
+    method: Option<PaymentMethod>,
+    /// Keys from this one on (a day: every key of that day sorts after it).
     from: Option<String>,
-    before: Option<String>,
+    /// Keys before this one (the day after `to`).
+    to: Option<String>,
+    oldest_first: bool,
+    cursor: Option<String>,
     limit: usize,
+}
+
+impl Parsed {
+    /// Whether the filter keeps a bill its index bounds let through.
+    fn keeps(&self, bill: &Bill, filter: &BillFilter) -> bool {
+        self.method.is_none_or(|m| bill.payment_method == m)
+            && filter
+                .item
+                .as_deref()
+                .is_none_or(|code| bill.lines.iter().any(|l| l.code.as_str() == code))
+            && filter.q.as_deref().is_none_or(|q| matches(bill, q))
+    }
+
+    /// Whether a key lies past the range in the reading order (the rest is past it too).
+    fn past(&self, key: &str) -> bool {
+        if self.oldest_first {
+            self.to.as_deref().is_some_and(|to| key >= to)
+        } else {
+            self.from.as_deref().is_some_and(|from| key < from)
+        }
+    }
+
+    /// The index query from `cursor` (the last key read) on, in the reading order.
+    fn query(&self, index: Index, pk: &str, cursor: Option<&String>) -> Query {
+        let bound =
+            |a: Option<&String>, b: Option<&String>, pick: fn(String, String) -> String| match (
+                a.cloned(),
+                b.cloned(),
+            ) {
+                (Some(a), Some(b)) => Some(pick(a, b)),
+                (a, b) => a.or(b),
+            };
+        let (before, after) = if self.oldest_first {
+            (None, bound(cursor, self.from.as_ref(), std::cmp::max))
+        } else {
+            (bound(cursor, self.to.as_ref(), std::cmp::min), None)
+        };
+        Query {
+            index: Some(index),
+            pk: pk.to_owned(),
+            descending: !self.oldest_first,
+            before,
+            after,
+            limit: Some(MAX_PAGE),
+            ..Query::default()
+        }
+    }
 }
 
 fn parse_filter(f: &BillFilter) -> Result<Parsed, AppError> {
@@ -186,20 +244,33 @@ fn parse_filter(f: &BillFilter) -> Result<Parsed, AppError> {
                 .ok_or_else(|| "not a cursor from this API".to_owned()),
         )
     });
+    let method = f
+        .method
+        .as_deref()
+        .and_then(|m| e.check("method", m.parse::<PaymentMethod>()));
+    let oldest_first = match f.sort.as_deref() {
+        None | Some("newest") => false,
+        Some("oldest") => true,
+        Some(other) => {
+            e.add(
+                "sort",
+                format!("`{other}` is neither `newest` nor `oldest`"),
+            );
+            false
+        }
+    };
     let limit = f.limit.unwrap_or(PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         e.add("limit", format!("give 1 to {MAX_PAGE}"));
     }
     e.finish(|| ()).map_err(AppError::Invalid)?;
-    // The page ends below both the cursor and the day after `to`.
-    let before = match (cursor, to) {
-        (Some(c), Some(t)) => Some(c.min(t)),
-        (c, t) => c.or(t),
-    };
     Ok(Parsed {
         status,
+        method,
         from,
-        before,
+        to,
+        oldest_first,
+        cursor,
         limit,
     })
 }
@@ -239,26 +310,22 @@ impl BillAdmin {
             None => (Index::Gsi3, keys::bills_of_shop(&id)),
         };
         let mut found = Vec::new();
-        let mut before = p.before.clone();
+        let mut cursor = p.cursor.clone();
         'pages: loop {
-            let query = Query {
-                index: Some(index),
-                pk: pk.clone(),
-                descending: true,
-                before: before.clone(),
-                limit: Some(MAX_PAGE),
-                ..Query::default()
-            };
-            let page = self.desk.store.query(&query).await?;
+            let page = self
+                .desk
+                .store
+                .query(&p.query(index, &pk, cursor.as_ref()))
+                .await?;
             let exhausted = page.len() < MAX_PAGE;
             for record in page {
                 let bill: Bill = decode("bill", &record)?;
                 let key = keys::bill_date(&bill);
-                if p.from.as_deref().is_some_and(|from| key.as_str() < from) {
+                if p.past(&key) {
                     break 'pages;
                 }
-                before = Some(key);
-                if filter.q.as_deref().is_none_or(|q| matches(&bill, q)) {
+                cursor = Some(key);
+                if p.keeps(&bill, filter) {
                     found.push(bill);
                     if found.len() == p.limit {
                         break 'pages;
@@ -297,6 +364,17 @@ impl BillAdmin {
         let stats =
             super::stats::read(self.desk.store.as_ref(), caller, shop, today, today).await?;
         Ok(stats.counts)
+    }
+
+    /// `GET /admin/bills/{bill}/invoice`: the bill's order or invoice, as its buyer sees it.
+    pub async fn document(
+        &self,
+        caller: &Caller,
+        bill: &str,
+    ) -> Result<crate::invoice::InvoiceDocument, AppError> {
+        let bill = self.bill(caller, bill).await?.value;
+        let shop = repo::load_shop(self.desk.store.as_ref(), &bill.shop).await?;
+        Ok(crate::invoice::InvoiceDocument::new(&bill, &shop.document))
     }
 
     pub async fn get(&self, caller: &Caller, bill: &str) -> Result<BillView, AppError> {
