@@ -446,3 +446,94 @@ async fn the_customers_list_pages_by_name_through_the_index() {
         expected.iter().step_by(3).cloned().collect::<Vec<_>>()
     );
 }
+
+/// Every staff action lands in the shop's audit list with its author, newest first; what
+/// buyers, gateways and the shop itself do does not.
+#[tokio::test]
+async fn staff_actions_are_listed_with_their_author_newest_first() {
+    let stack = Stack::start_embedded().await;
+    staffed(&stack).await;
+    let (paid, _) = stack
+        .place_and_pay(&stack.ready_cart("EXCEL-ESS", 1).await)
+        .await;
+    stack.produce_all().await;
+    let cart = stack.ready_cart("GUIDE-BOOK", 1).await;
+    let check = stack.order(&cart, "check").await.body["bill_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (bob, _) = sign_in(&stack, "bob", "Bob-pass-1").await;
+    let bob = bob.unwrap();
+    let cancel = json!({"to": "CANCELLED", "note": "asked by phone"});
+    let path = format!("/admin/bills/{check}/transitions");
+    let cancelled = as_staff(&stack, Method::POST, &path, &bob, Some(cancel)).await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    let bill = as_staff(
+        &stack,
+        Method::GET,
+        &format!("/admin/bills/{paid}"),
+        &bob,
+        None,
+    )
+    .await;
+    let product = bill.body["production"][0]["products"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/admin/products/{product}/suspend");
+    assert_eq!(
+        as_staff(&stack, Method::POST, &path, &bob, Some(json!({})))
+            .await
+            .status,
+        200
+    );
+    let path = "/admin/shops/demo/customers/ada@example.org";
+    let mut identity =
+        as_staff(&stack, Method::GET, path, &bob, None).await.body["identity"].clone();
+    identity["city"] = json!("Lyon");
+    assert_eq!(
+        as_staff(&stack, Method::PUT, path, &bob, Some(identity))
+            .await
+            .status,
+        200
+    );
+
+    let audit = as_staff(&stack, Method::GET, "/admin/shops/demo/audit", &bob, None).await;
+    assert_eq!(audit.status, 200, "{}", audit.body);
+    let rows: Vec<(String, String, String)> = audit.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap().to_owned();
+            (s("actor"), s("action"), s("subject"))
+        })
+        .collect();
+    let expected = [
+        ("bob", "customer_updated", "ada@example.org"),
+        ("bob", "product_suspended", product.as_str()),
+        ("bob", "bill", check.as_str()),
+        ("admin", "shop_imported", "demo"),
+    ];
+    let expected: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(a, b, c)| ((*a).into(), (*b).into(), (*c).into()))
+        .collect();
+    assert_eq!(rows[..4], expected[..], "{}", audit.body);
+    let cancel = &audit.body["entries"][2];
+    assert_eq!(
+        (&cancel["from"], &cancel["to"], &cancel["detail"]),
+        (
+            &json!("PENDING"),
+            &json!("CANCELLED"),
+            &json!("asked by phone")
+        )
+    );
+    assert_eq!(audit.body["entries"][1]["item"], "EXCEL-ESS");
+    assert_eq!(audit.body["entries"][0]["detail"], "city");
+    assert!(
+        !rows.iter().any(|(_, _, s)| s == &paid),
+        "the buyer's and the gateway's steps are not staff actions: {}",
+        audit.body
+    );
+}

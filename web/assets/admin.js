@@ -9,6 +9,7 @@ const top = document.getElementById('header');
 const STATUSES = ['PLACED', 'PENDING', 'PARTIAL', 'PAID', 'PREPROD', 'COMPLETE', 'FAILED', 'CANCELLED', 'REFUNDED', 'PAYBACK'];
 let names = {};
 let offered = [];
+let catalogName = '';
 
 function signInForm() {
   top.replaceChildren(deskHeader(null, 'enrolshop'));
@@ -201,13 +202,46 @@ function exportsSection(session) {
     h('div', { class: 'row' }, field(w('from'), from), field(w('to'), to), field(w('format'), format)), links);
 }
 
+/** What staff did, newest first, with a next page. */
+function auditSection(session) {
+  const list = h('div', { id: 'audit' });
+  const subject = (e) => {
+    if (e.action === 'bill') return billLink(session, e.subject);
+    if (e.action === 'customer_updated') return h('a', { href: `/admin/customers?shop=${session.shop}&email=${encodeURIComponent(e.subject)}` }, e.subject);
+    if (e.action === 'shop_imported') return catalogName;
+    return e.subject;
+  };
+  const colon = lang() === 'fr' ? ' : ' : ': ';
+  const detail = (e) => {
+    if (e.action === 'customer_updated') return e.detail.split(', ').map((f) => t(f)).join(', ');
+    if (e.action === 'shop_imported') return '';
+    if (e.item) return `${names[e.item] || e.item} (${e.detail})`;
+    if (e.from && e.to && e.from !== e.to) return `${t(`status_${e.from}`)} → ${t(`status_${e.to}`)}${colon}${e.detail}`;
+    return e.detail;
+  };
+  const load = async (cursor) => {
+    const page = await api('GET', `/admin/shops/${session.shop}/audit${cursor ? `?cursor=${cursor}` : ''}`);
+    const rows = page.entries.length
+      ? h('table', {}, h('thead', {}, h('tr', {}, [w('date'), w('who'), w('what'), w('subject'), w('note')].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', {}, page.entries.map((e) => h('tr', { 'data-action': e.action },
+          h('td', {}, when(e.at)), h('td', {}, e.actor), h('td', {}, w(`audit_${e.action}`)), h('td', {}, subject(e)), h('td', {}, detail(e))))))
+      : h('p', { class: 'muted' }, w('nothing'));
+    fill(list, rows, h('div', { class: 'row' },
+      cursor && h('button', { type: 'button', class: 'secondary', onclick: () => load() }, w('first')),
+      page.next_cursor && h('button', { type: 'button', class: 'secondary', onclick: () => load(page.next_cursor) }, w('next'))));
+  };
+  load();
+  return h('section', { 'aria-labelledby': 'audit-title' }, h('h2', { id: 'audit-title' }, w('auditTitle')), list);
+}
+
 async function dashboard(session) {
   const catalog = await api('GET', `/shops/${session.shop}/catalog`);
   names = Object.fromEntries(catalog.items.map((i) => [i.code, i.name]));
   offered = catalog.shop.payment_methods;
   top.replaceChildren(deskHeader(session, catalog.shop.name));
   document.title = `${w('dashboard')} — ${catalog.shop.name}`;
-  fill(main, h('h1', {}, w('dashboard')), await needsAction(session), await figures(session), desk(session), exportsSection(session));
+  catalogName = catalog.shop.name;
+  fill(main, h('h1', {}, w('dashboard')), await needsAction(session), await figures(session), desk(session), exportsSection(session), auditSection(session));
 }
 
 async function start() {

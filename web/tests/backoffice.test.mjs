@@ -177,6 +177,13 @@ test('an operator finds a customer and corrects their city, and the change is re
   await identity.getByRole('button', { name: 'Enregistrer' }).click();
   await p.waitForFunction(() => document.querySelector('#identity [data-name=country]')?.getAttribute('aria-invalid') === 'true');
   await accessible(p, 'admin-customer-fr');
+
+  // The correction is in the staff's audit list on the dashboard, with its author.
+  await p.goto(`${stack.base}/admin`);
+  const entry = p.locator('#audit tr[data-action="customer_updated"]').first();
+  await entry.waitFor();
+  assert.match(await entry.textContent(), /operator.*Client corrigé.*franklin@example\.org.*Code postal, Ville/);
+  await accessible(p, 'admin-audit-fr');
 });
 
 test('an operator sees a delivery Moodle refused, and retries it once Moodle lets the shop enrol again', async () => {

@@ -110,6 +110,7 @@ pub fn router(desks: Desks, admin_token: &str) -> Router {
         .route("/admin/shops/{shop}/exports/{file}", get(export_csv))
         .route("/admin/shops/{shop}/customers", get(list_customers))
         .route("/admin/shops/{shop}/stats", get(shop_stats))
+        .route("/admin/shops/{shop}/audit", get(audit_list))
         .route(
             "/admin/shops/{shop}/customers/{email}",
             get(view_customer).put(update_customer),
@@ -471,6 +472,27 @@ async fn update_customer(
 struct StatsQuery {
     from: Option<String>,
     to: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    cursor: Option<String>,
+}
+
+/// `GET /admin/shops/{shop}/audit?cursor=`: what staff did, newest first.
+#[tracing::instrument(skip(ctx, caller, query))]
+async fn audit_list(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path(shop): Path<String>,
+    query: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(q) =
+        query.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
+    let store = ctx.app.store();
+    let page = shop_core::app::audit::list(store, &caller, &shop, q.cursor.as_deref()).await?;
+    Ok(Json(page).into_response())
 }
 
 /// `GET /admin/shops/{shop}/stats?from=&to=`: the dashboard's figures (default: the last 30

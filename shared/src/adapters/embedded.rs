@@ -148,7 +148,19 @@ impl Store for EmbeddedStore {
                 _ => query.sk_prefix.as_str(),
             };
             let start = (query.pk.as_str(), from);
+            let limit = query.limit.unwrap_or(usize::MAX);
             let mut keys = Vec::new();
+            let mut out = Vec::new();
+            // Ascending: read as we go and stop at the limit. Descending: the matching keys
+            // first (keys only), then the records from the end.
+            let mut take = |key: Key| -> Result<bool, StoreError> {
+                if query.descending {
+                    keys.push(key);
+                } else if let Some(s) = read_stored(&items, &key)?.filter(|s| s.live(now)) {
+                    out.push(s.into_record(key));
+                }
+                Ok(out.len() < limit)
+            };
             match query.index {
                 None => {
                     for entry in items.range(start..).map_err(backend)? {
@@ -157,8 +169,8 @@ impl Store for EmbeddedStore {
                         if pk != query.pk || !sk.starts_with(&query.sk_prefix) {
                             break;
                         }
-                        if query.admits(sk) {
-                            keys.push(Key::new(pk, sk));
+                        if query.admits(sk) && !take(Key::new(pk, sk))? {
+                            break;
                         }
                     }
                 }
@@ -171,18 +183,13 @@ impl Store for EmbeddedStore {
                         if ipk != query.pk || !isk.starts_with(&query.sk_prefix) {
                             break;
                         }
-                        if query.admits(isk) {
-                            keys.push(Key::new(pk, sk));
+                        if query.admits(isk) && !take(Key::new(pk, sk))? {
+                            break;
                         }
                     }
                 }
             }
-            if query.descending {
-                keys.reverse();
-            }
-            let limit = query.limit.unwrap_or(usize::MAX);
-            let mut out = Vec::new();
-            for key in keys {
+            for key in keys.into_iter().rev() {
                 if out.len() == limit {
                     break;
                 }

@@ -65,12 +65,28 @@ impl ShopAdmin {
         errors.finish(|| ()).map_err(AppError::Invalid)?;
         let document = with_id(document, &id);
         let version = stored.as_ref().map(|s| s.version);
-        repo::save_shop(self.store.as_ref(), &id, &document, version).await?;
         let outcome = if version.is_some() {
             Imported::Replaced
         } else {
             Imported::Created
         };
+        let detail = format!(
+            "{} ({} items)",
+            match outcome {
+                Imported::Replaced => "shop document replaced",
+                Imported::Created => "shop created",
+            },
+            document.items.len()
+        );
+        let entry = super::audit::by(
+            &caller.actor().to_string(),
+            super::audit::Action::ShopImported,
+            id.as_str(),
+            detail,
+            chrono::Utc::now(),
+        )
+        .map(|e| super::audit::record(&id, &e));
+        repo::save_shop(self.store.as_ref(), &id, &document, version, entry).await?;
         Ok((outcome, document.masked()))
     }
 }

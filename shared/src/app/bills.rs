@@ -106,6 +106,7 @@ async fn consequences(
         });
     }
     writes.extend(super::stats::counters(bill, read.events()));
+    writes.extend(super::audit::bill_events(bill, read.events()));
     writes.extend(super::mail::letters(bill, read.events(), now));
     Ok((writes, jobs))
 }

@@ -183,7 +183,7 @@ impl CustomerAdmin {
                     .collect(),
             )
         })?;
-        let (_, stored) = self.record(caller, shop, email).await?;
+        let (id, stored) = self.record(caller, shop, email).await?;
         let mut record = stored.value;
         if identity.email.normalized() != record.identity.email.normalized() {
             return Err(AppError::invalid(
@@ -197,17 +197,27 @@ impl CustomerAdmin {
         }
         record.identity = identity;
         record.updated_at = self.clock.now();
+        let actor = caller.actor().to_string();
+        let entry = super::audit::by(
+            &actor,
+            super::audit::Action::CustomerUpdated,
+            record.identity.email.as_str(),
+            fields.join(", "),
+            record.updated_at,
+        );
         record.changes.push(IdentityChange {
             at: record.updated_at,
-            actor: caller.actor().to_string(),
+            actor,
             fields,
         });
-        self.store
-            .write(vec![Write::Put {
-                item: customer_item(&record),
-                when: PutIf::Version(stored.version),
-            }])
-            .await?;
+        let put = Write::Put {
+            item: customer_item(&record),
+            when: PutIf::Version(stored.version),
+        };
+        let writes = std::iter::once(put)
+            .chain(entry.map(|e| super::audit::record(&id, &e)))
+            .collect();
+        self.store.write(writes).await?;
         Ok(record)
     }
 }

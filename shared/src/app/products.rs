@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::record::{Versioned, decode, decode_versioned};
 use super::retry::until_written;
-use super::{AppError, Clock, keys};
+use super::{AppError, Clock, audit, keys};
 use crate::domain::ids::{Email, ShopId};
 use crate::domain::product::{
     ProductContext, ProductEvent, ProductEventKind, ProductInstance, ProductRef, ProductState,
@@ -319,7 +319,20 @@ impl ProductAdmin {
                 item: product_item(&product),
                 when: PutIf::Version(version),
             };
-            self.store.write(vec![write]).await?;
+            let action = match to {
+                ProductStatus::Suspended => audit::Action::ProductSuspended,
+                ProductStatus::Running => audit::Action::ProductRestored,
+            };
+            let subject = product.reference.to_string();
+            let entry = audit::by(actor, action, &subject, product.customer_email.clone(), now)
+                .map(|e| audit::AuditEntry {
+                    item: Some(product.item_code.clone()),
+                    ..e
+                });
+            let writes = std::iter::once(write)
+                .chain(entry.map(|e| audit::record(&product.shop, &e)))
+                .collect();
+            self.store.write(writes).await?;
             Ok(ProductView::new(product, now))
         })
         .await

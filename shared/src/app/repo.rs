@@ -76,6 +76,7 @@ pub async fn save_shop(
     id: &ShopId,
     document: &ShopDocument,
     version: Option<u64>,
+    audit: Option<Write>,
 ) -> Result<(), AppError> {
     let body = serde_json::to_string(document).expect("a document serializes");
     let when = version.map_or(PutIf::Absent, PutIf::Version);
@@ -85,6 +86,7 @@ pub async fn save_shop(
         when: PutIf::Absent,
     };
     let mut writes = vec![Write::Put { item, when }];
+    writes.extend(audit);
     if version.is_none() {
         writes.push(listed);
         store.write(writes).await?;
