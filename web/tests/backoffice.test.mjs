@@ -243,3 +243,18 @@ test('the bill page opens the invoice, and in test mode posts a signed sample no
   assert.match(await p.locator('#trace').textContent(), /Carte \(Systempay\)/, 'paid by the gateway, as its notification says');
   await accessible(p, 'admin-bill-sample-paid-fr');
 });
+
+test('the dashboard and a bill page fit a tablet and a phone without scrolling sideways', async () => {
+  const bill = await placedBill('transfer', 'Widths');
+  for (const width of [820, 390]) {
+    const p = await stack.page('en', width);
+    await signIn(p, 'manager', 'manager-2026');
+    await p.locator('#audit table').waitFor();
+    assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), width, `dashboard at ${width} px`);
+    await shot(p, `admin-dashboard-${width}`);
+    await p.goto(`${stack.base}/admin/bill?shop=demo&bill=${bill}`);
+    await p.locator('#payment').waitFor();
+    assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), width, `bill at ${width} px`);
+    await accessible(p, `admin-bill-${width}`);
+  }
+});
