@@ -8,8 +8,6 @@
 
 use std::sync::Arc;
 
-use axum::extract::Query;
-use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -27,11 +25,10 @@ use shop_core::app::products::ProductAdmin;
 use shop_core::app::staff::{
     Caller, STAFF_SESSION_HOURS, StaffDesk, StaffLoginInput, StaffSession,
 };
-use shop_core::domain::FieldError;
 use shop_core::domain::cart::IdentityInput;
 use shop_core::domain::product::ProductStatus;
 use shop_core::web::{self, DOCUMENT_LIMIT};
-use shop_core::web::{ClientAddr, JsonBody};
+use shop_core::web::{ClientAddr, JsonBody, QueryOf};
 
 /// The staff session cookie.
 pub const COOKIE: &str = "enrolshop_staff";
@@ -229,10 +226,8 @@ async fn list_bills(
     State(ctx): State<Ctx>,
     Extension(caller): Extension<Caller>,
     Path(shop): Path<String>,
-    filter: Result<Query<BillFilter>, QueryRejection>,
+    QueryOf(filter): QueryOf<BillFilter>,
 ) -> Result<Response, AppError> {
-    let Query(filter) =
-        filter.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
     Ok(Json(ctx.bills.list(&caller, &shop, &filter).await?).into_response())
 }
 
@@ -306,10 +301,8 @@ async fn sample_notification(
     State(ctx): State<Ctx>,
     Extension(caller): Extension<Caller>,
     Path(bill): Path<String>,
-    query: Result<Query<SampleQuery>, QueryRejection>,
+    QueryOf(query): QueryOf<SampleQuery>,
 ) -> Result<Response, AppError> {
-    let Query(query) =
-        query.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
     Ok(Json(
         ctx.bills
             .sample_notification(&caller, &bill, &query)
@@ -340,10 +333,8 @@ async fn list_products(
     State(ctx): State<Ctx>,
     Extension(caller): Extension<Caller>,
     Path(shop): Path<String>,
-    filter: Result<Query<ProductFilter>, QueryRejection>,
+    QueryOf(filter): QueryOf<ProductFilter>,
 ) -> Result<Response, AppError> {
-    let Query(filter) =
-        filter.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
     let shop = shop_core::app::repo::parse_id("shop", &shop)?;
     caller.check_shop(&shop, "shop", shop.as_str())?;
     let products = ctx
@@ -394,10 +385,8 @@ async fn export_csv(
     State(ctx): State<Ctx>,
     Extension(caller): Extension<Caller>,
     Path((shop, file)): Path<(String, String)>,
-    query: Result<Query<ExportQuery>, QueryRejection>,
+    QueryOf(query): QueryOf<ExportQuery>,
 ) -> Result<Response, AppError> {
-    let Query(query) =
-        query.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
     let csv = ctx.exports.csv(&caller, &shop, &file, &query).await?;
     let range = [query.from.as_deref(), query.to.as_deref()]
         .into_iter()
@@ -432,15 +421,13 @@ struct CustomerQuery {
 
 /// `GET /admin/shops/{shop}/customers?q=&cursor=`: by name; `q` a part of the name, email or
 /// organisation.
-#[tracing::instrument(skip(ctx, caller, query))]
+#[tracing::instrument(skip(ctx, caller, q))]
 async fn list_customers(
     State(ctx): State<Ctx>,
     Extension(caller): Extension<Caller>,
     Path(shop): Path<String>,
-    query: Result<Query<CustomerQuery>, QueryRejection>,
+    QueryOf(q): QueryOf<CustomerQuery>,
 ) -> Result<Response, AppError> {
-    let Query(q) =
-        query.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
     let page = ctx
         .customers
         .list(&caller, &shop, q.q.as_deref(), q.cursor.as_deref())
@@ -481,15 +468,13 @@ struct AuditQuery {
 }
 
 /// `GET /admin/shops/{shop}/audit?cursor=`: what staff did, newest first.
-#[tracing::instrument(skip(ctx, caller, query))]
+#[tracing::instrument(skip(ctx, caller, q))]
 async fn audit_list(
     State(ctx): State<Ctx>,
     Extension(caller): Extension<Caller>,
     Path(shop): Path<String>,
-    query: Result<Query<AuditQuery>, QueryRejection>,
+    QueryOf(q): QueryOf<AuditQuery>,
 ) -> Result<Response, AppError> {
-    let Query(q) =
-        query.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
     let store = ctx.app.store();
     let page = shop_core::app::audit::list(store, &caller, &shop, q.cursor.as_deref()).await?;
     Ok(Json(page).into_response())
@@ -497,22 +482,16 @@ async fn audit_list(
 
 /// `GET /admin/shops/{shop}/stats?from=&to=`: the dashboard's figures (default: the last 30
 /// days), read from the shop's counters in one query.
-#[tracing::instrument(skip(ctx, caller, query))]
+#[tracing::instrument(skip(ctx, caller, q))]
 async fn shop_stats(
     State(ctx): State<Ctx>,
     Extension(caller): Extension<Caller>,
     Path(shop): Path<String>,
-    query: Result<Query<StatsQuery>, QueryRejection>,
+    QueryOf(q): QueryOf<StatsQuery>,
 ) -> Result<Response, AppError> {
-    let Query(q) =
-        query.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
     let day = |name: &str, v: Option<&str>| {
-        v.map(|d| {
-            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
-                AppError::invalid(name, format!("`{d}` is not a date such as 2026-11-30"))
-            })
-        })
-        .transpose()
+        v.map(|d| shop_core::domain::parse_day(d).map_err(|e| AppError::invalid(name, e)))
+            .transpose()
     };
     let today = chrono::Utc::now().date_naive();
     let to = day("to", q.to.as_deref())?.unwrap_or(today);

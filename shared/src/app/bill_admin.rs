@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::AppError;
@@ -223,13 +222,8 @@ fn parse_filter(f: &BillFilter) -> Result<Parsed, AppError> {
         .as_deref()
         .and_then(|s| e.check("status", s.parse::<BillStatus>()));
     let day = |e: &mut Errors, name: &str, v: &Option<String>| {
-        v.as_deref().and_then(|d| {
-            e.check(
-                name,
-                NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                    .map_err(|_| format!("`{d}` is not a date such as 2026-11-30")),
-            )
-        })
+        v.as_deref()
+            .and_then(|d| e.check(name, crate::domain::parse_day(d)))
     };
     let from = day(&mut e, "from", &f.from).map(|d| d.format("%Y-%m-%d").to_string());
     let to = day(&mut e, "to", &f.to)

@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -55,13 +54,8 @@ struct Format {
 fn parse(q: &ExportQuery) -> Result<Format, AppError> {
     let mut e = Errors::default();
     let day = |e: &mut Errors, name: &str, v: &Option<String>| {
-        v.as_deref().and_then(|d| {
-            e.check(
-                name,
-                NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                    .map_err(|_| format!("`{d}` is not a date such as 2026-11-30")),
-            )
-        })
+        v.as_deref()
+            .and_then(|d| e.check(name, crate::domain::parse_day(d)))
     };
     let from = day(&mut e, "from", &q.from);
     let to = day(&mut e, "to", &q.to);

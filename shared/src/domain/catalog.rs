@@ -152,9 +152,7 @@ impl FieldSpec {
             }
             FieldType::Email => Email::from_str(value).map(|_| ()),
             FieldType::Number => parse_decimal(value).map(|_| ()),
-            FieldType::Date => chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
-                .map(|_| ())
-                .map_err(|_| format!("`{value}` is not a date such as 2026-12-31")),
+            FieldType::Date => super::parse_day(value).map(|_| ()),
             FieldType::Select if !self.options.iter().any(|o| o == value) => Err(format!(
                 "`{value}` is not one of: {}",
                 self.options.join(", ")

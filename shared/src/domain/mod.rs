@@ -115,3 +115,9 @@ impl Errors {
         self.0
     }
 }
+
+/// A calendar day as the API writes it, `YYYY-MM-DD`; the reason names the expected form.
+pub fn parse_day(value: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| format!("`{value}` is not a date such as 2026-11-30"))
+}

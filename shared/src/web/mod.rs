@@ -221,6 +221,26 @@ impl<S: Send + Sync, T: DeserializeOwned, const LIMIT: usize> FromRequest<S>
     }
 }
 
+/// A query string parsed into `T`; one that cannot be read (an unknown or malformed
+/// parameter) is a 400 `malformed_request` problem naming it.
+pub struct QueryOf<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for QueryOf<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| QueryOf(q.0))
+            .map_err(|e| {
+                AppError::Malformed(vec![FieldError::new("", e.body_text())]).into_response()
+            })
+    }
+}
+
 /// [`JsonBody`] for a route whose body may be left out: an empty body is `T::default()`.
 pub struct JsonBodyOrDefault<T>(pub T);
 
