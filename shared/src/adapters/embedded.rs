@@ -147,28 +147,36 @@ impl Store for EmbeddedStore {
                 Some(a) if a > query.sk_prefix.as_str() => a,
                 _ => query.sk_prefix.as_str(),
             };
-            let start = (query.pk.as_str(), from);
+            // Below the bound, or past every key with the prefix.
+            let prefix_end = format!("{}\u{10FFFF}", query.sk_prefix);
+            let upper = match query.before.as_deref() {
+                Some(b) if b < prefix_end.as_str() => b,
+                _ => prefix_end.as_str(),
+            };
             let limit = query.limit.unwrap_or(usize::MAX);
-            let mut keys = Vec::new();
             let mut out = Vec::new();
-            // Ascending: read as we go and stop at the limit. Descending: the matching keys
-            // first (keys only), then the records from the end.
+            if from >= upper {
+                return Ok(out);
+            }
+            // Read in the asked order and stop at the limit.
             let mut take = |key: Key| -> Result<bool, StoreError> {
-                if query.descending {
-                    keys.push(key);
-                } else if let Some(s) = read_stored(&items, &key)?.filter(|s| s.live(now)) {
+                if let Some(s) = read_stored(&items, &key)?.filter(|s| s.live(now)) {
                     out.push(s.into_record(key));
                 }
                 Ok(out.len() < limit)
             };
+            let pk = query.pk.as_str();
             match query.index {
                 None => {
-                    for entry in items.range(start..).map_err(backend)? {
+                    let range = items.range((pk, from)..(pk, upper)).map_err(backend)?;
+                    let entries: Box<dyn Iterator<Item = _>> = if query.descending {
+                        Box::new(range.rev())
+                    } else {
+                        Box::new(range)
+                    };
+                    for entry in entries {
                         let (k, _) = entry.map_err(backend)?;
                         let (pk, sk) = k.value();
-                        if pk != query.pk || !sk.starts_with(&query.sk_prefix) {
-                            break;
-                        }
                         if query.admits(sk) && !take(Key::new(pk, sk))? {
                             break;
                         }
@@ -176,25 +184,21 @@ impl Store for EmbeddedStore {
                 }
                 Some(index) => {
                     let table = txn.open_table(index_table(index)).map_err(backend)?;
-                    let start = (start.0, start.1, "", "");
-                    for entry in table.range(start..).map_err(backend)? {
+                    let range = table
+                        .range((pk, from, "", "")..(pk, upper, "", ""))
+                        .map_err(backend)?;
+                    let entries: Box<dyn Iterator<Item = _>> = if query.descending {
+                        Box::new(range.rev())
+                    } else {
+                        Box::new(range)
+                    };
+                    for entry in entries {
                         let (k, _) = entry.map_err(backend)?;
-                        let (ipk, isk, pk, sk) = k.value();
-                        if ipk != query.pk || !isk.starts_with(&query.sk_prefix) {
-                            break;
-                        }
+                        let (_, isk, pk, sk) = k.value();
                         if query.admits(isk) && !take(Key::new(pk, sk))? {
                             break;
                         }
                     }
-                }
-            }
-            for key in keys.into_iter().rev() {
-                if out.len() == limit {
-                    break;
-                }
-                if let Some(s) = read_stored(&items, &key)?.filter(|s| s.live(now)) {
-                    out.push(s.into_record(key));
                 }
             }
             Ok(out)
