@@ -265,6 +265,7 @@ impl Stack {
         let catcher = MailCatcher::new(mail_dir.path()).unwrap();
         let options = StackOptions {
             mail_catcher: Some(catcher.clone()),
+            moodle_url: Some(moodle_url.clone()),
             ..StackOptions::default()
         };
         let app = stack(store.clone(), jobs.clone(), lms.clone(), &options);

@@ -136,6 +136,7 @@ async fn backoffice_events_run_through_the_lambda_adapter() {
             customers: Arc::new(shop_core::app::customer_admin::CustomerAdmin {
                 store: store.clone(),
                 clock: Arc::new(SystemClock),
+                moodle_url: None,
             }),
             exports: Arc::new(shop_core::app::exports::Exports {
                 store: store.clone(),

@@ -348,6 +348,14 @@ async fn staff_find_a_customer_and_correct_their_city() {
     let ada = as_staff(&stack, Method::GET, path, &bob, None).await;
     assert_eq!(ada.status, 200, "{}", ada.body);
     assert_eq!(ada.body["bills"][0]["id"], bill.as_str());
+    let profile = format!(
+        "{}/user/profile.php?id={}",
+        stack.moodle_url.trim_end_matches('/'),
+        ada.body["moodle_user_id"]
+            .as_u64()
+            .expect("known in Moodle once produced")
+    );
+    assert_eq!(ada.body["moodle_profile_url"], profile.as_str());
     assert!(
         !ada.body["products"].as_array().unwrap().is_empty(),
         "{}",

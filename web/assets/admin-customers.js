@@ -1,7 +1,7 @@
 // The customers desk: the shop's customers by name with a search, and one customer's page
 // (`?email=`): their identity (corrected here, each change recorded with its author), their
 // Moodle account, bills and products.
-import { api, clearProblem, field, fill, h, showProblem, t } from './app.js';
+import { api, clearProblem, field, fill, h, lang, showProblem, t } from './app.js';
 import { amount, day, deskHeader, staffSession, w, when } from './desk.js';
 
 const params = new URLSearchParams(location.search);
@@ -68,7 +68,9 @@ function identityForm(customer, render) {
 async function one(email) {
   const render = async () => {
     const c = await api('GET', `/admin/shops/${session.shop}/customers/${encodeURIComponent(email)}`);
-    const moodle = c.moodle_user_id && h('p', {}, `${w('moodleAccount')}: ${c.moodle_username || ''} (#${c.moodle_user_id})`);
+    const account = `${c.moodle_username || ''} (#${c.moodle_user_id})`;
+    const moodle = c.moodle_user_id && h('p', { id: 'moodle-account' }, `${w('moodleAccount')}${lang() === 'fr' ? ' : ' : ': '}`,
+      c.moodle_profile_url ? h('a', { href: c.moodle_profile_url, target: '_blank', rel: 'noopener' }, account) : account);
     const bills = c.bills.length
       ? h('table', {}, h('thead', {}, h('tr', {}, [w('bill'), w('date'), w('total'), w('status')].map((x, i) => h('th', { scope: 'col', class: i === 2 ? 'num' : null }, x)))),
         h('tbody', {}, c.bills.map((b) => h('tr', {}, h('td', {}, h('a', { href: `/admin/bill?shop=${session.shop}&bill=${b.id}` }, b.id)),

@@ -27,6 +27,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         queue: config.queue().await,
     };
     let (url, moodle_token) = shop_core::config::init(config.moodle()).await;
+    let moodle_url = url.to_string();
     let lms = Arc::new(MoodleClient::new(
         url,
         moodle_token,
@@ -37,6 +38,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         customers: Arc::new(shop_core::app::customer_admin::CustomerAdmin {
             store: store.clone(),
             clock: desk.clock.clone(),
+            moodle_url: Some(moodle_url.clone()),
         }),
         exports: Arc::new(shop_core::app::exports::Exports {
             store: store.clone(),

@@ -59,6 +59,8 @@ pub struct StackOptions {
     pub trusted_proxies: web::TrustedProxies,
     /// The mail catcher shown at `/dev/mail` (none with `--production`).
     pub mail_catcher: Option<shop_core::adapters::mail::catcher::MailCatcher>,
+    /// The Moodle site's address as its users reach it (links in the back office).
+    pub moodle_url: Option<String>,
 }
 
 impl Default for StackOptions {
@@ -70,6 +72,7 @@ impl Default for StackOptions {
             checkout_path: storefront::DEFAULT_CHECKOUT_PATH.into(),
             trusted_proxies: web::TrustedProxies::default(),
             mail_catcher: None,
+            moodle_url: None,
         }
     }
 }
@@ -132,6 +135,7 @@ pub fn stack(
                 customers: Arc::new(shop_core::app::customer_admin::CustomerAdmin {
                     store: products.store.clone(),
                     clock: products.clock.clone(),
+                    moodle_url: options.moodle_url.clone(),
                 }),
                 exports: Arc::new(shop_core::app::exports::Exports {
                     store: products.store.clone(),

@@ -249,6 +249,7 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
         public_url: args.public_url.clone().unwrap_or_else(|| base.clone()),
         trusted_proxies: args.trusted_proxies.clone(),
         mail_catcher,
+        moodle_url: Some(moodle_url.clone()),
         ..StackOptions::default()
     };
     println!(

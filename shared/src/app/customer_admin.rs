@@ -33,11 +33,15 @@ pub struct CustomerView {
     pub record: CustomerRecord,
     pub bills: Vec<BillSummary>,
     pub products: Vec<ProductView>,
+    /// Their profile on the Moodle site, when the shop knows both.
+    pub moodle_profile_url: Option<String>,
 }
 
 pub struct CustomerAdmin {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    /// The Moodle site's address, for links to a customer's profile.
+    pub moodle_url: Option<String>,
 }
 
 fn matches(r: &CustomerRecord, q: &str) -> bool {
@@ -156,10 +160,16 @@ impl CustomerAdmin {
             .into_iter()
             .map(|p| ProductView::new(p, now))
             .collect();
+        let moodle_profile_url = self
+            .moodle_url
+            .as_deref()
+            .zip(record.moodle_user_id)
+            .map(|(site, id)| format!("{}/user/profile.php?id={id}", site.trim_end_matches('/')));
         Ok(CustomerView {
             record,
             bills,
             products,
+            moodle_profile_url,
         })
     }
 
