@@ -224,7 +224,7 @@ function auditSection(session) {
     const rows = page.entries.length
       ? h('table', {}, h('thead', {}, h('tr', {}, [w('date'), w('who'), w('what'), w('subject'), w('note')].map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', {}, page.entries.map((e) => h('tr', { 'data-action': e.action },
-          h('td', {}, when(e.at)), h('td', {}, e.actor), h('td', {}, w(`audit_${e.action}`)), h('td', { class: 'id' }, subject(e)), h('td', {}, detail(e))))))
+          h('td', {}, when(e.at)), h('td', {}, e.actor), h('td', {}, w(`audit_${e.action}`)), h('td', { class: 'wrap' }, subject(e)), h('td', { class: 'wrap' }, detail(e))))))
       : h('p', { class: 'muted' }, w('nothing'));
     fill(list, rows, h('div', { class: 'row' },
       cursor && h('button', { type: 'button', class: 'secondary', onclick: () => load() }, w('first')),

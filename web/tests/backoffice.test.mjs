@@ -250,7 +250,8 @@ test('the dashboard and a bill page fit a tablet and a phone without scrolling s
     const p = await stack.page('en', width);
     await signIn(p, 'manager', 'manager-2026');
     await p.locator('#audit table').waitFor();
-    assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), width, `dashboard at ${width} px`);
+    const wide = await p.evaluate((w) => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > w + 1).slice(0, 5).map((e) => `${e.tagName}.${e.className}#${e.id}: ${e.textContent.slice(0, 40)}`), width);
+    assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), width, `dashboard at ${width} px: ${wide.join(' | ')}`);
     await shot(p, `admin-dashboard-${width}`);
     await p.goto(`${stack.base}/admin/bill?shop=demo&bill=${bill}`);
     await p.locator('#payment').waitFor();
