@@ -739,3 +739,37 @@ async fn buying_a_held_course_again_extends_it_on_dynamodb() {
 async fn buying_a_held_course_again_extends_it_on_the_embedded_store() {
     buying_a_held_course_again_extends_it(Stack::start_embedded().await).await;
 }
+
+/// The support course is named like any handler's course: here by its short name, resolved in
+/// Moodle at delivery; a course that cannot be one is refused at its field at import.
+#[tokio::test]
+async fn the_support_course_may_be_named_by_its_short_name() {
+    let stack = Stack::start_embedded().await;
+    let path = "/admin/shops/demo";
+    let token = enrolshop_tests::ADMIN_TOKEN;
+    let mut shop = stack.with_token(Method::GET, path, token, None).await.body;
+    for bad in [json!(1), json!(""), json!({"idnumber": " "})] {
+        shop["customer_support_course"] = bad.clone();
+        let refused = stack
+            .with_token(Method::PUT, path, token, Some(shop.clone()))
+            .await;
+        assert_eq!(
+            refused.assert_problem(422, "validation_failed"),
+            ["customer_support_course"],
+            "{bad}"
+        );
+    }
+    shop["customer_support_course"] = json!("SUPPORT");
+    let saved = stack.with_token(Method::PUT, path, token, Some(shop)).await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert_eq!(saved.body["customer_support_course"], "SUPPORT");
+
+    paid_bill(&stack, "EXCEL-ESS", 1).await;
+    assert_eq!(stack.produce_all().await, [Ok(Produced::Complete)]);
+    let ada = stack.moodle.user_by_email("ada@example.org").unwrap();
+    let support = stack.moodle.course_by_shortname("SUPPORT").unwrap();
+    assert!(
+        stack.moodle.enrolment(ada.id, support.id).is_some(),
+        "enrolled in the support course found by its short name"
+    );
+}

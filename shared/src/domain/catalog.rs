@@ -244,7 +244,7 @@ pub struct Shop {
     pub test_mode: bool,
     pub payment_methods: Vec<PaymentMethod>,
     pub default_payment_method: PaymentMethod,
-    pub customer_support_course: Option<u64>,
+    pub customer_support_course: Option<crate::domain::handler::CourseRef>,
     pub terms: Option<String>,
     pub seller: Seller,
     pub step_order: Vec<Step>,

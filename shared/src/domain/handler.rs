@@ -51,7 +51,7 @@ names!(
 );
 
 /// A Moodle course: its id, its short name, or `{"idnumber": "..."}`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(untagged)]
 pub enum CourseRef {
     Id(u64),
@@ -60,7 +60,7 @@ pub enum CourseRef {
 }
 
 impl CourseRef {
-    fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), String> {
         match self {
             CourseRef::Id(0) => Err("course 0 does not exist".into()),
             CourseRef::Id(1) => Err("course 1 is the site front page: nobody enrols there".into()),

@@ -132,7 +132,8 @@ impl Producer {
     ) -> Result<UnitRecord, LmsError> {
         let now = self.desk.clock.now();
         let userid = users.id(self, bill, &unit.person).await?;
-        if let Work::Support(courseid) = unit.work {
+        if let Work::Support(course) = &unit.work {
+            let courseid = self.course(course).await?;
             let enrol = EnrolIntent {
                 roleid: Role::Student.id(),
                 userid,

@@ -14,7 +14,7 @@ pub(super) struct Person {
 /// A unit's work, before any Moodle id is known.
 pub(super) enum Work {
     /// The buyer in the shop's customer support course: not a product, never revoked.
-    Support(u64),
+    Support(CourseRef),
     Enrol {
         course: CourseRef,
         role: Role,
@@ -103,7 +103,7 @@ pub(super) fn plan(bill: &Bill, shop: &Shop) -> (Vec<Unit>, Vec<(UnitKey, String
     };
     let mut units = Vec::new();
     let mut problems = Vec::new();
-    if let Some(course) = shop.customer_support_course {
+    if let Some(course) = shop.customer_support_course.clone() {
         units.push(Unit {
             key: UnitKey::SUPPORT,
             line: usize::MAX,

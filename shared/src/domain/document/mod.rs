@@ -49,8 +49,9 @@ pub struct ShopDocument {
     pub payment_methods: Vec<String>,
     #[serde(default)]
     pub default_payment_method: Option<String>,
+    /// Every buyer is enrolled here (as a student); an id, a short name or `{"idnumber"}`.
     #[serde(default)]
-    pub customer_support_course: Option<u64>,
+    pub customer_support_course: Option<crate::domain::handler::CourseRef>,
     #[serde(default)]
     pub terms: Option<String>,
     #[serde(default)]
@@ -312,6 +313,9 @@ impl ShopDocument {
             text(&mut e, "seller.name", seller, 200);
         }
         self.sales_address(&mut e);
+        if let Some(course) = &self.customer_support_course {
+            e.check("customer_support_course", course.check());
+        }
         self.check_gateways(&mut e);
         let step_order = self.step_order(&mut e);
         let taxes = self.taxes(&mut e);
@@ -343,7 +347,7 @@ impl ShopDocument {
             test_mode: self.test_mode,
             payment_methods: methods,
             default_payment_method: default_method.expect("checked"),
-            customer_support_course: self.customer_support_course,
+            customer_support_course: self.customer_support_course.clone(),
             terms: self.terms.clone(),
             seller: Seller {
                 name: seller.remove("name").unwrap_or_default(),
