@@ -177,6 +177,10 @@ impl Query {
 /// The most actions in one atomic write (DynamoDB's transaction limit).
 pub const MAX_WRITES: usize = 100;
 
+/// The most keys one `get_many` request reads (DynamoDB's `BatchGetItem` limit); adapters split
+/// a longer list.
+pub const MAX_BATCH_GET: usize = 100;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A condition did not hold; nothing was written.
@@ -194,6 +198,10 @@ pub enum StoreError {
 pub trait Store: Send + Sync {
     /// Strongly consistent read of one item.
     async fn get(&self, key: &Key) -> Result<Option<Record>, StoreError>;
+    /// Strongly consistent read of several items (DynamoDB's `BatchGetItem`, 100 keys a
+    /// request): the records found, in no particular order; absent or expired keys are left
+    /// out. For a cart's items among thousands, without reading the others.
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Record>, StoreError>;
     async fn query(&self, query: &Query) -> Result<Vec<Record>, StoreError>;
     /// Applies every action or none of them.
     async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError>;

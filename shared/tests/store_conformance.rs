@@ -341,6 +341,46 @@ async fn expired_items_are_gone_at_once(store: Arc<dyn Store>) {
     assert_eq!(r.item.expires_at, Some(future.timestamp()));
 }
 
+/// A batch read finds what exists among any number of keys (more than one request's 100),
+/// leaves out absent and expired ones, tolerates a key listed twice, and reads counters.
+async fn batch_reads_find_what_exists_among_many_keys(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    for chunk in (0..150).collect::<Vec<_>>().chunks(50) {
+        let writes = chunk
+            .iter()
+            .map(|n| {
+                put(
+                    item("M", &format!("{n:03}"), &format!("body {n}")),
+                    PutIf::Absent,
+                )
+            })
+            .collect();
+        s.write(writes).await.unwrap();
+    }
+    let past = chrono::Utc::now() - chrono::Duration::seconds(5);
+    s.write(vec![
+        put(item("M", "gone", "x").expiring_at(past), PutIf::Absent),
+        add("M", "counter", 7, None),
+    ])
+    .await
+    .unwrap();
+    let mut keys: Vec<Key> = (0..300).map(|n| Key::new("M", format!("{n:03}"))).collect();
+    keys.extend([
+        Key::new("M", "gone"),
+        Key::new("M", "counter"),
+        Key::new("M", "010"),
+    ]);
+    let mut found = s.get_many(&keys).await.unwrap();
+    found.sort_by(|a, b| a.item.key.cmp(&b.item.key));
+    assert_eq!(found.len(), 151, "150 items and the counter, once each");
+    assert_eq!(found[0].item.key, Key::new("M", "000"));
+    assert_eq!(found[0].item.body, "body 0");
+    assert_eq!(found[149].item.body, "body 149");
+    assert_eq!(found[150].item.key.sk, "counter");
+    assert_eq!(found[150].count, 7);
+    assert!(s.get_many(&[]).await.unwrap().is_empty());
+}
+
 async fn bad_requests_are_refused(store: Arc<dyn Store>) {
     let s = store.as_ref();
     let twice = s
@@ -492,4 +532,5 @@ conformance!(
     queries_page_both_ways_with_a_bound_and_a_limit,
     concurrent_adds_never_pass_the_bound,
     a_release_gives_back_what_was_reserved_and_never_goes_below_zero,
+    batch_reads_find_what_exists_among_many_keys,
 );

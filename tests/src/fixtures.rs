@@ -59,10 +59,14 @@ pub async fn store_with_demo_and_cart(stack: &Stack) -> Arc<dyn Store> {
 /// A cart of the demo shop ready to order (one GUIDE-BOOK, a customer), as `place-order.json`
 /// expects.
 pub async fn ready_cart(store: &dyn Store) {
-    let shop = shop_core::app::repo::load_shop(store, &"demo".parse().unwrap())
-        .await
-        .unwrap()
-        .shop;
+    let shop = shop_core::app::repo::load_shop(
+        store,
+        &"demo".parse().unwrap(),
+        shop_core::app::repo::Items::All,
+    )
+    .await
+    .unwrap()
+    .shop;
     let now = chrono::Utc::now();
     let mut ready = Cart::new(
         READY_CART.parse().unwrap(),
@@ -105,9 +109,13 @@ pub async fn gateway_shop_with_bill(stack: &Stack) -> Arc<dyn Store> {
         .import(&Caller::Automation, "gw", doc.to_string().as_bytes())
         .await
         .unwrap();
-    let stored = shop_core::app::repo::load_shop(store.as_ref(), &"gw".parse().unwrap())
-        .await
-        .unwrap();
+    let stored = shop_core::app::repo::load_shop(
+        store.as_ref(),
+        &"gw".parse().unwrap(),
+        shop_core::app::repo::Items::All,
+    )
+    .await
+    .unwrap();
     let now = chrono::Utc::now();
     let mut cart = Cart::new(
         shop_core::domain::ids::CartId::random(),

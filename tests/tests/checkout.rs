@@ -397,11 +397,18 @@ async fn dynamodb_requests_per_placement_and_per_payment_confirmation() {
     stack.requests.reset();
     let placed = stack.order(&cart, "test").await;
     assert_eq!(placed.status, 201);
-    // The cart, its shop (document + stock counters), then one transaction: bill + cart;
-    // after the commit, the customer record created if this is the buyer's first order.
+    // The cart, its shop's settings, its items with their stock counters (one batch), then one
+    // transaction: bill + cart; after the commit, the customer record created if this is the
+    // buyer's first order.
     assert_eq!(
         stack.requests.operations(),
-        ["GetItem", "Query", "TransactWriteItems", "PutItem"],
+        [
+            "GetItem",
+            "GetItem",
+            "BatchGetItem",
+            "TransactWriteItems",
+            "PutItem"
+        ],
         "placement"
     );
 
@@ -413,7 +420,7 @@ async fn dynamodb_requests_per_placement_and_per_payment_confirmation() {
     // sequence + production outbox (which stays until the job is produced).
     assert_eq!(
         stack.requests.operations(),
-        ["GetItem", "Query", "GetItem", "TransactWriteItems"],
+        ["GetItem", "GetItem", "GetItem", "TransactWriteItems"],
         "payment confirmation"
     );
 }
@@ -491,10 +498,14 @@ async fn the_bill_is_an_order_then_an_invoice_in_html_and_pdf() {
 async fn an_expired_cart_cannot_be_placed() {
     use shop_core::domain::cart::Cart;
     let stack = Stack::start().await;
-    let shop = shop_core::app::repo::load_shop(stack.store.as_ref(), &"demo".parse().unwrap())
-        .await
-        .unwrap()
-        .shop;
+    let shop = shop_core::app::repo::load_shop(
+        stack.store.as_ref(),
+        &"demo".parse().unwrap(),
+        shop_core::app::repo::Items::All,
+    )
+    .await
+    .unwrap()
+    .shop;
     let week_ago = chrono::Utc::now() - chrono::Duration::days(8);
     let mut cart = Cart::new(
         shop_core::domain::ids::CartId::random(),

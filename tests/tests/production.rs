@@ -212,6 +212,12 @@ impl shop_core::ports::Store for LosesFirstDoneMark {
     ) -> Result<Option<shop_core::ports::Record>, shop_core::ports::StoreError> {
         self.inner.get(key).await
     }
+    async fn get_many(
+        &self,
+        keys: &[shop_core::ports::Key],
+    ) -> Result<Vec<shop_core::ports::Record>, shop_core::ports::StoreError> {
+        self.inner.get_many(keys).await
+    }
     async fn query(
         &self,
         q: &shop_core::ports::Query,

@@ -487,11 +487,11 @@ async fn dynamodb_requests_stay_at_the_minimum_per_operation() {
         )
         .await;
     assert_eq!(r.status, 200);
-    // Read the cart, read its shop (one query: the document and its stock counters), one
-    // conditional put.
+    // Read the cart, the shop's settings, in one batch the cart's items and their stock
+    // counters (never the whole catalogue), one conditional put.
     assert_eq!(
         stack.requests.operations(),
-        ["GetItem", "Query", "PutItem"],
+        ["GetItem", "GetItem", "BatchGetItem", "PutItem"],
         "add-line"
     );
 
@@ -499,7 +499,7 @@ async fn dynamodb_requests_stay_at_the_minimum_per_operation() {
     assert_eq!(stack.get(&format!("/carts/{cart}")).await.status, 200);
     assert_eq!(
         stack.requests.operations(),
-        ["GetItem", "Query"],
+        ["GetItem", "GetItem", "BatchGetItem"],
         "view-cart"
     );
 
@@ -512,7 +512,7 @@ async fn dynamodb_requests_stay_at_the_minimum_per_operation() {
         .await;
     assert_eq!(
         stack.requests.operations(),
-        ["GetItem", "Query"],
+        ["GetItem", "GetItem", "BatchGetItem"],
         "a rejected change writes nothing"
     );
 }

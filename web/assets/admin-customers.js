@@ -2,7 +2,7 @@
 // (`?email=`): their identity (corrected here, each change recorded with its author), their
 // Moodle account, bills and products.
 import { api, clearProblem, field, fill, h, lang, showProblem, t } from './app.js';
-import { amount, day, deskHeader, staffSession, w, when } from './desk.js';
+import { amount, day, deskHeader, staffSession, w, when, catalogueWithItems } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const main = document.getElementById('main');
@@ -98,7 +98,7 @@ async function one(email) {
 async function start() {
   session = await staffSession();
   if (!session) { location.assign('/admin'); return; }
-  catalog = await api('GET', `/shops/${session.shop}/catalog`);
+  catalog = await catalogueWithItems(session.shop);
   names = Object.fromEntries(catalog.items.map((i) => [i.code, i.name]));
   document.getElementById('header').replaceChildren(deskHeader(session, catalog.shop.name));
   document.title = `${w('customers')} — ${catalog.shop.name}`;

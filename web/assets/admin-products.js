@@ -1,7 +1,7 @@
 // The products delivered, for staff: by state (running, ending within 30 days, ended,
 // suspended), one customer's or one item's; suspend and restore, each confirmed in place.
 import { api, clearProblem, field, fill, h, showProblem } from './app.js';
-import { confirmIn, day, deskHeader, staffSession, w } from './desk.js';
+import { confirmIn, day, deskHeader, staffSession, w, catalogueWithItems } from './desk.js';
 
 const main = document.getElementById('main');
 const STATES = ['running', 'expiring', 'expired', 'suspended'];
@@ -42,7 +42,7 @@ function table(products, reload) {
 async function start() {
   session = await staffSession();
   if (!session) { location.assign('/admin'); return; }
-  const catalog = await api('GET', `/shops/${session.shop}/catalog`);
+  const catalog = await catalogueWithItems(session.shop);
   names = Object.fromEntries(catalog.items.map((i) => [i.code, i.name]));
   document.getElementById('header').replaceChildren(deskHeader(session, catalog.shop.name));
   document.title = `${w('products')} — ${catalog.shop.name}`;

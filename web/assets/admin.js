@@ -1,7 +1,7 @@
 // The back office's front page: staff sign-in, then the dashboard (what needs action now,
 // bills by status) and the bills desk (filters, paging).
 import { api, clearProblem, field, fill, h, lang, showProblem, t } from './app.js';
-import { amount, day, deskHeader, staffSession, w, when } from './desk.js';
+import { amount, day, deskHeader, staffSession, w, when, catalogueWithItems } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const main = document.getElementById('main');
@@ -235,7 +235,7 @@ function auditSection(session) {
 }
 
 async function dashboard(session) {
-  const catalog = await api('GET', `/shops/${session.shop}/catalog`);
+  const catalog = await catalogueWithItems(session.shop);
   names = Object.fromEntries(catalog.items.map((i) => [i.code, i.name]));
   offered = catalog.shop.payment_methods;
   top.replaceChildren(deskHeader(session, catalog.shop.name));

@@ -7,6 +7,7 @@ const STRINGS = {
   en: {
     catalogue: 'Catalogue', cart: 'Cart', account: 'My account', checkout: 'Checkout',
     all: 'All', add: 'Add to cart', added: 'Added to your cart.', goCheckout: 'Go to checkout',
+    search: 'Search', category: 'Category', more: 'Show more', noItems: 'No item matches.',
     quantity: 'Quantity', upTo: 'up to', andMore: 'and more', exclTax: 'excl. tax', inclTax: 'incl. tax',
     unitPrice: 'Unit price', total: 'Total', tax: 'Tax', remove: 'Remove', save: 'Save',
     emptyCart: 'Your cart is empty.', preview: 'Coming soon', password: 'Password',
@@ -47,6 +48,7 @@ const STRINGS = {
   fr: {
     catalogue: 'Catalogue', cart: 'Panier', account: 'Mon compte', checkout: 'Commande',
     all: 'Tout', add: 'Ajouter au panier', added: 'Ajouté à votre panier.', goCheckout: 'Passer commande',
+    search: 'Rechercher', category: 'Catégorie', more: 'Afficher la suite', noItems: 'Aucun article ne correspond.',
     quantity: 'Quantité', upTo: "jusqu'à", andMore: 'et plus', exclTax: 'HT', inclTax: 'TTC',
     unitPrice: 'Prix unitaire', total: 'Total', tax: 'TVA', remove: 'Retirer', save: 'Enregistrer',
     emptyCart: 'Votre panier est vide.', preview: 'Bientôt disponible', password: 'Mot de passe',

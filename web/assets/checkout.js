@@ -68,7 +68,7 @@ function input(spec, value) {
 
 function requirementsStep(cart) {
   const blocks = cart.lines.filter((l) => l.needs_data).map((l) => {
-    const item = catalog.items.find((i) => i.code === l.code) || { required_data: [] };
+    const item = l; // the cart's line carries its form's fields
     return h('fieldset', {}, h('legend', {}, l.name),
       Array.from({ length: l.quantity }, (_, unit) => h('div', { class: 'row', 'data-code': l.code, 'data-unit': unit },
         h('strong', {}, `${t('unit')} ${unit + 1}`),
@@ -104,7 +104,7 @@ function participantsStep(cart) {
   cart.participants.forEach(addRow);
   if (!cart.participants.length) addRow();
   const seats = cart.lines.filter((l) => l.seats > 0).map((l) => {
-    const item = catalog.items.find((i) => i.code === l.code) || { seat_roles: ['student'] };
+    const item = l; // and the roles its seats may be given
     const held = Object.entries(cart.assignments[l.code] || {}).flatMap(([role, emails]) => emails.map((e) => [role, e]));
     return h('fieldset', { 'data-code': l.code }, h('legend', {}, l.name),
       Array.from({ length: l.seats }, (_, n) => {
@@ -187,7 +187,7 @@ function customerStep(cart) {
 function orderStep(cart) {
   const total = Number(cart.totals.incl_tax);
   const methods = catalog.shop.payment_methods.filter((m) => (m === 'free' ? total === 0 : m !== 'free') && (m !== 'test' || catalog.shop.test_mode));
-  const eulas = cart.lines.map((l) => catalog.items.find((i) => i.code === l.code)?.eula).filter(Boolean);
+  const eulas = cart.lines.map((l) => l.eula).filter(Boolean);
   const accept = h('input', { type: 'checkbox', 'data-path': 'accept_terms' });
   const choices = h('fieldset', { 'data-path': 'payment_method' }, h('legend', {}, t('paymentMethod')),
     methods.map((m, i) => h('label', { class: 'method' },

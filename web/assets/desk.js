@@ -118,6 +118,19 @@ export const when = (iso) =>
 export const day = (iso) => (iso ? new Intl.DateTimeFormat(locale(), { dateStyle: 'medium' }).format(new Date(iso)) : '');
 
 /** The signed-in staff member, or null. */
+/** The shop's settings and its listed items, every page of the catalogue followed (the desk
+ * names items; the catalogue editor will give staff their own item routes). */
+export async function catalogueWithItems(shop) {
+  const first = await api('GET', `/shops/${shop}/catalog`);
+  let cursor = first.next_cursor;
+  while (cursor) {
+    const page = await api('GET', `/shops/${shop}/catalog?cursor=${encodeURIComponent(cursor)}`);
+    first.items.push(...page.items);
+    cursor = page.next_cursor;
+  }
+  return first;
+}
+
 export async function staffSession() {
   try {
     return await api('GET', '/admin/session');

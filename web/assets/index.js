@@ -57,20 +57,43 @@ function card(item, currency) {
     note);
 }
 
+// One page of the catalogue at a time (50 items), filtered by the API: a shop of thousands of
+// items loads no faster or slower than one of ten.
 async function render() {
-  const catalog = await api('GET', `/shops/${shop}/catalog`);
-  document.title = catalog.shop.name;
-  document.getElementById('header').replaceChildren(header(catalog.shop.name));
+  const first = await api('GET', `/shops/${shop}/catalog`);
+  document.title = first.shop.name;
+  document.getElementById('header').replaceChildren(header(first.shop.name));
   const list = h('div', { class: 'items' });
-  const show = (category) => {
-    const wanted = category ? new Set([category, ...catalog.categories.filter((c) => c.parent === category).map((c) => c.id)]) : null;
-    list.replaceChildren(...catalog.items.filter((i) => !wanted || wanted.has(i.category)).map((i) => card(i, catalog.shop.currency)));
-  };
-  const filter = h('select', { 'aria-label': t('catalogue'), onchange: (e) => show(e.target.value) },
+  const more = h('button', { type: 'button', hidden: true }, t('more'));
+  const empty = h('p', { class: 'muted', hidden: true }, t('noItems'));
+  const category = h('select', {},
     h('option', { value: '' }, t('all')),
-    catalog.categories.map((c) => h('option', { value: c.id }, c.parent ? `— ${c.name}` : c.name)));
-  fill(main, h('h1', {}, t('catalogue')), field(t('catalogue'), filter), list);
-  show('');
+    first.categories.map((c) => h('option', { value: c.id }, c.parent ? `— ${c.name}` : c.name)));
+  const words = h('input', { type: 'search', maxlength: '100' });
+  let cursor = null;
+  const query = () => {
+    const q = new URLSearchParams();
+    if (category.value) q.set('category', category.value);
+    if (words.value.trim()) q.set('q', words.value.trim());
+    if (cursor) q.set('cursor', cursor);
+    return q.toString();
+  };
+  const show = (page, append) => {
+    const cards = page.items.map((i) => card(i, page.shop.currency));
+    if (append) list.append(...cards); else list.replaceChildren(...cards);
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    empty.hidden = list.children.length > 0 || Boolean(cursor);
+  };
+  const reload = async () => { cursor = null; show(await api('GET', `/shops/${shop}/catalog?${query()}`), false); };
+  more.onclick = async () => show(await api('GET', `/shops/${shop}/catalog?${query()}`), true);
+  category.onchange = reload;
+  let typing;
+  words.oninput = () => { clearTimeout(typing); typing = setTimeout(reload, 250); };
+  const filters = h('form', { class: 'row', role: 'search', onsubmit: (e) => { e.preventDefault(); reload(); } },
+    field(t('category'), category), field(t('search'), words));
+  fill(main, h('h1', {}, t('catalogue')), filters, list, empty, more);
+  show(first, false);
 }
 
 render().catch((e) => fill(main, h('p', { class: 'banner' }, e.message)));

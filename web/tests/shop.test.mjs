@@ -3,7 +3,7 @@
 // screenshot of its last page in tests/artifacts/. Run: `npm test` (after `cargo build -p shopctl`).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, shot } from './harness.mjs';
+import { seriousViolations, startStack, shot } from './harness.mjs';
 
 let stack; let base; let page; let ws; let apiCall;
 
@@ -167,6 +167,42 @@ test('the shop speaks French, and the checkout page is light and quick', async (
   await p.goto(`${base}/?shop=demo`);
   await p.getByRole('button', { name: 'Ajouter au panier' }).first().waitFor();
   await shot(p, 'french-catalogue');
+});
+
+test('a catalogue of many items pages in the browser: more, a category, a search (French)', async () => {
+  const items = Array.from({ length: 75 }, (_, i) => ({
+    code: `BIG-${String(i).padStart(3, '0')}`, name: `Formation ${i}`, description: `Une formation en ligne (${i})`,
+    category: i % 2 ? 'web' : 'data', tax: 'std', prices: [{ up_to: null, unit_price: '50.00' }],
+  }));
+  const doc = {
+    name: 'Grand catalogue', currency: 'EUR', test_mode: true, payment_methods: ['test'], seller: { email: 'ventes@grand.example' },
+    taxes: [{ code: 'std', rate: '20' }], categories: [{ id: 'web', name: 'Web' }, { id: 'data', name: 'Données' }], items,
+  };
+  const imported = await fetch(`${base}/admin/shops/grand`, { method: 'PUT', headers: { authorization: 'Bearer dev-admin-token', 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+  assert.equal(imported.status, 201);
+  const p = await page('fr', 1280);
+  const cards = () => p.locator('article.card').count();
+  const until = async (n) => { // (the pages' CSP refuses waitForFunction's eval)
+    for (let i = 0; i < 100 && (await cards()) !== n; i++) await new Promise((ok) => setTimeout(ok, 100));
+    assert.equal(await cards(), n);
+  };
+  await p.goto(`${base}/?shop=grand&lang=fr`);
+  await p.locator('article[data-code="BIG-049"]').waitFor();
+  assert.equal(await cards(), 50, 'one page of 50');
+  await p.getByRole('button', { name: 'Afficher la suite' }).click();
+  await p.locator('article[data-code="BIG-074"]').waitFor();
+  assert.equal(await cards(), 75);
+  assert.ok(await p.getByRole('button', { name: 'Afficher la suite' }).isHidden(), 'nothing more to show');
+  await p.getByLabel('Catégorie').selectOption('web');
+  await until(37);
+  await p.getByLabel('Rechercher').fill('formation 7');
+  await until(3);
+  assert.deepEqual(await p.locator('article.card h3').allTextContents(), ['Formation 7', 'Formation 71', 'Formation 73']);
+  assert.deepEqual(await seriousViolations(p), []);
+  await shot(p, 'catalogue-search-fr');
+  await addFromCatalogue(p, 'BIG-071', 2);
+  await p.getByRole('heading', { name: 'Vos coordonnées' }).waitFor();
+  assert.ok((await p.locator('main').innerText()).includes('Formation 71'));
 });
 
 /** Walks every step the cart asks for, filling what a buyer would. */

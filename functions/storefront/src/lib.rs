@@ -15,10 +15,10 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::{Map, Value};
 use shop_core::app::AppError;
-use shop_core::app::storefront::{LanguageInput, LineInput, Storefront};
+use shop_core::app::storefront::{CatalogQuery, LanguageInput, LineInput, Storefront};
 use shop_core::domain::FieldError;
 use shop_core::domain::cart::{CustomerInput, ParticipantsInput};
-use shop_core::web::{self, JsonBody, JsonBodyOrDefault};
+use shop_core::web::{self, JsonBody, JsonBodyOrDefault, QueryOf};
 
 /// Where `cart-import` sends the browser: the checkout page, given `?shop=..&cart=..`.
 pub const DEFAULT_CHECKOUT_PATH: &str = "/checkout";
@@ -63,8 +63,12 @@ async fn openapi() -> Response {
 }
 
 #[tracing::instrument(skip(ctx))]
-async fn catalog(State(ctx): State<Ctx>, Path(shop): Path<String>) -> Answer {
-    Ok(Json(ctx.app.catalog(&shop).await?).into_response())
+async fn catalog(
+    State(ctx): State<Ctx>,
+    Path(shop): Path<String>,
+    QueryOf(query): QueryOf<CatalogQuery>,
+) -> Answer {
+    Ok(Json(ctx.app.catalog(&shop, &query).await?).into_response())
 }
 
 #[tracing::instrument(skip(ctx))]

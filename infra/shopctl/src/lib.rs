@@ -203,7 +203,7 @@ pub async fn run_postman(postman: Arc<shop_core::app::mail::postman::Postman>) {
 /// Loads the demo shop unless a shop `demo` exists. True when it was loaded now.
 pub async fn load_demo(store: Arc<dyn Store>) -> Result<bool, AppError> {
     let id: ShopId = "demo".parse().expect("valid id");
-    if shop_core::app::repo::find_shop(store.as_ref(), &id)
+    if shop_core::app::repo::find_shop(store.as_ref(), &id, shop_core::app::repo::Items::None)
         .await?
         .is_some()
     {

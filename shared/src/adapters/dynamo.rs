@@ -16,14 +16,14 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType,
-    TimeToLiveSpecification, TransactWriteItem, Update,
+    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put,
+    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use serde::Deserialize;
 
 use crate::ports::{
-    Expect, Index, Item, Key, PutIf, Query, Record, Store, StoreError, Write, check_writes,
-    now_epoch,
+    Expect, Index, Item, Key, MAX_BATCH_GET, PutIf, Query, Record, Store, StoreError, Write,
+    check_writes, now_epoch,
 };
 
 /// The table definition shared with `template.yaml` (a test keeps them equal).
@@ -194,6 +194,53 @@ impl Store for DynamoStore {
         }
     }
 
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Record>, StoreError> {
+        // BatchGetItem refuses a key listed twice.
+        let keys: std::collections::BTreeSet<&Key> = keys.iter().collect();
+        let keys: Vec<&Key> = keys.into_iter().collect();
+        let mut out = Vec::with_capacity(keys.len());
+        let now = now_epoch();
+        for chunk in keys.chunks(MAX_BATCH_GET) {
+            let mut wanted = KeysAndAttributes::builder()
+                .set_keys(Some(chunk.iter().map(|k| Self::key_attrs(k)).collect()))
+                .consistent_read(true)
+                .build()
+                .map_err(backend)?;
+            // Keys DynamoDB leaves unprocessed (throttling) are asked again, after a pause.
+            for attempt in 0u32.. {
+                let page = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, wanted)
+                    .send()
+                    .await
+                    .map_err(backend)?;
+                for attrs in page
+                    .responses()
+                    .and_then(|r| r.get(&self.table))
+                    .into_iter()
+                    .flatten()
+                {
+                    out.extend(record(attrs, now)?);
+                }
+                match page
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                {
+                    Some(left) if !left.keys().is_empty() && attempt < 10 => {
+                        tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+                        wanted = left;
+                    }
+                    Some(left) if !left.keys().is_empty() => {
+                        return Err(StoreError::Backend("batch read throttled".into()));
+                    }
+                    _ => break,
+                }
+            }
+        }
+        Ok(out)
+    }
+
     async fn query(&self, query: &Query) -> Result<Vec<Record>, StoreError> {
         let (pk, sk) = match query.index {
             None => ("pk".to_owned(), "sk".to_owned()),
@@ -238,6 +285,7 @@ impl Store for DynamoStore {
                 .set_index_name(query.index.map(|i| i.name().to_owned()))
                 .consistent_read(query.index.is_none())
                 .scan_index_forward(!query.descending)
+                .set_limit(query.limit.and_then(|l| i32::try_from(l.max(1)).ok()))
                 .key_condition_expression(&expr)
                 .set_expression_attribute_names(Some(names.clone()))
                 .set_expression_attribute_values(Some(values.clone()))

@@ -136,6 +136,23 @@ impl Store for EmbeddedStore {
         .await
     }
 
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Record>, StoreError> {
+        let keys: std::collections::BTreeSet<Key> = keys.iter().cloned().collect();
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(backend)?;
+            let table = txn.open_table(ITEMS).map_err(backend)?;
+            let now = now_epoch();
+            let mut out = Vec::new();
+            for key in keys {
+                if let Some(s) = read_stored(&table, &key)?.filter(|s| s.live(now)) {
+                    out.push(s.into_record(key));
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn query(&self, query: &Query) -> Result<Vec<Record>, StoreError> {
         let query = query.clone();
         self.blocking(move |db| {

@@ -142,7 +142,7 @@ impl Accounts {
         client: Option<ClientAddr>,
     ) -> Result<LoggedIn, AppError> {
         let shop: ShopId = repo::parse_id("shop", shop)?;
-        repo::load_shop(self.store(), &shop).await?;
+        repo::load_shop(self.store(), &shop, repo::Items::None).await?;
         let user = self.check_credentials(shop.as_str(), input, client).await?;
         self.open_session(shop.as_str(), user).await
     }
@@ -298,7 +298,7 @@ impl Accounts {
         id: &str,
     ) -> Result<crate::invoice::InvoiceDocument, AppError> {
         let bill = self.own_bill(session, id).await?;
-        let shop = repo::load_shop(self.store(), &bill.shop).await?;
+        let shop = repo::load_shop(self.store(), &bill.shop, repo::Items::None).await?;
         Ok(crate::invoice::InvoiceDocument::new(&bill, &shop.document))
     }
 

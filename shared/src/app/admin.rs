@@ -37,12 +37,13 @@ impl ShopAdmin {
     ) -> Result<ShopDocument, AppError> {
         let id: ShopId = repo::parse_id("shop", shop)?;
         caller.check_manager(&id)?;
-        let stored = repo::load_shop(self.store.as_ref(), &id).await?;
+        let stored = repo::load_shop(self.store.as_ref(), &id, repo::Items::All).await?;
         Ok(with_id(stored.document, &id).masked())
     }
 
-    /// Validates the whole document and stores it in one conditional write, or changes
-    /// nothing and reports every problem. Secret markers keep the stored secrets.
+    /// Validates the whole document and stores it (its items as a new catalogue, then the
+    /// settings switched to it in one conditional write), or changes nothing and reports every
+    /// problem. Secret markers keep the stored secrets.
     pub async fn import(
         &self,
         caller: &super::staff::Caller,
@@ -55,7 +56,7 @@ impl ShopAdmin {
         caller.check_manager(&id)?;
         let mut document =
             ShopDocument::from_json(body).map_err(|e| AppError::Malformed(vec![e]))?;
-        let stored = repo::find_shop(self.store.as_ref(), &id).await?;
+        let stored = repo::find_shop(self.store.as_ref(), &id, repo::Items::All).await?;
         let mut errors = Errors::default();
         document.keep_secrets_from(stored.as_ref().map(|s| &s.document), &mut errors);
         let invalid = document.validate(&id).err().unwrap_or_default();
@@ -64,8 +65,7 @@ impl ShopAdmin {
         }
         errors.finish(|| ()).map_err(AppError::Invalid)?;
         let document = with_id(document, &id);
-        let version = stored.as_ref().map(|s| s.version);
-        let outcome = if version.is_some() {
+        let outcome = if stored.is_some() {
             Imported::Replaced
         } else {
             Imported::Created
@@ -86,7 +86,15 @@ impl ShopAdmin {
             chrono::Utc::now(),
         )
         .map(|e| super::audit::record(&id, &e));
-        repo::save_shop(self.store.as_ref(), &id, &document, version, entry).await?;
+        repo::save_shop(
+            self.store.as_ref(),
+            &id,
+            &document,
+            stored.as_ref(),
+            entry,
+            chrono::Utc::now(),
+        )
+        .await?;
         Ok((outcome, document.masked()))
     }
 }

@@ -124,7 +124,7 @@ pub async fn list(
 ) -> Result<AuditPage, AppError> {
     let id: ShopId = repo::parse_id("shop", shop)?;
     caller.check_shop(&id, "shop", shop)?;
-    repo::load_shop(store, &id).await?;
+    repo::load_shop(store, &id, repo::Items::None).await?;
     let before = match cursor {
         Some(c) => Some(
             hex::decode(c)

@@ -278,7 +278,7 @@ impl BillAdmin {
     async fn shop(&self, caller: &Caller, shop: &str) -> Result<ShopId, AppError> {
         let id: ShopId = repo::parse_id("shop", shop)?;
         caller.check_shop(&id, "shop", shop)?;
-        repo::load_shop(self.desk.store.as_ref(), &id).await?;
+        repo::load_shop(self.desk.store.as_ref(), &id, repo::Items::None).await?;
         Ok(id)
     }
 
@@ -367,7 +367,7 @@ impl BillAdmin {
         bill: &str,
     ) -> Result<crate::invoice::InvoiceDocument, AppError> {
         let bill = self.bill(caller, bill).await?.value;
-        let shop = repo::load_shop(self.desk.store.as_ref(), &bill.shop).await?;
+        let shop = repo::load_shop(self.desk.store.as_ref(), &bill.shop, repo::Items::None).await?;
         Ok(crate::invoice::InvoiceDocument::new(&bill, &shop.document))
     }
 
@@ -435,7 +435,7 @@ impl BillAdmin {
         q: &SampleQuery,
     ) -> Result<SampleView, AppError> {
         let bill = self.bill(caller, bill).await?.value;
-        let shop = repo::load_shop(self.desk.store.as_ref(), &bill.shop).await?;
+        let shop = repo::load_shop(self.desk.store.as_ref(), &bill.shop, repo::Items::None).await?;
         if !shop.shop.test_mode {
             return Err(AppError::State(
                 "sample notifications are only for shops in test mode".into(),

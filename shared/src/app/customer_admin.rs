@@ -60,7 +60,7 @@ impl CustomerAdmin {
     async fn shop(&self, caller: &Caller, shop: &str) -> Result<ShopId, AppError> {
         let id: ShopId = repo::parse_id("shop", shop)?;
         caller.check_shop(&id, "shop", shop)?;
-        repo::load_shop(self.store.as_ref(), &id).await?;
+        repo::load_shop(self.store.as_ref(), &id, repo::Items::None).await?;
         Ok(id)
     }
 

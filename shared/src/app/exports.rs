@@ -159,11 +159,16 @@ impl Exports {
     ) -> Result<Vec<u8>, AppError> {
         let id: ShopId = repo::parse_id("shop", shop)?;
         caller.check_shop(&id, "shop", shop)?;
-        let stored = repo::load_shop(self.store.as_ref(), &id).await?;
         let export = what
             .strip_suffix(".csv")
             .and_then(|w| w.parse::<Export>().ok())
             .ok_or_else(|| AppError::not_found("export", what))?;
+        // The products sheet names each product's item: the catalogue is read with it.
+        let items = match export {
+            Export::Products => repo::Items::All,
+            _ => repo::Items::None,
+        };
+        let stored = repo::load_shop(self.store.as_ref(), &id, items).await?;
         let format = parse(query)?;
         let mut sheet = Sheet::new(&format);
         if export == Export::Products {

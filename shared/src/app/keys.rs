@@ -30,7 +30,8 @@ pub fn shop_listing(id: &ShopId) -> Key {
     Key::new(SHOPS, id.to_string())
 }
 
-const SOLD: &str = "SOLD#";
+/// Sort-key prefix of the sold counters in a shop's partition.
+pub const SOLD: &str = "SOLD#";
 
 /// The counter of units sold of a stocked item.
 pub fn sold(shop_id: &ShopId, code: &str) -> Key {
@@ -50,6 +51,45 @@ pub fn invoice_sequence(shop_id: &ShopId, year: i32) -> Key {
 /// Lyra's daily transaction counter of one site.
 pub fn lyra_counter(shop_id: &ShopId, site: &str, day: &str) -> Key {
     Key::new(shop(shop_id).pk, format!("LYRA#{site}#{day}"))
+}
+
+// ---- a shop's catalogue: its items, one record each, under one catalogue id
+
+/// The partition of one catalogue (one import) of a shop. An import writes a new catalogue,
+/// then points the shop's settings at it; the one before is swept later.
+pub fn catalogue(shop: &ShopId, catalogue: &str) -> String {
+    format!("CATALOG#{shop}#{catalogue}")
+}
+
+const ITEM: &str = "ITEM#";
+
+/// An item of a catalogue, by its code (what a cart change reads in one batch).
+pub fn catalogue_item(shop: &ShopId, catalogue_id: &str, code: &str) -> Key {
+    Key::new(catalogue(shop, catalogue_id), format!("{ITEM}{code}"))
+}
+
+/// GSI3: a catalogue's items in the shop's order (the buyer's catalogue pages through it).
+pub fn catalogue_order(shop: &ShopId, catalogue_id: &str, position: usize) -> Key {
+    Key::new(
+        format!("CATALOGUE#{shop}#{catalogue_id}"),
+        format!("{position:06}"),
+    )
+}
+
+/// Catalogues to delete (`RETIRED` / `{due}#{shop}#{catalogue}`): the one an import replaced,
+/// once readers that saw it are done, and one whose import never finished.
+pub const RETIRED: &str = "RETIRED";
+
+pub fn retired_catalogue(due: DateTime<Utc>, shop: &ShopId, catalogue: &str) -> Key {
+    Key::new(RETIRED, format!("{}#{shop}#{catalogue}", sortable(due)))
+}
+
+/// The shop and catalogue of a retirement record's sort key.
+pub fn retired_parts(sk: &str) -> Option<(ShopId, String)> {
+    let mut parts = sk.rsplitn(3, '#');
+    let catalogue = parts.next()?.to_owned();
+    let shop = parts.next()?.parse().ok()?;
+    Some((shop, catalogue))
 }
 
 // ---- carts and bills

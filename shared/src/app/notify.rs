@@ -213,8 +213,12 @@ impl Notifier {
         gateway: &str,
         raw: Received<'_>,
     ) -> Result<NotifyOutcome, AppError> {
-        let stored =
-            repo::load_shop(self.desk.store.as_ref(), &repo::parse_id("shop", shop)?).await?;
+        let stored = repo::load_shop(
+            self.desk.store.as_ref(),
+            &repo::parse_id("shop", shop)?,
+            repo::Items::None,
+        )
+        .await?;
         let unknown = || AppError::not_found("gateway", gateway);
         let method: PaymentMethod = gateway.parse().map_err(|_| unknown())?;
         let (Some(verifier), Some(settings)) = (

@@ -189,7 +189,7 @@ impl ProductAdmin {
         if !problems.is_empty() {
             return Err(AppError::Invalid(problems));
         }
-        super::repo::load_shop(self.store.as_ref(), shop).await?;
+        super::repo::load_shop(self.store.as_ref(), shop, super::repo::Items::None).await?;
         let products = match &customer {
             Some(email) => {
                 of_customer(self.store.as_ref(), shop.as_str(), &email.normalized()).await?

@@ -115,7 +115,9 @@ impl StaffDesk {
         client: Option<ClientAddr>,
     ) -> Result<SignedIn, AppError> {
         let id: ShopId = repo::parse_id("shop", &input.shop)?;
-        let shop = repo::load_shop(self.store.as_ref(), &id).await?.shop;
+        let shop = repo::load_shop(self.store.as_ref(), &id, repo::Items::None)
+            .await?
+            .shop;
         let credentials = LoginInput {
             username: input.username.clone(),
             password: input.password.clone(),
@@ -176,7 +178,7 @@ impl StaffDesk {
         if session.expires_at <= self.clock.now() {
             return Err(unauthorized());
         }
-        let shop = repo::load_shop(self.store.as_ref(), &session.shop)
+        let shop = repo::load_shop(self.store.as_ref(), &session.shop, repo::Items::None)
             .await?
             .shop;
         match shop.staff_member(&session.username) {

@@ -114,7 +114,10 @@ pub async fn read(
 ) -> Result<Stats, AppError> {
     let id: ShopId = repo::parse_id("shop", shop)?;
     caller.check_shop(&id, "shop", shop)?;
-    let currency = repo::load_shop(store, &id).await?.shop.currency;
+    let currency = repo::load_shop(store, &id, repo::Items::None)
+        .await?
+        .shop
+        .currency;
     let mut entered: BTreeMap<BillStatus, u64> = BTreeMap::new();
     let mut left: BTreeMap<BillStatus, u64> = BTreeMap::new();
     let mut days: BTreeMap<String, (i64, u64)> = BTreeMap::new();

@@ -134,7 +134,28 @@ pub struct FieldSpec {
     pub options: Vec<String>,
 }
 
+/// A required-data field as the pages show it (catalogue and cart).
+#[derive(Debug, serde::Serialize)]
+pub struct FieldView {
+    pub field: String,
+    pub label: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub required: bool,
+    pub options: Vec<String>,
+}
+
 impl FieldSpec {
+    pub fn view(&self) -> FieldView {
+        FieldView {
+            field: self.field.clone(),
+            label: self.label.clone(),
+            kind: self.kind.as_str(),
+            required: self.required,
+            options: self.options.clone(),
+        }
+    }
+
     /// Parses one submitted value (already turned to text) for this field.
     /// An empty value is `Ok(None)` for an optional field.
     pub fn parse(&self, raw: &str) -> Result<Option<String>, String> {

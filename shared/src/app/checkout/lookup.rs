@@ -28,7 +28,12 @@ impl Checkout {
     /// Mails `email` the links to its bills at the shop, each with an access token of its own.
     /// Nothing is sent when it has none, or after the hour's lookups.
     pub async fn lookup(&self, shop: &str, input: &LookupInput) -> Result<(), AppError> {
-        let shop = repo::load_shop(self.store(), &repo::parse_id("shop", shop)?).await?;
+        let shop = repo::load_shop(
+            self.store(),
+            &repo::parse_id("shop", shop)?,
+            repo::Items::None,
+        )
+        .await?;
         let email: Email = input
             .email
             .trim()

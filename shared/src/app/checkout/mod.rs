@@ -22,7 +22,7 @@ use crate::domain::bill::{AccessToken, Actor, Bill, BillId, BillStatus, Payment}
 use crate::domain::cart::{PlacedBill, PricedLineView, TaxView, TotalsView};
 use crate::domain::catalog::PaymentMethod;
 use crate::domain::document::ShopDocument;
-use crate::domain::ids::CartId;
+use crate::domain::ids::{CartId, ItemCode};
 use crate::domain::order::{bill_from_cart, check_order, method_problem};
 use crate::gateways::{DailyNumbers, Gateway, Settings, StartWith, Started, Urls, VerifyError};
 use crate::ports::{GatewayApi, Write};
@@ -107,7 +107,10 @@ impl Checkout {
             if let Some(placed) = &stored.value.placed {
                 return Ok((self.already_placed(placed, origin).await?, false));
             }
-            let shop = repo::load_shop(self.store(), &stored.value.shop).await?;
+            let codes: Vec<ItemCode> = stored.value.lines.iter().map(|l| l.code.clone()).collect();
+            let shop =
+                repo::load_shop(self.store(), &stored.value.shop, repo::Items::Only(&codes))
+                    .await?;
             let method = check_order(
                 &stored.value,
                 &shop.shop,
@@ -159,7 +162,8 @@ impl Checkout {
 
     /// After a lost race: is there still stock for every line? (Otherwise the race is retried.)
     async fn check_stock(&self, shop: &StoredShop, bill: &Bill) -> Result<(), AppError> {
-        let fresh = repo::load_shop(self.store(), &shop.shop.id).await?;
+        let codes: Vec<ItemCode> = bill.lines.iter().map(|l| l.code.clone()).collect();
+        let fresh = repo::load_shop(self.store(), &shop.shop.id, repo::Items::Only(&codes)).await?;
         let short: Vec<FieldError> = bill
             .lines
             .iter()
@@ -187,7 +191,7 @@ impl Checkout {
     ) -> Result<PlacementView, AppError> {
         let id: BillId = repo::parse_id("bill", &placed.bill)?;
         let bill = self.desk.load(&id).await?.value;
-        let shop = repo::load_shop(self.store(), &bill.shop).await?;
+        let shop = repo::load_shop(self.store(), &bill.shop, repo::Items::None).await?;
         let action = self.start(&shop, &bill, origin).await;
         Ok(placement_view(
             &bill,
@@ -218,7 +222,7 @@ impl Checkout {
         token: &str,
     ) -> Result<crate::invoice::InvoiceDocument, AppError> {
         let stored = self.open(bill, token).await?;
-        let shop = repo::load_shop(self.store(), &stored.value.shop).await?;
+        let shop = repo::load_shop(self.store(), &stored.value.shop, repo::Items::None).await?;
         Ok(crate::invoice::InvoiceDocument::new(
             &stored.value,
             &shop.document,
@@ -233,7 +237,7 @@ impl Checkout {
         input: &TestPaymentInput,
     ) -> Result<BillView, AppError> {
         let stored = self.open(bill, token).await?;
-        let shop = repo::load_shop(self.store(), &stored.value.shop).await?;
+        let shop = repo::load_shop(self.store(), &stored.value.shop, repo::Items::None).await?;
         if !shop.shop.test_mode || stored.value.payment_method != PaymentMethod::Test {
             return Err(AppError::State(
                 "test payments are only for bills paid with `test` in a shop in test mode".into(),
@@ -300,7 +304,7 @@ impl Checkout {
         origin: &str,
     ) -> Result<PlacementView, AppError> {
         let stored = self.open(bill, token).await?;
-        let shop = repo::load_shop(self.store(), &stored.value.shop).await?;
+        let shop = repo::load_shop(self.store(), &stored.value.shop, repo::Items::None).await?;
         let method: PaymentMethod = input
             .payment_method
             .parse()

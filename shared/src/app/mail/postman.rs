@@ -188,7 +188,13 @@ impl Postman {
             .map_err(transient)?
             .ok_or_else(|| permanent("the bill is gone"))?
             .value;
-        let shop = repo::load_shop(self.store(), &letter.shop)
+        // A reminder names the item and the one that extends it; other messages show the
+        // bill's own lines, and need no item.
+        let items = match letter.reminder {
+            Some(_) => repo::Items::All,
+            None => repo::Items::None,
+        };
+        let shop = repo::load_shop(self.store(), &letter.shop, items)
             .await
             .map_err(transient)?;
         Ok((bill, shop))

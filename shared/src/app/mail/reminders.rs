@@ -25,7 +25,7 @@ impl Postman {
         let now = self.bills.clock.now();
         let mut written = 0;
         for id in repo::list_shops(self.store()).await? {
-            let Some(shop) = repo::find_shop(self.store(), &id).await? else {
+            let Some(shop) = repo::find_shop(self.store(), &id, repo::Items::None).await? else {
                 continue;
             };
             for &days in &shop.shop.reminder_days {

@@ -23,7 +23,7 @@ impl Producer {
         if job.kind != JobKind::Produce || !producing {
             return Ok(());
         }
-        let shop = repo::load_shop(self.store(), &bill.shop).await?.shop;
+        let shop = self.shop_of(&bill).await?;
         let error = format!("gave up after repeated failures: {reason}");
         for unit in plan(&bill, &shop).0 {
             let key = unit.key.record(&bill.id);

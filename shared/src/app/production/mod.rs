@@ -27,6 +27,7 @@ use super::repo;
 use crate::domain::bill::{Actor, Bill, BillId, BillLine, BillStatus};
 use crate::domain::catalog::{ItemKind, Shop};
 use crate::domain::handler::{self, CourseRef, HandlerSpec, Role};
+use crate::domain::ids::ItemCode;
 use crate::domain::product::{
     ProductContext, ProductEvent, ProductEventKind, ProductInstance, ProductRef, ProductStatus,
     SeatTerms,
@@ -177,7 +178,7 @@ impl Producer {
         if !matches!(bill.status, BillStatus::Paid | BillStatus::Preprod) {
             return Ok(Produced::Nothing);
         }
-        let shop = repo::load_shop(self.store(), &bill.shop).await?.shop;
+        let shop = self.shop_of(&bill).await?;
         let (units, unplannable) = plan(&bill, &shop);
         let mut problems = Vec::new();
         let mut users = KnownUsers::default();

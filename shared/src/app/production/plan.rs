@@ -135,6 +135,24 @@ pub(super) fn plan(bill: &Bill, shop: &Shop) -> (Vec<Unit>, Vec<(UnitKey, String
     (units, problems)
 }
 
+impl Producer {
+    /// The shop a bill is produced for, with the items its plan reads: its bundles' parts (a
+    /// line's own handler is in the bill's snapshot of the item), never the whole catalogue.
+    pub(super) async fn shop_of(&self, bill: &Bill) -> Result<Shop, AppError> {
+        let parts = part_codes(bill);
+        let shop = repo::load_shop(self.store(), &bill.shop, repo::Items::Only(&parts)).await?;
+        Ok(shop.shop)
+    }
+}
+
+fn part_codes(bill: &Bill) -> Vec<ItemCode> {
+    bill.lines
+        .iter()
+        .filter(|l| l.item.item_kind() == ItemKind::Bundle)
+        .flat_map(|l| l.item.parts.iter().filter_map(|p| p.code.parse().ok()))
+        .collect()
+}
+
 /// What a line delivers: itself, or for a bundle each part (with its handler as the shop has
 /// it now) times the line's quantity.
 pub(super) fn parts(line: &BillLine, shop: &Shop) -> Vec<(String, u32, Option<RawHandler>)> {

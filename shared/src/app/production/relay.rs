@@ -30,6 +30,8 @@ pub struct Relayed {
     pub resent: usize,
     /// Stuck bills queued again by the reconciliation.
     pub requeued: usize,
+    /// Items of replaced (or abandoned) catalogues deleted.
+    pub swept: usize,
 }
 
 impl Producer {
@@ -52,7 +54,12 @@ impl Producer {
         let resent =
             crate::app::bills::relay_outbox(self.store(), queue, now, resend_after).await?;
         let requeued = self.reconcile(now).await?;
-        Ok(Relayed { resent, requeued })
+        let swept = repo::sweep_catalogues(self.store(), now).await?;
+        Ok(Relayed {
+            resent,
+            requeued,
+            swept,
+        })
     }
 
     /// Self-healing reconciliation: every PAID or PREPROD bill of every shop placed before

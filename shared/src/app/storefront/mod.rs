@@ -4,7 +4,7 @@
 //! three store requests, the fewest this data model allows (the cart names its shop, so the
 //! two reads cannot be batched, and the write must be conditional). A view is two reads.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::Duration;
@@ -21,6 +21,12 @@ use crate::domain::catalog::{Item, Shop, Viewer};
 use crate::domain::ids::{CartId, ItemCode, ShopId};
 use crate::domain::{Errors, FieldError, Language};
 use crate::ports::{Expect, Store, Write};
+
+/// Items in one page of the buyer's catalogue.
+pub const CATALOG_PAGE: usize = 50;
+/// The most catalogue records one page request reads while filtering (a filter that matches
+/// little answers a shorter page with a cursor, rather than reading everything).
+const CATALOG_READ: usize = 500;
 
 /// How long an untouched cart lives (volatile, stored with a TTL).
 pub const DEFAULT_CART_TTL_DAYS: i64 = 7;
@@ -44,9 +50,44 @@ impl Storefront {
         }
     }
 
-    pub async fn catalog(&self, shop: &str) -> Result<CatalogView, AppError> {
-        let shop = repo::load_shop(self.store.as_ref(), &repo::parse_id("shop", shop)?).await?;
-        Ok(CatalogView::new(&shop.shop, Viewer::Guest))
+    /// A page of the catalogue as a guest sees it: the listed items in the shop's order, of a
+    /// category (and its subcategories) and matching a text when asked. Reads the settings and
+    /// pages of the catalogue's order index, never the whole catalogue.
+    pub async fn catalog(&self, shop: &str, query: &CatalogQuery) -> Result<CatalogView, AppError> {
+        let id = repo::parse_id("shop", shop)?;
+        let settings = repo::load_shop(self.store.as_ref(), &id, repo::Items::None).await?;
+        let filter = query.parse(&settings.shop)?;
+        let mut after = filter.after;
+        let mut found = Vec::new();
+        let mut read = 0;
+        let mut more = true;
+        while more && found.len() < CATALOG_PAGE && read < CATALOG_READ {
+            let (docs, next) =
+                repo::catalogue_page(self.store.as_ref(), &settings, after, CATALOG_PAGE).await?;
+            more = next;
+            read += docs.len();
+            let positions: Vec<(usize, String)> =
+                docs.iter().map(|(p, d)| (*p, d.code.clone())).collect();
+            let page = repo::shop_with(
+                self.store.as_ref(),
+                &settings,
+                docs.into_iter().map(|(_, d)| d).collect(),
+            )
+            .await?;
+            for (position, code) in positions {
+                if found.len() == CATALOG_PAGE {
+                    more = true;
+                    break;
+                }
+                after = Some(position);
+                let item = page.items.iter().find(|i| i.code.as_str() == code);
+                if let Some(item) = item.filter(|i| filter.admits(i)) {
+                    found.push(ItemView::new(&page, item, Viewer::Guest));
+                }
+            }
+        }
+        let next_cursor = more.then(|| after.map(|p| p.to_string())).flatten();
+        Ok(CatalogView::new(&settings.shop, found, next_cursor))
     }
 
     pub async fn create_cart(
@@ -55,7 +96,8 @@ impl Storefront {
         input: &LanguageInput,
     ) -> Result<CartView, AppError> {
         let language = input.parse()?;
-        let shop = repo::load_shop(self.store.as_ref(), &repo::parse_id("shop", shop)?).await?;
+        let id = repo::parse_id("shop", shop)?;
+        let shop = repo::load_shop(self.store.as_ref(), &id, repo::Items::None).await?;
         let mut cart = Cart::new(
             CartId::random(),
             shop.shop.id.clone(),
@@ -74,14 +116,14 @@ impl Storefront {
         input: &LanguageInput,
     ) -> Result<CartView, AppError> {
         let language = input.parse()?;
-        let (mut stored, shop) = self.load(cart).await?;
+        let (mut stored, shop) = self.load(cart, None).await?;
         refuse_placed(&stored.value)?;
         stored.value.language = language;
         self.save(stored, &shop).await
     }
 
     pub async fn cart(&self, cart: &str) -> Result<CartView, AppError> {
-        let (stored, shop) = self.load(cart).await?;
+        let (stored, shop) = self.load(cart, None).await?;
         Ok(stored.value.view(&shop))
     }
 
@@ -106,7 +148,7 @@ impl Storefront {
         input: &LineInput,
     ) -> Result<CartView, AppError> {
         let code: ItemCode = repo::parse_id("item", code)?;
-        self.update(cart, |cart, shop| {
+        self.update(cart, Some(&code), |cart, shop| {
             Ok(cart.set_line(
                 shop,
                 Viewer::Guest,
@@ -123,7 +165,7 @@ impl Storefront {
         cart: &str,
         input: &BTreeMap<String, Vec<Map<String, Value>>>,
     ) -> Result<CartView, AppError> {
-        self.update(cart, |cart, shop| {
+        self.update(cart, None, |cart, shop| {
             cart.set_requirements(shop, input)
                 .map_err(AppError::Invalid)
         })
@@ -135,7 +177,7 @@ impl Storefront {
         cart: &str,
         input: &ParticipantsInput,
     ) -> Result<CartView, AppError> {
-        self.update(cart, |cart, shop| {
+        self.update(cart, None, |cart, shop| {
             cart.set_participants(shop, input)
                 .map_err(AppError::Invalid)
         })
@@ -152,7 +194,7 @@ impl Storefront {
         cart: &str,
         input: &CustomerInput,
     ) -> Result<CartView, AppError> {
-        let (mut stored, shop) = self.load(cart).await?;
+        let (mut stored, shop) = self.load(cart, None).await?;
         refuse_placed(&stored.value)?;
         stored
             .value
@@ -182,7 +224,7 @@ impl Storefront {
         account: CartAccount,
         known: Option<Identity>,
     ) -> Result<CartView, AppError> {
-        self.update(cart, |cart, _| {
+        self.update(cart, None, |cart, _| {
             if cart.customer.is_none() {
                 cart.customer = known;
             }
@@ -195,7 +237,8 @@ impl Storefront {
 
     /// The shop a cart belongs to (for a login on the cart).
     pub async fn cart_shop(&self, cart: &str) -> Result<ShopId, AppError> {
-        Ok(self.load(cart).await?.0.value.shop)
+        let id: CartId = repo::parse_id("cart", cart)?;
+        Ok(repo::load_cart(self.store.as_ref(), &id).await?.value.shop)
     }
 
     async fn save(&self, mut stored: Versioned<Cart>, shop: &Shop) -> Result<CartView, AppError> {
@@ -216,7 +259,9 @@ impl Storefront {
         shop: &str,
         pairs: &[(String, String)],
     ) -> Result<CartView, AppError> {
-        let shop = repo::load_shop(self.store.as_ref(), &repo::parse_id("shop", shop)?)
+        let codes: Vec<ItemCode> = pairs.iter().filter_map(|(c, _)| c.parse().ok()).collect();
+        let id = repo::parse_id("shop", shop)?;
+        let shop = repo::load_shop(self.store.as_ref(), &id, repo::Items::Only(&codes))
             .await?
             .shop;
         if pairs.is_empty() {
@@ -242,10 +287,28 @@ impl Storefront {
         Ok(cart.view(&shop))
     }
 
-    async fn load(&self, cart: &str) -> Result<(Versioned<Cart>, Shop), AppError> {
+    /// Reads a cart and its shop with the items of its lines (and `also`, the item a change
+    /// adds): never the whole catalogue.
+    async fn load(
+        &self,
+        cart: &str,
+        also: Option<&ItemCode>,
+    ) -> Result<(Versioned<Cart>, Shop), AppError> {
         let id: CartId = repo::parse_id("cart", cart)?;
         let stored = repo::load_cart(self.store.as_ref(), &id).await?;
-        let shop = repo::load_shop(self.store.as_ref(), &stored.value.shop).await?;
+        let codes: Vec<ItemCode> = stored
+            .value
+            .lines
+            .iter()
+            .map(|l| l.code.clone())
+            .chain(also.cloned())
+            .collect();
+        let shop = repo::load_shop(
+            self.store.as_ref(),
+            &stored.value.shop,
+            repo::Items::Only(&codes),
+        )
+        .await?;
         Ok((stored, shop.shop))
     }
 
@@ -260,9 +323,10 @@ impl Storefront {
     async fn update(
         &self,
         cart: &str,
+        also: Option<&ItemCode>,
         change: impl FnOnce(&mut Cart, &Shop) -> Result<(), AppError>,
     ) -> Result<CartView, AppError> {
-        let (mut stored, shop) = self.load(cart).await?;
+        let (mut stored, shop) = self.load(cart, also).await?;
         refuse_placed(&stored.value)?;
         change(&mut stored.value, &shop)?;
         self.save(stored, &shop).await

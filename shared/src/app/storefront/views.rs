@@ -1,6 +1,7 @@
 //! What the storefront routes read and answer: a line's body, and the catalogue as buyers see it.
 
 use super::*;
+use crate::domain::catalog::{FieldSpec, FieldView};
 
 /// Body of `PUT /carts/{cart}/language`, and the optional body of `POST /shops/{shop}/carts`.
 #[derive(Debug, Default, Deserialize)]
@@ -28,12 +29,106 @@ pub struct LineInput {
     pub password: Option<String>,
 }
 
-/// The public catalogue of `GET /shops/{shop}/catalog`: what a guest may see, no secrets.
+/// The public catalogue of `GET /shops/{shop}/catalog`: what a guest may see, no secrets;
+/// one page of items, `next_cursor` to ask for the next.
 #[derive(Debug, Serialize)]
 pub struct CatalogView {
     pub shop: ShopView,
     pub categories: Vec<CategoryView>,
     pub items: Vec<ItemView>,
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /shops/{shop}/catalog?category=&q=&cursor=`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogQuery {
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// A catalogue query read: the categories asked (one and its descendants), the words, the
+/// position after which the page starts.
+pub struct CatalogFilter {
+    categories: Option<BTreeSet<String>>,
+    words: Option<String>,
+    pub after: Option<usize>,
+}
+
+impl CatalogQuery {
+    pub fn parse(&self, shop: &Shop) -> Result<CatalogFilter, AppError> {
+        let mut e = Errors::default();
+        let categories = self.category.as_deref().filter(|c| !c.is_empty()).map(|c| {
+            if !shop.categories.iter().any(|k| k.id.as_str() == c) {
+                e.add("category", format!("no category `{c}`"));
+            }
+            descendants(shop, c)
+        });
+        let after = self
+            .cursor
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .and_then(|c| {
+                c.parse::<usize>()
+                    .map_err(|_| e.add("cursor", "not a cursor this catalogue gave"))
+                    .ok()
+            });
+        let words = self
+            .q
+            .as_deref()
+            .map(|q| q.trim().to_lowercase())
+            .filter(|q| !q.is_empty());
+        if words.as_ref().is_some_and(|w| w.chars().count() > 100) {
+            e.add("q", "search with at most 100 characters");
+        }
+        e.finish(|| CatalogFilter {
+            categories,
+            words,
+            after,
+        })
+        .map_err(AppError::Invalid)
+    }
+}
+
+/// A category and every category below it.
+fn descendants(shop: &Shop, root: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::from([root.to_owned()]);
+    loop {
+        let before = found.len();
+        for c in &shop.categories {
+            if c.parent
+                .as_ref()
+                .is_some_and(|p| found.contains(p.as_str()))
+            {
+                found.insert(c.id.to_string());
+            }
+        }
+        if found.len() == before {
+            return found;
+        }
+    }
+}
+
+impl CatalogFilter {
+    /// Listed for a guest, in the categories asked, and holding the words in its code, name or
+    /// description (any case).
+    pub fn admits(&self, item: &Item) -> bool {
+        item.listed_for(Viewer::Guest)
+            && self.categories.as_ref().is_none_or(|cs| {
+                item.category
+                    .as_ref()
+                    .is_some_and(|c| cs.contains(c.as_str()))
+            })
+            && self.words.as_ref().is_none_or(|w| {
+                [&item.code.to_string(), &item.name, &item.description]
+                    .iter()
+                    .any(|t| t.to_lowercase().contains(w.as_str()))
+            })
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -98,18 +193,8 @@ pub struct TaxView {
     pub rate: String,
 }
 
-#[derive(Debug, Serialize)]
-pub struct FieldView {
-    pub field: String,
-    pub label: String,
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub required: bool,
-    pub options: Vec<String>,
-}
-
 impl CatalogView {
-    pub fn new(shop: &Shop, viewer: Viewer) -> Self {
+    pub fn new(shop: &Shop, items: Vec<ItemView>, next_cursor: Option<String>) -> Self {
         let mut seller = shop.seller.fields.clone();
         seller.insert("name".into(), shop.seller.name.clone());
         Self {
@@ -133,18 +218,14 @@ impl CatalogView {
                     parent: c.parent.as_ref().map(ToString::to_string),
                 })
                 .collect(),
-            items: shop
-                .items
-                .iter()
-                .filter(|i| i.listed_for(viewer))
-                .map(|i| ItemView::new(shop, i, viewer))
-                .collect(),
+            items,
+            next_cursor,
         }
     }
 }
 
 impl ItemView {
-    fn new(shop: &Shop, item: &Item, viewer: Viewer) -> Self {
+    pub(super) fn new(shop: &Shop, item: &Item, viewer: Viewer) -> Self {
         let money = |d| shop.currency.format(d);
         Self {
             code: item.code.to_string(),
@@ -180,17 +261,7 @@ impl ItemView {
             stock: item.stock,
             seat_mode: item.seat_mode.as_str(),
             seat_roles: item.seat_roles.clone(),
-            required_data: item
-                .required_data
-                .iter()
-                .map(|f| FieldView {
-                    field: f.field.clone(),
-                    label: f.label.clone(),
-                    kind: f.kind.as_str(),
-                    required: f.required,
-                    options: f.options.clone(),
-                })
-                .collect(),
+            required_data: item.required_data.iter().map(FieldSpec::view).collect(),
             password_protected: item.password.is_some(),
             eula: item.eula.clone(),
             renewable: item.renewable,

@@ -68,6 +68,11 @@ pub struct LineView {
     pub seats: u32,
     /// The item's required-data forms are expected, one per unit.
     pub needs_data: bool,
+    /// What the checkout asks of this line, so that it never needs the whole catalogue: the
+    /// fields of each unit's form, the roles a seat may be given, the item's EULA.
+    pub required_data: Vec<crate::domain::catalog::FieldView>,
+    pub seat_roles: Vec<String>,
+    pub eula: Option<String>,
 }
 
 /// The totals of a cart or a bill, with the per-rate tax breakdown.
@@ -119,6 +124,9 @@ impl CartView {
                     },
                     seats: item.seats_for(line.quantity),
                     needs_data: !item.required_data.is_empty(),
+                    required_data: item.required_data.iter().map(|f| f.view()).collect(),
+                    seat_roles: item.seat_roles.clone(),
+                    eula: item.eula.clone(),
                 })
                 .collect(),
             totals: TotalsView {

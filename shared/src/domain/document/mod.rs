@@ -34,8 +34,13 @@ use item::text;
 /// Shown instead of a secret on export; sending it back on import keeps the stored secret.
 pub const SECRET_MARKER: &str = "********";
 
-/// The largest stored document: one DynamoDB item holds at most 400 KB.
+/// The largest shop settings (the document without its items): they are stored as one
+/// DynamoDB item, which holds at most 400 KB. Items are stored one record each.
 pub const MAX_DOCUMENT_BYTES: usize = 350_000;
+
+/// The most items a shop sells (an import of 20,000 items is some 6 MB of JSON, what a Lambda
+/// request body holds).
+pub const MAX_ITEMS: usize = 20_000;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -294,6 +299,17 @@ impl ShopDocument {
 
     /// Checks the whole document and builds the shop, or lists every problem found.
     pub fn validate(&self, expected_id: &ShopId) -> Result<Shop, Vec<FieldError>> {
+        self.build(expected_id, true)
+    }
+
+    /// Builds a stored shop read with only some of its items (its settings and the items a
+    /// request needs). The whole was checked at import; the checks that need every item
+    /// (a bundle's parts exist, sizes) are left out.
+    pub fn validate_part(&self, expected_id: &ShopId) -> Result<Shop, Vec<FieldError>> {
+        self.build(expected_id, false)
+    }
+
+    fn build(&self, expected_id: &ShopId, whole: bool) -> Result<Shop, Vec<FieldError>> {
         let mut e = Errors::default();
         if self
             .id
@@ -324,17 +340,12 @@ impl ShopDocument {
             self.categories.iter().map(|c| c.id.as_str()).collect();
         let declared_taxes: HashSet<&str> = self.taxes.iter().map(|t| t.code.as_str()).collect();
         let items = self.items(&mut e, currency, &declared_taxes, &known_categories);
-        self.check_parts(&mut e);
         let reminder_days = self.reminder_days(&mut e);
         let messages = self.messages(&mut e);
         let staff = self.staff(&mut e);
-        if let Ok(json) = serde_json::to_vec(self)
-            && json.len() > MAX_DOCUMENT_BYTES
-        {
-            e.add(
-                "",
-                format!("the document is larger than {MAX_DOCUMENT_BYTES} bytes"),
-            );
+        if whole {
+            self.check_parts(&mut e);
+            self.check_sizes(&mut e);
         }
         if !e.is_empty() {
             return Err(e.into_vec());
@@ -361,6 +372,26 @@ impl ShopDocument {
             messages,
             staff,
         })
+    }
+
+    /// The settings fit one stored record, and the items are at most [`MAX_ITEMS`].
+    fn check_sizes(&self, e: &mut Errors) {
+        let settings = Self {
+            items: Vec::new(),
+            ..self.clone()
+        };
+        if serde_json::to_vec(&settings).is_ok_and(|json| json.len() > MAX_DOCUMENT_BYTES) {
+            e.add(
+                "",
+                format!(
+                    "the shop's settings (the document without its items) are larger than \
+                     {MAX_DOCUMENT_BYTES} bytes"
+                ),
+            );
+        }
+        if self.items.len() > MAX_ITEMS {
+            e.add("items", format!("a shop sells at most {MAX_ITEMS} items"));
+        }
     }
 
     /// At most 100 members, each a Moodle username (one line, no space) listed once.
