@@ -141,6 +141,10 @@ async fn backoffice_events_run_through_the_lambda_adapter() {
             exports: Arc::new(shop_core::app::exports::Exports {
                 store: store.clone(),
             }),
+            items: Arc::new(shop_core::app::items::ItemAdmin::new(
+                store.clone(),
+                Arc::new(SystemClock),
+            )),
             app: Arc::new(ShopAdmin::new(store)),
             bills,
             products,

@@ -545,3 +545,19 @@ async fn staff_actions_are_listed_with_their_author_newest_first() {
         audit.body
     );
 }
+
+/// The catalogue editor's routes are a manager's: an operator is refused them.
+#[tokio::test]
+async fn only_managers_change_catalogue_items() {
+    let stack = Stack::start_embedded().await;
+    staffed(&stack).await;
+    let (bob, _) = sign_in(&stack, "bob", "Bob-pass-1").await;
+    let (ann, _) = sign_in(&stack, "ann", "Ann-pass-1").await;
+    let item = "/admin/shops/demo/items/EXCEL-ESS";
+    as_staff(&stack, Method::GET, item, &bob.unwrap(), None)
+        .await
+        .assert_problem(403, "forbidden");
+    let read = as_staff(&stack, Method::GET, item, &ann.unwrap(), None).await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.body["item"]["code"], "EXCEL-ESS");
+}

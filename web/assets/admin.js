@@ -215,6 +215,11 @@ function auditSection(session) {
   const detail = (e) => {
     if (e.action === 'customer_updated') return e.detail.split(', ').map((f) => t(f)).join(', ');
     if (e.action === 'shop_imported') return '';
+    if (e.action === 'item_changed') {
+      const [what, fields] = e.detail.split(': ');
+      const named = fields ? fields.split(', ').map((f) => w(`itemField_${f}`)).join(', ') : '';
+      return `${names[e.subject] || e.subject} (${w(`item_${what}`)}${named ? colon + named : ''})`;
+    }
     if (e.item) return `${names[e.item] || e.item} (${e.detail})`;
     if (e.from && e.to && e.from !== e.to) return `${t(`status_${e.from}`)} → ${t(`status_${e.to}`)}${colon}${e.detail}`;
     return e.detail;

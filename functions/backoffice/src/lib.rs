@@ -21,6 +21,7 @@ use shop_core::app::bill_admin::{
 };
 use shop_core::app::customer_admin::CustomerAdmin;
 use shop_core::app::exports::{ExportQuery, Exports};
+use shop_core::app::items::{DuplicateInput, ItemAdmin, ItemView, Precondition};
 use shop_core::app::products::ProductAdmin;
 use shop_core::app::staff::{
     Caller, STAFF_SESSION_HOURS, StaffDesk, StaffLoginInput, StaffSession,
@@ -38,6 +39,7 @@ pub struct Desks {
     pub app: Arc<ShopAdmin>,
     pub customers: Arc<CustomerAdmin>,
     pub exports: Arc<Exports>,
+    pub items: Arc<ItemAdmin>,
     pub bills: Arc<BillAdmin>,
     pub products: Arc<ProductAdmin>,
     pub staff: Arc<StaffDesk>,
@@ -48,6 +50,7 @@ struct Ctx {
     app: Arc<ShopAdmin>,
     customers: Arc<CustomerAdmin>,
     exports: Arc<Exports>,
+    items: Arc<ItemAdmin>,
     bills: Arc<BillAdmin>,
     products: Arc<ProductAdmin>,
     staff: Arc<StaffDesk>,
@@ -78,6 +81,7 @@ pub fn router(desks: Desks, admin_token: &str) -> Router {
         app: desks.app,
         customers: desks.customers,
         exports: desks.exports,
+        items: desks.items,
         bills: desks.bills,
         products: desks.products,
         staff: desks.staff,
@@ -111,6 +115,18 @@ pub fn router(desks: Desks, admin_token: &str) -> Router {
         .route(
             "/admin/shops/{shop}/customers/{email}",
             get(view_customer).put(update_customer),
+        )
+        .route(
+            "/admin/shops/{shop}/items/{code}",
+            get(view_item).put(put_item).delete(delete_item),
+        )
+        .route(
+            "/admin/shops/{shop}/items/{code}/duplicate",
+            post(duplicate_item),
+        )
+        .route(
+            "/admin/shops/{shop}/items/{code}/history",
+            get(item_history),
         )
         .route("/admin/session", get(who))
         .route_layer(middleware::from_fn(move |mut req: Request, next: Next| {
@@ -452,6 +468,90 @@ async fn update_customer(
     JsonBody(body): JsonBody<IdentityInput>,
 ) -> Result<Response, AppError> {
     Ok(Json(ctx.customers.update(&caller, &shop, &email, &body).await?).into_response())
+}
+
+/// An item with its version as `ETag`.
+fn item_answer(status: StatusCode, view: ItemView) -> Response {
+    let mut response = (status, Json(&view)).into_response();
+    if let Ok(tag) = HeaderValue::from_str(&view.etag) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    response
+}
+
+/// What a change asks of the item's version: `If-Match`, or `If-None-Match: *` to create.
+fn precondition(headers: &HeaderMap) -> Precondition {
+    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    match (text(header::IF_MATCH), text(header::IF_NONE_MATCH)) {
+        (Some(tag), _) => Precondition::Matches(tag.to_owned()),
+        (None, Some(any)) if any.trim() == "*" => Precondition::Absent,
+        _ => Precondition::Missing,
+    }
+}
+
+#[tracing::instrument(skip(ctx))]
+async fn view_item(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path((shop, code)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let view = ctx.items.get(&caller, &shop, &code).await?;
+    Ok(item_answer(StatusCode::OK, view))
+}
+
+/// `PUT /admin/shops/{shop}/items/{code}` with `If-Match` (change) or `If-None-Match: *`
+/// (create, 201).
+#[tracing::instrument(skip(ctx, headers, req))]
+async fn put_item(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path((shop, code)): Path<(String, String)>,
+    headers: HeaderMap,
+    req: Request,
+) -> Response {
+    let body = match web::read_body::<{ web::BODY_LIMIT }>(req).await {
+        Ok(body) => body,
+        Err(too_large) => return too_large,
+    };
+    let wanted = precondition(&headers);
+    match ctx.items.put(&caller, &shop, &code, &wanted, &body).await {
+        Ok((view, true)) => item_answer(StatusCode::CREATED, view),
+        Ok((view, false)) => item_answer(StatusCode::OK, view),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[tracing::instrument(skip(ctx, headers))]
+async fn delete_item(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path((shop, code)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let wanted = precondition(&headers);
+    ctx.items.delete(&caller, &shop, &code, &wanted).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[tracing::instrument(skip(ctx, body))]
+async fn duplicate_item(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path((shop, code)): Path<(String, String)>,
+    JsonBody(body): JsonBody<DuplicateInput>,
+) -> Result<Response, AppError> {
+    let view = ctx.items.duplicate(&caller, &shop, &code, &body).await?;
+    Ok(item_answer(StatusCode::CREATED, view))
+}
+
+#[tracing::instrument(skip(ctx))]
+async fn item_history(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path((shop, code)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let changes = ctx.items.history(&caller, &shop, &code).await?;
+    Ok(Json(serde_json::json!({ "changes": changes })).into_response())
 }
 
 #[derive(Debug, serde::Deserialize)]

@@ -140,6 +140,10 @@ pub fn stack(
                 exports: Arc::new(shop_core::app::exports::Exports {
                     store: products.store.clone(),
                 }),
+                items: Arc::new(shop_core::app::items::ItemAdmin::new(
+                    products.store.clone(),
+                    products.clock.clone(),
+                )),
                 bills,
                 staff: Arc::new(StaffDesk {
                     store: products.store.clone(),

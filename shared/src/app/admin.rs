@@ -92,7 +92,7 @@ impl ShopAdmin {
             &document,
             stored.as_ref(),
             entry,
-            chrono::Utc::now(),
+            (caller.name(), chrono::Utc::now()),
         )
         .await?;
         Ok((outcome, document.masked()))

@@ -23,6 +23,9 @@ pub enum Action {
     ProductRestored,
     CustomerUpdated,
     ShopImported,
+    /// A catalogue item created, changed, duplicated or deleted (`subject` its code, `detail`
+    /// what was done and the fields changed).
+    ItemChanged,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -35,6 +35,13 @@ pub enum AppError {
     /// account not on the shop's staff).
     #[error("{0}")]
     Forbidden(String),
+    /// The caller's copy is stale (`If-Match` names a version that is no longer the
+    /// current one); the text says who changed it and when.
+    #[error("{0}")]
+    Stale(String),
+    /// A change that must name the version it was made on (`If-Match`) did not.
+    #[error("{0}")]
+    PreconditionRequired(String),
     /// Too many failed attempts; retry after this many seconds.
     #[error("too many attempts; retry in {0} s")]
     TooMany(u64),

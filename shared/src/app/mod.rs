@@ -11,6 +11,7 @@ pub mod customer_admin;
 pub mod customers;
 pub mod error;
 pub mod exports;
+pub mod items;
 pub mod keys;
 pub mod mail;
 pub mod notify;

@@ -65,13 +65,65 @@ struct SettingsRecord {
     catalogue: CatalogueRef,
 }
 
-/// An item record's body: the item as the document gives it, and its place in the shop's
-/// order.
-#[derive(Serialize, Deserialize)]
+/// An item record's body: the item as the document gives it, its place in the shop's order,
+/// and who changed it last (an import, or a manager's edit).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ItemRecord {
-    position: usize,
-    item: ItemDoc,
+pub struct ItemRecord {
+    pub position: usize,
+    pub item: ItemDoc,
+    #[serde(default)]
+    pub changed_by: Option<String>,
+    #[serde(default)]
+    pub changed_at: Option<DateTime<Utc>>,
+}
+
+impl ItemRecord {
+    /// The write of this record into a catalogue, on `when`.
+    pub fn write(&self, shop: &ShopId, catalogue: &str, when: PutIf) -> Write {
+        let body = serde_json::to_string(self).expect("an item serializes");
+        let record = Item::new(keys::catalogue_item(shop, catalogue, &self.item.code), body)
+            .indexed(
+                crate::ports::Index::Gsi3,
+                keys::catalogue_order(shop, catalogue, self.position),
+            );
+        Write::Put { item: record, when }
+    }
+}
+
+/// One item of a catalogue with its record's version, or `None`.
+pub async fn find_item(
+    store: &dyn Store,
+    shop: &ShopId,
+    catalogue: &str,
+    code: &str,
+) -> Result<Option<Versioned<ItemRecord>>, AppError> {
+    match store
+        .get(&keys::catalogue_item(shop, catalogue, code))
+        .await?
+    {
+        None => Ok(None),
+        Some(r) => decode_versioned("item", &r).map(Some),
+    }
+}
+
+/// The last position of a catalogue's order (where a new item goes after).
+pub async fn last_position(
+    store: &dyn Store,
+    shop: &ShopId,
+    catalogue: &str,
+) -> Result<Option<usize>, AppError> {
+    let query = Query {
+        index: Some(crate::ports::Index::Gsi3),
+        pk: keys::catalogue_order(shop, catalogue, 0).pk,
+        descending: true,
+        limit: Some(1),
+        ..Query::default()
+    };
+    let last = store.query(&query).await?;
+    last.first()
+        .map(|r| decode_item(shop, &r.item.body).map(|(p, _)| p))
+        .transpose()
 }
 
 /// How long an old catalogue stays readable after an import replaced it (a request that read
@@ -303,14 +355,15 @@ fn count_sold(shop: &mut Shop, counters: &[Record]) {
 /// Writes a whole shop document (validated): its items as a new catalogue, then its settings
 /// pointing at that catalogue, new (`previous` = `None`) or replacing the settings read, with
 /// `audit` in the same transaction. A lost race (the settings changed since they were read)
-/// is `ConditionFailed` and leaves the new catalogue to be swept.
+/// is `ConditionFailed` and leaves the new catalogue to be swept. Each item is marked as
+/// changed by `actor` now.
 pub async fn save_shop(
     store: &dyn Store,
     id: &ShopId,
     document: &ShopDocument,
     previous: Option<&StoredShop>,
     audit: Option<Write>,
-    now: DateTime<Utc>,
+    (actor, now): (&str, DateTime<Utc>),
 ) -> Result<(), AppError> {
     let catalogue = CatalogueRef {
         id: crate::domain::ids::random_hex(8),
@@ -329,7 +382,26 @@ pub async fn save_shop(
             when: PutIf::Absent,
         }])
         .await?;
-    write_items(store, id, &catalogue.id, &document.items).await?;
+    let records: Vec<Write> = document
+        .items
+        .iter()
+        .enumerate()
+        .map(|(position, item)| {
+            let record = ItemRecord {
+                position,
+                item: item.clone(),
+                changed_by: Some(actor.to_owned()),
+                changed_at: Some(now),
+            };
+            record.write(id, &catalogue.id, PutIf::Absent)
+        })
+        .collect();
+    let mut records = records.into_iter().peekable();
+    while records.peek().is_some() {
+        store
+            .write(records.by_ref().take(MAX_WRITES).collect())
+            .await?;
+    }
     let settings = SettingsRecord {
         settings: ShopDocument {
             items: Vec::new(),
@@ -367,41 +439,6 @@ pub async fn save_shop(
         Ok(()) | Err(crate::ports::StoreError::ConditionFailed) => Ok(()),
         Err(e) => Err(e.into()),
     }
-}
-
-/// The items of a new catalogue, [`MAX_WRITES`] per transaction.
-async fn write_items(
-    store: &dyn Store,
-    id: &ShopId,
-    catalogue: &str,
-    items: &[ItemDoc],
-) -> Result<(), AppError> {
-    let records: Vec<Write> = items
-        .iter()
-        .enumerate()
-        .map(|(position, item)| {
-            let body = serde_json::to_string(&ItemRecord {
-                position,
-                item: item.clone(),
-            })
-            .expect("an item serializes");
-            let record = Item::new(keys::catalogue_item(id, catalogue, &item.code), body).indexed(
-                crate::ports::Index::Gsi3,
-                keys::catalogue_order(id, catalogue, position),
-            );
-            Write::Put {
-                item: record,
-                when: PutIf::Absent,
-            }
-        })
-        .collect();
-    let mut records = records.into_iter().peekable();
-    while records.peek().is_some() {
-        store
-            .write(records.by_ref().take(MAX_WRITES).collect())
-            .await?;
-    }
-    Ok(())
 }
 
 /// Deletes the catalogues that are due (replaced by an import some minutes ago, or written by

@@ -51,6 +51,14 @@ impl Caller {
         })
     }
 
+    /// The caller's name as staff read it: the Moodle username, or `admin` for the token.
+    pub fn name(&self) -> &str {
+        match self {
+            Caller::Automation => "admin",
+            Caller::Staff(s) => &s.username,
+        }
+    }
+
     /// Whether the caller may see the shop `shop`: what they may not is "not found".
     pub fn reaches(&self, shop: &ShopId) -> bool {
         match self {

@@ -159,6 +159,18 @@ impl IntoResponse for AppError {
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                 return r;
             }
+            AppError::Stale(detail) => Problem::new(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                "Changed since you read it",
+                detail,
+            ),
+            AppError::PreconditionRequired(detail) => Problem::new(
+                StatusCode::PRECONDITION_REQUIRED,
+                "precondition_required",
+                "Say which version you changed",
+                detail,
+            ),
             AppError::Forbidden(detail) => Problem::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",

@@ -374,6 +374,35 @@ impl ShopDocument {
         })
     }
 
+    /// Checks one item against these settings (currency, taxes, categories) and the items
+    /// its parts name, as an import would; each problem's path is the item's own
+    /// (`prices[0].unit_price`).
+    pub fn check_item(&self, item: &ItemDoc, parts: &[ItemDoc]) -> Vec<FieldError> {
+        let mut e = Errors::default();
+        let currency = Currency::from_str(&self.currency).ok();
+        let taxes: HashSet<&str> = self.taxes.iter().map(|t| t.code.as_str()).collect();
+        let categories: HashSet<&str> = self.categories.iter().map(|c| c.id.as_str()).collect();
+        item.validate(&mut e, "item", currency, &taxes, &categories);
+        let with_parts = Self {
+            items: std::iter::once(item.clone())
+                .chain(parts.iter().cloned())
+                .collect(),
+            ..self.clone()
+        };
+        with_parts.check_parts(&mut e);
+        e.into_vec()
+            .into_iter()
+            .filter_map(|mut p| {
+                let own = p
+                    .path
+                    .strip_prefix("item.")
+                    .or_else(|| p.path.strip_prefix("items[0]."))?;
+                p.path = own.to_owned();
+                Some(p)
+            })
+            .collect()
+    }
+
     /// The settings fit one stored record, and the items are at most [`MAX_ITEMS`].
     fn check_sizes(&self, e: &mut Errors) {
         let settings = Self {

@@ -1,0 +1,559 @@
+//! The catalogue item by item, for managers: read an item with its version (`ETag`), change,
+//! create, duplicate or delete it on the version read (`If-Match`), each change recorded with
+//! its author and the fields it changed (the item's history, and the shop's audit list).
+//!
+//! An item is one record of the shop's current catalogue (see [`repo`]); a change writes it on
+//! its version together with a check that the shop still has that catalogue (an import in
+//! between would otherwise swallow it), its history entry and its audit entry: one transaction.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::record::Versioned;
+use super::repo::{self, ItemRecord, StoredShop};
+use super::staff::Caller;
+use super::{AppError, Clock, audit};
+use crate::domain::document::{ItemDoc, SECRET_MARKER};
+use crate::domain::ids::{ItemCode, ShopId, random_hex};
+use crate::ports::{Expect, Item, Key, PutIf, Query, Store, StoreError, Write};
+
+pub struct ItemAdmin {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+}
+
+/// An item as a manager reads it: the document's words (secrets masked), who changed it last
+/// and when, and its version (`etag`, also the `ETag` header).
+#[derive(Debug, Serialize)]
+pub struct ItemView {
+    pub item: ItemDoc,
+    pub changed_by: Option<String>,
+    pub changed_at: Option<DateTime<Utc>>,
+    #[serde(skip)]
+    pub etag: String,
+}
+
+/// What a change asks of the item's current version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Precondition {
+    /// `If-Match: "<etag>"`: change the version read.
+    Matches(String),
+    /// `If-None-Match: *`: create; there must be no such item.
+    Absent,
+    /// Neither: refused (428), a change must say what it changes.
+    Missing,
+}
+
+/// One change of an item's history.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ItemChange {
+    pub at: DateTime<Utc>,
+    /// The staff member's Moodle username, or `admin` for the automation token.
+    pub actor: String,
+    /// `created`, `updated`, `duplicated` (created as a copy of `from`), `deleted`.
+    pub action: String,
+    /// The fields of the item that changed (every field given, for a creation).
+    pub fields: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+/// `POST /admin/shops/{shop}/items/{code}/duplicate`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DuplicateInput {
+    pub code: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+fn etag(catalogue: &str, version: u64) -> String {
+    format!("\"{catalogue}.{version}\"")
+}
+
+fn history_partition(shop: &ShopId, code: &str) -> String {
+    format!("ITEMLOG#{shop}#{code}")
+}
+
+impl ItemAdmin {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    /// The shop's settings for a manager, with its current catalogue.
+    async fn settings(
+        &self,
+        caller: &Caller,
+        shop: &str,
+    ) -> Result<(StoredShop, String), AppError> {
+        let id: ShopId = repo::parse_id("shop", shop)?;
+        caller.check_shop(&id, "shop", shop)?;
+        caller.check_manager(&id)?;
+        let stored = repo::load_shop(self.store.as_ref(), &id, repo::Items::None).await?;
+        let catalogue = stored
+            .catalogue
+            .as_ref()
+            .map(|c| c.id.clone())
+            .ok_or_else(|| {
+                AppError::State(
+                    "this shop was stored before items had their own records: import its document \
+                 once (GET then PUT /admin/shops/{shop}) to edit items one by one"
+                        .into(),
+                )
+            })?;
+        Ok((stored, catalogue))
+    }
+
+    async fn current(
+        &self,
+        shop: &ShopId,
+        catalogue: &str,
+        code: &str,
+    ) -> Result<Option<Versioned<ItemRecord>>, AppError> {
+        repo::find_item(self.store.as_ref(), shop, catalogue, code).await
+    }
+
+    fn view(catalogue: &str, record: Versioned<ItemRecord>) -> ItemView {
+        let mut item = record.value.item;
+        if item.password.is_some() {
+            item.password = Some(SECRET_MARKER.into());
+        }
+        ItemView {
+            item,
+            changed_by: record.value.changed_by,
+            changed_at: record.value.changed_at,
+            etag: etag(catalogue, record.version),
+        }
+    }
+
+    /// `GET /admin/shops/{shop}/items/{code}`.
+    pub async fn get(&self, caller: &Caller, shop: &str, code: &str) -> Result<ItemView, AppError> {
+        let (stored, catalogue) = self.settings(caller, shop).await?;
+        let record = self
+            .current(&stored.shop.id, &catalogue, code)
+            .await?
+            .ok_or_else(|| AppError::not_found("item", code))?;
+        Ok(Self::view(&catalogue, record))
+    }
+
+    /// `PUT /admin/shops/{shop}/items/{code}`: replaces the item on the version read, or
+    /// creates it (`If-None-Match: *`) at the end of the shop's order. True when created.
+    pub async fn put(
+        &self,
+        caller: &Caller,
+        shop: &str,
+        code: &str,
+        precondition: &Precondition,
+        body: &[u8],
+    ) -> Result<(ItemView, bool), AppError> {
+        if *precondition == Precondition::Missing {
+            return Err(AppError::PreconditionRequired(
+                "send If-Match with the ETag of the item you read (or If-None-Match: * to \
+                 create one)"
+                    .into(),
+            ));
+        }
+        let (stored, catalogue) = self.settings(caller, shop).await?;
+        let mut item = read_item(body)?;
+        if item.code != code {
+            return Err(AppError::invalid(
+                "code",
+                format!("must be the item code of the URL, `{code}`"),
+            ));
+        }
+        let id = &stored.shop.id;
+        let current = self.current(id, &catalogue, code).await?;
+        let previous =
+            Self::check_precondition(precondition, (&catalogue, code), current.as_ref())?;
+        keep_password(&mut item, previous.map(|p| &p.value.item))?;
+        self.check(&stored, &item).await?;
+        let created = previous.is_none();
+        let position = match previous {
+            Some(p) => p.value.position,
+            None => self.next_position(id, &catalogue).await?,
+        };
+        let (action, fields) = match previous {
+            Some(p) => ("updated", changed_fields(&p.value.item, &item)),
+            None => ("created", given_fields(&item)),
+        };
+        let change = self.change(caller, action, fields, None);
+        let record = ItemRecord {
+            position,
+            item,
+            changed_by: Some(caller.name().to_owned()),
+            changed_at: Some(change.at),
+        };
+        let when = previous.map_or(PutIf::Absent, |p| PutIf::Version(p.version));
+        let write = record.write(id, &catalogue, when);
+        self.commit(&stored, code, write, &change).await?;
+        let version = previous.map_or(1, |p| p.version + 1);
+        let view = Self::view(
+            &catalogue,
+            Versioned {
+                value: record,
+                version,
+            },
+        );
+        Ok((view, created))
+    }
+
+    /// `POST /admin/shops/{shop}/items/{code}/duplicate {"code", "name"?}`: a copy under a new
+    /// code, suspended (not sold) until a manager publishes it, at the end of the order.
+    pub async fn duplicate(
+        &self,
+        caller: &Caller,
+        shop: &str,
+        code: &str,
+        input: &DuplicateInput,
+    ) -> Result<ItemView, AppError> {
+        let (stored, catalogue) = self.settings(caller, shop).await?;
+        let id = &stored.shop.id;
+        let source = self
+            .current(id, &catalogue, code)
+            .await?
+            .ok_or_else(|| AppError::not_found("item", code))?;
+        let new_code: ItemCode = input
+            .code
+            .parse()
+            .map_err(|e: String| AppError::invalid("code", e))?;
+        if self
+            .current(id, &catalogue, new_code.as_str())
+            .await?
+            .is_some()
+        {
+            return Err(AppError::invalid(
+                "code",
+                "an item with this code is already defined",
+            ));
+        }
+        let mut item = source.value.item;
+        item.code = new_code.to_string();
+        item.name = input.name.clone().unwrap_or_else(|| item.name.clone());
+        item.status = "suspended".into();
+        self.check(&stored, &item).await?;
+        let change = self.change(caller, "duplicated", given_fields(&item), Some(code));
+        let record = ItemRecord {
+            position: self.next_position(id, &catalogue).await?,
+            item,
+            changed_by: Some(caller.name().to_owned()),
+            changed_at: Some(change.at),
+        };
+        let write = record.write(id, &catalogue, PutIf::Absent);
+        self.commit(&stored, new_code.as_str(), write, &change)
+            .await?;
+        Ok(Self::view(
+            &catalogue,
+            Versioned {
+                value: record,
+                version: 1,
+            },
+        ))
+    }
+
+    /// `DELETE /admin/shops/{shop}/items/{code}` on the version read. An item that a set or
+    /// bundle lists as a part stays (422 naming them): change those first. Bills keep their
+    /// copy of the item; carts holding it see it as no longer sold.
+    pub async fn delete(
+        &self,
+        caller: &Caller,
+        shop: &str,
+        code: &str,
+        precondition: &Precondition,
+    ) -> Result<(), AppError> {
+        if !matches!(precondition, Precondition::Matches(_)) {
+            return Err(AppError::PreconditionRequired(
+                "send If-Match with the ETag of the item you read".into(),
+            ));
+        }
+        let (stored, catalogue) = self.settings(caller, shop).await?;
+        let id = &stored.shop.id;
+        let current = self.current(id, &catalogue, code).await?;
+        let Some(previous) =
+            Self::check_precondition(precondition, (&catalogue, code), current.as_ref())?
+        else {
+            return Err(AppError::not_found("item", code));
+        };
+        let whole = repo::load_shop(self.store.as_ref(), id, repo::Items::All).await?;
+        let groups: Vec<&str> = whole
+            .document
+            .items
+            .iter()
+            .filter(|i| i.parts.iter().any(|p| p.code == code))
+            .map(|i| i.code.as_str())
+            .collect();
+        if !groups.is_empty() {
+            return Err(AppError::invalid(
+                "code",
+                format!("a part of {}: change those first", groups.join(", ")),
+            ));
+        }
+        let change = self.change(caller, "deleted", Vec::new(), None);
+        let write = Write::Delete {
+            key: crate::app::keys::catalogue_item(id, &catalogue, code),
+            when: Expect::Version(previous.version),
+        };
+        self.commit(&stored, code, write, &change).await
+    }
+
+    /// `GET /admin/shops/{shop}/items/{code}/history`: the item's changes, newest first.
+    pub async fn history(
+        &self,
+        caller: &Caller,
+        shop: &str,
+        code: &str,
+    ) -> Result<Vec<ItemChange>, AppError> {
+        let (stored, _) = self.settings(caller, shop).await?;
+        let query = Query {
+            descending: true,
+            limit: Some(100),
+            ..Query::partition(history_partition(&stored.shop.id, code))
+        };
+        self.store
+            .query(&query)
+            .await?
+            .iter()
+            .map(|r| super::record::decode("item change", r))
+            .collect()
+    }
+
+    /// The version a change is made on, as its precondition asks: `Matches` a stale or
+    /// unknown version is 412 naming who changed it and when; `Absent` an existing item 412.
+    fn check_precondition<'a>(
+        precondition: &Precondition,
+        (catalogue, code): (&str, &str),
+        current: Option<&'a Versioned<ItemRecord>>,
+    ) -> Result<Option<&'a Versioned<ItemRecord>>, AppError> {
+        match (precondition, current) {
+            (Precondition::Absent, None) => Ok(None),
+            (Precondition::Absent, Some(_)) => Err(AppError::Stale(
+                "an item with this code already exists: read it and send its ETag".into(),
+            )),
+            (_, None) => Err(AppError::not_found("item", code)),
+            (Precondition::Matches(tag), Some(c)) if matches(tag, catalogue, c.version) => {
+                Ok(Some(c))
+            }
+            (_, Some(c)) => Err(stale(&c.value)),
+        }
+    }
+
+    /// The item checked as an import would, with the items its parts name.
+    async fn check(&self, stored: &StoredShop, item: &ItemDoc) -> Result<(), AppError> {
+        let parts: Vec<ItemCode> = item
+            .parts
+            .iter()
+            .filter_map(|p| p.code.parse().ok())
+            .collect();
+        let with_parts = repo::load_shop(
+            self.store.as_ref(),
+            &stored.shop.id,
+            repo::Items::Only(&parts),
+        )
+        .await?;
+        let problems = stored.document.check_item(item, &with_parts.document.items);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Invalid(problems))
+        }
+    }
+
+    async fn next_position(&self, shop: &ShopId, catalogue: &str) -> Result<usize, AppError> {
+        let last = repo::last_position(self.store.as_ref(), shop, catalogue).await?;
+        Ok(last.map_or(0, |p| p + 1))
+    }
+
+    fn change(
+        &self,
+        caller: &Caller,
+        action: &str,
+        fields: Vec<String>,
+        from: Option<&str>,
+    ) -> ItemChange {
+        ItemChange {
+            at: self.clock.now(),
+            actor: caller.name().to_owned(),
+            action: action.to_owned(),
+            fields,
+            from: from.map(str::to_owned),
+        }
+    }
+
+    /// The item's write, a check that the shop still has the catalogue read, the history entry
+    /// and the audit entry, in one transaction. A lost race on the item answers 412 with who
+    /// won; an import in between answers 409.
+    async fn commit(
+        &self,
+        stored: &StoredShop,
+        code: &str,
+        write: Write,
+        change: &ItemChange,
+    ) -> Result<(), AppError> {
+        let id = &stored.shop.id;
+        let key = write.key().clone();
+        let history = Write::Put {
+            item: Item::new(
+                Key::new(
+                    history_partition(id, code),
+                    format!("{}#{}", super::keys::sortable(change.at), random_hex(4)),
+                ),
+                serde_json::to_string(change).expect("serializes"),
+            ),
+            when: PutIf::Absent,
+        };
+        let detail = match change.fields.as_slice() {
+            [] => change.action.clone(),
+            fields => format!("{}: {}", change.action, fields.join(", ")),
+        };
+        let entry = audit::AuditEntry {
+            at: change.at,
+            actor: change.actor.clone(),
+            action: audit::Action::ItemChanged,
+            subject: code.to_owned(),
+            detail,
+            from: None,
+            to: None,
+            item: Some(code.to_owned()),
+        };
+        let writes = vec![
+            write,
+            Write::Check {
+                key: super::keys::shop(id),
+                when: Expect::Version(stored.version),
+            },
+            history,
+            audit::record(id, &entry),
+        ];
+        match self.store.write(writes).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::ConditionFailed) => {
+                let now = self.store.get(&key).await?;
+                match now {
+                    Some(r) => {
+                        let record: ItemRecord = super::record::decode("item", &r)?;
+                        Err(stale(&record))
+                    }
+                    None => Err(AppError::Conflict(
+                        "the item or the shop's catalogue changed meanwhile; read it again".into(),
+                    )),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// 412: the item changed since it was read, by whom and when.
+fn stale(current: &ItemRecord) -> AppError {
+    let who = current.changed_by.as_deref().unwrap_or("someone");
+    let when = current
+        .changed_at
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default();
+    AppError::Stale(format!(
+        "changed by {who} on {when} since you read it: read it again and redo your change"
+    ))
+}
+
+/// Whether an `If-Match` value names this version of the item (weak or strong).
+fn matches(tag: &str, catalogue: &str, version: u64) -> bool {
+    tag.trim().trim_start_matches("W/") == etag(catalogue, version)
+}
+
+/// The body of a PUT, read as an item of the document (a structural problem at its path).
+fn read_item(body: &[u8]) -> Result<ItemDoc, AppError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    let item = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        AppError::Malformed(vec![crate::domain::FieldError::new(
+            path,
+            e.inner().to_string(),
+        )])
+    })?;
+    de.end().map_err(|e| {
+        AppError::Malformed(vec![crate::domain::FieldError::new("", e.to_string())])
+    })?;
+    Ok(item)
+}
+
+/// The secret marker keeps the stored password; it stands for nothing on a new item.
+fn keep_password(item: &mut ItemDoc, previous: Option<&ItemDoc>) -> Result<(), AppError> {
+    if item.password.as_deref() != Some(SECRET_MARKER) {
+        return Ok(());
+    }
+    match previous.and_then(|p| p.password.clone()) {
+        Some(old) => {
+            item.password = Some(old);
+            Ok(())
+        }
+        None => Err(AppError::invalid(
+            "password",
+            "the secret marker stands for a stored password, and none is stored",
+        )),
+    }
+}
+
+fn fields_of(item: &ItemDoc) -> BTreeMap<String, Value> {
+    match serde_json::to_value(item) {
+        Ok(Value::Object(map)) => map.into_iter().collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// The fields whose value differs between two versions of an item.
+fn changed_fields(before: &ItemDoc, after: &ItemDoc) -> Vec<String> {
+    let (before, after) = (fields_of(before), fields_of(after));
+    let mut names: Vec<String> = before.keys().chain(after.keys()).cloned().collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter(|n| before.get(n) != after.get(n))
+        .collect()
+}
+
+/// The fields a new item gives.
+fn given_fields(item: &ItemDoc) -> Vec<String> {
+    fields_of(item)
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, _)| k)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(json: Value) -> ItemDoc {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn a_change_names_the_fields_it_changed() {
+        let before = item(serde_json::json!({"code": "A", "name": "A", "tax": "std",
+            "prices": [{"up_to": null, "unit_price": "10.00"}]}));
+        let mut after = before.clone();
+        after.name = "B".into();
+        after.prices[0].unit_price = "12.00".into();
+        assert_eq!(changed_fields(&before, &after), ["name", "prices"]);
+        assert!(changed_fields(&before, &before).is_empty());
+    }
+
+    #[test]
+    fn an_etag_matches_its_catalogue_and_version_only() {
+        assert_eq!(etag("ab12", 3), "\"ab12.3\"");
+        assert!(matches("\"ab12.3\"", "ab12", 3));
+        assert!(matches(" W/\"ab12.3\"", "ab12", 3));
+        assert!(!matches("\"ab12.2\"", "ab12", 3));
+        assert!(
+            !matches("\"cd34.3\"", "ab12", 3),
+            "another catalogue's version 3"
+        );
+        assert!(!matches("*", "ab12", 3));
+    }
+}

@@ -1,0 +1,283 @@
+//! The catalogue item by item, over HTTP on DynamoDB (moto): read with an ETag, change on the
+//! version read, a stale version refused naming who changed it, create, duplicate, delete, the
+//! item's history, and what the buyers see at once.
+
+use enrolshop_tests::{ADMIN_TOKEN, Reply, Stack};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// A back-office request with the bearer token and the given precondition headers.
+async fn call(
+    stack: &Stack,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> (Reply, Option<String>) {
+    let mut req = stack
+        .http
+        .request(method, stack.url(path))
+        .bearer_auth(ADMIN_TOKEN);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    if let Some(body) = body {
+        req = req.json(body);
+    }
+    let response = req.send().await.unwrap();
+    let etag = response
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (Reply::from(response).await, etag)
+}
+
+const ITEM: &str = "/admin/shops/demo/items/EXCEL-ESS";
+
+#[tokio::test]
+async fn an_item_is_changed_on_the_version_read_and_a_stale_copy_is_refused() {
+    let stack = Stack::start().await;
+    let (read, etag) = call(&stack, Method::GET, ITEM, &[], None).await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    let etag = etag.expect("an ETag");
+    assert_eq!(read.body["item"]["code"], "EXCEL-ESS");
+    assert_eq!(
+        read.body["changed_by"], "admin",
+        "the demo was imported with the token"
+    );
+    let mut item = read.body["item"].clone();
+
+    // Without If-Match: 428, nothing changes.
+    item["prices"][0]["unit_price"] = json!("130.00");
+    let (refused, _) = call(&stack, Method::PUT, ITEM, &[], Some(&item)).await;
+    refused.assert_problem(428, "precondition_required");
+
+    let (changed, new_etag) = call(
+        &stack,
+        Method::PUT,
+        ITEM,
+        &[("if-match", &etag)],
+        Some(&item),
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    let new_etag = new_etag.unwrap();
+    assert_ne!(new_etag, etag);
+    assert_eq!(changed.body["item"]["prices"][0]["unit_price"], "130.00");
+
+    // The buyers see it at once.
+    let cart = stack.new_cart().await;
+    let line = stack
+        .put(
+            &format!("/carts/{cart}/lines/EXCEL-ESS"),
+            json!({"quantity": 1}),
+        )
+        .await;
+    assert_eq!(
+        line.body["lines"][0]["unit_price"], "130.00",
+        "{}",
+        line.body
+    );
+
+    // A second editor still holding the first version is refused, told who changed it.
+    item["name"] = json!("Excel, the other edit");
+    let (stale, _) = call(
+        &stack,
+        Method::PUT,
+        ITEM,
+        &[("if-match", &etag)],
+        Some(&item),
+    )
+    .await;
+    stale.assert_problem(412, "precondition_failed");
+    let detail = stale.body["detail"].as_str().unwrap();
+    assert!(detail.contains("changed by admin"), "{detail}");
+    let (now, _) = call(&stack, Method::GET, ITEM, &[], None).await;
+    assert_eq!(
+        now.body["item"]["name"], read.body["item"]["name"],
+        "the stale edit changed nothing"
+    );
+
+    // Field errors at the item's own paths; nothing changes.
+    let mut bad = now.body["item"].clone();
+    bad["prices"][0]["unit_price"] = json!("10.005");
+    bad["tax"] = json!("nope");
+    let (invalid, _) = call(
+        &stack,
+        Method::PUT,
+        ITEM,
+        &[("if-match", &new_etag)],
+        Some(&bad),
+    )
+    .await;
+    let mut fields = invalid.assert_problem(422, "validation_failed");
+    fields.sort();
+    assert_eq!(fields, ["prices[0].unit_price", "tax"]);
+    let mut other = now.body["item"].clone();
+    other["code"] = json!("ANOTHER");
+    let (wrong_code, _) = call(
+        &stack,
+        Method::PUT,
+        ITEM,
+        &[("if-match", &new_etag)],
+        Some(&other),
+    )
+    .await;
+    assert_eq!(
+        wrong_code.assert_problem(422, "validation_failed"),
+        ["code"]
+    );
+    let (unknown_field, _) = call(
+        &stack,
+        Method::PUT,
+        ITEM,
+        &[("if-match", &new_etag)],
+        Some(&json!({"code": "EXCEL-ESS", "colour": "red"})),
+    )
+    .await;
+    unknown_field.assert_problem(400, "malformed_request");
+
+    // Its history: who, when, what changed; and the shop's audit list.
+    let (history, _) = call(&stack, Method::GET, &format!("{ITEM}/history"), &[], None).await;
+    let changes = history.body["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{}", history.body);
+    assert_eq!(changes[0]["actor"], "admin");
+    assert_eq!(changes[0]["action"], "updated");
+    assert_eq!(changes[0]["fields"], json!(["prices"]));
+    let (audit, _) = call(&stack, Method::GET, "/admin/shops/demo/audit", &[], None).await;
+    assert!(
+        audit.body["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "item_changed" && e["subject"] == "EXCEL-ESS"),
+        "{}",
+        audit.body
+    );
+}
+
+#[tokio::test]
+async fn two_concurrent_edits_of_one_version_one_wins_the_other_is_told_who() {
+    let stack = Stack::start().await;
+    let (read, etag) = call(&stack, Method::GET, ITEM, &[], None).await;
+    let etag = etag.unwrap();
+    let edits = ["First", "Second"].map(|name| {
+        let mut item = read.body["item"].clone();
+        item["name"] = json!(name);
+        item
+    });
+    let matching = [("if-match", etag.as_str())];
+    let (a, b) = tokio::join!(
+        call(&stack, Method::PUT, ITEM, &matching, Some(&edits[0])),
+        call(&stack, Method::PUT, ITEM, &matching, Some(&edits[1])),
+    );
+    let mut statuses = [a.0.status, b.0.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 412], "{} / {}", a.0.body, b.0.body);
+    let loser = if a.0.status == 412 { &a.0 } else { &b.0 };
+    assert_eq!(loser.body["code"], "precondition_failed");
+}
+
+#[tokio::test]
+async fn items_are_created_duplicated_and_deleted_with_their_preconditions() {
+    let stack = Stack::start().await;
+    let new = json!({"code": "PYTHON-101", "name": "Python first steps", "category": "office",
+        "tax": "standard", "prices": [{"up_to": 9, "unit_price": "80.00"}, {"up_to": null, "unit_price": "70.00"}]});
+    let path = "/admin/shops/demo/items/PYTHON-101";
+    let (missing, _) = call(&stack, Method::PUT, path, &[], Some(&new)).await;
+    missing.assert_problem(428, "precondition_required");
+    let (created, etag) = call(
+        &stack,
+        Method::PUT,
+        path,
+        &[("if-none-match", "*")],
+        Some(&new),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let etag = etag.unwrap();
+    let (again, _) = call(
+        &stack,
+        Method::PUT,
+        path,
+        &[("if-none-match", "*")],
+        Some(&new),
+    )
+    .await;
+    again.assert_problem(412, "precondition_failed");
+
+    // Listed last in the catalogue, and sold.
+    let catalog = stack.get("/shops/demo/catalog").await.body;
+    let codes: Vec<&str> = catalog["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes.last(), Some(&"PYTHON-101"), "{codes:?}");
+
+    // A copy is suspended until published.
+    let (copy, _) = call(
+        &stack,
+        Method::POST,
+        &format!("{path}/duplicate"),
+        &[],
+        Some(&json!({"code": "PYTHON-102", "name": "Python, next steps"})),
+    )
+    .await;
+    assert_eq!(copy.status, 201, "{}", copy.body);
+    assert_eq!(copy.body["item"]["status"], "suspended");
+    assert_eq!(copy.body["item"]["prices"], new["prices"]);
+    let cart = stack.new_cart().await;
+    stack
+        .put(
+            &format!("/carts/{cart}/lines/PYTHON-102"),
+            json!({"quantity": 1}),
+        )
+        .await
+        .assert_problem(404, "not_found");
+    let (taken, _) = call(
+        &stack,
+        Method::POST,
+        &format!("{path}/duplicate"),
+        &[],
+        Some(&json!({"code": "PYTHON-102"})),
+    )
+    .await;
+    assert_eq!(taken.assert_problem(422, "validation_failed"), ["code"]);
+
+    // A part of a bundle stays; a plain item goes, on its version.
+    let (part, part_etag) = call(
+        &stack,
+        Method::GET,
+        "/admin/shops/demo/items/GUIDE-BOOK",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(part.status, 200);
+    let (kept, _) = call(
+        &stack,
+        Method::DELETE,
+        "/admin/shops/demo/items/GUIDE-BOOK",
+        &[("if-match", &part_etag.unwrap())],
+        None,
+    )
+    .await;
+    let why = kept.assert_problem(422, "validation_failed");
+    assert_eq!(why, ["code"]);
+    let (no_tag, _) = call(&stack, Method::DELETE, path, &[], None).await;
+    no_tag.assert_problem(428, "precondition_required");
+    let (deleted, _) = call(&stack, Method::DELETE, path, &[("if-match", &etag)], None).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.body);
+    let (gone, _) = call(&stack, Method::GET, path, &[], None).await;
+    gone.assert_problem(404, "not_found");
+    let (history, _) = call(&stack, Method::GET, &format!("{path}/history"), &[], None).await;
+    let actions: Vec<&str> = history.body["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["deleted", "created"]);
+}
