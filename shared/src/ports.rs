@@ -318,6 +318,27 @@ pub trait Lms: Send + Sync {
     async fn login(&self, username: &str, password: &str) -> Result<Option<LmsUser>, LmsError>;
     /// Whether the user has opened the course (Moodle's `lastcourseaccess`).
     async fn has_started(&self, userid: u64, courseid: u64) -> Result<bool, LmsError>;
+    /// The site's courses (not its front page), for the catalogue editor's course picker.
+    async fn courses(&self) -> Result<Vec<LmsCourse>, LmsError>;
+    /// The site's course categories, for the category picker.
+    async fn categories(&self) -> Result<Vec<LmsCategory>, LmsError>;
+}
+
+/// A Moodle course as the catalogue editor shows it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LmsCourse {
+    pub id: u64,
+    pub shortname: String,
+    pub fullname: String,
+    pub idnumber: String,
+}
+
+/// A Moodle course category as the catalogue editor shows it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LmsCategory {
+    pub id: u64,
+    pub name: String,
+    pub parent: u64,
 }
 
 /// A Moodle account as the shop needs it.

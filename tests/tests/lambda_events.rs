@@ -144,6 +144,7 @@ async fn backoffice_events_run_through_the_lambda_adapter() {
             items: Arc::new(shop_core::app::items::ItemAdmin::new(
                 store.clone(),
                 Arc::new(SystemClock),
+                products.lms.clone(),
             )),
             app: Arc::new(ShopAdmin::new(store)),
             bills,

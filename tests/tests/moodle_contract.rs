@@ -408,6 +408,41 @@ async fn contract(stack: &Stack, site: &dyn Site) {
         Vec::<&str>::new()
     );
 
+    // The catalogue editor's pickers: Moodle's courses by name (never the front page), and its
+    // categories.
+    let picked = run
+        .admin(
+            Method::GET,
+            "/admin/shops/demo/moodle/courses?q=EXCEL",
+            None,
+        )
+        .await;
+    let picked = picked["courses"].as_array().unwrap().clone();
+    assert!(
+        picked
+            .iter()
+            .any(|c| c["id"] == 3 && c["fullname"] == "Excel essentials"),
+        "{picked:?}"
+    );
+    let every = run
+        .admin(Method::GET, "/admin/shops/demo/moodle/courses", None)
+        .await;
+    assert!(
+        every["courses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["id"] != 1),
+        "the front page is no course to sell: {every}"
+    );
+    let categories = run
+        .admin(Method::GET, "/admin/shops/demo/moodle/categories", None)
+        .await;
+    assert!(
+        !categories["categories"].as_array().unwrap().is_empty(),
+        "{categories}"
+    );
+
     // A new buyer with a `+` address typed with capitals: one account, a valid username, the
     // course listed at once, and the support course.
     let typed = format!("Ada.Lovelace+{}@Example.ORG", run.tag);

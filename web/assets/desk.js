@@ -6,6 +6,8 @@ import { api, h, lang } from './app.js';
 const WORDS = {
   en: {
     backOffice: 'Back office', signIn: 'Sign in', signOut: 'Sign out', shop: 'Shop',
+    catalogueEditor: 'Catalogue',
+    managersOnly: 'Only the shop’s managers change the catalogue.',
     username: 'Moodle username', password: 'Password', signInIntro: 'Sign in with your account on the learning site. Your shop must list you as staff.',
     role_manager: 'manager', role_operator: 'operator', dashboard: 'Dashboard', bills: 'Bills',
     needsAction: 'Needs action now', awaitingPayment: 'Transfers and cheques awaiting confirmation',
@@ -58,6 +60,8 @@ const WORDS = {
   },
   fr: {
     backOffice: 'Back-office', signIn: 'Se connecter', signOut: 'Se déconnecter', shop: 'Boutique',
+    catalogueEditor: 'Catalogue',
+    managersOnly: 'Seuls les responsables de la boutique modifient le catalogue.',
     username: "Nom d'utilisateur Moodle", password: 'Mot de passe', signInIntro: 'Connectez-vous avec votre compte de la plateforme de formation. Votre boutique doit vous compter dans son équipe.',
     role_manager: 'responsable', role_operator: 'opérateur', dashboard: 'Tableau de bord', bills: 'Commandes',
     needsAction: 'À traiter maintenant', awaitingPayment: 'Virements et chèques à confirmer',
@@ -161,6 +165,7 @@ export function deskHeader(session, shopName) {
       session && h('a', { href: '/admin' }, w('dashboard')),
       session && h('a', { href: '/admin/customers' }, w('customers')),
       session && h('a', { href: '/admin/products' }, w('products')),
+      session?.role === 'manager' && h('a', { href: '/admin/items' }, w('catalogueEditor')),
       session && h('span', { class: 'muted' }, `${session.firstname} ${session.lastname} (${w(`role_${session.role}`)})`),
       session && h('button', { type: 'button', class: 'secondary', onclick: out }, w('signOut')),
       h('button', { type: 'button', class: 'lang', lang: 'en', title: 'English', onclick: () => switchTo('en') }, 'EN'),

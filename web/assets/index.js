@@ -69,7 +69,7 @@ async function render() {
   const category = h('select', {},
     h('option', { value: '' }, t('all')),
     first.categories.map((c) => h('option', { value: c.id }, c.parent ? `— ${c.name}` : c.name)));
-  const words = h('input', { type: 'search', maxlength: '100' });
+  const words = h('input', { type: 'search', maxlength: '100', value: new URLSearchParams(location.search).get('q') || '' });
   let cursor = null;
   const query = () => {
     const q = new URLSearchParams();
@@ -93,7 +93,7 @@ async function render() {
   const filters = h('form', { class: 'row', role: 'search', onsubmit: (e) => { e.preventDefault(); reload(); } },
     field(t('category'), category), field(t('search'), words));
   fill(main, h('h1', {}, t('catalogue')), filters, list, empty, more);
-  show(first, false);
+  if (words.value) await reload(); else show(first, false);
 }
 
 render().catch((e) => fill(main, h('p', { class: 'banner' }, e.message)));

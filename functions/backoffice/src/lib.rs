@@ -21,7 +21,9 @@ use shop_core::app::bill_admin::{
 };
 use shop_core::app::customer_admin::CustomerAdmin;
 use shop_core::app::exports::{ExportQuery, Exports};
-use shop_core::app::items::{DuplicateInput, ItemAdmin, ItemView, Precondition};
+use shop_core::app::items::{
+    CourseSearch, DuplicateInput, ItemAdmin, ItemFilter, ItemView, Precondition,
+};
 use shop_core::app::products::ProductAdmin;
 use shop_core::app::staff::{
     Caller, STAFF_SESSION_HOURS, StaffDesk, StaffLoginInput, StaffSession,
@@ -115,6 +117,12 @@ pub fn router(desks: Desks, admin_token: &str) -> Router {
         .route(
             "/admin/shops/{shop}/customers/{email}",
             get(view_customer).put(update_customer),
+        )
+        .route("/admin/shops/{shop}/items", get(list_items))
+        .route("/admin/shops/{shop}/moodle/courses", get(moodle_courses))
+        .route(
+            "/admin/shops/{shop}/moodle/categories",
+            get(moodle_categories),
         )
         .route(
             "/admin/shops/{shop}/items/{code}",
@@ -487,6 +495,38 @@ fn precondition(headers: &HeaderMap) -> Precondition {
         (None, Some(any)) if any.trim() == "*" => Precondition::Absent,
         _ => Precondition::Missing,
     }
+}
+
+#[tracing::instrument(skip(ctx, filter))]
+async fn list_items(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path(shop): Path<String>,
+    QueryOf(filter): QueryOf<ItemFilter>,
+) -> Result<Response, AppError> {
+    Ok(Json(ctx.items.list(&caller, &shop, &filter).await?).into_response())
+}
+
+/// The course picker: Moodle's courses matching `q`.
+#[tracing::instrument(skip(ctx, search))]
+async fn moodle_courses(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path(shop): Path<String>,
+    QueryOf(search): QueryOf<CourseSearch>,
+) -> Result<Response, AppError> {
+    let courses = ctx.items.courses(&caller, &shop, &search).await?;
+    Ok(Json(serde_json::json!({ "courses": courses })).into_response())
+}
+
+#[tracing::instrument(skip(ctx))]
+async fn moodle_categories(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path(shop): Path<String>,
+) -> Result<Response, AppError> {
+    let categories = ctx.items.moodle_categories(&caller, &shop).await?;
+    Ok(Json(serde_json::json!({ "categories": categories })).into_response())
 }
 
 #[tracing::instrument(skip(ctx))]

@@ -46,6 +46,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         items: Arc::new(shop_core::app::items::ItemAdmin::new(
             store.clone(),
             desk.clock.clone(),
+            lms.clone(),
         )),
         products: Arc::new(ProductAdmin {
             store: store.clone(),

@@ -143,6 +143,7 @@ pub fn stack(
                 items: Arc::new(shop_core::app::items::ItemAdmin::new(
                     products.store.clone(),
                     products.clock.clone(),
+                    products.lms.clone(),
                 )),
                 bills,
                 staff: Arc::new(StaffDesk {

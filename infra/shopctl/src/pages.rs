@@ -85,6 +85,14 @@ pub fn router() -> Router {
             file!("assets/admin-products.js", "text/javascript; charset=utf-8"),
         )
         .route(
+            "/admin/items",
+            file!("admin-items.html", "text/html; charset=utf-8"),
+        )
+        .route(
+            "/assets/admin-items.js",
+            file!("assets/admin-items.js", "text/javascript; charset=utf-8"),
+        )
+        .route(
             "/assets/desk.js",
             file!("assets/desk.js", "text/javascript; charset=utf-8"),
         )

@@ -36,9 +36,13 @@ pub enum AppError {
     #[error("{0}")]
     Forbidden(String),
     /// The caller's copy is stale (`If-Match` names a version that is no longer the
-    /// current one); the text says who changed it and when.
-    #[error("{0}")]
-    Stale(String),
+    /// current one): who changed it and when, when known.
+    #[error("{detail}")]
+    Stale {
+        detail: String,
+        changed_by: Option<String>,
+        changed_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// A change that must name the version it was made on (`If-Match`) did not.
     #[error("{0}")]
     PreconditionRequired(String),

@@ -19,12 +19,65 @@ use super::staff::Caller;
 use super::{AppError, Clock, audit};
 use crate::domain::document::{ItemDoc, SECRET_MARKER};
 use crate::domain::ids::{ItemCode, ShopId, random_hex};
-use crate::ports::{Expect, Item, Key, PutIf, Query, Store, StoreError, Write};
+use crate::ports::{Expect, Item, Key, Lms, PutIf, Query, Store, StoreError, Write};
 
 pub struct ItemAdmin {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    lms: Arc<dyn Lms>,
 }
+
+/// `GET /admin/shops/{shop}/items?q=&category=&status=&handler=&cursor=`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemFilter {
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub handler: Option<String>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// A page of the editor's item list, with what its form chooses from.
+#[derive(Debug, Serialize)]
+pub struct ItemList {
+    pub items: Vec<ItemSummary>,
+    pub next_cursor: Option<String>,
+    pub currency: String,
+    pub taxes: Vec<crate::domain::document::TaxDoc>,
+    pub categories: Vec<crate::domain::document::CategoryDoc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ItemSummary {
+    pub code: String,
+    pub name: String,
+    pub category: Option<String>,
+    pub status: String,
+    pub kind: String,
+    /// The handler's type, if the item delivers something.
+    pub handler: Option<String>,
+    /// The first tier's unit price excl. tax.
+    pub price: Option<String>,
+}
+
+/// `GET /admin/shops/{shop}/moodle/courses?q=`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CourseSearch {
+    #[serde(default)]
+    pub q: Option<String>,
+}
+
+/// Items in one page of the editor's list.
+const LIST_PAGE: usize = 50;
+/// Courses the picker shows at most.
+const PICKER_LIMIT: usize = 20;
 
 /// An item as a manager reads it: the document's words (secrets masked), who changed it last
 /// and when, and its version (`etag`, also the `ETag` header).
@@ -80,8 +133,101 @@ fn history_partition(shop: &ShopId, code: &str) -> String {
 }
 
 impl ItemAdmin {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, lms: Arc<dyn Lms>) -> Self {
+        Self { store, clock, lms }
+    }
+
+    /// A page of the catalogue as managers see it (every status), filtered by a text (code or
+    /// name), a category, a status and a handler type.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        shop: &str,
+        filter: &ItemFilter,
+    ) -> Result<ItemList, AppError> {
+        let (stored, _) = self.settings(caller, shop).await?;
+        let mut after = match filter.cursor.as_deref().filter(|c| !c.is_empty()) {
+            Some(c) => Some(
+                c.parse::<usize>()
+                    .map_err(|_| AppError::invalid("cursor", "not a cursor this list gave"))?,
+            ),
+            None => None,
+        };
+        let words = filter.q.as_deref().map(|q| q.trim().to_lowercase());
+        let admits = |i: &ItemDoc| {
+            let is = |want: &Option<String>, have: Option<&str>| {
+                want.as_deref()
+                    .filter(|w| !w.is_empty())
+                    .is_none_or(|w| have == Some(w))
+            };
+            words.as_deref().is_none_or(|w| {
+                i.code.to_lowercase().contains(w) || i.name.to_lowercase().contains(w)
+            }) && is(&filter.category, i.category.as_deref())
+                && is(&filter.status, Some(i.status.as_str()))
+                && is(&filter.handler, i.handler.as_ref().map(|h| h.kind.as_str()))
+        };
+        let mut items = Vec::new();
+        let mut more = true;
+        let mut read = 0;
+        while more && items.len() < LIST_PAGE && read < 10 * LIST_PAGE {
+            let page = repo::catalogue_page(self.store.as_ref(), &stored, after, LIST_PAGE).await?;
+            more = page.1;
+            read += page.0.len();
+            for (position, doc) in page.0 {
+                if items.len() == LIST_PAGE {
+                    more = true;
+                    break;
+                }
+                after = Some(position);
+                if admits(&doc) {
+                    items.push(summary(&doc));
+                }
+            }
+        }
+        Ok(ItemList {
+            items,
+            next_cursor: more.then(|| after.map(|p| p.to_string())).flatten(),
+            currency: stored.document.currency.clone(),
+            taxes: stored.document.taxes.clone(),
+            categories: stored.document.categories.clone(),
+        })
+    }
+
+    /// The Moodle courses whose name, short name or idnumber holds `q` (any case), at most
+    /// 20, for the course picker.
+    pub async fn courses(
+        &self,
+        caller: &Caller,
+        shop: &str,
+        search: &CourseSearch,
+    ) -> Result<Vec<crate::ports::LmsCourse>, AppError> {
+        self.settings(caller, shop).await?;
+        let words = search
+            .q
+            .as_deref()
+            .unwrap_or_default()
+            .trim()
+            .to_lowercase();
+        let courses = self.lms.courses().await.map_err(moodle_down)?;
+        Ok(courses
+            .into_iter()
+            .filter(|c| {
+                [&c.fullname, &c.shortname, &c.idnumber]
+                    .iter()
+                    .any(|t| t.to_lowercase().contains(&words))
+            })
+            .take(PICKER_LIMIT)
+            .collect())
+    }
+
+    /// Moodle's course categories, for the category picker.
+    pub async fn moodle_categories(
+        &self,
+        caller: &Caller,
+        shop: &str,
+    ) -> Result<Vec<crate::ports::LmsCategory>, AppError> {
+        self.settings(caller, shop).await?;
+        self.lms.categories().await.map_err(moodle_down)
     }
 
     /// The shop's settings for a manager, with its current catalogue.
@@ -329,9 +475,11 @@ impl ItemAdmin {
     ) -> Result<Option<&'a Versioned<ItemRecord>>, AppError> {
         match (precondition, current) {
             (Precondition::Absent, None) => Ok(None),
-            (Precondition::Absent, Some(_)) => Err(AppError::Stale(
-                "an item with this code already exists: read it and send its ETag".into(),
-            )),
+            (Precondition::Absent, Some(c)) => Err(AppError::Stale {
+                detail: "an item with this code already exists: read it and send its ETag".into(),
+                changed_by: c.value.changed_by.clone(),
+                changed_at: c.value.changed_at,
+            }),
             (_, None) => Err(AppError::not_found("item", code)),
             (Precondition::Matches(tag), Some(c)) if matches(tag, catalogue, c.version) => {
                 Ok(Some(c))
@@ -446,6 +594,22 @@ impl ItemAdmin {
     }
 }
 
+fn moodle_down(e: crate::ports::LmsError) -> AppError {
+    AppError::Unavailable(format!("Moodle did not answer: {}", e.message))
+}
+
+fn summary(doc: &ItemDoc) -> ItemSummary {
+    ItemSummary {
+        code: doc.code.clone(),
+        name: doc.name.clone(),
+        category: doc.category.clone(),
+        status: doc.status.clone(),
+        kind: doc.kind.clone(),
+        handler: doc.handler.as_ref().map(|h| h.kind.clone()),
+        price: doc.prices.first().map(|p| p.unit_price.clone()),
+    }
+}
+
 /// 412: the item changed since it was read, by whom and when.
 fn stale(current: &ItemRecord) -> AppError {
     let who = current.changed_by.as_deref().unwrap_or("someone");
@@ -453,9 +617,13 @@ fn stale(current: &ItemRecord) -> AppError {
         .changed_at
         .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_default();
-    AppError::Stale(format!(
-        "changed by {who} on {when} since you read it: read it again and redo your change"
-    ))
+    AppError::Stale {
+        detail: format!(
+            "changed by {who} on {when} since you read it: read it again and redo your change"
+        ),
+        changed_by: current.changed_by.clone(),
+        changed_at: current.changed_at,
+    }
 }
 
 /// Whether an `If-Match` value names this version of the item (weak or strong).

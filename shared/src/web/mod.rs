@@ -46,6 +46,12 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemError>,
+    /// With `precondition_failed`: who changed the resource since it was read, and when (for
+    /// the pages to say it in their own words).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Problem {
@@ -62,6 +68,8 @@ impl Problem {
             code,
             detail: detail.into(),
             errors: Vec::new(),
+            changed_by: None,
+            changed_at: None,
         }
     }
 
@@ -159,12 +167,20 @@ impl IntoResponse for AppError {
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                 return r;
             }
-            AppError::Stale(detail) => Problem::new(
-                StatusCode::PRECONDITION_FAILED,
-                "precondition_failed",
-                "Changed since you read it",
+            AppError::Stale {
                 detail,
-            ),
+                changed_by,
+                changed_at,
+            } => Problem {
+                changed_by,
+                changed_at,
+                ..Problem::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    "precondition_failed",
+                    "Changed since you read it",
+                    detail,
+                )
+            },
             AppError::PreconditionRequired(detail) => Problem::new(
                 StatusCode::PRECONDITION_REQUIRED,
                 "precondition_required",

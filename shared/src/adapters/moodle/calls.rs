@@ -164,6 +164,50 @@ impl MoodleClient {
         }
     }
 
+    /// Every course the web-service user can see, but the site's front page (id 1).
+    pub async fn courses(&self) -> Result<Vec<crate::ports::LmsCourse>, MoodleError> {
+        let found = self
+            .call(
+                "core_course_get_courses_by_field",
+                json!({"field": "", "value": ""}),
+            )
+            .await?;
+        let text = |c: &Value, k: &str| c[k].as_str().unwrap_or_default().to_owned();
+        Ok(found["courses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| {
+                let id = c["id"].as_u64().filter(|id| *id > 1)?;
+                Some(crate::ports::LmsCourse {
+                    id,
+                    shortname: text(c, "shortname"),
+                    fullname: text(c, "fullname"),
+                    idnumber: text(c, "idnumber"),
+                })
+            })
+            .collect())
+    }
+
+    /// Every course category the web-service user can see.
+    pub async fn categories(&self) -> Result<Vec<crate::ports::LmsCategory>, MoodleError> {
+        let found = self
+            .call("core_course_get_categories", json!({"criteria": []}))
+            .await?;
+        Ok(found
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| {
+                Some(crate::ports::LmsCategory {
+                    id: c["id"].as_u64()?,
+                    name: c["name"].as_str().unwrap_or_default().to_owned(),
+                    parent: c["parent"].as_u64().unwrap_or(0),
+                })
+            })
+            .collect())
+    }
+
     async fn category_by_idnumber(&self, idnumber: &str) -> Result<Option<u64>, MoodleError> {
         let found = self
             .call(

@@ -30,6 +30,14 @@ impl crate::ports::Lms for MoodleClient {
         Ok(MoodleClient::find_or_create_user(self, &user).await?)
     }
 
+    async fn courses(&self) -> Result<Vec<crate::ports::LmsCourse>, crate::ports::LmsError> {
+        Ok(MoodleClient::courses(self).await?)
+    }
+
+    async fn categories(&self) -> Result<Vec<crate::ports::LmsCategory>, crate::ports::LmsError> {
+        Ok(MoodleClient::categories(self).await?)
+    }
+
     async fn course_id(
         &self,
         field: &str,

@@ -1,0 +1,432 @@
+// The catalogue editor, for managers: the items (search, category, status, delivery), and an
+// item's form covering every field of the shop document, its delivery chosen from the live
+// Moodle (course picker), saved on the version read (a concurrent edit is told who won).
+import { clearProblem, field, fill, h, lang, showProblem } from './app.js';
+import { amount, confirmIn, deskHeader, staffSession, w as desk, when } from './desk.js';
+
+const main = document.getElementById('main');
+const params = new URLSearchParams(location.search);
+
+const WORDS = {
+  en: {
+    title: 'Catalogue', newItem: 'New item', search: 'Search (code or name)', category: 'Category', status: 'Status',
+    delivery: 'Delivery in Moodle', any: 'Any', none: 'None', more: 'Show more', nothing: 'No item matches.',
+    name: 'Name', code: 'Code', price: 'Price excl. tax', open: 'Edit', back: 'Back to the catalogue',
+    describe: 'Description', description: 'Description', kind: 'Kind', sale: 'Sale', visibility: 'Who sees it', tax: 'Tax',
+    max_quantity: 'Most per order', stock: 'Stock', password: 'Password (internal items)', eula: 'Licence the buyer accepts',
+    renewable: 'Renewable', prices: 'Price tiers', upTo: 'Up to (empty: and more)', unitPrice: 'Unit price excl. tax',
+    inclTax: 'Incl. tax', addTier: 'Add a tier', remove: 'Remove', seats: 'Participants', seat_mode: 'Who is named',
+    seat_roles: 'Roles a participant may get', requiredData: 'Information asked per unit', fieldName: 'Field name',
+    label: 'Label', type: 'Type', required: 'Required', options: 'Choices (comma-separated)', addField: 'Add a field',
+    parts: 'Parts (sets and bundles)', partCode: 'Item code', quantity: 'Quantity', addPart: 'Add a part',
+    handlerType: 'Delivers', course: 'Course', findCourse: 'Find a course in Moodle', chosen: 'Chosen course',
+    noCourse: 'No course chosen', role: 'Role', duration_days: 'Days of access (empty: no end)', end_date: 'Ends on',
+    group_per_customer: 'A group per buying customer', otherParams: 'Other settings (JSON)', save: 'Save', saved: 'Saved.',
+    preview: 'Preview as a buyer', duplicate: 'Duplicate', newCode: 'Code of the copy', delete: 'Delete',
+    confirmDelete: (n) => `Delete “${n}” from the catalogue? Bills keep their copy.`, history: 'Changes',
+    reload: 'Load the current version',
+    stale: (who, at) => `${who} changed this item on ${at}, after you opened it: your change was not saved.`, noResult: 'No course found.', courseId: 'Moodle course',
+    status_available: 'On sale', status_available_internal: 'On sale by direct link only', status_preview: 'Shown, not on sale',
+    status_suspended: 'Draft (not on sale)', status_abandoned: 'Archived',
+    visibility_everyone: 'Everyone', visibility_logged_in: 'Signed-in customers', visibility_logged_out: 'Visitors not signed in',
+    visibility_customers: 'Customers who bought before',
+    kind_product: 'Product', kind_set: 'Set (shown together)', kind_bundle: 'Bundle (sold as one)',
+    seat_none: 'Nobody (the buyer)', seat_one: 'One participant', seat_per_unit: 'One participant per unit',
+    field_text: 'Text', field_textarea: 'Long text', field_email: 'Email', field_number: 'Number', field_date: 'Date',
+    field_select: 'Choice', field_checkbox: 'Tick box',
+    handler_: 'Nothing (no delivery)', handler_enrol_one_course: 'Enrolment in a course', handler_enrol_multiple: 'One enrolment per unit',
+    handler_course_session: 'A course session for a team', handler_extend_enrolment: 'More time in a course',
+    handler_generate_seats: 'Seats to assign later', handler_create_course: 'A new course', handler_create_category: 'A new category',
+    handler_assign_role: 'A role', handler_unlock_certificate: 'A certificate', handler_add_training_credits: 'Training credits',
+    role_student: 'Student', role_teacher: 'Non-editing teacher', role_editingteacher: 'Teacher', role_manager: 'Manager',
+    role_coursecreator: 'Course creator',
+    action_created: 'created', action_updated: 'changed', action_duplicated: 'created as a copy', action_deleted: 'deleted',
+  },
+  fr: {
+    title: 'Catalogue', newItem: 'Nouvel article', search: 'Rechercher (code ou nom)', category: 'Catégorie', status: 'État',
+    delivery: 'Livraison dans Moodle', any: 'Tous', none: 'Aucune', more: 'Afficher la suite', nothing: 'Aucun article ne correspond.',
+    name: 'Nom', code: 'Code', price: 'Prix HT', open: 'Modifier', back: 'Retour au catalogue',
+    describe: 'Présentation', description: 'Description', kind: 'Nature', sale: 'Vente', visibility: 'Visible par', tax: 'TVA',
+    max_quantity: 'Maximum par commande', stock: 'Stock', password: 'Mot de passe (articles internes)', eula: 'Licence acceptée par l’acheteur',
+    renewable: 'Renouvelable', prices: 'Paliers de prix', upTo: 'Jusqu’à (vide : et au-delà)', unitPrice: 'Prix unitaire HT',
+    inclTax: 'TTC', addTier: 'Ajouter un palier', remove: 'Retirer', seats: 'Participants', seat_mode: 'Personnes à nommer',
+    seat_roles: 'Rôles possibles d’un participant', requiredData: 'Informations demandées par unité', fieldName: 'Nom du champ',
+    label: 'Libellé', type: 'Type', required: 'Obligatoire', options: 'Choix (séparés par des virgules)', addField: 'Ajouter un champ',
+    parts: 'Composants (groupes et lots)', partCode: 'Code de l’article', quantity: 'Quantité', addPart: 'Ajouter un composant',
+    handlerType: 'Livre', course: 'Cours', findCourse: 'Chercher un cours dans Moodle', chosen: 'Cours choisi',
+    noCourse: 'Aucun cours choisi', role: 'Rôle', duration_days: 'Jours d’accès (vide : sans fin)', end_date: 'Se termine le',
+    group_per_customer: 'Un groupe par client acheteur', otherParams: 'Autres réglages (JSON)', save: 'Enregistrer', saved: 'Enregistré.',
+    preview: 'Voir comme un acheteur', duplicate: 'Dupliquer', newCode: 'Code de la copie', delete: 'Supprimer',
+    confirmDelete: (n) => `Retirer « ${n} » du catalogue ? Les commandes gardent leur copie.`, history: 'Modifications',
+    reload: 'Charger la version actuelle',
+    stale: (who, at) => `${who} a modifié cet article le ${at}, après que vous l’avez ouvert : votre modification n’a pas été enregistrée.`, noResult: 'Aucun cours trouvé.', courseId: 'Cours Moodle',
+    status_available: 'En vente', status_available_internal: 'En vente par lien direct seulement', status_preview: 'Présenté, pas en vente',
+    status_suspended: 'Brouillon (pas en vente)', status_abandoned: 'Archivé',
+    visibility_everyone: 'Tout le monde', visibility_logged_in: 'Clients connectés', visibility_logged_out: 'Visiteurs non connectés',
+    visibility_customers: 'Clients ayant déjà acheté',
+    kind_product: 'Produit', kind_set: 'Groupe (présentés ensemble)', kind_bundle: 'Lot (vendu d’un bloc)',
+    seat_none: 'Personne (l’acheteur)', seat_one: 'Un participant', seat_per_unit: 'Un participant par unité',
+    field_text: 'Texte', field_textarea: 'Texte long', field_email: 'Courriel', field_number: 'Nombre', field_date: 'Date',
+    field_select: 'Liste de choix', field_checkbox: 'Case à cocher',
+    handler_: 'Rien (pas de livraison)', handler_enrol_one_course: 'Inscription à un cours', handler_enrol_multiple: 'Une inscription par unité',
+    handler_course_session: 'Session de cours pour une équipe', handler_extend_enrolment: 'Prolongation d’accès à un cours',
+    handler_generate_seats: 'Places à attribuer plus tard', handler_create_course: 'Un nouveau cours', handler_create_category: 'Une nouvelle catégorie',
+    handler_assign_role: 'Un rôle', handler_unlock_certificate: 'Un certificat', handler_add_training_credits: 'Des crédits de formation',
+    role_student: 'Étudiant', role_teacher: 'Enseignant non éditeur', role_editingteacher: 'Enseignant', role_manager: 'Gestionnaire',
+    role_coursecreator: 'Créateur de cours',
+    action_created: 'créé', action_updated: 'modifié', action_duplicated: 'créé par copie', action_deleted: 'supprimé',
+  },
+};
+const w = (key, ...args) => {
+  const word = WORDS[lang()][key] ?? WORDS.en[key];
+  if (word === undefined) return desk(key, ...args);
+  return typeof word === 'function' ? word(...args) : word;
+};
+
+const STATUSES = ['available', 'available_internal', 'preview', 'suspended', 'abandoned'];
+const VISIBILITIES = ['everyone', 'logged_in', 'logged_out', 'customers'];
+const KINDS = ['product', 'set', 'bundle'];
+const SEAT_MODES = ['none', 'one', 'per_unit'];
+const ROLES = ['student', 'teacher', 'editingteacher', 'manager', 'coursecreator'];
+const FIELD_TYPES = ['text', 'textarea', 'email', 'number', 'date', 'select', 'checkbox'];
+const HANDLERS = ['', 'enrol_one_course', 'enrol_multiple', 'course_session', 'extend_enrolment', 'generate_seats',
+  'create_course', 'create_category', 'assign_role', 'unlock_certificate', 'add_training_credits'];
+/** Handlers whose `course` is one course, chosen with the picker. */
+const WITH_COURSE = ['enrol_one_course', 'enrol_multiple', 'course_session', 'extend_enrolment', 'unlock_certificate'];
+/** Handlers with the enrolment's role, days and end date. */
+const ENROLMENTS = ['enrol_one_course', 'enrol_multiple', 'course_session'];
+
+let session;
+let settings; // currency, taxes, categories (from the item list)
+
+/** A request that sends and reads the item's version (ETag). */
+async function send(method, path, body, headers = {}) {
+  const r = await fetch(path, {
+    method,
+    headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  const json = text ? JSON.parse(text) : null;
+  if (!r.ok) throw Object.assign(new Error(json?.detail || `HTTP ${r.status}`), { status: r.status, body: json || {} });
+  return { json, etag: r.headers.get('etag') };
+}
+
+const colon = () => (lang() === 'fr' ? ' : ' : ': ');
+const options = (values, chosen, word) => values.map((v) => h('option', { value: v, selected: v === chosen }, word(v)));
+const select = (values, chosen, word, path) => h('select', { 'data-path': path }, options(values, chosen, word));
+
+// ---- the list
+
+async function list() {
+  const q = h('input', { type: 'search', maxlength: '100' });
+  const category = h('select', {}, h('option', { value: '' }, w('any')));
+  const status = h('select', {}, h('option', { value: '' }, w('any')), options(STATUSES, null, (s) => w(`status_${s}`)));
+  const handler = h('select', {}, h('option', { value: '' }, w('any')), options(HANDLERS.slice(1), null, (t) => w(`handler_${t}`)));
+  const rows = h('tbody', {});
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, w('more'));
+  const empty = h('p', { class: 'muted', hidden: true }, w('nothing'));
+  let cursor = null;
+  const query = () => {
+    const p = new URLSearchParams();
+    for (const [k, el] of [['q', q], ['category', category], ['status', status], ['handler', handler]]) if (el.value.trim()) p.set(k, el.value.trim());
+    if (cursor) p.set('cursor', cursor);
+    return p.toString();
+  };
+  const show = (page, append) => {
+    const tr = page.items.map((i) => h('tr', { 'data-code': i.code },
+      h('td', {}, h('a', { href: `/admin/items?code=${encodeURIComponent(i.code)}` }, i.name)),
+      h('td', {}, i.code),
+      h('td', {}, page.categories.find((c) => c.id === i.category)?.name || ''),
+      h('td', {}, w(`status_${i.status}`)),
+      h('td', { class: 'num' }, i.price ? amount(i.price, page.currency) : ''),
+      h('td', {}, w(`handler_${i.handler || ''}`))));
+    if (append) rows.append(...tr); else rows.replaceChildren(...tr);
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    empty.hidden = rows.children.length > 0 || Boolean(cursor);
+  };
+  const reload = async () => { cursor = null; show((await send('GET', `/admin/shops/${session.shop}/items?${query()}`)).json, false); };
+  const first = (await send('GET', `/admin/shops/${session.shop}/items`)).json;
+  category.append(...first.categories.map((c) => h('option', { value: c.id }, c.name)));
+  more.onclick = async () => show((await send('GET', `/admin/shops/${session.shop}/items?${query()}`)).json, true);
+  for (const el of [category, status, handler]) el.onchange = reload;
+  let typing;
+  q.oninput = () => { clearTimeout(typing); typing = setTimeout(reload, 250); };
+  document.title = `${w('title')} — ${session.shopName}`;
+  fill(main,
+    h('h1', {}, w('title')),
+    h('p', {}, h('a', { class: 'button primary', href: '/admin/items?new=1' }, w('newItem'))),
+    h('form', { class: 'row', role: 'search', onsubmit: (e) => { e.preventDefault(); reload(); } },
+      field(w('search'), q), field(w('category'), category), field(w('status'), status), field(w('delivery'), handler)),
+    h('table', { id: 'items' },
+      h('thead', {}, h('tr', {}, [w('name'), w('code'), w('category'), w('status'), w('price'), w('delivery')].map((c) => h('th', { scope: 'col' }, c)))),
+      rows),
+    empty, more);
+  show(first, false);
+}
+
+// ---- the form
+
+/** Rows that can be added and removed: `make(value, index)` gives a row's fields. */
+function repeater(legend, values, make, addLabel, blank) {
+  const rows = h('div', { class: 'rows' });
+  const add = (v) => {
+    const row = h('div', { class: 'row repeat' }, make(v, rows.children.length));
+    row.append(h('button', { type: 'button', class: 'secondary', onclick: () => { row.remove(); renumber(); } }, w('remove')));
+    rows.append(row);
+  };
+  // Error paths name rows by index: keep them in order after a removal.
+  const renumber = () => [...rows.children].forEach((row, i) => row.querySelectorAll('[data-path]').forEach((el) => {
+    el.dataset.path = el.dataset.path.replace(/\[\d+\]/, `[${i}]`);
+  }));
+  values.forEach(add);
+  return {
+    element: h('fieldset', { 'data-path': legend.path }, h('legend', {}, legend.text), rows,
+      h('button', { type: 'button', class: 'secondary', onclick: () => add(blank()) }, addLabel), h('span', { class: 'error', role: 'alert' })),
+    rows: () => [...rows.children],
+  };
+}
+
+function coursePicker(initial) {
+  let chosen = initial ?? null;
+  const shown = h('p', { class: 'chosen', 'data-path': 'handler' });
+  const label = () => (chosen === null ? w('noCourse') : `${w('chosen')}${colon()}${typeof chosen === 'object' ? chosen.idnumber : chosen}`);
+  const draw = (text) => { shown.textContent = text || label(); };
+  const q = h('input', { type: 'search' });
+  const results = h('ul', { class: 'picks' });
+  let typing;
+  q.oninput = () => {
+    clearTimeout(typing);
+    typing = setTimeout(async () => {
+      const found = (await send('GET', `/admin/shops/${session.shop}/moodle/courses?q=${encodeURIComponent(q.value)}`)).json.courses;
+      results.replaceChildren(...(found.length ? found.map((c) => h('li', {},
+        h('button', { type: 'button', class: 'secondary', onclick: () => { chosen = c.shortname; draw(`${w('chosen')}${colon()}${c.fullname} (${c.shortname})`); results.replaceChildren(); } },
+          `${c.fullname} (${c.shortname})`))) : [h('li', { class: 'muted' }, w('noResult'))]));
+    }, 250);
+  };
+  draw();
+  return { element: h('div', {}, field(w('findCourse'), q), results, shown), value: () => chosen };
+}
+
+function handlerSection(handler) {
+  const type = select(HANDLERS, handler?.type || '', (t) => w(`handler_${t}`), 'handler');
+  const body = h('div', {});
+  let read = () => null;
+  const draw = () => {
+    const t = type.value;
+    const p = { ...(handler?.type === t ? handler.params : {}) };
+    if (!t) { body.replaceChildren(); read = () => null; return; }
+    const parts = [];
+    let picker = null;
+    if (WITH_COURSE.includes(t)) { picker = coursePicker(p.course ?? p.course_id); parts.push(picker.element); delete p.course; delete p.course_id; }
+    let role; let days; let end; let group;
+    if (ENROLMENTS.includes(t)) {
+      role = select(ROLES.filter((r) => r !== 'coursecreator'), p.role || 'student', (r) => w(`role_${r}`));
+      days = h('input', { type: 'number', min: '1', value: p.duration_days ?? '' });
+      end = h('input', { type: 'date', value: p.end_date ?? '' });
+      group = h('input', { type: 'checkbox', checked: Boolean(p.group_per_customer) });
+      parts.push(h('div', { class: 'row' }, field(w('role'), role), field(w('duration_days'), days), field(w('end_date'), end)),
+        h('label', { class: 'check' }, group, ` ${w('group_per_customer')}`));
+      for (const k of ['role', 'duration_days', 'end_date', 'group_per_customer']) delete p[k];
+    }
+    const other = h('textarea', { rows: '3' }, Object.keys(p).length ? JSON.stringify(p) : '');
+    parts.push(field(w('otherParams'), other, 'handler.params'));
+    body.replaceChildren(...parts);
+    read = () => {
+      const params = other.value.trim() ? JSON.parse(other.value) : {};
+      if (picker && picker.value() !== null) params.course = picker.value();
+      if (role) {
+        params.role = role.value;
+        if (days.value) params.duration_days = Number(days.value);
+        if (end.value) params.end_date = end.value;
+        if (group.checked) params.group_per_customer = true;
+      }
+      return { type: t, params };
+    };
+  };
+  type.onchange = draw;
+  draw();
+  return { element: h('fieldset', {}, h('legend', {}, w('delivery')), field(w('handlerType'), type), body), value: () => read() };
+}
+
+async function form(code) {
+  const lists = (await send('GET', `/admin/shops/${session.shop}/items`)).json;
+  settings = lists;
+  let etag = null;
+  let item = { code: '', name: '', description: '', category: null, kind: 'product', status: 'suspended', visibility: 'everyone',
+    prices: [{ up_to: null, unit_price: '' }], tax: lists.taxes[0]?.code || '', seat_mode: 'none', seat_roles: [], required_data: [], parts: [] };
+  let read = null;
+  if (code) {
+    read = await send('GET', `/admin/shops/${session.shop}/items/${encodeURIComponent(code)}`);
+    etag = read.etag;
+    item = { parts: [], required_data: [], seat_roles: [], ...read.json.item };
+  }
+  const input = (path, value, attrs = {}) => h('input', { value: value ?? '', 'data-path': path, ...attrs });
+  const codeInput = input('code', item.code, code ? { readonly: true } : { required: true });
+  const name = input('name', item.name, { required: true });
+  const description = h('textarea', { 'data-path': 'description', rows: '3' }, item.description || '');
+  const category = h('select', { 'data-path': 'category' }, h('option', { value: '' }, w('none')),
+    lists.categories.map((c) => h('option', { value: c.id, selected: c.id === item.category }, c.name)));
+  const kind = select(KINDS, item.kind, (k) => w(`kind_${k}`), 'kind');
+  const status = select(STATUSES, item.status, (s) => w(`status_${s}`), 'status');
+  const visibility = select(VISIBILITIES, item.visibility, (v) => w(`visibility_${v}`), 'visibility');
+  const tax = h('select', { 'data-path': 'tax' }, lists.taxes.map((t) => h('option', { value: t.code, selected: t.code === item.tax }, `${t.code} (${t.rate} %)`)));
+  const maxQuantity = input('max_quantity', item.max_quantity, { type: 'number', min: '1' });
+  const stock = input('stock', item.stock, { type: 'number', min: '0' });
+  const password = input('password', item.password, { type: 'password', autocomplete: 'new-password' });
+  const eula = h('textarea', { 'data-path': 'eula', rows: '2' }, item.eula || '');
+  const renewable = h('input', { type: 'checkbox', checked: Boolean(item.renewable) });
+  const rate = () => Number(lists.taxes.find((t) => t.code === tax.value)?.rate || 0);
+  const previews = [];
+  const tiers = repeater({ text: w('prices'), path: 'prices' }, item.prices, (p, i) => {
+    const upTo = input(`prices[${i}].up_to`, p.up_to, { type: 'number', min: '1', class: 'up-to' });
+    const price = input(`prices[${i}].unit_price`, p.unit_price, { inputmode: 'decimal', class: 'unit-price' });
+    const incl = h('output', { class: 'incl' });
+    const update = () => {
+      const v = Number(price.value.replace(',', '.'));
+      incl.textContent = price.value && Number.isFinite(v) ? amount((v * (1 + rate() / 100)).toFixed(2), lists.currency) : '—';
+    };
+    price.addEventListener('input', update);
+    previews.push(update);
+    update();
+    return [field(w('upTo'), upTo), field(w('unitPrice'), price), h('div', { class: 'field' }, h('span', {}, w('inclTax')), incl)];
+  }, w('addTier'), () => ({ up_to: null, unit_price: '' }));
+  tax.addEventListener('change', () => previews.forEach((u) => u()));
+  const seatMode = select(SEAT_MODES, item.seat_mode, (m) => w(`seat_${m}`), 'seat_mode');
+  const seatRoles = h('fieldset', { 'data-path': 'seat_roles' }, h('legend', {}, w('seat_roles')),
+    ROLES.filter((r) => r !== 'coursecreator').map((r) => h('label', { class: 'check' },
+      h('input', { type: 'checkbox', value: r, checked: item.seat_roles.includes(r) }), ` ${w(`role_${r}`)}`)),
+    h('span', { class: 'error', role: 'alert' }));
+  const fields = repeater({ text: w('requiredData'), path: 'required_data' }, item.required_data, (f, i) => [
+    field(w('fieldName'), input(`required_data[${i}].field`, f.field, { class: 'rd-field' })),
+    field(w('label'), input(`required_data[${i}].label`, f.label, { class: 'rd-label' })),
+    field(w('type'), select(FIELD_TYPES, f.type || 'text', (t) => w(`field_${t}`), `required_data[${i}].type`)),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', class: 'rd-required', checked: f.required !== false }), ` ${w('required')}`),
+    field(w('options'), input(`required_data[${i}].options`, (f.options || []).join(', '), { class: 'rd-options' })),
+  ], w('addField'), () => ({ field: '', label: '', type: 'text', required: true, options: [] }));
+  const parts = repeater({ text: w('parts'), path: 'parts' }, item.parts, (p, i) => [
+    field(w('partCode'), input(`parts[${i}].code`, p.code, { class: 'part-code' })),
+    field(w('quantity'), input(`parts[${i}].quantity`, p.quantity ?? 1, { type: 'number', min: '1', class: 'part-qty' })),
+  ], w('addPart'), () => ({ code: '', quantity: 1 }));
+  const handler = handlerSection(item.handler);
+  const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
+  const done = h('p', { class: 'notice', hidden: true, role: 'status' }, w('saved'));
+
+  const number = (el) => (el.value === '' ? null : Number(el.value));
+  const collect = () => {
+    const out = {
+      code: codeInput.value.trim(), name: name.value, description: description.value, category: category.value || null,
+      kind: kind.value, status: status.value, visibility: visibility.value, tax: tax.value,
+      max_quantity: number(maxQuantity), stock: number(stock), password: password.value || null, eula: eula.value || null,
+      renewable: renewable.checked, seat_mode: seatMode.value,
+      seat_roles: [...seatRoles.querySelectorAll('input:checked')].map((c) => c.value),
+      prices: tiers.rows().map((r) => ({ up_to: number(r.querySelector('.up-to')), unit_price: r.querySelector('.unit-price').value.trim().replace(',', '.') })),
+      required_data: fields.rows().map((r) => ({
+        field: r.querySelector('.rd-field').value.trim(), label: r.querySelector('.rd-label').value, type: r.querySelector('select').value,
+        required: r.querySelector('.rd-required').checked,
+        options: r.querySelector('.rd-options').value.split(',').map((o) => o.trim()).filter(Boolean),
+      })),
+      parts: parts.rows().map((r) => ({ code: r.querySelector('.part-code').value.trim(), quantity: Number(r.querySelector('.part-qty').value) })),
+      handler: handler.value(),
+    };
+    return out;
+  };
+  const editor = h('form', { id: 'item', novalidate: true });
+  const save = async (ev) => {
+    ev.preventDefault();
+    clearProblem(editor, banner);
+    done.hidden = true;
+    let body;
+    try { body = collect(); } catch (e) {
+      showProblem(editor, { body: { errors: [{ field: 'handler.params', reason: e.message }] } }, banner);
+      return;
+    }
+    const path = `/admin/shops/${session.shop}/items/${encodeURIComponent(body.code)}`;
+    try {
+      const answer = await send('PUT', path, body, etag ? { 'if-match': etag } : { 'if-none-match': '*' });
+      etag = answer.etag;
+      if (!code) { location.assign(`/admin/items?code=${encodeURIComponent(body.code)}&saved=1`); return; }
+      done.hidden = false;
+      history();
+    } catch (e) {
+      if (e.status === 412) {
+        banner.replaceChildren(w('stale', e.body.changed_by || '?', when(e.body.changed_at)), ' ', h('a', { href: location.href }, w('reload')));
+        banner.hidden = false;
+        return;
+      }
+      showProblem(editor, e, banner);
+    }
+  };
+  editor.addEventListener('submit', save);
+  const changes = h('ol', { id: 'history' });
+  const history = async () => {
+    if (!code) return;
+    const found = (await send('GET', `/admin/shops/${session.shop}/items/${encodeURIComponent(code)}/history`)).json.changes;
+    changes.replaceChildren(...found.map((c) => h('li', {}, `${when(c.at)} — ${c.actor} — ${w(`action_${c.action}`)}${c.fields.length ? ` (${c.fields.map((f) => desk(`itemField_${f}`)).join(', ')})` : ''}`)));
+  };
+  const copyCode = h('input', {});
+  const copy = code && h('form', { class: 'row', onsubmit: async (ev) => {
+    ev.preventDefault();
+    try {
+      const made = await send('POST', `/admin/shops/${session.shop}/items/${encodeURIComponent(code)}/duplicate`, { code: copyCode.value.trim() });
+      location.assign(`/admin/items?code=${encodeURIComponent(made.json.item.code)}`);
+    } catch (e) { showProblem(copy, e, banner); }
+  } }, field(w('newCode'), copyCode, 'code'), h('button', { type: 'submit', class: 'secondary' }, w('duplicate')));
+  const remove = code && h('form', { class: 'inline' }, h('button', { type: 'submit', class: 'secondary' }, w('delete')));
+  remove?.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    confirmIn(remove, w('confirmDelete', item.name), async () => {
+      try {
+        await send('DELETE', `/admin/shops/${session.shop}/items/${encodeURIComponent(code)}`, undefined, { 'if-match': etag });
+        location.assign('/admin/items');
+      } catch (e) { banner.textContent = e.message; banner.hidden = false; }
+    });
+  });
+  fill(editor,
+    h('fieldset', {}, h('legend', {}, w('describe')),
+      h('div', { class: 'row' }, field(w('code'), codeInput), field(w('name'), name)),
+      field(w('description'), description),
+      h('div', { class: 'row' }, field(w('category'), category), field(w('kind'), kind))),
+    h('fieldset', {}, h('legend', {}, w('sale')),
+      h('div', { class: 'row' }, field(w('status'), status), field(w('visibility'), visibility), field(w('tax'), tax)),
+      h('div', { class: 'row' }, field(w('max_quantity'), maxQuantity), field(w('stock'), stock), field(w('password'), password)),
+      field(w('eula'), eula),
+      h('label', { class: 'check' }, renewable, ` ${w('renewable')}`)),
+    tiers.element,
+    h('fieldset', {}, h('legend', {}, w('seats')), field(w('seat_mode'), seatMode), seatRoles),
+    fields.element,
+    parts.element,
+    handler.element,
+    banner, done,
+    h('div', { class: 'row' },
+      h('button', { type: 'submit', class: 'primary' }, w('save')),
+      code && h('a', { class: 'button secondary', href: `/?shop=${session.shop}&q=${encodeURIComponent(code)}`, target: '_blank' }, w('preview'))));
+  document.title = `${item.name || w('newItem')} — ${session.shopName}`;
+  fill(main,
+    h('p', {}, h('a', { href: '/admin/items' }, w('back'))),
+    h('h1', {}, item.name || w('newItem')),
+    read && h('p', { class: 'muted' }, `${read.json.changed_by || ''} · ${when(read.json.changed_at)}`),
+    params.get('saved') && h('p', { class: 'notice', role: 'status' }, w('saved')),
+    editor,
+    copy, remove,
+    code && h('section', { 'aria-labelledby': 'history-title' }, h('h2', { id: 'history-title' }, w('history')), changes));
+  history();
+}
+
+async function start() {
+  session = await staffSession();
+  if (!session) { location.assign('/admin'); return; }
+  const shop = await send('GET', `/shops/${session.shop}/catalog`);
+  session.shopName = shop.json.shop.name;
+  document.getElementById('header').replaceChildren(deskHeader(session, session.shopName));
+  if (session.role !== 'manager') {
+    fill(main, h('h1', {}, w('title')), h('p', { class: 'banner', role: 'alert' }, desk('managersOnly')));
+    return;
+  }
+  const code = params.get('code');
+  if (code || params.get('new')) await form(code);
+  else await list();
+}
+
+start().catch((e) => fill(main, h('p', { class: 'banner', role: 'alert' }, e.message)));
