@@ -281,3 +281,45 @@ async fn items_are_created_duplicated_and_deleted_with_their_preconditions() {
         .collect();
     assert_eq!(actions, ["deleted", "created"]);
 }
+
+/// A course Moodle does not have stops an item on sale, and is a warning on a draft.
+#[tokio::test]
+async fn a_course_moodle_lacks_is_refused_on_sale_and_flagged_on_a_draft() {
+    let stack = Stack::start().await;
+    let mut item = json!({"code": "GHOST", "name": "A course to come", "tax": "standard",
+        "prices": [{"up_to": null, "unit_price": "50.00"}], "status": "available",
+        "handler": {"type": "enrol_one_course", "params": {"course": "NOT-YET"}}});
+    let path = "/admin/shops/demo/items/GHOST";
+    let create = [("if-none-match", "*")];
+    let (refused, _) = call(&stack, Method::PUT, path, &create, Some(&item)).await;
+    assert_eq!(
+        refused.assert_problem(422, "validation_failed"),
+        ["handler"]
+    );
+    assert!(
+        refused.body["errors"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("course not found in Moodle: NOT-YET")
+    );
+    item["status"] = json!("suspended");
+    let (draft, _) = call(&stack, Method::PUT, path, &create, Some(&item)).await;
+    assert_eq!(draft.status, 201, "{}", draft.body);
+    assert_eq!(draft.body["warnings"][0]["code"], "course_not_found");
+    assert_eq!(draft.body["warnings"][0]["field"], "handler");
+    // Once Moodle has it, it goes on sale.
+    stack.moodle.add_course("NOT-YET", "A course to come");
+    let (read, etag) = call(&stack, Method::GET, path, &[], None).await;
+    let mut on_sale = read.body["item"].clone();
+    on_sale["status"] = json!("available");
+    let (published, _) = call(
+        &stack,
+        Method::PUT,
+        path,
+        &[("if-match", &etag.unwrap())],
+        Some(&on_sale),
+    )
+    .await;
+    assert_eq!(published.status, 200, "{}", published.body);
+    assert_eq!(published.body["warnings"], json!([]));
+}

@@ -25,6 +25,8 @@ const WORDS = {
     preview: 'Preview as a buyer', duplicate: 'Duplicate', newCode: 'Code of the copy', delete: 'Delete',
     confirmDelete: (n) => `Delete “${n}” from the catalogue? Bills keep their copy.`, history: 'Changes',
     reload: 'Load the current version',
+    course_not_found: 'Saved as a draft: Moodle has no such course yet. Put it on sale once the course exists.',
+    moodle_unavailable: 'Saved, but Moodle did not answer: the course could not be checked.',
     stale: (who, at) => `${who} changed this item on ${at}, after you opened it: your change was not saved.`, noResult: 'No course found.', courseId: 'Moodle course',
     status_available: 'On sale', status_available_internal: 'On sale by direct link only', status_preview: 'Shown, not on sale',
     status_suspended: 'Draft (not on sale)', status_abandoned: 'Archived',
@@ -59,6 +61,8 @@ const WORDS = {
     preview: 'Voir comme un acheteur', duplicate: 'Dupliquer', newCode: 'Code de la copie', delete: 'Supprimer',
     confirmDelete: (n) => `Retirer « ${n} » du catalogue ? Les commandes gardent leur copie.`, history: 'Modifications',
     reload: 'Charger la version actuelle',
+    course_not_found: 'Enregistré comme brouillon : Moodle n’a pas encore ce cours. Mettez l’article en vente une fois le cours créé.',
+    moodle_unavailable: 'Enregistré, mais Moodle n’a pas répondu : le cours n’a pas pu être vérifié.',
     stale: (who, at) => `${who} a modifié cet article le ${at}, après que vous l’avez ouvert : votre modification n’a pas été enregistrée.`, noResult: 'Aucun cours trouvé.', courseId: 'Cours Moodle',
     status_available: 'En vente', status_available_internal: 'En vente par lien direct seulement', status_preview: 'Présenté, pas en vente',
     status_suspended: 'Brouillon (pas en vente)', status_abandoned: 'Archivé',
@@ -346,7 +350,8 @@ async function form(code) {
     try {
       const answer = await send('PUT', path, body, etag ? { 'if-match': etag } : { 'if-none-match': '*' });
       etag = answer.etag;
-      if (!code) { location.assign(`/admin/items?code=${encodeURIComponent(body.code)}&saved=1`); return; }
+      if (!code && !answer.json.warnings.length) { location.assign(`/admin/items?code=${encodeURIComponent(body.code)}&saved=1`); return; }
+      done.replaceChildren(w('saved'), ...answer.json.warnings.map((x) => h('span', { class: 'warning' }, ' ', w(x.code))));
       done.hidden = false;
       history();
     } catch (e) {

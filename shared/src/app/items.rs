@@ -18,6 +18,7 @@ use super::repo::{self, ItemRecord, StoredShop};
 use super::staff::Caller;
 use super::{AppError, Clock, audit};
 use crate::domain::document::{ItemDoc, SECRET_MARKER};
+use crate::domain::handler::CourseRef;
 use crate::domain::ids::{ItemCode, ShopId, random_hex};
 use crate::ports::{Expect, Item, Key, Lms, PutIf, Query, Store, StoreError, Write};
 
@@ -86,8 +87,19 @@ pub struct ItemView {
     pub item: ItemDoc,
     pub changed_by: Option<String>,
     pub changed_at: Option<DateTime<Utc>>,
+    /// What was saved but needs a look: a course Moodle does not have, on a draft.
+    pub warnings: Vec<Warning>,
     #[serde(skip)]
     pub etag: String,
+}
+
+/// A problem that did not stop the save, at its field.
+#[derive(Debug, Serialize)]
+pub struct Warning {
+    pub field: String,
+    /// `course_not_found` or `moodle_unavailable`, for the pages to say in their words.
+    pub code: &'static str,
+    pub reason: String,
 }
 
 /// What a change asks of the item's current version.
@@ -272,6 +284,7 @@ impl ItemAdmin {
             item,
             changed_by: record.value.changed_by,
             changed_at: record.value.changed_at,
+            warnings: Vec::new(),
             etag: etag(catalogue, record.version),
         }
     }
@@ -317,6 +330,7 @@ impl ItemAdmin {
             Self::check_precondition(precondition, (&catalogue, code), current.as_ref())?;
         keep_password(&mut item, previous.map(|p| &p.value.item))?;
         self.check(&stored, &item).await?;
+        let warnings = self.check_courses(&item).await?;
         let created = previous.is_none();
         let position = match previous {
             Some(p) => p.value.position,
@@ -344,7 +358,7 @@ impl ItemAdmin {
                 version,
             },
         );
-        Ok((view, created))
+        Ok((ItemView { warnings, ..view }, created))
     }
 
     /// `POST /admin/shops/{shop}/items/{code}/duplicate {"code", "name"?}`: a copy under a new
@@ -507,6 +521,67 @@ impl ItemAdmin {
         } else {
             Err(AppError::Invalid(problems))
         }
+    }
+
+    /// The courses the item's delivery names, looked up in Moodle: one it does not have stops
+    /// an item on sale (422 at `handler`), and is a warning on a draft, which may wait for the
+    /// course to be made. A Moodle that does not answer is a warning whatever the status.
+    async fn check_courses(&self, item: &ItemDoc) -> Result<Vec<Warning>, AppError> {
+        let Some(handler) = &item.handler else {
+            return Ok(Vec::new());
+        };
+        let named = ["course", "course_id"]
+            .iter()
+            .filter_map(|k| handler.params.get(*k).cloned())
+            .chain(
+                handler
+                    .params
+                    .get("courses")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            );
+        let mut missing = Vec::new();
+        for value in named {
+            let Ok(course) = serde_json::from_value::<CourseRef>(value) else {
+                continue;
+            };
+            let (field, key) = match &course {
+                CourseRef::Id(id) => ("id", id.to_string()),
+                CourseRef::Shortname(s) => ("shortname", s.clone()),
+                CourseRef::Idnumber { idnumber } => ("idnumber", idnumber.clone()),
+            };
+            match self.lms.course_id(field, &key).await {
+                Ok(Some(_)) => {}
+                Ok(None) => missing.push(key),
+                Err(e) => {
+                    return Ok(vec![Warning {
+                        field: "handler".into(),
+                        code: "moodle_unavailable",
+                        reason: format!(
+                            "Moodle did not answer; the course was not checked: {}",
+                            e.message
+                        ),
+                    }]);
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(Vec::new());
+        }
+        let reason = format!("course not found in Moodle: {}", missing.join(", "));
+        if matches!(item.status.as_str(), "available" | "available_internal") {
+            return Err(AppError::invalid(
+                "handler",
+                format!("{reason}; save the item as a draft until the course exists"),
+            ));
+        }
+        Ok(vec![Warning {
+            field: "handler".into(),
+            code: "course_not_found",
+            reason,
+        }])
     }
 
     async fn next_position(&self, shop: &ShopId, catalogue: &str) -> Result<usize, AppError> {
