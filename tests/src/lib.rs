@@ -574,3 +574,27 @@ impl Reply {
             .unwrap_or_default()
     }
 }
+
+/// Runs each named case, an `async fn(Stack)` of the calling test file, on both stores:
+/// DynamoDB (moto) and the embedded one.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($case:ident),+ $(,)?) => {
+        mod dynamodb_store {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(enrolshop_tests::Stack::start().await).await;
+                }
+            )+
+        }
+        mod embedded_store {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(enrolshop_tests::Stack::start_embedded().await).await;
+                }
+            )+
+        }
+    };
+}

@@ -88,9 +88,7 @@ async fn all_pages(stack: &Stack, shop: &str, query: &str) -> (Vec<String>, usiz
     }
 }
 
-#[tokio::test]
-async fn the_catalogue_pages_in_the_shops_order_and_filters_by_category_and_text() {
-    let stack = Stack::start().await;
+async fn the_catalogue_pages_in_the_shops_order_and_filters_by_category_and_text(stack: Stack) {
     assert_eq!(import(&stack, "big", &shop(130)).await.status, 201);
 
     let first = stack.get("/shops/big/catalog").await;
@@ -227,9 +225,7 @@ async fn items_of(stack: &Stack, shop: &str, catalogue: &str) -> usize {
         .len()
 }
 
-#[tokio::test]
-async fn an_import_switches_catalogues_at_once_and_the_replaced_one_is_swept() {
-    let stack = Stack::start().await;
+async fn an_import_switches_catalogues_at_once_and_the_replaced_one_is_swept(stack: Stack) {
     assert_eq!(import(&stack, "big", &shop(150)).await.status, 201);
     let old = current_catalogue(&stack, "big").await;
     assert_eq!(items_of(&stack, "big", &old).await, 150);
@@ -300,9 +296,7 @@ async fn an_import_switches_catalogues_at_once_and_the_replaced_one_is_swept() {
 
 /// A shop stored whole, as before items had their own records, still sells; its next import
 /// moves it to a catalogue.
-#[tokio::test]
-async fn a_shop_stored_whole_before_catalogues_still_sells_and_moves_on_import() {
-    let stack = Stack::start().await;
+async fn a_shop_stored_whole_before_catalogues_still_sells_and_moves_on_import(stack: Stack) {
     let mut doc = shop(60);
     doc["id"] = json!("old");
     stack
@@ -340,3 +334,9 @@ async fn a_shop_stored_whole_before_catalogues_still_sells_and_moves_on_import()
     let view = stack.get(&format!("/carts/{cart}")).await.body;
     assert_eq!(view["totals"]["excl_tax"], "36.00", "{view}");
 }
+
+enrolshop_tests::on_both_stores!(
+    the_catalogue_pages_in_the_shops_order_and_filters_by_category_and_text,
+    an_import_switches_catalogues_at_once_and_the_replaced_one_is_swept,
+    a_shop_stored_whole_before_catalogues_still_sells_and_moves_on_import,
+);

@@ -34,9 +34,7 @@ async fn call(
 
 const ITEM: &str = "/admin/shops/demo/items/EXCEL-ESS";
 
-#[tokio::test]
-async fn an_item_is_changed_on_the_version_read_and_a_stale_copy_is_refused() {
-    let stack = Stack::start().await;
+async fn an_item_is_changed_on_the_version_read_and_a_stale_copy_is_refused(stack: Stack) {
     let (read, etag) = call(&stack, Method::GET, ITEM, &[], None).await;
     assert_eq!(read.status, 200, "{}", read.body);
     let etag = etag.expect("an ETag");
@@ -156,9 +154,7 @@ async fn an_item_is_changed_on_the_version_read_and_a_stale_copy_is_refused() {
     );
 }
 
-#[tokio::test]
-async fn two_concurrent_edits_of_one_version_one_wins_the_other_is_told_who() {
-    let stack = Stack::start().await;
+async fn two_concurrent_edits_of_one_version_one_wins_the_other_is_told_who(stack: Stack) {
     let (read, etag) = call(&stack, Method::GET, ITEM, &[], None).await;
     let etag = etag.unwrap();
     let edits = ["First", "Second"].map(|name| {
@@ -178,9 +174,7 @@ async fn two_concurrent_edits_of_one_version_one_wins_the_other_is_told_who() {
     assert_eq!(loser.body["code"], "precondition_failed");
 }
 
-#[tokio::test]
-async fn items_are_created_duplicated_and_deleted_with_their_preconditions() {
-    let stack = Stack::start().await;
+async fn items_are_created_duplicated_and_deleted_with_their_preconditions(stack: Stack) {
     let new = json!({"code": "PYTHON-101", "name": "Python first steps", "category": "office",
         "tax": "standard", "prices": [{"up_to": 9, "unit_price": "80.00"}, {"up_to": null, "unit_price": "70.00"}]});
     let path = "/admin/shops/demo/items/PYTHON-101";
@@ -283,9 +277,7 @@ async fn items_are_created_duplicated_and_deleted_with_their_preconditions() {
 }
 
 /// A course Moodle does not have stops an item on sale, and is a warning on a draft.
-#[tokio::test]
-async fn a_course_moodle_lacks_is_refused_on_sale_and_flagged_on_a_draft() {
-    let stack = Stack::start().await;
+async fn a_course_moodle_lacks_is_refused_on_sale_and_flagged_on_a_draft(stack: Stack) {
     let mut item = json!({"code": "GHOST", "name": "A course to come", "tax": "standard",
         "prices": [{"up_to": null, "unit_price": "50.00"}], "status": "available",
         "handler": {"type": "enrol_one_course", "params": {"course": "NOT-YET"}}});
@@ -323,3 +315,97 @@ async fn a_course_moodle_lacks_is_refused_on_sale_and_flagged_on_a_draft() {
     assert_eq!(published.status, 200, "{}", published.body);
     assert_eq!(published.body["warnings"], json!([]));
 }
+
+/// The shop's settings on their own, on the version read: secrets stay write-only, a tax an
+/// item uses cannot go, a stale version is refused.
+async fn settings_change_on_their_version_and_keep_what_items_need(stack: Stack) {
+    let path = "/admin/shops/demo/settings";
+    let (read, etag) = call(&stack, Method::GET, path, &[], None).await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    let etag = etag.unwrap();
+    assert!(read.body.get("items").is_none() || read.body["items"] == json!([]));
+    assert_eq!(read.body["gateways"]["systempay"]["key"], "********");
+    let mut settings = read.body.clone();
+    settings["name"] = json!("Demo Academy, renamed");
+    settings["terms"] = json!("Payable on receipt.");
+    let (missing, _) = call(&stack, Method::PUT, path, &[], Some(&settings)).await;
+    missing.assert_problem(428, "precondition_required");
+    let (changed, new_etag) = call(
+        &stack,
+        Method::PUT,
+        path,
+        &[("if-match", &etag)],
+        Some(&settings),
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_ne!(new_etag.unwrap(), etag);
+    assert_eq!(
+        stack.get("/shops/demo/catalog").await.body["shop"]["name"],
+        "Demo Academy, renamed"
+    );
+    // The secret stayed (a Systempay payment still starts with a signed form).
+    let (export, _) = call(&stack, Method::GET, "/admin/shops/demo", &[], None).await;
+    assert!(
+        export.body["items"].as_array().unwrap().len() > 5,
+        "the items stay with the settings change"
+    );
+    let stored = stack
+        .store
+        .get(&shop_core::ports::Key::new("SHOP#demo", "SHOP"))
+        .await
+        .unwrap()
+        .unwrap();
+    let body: Value = serde_json::from_str(&stored.item.body).unwrap();
+    assert_eq!(
+        body["settings"]["gateways"]["systempay"]["key"],
+        "dev-systempay-key"
+    );
+
+    // The stale version is refused; so is taking away a tax items use.
+    let (stale, _) = call(
+        &stack,
+        Method::PUT,
+        path,
+        &[("if-match", &etag)],
+        Some(&settings),
+    )
+    .await;
+    stale.assert_problem(412, "precondition_failed");
+    let (now, now_etag) = call(&stack, Method::GET, path, &[], None).await;
+    let mut no_tax = now.body.clone();
+    no_tax["taxes"] = json!([{"code": "standard", "rate": "20"}]);
+    let (refused, _) = call(
+        &stack,
+        Method::PUT,
+        path,
+        &[("if-match", &now_etag.unwrap())],
+        Some(&no_tax),
+    )
+    .await;
+    let fields = refused.assert_problem(422, "validation_failed");
+    assert!(fields.iter().all(|f| f == "taxes"), "{fields:?}");
+    assert!(
+        refused.body["errors"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("item ")
+    );
+    let (audit, _) = call(&stack, Method::GET, "/admin/shops/demo/audit", &[], None).await;
+    let entry = audit.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "settings_changed")
+        .cloned()
+        .expect("an audit entry");
+    assert_eq!(entry["detail"], "name, terms");
+}
+
+enrolshop_tests::on_both_stores!(
+    an_item_is_changed_on_the_version_read_and_a_stale_copy_is_refused,
+    two_concurrent_edits_of_one_version_one_wins_the_other_is_told_who,
+    items_are_created_duplicated_and_deleted_with_their_preconditions,
+    a_course_moodle_lacks_is_refused_on_sale_and_flagged_on_a_draft,
+    settings_change_on_their_version_and_keep_what_items_need,
+);

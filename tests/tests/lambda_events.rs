@@ -141,6 +141,10 @@ async fn backoffice_events_run_through_the_lambda_adapter() {
             exports: Arc::new(shop_core::app::exports::Exports {
                 store: store.clone(),
             }),
+            settings: Arc::new(shop_core::app::settings::SettingsAdmin::new(
+                store.clone(),
+                Arc::new(SystemClock),
+            )),
             items: Arc::new(shop_core::app::items::ItemAdmin::new(
                 store.clone(),
                 Arc::new(SystemClock),

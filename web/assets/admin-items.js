@@ -2,7 +2,7 @@
 // item's form covering every field of the shop document, its delivery chosen from the live
 // Moodle (course picker), saved on the version read (a concurrent edit is told who won).
 import { clearProblem, field, fill, h, lang, showProblem } from './app.js';
-import { amount, confirmIn, deskHeader, staffSession, w as desk, when } from './desk.js';
+import { amount, confirmIn, coursePicker, deskHeader, repeater, send, staffSession, w as desk, when } from './desk.js';
 
 const main = document.getElementById('main');
 const params = new URLSearchParams(location.search);
@@ -24,7 +24,7 @@ const WORDS = {
     group_per_customer: 'A group per buying customer', otherParams: 'Other settings (JSON)', save: 'Save', saved: 'Saved.',
     preview: 'Preview as a buyer', duplicate: 'Duplicate', newCode: 'Code of the copy', delete: 'Delete',
     confirmDelete: (n) => `Delete “${n}” from the catalogue? Bills keep their copy.`, history: 'Changes',
-    reload: 'Load the current version',
+    reload: 'Load the current version', moodleCategory: 'Moodle category', topCategory: 'Top level',
     course_not_found: 'Saved as a draft: Moodle has no such course yet. Put it on sale once the course exists.',
     moodle_unavailable: 'Saved, but Moodle did not answer: the course could not be checked.',
     stale: (who, at) => `${who} changed this item on ${at}, after you opened it: your change was not saved.`, noResult: 'No course found.', courseId: 'Moodle course',
@@ -60,7 +60,7 @@ const WORDS = {
     group_per_customer: 'Un groupe par client acheteur', otherParams: 'Autres réglages (JSON)', save: 'Enregistrer', saved: 'Enregistré.',
     preview: 'Voir comme un acheteur', duplicate: 'Dupliquer', newCode: 'Code de la copie', delete: 'Supprimer',
     confirmDelete: (n) => `Retirer « ${n} » du catalogue ? Les commandes gardent leur copie.`, history: 'Modifications',
-    reload: 'Charger la version actuelle',
+    reload: 'Charger la version actuelle', moodleCategory: 'Catégorie Moodle', topCategory: 'Premier niveau',
     course_not_found: 'Enregistré comme brouillon : Moodle n’a pas encore ce cours. Mettez l’article en vente une fois le cours créé.',
     moodle_unavailable: 'Enregistré, mais Moodle n’a pas répondu : le cours n’a pas pu être vérifié.',
     stale: (who, at) => `${who} a modifié cet article le ${at}, après que vous l’avez ouvert : votre modification n’a pas été enregistrée.`, noResult: 'Aucun cours trouvé.', courseId: 'Cours Moodle',
@@ -103,20 +103,7 @@ const ENROLMENTS = ['enrol_one_course', 'enrol_multiple', 'course_session'];
 let session;
 let settings; // currency, taxes, categories (from the item list)
 
-/** A request that sends and reads the item's version (ETag). */
-async function send(method, path, body, headers = {}) {
-  const r = await fetch(path, {
-    method,
-    headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  const json = text ? JSON.parse(text) : null;
-  if (!r.ok) throw Object.assign(new Error(json?.detail || `HTTP ${r.status}`), { status: r.status, body: json || {} });
-  return { json, etag: r.headers.get('etag') };
-}
-
-const colon = () => (lang() === 'fr' ? ' : ' : ': ');
+const pickerWords = () => ({ find: w('findCourse'), chosen: w('chosen'), none: w('noCourse'), noResult: w('noResult'), remove: w('remove') });
 const options = (values, chosen, word) => values.map((v) => h('option', { value: v, selected: v === chosen }, word(v)));
 const select = (values, chosen, word, path) => h('select', { 'data-path': path }, options(values, chosen, word));
 
@@ -172,47 +159,6 @@ async function list() {
 
 // ---- the form
 
-/** Rows that can be added and removed: `make(value, index)` gives a row's fields. */
-function repeater(legend, values, make, addLabel, blank) {
-  const rows = h('div', { class: 'rows' });
-  const add = (v) => {
-    const row = h('div', { class: 'row repeat' }, make(v, rows.children.length));
-    row.append(h('button', { type: 'button', class: 'secondary', onclick: () => { row.remove(); renumber(); } }, w('remove')));
-    rows.append(row);
-  };
-  // Error paths name rows by index: keep them in order after a removal.
-  const renumber = () => [...rows.children].forEach((row, i) => row.querySelectorAll('[data-path]').forEach((el) => {
-    el.dataset.path = el.dataset.path.replace(/\[\d+\]/, `[${i}]`);
-  }));
-  values.forEach(add);
-  return {
-    element: h('fieldset', { 'data-path': legend.path }, h('legend', {}, legend.text), rows,
-      h('button', { type: 'button', class: 'secondary', onclick: () => add(blank()) }, addLabel), h('span', { class: 'error', role: 'alert' })),
-    rows: () => [...rows.children],
-  };
-}
-
-function coursePicker(initial) {
-  let chosen = initial ?? null;
-  const shown = h('p', { class: 'chosen', 'data-path': 'handler' });
-  const label = () => (chosen === null ? w('noCourse') : `${w('chosen')}${colon()}${typeof chosen === 'object' ? chosen.idnumber : chosen}`);
-  const draw = (text) => { shown.textContent = text || label(); };
-  const q = h('input', { type: 'search' });
-  const results = h('ul', { class: 'picks' });
-  let typing;
-  q.oninput = () => {
-    clearTimeout(typing);
-    typing = setTimeout(async () => {
-      const found = (await send('GET', `/admin/shops/${session.shop}/moodle/courses?q=${encodeURIComponent(q.value)}`)).json.courses;
-      results.replaceChildren(...(found.length ? found.map((c) => h('li', {},
-        h('button', { type: 'button', class: 'secondary', onclick: () => { chosen = c.shortname; draw(`${w('chosen')}${colon()}${c.fullname} (${c.shortname})`); results.replaceChildren(); } },
-          `${c.fullname} (${c.shortname})`))) : [h('li', { class: 'muted' }, w('noResult'))]));
-    }, 250);
-  };
-  draw();
-  return { element: h('div', {}, field(w('findCourse'), q), results, shown), value: () => chosen };
-}
-
 function handlerSection(handler) {
   const type = select(HANDLERS, handler?.type || '', (t) => w(`handler_${t}`), 'handler');
   const body = h('div', {});
@@ -223,7 +169,22 @@ function handlerSection(handler) {
     if (!t) { body.replaceChildren(); read = () => null; return; }
     const parts = [];
     let picker = null;
-    if (WITH_COURSE.includes(t)) { picker = coursePicker(p.course ?? p.course_id); parts.push(picker.element); delete p.course; delete p.course_id; }
+    if (WITH_COURSE.includes(t)) { picker = coursePicker(session.shop, p.course ?? p.course_id, pickerWords()); parts.push(picker.element); delete p.course; delete p.course_id; }
+    // A new course goes in a Moodle category, a new category under one: chosen from Moodle's.
+    const inCategory = { create_course: 'category_id', create_category: 'parent' }[t];
+    let category = null;
+    if (inCategory) {
+      const current = p[inCategory] ?? (t === 'create_course' ? 1 : 0);
+      category = h('select', { 'data-path': `handler.params.${inCategory}` },
+        t === 'create_category' && h('option', { value: '0', selected: current === 0 }, w('topCategory')),
+        h('option', { value: String(current), selected: true }, `#${current}`));
+      send('GET', `/admin/shops/${session.shop}/moodle/categories`).then(({ json }) => {
+        const top = t === 'create_category' ? [h('option', { value: '0', selected: current === 0 }, w('topCategory'))] : [];
+        category.replaceChildren(...top, ...json.categories.map((c) => h('option', { value: String(c.id), selected: c.id === current }, c.name)));
+      }).catch(() => {});
+      parts.push(field(w('moodleCategory'), category));
+      delete p[inCategory];
+    }
     let role; let days; let end; let group;
     if (ENROLMENTS.includes(t)) {
       role = select(ROLES.filter((r) => r !== 'coursecreator'), p.role || 'student', (r) => w(`role_${r}`));
@@ -240,6 +201,7 @@ function handlerSection(handler) {
     read = () => {
       const params = other.value.trim() ? JSON.parse(other.value) : {};
       if (picker && picker.value() !== null) params.course = picker.value();
+      if (category) params[inCategory] = Number(category.value);
       if (role) {
         params.role = role.value;
         if (days.value) params.duration_days = Number(days.value);
@@ -295,7 +257,7 @@ async function form(code) {
     previews.push(update);
     update();
     return [field(w('upTo'), upTo), field(w('unitPrice'), price), h('div', { class: 'field' }, h('span', {}, w('inclTax')), incl)];
-  }, w('addTier'), () => ({ up_to: null, unit_price: '' }));
+  }, w('addTier'), () => ({ up_to: null, unit_price: '' }), w('remove'));
   tax.addEventListener('change', () => previews.forEach((u) => u()));
   const seatMode = select(SEAT_MODES, item.seat_mode, (m) => w(`seat_${m}`), 'seat_mode');
   const seatRoles = h('fieldset', { 'data-path': 'seat_roles' }, h('legend', {}, w('seat_roles')),
@@ -308,11 +270,11 @@ async function form(code) {
     field(w('type'), select(FIELD_TYPES, f.type || 'text', (t) => w(`field_${t}`), `required_data[${i}].type`)),
     h('label', { class: 'check' }, h('input', { type: 'checkbox', class: 'rd-required', checked: f.required !== false }), ` ${w('required')}`),
     field(w('options'), input(`required_data[${i}].options`, (f.options || []).join(', '), { class: 'rd-options' })),
-  ], w('addField'), () => ({ field: '', label: '', type: 'text', required: true, options: [] }));
+  ], w('addField'), () => ({ field: '', label: '', type: 'text', required: true, options: [] }), w('remove'));
   const parts = repeater({ text: w('parts'), path: 'parts' }, item.parts, (p, i) => [
     field(w('partCode'), input(`parts[${i}].code`, p.code, { class: 'part-code' })),
     field(w('quantity'), input(`parts[${i}].quantity`, p.quantity ?? 1, { type: 'number', min: '1', class: 'part-qty' })),
-  ], w('addPart'), () => ({ code: '', quantity: 1 }));
+  ], w('addPart'), () => ({ code: '', quantity: 1 }), w('remove'));
   const handler = handlerSection(item.handler);
   const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
   const done = h('p', { class: 'notice', hidden: true, role: 'status' }, w('saved'));
@@ -406,7 +368,7 @@ async function form(code) {
     banner, done,
     h('div', { class: 'row' },
       h('button', { type: 'submit', class: 'primary' }, w('save')),
-      code && h('a', { class: 'button secondary', href: `/?shop=${session.shop}&q=${encodeURIComponent(code)}`, target: '_blank' }, w('preview'))));
+      code && h('a', { class: 'button secondary', href: `/?shop=${session.shop}&preview=${encodeURIComponent(code)}&lang=${lang()}`, target: '_blank' }, w('preview'))));
   document.title = `${item.name || w('newItem')} — ${session.shopName}`;
   fill(main,
     h('p', {}, h('a', { href: '/admin/items' }, w('back'))),

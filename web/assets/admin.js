@@ -208,13 +208,14 @@ function auditSection(session) {
   const subject = (e) => {
     if (e.action === 'bill') return billLink(session, e.subject);
     if (e.action === 'customer_updated') return h('a', { href: `/admin/customers?shop=${session.shop}&email=${encodeURIComponent(e.subject)}` }, e.subject);
-    if (e.action === 'shop_imported') return catalogName;
+    if (e.action === 'shop_imported' || e.action === 'settings_changed') return catalogName;
     return e.subject;
   };
   const colon = lang() === 'fr' ? ' : ' : ': ';
   const detail = (e) => {
     if (e.action === 'customer_updated') return e.detail.split(', ').map((f) => t(f)).join(', ');
     if (e.action === 'shop_imported') return '';
+    if (e.action === 'settings_changed') return e.detail.split(', ').map((f) => w(`settingsField_${f}`)).join(', ');
     if (e.action === 'item_changed') {
       const [what, fields] = e.detail.split(': ');
       const named = fields ? fields.split(', ').map((f) => w(`itemField_${f}`)).join(', ') : '';

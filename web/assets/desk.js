@@ -1,12 +1,12 @@
 // Shared code of the back-office pages: the staff's words in English and French, the signed-in
 // session, the header, and locale formats. The pages call the /admin API with the staff
 // session cookie (set by POST /admin/login); they never use the bearer token.
-import { api, h, lang } from './app.js';
+import { api, field, h, lang } from './app.js';
 
 const WORDS = {
   en: {
     backOffice: 'Back office', signIn: 'Sign in', signOut: 'Sign out', shop: 'Shop',
-    catalogueEditor: 'Catalogue',
+    catalogueEditor: 'Catalogue', settingsPage: 'Settings',
     managersOnly: 'Only the shop’s managers change the catalogue.',
     username: 'Moodle username', password: 'Password', signInIntro: 'Sign in with your account on the learning site. Your shop must list you as staff.',
     role_manager: 'manager', role_operator: 'operator', dashboard: 'Dashboard', bills: 'Bills',
@@ -19,6 +19,11 @@ const WORDS = {
     confirmSample: (g) => `Send a signed “paid” notification from ${g}?`, sampleRefused: (n) => `The shop refused the notification (HTTP ${n}).`,
     auditTitle: 'Staff actions', subject: 'On', audit_bill: 'Order', audit_product_suspended: 'Product suspended',
     audit_product_restored: 'Product restored', audit_customer_updated: 'Customer corrected', audit_shop_imported: 'Shop settings and catalogue saved',
+    audit_settings_changed: 'Shop settings changed',
+    settingsField_name: 'name', settingsField_currency: 'currency', settingsField_test_mode: 'test mode', settingsField_payment_methods: 'payment methods',
+    settingsField_default_payment_method: 'default payment method', settingsField_customer_support_course: 'support course', settingsField_terms: 'terms of sale',
+    settingsField_seller: 'seller', settingsField_gateways: 'gateway settings', settingsField_step_order: 'checkout steps', settingsField_taxes: 'taxes',
+    settingsField_categories: 'categories', settingsField_reminder_days: 'reminders', settingsField_messages: 'messages', settingsField_staff: 'staff',
     audit_item_changed: 'Catalogue item', item_created: 'created', item_updated: 'changed', item_duplicated: 'created as a copy', item_deleted: 'deleted',
     itemField_name: 'name', itemField_description: 'description', itemField_prices: 'prices', itemField_status: 'status', itemField_tax: 'tax',
     itemField_category: 'category', itemField_handler: 'delivery', itemField_stock: 'stock', itemField_visibility: 'visibility', itemField_password: 'password',
@@ -60,7 +65,7 @@ const WORDS = {
   },
   fr: {
     backOffice: 'Back-office', signIn: 'Se connecter', signOut: 'Se déconnecter', shop: 'Boutique',
-    catalogueEditor: 'Catalogue',
+    catalogueEditor: 'Catalogue', settingsPage: 'Réglages',
     managersOnly: 'Seuls les responsables de la boutique modifient le catalogue.',
     username: "Nom d'utilisateur Moodle", password: 'Mot de passe', signInIntro: 'Connectez-vous avec votre compte de la plateforme de formation. Votre boutique doit vous compter dans son équipe.',
     role_manager: 'responsable', role_operator: 'opérateur', dashboard: 'Tableau de bord', bills: 'Commandes',
@@ -73,6 +78,11 @@ const WORDS = {
     confirmSample: (g) => `Envoyer une notification « payé » signée de ${g} ?`, sampleRefused: (n) => `La boutique a refusé la notification (HTTP ${n}).`,
     auditTitle: 'Actions de l’équipe', subject: 'Sur', audit_bill: 'Commande', audit_product_suspended: 'Produit suspendu',
     audit_product_restored: 'Produit rétabli', audit_customer_updated: 'Client corrigé', audit_shop_imported: 'Réglages et catalogue enregistrés',
+    audit_settings_changed: 'Réglages de la boutique modifiés',
+    settingsField_name: 'nom', settingsField_currency: 'devise', settingsField_test_mode: 'mode test', settingsField_payment_methods: 'moyens de paiement',
+    settingsField_default_payment_method: 'moyen de paiement par défaut', settingsField_customer_support_course: 'cours d’accompagnement', settingsField_terms: 'conditions de vente',
+    settingsField_seller: 'vendeur', settingsField_gateways: 'réglages des prestataires', settingsField_step_order: 'étapes de commande', settingsField_taxes: 'taxes',
+    settingsField_categories: 'catégories', settingsField_reminder_days: 'rappels', settingsField_messages: 'messages', settingsField_staff: 'équipe',
     audit_item_changed: 'Article du catalogue', item_created: 'créé', item_updated: 'modifié', item_duplicated: 'créé par copie', item_deleted: 'supprimé',
     itemField_name: 'nom', itemField_description: 'description', itemField_prices: 'prix', itemField_status: 'état', itemField_tax: 'taxe',
     itemField_category: 'catégorie', itemField_handler: 'livraison', itemField_stock: 'stock', itemField_visibility: 'visibilité', itemField_password: 'mot de passe',
@@ -166,6 +176,7 @@ export function deskHeader(session, shopName) {
       session && h('a', { href: '/admin/customers' }, w('customers')),
       session && h('a', { href: '/admin/products' }, w('products')),
       session?.role === 'manager' && h('a', { href: '/admin/items' }, w('catalogueEditor')),
+      session?.role === 'manager' && h('a', { href: '/admin/settings' }, w('settingsPage')),
       session && h('span', { class: 'muted' }, `${session.firstname} ${session.lastname} (${w(`role_${session.role}`)})`),
       session && h('button', { type: 'button', class: 'secondary', onclick: out }, w('signOut')),
       h('button', { type: 'button', class: 'lang', lang: 'en', title: 'English', onclick: () => switchTo('en') }, 'EN'),
@@ -190,3 +201,61 @@ export function confirmIn(form, question, action) {
   yes.addEventListener('click', async () => { close(); await action(); });
   yes.focus();
 }
+
+const colon = () => (lang() === 'fr' ? ' : ' : ': ');
+
+/** A request that sends and reads a resource's version (ETag). */
+export async function send(method, path, body, headers = {}) {
+  const r = await fetch(path, {
+    method,
+    headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  const json = text ? JSON.parse(text) : null;
+  if (!r.ok) throw Object.assign(new Error(json?.detail || `HTTP ${r.status}`), { status: r.status, body: json || {} });
+  return { json, etag: r.headers.get('etag') };
+}
+
+/** Rows that can be added and removed: `make(value, index)` gives a row's fields. */
+export function repeater(legend, values, make, addLabel, blank, removeLabel) {
+  const rows = h('div', { class: 'rows' });
+  const add = (v) => {
+    const row = h('div', { class: 'row repeat' }, make(v, rows.children.length));
+    row.append(h('button', { type: 'button', class: 'secondary', onclick: () => { row.remove(); renumber(); } }, removeLabel));
+    rows.append(row);
+  };
+  // Error paths name rows by index: keep them in order after a removal.
+  const renumber = () => [...rows.children].forEach((row, i) => row.querySelectorAll('[data-path]').forEach((el) => {
+    el.dataset.path = el.dataset.path.replace(/\[\d+\]/, `[${i}]`);
+  }));
+  values.forEach(add);
+  return {
+    element: h('fieldset', { 'data-path': legend.path }, h('legend', {}, legend.text), rows,
+      h('button', { type: 'button', class: 'secondary', onclick: () => add(blank()) }, addLabel), h('span', { class: 'error', role: 'alert' })),
+    rows: () => [...rows.children],
+  };
+}
+
+/** Finds a Moodle course by name for `shop`'s manager; `value()` is its short name. */
+export function coursePicker(shop, initial, words, path = 'handler') {
+  let chosen = initial ?? null;
+  const shown = h('p', { class: 'chosen', 'data-path': path });
+  const label = () => (chosen === null ? words.none : `${words.chosen}${colon()}${typeof chosen === 'object' ? chosen.idnumber : chosen}`);
+  const draw = (text) => { shown.textContent = text || label(); };
+  const q = h('input', { type: 'search' });
+  const results = h('ul', { class: 'picks' });
+  let typing;
+  q.oninput = () => {
+    clearTimeout(typing);
+    typing = setTimeout(async () => {
+      const found = (await send('GET', `/admin/shops/${shop}/moodle/courses?q=${encodeURIComponent(q.value)}`)).json.courses;
+      results.replaceChildren(...(found.length ? found.map((c) => h('li', {},
+        h('button', { type: 'button', class: 'secondary', onclick: () => { chosen = c.shortname; draw(`${words.chosen}${colon()}${c.fullname} (${c.shortname})`); results.replaceChildren(); } },
+          `${c.fullname} (${c.shortname})`))) : [h('li', { class: 'muted' }, words.noResult)]));
+    }, 250);
+  };
+  draw();
+  return { element: h('div', {}, field(words.find, q), results, shown), value: () => chosen };
+}
+

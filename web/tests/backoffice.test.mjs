@@ -277,7 +277,6 @@ test('a manager creates an item in the catalogue editor, its course picked from 
   const form = p.locator('#item');
   await form.getByLabel('Code').fill('SAFETY-PLUS');
   await form.getByLabel('Name', { exact: true }).fill('Workplace safety, advanced');
-  await form.getByLabel('Status').selectOption('available');
   await form.getByLabel('Up to (empty: and more)').first().fill('4');
   await form.getByLabel('Unit price excl. tax').first().fill('200');
   assert.equal(await form.locator('output.incl').first().textContent(), '€240.00', 'the price incl. tax, live');
@@ -293,6 +292,19 @@ test('a manager creates an item in the catalogue editor, its course picked from 
   await form.getByRole('button', { name: 'Save' }).click();
   await p.waitForURL(/code=SAFETY-PLUS/);
   await p.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  assert.equal((await apiCall('GET', '/shops/demo/catalog?q=SAFETY-PLUS')).items.length, 0, 'a draft is not listed');
+
+  // Previewed as a buyer would see it, then published.
+  const [tab] = await Promise.all([p.context().waitForEvent('page'), p.getByRole('link', { name: 'Preview as a buyer' }).click()]);
+  const previewed = tab.locator('article[data-code="SAFETY-PLUS"]');
+  await previewed.waitFor();
+  assert.match(await previewed.textContent(), /Workplace safety, advanced.*240\.00/s);
+  assert.match(await tab.getByRole('status').textContent(), /do not see this item until it is on sale/);
+  await accessible(tab, 'admin-item-preview');
+  await tab.close();
+  await p.locator('#item').getByLabel('Status').selectOption('available');
+  await p.locator('#item').getByRole('button', { name: 'Save' }).click();
+  await p.locator('#item').getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
 
   // A buyer finds it, buys two (one form each), pays; Moodle enrols the buyer in SAFETY.
   const listed = await apiCall('GET', '/shops/demo/catalog?q=SAFETY-PLUS');
@@ -344,6 +356,16 @@ test('two managers edit one item at once: the second is told who changed it firs
   assert.equal(item.items[0].name, 'The guide, first edit', 'the second edit changed nothing');
 });
 
+test('a new course\'s Moodle category is chosen from Moodle\'s categories in the editor', async () => {
+  const p = await stack.page('en', 1280);
+  await signIn(p, 'manager', 'manager-2026');
+  await p.getByRole('button', { name: 'Sign out' }).waitFor();
+  await p.goto(`${stack.base}/admin/items?code=MY-COURSE`);
+  const category = p.locator('#item').getByLabel('Moodle category');
+  await category.locator('option', { hasText: 'Category 1' }).waitFor({ state: 'attached' });
+  assert.equal(await category.inputValue(), '1', 'the item\'s category, by name');
+});
+
 test('an operator cannot open the catalogue editor', async () => {
   const p = await stack.page('en', 1280);
   await signIn(p, 'operator', 'operator-2026');
@@ -352,4 +374,34 @@ test('an operator cannot open the catalogue editor', async () => {
   await p.goto(`${stack.base}/admin/items?code=EXCEL-ESS`);
   await p.getByRole('alert').filter({ hasText: 'Only the shop’s managers change the catalogue.' }).waitFor();
   assert.equal(await p.locator('#item').count(), 0);
+});
+
+test('a manager changes the shop settings in French; secrets stay hidden, a tax in use cannot go', async () => {
+  const p = await stack.page('fr', 1280);
+  await signIn(p, 'manager', 'manager-2026');
+  await p.getByRole('button', { name: 'Se déconnecter' }).waitFor();
+  await p.getByRole('navigation').getByRole('link', { name: 'Réglages' }).click();
+  const form = p.locator('#settings');
+  await form.waitFor();
+  const secret = form.locator('[data-path="gateways.systempay.key"]');
+  assert.equal(await secret.inputValue(), '', 'a secret is never shown');
+  assert.match(await secret.getAttribute('placeholder'), /défini/);
+  await form.getByLabel('Conditions de vente').fill('Paiement à réception de la facture.');
+  await form.getByLabel('Nom', { exact: true }).first().fill('Demo Training Academy (Lyon)');
+  await accessible(p, 'admin-settings-fr');
+  await form.getByRole('button', { name: 'Enregistrer' }).click();
+  await form.getByRole('status').filter({ hasText: 'Enregistré.' }).waitFor();
+  const catalog = await apiCall('GET', '/shops/demo/catalog');
+  assert.equal(catalog.shop.name, 'Demo Training Academy (Lyon)');
+  assert.equal(catalog.shop.terms, 'Paiement à réception de la facture.');
+  // A Systempay payment still signs with the kept secret.
+  const bill = await placedBill('systempay', 'Keller');
+  assert.ok(bill);
+
+  // Taking away the reduced tax that items use is refused at the taxes.
+  const rows = form.locator('fieldset[data-path="taxes"] .repeat');
+  const count = await rows.count();
+  await rows.nth(count - 1).getByRole('button', { name: 'Retirer' }).click();
+  await form.getByRole('button', { name: 'Enregistrer' }).click();
+  await form.locator('fieldset[data-path="taxes"] .error').filter({ hasText: /item/ }).waitFor();
 });

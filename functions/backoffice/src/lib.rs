@@ -25,6 +25,7 @@ use shop_core::app::items::{
     CourseSearch, DuplicateInput, ItemAdmin, ItemFilter, ItemView, Precondition,
 };
 use shop_core::app::products::ProductAdmin;
+use shop_core::app::settings::{SettingsAdmin, SettingsView};
 use shop_core::app::staff::{
     Caller, STAFF_SESSION_HOURS, StaffDesk, StaffLoginInput, StaffSession,
 };
@@ -42,6 +43,7 @@ pub struct Desks {
     pub customers: Arc<CustomerAdmin>,
     pub exports: Arc<Exports>,
     pub items: Arc<ItemAdmin>,
+    pub settings: Arc<SettingsAdmin>,
     pub bills: Arc<BillAdmin>,
     pub products: Arc<ProductAdmin>,
     pub staff: Arc<StaffDesk>,
@@ -53,6 +55,7 @@ struct Ctx {
     customers: Arc<CustomerAdmin>,
     exports: Arc<Exports>,
     items: Arc<ItemAdmin>,
+    settings: Arc<SettingsAdmin>,
     bills: Arc<BillAdmin>,
     products: Arc<ProductAdmin>,
     staff: Arc<StaffDesk>,
@@ -84,6 +87,7 @@ pub fn router(desks: Desks, admin_token: &str) -> Router {
         customers: desks.customers,
         exports: desks.exports,
         items: desks.items,
+        settings: desks.settings,
         bills: desks.bills,
         products: desks.products,
         staff: desks.staff,
@@ -119,6 +123,10 @@ pub fn router(desks: Desks, admin_token: &str) -> Router {
             get(view_customer).put(update_customer),
         )
         .route("/admin/shops/{shop}/items", get(list_items))
+        .route(
+            "/admin/shops/{shop}/settings",
+            get(view_settings).put(put_settings),
+        )
         .route("/admin/shops/{shop}/moodle/courses", get(moodle_courses))
         .route(
             "/admin/shops/{shop}/moodle/categories",
@@ -135,6 +143,10 @@ pub fn router(desks: Desks, admin_token: &str) -> Router {
         .route(
             "/admin/shops/{shop}/items/{code}/history",
             get(item_history),
+        )
+        .route(
+            "/admin/shops/{shop}/items/{code}/preview",
+            get(item_preview),
         )
         .route("/admin/session", get(who))
         .route_layer(middleware::from_fn(move |mut req: Request, next: Next| {
@@ -497,6 +509,43 @@ fn precondition(headers: &HeaderMap) -> Precondition {
     }
 }
 
+/// The settings with their version as `ETag`.
+fn settings_answer(view: SettingsView) -> Response {
+    let mut response = Json(&view.settings).into_response();
+    if let Ok(tag) = HeaderValue::from_str(&view.etag) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    response
+}
+
+#[tracing::instrument(skip(ctx))]
+async fn view_settings(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path(shop): Path<String>,
+) -> Result<Response, AppError> {
+    Ok(settings_answer(ctx.settings.get(&caller, &shop).await?))
+}
+
+#[tracing::instrument(skip(ctx, headers, req))]
+async fn put_settings(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path(shop): Path<String>,
+    headers: HeaderMap,
+    req: Request,
+) -> Response {
+    let body = match web::read_body::<DOCUMENT_LIMIT>(req).await {
+        Ok(body) => body,
+        Err(too_large) => return too_large,
+    };
+    let wanted = precondition(&headers);
+    match ctx.settings.put(&caller, &shop, &wanted, &body).await {
+        Ok(view) => settings_answer(view),
+        Err(e) => e.into_response(),
+    }
+}
+
 #[tracing::instrument(skip(ctx, filter))]
 async fn list_items(
     State(ctx): State<Ctx>,
@@ -582,6 +631,15 @@ async fn duplicate_item(
 ) -> Result<Response, AppError> {
     let view = ctx.items.duplicate(&caller, &shop, &code, &body).await?;
     Ok(item_answer(StatusCode::CREATED, view))
+}
+
+#[tracing::instrument(skip(ctx))]
+async fn item_preview(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path((shop, code)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    Ok(Json(ctx.items.preview(&caller, &shop, &code).await?).into_response())
 }
 
 #[tracing::instrument(skip(ctx))]

@@ -43,6 +43,10 @@ async fn main() -> Result<(), lambda_http::Error> {
         exports: Arc::new(shop_core::app::exports::Exports {
             store: store.clone(),
         }),
+        settings: Arc::new(shop_core::app::settings::SettingsAdmin::new(
+            store.clone(),
+            desk.clock.clone(),
+        )),
         items: Arc::new(shop_core::app::items::ItemAdmin::new(
             store.clone(),
             desk.clock.clone(),

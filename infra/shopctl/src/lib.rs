@@ -140,6 +140,10 @@ pub fn stack(
                 exports: Arc::new(shop_core::app::exports::Exports {
                     store: products.store.clone(),
                 }),
+                settings: Arc::new(shop_core::app::settings::SettingsAdmin::new(
+                    products.store.clone(),
+                    products.clock.clone(),
+                )),
                 items: Arc::new(shop_core::app::items::ItemAdmin::new(
                     products.store.clone(),
                     products.clock.clone(),

@@ -85,6 +85,14 @@ pub fn router() -> Router {
             file!("assets/admin-products.js", "text/javascript; charset=utf-8"),
         )
         .route(
+            "/admin/settings",
+            file!("admin-settings.html", "text/html; charset=utf-8"),
+        )
+        .route(
+            "/assets/admin-settings.js",
+            file!("assets/admin-settings.js", "text/javascript; charset=utf-8"),
+        )
+        .route(
             "/admin/items",
             file!("admin-items.html", "text/html; charset=utf-8"),
         )

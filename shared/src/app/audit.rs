@@ -26,6 +26,8 @@ pub enum Action {
     /// A catalogue item created, changed, duplicated or deleted (`subject` its code, `detail`
     /// what was done and the fields changed).
     ItemChanged,
+    /// The shop's settings changed (`detail` the fields changed).
+    SettingsChanged,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -459,6 +459,31 @@ impl ItemAdmin {
         self.commit(&stored, code, write, &change).await
     }
 
+    /// `GET /admin/shops/{shop}/items/{code}/preview`: the item as the buyers' catalogue shows
+    /// it, whatever its status (a draft too), so that a manager sees it before publishing.
+    pub async fn preview(
+        &self,
+        caller: &Caller,
+        shop: &str,
+        code: &str,
+    ) -> Result<crate::app::storefront::ItemView, AppError> {
+        let (stored, catalogue) = self.settings(caller, shop).await?;
+        let record = self
+            .current(&stored.shop.id, &catalogue, code)
+            .await?
+            .ok_or_else(|| AppError::not_found("item", code))?;
+        let shop = repo::shop_with(self.store.as_ref(), &stored, vec![record.value.item]).await?;
+        let item = shop
+            .items
+            .first()
+            .ok_or_else(|| AppError::not_found("item", code))?;
+        Ok(crate::app::storefront::ItemView::new(
+            &shop,
+            item,
+            crate::domain::catalog::Viewer::Guest,
+        ))
+    }
+
     /// `GET /admin/shops/{shop}/items/{code}/history`: the item's changes, newest first.
     pub async fn history(
         &self,

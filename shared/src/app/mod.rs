@@ -20,6 +20,7 @@ pub mod products;
 pub mod record;
 pub mod repo;
 pub mod retry;
+pub mod settings;
 pub mod staff;
 pub mod stats;
 pub mod storefront;

@@ -441,6 +441,37 @@ pub async fn save_shop(
     }
 }
 
+/// Writes a shop's settings (a document without items) on the version read, keeping its
+/// catalogue, with `audit` in the same transaction; a lost race is `ConditionFailed`.
+pub async fn save_settings(
+    store: &dyn Store,
+    settings: &ShopDocument,
+    stored: &StoredShop,
+    audit: Write,
+) -> Result<(), crate::ports::StoreError> {
+    let catalogue = stored
+        .catalogue
+        .clone()
+        .expect("only shops with a catalogue have settings of their own");
+    let record = SettingsRecord {
+        settings: ShopDocument {
+            items: Vec::new(),
+            ..settings.clone()
+        },
+        catalogue,
+    };
+    let body = serde_json::to_string(&record).expect("settings serialize");
+    store
+        .write(vec![
+            Write::Put {
+                item: Item::new(keys::shop(&stored.shop.id), body),
+                when: PutIf::Version(stored.version),
+            },
+            audit,
+        ])
+        .await
+}
+
 /// Deletes the catalogues that are due (replaced by an import some minutes ago, or written by
 /// an import that never finished), a bounded amount of work per call; run by the relay.
 /// Returns how many items it deleted.

@@ -225,7 +225,7 @@ impl CatalogView {
 }
 
 impl ItemView {
-    pub(super) fn new(shop: &Shop, item: &Item, viewer: Viewer) -> Self {
+    pub fn new(shop: &Shop, item: &Item, viewer: Viewer) -> Self {
         let money = |d| shop.currency.format(d);
         Self {
             code: item.code.to_string(),

@@ -1,0 +1,171 @@
+// The shop's settings, for managers: the shop, payment methods and gateway settings (secrets
+// write-only: shown as set or not set, replaced only when typed), terms and seller, the support
+// course (picked from Moodle), staff, taxes, categories, reminders and the messages' own words;
+// saved on the version read.
+import { clearProblem, field, fill, h, lang, showProblem } from './app.js';
+import { coursePicker, deskHeader, repeater, send, staffSession, w as desk } from './desk.js';
+
+const main = document.getElementById('main');
+const MARKER = '********';
+
+const WORDS = {
+  en: {
+    title: 'Settings', shop: 'The shop', name: 'Name', currency: 'Currency (ISO code)', testMode: 'Test mode (no real payment)',
+    terms: 'Terms of sale', reminders: 'Reminders before an enrolment ends (days, comma-separated)', payment: 'Payment',
+    methods: 'Payment methods offered', defaultMethod: 'Method chosen by default', seller: 'Seller (on invoices)',
+    key: 'Field', value: 'Value', addLine: 'Add a line', remove: 'Remove', support: 'Support course (every buyer is enrolled)',
+    findCourse: 'Find a course in Moodle', chosen: 'Chosen course', noCourse: 'No support course', noResult: 'No course found.',
+    staff: 'Staff', username: 'Moodle username', role: 'Role', addStaff: 'Add a member of staff', taxes: 'Taxes',
+    code: 'Code', rate: 'Rate (%)', addTax: 'Add a tax', categories: 'Categories', id: 'Identifier', parent: 'Within',
+    noParent: 'Top level', addCategory: 'Add a category', gateways: 'Gateway settings', secretSet: 'set — type to replace',
+    secretUnset: 'not set', addSetting: 'Add a setting', messages: 'Messages in the shop’s own words (JSON)',
+    save: 'Save', saved: 'Saved.', reload: 'Load the current settings',
+    stale: 'The settings were changed by someone else after you opened them: your change was not saved.',
+    role_manager: 'Manager (everything)', role_operator: 'Operator (orders, payments, customers, products)',
+    method_test: 'Test payment', method_free: 'Free', method_check: 'Cheque', method_transfer: 'Bank transfer', method_paypal: 'PayPal',
+    method_stripe: 'Card (Stripe)', method_systempay: 'Card (Systempay)', method_sips: 'Card (Sips)', method_ogone: 'Card (Ogone)',
+  },
+  fr: {
+    title: 'Réglages', shop: 'La boutique', name: 'Nom', currency: 'Devise (code ISO)', testMode: 'Mode test (aucun paiement réel)',
+    terms: 'Conditions de vente', reminders: 'Rappels avant la fin d’une inscription (jours, séparés par des virgules)', payment: 'Paiement',
+    methods: 'Moyens de paiement proposés', defaultMethod: 'Moyen choisi par défaut', seller: 'Vendeur (sur les factures)',
+    key: 'Champ', value: 'Valeur', addLine: 'Ajouter une ligne', remove: 'Retirer', support: 'Cours d’accompagnement (chaque acheteur y est inscrit)',
+    findCourse: 'Chercher un cours dans Moodle', chosen: 'Cours choisi', noCourse: 'Pas de cours d’accompagnement', noResult: 'Aucun cours trouvé.',
+    staff: 'Équipe', username: 'Identifiant Moodle', role: 'Rôle', addStaff: 'Ajouter un membre de l’équipe', taxes: 'Taxes',
+    code: 'Code', rate: 'Taux (%)', addTax: 'Ajouter une taxe', categories: 'Catégories', id: 'Identifiant', parent: 'Dans',
+    noParent: 'Premier niveau', addCategory: 'Ajouter une catégorie', gateways: 'Réglages des prestataires de paiement', secretSet: 'défini — saisir pour remplacer',
+    secretUnset: 'non défini', addSetting: 'Ajouter un réglage', messages: 'Messages dans les mots de la boutique (JSON)',
+    save: 'Enregistrer', saved: 'Enregistré.', reload: 'Charger les réglages actuels',
+    stale: 'Les réglages ont été modifiés par quelqu’un d’autre après leur ouverture : votre modification n’a pas été enregistrée.',
+    role_manager: 'Responsable (tout)', role_operator: 'Opérateur (commandes, paiements, clients, produits)',
+    method_test: 'Paiement de test', method_free: 'Gratuit', method_check: 'Chèque', method_transfer: 'Virement bancaire', method_paypal: 'PayPal',
+    method_stripe: 'Carte (Stripe)', method_systempay: 'Carte (Systempay)', method_sips: 'Carte (Sips)', method_ogone: 'Carte (Ogone)',
+  },
+};
+const w = (key) => WORDS[lang()][key] ?? WORDS.en[key] ?? desk(key);
+const METHODS = ['test', 'free', 'check', 'transfer', 'paypal', 'stripe', 'systempay', 'sips', 'ogone'];
+
+let session;
+
+/** Key and value rows; a secret's value is never shown, and kept unless one is typed. */
+function pairs(legend, path, entries, addLabel) {
+  return repeater({ text: legend, path }, entries, ([k, v], i) => {
+    const secret = v === MARKER;
+    const text = typeof v === 'string' ? v : JSON.stringify(v ?? '');
+    const value = h('input', { class: 'pair-value', value: secret ? '' : text, placeholder: secret ? w('secretSet') : '', 'data-path': `${path}.${k || i}` });
+    if (secret) value.dataset.secret = '1';
+    if (typeof v !== 'string' && v !== undefined) value.dataset.json = '1'; // a number or a yes/no stays one
+    return [field(w('key'), h('input', { class: 'pair-key', value: k })), field(w('value'), value)];
+  }, addLabel, () => ['', ''], w('remove'));
+}
+
+function readPairs(list) {
+  const out = {};
+  for (const row of list.rows()) {
+    const k = row.querySelector('.pair-key').value.trim();
+    const input = row.querySelector('.pair-value');
+    if (!k) continue;
+    if (input.dataset.secret && !input.value) out[k] = MARKER;
+    else out[k] = input.dataset.json ? JSON.parse(input.value) : input.value;
+  }
+  return out;
+}
+
+async function start() {
+  session = await staffSession();
+  if (!session) { location.assign('/admin'); return; }
+  const catalog = await send('GET', `/shops/${session.shop}/catalog`);
+  document.getElementById('header').replaceChildren(deskHeader(session, catalog.json.shop.name));
+  document.title = `${w('title')} — ${catalog.json.shop.name}`;
+  if (session.role !== 'manager') {
+    fill(main, h('h1', {}, w('title')), h('p', { class: 'banner', role: 'alert' }, desk('managersOnly')));
+    return;
+  }
+  const read = await send('GET', `/admin/shops/${session.shop}/settings`);
+  const s = read.json;
+  let etag = read.etag;
+  const input = (path, value, attrs = {}) => h('input', { value: value ?? '', 'data-path': path, ...attrs });
+  const name = input('name', s.name);
+  const currency = input('currency', s.currency, { maxlength: '3' });
+  const testMode = h('input', { type: 'checkbox', checked: Boolean(s.test_mode) });
+  const terms = h('textarea', { 'data-path': 'terms', rows: '3' }, s.terms || '');
+  const reminders = input('reminder_days', (s.reminder_days || [14, 3]).join(', '));
+  const methods = h('fieldset', { 'data-path': 'payment_methods' }, h('legend', {}, w('methods')),
+    METHODS.map((m) => h('label', { class: 'check' }, h('input', { type: 'checkbox', value: m, checked: s.payment_methods.includes(m) }), ` ${w(`method_${m}`)}`)),
+    h('span', { class: 'error', role: 'alert' }));
+  const defaultMethod = h('select', { 'data-path': 'default_payment_method' },
+    METHODS.map((m) => h('option', { value: m, selected: m === (s.default_payment_method || s.payment_methods[0]) }, w(`method_${m}`))));
+  const seller = pairs(w('seller'), 'seller', Object.entries(s.seller || {}), w('addLine'));
+  const support = coursePicker(session.shop, s.customer_support_course, { find: w('findCourse'), chosen: w('chosen'), none: w('noCourse'), noResult: w('noResult') }, 'customer_support_course');
+  const staff = repeater({ text: w('staff'), path: 'staff' }, s.staff || [], (m, i) => [
+    field(w('username'), input(`staff[${i}].username`, m.username, { class: 'staff-name' })),
+    field(w('role'), h('select', { class: 'staff-role', 'data-path': `staff[${i}].role` },
+      ['manager', 'operator'].map((r) => h('option', { value: r, selected: r === m.role }, w(`role_${r}`))))),
+  ], w('addStaff'), () => ({ username: '', role: 'operator' }), w('remove'));
+  const taxes = repeater({ text: w('taxes'), path: 'taxes' }, s.taxes, (t, i) => [
+    field(w('code'), input(`taxes[${i}].code`, t.code, { class: 'tax-code' })),
+    field(w('rate'), input(`taxes[${i}].rate`, t.rate, { class: 'tax-rate', inputmode: 'decimal' })),
+  ], w('addTax'), () => ({ code: '', rate: '' }), w('remove'));
+  const categories = repeater({ text: w('categories'), path: 'categories' }, s.categories || [], (c, i) => [
+    field(w('id'), input(`categories[${i}].id`, c.id, { class: 'cat-id' })),
+    field(w('name'), input(`categories[${i}].name`, c.name, { class: 'cat-name' })),
+    field(w('parent'), input(`categories[${i}].parent`, c.parent || '', { class: 'cat-parent', placeholder: w('noParent') })),
+  ], w('addCategory'), () => ({ id: '', name: '', parent: null }), w('remove'));
+  const gateways = Object.entries(s.gateways || {}).map(([g, settings]) => [g, pairs(`${w('gateways')} — ${g}`, `gateways.${g}`, Object.entries(settings), w('addSetting'))]);
+  const messages = h('textarea', { 'data-path': 'messages', rows: '6' }, s.messages && Object.keys(s.messages).length ? JSON.stringify(s.messages, null, 2) : '');
+  const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
+  const done = h('p', { class: 'notice', hidden: true, role: 'status' }, w('saved'));
+  const form = h('form', { id: 'settings', novalidate: true });
+  const collect = () => ({
+    ...s,
+    name: name.value, currency: currency.value.trim().toUpperCase(), test_mode: testMode.checked, terms: terms.value || null,
+    reminder_days: reminders.value.split(',').map((d) => d.trim()).filter(Boolean).map(Number),
+    payment_methods: [...methods.querySelectorAll('input:checked')].map((c) => c.value),
+    default_payment_method: defaultMethod.value,
+    seller: readPairs(seller),
+    customer_support_course: support.value(),
+    staff: staff.rows().map((r) => ({ username: r.querySelector('.staff-name').value.trim(), role: r.querySelector('.staff-role').value })),
+    taxes: taxes.rows().map((r) => ({ code: r.querySelector('.tax-code').value.trim(), rate: r.querySelector('.tax-rate').value.trim().replace(',', '.') })),
+    categories: categories.rows().map((r) => ({ id: r.querySelector('.cat-id').value.trim(), name: r.querySelector('.cat-name').value, parent: r.querySelector('.cat-parent').value.trim() || null })),
+    gateways: Object.fromEntries(gateways.map(([g, list]) => [g, readPairs(list)])),
+    messages: messages.value.trim() ? JSON.parse(messages.value) : {},
+  });
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearProblem(form, banner);
+    done.hidden = true;
+    let body;
+    try { body = collect(); } catch (e) {
+      showProblem(form, { body: { errors: [{ field: 'messages', reason: e.message }] } }, banner);
+      return;
+    }
+    try {
+      const answer = await send('PUT', `/admin/shops/${session.shop}/settings`, body, { 'if-match': etag });
+      etag = answer.etag;
+      done.hidden = false;
+    } catch (e) {
+      if (e.status === 412) {
+        banner.replaceChildren(w('stale'), ' ', h('a', { href: location.href }, w('reload')));
+        banner.hidden = false;
+        return;
+      }
+      showProblem(form, e, banner);
+    }
+  });
+  fill(form,
+    h('fieldset', {}, h('legend', {}, w('shop')),
+      h('div', { class: 'row' }, field(w('name'), name), field(w('currency'), currency)),
+      h('label', { class: 'check' }, testMode, ` ${w('testMode')}`),
+      field(w('terms'), terms), field(w('reminders'), reminders)),
+    h('fieldset', {}, h('legend', {}, w('payment')), methods, field(w('defaultMethod'), defaultMethod)),
+    seller.element,
+    h('fieldset', {}, h('legend', {}, w('support')), support.element, h('span', { class: 'error', role: 'alert' })),
+    staff.element, taxes.element, categories.element,
+    gateways.map(([, list]) => list.element),
+    field(w('messages'), messages),
+    banner, done,
+    h('button', { type: 'submit', class: 'primary' }, w('save')));
+  fill(main, h('h1', {}, w('title')), form);
+}
+
+start().catch((e) => fill(main, h('p', { class: 'banner', role: 'alert' }, e.message)));
