@@ -402,10 +402,54 @@ async fn settings_change_on_their_version_and_keep_what_items_need(stack: Stack)
     assert_eq!(entry["detail"], "name, terms");
 }
 
+/// A manager tries words for a message before saving them: rendered for a sample order, or
+/// refused at the field with what the message knows.
+async fn a_message_is_previewed_in_the_shops_own_words(stack: Stack) {
+    let path = "/admin/shops/demo/messages/preview";
+    let words = json!({"message": "order_placed", "language": "fr",
+        "subject": "Votre commande {bill}", "body": "Bonjour {firstname},\n\n{lines}\n\nSuivez-la ici : {bill_link}"});
+    let (shown, _) = call(&stack, Method::POST, path, &[], Some(&words)).await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert!(
+        shown.body["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("Votre commande ")
+    );
+    let text = shown.body["text"].as_str().unwrap();
+    assert!(text.contains("Bonjour Ada,"), "{text}");
+    assert!(text.contains("https://shop.example/bill"), "{text}");
+    assert!(!text.contains('{'), "every placeholder filled: {text}");
+    assert!(
+        shown.body["html"]
+            .as_str()
+            .unwrap()
+            .contains("Bonjour Ada,")
+    );
+    let mut wrong = words.clone();
+    wrong["body"] = json!("Bonjour {prenom}");
+    let (refused, _) = call(&stack, Method::POST, path, &[], Some(&wrong)).await;
+    assert_eq!(refused.assert_problem(422, "validation_failed"), ["body"]);
+    assert!(
+        refused.body["errors"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("{firstname}")
+    );
+    let mut unknown = words.clone();
+    unknown["message"] = json!("nope");
+    let (refused, _) = call(&stack, Method::POST, path, &[], Some(&unknown)).await;
+    assert_eq!(
+        refused.assert_problem(422, "validation_failed"),
+        ["message"]
+    );
+}
+
 enrolshop_tests::on_both_stores!(
     an_item_is_changed_on_the_version_read_and_a_stale_copy_is_refused,
     two_concurrent_edits_of_one_version_one_wins_the_other_is_told_who,
     items_are_created_duplicated_and_deleted_with_their_preconditions,
     a_course_moodle_lacks_is_refused_on_sale_and_flagged_on_a_draft,
     settings_change_on_their_version_and_keep_what_items_need,
+    a_message_is_previewed_in_the_shops_own_words,
 );

@@ -24,6 +24,14 @@ const WORDS = {
     role_manager: 'Manager (everything)', role_operator: 'Operator (orders, payments, customers, products)',
     method_test: 'Test payment', method_free: 'Free', method_check: 'Cheque', method_transfer: 'Bank transfer', method_paypal: 'PayPal',
     method_stripe: 'Card (Stripe)', method_systempay: 'Card (Systempay)', method_sips: 'Card (Sips)', method_ogone: 'Card (Ogone)',
+    wordsTitle: 'A message in the shop’s words', message: 'Message', language: 'Language', subject: 'Subject',
+    body: 'Text (paragraphs separated by a blank line; placeholders such as {firstname})', previewIt: 'Preview',
+    keep: 'Use these words (then save)', sample: 'For a sample order by Ada Lovelace:', lang_en: 'English', lang_fr: 'French',
+    msg_order_placed: 'Order placed', msg_payment_received: 'Payment received', msg_delivered: 'Access ready',
+    msg_payment_failed: 'Payment failed', msg_refunded: 'Refunded', msg_new_order: 'New order (to the sales address)',
+    msg_awaiting_payment: 'Awaiting a cheque or transfer (to the sales address)', msg_gateway_note: 'Gateway note (to the sales address)',
+    msg_production_failed: 'Delivery failed (to the sales address)', msg_orders_lookup: 'Find my orders', msg_expiry_reminder: 'Access ending soon',
+    msg_seat_assigned: 'Seat given (to its holder)', msg_seat_assigned_copy: 'Seat given (copy to the buyer)', msg_not_complete: 'Paid, not delivered (to the sales address)',
   },
   fr: {
     title: 'Réglages', shop: 'La boutique', name: 'Nom', currency: 'Devise (code ISO)', testMode: 'Mode test (aucun paiement réel)',
@@ -40,12 +48,64 @@ const WORDS = {
     role_manager: 'Responsable (tout)', role_operator: 'Opérateur (commandes, paiements, clients, produits)',
     method_test: 'Paiement de test', method_free: 'Gratuit', method_check: 'Chèque', method_transfer: 'Virement bancaire', method_paypal: 'PayPal',
     method_stripe: 'Carte (Stripe)', method_systempay: 'Carte (Systempay)', method_sips: 'Carte (Sips)', method_ogone: 'Carte (Ogone)',
+    wordsTitle: 'Un message dans les mots de la boutique', message: 'Message', language: 'Langue', subject: 'Objet',
+    body: 'Texte (paragraphes séparés par une ligne vide ; champs à remplacer comme {firstname})', previewIt: 'Aperçu',
+    keep: 'Garder ces mots (puis enregistrer)', sample: 'Pour une commande d’exemple d’Ada Lovelace :', lang_en: 'Anglais', lang_fr: 'Français',
+    msg_order_placed: 'Commande passée', msg_payment_received: 'Paiement reçu', msg_delivered: 'Accès prêt',
+    msg_payment_failed: 'Paiement échoué', msg_refunded: 'Remboursement', msg_new_order: 'Nouvelle commande (à l’adresse commerciale)',
+    msg_awaiting_payment: 'Chèque ou virement attendu (à l’adresse commerciale)', msg_gateway_note: 'Remarque du prestataire (à l’adresse commerciale)',
+    msg_production_failed: 'Livraison échouée (à l’adresse commerciale)', msg_orders_lookup: 'Retrouver mes commandes', msg_expiry_reminder: 'Accès bientôt terminé',
+    msg_seat_assigned: 'Place attribuée (à son titulaire)', msg_seat_assigned_copy: 'Place attribuée (copie à l’acheteur)', msg_not_complete: 'Payée, non livrée (à l’adresse commerciale)',
   },
 };
 const w = (key) => WORDS[lang()][key] ?? WORDS.en[key] ?? desk(key);
+const MESSAGES = ['order_placed', 'payment_received', 'delivered', 'payment_failed', 'refunded', 'expiry_reminder', 'orders_lookup',
+  'seat_assigned', 'seat_assigned_copy', 'new_order', 'awaiting_payment', 'gateway_note', 'production_failed', 'not_complete'];
 const METHODS = ['test', 'free', 'check', 'transfer', 'paypal', 'stripe', 'systempay', 'sips', 'ogone'];
 
 let session;
+
+/** One message's words tried on a sample order; kept into the messages' JSON to be saved. */
+function wordsEditor(messages) {
+  const kind = h('select', {}, MESSAGES.map((m) => h('option', { value: m }, w(`msg_${m}`))));
+  const language = h('select', {}, ['en', 'fr'].map((l) => h('option', { value: l, selected: l === lang() }, w(`lang_${l}`))));
+  const subject = h('input', { 'data-path': 'subject' });
+  const body = h('textarea', { rows: '6', 'data-path': 'body' });
+  const shown = h('div', { class: 'notice', hidden: true, role: 'status', id: 'message-preview' });
+  const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
+  const box = h('fieldset', { id: 'words' });
+  const current = () => { try { return messages.value.trim() ? JSON.parse(messages.value) : {}; } catch { return {}; } };
+  const load = () => {
+    const words = current()[kind.value]?.[language.value];
+    subject.value = words?.subject || '';
+    body.value = words?.body || '';
+    shown.hidden = true;
+  };
+  kind.onchange = load;
+  language.onchange = load;
+  const preview = async () => {
+    clearProblem(box, banner);
+    try {
+      const { json } = await send('POST', `/admin/shops/${session.shop}/messages/preview`,
+        { message: kind.value, language: language.value, subject: subject.value, body: body.value });
+      shown.replaceChildren(h('p', {}, w('sample')), h('p', {}, h('strong', {}, json.subject)), h('div', { class: 'mail-text' }, json.text));
+      shown.hidden = false;
+    } catch (e) { showProblem(box, e, banner); }
+  };
+  const keep = () => {
+    const all = current();
+    all[kind.value] = { ...(all[kind.value] || {}), [language.value]: { subject: subject.value, body: body.value } };
+    messages.value = JSON.stringify(all, null, 2);
+  };
+  load();
+  fill(box, h('legend', {}, w('wordsTitle')),
+    h('div', { class: 'row' }, field(w('message'), kind), field(w('language'), language)),
+    field(w('subject'), subject, 'subject'), field(w('body'), body, 'body'), banner,
+    h('div', { class: 'row' }, h('button', { type: 'button', class: 'secondary', onclick: preview }, w('previewIt')),
+      h('button', { type: 'button', class: 'secondary', onclick: keep }, w('keep'))),
+    shown);
+  return box;
+}
 
 /** Key and value rows; a secret's value is never shown, and kept unless one is typed. */
 function pairs(legend, path, entries, addLabel) {
@@ -162,6 +222,7 @@ async function start() {
     h('fieldset', {}, h('legend', {}, w('support')), support.element, h('span', { class: 'error', role: 'alert' })),
     staff.element, taxes.element, categories.element,
     gateways.map(([, list]) => list.element),
+    wordsEditor(messages),
     field(w('messages'), messages),
     banner, done,
     h('button', { type: 'submit', class: 'primary' }, w('save')));

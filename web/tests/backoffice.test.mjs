@@ -389,7 +389,7 @@ test('a manager changes the shop settings in French; secrets stay hidden, a tax 
   await form.getByLabel('Conditions de vente').fill('Paiement à réception de la facture.');
   await form.getByLabel('Nom', { exact: true }).first().fill('Demo Training Academy (Lyon)');
   await accessible(p, 'admin-settings-fr');
-  await form.getByRole('button', { name: 'Enregistrer' }).click();
+  await form.getByRole('button', { name: 'Enregistrer', exact: true }).click();
   await form.getByRole('status').filter({ hasText: 'Enregistré.' }).waitFor();
   const catalog = await apiCall('GET', '/shops/demo/catalog');
   assert.equal(catalog.shop.name, 'Demo Training Academy (Lyon)');
@@ -398,10 +398,27 @@ test('a manager changes the shop settings in French; secrets stay hidden, a tax 
   const bill = await placedBill('systempay', 'Keller');
   assert.ok(bill);
 
+  // The shop's own words for the order message, tried on a sample order, then kept.
+  const words = form.locator('#words');
+  await words.getByLabel('Message', { exact: true }).selectOption('order_placed');
+  await words.getByLabel('Objet').fill('Votre commande {bill} chez {shop}');
+  await words.getByLabel(/^Texte/).fill('Bonjour {prenom}');
+  await words.getByRole('button', { name: 'Aperçu' }).click();
+  await words.locator('[data-path="body"][aria-invalid=true]').waitFor();
+  await words.getByLabel(/^Texte/).fill('Bonjour {firstname},\n\nMerci pour votre commande.\n\n{bill_link}');
+  await words.getByRole('button', { name: 'Aperçu' }).click();
+  await words.locator('#message-preview').filter({ hasText: 'Bonjour Ada,' }).waitFor();
+  await accessible(p, 'admin-settings-words-fr');
+  await words.getByRole('button', { name: 'Garder ces mots (puis enregistrer)' }).click();
+  await form.getByRole('button', { name: 'Enregistrer', exact: true }).click();
+  await form.getByRole('status').filter({ hasText: 'Enregistré.' }).waitFor();
+  const saved = await (await fetch(`${stack.base}/admin/shops/demo/settings`, { headers: { authorization: 'Bearer dev-admin-token' } })).json();
+  assert.equal(saved.messages.order_placed.fr.subject, 'Votre commande {bill} chez {shop}');
+
   // Taking away the reduced tax that items use is refused at the taxes.
   const rows = form.locator('fieldset[data-path="taxes"] .repeat');
   const count = await rows.count();
   await rows.nth(count - 1).getByRole('button', { name: 'Retirer' }).click();
-  await form.getByRole('button', { name: 'Enregistrer' }).click();
+  await form.getByRole('button', { name: 'Enregistrer', exact: true }).click();
   await form.locator('fieldset[data-path="taxes"] .error').filter({ hasText: /item/ }).waitFor();
 });

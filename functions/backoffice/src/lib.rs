@@ -25,7 +25,7 @@ use shop_core::app::items::{
     CourseSearch, DuplicateInput, ItemAdmin, ItemFilter, ItemView, Precondition,
 };
 use shop_core::app::products::ProductAdmin;
-use shop_core::app::settings::{SettingsAdmin, SettingsView};
+use shop_core::app::settings::{MessagePreviewInput, SettingsAdmin, SettingsView};
 use shop_core::app::staff::{
     Caller, STAFF_SESSION_HOURS, StaffDesk, StaffLoginInput, StaffSession,
 };
@@ -123,6 +123,10 @@ pub fn router(desks: Desks, admin_token: &str) -> Router {
             get(view_customer).put(update_customer),
         )
         .route("/admin/shops/{shop}/items", get(list_items))
+        .route(
+            "/admin/shops/{shop}/messages/preview",
+            post(preview_message),
+        )
         .route(
             "/admin/shops/{shop}/settings",
             get(view_settings).put(put_settings),
@@ -516,6 +520,16 @@ fn settings_answer(view: SettingsView) -> Response {
         response.headers_mut().insert(header::ETAG, tag);
     }
     response
+}
+
+#[tracing::instrument(skip(ctx, body))]
+async fn preview_message(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path(shop): Path<String>,
+    JsonBody(body): JsonBody<MessagePreviewInput>,
+) -> Result<Response, AppError> {
+    Ok(Json(ctx.settings.preview_message(&caller, &shop, &body).await?).into_response())
 }
 
 #[tracing::instrument(skip(ctx))]

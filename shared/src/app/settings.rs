@@ -129,6 +129,82 @@ impl SettingsAdmin {
     }
 }
 
+/// `POST /admin/shops/{shop}/messages/preview`: words to try for one message and language.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessagePreviewInput {
+    pub message: String,
+    pub language: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// The message those words make for a sample order: its subject, text and HTML parts.
+#[derive(Debug, serde::Serialize)]
+pub struct MessagePreview {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl SettingsAdmin {
+    /// Checks the words as an import would (422 at `message`, `language`, `subject`, `body`)
+    /// and renders the message with them for a sample order; nothing is saved.
+    pub async fn preview_message(
+        &self,
+        caller: &Caller,
+        shop: &str,
+        input: &MessagePreviewInput,
+    ) -> Result<MessagePreview, AppError> {
+        let stored = self.load(caller, shop, repo::Items::None).await?;
+        let mut e = Errors::default();
+        let kind = e.check(
+            "message",
+            input.message.parse::<crate::domain::message::MessageKind>(),
+        );
+        let language = e.check(
+            "language",
+            input.language.parse::<crate::domain::Language>(),
+        );
+        e.finish(|| ()).map_err(AppError::Invalid)?;
+        let (kind, language) = (kind.expect("checked"), language.expect("checked"));
+        let text = crate::domain::document::MessageTextDoc {
+            subject: input.subject.clone(),
+            body: input.body.clone(),
+        };
+        let document = ShopDocument {
+            messages: [(
+                kind.as_str().to_owned(),
+                [(language.as_str().to_owned(), text)].into(),
+            )]
+            .into(),
+            ..stored.document.clone()
+        };
+        let prefix = format!("messages.{}.{}.", kind.as_str(), language.as_str());
+        let shop = document
+            .validate_part(&stored.shop.id)
+            .map_err(|problems| {
+                AppError::Invalid(
+                    problems
+                        .into_iter()
+                        .map(|mut p| {
+                            if let Some(field) = p.path.strip_prefix(&prefix) {
+                                p.path = field.to_owned();
+                            }
+                            p
+                        })
+                        .collect(),
+                )
+            })?;
+        let mail = super::mail::preview::preview(&document, &shop, kind, language);
+        Ok(MessagePreview {
+            subject: mail.subject,
+            text: mail.text,
+            html: mail.html,
+        })
+    }
+}
+
 fn stale() -> AppError {
     AppError::Stale {
         detail: "the settings changed since you read them (by another manager or an import): \

@@ -11,6 +11,7 @@ mod access;
 mod compose;
 mod own_words;
 pub mod postman;
+pub mod preview;
 mod reminders;
 
 use chrono::{DateTime, Utc};
