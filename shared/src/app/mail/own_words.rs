@@ -156,79 +156,17 @@ pub(super) fn own_words(text: &MessageText, facts: &Facts) -> (String, Vec<Block
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::bill::{Actor, BillEvent, BillId, BillStatus, BillTotals};
-    use crate::domain::cart::Identity;
-    use crate::domain::catalog::PaymentMethod;
-    use crate::domain::ids::CartId;
     use crate::domain::message::MessageKind;
-    use rust_decimal::Decimal;
-
-    fn bill() -> Bill {
-        let now = chrono::Utc::now();
-        let hundred = Decimal::ONE_HUNDRED;
-        Bill {
-            id: BillId::new(now),
-            shop: "demo".parse().unwrap(),
-            cart: CartId::random(),
-            token_digest: String::new(),
-            status: BillStatus::Paid,
-            placed_at: now,
-            currency: "EUR".parse().unwrap(),
-            lines: Vec::new(),
-            totals: BillTotals {
-                excl_tax: hundred,
-                tax: Decimal::ZERO,
-                incl_tax: hundred,
-                taxes: Vec::new(),
-            },
-            customer: Identity {
-                firstname: "Ada".into(),
-                lastname: "Lovelace".into(),
-                email: "ada@example.org".parse().unwrap(),
-                address: "1 rue des Écoles".into(),
-                zip: "75005".into(),
-                city: "Paris".into(),
-                country: "FR".into(),
-                organisation: None,
-                phone: None,
-            },
-            invoicing: None,
-            participants: Vec::new(),
-            payment_method: PaymentMethod::Transfer,
-            test: true,
-            invoice_number: Some("2026-0001".into()),
-            paid_at: Some(now),
-            payments: Vec::new(),
-            events: vec![BillEvent {
-                at: now,
-                from: None,
-                to: BillStatus::Placed,
-                actor: Actor::Buyer,
-                reason: String::new(),
-                reference: None,
-            }],
-            production_queued: false,
-            revoke_queued: false,
-            production_generation: 0,
-            language: Language::Fr,
-            mail_token_digests: Vec::new(),
-        }
-    }
 
     /// Import accepts exactly the names of `MessageKind::placeholders`: each has a value here,
     /// for every message, so a shop's words never show a placeholder unfilled.
     #[test]
     fn every_placeholder_of_every_message_has_a_value() {
-        let bill = bill();
         let shop: ShopDocument =
             serde_json::from_str(include_str!("../../../../infra/demo-shop.json")).unwrap();
-        let site = Site {
-            from: "shop@example.org".into(),
-            pages_url: "https://shop.example".into(),
-            bill_path: "/bill".into(),
-            moodle_url: Some("https://moodle.example".into()),
-            api_url: "https://api.example".into(),
-        };
+        let valid = shop.validate(&"demo".parse().unwrap()).unwrap();
+        let bill = super::super::preview::sample_bill(&valid, Language::Fr);
+        let site = super::super::preview::example_site();
         let extras = Extras::default();
         for &kind in MessageKind::ALL {
             let letter = Letter::due(&bill, 0, kind, "id".into(), chrono::Utc::now());

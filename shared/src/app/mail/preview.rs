@@ -15,7 +15,7 @@ use crate::domain::message::MessageKind;
 use crate::ports::Mail;
 
 /// Where a preview's links point: example addresses, not the shop's.
-fn example_site() -> Site {
+pub(crate) fn example_site() -> Site {
     Site {
         from: "shop@example.org".into(),
         pages_url: "https://shop.example".into(),
