@@ -130,7 +130,7 @@ fn check(spec: &Value, method: &str, path: &str, status: u16, content_type: &str
 }
 
 /// The validator does catch what the description forbids, down to nested shapes: a line
-/// without its price, a total that is a number, a field error without its reason.
+/// without its price, a total that is a number, a field error without its code or reason.
 #[test]
 fn the_check_refuses_answers_that_break_the_description() {
     let spec = spec();
@@ -176,12 +176,21 @@ fn the_check_refuses_answers_that_break_the_description() {
     }
     let problem = validator(&spec, &json!({"$ref": "#/components/schemas/Problem"}));
     let mut p = json!({"type": "about:blank", "title": "t", "status": 422,
-        "code": "validation_failed", "detail": "d", "errors": [{"field": "f", "reason": "r"}]});
+        "code": "validation_failed", "detail": "d",
+        "errors": [{"field": "f", "code": "too_long", "max": 100, "reason": "r"}]});
     assert!(problem.is_valid(&p));
-    p["errors"][0].as_object_mut().unwrap().remove("reason");
+    for part in ["reason", "code"] {
+        let mut without = p.clone();
+        without["errors"][0].as_object_mut().unwrap().remove(part);
+        assert!(
+            !problem.is_valid(&without),
+            "a field error without its {part} was not caught"
+        );
+    }
+    p["errors"][0]["code"] = json!(3);
     assert!(
         !problem.is_valid(&p),
-        "a field error without its reason was not caught"
+        "a code that is not a word was not caught"
     );
 }
 

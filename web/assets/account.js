@@ -1,6 +1,8 @@
 // The customer area: log in with the learning site's credentials, then my orders (with their
 // invoices), my products (dates and state) and my seats (assign, unassign).
-import { Problem, api, clearProblem, date, field, h, header, money, shopId, showProblem, t, fill } from './app.js';
+import {
+  api, clearProblem, date, field, fill, h, header, money, Problem, problemText, shopId, showProblem, t,
+} from './app.js';
 
 const shop = shopId();
 const main = document.getElementById('main');
@@ -115,7 +117,7 @@ async function area(focus) {
     if (focus) document.getElementById(focus)?.scrollIntoView();
   } catch (e) {
     if (e instanceof Problem && e.status === 401) loginForm();
-    else fill(main, h('p', { class: 'banner' }, e.message));
+    else fill(main, h('p', { class: 'banner' }, problemText(e)));
   }
 }
 
@@ -127,4 +129,4 @@ async function start() {
   else loginForm();
 }
 
-start().catch((e) => fill(main, h('p', { class: 'banner' }, e.message)));
+start().catch((e) => fill(main, h('p', { class: 'banner' }, problemText(e))));

@@ -1,7 +1,9 @@
 // The customers desk: the shop's customers by name with a search, and one customer's page
 // (`?email=`): their identity (corrected here, each change recorded with its author), their
 // Moodle account, bills and products.
-import { api, clearProblem, field, fill, h, lang, showProblem, t } from './app.js';
+import {
+  api, clearProblem, countryOptions, field, fill, h, lang, showProblem, t,
+} from './app.js';
 import { amount, day, deskHeader, staffSession, w, when, catalogueWithItems } from './desk.js';
 
 const params = new URLSearchParams(location.search);
@@ -42,7 +44,9 @@ function list() {
 
 function identityForm(customer, render) {
   const names = ['firstname', 'lastname', 'organisation', 'address', 'zip', 'city', 'country', 'phone'];
-  const inputs = Object.fromEntries(names.map((n) => [n, h('input', { value: customer.identity[n] || '', 'data-name': n })]));
+  const inputs = Object.fromEntries(names.map((n) => [n, n === 'country'
+    ? h('select', { 'data-name': n }, h('option', { value: '' }, t('choose')), countryOptions(customer.identity.country))
+    : h('input', { value: customer.identity[n] || '', 'data-name': n })]));
   const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
   const saved = h('p', { class: 'notice', hidden: true, role: 'status' }, w('done'));
   const form = h('form', { id: 'identity' }, banner, saved,

@@ -17,7 +17,7 @@ const STRINGS = {
     participantsHelp: 'Name each participant once, then give each seat to one of them.',
     addParticipant: 'Add a participant', seat: 'Seat', role: 'Role', choose: 'Choose…',
     firstname: 'First name', lastname: 'Last name', email: 'Email', address: 'Address', zip: 'Postcode',
-    city: 'City', country: 'Country (2 letters)', organisation: 'Organisation', phone: 'Phone',
+    city: 'City', organisation: 'Organisation', phone: 'Phone',
     haveAccount: 'Already have an account on our learning site? Log in to fill this in.',
     loginProposed: 'An account exists for this email address: log in to use it.',
     username: 'Username', login: 'Log in', logout: 'Log out', loggedInAs: 'Logged in as',
@@ -45,6 +45,37 @@ const STRINGS = {
     holder: 'Holder', unassigned: 'unassigned', state_running: 'running', state_expiring: 'expiring soon',
     state_expired: 'expired', state_suspended: 'suspended', open: 'Open',
     error: 'Something went wrong', fixFields: 'Please correct the highlighted fields.',
+
+    required: 'required', requiredNote: 'Fields marked * are required.', continue: 'Continue', back: 'Back',
+    progress: 'Checkout steps', stepOf: 'Step {n} of {total}', recap: 'Your order', edit: 'Change',
+    method_card: 'Card', via: 'via {provider}', cartCount: '{count} item(s)', refused: 'Some items of your link could not be added to your cart: {codes}.',
+    country: 'Country', nextPaid: 'Payment received. We are setting up your training: this page updates by itself, and we e-mail you when it is ready.',
+    nextPending: 'We deliver your training as soon as your payment is received, and e-mail you then.',
+    nextComplete: 'Your training is ready.', accessTitle: 'Reach your training', site: 'Open the learning site',
+    yourUsername: 'Your username on the learning site: {username}', setPassword: 'No password yet, or forgotten? Choose one here',
+    keepLink: 'Keep this link to come back to your order from any device:', copyLink: 'Copy the link', copied: 'Link copied.',
+    bought: 'What you ordered', ordered: 'Ordered on', invoiceTitle: 'Invoice', orderForm: 'Order form',
+    holders: 'Held by', reference: 'Reference', paid: 'Paid',
+    // Field errors, by the API's `code` ({max} and the like are its parameters).
+    e_required: 'Please fill this in.', e_too_long: 'Please use at most {max} characters.',
+    e_one_line: 'Please write this on a single line.', e_invalid_email: 'Please enter an email address such as name@example.org.',
+    e_invalid_country: 'Please choose a country from the list.', e_invalid_phone: 'Please use digits, spaces and + - . ( ) only ({max} at most).',
+    e_invalid_date: 'Please enter a date.', e_invalid_number: 'Please enter a number.', e_not_an_option: 'Please choose one of the options.',
+    e_must_be_checked: 'Please tick this box to go on.', e_unknown_field: 'This field is not expected here.',
+    e_listed_twice: 'This person is already listed.', e_not_a_participant: 'Add this person to the participants first.',
+    e_seat_taken: 'This person already has a seat for this item.', e_too_many_seats: '{assigned} seats given, but only {seats} bought.',
+    e_too_many: 'At most {max}.', e_not_for_sale: 'This item is not for sale at the moment.',
+    e_out_of_stock: 'Only {max} left in stock.', e_over_limit: 'At most {max} per order.',
+    e_wrong_password: 'This item needs its password: please check it.', e_invalid_quantity: 'Please enter a quantity of at least 1.',
+    e_not_in_cart: 'This item is no longer in your cart.', e_unknown_item: 'This item does not exist in this shop.',
+    e_cart_empty: 'Your cart is empty.', e_step_needed: 'Please complete this step first.',
+    e_method_unavailable: 'This payment method cannot be used for this order.', e_cart_link_empty: 'This link names no item.',
+    e_invalid: 'This value is not accepted: please check it.',
+    // Problems without a field, by the problem's `code`.
+    p_unauthorized: 'Wrong username or password.', p_too_many_attempts: 'Too many attempts: please wait a few minutes and try again.',
+    p_invalid_state: 'This can no longer be changed: please reload the page.', p_conflict: 'Someone changed this at the same time: please try again.',
+    p_not_found: 'Not found: the link may be out of date.', p_store_unavailable: 'The shop is not answering right now: please try again in a moment.',
+    p_unavailable: 'A service we rely on is not answering: please try again in a moment.', p_payload_too_large: 'This is too long.',
   },
   fr: {
     catalogue: 'Catalogue', cart: 'Panier', account: 'Mon compte', checkout: 'Commande',
@@ -59,7 +90,7 @@ const STRINGS = {
     participantsHelp: 'Nommez chaque participant une fois, puis attribuez chaque place à l’un d’eux.',
     addParticipant: 'Ajouter un participant', seat: 'Place', role: 'Rôle', choose: 'Choisir…',
     firstname: 'Prénom', lastname: 'Nom', email: 'Courriel', address: 'Adresse', zip: 'Code postal',
-    city: 'Ville', country: 'Pays (2 lettres)', organisation: 'Organisme', phone: 'Téléphone',
+    city: 'Ville', organisation: 'Organisme', phone: 'Téléphone',
     haveAccount: 'Vous avez déjà un compte sur notre plateforme ? Connectez-vous pour remplir ceci.',
     loginProposed: 'Un compte existe pour cette adresse : connectez-vous pour l’utiliser.',
     username: "Nom d'utilisateur", login: 'Se connecter', logout: 'Se déconnecter', loggedInAs: 'Connecté en tant que',
@@ -87,6 +118,35 @@ const STRINGS = {
     holder: 'Titulaire', unassigned: 'non attribuée', state_running: 'actif', state_expiring: 'expire bientôt',
     state_expired: 'expiré', state_suspended: 'suspendu', open: 'Ouvrir',
     error: 'Une erreur est survenue', fixFields: 'Corrigez les champs signalés.',
+
+    required: 'obligatoire', requiredNote: 'Les champs marqués * sont obligatoires.', continue: 'Continuer', back: 'Retour',
+    progress: 'Étapes de la commande', stepOf: 'Étape {n} sur {total}', recap: 'Votre commande', edit: 'Modifier',
+    method_card: 'Carte bancaire', via: 'via {provider}', cartCount: '{count} article(s)', refused: 'Certains articles de votre lien n’ont pas pu être ajoutés au panier : {codes}.',
+    country: 'Pays', nextPaid: 'Paiement reçu. Nous préparons votre formation : cette page se met à jour seule, et nous vous écrivons dès qu’elle est prête.',
+    nextPending: 'Nous livrons votre formation dès réception de votre paiement, et vous écrivons à ce moment-là.',
+    nextComplete: 'Votre formation est prête.', accessTitle: 'Accéder à votre formation', site: 'Ouvrir la plateforme de formation',
+    yourUsername: 'Votre identifiant sur la plateforme : {username}', setPassword: 'Pas encore de mot de passe, ou oublié ? Choisissez-le ici',
+    keepLink: 'Gardez ce lien pour revenir à votre commande depuis n’importe quel appareil :', copyLink: 'Copier le lien', copied: 'Lien copié.',
+    bought: 'Ce que vous avez commandé', ordered: 'Commandée le', invoiceTitle: 'Facture', orderForm: 'Bon de commande',
+    holders: 'Attribuée à', reference: 'Référence', paid: 'Payée',
+    e_required: 'Veuillez remplir ce champ.', e_too_long: '{max} caractères au plus, s’il vous plaît.',
+    e_one_line: 'Veuillez écrire ceci sur une seule ligne.', e_invalid_email: 'Veuillez saisir une adresse e-mail, par exemple nom@exemple.fr.',
+    e_invalid_country: 'Veuillez choisir un pays dans la liste.', e_invalid_phone: 'Chiffres, espaces et + - . ( ) seulement ({max} au plus).',
+    e_invalid_date: 'Veuillez saisir une date.', e_invalid_number: 'Veuillez saisir un nombre.', e_not_an_option: 'Veuillez choisir l’une des options.',
+    e_must_be_checked: 'Cochez cette case pour continuer.', e_unknown_field: 'Ce champ n’est pas attendu ici.',
+    e_listed_twice: 'Cette personne figure déjà dans la liste.', e_not_a_participant: 'Ajoutez d’abord cette personne aux participants.',
+    e_seat_taken: 'Cette personne a déjà une place pour cet article.', e_too_many_seats: '{assigned} places attribuées, mais {seats} seulement achetées.',
+    e_too_many: '{max} au plus.', e_not_for_sale: 'Cet article n’est pas en vente pour le moment.',
+    e_out_of_stock: 'Il n’en reste que {max} en stock.', e_over_limit: '{max} au plus par commande.',
+    e_wrong_password: 'Cet article demande son mot de passe : vérifiez-le.', e_invalid_quantity: 'Veuillez saisir une quantité d’au moins 1.',
+    e_not_in_cart: 'Cet article n’est plus dans votre panier.', e_unknown_item: 'Cet article n’existe pas dans cette boutique.',
+    e_cart_empty: 'Votre panier est vide.', e_step_needed: 'Veuillez d’abord terminer cette étape.',
+    e_method_unavailable: 'Ce moyen de paiement ne peut pas servir pour cette commande.', e_cart_link_empty: 'Ce lien ne nomme aucun article.',
+    e_invalid: 'Cette valeur n’est pas acceptée : vérifiez-la.',
+    p_unauthorized: 'Nom d’utilisateur ou mot de passe incorrect.', p_too_many_attempts: 'Trop de tentatives : patientez quelques minutes puis réessayez.',
+    p_invalid_state: 'Ceci ne peut plus être modifié : rechargez la page.', p_conflict: 'Quelqu’un a modifié ceci en même temps : réessayez.',
+    p_not_found: 'Introuvable : le lien n’est peut-être plus à jour.', p_store_unavailable: 'La boutique ne répond pas pour le moment : réessayez dans un instant.',
+    p_unavailable: 'Un service dont nous dépendons ne répond pas : réessayez dans un instant.', p_payload_too_large: 'C’est trop long.',
   },
 };
 
@@ -105,6 +165,12 @@ export async function inPageLanguage(cart) {
 }
 
 export const t = (key) => STRINGS[lang()][key] ?? STRINGS.en[key] ?? key;
+
+/** A label before its value: `Status: `, `État : ` (French puts a space before the colon). */
+export const colon = (key) => (lang() === 'fr' ? `${t(key)} : ` : `${t(key)}: `);
+
+/** A text with `{name}` parameters filled in. */
+export const tf = (key, params) => t(key).replace(/\{(\w+)\}/g, (_, k) => String(params[k] ?? ''));
 
 /** Creates an element: h('p', {class: 'x'}, 'text', child). */
 export function h(tag, attrs = {}, ...children) {
@@ -126,12 +192,16 @@ export function fill(el, ...children) {
   el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
 }
 
-/** A labelled field; `path` is the API's error path, so errors land next to it. */
-export function field(label, input, path) {
+/** A labelled field; `path` is the API's error path, so errors land next to it. A required
+ * field says so (a star in its label, explained at the top of its form). */
+export function field(label, input, path, { required = false } = {}) {
   const id = `f-${Math.random().toString(36).slice(2)}`;
   input.id = id;
   if (path) input.dataset.path = path;
-  return h('div', { class: 'field' }, h('label', { for: id }, label), input, h('span', { class: 'error', role: 'alert' }));
+  if (required) input.setAttribute('aria-required', 'true');
+  return h('div', { class: 'field' },
+    h('label', { for: id }, label, required ? h('span', { class: 'star', 'aria-hidden': 'true' }, ' *') : null),
+    input, h('span', { class: 'error' }));
 }
 
 /** A problem+json answer. */
@@ -154,41 +224,95 @@ export async function api(method, path, body, token) {
   return json;
 }
 
-/** Shows a problem's errors next to the fields they name; the rest in `banner`. */
+/** A field error in the page's words: its `code` translated, its parameters put in. */
+export function reasonText(e) {
+  const known = STRINGS[lang()][`e_${e.code}`];
+  // A rule without a code of its own (mostly the shop document's, met by the staff): its
+  // English sentence on an English page and on the staff's pages (which name what is wrong,
+  // e.g. the item using a tax); the general words on a buyer's French page.
+  const staff = location.pathname.startsWith('/admin');
+  if ((!known || e.code === 'invalid') && e.reason && (lang() === 'en' || staff)) return e.reason;
+  const text = known ?? STRINGS[lang()].e_invalid;
+  return text.replace(/\{(\w+)\}/g, (_, k) => String(e[k] ?? ''));
+}
+
+/** A problem without a field, in the page's words (by its `code`). */
+export function problemText(problem) {
+  const known = STRINGS[lang()][`p_${problem?.body?.code}`];
+  const detail = problem?.body?.detail;
+  if (known) return known;
+  return detail && (lang() === 'en' || location.pathname.startsWith('/admin')) ? detail : t('error');
+}
+
+/** Shows a problem's errors next to the fields they name (tied to them by
+ * `aria-describedby`); the rest in `banner`. */
 export function showProblem(root, problem, banner) {
-  root.querySelectorAll('.error').forEach((e) => { e.textContent = ''; });
-  root.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
+  clearProblem(root, banner);
   const left = [];
   for (const e of problem.body?.errors || []) {
     const input = root.querySelector(`[data-path="${CSS.escape(e.field)}"]`);
     const slot = input?.closest('.field, fieldset, td')?.querySelector('.error');
     if (slot) {
       input.setAttribute('aria-invalid', 'true');
-      slot.textContent = e.reason;
+      if (!slot.id) slot.id = `err-${Math.random().toString(36).slice(2)}`;
+      input.setAttribute('aria-describedby', slot.id);
+      slot.textContent = reasonText(e);
     } else {
-      left.push(e.field ? `${e.field}: ${e.reason}` : e.reason);
+      left.push(reasonText(e));
     }
   }
   const placed = (problem.body?.errors || []).length - left.length;
-  banner.textContent = left.length ? left.join(' · ') : placed ? t('fixFields') : (problem.body?.detail || t('error'));
+  banner.textContent = left.length ? [...new Set(left)].join(' · ') : placed ? t('fixFields') : problemText(problem);
   banner.hidden = false;
+  (root.querySelector('[aria-invalid]') || banner).focus?.();
 }
 
 export function clearProblem(root, banner) {
   root.querySelectorAll('.error').forEach((e) => { e.textContent = ''; });
-  root.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
+  root.querySelectorAll('[aria-invalid]').forEach((e) => { e.removeAttribute('aria-invalid'); e.removeAttribute('aria-describedby'); });
   banner.hidden = true;
 }
 
-export const money = (amount, currency) => `${amount} ${currency}`;
+const locale = () => (lang() === 'fr' ? 'fr-FR' : 'en-GB');
+
+/** An amount (the API's decimal string, formatted exactly: no float) as the page's language
+ * writes it: `1 203,75 €`, `€1,203.75`. */
+export const money = (amount, currency) => new Intl.NumberFormat(locale(), { style: 'currency', currency }).format(String(amount));
+
+/** A tax rate as the page's language writes it: `5,5 %`, `5.5%`. */
+export const percent = (rate) => new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 3 }).format(`${rate}E-2`);
+
+// ISO 3166 countries, named in the page's language by the browser.
+const COUNTRIES = 'AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW'.split(' ');
+
+/** The options of a country list, sorted by their names in the page's language. */
+export function countryOptions(selected) {
+  const names = new Intl.DisplayNames([lang()], { type: 'region' });
+  return COUNTRIES.map((code) => [code, names.of(code)])
+    .sort((a, b) => a[1].localeCompare(b[1], lang()))
+    .map(([code, name]) => h('option', { value: code, selected: code === selected }, name));
+}
+
+const CARDS = ['stripe', 'systempay', 'sips', 'ogone'];
+
+/** A payment method named by what the buyer does ("Card"); the card provider as a detail
+ * when the shop offers several. */
+export function methodLabel(method, offered) {
+  if (!CARDS.includes(method)) return [t(`method_${method}`)];
+  const cards = offered.filter((m) => CARDS.includes(m)).length;
+  const provider = { stripe: 'Stripe', systempay: 'Systempay', sips: 'Sips', ogone: 'Ogone' }[method];
+  return [t('method_card'), cards > 1 ? h('span', { class: 'muted' }, ` (${tf('via', { provider })})`) : null];
+}
 
 export const date = (iso) => (iso ? new Date(iso).toLocaleDateString(lang() === 'fr' ? 'fr-FR' : 'en-GB') : t('noEnd'));
 
-/** The page header: shop name, navigation, language switch. */
+/** The page header: shop name, navigation (the cart with its count and total), language. */
 export function header(shopName) {
   const shop = shopId();
   const switchTo = (l) => { localStorage.setItem('enrolshop.lang', l); location.reload(); };
   document.documentElement.lang = lang();
+  const kept = localStorage.getItem(cartKey(shop));
+  if (kept) api('GET', `/carts/${kept}`).then(showCart).catch(() => {});
   return h('header', {},
     h('a', { class: 'brand', href: `/?shop=${shop}` }, shopName || shop),
     h('nav', {},
@@ -197,6 +321,15 @@ export function header(shopName) {
       h('a', { href: `/account?shop=${shop}` }, t('account')),
       h('button', { type: 'button', class: 'lang', lang: 'en', title: 'English', onclick: () => switchTo('en') }, 'EN'),
       h('button', { type: 'button', class: 'lang', lang: 'fr', title: 'Français', onclick: () => switchTo('fr') }, 'FR')));
+}
+
+/** The header's cart link: how many units, for how much (incl. tax). */
+export function showCart(cart) {
+  const link = document.getElementById('nav-cart');
+  if (!link || !cart) return;
+  const count = cart.lines.reduce((n, l) => n + l.quantity, 0);
+  fill(link, t('cart'), count ? h('span', { class: 'badge' }, ` · ${tf('cartCount', { count })} · ${money(cart.totals.incl_tax, cart.currency)}`) : null);
+  link.href = `/checkout?shop=${cart.shop}&cart=${cart.id}`;
 }
 
 export const cartKey = (shop) => `enrolshop.cart.${shop}`;
@@ -213,7 +346,7 @@ export function handOff(shop, bill, token, action) {
     document.body.append(form);
     form.submit();
   } else {
-    if (action?.type === 'instructions') sessionStorage.setItem(`enrolshop.instructions.${bill}`, action.text);
-    location.assign(`/bill?shop=${shop}&bill=${bill}`);
+    // The token in the fragment (no server sees it): the address bar holds the full link.
+    location.assign(`/bill?shop=${shop}&bill=${bill}#token=${encodeURIComponent(token)}`);
   }
 }

@@ -1,7 +1,10 @@
 // The bill page: follows the bill's status until it is COMPLETE (or otherwise settled),
 // shows "payment being confirmed" after a gateway return, the test payment buttons of a
-// test-mode shop, payment instructions, a retry with another method, and the invoice.
-import { api, billKey, clearProblem, field, h, handOff, header, money, shopId, showProblem, t, fill } from './app.js';
+// test-mode shop, what happens next (payment instructions), the links to the courses once
+// delivered, a retry with another method, the invoice, and the bill's full link to keep.
+import {
+  api, billKey, clearProblem, colon, date, field, fill, h, handOff, header, methodLabel, money, problemText, shopId, showProblem, t, tf,
+} from './app.js';
 
 const params = new URLSearchParams(location.search);
 const shop = shopId();
@@ -46,27 +49,67 @@ function retryForm(bill) {
   return form;
 }
 
+/** What happens next, in the buyer's words, by the bill's status. */
+function next(bill) {
+  if (['PLACED', 'PENDING'].includes(bill.status) && bill.payment_method !== 'test') {
+    return [bill.instructions ? h('p', { class: 'notice', id: 'instructions' }, bill.instructions) : null, h('p', {}, t('nextPending'))];
+  }
+  if (['PAID', 'PREPROD', 'PARTIAL'].includes(bill.status)) return h('p', { class: 'notice' }, t('nextPaid'));
+  if (bill.status === 'COMPLETE') return h('p', { class: 'notice ok' }, t('nextComplete'));
+  return null;
+}
+
+/** The links to the learning site once something is delivered. */
+function access(bill) {
+  const a = bill.access;
+  if (!a) return null;
+  return h('section', { class: 'access', 'aria-labelledby': 'access-title' }, h('h2', { id: 'access-title' }, t('accessTitle')),
+    h('ul', {}, a.courses.map((c) => h('li', {}, h('a', { href: c.url }, c.name)))),
+    a.username ? h('p', {}, tf('yourUsername', { username: a.username })) : null,
+    h('p', {}, h('a', { href: a.password_url }, t('setPassword'))),
+    h('p', {}, h('a', { class: 'button primary', href: a.site_url }, t('site'))));
+}
+
+/** The bill's full link (its token in the fragment), to keep and open anywhere. */
+function keep(bill) {
+  const link = `${location.origin}/bill?shop=${encodeURIComponent(shop)}&bill=${bill.id}#token=${encodeURIComponent(token())}`;
+  const box = h('input', { readonly: true, value: link, id: 'bill-link', 'aria-label': t('keepLink') });
+  const said = h('span', { class: 'muted', role: 'status' });
+  return h('div', {}, h('p', {}, t('keepLink')), h('div', { class: 'keep' }, box,
+    h('button', { type: 'button', class: 'secondary', onclick: async () => { box.select(); try { await navigator.clipboard.writeText(link); said.textContent = t('copied'); } catch { /* selected: the buyer copies */ } } }, t('copyLink')), said));
+}
+
 function render(bill) {
-  const instructions = sessionStorage.getItem(`enrolshop.instructions.${bill.id}`);
   const awaiting = ['PLACED', 'PENDING'].includes(bill.status);
   const invoice = `/bills/${bill.id}/invoice?token=${encodeURIComponent(token())}`;
-  fill(main, 
+  const paid = !['PLACED', 'PENDING', 'FAILED', 'CANCELLED'].includes(bill.status);
+  fill(main,
     h('h1', {}, t('bill'), ' ', h('span', { class: 'muted' }, bill.invoice_number || bill.id)),
     params.get('payment') === 'confirming' && awaiting ? h('p', { class: 'notice', role: 'status' }, t('confirming')) : null,
-    h('p', {}, `${t('status')}: `, h('span', { class: `status ${bill.status}`, id: 'status', 'data-status': bill.status }, t(`status_${bill.status}`))),
-    awaiting && instructions && bill.payment_method !== 'test' ? h('p', { class: 'notice' }, instructions) : null,
+    h('p', {}, colon('status'), h('span', { class: `status ${bill.status}`, id: 'status', 'data-status': bill.status, role: 'status' }, t(`status_${bill.status}`))),
+    next(bill),
     awaiting && bill.payment_method === 'test' ? testButtons(bill) : null,
     bill.status === 'FAILED' ? retryForm(bill) : null,
-    h('section', {},
+    access(bill),
+    h('section', { 'aria-labelledby': 'bought-title' }, h('h2', { id: 'bought-title' }, t('bought')),
+      h('p', { class: 'muted' }, `${t('ordered')} ${date(bill.placed_at)} · ${colon('paymentMethod')}`, methodLabel(bill.payment_method, catalog.shop.payment_methods)),
       h('table', {},
-        h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, t('quantity')), h('th', { class: 'num' }, t('total')), h('th', {}, t('production')))),
+        h('thead', {}, h('tr', {}, h('th', {}, h('span', { class: 'sr-only' }, t('bought'))), h('th', { class: 'num' }, t('quantity')), h('th', { class: 'num' }, t('total')), h('th', { class: 'hide-small' }, t('production')))),
         h('tbody', {}, bill.lines.map((l, i) => {
           const p = bill.production[i] || {};
-          return h('tr', {}, h('td', {}, l.name), h('td', {}, l.quantity), h('td', { class: 'num' }, money(l.total_incl_tax, bill.currency)),
-            h('td', {}, h('span', { class: `status ${p.state}` }, t(`prod_${p.state}`)), p.error ? h('div', { class: 'muted' }, p.error) : null));
+          const holders = Object.values(l.seats || {}).flat();
+          return h('tr', {},
+            h('td', { class: 'wrap' }, l.name, holders.length ? h('div', { class: 'muted' }, colon('holders'), holders.join(', ')) : null,
+              h('div', { class: 'muted show-small' }, t(`prod_${p.state}`))),
+            h('td', { class: 'num' }, l.quantity),
+            h('td', { class: 'num' }, money(l.total_incl_tax, bill.currency)),
+            h('td', { class: 'hide-small' }, h('span', { class: `status ${p.state}` }, t(`prod_${p.state}`))));
         }))),
-      h('p', {}, `${t('total')} ${t('inclTax')}: `, h('strong', {}, money(bill.total, bill.currency)))),
-    h('p', {}, h('a', { href: invoice, id: 'invoice' }, t('invoice')), ' · ', h('a', { href: `${invoice}&format=pdf` }, t('invoicePdf'))));
+      h('p', { class: 'totals' }, `${t('total')} ${colon('inclTax')}`, h('strong', {}, money(bill.total, bill.currency))),
+      h('p', {}, h('a', { href: invoice, id: 'invoice' }, paid ? t('invoiceTitle') : t('orderForm')), ' · ',
+        h('a', { href: `${invoice}&format=pdf`, id: 'invoice-pdf' }, `${paid ? t('invoiceTitle') : t('orderForm')} (PDF)`))),
+    keep(bill),
+    h('p', {}, h('a', { href: `/orders?shop=${encodeURIComponent(shop)}` }, t('findOrders'))));
 }
 
 async function load() {
@@ -97,4 +140,4 @@ async function start() {
   if (!SETTLED.includes(bill.status) && bill.status !== 'FAILED') follow();
 }
 
-start().catch((e) => fill(main, h('p', { class: 'banner' }, e.message)));
+start().catch((e) => fill(main, h('p', { class: 'banner' }, problemText(e))));

@@ -1,5 +1,7 @@
 // The catalogue: categories, items with their tier prices excl./incl. tax, add to cart.
-import { api, cartKey, field, h, header, inPageLanguage, lang, money, shopId, t, fill } from './app.js';
+import {
+  api, cartKey, field, fill, h, header, inPageLanguage, lang, money, percent, problemText, reasonText, shopId, showCart, t,
+} from './app.js';
 
 const shop = shopId();
 const main = document.getElementById('main');
@@ -25,29 +27,35 @@ async function cart() {
 }
 
 function card(item, currency) {
-  const qty = h('input', { type: 'number', min: '1', value: '1', max: item.max_quantity ?? undefined });
+  const qty = h('input', { type: 'number', min: '1', value: '1', max: item.max_quantity ?? undefined, inputmode: 'numeric' });
   const note = h('p', { class: 'notice', hidden: true, role: 'status' });
   const password = item.password_protected ? h('input', { type: 'password', autocomplete: 'off' }) : null;
+  const refuse = (text) => {
+    note.className = 'banner';
+    note.textContent = text;
+    note.hidden = false;
+  };
   const add = async () => {
+    const quantity = Number(qty.value);
+    if (!Number.isInteger(quantity) || quantity < 1) return refuse(reasonText({ code: 'invalid_quantity' }));
     try {
       const c = await cart();
       const line = c.lines.find((l) => l.code === item.code);
-      const body = { quantity: Number(qty.value) + (line ? line.quantity : 0) };
+      const body = { quantity: quantity + (line ? line.quantity : 0) };
       if (password) body.password = password.value;
-      await api('PUT', `/carts/${c.id}/lines/${item.code}`, body);
+      showCart(await api('PUT', `/carts/${c.id}/lines/${item.code}`, body));
       note.className = 'notice';
       note.replaceChildren(t('added'), ' ', h('a', { href: `/checkout?shop=${shop}&cart=${c.id}` }, t('goCheckout')));
+      note.hidden = false;
     } catch (e) {
-      note.className = 'banner';
-      note.textContent = e.body?.errors?.map((x) => x.reason).join(' · ') || e.message;
+      refuse(e.body?.errors?.map(reasonText).join(' · ') || problemText(e));
     }
-    note.hidden = false;
   };
   return h('article', { class: 'card', 'data-code': item.code },
     h('h3', {}, item.name),
     item.description ? h('p', { class: 'muted' }, item.description) : null,
     prices(item, currency),
-    h('p', { class: 'muted' }, `${t('tax')} ${item.tax.rate} %`),
+    h('p', { class: 'muted' }, `${t('tax')} ${percent(item.tax.rate)}`),
     item.purchasable
       ? h('div', { class: 'row' },
         field(t('quantity'), qty),
@@ -107,4 +115,4 @@ async function render() {
   if (words.value) await reload(); else show(first, false);
 }
 
-render().catch((e) => fill(main, h('p', { class: 'banner' }, e.message)));
+render().catch((e) => fill(main, h('p', { class: 'banner' }, problemText(e))));

@@ -1,6 +1,8 @@
 // "Find my orders": the buyer gives their email and is mailed the links to their orders. The
 // answer is the same whether the address has orders or not.
-import { api, clearProblem, field, fill, h, header, shopId, showProblem, t } from './app.js';
+import {
+  api, clearProblem, field, fill, h, header, problemText, shopId, showProblem, t,
+} from './app.js';
 
 const shop = shopId();
 const main = document.getElementById('main');
@@ -28,4 +30,4 @@ async function start() {
   fill(main, h('h1', {}, t('findOrders')), h('p', {}, t('findOrdersIntro')), h('section', {}, form, done));
 }
 
-start().catch((e) => fill(main, h('p', { class: 'banner' }, e.message)));
+start().catch((e) => fill(main, h('p', { class: 'banner' }, problemText(e))));

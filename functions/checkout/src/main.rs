@@ -21,7 +21,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         public_url: config.public_url.clone(),
         api: Arc::new(HttpGatewayApi::default()),
     };
-    let router =
-        checkout::router(Arc::new(Checkout::new(desk, links))).fallback(shop_core::web::no_route);
+    let app = Checkout::new(desk, links).with_moodle_url(config.moodle_url.clone());
+    let router = checkout::router(Arc::new(app)).fallback(shop_core::web::no_route);
     lambda_http::run(shop_core::web::hardened(router)).await
 }

@@ -144,8 +144,9 @@ async fn set_language(
     Ok(Json(ctx.app.set_language(&cart, &body).await?).into_response())
 }
 
-/// `GET /shops/{shop}/cart-import?CODE=qty&...`: a new pre-filled cart, then 303 to the
-/// checkout page. Any bad pair is reported (422 with one error per code) and no cart is made.
+/// `GET /shops/{shop}/cart-import?CODE=qty&...`: a new cart of the link's valid pairs, then
+/// 303 to the checkout page, with `&refused=CODE,...` naming the pairs it could not take (the
+/// body says why, per code). A browser never lands on JSON for a partly wrong link.
 #[tracing::instrument(skip(ctx, query))]
 async fn import_cart(
     State(ctx): State<Ctx>,
@@ -154,11 +155,31 @@ async fn import_cart(
 ) -> Answer {
     let Query(pairs) =
         query.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
-    let view = ctx.app.import_cart(&shop, &pairs).await?;
-    tracing::info!(cart = %web::log_tag(view.id.as_str()), lines = view.lines.len(), "cart imported");
-    let location = format!("{}?shop={}&cart={}", ctx.checkout_path, view.shop, view.id);
-    let mut response = (StatusCode::SEE_OTHER, Json(view)).into_response();
-    let location = HeaderValue::from_str(&location).expect("ids are URL-safe");
+    let import = ctx.app.import_cart(&shop, &pairs).await?;
+    let view = &import.cart;
+    tracing::info!(
+        cart = %web::log_tag(view.id.as_str()),
+        lines = view.lines.len(),
+        refused = import.refused.len(),
+        "cart imported"
+    );
+    let mut location = format!("{}?shop={}&cart={}", ctx.checkout_path, view.shop, view.id);
+    if !import.refused.is_empty() {
+        let codes: Vec<String> = import
+            .refused
+            .iter()
+            .take(MAX_REFUSED_SHOWN)
+            .map(|e| e.path.chars().take(40).collect())
+            .collect();
+        let query = serde_urlencoded::to_string([("refused", codes.join(","))])
+            .expect("a string pair encodes");
+        location = format!("{location}&{query}");
+    }
+    let location = HeaderValue::from_str(&location).expect("percent-encoded");
+    let mut response = (StatusCode::SEE_OTHER, Json(import)).into_response();
     response.headers_mut().insert(header::LOCATION, location);
     Ok(response)
 }
+
+/// How many refused codes a cart link's redirect names (the page's notice stays short).
+const MAX_REFUSED_SHOWN: usize = 10;

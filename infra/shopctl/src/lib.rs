@@ -121,10 +121,9 @@ pub fn stack(
         .merge(storefront::router(shop, &options.checkout_path))
         .merge(account::router(accounts))
         .merge(pages::router())
-        .merge(checkout::router(Arc::new(Checkout::new(
-            desk.clone(),
-            links,
-        ))))
+        .merge(checkout::router(Arc::new(
+            Checkout::new(desk.clone(), links).with_moodle_url(options.moodle_url.clone()),
+        )))
         .merge(payment_notify::router(
             notifier,
             payment_notify::DEFAULT_BILL_PATH,

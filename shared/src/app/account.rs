@@ -19,6 +19,7 @@ use super::products::{self, ProductView};
 use super::record::Versioned;
 use super::storefront::Storefront;
 use super::{AppError, Clock, customers, repo};
+use crate::domain::Reason;
 use crate::domain::bill::BillId;
 use crate::domain::cart::{CartAccount, CartView, Identity};
 use crate::domain::ids::{Email, ShopId, random_hex};
@@ -345,20 +346,19 @@ impl Accounts {
         reference: &str,
         input: &AssignInput,
     ) -> Result<ProductView, AppError> {
-        let email: Email = input
-            .email
-            .parse()
-            .map_err(|e: String| AppError::invalid("email", e))?;
+        let email = Email::from_input(&input.email).map_err(|e| AppError::invalid("email", e))?;
         let mut problems = Vec::new();
         for (field, value) in [
             ("firstname", &input.firstname),
             ("lastname", &input.lastname),
         ] {
             if value.trim().is_empty() || value.len() > 100 {
-                problems.push(crate::domain::FieldError::new(
-                    field,
-                    "is required (at most 100 characters)",
-                ));
+                let reason = if value.trim().is_empty() {
+                    Reason::new("required", "is required")
+                } else {
+                    Reason::new("too_long", "at most 100 characters").with("max", 100)
+                };
+                problems.push(crate::domain::FieldError::new(field, reason));
             }
         }
         if !problems.is_empty() {
@@ -377,9 +377,12 @@ impl Accounts {
                 _ => {
                     return Err(AppError::invalid(
                         "course",
-                        format!(
-                            "choose one of the seat's courses: {:?}",
-                            seat.allowed_courses
+                        Reason::new(
+                            "not_an_option",
+                            format!(
+                                "choose one of the seat's courses: {:?}",
+                                seat.allowed_courses
+                            ),
                         ),
                     ));
                 }
@@ -511,13 +514,16 @@ pub(crate) async fn check_credentials(
     if username.is_empty() || username.len() > 100 {
         problems.push(crate::domain::FieldError::new(
             "username",
-            "give your Moodle username (at most 100 characters)",
+            Reason::new(
+                "required",
+                "give your Moodle username (at most 100 characters)",
+            ),
         ));
     }
     if input.password.is_empty() || input.password.len() > 1000 {
         problems.push(crate::domain::FieldError::new(
             "password",
-            "give your password",
+            Reason::new("required", "give your password"),
         ));
     }
     if !problems.is_empty() {

@@ -61,7 +61,7 @@ impl AppError {
         }
     }
 
-    pub fn invalid(path: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn invalid(path: impl Into<String>, reason: impl Into<crate::domain::Reason>) -> Self {
         Self::Invalid(vec![FieldError::new(path, reason)])
     }
 }

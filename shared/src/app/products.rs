@@ -22,6 +22,44 @@ use crate::domain::product::{
 };
 use crate::ports::{EnrolIntent, Index, Item, Key, Lms, PutIf, Query, Store, Write};
 
+/// A line of a bill, by its name on the bill, with the Moodle course it gave access to when
+/// it is an enrolment or a course made for the buyer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reached {
+    pub name: String,
+    pub course_id: Option<u64>,
+}
+
+/// What each line of a bill reached in Moodle (from its product instances), for the delivery
+/// message and the bill page.
+pub async fn reached(
+    store: &dyn Store,
+    bill: &crate::domain::bill::Bill,
+) -> Result<Vec<Reached>, AppError> {
+    let progress = super::production::progress(store, &bill.id).await?;
+    let mut reached = Vec::new();
+    for (index, line) in bill.lines.iter().enumerate() {
+        let mut course_id = None;
+        for reference in progress.get(&index).map_or(&[][..], |p| &p.products[..]) {
+            let Ok(r) = reference.parse() else { continue };
+            if let Some(p) = find(store, &r).await? {
+                let p = p.value;
+                if matches!(
+                    p.context,
+                    ProductContext::UserEnrolment | ProductContext::Course
+                ) {
+                    course_id = course_id.or(p.instance_id);
+                }
+            }
+        }
+        reached.push(Reached {
+            name: line.name.clone(),
+            course_id,
+        });
+    }
+    Ok(reached)
+}
+
 /// The instance's item, with its index keys.
 pub fn product_item(p: &ProductInstance) -> Item {
     let body = serde_json::to_string(p).expect("a product serializes");

@@ -5,10 +5,10 @@
 //! bundle parts are products of the same shop, and so on.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
+use super::Reason;
 use super::ids::{CategoryId, Email, ItemCode, Quantity, ShopId, TaxCode};
 use super::money::{Currency, parse_decimal};
 use super::pricing::{PriceTiers, TaxRate};
@@ -158,31 +158,33 @@ impl FieldSpec {
 
     /// Parses one submitted value (already turned to text) for this field.
     /// An empty value is `Ok(None)` for an optional field.
-    pub fn parse(&self, raw: &str) -> Result<Option<String>, String> {
+    pub fn parse(&self, raw: &str) -> Result<Option<String>, Reason> {
         let value = raw.trim();
         if value.is_empty() {
             return if self.required {
-                Err("is required".into())
+                Err(Reason::new("required", "is required"))
             } else {
                 Ok(None)
             };
         }
         match self.kind {
             FieldType::Text | FieldType::Textarea if value.chars().count() > 1000 => {
-                Err("is longer than 1000 characters".into())
+                Err(Reason::new("too_long", "is longer than 1000 characters").with("max", 1000))
             }
-            FieldType::Email => Email::from_str(value).map(|_| ()),
-            FieldType::Number => parse_decimal(value).map(|_| ()),
+            FieldType::Email => Email::from_input(value).map(|_| ()),
+            FieldType::Number => parse_decimal(value)
+                .map(|_| ())
+                .map_err(|text| Reason::new("invalid_number", text)),
             FieldType::Date => super::parse_day(value).map(|_| ()),
-            FieldType::Select if !self.options.iter().any(|o| o == value) => Err(format!(
-                "`{value}` is not one of: {}",
-                self.options.join(", ")
+            FieldType::Select if !self.options.iter().any(|o| o == value) => Err(Reason::new(
+                "not_an_option",
+                format!("`{value}` is not one of: {}", self.options.join(", ")),
             )),
             FieldType::Checkbox if value != "true" && value != "false" => {
-                Err("must be true or false".into())
+                Err(Reason::new("invalid", "must be true or false"))
             }
             FieldType::Checkbox if self.required && value != "true" => {
-                Err("must be checked".into())
+                Err(Reason::new("must_be_checked", "must be checked"))
             }
             _ => Ok(()),
         }?;

@@ -124,6 +124,17 @@ checked_string!(
 );
 
 impl Email {
+    /// What a person typed, trimmed: `required` when empty, `invalid_email` when it is not an
+    /// address (the codes the pages translate).
+    pub fn from_input(text: &str) -> Result<Self, super::Reason> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(super::Reason::new("required", "is required"));
+        }
+        text.parse()
+            .map_err(|reason: String| super::Reason::new("invalid_email", reason))
+    }
+
     /// Lower-cased form, used to compare and to key records by email.
     pub fn normalized(&self) -> String {
         self.0.to_lowercase()

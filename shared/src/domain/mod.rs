@@ -61,19 +61,71 @@ pub mod product;
 
 use serde::Serialize;
 
+/// Why a value was refused: a stable machine `code` the pages translate, its parameters
+/// (`{"code": "too_long", "max": 100}`), and the English sentence for API users and logs.
+/// A bare `String` becomes the generic code `invalid`: give a code wherever a buyer may see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason {
+    pub code: &'static str,
+    pub params: serde_json::Map<String, serde_json::Value>,
+    pub text: String,
+}
+
+impl Reason {
+    pub fn new(code: &'static str, text: impl Into<String>) -> Self {
+        Self {
+            code,
+            params: serde_json::Map::new(),
+            text: text.into(),
+        }
+    }
+
+    /// Adds a parameter the pages put in their sentence (`max`, `left`, ...).
+    pub fn with(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.params.insert(name.to_owned(), value.into());
+        self
+    }
+}
+
+impl From<String> for Reason {
+    fn from(text: String) -> Self {
+        Reason::new("invalid", text)
+    }
+}
+
+impl From<&str> for Reason {
+    fn from(text: &str) -> Self {
+        Reason::new("invalid", text)
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// One problem with an input, located by a path into the input (`items[2].prices[0].unit_price`).
 /// Validation collects all of them so that a user fixes everything in one go.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FieldError {
+    /// Serialized as `field`, the name the pages place errors by.
+    #[serde(rename = "field")]
     pub path: String,
+    pub code: &'static str,
+    #[serde(flatten)]
+    pub params: serde_json::Map<String, serde_json::Value>,
     pub reason: String,
 }
 
 impl FieldError {
-    pub fn new(path: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn new(path: impl Into<String>, reason: impl Into<Reason>) -> Self {
+        let Reason { code, params, text } = reason.into();
         Self {
             path: path.into(),
-            reason: reason.into(),
+            code,
+            params,
+            reason: text,
         }
     }
 }
@@ -83,12 +135,16 @@ impl FieldError {
 pub struct Errors(Vec<FieldError>);
 
 impl Errors {
-    pub fn add(&mut self, path: impl Into<String>, reason: impl Into<String>) {
+    pub fn add(&mut self, path: impl Into<String>, reason: impl Into<Reason>) {
         self.0.push(FieldError::new(path, reason));
     }
 
     /// Parses with `parse`, recording the error under `path`; `None` when it failed.
-    pub fn check<T>(&mut self, path: impl Into<String>, parsed: Result<T, String>) -> Option<T> {
+    pub fn check<T, R: Into<Reason>>(
+        &mut self,
+        path: impl Into<String>,
+        parsed: Result<T, R>,
+    ) -> Option<T> {
         match parsed {
             Ok(v) => Some(v),
             Err(reason) => {
@@ -117,7 +173,11 @@ impl Errors {
 }
 
 /// A calendar day as the API writes it, `YYYY-MM-DD`; the reason names the expected form.
-pub fn parse_day(value: &str) -> Result<chrono::NaiveDate, String> {
-    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .map_err(|_| format!("`{value}` is not a date such as 2026-11-30"))
+pub fn parse_day(value: &str) -> Result<chrono::NaiveDate, Reason> {
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+        Reason::new(
+            "invalid_date",
+            format!("`{value}` is not a date such as 2026-11-30"),
+        )
+    })
 }

@@ -79,6 +79,42 @@ impl Currency {
         rounded.rescale(self.minor_unit);
         rounded.to_string()
     }
+
+    /// An amount as a reader of `language` writes it: `€1,203.75`, `1 203,75 €` (no-break
+    /// spaces), for documents and messages. A currency without a Latin-1 symbol shows its code.
+    pub fn display(&self, amount: Decimal, language: super::Language) -> String {
+        let plain = self.format(amount);
+        let (sign, digits) = match plain.strip_prefix('-') {
+            Some(rest) => ("-", rest),
+            None => ("", plain.as_str()),
+        };
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        let fr = language == super::Language::Fr;
+        let (group, point) = if fr { ('\u{a0}', ',') } else { (',', '.') };
+        let mut grouped = String::new();
+        for (i, c) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                grouped.push(group);
+            }
+            grouped.push(c);
+        }
+        if !fraction.is_empty() {
+            grouped.push(point);
+            grouped.push_str(fraction);
+        }
+        let symbol = match self.code() {
+            "EUR" => Some("€"),
+            "GBP" => Some("£"),
+            "USD" => Some("$"),
+            "JPY" => Some("¥"),
+            _ => None,
+        };
+        match (symbol, fr) {
+            (Some(s), false) => format!("{sign}{s}{grouped}"),
+            (None, false) => format!("{sign}{}\u{a0}{grouped}", self.code()),
+            (s, true) => format!("{sign}{grouped}\u{a0}{}", s.unwrap_or(self.code())),
+        }
+    }
 }
 
 impl FromStr for Currency {
@@ -133,6 +169,22 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn amounts_read_as_each_language_writes_them() {
+        use crate::domain::Language::{En, Fr};
+        let eur: super::Currency = "EUR".parse().unwrap();
+        let chf: super::Currency = "CHF".parse().unwrap();
+        let jpy: super::Currency = "JPY".parse().unwrap();
+        let d = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
+        assert_eq!(eur.display(d("1203.75"), Fr), "1\u{a0}203,75\u{a0}€");
+        assert_eq!(eur.display(d("1203.75"), En), "€1,203.75");
+        assert_eq!(eur.display(d("1234567.5"), En), "€1,234,567.50");
+        assert_eq!(eur.display(d("99"), Fr), "99,00\u{a0}€");
+        assert_eq!(eur.display(d("-0.5"), Fr), "-0,50\u{a0}€");
+        assert_eq!(chf.display(d("1000"), En), "CHF\u{a0}1,000.00");
+        assert_eq!(jpy.display(d("1500"), Fr), "1\u{a0}500\u{a0}¥");
+    }
+
     use super::*;
 
     fn eur() -> Currency {

@@ -6,27 +6,28 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::FieldError;
 use super::bill::{Bill, BillId, BillLine, BillStatus, BillTax, BillTotals};
 use super::cart::{Cart, StepState};
 use super::catalog::{PaymentMethod, Shop, Step};
 use super::document::ShopDocument;
 use super::pricing::Totals;
+use super::{FieldError, Reason};
 
 /// Why a payment method cannot pay this order, if it cannot.
-pub fn method_problem(shop: &Shop, method: PaymentMethod, total: Decimal) -> Option<String> {
+pub fn method_problem(shop: &Shop, method: PaymentMethod, total: Decimal) -> Option<Reason> {
+    let unavailable = |text: String| Some(Reason::new("method_unavailable", text));
     if !shop.payment_methods.contains(&method) {
-        return Some(format!("`{}` is not enabled in this shop", method.as_str()));
+        return unavailable(format!("`{}` is not enabled in this shop", method.as_str()));
     }
     match method {
         PaymentMethod::Free if !total.is_zero() => {
-            Some("`free` is only for orders whose total is 0".into())
+            unavailable("`free` is only for orders whose total is 0".into())
         }
         _ if total.is_zero() && method != PaymentMethod::Free => {
-            Some("an order whose total is 0 is placed with `free`".into())
+            unavailable("an order whose total is 0 is placed with `free`".into())
         }
         PaymentMethod::Test if !shop.test_mode => {
-            Some("`test` is only available in test mode".into())
+            unavailable("`test` is only available in test mode".into())
         }
         _ => None,
     }
@@ -42,26 +43,32 @@ pub fn check_order(
     let mut errors = Vec::new();
     let (lines, unavailable) = cart.priced_lines(shop);
     if cart.lines.is_empty() {
-        errors.push(FieldError::new("lines", "the cart is empty"));
+        errors.push(FieldError::new(
+            "lines",
+            Reason::new("cart_empty", "the cart is empty"),
+        ));
     }
     for code in unavailable {
         errors.push(FieldError::new(
             format!("lines.{code}"),
-            "no longer for sale: remove it",
+            Reason::new("not_for_sale", "no longer for sale: remove it"),
         ));
     }
     for step in &shop.step_order {
         if cart.step_state(shop, *step) == StepState::Needed {
             errors.push(FieldError::new(
                 format!("steps.{}", step.as_str()),
-                step_reason(*step),
+                Reason::new("step_needed", step_reason(*step)).with("step", step.as_str()),
             ));
         }
     }
     if !accept_terms {
         errors.push(FieldError::new(
             "accept_terms",
-            "accept the terms of sale (and the items' EULAs) to order",
+            Reason::new(
+                "must_be_checked",
+                "accept the terms of sale (and the items' EULAs) to order",
+            ),
         ));
     }
     let total = Totals::of(lines.iter().map(|(_, _, p)| p)).incl_tax;
@@ -74,7 +81,10 @@ pub fn check_order(
             None => Some(m),
         },
         Err(e) => {
-            errors.push(FieldError::new("payment_method", e));
+            errors.push(FieldError::new(
+                "payment_method",
+                Reason::new("method_unavailable", e),
+            ));
             None
         }
     };

@@ -32,6 +32,10 @@ pub const DOCUMENT_LIMIT: usize = 5 * 1024 * 1024;
 pub struct ProblemError {
     pub field: String,
     pub path: String,
+    /// What the pages translate (`required`, `too_long`, ...), with its parameters beside it.
+    pub code: &'static str,
+    #[serde(flatten)]
+    pub params: serde_json::Map<String, serde_json::Value>,
     pub reason: String,
 }
 
@@ -79,6 +83,8 @@ impl Problem {
             .map(|e| ProblemError {
                 field: e.path.clone(),
                 path: e.path,
+                code: e.code,
+                params: e.params,
                 reason: e.reason,
             })
             .collect();

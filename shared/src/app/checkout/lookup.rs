@@ -34,11 +34,7 @@ impl Checkout {
             repo::Items::None,
         )
         .await?;
-        let email: Email = input
-            .email
-            .trim()
-            .parse()
-            .map_err(|e: String| AppError::invalid("email", e))?;
+        let email = Email::from_input(&input.email).map_err(|e| AppError::invalid("email", e))?;
         let email = email.normalized();
         let now = self.desk.clock.now();
         let take = Write::Add {

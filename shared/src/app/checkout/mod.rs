@@ -32,12 +32,14 @@ mod views;
 
 pub use lookup::LookupInput;
 
+use views::placement_view;
 pub use views::*;
-use views::{money, placement_view};
 
 pub struct Checkout {
     desk: Bills,
     links: PaymentLinks,
+    /// The Moodle site, for the bill page's links to what was delivered.
+    moodle_url: Option<String>,
 }
 
 /// A gateway method needs the shop's settings for it.
@@ -84,7 +86,17 @@ fn open_payment(
 
 impl Checkout {
     pub fn new(desk: Bills, links: PaymentLinks) -> Self {
-        Self { desk, links }
+        Self {
+            desk,
+            links,
+            moodle_url: None,
+        }
+    }
+
+    /// The Moodle site the bill page links delivered courses to (`MOODLE_URL`).
+    pub fn with_moodle_url(mut self, url: Option<String>) -> Self {
+        self.moodle_url = url;
+        self
     }
 
     fn store(&self) -> &dyn crate::ports::Store {
@@ -172,7 +184,11 @@ impl Checkout {
                 (line.quantity > left).then(|| {
                     FieldError::new(
                         format!("lines.{}", line.code),
-                        format!("only {left} left in stock"),
+                        crate::domain::Reason::new(
+                            "out_of_stock",
+                            format!("only {left} left in stock"),
+                        )
+                        .with("max", left),
                     )
                 })
             })
@@ -209,10 +225,29 @@ impl Checkout {
         }
     }
 
+    /// The bill for its page: with the payment instructions while an offline payment is
+    /// awaited, and the links to the courses once something is delivered.
     pub async fn view(&self, bill: &str, token: &str) -> Result<BillView, AppError> {
         let bill = self.open(bill, token).await?.value;
         let progress = super::production::progress(self.store(), &bill.id).await?;
-        Ok(BillView::new(&bill).with_production(&progress))
+        let mut view = BillView::new(&bill).with_production(&progress);
+        let offline = matches!(
+            bill.payment_method,
+            PaymentMethod::Check | PaymentMethod::Transfer
+        );
+        if offline && matches!(bill.status, BillStatus::Placed | BillStatus::Pending) {
+            let shop = repo::load_shop(self.store(), &bill.shop, repo::Items::None).await?;
+            view.instructions = Some(instructions(&shop.document, &bill));
+        }
+        let delivered = progress.values().any(|p| !p.products.is_empty());
+        if delivered && self.moodle_url.is_some() {
+            let reached = super::products::reached(self.store(), &bill).await?;
+            let email = bill.customer.email.normalized();
+            let record = super::customers::find(self.store(), bill.shop.as_str(), &email).await?;
+            let username = record.and_then(|r| r.value.moodle_username);
+            view.access = AccessView::new(self.moodle_url.as_deref(), &reached, username);
+        }
+        Ok(view)
     }
 
     /// The bill as a document: the order before payment, the invoice once paid.
@@ -457,37 +492,57 @@ fn setting(doc: &ShopDocument, method: PaymentMethod, name: &str) -> Option<Stri
     )
 }
 
-/// The buyer's next move for a bill's payment method.
+/// The buyer's next move for a bill's payment method, in the bill's language.
 pub fn payment_action(doc: &ShopDocument, bill: &Bill) -> Action {
-    let total = money(bill, bill.remaining());
-    let fill = |text: String| {
-        text.replace("{total}", &total)
-            .replace("{currency}", bill.currency.code())
-            .replace("{reference}", bill.id.as_str())
-    };
+    if bill.payment_method == PaymentMethod::Test {
+        return Action::Form {
+            url: format!("/bills/{}/test-payment", bill.id),
+            fields: BTreeMap::from([("outcome".into(), "paid".into())]),
+        };
+    }
+    Action::Instructions {
+        text: instructions(doc, bill),
+    }
+}
+
+/// What the buyer does to pay an offline method: the shop's own words for it
+/// (`gateways.<method>.instructions_<language>`, else `instructions`), or ours, with `{total}`,
+/// `{currency}` and `{reference}` filled in.
+pub fn instructions(doc: &ShopDocument, bill: &Bill) -> String {
+    let fr = bill.language == crate::domain::Language::Fr;
+    let total = bill.currency.display(bill.remaining(), bill.language);
     let seller = doc
         .seller
         .get("name")
         .cloned()
         .unwrap_or_else(|| doc.name.clone());
-    let text = match bill.payment_method {
-        PaymentMethod::Check => setting(doc, PaymentMethod::Check, "instructions").unwrap_or_else(|| {
-            format!("Send a check of {{total}} {{currency}} payable to {seller}, with the reference {{reference}} on its back. Your order is confirmed when it is received.")
+    let method = bill.payment_method;
+    let own = setting(
+        doc,
+        method,
+        &format!("instructions_{}", bill.language.as_str()),
+    )
+    .or_else(|| setting(doc, method, "instructions"));
+    let text = match method {
+        PaymentMethod::Check => own.unwrap_or_else(|| if fr {
+            format!("Envoyez un chèque de {{total}} à l’ordre de {seller}, avec la référence {{reference}} au dos. Votre commande est confirmée à sa réception.")
+        } else {
+            format!("Send a cheque of {{total}} payable to {seller}, with the reference {{reference}} on its back. Your order is confirmed when it is received.")
         }),
         PaymentMethod::Transfer => {
             let account = setting(doc, PaymentMethod::Transfer, "iban").map(|iban| format!(" (IBAN {iban})")).unwrap_or_default();
-            setting(doc, PaymentMethod::Transfer, "instructions").unwrap_or_else(|| {
-                format!("Transfer {{total}} {{currency}} to {seller}{account} with the reference {{reference}}. Your order is confirmed when the transfer is received.")
+            own.unwrap_or_else(|| if fr {
+                format!("Virez {{total}} à {seller}{account} avec la référence {{reference}}. Votre commande est confirmée à réception du virement.")
+            } else {
+                format!("Transfer {{total}} to {seller}{account} with the reference {{reference}}. Your order is confirmed when the transfer is received.")
             })
         }
+        PaymentMethod::Free if fr => "Rien à payer : votre commande est confirmée.".into(),
         PaymentMethod::Free => "Nothing to pay: your order is confirmed.".into(),
-        PaymentMethod::Test => {
-            return Action::Form {
-                url: format!("/bills/{}/test-payment", bill.id),
-                fields: BTreeMap::from([("outcome".into(), "paid".into())]),
-            };
-        }
+        other if fr => format!("Le paiement par {} n’est pas encore disponible.", other.as_str()),
         other => format!("Payment by {} is not available yet.", other.as_str()),
     };
-    Action::Instructions { text: fill(text) }
+    text.replace("{total}", &total)
+        .replace("{currency}", bill.currency.code())
+        .replace("{reference}", bill.id.as_str())
 }

@@ -102,6 +102,58 @@ pub struct BillView {
     pub events: Vec<crate::domain::bill::BillEvent>,
     pub production: Vec<LineProductionView>,
     pub language: crate::domain::Language,
+    /// What the buyer does to pay an offline method (cheque, transfer) while it is awaited,
+    /// in the bill's language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<String>,
+    /// How to reach what was delivered, once something is: the Moodle site, the courses, the
+    /// buyer's username and where to choose a password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessView>,
+}
+
+/// The learning site's links for a delivered bill.
+#[derive(Debug, Serialize)]
+pub struct AccessView {
+    pub site_url: String,
+    /// Moodle's "forgotten password" page: where a learner whose account the shop created
+    /// chooses their password (the shop cannot know whether they have one yet).
+    pub password_url: String,
+    pub username: Option<String>,
+    pub courses: Vec<CourseLink>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CourseLink {
+    /// The bill line's name.
+    pub name: String,
+    pub url: String,
+}
+
+impl AccessView {
+    /// The links, when the shop knows its Moodle and something reached a course.
+    pub fn new(
+        moodle_url: Option<&str>,
+        reached: &[crate::app::products::Reached],
+        username: Option<String>,
+    ) -> Option<Self> {
+        let site = moodle_url?.trim_end_matches('/');
+        let courses: Vec<CourseLink> = reached
+            .iter()
+            .filter_map(|r| {
+                Some(CourseLink {
+                    name: r.name.clone(),
+                    url: format!("{site}/course/view.php?id={}", r.course_id?),
+                })
+            })
+            .collect();
+        (!courses.is_empty()).then(|| Self {
+            site_url: site.to_owned(),
+            password_url: format!("{site}/login/forgot_password.php"),
+            username,
+            courses,
+        })
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -197,6 +249,8 @@ impl BillView {
                 })
                 .collect(),
             language: bill.language,
+            instructions: None,
+            access: None,
         }
     }
 

@@ -35,11 +35,7 @@ pub struct Expiring {
 }
 
 /// A course delivered by the bill, as the "delivered" message links it.
-#[derive(Clone, Debug)]
-pub struct Reached {
-    pub name: String,
-    pub course_id: Option<u64>,
-}
+pub use crate::app::products::Reached;
 
 /// What a message may need besides its bill and shop.
 #[derive(Default)]

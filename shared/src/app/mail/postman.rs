@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::compose::{Extras, Reached, Site, compose};
+use super::compose::{Extras, Site, compose};
 use super::{Letter, LetterState, MessageKind, Recipient};
 use crate::app::bills::Bills;
 use crate::app::bills::find_bill;
@@ -19,7 +19,6 @@ use crate::app::record::{Versioned, decode_versioned};
 use crate::app::{AppError, customers, keys, production, products, repo};
 use crate::domain::bill::{Actor, Bill};
 use crate::domain::document::ShopDocument;
-use crate::domain::product::ProductContext;
 use crate::invoice::InvoiceDocument;
 use crate::ports::{Index, MailError, Mailer, PutIf, Query, Store, StoreError, Write};
 
@@ -251,7 +250,7 @@ impl Postman {
                     .collect();
             }
             MessageKind::Delivered => {
-                extras.reached = self.reached(bill).await?;
+                extras.reached = products::reached(self.store(), bill).await?;
                 let email = bill.customer.email.normalized();
                 let record = customers::find(self.store(), bill.shop.as_str(), &email).await?;
                 extras.username = record.and_then(|r| r.value.moodle_username);
@@ -286,36 +285,6 @@ impl Postman {
             ends,
             extension,
         }))
-    }
-
-    /// Each line's name, with the Moodle course it enrols in when it is one.
-    async fn reached(&self, bill: &Bill) -> Result<Vec<Reached>, AppError> {
-        let progress = production::progress(self.store(), &bill.id).await?;
-        let mut reached = Vec::new();
-        for (index, line) in bill.lines.iter().enumerate() {
-            let mut course_id = None;
-            for reference in progress
-                .get(&index)
-                .map(|p| p.products.clone())
-                .unwrap_or_default()
-            {
-                let Ok(r) = reference.parse() else { continue };
-                if let Some(p) = products::find(self.store(), &r).await? {
-                    let p = p.value;
-                    if matches!(
-                        p.context,
-                        ProductContext::UserEnrolment | ProductContext::Course
-                    ) {
-                        course_id = course_id.or(p.instance_id);
-                    }
-                }
-            }
-            reached.push(Reached {
-                name: line.name.clone(),
-                course_id,
-            });
-        }
-        Ok(reached)
     }
 }
 

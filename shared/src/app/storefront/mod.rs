@@ -19,7 +19,7 @@ use crate::domain::cart::{
 };
 use crate::domain::catalog::{Item, Shop, Viewer};
 use crate::domain::ids::{CartId, ItemCode, ShopId};
-use crate::domain::{Errors, FieldError, Language};
+use crate::domain::{Errors, FieldError, Language, Reason};
 use crate::ports::{Expect, Store, Write};
 
 /// Items in one page of the buyer's catalogue.
@@ -252,13 +252,14 @@ impl Storefront {
         Ok(stored.value.view(shop))
     }
 
-    /// Creates a cart holding the given `CODE=quantity` pairs (pre-filled cart links). Every
-    /// bad pair is reported; then no cart is created.
+    /// Creates a cart holding the valid `CODE=quantity` pairs of a pre-filled cart link; the
+    /// refused pairs come back with their reasons (a link partly out of date still brings the
+    /// buyer to the checkout with what can be sold).
     pub async fn import_cart(
         &self,
         shop: &str,
         pairs: &[(String, String)],
-    ) -> Result<CartView, AppError> {
+    ) -> Result<CartImport, AppError> {
         let codes: Vec<ItemCode> = pairs.iter().filter_map(|(c, _)| c.parse().ok()).collect();
         let id = repo::parse_id("shop", shop)?;
         let shop = repo::load_shop(self.store.as_ref(), &id, repo::Items::Only(&codes))
@@ -267,7 +268,7 @@ impl Storefront {
         if pairs.is_empty() {
             return Err(AppError::invalid(
                 "",
-                "give at least one CODE=quantity pair",
+                Reason::new("cart_link_empty", "give at least one CODE=quantity pair"),
             ));
         }
         let mut cart = Cart::new(
@@ -276,15 +277,16 @@ impl Storefront {
             self.clock.now(),
             self.cart_ttl,
         );
-        let mut errors = Errors::default();
-        for (code, quantity) in pairs {
-            if let Err(e) = import_line(&mut cart, &shop, code, quantity) {
-                e.into_iter().for_each(|e| errors.add(e.path, e.reason));
-            }
-        }
-        errors.finish(|| ()).map_err(AppError::Invalid)?;
+        let refused: Vec<FieldError> = pairs
+            .iter()
+            .filter_map(|(code, quantity)| import_line(&mut cart, &shop, code, quantity).err())
+            .flatten()
+            .collect();
         self.insert(&mut cart).await?;
-        Ok(cart.view(&shop))
+        Ok(CartImport {
+            cart: cart.view(&shop),
+            refused,
+        })
     }
 
     /// Reads a cart and its shop with the items of its lines (and `also`, the item a change
@@ -350,26 +352,36 @@ fn import_line(
     code: &str,
     quantity: &str,
 ) -> Result<(), Vec<FieldError>> {
-    let at = |reason: String| vec![FieldError::new(code, reason)];
-    let item_code: ItemCode = code.parse().map_err(at)?;
-    let quantity: u32 = quantity
-        .trim()
+    let at = |reason: Reason| vec![FieldError::new(code, reason)];
+    let item_code: ItemCode = code
         .parse()
-        .map_err(|_| at(format!("`{quantity}` is not a quantity")))?;
+        .map_err(|text: String| at(Reason::new("unknown_item", text)))?;
+    let quantity: u32 = quantity.trim().parse().map_err(|_| {
+        at(Reason::new(
+            "invalid_quantity",
+            format!("`{quantity}` is not a quantity"),
+        ))
+    })?;
     if quantity == 0 {
-        return Err(at("quantity must be at least 1".into()));
+        return Err(at(Reason::new(
+            "invalid_quantity",
+            "quantity must be at least 1",
+        )));
     }
     if cart.quantity_of(&item_code).is_some() {
-        return Err(at("listed twice".into()));
+        return Err(at(Reason::new("listed_twice", "listed twice")));
     }
     cart.set_line(shop, Viewer::Guest, &item_code, quantity, None)
         .map_err(|r| match r {
             crate::domain::cart::Rejection::UnknownItem(_) => {
-                at("no such item in this shop".into())
+                at(Reason::new("unknown_item", "no such item in this shop"))
             }
             crate::domain::cart::Rejection::Invalid(errors) => errors
                 .into_iter()
-                .map(|e| FieldError::new(code, e.reason))
+                .map(|e| FieldError {
+                    path: code.into(),
+                    ..e
+                })
                 .collect(),
         })
 }

@@ -20,6 +20,15 @@ impl LanguageInput {
     }
 }
 
+/// A pre-filled cart link read: the cart made of its valid pairs, and the pairs refused (each
+/// at its code, with the reason's code).
+#[derive(Debug, Serialize)]
+pub struct CartImport {
+    #[serde(flatten)]
+    pub cart: crate::domain::cart::CartView,
+    pub refused: Vec<crate::domain::FieldError>,
+}
+
 /// Body of `PUT /carts/{cart}/lines/{code}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -11,7 +11,10 @@ pub(super) fn parse_form(
 ) -> Form {
     for name in form.keys() {
         if !item.required_data.iter().any(|s| &s.field == name) {
-            e.add(format!("{path}.{name}"), "unknown field");
+            e.add(
+                format!("{path}.{name}"),
+                Reason::new("unknown_field", "unknown field"),
+            );
         }
     }
     let mut parsed = Form::new();
@@ -22,7 +25,10 @@ pub(super) fn parse_form(
             Some(Value::String(s)) => s.clone(),
             Some(v @ (Value::Number(_) | Value::Bool(_))) => v.to_string(),
             Some(_) => {
-                e.add(field_path, "give a text, number or boolean");
+                e.add(
+                    field_path,
+                    Reason::new("invalid", "give a text, number or boolean"),
+                );
                 continue;
             }
         };
@@ -36,20 +42,26 @@ pub(super) fn parse_form(
 pub(super) fn parse_participants(e: &mut Errors, input: &[ParticipantInput]) -> Vec<Participant> {
     pub(super) const MAX: usize = 1000;
     if input.len() > MAX {
-        e.add("participants", format!("at most {MAX} participants"));
+        e.add(
+            "participants",
+            Reason::new("too_many", format!("at most {MAX} participants")).with("max", MAX),
+        );
         return Vec::new();
     }
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for (i, p) in input.iter().enumerate() {
         let path = format!("participants[{i}]");
-        let email = e.check(format!("{path}.email"), p.email.trim().parse::<Email>());
+        let email = e.check(format!("{path}.email"), Email::from_input(&p.email));
         let firstname = name(e, &format!("{path}.firstname"), &p.firstname);
         let lastname = name(e, &format!("{path}.lastname"), &p.lastname);
         if let Some(email) = &email
             && !seen.insert(email.normalized())
         {
-            e.add(format!("{path}.email"), "this participant is listed twice");
+            e.add(
+                format!("{path}.email"),
+                Reason::new("listed_twice", "this participant is listed twice"),
+            );
         }
         if let (Some(email), Some(firstname), Some(lastname)) = (email, firstname, lastname) {
             out.push(Participant {
@@ -77,19 +89,28 @@ pub(super) fn parse_assignment(
         if !item.seat_roles.contains(role) {
             e.add(
                 &path,
-                format!("role must be one of: {}", item.seat_roles.join(", ")),
+                Reason::new(
+                    "not_an_option",
+                    format!("role must be one of: {}", item.seat_roles.join(", ")),
+                ),
             );
             continue;
         }
         let mut list = Vec::new();
         for (i, text) in emails.iter().enumerate() {
-            let Some(email) = e.check(format!("{path}[{i}]"), text.trim().parse::<Email>()) else {
+            let Some(email) = e.check(format!("{path}[{i}]"), Email::from_input(text)) else {
                 continue;
             };
             if !known.contains(&email.normalized()) {
-                e.add(format!("{path}[{i}]"), "not among the participants");
+                e.add(
+                    format!("{path}[{i}]"),
+                    Reason::new("not_a_participant", "not among the participants"),
+                );
             } else if !holders.insert(email.normalized()) {
-                e.add(format!("{path}[{i}]"), "already holds a seat of this item");
+                e.add(
+                    format!("{path}[{i}]"),
+                    Reason::new("seat_taken", "already holds a seat of this item"),
+                );
             } else {
                 list.push(email);
             }
@@ -101,7 +122,12 @@ pub(super) fn parse_assignment(
     if assigned > seats {
         e.add(
             format!("assignments.{code}"),
-            format!("{assigned} seats assigned, only {seats} bought"),
+            Reason::new(
+                "too_many_seats",
+                format!("{assigned} seats assigned, only {seats} bought"),
+            )
+            .with("assigned", assigned)
+            .with("seats", seats),
         );
     }
     out
@@ -114,12 +140,17 @@ pub(super) fn name(e: &mut Errors, path: &str, value: &str) -> Option<String> {
 
 /// A single-line text: trimmed, 1 to `max` characters, no control character (not even a
 /// line break: names and addresses end up in Moodle, invoices and gateway forms).
-pub(super) fn one_line(value: &str, max: usize) -> Result<String, String> {
+pub(super) fn one_line(value: &str, max: usize) -> Result<String, Reason> {
     let v = value.trim();
     if v.chars().any(char::is_control) {
-        Err("must be one line without control characters".into())
-    } else if v.is_empty() || v.chars().count() > max {
-        Err(format!("give 1 to {max} characters"))
+        Err(Reason::new(
+            "one_line",
+            "must be one line without control characters",
+        ))
+    } else if v.is_empty() {
+        Err(Reason::new("required", "is required"))
+    } else if v.chars().count() > max {
+        Err(Reason::new("too_long", format!("at most {max} characters")).with("max", max))
     } else {
         Ok(v.to_owned())
     }
@@ -178,7 +209,7 @@ impl IdentityInput {
     pub(super) fn parse(&self, e: &mut Errors, path: &str) -> Option<Identity> {
         let firstname = name(e, &format!("{path}.firstname"), &self.firstname);
         let lastname = name(e, &format!("{path}.lastname"), &self.lastname);
-        let email = e.check(format!("{path}.email"), self.email.trim().parse::<Email>());
+        let email = e.check(format!("{path}.email"), Email::from_input(&self.email));
         let mut line = |field: &str, value: &str, max: usize| {
             e.check(format!("{path}.{field}"), one_line(value, max))
         };
@@ -198,7 +229,10 @@ impl IdentityInput {
             .as_ref()
             .is_some_and(|o| o.chars().count() > 200)
         {
-            e.add(format!("{path}.organisation"), "at most 200 characters");
+            e.add(
+                format!("{path}.organisation"),
+                Reason::new("too_long", "at most 200 characters").with("max", 200),
+            );
         }
         if phone.as_ref().is_some_and(|p| {
             p.len() > 30
@@ -208,7 +242,11 @@ impl IdentityInput {
         }) {
             e.add(
                 format!("{path}.phone"),
-                "digits, spaces and + - . ( ) only, at most 30",
+                Reason::new(
+                    "invalid_phone",
+                    "digits, spaces and + - . ( ) only, at most 30",
+                )
+                .with("max", 30),
             );
         }
         Some(Identity {
@@ -226,13 +264,14 @@ impl IdentityInput {
 }
 
 /// An ISO 3166-1 alpha-2 country code, upper-cased.
-pub(super) fn country(text: &str) -> Result<String, String> {
+pub(super) fn country(text: &str) -> Result<String, Reason> {
     let code = text.trim().to_ascii_uppercase();
     if code.len() == 2 && iso_currency::Country::from_str(&code).is_ok() {
         Ok(code)
     } else {
-        Err(format!(
-            "`{text}` is not an ISO 3166 two-letter country code such as FR"
+        Err(Reason::new(
+            "invalid_country",
+            format!("`{text}` is not an ISO 3166 two-letter country code such as FR"),
         ))
     }
 }

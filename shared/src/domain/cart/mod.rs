@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 use crate::domain::catalog::{Item, SeatMode, Shop, Step, Viewer};
 use crate::domain::ids::{CartId, Email, ItemCode, Quantity, ShopId};
 use crate::domain::pricing::{LinePrice, Totals};
-use crate::domain::{Errors, FieldError};
+use crate::domain::{Errors, FieldError, Reason};
 
 mod input;
 mod view;
@@ -163,28 +163,36 @@ impl Cart {
             .filter(|i| i.purchasable_by(viewer) || i.listed_for(viewer))
             .ok_or_else(|| Rejection::UnknownItem(code.clone()))?;
         let invalid =
-            |path: &str, reason: String| Rejection::Invalid(vec![FieldError::new(path, reason)]);
+            |path: &str, reason: Reason| Rejection::Invalid(vec![FieldError::new(path, reason)]);
         if !item.purchasable_by(viewer) {
             return Err(invalid(
                 "code",
-                format!("`{code}` is not for sale at the moment"),
+                Reason::new(
+                    "not_for_sale",
+                    format!("`{code}` is not for sale at the moment"),
+                ),
             ));
         }
         let limit = item.quantity_limit();
         if quantity > limit {
-            let why = if item.stock == Some(limit) {
-                "in stock"
+            let (code, why) = if item.stock == Some(limit) {
+                ("out_of_stock", "in stock")
             } else {
-                "allowed per order"
+                ("over_limit", "allowed per order")
             };
-            return Err(invalid("quantity", format!("at most {limit} {why}")));
+            let reason = Reason::new(code, format!("at most {limit} {why}")).with("max", limit);
+            return Err(invalid("quantity", reason));
         }
         if let Some(expected) = &item.password
             && !bool::from(password.unwrap_or("").as_bytes().ct_eq(expected.as_bytes()))
         {
-            return Err(invalid("password", "this item needs its password".into()));
+            return Err(invalid(
+                "password",
+                Reason::new("wrong_password", "this item needs its password"),
+            ));
         }
-        let quantity = Quantity::try_from(quantity).map_err(|r| invalid("quantity", r))?;
+        let quantity = Quantity::try_from(quantity)
+            .map_err(|r| invalid("quantity", Reason::new("invalid_quantity", r)))?;
         match self.lines.iter_mut().find(|l| &l.code == code) {
             Some(line) => line.quantity = quantity,
             None => self.lines.push(CartLine {
@@ -214,7 +222,10 @@ impl Cart {
         let mut accepted = Vec::new();
         for (code_text, forms) in input {
             let Some((code, item, quantity)) = self.line_item(shop, code_text) else {
-                e.add(code_text.as_str(), "no such line in the cart");
+                e.add(
+                    code_text.as_str(),
+                    Reason::new("not_in_cart", "no such line in the cart"),
+                );
                 continue;
             };
             if item.required_data.is_empty() {
@@ -254,7 +265,7 @@ impl Cart {
             let Some((code, item, quantity)) = self.line_item(shop, code_text) else {
                 e.add(
                     format!("assignments.{code_text}"),
-                    "no such line in the cart",
+                    Reason::new("not_in_cart", "no such line in the cart"),
                 );
                 continue;
             };
