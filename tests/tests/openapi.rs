@@ -140,7 +140,7 @@ fn the_check_refuses_answers_that_break_the_description() {
             "lines": [{"code": "A", "name": "A", "quantity": 1, "unit_price": "10.00",
                 "total_excl_tax": "10.00", "tax_code": "std", "tax_rate": "20", "tax": "2.00",
                 "total_incl_tax": "12.00", "seats": 0, "needs_data": false,
-                "required_data": [{"field": "f", "label": "F", "type": "text", "required": true, "options": []}],
+                "required_data": [{"field": "f", "label": "F", "type": "text", "required": true, "options": [], "option_labels": []}],
                 "seat_roles": ["student"], "eula": null}],
             "totals": {"excl_tax": "10.00", "tax": "2.00", "incl_tax": "12.00",
                 "taxes": [{"code": "std", "rate": "20", "base": "10.00", "amount": "2.00"}]},

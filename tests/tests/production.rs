@@ -72,6 +72,42 @@ async fn a_paid_enrolment_reaches_moodle_once_and_completes_the_bill() {
     assert_eq!(stack.moodle.enrolment(ada.id, 3).unwrap(), excel);
 }
 
+/// The bill page's view gives a paid buyer the way in: nothing before delivery, then the
+/// learning site, the course of each enrolment, their username and where to set a password.
+#[tokio::test]
+async fn a_delivered_bill_links_its_courses_and_names_the_username() {
+    let stack = Stack::start().await;
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    let (bill, token) = stack.place_and_pay(&cart).await;
+    let path = format!("/bills/{bill}");
+    let view = async || {
+        stack
+            .with_token(Method::GET, &path, &token, None)
+            .await
+            .body
+    };
+    assert!(
+        view().await.get("access").is_none(),
+        "nothing delivered yet"
+    );
+    stack.produce_all().await;
+    let access = view().await["access"].clone();
+    let ada = stack.moodle.user_by_email("ada@example.org").unwrap();
+    let site = stack.moodle_url.trim_end_matches('/');
+    assert_eq!(
+        access,
+        json!({
+            "site_url": site,
+            "password_url": format!("{site}/login/forgot_password.php"),
+            "username": ada.username,
+            "courses": [{
+                "name": "Excel essentials (e-learning, 12 months)",
+                "url": format!("{site}/course/view.php?id=3"),
+            }],
+        })
+    );
+}
+
 #[tokio::test]
 async fn a_moodle_outage_is_retried_until_it_recovers() {
     let stack = Stack::start().await;

@@ -642,3 +642,99 @@ async fn field_errors_carry_codes_the_pages_translate() {
         [json!({"field": "password", "code": "wrong_password"})]
     );
 }
+
+/// A French buyer reads the shop's French words (`texts.fr` of the document) in the
+/// catalogue, the cart and the bill's lines; the values sent stay the document's.
+#[tokio::test]
+async fn a_french_buyer_reads_the_shops_french_words_from_catalogue_to_bill() {
+    let stack = Stack::start().await;
+    let catalog = stack.get("/shops/demo/catalog?lang=fr").await.body;
+    let item = |code: &str| {
+        catalog["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["code"] == code)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        item("EXCEL-ESS")["name"],
+        "Excel, les essentiels (formation en ligne, 12 mois)"
+    );
+    assert!(
+        catalog["shop"]["terms"]
+            .as_str()
+            .unwrap()
+            .starts_with("La formation")
+    );
+    let office = catalog["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "office");
+    assert_eq!(office.unwrap()["name"], "Bureautique");
+    let english = stack.get("/shops/demo/catalog?lang=en").await.body;
+    assert_eq!(
+        english["items"][0]["name"],
+        "Excel essentials (e-learning, 12 months)"
+    );
+    stack
+        .get("/shops/demo/catalog?lang=de")
+        .await
+        .assert_problem(422, "validation_failed");
+
+    let cart = stack
+        .post_json("/shops/demo/carts", json!({"language": "fr"}))
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let view = stack
+        .put(
+            &format!("/carts/{cart}/lines/CERT-EXAM"),
+            json!({"quantity": 1}),
+        )
+        .await
+        .body;
+    assert_eq!(
+        view["lines"][0]["name"],
+        "Bon pour l’examen de certification"
+    );
+    let fields = &view["lines"][0]["required_data"];
+    assert_eq!(fields[0]["label"], "Nom complet du candidat");
+    assert_eq!(fields[2]["options"][0], "2026-12");
+    assert_eq!(fields[2]["option_labels"][0], "Décembre 2026");
+    stack
+        .put(
+            &format!("/carts/{cart}/requirements"),
+            json!({"CERT-EXAM": [{"candidate_name": "Ada L", "birthdate": "1990-01-31", "session": "2026-12"}]}),
+        )
+        .await;
+    stack
+        .put(&format!("/carts/{cart}/customer"), customer())
+        .await;
+    let placed = stack
+        .post_json(
+            &format!("/carts/{cart}/order"),
+            json!({"payment_method": "transfer", "accept_terms": true}),
+        )
+        .await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    let bill = placed.body["bill_id"].as_str().unwrap();
+    let token = placed.body["access_token"].as_str().unwrap();
+    let seen = stack
+        .with_token(Method::GET, &format!("/bills/{bill}"), token, None)
+        .await
+        .body;
+    assert_eq!(
+        seen["lines"][0]["name"],
+        "Bon pour l’examen de certification"
+    );
+    let instructions = seen["instructions"].as_str().unwrap();
+    assert!(
+        instructions.starts_with("Virez ") && instructions.contains(bill),
+        "{instructions}"
+    );
+}

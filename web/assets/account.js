@@ -1,7 +1,7 @@
 // The customer area: log in with the learning site's credentials, then my orders (with their
 // invoices), my products (dates and state) and my seats (assign, unassign).
 import {
-  api, clearProblem, date, field, fill, h, header, money, Problem, problemText, shopId, showProblem, t,
+  api, clearProblem, date, field, fill, h, header, lang, money, Problem, problemText, shopId, showProblem, t,
 } from './app.js';
 
 const shop = shopId();
@@ -122,7 +122,7 @@ async function area(focus) {
 }
 
 async function start() {
-  const catalog = await api('GET', `/shops/${shop}/catalog`);
+  const catalog = await api('GET', `/shops/${shop}/catalog?lang=${lang()}`);
   document.title = `${t('account')} — ${catalog.shop.name}`;
   document.getElementById('header').replaceChildren(header(catalog.shop.name));
   if (session()) await area();

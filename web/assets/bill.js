@@ -3,7 +3,7 @@
 // test-mode shop, what happens next (payment instructions), the links to the courses once
 // delivered, a retry with another method, the invoice, and the bill's full link to keep.
 import {
-  api, billKey, clearProblem, colon, date, field, fill, h, handOff, header, methodLabel, money, problemText, shopId, showProblem, t, tf,
+  api, billKey, clearProblem, colon, date, field, fill, h, handOff, header, lang, methodLabel, money, problemText, shopId, showProblem, t, tf,
 } from './app.js';
 
 const params = new URLSearchParams(location.search);
@@ -128,7 +128,7 @@ function follow() {
 }
 
 async function start() {
-  catalog = await api('GET', `/shops/${shop}/catalog`);
+  catalog = await api('GET', `/shops/${shop}/catalog?lang=${lang()}`);
   document.title = `${t('bill')} — ${catalog.shop.name}`;
   document.getElementById('header').replaceChildren(header(catalog.shop.name));
   if (!billId || !token()) {

@@ -3,8 +3,7 @@
 // then the order beside a recap of lines and totals. Progress shows every step; a done step
 // can be opened again. Each step has one action; errors land at their fields.
 import {
-  api, cartKey, clearProblem, countryOptions, field, fill, h, handOff, header, inPageLanguage, methodLabel, money,
-  percent, problemText, reasonText, shopId, showCart, showProblem, t, tf,
+  api, cartKey, clearProblem, countryOptions, field, fill, h, handOff, header, inPageLanguage, lang, methodLabel, money, percent, problemText, reasonText, shopId, showCart, showProblem, t, tf,
 } from './app.js';
 
 const params = new URLSearchParams(location.search);
@@ -108,7 +107,7 @@ async function changeLine(cart, code, quantity, input, error) {
 
 function input(spec, value) {
   if (spec.type === 'select') {
-    return h('select', {}, h('option', { value: '' }, t('choose')), spec.options.map((o) => h('option', { value: o, selected: o === value }, o)));
+    return h('select', {}, h('option', { value: '' }, t('choose')), spec.options.map((o, i) => h('option', { value: o, selected: o === value }, spec.option_labels?.[i] ?? o)));
   }
   if (spec.type === 'textarea') return h('textarea', {}, value || '');
   if (spec.type === 'checkbox') return h('input', { type: 'checkbox', checked: value === 'true' });
@@ -287,7 +286,7 @@ function render(cart) {
 
 async function start() {
   const id = cartId();
-  catalog = await api('GET', `/shops/${shop}/catalog`);
+  catalog = await api('GET', `/shops/${shop}/catalog?lang=${lang()}`);
   document.title = `${t('checkout')} — ${catalog.shop.name}`;
   document.getElementById('header').replaceChildren(header(catalog.shop.name));
   if (!id) {

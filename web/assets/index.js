@@ -77,7 +77,7 @@ async function preview(first, code) {
 }
 
 async function render() {
-  const first = await api('GET', `/shops/${shop}/catalog`);
+  const first = await api('GET', `/shops/${shop}/catalog?lang=${lang()}`);
   document.title = first.shop.name;
   document.getElementById('header').replaceChildren(header(first.shop.name));
   const previewed = new URLSearchParams(location.search).get('preview');
@@ -91,7 +91,7 @@ async function render() {
   const words = h('input', { type: 'search', maxlength: '100', value: new URLSearchParams(location.search).get('q') || '' });
   let cursor = null;
   const query = () => {
-    const q = new URLSearchParams();
+    const q = new URLSearchParams({ lang: lang() });
     if (category.value) q.set('category', category.value);
     if (words.value.trim()) q.set('q', words.value.trim());
     if (cursor) q.set('cursor', cursor);

@@ -1,14 +1,14 @@
 // "Find my orders": the buyer gives their email and is mailed the links to their orders. The
 // answer is the same whether the address has orders or not.
 import {
-  api, clearProblem, field, fill, h, header, problemText, shopId, showProblem, t,
+  api, clearProblem, field, fill, h, header, lang, problemText, shopId, showProblem, t,
 } from './app.js';
 
 const shop = shopId();
 const main = document.getElementById('main');
 
 async function start() {
-  const catalog = await api('GET', `/shops/${shop}/catalog`);
+  const catalog = await api('GET', `/shops/${shop}/catalog?lang=${lang()}`);
   document.title = `${t('findOrders')} — ${catalog.shop.name}`;
   document.getElementById('header').replaceChildren(header(catalog.shop.name));
   const email = h('input', { type: 'email', autocomplete: 'email', required: true });

@@ -122,6 +122,7 @@ pub struct Category {
     pub id: CategoryId,
     pub name: String,
     pub parent: Option<CategoryId>,
+    pub texts: Translations,
 }
 
 /// A required-data field asked once per unit (PURCHASEREQUIS).
@@ -132,7 +133,25 @@ pub struct FieldSpec {
     pub kind: FieldType,
     pub required: bool,
     pub options: Vec<String>,
+    /// How each option reads in the language shown (the options themselves by default).
+    pub option_labels: Vec<String>,
 }
+
+/// The words of a shop, a category or an item in another language than its document's
+/// (`texts.fr`): what a buyer of that language reads instead; what is missing falls back.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Localized {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub eula: Option<String>,
+    pub terms: Option<String>,
+    /// Required-data labels, by field.
+    pub labels: BTreeMap<String, String>,
+    /// Select options as they read, by field then option.
+    pub options: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+pub type Translations = BTreeMap<super::Language, Localized>;
 
 /// A required-data field as the pages show it (catalogue and cart).
 #[derive(Debug, serde::Serialize)]
@@ -143,6 +162,7 @@ pub struct FieldView {
     pub kind: &'static str,
     pub required: bool,
     pub options: Vec<String>,
+    pub option_labels: Vec<String>,
 }
 
 impl FieldSpec {
@@ -153,6 +173,20 @@ impl FieldSpec {
             kind: self.kind.as_str(),
             required: self.required,
             options: self.options.clone(),
+            option_labels: self.option_labels.clone(),
+        }
+    }
+
+    fn localize(&mut self, words: &Localized) {
+        if let Some(label) = words.labels.get(&self.field) {
+            self.label = label.clone();
+        }
+        if let Some(shown) = words.options.get(&self.field) {
+            self.option_labels = self
+                .options
+                .iter()
+                .map(|o| shown.get(o).unwrap_or(o).clone())
+                .collect();
         }
     }
 
@@ -222,9 +256,30 @@ pub struct Item {
     pub eula: Option<String>,
     pub renewable: bool,
     pub handler: Option<Handler>,
+    pub texts: Translations,
 }
 
 impl Item {
+    /// The item in `language`'s words where the document gives them.
+    pub fn localize(&mut self, language: super::Language) {
+        let Some(words) = self.texts.get(&language) else {
+            return;
+        };
+        if let Some(name) = &words.name {
+            self.name = name.clone();
+        }
+        if let Some(description) = &words.description {
+            self.description = description.clone();
+        }
+        if let Some(eula) = &words.eula {
+            self.eula = Some(eula.clone());
+        }
+        let words = words.clone();
+        self.required_data
+            .iter_mut()
+            .for_each(|f| f.localize(&words));
+    }
+
     /// Listed in the catalogue for this viewer.
     pub fn listed_for(&self, viewer: Viewer) -> bool {
         matches!(self.status, ItemStatus::Available | ItemStatus::Preview)
@@ -280,9 +335,29 @@ pub struct Shop {
     pub messages: crate::domain::message::MessageTexts,
     /// Who may sign in to the back office, with their role.
     pub staff: Vec<StaffMember>,
+    pub texts: Translations,
 }
 
 impl Shop {
+    /// The shop, its categories and items in `language`'s words where the document gives
+    /// them (what a buyer of that language reads: the catalogue, the cart, the bill's lines).
+    pub fn localize(&mut self, language: super::Language) {
+        if let Some(words) = self.texts.get(&language) {
+            if let Some(name) = &words.name {
+                self.name = name.clone();
+            }
+            if let Some(terms) = &words.terms {
+                self.terms = Some(terms.clone());
+            }
+        }
+        for c in &mut self.categories {
+            if let Some(name) = c.texts.get(&language).and_then(|w| w.name.clone()) {
+                c.name = name;
+            }
+        }
+        self.items.iter_mut().for_each(|i| i.localize(language));
+    }
+
     /// The reminders of a shop that sets none: two weeks, then three days before the end.
     pub const DEFAULT_REMINDER_DAYS: [u32; 2] = [14, 3];
 
@@ -323,6 +398,7 @@ mod tests {
             kind,
             required,
             options: vec!["a".into(), "b".into()],
+            option_labels: vec!["a".into(), "b".into()],
         }
     }
 

@@ -121,7 +121,8 @@ fn bill_totals(totals: &Totals) -> BillTotals {
     }
 }
 
-/// The bill a ready cart becomes: every line frozen as sold, in status PLACED.
+/// The bill a ready cart becomes: every line frozen as sold (named in the buyer's language),
+/// in status PLACED.
 pub fn bill_from_cart(
     cart: &Cart,
     shop: &Shop,
@@ -130,6 +131,9 @@ pub fn bill_from_cart(
     token_digest: String,
     now: DateTime<Utc>,
 ) -> Bill {
+    let mut shop = shop.clone();
+    shop.localize(cart.language);
+    let shop = &shop;
     let (lines, _) = cart.priced_lines(shop);
     let totals = Totals::of(lines.iter().map(|(_, _, p)| p));
     let masked = document.masked();

@@ -68,12 +68,13 @@ impl Storefront {
             read += docs.len();
             let positions: Vec<(usize, String)> =
                 docs.iter().map(|(p, d)| (*p, d.code.clone())).collect();
-            let page = repo::shop_with(
+            let mut page = repo::shop_with(
                 self.store.as_ref(),
                 &settings,
                 docs.into_iter().map(|(_, d)| d).collect(),
             )
             .await?;
+            page.localize(filter.language);
             for (position, code) in positions {
                 if found.len() == CATALOG_PAGE {
                     more = true;
@@ -87,7 +88,9 @@ impl Storefront {
             }
         }
         let next_cursor = more.then(|| after.map(|p| p.to_string())).flatten();
-        Ok(CatalogView::new(&settings.shop, found, next_cursor))
+        let mut shop = settings.shop;
+        shop.localize(filter.language);
+        Ok(CatalogView::new(&shop, found, next_cursor))
     }
 
     pub async fn create_cart(
@@ -311,7 +314,9 @@ impl Storefront {
             repo::Items::Only(&codes),
         )
         .await?;
-        Ok((stored, shop.shop))
+        let mut shop = shop.shop;
+        shop.localize(stored.value.language);
+        Ok((stored, shop))
     }
 
     async fn insert(&self, cart: &mut Cart) -> Result<(), AppError> {

@@ -58,6 +58,10 @@ pub struct CatalogQuery {
     pub q: Option<String>,
     #[serde(default)]
     pub cursor: Option<String>,
+    /// The language of the names and descriptions (`en` or `fr`; the document's own words
+    /// where it gives none in that language).
+    #[serde(default)]
+    pub lang: Option<String>,
 }
 
 /// A catalogue query read: the categories asked (one and its descendants), the words, the
@@ -66,6 +70,7 @@ pub struct CatalogFilter {
     categories: Option<BTreeSet<String>>,
     words: Option<String>,
     pub after: Option<usize>,
+    pub language: crate::domain::Language,
 }
 
 impl CatalogQuery {
@@ -94,10 +99,16 @@ impl CatalogQuery {
         if words.as_ref().is_some_and(|w| w.chars().count() > 100) {
             e.add("q", "search with at most 100 characters");
         }
+        let language = self
+            .lang
+            .as_deref()
+            .map_or(Ok(crate::domain::Language::default()), str::parse);
+        let language = e.check("lang", language).unwrap_or_default();
         e.finish(|| CatalogFilter {
             categories,
             words,
             after,
+            language,
         })
         .map_err(AppError::Invalid)
     }

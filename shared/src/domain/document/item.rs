@@ -64,6 +64,12 @@ impl ItemDoc {
                 params: h.params.clone(),
             }
         });
+        let texts = translations(
+            e,
+            &format!("{path}.texts"),
+            &self.texts,
+            required_data.as_deref().unwrap_or_default(),
+        );
         Some(Item {
             code: code?,
             name: name?,
@@ -88,6 +94,7 @@ impl ItemDoc {
             eula: self.eula.clone(),
             renewable: self.renewable,
             handler,
+            texts,
         })
     }
 
@@ -184,6 +191,7 @@ impl ItemDoc {
                     kind,
                     required: f.required,
                     options: f.options.clone(),
+                    option_labels: f.options.clone(),
                 })
             })
             .collect();

@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::domain::catalog::{
-    Category, FieldSpec, FieldType, Handler, Item, ItemKind, ItemStatus, PaymentMethod, SeatMode,
-    Seller, Shop, StaffMember, StaffRole, Step, Visibility,
+    Category, FieldSpec, FieldType, Handler, Item, ItemKind, ItemStatus, Localized, PaymentMethod,
+    SeatMode, Seller, Shop, StaffMember, StaffRole, Step, Translations, Visibility,
 };
 use crate::domain::ids::{CategoryId, ItemCode, ShopId, TaxCode};
 use crate::domain::message::{
@@ -79,6 +79,32 @@ pub struct ShopDocument {
     /// Who signs in to the back office: Moodle usernames with their role.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub staff: Vec<StaffDoc>,
+    /// The shop's words in another language than the document's: `{"fr": {"terms": ...}}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub texts: BTreeMap<String, TextsDoc>,
+}
+
+/// What a buyer of one language reads instead of the document's own words (for the shop,
+/// a category or an item; each uses the fields it has). Missing texts fall back to the
+/// document's.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextsDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eula: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms: Option<String>,
+    /// Required-data labels, by field.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// How a select field's options read, by field then option (the value kept stays the
+    /// option itself).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -110,6 +136,9 @@ pub struct CategoryDoc {
     pub name: String,
     #[serde(default)]
     pub parent: Option<String>,
+    /// The name in other languages: `{"fr": {"name": ...}}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub texts: BTreeMap<String, TextsDoc>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -149,6 +178,9 @@ pub struct ItemDoc {
     pub renewable: bool,
     #[serde(default)]
     pub handler: Option<HandlerDoc>,
+    /// Name, description, EULA and required-data words in other languages.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub texts: BTreeMap<String, TextsDoc>,
 }
 
 fn default_kind() -> String {
@@ -343,6 +375,14 @@ impl ShopDocument {
         let reminder_days = self.reminder_days(&mut e);
         let messages = self.messages(&mut e);
         let staff = self.staff(&mut e);
+        let texts = translations(&mut e, "texts", &self.texts, &[]);
+        for (lang, t) in &self.texts {
+            for (field, value) in [("name", &t.name), ("terms", &t.terms)] {
+                if let Some(v) = value {
+                    text(&mut e, &format!("texts.{lang}.{field}"), v, 20_000);
+                }
+            }
+        }
         if whole {
             self.check_parts(&mut e);
             self.check_sizes(&mut e);
@@ -371,6 +411,7 @@ impl ShopDocument {
             reminder_days,
             messages,
             staff,
+            texts,
         })
     }
 
@@ -639,6 +680,7 @@ impl ShopDocument {
                 e.add(format!("{path}.id"), "defined twice");
             }
             text(e, &format!("{path}.name"), &c.name, 200);
+            let texts = translations(e, &format!("{path}.texts"), &c.texts, &[]);
             let parent = c.parent.as_deref().and_then(|p| {
                 if !ids.contains(p) {
                     e.add(format!("{path}.parent"), format!("no category `{p}`"));
@@ -650,6 +692,7 @@ impl ShopDocument {
                     id,
                     name: c.name.clone(),
                     parent,
+                    texts,
                 });
             }
         }
@@ -744,3 +787,68 @@ impl ShopDocument {
 
 #[cfg(test)]
 mod tests;
+
+/// Reads a `texts` object: languages the shop speaks (`en`, `fr`), texts of sane sizes,
+/// labels and options only for required-data fields and options that exist.
+pub(super) fn translations(
+    e: &mut Errors,
+    path: &str,
+    texts: &BTreeMap<String, TextsDoc>,
+    fields: &[FieldSpec],
+) -> Translations {
+    let mut out = Translations::new();
+    for (lang, t) in texts {
+        let at = format!("{path}.{lang}");
+        let Some(language) = e.check(&at, lang.parse::<Language>()) else {
+            continue;
+        };
+        for (name, value, max) in [
+            ("name", &t.name, 200),
+            ("description", &t.description, 20_000),
+            ("eula", &t.eula, 20_000),
+        ] {
+            if let Some(v) = value {
+                text(e, &format!("{at}.{name}"), v, max);
+            }
+        }
+        for (field, label) in &t.labels {
+            if !fields.iter().any(|f| &f.field == field) {
+                e.add(
+                    format!("{at}.labels.{field}"),
+                    format!("no required-data field `{field}`"),
+                );
+            }
+            text(e, &format!("{at}.labels.{field}"), label, 200);
+        }
+        for (field, shown) in &t.options {
+            let Some(spec) = fields.iter().find(|f| &f.field == field) else {
+                e.add(
+                    format!("{at}.options.{field}"),
+                    format!("no required-data field `{field}`"),
+                );
+                continue;
+            };
+            for (option, label) in shown {
+                if !spec.options.contains(option) {
+                    e.add(
+                        format!("{at}.options.{field}.{option}"),
+                        format!("`{field}` has no option `{option}`"),
+                    );
+                }
+                text(e, &format!("{at}.options.{field}.{option}"), label, 200);
+            }
+        }
+        out.insert(
+            language,
+            Localized {
+                name: t.name.clone(),
+                description: t.description.clone(),
+                eula: t.eula.clone(),
+                terms: t.terms.clone(),
+                labels: t.labels.clone(),
+                options: t.options.clone(),
+            },
+        );
+    }
+    out
+}

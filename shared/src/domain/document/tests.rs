@@ -235,3 +235,61 @@ fn staff_are_moodle_usernames_with_a_role_each_listed_once() {
         ["staff[0].role", "staff[1].username", "staff[3].username"]
     );
 }
+
+#[test]
+fn texts_in_other_languages_are_read_and_checked() {
+    let mut v = minimal();
+    v["items"][0]["required_data"] = json!([
+        {"field": "session", "label": "Session", "type": "select", "required": true,
+         "options": ["2027-01", "2027-02"]}
+    ]);
+    v["items"][0]["texts"] = json!({"fr": {
+        "name": "Article A", "description": "Un article",
+        "labels": {"session": "Session d’examen"},
+        "options": {"session": {"2027-01": "Janvier 2027"}}
+    }});
+    v["categories"][0]["texts"] = json!({"fr": {"name": "Catégorie"}});
+    v["texts"] = json!({"fr": {"terms": "Conditions de vente"}});
+    let mut shop = doc(v.clone()).validate(&shop_id()).unwrap();
+    shop.localize(Language::En);
+    assert_eq!(
+        shop.items[0].name, "A",
+        "English keeps the document's words"
+    );
+    shop.localize(Language::Fr);
+    let item = &shop.items[0];
+    assert_eq!(
+        (item.name.as_str(), item.description.as_str()),
+        ("Article A", "Un article")
+    );
+    let field = &item.required_data[0];
+    assert_eq!(field.label, "Session d’examen");
+    assert_eq!(
+        field.options,
+        ["2027-01", "2027-02"],
+        "values stay the same"
+    );
+    assert_eq!(
+        field.option_labels,
+        ["Janvier 2027", "2027-02"],
+        "an option without words reads as itself"
+    );
+    assert_eq!(shop.categories[0].name, "Catégorie");
+    assert_eq!(shop.terms.as_deref(), Some("Conditions de vente"));
+
+    v["items"][0]["texts"] = json!({
+        "de": {"name": "Artikel"},
+        "fr": {"name": "", "labels": {"nope": "X"}, "options": {"session": {"2030-01": "X"}}}
+    });
+    let errors = doc(v).validate(&shop_id()).unwrap_err();
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "items[0].texts.de",
+            "items[0].texts.fr.name",
+            "items[0].texts.fr.labels.nope",
+            "items[0].texts.fr.options.session.2030-01"
+        ]
+    );
+}
