@@ -706,6 +706,24 @@ async fn a_french_buyer_reads_the_shops_french_words_from_catalogue_to_bill() {
     assert_eq!(fields[0]["label"], "Nom complet du candidat");
     assert_eq!(fields[2]["options"][0], "2026-12");
     assert_eq!(fields[2]["option_labels"][0], "Décembre 2026");
+    let english = stack
+        .put(
+            &format!("/carts/{cart}/language"),
+            json!({"language": "en"}),
+        )
+        .await
+        .body;
+    assert_eq!(english["lines"][0]["name"], "Certification exam voucher");
+    assert_eq!(
+        english["lines"][0]["required_data"][2]["option_labels"][0],
+        "December 2026"
+    );
+    stack
+        .put(
+            &format!("/carts/{cart}/language"),
+            json!({"language": "fr"}),
+        )
+        .await;
     stack
         .put(
             &format!("/carts/{cart}/requirements"),

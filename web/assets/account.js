@@ -1,7 +1,7 @@
 // The customer area: log in with the learning site's credentials, then my orders (with their
 // invoices), my products (dates and state) and my seats (assign, unassign).
 import {
-  api, clearProblem, date, field, fill, h, header, lang, money, Problem, problemText, shopId, showProblem, t,
+  api, clearProblem, colon, date, field, fill, h, header, lang, money, Problem, problemText, shopId, showProblem, t,
 } from './app.js';
 
 const shop = shopId();
@@ -38,28 +38,28 @@ async function openDocument(path) {
 
 function bills(list) {
   if (!list.length) return h('p', {}, t('none'));
-  return h('table', { id: 'bills' },
-    h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, t('status')), h('th', { class: 'num' }, t('total')), h('th', {}, ''))),
-    h('tbody', {}, list.map((b) => h('tr', { 'data-bill': b.id },
-      h('td', {}, b.invoice_number || b.id, h('div', { class: 'muted' }, date(b.placed_at))),
-      h('td', {}, h('span', { class: `status ${b.status}` }, t(`status_${b.status}`))),
-      h('td', { class: 'num' }, money(b.total, b.currency)),
-      h('td', {}, h('button', { type: 'button', class: 'secondary', onclick: () => openDocument(b.links.invoice) }, t('invoice')))))));
+  return h('ul', { id: 'bills', class: 'cards' }, list.map((b) => h('li', { class: 'card', 'data-bill': b.id },
+    h('h3', {}, b.items.join(', ')),
+    h('p', { class: 'muted' }, `${b.invoice_number || b.id} · ${date(b.placed_at)} · `, h('span', { class: `status ${b.status}` }, t(`status_${b.status}`))),
+    h('p', {}, colon('total'), h('strong', {}, money(b.total, b.currency))),
+    h('div', { class: 'row' },
+      h('button', { type: 'button', class: 'secondary', onclick: () => openDocument(b.links.invoice) }, paidOrNot(b)),
+      h('button', { type: 'button', class: 'secondary', onclick: () => openDocument(`${b.links.invoice}?format=pdf`) }, `${paidOrNot(b)} (PDF)`)))));
 }
+
+const paidOrNot = (b) => (b.invoice_number ? t('invoiceTitle') : t('orderForm'));
 
 function products(list) {
   const shown = list.filter((p) => p.context !== 'seat');
   if (!shown.length) return h('p', {}, t('none'));
-  return h('table', { id: 'products' },
-    h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, t('course')), h('th', {}, t('start')), h('th', {}, t('end')), h('th', {}, t('status')))),
-    h('tbody', {}, shown.map((p) => h('tr', { 'data-reference': p.reference },
-      h('td', {}, p.item_code, h('div', { class: 'muted' }, p.reference)),
-      h('td', {}, p.instance_id ?? '—'),
-      h('td', {}, date(p.start)), h('td', {}, date(p.end)),
-      h('td', {}, h('span', { class: `status ${p.status}` }, t(`state_${p.status}`)))))));
+  return h('ul', { id: 'products', class: 'cards' }, shown.map((p) => h('li', { class: 'card', 'data-reference': p.reference },
+    h('h3', {}, p.item_name),
+    h('p', {}, h('span', { class: `status ${p.status}` }, t(`state_${p.status}`))),
+    h('p', { class: 'muted' }, `${t('start')} ${date(p.start)} · ${t('end')} ${date(p.end)}`),
+    p.user_email && p.user_email !== p.customer_email ? h('p', { class: 'muted' }, colon('holder'), p.user_email) : null)));
 }
 
-function seatRow(seat) {
+function seatRow(seat, number) {
   const holder = seat.seat?.holder;
   const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
   const act = async (path, body, form) => {
@@ -73,14 +73,14 @@ function seatRow(seat) {
   };
   if (holder) {
     const form = h('form', { class: 'row' }, banner,
-      h('span', {}, `${holder.firstname} ${holder.lastname} <${holder.email}> — ${t('course')} ${holder.course}`),
+      h('span', {}, `${holder.firstname} ${holder.lastname} <${holder.email}>`),
       h('button', { type: 'submit', class: 'secondary' }, t('unassign')));
     form.addEventListener('submit', (ev) => { ev.preventDefault(); act(`/account/seats/${seat.reference}/unassign`, undefined, form); });
-    return h('div', { class: 'card seat', 'data-reference': seat.reference }, h('strong', {}, seat.reference), form);
+    return h('div', { class: 'card seat', 'data-reference': seat.reference }, h('h3', {}, `${seat.item_name} · ${t('seat')} ${number}`), form);
   }
   const inputs = ['email', 'firstname', 'lastname'].map((name) => [name, h('input', { type: name === 'email' ? 'email' : 'text', 'data-name': name })]);
   const course = seat.allowed_courses.length > 1
-    ? h('select', { 'data-name': 'course' }, seat.allowed_courses.map((c) => h('option', { value: c }, c)))
+    ? h('select', { 'data-name': 'course' }, seat.allowed_courses.map((c, i) => h('option', { value: c }, `${t('course')} ${i + 1}`)))
     : null;
   const form = h('form', { class: 'row' }, banner,
     inputs.map(([name, el]) => field(t(name), el, name)),
@@ -92,7 +92,7 @@ function seatRow(seat) {
     if (course) body.course = Number(course.value);
     act(`/account/seats/${seat.reference}/assign`, body, form);
   });
-  return h('div', { class: 'card seat', 'data-reference': seat.reference }, h('strong', {}, seat.reference), ' ', h('span', { class: 'muted' }, t('unassigned')), form);
+  return h('div', { class: 'card seat', 'data-reference': seat.reference }, h('h3', {}, `${seat.item_name} · ${t('seat')} ${number}`), h('p', { class: 'muted' }, t('unassigned')), form);
 }
 
 async function area(focus) {
@@ -113,7 +113,7 @@ async function area(focus) {
       h('p', {}, `${t('loggedInAs')} ${who.firstname} ${who.lastname} (${who.email}) `, h('button', { type: 'button', class: 'secondary', onclick: logout }, t('logout'))),
       h('section', {}, h('h2', {}, t('myBills')), bills(b.bills)),
       h('section', {}, h('h2', {}, t('myProducts')), products(p.products)),
-      h('section', { id: 'seats' }, h('h2', {}, t('mySeats')), s.seats.length ? s.seats.map(seatRow) : h('p', {}, t('none'))));
+      h('section', { id: 'seats' }, h('h2', {}, t('mySeats')), s.seats.length ? s.seats.map((seat, i) => seatRow(seat, 1 + s.seats.slice(0, i).filter((o) => o.bill === seat.bill && o.item_code === seat.item_code).length)) : h('p', {}, t('none'))));
     if (focus) document.getElementById(focus)?.scrollIntoView();
   } catch (e) {
     if (e instanceof Problem && e.status === 401) loginForm();

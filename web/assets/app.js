@@ -46,6 +46,7 @@ const STRINGS = {
     state_expired: 'expired', state_suspended: 'suspended', open: 'Open',
     error: 'Something went wrong', fixFields: 'Please correct the highlighted fields.',
 
+    vat_number: 'VAT number (businesses)', e_invalid_vat_number: 'Please use letters and digits only ({max} at most).',
     required: 'required', requiredNote: 'Fields marked * are required.', continue: 'Continue', back: 'Back',
     progress: 'Checkout steps', stepOf: 'Step {n} of {total}', recap: 'Your order', edit: 'Change',
     method_card: 'Card', via: 'via {provider}', cartCount: '{count} item(s)', refused: 'Some items of your link could not be added to your cart: {codes}.',
@@ -86,7 +87,7 @@ const STRINGS = {
     unitPrice: 'Prix unitaire', total: 'Total', tax: 'TVA', remove: 'Retirer', save: 'Enregistrer',
     emptyCart: 'Votre panier est vide.', preview: 'Bientôt disponible', password: 'Mot de passe',
     stepLines: 'Votre panier', stepRequirements: 'Informations requises', stepParticipants: 'Participants',
-    stepCustomer: 'Vos coordonnées', stepOrder: 'Commande', unit: 'Unité',
+    stepCustomer: 'Vos coordonnées', stepOrder: 'Validation', unit: 'Unité',
     participantsHelp: 'Nommez chaque participant une fois, puis attribuez chaque place à l’un d’eux.',
     addParticipant: 'Ajouter un participant', seat: 'Place', role: 'Rôle', choose: 'Choisir…',
     firstname: 'Prénom', lastname: 'Nom', email: 'Courriel', address: 'Adresse', zip: 'Code postal',
@@ -119,6 +120,7 @@ const STRINGS = {
     state_expired: 'expiré', state_suspended: 'suspendu', open: 'Ouvrir',
     error: 'Une erreur est survenue', fixFields: 'Corrigez les champs signalés.',
 
+    vat_number: 'N° de TVA intracommunautaire (entreprises)', e_invalid_vat_number: 'Lettres et chiffres seulement ({max} au plus).',
     required: 'obligatoire', requiredNote: 'Les champs marqués * sont obligatoires.', continue: 'Continuer', back: 'Retour',
     progress: 'Étapes de la commande', stepOf: 'Étape {n} sur {total}', recap: 'Votre commande', edit: 'Modifier',
     method_card: 'Carte bancaire', via: 'via {provider}', cartCount: '{count} article(s)', refused: 'Certains articles de votre lien n’ont pas pu être ajoutés au panier : {codes}.',

@@ -99,7 +99,7 @@ function render(bill) {
           const p = bill.production[i] || {};
           const holders = Object.values(l.seats || {}).flat();
           return h('tr', {},
-            h('td', { class: 'wrap' }, l.name, holders.length ? h('div', { class: 'muted' }, colon('holders'), holders.join(', ')) : null,
+            h('td', { class: 'name' }, l.name, holders.length ? h('div', { class: 'muted' }, colon('holders'), holders.join(', ')) : null,
               h('div', { class: 'muted show-small' }, t(`prod_${p.state}`))),
             h('td', { class: 'num' }, l.quantity),
             h('td', { class: 'num' }, money(l.total_incl_tax, bill.currency)),

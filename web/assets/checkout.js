@@ -75,15 +75,15 @@ function linesStep(cart) {
     const error = h('span', { class: 'error', id: `qty-error-${l.code}` });
     qty.addEventListener('change', () => changeLine(cart, l.code, Number(qty.value), qty, error));
     return h('tr', {},
-      h('td', { class: 'wrap' }, l.name),
+      h('td', { class: 'name' }, l.name,
+        h('div', {}, h('button', { type: 'button', class: 'link', 'aria-label': `${t('remove')} ${l.name}`, onclick: () => changeLine(cart, l.code, 0) }, t('remove')))),
       h('td', {}, qty, error),
       h('td', { class: 'num hide-small' }, money(l.unit_price, cart.currency)),
-      h('td', { class: 'num' }, money(l.total_incl_tax, cart.currency)),
-      h('td', {}, h('button', { type: 'button', class: 'secondary', 'aria-label': `${t('remove')} ${l.name}`, onclick: () => changeLine(cart, l.code, 0) }, t('remove'))));
+      h('td', { class: 'num' }, money(l.total_incl_tax, cart.currency)));
   });
   if (!cart.lines.length) return h('section', {}, h('p', {}, t('emptyCart')), h('p', {}, h('a', { href: `/?shop=${shop}` }, t('catalogue'))));
   return h('section', {},
-    h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, h('span', { class: 'sr-only' }, t('bought'))), h('th', {}, t('quantity')), h('th', { class: 'num hide-small' }, t('unitPrice')), h('th', { class: 'num' }, t('total')), h('th', {}, h('span', { class: 'sr-only' }, t('remove'))))), h('tbody', {}, rows)),
+    h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, h('span', { class: 'sr-only' }, t('bought'))), h('th', {}, t('quantity')), h('th', { class: 'num hide-small' }, t('unitPrice')), h('th', { class: 'num' }, t('total')))), h('tbody', {}, rows)),
     totalsTable(cart),
     h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', id: 'lines-continue', onclick: () => { shown = cart.next_step; render(cart); } }, t('continue'))));
 }
@@ -221,11 +221,11 @@ function loginBox(cart) {
 }
 
 const AUTOCOMPLETE = { firstname: 'given-name', lastname: 'family-name', email: 'email', zip: 'postal-code', country: 'country', phone: 'tel', address: 'street-address', organisation: 'organization', city: 'address-level2' };
-const OPTIONAL = ['organisation', 'phone'];
+const OPTIONAL = ['organisation', 'phone', 'vat_number'];
 
 function customerStep(cart) {
   const c = cart.customer || {};
-  const fields = ['firstname', 'lastname', 'email', 'organisation', 'address', 'zip', 'city', 'country', 'phone'].map((name) => {
+  const fields = ['firstname', 'lastname', 'email', 'organisation', 'vat_number', 'address', 'zip', 'city', 'country', 'phone'].map((name) => {
     const el = name === 'country'
       ? h('select', { 'data-name': name, autocomplete: 'country' }, h('option', { value: '' }, t('choose')), countryOptions(c.country || catalog.shop.seller?.country))
       : h('input', { value: c[name] || '', 'data-name': name, type: { email: 'email', phone: 'tel' }[name] || 'text', autocomplete: AUTOCOMPLETE[name] });
@@ -241,7 +241,7 @@ function customerStep(cart) {
 
 function recap(cart) {
   return h('aside', { class: 'recap', 'aria-labelledby': 'recap-title' }, h('h2', { id: 'recap-title' }, t('recap')),
-    h('table', {}, h('tbody', {}, cart.lines.map((l) => h('tr', {}, h('td', { class: 'wrap' }, `${l.quantity} × ${l.name}`), h('td', { class: 'num' }, money(l.total_incl_tax, cart.currency)))))),
+    h('table', {}, h('tbody', {}, cart.lines.map((l) => h('tr', {}, h('td', { class: 'name' }, `${l.quantity} × ${l.name}`), h('td', { class: 'num' }, money(l.total_incl_tax, cart.currency)))))),
     totalsTable(cart),
     cart.customer ? h('p', { class: 'muted' }, `${cart.customer.firstname} ${cart.customer.lastname} · ${cart.customer.email}`) : null);
 }

@@ -116,4 +116,6 @@ pub fn router() -> Router {
             "/assets/style.css",
             file!("assets/style.css", "text/css; charset=utf-8"),
         )
+        // Gzip, as the static bucket's CDN serves them in AWS: a cold checkout is ~25 KB.
+        .layer(tower_http::compression::CompressionLayer::new())
 }

@@ -104,7 +104,17 @@ pub struct AccountBill {
     pub invoice_number: Option<String>,
     pub total: String,
     pub currency: String,
+    /// What it bought, by the names on the bill.
+    pub items: Vec<String>,
     pub links: BillLinks,
+}
+
+/// A product in the customer area: named as its bill names the item.
+#[derive(Debug, Serialize)]
+pub struct AccountProduct {
+    #[serde(flatten)]
+    pub product: ProductView,
+    pub item_name: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -255,8 +265,11 @@ impl Accounts {
         }
     }
 
-    /// The customer's bills, newest first.
-    pub async fn bills(&self, session: &Session) -> Result<Vec<AccountBill>, AppError> {
+    /// The customer's bills as stored, newest first (the last 100).
+    async fn customer_bills(
+        &self,
+        session: &Session,
+    ) -> Result<Vec<crate::domain::bill::Bill>, AppError> {
         let query = Query {
             index: Some(Index::Gsi2),
             pk: super::keys::customer(&session.shop, &session.email),
@@ -265,24 +278,36 @@ impl Accounts {
             limit: Some(100),
             ..Query::default()
         };
-        let mut bills = Vec::new();
-        for r in self.store().query(&query).await? {
-            let bill: crate::domain::bill::Bill = super::record::decode("bill", &r)?;
-            let id = bill.id.to_string();
-            bills.push(AccountBill {
-                links: BillLinks {
-                    this: format!("/account/bills/{id}"),
-                    invoice: format!("/account/bills/{id}/invoice"),
-                },
-                id,
-                status: bill.status.to_string(),
-                placed_at: bill.placed_at,
-                invoice_number: bill.invoice_number.clone(),
-                total: bill.totals.incl_tax.to_string(),
-                currency: bill.currency.code().to_owned(),
-            });
-        }
-        Ok(bills)
+        let found = self.store().query(&query).await?;
+        found
+            .iter()
+            .map(|r| super::record::decode("bill", r))
+            .collect()
+    }
+
+    /// The customer's bills, newest first, each with the names of what it bought.
+    pub async fn bills(&self, session: &Session) -> Result<Vec<AccountBill>, AppError> {
+        Ok(self
+            .customer_bills(session)
+            .await?
+            .iter()
+            .map(|bill| {
+                let id = bill.id.to_string();
+                AccountBill {
+                    links: BillLinks {
+                        this: format!("/account/bills/{id}"),
+                        invoice: format!("/account/bills/{id}/invoice"),
+                    },
+                    id,
+                    status: bill.status.to_string(),
+                    placed_at: bill.placed_at,
+                    invoice_number: bill.invoice_number.clone(),
+                    total: bill.totals.incl_tax.to_string(),
+                    currency: bill.currency.code().to_owned(),
+                    items: bill.lines.iter().map(|l| l.name.clone()).collect(),
+                }
+            })
+            .collect())
     }
 
     /// One of the customer's bills (another's is 404, as if it did not exist).
@@ -321,21 +346,42 @@ impl Accounts {
     }
 
     /// The customer's product instances (seats included).
-    pub async fn products(&self, session: &Session) -> Result<Vec<ProductView>, AppError> {
+    pub async fn products(&self, session: &Session) -> Result<Vec<AccountProduct>, AppError> {
         let now = self.clock.now();
+        let names: std::collections::HashMap<(String, String), String> = self
+            .customer_bills(session)
+            .await?
+            .into_iter()
+            .flat_map(|b| {
+                let id = b.id.to_string();
+                b.lines
+                    .into_iter()
+                    .map(move |l| ((id.clone(), l.code.to_string()), l.name))
+            })
+            .collect();
         Ok(
             products::of_customer(self.store(), &session.shop, &session.email)
                 .await?
                 .into_iter()
-                .map(|p| ProductView::new(p, now))
+                .map(|p| {
+                    let key = (p.bill.to_string(), p.item_code.clone());
+                    let item_name = names
+                        .get(&key)
+                        .cloned()
+                        .unwrap_or_else(|| p.item_code.clone());
+                    AccountProduct {
+                        product: ProductView::new(p, now),
+                        item_name,
+                    }
+                })
                 .collect(),
         )
     }
 
     /// The customer's seats.
-    pub async fn seats(&self, session: &Session) -> Result<Vec<ProductView>, AppError> {
+    pub async fn seats(&self, session: &Session) -> Result<Vec<AccountProduct>, AppError> {
         let mut all = self.products(session).await?;
-        all.retain(|p| p.context == ProductContext::Seat.as_str());
+        all.retain(|p| p.product.context == ProductContext::Seat.as_str());
         Ok(all)
     }
 

@@ -54,6 +54,7 @@ pub(crate) fn sample_bill(shop: &Shop, language: Language) -> Bill {
             country: "FR".into(),
             organisation: None,
             phone: None,
+            vat_number: None,
         },
         invoicing: None,
         participants: Vec::new(),

@@ -314,9 +314,7 @@ impl Storefront {
             repo::Items::Only(&codes),
         )
         .await?;
-        let mut shop = shop.shop;
-        shop.localize(stored.value.language);
-        Ok((stored, shop))
+        Ok((stored, shop.shop))
     }
 
     async fn insert(&self, cart: &mut Cart) -> Result<(), AppError> {

@@ -196,6 +196,8 @@ pub struct IdentityInput {
     pub organisation: Option<String>,
     #[serde(default)]
     pub phone: Option<String>,
+    #[serde(default)]
+    pub vat_number: Option<String>,
 }
 
 impl IdentityInput {
@@ -249,6 +251,16 @@ impl IdentityInput {
                 .with("max", 30),
             );
         }
+        let vat_number = optional(&self.vat_number);
+        if vat_number.as_ref().is_some_and(|v| {
+            v.len() > 20 || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ')
+        }) {
+            e.add(
+                format!("{path}.vat_number"),
+                Reason::new("invalid_vat_number", "letters and digits only, at most 20")
+                    .with("max", 20),
+            );
+        }
         Some(Identity {
             firstname: firstname?,
             lastname: lastname?,
@@ -259,6 +271,7 @@ impl IdentityInput {
             country: country?,
             organisation,
             phone,
+            vat_number: vat_number.map(|v| v.to_ascii_uppercase()),
         })
     }
 }

@@ -51,6 +51,9 @@ pub struct Identity {
     pub country: String,
     pub organisation: Option<String>,
     pub phone: Option<String>,
+    /// A business buyer's VAT number, printed on the invoice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_number: Option<String>,
 }
 
 /// One filled required-data form: field name → value as text.
@@ -379,8 +382,12 @@ impl Cart {
         (lines, unavailable)
     }
 
-    /// The cart as the buyer sees it: priced lines, totals, step states and the next step.
+    /// The cart as the buyer sees it, in the cart's language: priced lines, totals, step
+    /// states and the next step.
     pub fn view(&self, shop: &Shop) -> CartView {
+        let mut shop = shop.clone();
+        shop.localize(self.language);
+        let shop = &shop;
         let (lines, unavailable) = self.priced_lines(shop);
         let totals = Totals::of(lines.iter().map(|(_, _, p)| p));
         let steps: BTreeMap<Step, StepState> = Step::ALL

@@ -82,6 +82,30 @@ pub struct ShopDocument {
     /// The shop's words in another language than the document's: `{"fr": {"terms": ...}}`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub texts: BTreeMap<String, TextsDoc>,
+    /// Printed on invoices: when payment is due (`Payable on receipt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_terms: Option<String>,
+    /// Printed on invoices: the penalties for late payment a business invoice must state in
+    /// France (rate, fixed recovery fee).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_payment: Option<String>,
+}
+
+impl ShopDocument {
+    /// One of the shop's own texts in `language`: its `texts.<language>` words, else the
+    /// document's.
+    pub fn text_in(
+        &self,
+        language: Language,
+        pick: impl Fn(&TextsDoc) -> Option<&String>,
+        own: Option<&String>,
+    ) -> Option<String> {
+        self.texts
+            .get(language.as_str())
+            .and_then(pick)
+            .or(own)
+            .cloned()
+    }
 }
 
 /// What a buyer of one language reads instead of the document's own words (for the shop,
@@ -98,6 +122,10 @@ pub struct TextsDoc {
     pub eula: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terms: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_terms: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_payment: Option<String>,
     /// Required-data labels, by field.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
@@ -376,8 +404,22 @@ impl ShopDocument {
         let messages = self.messages(&mut e);
         let staff = self.staff(&mut e);
         let texts = translations(&mut e, "texts", &self.texts, &[]);
+        for (field, value) in [
+            ("payment_terms", &self.payment_terms),
+            ("late_payment", &self.late_payment),
+        ] {
+            if let Some(v) = value {
+                text(&mut e, field, v, 2_000);
+            }
+        }
         for (lang, t) in &self.texts {
-            for (field, value) in [("name", &t.name), ("terms", &t.terms)] {
+            let shop_texts = [
+                ("name", &t.name),
+                ("terms", &t.terms),
+                ("payment_terms", &t.payment_terms),
+                ("late_payment", &t.late_payment),
+            ];
+            for (field, value) in shop_texts {
                 if let Some(v) = value {
                     text(&mut e, &format!("texts.{lang}.{field}"), v, 20_000);
                 }

@@ -1,0 +1,201 @@
+//! The bill as a document (ARCHITECTURE.md, "Bill states"): an order form before payment, an
+//! invoice with its number once paid, in the bill's language (English or French): the seller's
+//! legal identity, the buyer's (with their VAT numbers), the lines, the tax per rate, totals,
+//! the payment and the shop's payment terms and late-payment mentions. Rendered as HTML
+//! (askama, escaped) or PDF ([`pdf`]: fonts embedded, names wrapped, amounts right-aligned).
+
+mod pdf;
+mod words;
+
+use askama::Template;
+
+use crate::domain::Language;
+use crate::domain::bill::{Bill, BillStatus};
+use crate::domain::cart::Identity;
+use crate::domain::document::ShopDocument;
+use words::Words;
+
+pub struct LineRow {
+    pub name: String,
+    pub quantity: u32,
+    pub unit_price: String,
+    pub total_excl_tax: String,
+    pub tax_rate: String,
+    pub total_incl_tax: String,
+}
+
+pub struct TaxRow {
+    pub rate: String,
+    pub base: String,
+    pub amount: String,
+}
+
+/// Everything the document shows, already worded and formatted in its language.
+pub struct InvoiceDocument {
+    pub language: Language,
+    /// The invoice number once paid; `None` makes the document an order form.
+    pub number: Option<String>,
+    pub reference: String,
+    /// Labelled facts under the title: numbers, dates, status, payment method.
+    pub facts: Vec<(String, String)>,
+    pub seller: Vec<String>,
+    pub customer: Vec<String>,
+    pub invoicing: Option<Vec<String>>,
+    pub lines: Vec<LineRow>,
+    pub taxes: Vec<TaxRow>,
+    pub total_excl_tax: String,
+    pub total_tax: String,
+    pub total_incl_tax: String,
+    /// How it was paid, or what is due.
+    pub settlement: String,
+    /// The shop's payment terms and late-payment mentions, in the document's language.
+    pub mentions: Vec<String>,
+    pub test: bool,
+    words: &'static Words,
+}
+
+impl InvoiceDocument {
+    pub fn new(bill: &Bill, shop: &ShopDocument) -> Self {
+        let language = bill.language;
+        let w = Words::of(language);
+        let money = |d: rust_decimal::Decimal| bill.currency.display(d, language);
+        let number = bill.invoice_number.clone();
+        let mut facts = Vec::new();
+        if let Some(n) = &number {
+            facts.push((w.invoice_number.into(), n.clone()));
+        }
+        if let Some(paid) = bill.paid_at.filter(|_| number.is_some()) {
+            facts.push((w.invoice_date.into(), w.date(paid)));
+        }
+        facts.push((w.order_reference.into(), bill.id.to_string()));
+        facts.push((w.order_date.into(), w.date(bill.placed_at)));
+        facts.push((w.status.into(), w.status_name(bill.status).into()));
+        facts.push((w.payment_method.into(), w.method_name(bill.payment_method)));
+        let settlement = match (bill.status, bill.paid_at) {
+            (BillStatus::Paid | BillStatus::Complete | BillStatus::Preprod, Some(at)) => {
+                format!("{} {}", w.paid_on, w.date(at))
+            }
+            _ => format!("{} {}", w.amount_due, money(bill.remaining())),
+        };
+        let mentions = [
+            shop.text_in(
+                language,
+                |t| t.payment_terms.as_ref(),
+                shop.payment_terms.as_ref(),
+            ),
+            shop.text_in(
+                language,
+                |t| t.late_payment.as_ref(),
+                shop.late_payment.as_ref(),
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        Self {
+            language,
+            number,
+            reference: bill.id.to_string(),
+            facts,
+            seller: seller(shop, w),
+            customer: identity(&bill.customer, w),
+            invoicing: bill.invoicing.as_ref().map(|i| identity(i, w)),
+            lines: bill
+                .lines
+                .iter()
+                .map(|l| LineRow {
+                    name: l.name.clone(),
+                    quantity: l.quantity,
+                    unit_price: money(l.unit_price),
+                    total_excl_tax: money(l.total_excl_tax),
+                    tax_rate: w.percent(l.tax_rate),
+                    total_incl_tax: money(l.total_incl_tax),
+                })
+                .collect(),
+            taxes: bill
+                .totals
+                .taxes
+                .iter()
+                .map(|t| TaxRow {
+                    rate: format!("{} {}", w.vat, w.percent(t.rate)),
+                    base: money(t.base),
+                    amount: money(t.amount),
+                })
+                .collect(),
+            total_excl_tax: money(bill.totals.excl_tax),
+            total_tax: money(bill.totals.tax),
+            total_incl_tax: money(bill.totals.incl_tax),
+            settlement,
+            mentions,
+            test: bill.test,
+            words: w,
+        }
+    }
+
+    /// "Invoice DEMO-2026-000001" once paid, "Order form <reference>" before.
+    pub fn heading(&self) -> String {
+        match &self.number {
+            Some(n) => format!("{} {n}", self.words.invoice),
+            None => format!("{} {}", self.words.order, self.reference),
+        }
+    }
+
+    pub fn html(&self) -> String {
+        InvoiceHtml {
+            doc: self,
+            w: self.words,
+            lang: self.language.as_str(),
+        }
+        .render()
+        .expect("the invoice template renders")
+    }
+
+    /// A PDF of one or more A4 pages.
+    pub fn pdf(&self) -> Vec<u8> {
+        pdf::render(self)
+    }
+}
+
+/// The seller's legal identity: name, address, and each legal fact with its label.
+fn seller(shop: &ShopDocument, w: &Words) -> Vec<String> {
+    let s = &shop.seller;
+    let mut lines = vec![s.get("name").cloned().unwrap_or_else(|| shop.name.clone())];
+    lines.extend(s.get("address").cloned());
+    let town = [s.get("zip"), s.get("city")]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
+    lines.extend((!town.is_empty()).then_some(town));
+    lines.extend(s.get("country").map(|c| w.country(c)));
+    const SHOWN: [&str; 6] = ["name", "address", "zip", "city", "country", "email"];
+    for (key, value) in s.iter().filter(|(k, _)| !SHOWN.contains(&k.as_str())) {
+        lines.push(format!("{}{}{value}", w.seller_field(key), w.colon));
+    }
+    lines.extend(s.get("email").cloned());
+    lines
+}
+
+fn identity(i: &Identity, w: &Words) -> Vec<String> {
+    let mut lines = vec![format!("{} {}", i.firstname, i.lastname)];
+    lines.extend(i.organisation.clone());
+    lines.push(i.address.clone());
+    lines.push(format!("{} {}", i.zip, i.city));
+    lines.push(w.country(&i.country));
+    lines.extend(
+        i.vat_number
+            .as_ref()
+            .map(|v| format!("{}{}{v}", w.vat_number, w.colon)),
+    );
+    lines.push(i.email.to_string());
+    lines
+}
+
+#[derive(Template)]
+#[template(path = "invoice.html")]
+struct InvoiceHtml<'a> {
+    doc: &'a InvoiceDocument,
+    w: &'a Words,
+    lang: &'a str,
+}
