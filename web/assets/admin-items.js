@@ -13,6 +13,7 @@ const WORDS = {
     delivery: 'Delivery in Moodle', any: 'Any', none: 'None', more: 'Show more', nothing: 'No item matches.',
     name: 'Name', code: 'Code', price: 'Price excl. tax', open: 'Edit', back: 'Back to the catalogue',
     describe: 'Description', description: 'Description', kind: 'Kind', sale: 'Sale', visibility: 'Who sees it', tax: 'Tax',
+    texts: 'In other languages (left empty: the words above)', lang_en: 'English', lang_fr: 'French', textsMore: 'Required-data labels and options in other languages (JSON: {"fr": {"labels": {"field": "…"}, "options": {"field": {"option": "…"}}}})',
     max_quantity: 'Most per order', stock: 'Stock', password: 'Password (internal items)', eula: 'Licence the buyer accepts',
     renewable: 'Renewable', prices: 'Price tiers', upTo: 'Up to (empty: and more)', unitPrice: 'Unit price excl. tax',
     inclTax: 'Incl. tax', addTier: 'Add a tier', remove: 'Remove', seats: 'Participants', seat_mode: 'Who is named',
@@ -49,6 +50,7 @@ const WORDS = {
     delivery: 'Livraison dans Moodle', any: 'Tous', none: 'Aucune', more: 'Afficher la suite', nothing: 'Aucun article ne correspond.',
     name: 'Nom', code: 'Code', price: 'Prix HT', open: 'Modifier', back: 'Retour au catalogue',
     describe: 'Présentation', description: 'Description', kind: 'Nature', sale: 'Vente', visibility: 'Visible par', tax: 'TVA',
+    texts: 'Dans d’autres langues (vide : les mots ci-dessus)', lang_en: 'anglais', lang_fr: 'français', textsMore: 'Libellés et choix des informations requises dans d’autres langues (JSON : {"en": {"labels": {"champ": "…"}, "options": {"champ": {"choix": "…"}}}})',
     max_quantity: 'Maximum par commande', stock: 'Stock', password: 'Mot de passe (articles internes)', eula: 'Licence acceptée par l’acheteur',
     renewable: 'Renouvelable', prices: 'Paliers de prix', upTo: 'Jusqu’à (vide : et au-delà)', unitPrice: 'Prix unitaire HT',
     inclTax: 'TTC', addTier: 'Ajouter un palier', remove: 'Retirer', seats: 'Participants', seat_mode: 'Personnes à nommer',
@@ -242,6 +244,29 @@ async function form(code) {
   const stock = input('stock', item.stock, { type: 'number', min: '0' });
   const password = input('password', item.password, { type: 'password', autocomplete: 'new-password' });
   const eula = h('textarea', { 'data-path': 'eula', rows: '2' }, item.eula || '');
+  // The item's words per language: name, description and licence as fields, the rest as JSON.
+  const words = Object.fromEntries(['en', 'fr'].map((l) => {
+    const t = item.texts?.[l] || {};
+    return [l, {
+      name: h('input', { 'data-path': `texts.${l}.name`, value: t.name || '' }),
+      description: h('textarea', { 'data-path': `texts.${l}.description`, rows: '2' }, t.description || ''),
+      eula: h('textarea', { 'data-path': `texts.${l}.eula`, rows: '2' }, t.eula || ''),
+    }];
+  }));
+  const moreTexts = h('textarea', { 'data-path': 'texts', rows: '3' }, JSON.stringify(Object.fromEntries(Object.entries(item.texts || {})
+    .map(([l, t]) => [l, { ...(t.labels ? { labels: t.labels } : {}), ...(t.options ? { options: t.options } : {}) }])
+    .filter(([, t]) => Object.keys(t).length))) .replace(/^\{\}$/, ''));
+  const readTexts = () => {
+    let more = {};
+    try { more = moreTexts.value.trim() ? JSON.parse(moreTexts.value) : {}; } catch (e) { throw Object.assign(new Error(e.message), { path: 'texts' }); }
+    const out = {};
+    for (const [l, f] of Object.entries(words)) {
+      const t = { ...(more[l] || {}) };
+      for (const k of ['name', 'description', 'eula']) if (f[k].value.trim()) t[k] = f[k].value.trim();
+      if (Object.keys(t).length) out[l] = t;
+    }
+    return out;
+  };
   const renewable = h('input', { type: 'checkbox', checked: Boolean(item.renewable) });
   const rate = () => Number(lists.taxes.find((t) => t.code === tax.value)?.rate || 0);
   const previews = [];
@@ -295,6 +320,7 @@ async function form(code) {
       })),
       parts: parts.rows().map((r) => ({ code: r.querySelector('.part-code').value.trim(), quantity: Number(r.querySelector('.part-qty').value) })),
       handler: handler.value(),
+      texts: readTexts(),
     };
     return out;
   };
@@ -305,7 +331,7 @@ async function form(code) {
     done.hidden = true;
     let body;
     try { body = collect(); } catch (e) {
-      showProblem(editor, { body: { errors: [{ field: 'handler.params', reason: e.message }] } }, banner);
+      showProblem(editor, { body: { errors: [{ field: e.path || 'handler.params', reason: e.message }] } }, banner);
       return;
     }
     const path = `/admin/shops/${session.shop}/items/${encodeURIComponent(body.code)}`;
@@ -360,6 +386,11 @@ async function form(code) {
       h('div', { class: 'row' }, field(w('max_quantity'), maxQuantity), field(w('stock'), stock), field(w('password'), password)),
       field(w('eula'), eula),
       h('label', { class: 'check' }, renewable, ` ${w('renewable')}`)),
+    h('fieldset', {}, h('legend', {}, w('texts')),
+      ['en', 'fr'].map((l) => h('div', { class: 'repeat' },
+        field(`${w('name')} (${w(`lang_${l}`)})`, words[l].name), field(`${w('description')} (${w(`lang_${l}`)})`, words[l].description),
+        field(`${w('eula')} (${w(`lang_${l}`)})`, words[l].eula))),
+      field(w('textsMore'), moreTexts)),
     tiers.element,
     h('fieldset', {}, h('legend', {}, w('seats')), field(w('seat_mode'), seatMode), seatRoles),
     fields.element,

@@ -11,7 +11,8 @@ const MARKER = '********';
 const WORDS = {
   en: {
     title: 'Settings', shop: 'The shop', name: 'Name', currency: 'Currency (ISO code)', testMode: 'Test mode (no real payment)',
-    terms: 'Terms of sale', reminders: 'Reminders before an enrolment ends (days, comma-separated)', payment: 'Payment',
+    terms: 'Terms of sale', paymentTerms: 'Payment terms (on invoices)', latePayment: 'Late-payment mentions (on invoices)',
+    texts: 'The shop’s words in other languages (JSON: {"fr": {"name", "terms", "payment_terms", "late_payment"}})', reminders: 'Reminders before an enrolment ends (days, comma-separated)', payment: 'Payment',
     methods: 'Payment methods offered', defaultMethod: 'Method chosen by default', seller: 'Seller (on invoices)',
     key: 'Field', value: 'Value', addLine: 'Add a line', remove: 'Remove', support: 'Support course (every buyer is enrolled)',
     findCourse: 'Find a course in Moodle', chosen: 'Chosen course', noCourse: 'No support course', noResult: 'No course found.',
@@ -35,7 +36,8 @@ const WORDS = {
   },
   fr: {
     title: 'Réglages', shop: 'La boutique', name: 'Nom', currency: 'Devise (code ISO)', testMode: 'Mode test (aucun paiement réel)',
-    terms: 'Conditions de vente', reminders: 'Rappels avant la fin d’une inscription (jours, séparés par des virgules)', payment: 'Paiement',
+    terms: 'Conditions de vente', paymentTerms: 'Conditions de paiement (sur les factures)', latePayment: 'Mentions de retard de paiement (sur les factures)',
+    texts: 'Les mots de la boutique dans d’autres langues (JSON : {"en": {"name", "terms", "payment_terms", "late_payment"}})', reminders: 'Rappels avant la fin d’une inscription (jours, séparés par des virgules)', payment: 'Paiement',
     methods: 'Moyens de paiement proposés', defaultMethod: 'Moyen choisi par défaut', seller: 'Vendeur (sur les factures)',
     key: 'Champ', value: 'Valeur', addLine: 'Ajouter une ligne', remove: 'Retirer', support: 'Cours d’accompagnement (chaque acheteur y est inscrit)',
     findCourse: 'Chercher un cours dans Moodle', chosen: 'Cours choisi', noCourse: 'Pas de cours d’accompagnement', noResult: 'Aucun cours trouvé.',
@@ -149,6 +151,9 @@ async function start() {
   const currency = input('currency', s.currency, { maxlength: '3' });
   const testMode = h('input', { type: 'checkbox', checked: Boolean(s.test_mode) });
   const terms = h('textarea', { 'data-path': 'terms', rows: '3' }, s.terms || '');
+  const paymentTerms = h('textarea', { 'data-path': 'payment_terms', rows: '2' }, s.payment_terms || '');
+  const latePayment = h('textarea', { 'data-path': 'late_payment', rows: '2' }, s.late_payment || '');
+  const texts = h('textarea', { 'data-path': 'texts', rows: '4' }, s.texts && Object.keys(s.texts).length ? JSON.stringify(s.texts, null, 2) : '');
   const reminders = input('reminder_days', (s.reminder_days || [14, 3]).join(', '));
   const methods = h('fieldset', { 'data-path': 'payment_methods' }, h('legend', {}, w('methods')),
     METHODS.map((m) => h('label', { class: 'check' }, h('input', { type: 'checkbox', value: m, checked: s.payment_methods.includes(m) }), ` ${w(`method_${m}`)}`)),
@@ -176,9 +181,15 @@ async function start() {
   const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
   const done = h('p', { class: 'notice', hidden: true, role: 'status' }, w('saved'));
   const form = h('form', { id: 'settings', novalidate: true });
+  // A JSON field as typed, or the error located at it.
+  const parsed = (el, path) => {
+    try { return el.value.trim() ? JSON.parse(el.value) : {}; } catch (e) { throw Object.assign(new Error(e.message), { path }); }
+  };
   const collect = () => ({
     ...s,
     name: name.value, currency: currency.value.trim().toUpperCase(), test_mode: testMode.checked, terms: terms.value || null,
+    payment_terms: paymentTerms.value.trim() || null, late_payment: latePayment.value.trim() || null,
+    texts: parsed(texts, 'texts'),
     reminder_days: reminders.value.split(',').map((d) => d.trim()).filter(Boolean).map(Number),
     payment_methods: [...methods.querySelectorAll('input:checked')].map((c) => c.value),
     default_payment_method: defaultMethod.value,
@@ -188,7 +199,7 @@ async function start() {
     taxes: taxes.rows().map((r) => ({ code: r.querySelector('.tax-code').value.trim(), rate: r.querySelector('.tax-rate').value.trim().replace(',', '.') })),
     categories: categories.rows().map((r) => ({ id: r.querySelector('.cat-id').value.trim(), name: r.querySelector('.cat-name').value, parent: r.querySelector('.cat-parent').value.trim() || null })),
     gateways: Object.fromEntries(gateways.map(([g, list]) => [g, readPairs(list)])),
-    messages: messages.value.trim() ? JSON.parse(messages.value) : {},
+    messages: parsed(messages, 'messages'),
   });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -196,7 +207,7 @@ async function start() {
     done.hidden = true;
     let body;
     try { body = collect(); } catch (e) {
-      showProblem(form, { body: { errors: [{ field: 'messages', reason: e.message }] } }, banner);
+      showProblem(form, { body: { errors: [{ field: e.path, reason: e.message }] } }, banner);
       return;
     }
     try {
@@ -216,7 +227,8 @@ async function start() {
     h('fieldset', {}, h('legend', {}, w('shop')),
       h('div', { class: 'row' }, field(w('name'), name), field(w('currency'), currency)),
       h('label', { class: 'check' }, testMode, ` ${w('testMode')}`),
-      field(w('terms'), terms), field(w('reminders'), reminders)),
+      field(w('terms'), terms), field(w('paymentTerms'), paymentTerms), field(w('latePayment'), latePayment),
+      field(w('texts'), texts), field(w('reminders'), reminders)),
     h('fieldset', {}, h('legend', {}, w('payment')), methods, field(w('defaultMethod'), defaultMethod)),
     seller.element,
     h('fieldset', {}, h('legend', {}, w('support')), support.element, h('span', { class: 'error', role: 'alert' })),

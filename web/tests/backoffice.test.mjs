@@ -356,6 +356,24 @@ test('two managers edit one item at once: the second is told who changed it firs
   assert.equal(item.items[0].name, 'The guide, first edit', 'the second edit changed nothing');
 });
 
+test('a manager gives an item its words in French, and a French buyer reads them', async () => {
+  const p = await stack.page('en', 1280);
+  await signIn(p, 'manager', 'manager-2026');
+  await p.getByRole('button', { name: 'Sign out' }).waitFor();
+  await p.goto(`${stack.base}/admin/items?code=AUTHOR-ROLE`);
+  const form = p.locator('#item');
+  await form.getByLabel('Name (French)').fill('Droits de conception de cours');
+  await form.getByLabel('Description (French)').fill('Créez vos propres cours sur la plateforme.');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await form.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  await accessible(p, 'admin-item-french-words');
+  const fr = await apiCall('GET', '/shops/demo/catalog?q=AUTHOR-ROLE&lang=fr');
+  assert.equal(fr.items[0].name, 'Droits de conception de cours');
+  assert.equal(fr.items[0].description, 'Créez vos propres cours sur la plateforme.');
+  const en = await apiCall('GET', '/shops/demo/catalog?q=AUTHOR-ROLE&lang=en');
+  assert.equal(en.items[0].name, 'Course author rights', 'English keeps the document\'s words');
+});
+
 test('a new course\'s Moodle category is chosen from Moodle\'s categories in the editor', async () => {
   const p = await stack.page('en', 1280);
   await signIn(p, 'manager', 'manager-2026');
