@@ -97,12 +97,9 @@ fn words(language: Language) -> Words {
     }
 }
 
+/// An amount as the message's reader writes it (`€1,203.75`, `1 203,75 €`).
 pub(super) fn money(bill: &Bill, amount: rust_decimal::Decimal, language: Language) -> String {
-    let text = bill.currency.format(amount);
-    match language {
-        Language::En => format!("{text} {}", bill.currency.code()),
-        Language::Fr => format!("{} {}", text.replace('.', ","), bill.currency.code()),
-    }
+    bill.currency.display(amount, language)
 }
 
 /// The message for `letter`, to `to`: in the shop's own words when it wrote some for this
