@@ -47,6 +47,7 @@ const STRINGS = {
     error: 'Something went wrong', fixFields: 'Please correct the highlighted fields.',
 
     vat_number: 'VAT number (businesses)', e_invalid_vat_number: 'Please use letters and digits only ({max} at most).',
+    role_student: 'Learner', role_teacher: 'Trainer (no editing)', role_editingteacher: 'Trainer', role_manager: 'Manager',
     required: 'required', requiredNote: 'Fields marked * are required.', continue: 'Continue', back: 'Back',
     progress: 'Checkout steps', stepOf: 'Step {n} of {total}', recap: 'Your order', edit: 'Change',
     method_card: 'Card', via: 'via {provider}', cartCount: '{count} item(s)', refused: 'Some items of your link could not be added to your cart: {codes}.',
@@ -121,6 +122,7 @@ const STRINGS = {
     error: 'Une erreur est survenue', fixFields: 'Corrigez les champs signalés.',
 
     vat_number: 'N° de TVA intracommunautaire (entreprises)', e_invalid_vat_number: 'Lettres et chiffres seulement ({max} au plus).',
+    role_student: 'Apprenant', role_teacher: 'Formateur (sans édition)', role_editingteacher: 'Formateur', role_manager: 'Gestionnaire',
     required: 'obligatoire', requiredNote: 'Les champs marqués * sont obligatoires.', continue: 'Continuer', back: 'Retour',
     progress: 'Étapes de la commande', stepOf: 'Étape {n} sur {total}', recap: 'Votre commande', edit: 'Modifier',
     method_card: 'Carte bancaire', via: 'via {provider}', cartCount: '{count} article(s)', refused: 'Certains articles de votre lien n’ont pas pu être ajoutés au panier : {codes}.',

@@ -159,7 +159,7 @@ function participantsStep(cart) {
             .map((e) => h('option', { value: e, selected: held[n]?.[1] === e }, e)));
         // A role is chosen only when the item offers more than one.
         const role = roles.length > 1
-          ? field(t('role'), h('select', { class: 'seat-role' }, roles.map((r) => h('option', { value: r, selected: held[n]?.[0] === r }, r))))
+          ? field(t('role'), h('select', { class: 'seat-role' }, roles.map((r) => h('option', { value: r, selected: held[n]?.[0] === r }, t(`role_${r}`) === `role_${r}` ? r : t(`role_${r}`)))))
           : h('input', { type: 'hidden', class: 'seat-role', value: roles[0] });
         return h('div', { class: 'row seat' }, field(`${t('seat')} ${n + 1}`, email), role);
       }));

@@ -287,6 +287,23 @@ test('the catalogue, the header cart, a partly wrong cart link and the checkout 
   await p.locator('#participants').waitFor();
   assert.equal(await p.locator('#participants select.seat-role').count(), 0, 'no role select when there is one role');
   assert.equal(await p.getByLabel('Role').count(), 0);
+  // Two roles offered: each seat asks which, in the buyer's words.
+  const roles = {
+    name: 'Rôles', currency: 'EUR', test_mode: true, payment_methods: ['test'], seller: { email: 'ventes@roles.example' },
+    taxes: [{ code: 'std', rate: '20' }],
+    items: [{ code: 'TEAM', name: 'Team session', tax: 'std', prices: [{ up_to: null, unit_price: '10.00' }], seat_mode: 'per_unit', seat_roles: ['student', 'editingteacher'] }],
+  };
+  assert.equal((await admin('PUT', '/admin/shops/roles', roles)).status, 201);
+  const teamCart = await apiCall('POST', '/shops/roles/carts');
+  await apiCall('PUT', `/carts/${teamCart.id}/lines/TEAM`, { quantity: 2 });
+  await p.goto(`${base}/checkout?shop=roles&cart=${teamCart.id}`);
+  await p.locator('#lines-continue').click();
+  const role = p.locator('#participants select.seat-role').first();
+  await role.waitFor();
+  assert.equal(await p.locator('#participants select.seat-role').count(), 2, 'one role choice per seat');
+  assert.deepEqual(await role.locator('option').allInnerTexts(), ['Learner', 'Trainer']);
+  await p.goto(`${base}/checkout?shop=demo&cart=${cart.id}`);
+
   await apiCall('PUT', `/carts/${cart.id}/participants`, {
     participants: [{ email: 'a@example.org', firstname: 'A', lastname: 'A' }, { email: 'b@example.org', firstname: 'B', lastname: 'B' }],
     assignments: { 'SAFETY-TEAM': { student: ['a@example.org', 'b@example.org'] } },
