@@ -489,6 +489,19 @@ async fn cart_import_prefills_a_cart_and_reports_bad_codes() {
         .get("/shops/nope/cart-import?EXCEL-ESS=1")
         .await
         .assert_problem(404, "not_found");
+    // A browser is sent to the checkout page, which says the link leads nowhere.
+    let browser = stack
+        .http
+        .get(stack.url("/shops/nope/cart-import?EXCEL-ESS=1"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(browser.status(), 303);
+    assert_eq!(
+        browser.headers()["location"],
+        "/checkout?shop=nope&link=invalid"
+    );
 }
 
 #[tokio::test]

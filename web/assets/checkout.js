@@ -289,8 +289,10 @@ async function start() {
   catalog = await api('GET', `/shops/${shop}/catalog?lang=${lang()}`);
   document.title = `${t('checkout')} — ${catalog.shop.name}`;
   document.getElementById('header').replaceChildren(header(catalog.shop.name));
-  if (!id) {
-    fill(main, h('h1', {}, t('checkout')), h('p', {}, t('emptyCart')));
+  if (!id || params.get('link') === 'invalid') {
+    fill(main, h('h1', {}, t('checkout')),
+      params.get('link') === 'invalid' ? h('p', { class: 'notice', role: 'status' }, t('badLink')) : null,
+      h('p', {}, t('emptyCart')), h('p', {}, h('a', { href: `/?shop=${shop}` }, t('catalogue'))));
     return;
   }
   localStorage.setItem(cartKey(shop), id);

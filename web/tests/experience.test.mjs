@@ -278,6 +278,13 @@ test('the catalogue, the header cart, a partly wrong cart link and the checkout 
   await p.getByText('Excel essentials (e-learning, 12 months)').waitFor();
   assert.equal(await p.locator('pre').count(), 0, 'no JSON shown');
   await shot(p, 'cart-import-refused');
+  // A link that leads nowhere (no pair; an unknown shop) still lands on a page, in words.
+  await p.goto(`${base}/shops/demo/cart-import`);
+  await p.waitForURL(/\/checkout\?shop=demo&link=invalid/);
+  await p.getByRole('status').getByText('This link names no item this shop sells: it may be out of date.').waitFor();
+  await p.goto(`${base}/shops/nope/cart-import?EXCEL-ESS=1`);
+  await p.waitForURL(/\/checkout\?shop=nope&link=invalid/);
+  await p.getByText('Not found: the link may be out of date.').waitFor();
 
   // One seat role: no role to choose. Cards are "Card", the provider a detail.
   const cart = await apiCall('POST', '/shops/demo/carts');

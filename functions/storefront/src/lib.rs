@@ -147,15 +147,37 @@ async fn set_language(
 /// `GET /shops/{shop}/cart-import?CODE=qty&...`: a new cart of the link's valid pairs, then
 /// 303 to the checkout page, with `&refused=CODE,...` naming the pairs it could not take (the
 /// body says why, per code). A browser never lands on JSON for a partly wrong link.
-#[tracing::instrument(skip(ctx, query))]
+#[tracing::instrument(skip(ctx, query, headers))]
 async fn import_cart(
     State(ctx): State<Ctx>,
     Path(shop): Path<String>,
+    headers: axum::http::HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Answer {
-    let Query(pairs) =
-        query.map_err(|e| AppError::Malformed(vec![FieldError::new("", e.body_text())]))?;
-    let import = ctx.app.import_cart(&shop, &pairs).await?;
+    let imported = match query {
+        Ok(Query(pairs)) => ctx.app.import_cart(&shop, &pairs).await,
+        Err(e) => Err(AppError::Malformed(vec![FieldError::new(
+            "",
+            e.body_text(),
+        )])),
+    };
+    let browser = headers
+        .get(header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    let import = match imported {
+        Ok(import) => import,
+        // A browser following a link that leads nowhere (no pair, unknown shop) goes to the
+        // checkout page, which says so in the buyer's language; API callers get the problem.
+        Err(e) if browser && !matches!(e, AppError::Store(_)) => {
+            let query = serde_urlencoded::to_string([("shop", shop.as_str()), ("link", "invalid")])
+                .expect("string pairs encode");
+            let location = format!("{}?{query}", ctx.checkout_path);
+            let location = HeaderValue::from_str(&location).expect("percent-encoded");
+            return Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response());
+        }
+        Err(e) => return Err(e),
+    };
     let view = &import.cart;
     tracing::info!(
         cart = %web::log_tag(view.id.as_str()),
