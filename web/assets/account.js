@@ -56,6 +56,7 @@ function products(list) {
     h('h3', {}, p.item_name),
     h('p', {}, h('span', { class: `status ${p.status}` }, t(`state_${p.status}`))),
     h('p', { class: 'muted' }, `${t('start')} ${date(p.start)} · ${t('end')} ${date(p.end)}`),
+    p.course_url ? h('p', {}, h('a', { href: p.course_url }, t('openCourse'))) : null,
     p.user_email && p.user_email !== p.customer_email ? h('p', { class: 'muted' }, colon('holder'), p.user_email) : null)));
 }
 

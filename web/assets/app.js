@@ -48,6 +48,7 @@ const STRINGS = {
 
     vat_number: 'VAT number (businesses)', e_invalid_vat_number: 'Please use letters and digits only ({max} at most).',
     role_student: 'Learner', role_teacher: 'Trainer (no editing)', role_editingteacher: 'Trainer', role_manager: 'Manager',
+    openCourse: 'Open the course',
     badLink: 'This link names no item this shop sells: it may be out of date.',
     required: 'required', requiredNote: 'Fields marked * are required.', continue: 'Continue', back: 'Back',
     progress: 'Checkout steps', stepOf: 'Step {n} of {total}', recap: 'Your order', edit: 'Change',
@@ -124,6 +125,7 @@ const STRINGS = {
 
     vat_number: 'N° de TVA intracommunautaire (entreprises)', e_invalid_vat_number: 'Lettres et chiffres seulement ({max} au plus).',
     role_student: 'Apprenant', role_teacher: 'Formateur (sans édition)', role_editingteacher: 'Formateur', role_manager: 'Gestionnaire',
+    openCourse: 'Ouvrir le cours',
     badLink: 'Ce lien ne nomme aucun article de cette boutique : il n’est peut-être plus à jour.',
     required: 'obligatoire', requiredNote: 'Les champs marqués * sont obligatoires.', continue: 'Continuer', back: 'Retour',
     progress: 'Étapes de la commande', stepOf: 'Étape {n} sur {total}', recap: 'Votre commande', edit: 'Modifier',

@@ -249,6 +249,8 @@ test('every buyer page passes axe-core and fits 1280 px and 390 px without sidew
       await p.locator('#login button[type=submit]').click();
       const excel = lang === 'fr' ? 'Excel, les essentiels (formation en ligne, 12 mois)' : 'Excel essentials (e-learning, 12 months)';
       await p.locator('#products').getByRole('heading', { name: excel }).first().waitFor();
+      const course = p.locator('#products').getByRole('link', { name: lang === 'fr' ? 'Ouvrir le cours' : 'Open the course' }).first();
+      assert.match(await course.getAttribute('href'), /\/course\/view\.php\?id=3$/, 'the course the enrolment is in');
       assert.deepEqual(await seriousViolations(p), [], `customer area (${lang}, ${width} px)`);
       const [scroll, inner] = await p.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
       assert.ok(scroll <= inner, `customer area (${lang}, ${width} px): ${scroll} px wide`);

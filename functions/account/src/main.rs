@@ -27,6 +27,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         lms: Arc::new(MoodleClient::new(url, token, Duration::from_secs(10))),
         jobs: config.queue().await,
         storefront,
+        moodle_url: config.moodle_url.clone(),
     };
     let router = account::router(Arc::new(app))
         .fallback(shop_core::web::no_route)

@@ -113,6 +113,7 @@ pub fn stack(
         lms: products.lms.clone(),
         jobs: desk.queue.clone(),
         storefront: shop.clone(),
+        moodle_url: options.moodle_url.clone(),
     });
     let admin = Arc::new(ShopAdmin::new(store));
     let dev_mail = options.mail_catcher.clone().map(dev_mail::router);

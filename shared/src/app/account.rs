@@ -115,6 +115,9 @@ pub struct AccountProduct {
     #[serde(flatten)]
     pub product: ProductView,
     pub item_name: String,
+    /// The course's page on the Moodle site, for an enrolment or a course made for them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub course_url: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -138,6 +141,8 @@ pub struct Accounts {
     pub lms: Arc<dyn Lms>,
     pub jobs: Arc<dyn JobQueue>,
     pub storefront: Arc<Storefront>,
+    /// The Moodle site, for links to the courses a customer's products are in.
+    pub moodle_url: Option<String>,
 }
 
 impl Accounts {
@@ -369,9 +374,23 @@ impl Accounts {
                         .get(&key)
                         .cloned()
                         .unwrap_or_else(|| p.item_code.clone());
+                    let course_url = self
+                        .moodle_url
+                        .as_deref()
+                        .zip(p.instance_id)
+                        .filter(|_| {
+                            matches!(
+                                p.context,
+                                ProductContext::UserEnrolment | ProductContext::Course
+                            )
+                        })
+                        .map(|(site, id)| {
+                            format!("{}/course/view.php?id={id}", site.trim_end_matches('/'))
+                        });
                     AccountProduct {
                         product: ProductView::new(p, now),
                         item_name,
+                        course_url,
                     }
                 })
                 .collect(),
