@@ -62,13 +62,7 @@ const ada = { firstname: 'Ada', lastname: 'Lovelace', email: 'ada-fr@example.org
 
 /** The messages at /dev/mail to `address` in full, once `done(summaries)` (or after 20 s). */
 async function mailTo(address, done) {
-  let mine = [];
-  for (let i = 0; i < 100; i++) {
-    const r = await fetch(`${base}/dev/mail`, { headers: { accept: 'application/json' } });
-    mine = (await r.json()).messages.filter((m) => m.to === address);
-    if (done(mine)) break;
-    await new Promise((ok) => setTimeout(ok, 200));
-  }
+  const mine = await stack.mailTo(address, done);
   return Promise.all(mine.map(async (m) => (await fetch(`${base}/dev/mail/${m.id}`, { headers: { accept: 'application/json' } })).json()));
 }
 

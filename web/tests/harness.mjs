@@ -67,12 +67,24 @@ export async function startStack() {
     return p;
   };
 
+  /** The messages at /dev/mail to `address` (summaries), once `done(messages)` (or after 20 s). */
+  const mailTo = async (address, done) => {
+    let mine = [];
+    for (let i = 0; i < 100; i++) {
+      const r = await fetch(`${base}/dev/mail`, { headers: { accept: 'application/json' } });
+      mine = (await r.json()).messages.filter((m) => m.to === address);
+      if (done(mine)) break;
+      await new Promise((ok) => setTimeout(ok, 200));
+    }
+    return mine;
+  };
+
   const stop = async () => {
     await browser?.close();
     server?.kill();
     rmSync(dataDir, { recursive: true, force: true });
   };
-  return { base, moodle, browser, ws, api, page, stop };
+  return { base, moodle, browser, ws, api, page, mailTo, stop };
 }
 
 export async function shot(p, name) {

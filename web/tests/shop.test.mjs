@@ -5,13 +5,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { seriousViolations, startStack, shot } from './harness.mjs';
 
-let stack; let base; let page; let ws; let apiCall;
+let stack; let base; let page; let ws; let apiCall; let mailTo;
 
 const ada = { firstname: 'Ada', lastname: 'Lovelace', email: 'ada@example.org', address: '1 Analytical Street', zip: '75001', city: 'Paris', country: 'FR' };
 
 before(async () => {
   stack = await startStack();
-  ({ base, page, ws, api: apiCall } = stack);
+  ({ base, page, ws, api: apiCall, mailTo } = stack);
 });
 
 after(async () => { await stack?.stop(); });
@@ -38,18 +38,6 @@ async function fillCustomer(p, who) {
     else await el.fill(value);
   }
   await form.locator('.actions button').click();
-}
-
-/** The messages at /dev/mail to `address`, once `done(messages)` (or after 20 s). */
-async function mailTo(address, done) {
-  let mine = [];
-  for (let i = 0; i < 100; i++) {
-    const r = await fetch(`${base}/dev/mail`, { headers: { accept: 'application/json' } });
-    mine = (await r.json()).messages.filter((m) => m.to === address);
-    if (done(mine)) break;
-    await new Promise((ok) => setTimeout(ok, 200));
-  }
-  return mine;
 }
 
 async function placeWith(p, method) {
