@@ -51,10 +51,10 @@ function retryForm(bill) {
 
 /** What happens next, in the buyer's words, by the bill's status. */
 function next(bill) {
-  if (['PLACED', 'PENDING'].includes(bill.status) && bill.payment_method !== 'test') {
+  if (['PLACED', 'PENDING', 'PARTIAL'].includes(bill.status) && bill.payment_method !== 'test') {
     return [bill.instructions ? h('p', { class: 'notice', id: 'instructions' }, bill.instructions) : null, h('p', {}, t('nextPending'))];
   }
-  if (['PAID', 'PREPROD', 'PARTIAL'].includes(bill.status)) return h('p', { class: 'notice' }, t('nextPaid'));
+  if (['PAID', 'PREPROD'].includes(bill.status)) return h('p', { class: 'notice' }, t('nextPaid'));
   if (bill.status === 'COMPLETE') return h('p', { class: 'notice ok' }, t('nextComplete'));
   return null;
 }

@@ -235,7 +235,8 @@ impl Checkout {
             bill.payment_method,
             PaymentMethod::Check | PaymentMethod::Transfer
         );
-        if offline && matches!(bill.status, BillStatus::Placed | BillStatus::Pending) {
+        let awaited = [BillStatus::Placed, BillStatus::Pending, BillStatus::Partial];
+        if offline && awaited.contains(&bill.status) {
             let shop = repo::load_shop(self.store(), &bill.shop, repo::Items::None).await?;
             view.instructions = Some(instructions(&shop.document, &bill));
         }
