@@ -547,3 +547,48 @@ pub fn instructions(doc: &ShopDocument, bill: &Bill) -> String {
         .replace("{currency}", bill.currency.code())
         .replace("{reference}", bill.id.as_str())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::mail::preview::sample_bill;
+    use crate::domain::Language;
+
+    fn demo() -> ShopDocument {
+        serde_json::from_str(include_str!("../../../../infra/demo-shop.json")).unwrap()
+    }
+
+    #[test]
+    fn transfer_instructions_speak_the_bills_language_in_the_shops_words_when_it_has_them() {
+        let mut doc = demo();
+        let shop = doc.validate(&"demo".parse().unwrap()).unwrap();
+        let fr = sample_bill(&shop, Language::Fr);
+        let ours = instructions(&doc, &fr);
+        assert!(
+            ours.starts_with("Virez 100,00\u{a0}€ à Demo Training Academy SAS (IBAN FR76"),
+            "{ours}"
+        );
+        assert!(ours.contains(fr.id.as_str()));
+        let transfer = doc.gateways.get_mut("transfer").unwrap();
+        transfer.insert(
+            "instructions".into(),
+            "Pay {total} quoting {reference}.".into(),
+        );
+        transfer.insert(
+            "instructions_fr".into(),
+            "Réglez {total} avec la référence {reference}.".into(),
+        );
+        let id = fr.id.to_string();
+        assert_eq!(
+            instructions(&doc, &fr),
+            format!("Réglez 100,00\u{a0}€ avec la référence {id}.")
+        );
+        let en = sample_bill(&shop, Language::En);
+        let id = en.id.to_string();
+        assert_eq!(
+            instructions(&doc, &en),
+            format!("Pay €100.00 quoting {id}."),
+            "no English words of its own: the document's"
+        );
+    }
+}
