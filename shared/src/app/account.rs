@@ -384,9 +384,7 @@ impl Accounts {
                                 ProductContext::UserEnrolment | ProductContext::Course
                             )
                         })
-                        .map(|(site, id)| {
-                            format!("{}/course/view.php?id={id}", site.trim_end_matches('/'))
-                        });
+                        .map(|(site, id)| products::course_url(site, id));
                     AccountProduct {
                         product: ProductView::new(p, now),
                         item_name,

@@ -32,11 +32,12 @@ pub struct Reached {
 
 /// What each line of a bill reached in Moodle (from its product instances), for the delivery
 /// message and the bill page.
+/// `progress` is the bill's production read (`production::progress`).
 pub async fn reached(
     store: &dyn Store,
     bill: &crate::domain::bill::Bill,
+    progress: &std::collections::BTreeMap<usize, super::production::LineProgress>,
 ) -> Result<Vec<Reached>, AppError> {
-    let progress = super::production::progress(store, &bill.id).await?;
     let mut reached = Vec::new();
     for (index, line) in bill.lines.iter().enumerate() {
         let mut course_id = None;
@@ -58,6 +59,17 @@ pub async fn reached(
         });
     }
     Ok(reached)
+}
+
+/// A course's page on the Moodle site at `site`.
+pub fn course_url(site: &str, course: u64) -> String {
+    format!("{}/course/view.php?id={course}", site.trim_end_matches('/'))
+}
+
+/// Moodle's page where a learner chooses a password (a first one, for an account the shop
+/// created, or a forgotten one).
+pub fn password_url(site: &str) -> String {
+    format!("{}/login/forgot_password.php", site.trim_end_matches('/'))
 }
 
 /// The instance's item, with its index keys.

@@ -242,7 +242,7 @@ impl Checkout {
         }
         let delivered = progress.values().any(|p| !p.products.is_empty());
         if delivered && self.moodle_url.is_some() {
-            let reached = super::products::reached(self.store(), &bill).await?;
+            let reached = super::products::reached(self.store(), &bill, &progress).await?;
             let email = bill.customer.email.normalized();
             let record = super::customers::find(self.store(), bill.shop.as_str(), &email).await?;
             let username = record.and_then(|r| r.value.moodle_username);

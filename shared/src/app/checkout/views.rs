@@ -143,13 +143,13 @@ impl AccessView {
             .filter_map(|r| {
                 Some(CourseLink {
                     name: r.name.clone(),
-                    url: format!("{site}/course/view.php?id={}", r.course_id?),
+                    url: crate::app::products::course_url(site, r.course_id?),
                 })
             })
             .collect();
         (!courses.is_empty()).then(|| Self {
             site_url: site.to_owned(),
-            password_url: format!("{site}/login/forgot_password.php"),
+            password_url: crate::app::products::password_url(site),
             username,
             courses,
         })

@@ -75,7 +75,7 @@ pub(super) fn seat_facts(letter: &Letter, bill: &Bill, site: &Site, fr: bool) ->
         let m = m.trim_end_matches('/');
         (
             m.to_owned(),
-            format!("{m}/course/view.php?id={}", note.course_id),
+            crate::app::products::course_url(m, note.course_id),
         )
     });
     Some(SeatFacts {
@@ -101,7 +101,7 @@ pub(super) fn password_link(moodle: &str, fr: bool) -> Block {
             "No password yet, or forgotten? Choose one here"
         })
         .to_owned(),
-        url: format!("{moodle}/login/forgot_password.php"),
+        url: crate::app::products::password_url(moodle),
     }
 }
 
@@ -161,7 +161,7 @@ pub(super) fn courses(extras: &Extras, moodle: &str) -> Vec<Block> {
         .map(|r| match r.course_id {
             Some(id) => Block::Link {
                 label: r.name.clone(),
-                url: format!("{moodle}/course/view.php?id={id}"),
+                url: crate::app::products::course_url(moodle, id),
             },
             None => Block::Para(r.name.clone()),
         })

@@ -250,7 +250,8 @@ impl Postman {
                     .collect();
             }
             MessageKind::Delivered => {
-                extras.reached = products::reached(self.store(), bill).await?;
+                let progress = production::progress(self.store(), &bill.id).await?;
+                extras.reached = products::reached(self.store(), bill, &progress).await?;
                 let email = bill.customer.email.normalized();
                 let record = customers::find(self.store(), bill.shop.as_str(), &email).await?;
                 extras.username = record.and_then(|r| r.value.moodle_username);
