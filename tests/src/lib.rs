@@ -2,7 +2,9 @@
 //! DynamoDB store on a real moto server, with a fresh table per test and an SDK interceptor
 //! that counts the DynamoDB requests each API call makes.
 
+pub mod cost;
 pub mod fixtures;
+pub mod purchase;
 pub mod runtime;
 
 use std::collections::BTreeMap;
@@ -62,6 +64,26 @@ impl Intercept for RequestCounter {
         self.0.lock().unwrap().push(name);
         Ok(())
     }
+}
+
+/// Received SQS messages as Lambda's SQS event source hands them to the production function.
+pub fn sqs_event(
+    messages: &[aws_sdk_sqs::types::Message],
+) -> aws_lambda_events::event::sqs::SqsEvent {
+    let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+    for m in messages {
+        let mut message = aws_lambda_events::event::sqs::SqsMessage::default();
+        message.message_id = m.message_id.clone();
+        message.receipt_handle = m.receipt_handle.clone();
+        message.body = m.body.clone();
+        for (name, value) in m.attributes().into_iter().flatten() {
+            message
+                .attributes
+                .insert(name.as_str().to_owned(), value.clone());
+        }
+        event.records.push(message);
+    }
+    event
 }
 
 /// The body of `PUT /carts/{cart}/customer` for the test buyer, Ada Lovelace.
@@ -171,12 +193,25 @@ impl Stack {
         Self::start_with(Some(jobs)).await
     }
 
+    /// The stack on DynamoDB (moto) with `meter` seeing every DynamoDB request from the
+    /// table's creation on (for the cost benchmark), its jobs going to `jobs`.
+    pub async fn start_metered(meter: cost::CapacityMeter, jobs: Arc<dyn JobQueue>) -> Self {
+        Self::start_on(Some(jobs), Some(meter)).await
+    }
+
     async fn start_with(jobs: Option<Arc<dyn JobQueue>>) -> Self {
+        Self::start_on(jobs, None).await
+    }
+
+    async fn start_on(jobs: Option<Arc<dyn JobQueue>>, meter: Option<cost::CapacityMeter>) -> Self {
         let config = dynamo::sdk_config(Some(moto_harness::endpoint())).await;
         let requests = RequestCounter::default();
-        let sdk = aws_sdk_dynamodb::config::Builder::from(&config)
-            .interceptor(requests.clone())
-            .build();
+        let mut sdk =
+            aws_sdk_dynamodb::config::Builder::from(&config).interceptor(requests.clone());
+        if let Some(meter) = meter {
+            sdk = sdk.interceptor(meter);
+        }
+        let sdk = sdk.build();
         let client = aws_sdk_dynamodb::Client::from_conf(sdk);
         let table = moto_harness::unique_name("e2e");
         dynamo::ensure_table(&client, &table)

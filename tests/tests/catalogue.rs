@@ -204,6 +204,37 @@ async fn a_cart_change_reads_the_same_whatever_the_catalogue_size() {
     assert_eq!(seen[0], seen[1], "the same on a 1,000-item shop");
 }
 
+/// A catalogue page reads the stock counters of its stocked items only: a shop without stock
+/// limits pays no counter reads (each key a batch asks for costs a read unit, found or not),
+/// and a stocked item on the page still shows what remains.
+#[tokio::test]
+async fn a_catalogue_page_reads_only_its_stocked_items_counters() {
+    let stack = Stack::start().await;
+    let mut plain = shop(60);
+    plain["items"][5].as_object_mut().unwrap().remove("stock");
+    assert_eq!(import(&stack, "plain", &plain).await.status, 201);
+    assert_eq!(import(&stack, "stocked", &shop(60)).await.status, 201);
+    let mut seen = Vec::new();
+    for shop in ["plain", "stocked"] {
+        stack.requests.reset();
+        let page = stack.get(&format!("/shops/{shop}/catalog")).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert_eq!(page.body["items"].as_array().unwrap().len(), 50);
+        seen.push((stack.requests.operations(), page.body["items"][4].clone()));
+    }
+    let batches = |ops: &[String]| ops.iter().filter(|o| *o == "BatchGetItem").count();
+    assert_eq!(batches(&seen[0].0), 0, "{:?}", seen[0].0);
+    assert_eq!(seen[0].1["code"], "I0005");
+    assert!(seen[0].1["stock"].is_null(), "{}", seen[0].1);
+    assert_eq!(batches(&seen[1].0), 1, "{:?}", seen[1].0);
+    assert_eq!(
+        seen[1].0.len(),
+        seen[0].0.len() + 1,
+        "the same reads besides"
+    );
+    assert_eq!(seen[1].1["stock"], 3, "{}", seen[1].1);
+}
+
 /// The id of the catalogue the shop's settings point at.
 async fn current_catalogue(stack: &Stack, shop: &str) -> String {
     let settings = stack

@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use enrolshop_tests::{ADMIN_TOKEN, Stack};
 use moodle_sim::Fault;
@@ -44,19 +43,7 @@ impl Sqs {
     /// make visible again (failed). How many messages were received and how many failed.
     async fn poll(&self, stack: &Stack, keep: bool) -> (usize, usize) {
         let messages = self.receive(&self.queues.queue).await;
-        let mut event = SqsEvent::default();
-        for m in &messages {
-            let mut message = SqsMessage::default();
-            message.message_id = m.message_id.clone();
-            message.receipt_handle = m.receipt_handle.clone();
-            message.body = m.body.clone();
-            for (name, value) in m.attributes().into_iter().flatten() {
-                message
-                    .attributes
-                    .insert(name.as_str().to_owned(), value.clone());
-            }
-            event.records.push(message);
-        }
+        let event = enrolshop_tests::sqs_event(&messages);
         let response = production::handle_batch(&stack.producer, event).await;
         let failed: Vec<String> = response
             .batch_item_failures

@@ -326,7 +326,6 @@ pub async fn shop_with(
     items: Vec<ItemDoc>,
 ) -> Result<Shop, AppError> {
     let id = &stored.shop.id;
-    let codes: Vec<ItemCode> = items.iter().filter_map(|i| i.code.parse().ok()).collect();
     let document = ShopDocument {
         items,
         ..stored.document.clone()
@@ -334,8 +333,18 @@ pub async fn shop_with(
     let mut shop = document
         .validate_part(id)
         .map_err(|e| corrupt(format!("stored shop {id} is invalid: {e:?}")))?;
-    let sold = read_sold(store, id, Items::Only(&codes)).await?;
-    count_sold(&mut shop, &sold);
+    // Only a stocked item has a counter: a page of unstocked items reads none (each key read
+    // costs a read unit, found or not).
+    let stocked: Vec<ItemCode> = shop
+        .items
+        .iter()
+        .filter(|i| i.stock.is_some())
+        .map(|i| i.code.clone())
+        .collect();
+    if !stocked.is_empty() {
+        let sold = read_sold(store, id, Items::Only(&stocked)).await?;
+        count_sold(&mut shop, &sold);
+    }
     Ok(shop)
 }
 

@@ -7,30 +7,10 @@
 
 use std::time::{Duration, Instant};
 
+use enrolshop_tests::purchase::shop;
 use enrolshop_tests::{ADMIN_TOKEN, Stack};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-/// A shop document of `n` items in 20 categories, each with a description of some 200
-/// characters (what a training catalogue holds).
-fn shop(n: usize) -> Value {
-    let items: Vec<Value> = (0..n)
-        .map(|i| {
-            json!({"code": format!("C{i:05}"), "name": format!("Course number {i}"),
-                   "description": format!("{i}: a course of the catalogue, with its objectives, its audience, its duration, the skills it builds and what a learner can do after it. Delivered online in Moodle."),
-                   "category": format!("cat{}", i % 20), "tax": "std",
-                   "prices": [{"up_to": 10, "unit_price": "120.00"}, {"up_to": null, "unit_price": "99.00"}]})
-        })
-        .collect();
-    let categories: Vec<Value> = (0..20)
-        .map(|c| json!({"id": format!("cat{c}"), "name": format!("Category {c}")}))
-        .collect();
-    json!({
-        "name": "Bench shop", "currency": "EUR", "test_mode": true,
-        "payment_methods": ["test", "transfer"], "seller": {"email": "sales@bench.example"},
-        "taxes": [{"code": "std", "rate": "20"}], "categories": categories, "items": items
-    })
-}
 
 async fn import(stack: &Stack, shop: &str, doc: &Value) -> (Duration, usize) {
     let body = doc.to_string();
