@@ -196,7 +196,6 @@ pub fn lambda_env(function: &str, runtime_api: &str) -> Vec<(String, String)> {
         ("AWS_REGION", "us-east-1"),
         ("AWS_ACCESS_KEY_ID", "test"),
         ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_LC_SYS_NO_JITTER_ENTROPY", "1"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -13,7 +13,9 @@ use shop_core::app::bills::Bills;
 use shop_core::app::staff::StaffDesk;
 use shop_core::config::LambdaConfig;
 
-#[tokio::main]
+// One event at a time per execution environment: a current-thread runtime starts faster than
+// a multi-thread one (README "Cold start") and its workers would have nothing to do.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = shop_core::config::init(LambdaConfig::from_env()).await;

@@ -9,7 +9,9 @@ use shop_core::app::bills::Bills;
 use shop_core::app::production::Producer;
 use shop_core::config::LambdaConfig;
 
-#[tokio::main]
+// One event at a time per execution environment: a current-thread runtime starts faster than
+// a multi-thread one (README "Cold start") and its workers would have nothing to do.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = shop_core::config::init(LambdaConfig::from_env()).await;

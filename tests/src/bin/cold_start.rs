@@ -2,8 +2,11 @@
 //! with the same profile) started again and again against the local Runtime API; per start,
 //! the time from process start to its first `invocation/next` (init) and to its first answer.
 //!
-//! `cargo build --release --bins && cargo run --release -p enrolshop-tests --bin cold_start [-- STARTS]`
-//! (default 21 starts). DynamoDB is moto (started here), Moodle the simulator.
+//! `cargo build --release --bins && cargo run --release -p enrolshop-tests --bin cold_start [-- STARTS [FUNCTION@TRIAL=BINARY ...]]`
+//! (default 21 starts). DynamoDB is moto (started here), Moodle the simulator. Each
+//! `FUNCTION@TRIAL=BINARY[,VAR=VALUE...]` adds a variant of a function's binary (another
+//! profile, another runtime, more environment) measured in the same run, with the function's
+//! event and environment.
 
 use std::time::{Duration, Instant};
 
@@ -29,6 +32,31 @@ const FUNCTIONS: [(&str, Option<(&str, &str)>); 7] = [
     ("account", Some(("account", "bills-without-session.json"))),
     ("production", Some(("production", "scheduled-relay.json"))),
 ];
+
+/// A binary to start, as which function, with what more in its environment.
+struct Run {
+    label: String,
+    function: String,
+    binary: std::path::PathBuf,
+    env: Vec<(String, String)>,
+}
+
+/// `FUNCTION@TRIAL=BINARY[,VAR=VALUE...]`.
+fn trial(arg: &str) -> Run {
+    let (label, rest) = arg.split_once('=').expect("FUNCTION@TRIAL=BINARY");
+    let mut parts = rest.split(',');
+    let binary = parts.next().expect("a binary").into();
+    let env = parts
+        .map(|p| p.split_once('=').expect("VAR=VALUE"))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    Run {
+        label: label.to_owned(),
+        function: label.split('@').next().unwrap_or(label).to_owned(),
+        binary,
+        env,
+    }
+}
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -60,12 +88,30 @@ async fn main() {
     println!("| function | init (median ms) | first answer (median ms) | init ÷ hello-world |");
     println!("|---|---|---|---|");
     let mut baseline = None;
-    for (function, event) in FUNCTIONS {
-        let event = match event {
-            Some((dir, name)) => events(dir).into_iter().find(|(n, _)| n == name).unwrap().1,
-            None => hello_event.clone(),
+    let trials: Vec<Run> = std::env::args().skip(2).map(|arg| trial(&arg)).collect();
+    let runs = FUNCTIONS
+        .iter()
+        .map(|(f, _)| Run {
+            label: f.to_string(),
+            function: f.to_string(),
+            binary: function_binary(f),
+            env: Vec::new(),
+        })
+        .chain(trials);
+    for Run {
+        label,
+        function,
+        binary,
+        env: extra,
+    } in runs
+    {
+        let function = function.as_str();
+        let event = match FUNCTIONS.iter().find(|(f, _)| *f == function) {
+            Some((_, Some((dir, name)))) => {
+                events(dir).into_iter().find(|(n, _)| n == name).unwrap().1
+            }
+            _ => hello_event.clone(),
         };
-        let binary = function_binary(function);
         let (mut inits, mut firsts) = (Vec::new(), Vec::new());
         for _ in 0..starts {
             let api = RuntimeApi::start().await;
@@ -79,6 +125,7 @@ async fn main() {
             ] {
                 env.push((k.to_owned(), v.to_owned()));
             }
+            env.extend(extra.iter().cloned());
             let process = FunctionProcess::spawn(&binary, &env);
             let answer = tokio::time::timeout(Duration::from_secs(30), api.invoke(event.clone()))
                 .await
@@ -95,10 +142,7 @@ async fn main() {
         }
         let (init, first) = (median(inits), median(firsts));
         let base = *baseline.get_or_insert(init);
-        println!(
-            "| {function} | {init:.1} | {first:.1} | {:.2} |",
-            init / base
-        );
+        println!("| {label} | {init:.1} | {first:.1} | {:.2} |", init / base);
     }
     println!(
         "\n{starts} starts per function, medians; init = process start → first `invocation/next`."

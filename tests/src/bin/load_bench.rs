@@ -145,6 +145,15 @@ async fn main() {
     let hello = Arc::new(hello_world().await);
     let http = stack.http.clone();
 
+    // Untimed: the 50 clients' connections are opened here, not in the first timed route.
+    let warm = (http.clone(), hello.clone());
+    load(total, move |_| {
+        let (http, hello) = (warm.0.clone(), warm.1.clone());
+        async move {
+            answer(http.get(hello.as_str()), 200).await;
+        }
+    })
+    .await;
     let hello_figures = load(total, move |_| {
         let (http, hello) = (http.clone(), hello.clone());
         async move {
