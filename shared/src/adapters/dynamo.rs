@@ -580,6 +580,48 @@ pub async fn client(endpoint: Option<&str>) -> Client {
     Client::new(&sdk_config(endpoint).await)
 }
 
+/// Where systems keep their CA bundle: Amazon Linux (Lambda's), then Debian and Ubuntu.
+const CA_BUNDLES: [&str; 2] = [
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/certs/ca-certificates.crt",
+];
+
+/// The SDK's HTTPS client trusting the system's CA bundle alone. The SDK's default loads the
+/// platform's certificates, which also opens every file of the certificate directory (some 300
+/// on Debian): most of a function's init (README "Cold start"). `None`, and the SDK's default,
+/// when `SSL_CERT_FILE` or `SSL_CERT_DIR` says where to look, or no bundle is found whole (a
+/// certificate rustls refuses would make the SDK panic when it builds its trust store).
+fn https_client() -> Option<aws_smithy_runtime_api::client::http::SharedHttpClient> {
+    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    if std::env::var_os("SSL_CERT_FILE").is_some() || std::env::var_os("SSL_CERT_DIR").is_some() {
+        return None;
+    }
+    let pem = CA_BUNDLES
+        .iter()
+        .find_map(|path| std::fs::read(path).ok())?;
+    let certificates: Vec<CertificateDer> = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let (usable, refused) = rustls::RootCertStore::empty().add_parsable_certificates(certificates);
+    if usable == 0 || refused > 0 {
+        return None;
+    }
+    let context = TlsContext::builder()
+        .with_trust_store(TrustStore::empty().with_pem_certificate(pem))
+        .build()
+        .ok()?;
+    Some(
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .tls_context(context)
+            .build_https(),
+    )
+}
+
 /// The shared SDK configuration behind [`client`] (also used for SQS later).
 pub async fn sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
     use aws_sdk_dynamodb::config::{Credentials, Region};
@@ -590,6 +632,9 @@ pub async fn sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
         loader = loader.credentials_provider(
             aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
         );
+    }
+    if let Some(client) = https_client() {
+        loader = loader.http_client(client);
     }
     if let Some(url) = endpoint {
         loader = loader.endpoint_url(url);
@@ -604,4 +649,20 @@ pub async fn sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
         }
     }
     loader.load().await
+}
+
+#[cfg(test)]
+mod tests {
+    /// On a system with a CA bundle whose certificates rustls accepts (this Debian machine,
+    /// Amazon Linux on Lambda), the SDK gets the bundle alone rather than the platform's whole
+    /// certificate directory (README "Cold start").
+    #[test]
+    fn the_sdk_trusts_the_system_bundle_alone_when_there_is_one() {
+        let bundle = super::CA_BUNDLES
+            .iter()
+            .any(|p| std::path::Path::new(p).exists());
+        let chosen = std::env::var_os("SSL_CERT_FILE").is_some()
+            || std::env::var_os("SSL_CERT_DIR").is_some();
+        assert_eq!(super::https_client().is_some(), bundle && !chosen);
+    }
 }
