@@ -40,30 +40,22 @@ where
 {
     let call = Arc::new(call);
     let started = Instant::now();
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|c| {
-            let call = call.clone();
-            tokio::spawn(async move {
-                let mut times = Vec::new();
-                for i in (c..total).step_by(CLIENTS) {
-                    let t = Instant::now();
-                    call(i).await;
-                    times.push(t.elapsed());
-                }
-                times
-            })
-        })
-        .collect();
-    let mut latencies = Vec::with_capacity(total);
-    for client in clients {
-        latencies.extend(client.await.expect("a client finished"));
-    }
+    let mut latencies = prepare(total, move |i| {
+        let call = call.clone();
+        async move {
+            let t = Instant::now();
+            call(i).await;
+            t.elapsed()
+        }
+    })
+    .await;
     let elapsed = started.elapsed();
     latencies.sort();
     Figures { elapsed, latencies }
 }
 
-/// `total` calls made [`CLIENTS`] at a time, untimed (to prepare a route's inputs).
+/// `total` calls made [`CLIENTS`] at a time (client `c` makes calls `c`, `c + CLIENTS`, ...):
+/// their results in call order.
 async fn prepare<T, F, Fut>(total: usize, call: F) -> Vec<T>
 where
     T: Send + 'static,
