@@ -612,14 +612,25 @@ fn https_client() -> Option<aws_smithy_runtime_api::client::http::SharedHttpClie
         .with_trust_store(TrustStore::empty().with_pem_certificate(pem))
         .build()
         .ok()?;
-    Some(
-        aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::AwsLc,
-            ))
-            .tls_context(context)
-            .build_https(),
-    )
+    // As the SDK builds its default client (timeouts, sleep, proxy from the environment), but
+    // with this trust store.
+    let client = aws_smithy_http_client::Builder::new().build_with_connector_fn(
+        move |settings, components| {
+            let mut connector = aws_smithy_http_client::ConnectorBuilder::default()
+                .tls_provider(tls::Provider::Rustls(
+                    tls::rustls_provider::CryptoMode::AwsLc,
+                ))
+                .tls_context(context.clone());
+            connector.set_connector_settings(settings.cloned());
+            if let Some(components) = components {
+                connector.set_sleep_impl(components.sleep_impl());
+            }
+            connector
+                .set_proxy_config(Some(aws_smithy_http_client::proxy::ProxyConfig::from_env()));
+            connector.build()
+        },
+    );
+    Some(client)
 }
 
 /// The shared SDK configuration behind [`client`] (also used for SQS later).
