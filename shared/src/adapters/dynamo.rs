@@ -592,26 +592,11 @@ const CA_BUNDLES: [&str; 2] = [
 /// when `SSL_CERT_FILE` or `SSL_CERT_DIR` says where to look, or no bundle is found whole (a
 /// certificate rustls refuses would make the SDK panic when it builds its trust store).
 fn https_client() -> Option<aws_smithy_runtime_api::client::http::SharedHttpClient> {
-    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
-    use rustls_pki_types::CertificateDer;
-    use rustls_pki_types::pem::PemObject;
-    if std::env::var_os("SSL_CERT_FILE").is_some() || std::env::var_os("SSL_CERT_DIR").is_some() {
-        return None;
-    }
-    let pem = CA_BUNDLES
-        .iter()
-        .find_map(|path| std::fs::read(path).ok())?;
-    let certificates: Vec<CertificateDer> = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<_, _>>()
-        .ok()?;
-    let (usable, refused) = rustls::RootCertStore::empty().add_parsable_certificates(certificates);
-    if usable == 0 || refused > 0 {
-        return None;
-    }
-    let context = TlsContext::builder()
-        .with_trust_store(TrustStore::empty().with_pem_certificate(pem))
-        .build()
-        .ok()?;
+    use aws_smithy_http_client::tls;
+    // Read and checked once a process: production builds three SDK clients (DynamoDB, SQS,
+    // SES). The client itself is built each time: its connection pool belongs to a runtime.
+    static BUNDLE: std::sync::OnceLock<Option<tls::TlsContext>> = std::sync::OnceLock::new();
+    let context = BUNDLE.get_or_init(bundle_context).clone()?;
     // As the SDK builds its default client (timeouts, sleep, proxy from the environment), but
     // with this trust store.
     let client = aws_smithy_http_client::Builder::new().build_with_connector_fn(
@@ -631,6 +616,31 @@ fn https_client() -> Option<aws_smithy_runtime_api::client::http::SharedHttpClie
         },
     );
     Some(client)
+}
+
+/// The TLS context trusting the system's bundle alone; `None` when `SSL_CERT_FILE` or
+/// `SSL_CERT_DIR` says where to look, or no bundle is found whole.
+fn bundle_context() -> Option<aws_smithy_http_client::tls::TlsContext> {
+    use aws_smithy_http_client::tls::{TlsContext, TrustStore};
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    if std::env::var_os("SSL_CERT_FILE").is_some() || std::env::var_os("SSL_CERT_DIR").is_some() {
+        return None;
+    }
+    let pem = CA_BUNDLES
+        .iter()
+        .find_map(|path| std::fs::read(path).ok())?;
+    let certificates: Vec<CertificateDer> = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let (usable, refused) = rustls::RootCertStore::empty().add_parsable_certificates(certificates);
+    if usable == 0 || refused > 0 {
+        return None;
+    }
+    TlsContext::builder()
+        .with_trust_store(TrustStore::empty().with_pem_certificate(pem))
+        .build()
+        .ok()
 }
 
 /// The shared SDK configuration behind [`client`] (also used for SQS later).
