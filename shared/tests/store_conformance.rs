@@ -284,6 +284,20 @@ async fn secondary_indexes_follow_puts_and_deletes(store: Arc<dyn Store>) {
         ..Query::default()
     };
     assert_eq!(ids(s.query(&paid).await.unwrap()), ["b1", "b3"]);
+    // An index answers with the items as they are now (a keys-only index reads them from the
+    // table), a limit counting what it answers.
+    let mut b3 = bill("b3", "PAID", "2026-11-03");
+    b3.body = "b3 refunded in part".into();
+    s.write(vec![put(b3, PutIf::Version(1))]).await.unwrap();
+    let last_paid = Query {
+        descending: true,
+        limit: Some(1),
+        ..paid.clone()
+    };
+    assert_eq!(
+        ids(s.query(&last_paid).await.unwrap()),
+        ["b3 refunded in part"]
+    );
     s.write(vec![Write::Delete {
         key: Key::new("BILL#b3", "BILL"),
         when: Expect::Present,

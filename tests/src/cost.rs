@@ -127,6 +127,7 @@ impl CapacityMeter {
             "Query" | "Scan" => query(sent, answer),
             "PutItem" => ledger.put(&sent["Item"], ok, 1.0),
             "DeleteItem" => ledger.delete(&sent["Key"], ok, 1.0),
+            "UpdateItem" => ledger.update(&sent["Key"], 1.0),
             "TransactWriteItems" => ledger.transaction(sent, ok),
             _ => Units::default(),
         };
@@ -229,30 +230,47 @@ fn key_of(item: &Value) -> Option<(String, String)> {
     ))
 }
 
-/// The table's global secondary indexes (`infra/table.json`), all projecting every attribute.
-const INDEXES: [(&str, &str); 3] = [
-    ("gsi1pk", "gsi1sk"),
-    ("gsi2pk", "gsi2sk"),
-    ("gsi3pk", "gsi3sk"),
-];
-
-/// The write units the indexes charge when an item goes from `old` to `new`: an entry added,
-/// removed or rewritten is one write of its size; an entry whose key changed is a delete and a
-/// put.
-fn index_units(old: Option<&Map<String, Value>>, new: Option<&Map<String, Value>>) -> f64 {
-    let size = |m: Option<&Map<String, Value>>| m.map_or(0, map_size);
-    let entry = |m: Option<&Map<String, Value>>, (pk, sk): (&str, &str)| {
-        let m = m?;
-        Some((m.get(pk)?.clone(), m.get(sk)?.clone()))
-    };
-    INDEXES
+/// The table's global secondary indexes (`infra/table.json`): key attributes, and whether the
+/// index keeps only keys (`KEYS_ONLY`) or whole items (`ALL`).
+fn indexes() -> Vec<(String, String, bool)> {
+    let def = shop_core::adapters::dynamo::TableDefinition::load();
+    shop_core::ports::Index::ALL
         .iter()
-        .map(|&index| match (entry(old, index), entry(new, index)) {
-            (None, None) => 0.0,
-            (None, Some(_)) => write_units(size(new)),
-            (Some(_), None) => write_units(size(old)),
-            (Some(a), Some(b)) if a == b => write_units(size(old).max(size(new))),
-            (Some(_), Some(_)) => write_units(size(old)) + write_units(size(new)),
+        .map(|&i| {
+            let name = i.name();
+            (format!("{name}pk"), format!("{name}sk"), def.keys_only(i))
+        })
+        .collect()
+}
+
+/// The write units the indexes charge when an item goes from `old` to `new`: an entry added or
+/// removed is one write of its size; an entry whose key changed is a delete and a put; an entry
+/// whose key stayed is rewritten (one write) in an index of whole items, and not written at all
+/// in a keys-only index. A keys-only entry's size is its keys' (the table's and the index's).
+fn index_units(old: Option<&Map<String, Value>>, new: Option<&Map<String, Value>>) -> f64 {
+    indexes()
+        .iter()
+        .map(|(pk, sk, keys_only)| {
+            let entry = |m: Option<&Map<String, Value>>| {
+                let m = m?;
+                let key = (m.get(pk)?.clone(), m.get(sk)?.clone());
+                let size = if *keys_only {
+                    ["pk", "sk", pk, sk]
+                        .iter()
+                        .filter_map(|&a| m.get(a).map(|v| a.len() + value_size(v)))
+                        .sum()
+                } else {
+                    map_size(m)
+                };
+                Some((key, size))
+            };
+            match (entry(old), entry(new)) {
+                (None, None) => 0.0,
+                (None, Some((_, size))) | (Some((_, size)), None) => write_units(size),
+                (Some((a, _)), Some((b, _))) if a == b && *keys_only => 0.0,
+                (Some((a, before)), Some((b, after))) if a == b => write_units(before.max(after)),
+                (Some((_, before)), Some((_, after))) => write_units(before) + write_units(after),
+            }
         })
         .sum()
 }
@@ -295,6 +313,18 @@ impl Ledger {
         }
     }
 
+    /// An update (the counters) or a condition check of the item at `key`: charged at the size
+    /// of the item it names (`factor` = 2 in a transaction); counters are in no index.
+    fn update(&self, key: &Value, factor: f64) -> Units {
+        let size = key_of(key)
+            .and_then(|k| self.images.get(&k))
+            .map_or(0, map_size);
+        Units {
+            read: 0.0,
+            write: factor * write_units(size),
+        }
+    }
+
     /// Every action of a transaction is charged twice its size on the table (the condition
     /// checks too); the changes to the indexes as standard writes. An update (the stock
     /// counters) is charged at the size of the item it changes.
@@ -309,12 +339,7 @@ impl Ledger {
                 let target = action
                     .get("Update")
                     .or_else(|| action.get("ConditionCheck"));
-                let key = target.and_then(|t| key_of(&t["Key"]));
-                let size = key.and_then(|k| self.images.get(&k)).map_or(0, map_size);
-                Units {
-                    read: 0.0,
-                    write: 2.0 * write_units(size),
-                }
+                target.map_or_else(Units::default, |t| self.update(&t["Key"], 2.0))
             };
             total.write += units.write;
         }
@@ -503,18 +528,25 @@ mod tests {
         );
     }
 
-    fn item(pk: &str, size: usize, gsi1: Option<&str>) -> Value {
+    /// An item of about `size` bytes, listed in `index` under `entry` when there is one.
+    fn listed(pk: &str, size: usize, index: &str, entry: Option<&str>) -> Value {
         let mut item = json!({"pk": {"S": pk}, "sk": {"S": "#"}, "pad": {"S": "x".repeat(size)}});
-        if let Some(g) = gsi1 {
-            item["gsi1pk"] = json!({"S": g});
-            item["gsi1sk"] = json!({"S": "1"});
+        if let Some(g) = entry {
+            item[format!("{index}pk")] = json!({"S": g});
+            item[format!("{index}sk")] = json!({"S": "1"});
         }
         item
     }
 
+    /// An item listed in gsi3, which keeps whole items (`infra/table.json`).
+    fn item(pk: &str, size: usize, gsi3: Option<&str>) -> Value {
+        listed(pk, size, "gsi3", gsi3)
+    }
+
     /// A new 3 KB item with one index entry costs 3 (table) + 3 (index); rewriting it under
     /// another index key costs 3 + a delete and a put on the index; a failed condition costs the
-    /// table's units only; a consistent read of it one unit, an eventual one half.
+    /// table's units only; a counter's update one unit alone, two in a transaction; a consistent
+    /// read one unit, an eventual one half.
     #[test]
     fn writes_are_charged_by_size_with_their_index_entries() {
         let meter = CapacityMeter::default();
@@ -543,6 +575,14 @@ mod tests {
         meter.charge("TransactWriteItems", &txn, &json!({}), true);
         assert_eq!(meter.units().write, 2.0 + 6.0);
         meter.reset();
+        let counter = json!({"pk": {"S": "c"}, "sk": {"S": "#"}});
+        meter.charge("UpdateItem", &json!({"Key": counter}), &json!({}), true);
+        assert_eq!(
+            meter.units().write,
+            1.0,
+            "a counter alone: half a transaction's"
+        );
+        meter.reset();
         let got = json!({"Item": moved});
         meter.charge("GetItem", &json!({"ConsistentRead": true}), &got, true);
         meter.charge("GetItem", &json!({}), &got, true);
@@ -554,5 +594,31 @@ mod tests {
         );
         assert_eq!(meter.units().read, 1.0 + 0.5 + 1.0);
         assert_eq!(meter.requests()["GetItem"], 3);
+    }
+
+    /// In gsi1, which keeps only keys, a 3 KB item's entry is a write of its keys' size (one
+    /// unit) when it enters, nothing when the item changes but not its index key, a delete and
+    /// a put of one unit each when the key moves, one unit when it leaves.
+    #[test]
+    fn a_keys_only_index_is_written_only_when_its_entry_moves() {
+        let meter = CapacityMeter::default();
+        let put = |meter: &CapacityMeter, item: Value| {
+            meter.reset();
+            meter.charge("PutItem", &json!({"Item": item}), &json!({}), true);
+            meter.units().write
+        };
+        assert_eq!(
+            put(&meter, listed("a", 3000, "gsi1", Some("AWAITING"))),
+            3.0 + 1.0
+        );
+        assert_eq!(
+            put(&meter, listed("a", 3100, "gsi1", Some("AWAITING"))),
+            4.0
+        );
+        assert_eq!(
+            put(&meter, listed("a", 3100, "gsi1", Some("PAID"))),
+            4.0 + 2.0
+        );
+        assert_eq!(put(&meter, listed("a", 3100, "gsi1", None)), 4.0 + 1.0);
     }
 }

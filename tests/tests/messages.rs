@@ -565,3 +565,53 @@ async fn message_words_that_cannot_render_are_refused_at_their_field() {
         .body;
     assert_eq!(after, before, "nothing changed");
 }
+
+/// A message claimed by a postman that then stopped (a crash between its claim and its
+/// sending) is left to it until its lease is over, then sent once by the next round; the other
+/// messages go at once. On DynamoDB (moto): the claim is written on the letter, the mailbox
+/// index keeps only keys.
+#[tokio::test]
+async fn a_claimed_message_waits_for_its_lease_then_goes_once() {
+    use shop_core::app::mail::Letter;
+    use shop_core::app::{Clock, keys};
+    use shop_core::ports::{Index, PutIf, Query, Write};
+    let stack = Stack::start().await;
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    stack.place_and_pay(&cart).await;
+    let due = Query {
+        index: Some(Index::Gsi1),
+        pk: keys::MAILBOX.into(),
+        ..Query::default()
+    };
+    let records = stack.store.query(&due).await.unwrap();
+    assert_eq!(
+        records.len(),
+        3,
+        "order placed, payment received, new order"
+    );
+    let record = &records[0];
+    let mut claimed: Letter = serde_json::from_str(&record.item.body).unwrap();
+    claimed.attempts += 1;
+    claimed.leased_until = Some(stack.clock.now() + chrono::Duration::minutes(5));
+    let claim = Write::Put {
+        item: claimed.item(),
+        when: PutIf::Version(record.version),
+    };
+    stack.store.write(vec![claim]).await.unwrap();
+
+    assert_eq!(stack.deliver_mail().await, 2, "all but the claimed one");
+    assert_eq!(
+        stack.deliver_mail().await,
+        0,
+        "not before its lease is over"
+    );
+    stack.clock.advance(chrono::Duration::minutes(6));
+    assert_eq!(stack.deliver_mail().await, 1, "then by the next round");
+    assert_eq!(stack.deliver_mail().await, 0);
+    let ids: Vec<Value> = stack.mail().await.iter().map(|m| m["id"].clone()).collect();
+    let claimed_id = ids
+        .iter()
+        .filter(|id| id.as_str().unwrap().ends_with(claimed.kind.as_str()))
+        .count();
+    assert_eq!((ids.len(), claimed_id), (3, 1), "{ids:?}");
+}

@@ -1,8 +1,9 @@
 //! The DynamoDB store: one table (`infra/table.json`), items as `pk`, `sk`, `v` (version),
 //! `body` (the JSON record), `expires_at` (the TTL attribute) and `gsiNpk`/`gsiNsk`.
 //!
-//! A single action is sent as `PutItem`/`DeleteItem` with a condition expression (one request,
-//! half the write capacity of a transaction); several go in one `TransactWriteItems`.
+//! A single action is sent as `PutItem`/`DeleteItem`/`UpdateItem` with a condition expression
+//! (one request, half the write capacity of a transaction); several go in one
+//! `TransactWriteItems`.
 //! Expired items are treated as absent in reads and conditions, since DynamoDB deletes them
 //! only up to 48 h after their TTL.
 
@@ -14,6 +15,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
     KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put,
@@ -56,6 +58,9 @@ impl DynamoStore {
         ])
     }
 }
+
+/// A counter's update: its count `n` and version `v` grow, an empty body on creation.
+const ADD: &str = "SET n = if_not_exists(n, :zero) + :by, v = if_not_exists(v, :zero) + :one, body = if_not_exists(body, :empty)";
 
 /// The condition expression for an expectation, with its placeholders.
 fn condition(expect: Expect) -> (String, Attrs) {
@@ -176,6 +181,35 @@ fn record(attrs: &Attrs, now: i64) -> Result<Option<Record>, StoreError> {
     }))
 }
 
+/// Whether a record read for `query` belongs to its answer: its key in the queried range, and,
+/// for an index, still in the queried partition (an item read after a keys-only index listed it
+/// may have moved since, a bill changing status).
+fn answers(query: &Query, r: &Record) -> bool {
+    let key = match query.index {
+        None => Some(&r.item.key),
+        Some(index) => r.item.indexes.get(&index),
+    };
+    key.is_some_and(|k| k.pk == query.pk && query.admits(&k.sk))
+}
+
+impl DynamoStore {
+    /// The items a keys-only index page lists, read from the table in the page's order (one
+    /// batch read; an item deleted since is left out).
+    async fn items_listed(&self, entries: &[Attrs]) -> Result<Vec<Record>, StoreError> {
+        let keys = entries
+            .iter()
+            .map(|attrs| Ok(Key::new(text(attrs, "pk")?, text(attrs, "sk")?)))
+            .collect::<Result<Vec<Key>, StoreError>>()?;
+        let mut found: HashMap<Key, Record> = self
+            .get_many(&keys)
+            .await?
+            .into_iter()
+            .map(|r| (r.item.key.clone(), r))
+            .collect();
+        Ok(keys.iter().filter_map(|k| found.remove(k)).collect())
+    }
+}
+
 #[async_trait]
 impl Store for DynamoStore {
     async fn get(&self, key: &Key) -> Result<Option<Record>, StoreError> {
@@ -264,19 +298,9 @@ impl Store for DynamoStore {
             values.insert(":prefix".into(), AttributeValue::S(query.sk_prefix.clone()));
             names.insert("#sk".into(), sk);
         }
-        let sort_key = |r: &Record| match query.index {
-            None => r.item.key.sk.clone(),
-            Some(i) => r
-                .item
-                .indexes
-                .get(&i)
-                .map(|k| k.sk.clone())
-                .unwrap_or_default(),
-        };
         let limit = query.limit.unwrap_or(usize::MAX);
         let mut out = Vec::new();
         let mut start = None;
-        let now = now_epoch();
         loop {
             let page = self
                 .client
@@ -293,10 +317,19 @@ impl Store for DynamoStore {
                 .send()
                 .await
                 .map_err(backend)?;
-            for attrs in page.items() {
-                if let Some(r) = record(attrs, now)?
-                    && query.admits(&sort_key(&r))
-                {
+            let records = match query.index {
+                Some(index) if keys_only(index) => self.items_listed(page.items()).await?,
+                _ => {
+                    let now = now_epoch();
+                    let mut records = Vec::with_capacity(page.items().len());
+                    for attrs in page.items() {
+                        records.extend(record(attrs, now)?);
+                    }
+                    records
+                }
+            };
+            for r in records {
+                if answers(query, &r) {
                     out.push(r);
                     if out.len() == limit {
                         return Ok(out);
@@ -394,7 +427,32 @@ impl DynamoStore {
                     Err(e) => Err(backend(e)),
                 }
             }
-            other @ (Write::Check { .. } | Write::Add { .. }) => {
+            Write::Add { key, by, at_most } => {
+                let (expr, values) = add_parts(by, at_most);
+                let sent = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(Self::key_attrs(&key)))
+                    .update_expression(ADD)
+                    .set_condition_expression(expr)
+                    .set_expression_attribute_values(Some(values))
+                    .send()
+                    .await;
+                match sent {
+                    Ok(_) => Ok(()),
+                    Err(SdkError::ServiceError(e))
+                        if matches!(
+                            e.err(),
+                            UpdateItemError::ConditionalCheckFailedException(_)
+                        ) =>
+                    {
+                        Err(StoreError::ConditionFailed)
+                    }
+                    Err(e) => Err(backend(e)),
+                }
+            }
+            other @ Write::Check { .. } => {
                 let item = self.transact_item(other)?;
                 self.client
                     .transact_write_items()
@@ -452,9 +510,7 @@ impl DynamoStore {
                 let update = Update::builder()
                     .table_name(&self.table)
                     .set_key(Some(Self::key_attrs(&key)))
-                    .update_expression(
-                        "SET n = if_not_exists(n, :zero) + :by, v = if_not_exists(v, :zero) + :one, body = if_not_exists(body, :empty)",
-                    )
+                    .update_expression(ADD)
                     .set_condition_expression(expr)
                     .set_expression_attribute_values(Some(values))
                     .build()
@@ -495,12 +551,39 @@ pub struct NameKeyType {
 pub struct IndexDefinition {
     pub index_name: String,
     pub key_schema: Vec<NameKeyType>,
+    pub projection: ProjectionDefinition,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProjectionDefinition {
+    /// `ALL` or `KEYS_ONLY`.
+    pub projection_type: String,
 }
 
 impl TableDefinition {
     pub fn load() -> Self {
         serde_json::from_str(TABLE_DEFINITION).expect("infra/table.json is valid")
     }
+
+    /// Whether `index` keeps only the items' keys: a query of it then reads the items
+    /// themselves. Such an index is written only when an item enters it, leaves it or moves in
+    /// it, never when the rest of the item changes (README "What an order costs on AWS").
+    pub fn keys_only(&self, index: Index) -> bool {
+        self.global_secondary_indexes
+            .iter()
+            .any(|i| i.index_name == index.name() && i.projection.projection_type == "KEYS_ONLY")
+    }
+}
+
+/// Whether `index` keeps only keys, by `infra/table.json` (read once a process).
+fn keys_only(index: Index) -> bool {
+    static KEYS_ONLY: std::sync::OnceLock<[bool; 3]> = std::sync::OnceLock::new();
+    let flags = KEYS_ONLY.get_or_init(|| {
+        let def = TableDefinition::load();
+        Index::ALL.map(|i| def.keys_only(i))
+    });
+    flags[index as usize]
 }
 
 fn key_schema(keys: &[NameKeyType]) -> Result<Vec<KeySchemaElement>, StoreError> {
@@ -549,7 +632,9 @@ pub async fn ensure_table(client: &Client, name: &str) -> Result<(), StoreError>
                 .set_key_schema(Some(key_schema(&i.key_schema)?))
                 .projection(
                     Projection::builder()
-                        .projection_type(ProjectionType::All)
+                        .projection_type(ProjectionType::from(
+                            i.projection.projection_type.as_str(),
+                        ))
                         .build(),
                 )
                 .build()
@@ -580,23 +665,25 @@ pub async fn client(endpoint: Option<&str>) -> Client {
     Client::new(&sdk_config(endpoint).await)
 }
 
-/// Where systems keep their CA bundle: Amazon Linux (Lambda's), then Debian and Ubuntu.
-const CA_BUNDLES: [&str; 2] = [
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/certs/ca-certificates.crt",
-];
+/// The roots of Amazon Trust Services, which issue the certificates of every AWS endpoint the
+/// SDK clients call (DynamoDB, SQS, SES): Amazon Root CA 1 to 4 and Starfield Services Root
+/// CA G2 (`shared/certs/amazon-trust-services.pem`).
+const AMAZON_ROOTS: &[u8] = include_bytes!("../../certs/amazon-trust-services.pem");
 
-/// The SDK's HTTPS client trusting the system's CA bundle alone. The SDK's default loads the
-/// platform's certificates, which also opens every file of the certificate directory (some 300
-/// on Debian): most of a function's init (README "Cold start"). `None`, and the SDK's default,
-/// when `SSL_CERT_FILE` or `SSL_CERT_DIR` says where to look, or no bundle is found whole (a
-/// certificate rustls refuses would make the SDK panic when it builds its trust store).
+/// The SDK's HTTPS client trusting Amazon's roots alone. The SDK's default loads and decodes
+/// the platform's whole store (some 150 certificates, and on Debian some 300 files): most of a
+/// function's init, and trust in authorities an AWS endpoint never uses (README "Cold start").
+/// `None`, and the SDK's default, when `SSL_CERT_FILE` or `SSL_CERT_DIR` names the
+/// certificates to trust (an inspecting proxy, a private endpoint).
 fn https_client() -> Option<aws_smithy_runtime_api::client::http::SharedHttpClient> {
-    use aws_smithy_http_client::tls;
-    // Read and checked once a process: production builds three SDK clients (DynamoDB, SQS,
-    // SES). The client itself is built each time: its connection pool belongs to a runtime.
-    static BUNDLE: std::sync::OnceLock<Option<tls::TlsContext>> = std::sync::OnceLock::new();
-    let context = BUNDLE.get_or_init(bundle_context).clone()?;
+    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+    if std::env::var_os("SSL_CERT_FILE").is_some() || std::env::var_os("SSL_CERT_DIR").is_some() {
+        return None;
+    }
+    let context = TlsContext::builder()
+        .with_trust_store(TrustStore::empty().with_pem_certificate(AMAZON_ROOTS))
+        .build()
+        .ok()?;
     // As the SDK builds its default client (timeouts, sleep, proxy from the environment), but
     // with this trust store.
     let client = aws_smithy_http_client::Builder::new().build_with_connector_fn(
@@ -616,31 +703,6 @@ fn https_client() -> Option<aws_smithy_runtime_api::client::http::SharedHttpClie
         },
     );
     Some(client)
-}
-
-/// The TLS context trusting the system's bundle alone; `None` when `SSL_CERT_FILE` or
-/// `SSL_CERT_DIR` says where to look, or no bundle is found whole.
-fn bundle_context() -> Option<aws_smithy_http_client::tls::TlsContext> {
-    use aws_smithy_http_client::tls::{TlsContext, TrustStore};
-    use rustls_pki_types::CertificateDer;
-    use rustls_pki_types::pem::PemObject;
-    if std::env::var_os("SSL_CERT_FILE").is_some() || std::env::var_os("SSL_CERT_DIR").is_some() {
-        return None;
-    }
-    let pem = CA_BUNDLES
-        .iter()
-        .find_map(|path| std::fs::read(path).ok())?;
-    let certificates: Vec<CertificateDer> = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<_, _>>()
-        .ok()?;
-    let (usable, refused) = rustls::RootCertStore::empty().add_parsable_certificates(certificates);
-    if usable == 0 || refused > 0 {
-        return None;
-    }
-    TlsContext::builder()
-        .with_trust_store(TrustStore::empty().with_pem_certificate(pem))
-        .build()
-        .ok()
 }
 
 /// The shared SDK configuration behind [`client`] (also used for SQS later).
@@ -674,16 +736,26 @@ pub async fn sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
 
 #[cfg(test)]
 mod tests {
-    /// On a system with a CA bundle whose certificates rustls accepts (this Debian machine,
-    /// Amazon Linux on Lambda), the SDK gets the bundle alone rather than the platform's whole
-    /// certificate directory (README "Cold start").
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+
+    /// The SDK panics on a trusted certificate rustls refuses: all five of Amazon's roots are
+    /// usable trust anchors.
     #[test]
-    fn the_sdk_trusts_the_system_bundle_alone_when_there_is_one() {
-        let bundle = super::CA_BUNDLES
-            .iter()
-            .any(|p| std::path::Path::new(p).exists());
+    fn amazons_five_roots_are_usable_trust_anchors() {
+        let certificates: Vec<CertificateDer> = CertificateDer::pem_slice_iter(super::AMAZON_ROOTS)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let (usable, refused) =
+            rustls::RootCertStore::empty().add_parsable_certificates(certificates);
+        assert_eq!((usable, refused), (5, 0));
+    }
+
+    /// The SDK gets Amazon's roots alone, unless the environment names certificates to trust.
+    #[test]
+    fn the_sdk_trusts_amazons_roots_unless_told_otherwise() {
         let chosen = std::env::var_os("SSL_CERT_FILE").is_some()
             || std::env::var_os("SSL_CERT_DIR").is_some();
-        assert_eq!(super::https_client().is_some(), bundle && !chosen);
+        assert_eq!(super::https_client().is_some(), !chosen);
     }
 }

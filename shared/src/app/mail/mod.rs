@@ -105,6 +105,9 @@ pub struct Letter {
     pub state: LetterState,
     pub attempts: u32,
     pub due_at: DateTime<Utc>,
+    /// Claimed by a postman until then (it is sending it); another leaves it alone till then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leased_until: Option<DateTime<Utc>>,
     #[serde(default)]
     pub last_error: Option<String>,
     #[serde(default)]
@@ -137,6 +140,7 @@ impl Letter {
             state: LetterState::Due,
             attempts: 0,
             due_at: now,
+            leased_until: None,
             last_error: None,
             sent_at: None,
             to: None,

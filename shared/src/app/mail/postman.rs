@@ -2,10 +2,11 @@
 //! production function's schedule in AWS), marks each one sent, and retries a failure with a
 //! growing pause until the mail system takes it or gives a permanent refusal.
 //!
-//! A letter is claimed before it is sent (its due time moved past a lease, on the version
-//! read), so two postmen never send the same letter. A crash between sending and marking sent
-//! sends it again once the lease is over, with the same `Message-ID`: at least once, with a
-//! key the receiving side can use to drop the repeat.
+//! A letter is claimed before it is sent (a lease written on the version read), so two postmen
+//! never send the same letter. The lease is not its place in the mailbox: a claim rewrites the
+//! letter alone, not the mailbox index (README "What an order costs on AWS"). A crash between
+//! sending and marking sent sends it again once the lease is over, with the same `Message-ID`:
+//! at least once, with a key the receiving side can use to drop the repeat.
 
 use std::sync::Arc;
 
@@ -90,16 +91,17 @@ impl Postman {
             value: mut letter,
             version,
         } = stored;
-        if letter.state != LetterState::Due {
-            return Ok(false);
+        if letter.state != LetterState::Due || letter.leased_until.is_some_and(|t| t > now) {
+            return Ok(false); // another postman has it
         }
         letter.attempts += 1;
-        letter.due_at = now + Duration::minutes(LEASE_MINUTES);
+        letter.leased_until = Some(now + Duration::minutes(LEASE_MINUTES));
         if !self.put(&letter, version).await? {
             return Ok(false); // another postman has it
         }
         let (to, outcome) = self.send(&letter).await;
         letter.to = to;
+        letter.leased_until = None;
         let sent = outcome.is_ok();
         match outcome {
             Ok(()) => {
