@@ -48,6 +48,8 @@ pub struct LambdaConfig {
     pub ses_endpoint: Option<String>,
     /// `PAGES_URL`: the public base URL of the shop's pages, for the links in messages.
     pub pages_url: String,
+    /// The SDK configuration the function's clients share, loaded by the first one.
+    sdk: tokio::sync::OnceCell<aws_config::SdkConfig>,
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -90,7 +92,26 @@ impl LambdaConfig {
             ses_configuration_set: var("SES_CONFIGURATION_SET"),
             ses_endpoint: var("SES_ENDPOINT"),
             pages_url: var("PAGES_URL").unwrap_or_default(),
+            sdk: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// The SDK configuration for a service at `endpoint` (AWS's with `None`). Loaded once per
+    /// process — credentials, region, the HTTPS client and its trust store — however many
+    /// clients the function builds (production: DynamoDB, SQS, SES; README "Cold start"); each
+    /// service gets its own endpoint on a copy.
+    async fn sdk(&self, endpoint: Option<&str>) -> aws_config::SdkConfig {
+        let local = [
+            &self.dynamodb_endpoint,
+            &self.sqs_endpoint,
+            &self.ses_endpoint,
+        ]
+        .into_iter()
+        .find_map(Option::as_deref);
+        let shared = self.sdk.get_or_init(|| dynamo::sdk_config(local)).await;
+        let mut config = shared.to_builder();
+        config.set_endpoint_url(endpoint.map(str::to_owned));
+        config.build()
     }
 
     /// The back-office token, required by the back-office function.
@@ -119,7 +140,8 @@ impl LambdaConfig {
     pub async fn queue(&self) -> Arc<dyn crate::ports::JobQueue> {
         match &self.queue_url {
             Some(url) => {
-                let client = crate::adapters::sqs::client(self.sqs_endpoint.as_deref()).await;
+                let client =
+                    aws_sdk_sqs::Client::new(&self.sdk(self.sqs_endpoint.as_deref()).await);
                 Arc::new(crate::adapters::sqs::SqsQueue::new(client, url))
             }
             None => Arc::new(crate::adapters::memory_queue::OutboxOnly),
@@ -133,8 +155,7 @@ impl LambdaConfig {
         bills: crate::app::bills::Bills,
     ) -> Option<crate::app::mail::postman::Postman> {
         let from = self.mail_from.clone()?;
-        let sdk = dynamo::sdk_config(self.ses_endpoint.as_deref()).await;
-        let ses = aws_sdk_sesv2::Client::new(&sdk);
+        let ses = aws_sdk_sesv2::Client::new(&self.sdk(self.ses_endpoint.as_deref()).await);
         let mailer =
             crate::adapters::mail::ses::SesMailer::new(ses, self.ses_configuration_set.clone());
         Some(crate::app::mail::postman::Postman {
@@ -157,7 +178,8 @@ impl LambdaConfig {
 
     /// The DynamoDB store, its SDK client built once per process.
     pub async fn store(&self) -> Arc<dyn Store> {
-        let client = dynamo::client(self.dynamodb_endpoint.as_deref()).await;
+        let client =
+            aws_sdk_dynamodb::Client::new(&self.sdk(self.dynamodb_endpoint.as_deref()).await);
         Arc::new(DynamoStore::new(client, &self.table))
     }
 }
@@ -183,4 +205,45 @@ pub async fn init<T>(result: Result<T, ConfigError>) -> T {
         }
     }
     std::process::exit(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(dynamodb: Option<&str>, sqs: Option<&str>) -> LambdaConfig {
+        LambdaConfig {
+            table: "t".into(),
+            dynamodb_endpoint: dynamodb.map(str::to_owned),
+            cart_ttl: Duration::days(7),
+            checkout_path: "/checkout".into(),
+            admin_token: None,
+            public_url: String::new(),
+            bill_path: "/bill".into(),
+            queue_url: None,
+            sqs_endpoint: sqs.map(str::to_owned),
+            moodle_url: None,
+            moodle_token: None,
+            mail_from: None,
+            ses_configuration_set: None,
+            ses_endpoint: None,
+            pages_url: String::new(),
+            sdk: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// One configuration for the function's clients, each with its own service's endpoint
+    /// (none: AWS's), whatever client loaded it first.
+    #[tokio::test]
+    async fn each_client_gets_its_own_endpoint_from_one_shared_configuration() {
+        let c = config(Some("http://127.0.0.1:1"), Some("http://127.0.0.1:2"));
+        let sqs = c.sdk(c.sqs_endpoint.as_deref()).await;
+        let dynamodb = c.sdk(c.dynamodb_endpoint.as_deref()).await;
+        let ses = c.sdk(c.ses_endpoint.as_deref()).await;
+        assert_eq!(sqs.endpoint_url(), Some("http://127.0.0.1:2"));
+        assert_eq!(dynamodb.endpoint_url(), Some("http://127.0.0.1:1"));
+        assert_eq!(ses.endpoint_url(), None);
+        let aws = config(None, None);
+        assert_eq!(aws.sdk(None).await.endpoint_url(), None);
+    }
 }
