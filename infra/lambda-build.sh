@@ -10,9 +10,9 @@ packages=()
 for f in "${functions[@]}"; do packages+=(-p "$f"); done
 cargo lambda build --release --arm64 --locked "${packages[@]}"
 target="${CARGO_TARGET_DIR:-target}"
-# The size budget of a package (MB): a function that grows past it fails the build. 10 MB holds
-# today's 8.2-9.4 MB (README "Package sizes") with a little room; issue 17 aims at 8.
-budget="${LAMBDA_SIZE_BUDGET_MB:-10}"
+# The size budget of a package (MB): a function that grows past it fails the build. Today's
+# packages are 6.9-7.9 MB (README "Package sizes").
+budget="${LAMBDA_SIZE_BUDGET_MB:-8}"
 for f in "${functions[@]}"; do
   python3 - "$target/lambda/$f/bootstrap" "$budget" <<'PY'
 import os, struct, sys

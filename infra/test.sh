@@ -3,7 +3,8 @@
 # moto[server] (DynamoDB + SQS protocols, for the store conformance and HTTP tests) and
 # cfn-lint (template check), both from PyPI; rustfmt and clippy through rustup; Debian's
 # Chromium and playwright-core (npm) for the browser tests; cargo-lambda (PyPI) for the arm64
-# Lambda builds; aiosmtpd (PyPI), the SMTP server the mail tests send to.
+# Lambda builds and Debian's qemu-user to start them; aiosmtpd (PyPI), the SMTP server the mail
+# tests send to.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,9 +16,15 @@ python3 -c 'import cfnlint.runner' 2>/dev/null || python3 -m pip install --quiet
 python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet aiosmtpd
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
-if [ ! -x /usr/bin/chromium ]; then
+# Debian's Chromium for the browser tests; qemu-user and the arm64 C library to start the arm64
+# Lambda packages on this machine.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/qemu-aarch64 ] || missing+=(qemu-user)
+[ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || missing+=(libc6-arm64-cross)
+if [ ${#missing[@]} -gt 0 ]; then
   as_root=""; [ "$(id -u)" = 0 ] || as_root="sudo"
-  $as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq chromium >/dev/null
+  $as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 (cd web/tests && npm ci --no-audit --no-fund --silent)
 
@@ -77,6 +84,9 @@ fi
 
 step "Lambda packages: every function built with cargo-lambda for arm64 (as sam build does)"
 bash infra/lambda-build.sh
+# Each package started under qemu-user against the local Runtime API (tests/tests/packages.rs).
+ENROLSHOP_LAMBDA_PACKAGES="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/lambda" \
+  cargo test -p enrolshop-tests --locked --test packages -- --nocapture 2>&1 | tee -a "$log"
 
 step "browser tests: the pages in Chromium against shopctl serve (screenshots in web/tests/artifacts)"
 (cd web/tests && npm test) 2>&1 | tee -a "$log"
