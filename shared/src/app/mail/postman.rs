@@ -61,7 +61,8 @@ impl Postman {
         self.bills.store.as_ref()
     }
 
-    /// Sends every letter due now (at most 100 a round). How many were sent.
+    /// Sends every letter due now (at most 100 a round; letters another postman has claimed
+    /// count among them and are passed over until their lease ends). How many were sent.
     pub async fn send_due(&self) -> Result<usize, AppError> {
         let now = self.bills.clock.now();
         let query = Query {
