@@ -1,9 +1,10 @@
 //! Cold-start benchmark: each function's binary (and a hello-world `lambda_http` baseline built
-//! with the same profile) started again and again against the local Runtime API; per start,
-//! the time from process start to its first `invocation/next` (init) and to its first answer.
+//! with the same profile) started again and again against the local Runtime API, in rounds that
+//! start every binary once; per start, the time from process start to its first
+//! `invocation/next` (init) and to its first answer.
 //!
 //! `cargo build --release --bins && cargo run --release -p enrolshop-tests --bin cold_start [-- STARTS [FUNCTION@TRIAL=BINARY ...]]`
-//! (default 21 starts). DynamoDB is moto (started here), Moodle the simulator. Each
+//! (default 21 rounds). DynamoDB is moto (started here), Moodle the simulator. Each
 //! `FUNCTION@TRIAL=BINARY[,VAR=VALUE...]` adds a variant of a function's binary (another
 //! profile, another runtime, more environment) measured in the same run, with the function's
 //! event and environment.
@@ -85,11 +86,8 @@ async fn main() {
         .unwrap()
         .1;
 
-    println!("| function | init (median ms) | first answer (median ms) | init ÷ hello-world |");
-    println!("|---|---|---|---|");
-    let mut baseline = None;
     let trials: Vec<Run> = std::env::args().skip(2).map(|arg| trial(&arg)).collect();
-    let runs = FUNCTIONS
+    let runs: Vec<Run> = FUNCTIONS
         .iter()
         .map(|(f, _)| Run {
             label: f.to_string(),
@@ -97,54 +95,77 @@ async fn main() {
             binary: function_binary(f),
             env: Vec::new(),
         })
-        .chain(trials);
-    for Run {
-        label,
-        function,
-        binary,
-        env: extra,
-    } in runs
-    {
-        let function = function.as_str();
-        let event = match FUNCTIONS.iter().find(|(f, _)| *f == function) {
-            Some((_, Some((dir, name)))) => {
-                events(dir).into_iter().find(|(n, _)| n == name).unwrap().1
-            }
-            _ => hello_event.clone(),
-        };
-        let (mut inits, mut firsts) = (Vec::new(), Vec::new());
-        for _ in 0..starts {
-            let api = RuntimeApi::start().await;
-            let mut env = lambda_env(function, &api.addr);
-            for (k, v) in [
-                ("TABLE_NAME", table.as_str()),
-                ("DYNAMODB_ENDPOINT", moto_harness::endpoint()),
-                ("MOODLE_URL", moodle.as_str()),
-                ("MOODLE_TOKEN", "bench-token"),
-                ("ADMIN_TOKEN", "bench-admin-token"),
-            ] {
-                env.push((k.to_owned(), v.to_owned()));
-            }
-            env.extend(extra.iter().cloned());
-            let process = FunctionProcess::spawn(&binary, &env);
-            let answer = tokio::time::timeout(Duration::from_secs(30), api.invoke(event.clone()))
-                .await
-                .expect("an answer");
-            let answered = Instant::now();
-            assert!(
-                matches!(answer, Outcome::Response(_)),
-                "{function}: {answer:?}"
-            );
-            let init = api.first_next().expect("asked for an event") - process.started;
-            inits.push(init.as_secs_f64() * 1000.0);
-            firsts.push((answered - process.started).as_secs_f64() * 1000.0);
-            drop(process);
+        .chain(trials)
+        .collect();
+    let event = |function: &str| match FUNCTIONS.iter().find(|(f, _)| *f == function) {
+        Some((_, Some((dir, name)))) => events(dir).into_iter().find(|(n, _)| n == name).unwrap().1,
+        _ => hello_event.clone(),
+    };
+    let events: Vec<serde_json::Value> = runs.iter().map(|r| event(&r.function)).collect();
+    let env = Env {
+        table: &table,
+        moodle: &moodle,
+    };
+    // Rounds: each binary started once a round, so that a machine getting slower or faster
+    // during the run weighs on every row alike (the ratios compare rows).
+    let mut times: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); runs.len()];
+    for _ in 0..starts {
+        for ((run, event), (inits, firsts)) in runs.iter().zip(&events).zip(&mut times) {
+            let (init, first) = start_once(run, event.clone(), &env).await;
+            inits.push(init);
+            firsts.push(first);
         }
+    }
+    println!("| function | init (median ms) | first answer (median ms) | init ÷ hello-world |");
+    println!("|---|---|---|---|");
+    let mut baseline = None;
+    for (run, (inits, firsts)) in runs.iter().zip(times) {
         let (init, first) = (median(inits), median(firsts));
         let base = *baseline.get_or_insert(init);
-        println!("| {label} | {init:.1} | {first:.1} | {:.2} |", init / base);
+        println!(
+            "| {} | {init:.1} | {first:.1} | {:.2} |",
+            run.label,
+            init / base
+        );
     }
     println!(
-        "\n{starts} starts per function, medians; init = process start → first `invocation/next`."
+        "\n{starts} rounds, each binary started once a round; medians; init = process start → first `invocation/next`."
     );
+}
+
+/// What every start gets in its environment besides the function's own.
+struct Env<'a> {
+    table: &'a str,
+    moodle: &'a str,
+}
+
+/// Starts `run`'s binary once and answers `event`: (init, first answer) in milliseconds.
+async fn start_once(run: &Run, event: serde_json::Value, shared: &Env<'_>) -> (f64, f64) {
+    let function = run.function.as_str();
+    let api = RuntimeApi::start().await;
+    let mut env = lambda_env(function, &api.addr);
+    for (k, v) in [
+        ("TABLE_NAME", shared.table),
+        ("DYNAMODB_ENDPOINT", moto_harness::endpoint()),
+        ("MOODLE_URL", shared.moodle),
+        ("MOODLE_TOKEN", "bench-token"),
+        ("ADMIN_TOKEN", "bench-admin-token"),
+    ] {
+        env.push((k.to_owned(), v.to_owned()));
+    }
+    env.extend(run.env.iter().cloned());
+    let process = FunctionProcess::spawn(&run.binary, &env);
+    let answer = tokio::time::timeout(Duration::from_secs(30), api.invoke(event))
+        .await
+        .expect("an answer");
+    let answered = Instant::now();
+    assert!(
+        matches!(answer, Outcome::Response(_)),
+        "{function}: {answer:?}"
+    );
+    let init = api.first_next().expect("asked for an event") - process.started;
+    (
+        init.as_secs_f64() * 1000.0,
+        (answered - process.started).as_secs_f64() * 1000.0,
+    )
 }
