@@ -13,7 +13,7 @@ use shop_core::config::LambdaConfig;
 // a multi-thread one (README "Cold start") and its workers would have nothing to do.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    shop_core::config::init_logs();
     let config = shop_core::config::init(LambdaConfig::from_env()).await;
     let (url, token) = shop_core::config::init(config.moodle()).await;
     let store = config.store().await;
