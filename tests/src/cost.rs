@@ -243,10 +243,14 @@ fn indexes() -> Vec<(String, String, bool)> {
         .collect()
 }
 
+/// What DynamoDB adds to the size of each index entry, in bytes.
+const INDEX_ENTRY_OVERHEAD: usize = 100;
+
 /// The write units the indexes charge when an item goes from `old` to `new`: an entry added or
 /// removed is one write of its size; an entry whose key changed is a delete and a put; an entry
 /// whose key stayed is rewritten (one write) in an index of whole items, and not written at all
-/// in a keys-only index. A keys-only entry's size is its keys' (the table's and the index's).
+/// in a keys-only index. An entry's size is the item's (a keys-only entry: its keys', the
+/// table's and the index's) plus 100 bytes.
 fn index_units(old: Option<&Map<String, Value>>, new: Option<&Map<String, Value>>) -> f64 {
     indexes()
         .iter()
@@ -254,14 +258,15 @@ fn index_units(old: Option<&Map<String, Value>>, new: Option<&Map<String, Value>
             let entry = |m: Option<&Map<String, Value>>| {
                 let m = m?;
                 let key = (m.get(pk)?.clone(), m.get(sk)?.clone());
-                let size = if *keys_only {
-                    ["pk", "sk", pk, sk]
-                        .iter()
-                        .filter_map(|&a| m.get(a).map(|v| a.len() + value_size(v)))
-                        .sum()
-                } else {
-                    map_size(m)
-                };
+                let size = INDEX_ENTRY_OVERHEAD
+                    + if *keys_only {
+                        ["pk", "sk", pk, sk]
+                            .iter()
+                            .filter_map(|&a| m.get(a).map(|v| a.len() + value_size(v)))
+                            .sum()
+                    } else {
+                        map_size(m)
+                    };
                 Some((key, size))
             };
             match (entry(old), entry(new)) {
@@ -543,18 +548,18 @@ mod tests {
         listed(pk, size, "gsi3", gsi3)
     }
 
-    /// A new 3 KB item with one index entry costs 3 (table) + 3 (index); rewriting it under
-    /// another index key costs 3 + a delete and a put on the index; a failed condition costs the
-    /// table's units only; a counter's update one unit alone, two in a transaction; a consistent
-    /// read one unit, an eventual one half.
+    /// A new 2.9 KB item with one index entry costs 3 (table) + 3 (index, 100 bytes more);
+    /// rewriting it under another index key costs 3 + a delete and a put on the index; a failed
+    /// condition costs the table's units only; a counter's update one unit alone, two in a
+    /// transaction; a consistent read one unit, an eventual one half.
     #[test]
     fn writes_are_charged_by_size_with_their_index_entries() {
         let meter = CapacityMeter::default();
-        let new = item("a", 3000, Some("PAID"));
+        let new = item("a", 2900, Some("PAID"));
         meter.charge("PutItem", &json!({"Item": new}), &json!({}), true);
         assert_eq!(meter.units().write, 6.0);
         meter.reset();
-        let moved = item("a", 3000, Some("COMPLETE"));
+        let moved = item("a", 2900, Some("COMPLETE"));
         meter.charge("PutItem", &json!({"Item": moved}), &json!({}), true);
         assert_eq!(meter.units().write, 3.0 + 3.0 + 3.0);
         meter.reset();
@@ -575,7 +580,11 @@ mod tests {
         meter.charge("TransactWriteItems", &txn, &json!({}), true);
         assert_eq!(meter.units().write, 2.0 + 6.0);
         meter.reset();
-        let counter = json!({"pk": {"S": "c"}, "sk": {"S": "#"}});
+        let near_two_kb = item("c", 1990, Some("X")); // 2,013 bytes: 2 units, its entry 3
+        meter.charge("PutItem", &json!({"Item": near_two_kb}), &json!({}), true);
+        assert_eq!(meter.units().write, 2.0 + 3.0, "an entry is 100 bytes more");
+        meter.reset();
+        let counter = json!({"pk": {"S": "n"}, "sk": {"S": "#"}});
         meter.charge("UpdateItem", &json!({"Key": counter}), &json!({}), true);
         assert_eq!(
             meter.units().write,
