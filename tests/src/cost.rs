@@ -232,15 +232,19 @@ fn key_of(item: &Value) -> Option<(String, String)> {
 
 /// The table's global secondary indexes (`infra/table.json`): key attributes, and whether the
 /// index keeps only keys (`KEYS_ONLY`) or whole items (`ALL`).
-fn indexes() -> Vec<(String, String, bool)> {
-    let def = shop_core::adapters::dynamo::TableDefinition::load();
-    shop_core::ports::Index::ALL
-        .iter()
-        .map(|&i| {
-            let name = i.name();
-            (format!("{name}pk"), format!("{name}sk"), def.keys_only(i))
-        })
-        .collect()
+/// Read once: the meter charges every write of a run.
+fn indexes() -> &'static [(String, String, bool)] {
+    static INDEXES: std::sync::OnceLock<Vec<(String, String, bool)>> = std::sync::OnceLock::new();
+    INDEXES.get_or_init(|| {
+        let def = shop_core::adapters::dynamo::TableDefinition::load();
+        shop_core::ports::Index::ALL
+            .iter()
+            .map(|&i| {
+                let name = i.name();
+                (format!("{name}pk"), format!("{name}sk"), def.keys_only(i))
+            })
+            .collect()
+    })
 }
 
 /// What DynamoDB adds to the size of each index entry, in bytes.

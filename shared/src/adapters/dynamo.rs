@@ -181,6 +181,19 @@ fn record(attrs: &Attrs, now: i64) -> Result<Option<Record>, StoreError> {
     }))
 }
 
+/// A single conditional request's outcome: `ConditionFailed` when `refused` says DynamoDB
+/// refused it on its condition.
+fn conditional<T, E: std::fmt::Debug, R: std::fmt::Debug>(
+    sent: Result<T, SdkError<E, R>>,
+    refused: impl Fn(&E) -> bool,
+) -> Result<(), StoreError> {
+    match sent {
+        Ok(_) => Ok(()),
+        Err(SdkError::ServiceError(e)) if refused(e.err()) => Err(StoreError::ConditionFailed),
+        Err(e) => Err(backend(e)),
+    }
+}
+
 /// Whether a record read for `query` belongs to its answer: its key in the queried range, and,
 /// for an index, still in the queried partition (an item read after a keys-only index listed it
 /// may have moved since, a bill changing status).
@@ -378,8 +391,8 @@ impl Store for DynamoStore {
 }
 
 impl DynamoStore {
-    /// A lone put or delete as one conditional request; a lone check or add as a one-action
-    /// transaction (same cost as an UpdateItem, one code path for the condition).
+    /// A lone put, delete or add as one conditional request; a lone check as a one-action
+    /// transaction.
     async fn write_one(&self, write: Write) -> Result<(), StoreError> {
         match write {
             Write::Put { item, when } => {
@@ -393,15 +406,9 @@ impl DynamoStore {
                     .set_expression_attribute_values(Some(values))
                     .send()
                     .await;
-                match sent {
-                    Ok(_) => Ok(()),
-                    Err(SdkError::ServiceError(e))
-                        if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
-                    {
-                        Err(StoreError::ConditionFailed)
-                    }
-                    Err(e) => Err(backend(e)),
-                }
+                conditional(sent, |e| {
+                    matches!(e, PutItemError::ConditionalCheckFailedException(_))
+                })
             }
             Write::Delete { key, when } => {
                 let (expr, values) = condition(when);
@@ -414,18 +421,9 @@ impl DynamoStore {
                     .set_expression_attribute_values(Some(values))
                     .send()
                     .await;
-                match sent {
-                    Ok(_) => Ok(()),
-                    Err(SdkError::ServiceError(e))
-                        if matches!(
-                            e.err(),
-                            DeleteItemError::ConditionalCheckFailedException(_)
-                        ) =>
-                    {
-                        Err(StoreError::ConditionFailed)
-                    }
-                    Err(e) => Err(backend(e)),
-                }
+                conditional(sent, |e| {
+                    matches!(e, DeleteItemError::ConditionalCheckFailedException(_))
+                })
             }
             Write::Add { key, by, at_most } => {
                 let (expr, values) = add_parts(by, at_most);
@@ -439,18 +437,9 @@ impl DynamoStore {
                     .set_expression_attribute_values(Some(values))
                     .send()
                     .await;
-                match sent {
-                    Ok(_) => Ok(()),
-                    Err(SdkError::ServiceError(e))
-                        if matches!(
-                            e.err(),
-                            UpdateItemError::ConditionalCheckFailedException(_)
-                        ) =>
-                    {
-                        Err(StoreError::ConditionFailed)
-                    }
-                    Err(e) => Err(backend(e)),
-                }
+                conditional(sent, |e| {
+                    matches!(e, UpdateItemError::ConditionalCheckFailedException(_))
+                })
             }
             other @ Write::Check { .. } => {
                 let item = self.transact_item(other)?;
