@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
-use crate::adapters::dynamo::{self, DynamoStore};
+use crate::adapters::aws;
+use crate::adapters::dynamo::DynamoStore;
 use crate::app::storefront::DEFAULT_CART_TTL_DAYS;
 use crate::ports::Store;
 
@@ -49,7 +50,7 @@ pub struct LambdaConfig {
     /// `PAGES_URL`: the public base URL of the shop's pages, for the links in messages.
     pub pages_url: String,
     /// The SDK configuration the function's clients share, loaded by the first one.
-    sdk: tokio::sync::OnceCell<aws_config::SdkConfig>,
+    sdk: std::sync::OnceLock<aws_types::SdkConfig>,
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -92,7 +93,7 @@ impl LambdaConfig {
             ses_configuration_set: var("SES_CONFIGURATION_SET"),
             ses_endpoint: var("SES_ENDPOINT"),
             pages_url: var("PAGES_URL").unwrap_or_default(),
-            sdk: tokio::sync::OnceCell::new(),
+            sdk: std::sync::OnceLock::new(),
         })
     }
 
@@ -100,7 +101,7 @@ impl LambdaConfig {
     /// process — credentials, region, the HTTPS client and its trust store — however many
     /// clients the function builds (production: DynamoDB, SQS, SES; README "Cold start"); each
     /// service gets its own endpoint on a copy.
-    async fn sdk(&self, endpoint: Option<&str>) -> aws_config::SdkConfig {
+    fn sdk(&self, endpoint: Option<&str>) -> aws_types::SdkConfig {
         let local = [
             &self.dynamodb_endpoint,
             &self.sqs_endpoint,
@@ -108,7 +109,7 @@ impl LambdaConfig {
         ]
         .into_iter()
         .find_map(Option::as_deref);
-        let shared = self.sdk.get_or_init(|| dynamo::sdk_config(local)).await;
+        let shared = self.sdk.get_or_init(|| aws::sdk_config(local));
         let mut config = shared.to_builder();
         config.set_endpoint_url(endpoint.map(str::to_owned));
         config.build()
@@ -140,8 +141,7 @@ impl LambdaConfig {
     pub async fn queue(&self) -> Arc<dyn crate::ports::JobQueue> {
         match &self.queue_url {
             Some(url) => {
-                let client =
-                    aws_sdk_sqs::Client::new(&self.sdk(self.sqs_endpoint.as_deref()).await);
+                let client = aws_sdk_sqs::Client::new(&self.sdk(self.sqs_endpoint.as_deref()));
                 Arc::new(crate::adapters::sqs::SqsQueue::new(client, url))
             }
             None => Arc::new(crate::adapters::memory_queue::OutboxOnly),
@@ -155,7 +155,7 @@ impl LambdaConfig {
         bills: crate::app::bills::Bills,
     ) -> Option<crate::app::mail::postman::Postman> {
         let from = self.mail_from.clone()?;
-        let ses = aws_sdk_sesv2::Client::new(&self.sdk(self.ses_endpoint.as_deref()).await);
+        let ses = aws_sdk_sesv2::Client::new(&self.sdk(self.ses_endpoint.as_deref()));
         let mailer =
             crate::adapters::mail::ses::SesMailer::new(ses, self.ses_configuration_set.clone());
         Some(crate::app::mail::postman::Postman {
@@ -178,8 +178,7 @@ impl LambdaConfig {
 
     /// The DynamoDB store, its SDK client built once per process.
     pub async fn store(&self) -> Arc<dyn Store> {
-        let client =
-            aws_sdk_dynamodb::Client::new(&self.sdk(self.dynamodb_endpoint.as_deref()).await);
+        let client = aws_sdk_dynamodb::Client::new(&self.sdk(self.dynamodb_endpoint.as_deref()));
         Arc::new(DynamoStore::new(client, &self.table))
     }
 }
@@ -217,7 +216,9 @@ pub async fn init<T>(result: Result<T, ConfigError>) -> T {
     tracing::error!(variable = error.variable, "{error}");
     if let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") {
         let body = serde_json::json!({"errorMessage": error.to_string(), "errorType": "Runtime.ConfigError"});
-        let sent = reqwest::Client::new()
+        let sent = crate::adapters::https::builder()
+            .build()
+            .expect("the HTTP client builds")
             .post(format!("http://{api}/2018-06-01/runtime/init/error"))
             .header("Lambda-Runtime-Function-Error-Type", "Runtime.ConfigError")
             .json(&body)
@@ -251,22 +252,22 @@ mod tests {
             ses_configuration_set: None,
             ses_endpoint: None,
             pages_url: String::new(),
-            sdk: tokio::sync::OnceCell::new(),
+            sdk: std::sync::OnceLock::new(),
         }
     }
 
     /// One configuration for the function's clients, each with its own service's endpoint
     /// (none: AWS's), whatever client loaded it first.
-    #[tokio::test]
-    async fn each_client_gets_its_own_endpoint_from_one_shared_configuration() {
+    #[test]
+    fn each_client_gets_its_own_endpoint_from_one_shared_configuration() {
         let c = config(Some("http://127.0.0.1:1"), Some("http://127.0.0.1:2"));
-        let sqs = c.sdk(c.sqs_endpoint.as_deref()).await;
-        let dynamodb = c.sdk(c.dynamodb_endpoint.as_deref()).await;
-        let ses = c.sdk(c.ses_endpoint.as_deref()).await;
+        let sqs = c.sdk(c.sqs_endpoint.as_deref());
+        let dynamodb = c.sdk(c.dynamodb_endpoint.as_deref());
+        let ses = c.sdk(c.ses_endpoint.as_deref());
         assert_eq!(sqs.endpoint_url(), Some("http://127.0.0.1:2"));
         assert_eq!(dynamodb.endpoint_url(), Some("http://127.0.0.1:1"));
         assert_eq!(ses.endpoint_url(), None);
         let aws = config(None, None);
-        assert_eq!(aws.sdk(None).await.endpoint_url(), None);
+        assert_eq!(aws.sdk(None).endpoint_url(), None);
     }
 }

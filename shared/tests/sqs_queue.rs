@@ -30,7 +30,7 @@ async fn receive(client: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::ty
 
 #[tokio::test]
 async fn jobs_are_deduplicated_per_bill_kind_and_generation() {
-    let client = sqs::client(Some(moto_harness::endpoint())).await;
+    let client = sqs::client(Some(moto_harness::endpoint()));
     let queues = sqs::ensure_queues(&client, &moto_harness::unique_name("production"), 60)
         .await
         .unwrap();
@@ -65,7 +65,7 @@ async fn jobs_are_deduplicated_per_bill_kind_and_generation() {
 
 #[tokio::test]
 async fn a_message_received_too_often_goes_to_the_dead_letter_queue() {
-    let client = sqs::client(Some(moto_harness::endpoint())).await;
+    let client = sqs::client(Some(moto_harness::endpoint()));
     let queues = sqs::ensure_queues(&client, &moto_harness::unique_name("production"), 60)
         .await
         .unwrap();

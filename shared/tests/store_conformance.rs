@@ -503,7 +503,7 @@ async fn embedded() -> (Arc<dyn Store>, tempfile::TempDir) {
 }
 
 async fn dynamodb() -> (Arc<dyn Store>, ()) {
-    let client = dynamo::client(Some(moto_harness::endpoint())).await;
+    let client = dynamo::client(Some(moto_harness::endpoint()));
     let table = moto_harness::unique_name("conformance");
     dynamo::ensure_table(&client, &table).await.unwrap();
     (Arc::new(DynamoStore::new(client, table)), ())

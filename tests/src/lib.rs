@@ -15,6 +15,7 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use serde_json::Value;
+use shop_core::adapters::aws;
 use shop_core::adapters::dynamo::{self, DynamoStore};
 use shop_core::adapters::embedded::EmbeddedStore;
 use shop_core::adapters::mail::catcher::MailCatcher;
@@ -204,7 +205,7 @@ impl Stack {
     }
 
     async fn start_on(jobs: Option<Arc<dyn JobQueue>>, meter: Option<cost::CapacityMeter>) -> Self {
-        let config = dynamo::sdk_config(Some(moto_harness::endpoint())).await;
+        let config = aws::sdk_config(Some(moto_harness::endpoint()));
         let requests = RequestCounter::default();
         let mut sdk =
             aws_sdk_dynamodb::config::Builder::from(&config).interceptor(requests.clone());
@@ -268,7 +269,7 @@ impl Stack {
         let base = format!("http://{}", listener_api.local_addr().unwrap());
         let queue = Arc::new(InProcessQueue::default());
         let jobs = jobs.unwrap_or_else(|| queue.clone());
-        let http = reqwest::Client::builder()
+        let http = shop_core::adapters::https::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();

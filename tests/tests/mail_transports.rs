@@ -242,7 +242,7 @@ impl Mailer for Refusing {
 
 #[tokio::test]
 async fn a_purchase_is_told_through_ses() {
-    let config = shop_core::adapters::dynamo::sdk_config(Some(moto_harness::endpoint())).await;
+    let config = shop_core::adapters::aws::sdk_config(Some(moto_harness::endpoint()));
     let ses = aws_sdk_sesv2::Client::new(&config);
     let from = format!("{}@enrolshop.test", moto_harness::unique_name("shop"));
     ses.create_email_identity()
@@ -259,13 +259,15 @@ async fn a_purchase_is_told_through_ses() {
         .await
         .unwrap();
     assert_eq!(sent, 3);
-    let data: serde_json::Value =
-        reqwest::get(format!("{}/moto-api/data.json", moto_harness::endpoint()))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    let data: serde_json::Value = stack
+        .http
+        .get(format!("{}/moto-api/data.json", moto_harness::endpoint()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let raw: Vec<Vec<u8>> = data["ses"]["RawMessage"]
         .as_array()
         .unwrap()

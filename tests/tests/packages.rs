@@ -58,7 +58,7 @@ async fn each_arm64_package_starts_and_answers_its_events() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let moodle = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(sim.serve(listener));
-    let client = shop_core::adapters::dynamo::client(Some(moto_harness::endpoint())).await;
+    let client = shop_core::adapters::dynamo::client(Some(moto_harness::endpoint()));
     let table = moto_harness::unique_name("packages");
     shop_core::adapters::dynamo::ensure_table(&client, &table)
         .await

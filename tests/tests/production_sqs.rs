@@ -19,7 +19,7 @@ struct Sqs {
 
 impl Sqs {
     async fn new() -> Self {
-        let client = sqs::client(Some(moto_harness::endpoint())).await;
+        let client = sqs::client(Some(moto_harness::endpoint()));
         let queues = sqs::ensure_queues(&client, &moto_harness::unique_name("prod"), 360)
             .await
             .unwrap();

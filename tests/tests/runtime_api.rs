@@ -119,7 +119,7 @@ async fn backoffice_bootstrap_needs_its_token() {
 async fn payment_notify_bootstrap_pays_the_bill_and_sends_its_job_to_sqs() {
     let stack = Stack::start().await;
     gateway_shop_with_bill(&stack).await;
-    let client = sqs::client(Some(moto_harness::endpoint())).await;
+    let client = sqs::client(Some(moto_harness::endpoint()));
     let queues = sqs::ensure_queues(&client, &moto_harness::unique_name("rt"), 360)
         .await
         .unwrap();

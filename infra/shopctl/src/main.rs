@@ -112,7 +112,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 async fn open_store(args: &Serve) -> Result<(Arc<dyn Store>, String), Box<dyn std::error::Error>> {
     if let (Some(endpoint), Some(table)) = (&args.dynamodb_endpoint, &args.table) {
-        let client = dynamo::client(Some(endpoint)).await;
+        let client = dynamo::client(Some(endpoint));
         dynamo::ensure_table(&client, table).await?;
         return Ok((
             Arc::new(DynamoStore::new(client, table)),

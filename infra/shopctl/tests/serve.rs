@@ -57,7 +57,10 @@ fn serve_logging(args: &[&str], filter: &str, logs: Stdio) -> Served {
 }
 
 async fn json(method: reqwest::Method, url: String, body: Option<Value>) -> (u16, Value) {
-    let mut req = reqwest::Client::new().request(method, url);
+    let mut req = shop_core::adapters::https::builder()
+        .build()
+        .unwrap()
+        .request(method, url);
     if let Some(body) = body {
         req = req.json(&body);
     }

@@ -17,7 +17,7 @@ pub struct HttpGatewayApi {
 impl HttpGatewayApi {
     fn http(&self) -> &reqwest::Client {
         self.http.get_or_init(|| {
-            reqwest::Client::builder()
+            super::https::builder()
                 .timeout(std::time::Duration::from_secs(10))
                 .build()
                 .expect("the HTTP client builds")

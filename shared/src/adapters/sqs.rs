@@ -99,7 +99,7 @@ pub async fn ensure_queues(
     })
 }
 
-/// An SQS client for an endpoint (moto) or, with `None`, the default AWS chain.
-pub async fn client(endpoint: Option<&str>) -> Client {
-    Client::new(&super::dynamo::sdk_config(endpoint).await)
+/// An SQS client for an endpoint (moto) or, with `None`, AWS's.
+pub fn client(endpoint: Option<&str>) -> Client {
+    Client::new(&super::aws::sdk_config(endpoint))
 }

@@ -74,7 +74,7 @@ async fn main() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let moodle = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(sim.serve(listener));
-    let config = shop_core::adapters::dynamo::sdk_config(Some(moto_harness::endpoint())).await;
+    let config = shop_core::adapters::aws::sdk_config(Some(moto_harness::endpoint()));
     let client = aws_sdk_dynamodb::Client::new(&config);
     let table = moto_harness::unique_name("cold");
     shop_core::adapters::dynamo::ensure_table(&client, &table)

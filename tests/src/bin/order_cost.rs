@@ -91,7 +91,7 @@ impl Run {
     }
 
     async fn start() -> Self {
-        let config = shop_core::adapters::dynamo::sdk_config(Some(moto_harness::endpoint())).await;
+        let config = shop_core::adapters::aws::sdk_config(Some(moto_harness::endpoint()));
         let sqs_meter = SqsMeter::default();
         let sqs = aws_sdk_sqs::Client::from_conf(
             aws_sdk_sqs::config::Builder::from(&config)

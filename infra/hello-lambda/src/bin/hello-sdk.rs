@@ -9,7 +9,7 @@ use lambda_http::{Body, Error, Request, Response, service_fn};
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let endpoint = std::env::var("DYNAMODB_ENDPOINT").ok();
-    let client = shop_core::adapters::dynamo::client(endpoint.as_deref()).await;
+    let client = shop_core::adapters::dynamo::client(endpoint.as_deref());
     lambda_http::run(service_fn(move |_: Request| {
         let _client = client.clone();
         async { Ok::<_, Error>(Response::new(Body::from("hello"))) }

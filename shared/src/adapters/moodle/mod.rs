@@ -159,7 +159,7 @@ impl MoodleClient {
 
     fn http(&self) -> &reqwest::Client {
         self.http.get_or_init(|| {
-            reqwest::Client::builder()
+            super::https::builder()
                 .timeout(self.timeout)
                 .build()
                 .expect("the HTTP client builds")
