@@ -1,8 +1,8 @@
-//! The shop's TLS clients over its one crypto provider (`ring`): the SDK's (DynamoDB, SQS, SES)
-//! and `reqwest`'s (Moodle, the gateways' APIs) against a local TLS server. A server whose
-//! certificate no trusted authority signed is refused — the SDK's, trusting Amazon's roots alone,
-//! refuses one the platform trusts — and the platform's store, named by `SSL_CERT_FILE`, is
-//! honoured by both (in a child process: the environment is the process's).
+//! The shop's TLS clients over its one crypto provider (`ring`): the SDK's (DynamoDB, SQS, SES),
+//! `reqwest`'s (Moodle, the gateways' APIs) and SMTP's (`lettre`) against a local TLS server. A
+//! server whose certificate no trusted authority signed is refused by all three, and the
+//! platform's store, named by `SSL_CERT_FILE`, is honoured by the first two (in a child process:
+//! the environment is the process's). SMTP trusts the Mozilla roots compiled into `lettre`.
 
 use std::sync::Arc;
 
@@ -90,6 +90,32 @@ async fn the_sdk_refuses_a_server_amazon_did_not_certify() {
     let pki = pki();
     let (url, server) = serve_once(&pki, LIST_TABLES).await;
     let refused = dynamo::client(Some(&url)).list_tables().send().await;
+    assert!(refused.is_err(), "{refused:?}");
+    let seen = server.await.unwrap().unwrap_err();
+    assert!(seen.contains("UnknownCA"), "the server saw: {seen}");
+}
+
+#[tokio::test]
+async fn smtp_refuses_a_server_no_trusted_authority_signed() {
+    use shop_core::ports::{Mail, Mailer};
+    let pki = pki();
+    let (url, server) = serve_once(&pki, b"220 localhost ESMTP\r\n").await;
+    let mailer =
+        shop_core::adapters::mail::smtp::SmtpMailer::from_url(&url.replace("https://", "smtps://"))
+            .unwrap();
+    let mail = Mail {
+        id: "tls-test".into(),
+        from: "shop@example.org".into(),
+        to: "buyer@example.org".into(),
+        reply_to: None,
+        subject: "Your order".into(),
+        text: "Thank you".into(),
+        html: "<p>Thank you</p>".into(),
+        attachments: Vec::new(),
+        language: shop_core::domain::Language::En,
+        sent_at: chrono::Utc::now(),
+    };
+    let refused = mailer.send(&mail).await;
     assert!(refused.is_err(), "{refused:?}");
     let seen = server.await.unwrap().unwrap_err();
     assert!(seen.contains("UnknownCA"), "the server saw: {seen}");

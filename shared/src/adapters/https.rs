@@ -1,9 +1,8 @@
 //! The HTTP client of the shop's own calls (Moodle, the gateways' APIs, Lambda's Runtime API):
 //! `reqwest` over rustls with `ring`, the one crypto provider of the whole binary — the SDK's
-//! client ([`super::aws`]) and SMTP (`lettre`) use it too. `ring` is about half the size of
-//! aws-lc in a package and needs no set-up at start (README "Package sizes"). Server
-//! certificates are checked against the platform's store (rustls-platform-verifier, as
-//! `reqwest` does by default).
+//! client ([`super::aws`]) and SMTP (`lettre`) use it too: `ring` is about half the size of
+//! aws-lc in a package (README "Package sizes"). Server certificates are checked against the
+//! platform's store (rustls-platform-verifier, as `reqwest` does by default).
 
 use std::sync::Arc;
 
