@@ -138,7 +138,7 @@ impl LambdaConfig {
     }
 
     /// The production queue: SQS when `QUEUE_URL` is set, else the outbox alone.
-    pub async fn queue(&self) -> Arc<dyn crate::ports::JobQueue> {
+    pub fn queue(&self) -> Arc<dyn crate::ports::JobQueue> {
         match &self.queue_url {
             Some(url) => {
                 let client = aws_sdk_sqs::Client::new(&self.sdk(self.sqs_endpoint.as_deref()));
@@ -150,7 +150,7 @@ impl LambdaConfig {
 
     /// The postman sending through SES from `MAIL_FROM`; none when it is not set (messages
     /// then wait in the mailbox, nothing is lost).
-    pub async fn postman(
+    pub fn postman(
         &self,
         bills: crate::app::bills::Bills,
     ) -> Option<crate::app::mail::postman::Postman> {
@@ -177,7 +177,7 @@ impl LambdaConfig {
     }
 
     /// The DynamoDB store, its SDK client built once per process.
-    pub async fn store(&self) -> Arc<dyn Store> {
+    pub fn store(&self) -> Arc<dyn Store> {
         let client = aws_sdk_dynamodb::Client::new(&self.sdk(self.dynamodb_endpoint.as_deref()));
         Arc::new(DynamoStore::new(client, &self.table))
     }

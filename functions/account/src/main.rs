@@ -16,7 +16,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     shop_core::config::init_logs();
     let config = shop_core::config::init(LambdaConfig::from_env()).await;
     let (url, token) = shop_core::config::init(config.moodle()).await;
-    let store = config.store().await;
+    let store = config.store();
     let clock = Arc::new(SystemClock);
     let storefront = Arc::new(Storefront::new(
         store.clone(),
@@ -27,7 +27,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         store,
         clock,
         lms: Arc::new(MoodleClient::new(url, token, Duration::from_secs(10))),
-        jobs: config.queue().await,
+        jobs: config.queue(),
         storefront,
         moodle_url: config.moodle_url.clone(),
     };

@@ -22,11 +22,11 @@ async fn main() -> Result<(), lambda_http::Error> {
     let token = shop_core::config::init(config.admin_token())
         .await
         .to_owned();
-    let store = config.store().await;
+    let store = config.store();
     let desk = Bills {
         store: store.clone(),
         clock: Arc::new(SystemClock),
-        queue: config.queue().await,
+        queue: config.queue(),
     };
     let (url, moodle_token) = shop_core::config::init(config.moodle()).await;
     let moodle_url = url.to_string();

@@ -15,9 +15,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     shop_core::config::init_logs();
     let config = shop_core::config::init(LambdaConfig::from_env()).await;
     let desk = Bills {
-        store: config.store().await,
+        store: config.store(),
         clock: Arc::new(SystemClock),
-        queue: config.queue().await,
+        queue: config.queue(),
     };
     let notifier = Arc::new(Notifier::new(desk, Arc::new(HttpGatewayApi::default())));
     let router =

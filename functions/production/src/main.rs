@@ -21,13 +21,13 @@ async fn main() -> Result<(), Error> {
         token,
         std::time::Duration::from_secs(20),
     ));
-    let store = config.store().await;
+    let store = config.store();
     let desk = Bills {
         store,
         clock: Arc::new(SystemClock),
-        queue: config.queue().await,
+        queue: config.queue(),
     };
-    let postman = config.postman(desk.clone()).await.map(Arc::new);
+    let postman = config.postman(desk.clone()).map(Arc::new);
     if postman.is_none() {
         tracing::warn!("MAIL_FROM is not set: messages wait in the mailbox");
     }

@@ -12,7 +12,7 @@ use shop_core::config::LambdaConfig;
 async fn main() -> Result<(), lambda_http::Error> {
     shop_core::config::init_logs();
     let config = shop_core::config::init(LambdaConfig::from_env()).await;
-    let store = config.store().await;
+    let store = config.store();
     let app = Arc::new(Storefront::new(
         store,
         Arc::new(SystemClock),
