@@ -53,7 +53,8 @@ pub struct LambdaConfig {
     sdk: std::sync::OnceLock<aws_types::SdkConfig>,
 }
 
-fn var(name: &'static str) -> Option<String> {
+/// An environment variable, unset when blank.
+pub(crate) fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 

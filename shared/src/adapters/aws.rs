@@ -18,6 +18,8 @@ use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::SdkConfig;
 use aws_types::region::Region;
 
+use crate::config::var;
+
 /// The roots of Amazon Trust Services, which issue the certificates of every AWS endpoint the
 /// SDK clients call (DynamoDB, SQS, SES): Amazon Root CA 1 to 4 and Starfield Services Root
 /// CA G2 (`shared/certs/amazon-trust-services.pem`).
@@ -46,11 +48,6 @@ pub fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
     config.set_http_client(Some(https_client()));
     config.set_endpoint_url(endpoint.map(str::to_owned));
     config.build()
-}
-
-/// An environment variable, unset when empty.
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
