@@ -395,6 +395,80 @@ async fn batch_reads_find_what_exists_among_many_keys(store: Arc<dyn Store>) {
     assert!(s.get_many(&[]).await.unwrap().is_empty());
 }
 
+/// A body of several kilobytes (a bill's) reads back whole through every read, written alone or
+/// in a transaction, listed in a whole-item index (gsi3) and a keys-only one (gsi1), and a
+/// smaller body put over it replaces it.
+async fn large_bodies_read_back_whole_everywhere(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    let large = |n: u32| {
+        let lines: Vec<String> = (0..80)
+            .map(|i| format!(r#"{{"line":{i},"name":"Cours n° {n}-{i}, réservé"}}"#))
+            .collect();
+        format!("[{}]", lines.join(","))
+    };
+    let bill = |id: &str, body: String| {
+        Item::new(Key::new(format!("BILL#{id}"), "BILL"), body)
+            .indexed(
+                Index::Gsi1,
+                Key::new("BILLS#big#PAID", format!("2026-12-06#{id}")),
+            )
+            .indexed(
+                Index::Gsi3,
+                Key::new("BILLS#big", format!("2026-12-06#{id}")),
+            )
+    };
+    assert!(large(1).len() > 2000);
+    s.write(vec![put(bill("b1", large(1)), PutIf::Absent)])
+        .await
+        .unwrap();
+    s.write(vec![
+        put(bill("b2", large(2)), PutIf::Absent),
+        put(item("BIG", "small", "small"), PutIf::Absent),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(body(s, "BILL#b1", "BILL").await, Some((large(1), 1)));
+    assert_eq!(body(s, "BILL#b2", "BILL").await, Some((large(2), 1)));
+    let bodies =
+        |rs: Vec<shop_core::ports::Record>| rs.into_iter().map(|r| r.item.body).collect::<Vec<_>>();
+    for index in [Index::Gsi1, Index::Gsi3] {
+        let pk = if index == Index::Gsi1 {
+            "BILLS#big#PAID"
+        } else {
+            "BILLS#big"
+        };
+        let listed = Query {
+            index: Some(index),
+            pk: pk.into(),
+            sk_prefix: String::new(),
+            ..Query::default()
+        };
+        assert_eq!(
+            bodies(s.query(&listed).await.unwrap()),
+            [large(1), large(2)]
+        );
+    }
+    let keys = [Key::new("BILL#b1", "BILL"), Key::new("BILL#b2", "BILL")];
+    let mut many = bodies(s.get_many(&keys).await.unwrap());
+    many.sort();
+    assert_eq!(many, [large(1), large(2)]);
+    assert_eq!(
+        bodies(s.query(&Query::partition("BILL#b1")).await.unwrap()),
+        [large(1)]
+    );
+    s.write(vec![put(bill("b1", "now small".into()), PutIf::Version(1))])
+        .await
+        .unwrap();
+    assert_eq!(
+        body(s, "BILL#b1", "BILL").await,
+        Some(("now small".into(), 2))
+    );
+    s.write(vec![put(bill("b1", large(3)), PutIf::Version(2))])
+        .await
+        .unwrap();
+    assert_eq!(body(s, "BILL#b1", "BILL").await, Some((large(3), 3)));
+}
+
 async fn bad_requests_are_refused(store: Arc<dyn Store>) {
     let s = store.as_ref();
     let twice = s
@@ -547,4 +621,50 @@ conformance!(
     concurrent_adds_never_pass_the_bound,
     a_release_gives_back_what_was_reserved_and_never_goes_below_zero,
     batch_reads_find_what_exists_among_many_keys,
+    large_bodies_read_back_whole_everywhere,
 );
+
+/// DynamoDB keeps a body over a kilobyte deflated (`bodyz`, binary, no `body`): fewer write
+/// units for each write of a bill and of its whole copy in gsi3. A short body stays text.
+#[tokio::test]
+async fn dynamodb_stores_large_bodies_deflated() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let client = dynamo::client(Some(moto_harness::endpoint()));
+    let table = moto_harness::unique_name("deflate");
+    dynamo::ensure_table(&client, &table).await.unwrap();
+    let store = DynamoStore::new(client.clone(), table.clone());
+    let text: String = (0..60)
+        .map(|i| format!(r#"{{"code":"C{i:05}","unit_price":"120.00","tax":"24.00"}}"#))
+        .collect();
+    store
+        .write(vec![
+            put(item("Z", "large", &text), PutIf::Absent),
+            put(item("Z", "short", "short"), PutIf::Absent),
+        ])
+        .await
+        .unwrap();
+    let raw = |sk: &'static str| {
+        let (client, table) = (client.clone(), table.clone());
+        async move {
+            client
+                .get_item()
+                .table_name(table)
+                .key("pk", AttributeValue::S("Z".into()))
+                .key("sk", AttributeValue::S(sk.into()))
+                .send()
+                .await
+                .unwrap()
+                .item
+                .unwrap()
+        }
+    };
+    let large = raw("large").await;
+    assert!(!large.contains_key("body"));
+    let deflated = large["bodyz"].as_b().unwrap().as_ref().len();
+    assert!(
+        deflated * 4 < text.len(),
+        "{deflated} of {} bytes",
+        text.len()
+    );
+    assert_eq!(raw("short").await["body"].as_s().unwrap(), "short");
+}

@@ -118,24 +118,12 @@ async fn a_shop_is_imported_exported_and_reimported_without_its_secrets_leaking(
     let replaced = import(&stack, "second", &edited).await;
     assert_eq!(replaced.status, 200, "{}", replaced.body);
     let stored = stack
-        .dynamodb()
-        .get_item()
-        .table_name(&stack.table)
-        .key(
-            "pk",
-            aws_sdk_dynamodb::types::AttributeValue::S("SHOP#second".into()),
-        )
-        .key(
-            "sk",
-            aws_sdk_dynamodb::types::AttributeValue::S("SHOP".into()),
-        )
-        .send()
+        .store
+        .get(&shop_core::ports::Key::new("SHOP#second", "SHOP"))
         .await
         .unwrap()
-        .item
-        .unwrap();
-    // The settings record, then the item's own record in the catalogue it names.
-    let body: Value = serde_json::from_str(stored["body"].as_s().unwrap()).unwrap();
+        .expect("the shop's record");
+    let body: Value = serde_json::from_str(&stored.item.body).unwrap();
     assert_eq!(body["settings"]["name"], "Second shop, renamed");
     assert_eq!(
         body["settings"]["gateways"]["stripe"]["secret_key"],
