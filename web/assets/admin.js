@@ -38,16 +38,18 @@ const billLink = (session, id) => h('a', { href: `/admin/bill?shop=${session.sho
 
 function billRows(session, bills) {
   if (!bills.length) return h('p', { class: 'muted' }, w('nothing'));
-  return h('table', {},
-    h('thead', {}, h('tr', {}, [w('bill'), w('date'), w('customer'), w('total'), w('method'), w('status')].map((c, i) =>
-      h('th', { scope: 'col', class: i === 3 ? 'num' : (i === 1 || i === 4 ? 'hide-small' : null) }, c)))),
-    h('tbody', {}, bills.map((b) => h('tr', { 'data-bill': b.id },
-      h('td', {}, billLink(session, b.id)),
-      h('td', { class: 'hide-small' }, when(b.placed_at)),
-      h('td', {}, b.customer, h('br'), h('span', { class: 'muted' }, b.email)),
-      h('td', { class: 'num' }, amount(b.total, b.currency)),
-      h('td', { class: 'hide-small' }, t(`method_${b.payment_method}`)),
-      h('td', {}, h('span', { class: `status ${b.status}` }, t(`status_${b.status}`)))))));
+  // A phone or a small tablet shows each row as a card (style.css, `table.stacked`): the roles keep
+  // it a table for screen readers whatever its CSS display.
+  return h('table', { class: 'stacked', role: 'table' },
+    h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' }, [w('bill'), w('date'), w('customer'), w('total'), w('method'), w('status')].map((c, i) =>
+      h('th', { scope: 'col', role: 'columnheader', class: i === 3 ? 'num' : (i === 1 || i === 4 ? 'hide-small' : null) }, c)))),
+    h('tbody', { role: 'rowgroup' }, bills.map((b) => h('tr', { 'data-bill': b.id, role: 'row' },
+      h('td', { role: 'cell', class: 'key' }, billLink(session, b.id)),
+      h('td', { role: 'cell', class: 'hide-small' }, when(b.placed_at)),
+      h('td', { role: 'cell', class: 'who' }, b.customer, h('br'), h('span', { class: 'muted' }, b.email)),
+      h('td', { role: 'cell', class: 'num' }, amount(b.total, b.currency)),
+      h('td', { role: 'cell', class: 'hide-small' }, t(`method_${b.payment_method}`)),
+      h('td', { role: 'cell', class: 'state' }, h('span', { class: `status ${b.status}` }, t(`status_${b.status}`)))))));
 }
 
 async function needsAction(session) {

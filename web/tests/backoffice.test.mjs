@@ -245,19 +245,24 @@ test('the bill page opens the invoice, and in test mode posts a signed sample no
   await accessible(p, 'admin-bill-sample-paid-fr');
 });
 
-test('the dashboard and a bill page fit a tablet and a phone without scrolling sideways', async () => {
+test('the dashboard and a bill page fit a tablet and a phone without scrolling sideways, an order number on one line', async () => {
   const bill = await placedBill('transfer', 'Widths');
-  for (const width of [820, 390]) {
-    const p = await stack.page('en', width);
+  for (const [lang, width] of [['en', 820], ['en', 390], ['fr', 600], ['fr', 390]]) {
+    const p = await stack.page(lang, width);
     await signIn(p, 'manager', 'manager-2026');
     await p.locator('#audit table').waitFor();
     const wide = await p.evaluate((w) => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > w + 1).slice(0, 5).map((e) => `${e.tagName}.${e.className}#${e.id}: ${e.textContent.slice(0, 40)}`), width);
     assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), width, `dashboard at ${width} px: ${wide.join(' | ')}`);
-    await shot(p, `admin-dashboard-${width}`);
+    const row = p.locator(`#awaiting tr[data-bill="${bill}"]`);
+    const number = await row.locator('a').evaluate((a) => [a.getClientRects().length, a.getBoundingClientRect().toJSON()]);
+    assert.equal(number[0], 1, `an order number reads on one line at ${width} px in ${lang}`);
+    const badge = await row.locator('.status').evaluate((s) => s.getBoundingClientRect().toJSON());
+    assert.ok(number[1].right <= badge.left || number[1].bottom <= badge.top, `the status does not cover the order number at ${width} px in ${lang}`);
+    await accessible(p, `admin-dashboard-${lang}-${width}`);
     await p.goto(`${stack.base}/admin/bill?shop=demo&bill=${bill}`);
     await p.locator('#payment').waitFor();
     assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), width, `bill at ${width} px`);
-    await accessible(p, `admin-bill-${width}`);
+    await accessible(p, `admin-bill-${lang}-${width}`);
   }
 });
 
