@@ -116,7 +116,7 @@ async function list() {
   const category = h('select', {}, h('option', { value: '' }, w('any')));
   const status = h('select', {}, h('option', { value: '' }, w('any')), options(STATUSES, null, (s) => w(`status_${s}`)));
   const handler = h('select', {}, h('option', { value: '' }, w('any')), options(HANDLERS.slice(1), null, (t) => w(`handler_${t}`)));
-  const rows = h('tbody', {});
+  const rows = h('tbody', { role: 'rowgroup' });
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, w('more'));
   const empty = h('p', { class: 'muted', hidden: true }, w('nothing'));
   let cursor = null;
@@ -127,13 +127,13 @@ async function list() {
     return p.toString();
   };
   const show = (page, append) => {
-    const tr = page.items.map((i) => h('tr', { 'data-code': i.code },
-      h('td', {}, h('a', { href: `/admin/items?code=${encodeURIComponent(i.code)}` }, i.name)),
-      h('td', {}, i.code),
-      h('td', {}, page.categories.find((c) => c.id === i.category)?.name || ''),
-      h('td', {}, w(`status_${i.status}`)),
-      h('td', { class: 'num' }, i.price ? amount(i.price, page.currency) : ''),
-      h('td', {}, w(`handler_${i.handler || ''}`))));
+    const tr = page.items.map((i) => h('tr', { 'data-code': i.code, role: 'row' },
+      h('td', { role: 'cell', class: 'key' }, h('a', { href: `/admin/items?code=${encodeURIComponent(i.code)}` }, i.name)),
+      h('td', { role: 'cell' }, i.code),
+      h('td', { role: 'cell' }, page.categories.find((c) => c.id === i.category)?.name || ''),
+      h('td', { role: 'cell', class: 'state' }, w(`status_${i.status}`)),
+      h('td', { role: 'cell', class: 'num' }, i.price ? amount(i.price, page.currency) : ''),
+      h('td', { role: 'cell' }, w(`handler_${i.handler || ''}`))));
     if (append) rows.append(...tr); else rows.replaceChildren(...tr);
     cursor = page.next_cursor;
     more.hidden = !cursor;
@@ -152,8 +152,9 @@ async function list() {
     h('p', {}, h('a', { class: 'button primary', href: '/admin/items?new=1' }, w('newItem'))),
     h('form', { class: 'row', role: 'search', onsubmit: (e) => { e.preventDefault(); reload(); } },
       field(w('search'), q), field(w('category'), category), field(w('status'), status), field(w('delivery'), handler)),
-    h('table', { id: 'items' },
-      h('thead', {}, h('tr', {}, [w('name'), w('code'), w('category'), w('status'), w('price'), w('delivery')].map((c) => h('th', { scope: 'col' }, c)))),
+    // Up to a tablet each row is a card (style.css, `table.stacked`); the roles keep it a table.
+    h('table', { id: 'items', class: 'stacked', role: 'table' },
+      h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' }, [w('name'), w('code'), w('category'), w('status'), w('price'), w('delivery')].map((c) => h('th', { scope: 'col', role: 'columnheader' }, c)))),
       rows),
     empty, more);
   show(first, false);

@@ -34,7 +34,7 @@ function signInForm() {
   fill(main, h('h1', {}, w('backOffice')), h('p', {}, w('signInIntro')), h('section', {}, form));
 }
 
-const billLink = (session, id) => h('a', { href: `/admin/bill?shop=${session.shop}&bill=${id}` }, id);
+const billLink = (session, id) => h('a', { class: 'id', href: `/admin/bill?shop=${session.shop}&bill=${id}` }, id);
 
 function billRows(session, bills) {
   if (!bills.length) return h('p', { class: 'muted' }, w('nothing'));

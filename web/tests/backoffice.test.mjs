@@ -245,14 +245,13 @@ test('the bill page opens the invoice, and in test mode posts a signed sample no
   await accessible(p, 'admin-bill-sample-paid-fr');
 });
 
-test('the dashboard and a bill page fit a tablet and a phone without scrolling sideways, an order number on one line', async () => {
+test('the dashboard, a bill page and the catalogue fit a tablet and a phone without scrolling sideways, an order number on one line', async () => {
   const bill = await placedBill('transfer', 'Widths');
   for (const [lang, width] of [['en', 820], ['en', 390], ['fr', 600], ['fr', 390]]) {
     const p = await stack.page(lang, width);
     await signIn(p, 'manager', 'manager-2026');
     await p.locator('#audit table').waitFor();
-    const wide = await p.evaluate((w) => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > w + 1).slice(0, 5).map((e) => `${e.tagName}.${e.className}#${e.id}: ${e.textContent.slice(0, 40)}`), width);
-    assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), width, `dashboard at ${width} px: ${wide.join(' | ')}`);
+    assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), width, `dashboard at ${width} px: ${await tooWide(p, width)}`);
     const row = p.locator(`#awaiting tr[data-bill="${bill}"]`);
     const number = await row.locator('a').evaluate((a) => [a.getClientRects().length, a.getBoundingClientRect().toJSON()]);
     assert.equal(number[0], 1, `an order number reads on one line at ${width} px in ${lang}`);
@@ -263,8 +262,16 @@ test('the dashboard and a bill page fit a tablet and a phone without scrolling s
     await p.locator('#payment').waitFor();
     assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), width, `bill at ${width} px`);
     await accessible(p, `admin-bill-${lang}-${width}`);
+    await p.goto(`${stack.base}/admin/items?shop=demo`);
+    await p.locator('#items tr[data-code="EXCEL-ESS"]').waitFor();
+    assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), width, `catalogue at ${width} px: ${await tooWide(p, width)}`);
+    await accessible(p, `admin-items-${lang}-${width}`);
   }
 });
+
+/** The first elements that reach past `width`, for a failure's message. */
+const tooWide = (p, width) => p.evaluate((w) => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > w + 1).slice(0, 5)
+  .map((e) => `${e.tagName}.${e.className}#${e.id}: ${e.textContent.slice(0, 40)}`).join(' | '), width);
 
 /** A bill's JSON for its buyer (the access token as bearer). */
 async function billOf(id, token) {
