@@ -25,7 +25,7 @@ async function placedBill(method, lastname) {
 async function signIn(p, username, password) {
   await p.goto(`${stack.base}/admin?shop=demo`);
   const form = p.locator('#sign-in');
-  await form.getByLabel(/Moodle username|Nom d'utilisateur Moodle/).fill(username);
+  await form.getByLabel(/Moodle username|Nom d’utilisateur Moodle/).fill(username);
   await form.getByLabel(/Password|Mot de passe/).fill(password);
   await form.getByRole('button').click();
 }

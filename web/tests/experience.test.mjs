@@ -117,7 +117,7 @@ test('a French buyer walks a purchase in French: no English word on any page, me
   await assertFrench(p, 'order');
   assert.deepEqual(await seriousViolations(p), []);
   await shot(p, 'checkout-order-fr');
-  await order.getByLabel('J\'accepte les conditions de vente').check();
+  await order.getByLabel('J’accepte les conditions de vente').check();
   await order.getByLabel('Virement').check();
   await order.getByRole('button', { name: 'Passer la commande' }).click();
   await p.waitForURL(/\/bill\?.*#token=/);
@@ -238,7 +238,7 @@ test('every buyer page passes axe-core and fits 1280 px and 390 px without sidew
       }
       // The customer area, signed in: the buyer's bills and products by name.
       await p.goto(`${base}/account?shop=demo`);
-      await p.locator('#login').getByLabel(lang === 'fr' ? "Nom d'utilisateur" : 'Username').fill('grace');
+      await p.locator('#login').getByLabel(lang === 'fr' ? 'Nom d’utilisateur' : 'Username').fill('grace');
       await p.locator('#login').getByLabel(lang === 'fr' ? 'Mot de passe' : 'Password').fill('Compiler-1952');
       await p.locator('#login button[type=submit]').click();
       const excel = lang === 'fr' ? 'Excel, les essentiels (formation en ligne, 12 mois)' : 'Excel essentials (e-learning, 12 months)';

@@ -234,14 +234,14 @@ pub(super) fn instructions(bill: &Bill, shop: &ShopDocument, fr: bool) -> Option
         (PaymentMethod::Transfer, true) => format!(
             "Merci de régler {due} par virement{}, en indiquant la référence {id}.",
             setting("iban")
-                .map(|i| format!(" sur l'IBAN {i}"))
+                .map(|i| format!(" sur l’IBAN {i}"))
                 .unwrap_or_default()
         ),
         (PaymentMethod::Check, false) => {
             format!("Please send a check of {due}, writing the reference {id} on its back.")
         }
         (PaymentMethod::Check, true) => {
-            format!("Merci d'envoyer un chèque de {due}, en inscrivant la référence {id} au dos.")
+            format!("Merci d’envoyer un chèque de {due}, en inscrivant la référence {id} au dos.")
         }
         _ => return None,
     };
@@ -343,13 +343,13 @@ fn content(
         MessageKind::PaymentFailed => (
             t(
                 format!("Your payment for order {id} did not go through"),
-                format!("Le paiement de votre commande {id} n'a pas abouti"),
+                format!("Le paiement de votre commande {id} n’a pas abouti"),
             ),
             vec![
                 hello,
                 Block::Para(t(
                     "Your payment was refused or abandoned. Nothing was charged. You can try again, with the same or another method:".into(),
-                    "Votre paiement a été refusé ou abandonné. Rien n'a été débité. Vous pouvez réessayer, avec le même moyen ou un autre :".into(),
+                    "Votre paiement a été refusé ou abandonné. Rien n’a été débité. Vous pouvez réessayer, avec le même moyen ou un autre :".into(),
                 )),
                 link("Pay your order", "Payer votre commande"),
             ],
@@ -363,7 +363,7 @@ fn content(
                 hello,
                 Block::Para(t(
                     "Your order was refunded. The access it gave (courses, seats) is suspended.".into(),
-                    "Votre commande a été remboursée. Les accès qu'elle donnait (cours, places) sont suspendus.".into(),
+                    "Votre commande a été remboursée. Les accès qu’elle donnait (cours, places) sont suspendus.".into(),
                 )),
                 link("Your order", "Votre commande"),
             ],
@@ -419,14 +419,14 @@ fn content(
             blocks.extend(order_links(extras, site, fr));
             blocks.push(Block::Para(t(
                 "If you did not ask for this message, you can ignore it.".into(),
-                "Si vous n'avez pas demandé ce message, ignorez-le.".into(),
+                "Si vous n’avez pas demandé ce message, ignorez-le.".into(),
             )));
             (t(format!("Your orders at {shop_name}"), format!("Vos commandes chez {shop_name}")), blocks)
         }
         MessageKind::ProductionFailed => {
             let mut blocks = vec![Block::Para(t(
                 format!("Order {id} is paid, but these lines could not be delivered in Moodle:"),
-                format!("La commande {id} est payée, mais ces lignes n'ont pas pu être livrées dans Moodle :"),
+                format!("La commande {id} est payée, mais ces lignes n’ont pas pu être livrées dans Moodle :"),
             ))];
             blocks.extend(
                 extras
@@ -453,7 +453,7 @@ fn content(
             ),
             vec![Block::Para(t(
                 format!("Order {id} was paid on {}, and its delivery is not complete. Look at its production state in the back office: a line may wait for you, or Moodle may be unreachable.", bill.paid_at.map(|p| p.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()),
-                format!("La commande {id} a été payée le {}, et sa livraison n'est pas terminée. Regardez son état de livraison dans le back-office : une ligne vous attend peut-être, ou Moodle est injoignable.", bill.paid_at.map(|p| p.format("%d/%m/%Y %H:%M UTC").to_string()).unwrap_or_default()),
+                format!("La commande {id} a été payée le {}, et sa livraison n’est pas terminée. Regardez son état de livraison dans le back-office : une ligne vous attend peut-être, ou Moodle est injoignable.", bill.paid_at.map(|p| p.format("%d/%m/%Y %H:%M UTC").to_string()).unwrap_or_default()),
             ))],
         ),
         MessageKind::GatewayNote => {
