@@ -445,7 +445,39 @@ async fn a_message_is_previewed_in_the_shops_own_words(stack: Stack) {
     );
 }
 
+/// The editor's list gives each item's name in the document's other languages, and finds an
+/// item by any of its names (a French manager types French words).
+async fn the_item_list_names_items_in_every_language_and_finds_them_so(stack: Stack) {
+    let path = "/admin/shops/demo/items?q=essentiels";
+    let (found, _) = call(&stack, Method::GET, path, &[], None).await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    let items = found.body["items"].as_array().unwrap();
+    let excel = items
+        .iter()
+        .find(|i| i["code"] == "EXCEL-ESS")
+        .expect("found by its French name");
+    assert_eq!(excel["name"], "Excel essentials (e-learning, 12 months)");
+    assert_eq!(
+        excel["names"],
+        json!({"fr": "Excel, les essentiels (formation en ligne, 12 mois)"})
+    );
+    assert!(
+        items.iter().all(|i| i["names"]["fr"]
+            .as_str()
+            .unwrap_or("")
+            .to_lowercase()
+            .contains("essentiels")
+            || i["name"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains("essentiels")),
+        "only items named so: {items:?}"
+    );
+}
+
 enrolshop_tests::on_both_stores!(
+    the_item_list_names_items_in_every_language_and_finds_them_so,
     an_item_is_changed_on_the_version_read_and_a_stale_copy_is_refused,
     two_concurrent_edits_of_one_version_one_wins_the_other_is_told_who,
     items_are_created_duplicated_and_deleted_with_their_preconditions,

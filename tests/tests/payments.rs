@@ -533,13 +533,24 @@ async fn amounts_currencies_and_unknown_bills_are_checked() {
         );
         let bill = w.view(&id).await;
         assert_eq!(bill["status"], "PLACED");
-        let notes = bill["events"]
+        let notes: Vec<_> = bill["events"]
             .as_array()
             .unwrap()
             .iter()
             .filter(|e| e["reason"].as_str().unwrap().contains("amount mismatch"))
-            .count();
-        assert_eq!(notes, 2, "{gateway}: mismatches are recorded for operators");
+            .collect();
+        assert_eq!(
+            notes.len(),
+            2,
+            "{gateway}: mismatches are recorded for operators"
+        );
+        for note in notes {
+            assert_eq!(
+                note["cause"]["code"], "amount_mismatch",
+                "{gateway}: {note}"
+            );
+            assert_eq!(note["cause"]["due"], "120.00", "{gateway}: {note}");
+        }
         let part = note(&id, &format!("{gateway}-p"), words(gateway)[0], "20.00");
         assert_eq!(w.notify(gateway, &part).await.body["outcome"], "applied");
         assert_eq!(w.view(&id).await["status"], "PARTIAL", "{gateway}");

@@ -2,7 +2,7 @@
 // error, the full history; and the operator's actions, each confirmed: record a payment,
 // change the status (with the note the move needs), retry a failed delivery.
 import { api, clearProblem, field, fill, h, lang, showProblem, t } from './app.js';
-import { amount, confirmIn, deskHeader, staffSession, w, when } from './desk.js';
+import { amount, confirmIn, deskHeader, said, staffSession, w, when } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const billId = params.get('bill');
@@ -63,7 +63,7 @@ function history(bill) {
       h('tbody', {}, bill.events.map((e) => h('tr', {},
         h('td', {}, when(e.at)),
         h('td', {}, e.from ? (e.from === e.to ? t(`status_${e.to}`) : `${t(`status_${e.from}`)} → ${t(`status_${e.to}`)}`) : `${w('created')}${lang() === 'fr' ? ' : ' : ': '}${t(`status_${e.to}`)}`),
-        h('td', {}, who(e.actor)), h('td', {}, e.reason))))));
+        h('td', {}, who(e.actor)), h('td', {}, said(e)))))));
 }
 
 /** A form whose submission is confirmed in place, then sent; the bill is shown again. */

@@ -2,7 +2,7 @@
 // item's form covering every field of the shop document, its delivery chosen from the live
 // Moodle (course picker), saved on the version read (a concurrent edit is told who won).
 import { clearProblem, field, fill, h, lang, showProblem } from './app.js';
-import { amount, confirmIn, coursePicker, deskHeader, repeater, send, staffSession, w as desk, when } from './desk.js';
+import { amount, confirmIn, coursePicker, deskHeader, inLang, repeater, send, staffSession, w as desk, when } from './desk.js';
 
 const main = document.getElementById('main');
 const params = new URLSearchParams(location.search);
@@ -128,9 +128,9 @@ async function list() {
   };
   const show = (page, append) => {
     const tr = page.items.map((i) => h('tr', { 'data-code': i.code, role: 'row' },
-      h('td', { role: 'cell', class: 'key' }, h('a', { href: `/admin/items?code=${encodeURIComponent(i.code)}` }, i.name)),
+      h('td', { role: 'cell', class: 'key' }, h('a', { href: `/admin/items?code=${encodeURIComponent(i.code)}` }, inLang(i))),
       h('td', { role: 'cell' }, i.code),
-      h('td', { role: 'cell' }, page.categories.find((c) => c.id === i.category)?.name || ''),
+      h('td', { role: 'cell' }, inLang(page.categories.find((c) => c.id === i.category) ?? { name: '' })),
       h('td', { role: 'cell', class: 'state' }, w(`status_${i.status}`)),
       h('td', { role: 'cell', class: 'num' }, i.price ? amount(i.price, page.currency) : ''),
       h('td', { role: 'cell' }, w(`handler_${i.handler || ''}`))));
@@ -141,7 +141,7 @@ async function list() {
   };
   const reload = async () => { cursor = null; show((await send('GET', `/admin/shops/${session.shop}/items?${query()}`)).json, false); };
   const first = (await send('GET', `/admin/shops/${session.shop}/items`)).json;
-  category.append(...first.categories.map((c) => h('option', { value: c.id }, c.name)));
+  category.append(...first.categories.map((c) => h('option', { value: c.id }, inLang(c))));
   more.onclick = async () => show((await send('GET', `/admin/shops/${session.shop}/items?${query()}`)).json, true);
   for (const el of [category, status, handler]) el.onchange = reload;
   let typing;
@@ -236,7 +236,7 @@ async function form(code) {
   const name = input('name', item.name, { required: true });
   const description = h('textarea', { 'data-path': 'description', rows: '3' }, item.description || '');
   const category = h('select', { 'data-path': 'category' }, h('option', { value: '' }, w('none')),
-    lists.categories.map((c) => h('option', { value: c.id, selected: c.id === item.category }, c.name)));
+    lists.categories.map((c) => h('option', { value: c.id, selected: c.id === item.category }, inLang(c))));
   const kind = select(KINDS, item.kind, (k) => w(`kind_${k}`), 'kind');
   const status = select(STATUSES, item.status, (s) => w(`status_${s}`), 'status');
   const visibility = select(VISIBILITIES, item.visibility, (v) => w(`visibility_${v}`), 'visibility');
@@ -370,7 +370,7 @@ async function form(code) {
   const remove = code && h('form', { class: 'inline' }, h('button', { type: 'submit', class: 'secondary' }, w('delete')));
   remove?.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    confirmIn(remove, w('confirmDelete', item.name), async () => {
+    confirmIn(remove, w('confirmDelete', inLang(item)), async () => {
       try {
         await send('DELETE', `/admin/shops/${session.shop}/items/${encodeURIComponent(code)}`, undefined, { 'if-match': etag });
         location.assign('/admin/items');
@@ -401,10 +401,10 @@ async function form(code) {
     h('div', { class: 'row' },
       h('button', { type: 'submit', class: 'primary' }, w('save')),
       code && h('a', { class: 'button secondary', href: `/?shop=${session.shop}&preview=${encodeURIComponent(code)}&lang=${lang()}`, target: '_blank' }, w('preview'))));
-  document.title = `${item.name || w('newItem')} — ${session.shopName}`;
+  document.title = `${inLang(item) || w('newItem')} — ${session.shopName}`;
   fill(main,
     h('p', {}, h('a', { href: '/admin/items' }, w('back'))),
-    h('h1', {}, item.name || w('newItem')),
+    h('h1', {}, inLang(item) || w('newItem')),
     read && h('p', { class: 'muted' }, `${read.json.changed_by || ''} · ${when(read.json.changed_at)}`),
     params.get('saved') && h('p', { class: 'notice', role: 'status' }, w('saved')),
     editor,

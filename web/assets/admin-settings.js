@@ -7,12 +7,27 @@ import { coursePicker, deskHeader, repeater, send, staffSession, w as desk } fro
 
 const main = document.getElementById('main');
 const MARKER = '********';
+const LANGS = ['en', 'fr'];
+
+/** `texts` (`{"fr": {"name": ...}}`) with the words typed for each language: an empty field
+ * removes its word, a language left with none goes; other words and languages are kept. */
+function withWords(texts, typed) {
+  const out = structuredClone(texts ?? {});
+  for (const [l, words] of Object.entries(typed)) {
+    const t = out[l] ?? {};
+    for (const [k, v] of Object.entries(words)) {
+      if (v.trim()) t[k] = v.trim(); else delete t[k];
+    }
+    if (Object.keys(t).length) out[l] = t; else delete out[l];
+  }
+  return out;
+}
 
 const WORDS = {
   en: {
     title: 'Settings', shop: 'The shop', name: 'Name', currency: 'Currency (ISO code)', testMode: 'Test mode (no real payment)',
     terms: 'Terms of sale', paymentTerms: 'Payment terms (on invoices)', latePayment: 'Late-payment mentions (on invoices)',
-    texts: 'The shop’s words in other languages (JSON: {"fr": {"name", "terms", "payment_terms", "late_payment"}})', reminders: 'Reminders before an enrolment ends (days, comma-separated)', payment: 'Payment',
+    texts: 'In other languages (left empty: the words above)', nameIn: (l) => `Name (${l})`, reminders: 'Reminders before an enrolment ends (days, comma-separated)', payment: 'Payment',
     methods: 'Payment methods offered', defaultMethod: 'Method chosen by default', seller: 'Seller (on invoices)',
     key: 'Field', value: 'Value', addLine: 'Add a line', remove: 'Remove', support: 'Support course (every buyer is enrolled)',
     findCourse: 'Find a course in Moodle', chosen: 'Chosen course', noCourse: 'No support course', noResult: 'No course found.',
@@ -27,17 +42,12 @@ const WORDS = {
     method_stripe: 'Card (Stripe)', method_systempay: 'Card (Systempay)', method_sips: 'Card (Sips)', method_ogone: 'Card (Ogone)',
     wordsTitle: 'A message in the shop’s words', message: 'Message', language: 'Language', subject: 'Subject',
     body: 'Text (paragraphs separated by a blank line; placeholders such as {firstname})', previewIt: 'Preview',
-    keep: 'Use these words (then save)', sample: 'For a sample order by Ada Lovelace:', lang_en: 'English', lang_fr: 'French',
-    msg_order_placed: 'Order placed', msg_payment_received: 'Payment received', msg_delivered: 'Access ready',
-    msg_payment_failed: 'Payment failed', msg_refunded: 'Refunded', msg_new_order: 'New order (to the sales address)',
-    msg_awaiting_payment: 'Awaiting a cheque or transfer (to the sales address)', msg_gateway_note: 'Gateway note (to the sales address)',
-    msg_production_failed: 'Delivery failed (to the sales address)', msg_orders_lookup: 'Find my orders', msg_expiry_reminder: 'Access ending soon',
-    msg_seat_assigned: 'Seat given (to its holder)', msg_seat_assigned_copy: 'Seat given (copy to the buyer)', msg_not_complete: 'Paid, not delivered (to the sales address)',
+    keep: 'Use these words (then save)', sample: 'For a sample order by Ada Lovelace:', lang_en: 'English', lang_fr: 'French', in_en: 'English', in_fr: 'French',
   },
   fr: {
     title: 'Réglages', shop: 'La boutique', name: 'Nom', currency: 'Devise (code ISO)', testMode: 'Mode test (aucun paiement réel)',
     terms: 'Conditions de vente', paymentTerms: 'Conditions de paiement (sur les factures)', latePayment: 'Mentions de retard de paiement (sur les factures)',
-    texts: 'Les mots de la boutique dans d’autres langues (JSON : {"en": {"name", "terms", "payment_terms", "late_payment"}})', reminders: 'Rappels avant la fin d’une inscription (jours, séparés par des virgules)', payment: 'Paiement',
+    texts: 'Dans d’autres langues (vide : les mots ci-dessus)', nameIn: (l) => `Nom (${l})`, reminders: 'Rappels avant la fin d’une inscription (jours, séparés par des virgules)', payment: 'Paiement',
     methods: 'Moyens de paiement proposés', defaultMethod: 'Moyen choisi par défaut', seller: 'Vendeur (sur les factures)',
     key: 'Champ', value: 'Valeur', addLine: 'Ajouter une ligne', remove: 'Retirer', support: 'Cours d’accompagnement (chaque acheteur y est inscrit)',
     findCourse: 'Chercher un cours dans Moodle', chosen: 'Cours choisi', noCourse: 'Pas de cours d’accompagnement', noResult: 'Aucun cours trouvé.',
@@ -52,15 +62,13 @@ const WORDS = {
     method_stripe: 'Carte (Stripe)', method_systempay: 'Carte (Systempay)', method_sips: 'Carte (Sips)', method_ogone: 'Carte (Ogone)',
     wordsTitle: 'Un message dans les mots de la boutique', message: 'Message', language: 'Langue', subject: 'Objet',
     body: 'Texte (paragraphes séparés par une ligne vide ; champs à remplacer comme {firstname})', previewIt: 'Aperçu',
-    keep: 'Garder ces mots (puis enregistrer)', sample: 'Pour une commande d’exemple d’Ada Lovelace :', lang_en: 'Anglais', lang_fr: 'Français',
-    msg_order_placed: 'Commande passée', msg_payment_received: 'Paiement reçu', msg_delivered: 'Accès prêt',
-    msg_payment_failed: 'Paiement échoué', msg_refunded: 'Remboursement', msg_new_order: 'Nouvelle commande (à l’adresse commerciale)',
-    msg_awaiting_payment: 'Chèque ou virement attendu (à l’adresse commerciale)', msg_gateway_note: 'Remarque du prestataire (à l’adresse commerciale)',
-    msg_production_failed: 'Livraison échouée (à l’adresse commerciale)', msg_orders_lookup: 'Retrouver mes commandes', msg_expiry_reminder: 'Accès bientôt terminé',
-    msg_seat_assigned: 'Place attribuée (à son titulaire)', msg_seat_assigned_copy: 'Place attribuée (copie à l’acheteur)', msg_not_complete: 'Payée, non livrée (à l’adresse commerciale)',
+    keep: 'Garder ces mots (puis enregistrer)', sample: 'Pour une commande d’exemple d’Ada Lovelace :', lang_en: 'Anglais', lang_fr: 'Français', in_en: 'anglais', in_fr: 'français',
   },
 };
-const w = (key) => WORDS[lang()][key] ?? WORDS.en[key] ?? desk(key);
+const w = (key, ...args) => {
+  const word = WORDS[lang()][key] ?? WORDS.en[key] ?? desk(key, ...args);
+  return typeof word === 'function' ? word(...args) : word;
+};
 const MESSAGES = ['order_placed', 'payment_received', 'delivered', 'payment_failed', 'refunded', 'expiry_reminder', 'orders_lookup',
   'seat_assigned', 'seat_assigned_copy', 'new_order', 'awaiting_payment', 'gateway_note', 'production_failed', 'not_complete'];
 const METHODS = ['test', 'free', 'check', 'transfer', 'paypal', 'stripe', 'systempay', 'sips', 'ogone'];
@@ -153,7 +161,10 @@ async function start() {
   const terms = h('textarea', { 'data-path': 'terms', rows: '3' }, s.terms || '');
   const paymentTerms = h('textarea', { 'data-path': 'payment_terms', rows: '2' }, s.payment_terms || '');
   const latePayment = h('textarea', { 'data-path': 'late_payment', rows: '2' }, s.late_payment || '');
-  const texts = h('textarea', { 'data-path': 'texts', rows: '4' }, s.texts && Object.keys(s.texts).length ? JSON.stringify(s.texts, null, 2) : '');
+  // The shop's words per language, as fields (other languages a document gives are kept).
+  const SHOP_WORDS = { name: 'name', terms: 'terms', payment_terms: 'paymentTerms', late_payment: 'latePayment' };
+  const texts = Object.fromEntries(LANGS.map((l) => [l, Object.fromEntries(Object.keys(SHOP_WORDS).map((k) => [k,
+    k === 'name' ? input(`texts.${l}.name`, s.texts?.[l]?.name) : h('textarea', { 'data-path': `texts.${l}.${k}`, rows: '2' }, s.texts?.[l]?.[k] || '')]))]));
   const reminders = input('reminder_days', (s.reminder_days || [14, 3]).join(', '));
   const methods = h('fieldset', { 'data-path': 'payment_methods' }, h('legend', {}, w('methods')),
     METHODS.map((m) => h('label', { class: 'check' }, h('input', { type: 'checkbox', value: m, checked: s.payment_methods.includes(m) }), ` ${w(`method_${m}`)}`)),
@@ -172,11 +183,12 @@ async function start() {
     field(w('rate'), input(`taxes[${i}].rate`, t.rate, { class: 'tax-rate', inputmode: 'decimal' })),
   ], w('addTax'), () => ({ code: '', rate: '' }), w('remove'));
   const categories = repeater({ text: w('categories'), path: 'categories' }, s.categories || [], (c, i) => [
-    field(w('id'), input(`categories[${i}].id`, c.id, { class: 'cat-id' })),
+    field(w('id'), input(`categories[${i}].id`, c.id, { class: 'cat-id', 'data-was': c.id })),
     field(w('name'), input(`categories[${i}].name`, c.name, { class: 'cat-name' })),
+    ...LANGS.map((l) => field(w('nameIn', w(`in_${l}`)), input(`categories[${i}].texts.${l}.name`, c.texts?.[l]?.name, { class: 'cat-text', 'data-lang': l }))),
     field(w('parent'), input(`categories[${i}].parent`, c.parent || '', { class: 'cat-parent', placeholder: w('noParent') })),
   ], w('addCategory'), () => ({ id: '', name: '', parent: null }), w('remove'));
-  const gateways = Object.entries(s.gateways || {}).map(([g, settings]) => [g, pairs(`${w('gateways')} — ${g}`, `gateways.${g}`, Object.entries(settings), w('addSetting'))]);
+  const gateways = Object.entries(s.gateways || {}).map(([g, settings]) => [g, pairs(`${w('gateways')} — ${w(`method_${g}`)}`, `gateways.${g}`, Object.entries(settings), w('addSetting'))]);
   const messages = h('textarea', { 'data-path': 'messages', rows: '6' }, s.messages && Object.keys(s.messages).length ? JSON.stringify(s.messages, null, 2) : '');
   const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
   const done = h('p', { class: 'notice', hidden: true, role: 'status' }, w('saved'));
@@ -189,7 +201,7 @@ async function start() {
     ...s,
     name: name.value, currency: currency.value.trim().toUpperCase(), test_mode: testMode.checked, terms: terms.value || null,
     payment_terms: paymentTerms.value.trim() || null, late_payment: latePayment.value.trim() || null,
-    texts: parsed(texts, 'texts'),
+    texts: withWords(s.texts, Object.fromEntries(LANGS.map((l) => [l, Object.fromEntries(Object.entries(texts[l]).map(([k, el]) => [k, el.value]))]))),
     reminder_days: reminders.value.split(',').map((d) => d.trim()).filter(Boolean).map(Number),
     payment_methods: [...methods.querySelectorAll('input:checked')].map((c) => c.value),
     default_payment_method: defaultMethod.value,
@@ -197,7 +209,13 @@ async function start() {
     customer_support_course: support.value(),
     staff: staff.rows().map((r) => ({ username: r.querySelector('.staff-name').value.trim(), role: r.querySelector('.staff-role').value })),
     taxes: taxes.rows().map((r) => ({ code: r.querySelector('.tax-code').value.trim(), rate: r.querySelector('.tax-rate').value.trim().replace(',', '.') })),
-    categories: categories.rows().map((r) => ({ id: r.querySelector('.cat-id').value.trim(), name: r.querySelector('.cat-name').value, parent: r.querySelector('.cat-parent').value.trim() || null })),
+    categories: categories.rows().map((r) => {
+      const was = (s.categories || []).find((c) => c.id && c.id === r.querySelector('.cat-id').dataset.was);
+      return {
+        id: r.querySelector('.cat-id').value.trim(), name: r.querySelector('.cat-name').value, parent: r.querySelector('.cat-parent').value.trim() || null,
+        texts: withWords(was?.texts, Object.fromEntries([...r.querySelectorAll('.cat-text')].map((el) => [el.dataset.lang, { name: el.value }]))),
+      };
+    }),
     gateways: Object.fromEntries(gateways.map(([g, list]) => [g, readPairs(list)])),
     messages: parsed(messages, 'messages'),
   });
@@ -228,7 +246,9 @@ async function start() {
       h('div', { class: 'row' }, field(w('name'), name), field(w('currency'), currency)),
       h('label', { class: 'check' }, testMode, ` ${w('testMode')}`),
       field(w('terms'), terms), field(w('paymentTerms'), paymentTerms), field(w('latePayment'), latePayment),
-      field(w('texts'), texts), field(w('reminders'), reminders)),
+      field(w('reminders'), reminders)),
+    h('fieldset', {}, h('legend', {}, w('texts')),
+      LANGS.map((l) => h('div', { class: 'repeat' }, Object.entries(SHOP_WORDS).map(([k, label]) => field(`${w(label)} (${w(`in_${l}`)})`, texts[l][k]))))),
     h('fieldset', {}, h('legend', {}, w('payment')), methods, field(w('defaultMethod'), defaultMethod)),
     seller.element,
     h('fieldset', {}, h('legend', {}, w('support')), support.element, h('span', { class: 'error', role: 'alert' })),

@@ -1,7 +1,7 @@
 // The back office's front page: staff sign-in, then the dashboard (what needs action now,
 // bills by status) and the bills desk (filters, paging).
 import { api, clearProblem, field, fill, h, lang, showProblem, t } from './app.js';
-import { amount, day, deskHeader, staffSession, w, when, catalogueWithItems } from './desk.js';
+import { amount, day, deskHeader, said, staffSession, w, when, catalogueWithItems } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const main = document.getElementById('main');
@@ -224,8 +224,8 @@ function auditSection(session) {
       return `${names[e.subject] || e.subject} (${w(`item_${what}`)}${named ? colon + named : ''})`;
     }
     if (e.item) return `${names[e.item] || e.item} (${e.detail})`;
-    if (e.from && e.to && e.from !== e.to) return `${t(`status_${e.from}`)} → ${t(`status_${e.to}`)}${colon}${e.detail}`;
-    return e.detail;
+    if (e.from && e.to && e.from !== e.to) return `${t(`status_${e.from}`)} → ${t(`status_${e.to}`)}${colon}${said(e)}`;
+    return said(e);
   };
   const load = async (cursor) => {
     const page = await api('GET', `/admin/shops/${session.shop}/audit${cursor ? `?cursor=${cursor}` : ''}`);

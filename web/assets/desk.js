@@ -1,7 +1,7 @@
 // Shared code of the back-office pages: the staff's words in English and French, the signed-in
 // session, the header, and locale formats. The pages call the /admin API with the staff
 // session cookie (set by POST /admin/login); they never use the bearer token.
-import { api, field, h, lang } from './app.js';
+import { api, field, h, lang, t } from './app.js';
 
 const WORDS = {
   en: {
@@ -49,6 +49,21 @@ const WORDS = {
     message_expiry_reminder: 'Expiry reminder', message_seat_assigned: 'Seat given', message_seat_assigned_copy: 'Seat given (copy)',
     message_not_complete: 'Paid, not delivered (shop)',
     actor_buyer: 'the buyer', actor_system: 'the shop', created: 'created',
+    cause_order_placed: (c) => `order placed, payment: ${method(c.method)}`, cause_awaiting_payment: (c) => `awaiting payment: ${method(c.method)}`,
+    cause_free_order: 'free order', cause_payment_retried: (c) => `payment retried: ${method(c.method)}`,
+    cause_test_payment_accepted: 'test payment accepted', cause_test_payment_pending: 'test payment pending', cause_test_payment_refused: 'test payment refused',
+    cause_gateway_paid: 'payment confirmed by the gateway', cause_gateway_pending: 'payment pending at the gateway',
+    cause_gateway_refused: 'payment refused or abandoned at the gateway', cause_gateway_refunded: 'refunded by the gateway',
+    cause_operator_payment: 'payment recorded by staff', cause_delivered: 'every line delivered',
+    cause_production_retried: (c) => `delivery retried (${c.units} unit(s) reset)`,
+    cause_notified_when_settled: (c) => `payment notification on a bill “${t(`status_${c.status}`)}”: to be checked by staff`,
+    cause_amount_mismatch: (c) => `different amount: ${c.notified} notified, ${amount(c.due, c.currency)} due`,
+    cause_message_not_delivered: (c) => `message “${w(`msg_${c.message}`)}” not delivered to ${c.to ?? 'nobody'}: ${c.error}`,
+    msg_order_placed: 'Order placed', msg_payment_received: 'Payment received', msg_delivered: 'Access ready',
+    msg_payment_failed: 'Payment failed', msg_refunded: 'Refunded', msg_new_order: 'New order (to the sales address)',
+    msg_awaiting_payment: 'Awaiting a cheque or transfer (to the sales address)', msg_gateway_note: 'Gateway note (to the sales address)',
+    msg_production_failed: 'Delivery failed (to the sales address)', msg_orders_lookup: 'Find my orders', msg_expiry_reminder: 'Access ending soon',
+    msg_seat_assigned: 'Seat given (to its holder)', msg_seat_assigned_copy: 'Seat given (copy to the buyer)', msg_not_complete: 'Paid, not delivered (to the sales address)',
     figures: 'Sales', period: 'Period', lastDays: (n) => `last ${n} days`, revenueExcl: 'revenue excl. tax', orders: 'orders', order: 'order', revenueCol: 'Revenue excl. tax', ordersCol: 'Orders',
     revenueBy_day: 'Revenue excl. tax by day', revenueBy_week: 'Revenue excl. tax by week', revenueBy_month: 'Revenue excl. tax by month',
     grouping: 'Shown by', by_day: 'day', by_week: 'week', by_month: 'month', periodCol: 'Period', weekOf: (d) => `week of ${d}`,
@@ -108,6 +123,21 @@ const WORDS = {
     message_expiry_reminder: "Rappel d’échéance", message_seat_assigned: 'Place attribuée', message_seat_assigned_copy: 'Place attribuée (copie)',
     message_not_complete: 'Payée, non livrée (boutique)',
     actor_buyer: "l’acheteur", actor_system: 'la boutique', created: 'création',
+    cause_order_placed: (c) => `commande passée, paiement : ${method(c.method)}`, cause_awaiting_payment: (c) => `paiement attendu : ${method(c.method)}`,
+    cause_free_order: 'commande gratuite', cause_payment_retried: (c) => `paiement repris : ${method(c.method)}`,
+    cause_test_payment_accepted: 'paiement de test accepté', cause_test_payment_pending: 'paiement de test en attente', cause_test_payment_refused: 'paiement de test refusé',
+    cause_gateway_paid: 'paiement confirmé par le prestataire', cause_gateway_pending: 'paiement en attente chez le prestataire',
+    cause_gateway_refused: 'paiement refusé ou abandonné chez le prestataire', cause_gateway_refunded: 'remboursée par le prestataire',
+    cause_operator_payment: 'paiement enregistré par l’équipe', cause_delivered: 'toutes les lignes sont livrées',
+    cause_production_retried: (c) => `livraison relancée (${c.units} unité(s) remise(s) à zéro)`,
+    cause_notified_when_settled: (c) => `notification de paiement sur une commande « ${t(`status_${c.status}`)} » : à vérifier par l’équipe`,
+    cause_amount_mismatch: (c) => `montant différent : ${c.notified} notifié, ${amount(c.due, c.currency)} dû`,
+    cause_message_not_delivered: (c) => `message « ${w(`msg_${c.message}`)} » non remis à ${c.to ?? 'personne'} : ${c.error}`,
+    msg_order_placed: 'Commande passée', msg_payment_received: 'Paiement reçu', msg_delivered: 'Accès prêt',
+    msg_payment_failed: 'Paiement échoué', msg_refunded: 'Remboursement', msg_new_order: 'Nouvelle commande (à l’adresse commerciale)',
+    msg_awaiting_payment: 'Chèque ou virement attendu (à l’adresse commerciale)', msg_gateway_note: 'Remarque du prestataire (à l’adresse commerciale)',
+    msg_production_failed: 'Livraison échouée (à l’adresse commerciale)', msg_orders_lookup: 'Retrouver mes commandes', msg_expiry_reminder: 'Accès bientôt terminé',
+    msg_seat_assigned: 'Place attribuée (à son titulaire)', msg_seat_assigned_copy: 'Place attribuée (copie à l’acheteur)', msg_not_complete: 'Payée, non livrée (à l’adresse commerciale)',
     figures: 'Ventes', period: 'Période', lastDays: (n) => `${n} derniers jours`, revenueExcl: "chiffre d’affaires HT", orders: 'commandes', order: 'commande', revenueCol: "Chiffre d’affaires HT", ordersCol: 'Commandes',
     revenueBy_day: "Chiffre d’affaires HT par jour", revenueBy_week: "Chiffre d’affaires HT par semaine", revenueBy_month: "Chiffre d’affaires HT par mois",
     grouping: 'Affiché par', by_day: 'jour', by_week: 'semaine', by_month: 'mois', periodCol: 'Période', weekOf: (d) => `semaine du ${d}`,
@@ -130,6 +160,16 @@ export const w = (key, ...args) => {
   return typeof word === 'function' ? word(...args) : word;
 };
 
+const method = (m) => t(`method_${m}`);
+
+/** What an entry of a bill's trace says: the shop's cause in the page's language, or the
+ * operator's note as typed (`reason`, also the words of entries written before causes). */
+export const said = (entry) => (entry.cause ? w(`cause_${entry.cause.code}`, entry.cause) : entry.reason ?? entry.detail);
+
+/** An item's or category's name in the page's language (the shop's `texts`, or an item list's
+ * `names`), else the document's own. */
+export const inLang = (thing) => thing.names?.[lang()] || thing.texts?.[lang()]?.name || thing.name;
+
 const locale = () => (lang() === 'fr' ? 'fr-FR' : 'en-GB');
 
 /** An amount (a decimal string from the API) in the page's locale: `1 203,75 €`. */
@@ -142,13 +182,13 @@ export const when = (iso) =>
 export const day = (iso) => (iso ? new Intl.DateTimeFormat(locale(), { dateStyle: 'medium' }).format(new Date(iso)) : '');
 
 /** The signed-in staff member, or null. */
-/** The shop's settings and its listed items, every page of the catalogue followed (the desk
+/** The shop’s settings and its listed items in the page’s language, every page of the catalogue followed (the desk
  * names items; the catalogue editor will give staff their own item routes). */
 export async function catalogueWithItems(shop) {
-  const first = await api('GET', `/shops/${shop}/catalog`);
+  const first = await api('GET', `/shops/${shop}/catalog?lang=${lang()}`);
   let cursor = first.next_cursor;
   while (cursor) {
-    const page = await api('GET', `/shops/${shop}/catalog?cursor=${encodeURIComponent(cursor)}`);
+    const page = await api('GET', `/shops/${shop}/catalog?lang=${lang()}&cursor=${encodeURIComponent(cursor)}`);
     first.items.push(...page.items);
     cursor = page.next_cursor;
   }

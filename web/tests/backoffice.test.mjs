@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { seriousViolations, shot, startStack } from './harness.mjs';
+import { englishIn, seriousViolations, shot, startStack } from './harness.mjs';
 
 let stack;
 
@@ -55,7 +55,15 @@ test('a manager sees a transfer awaiting confirmation, records it in French and 
   const trace = await p.locator('#trace').textContent();
   assert.match(trace, /manager/, 'the payment is written with who recorded it');
   assert.match(trace, /Terminée/);
+  assert.match(trace, /commande passée, paiement : Virement/, 'the shop’s own entries are said in French');
+  assert.match(trace, /paiement attendu : Virement.*paiement enregistré par l’équipe.*toutes les lignes sont livrées/s);
+  assert.deepEqual(englishIn(await p.locator('body').innerText()), [], 'no English word on the French bill page');
   await accessible(p, 'admin-bill-complete-fr');
+  await p.goto(`${stack.base}/admin`);
+  const recorded = p.locator('#audit tr[data-action="bill"]', { hasText: bill });
+  await recorded.first().waitFor();
+  assert.match(await recorded.first().innerText(), /paiement enregistré par l’équipe/, 'the staff actions say it in French too');
+  assert.deepEqual(englishIn(await p.locator('#audit').innerText()), [], 'no English word in the French staff actions');
 
   // The month's bills for the accountant, in a French spreadsheet's format.
   await p.goto(`${stack.base}/admin`);
@@ -75,7 +83,7 @@ test('a manager sees a transfer awaiting confirmation, records it in French and 
   assert.ok(rows.some((r) => r.includes(bill)), 'the bill paid above is there');
   // The sales figures count it: revenue excl. tax of the day, the item sold.
   await p.locator('#revenue').getByText('120,00 €').waitFor();
-  assert.match(await p.locator('#top-items').textContent(), /Excel essentials \(e-learning, 12 months\)/);
+  assert.match(await p.locator('#top-items').textContent(), /Excel, les essentiels \(formation en ligne, 12 mois\)/, 'items by their French names');
   await accessible(p, 'admin-dashboard-exports-fr');
 });
 
@@ -245,7 +253,7 @@ test('the bill page opens the invoice, and in test mode posts a signed sample no
   await accessible(p, 'admin-bill-sample-paid-fr');
 });
 
-test('the dashboard, a bill page and the catalogue fit a tablet and a phone without scrolling sideways, an order number on one line', async () => {
+test('the dashboard, a bill page, the catalogue and the settings fit a tablet and a phone without scrolling sideways, an order number on one line', async () => {
   const bill = await placedBill('transfer', 'Widths');
   for (const [lang, width] of [['en', 820], ['en', 390], ['fr', 600], ['fr', 390]]) {
     const p = await stack.page(lang, width);
@@ -266,6 +274,9 @@ test('the dashboard, a bill page and the catalogue fit a tablet and a phone with
     await p.locator('#items tr[data-code="EXCEL-ESS"]').waitFor();
     assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), width, `catalogue at ${width} px: ${await tooWide(p, width)}`);
     await accessible(p, `admin-items-${lang}-${width}`);
+    await p.goto(`${stack.base}/admin/settings?shop=demo`);
+    await p.locator('fieldset[data-path="categories"] input.cat-id').first().waitFor();
+    assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), width, `settings at ${width} px: ${await tooWide(p, width)}`);
   }
 });
 
@@ -416,14 +427,23 @@ test('a manager changes the shop settings in French; secrets stay hidden, a tax 
   const secret = form.locator('[data-path="gateways.systempay.key"]');
   assert.equal(await secret.inputValue(), '', 'a secret is never shown');
   assert.match(await secret.getAttribute('placeholder'), /défini/);
-  await form.getByLabel('Conditions de vente').fill('Paiement à réception de la facture.');
+  await form.getByLabel('Conditions de vente', { exact: true }).fill('Paiement à réception de la facture.');
   await form.getByLabel('Nom', { exact: true }).first().fill('Demo Training Academy (Lyon)');
+  // The shop's and a category's words in French, as fields (no JSON to write).
+  await form.getByLabel('Conditions de vente (français)').fill('Payable à réception.');
+  const office = form.locator('fieldset[data-path="categories"] .repeat').filter({ has: p.locator('input.cat-id[data-was="office"]') });
+  assert.equal(await office.getByLabel('Nom (français)').inputValue(), 'Bureautique', 'the French name the document gave');
+  await office.getByLabel('Nom (français)').fill('Outils de bureau');
   await accessible(p, 'admin-settings-fr');
   await form.getByRole('button', { name: 'Enregistrer', exact: true }).click();
   await form.getByRole('status').filter({ hasText: 'Enregistré.' }).waitFor();
   const catalog = await apiCall('GET', '/shops/demo/catalog');
   assert.equal(catalog.shop.name, 'Demo Training Academy (Lyon)');
   assert.equal(catalog.shop.terms, 'Paiement à réception de la facture.');
+  const french = await apiCall('GET', '/shops/demo/catalog?lang=fr');
+  assert.equal(french.shop.terms, 'Payable à réception.');
+  assert.equal(french.categories.find((c) => c.id === 'office').name, 'Outils de bureau');
+  assert.equal(french.categories.find((c) => c.id === 'safety').name, 'Santé et sécurité', 'the other categories keep their words');
   // A Systempay payment still signs with the kept secret.
   const bill = await placedBill('systempay', 'Keller');
   assert.ok(bill);
@@ -451,4 +471,42 @@ test('a manager changes the shop settings in French; secrets stay hidden, a tax 
   await rows.nth(count - 1).getByRole('button', { name: 'Retirer' }).click();
   await form.getByRole('button', { name: 'Enregistrer', exact: true }).click();
   await form.locator('fieldset[data-path="taxes"] .error').filter({ hasText: /item/ }).waitFor();
+});
+
+test('every back-office page in French says nothing in English', async () => {
+  // A stack of its own: the notes other scenarios typed in English are not in its lists.
+  const own = await startStack();
+  try {
+    const cart = await own.api('POST', '/shops/demo/carts', { language: 'fr' });
+    await own.api('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity: 1 });
+    await own.api('PUT', `/carts/${cart.id}/customer`, { customer: { firstname: 'Ada', lastname: 'Lovelace', email: 'ada@example.org', address: '1 rue de Rivoli', zip: '75001', city: 'Paris', country: 'FR' } });
+    const placed = await own.api('POST', `/carts/${cart.id}/order`, { payment_method: 'transfer', accept_terms: true });
+    const p = await own.page('fr', 1280);
+    await p.goto(`${own.base}/admin?shop=demo`);
+    const form = p.locator('#sign-in');
+    await form.getByLabel('Nom d’utilisateur Moodle').fill('manager');
+    await form.getByLabel('Mot de passe').fill('manager-2026');
+    await form.getByRole('button').click();
+    await p.locator('#needs-action').waitFor();
+    // The payment recorded by staff, then delivered: the bill's trace has the shop's entries.
+    await p.evaluate(async (id) => fetch(`/admin/bills/${id}/payments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ amount: '144.00', method: 'transfer' }) }), placed.bill_id);
+    const pages = [
+      ['/admin', '#audit table'],
+      [`/admin/bill?shop=demo&bill=${placed.bill_id}`, '#status[data-status="COMPLETE"]'],
+      ['/admin/customers', '#customers a'],
+      ['/admin/customers?email=ada%40example.org', '#identity'],
+      ['/admin/products', '#products tbody tr'],
+      ['/admin/items', '#items tr[data-code="EXCEL-ESS"]'],
+      ['/admin/items?code=EXCEL-ESS', 'form'],
+      ['/admin/settings', 'form'],
+    ];
+    for (const [path, ready] of pages) {
+      await p.goto(`${own.base}${path}`);
+      await p.locator(ready).first().waitFor({ timeout: 20000 });
+      const text = await p.locator('body').innerText();
+      assert.deepEqual(englishIn(text), [], `${path}: English on a French page:\n${text}`);
+    }
+  } finally {
+    await own.stop();
+  }
 });

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
-import { seriousViolations, startStack, shot } from './harness.mjs';
+import { englishIn, seriousViolations, startStack, shot } from './harness.mjs';
 
 let stack; let base; let page; let apiCall;
 
@@ -15,22 +15,6 @@ before(async () => {
 });
 
 after(async () => { await stack?.stop(); });
-
-// Words the pages, messages and documents use in English that French never does (the shop's
-// name, a proper noun, is left out).
-const ENGLISH = ['the', 'your', 'and', 'with', 'cart', 'checkout', 'continue', 'remove', 'quantity', 'price', 'payment',
-  'status', 'invoice', 'order', 'email', 'country', 'please', 'add', 'save', 'log', 'step', 'back', 'keep', 'link', 'find',
-  'orders', 'card', 'bank', 'transfer', 'cheque', 'delivery', 'delivered', 'required', 'choose', 'seat', 'unit', 'reach',
-  'username', 'password', 'learning', 'site', 'open', 'paid', 'placed', 'excl', 'incl', 'tax', 'customer', 'seller',
-  'item', 'reference', 'what', 'next', 'ready', 'copy', 'terms', 'accept', 'first', 'last', 'name', 'address',
-  'city', 'phone', 'postcode', 'number', 'receipt', 'late', 'fee', 'days', 'complete', 'everything', 'sold'];
-const SHOP_NAME = /Demo Training Academy( SAS)?/g;
-
-/** The English words in a text (whole words, any case), besides e-mail addresses and links. */
-function englishIn(text) {
-  const words = text.replace(SHOP_NAME, ' ').replace(/\S+@\S+|https?:\/\/\S+/g, ' ').toLowerCase().split(/[^a-zà-ÿœ’'-]+/);
-  return [...new Set(words.filter((w) => ENGLISH.includes(w)))];
-}
 
 async function assertFrench(p, where) {
   const text = await p.locator('body').innerText();

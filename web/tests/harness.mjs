@@ -99,3 +99,20 @@ export async function seriousViolations(p) {
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
+
+// Words the pages, messages and documents use in English that French never does (the shop's
+// name, a proper noun, is left out).
+export const ENGLISH = ['the', 'your', 'and', 'with', 'cart', 'checkout', 'continue', 'remove', 'quantity', 'price', 'payment',
+  'status', 'invoice', 'order', 'email', 'country', 'please', 'add', 'save', 'log', 'step', 'back', 'keep', 'link', 'find',
+  'orders', 'card', 'bank', 'transfer', 'cheque', 'delivery', 'delivered', 'required', 'choose', 'seat', 'unit', 'reach',
+  'username', 'password', 'learning', 'site', 'open', 'paid', 'placed', 'excl', 'incl', 'tax', 'customer', 'seller',
+  'item', 'reference', 'what', 'next', 'ready', 'copy', 'terms', 'accept', 'first', 'last', 'name', 'address',
+  'city', 'phone', 'postcode', 'number', 'receipt', 'late', 'fee', 'days', 'complete', 'everything', 'sold',
+  'by', 'every', 'awaiting', 'recorded', 'confirmed', 'gateway', 'pending', 'refused', 'produced'];
+const SHOP_NAME = /Demo Training Academy( SAS)?/g;
+
+/** The English words in a text (whole words, any case), besides e-mail addresses and links. */
+export function englishIn(text) {
+  const words = text.replace(SHOP_NAME, ' ').replace(/\S+@\S+|https?:\/\/\S+/g, ' ').toLowerCase().split(/[^a-zà-ÿœ’'-]+/);
+  return [...new Set(words.filter((w) => ENGLISH.includes(w)))];
+}

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::staff::Caller;
 use super::{AppError, keys, repo};
-use crate::domain::bill::{Actor, Bill, BillStatus};
+use crate::domain::bill::{Actor, Bill, BillStatus, Cause};
 use crate::domain::ids::ShopId;
 use crate::ports::{Item, Key, PutIf, Query, Store, Write};
 
@@ -48,6 +48,10 @@ pub struct AuditEntry {
     /// A product's item code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<String>,
+    /// A bill event the shop worded (a payment recorded, a delivery retried): `detail` is its
+    /// English, the pages say it in theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
 }
 
 #[derive(Debug, Serialize)]
@@ -94,6 +98,7 @@ pub(crate) fn by(
         from: None,
         to: None,
         item: None,
+        cause: None,
     })
 }
 
@@ -113,6 +118,7 @@ pub(crate) fn bill_events(bill: &Bill, since: usize) -> Vec<Write> {
             Some(AuditEntry {
                 from: e.from,
                 to: Some(e.to),
+                cause: e.cause.clone(),
                 ..entry
             })
         })

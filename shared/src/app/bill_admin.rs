@@ -13,7 +13,7 @@ use super::record::decode;
 use super::repo;
 use super::staff::Caller;
 use crate::app::record::Versioned;
-use crate::domain::bill::{Bill, BillId, BillRejection, BillStatus, Payment};
+use crate::domain::bill::{Bill, BillId, BillRejection, BillStatus, Cause, Payment};
 use crate::domain::catalog::PaymentMethod;
 use crate::domain::ids::ShopId;
 use crate::domain::{Errors, FieldError};
@@ -508,12 +508,7 @@ impl BillAdmin {
                 // bill (the queue dedupes by generation, so it gets through).
                 b.production_generation += 1;
                 b.production_queued = false;
-                b.note(
-                    &actor,
-                    format!("production retried ({reset} line units reset)"),
-                    None,
-                    now,
-                );
+                b.note(&actor, Cause::ProductionRetried { units: reset }, None, now);
                 Ok(())
             })
             .await?;
@@ -566,7 +561,7 @@ impl BillAdmin {
                     reference: reference.clone(),
                     actor: actor.clone(),
                 };
-                b.record_payment(payment, "payment recorded by an operator")
+                b.record_payment(payment, Cause::OperatorPayment)
                     .map_err(|r| match r {
                         BillRejection::Overpaid { remaining } => {
                             AppError::Invalid(vec![FieldError::new(

@@ -58,6 +58,9 @@ pub struct ItemList {
 pub struct ItemSummary {
     pub code: String,
     pub name: String,
+    /// The name in the document's other languages (`{"fr": "..."}`), for a page in one.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: BTreeMap<String, String>,
     pub category: Option<String>,
     pub status: String,
     pub kind: String,
@@ -173,7 +176,10 @@ impl ItemAdmin {
                     .is_none_or(|w| have == Some(w))
             };
             words.as_deref().is_none_or(|w| {
-                i.code.to_lowercase().contains(w) || i.name.to_lowercase().contains(w)
+                let has = |name: &str| name.to_lowercase().contains(w);
+                i.code.to_lowercase().contains(w)
+                    || has(&i.name)
+                    || other_names(i).any(|(_, name)| has(&name))
             }) && is(&filter.category, i.category.as_deref())
                 && is(&filter.status, Some(i.status.as_str()))
                 && is(&filter.handler, i.handler.as_ref().map(|h| h.kind.as_str()))
@@ -665,6 +671,7 @@ impl ItemAdmin {
             from: None,
             to: None,
             item: Some(code.to_owned()),
+            cause: None,
         };
         let writes = vec![
             write,
@@ -698,10 +705,18 @@ fn moodle_down(e: crate::ports::LmsError) -> AppError {
     AppError::Unavailable(format!("Moodle did not answer: {}", e.message))
 }
 
+/// An item's name in each of the document's other languages that gives one.
+fn other_names(doc: &ItemDoc) -> impl Iterator<Item = (String, String)> + '_ {
+    doc.texts
+        .iter()
+        .filter_map(|(lang, t)| Some((lang.clone(), t.name.clone()?)))
+}
+
 fn summary(doc: &ItemDoc) -> ItemSummary {
     ItemSummary {
         code: doc.code.clone(),
         name: doc.name.clone(),
+        names: other_names(doc).collect(),
         category: doc.category.clone(),
         status: doc.status.clone(),
         kind: doc.kind.clone(),

@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::bills::{Bills, Read, find_bill};
 use super::retry::until_written;
 use super::{AppError, repo};
-use crate::domain::bill::{Actor, Bill, BillId, BillStatus, Payment};
+use crate::domain::bill::{Actor, Bill, BillId, BillStatus, Cause, Payment};
 use crate::domain::catalog::PaymentMethod;
 use crate::gateways::{Gateway, Outcome, PaymentEvent, Received, Settings, VerifyError};
 use crate::ports::GatewayApi;
@@ -84,7 +84,7 @@ pub fn apply(bill: &mut Bill, event: &PaymentEvent, now: DateTime<Utc>) -> Notif
                 bill,
                 &[BillStatus::Pending],
                 &actor,
-                "payment pending at the gateway",
+                Cause::GatewayPending,
                 reference,
                 now,
             )
@@ -94,7 +94,7 @@ pub fn apply(bill: &mut Bill, event: &PaymentEvent, now: DateTime<Utc>) -> Notif
                 bill,
                 &[BillStatus::Failed],
                 &actor,
-                "payment refused or abandoned at the gateway",
+                Cause::GatewayRefused,
                 reference,
                 now,
             )
@@ -109,7 +109,7 @@ pub fn apply(bill: &mut Bill, event: &PaymentEvent, now: DateTime<Utc>) -> Notif
                 bill,
                 &[BillStatus::Payback, BillStatus::Refunded],
                 &actor,
-                "refunded by the gateway",
+                Cause::GatewayRefunded,
                 reference,
                 now,
             )
@@ -118,7 +118,7 @@ pub fn apply(bill: &mut Bill, event: &PaymentEvent, now: DateTime<Utc>) -> Notif
             bill,
             &[BillStatus::Refunded],
             &actor,
-            "refunded by the gateway",
+            Cause::GatewayRefunded,
             reference,
             now,
         ),
@@ -143,10 +143,9 @@ fn pay(
     if !bill.status.awaits_payment() {
         bill.note(
             actor,
-            format!(
-                "payment notification on a {} bill: operators, check it",
-                bill.status
-            ),
+            Cause::NotifiedWhenSettled {
+                status: bill.status,
+            },
             reference,
             now,
         );
@@ -160,10 +159,11 @@ fn pay(
         );
         bill.note(
             actor,
-            format!(
-                "amount mismatch: notified {got}, due {due} {}",
-                bill.currency
-            ),
+            Cause::AmountMismatch {
+                notified: got,
+                due,
+                currency: bill.currency,
+            },
             reference,
             now,
         );
@@ -176,7 +176,7 @@ fn pay(
         reference,
         actor: actor.clone(),
     };
-    match bill.record_payment(payment, "payment confirmed by the gateway") {
+    match bill.record_payment(payment, Cause::GatewayPaid) {
         Ok(()) => NotifyOutcome::Applied,
         Err(_) => NotifyOutcome::IgnoredStatus,
     }
@@ -186,13 +186,13 @@ fn move_to(
     bill: &mut Bill,
     path: &[BillStatus],
     actor: &Actor,
-    reason: &str,
+    cause: Cause,
     reference: Option<String>,
     now: DateTime<Utc>,
 ) -> NotifyOutcome {
     for to in path {
         if bill
-            .transition(*to, actor, reason, reference.clone(), now)
+            .transition(*to, actor, cause.clone(), reference.clone(), now)
             .is_err()
         {
             return NotifyOutcome::IgnoredStatus;

@@ -116,6 +116,7 @@ impl SettingsAdmin {
             from: None,
             to: None,
             item: None,
+            cause: None,
         };
         let write = audit::record(id, &entry);
         match repo::save_settings(self.store.as_ref(), &settings, &stored, write).await {

@@ -250,7 +250,7 @@ mod tests {
         bill.transition(
             BillStatus::Paid,
             &crate::domain::bill::Actor::Buyer,
-            "paid",
+            crate::domain::bill::Cause::TestPaymentAccepted,
             None,
             at,
         )

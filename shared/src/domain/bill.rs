@@ -19,6 +19,8 @@ use super::cart::{Form, Identity, Participant};
 use super::catalog::PaymentMethod;
 use super::document::ItemDoc;
 use super::ids::{CartId, Email, ItemCode, ShopId, random_hex};
+use super::message::MessageKind;
+use super::money::Currency;
 
 /// Bill statuses (local_shop's, made consistent; its SOLDOUT is PAID).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -252,8 +254,148 @@ pub struct BillEvent {
     pub from: Option<BillStatus>,
     pub to: BillStatus,
     pub actor: Actor,
+    /// In English: the shop's words for a [`Cause`], or an operator's own note.
     pub reason: String,
     pub reference: Option<String>,
+    /// What the shop itself wrote, by code, for the pages and messages to say in their
+    /// reader's language. None for an operator's note, and for entries written before causes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
+}
+
+/// Why the shop wrote an entry on a bill's trace. Serialized with its `code` beside its
+/// parameters (`{"code": "awaiting_payment", "method": "transfer"}`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Cause {
+    OrderPlaced {
+        method: PaymentMethod,
+    },
+    AwaitingPayment {
+        method: PaymentMethod,
+    },
+    FreeOrder,
+    PaymentRetried {
+        method: PaymentMethod,
+    },
+    TestPaymentAccepted,
+    TestPaymentPending,
+    TestPaymentRefused,
+    GatewayPaid,
+    GatewayPending,
+    GatewayRefused,
+    GatewayRefunded,
+    OperatorPayment,
+    Delivered,
+    ProductionRetried {
+        units: usize,
+    },
+    /// A payment notified on a bill that awaits none.
+    NotifiedWhenSettled {
+        status: BillStatus,
+    },
+    /// A payment notified for another amount or currency (`notified` as the gateway said it).
+    AmountMismatch {
+        notified: String,
+        due: Decimal,
+        currency: Currency,
+    },
+    MessageNotDelivered {
+        message: MessageKind,
+        to: Option<String>,
+        error: String,
+    },
+}
+
+impl Cause {
+    /// The entry's words in English (its `reason`).
+    pub fn english(&self) -> String {
+        use Cause::*;
+        match self {
+            OrderPlaced { method } => format!("order placed, payment by {}", method.as_str()),
+            AwaitingPayment { method } => format!("awaiting payment by {}", method.as_str()),
+            FreeOrder => "free order".into(),
+            PaymentRetried { method } => format!("payment retried with {}", method.as_str()),
+            TestPaymentAccepted => "test payment accepted".into(),
+            TestPaymentPending => "test payment pending".into(),
+            TestPaymentRefused => "test payment refused".into(),
+            GatewayPaid => "payment confirmed by the gateway".into(),
+            GatewayPending => "payment pending at the gateway".into(),
+            GatewayRefused => "payment refused or abandoned at the gateway".into(),
+            GatewayRefunded => "refunded by the gateway".into(),
+            OperatorPayment => "payment recorded by an operator".into(),
+            Delivered => "every line produced".into(),
+            ProductionRetried { units } => format!("production retried ({units} line units reset)"),
+            NotifiedWhenSettled { status } => {
+                format!("payment notification on a {status} bill: operators, check it")
+            }
+            AmountMismatch {
+                notified,
+                due,
+                currency,
+            } => {
+                format!("amount mismatch: notified {notified}, due {due} {currency}")
+            }
+            MessageNotDelivered { message, to, error } => format!(
+                "message `{}` to {} not delivered: {error}",
+                message.as_str(),
+                to.as_deref().unwrap_or("nobody")
+            ),
+        }
+    }
+}
+
+/// What an entry of the trace says: the shop's [`Cause`] or an operator's note.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Said {
+    reason: String,
+    cause: Option<Cause>,
+}
+
+impl From<Cause> for Said {
+    fn from(cause: Cause) -> Self {
+        Self {
+            reason: cause.english(),
+            cause: Some(cause),
+        }
+    }
+}
+
+impl From<String> for Said {
+    /// An operator's own note, shown as typed in every language.
+    fn from(note: String) -> Self {
+        Self {
+            reason: note,
+            cause: None,
+        }
+    }
+}
+
+impl BillEvent {
+    fn new(
+        at: DateTime<Utc>,
+        from: Option<BillStatus>,
+        to: BillStatus,
+        actor: Actor,
+        said: Said,
+        reference: Option<String>,
+    ) -> Self {
+        Self {
+            at,
+            from,
+            to,
+            actor,
+            reason: said.reason,
+            reference,
+            cause: said.cause,
+        }
+    }
+
+    /// The first entry of a new bill.
+    pub fn placed(at: DateTime<Utc>, method: PaymentMethod) -> Self {
+        let said = Cause::OrderPlaced { method }.into();
+        Self::new(at, None, BillStatus::Placed, Actor::Buyer, said, None)
+    }
 }
 
 /// One line as sold.
@@ -392,18 +534,18 @@ impl Bill {
         &mut self,
         to: BillStatus,
         actor: &Actor,
-        reason: impl Into<String>,
+        said: impl Into<Said>,
         reference: Option<String>,
         at: DateTime<Utc>,
     ) -> Result<(), BillRejection> {
-        self.move_to(to, actor.clone(), reason.into(), reference, at)
+        self.move_to(to, actor.clone(), said.into(), reference, at)
     }
 
     fn move_to(
         &mut self,
         to: BillStatus,
         actor: Actor,
-        reason: String,
+        said: Said,
         reference: Option<String>,
         at: DateTime<Utc>,
     ) -> Result<(), BillRejection> {
@@ -413,14 +555,9 @@ impl Bill {
                 to,
             });
         }
-        self.events.push(BillEvent {
-            at,
-            from: Some(self.status),
-            to,
-            actor,
-            reason,
-            reference,
-        });
+        let from = Some(self.status);
+        self.events
+            .push(BillEvent::new(at, from, to, actor, said, reference));
         if to == BillStatus::Paid && self.paid_at.is_none() {
             self.paid_at = Some(at);
         }
@@ -433,25 +570,25 @@ impl Bill {
     pub fn note(
         &mut self,
         actor: &Actor,
-        reason: impl Into<String>,
+        said: impl Into<Said>,
         reference: Option<String>,
         at: DateTime<Utc>,
     ) {
         let status = self.status;
-        self.events.push(BillEvent {
+        self.events.push(BillEvent::new(
             at,
-            from: Some(status),
-            to: status,
-            actor: actor.clone(),
-            reason: reason.into(),
+            Some(status),
+            status,
+            actor.clone(),
+            said.into(),
             reference,
-        });
+        ));
     }
 
     /// Records money received and moves to PARTIAL or PAID accordingly (a further partial
     /// payment is traced with the status unchanged). A payment beyond what remains due is
     /// refused, as is any payment on a bill that awaits none.
-    pub fn record_payment(&mut self, payment: Payment, reason: &str) -> Result<(), BillRejection> {
+    pub fn record_payment(&mut self, payment: Payment, cause: Cause) -> Result<(), BillRejection> {
         if !self.status.awaits_payment() {
             return Err(BillRejection::NotAwaitingPayment(self.status));
         }
@@ -469,17 +606,12 @@ impl Bill {
         };
         if to == self.status {
             let from = Some(self.status);
-            self.events.push(BillEvent {
-                at,
-                from,
-                to,
-                actor,
-                reason: reason.into(),
-                reference,
-            });
+            let said = cause.into();
+            self.events
+                .push(BillEvent::new(at, from, to, actor, said, reference));
             return Ok(());
         }
-        self.move_to(to, actor, reason.into(), reference, at)
+        self.move_to(to, actor, cause.into(), reference, at)
     }
 
     /// The year and sequence key of the invoice number this bill would take now.
@@ -503,6 +635,55 @@ pub fn invoice_number(shop: &ShopId, year: i32, sequence: u64) -> String {
 mod tests {
     use super::*;
     use BillStatus::*;
+
+    /// The shop's entries carry their cause by code for the pages, beside the English words
+    /// the API always gave; an operator's note has no cause; entries stored before causes read.
+    #[test]
+    fn a_trace_entry_keeps_its_cause_by_code_and_its_english_words() {
+        let doc: crate::domain::document::ShopDocument =
+            serde_json::from_str(include_str!("../../../infra/demo-shop.json")).unwrap();
+        let shop = doc.validate(&"demo".parse().unwrap()).unwrap();
+        let mut bill = crate::app::mail::preview::sample_bill(&shop, crate::domain::Language::En);
+        bill.status = Placed;
+        let at = Utc::now();
+        let cause = Cause::AwaitingPayment {
+            method: PaymentMethod::Transfer,
+        };
+        bill.transition(Pending, &Actor::Buyer, cause, None, at)
+            .unwrap();
+        let note = "The customer asked to cancel by phone.".to_owned();
+        bill.transition(
+            Cancelled,
+            &Actor::Operator("jdoe".into()),
+            note.clone(),
+            None,
+            at,
+        )
+        .unwrap();
+        let json = serde_json::to_value(&bill.events).unwrap();
+        assert_eq!(json[1]["reason"], "awaiting payment by transfer");
+        assert_eq!(
+            json[1]["cause"],
+            serde_json::json!({"code": "awaiting_payment", "method": "transfer"})
+        );
+        assert_eq!(json[2]["reason"], note.as_str());
+        assert!(json[2].get("cause").is_none(), "{json}");
+        let back: Vec<BillEvent> = serde_json::from_value(json).unwrap();
+        assert_eq!(back, bill.events);
+        let mismatch = Cause::AmountMismatch {
+            notified: "999.00 EUR".into(),
+            due: Decimal::new(12000, 2),
+            currency: "EUR".parse().unwrap(),
+        };
+        assert_eq!(
+            serde_json::to_value(&mismatch).unwrap(),
+            serde_json::json!({"code": "amount_mismatch", "notified": "999.00 EUR", "due": "120.00", "currency": "EUR"})
+        );
+        assert_eq!(
+            mismatch.english(),
+            "amount mismatch: notified 999.00 EUR, due 120.00 EUR"
+        );
+    }
 
     #[test]
     fn an_actor_is_stored_as_its_text_and_read_back() {

@@ -5,7 +5,7 @@
 //! (askama, escaped) or PDF ([`pdf`]: fonts embedded, names wrapped, amounts right-aligned).
 
 mod pdf;
-mod words;
+pub(crate) mod words;
 
 use askama::Template;
 

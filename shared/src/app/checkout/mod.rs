@@ -18,7 +18,7 @@ use super::record::Versioned;
 use super::repo::{self, StoredShop};
 use super::retry::{Attempt, until_written};
 use crate::domain::FieldError;
-use crate::domain::bill::{AccessToken, Actor, Bill, BillId, BillStatus, Payment};
+use crate::domain::bill::{AccessToken, Actor, Bill, BillId, BillStatus, Cause, Payment};
 use crate::domain::cart::{PlacedBill, PricedLineView, TaxView, TotalsView};
 use crate::domain::catalog::PaymentMethod;
 use crate::domain::document::ShopDocument;
@@ -67,18 +67,21 @@ fn open_payment(
     method: PaymentMethod,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let reason = format!("payment by {}", method.as_str());
     match method {
         PaymentMethod::Check | PaymentMethod::Transfer => bill.transition(
             BillStatus::Pending,
             &Actor::Buyer,
-            format!("awaiting {reason}"),
+            Cause::AwaitingPayment { method },
             None,
             now,
         )?,
-        PaymentMethod::Free => {
-            bill.transition(BillStatus::Paid, &Actor::System, "free order", None, now)?
-        }
+        PaymentMethod::Free => bill.transition(
+            BillStatus::Paid,
+            &Actor::System,
+            Cause::FreeOrder,
+            None,
+            now,
+        )?,
         _ => {}
     }
     Ok(())
@@ -291,7 +294,7 @@ impl Checkout {
                             reference: Some(format!("TEST-{}", b.id)),
                             actor: gateway.clone(),
                         };
-                        Ok(b.record_payment(payment, "test payment accepted")?)
+                        Ok(b.record_payment(payment, Cause::TestPaymentAccepted)?)
                     })
                     .await?
             }
@@ -301,7 +304,7 @@ impl Checkout {
                         Ok(b.transition(
                             BillStatus::Pending,
                             &gateway,
-                            "test payment pending",
+                            Cause::TestPaymentPending,
                             None,
                             now,
                         )?)
@@ -314,7 +317,7 @@ impl Checkout {
                         Ok(b.transition(
                             BillStatus::Failed,
                             &gateway,
-                            "test payment refused",
+                            Cause::TestPaymentRefused,
                             None,
                             now,
                         )?)
@@ -361,8 +364,8 @@ impl Checkout {
                     )));
                 }
                 if b.status == BillStatus::Failed {
-                    let reason = format!("payment retried with {}", method.as_str());
-                    b.transition(BillStatus::Placed, &Actor::Buyer, reason, None, now)?;
+                    let cause = Cause::PaymentRetried { method };
+                    b.transition(BillStatus::Placed, &Actor::Buyer, cause, None, now)?;
                 }
                 b.payment_method = method;
                 open_payment(b, method, now)

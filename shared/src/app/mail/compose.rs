@@ -6,9 +6,11 @@ use askama::Template;
 use super::own_words::{Facts, own_words};
 use super::{Letter, MessageKind, access};
 use crate::domain::Language;
-use crate::domain::bill::Bill;
+use crate::domain::bill::{Bill, Cause};
+use crate::domain::catalog::PaymentMethod;
 use crate::domain::document::ShopDocument;
 use crate::domain::message::MessageText;
+use crate::invoice::words::Words as DocumentWords;
 use crate::ports::{Attachment, Mail};
 
 /// Where the links of a message point, and who sends it.
@@ -100,6 +102,55 @@ fn words(language: Language) -> Words {
 /// An amount as the message's reader writes it (`€1,203.75`, `1 203,75 €`).
 pub(super) fn money(bill: &Bill, amount: rust_decimal::Decimal, language: Language) -> String {
     bill.currency.display(amount, language)
+}
+
+/// What the entry `event` of the bill's trace says, in `language`: its cause in that
+/// language's words, or the operator's note as typed (empty when there is no such entry).
+pub(super) fn said(bill: &Bill, event: usize, language: Language) -> String {
+    let Some(entry) = bill.events.get(event) else {
+        return String::new();
+    };
+    match (&entry.cause, language) {
+        (Some(cause), Language::Fr) => cause_fr(bill, cause),
+        _ => entry.reason.clone(),
+    }
+}
+
+/// A cause in French (its English words are [`Cause::english`]).
+fn cause_fr(bill: &Bill, cause: &Cause) -> String {
+    let words = DocumentWords::of(Language::Fr);
+    let method = |m: &PaymentMethod| words.method_name(*m);
+    match cause {
+        Cause::OrderPlaced { method: m } => format!("commande passée, paiement : {}", method(m)),
+        Cause::AwaitingPayment { method: m } => format!("paiement attendu : {}", method(m)),
+        Cause::FreeOrder => "commande gratuite".into(),
+        Cause::PaymentRetried { method: m } => format!("paiement repris : {}", method(m)),
+        Cause::TestPaymentAccepted => "paiement de test accepté".into(),
+        Cause::TestPaymentPending => "paiement de test en attente".into(),
+        Cause::TestPaymentRefused => "paiement de test refusé".into(),
+        Cause::GatewayPaid => "paiement confirmé par le prestataire".into(),
+        Cause::GatewayPending => "paiement en attente chez le prestataire".into(),
+        Cause::GatewayRefused => "paiement refusé ou abandonné chez le prestataire".into(),
+        Cause::GatewayRefunded => "remboursée par le prestataire".into(),
+        Cause::OperatorPayment => "paiement enregistré par l’équipe".into(),
+        Cause::Delivered => "toutes les lignes sont livrées".into(),
+        Cause::ProductionRetried { units } => {
+            format!("livraison relancée ({units} unité(s) remise(s) à zéro)")
+        }
+        Cause::NotifiedWhenSettled { status } => format!(
+            "notification de paiement sur une commande « {} » : à vérifier par l’équipe",
+            words.status_name(*status)
+        ),
+        Cause::AmountMismatch { notified, due, .. } => format!(
+            "montant différent : {notified} notifié, {} dû",
+            money(bill, *due, Language::Fr)
+        ),
+        Cause::MessageNotDelivered { message, to, error } => format!(
+            "message « {} » non remis à {} : {error}",
+            message.as_str(),
+            to.as_deref().unwrap_or("personne")
+        ),
+    }
 }
 
 /// The message for `letter`, to `to`: in the shop's own words when it wrote some for this
@@ -457,19 +508,18 @@ fn content(
             ))],
         ),
         MessageKind::GatewayNote => {
-            let reason = bill
-                .events
-                .get(letter.event)
-                .map(|e| e.reason.clone())
-                .unwrap_or_default();
+            let (en, fr) = (
+                said(bill, letter.event, Language::En),
+                said(bill, letter.event, Language::Fr),
+            );
             (
                 t(
                     format!("Order {id}: a payment notification needs you"),
                     format!("Commande {id} : une notification de paiement demande votre attention"),
                 ),
                 vec![Block::Para(t(
-                    format!("The payment gateway wrote on order {id}: {reason}."),
-                    format!("La passerelle de paiement a noté sur la commande {id} : {reason}."),
+                    format!("The payment gateway wrote on order {id}: {en}."),
+                    format!("La passerelle de paiement a noté sur la commande {id} : {fr}."),
                 ))],
             )
         }

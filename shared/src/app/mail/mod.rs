@@ -367,6 +367,7 @@ mod tests {
             actor,
             reason: String::new(),
             reference: None,
+            cause: None,
         }
     }
 

@@ -5,7 +5,7 @@
 use super::Letter;
 use super::access::{courses, extend_link, password_link, seat_facts};
 use super::compose::{
-    Block, Extras, Site, bill_link, instructions, lines, money, order_links, text_of,
+    Block, Extras, Site, bill_link, instructions, lines, money, order_links, said, text_of,
 };
 use crate::domain::Language;
 use crate::domain::bill::Bill;
@@ -83,12 +83,7 @@ impl Facts<'_> {
                 .map(|m| password_link(m, fr))
                 .into_iter()
                 .collect(),
-            "reason" => text(
-                bill.events
-                    .get(self.letter.event)
-                    .map(|e| e.reason.clone())
-                    .unwrap_or_default(),
-            ),
+            "reason" => text(said(bill, self.letter.event, self.letter.language)),
             "problems" => self
                 .extras
                 .problems

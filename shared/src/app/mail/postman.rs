@@ -18,7 +18,7 @@ use crate::app::bills::Bills;
 use crate::app::bills::find_bill;
 use crate::app::record::{Versioned, decode_versioned};
 use crate::app::{AppError, customers, keys, production, products, repo};
-use crate::domain::bill::{Actor, Bill};
+use crate::domain::bill::{Actor, Bill, Cause};
 use crate::domain::document::ShopDocument;
 use crate::invoice::InvoiceDocument;
 use crate::ports::{Index, MailError, Mailer, PutIf, Query, Store, StoreError, Write};
@@ -148,16 +148,15 @@ impl Postman {
     /// Writes on the bill's trace that its message could not be delivered, for the operators
     /// who look at the bill. A bill that is gone has no trace to write on.
     async fn trace_failure(&self, letter: &Letter) -> Result<(), AppError> {
-        let reason = format!(
-            "message `{}` to {} not delivered: {}",
-            letter.kind.as_str(),
-            letter.to.as_deref().unwrap_or("nobody"),
-            letter.last_error.as_deref().unwrap_or_default()
-        );
+        let cause = Cause::MessageNotDelivered {
+            message: letter.kind,
+            to: letter.to.clone(),
+            error: letter.last_error.clone().unwrap_or_default(),
+        };
         let noted = self
             .bills
             .change(&letter.bill, |bill, at| {
-                bill.note(&Actor::System, reason.clone(), Some(letter.id.clone()), at);
+                bill.note(&Actor::System, cause.clone(), Some(letter.id.clone()), at);
                 Ok(())
             })
             .await;

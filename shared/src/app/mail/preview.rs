@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use super::Letter;
 use super::compose::{Extras, Site, compose};
 use crate::domain::Language;
-use crate::domain::bill::{Actor, Bill, BillEvent, BillId, BillStatus, BillTotals};
+use crate::domain::bill::{Actor, Bill, BillEvent, BillId, BillStatus, BillTotals, Cause};
 use crate::domain::cart::Identity;
 use crate::domain::catalog::{PaymentMethod, Shop};
 use crate::domain::document::ShopDocument;
@@ -63,14 +63,7 @@ pub(crate) fn sample_bill(shop: &Shop, language: Language) -> Bill {
         invoice_number: Some(format!("{}-0001", now.format("%Y"))),
         paid_at: Some(now),
         payments: Vec::new(),
-        events: vec![BillEvent {
-            at: now,
-            from: None,
-            to: BillStatus::Placed,
-            actor: Actor::Buyer,
-            reason: String::new(),
-            reference: None,
-        }],
+        events: vec![BillEvent::placed(now, PaymentMethod::Transfer)],
         production_queued: false,
         revoke_queued: false,
         production_generation: 0,
@@ -87,8 +80,15 @@ pub fn preview(
     kind: MessageKind,
     language: Language,
 ) -> Mail {
-    let bill = sample_bill(shop, language);
-    let letter = Letter::due(&bill, 0, kind, "preview".into(), chrono::Utc::now());
+    let mut bill = sample_bill(shop, language);
+    let now = chrono::Utc::now();
+    if kind == MessageKind::GatewayNote {
+        let cause = Cause::NotifiedWhenSettled {
+            status: bill.status,
+        };
+        bill.note(&Actor::Gateway("paypal".into()), cause, None, now);
+    }
+    let letter = Letter::due(&bill, bill.events.len() - 1, kind, "preview".into(), now);
     let own = shop.messages.get(&(kind, language));
     compose(
         &letter,
@@ -99,4 +99,33 @@ pub fn preview(
         "ada@example.org",
         own,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo() -> (ShopDocument, Shop) {
+        let doc: ShopDocument =
+            serde_json::from_str(include_str!("../../../../infra/demo-shop.json")).unwrap();
+        let shop = doc.validate(&"demo".parse().unwrap()).unwrap();
+        (doc, shop)
+    }
+
+    /// The gateway's note is said in the message's language, never in the English of the trace.
+    #[test]
+    fn a_gateway_note_says_the_gateways_words_in_the_messages_language() {
+        let (doc, shop) = demo();
+        let fr = preview(&doc, &shop, MessageKind::GatewayNote, Language::Fr).text;
+        assert!(
+            fr.contains("notification de paiement sur une commande « Payée » : à vérifier"),
+            "{fr}"
+        );
+        assert!(!fr.contains("operators") && !fr.contains("PAID"), "{fr}");
+        let en = preview(&doc, &shop, MessageKind::GatewayNote, Language::En).text;
+        assert!(
+            en.contains("payment notification on a PAID bill: operators, check it"),
+            "{en}"
+        );
+    }
 }

@@ -24,7 +24,7 @@ use super::bills::Bills;
 use super::products::{self, ProductAdmin};
 use super::record::Versioned;
 use super::repo;
-use crate::domain::bill::{Actor, Bill, BillId, BillLine, BillStatus};
+use crate::domain::bill::{Actor, Bill, BillId, BillLine, BillStatus, Cause};
 use crate::domain::catalog::{ItemKind, Shop};
 use crate::domain::handler::{self, CourseRef, HandlerSpec, Role};
 use crate::domain::ids::ItemCode;
@@ -201,7 +201,7 @@ impl Producer {
                 BillStatus::Paid | BillStatus::Preprod => Ok(b.transition(
                     BillStatus::Complete,
                     &Actor::System,
-                    "every line produced",
+                    Cause::Delivered,
                     None,
                     now,
                 )?),
