@@ -424,6 +424,18 @@ async fn contract(stack: &Stack, site: &dyn Site) {
             .any(|c| c["id"] == 3 && c["fullname"] == "Excel essentials"),
         "{picked:?}"
     );
+    // By its id too: the pickers name a course a shop stores by its id.
+    let by_id = run
+        .admin(Method::GET, "/admin/shops/demo/moodle/courses?q=3", None)
+        .await;
+    assert!(
+        by_id["courses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == 3 && c["fullname"] == "Excel essentials"),
+        "{by_id}"
+    );
     let every = run
         .admin(Method::GET, "/admin/shops/demo/moodle/courses", None)
         .await;

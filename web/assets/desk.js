@@ -296,6 +296,14 @@ export function coursePicker(shop, initial, words, path = 'handler') {
     }, 250);
   };
   draw();
+  // A course stored by its id, short name or idnumber is shown by its name once Moodle says it.
+  const ref = initial === null || initial === undefined ? null : String(typeof initial === 'object' ? initial.idnumber : initial);
+  if (ref) {
+    send('GET', `/admin/shops/${shop}/moodle/courses?q=${encodeURIComponent(ref)}`).then(({ json }) => {
+      const c = json.courses.find((x) => String(x.id) === ref || x.shortname === ref || x.idnumber === ref);
+      if (c && chosen === initial) draw(`${words.chosen}${colon()}${c.fullname} (${c.shortname})`);
+    }).catch(() => {});
+  }
   return { element: h('div', {}, field(words.find, q), results, shown), value: () => chosen };
 }
 

@@ -211,8 +211,8 @@ impl ItemAdmin {
         })
     }
 
-    /// The Moodle courses whose name, short name or idnumber holds `q` (any case), at most
-    /// 20, for the course picker.
+    /// The Moodle courses whose name, short name or idnumber holds `q` (any case), or whose
+    /// id it is, at most 20, for the course picker (which names a course stored by its id).
     pub async fn courses(
         &self,
         caller: &Caller,
@@ -230,9 +230,10 @@ impl ItemAdmin {
         Ok(courses
             .into_iter()
             .filter(|c| {
-                [&c.fullname, &c.shortname, &c.idnumber]
-                    .iter()
-                    .any(|t| t.to_lowercase().contains(&words))
+                c.id.to_string() == words
+                    || [&c.fullname, &c.shortname, &c.idnumber]
+                        .iter()
+                        .any(|t| t.to_lowercase().contains(&words))
             })
             .take(PICKER_LIMIT)
             .collect())
