@@ -2,7 +2,7 @@
 // (`?email=`): their identity (corrected here, each change recorded with its author), their
 // Moodle account, bills and products.
 import {
-  api, clearProblem, countryOptions, field, fill, h, lang, showProblem, t,
+  api, clearProblem, countryName, countryOptions, field, fill, h, lang, showProblem, t,
 } from './app.js';
 import { amount, day, deskHeader, staffSession, w, when, catalogueWithItems } from './desk.js';
 
@@ -30,7 +30,7 @@ function list() {
       const rows = page.customers.length
         ? h('table', {}, h('thead', {}, h('tr', {}, [w('customer'), w('email'), w('organisation'), w('city')].map((c) => h('th', { scope: 'col' }, c)))),
           h('tbody', {}, page.customers.map((c) => h('tr', {},
-            h('td', {}, customerLink(c)), h('td', {}, c.identity.email), h('td', {}, c.identity.organisation || ''), h('td', {}, `${c.identity.city} (${c.identity.country})`)))))
+            h('td', {}, customerLink(c)), h('td', {}, c.identity.email), h('td', {}, c.identity.organisation || ''), h('td', {}, `${c.identity.city} (${countryName(c.identity.country)})`)))))
         : h('p', { class: 'muted' }, w('noneYet'));
       fill(results, rows, page.next_cursor && h('button', { type: 'button', class: 'secondary', onclick: () => load(page.next_cursor) }, w('next')));
     } catch (e) {

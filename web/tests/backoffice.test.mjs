@@ -509,6 +509,7 @@ test('every back-office page in French says nothing in English', async () => {
       // (a course chosen in Moodle is named as Moodle names it: Moodle's words, not the page's)
       const text = (await p.locator('body').innerText()).replace(/^Cours choisi : .*$/gm, '');
       assert.deepEqual(englishIn(text), [], `${path}: English on a French page:\n${text}`);
+      if (path.startsWith('/admin/bill') || path.startsWith('/admin/customers')) assert.match(text, /France/, `${path}: the country by its name`);
     }
   } finally {
     await own.stop();
