@@ -222,6 +222,15 @@ async fn a_refused_address_is_given_up_on_not_retried() {
             .any(|n| n.contains("ada@example.org") && n.contains("550 no such user")),
         "{notes:?}"
     );
+    let ada = trace.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["cause"]["to"] == "ada@example.org")
+        .expect("the note's cause, for the pages to say it in their language");
+    assert_eq!(ada["cause"]["code"], "message_not_delivered", "{ada}");
+    assert_eq!(ada["cause"]["error"], "550 no such user", "{ada}");
+    assert!(ada["cause"]["message"].is_string(), "{ada}");
     assert!(
         !listed.body.to_string().contains("token"),
         "no capability in the list"

@@ -64,7 +64,7 @@ async function needsAction(session) {
   const messages = failed.messages.length
     ? h('table', {}, h('thead', {}, h('tr', {}, [w('bill'), w('kind'), w('to_'), w('error')].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, failed.messages.map((m) => h('tr', {},
-        h('td', {}, billLink(session, m.bill)), h('td', {}, w(`message_${m.kind}`)), h('td', {}, m.to || ''), h('td', {}, m.error || '')))))
+        h('td', {}, billLink(session, m.bill)), h('td', {}, w(`msg_${m.kind}`)), h('td', {}, m.to || ''), h('td', {}, m.error || '')))))
     : h('p', { class: 'muted' }, w('nothing'));
   const products = expiring.products.length
     ? h('table', {}, h('thead', {}, h('tr', {}, [w('product'), w('customer'), w('ends')].map((c) => h('th', { scope: 'col' }, c)))),
