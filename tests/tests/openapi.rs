@@ -341,3 +341,22 @@ async fn real_answers_match_the_description() {
     );
     assert!(seen >= 20);
 }
+
+/// The trace's cause codes the description lists are the shop's, all of them (a page that
+/// says causes by code learns them there).
+#[test]
+fn the_cause_codes_described_are_the_shops() {
+    let spec = spec();
+    let listed: Vec<&str> =
+        spec["components"]["schemas"]["BillEventCause"]["properties"]["code"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+    let codes: Vec<&str> = shop_core::domain::bill::CauseCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(listed, codes);
+}
