@@ -277,6 +277,7 @@ test('the dashboard, a bill page, the catalogue and the settings fit a tablet an
     await p.goto(`${stack.base}/admin/settings?shop=demo`);
     await p.locator('fieldset[data-path="categories"] input.cat-id').first().waitFor();
     assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), width, `settings at ${width} px: ${await tooWide(p, width)}`);
+    await accessible(p, `admin-settings-${lang}-${width}`);
   }
 });
 
