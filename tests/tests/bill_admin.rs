@@ -134,6 +134,10 @@ async fn transitions_follow_the_table_and_need_a_note_to_cancel() {
     let view = admin(&stack, Method::GET, &format!("/admin/bills/{bill}"), None).await;
     assert_eq!(view.body["status"], "CANCELLED");
     assert_eq!(view.body["received"], "0.00");
+    assert_eq!(
+        view.body["production"][0]["state"], "cancelled",
+        "a cancelled bill's lines await no payment"
+    );
     admin(&stack, Method::GET, "/admin/bills/NOSUCHBILL", None)
         .await
         .assert_problem(404, "not_found");

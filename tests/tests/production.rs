@@ -451,8 +451,20 @@ async fn an_operator_retries_production_once_the_cause_is_fixed() {
 #[tokio::test]
 async fn a_refund_suspends_what_was_delivered() {
     let stack = Stack::start().await;
-    let bill = paid_bill(&stack, "EXCEL-ESS", 1).await;
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    let (bill, token) = stack.place_and_pay(&cart).await;
     stack.produce_all().await;
+    let buyers = async || {
+        let path = format!("/bills/{bill}");
+        stack
+            .with_token(Method::GET, &path, &token, None)
+            .await
+            .body
+    };
+    assert!(
+        buyers().await["access"].is_object(),
+        "delivered: the way in"
+    );
     let ada = stack.moodle.user_by_email("ada@example.org").unwrap();
     let delivered = stack.moodle.enrolment(ada.id, 3).unwrap();
     let path = format!("/admin/bills/{bill}/transitions");
@@ -491,6 +503,10 @@ async fn a_refund_suspends_what_was_delivered() {
         )
         .await;
     assert_eq!(view.body["production"][0]["state"], "revoked");
+    assert!(
+        buyers().await.get("access").is_none(),
+        "the buyer's page no longer shows a way into a course the refund closed"
+    );
 }
 
 /// A queue that is down for its first `down` sends, then hands jobs to an in-process queue.

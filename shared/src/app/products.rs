@@ -30,8 +30,8 @@ pub struct Reached {
     pub course_id: Option<u64>,
 }
 
-/// What each line of a bill reached in Moodle (from its product instances), for the delivery
-/// message and the bill page.
+/// What each line of a bill reached in Moodle (from its running product instances), for the
+/// delivery message and the bill page.
 /// `progress` is the bill's production read (`production::progress`).
 pub async fn reached(
     store: &dyn Store,
@@ -45,10 +45,13 @@ pub async fn reached(
             let Ok(r) = reference.parse() else { continue };
             if let Some(p) = find(store, &r).await? {
                 let p = p.value;
-                if matches!(
-                    p.context,
-                    ProductContext::UserEnrolment | ProductContext::Course
-                ) {
+                // A suspended product (refunded, or suspended by staff) reaches nothing.
+                if p.status == ProductStatus::Running
+                    && matches!(
+                        p.context,
+                        ProductContext::UserEnrolment | ProductContext::Course
+                    )
+                {
                     course_id = course_id.or(p.instance_id);
                 }
             }

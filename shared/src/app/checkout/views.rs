@@ -164,8 +164,8 @@ pub struct BillLineView {
     pub seats: BTreeMap<String, Vec<crate::domain::ids::Email>>,
 }
 
-/// Production state of a line: `awaiting_payment` until the bill is PAID or PREPROD, then
-/// `queued` (the production function reports further states).
+/// Production state of a line: `awaiting_payment` until the bill is PAID or PREPROD (or
+/// `cancelled` with it), then `queued` (the production function reports further states).
 #[derive(Debug, Serialize)]
 pub struct LineProductionView {
     pub code: String,
@@ -183,6 +183,8 @@ impl BillView {
         let m = |d| money(bill, d);
         let state = if bill.production_queued {
             "queued"
+        } else if bill.status == crate::domain::bill::BillStatus::Cancelled {
+            "cancelled"
         } else {
             "awaiting_payment"
         };
