@@ -56,6 +56,8 @@ function next(bill) {
   }
   if (['PAID', 'PREPROD'].includes(bill.status)) return h('p', { class: 'notice' }, t('nextPaid'));
   if (bill.status === 'COMPLETE') return h('p', { class: 'notice ok' }, t('nextComplete'));
+  if (bill.status === 'CANCELLED') return h('p', { class: 'notice' }, t('nextCancelled'));
+  if (['PAYBACK', 'REFUNDED'].includes(bill.status)) return h('p', { class: 'notice' }, t('nextRefunded'));
   return null;
 }
 
@@ -90,7 +92,7 @@ function render(bill) {
     next(bill),
     awaiting && bill.payment_method === 'test' ? testButtons(bill) : null,
     bill.status === 'FAILED' ? retryForm(bill) : null,
-    access(bill),
+    ['PAYBACK', 'REFUNDED'].includes(bill.status) ? null : access(bill),
     h('section', { 'aria-labelledby': 'bought-title' }, h('h2', { id: 'bought-title' }, t('bought')),
       h('p', { class: 'muted' }, `${t('ordered')} ${date(bill.placed_at)} · ${colon('paymentMethod')}`, methodLabel(bill.payment_method, catalog.shop.payment_methods)),
       h('table', {},

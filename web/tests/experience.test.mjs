@@ -140,6 +140,41 @@ test('a French buyer walks a purchase in French: no English word on any page, me
   for (const m of mails) assert.deepEqual(englishIn(`${m.subject}\n${m.text}`), [], `English in "${m.subject}":\n${m.text}`);
 });
 
+test('a cancelled and a refunded order tell their French buyer so: nothing due, no way into a closed course', async () => {
+  const order = async (email) => {
+    const cart = await apiCall('POST', '/shops/demo/carts', { language: 'fr' });
+    await apiCall('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity: 1 });
+    await apiCall('PUT', `/carts/${cart.id}/customer`, { customer: { firstname: 'Ada', lastname: 'Lovelace', email, address: '1 rue de Rivoli', zip: '75001', city: 'Paris', country: 'FR' } });
+    return apiCall('POST', `/carts/${cart.id}/order`, { payment_method: 'transfer', accept_terms: true });
+  };
+  const staff = (path, body) => fetch(`${base}${path}`, { method: 'POST', headers: { authorization: 'Bearer dev-admin-token', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const look = async (bill, status) => {
+    const p = await page('fr', 390);
+    await p.goto(`${base}/bill?shop=demo&bill=${bill.bill_id}#token=${bill.access_token}`);
+    await p.locator(`#status[data-status="${status}"]`).waitFor({ timeout: 20000 });
+    await assertFrench(p, `bill ${status}`);
+    return p;
+  };
+  const cancelled = await order('annulee@example.org');
+  await staff(`/admin/bills/${cancelled.bill_id}/transitions`, { to: 'CANCELLED', note: 'doublon' });
+  let p = await look(cancelled, 'CANCELLED');
+  await p.getByText('Cette commande a été annulée : rien n’est dû.').waitFor();
+  assert.match(await p.locator('main').innerText(), /annulé/, 'its lines are cancelled, not awaiting payment');
+
+  const refunded = await order('remboursee@example.org');
+  await staff(`/admin/bills/${refunded.bill_id}/payments`, { amount: '144.00', method: 'transfer' });
+  p = await look(refunded, 'COMPLETE');
+  await p.locator('.access').waitFor();
+  for (const to of ['PAYBACK', 'REFUNDED']) await staff(`/admin/bills/${refunded.bill_id}/transitions`, { to, note: 'rétractation' });
+  p = await look(refunded, 'REFUNDED');
+  await p.getByText('Cette commande a été remboursée : l’accès à la formation est fermé.').waitFor();
+  await p.getByText('révoqué').first().waitFor({ timeout: 20000 });
+  await p.reload();
+  await p.locator('#status[data-status="REFUNDED"]').waitFor();
+  assert.equal(await p.locator('.access').count(), 0, 'no link into the course the refund closed');
+  await shot(p, 'bill-refunded-fr');
+});
+
 test('the invoice PDF keeps names whole, aligns amounts right and repeats its header on every page', async () => {
   const items = Array.from({ length: 45 }, (_, i) => ({
     code: `LONG-${String(i).padStart(2, '0')}`,
