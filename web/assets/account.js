@@ -55,8 +55,8 @@ function products(list) {
   return h('ul', { id: 'products', class: 'cards' }, shown.map((p) => h('li', { class: 'card', 'data-reference': p.reference },
     h('h3', {}, p.item_name),
     h('p', {}, h('span', { class: `status ${p.status}` }, t(`state_${p.status}`))),
-    h('p', { class: 'muted' }, `${t('start')} ${date(p.start)} · ${t('end')} ${date(p.end)}`),
-    p.course_url ? h('p', {}, h('a', { href: p.course_url }, t('openCourse'))) : null,
+    h('p', { class: 'muted' }, `${t('start')} ${date(p.start)} · ${p.end ? `${t('end')} ${date(p.end)}` : t('noEnd')}`),
+    p.course_url && p.status !== 'suspended' ? h('p', {}, h('a', { href: p.course_url }, t('openCourse'))) : null,
     p.user_email && p.user_email !== p.customer_email ? h('p', { class: 'muted' }, colon('holder'), p.user_email) : null)));
 }
 

@@ -161,6 +161,7 @@ test('a cancelled and a refunded order tell their French buyer so: nothing due, 
   await p.getByText('Cette commande a été annulée : rien n’est dû.').waitFor();
   assert.match(await p.locator('main').innerText(), /annulé/, 'its lines are cancelled, not awaiting payment');
 
+  await stack.ws('core_user_create_users', { users: [{ username: 'remboursee', password: 'Secret-1', email: 'remboursee@example.org', firstname: 'Ada', lastname: 'Lovelace' }] });
   const refunded = await order('remboursee@example.org');
   await staff(`/admin/bills/${refunded.bill_id}/payments`, { amount: '144.00', method: 'transfer' });
   p = await look(refunded, 'COMPLETE');
@@ -173,6 +174,17 @@ test('a cancelled and a refunded order tell their French buyer so: nothing due, 
   await p.locator('#status[data-status="REFUNDED"]').waitFor();
   assert.equal(await p.locator('.access').count(), 0, 'no link into the course the refund closed');
   await shot(p, 'bill-refunded-fr');
+
+  // The customer area lists the product as suspended, without a link to its course.
+  await p.goto(`${base}/account?shop=demo`);
+  await p.getByLabel(/utilisateur/i).first().fill('remboursee');
+  await p.getByLabel(/Mot de passe/).fill('Secret-1');
+  await p.getByRole('button', { name: /connecter/i }).first().click();
+  const product = p.locator('#products li');
+  await product.first().waitFor();
+  assert.match(await product.first().innerText(), /suspendu/);
+  assert.equal(await product.getByRole('link', { name: 'Ouvrir le cours' }).count(), 0, 'no way into a suspended course');
+  await assertFrench(p, 'customer area');
 });
 
 test('the invoice PDF keeps names whole, aligns amounts right and repeats its header on every page', async () => {
