@@ -2,7 +2,7 @@
 // error, the full history; and the operator's actions, each confirmed: record a payment,
 // change the status (with the note the move needs), retry a failed delivery.
 import { api, clearProblem, countryName, field, fill, h, lang, showProblem, t } from './app.js';
-import { amount, confirmIn, deskHeader, said, staffSession, w, when } from './desk.js';
+import { amount, cardLabel, confirmIn, deskHeader, said, staffSession, w, when } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const billId = params.get('bill');
@@ -48,7 +48,6 @@ function lines(bill) {
   const delivery = Object.fromEntries((bill.production || []).map((p) => [p.code, p]));
   // Up to a tablet each line is a card (style.css, `table.stacked`): its name, then how many and
   // the total, then its delivery with Moodle's error; the roles keep it a table for screen readers.
-  const label = (text) => h('span', { class: 'card-label', 'aria-hidden': 'true' }, `${text} `);
   return h('section', { 'aria-labelledby': 'lines-title' }, h('h2', { id: 'lines-title' }, w('lines')),
     h('table', { class: 'stacked', role: 'table' }, h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' }, h('th', { scope: 'col', role: 'columnheader' }, w('item')),
       h('th', { scope: 'col', role: 'columnheader', class: 'num' }, w('quantity')), h('th', { scope: 'col', role: 'columnheader', class: 'num' }, w('total')),
@@ -57,8 +56,8 @@ function lines(bill) {
       const p = delivery[l.code];
       return h('tr', { 'data-code': l.code, role: 'row' },
         h('td', { role: 'cell', class: 'key' }, l.name),
-        h('td', { role: 'cell', class: 'num' }, label(w('quantity')), l.quantity),
-        h('td', { role: 'cell', class: 'num' }, label(w('total')), amount(l.total_incl_tax, bill.currency)),
+        h('td', { role: 'cell', class: 'num' }, cardLabel(w('quantity')), l.quantity),
+        h('td', { role: 'cell', class: 'num' }, cardLabel(w('total')), amount(l.total_incl_tax, bill.currency)),
         h('td', { role: 'cell', class: 'state below' }, p && h('span', { class: `status ${p.state}` }, t(`prod_${p.state}`)), p?.error && h('div', { class: 'error-text' }, p.error)));
     }))));
 }

@@ -4,7 +4,7 @@
 import {
   api, clearProblem, countryName, countryOptions, field, fill, h, lang, showProblem, t,
 } from './app.js';
-import { amount, day, deskHeader, staffSession, w, when, catalogueWithItems } from './desk.js';
+import { amount, cardLabel, day, deskHeader, staffSession, w, when, catalogueWithItems } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const main = document.getElementById('main');
@@ -75,15 +75,22 @@ async function one(email) {
     const account = `${c.moodle_username || ''} (#${c.moodle_user_id})`;
     const moodle = c.moodle_user_id && h('p', { id: 'moodle-account' }, `${w('moodleAccount')}${lang() === 'fr' ? ' : ' : ': '}`,
       c.moodle_profile_url ? h('a', { href: c.moodle_profile_url, target: '_blank', rel: 'noopener' }, account) : account);
+    // Up to a tablet each bill and product is a card (style.css, `table.stacked`); the roles keep
+    // them tables for screen readers.
+    const stacked = (heads, rows) => h('table', { class: 'stacked', role: 'table' },
+      h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' }, heads.map(([x, cls]) => h('th', { scope: 'col', role: 'columnheader', class: cls }, x)))),
+      h('tbody', { role: 'rowgroup' }, rows.map((cells) => h('tr', { role: 'row' }, cells.map(([cls, ...content]) => h('td', { role: 'cell', class: cls }, content))))));
+    const badge = (status, word) => h('span', { class: `status ${status}` }, word);
     const bills = c.bills.length
-      ? h('table', {}, h('thead', {}, h('tr', {}, [w('bill'), w('date'), w('total'), w('status')].map((x, i) => h('th', { scope: 'col', class: i === 2 ? 'num' : null }, x)))),
-        h('tbody', {}, c.bills.map((b) => h('tr', {}, h('td', {}, h('a', { href: `/admin/bill?shop=${session.shop}&bill=${b.id}` }, b.id)),
-          h('td', {}, when(b.placed_at)), h('td', { class: 'num' }, amount(b.total, b.currency)), h('td', {}, h('span', { class: `status ${b.status}` }, t(`status_${b.status}`)))))))
+      ? stacked([[w('bill')], [w('date')], [w('total'), 'num'], [w('status')]], c.bills.map((b) => [
+        ['key', h('a', { class: 'id', href: `/admin/bill?shop=${session.shop}&bill=${b.id}` }, b.id)],
+        [null, when(b.placed_at)], ['num', amount(b.total, b.currency)], ['state', badge(b.status, t(`status_${b.status}`))]]))
       : h('p', { class: 'muted' }, w('noneYet'));
     const products = c.products.length
-      ? h('table', {}, h('thead', {}, h('tr', {}, [w('product'), w('user'), w('start'), w('ends'), w('status')].map((x) => h('th', { scope: 'col' }, x)))),
-        h('tbody', {}, c.products.map((p) => h('tr', {}, h('td', {}, names[p.item_code] || p.item_code), h('td', {}, p.seat?.holder?.email || p.user_email),
-          h('td', {}, day(p.start)), h('td', {}, p.end ? day(p.end) : w('noEnd')), h('td', {}, h('span', { class: `status ${p.status}` }, w(`state_${p.status}`)))))))
+      ? stacked([[w('product')], [w('user')], [w('start')], [w('ends')], [w('status')]], c.products.map((p) => [
+        ['key', names[p.item_code] || p.item_code], ['who', p.seat?.holder?.email || p.user_email],
+        [null, cardLabel(w('start')), day(p.start)], [null, cardLabel(w('ends')), p.end ? day(p.end) : w('noEnd')],
+        ['state', badge(p.status, w(`state_${p.status}`))]]))
       : h('p', { class: 'muted' }, w('noneYet'));
     const changes = (c.changes || []).length
       ? h('ul', { id: 'changes' }, c.changes.map((x) => h('li', {}, `${when(x.at)} — ${x.actor.replace(/^operator:/, '')}: ${x.fields.map((f) => t(f)).join(', ')}`)))

@@ -1,7 +1,7 @@
 // The products delivered, for staff: by state (running, ending within 30 days, ended,
 // suspended), one customer's or one item's; suspend and restore, each confirmed in place.
 import { api, clearProblem, field, fill, h, showProblem } from './app.js';
-import { confirmIn, day, deskHeader, staffSession, w, catalogueWithItems } from './desk.js';
+import { cardLabel, confirmIn, day, deskHeader, staffSession, w, catalogueWithItems } from './desk.js';
 
 const main = document.getElementById('main');
 const STATES = ['running', 'expiring', 'expired', 'suspended'];
@@ -29,14 +29,17 @@ function actionCell(p, reload) {
 
 function table(products, reload) {
   if (!products.length) return h('p', { class: 'muted' }, w('nothing'));
-  return h('table', { id: 'products' },
-    h('thead', {}, h('tr', {}, [w('product'), w('customer'), w('start'), w('ends'), w('status'), ''].map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', {}, products.map((p) => h('tr', { 'data-reference': p.reference },
-      h('td', {}, names[p.item_code] || p.item_code),
-      h('td', {}, p.user_email, p.user_email !== p.customer_email && h('div', { class: 'muted' }, `${w('boughtBy')} ${p.customer_email}`)),
-      h('td', {}, day(p.start)), h('td', {}, p.end ? day(p.end) : w('noEnd')),
-      h('td', {}, h('span', { class: `status ${p.status}` }, w(`state_${p.status}`))),
-      h('td', {}, actionCell(p, reload))))));
+  // Up to a tablet each product is a card (style.css, `table.stacked`): its name and state, then
+  // its holder and dates, then the action; the roles keep it a table for screen readers.
+  return h('table', { id: 'products', class: 'stacked', role: 'table' },
+    h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' }, [w('product'), w('customer'), w('start'), w('ends'), w('status'), h('span', { class: 'sr-only' }, w('action'))]
+      .map((c) => h('th', { scope: 'col', role: 'columnheader' }, c)))),
+    h('tbody', { role: 'rowgroup' }, products.map((p) => h('tr', { 'data-reference': p.reference, role: 'row' },
+      h('td', { role: 'cell', class: 'key' }, names[p.item_code] || p.item_code),
+      h('td', { role: 'cell', class: 'who' }, p.user_email, p.user_email !== p.customer_email && h('div', { class: 'muted' }, `${w('boughtBy')} ${p.customer_email}`)),
+      h('td', { role: 'cell' }, cardLabel(w('start')), day(p.start)), h('td', { role: 'cell' }, cardLabel(w('ends')), p.end ? day(p.end) : w('noEnd')),
+      h('td', { role: 'cell', class: 'state' }, h('span', { class: `status ${p.status}` }, w(`state_${p.status}`))),
+      h('td', { role: 'cell', class: 'action' }, actionCell(p, reload))))));
 }
 
 async function start() {
@@ -47,7 +50,7 @@ async function start() {
   document.getElementById('header').replaceChildren(deskHeader(session, catalog.shop.name));
   document.title = `${w('products')} — ${catalog.shop.name}`;
   const state = h('select', {}, h('option', { value: '' }, w('any')), STATES.map((s) => h('option', { value: s }, w(`state_${s}`))));
-  const customer = h('input', { type: 'email', placeholder: 'name@example.org' });
+  const customer = h('input', { type: 'email', placeholder: w('emailExample') });
   const item = h('select', {}, h('option', { value: '' }, w('any')), catalog.items.map((i) => h('option', { value: i.code }, i.name)));
   const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
   const results = h('div');

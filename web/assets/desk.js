@@ -64,7 +64,7 @@ const WORDS = {
     paidInPart: 'Paid in part: the amount received differs from the total', topItems: 'Items sold', byMethod: 'Orders by payment method', noSales: 'No sales in this period.',
     customers: 'Customers', customerSearchHelp: 'Name, email or organisation', email: 'Email', organisation: 'Organisation', city: 'City',
     noneYet: 'None yet.', identity: 'Identity', moodleAccount: 'Moodle account', user: 'Learner',
-    products: 'Products', suspend: 'Suspend', restore: 'Restore', start: 'Start', noEnd: 'no end', boughtBy: 'bought by',
+    products: 'Products', action: 'Action', emailExample: 'name@example.org', suspend: 'Suspend', restore: 'Restore', start: 'Start', noEnd: 'no end', boughtBy: 'bought by',
     customerEmail: "Customer's email", state_running: 'running', state_expiring: 'ending within 30 days', state_expired: 'ended', state_suspended: 'suspended',
     confirmSuspend: (item, user) => `Suspend “${item}” for ${user}? They lose access in Moodle.`,
     confirmRestore: (item, user) => `Restore “${item}” for ${user}? They get access back in Moodle.`,
@@ -132,7 +132,7 @@ const WORDS = {
     paidInPart: 'Payées en partie : le montant reçu diffère du total', topItems: 'Articles vendus', byMethod: 'Commandes par moyen de paiement', noSales: 'Aucune vente sur cette période.',
     customers: 'Clients', customerSearchHelp: 'Nom, courriel ou organisme', email: 'Courriel', organisation: 'Organisme', city: 'Ville',
     noneYet: 'Aucun pour le moment.', identity: 'Identité', moodleAccount: 'Compte Moodle', user: 'Apprenant',
-    products: 'Produits', suspend: 'Suspendre', restore: 'Rétablir', start: 'Début', noEnd: 'sans fin', boughtBy: 'acheté par',
+    products: 'Produits', action: 'Action', emailExample: 'prenom.nom@exemple.fr', suspend: 'Suspendre', restore: 'Rétablir', start: 'Début', noEnd: 'sans fin', boughtBy: 'acheté par',
     customerEmail: 'Courriel du client', state_running: 'actif', state_expiring: 'se termine sous 30 jours', state_expired: 'terminé', state_suspended: 'suspendu',
     confirmSuspend: (item, user) => `Suspendre « ${item} » pour ${user} ? Son accès dans Moodle est coupé.`,
     confirmRestore: (item, user) => `Rétablir « ${item} » pour ${user} ? Son accès dans Moodle revient.`,
@@ -157,6 +157,9 @@ export const said = (entry) => (entry.cause ? w(`cause_${entry.cause.code}`, ent
 /** An item's or category's name in the page's language (the shop's `texts`, or an item list's
  * `names`), else the document's own. */
 export const inLang = (thing) => thing.names?.[lang()] || thing.texts?.[lang()]?.name || thing.name;
+
+/** A cell's label, shown only where a `stacked` table is a card (its header hidden then). */
+export const cardLabel = (text) => h('span', { class: 'card-label', 'aria-hidden': 'true' }, `${text} `);
 
 const locale = () => (lang() === 'fr' ? 'fr-FR' : 'en-GB');
 

@@ -253,7 +253,7 @@ test('the bill page opens the invoice, and in test mode posts a signed sample no
   await accessible(p, 'admin-bill-sample-paid-fr');
 });
 
-test('the dashboard, a bill page, the catalogue and the settings fit a tablet and a phone without scrolling sideways, an order number on one line', async () => {
+test('the dashboard, a bill, the catalogue, the settings, a customer and the products fit a tablet and a phone without scrolling sideways, an order number on one line', async () => {
   const bill = await placedBill('transfer', 'Widths');
   for (const [lang, width] of [['en', 820], ['en', 390], ['fr', 600], ['fr', 390]]) {
     const p = await stack.page(lang, width);
@@ -278,6 +278,15 @@ test('the dashboard, a bill page, the catalogue and the settings fit a tablet an
     await p.locator('fieldset[data-path="categories"] input.cat-id').first().waitFor();
     assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), width, `settings at ${width} px: ${await tooWide(p, width)}`);
     await accessible(p, `admin-settings-${lang}-${width}`);
+    // With products delivered (Alan Turing's, from the scenario above): a customer and the products.
+    await p.goto(`${stack.base}/admin/customers?shop=demo&email=alan%40example.org`);
+    await p.locator('table.stacked tbody tr').nth(1).waitFor();
+    assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), width, `customer at ${width} px: ${await tooWide(p, width)}`);
+    await accessible(p, `admin-customer-${lang}-${width}`);
+    await p.goto(`${stack.base}/admin/products?shop=demo`);
+    await p.locator('#products tbody tr').first().waitFor();
+    assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), width, `products at ${width} px: ${await tooWide(p, width)}`);
+    await accessible(p, `admin-products-${lang}-${width}`);
   }
 });
 
