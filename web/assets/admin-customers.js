@@ -28,9 +28,9 @@ function list() {
     try {
       const page = await api('GET', `/admin/shops/${session.shop}/customers?${query}`);
       const rows = page.customers.length
-        ? h('table', {}, h('thead', {}, h('tr', {}, [w('customer'), w('email'), w('organisation'), w('city')].map((c) => h('th', { scope: 'col' }, c)))),
-          h('tbody', {}, page.customers.map((c) => h('tr', {},
-            h('td', {}, customerLink(c)), h('td', {}, c.identity.email), h('td', {}, c.identity.organisation || ''), h('td', {}, `${c.identity.city} (${countryName(c.identity.country)})`)))))
+        ? stacked([[w('customer')], [w('email')], [w('organisation')], [w('city')]], page.customers.map((c) => [
+          ['key', customerLink(c)], ['who', c.identity.email], [null, c.identity.organisation || ''],
+          [null, `${c.identity.city} (${countryName(c.identity.country)})`]]))
         : h('p', { class: 'muted' }, w('noneYet'));
       fill(results, rows, page.next_cursor && h('button', { type: 'button', class: 'secondary', onclick: () => load(page.next_cursor) }, w('next')));
     } catch (e) {
@@ -69,17 +69,18 @@ function identityForm(customer, render) {
   return form;
 }
 
+/** A table that is a list of cards up to a tablet (style.css, `table.stacked`); the roles keep it
+ * a table for screen readers. `heads`: [label, class?]; `rows`: cells as [class, ...content]. */
+const stacked = (heads, rows) => h('table', { class: 'stacked', role: 'table' },
+  h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' }, heads.map(([x, cls]) => h('th', { scope: 'col', role: 'columnheader', class: cls }, x)))),
+  h('tbody', { role: 'rowgroup' }, rows.map((cells) => h('tr', { role: 'row' }, cells.map(([cls, ...content]) => h('td', { role: 'cell', class: cls }, content))))));
+
 async function one(email) {
   const render = async () => {
     const c = await api('GET', `/admin/shops/${session.shop}/customers/${encodeURIComponent(email)}`);
     const account = `${c.moodle_username || ''} (#${c.moodle_user_id})`;
     const moodle = c.moodle_user_id && h('p', { id: 'moodle-account' }, `${w('moodleAccount')}${lang() === 'fr' ? ' : ' : ': '}`,
       c.moodle_profile_url ? h('a', { href: c.moodle_profile_url, target: '_blank', rel: 'noopener' }, account) : account);
-    // Up to a tablet each bill and product is a card (style.css, `table.stacked`); the roles keep
-    // them tables for screen readers.
-    const stacked = (heads, rows) => h('table', { class: 'stacked', role: 'table' },
-      h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' }, heads.map(([x, cls]) => h('th', { scope: 'col', role: 'columnheader', class: cls }, x)))),
-      h('tbody', { role: 'rowgroup' }, rows.map((cells) => h('tr', { role: 'row' }, cells.map(([cls, ...content]) => h('td', { role: 'cell', class: cls }, content))))));
     const badge = (status, word) => h('span', { class: `status ${status}` }, word);
     const bills = c.bills.length
       ? stacked([[w('bill')], [w('date')], [w('total'), 'num'], [w('status')]], c.bills.map((b) => [

@@ -253,7 +253,7 @@ test('the bill page opens the invoice, and in test mode posts a signed sample no
   await accessible(p, 'admin-bill-sample-paid-fr');
 });
 
-test('the dashboard, a bill, the catalogue, the settings, a customer and the products fit a tablet and a phone without scrolling sideways, an order number on one line', async () => {
+test('the dashboard, a bill, the catalogue, the settings, the customers, a customer and the products fit a tablet and a phone without scrolling sideways, an order number on one line', async () => {
   const bill = await placedBill('transfer', 'Widths');
   for (const [lang, width] of [['en', 820], ['en', 390], ['fr', 600], ['fr', 390]]) {
     const p = await stack.page(lang, width);
@@ -276,15 +276,23 @@ test('the dashboard, a bill, the catalogue, the settings, a customer and the pro
     await accessible(p, `admin-items-${lang}-${width}`);
     await p.goto(`${stack.base}/admin/settings?shop=demo`);
     await p.locator('fieldset[data-path="categories"] input.cat-id').first().waitFor();
+    await p.waitForLoadState('networkidle');
     assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), width, `settings at ${width} px: ${await tooWide(p, width)}`);
     await accessible(p, `admin-settings-${lang}-${width}`);
+    await p.goto(`${stack.base}/admin/customers?shop=demo`);
+    await p.locator('#customers tbody tr').first().waitFor();
+    await p.waitForLoadState('networkidle');
+    assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), width, `customers at ${width} px: ${await tooWide(p, width)}`);
+    await accessible(p, `admin-customers-${lang}-${width}`);
     // With products delivered (Alan Turing's, from the scenario above): a customer and the products.
     await p.goto(`${stack.base}/admin/customers?shop=demo&email=alan%40example.org`);
     await p.locator('table.stacked tbody tr').nth(1).waitFor();
+    await p.waitForLoadState('networkidle');
     assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), width, `customer at ${width} px: ${await tooWide(p, width)}`);
     await accessible(p, `admin-customer-${lang}-${width}`);
     await p.goto(`${stack.base}/admin/products?shop=demo`);
     await p.locator('#products tbody tr').first().waitFor();
+    await p.waitForLoadState('networkidle');
     assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), width, `products at ${width} px: ${await tooWide(p, width)}`);
     await accessible(p, `admin-products-${lang}-${width}`);
   }
