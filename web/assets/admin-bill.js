@@ -2,7 +2,7 @@
 // error, the full history; and the operator's actions, each confirmed: record a payment,
 // change the status (with the note the move needs), retry a failed delivery.
 import { api, clearProblem, countryName, field, fill, h, lang, showProblem, t } from './app.js';
-import { amount, cardLabel, confirmIn, deskHeader, said, staffSession, w, when } from './desk.js';
+import { amount, cardLabel, confirmIn, deskHeader, said, stackedTable, staffSession, w, when } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const billId = params.get('bill');
@@ -46,20 +46,17 @@ function summary(bill) {
 
 function lines(bill) {
   const delivery = Object.fromEntries((bill.production || []).map((p) => [p.code, p]));
-  // Up to a tablet each line is a card (style.css, `table.stacked`): its name, then how many and
-  // the total, then its delivery with Moodle's error; the roles keep it a table for screen readers.
+  // Up to a tablet each line is a card (desk.js, `stackedTable`): its name, then how many and the
+  // total, then its delivery with Moodle's error.
   return h('section', { 'aria-labelledby': 'lines-title' }, h('h2', { id: 'lines-title' }, w('lines')),
-    h('table', { class: 'stacked', role: 'table' }, h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' }, h('th', { scope: 'col', role: 'columnheader' }, w('item')),
-      h('th', { scope: 'col', role: 'columnheader', class: 'num' }, w('quantity')), h('th', { scope: 'col', role: 'columnheader', class: 'num' }, w('total')),
-      h('th', { scope: 'col', role: 'columnheader' }, w('delivery')))),
-    h('tbody', { role: 'rowgroup' }, bill.lines.map((l) => {
+    stackedTable({}, [[w('item')], [w('quantity'), 'num'], [w('total'), 'num'], [w('delivery')]], bill.lines.map((l) => {
       const p = delivery[l.code];
-      return h('tr', { 'data-code': l.code, role: 'row' },
-        h('td', { role: 'cell', class: 'key' }, l.name),
-        h('td', { role: 'cell', class: 'num' }, cardLabel(w('quantity')), l.quantity),
-        h('td', { role: 'cell', class: 'num' }, cardLabel(w('total')), amount(l.total_incl_tax, bill.currency)),
-        h('td', { role: 'cell', class: 'state below' }, p && h('span', { class: `status ${p.state}` }, t(`prod_${p.state}`)), p?.error && h('div', { class: 'error-text' }, p.error)));
-    }))));
+      return [{ 'data-code': l.code }, [
+        ['key', l.name],
+        ['num', cardLabel(w('quantity')), l.quantity],
+        ['num', cardLabel(w('total')), amount(l.total_incl_tax, bill.currency)],
+        ['state below', p && h('span', { class: `status ${p.state}` }, t(`prod_${p.state}`)), p?.error && h('div', { class: 'error-text' }, p.error)]]];
+    })));
 }
 
 function history(bill) {

@@ -4,7 +4,7 @@
 import {
   api, clearProblem, countryName, countryOptions, field, fill, h, lang, showProblem, t,
 } from './app.js';
-import { amount, cardLabel, day, deskHeader, staffSession, w, when, catalogueWithItems } from './desk.js';
+import { amount, cardLabel, day, deskHeader, stackedTable, staffSession, w, when, catalogueWithItems } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const main = document.getElementById('main');
@@ -69,11 +69,8 @@ function identityForm(customer, render) {
   return form;
 }
 
-/** A table that is a list of cards up to a tablet (style.css, `table.stacked`); the roles keep it
- * a table for screen readers. `heads`: [label, class?]; `rows`: cells as [class, ...content]. */
-const stacked = (heads, rows) => h('table', { class: 'stacked', role: 'table' },
-  h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' }, heads.map(([x, cls]) => h('th', { scope: 'col', role: 'columnheader', class: cls }, x)))),
-  h('tbody', { role: 'rowgroup' }, rows.map((cells) => h('tr', { role: 'row' }, cells.map(([cls, ...content]) => h('td', { role: 'cell', class: cls }, content))))));
+/** A list as cards up to a tablet (desk.js, `stackedTable`), its rows without attributes of their own. */
+const stacked = (heads, rows) => stackedTable({}, heads, rows.map((cells) => [{}, cells]));
 
 async function one(email) {
   const render = async () => {

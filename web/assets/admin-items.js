@@ -2,7 +2,7 @@
 // item's form covering every field of the shop document, its delivery chosen from the live
 // Moodle (course picker), saved on the version read (a concurrent edit is told who won).
 import { clearProblem, field, fill, h, lang, showProblem } from './app.js';
-import { amount, confirmIn, coursePicker, deskHeader, inLang, repeater, send, staffSession, w as desk, when } from './desk.js';
+import { amount, confirmIn, coursePicker, deskHeader, inLang, repeater, send, stackedHead, stackedRow, staffSession, w as desk, when } from './desk.js';
 
 const main = document.getElementById('main');
 const params = new URLSearchParams(location.search);
@@ -127,13 +127,13 @@ async function list() {
     return p.toString();
   };
   const show = (page, append) => {
-    const tr = page.items.map((i) => h('tr', { 'data-code': i.code, role: 'row' },
-      h('td', { role: 'cell', class: 'key' }, h('a', { href: `/admin/items?code=${encodeURIComponent(i.code)}` }, inLang(i))),
-      h('td', { role: 'cell' }, i.code),
-      h('td', { role: 'cell' }, inLang(page.categories.find((c) => c.id === i.category) ?? { name: '' })),
-      h('td', { role: 'cell', class: 'state' }, w(`status_${i.status}`)),
-      h('td', { role: 'cell', class: 'num' }, i.price ? amount(i.price, page.currency) : ''),
-      h('td', { role: 'cell' }, w(`handler_${i.handler || ''}`))));
+    const tr = page.items.map((i) => stackedRow({ 'data-code': i.code }, [
+      ['key', h('a', { href: `/admin/items?code=${encodeURIComponent(i.code)}` }, inLang(i))],
+      [null, i.code],
+      [null, inLang(page.categories.find((c) => c.id === i.category) ?? { name: '' })],
+      ['state', w(`status_${i.status}`)],
+      ['num', i.price ? amount(i.price, page.currency) : ''],
+      [null, w(`handler_${i.handler || ''}`)]]));
     if (append) rows.append(...tr); else rows.replaceChildren(...tr);
     cursor = page.next_cursor;
     more.hidden = !cursor;
@@ -152,10 +152,9 @@ async function list() {
     h('p', {}, h('a', { class: 'button primary', href: '/admin/items?new=1' }, w('newItem'))),
     h('form', { class: 'row', role: 'search', onsubmit: (e) => { e.preventDefault(); reload(); } },
       field(w('search'), q), field(w('category'), category), field(w('status'), status), field(w('delivery'), handler)),
-    // Up to a tablet each row is a card (style.css, `table.stacked`); the roles keep it a table.
+    // Up to a tablet each item is a card (desk.js, `stackedTable`); pages of items append rows.
     h('table', { id: 'items', class: 'stacked', role: 'table' },
-      h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' }, [w('name'), w('code'), w('category'), w('status'), w('price'), w('delivery')].map((c) => h('th', { scope: 'col', role: 'columnheader' }, c)))),
-      rows),
+      stackedHead([[w('name')], [w('code')], [w('category')], [w('status')], [w('price')], [w('delivery')]]), rows),
     empty, more);
   show(first, false);
 }

@@ -1,7 +1,7 @@
 // The products delivered, for staff: by state (running, ending within 30 days, ended,
 // suspended), one customer's or one item's; suspend and restore, each confirmed in place.
 import { api, clearProblem, field, fill, h, showProblem } from './app.js';
-import { cardLabel, confirmIn, day, deskHeader, staffSession, w, catalogueWithItems } from './desk.js';
+import { cardLabel, confirmIn, day, deskHeader, stackedTable, staffSession, w, catalogueWithItems } from './desk.js';
 
 const main = document.getElementById('main');
 const STATES = ['running', 'expiring', 'expired', 'suspended'];
@@ -29,17 +29,16 @@ function actionCell(p, reload) {
 
 function table(products, reload) {
   if (!products.length) return h('p', { class: 'muted' }, w('nothing'));
-  // Up to a tablet each product is a card (style.css, `table.stacked`): its name and state, then
-  // its holder and dates, then the action; the roles keep it a table for screen readers.
-  return h('table', { id: 'products', class: 'stacked', role: 'table' },
-    h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' }, [w('product'), w('customer'), w('start'), w('ends'), w('status'), h('span', { class: 'sr-only' }, w('action'))]
-      .map((c) => h('th', { scope: 'col', role: 'columnheader' }, c)))),
-    h('tbody', { role: 'rowgroup' }, products.map((p) => h('tr', { 'data-reference': p.reference, role: 'row' },
-      h('td', { role: 'cell', class: 'key' }, names[p.item_code] || p.item_code),
-      h('td', { role: 'cell', class: 'who' }, p.user_email, p.user_email !== p.customer_email && h('div', { class: 'muted' }, `${w('boughtBy')} ${p.customer_email}`)),
-      h('td', { role: 'cell' }, cardLabel(w('start')), day(p.start)), h('td', { role: 'cell' }, cardLabel(w('ends')), p.end ? day(p.end) : w('noEnd')),
-      h('td', { role: 'cell', class: 'state' }, h('span', { class: `status ${p.status}` }, w(`state_${p.status}`))),
-      h('td', { role: 'cell', class: 'action' }, actionCell(p, reload))))));
+  // Up to a tablet each product is a card (desk.js, `stackedTable`): its name and state, then its
+  // holder and dates, then the action.
+  return stackedTable({ id: 'products' },
+    [[w('product')], [w('customer')], [w('start')], [w('ends')], [w('status')], [h('span', { class: 'sr-only' }, w('action'))]],
+    products.map((p) => [{ 'data-reference': p.reference }, [
+      ['key', names[p.item_code] || p.item_code],
+      ['who', p.user_email, p.user_email !== p.customer_email && h('div', { class: 'muted' }, `${w('boughtBy')} ${p.customer_email}`)],
+      [null, cardLabel(w('start')), day(p.start)], [null, cardLabel(w('ends')), p.end ? day(p.end) : w('noEnd')],
+      ['state', h('span', { class: `status ${p.status}` }, w(`state_${p.status}`))],
+      ['action', actionCell(p, reload)]]]));
 }
 
 async function start() {

@@ -1,7 +1,7 @@
 // The back office's front page: staff sign-in, then the dashboard (what needs action now,
 // bills by status) and the bills desk (filters, paging).
 import { api, clearProblem, field, fill, h, lang, showProblem, t } from './app.js';
-import { amount, day, deskHeader, said, staffSession, w, when, catalogueWithItems } from './desk.js';
+import { amount, day, deskHeader, said, stackedTable, staffSession, w, when, catalogueWithItems } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const main = document.getElementById('main');
@@ -38,18 +38,15 @@ const billLink = (session, id) => h('a', { class: 'id', href: `/admin/bill?shop=
 
 function billRows(session, bills) {
   if (!bills.length) return h('p', { class: 'muted' }, w('nothing'));
-  // A phone or a small tablet shows each row as a card (style.css, `table.stacked`): the roles keep
-  // it a table for screen readers whatever its CSS display.
-  return h('table', { class: 'stacked', role: 'table' },
-    h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' }, [w('bill'), w('date'), w('customer'), w('total'), w('method'), w('status')].map((c, i) =>
-      h('th', { scope: 'col', role: 'columnheader', class: i === 3 ? 'num' : (i === 1 || i === 4 ? 'hide-small' : null) }, c)))),
-    h('tbody', { role: 'rowgroup' }, bills.map((b) => h('tr', { 'data-bill': b.id, role: 'row' },
-      h('td', { role: 'cell', class: 'key' }, billLink(session, b.id)),
-      h('td', { role: 'cell', class: 'hide-small' }, when(b.placed_at)),
-      h('td', { role: 'cell', class: 'who' }, b.customer, h('br'), h('span', { class: 'muted' }, b.email)),
-      h('td', { role: 'cell', class: 'num' }, amount(b.total, b.currency)),
-      h('td', { role: 'cell', class: 'hide-small' }, t(`method_${b.payment_method}`)),
-      h('td', { role: 'cell', class: 'state' }, h('span', { class: `status ${b.status}` }, t(`status_${b.status}`)))))));
+  // A phone or a small tablet shows each bill as a card (desk.js, `stackedTable`).
+  return stackedTable({}, [[w('bill')], [w('date'), 'hide-small'], [w('customer')], [w('total'), 'num'], [w('method'), 'hide-small'], [w('status')]],
+    bills.map((b) => [{ 'data-bill': b.id }, [
+      ['key', billLink(session, b.id)],
+      ['hide-small', when(b.placed_at)],
+      ['who', b.customer, h('br'), h('span', { class: 'muted' }, b.email)],
+      ['num', amount(b.total, b.currency)],
+      ['hide-small', t(`method_${b.payment_method}`)],
+      ['state', h('span', { class: `status ${b.status}` }, t(`status_${b.status}`))]]]));
 }
 
 async function needsAction(session) {

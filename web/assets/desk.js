@@ -158,6 +158,21 @@ export const said = (entry) => (entry.cause ? w(`cause_${entry.cause.code}`, ent
  * `names`), else the document's own. */
 export const inLang = (thing) => thing.names?.[lang()] || thing.texts?.[lang()]?.name || thing.name;
 
+// A `stacked` table is a list of cards up to a tablet (style.css); its explicit roles keep it a
+// table for screen readers whatever its CSS display. A head is [label, class?]; a cell is
+// [class, ...content] (the classes place it in the card: `key`, `state`, `who`, `num`...).
+
+/** The head of a `stacked` table. */
+export const stackedHead = (heads) => h('thead', { role: 'rowgroup' },
+  h('tr', { role: 'row' }, heads.map(([label, cls]) => h('th', { scope: 'col', role: 'columnheader', class: cls }, label))));
+
+/** A row of a `stacked` table, with the row's own attributes. */
+export const stackedRow = (attrs, cells) => h('tr', { ...attrs, role: 'row' }, cells.map(([cls, ...content]) => h('td', { role: 'cell', class: cls }, content)));
+
+/** A `stacked` table: `rows` are [attributes, cells]. */
+export const stackedTable = (attrs, heads, rows) => h('table', { ...attrs, class: 'stacked', role: 'table' },
+  stackedHead(heads), h('tbody', { role: 'rowgroup' }, rows.map(([rowAttrs, cells]) => stackedRow(rowAttrs, cells))));
+
 /** A cell's label, shown only where a `stacked` table is a card (its header hidden then). */
 export const cardLabel = (text) => h('span', { class: 'card-label', 'aria-hidden': 'true' }, `${text} `);
 

@@ -240,9 +240,7 @@ mod tests {
     /// A payment is one move counter, not one out of the old status and one into the new.
     #[test]
     fn a_status_change_is_one_counter() {
-        let doc: crate::domain::document::ShopDocument =
-            serde_json::from_str(include_str!("../../../infra/demo-shop.json")).unwrap();
-        let shop = doc.validate(&"demo".parse().unwrap()).unwrap();
+        let (_, shop) = crate::app::mail::preview::demo_shop();
         let mut bill = crate::app::mail::preview::sample_bill(&shop, crate::domain::Language::En);
         bill.status = BillStatus::Placed;
         bill.paid_at = None;

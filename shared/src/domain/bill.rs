@@ -791,9 +791,7 @@ mod tests {
     /// the API always gave; an operator's note has no cause; entries stored before causes read.
     #[test]
     fn a_trace_entry_keeps_its_cause_by_code_and_its_english_words() {
-        let doc: crate::domain::document::ShopDocument =
-            serde_json::from_str(include_str!("../../../infra/demo-shop.json")).unwrap();
-        let shop = doc.validate(&"demo".parse().unwrap()).unwrap();
+        let (_, shop) = crate::app::mail::preview::demo_shop();
         let mut bill = crate::app::mail::preview::sample_bill(&shop, crate::domain::Language::En);
         bill.status = Placed;
         let at = Utc::now();

@@ -157,9 +157,7 @@ mod tests {
     /// for every message, so a shop's words never show a placeholder unfilled.
     #[test]
     fn every_placeholder_of_every_message_has_a_value() {
-        let shop: ShopDocument =
-            serde_json::from_str(include_str!("../../../../infra/demo-shop.json")).unwrap();
-        let valid = shop.validate(&"demo".parse().unwrap()).unwrap();
+        let (shop, valid) = super::super::preview::demo_shop();
         let bill = super::super::preview::sample_bill(&valid, Language::Fr);
         let site = super::super::preview::example_site();
         let extras = Extras::default();

@@ -101,21 +101,23 @@ pub fn preview(
     )
 }
 
+/// The demo shop (`infra/demo-shop.json`) as imported, for tests.
+#[cfg(test)]
+pub(crate) fn demo_shop() -> (ShopDocument, Shop) {
+    let doc: ShopDocument =
+        serde_json::from_str(include_str!("../../../../infra/demo-shop.json")).unwrap();
+    let shop = doc.validate(&"demo".parse().unwrap()).unwrap();
+    (doc, shop)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn demo() -> (ShopDocument, Shop) {
-        let doc: ShopDocument =
-            serde_json::from_str(include_str!("../../../../infra/demo-shop.json")).unwrap();
-        let shop = doc.validate(&"demo".parse().unwrap()).unwrap();
-        (doc, shop)
-    }
-
     /// The gateway's note is said in the message's language, never in the English of the trace.
     #[test]
     fn a_gateway_note_says_the_gateways_words_in_the_messages_language() {
-        let (doc, shop) = demo();
+        let (doc, shop) = demo_shop();
         let fr = preview(&doc, &shop, MessageKind::GatewayNote, Language::Fr).text;
         assert!(
             fr.contains("notification de paiement sur une commande « Payée » : à vérifier"),
