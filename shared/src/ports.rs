@@ -277,12 +277,26 @@ pub trait JobQueue: Send + Sync {
 
 /// A failure of the learning platform, retryable (unreachable, overloaded) or not (the
 /// request is wrong: unknown course, role not assignable).
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
+#[derive(Debug)]
 pub struct LmsError {
     pub retryable: bool,
+    /// Moodle's error code when Moodle refused the call (`nopermissions`); `None` when it
+    /// could not be asked or its answer could not be read.
+    pub code: Option<String>,
+    /// Moodle's own message when it refused; otherwise what went wrong.
     pub message: String,
 }
+
+impl std::fmt::Display for LmsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "Moodle error {code}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for LmsError {}
 
 pub use crate::domain::product::EnrolIntent;
 

@@ -342,21 +342,29 @@ async fn real_answers_match_the_description() {
     assert!(seen >= 20);
 }
 
-/// The trace's cause codes the description lists are the shop's, all of them (a page that
-/// says causes by code learns them there).
-#[test]
-fn the_cause_codes_described_are_the_shops() {
-    let spec = spec();
-    let listed: Vec<&str> =
-        spec["components"]["schemas"]["BillEventCause"]["properties"]["code"]["enum"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c.as_str().unwrap())
-            .collect();
-    let codes: Vec<&str> = shop_core::domain::bill::CauseCode::ALL
+/// The codes a schema's `code` lists.
+fn described_codes(spec: &Value, schema: &str) -> Vec<String> {
+    spec["components"]["schemas"][schema]["properties"]["code"]["enum"]
+        .as_array()
+        .unwrap()
         .iter()
-        .map(|c| c.as_str())
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The trace's cause codes and the delivery problems' codes the description lists are the
+/// shop's, all of them (a page that says them by code learns them there).
+#[test]
+fn the_cause_and_problem_codes_described_are_the_shops() {
+    let spec = spec();
+    let causes: Vec<String> = shop_core::domain::bill::CauseCode::ALL
+        .iter()
+        .map(|c| c.as_str().to_owned())
         .collect();
-    assert_eq!(listed, codes);
+    assert_eq!(described_codes(&spec, "BillEventCause"), causes);
+    let problems: Vec<String> = shop_core::domain::problem::ProblemCode::ALL
+        .iter()
+        .map(|c| c.as_str().to_owned())
+        .collect();
+    assert_eq!(described_codes(&spec, "DeliveryProblem"), problems);
 }

@@ -377,6 +377,13 @@ async fn a_permanent_moodle_error_shows_on_the_line() {
         "{}",
         view.body
     );
+    let problem = &view.body["production"][0]["problem"];
+    assert_eq!(problem["code"], "moodle_refused", "{problem}");
+    assert_eq!(problem["moodle_code"], "invalidparameter", "{problem}");
+    assert!(
+        !problem["detail"].as_str().unwrap().is_empty(),
+        "Moodle's own words: {problem}"
+    );
     assert_eq!(view.body["status"], "PAID");
 }
 
@@ -423,6 +430,11 @@ async fn an_operator_retries_production_once_the_cause_is_fixed() {
             .contains("SOON-101"),
         "{}",
         view.body
+    );
+    assert_eq!(
+        view.body["production"][0]["problem"],
+        json!({"code": "course_not_found", "field": "shortname", "value": "SOON-101"}),
+        "the pages name the course looked for"
     );
 
     stack.moodle.add_course("SOON-101", "Soon");

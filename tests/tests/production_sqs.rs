@@ -142,6 +142,11 @@ async fn an_outage_dead_letters_the_job_shows_the_error_and_a_retry_completes_it
         line["error"].as_str().unwrap().contains("HTTP 503"),
         "{line}"
     );
+    assert_eq!(line["problem"]["code"], "gave_up", "{line}");
+    assert_eq!(
+        line["problem"]["detail"], "Moodle answered HTTP 503",
+        "{line}"
+    );
 
     // Moodle is back; the operator retries: a new job (next generation) completes the bill.
     stack.moodle.fail_next(0, Fault::None);

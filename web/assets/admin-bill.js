@@ -2,7 +2,7 @@
 // error, the full history; and the operator's actions, each confirmed: record a payment,
 // change the status (with the note the move needs), retry a failed delivery.
 import { api, clearProblem, countryName, field, fill, h, lang, showProblem, t } from './app.js';
-import { amount, cardLabel, confirmIn, deskHeader, said, stackedTable, staffSession, w, when } from './desk.js';
+import { amount, asReceived, cardLabel, confirmIn, deskHeader, problemSaid, said, stackedTable, staffSession, w, when } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const billId = params.get('bill');
@@ -55,7 +55,7 @@ function lines(bill) {
         ['key', l.name],
         ['num', cardLabel(w('quantity')), l.quantity],
         ['num', cardLabel(w('total')), amount(l.total_incl_tax, bill.currency)],
-        ['state below', p && h('span', { class: `status ${p.state}` }, t(`prod_${p.state}`)), p?.error && h('div', { class: 'error-text' }, p.error)]]];
+        ['state below', p && h('span', { class: `status ${p.state}` }, t(`prod_${p.state}`)), p?.problem && problemSaid(p.problem)]]];
     })));
 }
 
@@ -65,7 +65,7 @@ function history(bill) {
       h('tbody', {}, bill.events.map((e) => h('tr', {},
         h('td', {}, when(e.at)),
         h('td', {}, e.from ? (e.from === e.to ? t(`status_${e.to}`) : `${t(`status_${e.from}`)} → ${t(`status_${e.to}`)}`) : `${w('created')}${lang() === 'fr' ? ' : ' : ': '}${t(`status_${e.to}`)}`),
-        h('td', {}, who(e.actor)), h('td', {}, said(e)))))));
+        h('td', {}, who(e.actor)), h('td', {}, said(e), e.cause?.error && asReceived(e.cause.error)))))));
 }
 
 /** A form whose submission is confirmed in place, then sent; the bill is shown again. */

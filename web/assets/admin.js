@@ -1,7 +1,7 @@
 // The back office's front page: staff sign-in, then the dashboard (what needs action now,
 // bills by status) and the bills desk (filters, paging).
 import { api, clearProblem, field, fill, h, lang, showProblem, t } from './app.js';
-import { amount, day, deskHeader, said, stackedTable, staffSession, w, when, catalogueWithItems } from './desk.js';
+import { amount, asReceived, day, deskHeader, said, stackedTable, staffSession, w, when, catalogueWithItems } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const main = document.getElementById('main');
@@ -61,7 +61,7 @@ async function needsAction(session) {
   const messages = failed.messages.length
     ? h('table', {}, h('thead', {}, h('tr', {}, [w('bill'), w('kind'), w('to_'), w('error')].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, failed.messages.map((m) => h('tr', {},
-        h('td', {}, billLink(session, m.bill)), h('td', {}, w(`msg_${m.kind}`)), h('td', {}, m.to || ''), h('td', {}, m.error || '')))))
+        h('td', {}, billLink(session, m.bill)), h('td', {}, w(`msg_${m.kind}`)), h('td', {}, m.to || ''), h('td', {}, m.error && asReceived(m.error))))))
     : h('p', { class: 'muted' }, w('nothing'));
   const products = expiring.products.length
     ? h('table', {}, h('thead', {}, h('tr', {}, [w('product'), w('customer'), w('ends')].map((c) => h('th', { scope: 'col' }, c)))),

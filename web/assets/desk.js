@@ -52,7 +52,22 @@ const WORDS = {
     cause_production_retried: (c) => `delivery retried (${c.units} unit(s) reset)`,
     cause_notified_when_settled: (c) => `payment notification on a bill “${t(`status_${c.status}`)}”: to be checked by staff`,
     cause_amount_mismatch: (c) => `different amount: ${c.notified} notified, ${amount(c.due, c.currency)} due`,
-    cause_message_not_delivered: (c) => `message “${w(`msg_${c.message}`)}” not delivered to ${c.to ?? 'nobody'}: ${c.error}`,
+    cause_message_not_delivered: (c) => `message “${w(`msg_${c.message}`)}” not delivered to ${c.to ?? 'nobody'}`,
+    problem_moodle_refused: (p) => `Moodle refused the delivery: ${w('moodleRefusal')[p.moodle_code] ?? 'see its message'}`,
+    problem_moodle_unexpected: 'Moodle answered something the shop cannot read',
+    problem_course_not_found: (p) => `no course in Moodle has the ${w('courseField')[p.field] ?? p.field} “${p.value}”`,
+    problem_gave_up: 'given up after repeated failures (Moodle or the shop’s storage could not be reached)',
+    problem_bad_handler: 'the item’s delivery settings cannot be read', problem_no_intent: 'no delivery recorded to repeat',
+    courseField: { shortname: 'short name', idnumber: 'ID number', id: 'id' },
+    moodleRefusal: {
+      nopermissions: 'the shop’s Moodle account lacks a permission', wsusercannotassign: 'the shop’s Moodle account may not give this role',
+      wsnoinstance: 'manual enrolments are not enabled in the course', invalidrecord: 'something the item names is not in Moodle',
+      invalidrecordunknown: 'something the item names is not in Moodle', invalidparameter: 'a value the shop sent is invalid',
+      shortnametaken: 'a course already has this short name', courseidnumbertaken: 'a course already has this ID number',
+      categoryidnumbertaken: 'a category already has this ID number', invalidtoken: 'the shop’s Moodle token is not valid',
+      accessexception: 'the shop’s web service does not include this function', errorcatcontextnotvalid: 'the shop’s Moodle account cannot act in this category',
+    },
+    moodleSaid: 'Moodle’s message', detailSaid: 'Technical details',
     msg_order_placed: 'Order placed', msg_payment_received: 'Payment received', msg_delivered: 'Access ready',
     msg_payment_failed: 'Payment failed', msg_refunded: 'Refunded', msg_new_order: 'New order (to the sales address)',
     msg_awaiting_payment: 'Awaiting a cheque or transfer (to the sales address)', msg_gateway_note: 'Gateway note (to the sales address)',
@@ -120,7 +135,22 @@ const WORDS = {
     cause_production_retried: (c) => `livraison relancée (${c.units} unité(s) remise(s) à zéro)`,
     cause_notified_when_settled: (c) => `notification de paiement sur une commande « ${t(`status_${c.status}`)} » : à vérifier par l’équipe`,
     cause_amount_mismatch: (c) => `montant différent : ${c.notified} notifié, ${amount(c.due, c.currency)} dû`,
-    cause_message_not_delivered: (c) => `message « ${w(`msg_${c.message}`)} » non remis à ${c.to ?? 'personne'} : ${c.error}`,
+    cause_message_not_delivered: (c) => `message « ${w(`msg_${c.message}`)} » non remis à ${c.to ?? 'personne'}`,
+    problem_moodle_refused: (p) => `Moodle a refusé la livraison : ${w('moodleRefusal')[p.moodle_code] ?? 'voir son message'}`,
+    problem_moodle_unexpected: 'Moodle a répondu quelque chose que la boutique ne sait pas lire',
+    problem_course_not_found: (p) => `aucun cours dans Moodle n’a ${w('courseField')[p.field] ?? p.field} « ${p.value} »`,
+    problem_gave_up: 'abandonnée après plusieurs échecs (Moodle ou le stockage de la boutique injoignable)',
+    problem_bad_handler: 'les réglages de livraison de l’article sont illisibles', problem_no_intent: 'aucune livraison enregistrée à reprendre',
+    courseField: { shortname: 'le nom abrégé', idnumber: 'le numéro d’identification', id: 'l’identifiant' },
+    moodleRefusal: {
+      nopermissions: 'il manque une permission au compte Moodle de la boutique', wsusercannotassign: 'le compte Moodle de la boutique ne peut pas attribuer ce rôle',
+      wsnoinstance: 'l’inscription manuelle n’est pas activée dans le cours', invalidrecord: 'un élément que l’article désigne n’existe pas dans Moodle',
+      invalidrecordunknown: 'un élément que l’article désigne n’existe pas dans Moodle', invalidparameter: 'une valeur envoyée par la boutique est invalide',
+      shortnametaken: 'un cours porte déjà ce nom abrégé', courseidnumbertaken: 'un cours porte déjà ce numéro d’identification',
+      categoryidnumbertaken: 'une catégorie porte déjà ce numéro d’identification', invalidtoken: 'le jeton Moodle de la boutique n’est pas valide',
+      accessexception: 'le service web de la boutique ne comprend pas cette fonction', errorcatcontextnotvalid: 'le compte Moodle de la boutique ne peut pas agir dans cette catégorie',
+    },
+    moodleSaid: 'Message de Moodle', detailSaid: 'Détails techniques',
     msg_order_placed: 'Commande passée', msg_payment_received: 'Paiement reçu', msg_delivered: 'Accès prêt',
     msg_payment_failed: 'Paiement échoué', msg_refunded: 'Remboursement', msg_new_order: 'Nouvelle commande (à l’adresse commerciale)',
     msg_awaiting_payment: 'Chèque ou virement attendu (à l’adresse commerciale)', msg_gateway_note: 'Remarque du prestataire (à l’adresse commerciale)',
@@ -153,6 +183,16 @@ const method = (m) => t(`method_${m}`);
 /** What an entry of a bill's trace says: the shop's cause in the page's language, or the
  * operator's note as typed (`reason`, also the words of entries written before causes). */
 export const said = (entry) => (entry.cause ? w(`cause_${entry.cause.code}`, entry.cause) : entry.reason ?? entry.detail);
+
+/** Why a line was not delivered: the shop's words for it (with Moodle's error code), then what
+ * Moodle or the network said, untranslated, behind a disclosure for whoever looks for the cause. */
+export const problemSaid = (p) => h('div', { class: 'error-text' },
+  h('span', {}, w(`problem_${p.code}`, p)), p.moodle_code && [' (', h('code', {}, p.moodle_code), ')'],
+  p.detail && asReceived(p.detail, w(p.code === 'moodle_refused' ? 'moodleSaid' : 'detailSaid')));
+
+/** What another system said (Moodle, a mail server), as it said it: folded under `label`, so
+ * that a page in French shows its English only to whoever opens it. */
+export const asReceived = (text, label = w('detailSaid')) => h('details', { class: 'received' }, h('summary', {}, label), h('q', {}, text));
 
 /** An item's or category's name in the page's language (the shop's `texts`, or an item list's
  * `names`), else the document's own. */

@@ -214,8 +214,21 @@ test('an operator sees a delivery Moodle refused, and retries it once Moodle let
     await p.reload();
     await p.waitForTimeout(200);
   }
-  assert.match(await line.textContent(), /Enrol users|enrol\/manual:enrol/, "Moodle's own error is shown on the line");
+  assert.match(await line.innerText(), /Moodle refused the delivery: the shop’s Moodle account lacks a permission \(nopermissions\)/, 'the shop says what Moodle refused');
+  await line.getByText('Moodle’s message').click();
+  assert.match(await line.innerText(), /Enrol users|enrol\/manual:enrol/, "Moodle's own words, one click away");
   await accessible(p, 'admin-bill-delivery-failed');
+
+  // The same line in French: the shop's words in French; Moodle's English stays folded away.
+  const fr = await stack.page('fr', 390);
+  await signIn(fr, 'operator', 'operator-2026');
+  await fr.locator('#needs-action').waitFor();
+  await fr.goto(`${stack.base}/admin/bill?shop=demo&bill=${placed.bill_id}`);
+  const ligne = fr.locator('tr[data-code="EXCEL-ESS"]');
+  await ligne.locator('.status.failed').waitFor();
+  assert.match(await ligne.innerText(), /Moodle a refusé la livraison : il manque une permission au compte Moodle de la boutique \(nopermissions\)/);
+  assert.deepEqual(englishIn(await fr.locator('#lines-title').locator('..').innerText()), [], 'no English word on the French lines');
+  await accessible(fr, 'admin-bill-delivery-failed-fr-390');
 
   await capabilities(null);
   const retry = p.locator('#retry');

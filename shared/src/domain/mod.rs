@@ -57,6 +57,7 @@ impl Default for Language {
 }
 pub mod order;
 pub mod pricing;
+pub mod problem;
 pub mod product;
 
 use serde::Serialize;

@@ -4,9 +4,18 @@ use super::*;
 
 impl From<MoodleError> for crate::ports::LmsError {
     fn from(e: MoodleError) -> Self {
-        Self {
-            retryable: e.is_retryable(),
-            message: e.to_string(),
+        let retryable = e.is_retryable();
+        match e {
+            MoodleError::Ws { errorcode, message } => Self {
+                retryable,
+                code: Some(errorcode),
+                message,
+            },
+            other => Self {
+                retryable,
+                code: None,
+                message: other.to_string(),
+            },
         }
     }
 }

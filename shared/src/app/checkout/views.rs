@@ -2,6 +2,7 @@
 //! answer with the buyer's payment action, and the bill view.
 
 use super::*;
+use crate::domain::problem::DeliveryProblem;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -170,9 +171,12 @@ pub struct BillLineView {
 pub struct LineProductionView {
     pub code: String,
     pub state: &'static str,
-    /// Why the line could not be produced (for operators and the buyer's page).
+    /// Why the line could not be produced, in English (`problem` says it with a code).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why the line could not be produced, for pages to say in their language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<DeliveryProblem>,
     /// References of the product instances the line delivered.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub products: Vec<String>,
@@ -247,6 +251,7 @@ impl BillView {
                     code: l.code.to_string(),
                     state,
                     error: None,
+                    problem: None,
                     products: Vec::new(),
                 })
                 .collect(),
@@ -265,7 +270,8 @@ impl BillView {
         for (i, line) in self.production.iter_mut().enumerate() {
             if let Some(p) = progress.get(&i) {
                 line.state = p.state;
-                line.error = p.error.clone();
+                line.error = p.problem.as_ref().map(DeliveryProblem::english);
+                line.problem = p.problem.clone();
                 line.products = p.products.clone();
             }
         }

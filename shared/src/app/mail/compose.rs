@@ -10,6 +10,7 @@ use crate::domain::bill::{Bill, Cause};
 use crate::domain::catalog::PaymentMethod;
 use crate::domain::document::ShopDocument;
 use crate::domain::message::MessageText;
+use crate::domain::problem::{DeliveryProblem, ProblemCode};
 use crate::invoice::words::Words as DocumentWords;
 use crate::ports::{Attachment, Mail};
 
@@ -45,8 +46,8 @@ pub struct Extras {
     pub reached: Vec<Reached>,
     pub username: Option<String>,
     pub invoice_pdf: Option<Vec<u8>>,
-    /// Lines that could not be produced, with Moodle's error.
-    pub problems: Vec<(String, String)>,
+    /// Lines that could not be produced, by name, with why.
+    pub problems: Vec<(String, DeliveryProblem)>,
     /// "Find my orders": the bills found, each with its link's token.
     pub orders: Vec<(Bill, String)>,
     pub expiring: Option<Expiring>,
@@ -150,6 +151,36 @@ fn cause_fr(bill: &Bill, cause: &Cause) -> String {
             message.as_str(),
             to.as_deref().unwrap_or("personne")
         ),
+    }
+}
+
+/// Why a line was not delivered, in `language`; what Moodle or the network said stays as
+/// they said it, quoted.
+pub(super) fn problem_said(problem: &DeliveryProblem, language: Language) -> String {
+    if language == Language::En {
+        return problem.english();
+    }
+    let detail = problem.detail();
+    match problem.code() {
+        ProblemCode::MoodleRefused => format!(
+            "Moodle a refusé ({}) : « {detail} »",
+            problem.moodle_code().unwrap_or_default()
+        ),
+        ProblemCode::MoodleUnexpected => format!("réponse inattendue de Moodle : « {detail} »"),
+        ProblemCode::CourseNotFound => {
+            let (field, value) = problem.course().unwrap_or_default();
+            let field = match field {
+                "shortname" => "le nom abrégé",
+                "idnumber" => "le numéro d’identification",
+                _ => "l’identifiant",
+            };
+            format!("aucun cours dans Moodle n’a {field} « {value} »")
+        }
+        ProblemCode::GaveUp => format!("abandon après plusieurs échecs : « {detail} »"),
+        ProblemCode::BadHandler => {
+            format!("la livraison prévue par l’article est illisible : « {detail} »")
+        }
+        ProblemCode::NoIntent => "aucune livraison enregistrée à reprendre".into(),
     }
 }
 
@@ -483,7 +514,10 @@ fn content(
                 extras
                     .problems
                     .iter()
-                    .map(|(line, error)| Block::Para(format!("{line}: {error}"))),
+                    .map(|(line, problem)| {
+                        let colon = if fr { " :" } else { ":" };
+                        Block::Para(format!("{line}{colon} {}", problem_said(problem, language)))
+                    }),
             );
             blocks.push(Block::Para(t(
                 "Once the cause is fixed, retry the production from the bill in the back office.".into(),

@@ -88,7 +88,10 @@ impl Facts<'_> {
                 .extras
                 .problems
                 .iter()
-                .map(|(line, error)| Block::Para(format!("{line}: {error}")))
+                .map(|(line, problem)| {
+                    let said = super::compose::problem_said(problem, self.letter.language);
+                    Block::Para(format!("{line}: {said}"))
+                })
                 .collect(),
             "paid_at" => text(bill.paid_at.map(|p| self.date(p)).unwrap_or_default()),
             "orders" => order_links(self.extras, self.site, fr),

@@ -247,7 +247,7 @@ impl Postman {
                     .iter()
                     .filter_map(|(line, p)| {
                         let name = bill.lines.get(*line).map(|l| l.name.clone())?;
-                        Some((name, p.error.clone()?))
+                        Some((name, p.problem.clone()?))
                     })
                     .collect();
             }

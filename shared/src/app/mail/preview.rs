@@ -12,6 +12,7 @@ use crate::domain::catalog::{PaymentMethod, Shop};
 use crate::domain::document::ShopDocument;
 use crate::domain::ids::CartId;
 use crate::domain::message::MessageKind;
+use crate::domain::problem::DeliveryProblem;
 use crate::ports::Mail;
 
 /// Where a preview's links point: example addresses, not the shop's.
@@ -90,14 +91,36 @@ pub fn preview(
     }
     let letter = Letter::due(&bill, bill.events.len() - 1, kind, "preview".into(), now);
     let own = shop.messages.get(&(kind, language));
+    let mut extras = Extras::default();
+    if kind == MessageKind::ProductionFailed {
+        extras.problems = vec![(sample_line(shop, language), sample_problem())];
+    }
     compose(
         &letter,
         &bill,
         document,
         &example_site(),
-        Extras::default(),
+        extras,
         "ada@example.org",
         own,
+    )
+}
+
+/// A line a sample problem is about: the shop's first item, by its name in `language`.
+fn sample_line(shop: &Shop, language: Language) -> String {
+    let Some(item) = shop.items.first() else {
+        return "Excel".into();
+    };
+    let mut item = item.clone();
+    item.localize(language);
+    item.name
+}
+
+/// What a real Moodle answers when the shop's account may not enrol.
+fn sample_problem() -> DeliveryProblem {
+    DeliveryProblem::moodle_refused(
+        "nopermissions".into(),
+        "Sorry, but you do not currently have permissions to do that (Enrol users).".into(),
     )
 }
 
@@ -129,5 +152,19 @@ mod tests {
             en.contains("payment notification on a PAID bill: operators, check it"),
             "{en}"
         );
+    }
+
+    /// A failed delivery is said in the message's language; Moodle's own words stay quoted.
+    #[test]
+    fn a_failed_delivery_is_said_in_the_messages_language() {
+        let (doc, shop) = demo_shop();
+        let fr = preview(&doc, &shop, MessageKind::ProductionFailed, Language::Fr).text;
+        assert!(
+            fr.contains("Moodle a refusé (nopermissions) : « Sorry, but you do not"),
+            "{fr}"
+        );
+        assert!(!fr.contains("Moodle error"), "{fr}");
+        let en = preview(&doc, &shop, MessageKind::ProductionFailed, Language::En).text;
+        assert!(en.contains("Moodle error nopermissions: Sorry"), "{en}");
     }
 }

@@ -24,19 +24,19 @@ impl Producer {
             return Ok(());
         }
         let shop = self.shop_of(&bill).await?;
-        let error = format!("gave up after repeated failures: {reason}");
+        let problem = DeliveryProblem::gave_up(reason);
         for unit in plan(&bill, &shop).0 {
             let key = unit.key.record(&bill.id);
             match self.store().get(&key).await? {
                 None => {
-                    let failed = UnitRecord::failed(None, error.clone(), false);
+                    let failed = UnitRecord::failed(None, problem.clone(), false);
                     self.record_once(&bill.id, &unit.key, failed).await?
                 }
                 Some(r) => {
                     let mut record = parse_record(&r.item.body)?;
                     if record.state == UnitState::Intent {
                         record.state = UnitState::Failed;
-                        record.error = Some(error.clone());
+                        record.problem = Some(problem.clone());
                         record.permanent = false;
                         self.mark(&key, r.version, &record).await?;
                     }
@@ -63,9 +63,7 @@ impl Producer {
         };
         match (&record.state, &record.action) {
             (UnitState::Done | UnitState::Revoked, _) => Ok(()),
-            (UnitState::Failed, _) => Err(Failure::NeedsOperator(
-                record.error.unwrap_or_else(|| "failed".into()),
-            )),
+            (UnitState::Failed, _) => Err(Failure::NeedsOperator(record.problem())),
             (UnitState::Intent, Some(action)) => match self.execute(action).await {
                 Ok(made) => Ok(self.done(bill, unit, &key, version, record, made).await?),
                 Err(e) => match Failure::from(e) {
@@ -77,7 +75,7 @@ impl Producer {
                     retry => Err(retry),
                 },
             },
-            (UnitState::Intent, None) => Err(Failure::NeedsOperator("no intent recorded".into())),
+            (UnitState::Intent, None) => Err(Failure::NeedsOperator(DeliveryProblem::no_intent())),
         }
     }
 
@@ -90,7 +88,7 @@ impl Producer {
         key: &Key,
         users: &mut KnownUsers,
     ) -> Result<(UnitRecord, u64), Failure> {
-        let record = match self.intent(bill, unit, users).await.map_err(Failure::from) {
+        let record = match self.intent(bill, unit, users).await {
             Err(Failure::NeedsOperator(problem)) => {
                 let failed = UnitRecord::failed(None, problem.clone(), true);
                 self.record_once(&bill.id, &unit.key, failed).await?;

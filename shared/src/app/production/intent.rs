@@ -15,7 +15,7 @@ impl KnownUsers {
         producer: &Producer,
         bill: &Bill,
         p: &Person,
-    ) -> Result<u64, LmsError> {
+    ) -> Result<u64, Failure> {
         let known = p.email.to_lowercase();
         if let Some(id) = self.0.get(&known) {
             return Ok(*id);
@@ -37,11 +37,7 @@ impl KnownUsers {
                 &user,
                 now,
             )
-            .await
-            .map_err(|e| LmsError {
-                retryable: true,
-                message: e.to_string(),
-            })?;
+            .await?;
         }
         self.0.insert(known, userid);
         Ok(userid)
@@ -53,13 +49,6 @@ impl KnownUsers {
 /// start is before "now" rounded down to 100 s; a buyer looking at once must see the course.
 pub(super) fn starts_now(now: DateTime<Utc>) -> i64 {
     now.timestamp() - 100
-}
-
-pub(super) fn not_found(what: &str) -> LmsError {
-    LmsError {
-        retryable: false,
-        message: format!("no {what} in Moodle"),
-    }
 }
 
 /// A unit's intent in the making: what every kind of work starts from.
@@ -114,14 +103,6 @@ fn new_category(d: &mut Draft<'_>, spec: &handler::NewCategory, name: &str) -> A
     }
 }
 
-/// A store error while computing an intent: worth a redelivery.
-fn retryable(e: AppError) -> LmsError {
-    LmsError {
-        retryable: true,
-        message: e.to_string(),
-    }
-}
-
 impl Producer {
     /// The unit's intent: Moodle ids looked up now, dates and names fixed now.
     pub(super) async fn intent(
@@ -129,7 +110,7 @@ impl Producer {
         bill: &Bill,
         unit: &Unit,
         users: &mut KnownUsers,
-    ) -> Result<UnitRecord, LmsError> {
+    ) -> Result<UnitRecord, Failure> {
         let now = self.desk.clock.now();
         let userid = users.id(self, bill, &unit.person).await?;
         if let Work::Support(course) = &unit.work {
@@ -207,12 +188,11 @@ impl Producer {
         course: &CourseRef,
         role: Role,
         duration: handler::Duration,
-    ) -> Result<EnrolIntent, LmsError> {
+    ) -> Result<EnrolIntent, Failure> {
         let courseid = self.course(course).await?;
         let held = self
             .enrolment_product(d.bill, &d.unit.person.email, courseid)
-            .await
-            .map_err(retryable)?
+            .await?
             // Held from an earlier bill: units of this bill are one purchase.
             .filter(|h| {
                 h.bill != d.bill.id && h.status != ProductStatus::Suspended && h.enrolment.is_some()
@@ -246,12 +226,11 @@ impl Producer {
         course: &CourseRef,
         role: Role,
         days: i64,
-    ) -> Result<EnrolIntent, LmsError> {
+    ) -> Result<EnrolIntent, Failure> {
         let courseid = self.course(course).await?;
         let current = self
             .enrolment_product(d.bill, &d.unit.person.email, courseid)
-            .await
-            .map_err(retryable)?;
+            .await?;
         let base = current
             .as_ref()
             .and_then(|c| c.end)
@@ -286,7 +265,7 @@ impl Producer {
         courses: &[CourseRef],
         role: Role,
         days: Option<u32>,
-    ) -> Result<Action, LmsError> {
+    ) -> Result<Action, Failure> {
         let mut ids = Vec::new();
         for c in courses {
             ids.push(self.course(c).await?);
@@ -307,7 +286,7 @@ impl Producer {
         d: &mut Draft<'_>,
         spec: &handler::NewCourse,
         fullname: &str,
-    ) -> Result<Action, LmsError> {
+    ) -> Result<Action, Failure> {
         let template = match &spec.template {
             Some(t) => Some(self.course(t).await?),
             None => None,
@@ -338,7 +317,7 @@ impl Producer {
         })
     }
 
-    pub(super) async fn course(&self, course: &CourseRef) -> Result<u64, LmsError> {
+    pub(super) async fn course(&self, course: &CourseRef) -> Result<u64, Failure> {
         let (field, value) = match course {
             CourseRef::Id(id) => return Ok(*id),
             CourseRef::Shortname(s) => ("shortname", s),
@@ -347,7 +326,7 @@ impl Producer {
         self.lms
             .course_id(field, value)
             .await?
-            .ok_or_else(|| not_found(&format!("course with {field} `{value}`")))
+            .ok_or_else(|| Failure::NeedsOperator(DeliveryProblem::course_not_found(field, value)))
     }
 
     /// The customer's enrolment instance for this user and course with the latest end (an

@@ -28,6 +28,7 @@ use crate::domain::bill::{Actor, Bill, BillId, BillLine, BillStatus, Cause};
 use crate::domain::catalog::{ItemKind, Shop};
 use crate::domain::handler::{self, CourseRef, HandlerSpec, Role};
 use crate::domain::ids::ItemCode;
+use crate::domain::problem::DeliveryProblem;
 use crate::domain::product::{
     ProductContext, ProductEvent, ProductEventKind, ProductInstance, ProductRef, ProductStatus,
     SeatTerms,
@@ -87,16 +88,18 @@ enum Failure {
     /// Worth a redelivery of the whole job (Moodle unreachable, store unavailable, a race).
     Retry(Retry),
     /// Moodle refused as things are: recorded for an operator, the job goes on.
-    NeedsOperator(String),
+    NeedsOperator(DeliveryProblem),
 }
 
 impl From<LmsError> for Failure {
     fn from(e: LmsError) -> Self {
         if e.retryable {
-            Failure::Retry(Retry(e.message))
-        } else {
-            Failure::NeedsOperator(e.message)
+            return Failure::Retry(Retry(e.to_string()));
         }
+        Failure::NeedsOperator(match e.code {
+            Some(code) => DeliveryProblem::moodle_refused(code, e.message),
+            None => DeliveryProblem::moodle_unexpected(e.message),
+        })
     }
 }
 
@@ -128,7 +131,7 @@ fn collect(
     match outcome {
         Ok(()) => Ok(()),
         Err(Failure::NeedsOperator(problem)) => {
-            problems.push(format!("{what}: {problem}"));
+            problems.push(format!("{what}: {}", problem.english()));
             Ok(())
         }
         Err(Failure::Retry(retry)) => Err(retry),
@@ -183,9 +186,9 @@ impl Producer {
         let mut problems = Vec::new();
         let mut users = KnownUsers::default();
         for (key, problem) in unplannable {
-            let failed = UnitRecord::failed(None, problem.clone(), true);
+            problems.push(format!("{key}: {}", problem.english()));
+            let failed = UnitRecord::failed(None, problem, true);
             self.record_once(&bill.id, &key, failed).await?;
-            problems.push(format!("{key}: {problem}"));
         }
         for unit in &units {
             let outcome = self.deliver(&bill, unit, &mut users).await;

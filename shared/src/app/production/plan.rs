@@ -94,7 +94,7 @@ pub(super) fn renewed_end(
 pub(super) type RawHandler = (String, serde_json::Map<String, serde_json::Value>);
 
 /// The units a bill makes, and the lines that cannot be planned (with why).
-pub(super) fn plan(bill: &Bill, shop: &Shop) -> (Vec<Unit>, Vec<(UnitKey, String)>) {
+pub(super) fn plan(bill: &Bill, shop: &Shop) -> (Vec<Unit>, Vec<(UnitKey, DeliveryProblem)>) {
     let c = &bill.customer;
     let buyer = Person {
         email: c.email.to_string(),
@@ -128,7 +128,7 @@ pub(super) fn plan(bill: &Bill, shop: &Shop) -> (Vec<Unit>, Vec<(UnitKey, String
             };
             match HandlerSpec::parse(&kind, &params) {
                 Ok(spec) => units.extend(line_units(&line, &spec, &buyer)),
-                Err(e) => problems.push((line.key(0), format!("handler: {e}"))),
+                Err(e) => problems.push((line.key(0), DeliveryProblem::bad_handler(e.to_string()))),
             }
         }
     }

@@ -99,6 +99,11 @@ pub(super) struct UnitRecord {
     pub(super) product: Option<ProductInstance>,
     #[serde(default)]
     pub(super) extends: bool,
+    /// Why the unit failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) problem: Option<DeliveryProblem>,
+    /// Why it failed, in English only: records written before `problem` was.
+    #[serde(default, skip_serializing)]
     pub(super) error: Option<String>,
     /// Moodle refused the call (nothing was applied): a retry may compute a new intent.
     #[serde(default)]
@@ -106,14 +111,27 @@ pub(super) struct UnitRecord {
 }
 
 impl UnitRecord {
-    pub(super) fn failed(action: Option<Action>, error: String, permanent: bool) -> Self {
+    pub(super) fn failed(
+        action: Option<Action>,
+        problem: DeliveryProblem,
+        permanent: bool,
+    ) -> Self {
         Self {
             state: UnitState::Failed,
             action,
             product: None,
             extends: false,
-            error: Some(error),
+            problem: Some(problem),
+            error: None,
             permanent,
+        }
+    }
+
+    /// Why the unit failed, also for a record written before problems had codes.
+    pub(super) fn problem(&self) -> DeliveryProblem {
+        match (&self.problem, &self.error) {
+            (Some(p), _) => p.clone(),
+            (None, error) => DeliveryProblem::moodle_unexpected(error.clone().unwrap_or_default()),
         }
     }
 
@@ -123,6 +141,7 @@ impl UnitRecord {
             action: Some(action),
             product,
             extends,
+            problem: None,
             error: None,
             permanent: false,
         }
@@ -156,7 +175,7 @@ pub async fn reset_failed(store: &dyn Store, bill: &BillId) -> Result<usize, App
             }
         } else {
             unit.state = UnitState::Intent;
-            unit.error = None;
+            (unit.problem, unit.error) = (None, None);
             let body = serde_json::to_string(&unit).expect("serializes");
             Write::Put {
                 item: Item::new(r.item.key.clone(), body),
@@ -176,7 +195,7 @@ pub async fn reset_failed(store: &dyn Store, bill: &BillId) -> Result<usize, App
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LineProgress {
     pub state: &'static str,
-    pub error: Option<String>,
+    pub problem: Option<DeliveryProblem>,
     /// The product instances the line made so far.
     pub products: Vec<String>,
 }
@@ -211,15 +230,15 @@ pub(super) fn summary(units: &[UnitRecord]) -> LineProgress {
         .filter_map(|u| u.product.as_ref().map(|p| p.reference.to_string()))
         .collect();
     let failed = units.iter().find(|u| u.state == UnitState::Failed);
-    let (state, error) = match failed {
-        Some(u) => ("failed", u.error.clone()),
+    let (state, problem) = match failed {
+        Some(u) => ("failed", Some(u.problem())),
         None if units.iter().all(|u| u.state == UnitState::Revoked) => ("revoked", None),
         None if units.iter().all(|u| u.state == UnitState::Done) => ("done", None),
         None => ("in_progress", None),
     };
     LineProgress {
         state,
-        error,
+        problem,
         products,
     }
 }
@@ -291,5 +310,21 @@ mod tests {
         for sk in ["", "PRODUCE", "support#1", "x#0", "1#", "1#a.2", "1#2.b"] {
             assert_eq!(UnitKey::parse(sk), None, "{sk}");
         }
+    }
+
+    /// A unit that failed before problems had codes still says why, and a new failure is
+    /// stored with its code only.
+    #[test]
+    fn a_failure_reads_back_with_its_problem_old_or_new() {
+        let old = r#"{"state":"failed","action":null,"product":null,"error":"Moodle error x: y"}"#;
+        let old = parse_record(old).unwrap();
+        assert_eq!(
+            old.problem().english(),
+            "unexpected answer from Moodle: Moodle error x: y"
+        );
+        let refused = DeliveryProblem::moodle_refused("x".into(), "y".into());
+        let new = serde_json::to_string(&UnitRecord::failed(None, refused.clone(), true)).unwrap();
+        assert!(!new.contains("\"error\""), "{new}");
+        assert_eq!(parse_record(&new).unwrap().problem(), refused);
     }
 }
