@@ -391,6 +391,18 @@ async fn settings_change_on_their_version_and_keep_what_items_need(stack: Stack)
             .unwrap()
             .starts_with("item ")
     );
+    // Coded, naming the item in each language it has a name in, for the pages to say it.
+    let error = &refused.body["errors"][0];
+    assert_eq!(error["code"], "tax_in_use", "{error}");
+    let item = export.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == error["item"])
+        .expect("the item named");
+    assert_eq!(error["name"], item["name"], "{error}");
+    assert!(error["names"]["fr"].is_string(), "{error}");
+    assert_eq!(error["names"]["fr"], item["texts"]["fr"]["name"], "{error}");
     let (audit, _) = call(&stack, Method::GET, "/admin/shops/demo/audit", &[], None).await;
     let entry = audit.body["entries"]
         .as_array()

@@ -554,7 +554,10 @@ async fn message_words_that_cannot_render_are_refused_at_their_field() {
             .with_token(Method::PUT, "/admin/shops/demo", ADMIN_TOKEN, Some(shop))
             .await
     };
-    let reason = unknown.body["errors"][0]["reason"].as_str().unwrap();
+    let error = &unknown.body["errors"][0];
+    assert_eq!(error["code"], "unknown_placeholder", "{error}");
+    assert_eq!(error["placeholder"], "{invoice_number}", "{error}");
+    let reason = error["reason"].as_str().unwrap();
     assert!(
         reason.contains("{invoice_number}") && reason.contains("{bill_link}"),
         "{reason}"

@@ -2,7 +2,7 @@
 // write-only: shown as set or not set, replaced only when typed), terms and seller, the support
 // course (picked from Moodle), staff, taxes, categories, reminders and the messages' own words;
 // saved on the version read.
-import { clearProblem, field, fill, h, lang, showProblem } from './app.js';
+import { clearProblem, countryOptions, field, fill, h, lang, showProblem } from './app.js';
 import { coursePicker, deskHeader, repeater, send, staffSession, w as desk } from './desk.js';
 
 const main = document.getElementById('main');
@@ -29,7 +29,11 @@ const WORDS = {
     terms: 'Terms of sale', paymentTerms: 'Payment terms (on invoices)', latePayment: 'Late-payment mentions (on invoices)',
     texts: 'In other languages (left empty: the words above)', nameIn: (l) => `Name (${l})`, reminders: 'Reminders before an enrolment ends (days, comma-separated)', payment: 'Payment',
     methods: 'Payment methods offered', defaultMethod: 'Method chosen by default', seller: 'Seller (on invoices)',
-    key: 'Field', value: 'Value', addLine: 'Add a line', remove: 'Remove', support: 'Support course (every buyer is enrolled)',
+    seller_name: 'Company name', seller_address: 'Address', seller_zip: 'Postcode', seller_city: 'City', seller_country: 'Country',
+    seller_email: 'Sales address (email: replies and alerts)', seller_phone: 'Phone', seller_vat_number: 'VAT number',
+    seller_siret: 'SIRET', seller_siren: 'SIREN', seller_rcs: 'Registered in (RCS)', seller_legal_form: 'Legal form',
+    seller_capital: 'Share capital', seller_nda: 'Training provider number', sellerOther: 'Other lines on the invoices', noCountry: 'None',
+    key: 'Field', value: 'Value', lineLabel: 'Label', addLine: 'Add a line', remove: 'Remove', support: 'Support course (every buyer is enrolled)',
     findCourse: 'Find a course in Moodle', chosen: 'Chosen course', noCourse: 'No support course', noResult: 'No course found.',
     staff: 'Staff', username: 'Moodle username', role: 'Role', addStaff: 'Add a member of staff', taxes: 'Taxes',
     code: 'Code', rate: 'Rate (%)', addTax: 'Add a tax', categories: 'Categories', id: 'Identifier', parent: 'Within',
@@ -49,7 +53,11 @@ const WORDS = {
     terms: 'Conditions de vente', paymentTerms: 'Conditions de paiement (sur les factures)', latePayment: 'Mentions de retard de paiement (sur les factures)',
     texts: 'Dans d’autres langues (vide : les mots ci-dessus)', nameIn: (l) => `Nom (${l})`, reminders: 'Rappels avant la fin d’une inscription (jours, séparés par des virgules)', payment: 'Paiement',
     methods: 'Moyens de paiement proposés', defaultMethod: 'Moyen choisi par défaut', seller: 'Vendeur (sur les factures)',
-    key: 'Champ', value: 'Valeur', addLine: 'Ajouter une ligne', remove: 'Retirer', support: 'Cours d’accompagnement (chaque acheteur y est inscrit)',
+    seller_name: 'Raison sociale', seller_address: 'Adresse', seller_zip: 'Code postal', seller_city: 'Ville', seller_country: 'Pays',
+    seller_email: 'Adresse commerciale (courriel : réponses et alertes)', seller_phone: 'Téléphone', seller_vat_number: 'N° de TVA intracommunautaire',
+    seller_siret: 'SIRET', seller_siren: 'SIREN', seller_rcs: 'RCS', seller_legal_form: 'Forme juridique',
+    seller_capital: 'Capital social', seller_nda: 'N° de déclaration d’activité', sellerOther: 'Autres mentions sur les factures', noCountry: 'Aucun',
+    key: 'Champ', value: 'Valeur', lineLabel: 'Intitulé', addLine: 'Ajouter une ligne', remove: 'Retirer', support: 'Cours d’accompagnement (chaque acheteur y est inscrit)',
     findCourse: 'Chercher un cours dans Moodle', chosen: 'Cours choisi', noCourse: 'Pas de cours d’accompagnement', noResult: 'Aucun cours trouvé.',
     staff: 'Équipe', username: 'Identifiant Moodle', role: 'Rôle', addStaff: 'Ajouter un membre de l’équipe', taxes: 'Taxes',
     code: 'Code', rate: 'Taux (%)', addTax: 'Ajouter une taxe', categories: 'Catégories', id: 'Identifiant', parent: 'Dans',
@@ -117,15 +125,36 @@ function wordsEditor(messages) {
   return box;
 }
 
+// The seller's identity as the invoices print it: the fields they know, named in the page's
+// language (the invoice words: `shared/src/invoice/words.rs`), then the shop's own lines.
+const SELLER = ['name', 'address', 'zip', 'city', 'country', 'email', 'phone', 'vat_number', 'siret', 'siren', 'rcs', 'legal_form', 'capital', 'nda'];
+
+/** The seller's fields, each labelled; other lines the shop wrote stay lines of its own. */
+function sellerFields(seller) {
+  const inputs = Object.fromEntries(SELLER.map((k) => [k, k === 'country'
+    ? h('select', { 'data-path': 'seller.country', autocomplete: 'off' }, h('option', { value: '' }, w('noCountry')), countryOptions(seller.country))
+    : h('input', { 'data-path': `seller.${k}`, value: seller[k] || '', type: k === 'email' ? 'email' : 'text' })]));
+  const others = pairs(w('sellerOther'), 'seller', Object.entries(seller).filter(([k]) => !SELLER.includes(k)), w('addLine'), w('lineLabel'));
+  const row = (...keys) => h('div', { class: 'row' }, keys.map((k) => field(w(`seller_${k}`), inputs[k], null, { required: k === 'email' })));
+  const element = h('fieldset', {}, h('legend', {}, w('seller')),
+    row('name'), row('address'), row('zip', 'city', 'country'), row('email', 'phone'),
+    row('vat_number', 'legal_form', 'capital'), row('siret', 'siren', 'rcs'), row('nda'), others.element);
+  const read = () => ({
+    ...readPairs(others),
+    ...Object.fromEntries(SELLER.map((k) => [k, inputs[k].value.trim()]).filter(([, v]) => v)),
+  });
+  return { element, read };
+}
+
 /** Key and value rows; a secret's value is never shown, and kept unless one is typed. */
-function pairs(legend, path, entries, addLabel) {
+function pairs(legend, path, entries, addLabel, keyLabel = w('key')) {
   return repeater({ text: legend, path }, entries, ([k, v], i) => {
     const secret = v === MARKER;
     const text = typeof v === 'string' ? v : JSON.stringify(v ?? '');
     const value = h('input', { class: 'pair-value', value: secret ? '' : text, placeholder: secret ? w('secretSet') : '', 'data-path': `${path}.${k || i}` });
     if (secret) value.dataset.secret = '1';
     if (typeof v !== 'string' && v !== undefined) value.dataset.json = '1'; // a number or a yes/no stays one
-    return [field(w('key'), h('input', { class: 'pair-key', value: k })), field(w('value'), value)];
+    return [field(keyLabel, h('input', { class: 'pair-key', value: k })), field(w('value'), value)];
   }, addLabel, () => ['', ''], w('remove'));
 }
 
@@ -171,7 +200,7 @@ async function start() {
     h('span', { class: 'error', role: 'alert' }));
   const defaultMethod = h('select', { 'data-path': 'default_payment_method' },
     METHODS.map((m) => h('option', { value: m, selected: m === (s.default_payment_method || s.payment_methods[0]) }, w(`method_${m}`))));
-  const seller = pairs(w('seller'), 'seller', Object.entries(s.seller || {}), w('addLine'));
+  const seller = sellerFields(s.seller || {});
   const support = coursePicker(session.shop, s.customer_support_course, { find: w('findCourse'), chosen: w('chosen'), none: w('noCourse'), noResult: w('noResult') }, 'customer_support_course');
   const staff = repeater({ text: w('staff'), path: 'staff' }, s.staff || [], (m, i) => [
     field(w('username'), input(`staff[${i}].username`, m.username, { class: 'staff-name' })),
@@ -205,7 +234,7 @@ async function start() {
     reminder_days: reminders.value.split(',').map((d) => d.trim()).filter(Boolean).map(Number),
     payment_methods: [...methods.querySelectorAll('input:checked')].map((c) => c.value),
     default_payment_method: defaultMethod.value,
-    seller: readPairs(seller),
+    seller: seller.read(),
     customer_support_course: support.value(),
     staff: staff.rows().map((r) => ({ username: r.querySelector('.staff-name').value.trim(), role: r.querySelector('.staff-role').value })),
     taxes: taxes.rows().map((r) => ({ code: r.querySelector('.tax-code').value.trim(), rate: r.querySelector('.tax-rate').value.trim().replace(',', '.') })),

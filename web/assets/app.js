@@ -74,6 +74,25 @@ const STRINGS = {
     e_not_in_cart: 'This item is no longer in your cart.', e_unknown_item: 'This item does not exist in this shop.',
     e_cart_empty: 'Your cart is empty.', e_step_needed: 'Please complete this step first.',
     e_method_unavailable: 'This payment method cannot be used for this order.', e_cart_link_empty: 'This link names no item.',
+    // The shop document's rules, met by the staff in the settings and the catalogue editor.
+    e_twice: 'This appears twice: keep one.', e_moodle_username: 'Enter a Moodle username: 1 to 100 characters, no space.',
+    e_reminder_days: 'Give at most 5 different numbers of days, each from 1 to 365.', e_no_payment_method: 'Offer at least one payment method.',
+    e_test_needs_test_mode: 'The test payment can only be offered in test mode.', e_method_not_offered: 'Choose one of the payment methods offered.',
+    e_sales_address_required: 'Give the shop’s sales address: buyers’ replies and alerts to the staff go to it.',
+    e_sha_out_same: 'The SHA-OUT passphrase must differ from the SHA-IN one.', e_no_stored_secret: 'Nothing is stored for this secret yet: type it.',
+    e_no_tax: 'Define at least one tax (a rate of 0 is fine).', e_tax_rate: 'A tax rate is a percentage from 0 to 100.',
+    e_tax_in_use: 'The item “{name}” uses a tax removed here: give it another tax first.',
+    e_category_in_use: 'The item “{name}” is in a category removed here: move it first.',
+    e_no_category: 'There is no category “{category}”.', e_category_cycle: 'A category cannot be within itself, even through other categories.',
+    e_currency_code: 'Enter a currency code such as EUR or USD.', e_identifier: 'Use 1 to {max} letters, digits, - or _ (no space).',
+    e_code_taken: 'Another item already has this code.', e_at_least_one: 'Enter at least 1.', e_no_tax_code: 'There is no tax “{tax}”.',
+    e_price_tiers: 'Give 1 to {max} prices.', e_unit_price_range: 'A unit price is from 0 to {max}.',
+    e_last_tier_open: 'The last price applies from there on: leave its “up to” empty.',
+    e_tier_bounds: 'Each “up to” must be larger than the one before; only the last is empty.', e_invalid_amount: 'Enter an amount such as 12.50.',
+    e_parts_required: 'A set or bundle lists the items it groups.', e_parts_not_allowed: 'Only sets and bundles group other items.',
+    e_part_not_product: 'A set or bundle groups products only.',
+    e_text_length: 'Write 1 to {max} characters.', e_unknown_placeholder: 'This message does not know {placeholder}; it knows {known}.',
+    e_braces: 'Check the braces: a placeholder is a name between braces; write two braces for a brace.',
     e_invalid: 'This value is not accepted: please check it.',
     // Problems without a field, by the problem's `code`.
     p_unauthorized: 'Wrong username or password.', p_too_many_attempts: 'Too many attempts: please wait a few minutes and try again.',
@@ -150,6 +169,24 @@ const STRINGS = {
     e_not_in_cart: 'Cet article n’est plus dans votre panier.', e_unknown_item: 'Cet article n’existe pas dans cette boutique.',
     e_cart_empty: 'Votre panier est vide.', e_step_needed: 'Veuillez d’abord terminer cette étape.',
     e_method_unavailable: 'Ce moyen de paiement ne peut pas servir pour cette commande.', e_cart_link_empty: 'Ce lien ne nomme aucun article.',
+    e_twice: 'Cette valeur figure deux fois : n’en gardez qu’une.', e_moodle_username: 'Saisissez un identifiant Moodle : 1 à 100 caractères, sans espace.',
+    e_reminder_days: 'Indiquez au plus 5 nombres de jours différents, chacun de 1 à 365.', e_no_payment_method: 'Proposez au moins un moyen de paiement.',
+    e_test_needs_test_mode: 'Le paiement de test n’est possible qu’en mode test.', e_method_not_offered: 'Choisissez l’un des moyens de paiement proposés.',
+    e_sales_address_required: 'Indiquez l’adresse commerciale de la boutique : les réponses des acheteurs et les alertes de l’équipe y arrivent.',
+    e_sha_out_same: 'La phrase secrète SHA-OUT doit différer de la phrase SHA-IN.', e_no_stored_secret: 'Aucun secret n’est encore enregistré ici : saisissez-le.',
+    e_no_tax: 'Définissez au moins une taxe (un taux de 0 convient).', e_tax_rate: 'Un taux de taxe est un pourcentage de 0 à 100.',
+    e_tax_in_use: 'L’article « {name} » utilise une taxe retirée ici : donnez-lui d’abord une autre taxe.',
+    e_category_in_use: 'L’article « {name} » est dans une catégorie retirée ici : déplacez-le d’abord.',
+    e_no_category: 'Il n’y a pas de catégorie « {category} ».', e_category_cycle: 'Une catégorie ne peut pas être dans elle-même, même par d’autres catégories.',
+    e_currency_code: 'Saisissez un code de devise comme EUR ou USD.', e_identifier: 'Utilisez 1 à {max} lettres, chiffres, - ou _ (sans espace).',
+    e_code_taken: 'Un autre article porte déjà ce code.', e_at_least_one: 'Saisissez au moins 1.', e_no_tax_code: 'Il n’y a pas de taxe « {tax} ».',
+    e_price_tiers: 'Indiquez 1 à {max} prix.', e_unit_price_range: 'Un prix unitaire va de 0 à {max}.',
+    e_last_tier_open: 'Le dernier prix s’applique au-delà : laissez son « jusqu’à » vide.',
+    e_tier_bounds: 'Chaque « jusqu’à » doit dépasser le précédent ; seul le dernier est vide.', e_invalid_amount: 'Saisissez un montant, par exemple 12,50.',
+    e_parts_required: 'Un groupe ou un lot liste les articles qu’il réunit.', e_parts_not_allowed: 'Seuls les groupes et les lots réunissent d’autres articles.',
+    e_part_not_product: 'Un groupe ou un lot ne réunit que des produits.',
+    e_text_length: 'Écrivez de 1 à {max} caractères.', e_unknown_placeholder: 'Ce message ne connaît pas {placeholder} ; il connaît {known}.',
+    e_braces: 'Vérifiez les accolades : un champ à remplacer est un nom entre accolades ; écrivez-en deux pour une accolade.',
     e_invalid: 'Cette valeur n’est pas acceptée : vérifiez-la.',
     p_unauthorized: 'Nom d’utilisateur ou mot de passe incorrect.', p_too_many_attempts: 'Trop de tentatives : patientez quelques minutes puis réessayez.',
     p_invalid_state: 'Ceci ne peut plus être modifié : rechargez la page.', p_conflict: 'Quelqu’un a modifié ceci en même temps : réessayez.',
@@ -241,7 +278,10 @@ export function reasonText(e) {
   const staff = location.pathname.startsWith('/admin');
   if ((!known || e.code === 'invalid') && e.reason && (lang() === 'en' || staff)) return e.reason;
   const text = known ?? STRINGS[lang()].e_invalid;
-  return text.replace(/\{(\w+)\}/g, (_, k) => String(e[k] ?? ''));
+  // A name given per language (`names`, e.g. the item a removed tax leaves without one) is
+  // said in the page's.
+  const param = (k) => (k === 'name' && e.names?.[lang()]) || e[k];
+  return text.replace(/\{(\w+)\}/g, (_, k) => String(param(k) ?? ''));
 }
 
 /** A problem without a field, in the page's words (by its `code`). */

@@ -455,6 +455,12 @@ test('a manager changes the shop settings in French; secrets stay hidden, a tax 
   const office = form.locator('fieldset[data-path="categories"] .repeat').filter({ has: p.locator('input.cat-id[data-was="office"]') });
   assert.equal(await office.getByLabel('Nom (français)').inputValue(), 'Bureautique', 'the French name the document gave');
   await office.getByLabel('Nom (français)').fill('Outils de bureau');
+  // The seller's identity in labelled fields, not the document's keys (`vat_number`).
+  const seller = form.locator('fieldset').filter({ has: p.locator('legend', { hasText: 'Vendeur (sur les factures)' }) });
+  assert.equal(await seller.getByLabel('N° de TVA intracommunautaire').inputValue(), 'FR00123456789');
+  assert.equal(await seller.getByLabel('Pays', { exact: true }).locator('option:checked').textContent(), 'France');
+  await seller.getByLabel('SIRET', { exact: true }).fill('987 654 321 00018');
+  assert.doesNotMatch(await seller.innerText(), /vat_number|siret|\bzip\b/);
   await accessible(p, 'admin-settings-fr');
   await form.getByRole('button', { name: 'Enregistrer', exact: true }).click();
   await form.getByRole('status').filter({ hasText: 'Enregistré.' }).waitFor();
@@ -465,6 +471,9 @@ test('a manager changes the shop settings in French; secrets stay hidden, a tax 
   assert.equal(french.shop.terms, 'Payable à réception.');
   assert.equal(french.categories.find((c) => c.id === 'office').name, 'Outils de bureau');
   assert.equal(french.categories.find((c) => c.id === 'safety').name, 'Santé et sécurité', 'the other categories keep their words');
+  const settings = await (await fetch(`${stack.base}/admin/shops/demo/settings`, { headers: { authorization: 'Bearer dev-admin-token' } })).json();
+  assert.deepEqual([settings.seller.siret, settings.seller.vat_number, settings.seller.country, settings.seller.email],
+    ['987 654 321 00018', 'FR00123456789', 'FR', 'sales@demo-academy.example'], 'the seller as typed, the rest kept');
   // A Systempay payment still signs with the kept secret.
   const bill = await placedBill('systempay', 'Keller');
   assert.ok(bill);
@@ -476,6 +485,7 @@ test('a manager changes the shop settings in French; secrets stay hidden, a tax 
   await words.getByLabel(/^Texte/).fill('Bonjour {prenom}');
   await words.getByRole('button', { name: 'Aperçu' }).click();
   await words.locator('[data-path="body"][aria-invalid=true]').waitFor();
+  await words.getByText(/^Ce message ne connaît pas \{prenom\} ; il connaît .*\{firstname\}/).waitFor();
   await words.getByLabel(/^Texte/).fill('Bonjour {firstname},\n\nMerci pour votre commande.\n\n{bill_link}');
   await words.getByRole('button', { name: 'Aperçu' }).click();
   await words.locator('#message-preview').filter({ hasText: 'Bonjour Ada,' }).waitFor();
@@ -491,7 +501,17 @@ test('a manager changes the shop settings in French; secrets stay hidden, a tax 
   const count = await rows.count();
   await rows.nth(count - 1).getByRole('button', { name: 'Retirer' }).click();
   await form.getByRole('button', { name: 'Enregistrer', exact: true }).click();
-  await form.locator('fieldset[data-path="taxes"] .error').filter({ hasText: /item/ }).waitFor();
+  // Said in French, naming the item by its French name.
+  const taxError = form.locator('fieldset[data-path="taxes"] .error').filter({ hasText: /^L’article « .+ » utilise une taxe retirée ici/ });
+  await taxError.waitFor();
+  assert.deepEqual(englishIn(await taxError.innerText()), [], await taxError.innerText());
+
+  // A category within itself, and a tax rate over 100, are said in French at their fields.
+  await office.getByLabel('Dans').fill('office');
+  await rows.nth(0).getByLabel('Taux (%)').fill('120');
+  await form.getByRole('button', { name: 'Enregistrer', exact: true }).click();
+  await office.locator('.error').filter({ hasText: 'Une catégorie ne peut pas être dans elle-même, même par d’autres catégories.' }).waitFor();
+  await rows.nth(0).locator('.error').filter({ hasText: 'Un taux de taxe est un pourcentage de 0 à 100.' }).waitFor();
 });
 
 test('every back-office page in French says nothing in English', async () => {

@@ -61,7 +61,7 @@ impl ShopAdmin {
         document.keep_secrets_from(stored.as_ref().map(|s| &s.document), &mut errors);
         let invalid = document.validate(&id).err().unwrap_or_default();
         for p in invalid.into_iter().chain(document.import_problems()) {
-            errors.add(p.path, p.reason);
+            errors.push(p);
         }
         errors.finish(|| ()).map_err(AppError::Invalid)?;
         let document = with_id(document, &id);

@@ -13,7 +13,7 @@ use super::staff::Caller;
 use super::{AppError, Clock, audit};
 use crate::domain::document::ShopDocument;
 use crate::domain::ids::ShopId;
-use crate::domain::{Errors, FieldError};
+use crate::domain::{Errors, FieldError, Reason};
 use crate::ports::{Store, StoreError};
 
 pub struct SettingsAdmin {
@@ -101,8 +101,7 @@ impl SettingsAdmin {
         };
         let invalid = whole.validate(id).err().unwrap_or_default();
         for p in invalid.into_iter().chain(whole.import_problems()) {
-            let p = item_problem(&whole, p);
-            errors.add(p.path, p.reason);
+            errors.push(item_problem(&whole, p));
         }
         errors.finish(|| ()).map_err(AppError::Invalid)?;
         let settings = with_id(settings, id);
@@ -223,23 +222,36 @@ fn with_id(mut document: ShopDocument, id: &ShopId) -> ShopDocument {
 }
 
 /// An item's problem caused by the settings (a tax or category it uses, gone) said at the
-/// settings' field, naming the item.
+/// settings' field, naming the item (`item` its code, `name` and `names` per language).
 fn item_problem(whole: &ShopDocument, p: FieldError) -> FieldError {
     let Some(rest) = p.path.strip_prefix("items[") else {
         return p;
     };
     let (index, field) = rest.split_once("].").unwrap_or((rest, ""));
-    let code = index
-        .parse::<usize>()
-        .ok()
-        .and_then(|i| whole.items.get(i))
-        .map_or("?", |i| i.code.as_str());
-    let at = match field {
-        "tax" => "taxes",
-        "category" => "categories",
-        _ => "",
+    let item = index.parse::<usize>().ok().and_then(|i| whole.items.get(i));
+    let (at, code) = match field {
+        "tax" => ("taxes", "tax_in_use"),
+        "category" => ("categories", "category_in_use"),
+        _ => ("", "invalid"),
     };
-    FieldError::new(at, format!("item {code}: {}", p.reason))
+    let text = format!(
+        "item {}: {}",
+        item.map_or("?", |i| i.code.as_str()),
+        p.reason
+    );
+    let mut reason = Reason::new(code, text);
+    if let Some(item) = item {
+        let names: serde_json::Map<String, serde_json::Value> = item
+            .texts
+            .iter()
+            .filter_map(|(lang, t)| Some((lang.clone(), t.name.clone()?.into())))
+            .collect();
+        reason = reason
+            .with("item", item.code.as_str())
+            .with("name", item.name.as_str())
+            .with("names", names);
+    }
+    FieldError::new(at, reason)
 }
 
 /// The top-level settings whose value changed.

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{Errors, Language};
+use super::{Errors, Language, Reason};
 
 names! {
     /// What a message says.
@@ -194,11 +194,15 @@ pub fn check_template(
         one_line,
     } = source;
     if text.trim().is_empty() || text.chars().count() > max_chars {
-        e.add(&path, format!("write 1 to {max_chars} characters"));
+        let text = format!("write 1 to {max_chars} characters");
+        e.add(
+            &path,
+            Reason::new("text_length", text).with("max", max_chars),
+        );
         return None;
     }
     if one_line && text.contains(['\n', '\r']) {
-        e.add(&path, "a subject is one line");
+        e.add(&path, Reason::new("one_line", "a subject is one line"));
         return None;
     }
     let text = text.replace("\r\n", "\n");
@@ -208,7 +212,7 @@ pub fn check_template(
         .filter(|p| !p.is_empty())
         .map(Template::parse)
         .collect::<Result<Vec<_>, _>>();
-    let paragraphs = e.check(&path, paragraphs)?;
+    let paragraphs = e.check(&path, paragraphs.map_err(Reason::coded("braces")))?;
     let unknown: Vec<&str> = paragraphs
         .iter()
         .flat_map(Template::names)
@@ -221,14 +225,15 @@ pub fn check_template(
     for p in kind.placeholders() {
         let _ = write!(known, "{}{{{p}}}", if known.is_empty() { "" } else { ", " });
     }
-    e.add(
-        &path,
-        format!(
-            "unknown placeholder {{{}}}: the message `{}` knows {known}",
-            unknown[0],
-            kind.as_str()
-        ),
+    let text = format!(
+        "unknown placeholder {{{}}}: the message `{}` knows {known}",
+        unknown[0],
+        kind.as_str()
     );
+    let reason = Reason::new("unknown_placeholder", text)
+        .with("placeholder", format!("{{{}}}", unknown[0]))
+        .with("known", known);
+    e.add(&path, reason);
     None
 }
 

@@ -81,6 +81,11 @@ impl Reason {
         }
     }
 
+    /// A function giving `code` to an English sentence: for `map_err` on a parser's `String`.
+    pub fn coded(code: &'static str) -> impl Fn(String) -> Self {
+        move |text| Self::new(code, text)
+    }
+
     /// Adds a parameter the pages put in their sentence (`max`, `left`, ...).
     pub fn with(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
         self.params.insert(name.to_owned(), value.into());
@@ -138,6 +143,11 @@ pub struct Errors(Vec<FieldError>);
 impl Errors {
     pub fn add(&mut self, path: impl Into<String>, reason: impl Into<Reason>) {
         self.0.push(FieldError::new(path, reason));
+    }
+
+    /// Records an error found elsewhere as it is, code and parameters included.
+    pub fn push(&mut self, error: FieldError) {
+        self.0.push(error);
     }
 
     /// Parses with `parse`, recording the error under `path`; `None` when it failed.

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
+use super::Reason;
 use super::ids::{Quantity, TaxCode};
 use super::money::Currency;
 
@@ -27,29 +28,32 @@ pub struct PriceTiers(Vec<PriceTier>);
 impl PriceTiers {
     pub const MAX_TIERS: usize = 5;
 
-    pub fn new(tiers: Vec<PriceTier>) -> Result<Self, String> {
+    pub fn new(tiers: Vec<PriceTier>) -> Result<Self, Reason> {
         if tiers.is_empty() || tiers.len() > Self::MAX_TIERS {
-            return Err(format!("give 1 to {} price tiers", Self::MAX_TIERS));
+            let text = format!("give 1 to {} price tiers", Self::MAX_TIERS);
+            return Err(Reason::new("price_tiers", text).with("max", Self::MAX_TIERS));
         }
         if tiers
             .iter()
             .any(|t| t.unit_price.is_sign_negative() || t.unit_price > MAX_UNIT_PRICE)
         {
-            return Err(format!("unit prices are 0 to {MAX_UNIT_PRICE}"));
+            let text = format!("unit prices are 0 to {MAX_UNIT_PRICE}");
+            return Err(
+                Reason::new("unit_price_range", text).with("max", MAX_UNIT_PRICE.to_string())
+            );
         }
         let (last, bounded) = tiers.split_last().expect("not empty");
         if last.up_to.is_some() {
-            return Err("the last tier must have \"up_to\": null (no upper bound)".into());
+            let text = "the last tier must have \"up_to\": null (no upper bound)";
+            return Err(Reason::new("last_tier_open", text));
         }
         let mut previous = 0;
         for tier in bounded {
             match tier.up_to {
                 Some(n) if n > previous => previous = n,
                 _ => {
-                    return Err(
-                        "tier bounds must be positive and strictly increasing; only the last is null"
-                            .into(),
-                    );
+                    let text = "tier bounds must be positive and strictly increasing; only the last is null";
+                    return Err(Reason::new("tier_bounds", text));
                 }
             }
         }
@@ -76,9 +80,10 @@ impl PriceTiers {
 pub struct TaxRate(Decimal);
 
 impl TaxRate {
-    pub fn new(percent: Decimal) -> Result<Self, String> {
+    pub fn new(percent: Decimal) -> Result<Self, Reason> {
         if percent.is_sign_negative() || percent > Decimal::ONE_HUNDRED {
-            Err("a tax rate is a percentage between 0 and 100".into())
+            let text = "a tax rate is a percentage between 0 and 100";
+            Err(Reason::new("tax_rate", text))
         } else {
             Ok(Self(percent))
         }

@@ -17,11 +17,14 @@ impl ItemDoc {
         taxes: &HashSet<&str>,
         categories: &HashSet<&str>,
     ) -> Option<Item> {
-        let code = e.check(format!("{path}.code"), self.code.parse::<ItemCode>());
+        let code = e.check(
+            format!("{path}.code"),
+            self.code.parse::<ItemCode>().map_err(super::identifier(40)),
+        );
         let name = text(e, &format!("{path}.name"), &self.name, 200);
         let category = self.category.as_deref().and_then(|c| {
             if !categories.contains(c) {
-                e.add(format!("{path}.category"), format!("no category `{c}`"));
+                e.add(format!("{path}.category"), super::no_category(c));
             }
             c.parse::<CategoryId>().ok()
         });
@@ -34,12 +37,16 @@ impl ItemDoc {
         let prices = self.prices(e, path, currency);
         let tax = e.check(format!("{path}.tax"), self.tax.parse::<TaxCode>());
         if tax.is_some() && !taxes.contains(self.tax.as_str()) {
-            e.add(format!("{path}.tax"), format!("no tax code `{}`", self.tax));
+            let text = format!("no tax code `{}`", self.tax);
+            e.add(
+                format!("{path}.tax"),
+                Reason::new("no_tax_code", text).with("tax", self.tax.as_str()),
+            );
         }
         if self.max_quantity == Some(0) {
             e.add(
                 format!("{path}.max_quantity"),
-                "must be at least 1 (or null for no limit)",
+                super::at_least_one("must be at least 1 (or null for no limit)"),
             );
         }
         let seat_mode = e.check(
@@ -51,7 +58,7 @@ impl ItemDoc {
         if self.password.as_deref() == Some("") {
             e.add(
                 format!("{path}.password"),
-                "must not be empty (use null for none)",
+                Reason::new("required", "must not be empty (use null for none)"),
             );
         }
         let handler = self.handler.as_ref().map(|h| {
@@ -132,7 +139,7 @@ impl ItemDoc {
             .map(|(j, p)| {
                 let unit_price = e.check(
                     format!("{path}.prices[{j}].unit_price"),
-                    amount(&p.unit_price),
+                    amount(&p.unit_price).map_err(Reason::coded("invalid_amount")),
                 )?;
                 Some(PriceTier {
                     up_to: p.up_to,
@@ -173,10 +180,14 @@ impl ItemDoc {
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'_');
                 if !field_ok {
-                    e.add(format!("{p}.field"), "1 to 40 letters, digits or `_`");
+                    let text = "1 to 40 letters, digits or `_`";
+                    e.add(
+                        format!("{p}.field"),
+                        Reason::new("identifier", text).with("max", 40),
+                    );
                 }
                 if !names.insert(f.field.as_str()) {
-                    e.add(format!("{p}.field"), "defined twice");
+                    e.add(format!("{p}.field"), super::twice("defined twice"));
                 }
                 let kind = e.check(format!("{p}.type"), f.kind.parse::<FieldType>())?;
                 if (kind == FieldType::Select) == f.options.is_empty() {
@@ -203,10 +214,11 @@ impl ItemDoc {
 pub(super) fn text(e: &mut Errors, path: &str, value: &str, max: usize) -> Option<String> {
     let value = value.trim();
     if value.is_empty() {
-        e.add(path, "must not be empty");
+        e.add(path, Reason::new("required", "must not be empty"));
         None
     } else if value.chars().count() > max {
-        e.add(path, format!("must be at most {max} characters"));
+        let text = format!("must be at most {max} characters");
+        e.add(path, Reason::new("too_long", text).with("max", max));
         None
     } else {
         Some(value.to_owned())

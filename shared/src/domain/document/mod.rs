@@ -25,7 +25,7 @@ use crate::domain::message::{
 };
 use crate::domain::money::{Currency, parse_decimal};
 use crate::domain::pricing::{MAX_UNIT_PRICE, PriceTier, PriceTiers, TaxRate};
-use crate::domain::{Errors, FieldError, Language};
+use crate::domain::{Errors, FieldError, Language, Reason};
 
 mod item;
 
@@ -335,7 +335,10 @@ impl ShopDocument {
                     Some(old) => *value = old.clone(),
                     None => errors.add(
                         format!("gateways.{method}.{name}"),
-                        "the secret marker stands for a stored secret, and none is stored",
+                        Reason::new(
+                            "no_stored_secret",
+                            "the secret marker stands for a stored secret, and none is stored",
+                        ),
                     ),
                 }
             }
@@ -351,7 +354,10 @@ impl ShopDocument {
                 Some(old) => item.password = Some(old),
                 None => errors.add(
                     format!("items[{i}].password"),
-                    "the secret marker stands for a stored password, and none is stored",
+                    Reason::new(
+                        "no_stored_secret",
+                        "the secret marker stands for a stored password, and none is stored",
+                    ),
                 ),
             }
         }
@@ -382,7 +388,10 @@ impl ShopDocument {
             );
         }
         let name = text(&mut e, "name", &self.name, 200);
-        let currency = e.check("currency", Currency::from_str(&self.currency));
+        let currency = e.check(
+            "currency",
+            Currency::from_str(&self.currency).map_err(Reason::coded("currency_code")),
+        );
         let methods = self.payment_methods(&mut e);
         let default_method = self.default_method(&mut e, &methods);
         if let Some(seller) = self.seller.get("name") {
@@ -502,14 +511,19 @@ impl ShopDocument {
             );
         }
         if self.items.len() > MAX_ITEMS {
-            e.add("items", format!("a shop sells at most {MAX_ITEMS} items"));
+            let text = format!("a shop sells at most {MAX_ITEMS} items");
+            e.add(
+                "items",
+                Reason::new("too_many", text).with("max", MAX_ITEMS),
+            );
         }
     }
 
     /// At most 100 members, each a Moodle username (one line, no space) listed once.
     fn staff(&self, e: &mut Errors) -> Vec<StaffMember> {
         if self.staff.len() > 100 {
-            e.add("staff", "list at most 100 members of staff");
+            let text = "list at most 100 members of staff";
+            e.add("staff", Reason::new("too_many", text).with("max", 100));
         }
         let mut seen = HashSet::new();
         let mut staff = Vec::new();
@@ -524,10 +538,13 @@ impl ShopDocument {
             {
                 e.add(
                     format!("{path}.username"),
-                    "give a Moodle username: 1 to 100 characters, no space",
+                    Reason::new(
+                        "moodle_username",
+                        "give a Moodle username: 1 to 100 characters, no space",
+                    ),
                 );
             } else if !seen.insert(username.clone()) {
-                e.add(format!("{path}.username"), "listed twice");
+                e.add(format!("{path}.username"), twice("listed twice"));
             }
             if let Some(role) = e.check(format!("{path}.role"), member.role.parse::<StaffRole>()) {
                 staff.push(StaffMember { username, role });
@@ -580,7 +597,10 @@ impl ShopDocument {
         {
             e.add(
                 "reminder_days",
-                "give at most 5 different numbers of days, each from 1 to 365",
+                Reason::new(
+                    "reminder_days",
+                    "give at most 5 different numbers of days, each from 1 to 365",
+                ),
             );
         }
         sorted
@@ -588,7 +608,8 @@ impl ShopDocument {
 
     fn payment_methods(&self, e: &mut Errors) -> Vec<PaymentMethod> {
         if self.payment_methods.is_empty() {
-            e.add("payment_methods", "enable at least one payment method");
+            let text = "enable at least one payment method";
+            e.add("payment_methods", Reason::new("no_payment_method", text));
         }
         let mut seen = BTreeSet::new();
         let mut methods = Vec::new();
@@ -597,12 +618,13 @@ impl ShopDocument {
                 if seen.insert(m) {
                     methods.push(m);
                 } else {
-                    e.add(format!("payment_methods[{i}]"), "listed twice");
+                    e.add(format!("payment_methods[{i}]"), twice("listed twice"));
                 }
             }
         }
         if methods.contains(&PaymentMethod::Test) && !self.test_mode {
-            e.add("payment_methods", "`test` can only be enabled in test mode");
+            let text = "`test` can only be enabled in test mode";
+            e.add("payment_methods", Reason::new("test_needs_test_mode", text));
         }
         methods
     }
@@ -615,7 +637,10 @@ impl ShopDocument {
         if !methods.contains(&m) {
             e.add(
                 "default_payment_method",
-                "must be one of the enabled payment_methods",
+                Reason::new(
+                    "method_not_offered",
+                    "must be one of the enabled payment_methods",
+                ),
             );
         }
         Some(m)
@@ -626,7 +651,10 @@ impl ShopDocument {
         if let Some(address) = self.seller.get("email") {
             e.check(
                 "seller.email",
-                address.trim().parse::<crate::domain::ids::Email>(),
+                address
+                    .trim()
+                    .parse::<crate::domain::ids::Email>()
+                    .map_err(Reason::coded("invalid_email")),
             );
         }
     }
@@ -639,7 +667,10 @@ impl ShopDocument {
             Some(_) => Vec::new(),
             None => vec![FieldError::new(
                 "seller.email",
-                "give the shop's sales address: the buyers' replies and the operators' alerts go to it",
+                Reason::new(
+                    "sales_address_required",
+                    "give the shop's sales address: the buyers' replies and the operators' alerts go to it",
+                ),
             )],
         }
     }
@@ -658,7 +689,10 @@ impl ShopDocument {
                 // Otherwise a payment form the shop signs would verify as a notification.
                 e.add(
                     format!("{path}.sha_out"),
-                    "the SHA-OUT passphrase must differ from the SHA-IN one",
+                    Reason::new(
+                        "sha_out_same",
+                        "the SHA-OUT passphrase must differ from the SHA-IN one",
+                    ),
                 );
             }
             for (name, value) in settings {
@@ -694,18 +728,24 @@ impl ShopDocument {
     fn taxes(&self, e: &mut Errors) -> BTreeMap<TaxCode, TaxRate> {
         let mut taxes = BTreeMap::new();
         if self.taxes.is_empty() {
-            e.add("taxes", "define at least one tax code (a 0 rate is fine)");
+            let text = "define at least one tax code (a 0 rate is fine)";
+            e.add("taxes", Reason::new("no_tax", text));
         }
         for (i, tax) in self.taxes.iter().enumerate() {
-            let code = e.check(format!("taxes[{i}].code"), tax.code.parse::<TaxCode>());
+            let code = e.check(
+                format!("taxes[{i}].code"),
+                tax.code.parse::<TaxCode>().map_err(identifier(20)),
+            );
             let rate = e.check(
                 format!("taxes[{i}].rate"),
-                parse_decimal(&tax.rate).and_then(TaxRate::new),
+                parse_decimal(&tax.rate)
+                    .map_err(Reason::coded("invalid_number"))
+                    .and_then(TaxRate::new),
             );
             if let (Some(code), Some(rate)) = (code, rate)
                 && taxes.insert(code, rate).is_some()
             {
-                e.add(format!("taxes[{i}].code"), "defined twice");
+                e.add(format!("taxes[{i}].code"), twice("defined twice"));
             }
         }
         taxes
@@ -717,15 +757,18 @@ impl ShopDocument {
         let mut out = Vec::new();
         for (i, c) in self.categories.iter().enumerate() {
             let path = format!("categories[{i}]");
-            let id = e.check(format!("{path}.id"), c.id.parse::<CategoryId>());
+            let id = e.check(
+                format!("{path}.id"),
+                c.id.parse::<CategoryId>().map_err(identifier(40)),
+            );
             if !seen.insert(c.id.as_str()) {
-                e.add(format!("{path}.id"), "defined twice");
+                e.add(format!("{path}.id"), twice("defined twice"));
             }
             text(e, &format!("{path}.name"), &c.name, 200);
             let texts = translations(e, &format!("{path}.texts"), &c.texts, &[]);
             let parent = c.parent.as_deref().and_then(|p| {
                 if !ids.contains(p) {
-                    e.add(format!("{path}.parent"), format!("no category `{p}`"));
+                    e.add(format!("{path}.parent"), no_category(p));
                 }
                 p.parse::<CategoryId>().ok()
             });
@@ -756,7 +799,7 @@ impl ShopDocument {
                     Some(p) if *p == c.id => {
                         e.add(
                             format!("categories[{i}].parent"),
-                            "the category tree has a cycle",
+                            Reason::new("category_cycle", "the category tree has a cycle"),
                         );
                         break;
                     }
@@ -781,7 +824,7 @@ impl ShopDocument {
             if !seen.insert(doc.code.as_str()) {
                 e.add(
                     format!("{path}.code"),
-                    "an item with this code is already defined",
+                    Reason::new("code_taken", "an item with this code is already defined"),
                 );
             }
             if let Some(item) = doc.validate(e, &path, currency, taxes, categories) {
@@ -803,24 +846,33 @@ impl ShopDocument {
             if grouping && item.parts.is_empty() {
                 e.add(
                     format!("items[{i}].parts"),
-                    "a set or bundle lists its parts",
+                    Reason::new("parts_required", "a set or bundle lists its parts"),
                 );
             }
             if !grouping && !item.parts.is_empty() {
                 e.add(
                     format!("items[{i}].parts"),
-                    "only sets and bundles have parts",
+                    Reason::new("parts_not_allowed", "only sets and bundles have parts"),
                 );
             }
             for (j, part) in item.parts.iter().enumerate() {
                 let path = format!("items[{i}].parts[{j}]");
                 match kinds.get(part.code.as_str()) {
                     Some(&"product") => {}
-                    Some(_) => e.add(format!("{path}.code"), "a part must be a product"),
-                    None => e.add(format!("{path}.code"), format!("no item `{}`", part.code)),
+                    Some(_) => e.add(
+                        format!("{path}.code"),
+                        Reason::new("part_not_product", "a part must be a product"),
+                    ),
+                    None => e.add(
+                        format!("{path}.code"),
+                        Reason::new("unknown_item", format!("no item `{}`", part.code)),
+                    ),
                 }
                 if part.quantity == 0 {
-                    e.add(format!("{path}.quantity"), "must be at least 1");
+                    e.add(
+                        format!("{path}.quantity"),
+                        at_least_one("must be at least 1"),
+                    );
                 }
             }
         }
@@ -829,6 +881,26 @@ impl ShopDocument {
 
 #[cfg(test)]
 mod tests;
+
+/// Something listed twice where each must be once (a tax code, a member of staff...).
+pub(super) fn twice(text: &str) -> Reason {
+    Reason::new("twice", text)
+}
+
+/// A number that must be at least 1.
+pub(super) fn at_least_one(text: &str) -> Reason {
+    Reason::new("at_least_one", text)
+}
+
+/// A category named that the shop does not define.
+pub(super) fn no_category(id: &str) -> Reason {
+    Reason::new("no_category", format!("no category `{id}`")).with("category", id)
+}
+
+/// An identifier the shop chooses (a tax code, a category id): letters, digits, `-`, `_`.
+pub(super) fn identifier(max: usize) -> impl Fn(String) -> Reason {
+    move |text| Reason::new("identifier", text).with("max", max)
+}
 
 /// Reads a `texts` object: languages the shop speaks (`en`, `fr`), texts of sane sizes,
 /// labels and options only for required-data fields and options that exist.

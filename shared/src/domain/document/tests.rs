@@ -293,3 +293,42 @@ fn texts_in_other_languages_are_read_and_checked() {
         ]
     );
 }
+
+/// The rules staff meet in the settings and the editor carry a code (and what the sentence
+/// names), so that a French page says them in French; the English stays the `reason`.
+#[test]
+fn the_rules_staff_meet_carry_their_codes() {
+    let mut v = minimal();
+    v["currency"] = json!("EURO");
+    v["taxes"] = json!([
+        {"code": "standard", "rate": "20"},
+        {"code": "standard", "rate": "5"},
+        {"code": "high", "rate": "120"}
+    ]);
+    v["categories"] = json!([{"id": "c1", "name": "Cat", "parent": "c1"}, {"id": "c2", "name": "", "parent": "nope"}]);
+    v["payment_methods"] = json!([]);
+    v["staff"] = json!([{"username": "a b", "role": "manager"}]);
+    v["items"][0]["prices"] = json!([{"up_to": 5, "unit_price": "1"}]);
+    v["items"][0]["tax"] = json!("gone");
+    let errors = doc(v).validate(&shop_id()).unwrap_err();
+    let code = |path: &str| {
+        errors
+            .iter()
+            .filter(|e| e.path == path)
+            .map(|e| e.code)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(code("currency"), ["currency_code"]);
+    assert_eq!(code("taxes[2].rate"), ["tax_rate"]);
+    assert_eq!(code("taxes[1].code"), ["twice"]);
+    assert_eq!(code("categories[0].parent"), ["category_cycle"]);
+    assert_eq!(code("categories[1].name"), ["required"]);
+    assert_eq!(code("categories[1].parent"), ["no_category"]);
+    assert_eq!(code("payment_methods"), ["no_payment_method"]);
+    assert_eq!(code("staff[0].username"), ["moodle_username"]);
+    assert_eq!(code("items[0].prices"), ["last_tier_open"]);
+    assert_eq!(code("items[0].tax"), ["no_tax_code"]);
+    let gone = errors.iter().find(|e| e.path == "items[0].tax").unwrap();
+    assert_eq!(gone.params["tax"], "gone");
+    assert_eq!(gone.reason, "no tax code `gone`");
+}
