@@ -50,9 +50,17 @@ function retryForm(bill) {
 }
 
 /** What happens next, in the buyer's words, by the bill's status. */
+/** A line's delivery as the buyer reads it: a line Moodle refused is with the shop's team. */
+const lineState = (state) => t(state === 'failed' ? 'prod_held' : `prod_${state}`);
+
 function next(bill) {
   if (['PLACED', 'PENDING', 'PARTIAL'].includes(bill.status) && bill.payment_method !== 'test') {
     return [bill.instructions ? h('p', { class: 'notice', id: 'instructions' }, bill.instructions) : null, h('p', {}, t('nextPending'))];
+  }
+  if (['PAID', 'PREPROD'].includes(bill.status) && bill.production.some((p) => p.state === 'failed')) {
+    // Moodle refused a line: the staff were alerted; the buyer has nothing to do but may ask.
+    const email = catalog.shop.seller?.email;
+    return h('p', { class: 'notice', id: 'held' }, t('nextHeld'), email ? [' ', t('askUs'), ' ', h('a', { href: `mailto:${email}` }, email)] : null);
   }
   if (['PAID', 'PREPROD'].includes(bill.status)) return h('p', { class: 'notice' }, t('nextPaid'));
   if (bill.status === 'COMPLETE') return h('p', { class: 'notice ok' }, t('nextComplete'));
@@ -102,10 +110,10 @@ function render(bill) {
           const holders = Object.values(l.seats || {}).flat();
           return h('tr', {},
             h('td', { class: 'name' }, l.name, holders.length ? h('div', { class: 'muted' }, colon('holders'), holders.join(', ')) : null,
-              h('div', { class: 'muted show-small' }, t(`prod_${p.state}`))),
+              h('div', { class: 'muted show-small' }, lineState(p.state))),
             h('td', { class: 'num' }, l.quantity),
             h('td', { class: 'num' }, money(l.total_incl_tax, bill.currency)),
-            h('td', { class: 'hide-small' }, h('span', { class: `status ${p.state}` }, t(`prod_${p.state}`))));
+            h('td', { class: 'hide-small' }, h('span', { class: `status ${p.state === 'failed' ? 'held' : p.state}` }, lineState(p.state))));
         }))),
       h('p', { class: 'totals' }, `${t('total')} ${colon('inclTax')}`, h('strong', {}, money(bill.total, bill.currency))),
       h('p', {}, h('a', { href: invoice, id: 'invoice' }, paid ? t('invoiceTitle') : t('orderForm')), ' · ',

@@ -230,6 +230,17 @@ test('an operator sees a delivery Moodle refused, and retries it once Moodle let
   assert.deepEqual(englishIn(await fr.locator('#lines-title').locator('..').innerText()), [], 'no English word on the French lines');
   await accessible(fr, 'admin-bill-delivery-failed-fr-390');
 
+  // The buyer, meanwhile, is told the team finishes it, with whom to ask; nothing about Moodle.
+  const buyer = await stack.page('fr', 390);
+  await buyer.goto(`${stack.base}/bill?shop=demo&bill=${placed.bill_id}#token=${encodeURIComponent(placed.access_token)}`);
+  const held = buyer.locator('#held');
+  await held.waitFor();
+  assert.match(await held.innerText(), /demande l’intervention de notre équipe .* Vous n’avez rien à faire\. Une question \? sales@demo-academy\.example/);
+  const page = await buyer.locator('main').innerText();
+  assert.doesNotMatch(page, /échec|Moodle a refusé/, page);
+  assert.deepEqual(englishIn(page), [], page);
+  await accessible(buyer, 'bill-delivery-held-fr-390');
+
   await capabilities(null);
   const retry = p.locator('#retry');
   await retry.getByRole('button', { name: 'Retry' }).click();
