@@ -1,18 +1,26 @@
 //! The AWS SDK configuration every client shares (DynamoDB, SQS, SES): region and credentials
-//! from the environment, as Lambda gives them, and an HTTPS client trusting Amazon's roots.
+//! from the environment, as Lambda gives them, and the shop's HTTP client trusting Amazon's roots.
 //!
 //! Built without `aws-config`'s loader on purpose: its default chains (profile files, SSO, STS,
 //! IMDS, container credentials) are dead weight in a function whose role credentials Lambda puts
 //! in the environment: 0.7 MB of each package (README "Package sizes"). Developers who call AWS
 //! from a laptop export their credentials (`aws configure export-credentials --format env`).
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_async::rt::sleep::TokioSleep;
 use aws_smithy_runtime_api::client::behavior_version::BehaviorVersion;
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::SdkConfig;
@@ -75,40 +83,104 @@ fn credentials(var: Env, local: bool) -> Option<SharedCredentialsProvider> {
     Some(SharedCredentialsProvider::new(credentials))
 }
 
-/// The SDK's HTTPS client, over the shop's one crypto provider ([`super::https`]), trusting
-/// Amazon's roots alone: the SDK's default loads and decodes the platform's whole store (some
-/// 150 certificates, and on Debian some 300 files) — most of a function's init, and trust in
-/// authorities an AWS endpoint never uses (README "Cold start"). The platform's store when
+/// The SDK's HTTP client: the shop's `reqwest` ([`super::https`]), so that one HTTP/1.1 client
+/// carries every call the shop makes. The SDK's own (`aws-smithy-http-client`) turns on HTTP/2,
+/// which no endpoint the shop calls needs, and with it a copy of `h2` in each of the binary's
+/// HTTP clients (README "Package sizes"). It trusts Amazon's roots alone: the platform's store
+/// is some 150 certificates to load and decode at init (on Debian some 300 files), and trust in
+/// authorities an AWS endpoint never uses (README "Cold start"); the platform's store when
 /// `SSL_CERT_FILE` or `SSL_CERT_DIR` names the certificates to trust (an inspecting proxy, a
 /// private endpoint).
 fn https_client() -> SharedHttpClient {
-    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
-    let trust = if std::env::var_os("SSL_CERT_FILE").is_some()
-        || std::env::var_os("SSL_CERT_DIR").is_some()
-    {
-        TrustStore::default()
-    } else {
-        TrustStore::empty().with_pem_certificate(AMAZON_ROOTS)
-    };
-    let context = TlsContext::builder()
-        .with_trust_store(trust)
-        .build()
-        .expect("a trust store without a client certificate builds");
-    // As the SDK builds its default client (timeouts, sleep, proxy from the environment), but
-    // with this trust store and provider.
-    aws_smithy_http_client::Builder::new().build_with_connector_fn(move |settings, components| {
-        let mut connector = aws_smithy_http_client::ConnectorBuilder::default()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .tls_context(context.clone());
-        connector.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            connector.set_sleep_impl(components.sleep_impl());
+    SharedHttpClient::new(SdkHttp::default())
+}
+
+/// One `reqwest` client per set of timeouts the SDK asks for (its connectors are asked for on
+/// every attempt; a client keeps its connections).
+#[derive(Debug, Default)]
+struct SdkHttp {
+    connectors: Mutex<Vec<(Timeouts, SharedHttpConnector)>>,
+}
+
+type Timeouts = (Option<Duration>, Option<Duration>);
+
+impl HttpClient for SdkHttp {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        _: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        let timeouts = (settings.connect_timeout(), settings.read_timeout());
+        let mut connectors = self.connectors.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, connector)) = connectors.iter().find(|(t, _)| *t == timeouts) {
+            return connector.clone();
         }
-        connector.set_proxy_config(Some(aws_smithy_http_client::proxy::ProxyConfig::from_env()));
-        connector.build()
-    })
+        let connector = SharedHttpConnector::new(SdkConnector(sdk_reqwest(timeouts)));
+        connectors.push((timeouts, connector.clone()));
+        connector
+    }
+}
+
+fn sdk_reqwest((connect, read): Timeouts) -> reqwest::Client {
+    let platform_store =
+        std::env::var_os("SSL_CERT_FILE").is_some() || std::env::var_os("SSL_CERT_DIR").is_some();
+    let mut builder = if platform_store {
+        super::https::builder()
+    } else {
+        super::https::builder_trusting(amazon_roots())
+    }
+    // The SDK reads AWS's answers as they are, redirects included.
+    .redirect(reqwest::redirect::Policy::none());
+    if let Some(timeout) = connect {
+        builder = builder.connect_timeout(timeout);
+    }
+    if let Some(timeout) = read {
+        builder = builder.read_timeout(timeout);
+    }
+    builder.build().expect("the SDK's HTTP client builds")
+}
+
+fn amazon_roots() -> rustls::RootCertStore {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(CertificateDer::pem_slice_iter(AMAZON_ROOTS).flatten());
+    roots
+}
+
+/// A request of the SDK sent with `reqwest`, its answer streamed back; failures sorted as the
+/// SDK's retries need them (a timeout, a connection never made, an I/O error).
+#[derive(Debug)]
+struct SdkConnector(reqwest::Client);
+
+impl HttpConnector for SdkConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let client = self.0.clone();
+        HttpConnectorFuture::new(async move {
+            let request = request
+                .try_into_http1x()
+                .map_err(|e| ConnectorError::user(e.into()))?
+                .map(reqwest::Body::wrap);
+            let request = reqwest::Request::try_from(request).map_err(connector_error)?;
+            let response = client.execute(request).await.map_err(connector_error)?;
+            let response = http::Response::from(response).map(SdkBody::from_body_1_x);
+            HttpResponse::try_from(response).map_err(|e| ConnectorError::other(e.into(), None))
+        })
+    }
+}
+
+/// `reqwest` calls any failure while sending "a request error" (a reset connection too): only
+/// a request it could not build is the caller's; the rest is transport, worth a retry.
+fn connector_error(e: reqwest::Error) -> ConnectorError {
+    if e.is_timeout() {
+        ConnectorError::timeout(e.into())
+    } else if e.is_connect() {
+        ConnectorError::io(e.into()).never_connected()
+    } else if e.is_builder() {
+        ConnectorError::user(e.into())
+    } else {
+        ConnectorError::io(e.into())
+    }
 }
 
 #[cfg(test)]
@@ -116,8 +188,8 @@ mod tests {
     use rustls_pki_types::CertificateDer;
     use rustls_pki_types::pem::PemObject;
 
-    /// The SDK panics on a trusted certificate rustls refuses: all five of Amazon's roots are
-    /// usable trust anchors.
+    /// All five of Amazon's roots are usable trust anchors (one rustls refused would be left
+    /// out of the SDK's trust store without a word).
     #[test]
     fn amazons_five_roots_are_usable_trust_anchors() {
         let certificates: Vec<CertificateDer> = CertificateDer::pem_slice_iter(super::AMAZON_ROOTS)
@@ -126,6 +198,55 @@ mod tests {
         let (usable, refused) =
             rustls::RootCertStore::empty().add_parsable_certificates(certificates);
         assert_eq!((usable, refused), (5, 0));
+    }
+
+    /// A request of the SDK over the shop's client: the answer comes back; a port nobody
+    /// listens on is an I/O error before any connection (the SDK retries it) and an endpoint
+    /// that does not answer in the read timeout a timeout, never the caller's fault.
+    #[tokio::test]
+    async fn the_sdks_requests_go_through_reqwest_and_failures_are_sorted_for_retries() {
+        use super::{HttpConnector, HttpRequest, SdkBody, SdkConnector, sdk_reqwest};
+        use std::time::Duration;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let request = |url: String| {
+            let request = http::Request::post(url).body(SdkBody::from("{}")).unwrap();
+            HttpRequest::try_from(request).unwrap()
+        };
+        let connector = SdkConnector(sdk_reqwest((
+            Some(Duration::from_secs(1)),
+            Some(Duration::from_millis(300)),
+        )));
+
+        let answering = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", answering.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut socket, _) = answering.accept().await.unwrap();
+            let mut buffer = [0u8; 1024];
+            let _ = socket.read(&mut buffer).await;
+            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok";
+            socket.write_all(answer).await.unwrap();
+        });
+        let response = connector.call(request(url)).await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(response.body().bytes(), None, "streamed, not buffered");
+        let body = http_body_util::BodyExt::collect(response.into_body());
+        assert_eq!(&body.await.unwrap().to_bytes()[..], b"ok");
+
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", closed.local_addr().unwrap());
+        drop(closed);
+        let refused = connector.call(request(url)).await.unwrap_err();
+        assert!(refused.is_io() && !refused.is_user(), "{refused:?}");
+
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", silent.local_addr().unwrap());
+        let _held = tokio::spawn(async move {
+            let (socket, _) = silent.accept().await.unwrap();
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            drop(socket);
+        });
+        let late = connector.call(request(url)).await.unwrap_err();
+        assert!(late.is_timeout(), "{late:?}");
     }
 
     /// A local endpoint works without an AWS environment: dummy credentials and a region.

@@ -1,6 +1,6 @@
-//! The HTTP client of the shop's own calls (Moodle, the gateways' APIs, Lambda's Runtime API):
-//! `reqwest` over rustls with `ring`, the one crypto provider of the whole binary — the SDK's
-//! client ([`super::aws`]) and SMTP (`lettre`) use it too: `ring` is about half the size of
+//! The HTTP client of every call the shop makes (Moodle, the gateways' APIs, and DynamoDB, SQS
+//! and SES through the SDK, [`super::aws`]): `reqwest` over rustls with `ring`, the one crypto
+//! provider of the whole binary — SMTP (`lettre`) uses it too: `ring` is about half the size of
 //! aws-lc in a package (README "Package sizes"). Server certificates are checked against the
 //! platform's store (rustls-platform-verifier, as `reqwest` does by default).
 
@@ -18,6 +18,17 @@ pub fn crypto_provider() -> Arc<CryptoProvider> {
 /// A `reqwest` builder with the shop's TLS set-up; callers add timeouts and redirects.
 pub fn builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder().tls_backend_preconfigured(tls())
+}
+
+/// A `reqwest` builder with the shop's TLS set-up, trusting `roots` alone (the SDK's client:
+/// Amazon's authorities, not the platform's store).
+pub fn builder_trusting(roots: rustls::RootCertStore) -> reqwest::ClientBuilder {
+    let tls = ClientConfig::builder_with_provider(crypto_provider())
+        .with_safe_default_protocol_versions()
+        .expect("ring offers TLS 1.2 and 1.3")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    reqwest::Client::builder().tls_backend_preconfigured(tls)
 }
 
 fn tls() -> ClientConfig {
