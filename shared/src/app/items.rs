@@ -179,7 +179,7 @@ impl ItemAdmin {
                 let has = |name: &str| name.to_lowercase().contains(w);
                 i.code.to_lowercase().contains(w)
                     || has(&i.name)
-                    || other_names(i).any(|(_, name)| has(&name))
+                    || i.other_names().any(|(_, name)| has(&name))
             }) && is(&filter.category, i.category.as_deref())
                 && is(&filter.status, Some(i.status.as_str()))
                 && is(&filter.handler, i.handler.as_ref().map(|h| h.kind.as_str()))
@@ -703,21 +703,14 @@ impl ItemAdmin {
 }
 
 fn moodle_down(e: crate::ports::LmsError) -> AppError {
-    AppError::Unavailable(format!("Moodle did not answer: {}", e.message))
-}
-
-/// An item's name in each of the document's other languages that gives one.
-fn other_names(doc: &ItemDoc) -> impl Iterator<Item = (String, String)> + '_ {
-    doc.texts
-        .iter()
-        .filter_map(|(lang, t)| Some((lang.clone(), t.name.clone()?)))
+    AppError::Unavailable(format!("Moodle did not answer: {e}"))
 }
 
 fn summary(doc: &ItemDoc) -> ItemSummary {
     ItemSummary {
         code: doc.code.clone(),
         name: doc.name.clone(),
-        names: other_names(doc).collect(),
+        names: doc.other_names().collect(),
         category: doc.category.clone(),
         status: doc.status.clone(),
         kind: doc.kind.clone(),

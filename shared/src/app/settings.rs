@@ -242,9 +242,8 @@ fn item_problem(whole: &ShopDocument, p: FieldError) -> FieldError {
     let mut reason = Reason::new(code, text);
     if let Some(item) = item {
         let names: serde_json::Map<String, serde_json::Value> = item
-            .texts
-            .iter()
-            .filter_map(|(lang, t)| Some((lang.clone(), t.name.clone()?.into())))
+            .other_names()
+            .map(|(lang, name)| (lang, name.into()))
             .collect();
         reason = reason
             .with("item", item.code.as_str())

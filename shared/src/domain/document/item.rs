@@ -3,6 +3,13 @@
 use super::*;
 
 impl ItemDoc {
+    /// The item's name in each language its `texts` give one for (besides its own `name`).
+    pub fn other_names(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        self.texts
+            .iter()
+            .filter_map(|(lang, t)| Some((lang.clone(), t.name.clone()?)))
+    }
+
     /// The item's kind, read from its validated text (an unknown one cannot pass
     /// [`ShopDocument::validate`]; it reads as a product).
     pub fn item_kind(&self) -> ItemKind {
