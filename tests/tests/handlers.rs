@@ -428,9 +428,21 @@ async fn a_shop_with_a_bad_handler_is_refused_at_import() {
     let r = stack
         .with_token(Method::PUT, "/admin/shops/broken", ADMIN_TOKEN, Some(shop))
         .await;
-    let paths = r.assert_problem(422, "validation_failed");
-    assert!(paths.contains(&"items[0].handler".to_owned()), "{paths:?}");
-    assert!(paths.contains(&"items[1].handler".to_owned()), "{paths:?}");
+    r.assert_problem(422, "validation_failed");
+    let errors: Vec<(&str, &str)> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .filter(|(field, _)| field.starts_with("items"))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            ("items[0].handler.type", "unknown_handler"),
+            ("items[1].handler.params.duration_days", "handler_value")
+        ]
+    );
     let gone = admin(&stack, Method::GET, "/admin/shops/broken").await;
     assert_eq!(gone.status, 404, "nothing stored");
 }

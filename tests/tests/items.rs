@@ -286,10 +286,15 @@ async fn a_course_moodle_lacks_is_refused_on_sale_and_flagged_on_a_draft(stack: 
     let (refused, _) = call(&stack, Method::PUT, path, &create, Some(&item)).await;
     assert_eq!(
         refused.assert_problem(422, "validation_failed"),
-        ["handler"]
+        ["handler.params.course"]
+    );
+    let error = &refused.body["errors"][0];
+    assert_eq!(
+        (&error["code"], &error["course"]),
+        (&json!("course_not_found"), &json!("NOT-YET"))
     );
     assert!(
-        refused.body["errors"][0]["reason"]
+        error["reason"]
             .as_str()
             .unwrap()
             .contains("course not found in Moodle: NOT-YET")
@@ -314,6 +319,67 @@ async fn a_course_moodle_lacks_is_refused_on_sale_and_flagged_on_a_draft(stack: 
     .await;
     assert_eq!(published.status, 200, "{}", published.body);
     assert_eq!(published.body["warnings"], json!([]));
+}
+
+/// Each course a delivery names is checked in Moodle and refused at its own field: a seat's
+/// course, a new course's template, the course a role is given in; a bad setting is refused at
+/// its field with a code the pages translate.
+async fn every_course_and_setting_of_a_delivery_is_refused_at_its_field(stack: Stack) {
+    stack.moodle.add_course("KNOWN", "A course Moodle has");
+    let path = "/admin/shops/demo/items/DELIVERY";
+    let refused = |handler: Value| {
+        let item = json!({"code": "DELIVERY", "name": "Delivery", "tax": "standard",
+            "prices": [{"up_to": null, "unit_price": "50.00"}], "status": "available", "handler": handler});
+        let stack = &stack;
+        async move {
+            let (answer, _) = call(
+                stack,
+                Method::PUT,
+                path,
+                &[("if-none-match", "*")],
+                Some(&item),
+            )
+            .await;
+            let fields = answer.assert_problem(422, "validation_failed");
+            let codes: Vec<String> = answer.body["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["code"].as_str().unwrap().to_owned())
+                .collect();
+            (fields, codes)
+        }
+    };
+    let seats = json!({"type": "generate_seats", "params": {"courses": ["KNOWN", "GONE"]}});
+    assert_eq!(
+        refused(seats).await,
+        (
+            vec!["handler.params.courses[1]".to_owned()],
+            vec!["course_not_found".to_owned()]
+        )
+    );
+    let copy = json!({"type": "create_course", "params": {"template": "GONE"}});
+    assert_eq!(refused(copy).await.0, ["handler.params.template"]);
+    let role = json!({"type": "assign_role", "params": {"role": "teacher", "context": "course", "instance_id": 999}});
+    assert_eq!(refused(role).await.0, ["handler.params.instance_id"]);
+    let both = json!({"type": "course_session", "params": {"course": "KNOWN", "duration_days": 5, "end_date": "2030-01-01"}});
+    assert_eq!(
+        refused(both).await,
+        (
+            vec!["handler.params.end_date".to_owned()],
+            vec!["days_or_end".to_owned()]
+        )
+    );
+    let (missing, codes) = refused(json!({"type": "add_training_credits", "params": {}})).await;
+    assert_eq!(
+        (missing, codes),
+        (
+            vec!["handler.params.credits".to_owned()],
+            vec!["required".to_owned()]
+        )
+    );
+    let (read, _) = call(&stack, Method::GET, path, &[], None).await;
+    assert_eq!(read.status, 404, "nothing was saved");
 }
 
 /// The shop's settings on their own, on the version read: secrets stay write-only, a tax an
@@ -494,6 +560,7 @@ enrolshop_tests::on_both_stores!(
     two_concurrent_edits_of_one_version_one_wins_the_other_is_told_who,
     items_are_created_duplicated_and_deleted_with_their_preconditions,
     a_course_moodle_lacks_is_refused_on_sale_and_flagged_on_a_draft,
+    every_course_and_setting_of_a_delivery_is_refused_at_its_field,
     settings_change_on_their_version_and_keep_what_items_need,
     a_message_is_previewed_in_the_shops_own_words,
 );

@@ -1,8 +1,9 @@
 // The catalogue editor, for managers: the items (search, category, status, delivery), and an
 // item's form covering every field of the shop document, its delivery chosen from the live
 // Moodle (course picker), saved on the version read (a concurrent edit is told who won).
-import { clearProblem, field, fill, h, lang, showProblem } from './app.js';
-import { amount, confirmIn, coursePicker, deskHeader, inLang, repeater, send, stackedHead, stackedRow, staffSession, w as desk, when } from './desk.js';
+import { clearProblem, field, fill, h, lang, showProblem, t } from './app.js';
+import { HANDLERS, deliverySection } from './delivery.js';
+import { amount, confirmIn, deskHeader, inLang, repeater, send, stackedHead, stackedRow, staffSession, w as desk, when } from './desk.js';
 
 const main = document.getElementById('main');
 const params = new URLSearchParams(location.search);
@@ -13,12 +14,12 @@ const WORDS = {
     delivery: 'Delivery in Moodle', any: 'Any', none: 'None', more: 'Show more', nothing: 'No item matches.',
     name: 'Name', code: 'Code', price: 'Price excl. tax', open: 'Edit', back: 'Back to the catalogue',
     describe: 'Description', description: 'Description', kind: 'Kind', sale: 'Sale', visibility: 'Who sees it', tax: 'Tax',
-    texts: 'In other languages (left empty: the words above)', lang_en: 'English', lang_fr: 'French', textsMore: 'Required-data labels and options in other languages (JSON: {"fr": {"labels": {"field": "…"}, "options": {"field": {"option": "…"}}}})',
+    texts: 'In other languages (left empty: the words above)', lang_en: 'English', lang_fr: 'French',
     max_quantity: 'Most per order', stock: 'Stock', password: 'Password (internal items)', eula: 'Licence the buyer accepts',
     renewable: 'Renewable', prices: 'Price tiers', upTo: 'Up to (empty: and more)', unitPrice: 'Unit price excl. tax',
     inclTax: 'Incl. tax', addTier: 'Add a tier', remove: 'Remove', seats: 'Participants', seat_mode: 'Who is named',
     seat_roles: 'Roles a participant may get', requiredData: 'Information asked per unit', fieldName: 'Field name',
-    label: 'Label', type: 'Type', required: 'Required', options: 'Choices (comma-separated)', addField: 'Add a field',
+    label: 'Label', labelIn: (l) => `Label in ${l}`, optionsIn: (l) => `Choices in ${l} (same order)`, type: 'Type', required: 'Required', options: 'Choices (comma-separated)', addField: 'Add a field',
     parts: 'Parts (sets and bundles)', partCode: 'Item code', quantity: 'Quantity', addPart: 'Add a part',
     handlerType: 'Delivers', course: 'Course', findCourse: 'Find a course in Moodle', chosen: 'Chosen course',
     noCourse: 'No course chosen', role: 'Role', duration_days: 'Days of access (empty: no end)', end_date: 'Ends on',
@@ -41,8 +42,10 @@ const WORDS = {
     handler_course_session: 'A course session for a team', handler_extend_enrolment: 'More time in a course',
     handler_generate_seats: 'Seats to assign later', handler_create_course: 'A new course', handler_create_category: 'A new category',
     handler_assign_role: 'A role', handler_unlock_certificate: 'A certificate', handler_add_training_credits: 'Training credits',
-    role_student: 'Student', role_teacher: 'Non-editing teacher', role_editingteacher: 'Teacher', role_manager: 'Manager',
-    role_coursecreator: 'Course creator',
+    buyerRole: 'The buyer’s role', supervisor_role: 'The buyer in the session', notEnrolled: 'Not enrolled',
+    days: 'Days added per unit', pack_size: 'Seats per unit', credits: 'Credits per unit',
+    seatCourses: 'Courses a seat can be used in', addCourse: 'Add a course', template: 'Course to copy', blankCourse: 'None: a blank course',
+    context: 'Given on', context_course: 'A course', context_coursecat: 'A course category', context_system: 'The whole site',
     action_created: 'created', action_updated: 'changed', action_duplicated: 'created as a copy', action_deleted: 'deleted',
   },
   fr: {
@@ -50,12 +53,12 @@ const WORDS = {
     delivery: 'Livraison dans Moodle', any: 'Tous', none: 'Aucune', more: 'Afficher la suite', nothing: 'Aucun article ne correspond.',
     name: 'Nom', code: 'Code', price: 'Prix HT', open: 'Modifier', back: 'Retour au catalogue',
     describe: 'Présentation', description: 'Description', kind: 'Nature', sale: 'Vente', visibility: 'Visible par', tax: 'TVA',
-    texts: 'Dans d’autres langues (vide : les mots ci-dessus)', lang_en: 'anglais', lang_fr: 'français', textsMore: 'Libellés et choix des informations requises dans d’autres langues (JSON : {"en": {"labels": {"champ": "…"}, "options": {"champ": {"choix": "…"}}}})',
+    texts: 'Dans d’autres langues (vide : les mots ci-dessus)', lang_en: 'anglais', lang_fr: 'français',
     max_quantity: 'Maximum par commande', stock: 'Stock', password: 'Mot de passe (articles internes)', eula: 'Licence acceptée par l’acheteur',
     renewable: 'Renouvelable', prices: 'Paliers de prix', upTo: 'Jusqu’à (vide : et au-delà)', unitPrice: 'Prix unitaire HT',
     inclTax: 'TTC', addTier: 'Ajouter un palier', remove: 'Retirer', seats: 'Participants', seat_mode: 'Personnes à nommer',
     seat_roles: 'Rôles possibles d’un participant', requiredData: 'Informations demandées par unité', fieldName: 'Nom du champ',
-    label: 'Libellé', type: 'Type', required: 'Obligatoire', options: 'Choix (séparés par des virgules)', addField: 'Ajouter un champ',
+    label: 'Libellé', labelIn: (l) => `Libellé en ${l}`, optionsIn: (l) => `Choix en ${l} (même ordre)`, type: 'Type', required: 'Obligatoire', options: 'Choix (séparés par des virgules)', addField: 'Ajouter un champ',
     parts: 'Composants (groupes et lots)', partCode: 'Code de l’article', quantity: 'Quantité', addPart: 'Ajouter un composant',
     handlerType: 'Livre', course: 'Cours', findCourse: 'Chercher un cours dans Moodle', chosen: 'Cours choisi',
     noCourse: 'Aucun cours choisi', role: 'Rôle', duration_days: 'Jours d’accès (vide : sans fin)', end_date: 'Se termine le',
@@ -78,8 +81,10 @@ const WORDS = {
     handler_course_session: 'Session de cours pour une équipe', handler_extend_enrolment: 'Prolongation d’accès à un cours',
     handler_generate_seats: 'Places à attribuer plus tard', handler_create_course: 'Un nouveau cours', handler_create_category: 'Une nouvelle catégorie',
     handler_assign_role: 'Un rôle', handler_unlock_certificate: 'Un certificat', handler_add_training_credits: 'Des crédits de formation',
-    role_student: 'Étudiant', role_teacher: 'Enseignant non éditeur', role_editingteacher: 'Enseignant', role_manager: 'Gestionnaire',
-    role_coursecreator: 'Créateur de cours',
+    buyerRole: 'Rôle de l’acheteur', supervisor_role: 'L’acheteur dans la session', notEnrolled: 'Pas inscrit',
+    days: 'Jours ajoutés par unité', pack_size: 'Places par unité', credits: 'Crédits par unité',
+    seatCourses: 'Cours où une place peut servir', addCourse: 'Ajouter un cours', template: 'Cours à copier', blankCourse: 'Aucun : un cours vierge',
+    context: 'Donné sur', context_course: 'Un cours', context_coursecat: 'Une catégorie de cours', context_system: 'Tout le site',
     action_created: 'créé', action_updated: 'modifié', action_duplicated: 'créé par copie', action_deleted: 'supprimé',
   },
 };
@@ -93,19 +98,13 @@ const STATUSES = ['available', 'available_internal', 'preview', 'suspended', 'ab
 const VISIBILITIES = ['everyone', 'logged_in', 'logged_out', 'customers'];
 const KINDS = ['product', 'set', 'bundle'];
 const SEAT_MODES = ['none', 'one', 'per_unit'];
-const ROLES = ['student', 'teacher', 'editingteacher', 'manager', 'coursecreator'];
+/** Roles a participant may be given in a course. */
+const SEAT_ROLES = ['student', 'teacher', 'editingteacher', 'manager'];
 const FIELD_TYPES = ['text', 'textarea', 'email', 'number', 'date', 'select', 'checkbox'];
-const HANDLERS = ['', 'enrol_one_course', 'enrol_multiple', 'course_session', 'extend_enrolment', 'generate_seats',
-  'create_course', 'create_category', 'assign_role', 'unlock_certificate', 'add_training_credits'];
-/** Handlers whose `course` is one course, chosen with the picker. */
-const WITH_COURSE = ['enrol_one_course', 'enrol_multiple', 'course_session', 'extend_enrolment', 'unlock_certificate'];
-/** Handlers with the enrolment's role, days and end date. */
-const ENROLMENTS = ['enrol_one_course', 'enrol_multiple', 'course_session'];
 
 let session;
 let settings; // currency, taxes, categories (from the item list)
 
-const pickerWords = () => ({ find: w('findCourse'), chosen: w('chosen'), none: w('noCourse'), noResult: w('noResult'), remove: w('remove') });
 const options = (values, chosen, word) => values.map((v) => h('option', { value: v, selected: v === chosen }, word(v)));
 const select = (values, chosen, word, path) => h('select', { 'data-path': path }, options(values, chosen, word));
 
@@ -161,63 +160,6 @@ async function list() {
 
 // ---- the form
 
-function handlerSection(handler) {
-  const type = select(HANDLERS, handler?.type || '', (t) => w(`handler_${t}`), 'handler');
-  const body = h('div', {});
-  let read = () => null;
-  const draw = () => {
-    const t = type.value;
-    const p = { ...(handler?.type === t ? handler.params : {}) };
-    if (!t) { body.replaceChildren(); read = () => null; return; }
-    const parts = [];
-    let picker = null;
-    if (WITH_COURSE.includes(t)) { picker = coursePicker(session.shop, p.course ?? p.course_id, pickerWords()); parts.push(picker.element); delete p.course; delete p.course_id; }
-    // A new course goes in a Moodle category, a new category under one: chosen from Moodle's.
-    const inCategory = { create_course: 'category_id', create_category: 'parent' }[t];
-    let category = null;
-    if (inCategory) {
-      const current = p[inCategory] ?? (t === 'create_course' ? 1 : 0);
-      category = h('select', { 'data-path': `handler.params.${inCategory}` },
-        t === 'create_category' && h('option', { value: '0', selected: current === 0 }, w('topCategory')),
-        h('option', { value: String(current), selected: true }, `#${current}`));
-      send('GET', `/admin/shops/${session.shop}/moodle/categories`).then(({ json }) => {
-        const top = t === 'create_category' ? [h('option', { value: '0', selected: current === 0 }, w('topCategory'))] : [];
-        category.replaceChildren(...top, ...json.categories.map((c) => h('option', { value: String(c.id), selected: c.id === current }, c.name)));
-      }).catch(() => {});
-      parts.push(field(w('moodleCategory'), category));
-      delete p[inCategory];
-    }
-    let role; let days; let end; let group;
-    if (ENROLMENTS.includes(t)) {
-      role = select(ROLES.filter((r) => r !== 'coursecreator'), p.role || 'student', (r) => w(`role_${r}`));
-      days = h('input', { type: 'number', min: '1', value: p.duration_days ?? '' });
-      end = h('input', { type: 'date', value: p.end_date ?? '' });
-      group = h('input', { type: 'checkbox', checked: Boolean(p.group_per_customer) });
-      parts.push(h('div', { class: 'row' }, field(w('role'), role), field(w('duration_days'), days), field(w('end_date'), end)),
-        h('label', { class: 'check' }, group, ` ${w('group_per_customer')}`));
-      for (const k of ['role', 'duration_days', 'end_date', 'group_per_customer']) delete p[k];
-    }
-    const other = h('textarea', { rows: '3' }, Object.keys(p).length ? JSON.stringify(p) : '');
-    parts.push(field(w('otherParams'), other, 'handler.params'));
-    body.replaceChildren(...parts);
-    read = () => {
-      const params = other.value.trim() ? JSON.parse(other.value) : {};
-      if (picker && picker.value() !== null) params.course = picker.value();
-      if (category) params[inCategory] = Number(category.value);
-      if (role) {
-        params.role = role.value;
-        if (days.value) params.duration_days = Number(days.value);
-        if (end.value) params.end_date = end.value;
-        if (group.checked) params.group_per_customer = true;
-      }
-      return { type: t, params };
-    };
-  };
-  type.onchange = draw;
-  draw();
-  return { element: h('fieldset', {}, h('legend', {}, w('delivery')), field(w('handlerType'), type), body), value: () => read() };
-}
-
 async function form(code) {
   const lists = (await send('GET', `/admin/shops/${session.shop}/items`)).json;
   settings = lists;
@@ -244,8 +186,10 @@ async function form(code) {
   const stock = input('stock', item.stock, { type: 'number', min: '0' });
   const password = input('password', item.password, { type: 'password', autocomplete: 'new-password' });
   const eula = h('textarea', { 'data-path': 'eula', rows: '2' }, item.eula || '');
-  // The item's words per language: name, description and licence as fields, the rest as JSON.
-  const words = Object.fromEntries(['en', 'fr'].map((l) => {
+  // The item's words per language: name, description and licence here, the information asked
+  // per unit in its own rows; a language the page does not edit is kept as it is.
+  const LANGS = ['en', 'fr'];
+  const words = Object.fromEntries(LANGS.map((l) => {
     const t = item.texts?.[l] || {};
     return [l, {
       name: h('input', { 'data-path': `texts.${l}.name`, value: t.name || '' }),
@@ -253,16 +197,21 @@ async function form(code) {
       eula: h('textarea', { 'data-path': `texts.${l}.eula`, rows: '2' }, t.eula || ''),
     }];
   }));
-  const moreTexts = h('textarea', { 'data-path': 'texts', rows: '3' }, JSON.stringify(Object.fromEntries(Object.entries(item.texts || {})
-    .map(([l, t]) => [l, { ...(t.labels ? { labels: t.labels } : {}), ...(t.options ? { options: t.options } : {}) }])
-    .filter(([, t]) => Object.keys(t).length))) .replace(/^\{\}$/, ''));
   const readTexts = () => {
-    let more = {};
-    try { more = moreTexts.value.trim() ? JSON.parse(moreTexts.value) : {}; } catch (e) { throw Object.assign(new Error(e.message), { path: 'texts' }); }
-    const out = {};
-    for (const [l, f] of Object.entries(words)) {
-      const t = { ...(more[l] || {}) };
-      for (const k of ['name', 'description', 'eula']) if (f[k].value.trim()) t[k] = f[k].value.trim();
+    const out = Object.fromEntries(Object.entries(item.texts || {}).filter(([l]) => !LANGS.includes(l)));
+    for (const l of LANGS) {
+      const { name: _n, description: _d, eula: _e, labels: _l, options: _o, ...kept } = item.texts?.[l] || {};
+      const t = { ...kept };
+      for (const k of ['name', 'description', 'eula']) if (words[l][k].value.trim()) t[k] = words[l][k].value.trim();
+      for (const r of fields.rows()) {
+        const name = r.querySelector('.rd-field').value.trim();
+        const label = r.querySelector(`.rd-label-${l}`).value.trim();
+        if (label) (t.labels ??= {})[name] = label;
+        const own = r.querySelector('.rd-options').value.split(',').map((o) => o.trim()).filter(Boolean);
+        const said = r.querySelector(`.rd-options-${l}`).value.split(',').map((o) => o.trim());
+        const pairs = own.map((o, j) => [o, said[j]]).filter(([, x]) => x);
+        if (pairs.length) (t.options ??= {})[name] = Object.fromEntries(pairs);
+      }
       if (Object.keys(t).length) out[l] = t;
     }
     return out;
@@ -286,8 +235,8 @@ async function form(code) {
   tax.addEventListener('change', () => previews.forEach((u) => u()));
   const seatMode = select(SEAT_MODES, item.seat_mode, (m) => w(`seat_${m}`), 'seat_mode');
   const seatRoles = h('fieldset', { 'data-path': 'seat_roles' }, h('legend', {}, w('seat_roles')),
-    ROLES.filter((r) => r !== 'coursecreator').map((r) => h('label', { class: 'check' },
-      h('input', { type: 'checkbox', value: r, checked: item.seat_roles.includes(r) }), ` ${w(`role_${r}`)}`)),
+    SEAT_ROLES.map((r) => h('label', { class: 'check' },
+      h('input', { type: 'checkbox', value: r, checked: item.seat_roles.includes(r) }), ` ${t(`moodle_role_${r}`)}`)),
     h('span', { class: 'error', role: 'alert' }));
   const fields = repeater({ text: w('requiredData'), path: 'required_data' }, item.required_data, (f, i) => [
     field(w('fieldName'), input(`required_data[${i}].field`, f.field, { class: 'rd-field' })),
@@ -295,12 +244,21 @@ async function form(code) {
     field(w('type'), select(FIELD_TYPES, f.type || 'text', (t) => w(`field_${t}`), `required_data[${i}].type`)),
     h('label', { class: 'check' }, h('input', { type: 'checkbox', class: 'rd-required', checked: f.required !== false }), ` ${w('required')}`),
     field(w('options'), input(`required_data[${i}].options`, (f.options || []).join(', '), { class: 'rd-options' })),
+    // Its label and choices in each language (the choices in the same order), a line of their own.
+    h('div', { class: 'row said' }, LANGS.map((l) => {
+      const said = item.texts?.[l] || {};
+      return [
+        field(w('labelIn', w(`lang_${l}`)), h('input', { class: `rd-label-${l}`, value: said.labels?.[f.field] || '' }), `texts.${l}.labels.${f.field}`),
+        field(w('optionsIn', w(`lang_${l}`)), h('input', { class: `rd-options-${l}`, value: (f.options || []).map((o) => said.options?.[f.field]?.[o] ?? '').join(', ').replace(/^[, ]+$/, '') }),
+          `texts.${l}.options.${f.field}`),
+      ];
+    })),
   ], w('addField'), () => ({ field: '', label: '', type: 'text', required: true, options: [] }), w('remove'));
   const parts = repeater({ text: w('parts'), path: 'parts' }, item.parts, (p, i) => [
     field(w('partCode'), input(`parts[${i}].code`, p.code, { class: 'part-code' })),
     field(w('quantity'), input(`parts[${i}].quantity`, p.quantity ?? 1, { type: 'number', min: '1', class: 'part-qty' })),
   ], w('addPart'), () => ({ code: '', quantity: 1 }), w('remove'));
-  const handler = handlerSection(item.handler);
+  const handler = deliverySection(session.shop, item.handler, w);
   const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
   const done = h('p', { class: 'notice', hidden: true, role: 'status' }, w('saved'));
 
@@ -331,7 +289,7 @@ async function form(code) {
     done.hidden = true;
     let body;
     try { body = collect(); } catch (e) {
-      showProblem(editor, { body: { errors: [{ field: e.path || 'handler.params', reason: e.message }] } }, banner);
+      showProblem(editor, { body: { errors: [{ field: e.path, code: e.code }] } }, banner);
       return;
     }
     const path = `/admin/shops/${session.shop}/items/${encodeURIComponent(body.code)}`;
@@ -387,10 +345,9 @@ async function form(code) {
       field(w('eula'), eula),
       h('label', { class: 'check' }, renewable, ` ${w('renewable')}`)),
     h('fieldset', {}, h('legend', {}, w('texts')),
-      ['en', 'fr'].map((l) => h('div', { class: 'repeat' },
+      LANGS.map((l) => h('div', { class: 'repeat' },
         field(`${w('name')} (${w(`lang_${l}`)})`, words[l].name), field(`${w('description')} (${w(`lang_${l}`)})`, words[l].description),
-        field(`${w('eula')} (${w(`lang_${l}`)})`, words[l].eula))),
-      field(w('textsMore'), moreTexts)),
+        field(`${w('eula')} (${w(`lang_${l}`)})`, words[l].eula)))),
     tiers.element,
     h('fieldset', {}, h('legend', {}, w('seats')), field(w('seat_mode'), seatMode), seatRoles),
     fields.element,

@@ -95,7 +95,19 @@ const STRINGS = {
     e_part_not_product: 'A set or bundle groups products only.',
     e_text_length: 'Write 1 to {max} characters.', e_unknown_placeholder: 'This message does not know {placeholder}; it knows {known}.',
     e_braces: 'Check the braces: a placeholder is a name between braces; write two braces for a brace.',
+    e_unknown_handler: 'There is no such delivery.', e_unknown_param: 'This delivery has no setting “{name}”.',
+    e_handler_value: 'This value is not accepted for this delivery.', e_course_zero: 'Moodle has no course 0: choose a course.',
+    e_front_page: 'This is the site’s front page, not a course: choose a course.',
+    e_days_or_end: 'Give a number of days or an end date, not both.', e_role_not_in_course: 'The role “{role}” cannot be given in a course.',
+    e_role_only_in_course: 'The role “{role}” is given in a course only.', e_system_instance: 'The whole site needs no course or category.',
+    e_instance_required: 'Choose the course or the category.', e_at_least_one_course: 'Choose at least one course.',
+    e_course_not_found: 'Moodle has no course “{course}”: save the item as a draft until the course exists.',
+    e_json: 'Write this in JSON, e.g. {"name": "value"}.',
+    e_choice_options: 'A choice lists its choices; other types have none.',
     e_invalid: 'This value is not accepted: please check it.',
+    // Moodle's roles in Moodle's words, for the staff who set them up.
+    moodle_role_student: 'Student', moodle_role_teacher: 'Non-editing teacher', moodle_role_editingteacher: 'Teacher',
+    moodle_role_manager: 'Manager', moodle_role_coursecreator: 'Course creator',
     // Problems without a field, by the problem's `code`.
     p_unauthorized: 'Wrong username or password.', p_too_many_attempts: 'Too many attempts: please wait a few minutes and try again.',
     p_invalid_state: 'This can no longer be changed: please reload the page.', p_conflict: 'Someone changed this at the same time: please try again.',
@@ -191,7 +203,18 @@ const STRINGS = {
     e_part_not_product: 'Un groupe ou un lot ne réunit que des produits.',
     e_text_length: 'Écrivez de 1 à {max} caractères.', e_unknown_placeholder: 'Ce message ne connaît pas {placeholder} ; il connaît {known}.',
     e_braces: 'Vérifiez les accolades : un champ à remplacer est un nom entre accolades ; écrivez-en deux pour une accolade.',
+    e_unknown_handler: 'Cette livraison n’existe pas.', e_unknown_param: 'Cette livraison n’a pas de réglage « {name} ».',
+    e_handler_value: 'Cette valeur n’est pas acceptée pour cette livraison.', e_course_zero: 'Moodle n’a pas de cours 0 : choisissez un cours.',
+    e_front_page: 'C’est la page d’accueil du site, pas un cours : choisissez un cours.',
+    e_days_or_end: 'Indiquez un nombre de jours ou une date de fin, pas les deux.', e_role_not_in_course: 'Le rôle « {role} » ne se donne pas dans un cours.',
+    e_role_only_in_course: 'Le rôle « {role} » ne se donne que dans un cours.', e_system_instance: 'Tout le site : ni cours ni catégorie à choisir.',
+    e_instance_required: 'Choisissez le cours ou la catégorie.', e_at_least_one_course: 'Choisissez au moins un cours.',
+    e_course_not_found: 'Moodle n’a pas de cours « {course} » : enregistrez l’article comme brouillon jusqu’à ce que le cours existe.',
+    e_json: 'Écrivez ceci en JSON, par exemple {"nom": "valeur"}.',
+    e_choice_options: 'Une liste de choix énumère ses choix ; les autres types n’en ont pas.',
     e_invalid: 'Cette valeur n’est pas acceptée : vérifiez-la.',
+    moodle_role_student: 'Étudiant', moodle_role_teacher: 'Enseignant non éditeur', moodle_role_editingteacher: 'Enseignant',
+    moodle_role_manager: 'Gestionnaire', moodle_role_coursecreator: 'Créateur de cours',
     p_unauthorized: 'Nom d’utilisateur ou mot de passe incorrect.', p_too_many_attempts: 'Trop de tentatives : patientez quelques minutes puis réessayez.',
     p_invalid_state: 'Ceci ne peut plus être modifié : rechargez la page.', p_conflict: 'Quelqu’un a modifié ceci en même temps : réessayez.',
     p_not_found: 'Introuvable : le lien n’est peut-être plus à jour.', p_store_unavailable: 'La boutique ne répond pas pour le moment : réessayez dans un instant.',
@@ -282,9 +305,9 @@ export function reasonText(e) {
   const staff = location.pathname.startsWith('/admin');
   if ((!known || e.code === 'invalid') && e.reason && (lang() === 'en' || staff)) return e.reason;
   const text = known ?? STRINGS[lang()].e_invalid;
-  // A name given per language (`names`, e.g. the item a removed tax leaves without one) is
-  // said in the page's.
-  const param = (k) => (k === 'name' && e.names?.[lang()]) || e[k];
+  // A name given per language (`names`, e.g. the item a removed tax leaves without one) and a
+  // Moodle role are said in the page's.
+  const param = (k) => (k === 'name' && e.names?.[lang()]) || (k === 'role' && STRINGS[lang()][`moodle_role_${e.role}`]) || e[k];
   return text.replace(/\{(\w+)\}/g, (_, k) => String(param(k) ?? ''));
 }
 
@@ -303,7 +326,7 @@ export function showProblem(root, problem, banner) {
   const left = [];
   for (const e of problem.body?.errors || []) {
     const input = root.querySelector(`[data-path="${CSS.escape(e.field)}"]`);
-    const slot = input?.closest('.field, fieldset, td')?.querySelector('.error');
+    const slot = input?.closest('.field, .picker, fieldset, td')?.querySelector('.error');
     if (slot) {
       input.setAttribute('aria-invalid', 'true');
       if (!slot.id) slot.id = `err-${Math.random().toString(36).slice(2)}`;

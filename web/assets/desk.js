@@ -323,8 +323,9 @@ export function repeater(legend, values, make, addLabel, blank, removeLabel) {
   };
 }
 
-/** Finds a Moodle course by name for `shop`'s manager; `value()` is its short name. */
-export function coursePicker(shop, initial, words, path = 'handler') {
+/** Finds a Moodle course by name for `shop`'s manager; `value()` is its short name (its id with
+ * `by: 'id'`), or null; with `words.clear`, a button chooses none again. */
+export function coursePicker(shop, initial, words, path = 'handler', { by = 'shortname' } = {}) {
   let chosen = initial ?? null;
   const shown = h('p', { class: 'chosen', 'data-path': path });
   const label = () => (chosen === null ? words.none : `${words.chosen}${colon()}${typeof chosen === 'object' ? chosen.idnumber : chosen}`);
@@ -337,7 +338,7 @@ export function coursePicker(shop, initial, words, path = 'handler') {
     typing = setTimeout(async () => {
       const found = (await send('GET', `/admin/shops/${shop}/moodle/courses?q=${encodeURIComponent(q.value)}`)).json.courses;
       results.replaceChildren(...(found.length ? found.map((c) => h('li', {},
-        h('button', { type: 'button', class: 'secondary', onclick: () => { chosen = c.shortname; draw(`${words.chosen}${colon()}${c.fullname} (${c.shortname})`); results.replaceChildren(); } },
+        h('button', { type: 'button', class: 'secondary', onclick: () => { chosen = c[by]; draw(`${words.chosen}${colon()}${c.fullname} (${c.shortname})`); results.replaceChildren(); } },
           `${c.fullname} (${c.shortname})`))) : [h('li', { class: 'muted' }, words.noResult)]));
     }, 250);
   };
@@ -350,6 +351,7 @@ export function coursePicker(shop, initial, words, path = 'handler') {
       if (c && chosen === initial) draw(`${words.chosen}${colon()}${c.fullname} (${c.shortname})`);
     }).catch(() => {});
   }
-  return { element: h('div', {}, field(words.find, q), results, shown), value: () => chosen };
+  const clear = words.clear && h('button', { type: 'button', class: 'secondary', onclick: () => { chosen = null; draw(); } }, words.clear);
+  return { element: h('div', { class: 'picker' }, field(words.find, q), results, shown, clear), value: () => chosen };
 }
 

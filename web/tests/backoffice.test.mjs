@@ -387,6 +387,106 @@ test('a manager creates an item in the catalogue editor, its course picked from 
   assert.match(await p.locator('#history').textContent(), /manager — changed \(prices\)/);
 });
 
+test('a manager sets up each kind of delivery with fields in French, and a setting Moodle would refuse is said at its field', async () => {
+  const p = await stack.page('fr', 1280);
+  await signIn(p, 'manager', 'manager-2026');
+  await p.getByRole('button', { name: 'Se déconnecter' }).waitFor();
+  await p.goto(`${stack.base}/admin/items?new=1`);
+  const form = p.locator('#item');
+  await form.getByLabel('Code', { exact: true }).fill('TEAM-DAY');
+  await form.getByLabel('Nom', { exact: true }).fill('Journée sécurité en équipe');
+  await form.getByLabel('Prix unitaire HT').first().fill('90');
+  // The item as stored, read with the manager's session.
+  const stored = async () => p.evaluate(async () => (await (await fetch('/admin/shops/demo/items/TEAM-DAY')).json()).item.handler);
+  const save = async () => form.getByRole('button', { name: 'Enregistrer' }).click();
+  // Saved: the form's own notice, hidden as a save starts (the page's notice after creating
+  // the item stays, and says nothing of a later save).
+  const saved = async () => {
+    await save();
+    await form.getByRole('status').filter({ hasText: 'Enregistré.' }).waitFor();
+  };
+  const errorAt = async (label) => {
+    const input = typeof label === 'string' ? form.getByLabel(label, { exact: true }) : label;
+    await input.and(p.locator('[aria-invalid="true"]')).waitFor();
+    return p.locator(`#${await input.getAttribute('aria-describedby')}`).textContent();
+  };
+
+  // A choice asked per participant, its label and choices said in each language.
+  await form.getByRole('button', { name: 'Ajouter un champ' }).click();
+  await form.getByLabel('Nom du champ').fill('moment');
+  await form.getByLabel('Libellé', { exact: true }).fill('Moment');
+  await form.getByLabel('Type', { exact: true }).selectOption('select');
+  await form.getByLabel('Choix (séparés par des virgules)').fill('am, pm');
+  await form.getByLabel('Libellé en anglais').fill('Time of day');
+  await form.getByLabel('Choix en anglais (même ordre)').fill('Morning, Afternoon');
+  await form.getByLabel('Libellé en français').fill('Moment de la journée');
+  await form.getByLabel('Choix en français (même ordre)').fill('Matin, Après-midi');
+
+  // A team session: the course from Moodle, days and an end date at once is refused there.
+  await form.getByLabel('Livre').selectOption('course_session');
+  await form.getByLabel('Chercher un cours dans Moodle').fill('safety');
+  await form.getByRole('button', { name: 'Workplace safety (SAFETY)' }).click();
+  await form.getByLabel('Jours d’accès (vide : sans fin)').fill('10');
+  await form.getByLabel('Se termine le').fill('2030-06-30');
+  await save();
+  assert.equal(await errorAt('Se termine le'), 'Indiquez un nombre de jours ou une date de fin, pas les deux.');
+  await accessible(p, 'admin-item-delivery-fr');
+  const words = (await form.innerText()).replace(/^Cours choisi : .*$/gm, '');
+  assert.deepEqual(englishIn(words), [], 'no English word in the form');
+  const delivery = await form.locator('fieldset', { has: p.locator('legend', { hasText: 'Livraison dans Moodle' }) }).innerText();
+  assert.doesNotMatch(delivery, /null|undefined|JSON/, 'nothing but fields: no JSON to write');
+  await form.getByLabel('Jours d’accès (vide : sans fin)').fill('');
+  await form.getByLabel('L’acheteur dans la session').selectOption('editingteacher');
+  await save();
+  await p.waitForURL(/code=TEAM-DAY/);
+  await p.getByRole('status').filter({ hasText: 'Enregistré.' }).waitFor();
+  assert.deepEqual(await stored(), { type: 'course_session', params: { course: 'SAFETY', supervisor_role: 'editingteacher', end_date: '2030-06-30' } });
+  const texts = await p.evaluate(async () => (await (await fetch('/admin/shops/demo/items/TEAM-DAY')).json()).item.texts);
+  assert.deepEqual(texts, {
+    en: { labels: { moment: 'Time of day' }, options: { moment: { am: 'Morning', pm: 'Afternoon' } } },
+    fr: { labels: { moment: 'Moment de la journée' }, options: { moment: { am: 'Matin', pm: 'Après-midi' } } },
+  });
+
+  // Training credits: the number is asked for, then kept.
+  await form.getByLabel('Livre').selectOption('add_training_credits');
+  await save();
+  assert.equal(await errorAt('Crédits par unité'), 'Veuillez remplir ce champ.');
+  await form.getByLabel('Crédits par unité').fill('5');
+  await saved();
+  assert.deepEqual(await stored(), { type: 'add_training_credits', params: { credits: 5 } });
+
+  // Seats to assign later, usable in two courses chosen from Moodle.
+  await form.getByLabel('Livre').selectOption('generate_seats');
+  await form.getByLabel('Chercher un cours dans Moodle').fill('safety');
+  await form.getByRole('button', { name: 'Workplace safety (SAFETY)' }).click();
+  await form.getByRole('button', { name: 'Ajouter un cours' }).click();
+  await form.getByLabel('Chercher un cours dans Moodle').nth(1).fill('leading');
+  await form.getByRole('button', { name: 'Leading teams (LEAD)' }).click();
+  await form.getByLabel('Places par unité').fill('3');
+  await saved();
+  assert.deepEqual(await stored(), { type: 'generate_seats', params: { courses: ['SAFETY', 'LEAD'], pack_size: 3, role: 'student' } });
+
+  // A role in a course: the course by Moodle's id, the roles Moodle allows there.
+  await form.getByLabel('Livre').selectOption('assign_role');
+  await form.getByLabel('Donné sur').selectOption('course');
+  assert.deepEqual(await form.getByLabel('Rôle de l’acheteur').locator('option').allInnerTexts(),
+    ['Étudiant', 'Enseignant non éditeur', 'Enseignant', 'Gestionnaire']);
+  await save();
+  // (said under the course search, of the course chosen: none yet)
+  assert.equal(await errorAt(form.locator('.chosen')), 'Choisissez le cours ou la catégorie.');
+  await form.getByLabel('Chercher un cours dans Moodle').fill('leading');
+  await form.getByRole('button', { name: 'Leading teams (LEAD)' }).click();
+  await form.getByLabel('Rôle de l’acheteur').selectOption('teacher');
+  await saved();
+  const lead = (await stack.ws('core_course_get_courses_by_field', { field: 'shortname', value: 'LEAD' })).courses[0].id;
+  assert.deepEqual(await stored(), { type: 'assign_role', params: { context: 'course', instance_id: lead, role: 'teacher' } });
+  await p.reload();
+  await form.getByText('Cours choisi : Leading teams (LEAD)').waitFor();
+  assert.equal(await form.getByLabel('Choix en français (même ordre)').inputValue(), 'Matin, Après-midi', 'the words read back');
+  await p.setViewportSize({ width: 390, height: 844 });
+  await accessible(p, 'admin-item-role-fr-390');
+});
+
 test('two managers edit one item at once: the second is told who changed it first', async () => {
   const first = await stack.page('en', 1280);
   const second = await stack.page('fr', 1280);

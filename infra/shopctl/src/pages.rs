@@ -105,6 +105,10 @@ pub fn router() -> Router {
             file!("assets/desk.js", "text/javascript; charset=utf-8"),
         )
         .route(
+            "/assets/delivery.js",
+            file!("assets/delivery.js", "text/javascript; charset=utf-8"),
+        )
+        .route(
             "/assets/admin.js",
             file!("assets/admin.js", "text/javascript; charset=utf-8"),
         )

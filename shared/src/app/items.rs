@@ -17,9 +17,10 @@ use super::record::Versioned;
 use super::repo::{self, ItemRecord, StoredShop};
 use super::staff::Caller;
 use super::{AppError, Clock, audit};
-use crate::domain::document::{ItemDoc, SECRET_MARKER};
+use crate::domain::document::{HandlerDoc, ItemDoc, SECRET_MARKER};
 use crate::domain::handler::CourseRef;
 use crate::domain::ids::{ItemCode, ShopId, random_hex};
+use crate::domain::{FieldError, Reason};
 use crate::ports::{Expect, Item, Key, Lms, PutIf, Query, Store, StoreError, Write};
 
 pub struct ItemAdmin {
@@ -562,23 +563,8 @@ impl ItemAdmin {
         let Some(handler) = &item.handler else {
             return Ok(Vec::new());
         };
-        let named = ["course", "course_id"]
-            .iter()
-            .filter_map(|k| handler.params.get(*k).cloned())
-            .chain(
-                handler
-                    .params
-                    .get("courses")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .cloned(),
-            );
         let mut missing = Vec::new();
-        for value in named {
-            let Ok(course) = serde_json::from_value::<CourseRef>(value) else {
-                continue;
-            };
+        for (param, course) in named_courses(handler) {
             let (field, key) = match &course {
                 CourseRef::Id(id) => ("id", id.to_string()),
                 CourseRef::Shortname(s) => ("shortname", s.clone()),
@@ -586,7 +572,7 @@ impl ItemAdmin {
             };
             match self.lms.course_id(field, &key).await {
                 Ok(Some(_)) => {}
-                Ok(None) => missing.push(key),
+                Ok(None) => missing.push((format!("handler.params.{param}"), key)),
                 Err(e) => {
                     return Ok(vec![Warning {
                         field: "handler".into(),
@@ -602,17 +588,20 @@ impl ItemAdmin {
         if missing.is_empty() {
             return Ok(Vec::new());
         }
-        let reason = format!("course not found in Moodle: {}", missing.join(", "));
         if matches!(item.status.as_str(), "available" | "available_internal") {
-            return Err(AppError::invalid(
-                "handler",
-                format!("{reason}; save the item as a draft until the course exists"),
-            ));
+            let errors = missing.into_iter().map(|(path, key)| {
+                let text = format!(
+                    "course not found in Moodle: {key}; save the item as a draft until the course exists"
+                );
+                FieldError::new(path, Reason::new("course_not_found", text).with("course", key))
+            });
+            return Err(AppError::Invalid(errors.collect()));
         }
+        let keys: Vec<String> = missing.into_iter().map(|(_, key)| key).collect();
         Ok(vec![Warning {
             field: "handler".into(),
             code: "course_not_found",
-            reason,
+            reason: format!("course not found in Moodle: {}", keys.join(", ")),
         }])
     }
 
@@ -717,6 +706,34 @@ fn summary(doc: &ItemDoc) -> ItemSummary {
         handler: doc.handler.as_ref().map(|h| h.kind.clone()),
         price: doc.prices.first().map(|p| p.unit_price.clone()),
     }
+}
+
+/// The Moodle courses a handler names, by the parameter naming each: its course, its seats'
+/// courses, a new course's template, a role's course.
+fn named_courses(handler: &HandlerDoc) -> Vec<(String, CourseRef)> {
+    let p = &handler.params;
+    let course = |name: &str, value: Option<&Value>| {
+        let course = serde_json::from_value::<CourseRef>(value?.clone()).ok()?;
+        Some((name.to_owned(), course))
+    };
+    let mut named: Vec<_> = ["course", "course_id", "template"]
+        .into_iter()
+        .filter_map(|k| course(k, p.get(k)))
+        .collect();
+    let seats = p
+        .get("courses")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    named.extend(
+        seats
+            .enumerate()
+            .filter_map(|(i, v)| course(&format!("courses[{i}]"), Some(v))),
+    );
+    if p.get("context").and_then(Value::as_str) == Some("course") {
+        named.extend(course("instance_id", p.get("instance_id")));
+    }
+    named
 }
 
 /// 412: the item changed since it was read, by whom and when.

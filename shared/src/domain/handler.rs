@@ -9,7 +9,75 @@ use std::num::NonZeroU32;
 
 use chrono::NaiveDate;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::de::value::MapDeserializer;
+use serde_json::{Map, Value};
+
+use crate::domain::Reason;
+
+/// Why a shop's handler is refused: the parameter at fault and the rule broken, with a code
+/// the staff's pages say in their language (`Reason`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HandlerError {
+    /// The parameter at fault as a path under `params` (`course`, `courses[1]`); `None` when
+    /// the handler's type is unknown.
+    pub param: Option<String>,
+    pub reason: Reason,
+}
+
+impl HandlerError {
+    fn at(param: &str, code: &'static str, text: impl Into<String>) -> Self {
+        Self {
+            param: Some(param.to_owned()),
+            reason: Reason::new(code, text),
+        }
+    }
+
+    fn with(mut self, name: &str, value: &str) -> Self {
+        self.reason = self.reason.with(name, value);
+        self
+    }
+
+    /// Sorts serde's refusal by the parameter its path names. The wording of a missing or an
+    /// unknown field is serde's own (`de::Error::missing_field`, `unknown_field`).
+    fn from_serde(e: serde_path_to_error::Error<serde_json::Error>) -> Self {
+        let text = e.inner().to_string();
+        let path = e.path().to_string();
+        let Some(param) = path.strip_prefix("params") else {
+            return Self {
+                param: None,
+                reason: Reason::new("unknown_handler", text),
+            };
+        };
+        let param = param.trim_start_matches('.');
+        let quoted = |prefix: &str| {
+            let rest = text.strip_prefix(prefix)?;
+            Some(rest[..rest.find('`')?].to_owned())
+        };
+        if let Some(field) = quoted("missing field `") {
+            return Self::at(&field, "required", text);
+        }
+        if let Some(field) = quoted("unknown field `") {
+            return Self::at(param, "unknown_param", text).with("name", &field);
+        }
+        Self::at(param, "handler_value", text)
+    }
+}
+
+/// The rule alone, for a caller that names the place itself (the support course).
+impl From<HandlerError> for Reason {
+    fn from(e: HandlerError) -> Self {
+        e.reason
+    }
+}
+
+impl std::fmt::Display for HandlerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.param {
+            Some(param) => write!(f, "`{param}`: {}", self.reason.text),
+            None => f.write_str(&self.reason.text),
+        }
+    }
+}
 
 names!(
     /// The standard Moodle roles a handler may give, with their ids on a fresh site.
@@ -60,14 +128,27 @@ pub enum CourseRef {
 }
 
 impl CourseRef {
-    pub(crate) fn check(&self) -> Result<(), String> {
+    /// Checks the course named by the parameter `param`.
+    pub(crate) fn check(&self, param: &str) -> Result<(), HandlerError> {
         match self {
-            CourseRef::Id(0) => Err("course 0 does not exist".into()),
-            CourseRef::Id(1) => Err("course 1 is the site front page: nobody enrols there".into()),
+            CourseRef::Id(0) => Err(HandlerError::at(
+                param,
+                "course_zero",
+                "course 0 does not exist",
+            )),
+            CourseRef::Id(1) => Err(HandlerError::at(
+                param,
+                "front_page",
+                "course 1 is the site front page: nobody enrols there",
+            )),
             CourseRef::Shortname(s) | CourseRef::Idnumber { idnumber: s }
                 if s.trim().is_empty() =>
             {
-                Err("the course must not be empty".into())
+                Err(HandlerError::at(
+                    param,
+                    "required",
+                    "the course must not be empty",
+                ))
             }
             _ => Ok(()),
         }
@@ -128,19 +209,40 @@ impl Enrol {
         }
     }
 
-    fn check(&self) -> Result<(), String> {
-        self.course.check()?;
-        if self.duration_days.is_some() && self.end_date.is_some() {
-            return Err("give `duration_days` or `end_date`, not both".into());
-        }
-        if !self.role.assignable_in_course() {
-            return Err(format!(
-                "role `{}` cannot be given in a course",
-                self.role.as_str()
-            ));
-        }
-        Ok(())
+    fn check(&self) -> Result<(), HandlerError> {
+        self.course.check("course")?;
+        days_or_end(self.duration_days, self.end_date)?;
+        in_course("role", self.role)
     }
+}
+
+fn days_or_end(days: Option<NonZeroU32>, end: Option<NaiveDate>) -> Result<(), HandlerError> {
+    match (days, end) {
+        (Some(_), Some(_)) => Err(HandlerError::at(
+            "end_date",
+            "days_or_end",
+            "give `duration_days` or `end_date`, not both",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A role given in a course (Moodle refuses the others there with `wsusercannotassign`).
+fn in_course(param: &str, role: Role) -> Result<(), HandlerError> {
+    if role.assignable_in_course() {
+        return Ok(());
+    }
+    let text = format!("role `{}` cannot be given in a course", role.as_str());
+    Err(HandlerError::at(param, "role_not_in_course", text).with("role", role.as_str()))
+}
+
+/// A role given on a category or the whole site.
+fn above_courses(role: Role) -> Result<(), HandlerError> {
+    if role.assignable_above_courses() {
+        return Ok(());
+    }
+    let text = format!("role `{}` can only be given in a course", role.as_str());
+    Err(HandlerError::at("role", "role_only_in_course", text).with("role", role.as_str()))
 }
 
 /// [std_assignroleoncontext]: a role for the buyer on a context.
@@ -152,6 +254,23 @@ pub struct AssignRole {
     /// The course or category id (0 for the system context).
     #[serde(default)]
     pub instance_id: u64,
+}
+
+impl AssignRole {
+    fn check(&self) -> Result<(), HandlerError> {
+        let instance = |code, text: &str| Err(HandlerError::at("instance_id", code, text));
+        match self.context {
+            ContextLevel::System if self.instance_id != 0 => {
+                instance("system_instance", "the system context has `instance_id` 0")
+            }
+            ContextLevel::Course | ContextLevel::Coursecat if self.instance_id == 0 => instance(
+                "instance_required",
+                "give the course or category `instance_id`",
+            ),
+            ContextLevel::Course => in_course("role", self.role),
+            ContextLevel::System | ContextLevel::Coursecat => above_courses(self.role),
+        }
+    }
 }
 
 /// [std_extendenrolperiod / std_prorogate]: `days` × quantity more, from the current end or
@@ -260,65 +379,53 @@ pub enum HandlerSpec {
 
 impl HandlerSpec {
     /// Parses and checks a handler as written in a shop document.
-    pub fn parse(kind: &str, params: &Map<String, Value>) -> Result<Self, String> {
-        let spec: HandlerSpec = serde_json::from_value(json!({"type": kind, "params": params}))
-            .map_err(|e| e.to_string())?;
+    pub fn parse(kind: &str, params: &Map<String, Value>) -> Result<Self, HandlerError> {
+        // The type before the parameters, so that serde reads them knowing the variant and the
+        // path of a refusal names the parameter (buffered parameters would lose it).
+        let fields = [
+            ("type", Value::from(kind)),
+            ("params", Value::Object(params.clone())),
+        ];
+        let de = MapDeserializer::<_, serde_json::Error>::new(fields.into_iter());
+        let spec: HandlerSpec =
+            serde_path_to_error::deserialize(de).map_err(HandlerError::from_serde)?;
         spec.check()?;
         Ok(spec)
     }
 
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), HandlerError> {
         match self {
             HandlerSpec::EnrolOneCourse(e) | HandlerSpec::EnrolMultiple(e) => e.check(),
-            HandlerSpec::AssignRole(a) => match a.context {
-                ContextLevel::System if a.instance_id != 0 => {
-                    Err("the system context has `instance_id` 0".into())
-                }
-                ContextLevel::Course | ContextLevel::Coursecat if a.instance_id == 0 => {
-                    Err("give the course or category `instance_id`".into())
-                }
-                ContextLevel::Course if !a.role.assignable_in_course() => Err(format!(
-                    "role `{}` cannot be given in a course",
-                    a.role.as_str()
-                )),
-                ContextLevel::System | ContextLevel::Coursecat
-                    if !a.role.assignable_above_courses() =>
-                {
-                    Err(format!(
-                        "role `{}` can only be given in a course",
-                        a.role.as_str()
-                    ))
-                }
-                _ => Ok(()),
-            },
-            HandlerSpec::ExtendEnrolment(x) => x.course.check(),
+            HandlerSpec::AssignRole(a) => a.check(),
+            HandlerSpec::ExtendEnrolment(x) => {
+                x.course.check("course")?;
+                in_course("role", x.role)
+            }
             HandlerSpec::GenerateSeats(s) => {
                 if s.courses.is_empty() {
-                    return Err("give at least one course in `courses`".into());
+                    let text = "give at least one course in `courses`";
+                    return Err(HandlerError::at("courses", "at_least_one_course", text));
                 }
-                s.courses.iter().try_for_each(CourseRef::check)
+                for (i, course) in s.courses.iter().enumerate() {
+                    course.check(&format!("courses[{i}]"))?;
+                }
+                in_course("role", s.role)
             }
             HandlerSpec::CourseSession(s) => {
-                if s.duration_days.is_some() && s.end_date.is_some() {
-                    return Err("give `duration_days` or `end_date`, not both".into());
-                }
-                s.course.check()
+                s.course.check("course")?;
+                days_or_end(s.duration_days, s.end_date)?;
+                s.supervisor_role
+                    .map_or(Ok(()), |r| in_course("supervisor_role", r))
             }
             HandlerSpec::CreateCourse(c) => {
-                if !c.role.assignable_in_course() {
-                    return Err(format!(
-                        "role `{}` cannot be given in a course",
-                        c.role.as_str()
-                    ));
+                if let Some(template) = &c.template {
+                    template.check("template")?;
                 }
-                c.template.as_ref().map_or(Ok(()), CourseRef::check)
+                in_course("role", c.role)
             }
-            HandlerSpec::CreateCategory(c) if !c.role.assignable_above_courses() => Err(format!(
-                "role `{}` cannot be given on a category",
-                c.role.as_str()
-            )),
-            HandlerSpec::UnlockCertificate(c) => c.course.check(),
-            HandlerSpec::CreateCategory(_) | HandlerSpec::AddTrainingCredits(_) => Ok(()),
+            HandlerSpec::CreateCategory(c) => above_courses(c.role),
+            HandlerSpec::UnlockCertificate(c) => c.course.check("course"),
+            HandlerSpec::AddTrainingCredits(_) => Ok(()),
         }
     }
 
@@ -331,8 +438,9 @@ impl HandlerSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
-    fn parse(kind: &str, params: Value) -> Result<HandlerSpec, String> {
+    fn parse(kind: &str, params: Value) -> Result<HandlerSpec, HandlerError> {
         HandlerSpec::parse(kind, params.as_object().unwrap())
     }
 
@@ -394,54 +502,145 @@ mod tests {
         assert!(parse("add_training_credits", json!({"credits": 2})).is_ok());
     }
 
+    /// Each refusal names the parameter at fault and a code the staff's pages translate.
     #[test]
-    fn bad_handlers_are_refused_with_the_reason() {
-        let refused = |kind: &str, params: Value, why: &str| {
+    fn bad_handlers_are_refused_at_their_parameter_with_a_code() {
+        let refused = |kind: &str, params: Value, param: Option<&str>, code: &str, why: &str| {
             let e = parse(kind, params).unwrap_err();
-            assert!(e.contains(why), "{kind}: {e}");
+            assert_eq!(
+                (e.param.as_deref(), e.reason.code),
+                (param, code),
+                "{kind}: {e}"
+            );
+            assert!(e.to_string().contains(why), "{kind}: {e}");
+            e
         };
-        refused("teleport", json!({}), "unknown variant `teleport`");
-        refused("enrol_one_course", json!({}), "missing field `course`");
+        refused(
+            "teleport",
+            json!({}),
+            None,
+            "unknown_handler",
+            "unknown variant `teleport`",
+        );
         refused(
             "enrol_one_course",
+            json!({}),
+            Some("course"),
+            "required",
+            "missing field `course`",
+        );
+        let unknown = refused(
+            "enrol_one_course",
             json!({"course": 3, "colour": 1}),
+            Some("colour"),
+            "unknown_param",
             "unknown field `colour`",
         );
-        refused("enrol_one_course", json!({"course": 1}), "front page");
+        assert_eq!(unknown.reason.params["name"], "colour");
+        refused(
+            "enrol_one_course",
+            json!({"course": 1}),
+            Some("course"),
+            "front_page",
+            "front page",
+        );
+        refused(
+            "unlock_certificate",
+            json!({"course": 0}),
+            Some("course"),
+            "course_zero",
+            "course 0",
+        );
+        refused(
+            "enrol_one_course",
+            json!({"course": " "}),
+            Some("course"),
+            "required",
+            "empty",
+        );
         refused(
             "enrol_one_course",
             json!({"course": 3, "role": "boss"}),
+            Some("role"),
+            "handler_value",
             "unknown variant `boss`",
         );
         refused(
             "enrol_one_course",
             json!({"course": 3, "duration_days": 0}),
+            Some("duration_days"),
+            "handler_value",
             "nonzero",
         );
         refused(
-            "enrol_one_course",
+            "course_session",
             json!({"course": 3, "duration_days": 5, "end_date": "2027-01-01"}),
+            Some("end_date"),
+            "days_or_end",
             "not both",
         );
         refused(
             "generate_seats",
             json!({"courses": []}),
+            Some("courses"),
+            "at_least_one_course",
             "at least one course",
         );
-        refused("create_category", json!({"role": "student"}), "category");
+        refused(
+            "generate_seats",
+            json!({"courses": [3, 1]}),
+            Some("courses[1]"),
+            "front_page",
+            "front page",
+        );
+        refused(
+            "generate_seats",
+            json!({"courses": [3, 0.5]}),
+            Some("courses[1]"),
+            "handler_value",
+            "",
+        );
+        let role = refused(
+            "create_category",
+            json!({"role": "student"}),
+            Some("role"),
+            "role_only_in_course",
+            "only be given in a course",
+        );
+        assert_eq!(role.reason.params["role"], "student");
+        refused(
+            "course_session",
+            json!({"course": 3, "supervisor_role": "coursecreator"}),
+            Some("supervisor_role"),
+            "role_not_in_course",
+            "cannot be given in a course",
+        );
         refused(
             "assign_role",
             json!({"role": "student", "context": "system"}),
+            Some("role"),
+            "role_only_in_course",
             "only be given in a course",
         );
         refused(
             "assign_role",
+            json!({"role": "manager", "context": "system", "instance_id": 4}),
+            Some("instance_id"),
+            "system_instance",
+            "instance_id",
+        );
+        refused(
+            "assign_role",
             json!({"role": "teacher", "context": "course"}),
+            Some("instance_id"),
+            "instance_required",
             "instance_id",
         );
         refused(
             "add_training_credits",
             json!({"credits": -1}),
+            Some("credits"),
+            "handler_value",
             "invalid value",
         );
     }

@@ -71,7 +71,11 @@ impl ItemDoc {
         let handler = self.handler.as_ref().map(|h| {
             text(e, &format!("{path}.handler.type"), &h.kind, 60);
             if let Err(problem) = crate::domain::handler::HandlerSpec::parse(&h.kind, &h.params) {
-                e.add(format!("{path}.handler"), problem);
+                let at = match &problem.param {
+                    Some(param) => format!("{path}.handler.params.{param}"),
+                    None => format!("{path}.handler.type"),
+                };
+                e.add(at, problem.reason);
             }
             Handler {
                 kind: h.kind.clone(),
@@ -200,7 +204,10 @@ impl ItemDoc {
                 if (kind == FieldType::Select) == f.options.is_empty() {
                     e.add(
                         format!("{p}.options"),
-                        "a select field lists options; other types have none",
+                        Reason::new(
+                            "choice_options",
+                            "a select field lists options; other types have none",
+                        ),
                     );
                 }
                 Some(FieldSpec {

@@ -399,7 +399,7 @@ impl ShopDocument {
         }
         self.sales_address(&mut e);
         if let Some(course) = &self.customer_support_course {
-            e.check("customer_support_course", course.check());
+            e.check("customer_support_course", course.check("course"));
         }
         self.check_gateways(&mut e);
         let step_order = self.step_order(&mut e);

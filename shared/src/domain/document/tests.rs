@@ -310,6 +310,8 @@ fn the_rules_staff_meet_carry_their_codes() {
     v["staff"] = json!([{"username": "a b", "role": "manager"}]);
     v["items"][0]["prices"] = json!([{"up_to": 5, "unit_price": "1"}]);
     v["items"][0]["tax"] = json!("gone");
+    v["items"][0]["required_data"] =
+        json!([{"field": "moment", "label": "Moment", "type": "select"}]);
     let errors = doc(v).validate(&shop_id()).unwrap_err();
     let code = |path: &str| {
         errors
@@ -328,6 +330,10 @@ fn the_rules_staff_meet_carry_their_codes() {
     assert_eq!(code("staff[0].username"), ["moodle_username"]);
     assert_eq!(code("items[0].prices"), ["last_tier_open"]);
     assert_eq!(code("items[0].tax"), ["no_tax_code"]);
+    assert_eq!(
+        code("items[0].required_data[0].options"),
+        ["choice_options"]
+    );
     let gone = errors.iter().find(|e| e.path == "items[0].tax").unwrap();
     assert_eq!(gone.params["tax"], "gone");
     assert_eq!(gone.reason, "no tax code `gone`");
