@@ -23,7 +23,18 @@ const SETTINGS = {
 };
 /** Settings the `context` field draws with it (a role's place decides them). */
 const WITH_CONTEXT = ['instance_id', 'role'];
-/** Other names a shop document may give a setting. */
+/** What the server takes for a setting left out (domain/handler.rs): the form shows it, and
+ * leaves it out again when unchanged, so that saving an item untouched changes nothing. */
+const DEFAULT_ROLE = { create_course: 'editingteacher', create_category: 'manager', assign_role: undefined };
+const defaultOf = (name, kind) => ({
+  role: kind in DEFAULT_ROLE ? DEFAULT_ROLE[kind] : 'student',
+  supervisor_role: 'teacher',
+  pack_size: 1,
+  category_id: 1,
+  parent: 0,
+  instance_id: 0,
+}[name]);
+/** Other names a shop document may give a setting (kept as the document has them). */
 const ALIASES = { course_id: 'course', extension: 'days' };
 /** Roles Moodle lets the shop give in a course, and above courses (a category, the site). */
 const IN_COURSE = ['student', 'teacher', 'editingteacher', 'manager'];
@@ -80,16 +91,15 @@ function setting(name, kind, given, { shop, w }) {
       return { element: list.element, read };
     }
     case 'role': {
-      const defaults = { create_course: 'editingteacher', create_category: 'manager' };
       const roles = kind === 'create_category' ? ABOVE_COURSES : IN_COURSE;
-      return roleChoice('role', roles, given.role ?? defaults[kind] ?? 'student', w(enrolment ? 'role' : 'buyerRole'));
+      return roleChoice('role', roles, given.role ?? defaultOf('role', kind), w(enrolment ? 'role' : 'buyerRole'));
     }
     case 'supervisor_role':
-      return roleChoice('supervisor_role', IN_COURSE, given.supervisor_role === undefined ? 'teacher' : given.supervisor_role,
+      return roleChoice('supervisor_role', IN_COURSE, given.supervisor_role === undefined ? defaultOf('supervisor_role') : given.supervisor_role,
         w('supervisor_role'), w('notEnrolled'));
     case 'duration_days': return number('duration_days', given.duration_days, w('duration_days'));
     case 'days': return number('days', given.days, w('days'));
-    case 'pack_size': return number('pack_size', given.pack_size ?? 1, w('pack_size'));
+    case 'pack_size': return number('pack_size', given.pack_size ?? defaultOf('pack_size'), w('pack_size'));
     case 'credits': return number('credits', given.credits, w('credits'));
     case 'end_date': {
       const input = h('input', { type: 'date', value: given.end_date ?? '' });
@@ -99,8 +109,8 @@ function setting(name, kind, given, { shop, w }) {
       const box = h('input', { type: 'checkbox', checked: Boolean(given.group_per_customer), 'data-path': path('group_per_customer') });
       return { element: h('label', { class: 'check' }, box, ` ${w('group_per_customer')}`), read: (p) => { if (box.checked) p.group_per_customer = true; } };
     }
-    case 'category_id': return categoryChoice(shop, 'category_id', given.category_id ?? 1, false, w);
-    case 'parent': return categoryChoice(shop, 'parent', given.parent ?? 0, true, w);
+    case 'category_id': return categoryChoice(shop, 'category_id', given.category_id ?? defaultOf('category_id'), false, w);
+    case 'parent': return categoryChoice(shop, 'parent', given.parent ?? defaultOf('parent'), true, w);
     case 'context': return contextChoice(given, { shop, w, words });
     default: throw new Error(name);
   }
@@ -143,7 +153,9 @@ export function deliverySection(shop, handler, w) {
   const draw = () => {
     const k = kind.value;
     if (!k) { body.replaceChildren(); read = () => null; return; }
-    const given = Object.fromEntries(Object.entries(handler?.type === k ? handler.params : {}).map(([n, v]) => [ALIASES[n] ?? n, v]));
+    const stored = handler?.type === k ? handler.params : {};
+    const given = Object.fromEntries(Object.entries(stored).map(([n, v]) => [ALIASES[n] ?? n, v]));
+    const aliased = Object.keys(stored).filter((n) => ALIASES[n]);
     const fields = SETTINGS[k].map((name) => setting(name, k, given, { shop, w }));
     // Settings this form does not know (a document imported by hand) stay, as JSON.
     const known = [...SETTINGS[k], ...(k === 'assign_role' ? WITH_CONTEXT : [])];
@@ -154,6 +166,8 @@ export function deliverySection(shop, handler, w) {
       let params = {};
       try { params = other?.value.trim() ? JSON.parse(other.value) : {}; } catch { throw Object.assign(new Error('json'), { path: 'handler.params', code: 'json' }); }
       fields.forEach((f) => f.read(params));
+      for (const [n, v] of Object.entries(params)) if (!(n in given) && v === defaultOf(n, k)) delete params[n];
+      for (const alias of aliased) if (ALIASES[alias] in params) { params[alias] = params[ALIASES[alias]]; delete params[ALIASES[alias]]; }
       return { type: k, params };
     };
   };
