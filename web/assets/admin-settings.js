@@ -194,7 +194,9 @@ async function start() {
   const SHOP_WORDS = { name: 'name', terms: 'terms', payment_terms: 'paymentTerms', late_payment: 'latePayment' };
   const texts = Object.fromEntries(LANGS.map((l) => [l, Object.fromEntries(Object.keys(SHOP_WORDS).map((k) => [k,
     k === 'name' ? input(`texts.${l}.name`, s.texts?.[l]?.name) : h('textarea', { 'data-path': `texts.${l}.${k}`, rows: '2' }, s.texts?.[l]?.[k] || '')]))]));
-  const reminders = input('reminder_days', (s.reminder_days || [14, 3]).join(', '));
+  // The shop's default when the document gives none (`DEFAULT_REMINDER_DAYS`), left out again unchanged.
+  const DEFAULT_REMINDERS = '14, 3';
+  const reminders = input('reminder_days', s.reminder_days ? s.reminder_days.join(', ') : DEFAULT_REMINDERS);
   const methods = h('fieldset', { 'data-path': 'payment_methods' }, h('legend', {}, w('methods')),
     METHODS.map((m) => h('label', { class: 'check' }, h('input', { type: 'checkbox', value: m, checked: s.payment_methods.includes(m) }), ` ${w(`method_${m}`)}`)),
     h('span', { class: 'error', role: 'alert' }));
@@ -231,7 +233,8 @@ async function start() {
     name: name.value, currency: currency.value.trim().toUpperCase(), test_mode: testMode.checked, terms: terms.value || null,
     payment_terms: paymentTerms.value.trim() || null, late_payment: latePayment.value.trim() || null,
     texts: withWords(s.texts, Object.fromEntries(LANGS.map((l) => [l, Object.fromEntries(Object.entries(texts[l]).map(([k, el]) => [k, el.value]))]))),
-    reminder_days: reminders.value.split(',').map((d) => d.trim()).filter(Boolean).map(Number),
+    reminder_days: !s.reminder_days && reminders.value.trim() === DEFAULT_REMINDERS ? undefined
+      : reminders.value.split(',').map((d) => d.trim()).filter(Boolean).map(Number),
     payment_methods: [...methods.querySelectorAll('input:checked')].map((c) => c.value),
     default_payment_method: defaultMethod.value,
     seller: seller.read(),

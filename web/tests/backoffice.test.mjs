@@ -507,6 +507,28 @@ test('every demo item saved untouched from the editor stays as it was, whatever 
   }
 });
 
+test('the settings saved untouched from their page stay as they were', async () => {
+  const own = await startStack();
+  try {
+    const p = await own.page('en', 1280);
+    await p.goto(`${own.base}/admin?shop=demo`);
+    const signIn = p.locator('#sign-in');
+    await signIn.getByLabel('Moodle username').fill('manager');
+    await signIn.getByLabel('Password').fill('manager-2026');
+    await signIn.getByRole('button').click();
+    await p.getByRole('button', { name: 'Sign out' }).waitFor();
+    const read = () => p.evaluate(async () => (await (await fetch('/admin/shops/demo/settings')).json()));
+    const before = await read();
+    await p.goto(`${own.base}/admin/settings`);
+    await p.locator('.chosen', { hasText: '(' }).first().waitFor();
+    await p.locator('#settings button[type="submit"]').click();
+    await p.locator('#settings').getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    assert.deepEqual(await read(), before);
+  } finally {
+    await own.stop();
+  }
+});
+
 test('two managers edit one item at once: the second is told who changed it first', async () => {
   const first = await stack.page('en', 1280);
   const second = await stack.page('fr', 1280);
