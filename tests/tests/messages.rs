@@ -71,7 +71,14 @@ async fn a_guest_purchase_tells_the_buyer_and_the_shop_once() {
     let placed = stack.mail_message(&buyer[0].1).await;
     assert_eq!(placed["language"], "fr");
     assert_eq!(placed["reply_to"], "sales@demo-academy.example");
-    let url = link(placed["text"].as_str().unwrap(), &stack.url("/bill?"));
+    let placed_text = placed["text"].as_str().unwrap();
+    let url = link(placed_text, &stack.url("/bill?"));
+    // Punctuated as French writes: a space before a colon, in the links and the lines too.
+    assert!(
+        placed_text.contains(&format!("à tout moment : {url}")),
+        "{placed_text}"
+    );
+    assert!(placed_text.contains("12 mois) : 144,00"), "{placed_text}");
     let token = url
         .split("#token=")
         .nth(1)

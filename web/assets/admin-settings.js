@@ -38,7 +38,8 @@ const WORDS = {
     staff: 'Staff', username: 'Moodle username', role: 'Role', addStaff: 'Add a member of staff', taxes: 'Taxes',
     code: 'Code', rate: 'Rate (%)', addTax: 'Add a tax', categories: 'Categories', id: 'Identifier', parent: 'Within',
     noParent: 'Top level', addCategory: 'Add a category', gateways: 'Gateway settings', secretSet: 'set — type to replace',
-    secretUnset: 'not set', addSetting: 'Add a setting', messages: 'Messages in the shop’s own words (JSON)',
+    secretUnset: 'not set', addSetting: 'Add a setting', ownWords: 'Messages in the shop’s own words (the others in the shop’s default words)', noOwnWords: 'None: every message has the default words.',
+    edit: 'Edit', useDefault: 'Back to the default words',
     save: 'Save', saved: 'Saved.', reload: 'Load the current settings',
     stale: 'The settings were changed by someone else after you opened them: your change was not saved.',
     role_manager: 'Manager (everything)', role_operator: 'Operator (orders, payments, customers, products)',
@@ -62,7 +63,8 @@ const WORDS = {
     staff: 'Équipe', username: 'Identifiant Moodle', role: 'Rôle', addStaff: 'Ajouter un membre de l’équipe', taxes: 'Taxes',
     code: 'Code', rate: 'Taux (%)', addTax: 'Ajouter une taxe', categories: 'Catégories', id: 'Identifiant', parent: 'Dans',
     noParent: 'Premier niveau', addCategory: 'Ajouter une catégorie', gateways: 'Réglages des prestataires de paiement', secretSet: 'défini — saisir pour remplacer',
-    secretUnset: 'non défini', addSetting: 'Ajouter un réglage', messages: 'Messages dans les mots de la boutique (JSON)',
+    secretUnset: 'non défini', addSetting: 'Ajouter un réglage', ownWords: 'Messages dans les mots de la boutique (les autres dans les mots par défaut)', noOwnWords: 'Aucun : chaque message a les mots par défaut.',
+    edit: 'Modifier', useDefault: 'Revenir aux mots par défaut',
     save: 'Enregistrer', saved: 'Enregistré.', reload: 'Charger les réglages actuels',
     stale: 'Les réglages ont été modifiés par quelqu’un d’autre après leur ouverture : votre modification n’a pas été enregistrée.',
     role_manager: 'Responsable (tout)', role_operator: 'Opérateur (commandes, paiements, clients, produits)',
@@ -83,8 +85,10 @@ const METHODS = ['test', 'free', 'check', 'transfer', 'paypal', 'stripe', 'syste
 
 let session;
 
-/** One message's words tried on a sample order; kept into the messages' JSON to be saved. */
-function wordsEditor(messages) {
+/** The messages' own words (`own`: message → language → subject and body): one tried on a
+ * sample order and kept, and the list of those the shop has, each back to the default words on
+ * demand; saved with the settings. Errors at `messages.<message>.<language>.*` show at its row. */
+function wordsEditor(own) {
   const kind = h('select', {}, MESSAGES.map((m) => h('option', { value: m }, w(`msg_${m}`))));
   const language = h('select', {}, ['en', 'fr'].map((l) => h('option', { value: l, selected: l === lang() }, w(`lang_${l}`))));
   const subject = h('input', { 'data-path': 'subject' });
@@ -92,9 +96,8 @@ function wordsEditor(messages) {
   const shown = h('div', { class: 'notice', hidden: true, role: 'status', id: 'message-preview' });
   const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
   const box = h('fieldset', { id: 'words' });
-  const current = () => { try { return messages.value.trim() ? JSON.parse(messages.value) : {}; } catch { return {}; } };
   const load = () => {
-    const words = current()[kind.value]?.[language.value];
+    const words = own[kind.value]?.[language.value];
     subject.value = words?.subject || '';
     body.value = words?.body || '';
     shown.hidden = true;
@@ -110,18 +113,28 @@ function wordsEditor(messages) {
       shown.hidden = false;
     } catch (e) { showProblem(box, e, banner); }
   };
+  const list = h('ul', { class: 'own-words' });
+  const drawList = () => {
+    const rows = Object.entries(own).flatMap(([m, byLang]) => Object.keys(byLang).map((l) => h('li', { class: 'row field' },
+      h('span', { 'data-path': `messages.${m}.${l}` }, `${w(`msg_${m}`)} — ${w(`lang_${l}`)}`),
+      h('button', { type: 'button', class: 'secondary', onclick: () => { kind.value = m; language.value = l; load(); subject.focus(); } }, w('edit')),
+      h('button', { type: 'button', class: 'secondary', onclick: () => { delete own[m][l]; if (!Object.keys(own[m]).length) delete own[m]; load(); drawList(); } }, w('useDefault')),
+      h('span', { class: 'error' }))));
+    list.replaceChildren(...(rows.length ? rows : [h('li', { class: 'muted' }, w('noOwnWords'))]));
+  };
   const keep = () => {
-    const all = current();
-    all[kind.value] = { ...(all[kind.value] || {}), [language.value]: { subject: subject.value, body: body.value } };
-    messages.value = JSON.stringify(all, null, 2);
+    own[kind.value] = { ...(own[kind.value] || {}), [language.value]: { subject: subject.value, body: body.value } };
+    drawList();
   };
   load();
+  drawList();
   fill(box, h('legend', {}, w('wordsTitle')),
     h('div', { class: 'row' }, field(w('message'), kind), field(w('language'), language)),
     field(w('subject'), subject, 'subject'), field(w('body'), body, 'body'), banner,
     h('div', { class: 'row' }, h('button', { type: 'button', class: 'secondary', onclick: preview }, w('previewIt')),
       h('button', { type: 'button', class: 'secondary', onclick: keep }, w('keep'))),
-    shown);
+    shown,
+    h('h3', {}, w('ownWords')), list);
   return box;
 }
 
@@ -158,6 +171,11 @@ function pairs(legend, path, entries, addLabel, keyLabel = w('key')) {
   }, addLabel, () => ['', ''], w('remove'));
 }
 
+/** A number or yes/no as typed; other text stays text (a setting may be a string). */
+function parsedOr(text) {
+  try { return JSON.parse(text); } catch { return text; }
+}
+
 function readPairs(list) {
   const out = {};
   for (const row of list.rows()) {
@@ -165,7 +183,7 @@ function readPairs(list) {
     const input = row.querySelector('.pair-value');
     if (!k) continue;
     if (input.dataset.secret && !input.value) out[k] = MARKER;
-    else out[k] = input.dataset.json ? JSON.parse(input.value) : input.value;
+    else out[k] = input.dataset.json ? parsedOr(input.value) : input.value;
   }
   return out;
 }
@@ -220,14 +238,10 @@ async function start() {
     field(w('parent'), input(`categories[${i}].parent`, c.parent || '', { class: 'cat-parent', placeholder: w('noParent') })),
   ], w('addCategory'), () => ({ id: '', name: '', parent: null }), w('remove'));
   const gateways = Object.entries(s.gateways || {}).map(([g, settings]) => [g, pairs(`${w('gateways')} — ${w(`method_${g}`)}`, `gateways.${g}`, Object.entries(settings), w('addSetting'))]);
-  const messages = h('textarea', { 'data-path': 'messages', rows: '6' }, s.messages && Object.keys(s.messages).length ? JSON.stringify(s.messages, null, 2) : '');
+  const own = structuredClone(s.messages || {});
   const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
   const done = h('p', { class: 'notice', hidden: true, role: 'status' }, w('saved'));
   const form = h('form', { id: 'settings', novalidate: true });
-  // A JSON field as typed, or the error located at it.
-  const parsed = (el, path) => {
-    try { return el.value.trim() ? JSON.parse(el.value) : {}; } catch (e) { throw Object.assign(new Error(e.message), { path }); }
-  };
   const collect = () => ({
     ...s,
     name: name.value, currency: currency.value.trim().toUpperCase(), test_mode: testMode.checked, terms: terms.value || null,
@@ -249,19 +263,14 @@ async function start() {
       };
     }),
     gateways: Object.fromEntries(gateways.map(([g, list]) => [g, readPairs(list)])),
-    messages: parsed(messages, 'messages'),
+    messages: own,
   });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearProblem(form, banner);
     done.hidden = true;
-    let body;
-    try { body = collect(); } catch (e) {
-      showProblem(form, { body: { errors: [{ field: e.path, reason: e.message }] } }, banner);
-      return;
-    }
     try {
-      const answer = await send('PUT', `/admin/shops/${session.shop}/settings`, body, { 'if-match': etag });
+      const answer = await send('PUT', `/admin/shops/${session.shop}/settings`, collect(), { 'if-match': etag });
       etag = answer.etag;
       done.hidden = false;
     } catch (e) {
@@ -270,7 +279,9 @@ async function start() {
         banner.hidden = false;
         return;
       }
-      showProblem(form, e, banner);
+      // A message's words are refused at its row of the list (`messages.order_placed.fr.body`).
+      const errors = e.body?.errors?.map((x) => ({ ...x, field: x.field.replace(/^(messages\.\w+\.\w+)\..*$/, '$1') }));
+      showProblem(form, { ...e, body: { ...e.body, errors } }, banner);
     }
   });
   fill(form,
@@ -286,8 +297,7 @@ async function start() {
     h('fieldset', {}, h('legend', {}, w('support')), support.element, h('span', { class: 'error', role: 'alert' })),
     staff.element, taxes.element, categories.element,
     gateways.map(([, list]) => list.element),
-    wordsEditor(messages),
-    field(w('messages'), messages),
+    wordsEditor(own),
     banner, done,
     h('button', { type: 'submit', class: 'primary' }, w('save')));
   fill(main, h('h1', {}, w('title')), form);

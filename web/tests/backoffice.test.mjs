@@ -643,11 +643,21 @@ test('a manager changes the shop settings in French; secrets stay hidden, a tax 
   await words.getByRole('button', { name: 'Aperçu' }).click();
   await words.locator('#message-preview').filter({ hasText: 'Bonjour Ada,' }).waitFor();
   await accessible(p, 'admin-settings-words-fr');
+  const own = words.locator('ul.own-words li');
+  assert.deepEqual(await own.allInnerTexts(), ['Aucun : chaque message a les mots par défaut.'], 'no JSON: the list of messages in the shop\'s words');
   await words.getByRole('button', { name: 'Garder ces mots (puis enregistrer)' }).click();
+  assert.match(await own.first().innerText(), /^Commande passée — Français/);
   await form.getByRole('button', { name: 'Enregistrer', exact: true }).click();
   await form.getByRole('status').filter({ hasText: 'Enregistré.' }).waitFor();
-  const saved = await (await fetch(`${stack.base}/admin/shops/demo/settings`, { headers: { authorization: 'Bearer dev-admin-token' } })).json();
-  assert.equal(saved.messages.order_placed.fr.subject, 'Votre commande {bill} chez {shop}');
+  const stored = async () => (await fetch(`${stack.base}/admin/shops/demo/settings`, { headers: { authorization: 'Bearer dev-admin-token' } })).json();
+  assert.equal((await stored()).messages.order_placed.fr.subject, 'Votre commande {bill} chez {shop}');
+  // Back to the default words: the message leaves the list, and the shop's words once saved.
+  await own.first().getByRole('button', { name: 'Revenir aux mots par défaut' }).click();
+  await words.getByText('Aucun : chaque message a les mots par défaut.').waitFor();
+  assert.equal(await words.getByLabel('Objet').inputValue(), '', 'the editor shows no words of the shop');
+  await form.getByRole('button', { name: 'Enregistrer', exact: true }).click();
+  await form.getByRole('status').filter({ hasText: 'Enregistré.' }).waitFor();
+  assert.deepEqual((await stored()).messages ?? {}, {});
 
   // Taking away the reduced tax that items use is refused at the taxes.
   const rows = form.locator('fieldset[data-path="taxes"] .repeat');

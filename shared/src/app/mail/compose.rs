@@ -210,7 +210,11 @@ pub fn compose(
         }
         None => content(letter, bill, shop, site, &extras, fr),
     };
-    let text = blocks.iter().map(text_of).collect::<Vec<_>>().join("\n\n");
+    let text = blocks
+        .iter()
+        .map(|b| text_of(b, language))
+        .collect::<Vec<_>>()
+        .join("\n\n");
     let html = MailHtml {
         lang: language.as_str(),
         title: &subject,
@@ -247,13 +251,16 @@ pub fn compose(
     }
 }
 
-pub(super) fn text_of(block: &Block) -> String {
+/// A block as the text part says it, punctuated as `language` writes (French puts a space
+/// before a colon).
+pub(super) fn text_of(block: &Block, language: Language) -> String {
+    let colon = if language == Language::Fr { " :" } else { ":" };
     match block {
         Block::Para(p) => p.clone(),
-        Block::Link { label, url } => format!("{label}: {url}"),
+        Block::Link { label, url } => format!("{label}{colon} {url}"),
         Block::Lines(rows) => rows
             .iter()
-            .map(|r| format!("- {} x {}: {}", r.quantity, r.name, r.total))
+            .map(|r| format!("- {} x {}{colon} {}", r.quantity, r.name, r.total))
             .collect::<Vec<_>>()
             .join("\n"),
     }

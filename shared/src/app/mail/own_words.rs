@@ -131,7 +131,7 @@ impl Facts<'_> {
             .iter()
             .map(|b| match b {
                 Block::Link { url, .. } => url.clone(),
-                other => text_of(other),
+                other => text_of(other, self.letter.language),
             })
             .collect::<Vec<_>>()
             .join(", ")
