@@ -4,6 +4,7 @@
 // saved on the version read.
 import { clearProblem, countryOptions, field, fill, h, lang, showProblem } from './app.js';
 import { coursePicker, deskHeader, repeater, send, staffSession, w as desk } from './desk.js';
+import { GATEWAY_SETTINGS, gatewayFields } from './gateways.js';
 
 const main = document.getElementById('main');
 const MARKER = '********';
@@ -37,7 +38,7 @@ const WORDS = {
     findCourse: 'Find a course in Moodle', chosen: 'Chosen course', noCourse: 'No support course', noResult: 'No course found.',
     staff: 'Staff', username: 'Moodle username', role: 'Role', addStaff: 'Add a member of staff', taxes: 'Taxes',
     code: 'Code', rate: 'Rate (%)', addTax: 'Add a tax', categories: 'Categories', id: 'Identifier', parent: 'Within',
-    noParent: 'Top level', addCategory: 'Add a category', gateways: 'Gateway settings', secretSet: 'set — type to replace',
+    noParent: 'Top level', addCategory: 'Add a category', gateways: 'Gateway settings', otherSettings: 'Other settings', secretSet: 'set — type to replace',
     secretUnset: 'not set', addSetting: 'Add a setting', ownWords: 'Messages in the shop’s own words (the others in the shop’s default words)', noOwnWords: 'None: every message has the default words.',
     edit: 'Edit', useDefault: 'Back to the default words',
     save: 'Save', saved: 'Saved.', reload: 'Load the current settings',
@@ -62,7 +63,7 @@ const WORDS = {
     findCourse: 'Chercher un cours dans Moodle', chosen: 'Cours choisi', noCourse: 'Pas de cours d’accompagnement', noResult: 'Aucun cours trouvé.',
     staff: 'Équipe', username: 'Identifiant Moodle', role: 'Rôle', addStaff: 'Ajouter un membre de l’équipe', taxes: 'Taxes',
     code: 'Code', rate: 'Taux (%)', addTax: 'Ajouter une taxe', categories: 'Catégories', id: 'Identifiant', parent: 'Dans',
-    noParent: 'Premier niveau', addCategory: 'Ajouter une catégorie', gateways: 'Réglages des prestataires de paiement', secretSet: 'défini — saisir pour remplacer',
+    noParent: 'Premier niveau', addCategory: 'Ajouter une catégorie', gateways: 'Réglages des prestataires de paiement', otherSettings: 'Autres réglages', secretSet: 'défini — saisir pour remplacer',
     secretUnset: 'non défini', addSetting: 'Ajouter un réglage', ownWords: 'Messages dans les mots de la boutique (les autres dans les mots par défaut)', noOwnWords: 'Aucun : chaque message a les mots par défaut.',
     edit: 'Modifier', useDefault: 'Revenir aux mots par défaut',
     save: 'Enregistrer', saved: 'Enregistré.', reload: 'Charger les réglages actuels',
@@ -159,6 +160,35 @@ function sellerFields(seller) {
   return { element, read };
 }
 
+/** A section per gateway, shown when its method is offered or it has settings: the settings
+ * the page knows as labelled fields, the others as lines of the shop's own. */
+function gatewaySections(stored, methods) {
+  const names = [...new Set([...Object.keys(GATEWAY_SETTINGS), ...Object.keys(stored)])];
+  const sections = names.map((g) => {
+    const settings = stored[g] || {};
+    const known = gatewayFields(g, settings, { marker: MARKER, secretSet: w('secretSet') });
+    const others = pairs(w('otherSettings'), `gateways.${g}`, Object.entries(settings).filter(([k]) => !known.known.includes(k)), w('addSetting'));
+    const element = h('fieldset', { 'data-gateway': g }, h('legend', {}, `${w('gateways')} — ${w(`method_${g}`)}`), known.elements, others.element);
+    const read = () => {
+      const out = readPairs(others);
+      known.read(out);
+      return out;
+    };
+    return { g, element, read };
+  });
+  const show = () => {
+    const offered = [...methods.querySelectorAll('input:checked')].map((c) => c.value);
+    for (const x of sections) x.element.hidden = !offered.includes(x.g) && !(x.g in stored);
+  };
+  methods.addEventListener('change', show);
+  show();
+  return {
+    elements: sections.map((x) => x.element),
+    read: () => Object.fromEntries(sections.filter((x) => !x.element.hidden).map((x) => [x.g, x.read()])
+      .filter(([g, v]) => Object.keys(v).length || g in stored)),
+  };
+}
+
 /** Key and value rows; a secret's value is never shown, and kept unless one is typed. */
 function pairs(legend, path, entries, addLabel, keyLabel = w('key')) {
   return repeater({ text: legend, path }, entries, ([k, v], i) => {
@@ -237,7 +267,7 @@ async function start() {
     ...LANGS.map((l) => field(w('nameIn', w(`in_${l}`)), input(`categories[${i}].texts.${l}.name`, c.texts?.[l]?.name, { class: 'cat-text', 'data-lang': l }))),
     field(w('parent'), input(`categories[${i}].parent`, c.parent || '', { class: 'cat-parent', placeholder: w('noParent') })),
   ], w('addCategory'), () => ({ id: '', name: '', parent: null }), w('remove'));
-  const gateways = Object.entries(s.gateways || {}).map(([g, settings]) => [g, pairs(`${w('gateways')} — ${w(`method_${g}`)}`, `gateways.${g}`, Object.entries(settings), w('addSetting'))]);
+  const gateways = gatewaySections(s.gateways || {}, methods);
   const own = structuredClone(s.messages || {});
   const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
   const done = h('p', { class: 'notice', hidden: true, role: 'status' }, w('saved'));
@@ -262,7 +292,7 @@ async function start() {
         texts: withWords(was?.texts, Object.fromEntries([...r.querySelectorAll('.cat-text')].map((el) => [el.dataset.lang, { name: el.value }]))),
       };
     }),
-    gateways: Object.fromEntries(gateways.map(([g, list]) => [g, readPairs(list)])),
+    gateways: gateways.read(),
     messages: own,
   });
   form.addEventListener('submit', async (ev) => {
@@ -296,7 +326,7 @@ async function start() {
     seller.element,
     h('fieldset', {}, h('legend', {}, w('support')), support.element, h('span', { class: 'error', role: 'alert' })),
     staff.element, taxes.element, categories.element,
-    gateways.map(([, list]) => list.element),
+    gateways.elements,
     wordsEditor(own),
     banner, done,
     h('button', { type: 'submit', class: 'primary' }, w('save')));

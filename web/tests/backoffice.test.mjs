@@ -614,6 +614,15 @@ test('a manager changes the shop settings in French; secrets stay hidden, a tax 
   assert.equal(await seller.getByLabel('Pays', { exact: true }).locator('option:checked').textContent(), 'France');
   await seller.getByLabel('SIRET', { exact: true }).fill('987 654 321 00018');
   assert.doesNotMatch(await seller.innerText(), /vat_number|siret|\bzip\b/);
+  // Each gateway's settings in labelled fields; offering a method shows its gateway's, to fill.
+  const gateway = (g) => form.locator(`fieldset[data-gateway="${g}"]`);
+  assert.equal(await gateway('systempay').getByLabel('Identifiant de la boutique').inputValue(), '12345678');
+  assert.equal(await gateway('systempay').getByLabel('Mode').inputValue(), 'TEST');
+  assert.doesNotMatch(await gateway('systempay').innerText(), /site_id|ctx_mode|signature_algorithm/);
+  assert.equal(await gateway('stripe').isHidden(), true, 'Stripe is not offered');
+  await form.getByLabel('Carte (Stripe)').check();
+  await gateway('stripe').getByLabel('Clé secrète').fill('sk_test_from_the_page');
+  await gateway('stripe').getByLabel('Secret de signature des notifications').fill('whsec_from_the_page');
   await accessible(p, 'admin-settings-fr');
   await form.getByRole('button', { name: 'Enregistrer', exact: true }).click();
   await form.getByRole('status').filter({ hasText: 'Enregistré.' }).waitFor();
@@ -627,6 +636,8 @@ test('a manager changes the shop settings in French; secrets stay hidden, a tax 
   const settings = await (await fetch(`${stack.base}/admin/shops/demo/settings`, { headers: { authorization: 'Bearer dev-admin-token' } })).json();
   assert.deepEqual([settings.seller.siret, settings.seller.vat_number, settings.seller.country, settings.seller.email],
     ['987 654 321 00018', 'FR00123456789', 'FR', 'sales@demo-academy.example'], 'the seller as typed, the rest kept');
+  assert.deepEqual(settings.gateways.stripe, { secret_key: '********', webhook_secret: '********' }, 'the secrets typed, kept write-only');
+  assert.equal(settings.gateways.systempay.site_id, '12345678');
   // A Systempay payment still signs with the kept secret.
   const bill = await placedBill('systempay', 'Keller');
   assert.ok(bill);

@@ -109,6 +109,10 @@ pub fn router() -> Router {
             file!("assets/delivery.js", "text/javascript; charset=utf-8"),
         )
         .route(
+            "/assets/gateways.js",
+            file!("assets/gateways.js", "text/javascript; charset=utf-8"),
+        )
+        .route(
             "/assets/admin.js",
             file!("assets/admin.js", "text/javascript; charset=utf-8"),
         )
