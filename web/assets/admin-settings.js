@@ -265,8 +265,24 @@ async function start() {
     field(w('id'), input(`categories[${i}].id`, c.id, { class: 'cat-id', 'data-was': c.id })),
     field(w('name'), input(`categories[${i}].name`, c.name, { class: 'cat-name' })),
     ...LANGS.map((l) => field(w('nameIn', w(`in_${l}`)), input(`categories[${i}].texts.${l}.name`, c.texts?.[l]?.name, { class: 'cat-text', 'data-lang': l }))),
-    field(w('parent'), input(`categories[${i}].parent`, c.parent || '', { class: 'cat-parent', placeholder: w('noParent') })),
+    field(w('parent'), h('select', { 'data-path': `categories[${i}].parent`, class: 'cat-parent', 'data-chosen': c.parent || '' })),
   ], w('addCategory'), () => ({ id: '', name: '', parent: null }), w('remove'));
+  // A category's parent is chosen among the others by name, as the rows say them now.
+  const parents = () => {
+    const named = (r) => r.querySelector(`.cat-text[data-lang="${lang()}"]`)?.value.trim() || r.querySelector('.cat-name').value.trim();
+    const rows = categories.rows().map((r) => ({ row: r, id: r.querySelector('.cat-id').value.trim(), name: named(r) }));
+    for (const { row, id: own } of rows) {
+      const select = row.querySelector('.cat-parent');
+      const chosen = select.options.length ? select.value : select.dataset.chosen;
+      const others = rows.filter((x) => x.id && x.id !== own);
+      const lost = chosen && !others.some((x) => x.id === chosen) ? [{ id: chosen, name: chosen }] : [];
+      select.replaceChildren(h('option', { value: '' }, w('noParent')),
+        ...[...others, ...lost].map((x) => h('option', { value: x.id, selected: x.id === chosen }, x.name || x.id)));
+    }
+  };
+  categories.element.addEventListener('change', parents);
+  categories.element.addEventListener('click', (e) => { if (e.target.closest('button')) parents(); });
+  parents();
   const gateways = gatewaySections(s.gateways || {}, methods);
   const own = structuredClone(s.messages || {});
   const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
@@ -288,7 +304,7 @@ async function start() {
     categories: categories.rows().map((r) => {
       const was = (s.categories || []).find((c) => c.id && c.id === r.querySelector('.cat-id').dataset.was);
       return {
-        id: r.querySelector('.cat-id').value.trim(), name: r.querySelector('.cat-name').value, parent: r.querySelector('.cat-parent').value.trim() || null,
+        id: r.querySelector('.cat-id').value.trim(), name: r.querySelector('.cat-name').value, parent: r.querySelector('.cat-parent').value || null,
         texts: withWords(was?.texts, Object.fromEntries([...r.querySelectorAll('.cat-text')].map((el) => [el.dataset.lang, { name: el.value }]))),
       };
     }),

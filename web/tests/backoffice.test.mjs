@@ -608,6 +608,10 @@ test('a manager changes the shop settings in French; secrets stay hidden, a tax 
   const office = form.locator('fieldset[data-path="categories"] .repeat').filter({ has: p.locator('input.cat-id[data-was="office"]') });
   assert.equal(await office.getByLabel('Nom (français)').inputValue(), 'Bureautique', 'the French name the document gave');
   await office.getByLabel('Nom (français)').fill('Outils de bureau');
+  const within = office.getByLabel('Dans', { exact: true });
+  assert.equal(await within.locator('option:checked').textContent(), 'Compétences numériques', 'the parent by its name in French');
+  assert.deepEqual(await within.locator('option').allTextContents(),
+    ['Premier niveau', 'Santé et sécurité', 'Compétences numériques', 'Management', 'Certification'], 'the other categories, by name');
   // The seller's identity in labelled fields, not the document's keys (`vat_number`).
   const seller = form.locator('fieldset').filter({ has: p.locator('legend', { hasText: 'Vendeur (sur les factures)' }) });
   assert.equal(await seller.getByLabel('N° de TVA intracommunautaire').inputValue(), 'FR00123456789');
@@ -680,11 +684,14 @@ test('a manager changes the shop settings in French; secrets stay hidden, a tax 
   await taxError.waitFor();
   assert.deepEqual(englishIn(await taxError.innerText()), [], await taxError.innerText());
 
-  // A category within itself, and a tax rate over 100, are said in French at their fields.
-  await office.getByLabel('Dans').fill('office');
+  // A category within itself (through another: a category's own name is not among its
+  // choices), and a tax rate over 100, are said in French at their fields.
+  const digital = form.locator('fieldset[data-path="categories"] .repeat').filter({ has: p.locator('input.cat-id[data-was="digital"]') });
+  assert.equal(await office.getByLabel('Dans', { exact: true }).locator('option', { hasText: 'Outils de bureau' }).count(), 0);
+  await digital.getByLabel('Dans', { exact: true }).selectOption({ label: 'Outils de bureau' });
   await rows.nth(0).getByLabel('Taux (%)').fill('120');
   await form.getByRole('button', { name: 'Enregistrer', exact: true }).click();
-  await office.locator('.error').filter({ hasText: 'Une catégorie ne peut pas être dans elle-même, même par d’autres catégories.' }).waitFor();
+  await form.locator('fieldset[data-path="categories"] .error').filter({ hasText: 'Une catégorie ne peut pas être dans elle-même, même par d’autres catégories.' }).first().waitFor();
   await rows.nth(0).locator('.error').filter({ hasText: 'Un taux de taxe est un pourcentage de 0 à 100.' }).waitFor();
 });
 

@@ -17,8 +17,8 @@ use super::record::Versioned;
 use super::repo::{self, ItemRecord, StoredShop};
 use super::staff::Caller;
 use super::{AppError, Clock, audit};
-use crate::domain::document::{HandlerDoc, ItemDoc, SECRET_MARKER};
-use crate::domain::handler::CourseRef;
+use crate::domain::document::{ItemDoc, SECRET_MARKER};
+use crate::domain::handler::{CourseRef, HandlerSpec};
 use crate::domain::ids::{ItemCode, ShopId, random_hex};
 use crate::domain::{FieldError, Reason};
 use crate::ports::{Expect, Item, Key, Lms, PutIf, Query, Store, StoreError, Write};
@@ -557,14 +557,17 @@ impl ItemAdmin {
     }
 
     /// The courses the item's delivery names, looked up in Moodle: one it does not have stops
-    /// an item on sale (422 at `handler`), and is a warning on a draft, which may wait for the
+    /// an item on sale (422 at the parameter naming it), and is a warning on a draft, which may wait for the
     /// course to be made. A Moodle that does not answer is a warning whatever the status.
     async fn check_courses(&self, item: &ItemDoc) -> Result<Vec<Warning>, AppError> {
-        let Some(handler) = &item.handler else {
+        // (the item was checked: its handler reads)
+        let Some(Ok(handler)) =
+            (item.handler.as_ref()).map(|h| HandlerSpec::parse(&h.kind, &h.params))
+        else {
             return Ok(Vec::new());
         };
         let mut missing = Vec::new();
-        for (param, course) in named_courses(handler) {
+        for (param, course) in handler.courses() {
             let (field, key) = match &course {
                 CourseRef::Id(id) => ("id", id.to_string()),
                 CourseRef::Shortname(s) => ("shortname", s.clone()),
@@ -706,34 +709,6 @@ fn summary(doc: &ItemDoc) -> ItemSummary {
         handler: doc.handler.as_ref().map(|h| h.kind.clone()),
         price: doc.prices.first().map(|p| p.unit_price.clone()),
     }
-}
-
-/// The Moodle courses a handler names, by the parameter naming each: its course, its seats'
-/// courses, a new course's template, a role's course.
-fn named_courses(handler: &HandlerDoc) -> Vec<(String, CourseRef)> {
-    let p = &handler.params;
-    let course = |name: &str, value: Option<&Value>| {
-        let course = serde_json::from_value::<CourseRef>(value?.clone()).ok()?;
-        Some((name.to_owned(), course))
-    };
-    let mut named: Vec<_> = ["course", "course_id", "template"]
-        .into_iter()
-        .filter_map(|k| course(k, p.get(k)))
-        .collect();
-    let seats = p
-        .get("courses")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten();
-    named.extend(
-        seats
-            .enumerate()
-            .filter_map(|(i, v)| course(&format!("courses[{i}]"), Some(v))),
-    );
-    if p.get("context").and_then(Value::as_str) == Some("course") {
-        named.extend(course("instance_id", p.get("instance_id")));
-    }
-    named
 }
 
 /// 412: the item changed since it was read, by whom and when.

@@ -429,6 +429,30 @@ impl HandlerSpec {
         }
     }
 
+    /// The Moodle courses the handler names, each with the parameter naming it (a path under
+    /// `params`), for a check that Moodle has them.
+    pub fn courses(&self) -> Vec<(String, CourseRef)> {
+        let one = |course: &CourseRef| vec![("course".to_owned(), course.clone())];
+        match self {
+            HandlerSpec::EnrolOneCourse(e) | HandlerSpec::EnrolMultiple(e) => one(&e.course),
+            HandlerSpec::CourseSession(s) => one(&s.course),
+            HandlerSpec::ExtendEnrolment(x) => one(&x.course),
+            HandlerSpec::UnlockCertificate(c) => one(&c.course),
+            HandlerSpec::GenerateSeats(s) => (s.courses.iter().enumerate())
+                .map(|(i, c)| (format!("courses[{i}]"), c.clone()))
+                .collect(),
+            HandlerSpec::CreateCourse(c) => (c.template.iter())
+                .map(|t| ("template".to_owned(), t.clone()))
+                .collect(),
+            HandlerSpec::AssignRole(a) if a.context == ContextLevel::Course => {
+                vec![("instance_id".to_owned(), CourseRef::Id(a.instance_id))]
+            }
+            HandlerSpec::AssignRole(_)
+            | HandlerSpec::CreateCategory(_)
+            | HandlerSpec::AddTrainingCredits(_) => Vec::new(),
+        }
+    }
+
     /// Whether the handler delivers one unit per participant (their seats), not per unit bought.
     pub fn uses_participants(&self) -> bool {
         matches!(self, HandlerSpec::CourseSession(_))
