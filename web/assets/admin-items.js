@@ -20,7 +20,7 @@ const WORDS = {
     inclTax: 'Incl. tax', addTier: 'Add a tier', remove: 'Remove', seats: 'Participants', seat_mode: 'Who is named',
     seat_roles: 'Roles a participant may get', requiredData: 'Information asked per unit', fieldName: 'Field name',
     label: 'Label', labelIn: (l) => `Label in ${l}`, optionsIn: (l) => `Choices in ${l} (same order)`, type: 'Type', required: 'Required', options: 'Choices (comma-separated)', addField: 'Add a field',
-    parts: 'Parts (sets and bundles)', partCode: 'Item code', quantity: 'Quantity', addPart: 'Add a part',
+    parts: 'Parts (sets and bundles)', partCode: 'Item (code or name)', partName: 'Item', noSuchItem: 'No item has this code', quantity: 'Quantity', addPart: 'Add a part',
     handlerType: 'Delivers', course: 'Course', findCourse: 'Find a course in Moodle', chosen: 'Chosen course',
     noCourse: 'No course chosen', role: 'Role', duration_days: 'Days of access (empty: no end)', end_date: 'Ends on',
     group_per_customer: 'A group per buying customer', otherParams: 'Other settings (JSON)', save: 'Save', saved: 'Saved.',
@@ -59,7 +59,7 @@ const WORDS = {
     inclTax: 'TTC', addTier: 'Ajouter un palier', remove: 'Retirer', seats: 'Participants', seat_mode: 'Personnes à nommer',
     seat_roles: 'Rôles possibles d’un participant', requiredData: 'Informations demandées par unité', fieldName: 'Nom du champ',
     label: 'Libellé', labelIn: (l) => `Libellé en ${l}`, optionsIn: (l) => `Choix en ${l} (même ordre)`, type: 'Type', required: 'Obligatoire', options: 'Choix (séparés par des virgules)', addField: 'Ajouter un champ',
-    parts: 'Composants (groupes et lots)', partCode: 'Code de l’article', quantity: 'Quantité', addPart: 'Ajouter un composant',
+    parts: 'Composants (groupes et lots)', partCode: 'Article (code ou nom)', partName: 'Article', noSuchItem: 'Aucun article n’a ce code', quantity: 'Quantité', addPart: 'Ajouter un composant',
     handlerType: 'Livre', course: 'Cours', findCourse: 'Chercher un cours dans Moodle', chosen: 'Cours choisi',
     noCourse: 'Aucun cours choisi', role: 'Rôle', duration_days: 'Jours d’accès (vide : sans fin)', end_date: 'Se termine le',
     group_per_customer: 'Un groupe par client acheteur', otherParams: 'Autres réglages (JSON)', save: 'Enregistrer', saved: 'Enregistré.',
@@ -160,6 +160,28 @@ async function list() {
 
 // ---- the form
 
+/** A part's code, typed or chosen among the items found by name (`choices`, a datalist the
+ * rows share), and the item it names, by its name in the page's language. */
+function partPicker(code, named, choices) {
+  const find = async (q) => (await send('GET', `/admin/shops/${session.shop}/items?q=${encodeURIComponent(q)}`)).json.items;
+  const name = async () => {
+    const typed = code.value.trim();
+    const found = typed ? (await find(typed)).find((x) => x.code === typed) : null;
+    if (code.value.trim() !== typed) return; // typed on meanwhile
+    named.textContent = found ? inLang(found) : (typed ? w('noSuchItem') : '');
+  };
+  let typing;
+  code.addEventListener('input', () => {
+    clearTimeout(typing);
+    typing = setTimeout(async () => {
+      const q = code.value.trim();
+      if (q) choices.replaceChildren(...(await find(q)).map((x) => h('option', { value: x.code }, inLang(x))));
+      name().catch(() => {});
+    }, 250);
+  });
+  name().catch(() => {});
+}
+
 async function form(code) {
   const lists = (await send('GET', `/admin/shops/${session.shop}/items`)).json;
   settings = lists;
@@ -254,10 +276,16 @@ async function form(code) {
       ];
     })),
   ], w('addField'), () => ({ field: '', label: '', type: 'text', required: true, options: [] }), w('remove'));
-  const parts = repeater({ text: w('parts'), path: 'parts' }, item.parts, (p, i) => [
-    field(w('partCode'), input(`parts[${i}].code`, p.code, { class: 'part-code' })),
-    field(w('quantity'), input(`parts[${i}].quantity`, p.quantity ?? 1, { type: 'number', min: '1', class: 'part-qty' })),
-  ], w('addPart'), () => ({ code: '', quantity: 1 }), w('remove'));
+  const choices = h('datalist', { id: 'part-choices' });
+  const parts = repeater({ text: w('parts'), path: 'parts' }, item.parts, (p, i) => {
+    const code = input(`parts[${i}].code`, p.code, { class: 'part-code', list: 'part-choices', autocomplete: 'off' });
+    const named = h('output', { class: 'part-name' });
+    partPicker(code, named, choices);
+    return [
+      field(w('partCode'), code), h('div', { class: 'field' }, h('span', {}, w('partName')), named),
+      field(w('quantity'), input(`parts[${i}].quantity`, p.quantity ?? 1, { type: 'number', min: '1', class: 'part-qty' })),
+    ];
+  }, w('addPart'), () => ({ code: '', quantity: 1 }), w('remove'));
   const handler = deliverySection(session.shop, item.handler, w);
   const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
   const done = h('p', { class: 'notice', hidden: true, role: 'status' }, w('saved'));
@@ -351,7 +379,7 @@ async function form(code) {
     tiers.element,
     h('fieldset', {}, h('legend', {}, w('seats')), field(w('seat_mode'), seatMode), seatRoles),
     fields.element,
-    parts.element,
+    parts.element, choices,
     handler.element,
     banner, done,
     h('div', { class: 'row' },

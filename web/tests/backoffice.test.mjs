@@ -487,6 +487,35 @@ test('a manager sets up each kind of delivery with fields in French, and a setti
   await accessible(p, 'admin-item-role-fr-390');
 });
 
+test('a manager makes a bundle, finding its parts by name in French', async () => {
+  const p = await stack.page('fr', 1280);
+  await signIn(p, 'manager', 'manager-2026');
+  await p.getByRole('button', { name: 'Se déconnecter' }).waitFor();
+  await p.goto(`${stack.base}/admin/items?new=1`);
+  const form = p.locator('#item');
+  await form.getByLabel('Code', { exact: true }).fill('OFFICE-PACK');
+  await form.getByLabel('Nom', { exact: true }).fill('Pack bureautique');
+  await form.getByLabel('Prix unitaire HT').first().fill('300');
+  await form.getByLabel('Nature').selectOption('bundle');
+  await form.getByRole('button', { name: 'Ajouter un composant' }).click();
+  const part = form.getByLabel('Article (code ou nom)');
+  await part.fill('Excel');
+  await form.locator('#part-choices option[value="EXCEL-ESS"]').waitFor({ state: 'attached' });
+  assert.match(await form.locator('#part-choices option[value="EXCEL-ESS"]').textContent(), /^Excel, les essentiels/, 'found by its French name');
+  await part.fill('EXCEL-ESS');
+  await form.locator('output.part-name').filter({ hasText: /^Excel, les essentiels/ }).waitFor();
+  await part.fill('NOPE');
+  await form.locator('output.part-name').filter({ hasText: 'Aucun article n’a ce code' }).waitFor();
+  await part.fill('EXCEL-ESS');
+  await form.locator('output.part-name').filter({ hasText: /^Excel, les essentiels/ }).waitFor();
+  await form.getByLabel('Quantité', { exact: true }).fill('2');
+  await accessible(p, 'admin-item-bundle-fr');
+  await form.getByRole('button', { name: 'Enregistrer' }).click();
+  await p.waitForURL(/code=OFFICE-PACK/);
+  const stored = await p.evaluate(async () => (await (await fetch('/admin/shops/demo/items/OFFICE-PACK')).json()).item);
+  assert.deepEqual(stored.parts, [{ code: 'EXCEL-ESS', quantity: 2 }]);
+});
+
 test('every demo item saved untouched from the editor stays as it was, whatever it delivers', async () => {
   const p = await stack.page('en', 1280);
   await signIn(p, 'manager', 'manager-2026');
