@@ -157,10 +157,20 @@ fn cause_fr(bill: &Bill, cause: &Cause) -> String {
 /// Why a line was not delivered, in `language`; what Moodle or the network said stays as
 /// they said it, quoted.
 pub(super) fn problem_said(problem: &DeliveryProblem, language: Language) -> String {
-    if language == Language::En {
+    let fr = language == Language::Fr;
+    let detail = problem.detail();
+    if let (ProblemCode::MoodleRefused, Some(code)) = (problem.code(), problem.moodle_code())
+        && let Some(hint) = moodle_hint(code, fr)
+    {
+        return if fr {
+            format!("Moodle a refusé : {hint} ({code}) ; Moodle dit « {detail} »")
+        } else {
+            format!("Moodle refused: {hint} ({code}); Moodle said “{detail}”")
+        };
+    }
+    if !fr {
         return problem.english();
     }
-    let detail = problem.detail();
     match problem.code() {
         ProblemCode::MoodleRefused => format!(
             "Moodle a refusé ({}) : « {detail} »",
@@ -182,6 +192,59 @@ pub(super) fn problem_said(problem: &DeliveryProblem, language: Language) -> Str
         }
         ProblemCode::NoIntent => "aucune livraison enregistrée à reprendre".into(),
     }
+}
+
+/// What Moodle's usual refusals mean for the shop, as the staff's bill page says them
+/// (`moodleRefusal` in web/assets/desk.js), for the operators' alert.
+fn moodle_hint(code: &str, fr: bool) -> Option<&'static str> {
+    let (en, french) = match code {
+        "nopermissions" => (
+            "the shop’s Moodle account lacks a permission",
+            "il manque une permission au compte Moodle de la boutique",
+        ),
+        "wsusercannotassign" => (
+            "the shop’s Moodle account may not give this role",
+            "le compte Moodle de la boutique ne peut pas attribuer ce rôle",
+        ),
+        "wsnoinstance" => (
+            "manual enrolments are not enabled in the course",
+            "l’inscription manuelle n’est pas activée dans le cours",
+        ),
+        "invalidrecord" | "invalidrecordunknown" => (
+            "something the item names is not in Moodle",
+            "un élément que l’article désigne n’existe pas dans Moodle",
+        ),
+        "invalidparameter" => (
+            "a value the shop sent is invalid",
+            "une valeur envoyée par la boutique est invalide",
+        ),
+        "shortnametaken" => (
+            "a course already has this short name",
+            "un cours porte déjà ce nom abrégé",
+        ),
+        "courseidnumbertaken" => (
+            "a course already has this ID number",
+            "un cours porte déjà ce numéro d’identification",
+        ),
+        "categoryidnumbertaken" => (
+            "a category already has this ID number",
+            "une catégorie porte déjà ce numéro d’identification",
+        ),
+        "invalidtoken" => (
+            "the shop’s Moodle token is not valid",
+            "le jeton Moodle de la boutique n’est pas valide",
+        ),
+        "accessexception" => (
+            "the shop’s web service does not include this function",
+            "le service web de la boutique ne comprend pas cette fonction",
+        ),
+        "errorcatcontextnotvalid" => (
+            "the shop’s Moodle account cannot act in this category",
+            "le compte Moodle de la boutique ne peut pas agir dans cette catégorie",
+        ),
+        _ => return None,
+    };
+    Some(if fr { french } else { en })
 }
 
 /// The message for `letter`, to `to`: in the shop's own words when it wrote some for this

@@ -154,17 +154,44 @@ mod tests {
         );
     }
 
-    /// A failed delivery is said in the message's language; Moodle's own words stay quoted.
+    /// A failed delivery is said in the message's language, with what Moodle's usual refusal
+    /// means for the shop; Moodle's own words stay quoted.
     #[test]
     fn a_failed_delivery_is_said_in_the_messages_language() {
         let (doc, shop) = demo_shop();
         let fr = preview(&doc, &shop, MessageKind::ProductionFailed, Language::Fr).text;
         assert!(
-            fr.contains("Moodle a refusé (nopermissions) : « Sorry, but you do not"),
+            fr.contains(
+                "Moodle a refusé : il manque une permission au compte Moodle de la boutique \
+                 (nopermissions) ; Moodle dit « Sorry, but you do not"
+            ),
             "{fr}"
         );
         assert!(!fr.contains("Moodle error"), "{fr}");
         let en = preview(&doc, &shop, MessageKind::ProductionFailed, Language::En).text;
-        assert!(en.contains("Moodle error nopermissions: Sorry"), "{en}");
+        assert!(
+            en.contains(
+                "Moodle refused: the shop’s Moodle account lacks a permission (nopermissions); \
+                 Moodle said “Sorry"
+            ),
+            "{en}"
+        );
+    }
+
+    /// A refusal the shop has no words for is said with Moodle's code and words alone.
+    #[test]
+    fn an_unusual_refusal_is_said_with_moodles_code() {
+        let problem = crate::domain::problem::DeliveryProblem::moodle_refused(
+            "dmlwriteexception".into(),
+            "Error writing to database".into(),
+        );
+        assert_eq!(
+            super::super::compose::problem_said(&problem, Language::Fr),
+            "Moodle a refusé (dmlwriteexception) : « Error writing to database »"
+        );
+        assert_eq!(
+            super::super::compose::problem_said(&problem, Language::En),
+            "Moodle error dmlwriteexception: Error writing to database"
+        );
     }
 }
