@@ -629,3 +629,30 @@ fn content(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The staff's bill page and the operators' alert say Moodle's usual refusals alike: the
+    /// page's words (`moodleRefusal` in desk.js, English then French) are the alert's.
+    #[test]
+    fn the_alert_says_moodles_refusals_as_the_bill_page_does() {
+        let page = include_str!("../../../../web/assets/desk.js");
+        let tables: Vec<&str> = page
+            .split("moodleRefusal: {")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('}').unwrap()])
+            .collect();
+        assert_eq!(tables.len(), 2, "English and French");
+        for (table, fr) in tables.into_iter().zip([false, true]) {
+            let entries: Vec<(&str, &str)> = table
+                .split("',")
+                .filter_map(|e| e.split_once(": '"))
+                .map(|(code, words)| (code.trim(), words.trim_end_matches('\'')))
+                .collect();
+            assert!(entries.len() >= 10, "{entries:?}");
+            for (code, words) in entries {
+                assert_eq!(super::moodle_hint(code, fr), Some(words), "{code}");
+            }
+        }
+    }
+}
