@@ -104,6 +104,7 @@ const STRINGS = {
     e_course_not_found: 'Moodle has no course “{course}”: save the item as a draft until the course exists.',
     e_json: 'Write this in JSON, e.g. {"name": "value"}.',
     e_choice_options: 'A choice lists its choices; other types have none.',
+    e_session_needs_participants: 'A course session enrols the participants the buyer names: name one participant, or one per unit.',
     e_invalid: 'This value is not accepted: please check it.',
     // Moodle's roles in Moodle's words, for the staff who set them up.
     moodle_role_student: 'Student', moodle_role_teacher: 'Non-editing teacher', moodle_role_editingteacher: 'Teacher',
@@ -212,6 +213,7 @@ const STRINGS = {
     e_course_not_found: 'Moodle n’a pas de cours « {course} » : enregistrez l’article comme brouillon jusqu’à ce que le cours existe.',
     e_json: 'Écrivez ceci en JSON, par exemple {"nom": "valeur"}.',
     e_choice_options: 'Une liste de choix énumère ses choix ; les autres types n’en ont pas.',
+    e_session_needs_participants: 'Une session de cours inscrit les participants que l’acheteur nomme : nommez un participant, ou un par unité.',
     e_invalid: 'Cette valeur n’est pas acceptée : vérifiez-la.',
     moodle_role_student: 'Étudiant', moodle_role_teacher: 'Enseignant non éditeur', moodle_role_editingteacher: 'Enseignant',
     moodle_role_manager: 'Gestionnaire', moodle_role_coursecreator: 'Créateur de cours',

@@ -437,6 +437,10 @@ test('a manager sets up each kind of delivery with fields in French, and a setti
   assert.doesNotMatch(delivery, /null|undefined|JSON/, 'nothing but fields: no JSON to write');
   await form.getByLabel('Jours d’accès (vide : sans fin)').fill('');
   await form.getByLabel('L’acheteur dans la session').selectOption('editingteacher');
+  // A session enrols the participants the buyer names: the item must ask for them.
+  await save();
+  assert.equal(await errorAt('Personnes à nommer'), 'Une session de cours inscrit les participants que l’acheteur nomme : nommez un participant, ou un par unité.');
+  await form.getByLabel('Personnes à nommer').selectOption('per_unit');
   await save();
   await p.waitForURL(/code=TEAM-DAY/);
   await p.getByRole('status').filter({ hasText: 'Enregistré.' }).waitFor();

@@ -70,12 +70,25 @@ impl ItemDoc {
         }
         let handler = self.handler.as_ref().map(|h| {
             text(e, &format!("{path}.handler.type"), &h.kind, 60);
-            if let Err(problem) = crate::domain::handler::HandlerSpec::parse(&h.kind, &h.params) {
-                let at = match &problem.param {
-                    Some(param) => format!("{path}.handler.params.{param}"),
-                    None => format!("{path}.handler.type"),
-                };
-                e.add(at, problem.reason);
+            match crate::domain::handler::HandlerSpec::parse(&h.kind, &h.params) {
+                Err(problem) => {
+                    let at = match &problem.param {
+                        Some(param) => format!("{path}.handler.params.{param}"),
+                        None => format!("{path}.handler.type"),
+                    };
+                    e.add(at, problem.reason);
+                }
+                // A session enrols the participants the buyer names: without any, the team
+                // paid for would reach nothing.
+                Ok(spec) if spec.uses_participants() && seat_mode == Some(SeatMode::None) => {
+                    let text = "a course session enrols the participants the buyer names: \
+                                name one participant, or one per unit";
+                    e.add(
+                        format!("{path}.seat_mode"),
+                        Reason::new("session_needs_participants", text),
+                    );
+                }
+                Ok(_) => {}
             }
             Handler {
                 kind: h.kind.clone(),

@@ -338,3 +338,19 @@ fn the_rules_staff_meet_carry_their_codes() {
     assert_eq!(gone.params["tax"], "gone");
     assert_eq!(gone.reason, "no tax code `gone`");
 }
+
+/// A team session enrols the participants the buyer names: an item naming none is refused at
+/// its participants' setting.
+#[test]
+fn a_session_names_its_participants() {
+    let mut v = minimal();
+    v["items"][0]["handler"] = json!({"type": "course_session", "params": {"course": "SAFETY"}});
+    let errors = doc(v.clone()).validate(&shop_id()).unwrap_err();
+    let found: Vec<_> = errors.iter().map(|e| (e.path.as_str(), e.code)).collect();
+    assert_eq!(
+        found,
+        [("items[0].seat_mode", "session_needs_participants")]
+    );
+    v["items"][0]["seat_mode"] = json!("per_unit");
+    assert!(doc(v).validate(&shop_id()).is_ok());
+}
