@@ -99,7 +99,7 @@ impl SettingsAdmin {
             items: stored.document.items.clone(),
             ..settings.clone()
         };
-        let invalid = whole.validate(id).err().unwrap_or_default();
+        let invalid = whole.validate_settings(id).err().unwrap_or_default();
         for p in invalid.into_iter().chain(whole.import_problems()) {
             errors.push(item_problem(&whole, p));
         }

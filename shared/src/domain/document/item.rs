@@ -70,26 +70,6 @@ impl ItemDoc {
         }
         let handler = self.handler.as_ref().map(|h| {
             text(e, &format!("{path}.handler.type"), &h.kind, 60);
-            match crate::domain::handler::HandlerSpec::parse(&h.kind, &h.params) {
-                Err(problem) => {
-                    let at = match &problem.param {
-                        Some(param) => format!("{path}.handler.params.{param}"),
-                        None => format!("{path}.handler.type"),
-                    };
-                    e.add(at, problem.reason);
-                }
-                // A session enrols the participants the buyer names: without any, the team
-                // paid for would reach nothing.
-                Ok(spec) if spec.uses_participants() && seat_mode == Some(SeatMode::None) => {
-                    let text = "a course session enrols the participants the buyer names: \
-                                name one participant, or one per unit";
-                    e.add(
-                        format!("{path}.seat_mode"),
-                        Reason::new("session_needs_participants", text),
-                    );
-                }
-                Ok(_) => {}
-            }
             Handler {
                 kind: h.kind.clone(),
                 params: h.params.clone(),
@@ -173,6 +153,35 @@ impl ItemDoc {
             .collect();
         let tiers: Vec<PriceTier> = tiers.into_iter().collect::<Option<_>>()?;
         e.check(format!("{path}.prices"), PriceTiers::new(tiers))
+    }
+
+    /// The delivery's rules (`HandlerSpec`), checked when a document is imported or an item
+    /// saved, not when a stored shop is read: a rule added later must not stop a shop that
+    /// holds an item it would refuse (production says such a line is undeliverable).
+    pub(super) fn check_handler(&self, e: &mut Errors, path: &str) {
+        let Some(h) = &self.handler else {
+            return;
+        };
+        match crate::domain::handler::HandlerSpec::parse(&h.kind, &h.params) {
+            Err(problem) => {
+                let at = match &problem.param {
+                    Some(param) => format!("{path}.handler.params.{param}"),
+                    None => format!("{path}.handler.type"),
+                };
+                e.add(at, problem.reason);
+            }
+            // A session enrols the participants the buyer names: without any, the team paid
+            // for would reach nothing.
+            Ok(spec) if spec.uses_participants() && self.seat_mode == SeatMode::None.as_str() => {
+                let text = "a course session enrols the participants the buyer names: \
+                            name one participant, or one per unit";
+                e.add(
+                    format!("{path}.seat_mode"),
+                    Reason::new("session_needs_participants", text),
+                );
+            }
+            Ok(_) => {}
+        }
     }
 
     pub(super) fn seat_roles(&self, e: &mut Errors, path: &str) -> Vec<String> {

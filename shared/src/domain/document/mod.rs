@@ -268,6 +268,17 @@ pub struct HandlerDoc {
     pub params: Map<String, Value>,
 }
 
+/// How much of a document a build checks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// An import: everything.
+    Import,
+    /// New settings over the stored items.
+    Settings,
+    /// A stored shop read with some of its items: what a shop needs to be built.
+    Stored,
+}
+
 /// Whether a gateway setting holds a secret, by its name. Deliberately broad: a setting
 /// wrongly taken for a secret is only hidden on export, a secret taken for a plain setting leaks.
 pub fn is_secret_setting(name: &str) -> bool {
@@ -365,17 +376,23 @@ impl ShopDocument {
 
     /// Checks the whole document and builds the shop, or lists every problem found.
     pub fn validate(&self, expected_id: &ShopId) -> Result<Shop, Vec<FieldError>> {
-        self.build(expected_id, true)
+        self.build(expected_id, Scope::Import)
+    }
+
+    /// Checks new settings over the stored items: everything an import checks but the items'
+    /// deliveries, which the settings do not change (each was checked when saved).
+    pub fn validate_settings(&self, expected_id: &ShopId) -> Result<Shop, Vec<FieldError>> {
+        self.build(expected_id, Scope::Settings)
     }
 
     /// Builds a stored shop read with only some of its items (its settings and the items a
     /// request needs). The whole was checked at import; the checks that need every item
     /// (a bundle's parts exist, sizes) are left out.
     pub fn validate_part(&self, expected_id: &ShopId) -> Result<Shop, Vec<FieldError>> {
-        self.build(expected_id, false)
+        self.build(expected_id, Scope::Stored)
     }
 
-    fn build(&self, expected_id: &ShopId, whole: bool) -> Result<Shop, Vec<FieldError>> {
+    fn build(&self, expected_id: &ShopId, scope: Scope) -> Result<Shop, Vec<FieldError>> {
         let mut e = Errors::default();
         if self
             .id
@@ -434,9 +451,14 @@ impl ShopDocument {
                 }
             }
         }
-        if whole {
+        if scope != Scope::Stored {
             self.check_parts(&mut e);
             self.check_sizes(&mut e);
+        }
+        if scope == Scope::Import {
+            for (i, item) in self.items.iter().enumerate() {
+                item.check_handler(&mut e, &format!("items[{i}]"));
+            }
         }
         if !e.is_empty() {
             return Err(e.into_vec());
@@ -475,6 +497,7 @@ impl ShopDocument {
         let taxes: HashSet<&str> = self.taxes.iter().map(|t| t.code.as_str()).collect();
         let categories: HashSet<&str> = self.categories.iter().map(|c| c.id.as_str()).collect();
         item.validate(&mut e, "item", currency, &taxes, &categories);
+        item.check_handler(&mut e, "item");
         let with_parts = Self {
             items: std::iter::once(item.clone())
                 .chain(parts.iter().cloned())

@@ -354,3 +354,19 @@ fn a_session_names_its_participants() {
     v["items"][0]["seat_mode"] = json!("per_unit");
     assert!(doc(v).validate(&shop_id()).is_ok());
 }
+
+/// The delivery rules are checked at import and at an item's save, not when a stored shop is
+/// read or its settings change: a rule added later leaves a shop holding an item it refuses
+/// readable, and its settings changeable.
+#[test]
+fn a_stored_shop_reads_though_a_later_rule_refuses_one_of_its_items() {
+    let mut v = minimal();
+    v["items"][0]["handler"] = json!({"type": "course_session", "params": {"course": "SAFETY"}});
+    let stored = doc(v);
+    assert!(stored.validate(&shop_id()).is_err(), "refused at import");
+    assert!(stored.validate_part(&shop_id()).is_ok(), "read once stored");
+    assert!(
+        stored.validate_settings(&shop_id()).is_ok(),
+        "its settings still change"
+    );
+}
