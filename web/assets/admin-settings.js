@@ -201,6 +201,13 @@ function pairs(legend, path, entries, addLabel, keyLabel = w('key')) {
   }, addLabel, () => ['', ''], w('remove'));
 }
 
+/** An identifier made of a name: `Santé & sécurité` → `sante-securite` (the document's rule:
+ * 1 to 40 letters, digits, - or _). */
+function identifierOf(name) {
+  return name.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '');
+}
+
 /** A number or yes/no as typed; other text stays text (a setting may be a string). */
 function parsedOr(text) {
   try { return JSON.parse(text); } catch { return text; }
@@ -261,12 +268,21 @@ async function start() {
     field(w('code'), input(`taxes[${i}].code`, t.code, { class: 'tax-code' })),
     field(w('rate'), input(`taxes[${i}].rate`, t.rate, { class: 'tax-rate', inputmode: 'decimal' })),
   ], w('addTax'), () => ({ code: '', rate: '' }), w('remove'));
-  const categories = repeater({ text: w('categories'), path: 'categories' }, s.categories || [], (c, i) => [
-    field(w('id'), input(`categories[${i}].id`, c.id, { class: 'cat-id', 'data-was': c.id })),
-    field(w('name'), input(`categories[${i}].name`, c.name, { class: 'cat-name' })),
-    ...LANGS.map((l) => field(w('nameIn', w(`in_${l}`)), input(`categories[${i}].texts.${l}.name`, c.texts?.[l]?.name, { class: 'cat-text', 'data-lang': l }))),
-    field(w('parent'), h('select', { 'data-path': `categories[${i}].parent`, class: 'cat-parent', 'data-chosen': c.parent || '' })),
-  ], w('addCategory'), () => ({ id: '', name: '', parent: null }), w('remove'));
+  const categories = repeater({ text: w('categories'), path: 'categories' }, s.categories || [], (c, i) => {
+    const catId = input(`categories[${i}].id`, c.id, { class: 'cat-id', 'data-was': c.id });
+    const catName = input(`categories[${i}].name`, c.name, { class: 'cat-name' });
+    // A new category's identifier follows its name until typed by hand.
+    if (!c.id) {
+      catName.addEventListener('input', () => { if (!catId.dataset.typed) catId.value = identifierOf(catName.value); });
+      catId.addEventListener('input', () => { catId.dataset.typed = '1'; });
+    }
+    return [
+      field(w('id'), catId),
+      field(w('name'), catName),
+      ...LANGS.map((l) => field(w('nameIn', w(`in_${l}`)), input(`categories[${i}].texts.${l}.name`, c.texts?.[l]?.name, { class: 'cat-text', 'data-lang': l }))),
+      field(w('parent'), h('select', { 'data-path': `categories[${i}].parent`, class: 'cat-parent', 'data-chosen': c.parent || '' })),
+    ];
+  }, w('addCategory'), () => ({ id: '', name: '', parent: null }), w('remove'));
   // A category's parent is chosen among the others by name, as the rows say them now.
   const parents = () => {
     const named = (r) => r.querySelector(`.cat-text[data-lang="${lang()}"]`)?.value.trim() || r.querySelector('.cat-name').value.trim();

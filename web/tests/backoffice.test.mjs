@@ -645,6 +645,12 @@ test('a manager changes the shop settings in French; secrets stay hidden, a tax 
   assert.equal(await within.locator('option:checked').textContent(), 'Compétences numériques', 'the parent by its name in French');
   assert.deepEqual(await within.locator('option').allTextContents(),
     ['Premier niveau', 'Santé et sécurité', 'Compétences numériques', 'Management', 'Certification'], 'the other categories, by name');
+  // A new category: its identifier made of its name, placed within another by name.
+  await form.getByRole('button', { name: 'Ajouter une catégorie' }).click();
+  const added = form.locator('fieldset[data-path="categories"] .repeat').last();
+  await added.getByLabel('Nom', { exact: true }).fill('Santé mentale au travail');
+  assert.equal(await added.getByLabel('Identifiant').inputValue(), 'sante-mentale-au-travail');
+  await added.getByLabel('Dans', { exact: true }).selectOption({ label: 'Santé et sécurité' });
   // The seller's identity in labelled fields, not the document's keys (`vat_number`).
   const seller = form.locator('fieldset').filter({ has: p.locator('legend', { hasText: 'Vendeur (sur les factures)' }) });
   assert.equal(await seller.getByLabel('N° de TVA intracommunautaire').inputValue(), 'FR00123456789');
@@ -670,6 +676,8 @@ test('a manager changes the shop settings in French; secrets stay hidden, a tax 
   assert.equal(french.shop.terms, 'Payable à réception.');
   assert.equal(french.categories.find((c) => c.id === 'office').name, 'Outils de bureau');
   assert.equal(french.categories.find((c) => c.id === 'safety').name, 'Santé et sécurité', 'the other categories keep their words');
+  assert.deepEqual(french.categories.find((c) => c.id === 'sante-mentale-au-travail'),
+    { id: 'sante-mentale-au-travail', name: 'Santé mentale au travail', parent: 'safety' });
   const settings = await (await fetch(`${stack.base}/admin/shops/demo/settings`, { headers: { authorization: 'Bearer dev-admin-token' } })).json();
   assert.deepEqual([settings.seller.siret, settings.seller.vat_number, settings.seller.country, settings.seller.email],
     ['987 654 321 00018', 'FR00123456789', 'FR', 'sales@demo-academy.example'], 'the seller as typed, the rest kept');
