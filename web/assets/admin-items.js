@@ -3,7 +3,7 @@
 // Moodle (course picker), saved on the version read (a concurrent edit is told who won).
 import { clearProblem, field, fill, h, lang, showProblem, t } from './app.js';
 import { HANDLERS, deliverySection } from './delivery.js';
-import { amount, confirmIn, deskHeader, inLang, repeater, send, stackedHead, stackedRow, staffSession, w as desk, when } from './desk.js';
+import { amount, confirmIn, deskHeader, identifierOf, inLang, repeater, send, stackedHead, stackedRow, staffSession, w as desk, when } from './desk.js';
 
 const main = document.getElementById('main');
 const params = new URLSearchParams(location.search);
@@ -197,6 +197,11 @@ async function form(code) {
   const input = (path, value, attrs = {}) => h('input', { value: value ?? '', 'data-path': path, ...attrs });
   const codeInput = input('code', item.code, code ? { readonly: true } : { required: true });
   const name = input('name', item.name, { required: true });
+  // A new item's code follows its name (`Pack bureautique` → `PACK-BUREAUTIQUE`) until typed.
+  if (!code) {
+    name.addEventListener('input', () => { if (!codeInput.dataset.typed) codeInput.value = identifierOf(name.value).toUpperCase(); });
+    codeInput.addEventListener('input', () => { codeInput.dataset.typed = '1'; });
+  }
   const description = h('textarea', { 'data-path': 'description', rows: '3' }, item.description || '');
   const category = h('select', { 'data-path': 'category' }, h('option', { value: '' }, w('none')),
     lists.categories.map((c) => h('option', { value: c.id, selected: c.id === item.category }, inLang(c))));

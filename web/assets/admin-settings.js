@@ -3,7 +3,7 @@
 // course (picked from Moodle), staff, taxes, categories, reminders and the messages' own words;
 // saved on the version read.
 import { clearProblem, countryOptions, field, fill, h, lang, showProblem } from './app.js';
-import { coursePicker, deskHeader, repeater, send, staffSession, w as desk } from './desk.js';
+import { coursePicker, deskHeader, identifierOf, repeater, send, staffSession, w as desk } from './desk.js';
 import { GATEWAY_SETTINGS, gatewayFields } from './gateways.js';
 
 const main = document.getElementById('main');
@@ -199,13 +199,6 @@ function pairs(legend, path, entries, addLabel, keyLabel = w('key')) {
     if (typeof v !== 'string' && v !== undefined) value.dataset.json = '1'; // a number or a yes/no stays one
     return [field(keyLabel, h('input', { class: 'pair-key', value: k })), field(w('value'), value)];
   }, addLabel, () => ['', ''], w('remove'));
-}
-
-/** An identifier made of a name: `Santé & sécurité` → `sante-securite` (the document's rule:
- * 1 to 40 letters, digits, - or _). */
-function identifierOf(name) {
-  return name.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '');
 }
 
 /** A number or yes/no as typed; other text stays text (a setting may be a string). */

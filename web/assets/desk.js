@@ -323,6 +323,13 @@ export function repeater(legend, values, make, addLabel, blank, removeLabel) {
   };
 }
 
+/** An identifier made of a name: `Santé & sécurité` → `sante-securite` (the document's rule for
+ * codes and identifiers: 1 to 40 letters, digits, - or _). */
+export function identifierOf(name) {
+  return name.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '');
+}
+
 /** Finds a Moodle course by name for `shop`'s manager; `value()` is its short name (its id with
  * `by: 'id'`), or null; with `words.clear`, a button chooses none again. */
 export function coursePicker(shop, initial, words, path = 'handler', { by = 'shortname' } = {}) {

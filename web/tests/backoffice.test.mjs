@@ -497,8 +497,12 @@ test('a manager makes a bundle, finding its parts by name in French', async () =
   await p.getByRole('button', { name: 'Se déconnecter' }).waitFor();
   await p.goto(`${stack.base}/admin/items?new=1`);
   const form = p.locator('#item');
-  await form.getByLabel('Code', { exact: true }).fill('OFFICE-PACK');
+  // (its code made of its name, until typed)
   await form.getByLabel('Nom', { exact: true }).fill('Pack bureautique');
+  assert.equal(await form.getByLabel('Code', { exact: true }).inputValue(), 'PACK-BUREAUTIQUE');
+  await form.getByLabel('Code', { exact: true }).fill('OFFICE-PACK');
+  await form.getByLabel('Nom', { exact: true }).fill('Pack bureautique 2027');
+  assert.equal(await form.getByLabel('Code', { exact: true }).inputValue(), 'OFFICE-PACK', 'a code typed stays');
   await form.getByLabel('Prix unitaire HT').first().fill('300');
   await form.getByLabel('Nature').selectOption('bundle');
   await form.getByRole('button', { name: 'Ajouter un composant' }).click();
