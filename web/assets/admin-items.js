@@ -265,22 +265,31 @@ async function form(code) {
     SEAT_ROLES.map((r) => h('label', { class: 'check' },
       h('input', { type: 'checkbox', value: r, checked: item.seat_roles.includes(r) }), ` ${t(`moodle_role_${r}`)}`)),
     h('span', { class: 'error', role: 'alert' }));
-  const fields = repeater({ text: w('requiredData'), path: 'required_data' }, item.required_data, (f, i) => [
-    field(w('fieldName'), input(`required_data[${i}].field`, f.field, { class: 'rd-field' })),
-    field(w('label'), input(`required_data[${i}].label`, f.label, { class: 'rd-label' })),
-    field(w('type'), select(FIELD_TYPES, f.type || 'text', (t) => w(`field_${t}`), `required_data[${i}].type`)),
-    h('label', { class: 'check' }, h('input', { type: 'checkbox', class: 'rd-required', checked: f.required !== false }), ` ${w('required')}`),
-    field(w('options'), input(`required_data[${i}].options`, (f.options || []).join(', '), { class: 'rd-options' })),
-    // Its label and choices in each language (the choices in the same order), a line of their own.
-    h('div', { class: 'row said' }, LANGS.map((l) => {
-      const said = item.texts?.[l] || {};
-      return [
-        field(w('labelIn', w(`lang_${l}`)), h('input', { class: `rd-label-${l}`, value: said.labels?.[f.field] || '' }), `texts.${l}.labels.${f.field}`),
-        field(w('optionsIn', w(`lang_${l}`)), h('input', { class: `rd-options-${l}`, value: (f.options || []).map((o) => said.options?.[f.field]?.[o] ?? '').join(', ').replace(/^[, ]+$/, '') }),
-          `texts.${l}.options.${f.field}`),
-      ];
-    })),
-  ], w('addField'), () => ({ field: '', label: '', type: 'text', required: true, options: [] }), w('remove'));
+  const fields = repeater({ text: w('requiredData'), path: 'required_data' }, item.required_data, (f, i) => {
+    const fieldName = input(`required_data[${i}].field`, f.field, { class: 'rd-field' });
+    const label = input(`required_data[${i}].label`, f.label, { class: 'rd-label' });
+    // A new field's name follows its label (`Numéro de salarié` → `numero_de_salarie`) until typed.
+    if (!f.field) {
+      label.addEventListener('input', () => { if (!fieldName.dataset.typed) fieldName.value = identifierOf(label.value).replaceAll('-', '_'); });
+      fieldName.addEventListener('input', () => { fieldName.dataset.typed = '1'; });
+    }
+    return [
+      field(w('fieldName'), fieldName),
+      field(w('label'), label),
+      field(w('type'), select(FIELD_TYPES, f.type || 'text', (t) => w(`field_${t}`), `required_data[${i}].type`)),
+      h('label', { class: 'check' }, h('input', { type: 'checkbox', class: 'rd-required', checked: f.required !== false }), ` ${w('required')}`),
+      field(w('options'), input(`required_data[${i}].options`, (f.options || []).join(', '), { class: 'rd-options' })),
+      // Its label and choices in each language (the choices in the same order), a line of their own.
+      h('div', { class: 'row said' }, LANGS.map((l) => {
+        const said = item.texts?.[l] || {};
+        return [
+          field(w('labelIn', w(`lang_${l}`)), h('input', { class: `rd-label-${l}`, value: said.labels?.[f.field] || '' }), `texts.${l}.labels.${f.field}`),
+          field(w('optionsIn', w(`lang_${l}`)), h('input', { class: `rd-options-${l}`, value: (f.options || []).map((o) => said.options?.[f.field]?.[o] ?? '').join(', ').replace(/^[, ]+$/, '') }),
+            `texts.${l}.options.${f.field}`),
+        ];
+      })),
+    ];
+  }, w('addField'), () => ({ field: '', label: '', type: 'text', required: true, options: [] }), w('remove'));
   const choices = h('datalist', { id: 'part-choices' });
   const parts = repeater({ text: w('parts'), path: 'parts' }, item.parts, (p, i) => {
     const code = input(`parts[${i}].code`, p.code, { class: 'part-code', list: 'part-choices', autocomplete: 'off' });

@@ -503,6 +503,10 @@ test('a manager makes a bundle, finding its parts by name in French', async () =
   await form.getByLabel('Code', { exact: true }).fill('OFFICE-PACK');
   await form.getByLabel('Nom', { exact: true }).fill('Pack bureautique 2027');
   assert.equal(await form.getByLabel('Code', { exact: true }).inputValue(), 'OFFICE-PACK', 'a code typed stays');
+  // A field asked per unit: its name made of its label, until typed.
+  await form.getByRole('button', { name: 'Ajouter un champ' }).click();
+  await form.getByLabel('Libellé', { exact: true }).fill('Numéro de salarié');
+  assert.equal(await form.getByLabel('Nom du champ').inputValue(), 'numero_de_salarie');
   await form.getByLabel('Prix unitaire HT').first().fill('300');
   await form.getByLabel('Nature').selectOption('bundle');
   await form.getByRole('button', { name: 'Ajouter un composant' }).click();
@@ -522,6 +526,7 @@ test('a manager makes a bundle, finding its parts by name in French', async () =
   await p.waitForURL(/code=OFFICE-PACK/);
   const stored = await p.evaluate(async () => (await (await fetch('/admin/shops/demo/items/OFFICE-PACK')).json()).item);
   assert.deepEqual(stored.parts, [{ code: 'EXCEL-ESS', quantity: 2 }]);
+  assert.deepEqual(stored.required_data.map((f) => [f.field, f.label]), [['numero_de_salarie', 'Numéro de salarié']]);
 });
 
 test('every demo item saved untouched from the editor stays as it was, whatever it delivers', async () => {
