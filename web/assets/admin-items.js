@@ -3,7 +3,7 @@
 // Moodle (course picker), saved on the version read (a concurrent edit is told who won).
 import { clearProblem, field, fill, h, lang, showProblem, t } from './app.js';
 import { HANDLERS, deliverySection } from './delivery.js';
-import { amount, confirmIn, deskHeader, identifierOf, inLang, repeater, send, stackedHead, stackedRow, staffSession, w as desk, when } from './desk.js';
+import { amount, confirmIn, deskHeader, follows, identifierOf, inLang, repeater, send, stackedHead, stackedRow, staffSession, w as desk, when } from './desk.js';
 
 const main = document.getElementById('main');
 const params = new URLSearchParams(location.search);
@@ -198,10 +198,7 @@ async function form(code) {
   const codeInput = input('code', item.code, code ? { readonly: true } : { required: true });
   const name = input('name', item.name, { required: true });
   // A new item's code follows its name (`Pack bureautique` → `PACK-BUREAUTIQUE`) until typed.
-  if (!code) {
-    name.addEventListener('input', () => { if (!codeInput.dataset.typed) codeInput.value = identifierOf(name.value).toUpperCase(); });
-    codeInput.addEventListener('input', () => { codeInput.dataset.typed = '1'; });
-  }
+  if (!code) follows(codeInput, name, (n) => identifierOf(n).toUpperCase());
   const description = h('textarea', { 'data-path': 'description', rows: '3' }, item.description || '');
   const category = h('select', { 'data-path': 'category' }, h('option', { value: '' }, w('none')),
     lists.categories.map((c) => h('option', { value: c.id, selected: c.id === item.category }, inLang(c))));
@@ -269,10 +266,7 @@ async function form(code) {
     const fieldName = input(`required_data[${i}].field`, f.field, { class: 'rd-field' });
     const label = input(`required_data[${i}].label`, f.label, { class: 'rd-label' });
     // A new field's name follows its label (`Numéro de salarié` → `numero_de_salarie`) until typed.
-    if (!f.field) {
-      label.addEventListener('input', () => { if (!fieldName.dataset.typed) fieldName.value = identifierOf(label.value).replaceAll('-', '_'); });
-      fieldName.addEventListener('input', () => { fieldName.dataset.typed = '1'; });
-    }
+    if (!f.field) follows(fieldName, label, (l) => identifierOf(l).replaceAll('-', '_'));
     return [
       field(w('fieldName'), fieldName),
       field(w('label'), label),

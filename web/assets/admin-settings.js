@@ -3,7 +3,7 @@
 // course (picked from Moodle), staff, taxes, categories, reminders and the messages' own words;
 // saved on the version read.
 import { clearProblem, countryOptions, field, fill, h, lang, showProblem } from './app.js';
-import { coursePicker, deskHeader, identifierOf, repeater, send, staffSession, w as desk } from './desk.js';
+import { coursePicker, deskHeader, follows, identifierOf, repeater, send, staffSession, w as desk } from './desk.js';
 import { GATEWAY_SETTINGS, gatewayFields } from './gateways.js';
 
 const main = document.getElementById('main');
@@ -265,10 +265,7 @@ async function start() {
     const catId = input(`categories[${i}].id`, c.id, { class: 'cat-id', 'data-was': c.id });
     const catName = input(`categories[${i}].name`, c.name, { class: 'cat-name' });
     // A new category's identifier follows its name until typed by hand.
-    if (!c.id) {
-      catName.addEventListener('input', () => { if (!catId.dataset.typed) catId.value = identifierOf(catName.value); });
-      catId.addEventListener('input', () => { catId.dataset.typed = '1'; });
-    }
+    if (!c.id) follows(catId, catName, identifierOf);
     return [
       field(w('id'), catId),
       field(w('name'), catName),

@@ -330,6 +330,12 @@ export function identifierOf(name) {
     .replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '');
 }
 
+/** A new thing's identifier made of its name as it is typed (`make`), until typed by hand. */
+export function follows(target, source, make) {
+  source.addEventListener('input', () => { if (!target.dataset.typed) target.value = make(source.value); });
+  target.addEventListener('input', () => { target.dataset.typed = '1'; });
+}
+
 /** Finds a Moodle course by name for `shop`'s manager; `value()` is its short name (its id with
  * `by: 'id'`), or null; with `words.clear`, a button chooses none again. */
 export function coursePicker(shop, initial, words, path = 'handler', { by = 'shortname' } = {}) {
