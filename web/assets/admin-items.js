@@ -213,6 +213,9 @@ async function form(code) {
   // The item's words per language: name, description and licence here, the information asked
   // per unit in its own rows; a language the page does not edit is kept as it is.
   const LANGS = ['en', 'fr'];
+  // A field's choices as typed: a choice's only (other types have none).
+  const choicesOf = (row) => (row.querySelector('.rd-type').value === 'select'
+    ? row.querySelector('.rd-options').value.split(',').map((o) => o.trim()).filter(Boolean) : []);
   const words = Object.fromEntries(LANGS.map((l) => {
     const t = item.texts?.[l] || {};
     return [l, {
@@ -231,7 +234,7 @@ async function form(code) {
         const name = r.querySelector('.rd-field').value.trim();
         const label = r.querySelector(`.rd-label-${l}`).value.trim();
         if (label) (t.labels ??= {})[name] = label;
-        const own = r.querySelector('.rd-options').value.split(',').map((o) => o.trim()).filter(Boolean);
+        const own = choicesOf(r);
         const said = r.querySelector(`.rd-options-${l}`).value.split(',').map((o) => o.trim());
         const pairs = own.map((o, j) => [o, said[j]]).filter(([, x]) => x);
         if (pairs.length) (t.options ??= {})[name] = Object.fromEntries(pairs);
@@ -267,21 +270,27 @@ async function form(code) {
     const label = input(`required_data[${i}].label`, f.label, { class: 'rd-label' });
     // A new field's name follows its label (`Numéro de salarié` → `numero_de_salarie`) until typed.
     if (!f.field) follows(fieldName, label, (l) => identifierOf(l).replaceAll('-', '_'));
+    const type = select(FIELD_TYPES, f.type || 'text', (t) => w(`field_${t}`), `required_data[${i}].type`);
+    type.classList.add('rd-type');
+    // The choices, and their words per language, belong to a choice only: shown with it.
+    const choiceFields = [field(w('options'), input(`required_data[${i}].options`, (f.options || []).join(', '), { class: 'rd-options' })),
+      ...LANGS.map((l) => field(w('optionsIn', w(`lang_${l}`)),
+        h('input', { class: `rd-options-${l}`, value: (f.options || []).map((o) => item.texts?.[l]?.options?.[f.field]?.[o] ?? '').join(', ').replace(/^[, ]+$/, '') }),
+        `texts.${l}.options.${f.field}`))];
+    const showChoices = () => choiceFields.forEach((el) => { el.hidden = type.value !== 'select'; });
+    type.addEventListener('change', showChoices);
+    showChoices();
     return [
       field(w('fieldName'), fieldName),
       field(w('label'), label),
-      field(w('type'), select(FIELD_TYPES, f.type || 'text', (t) => w(`field_${t}`), `required_data[${i}].type`)),
+      field(w('type'), type),
       h('label', { class: 'check' }, h('input', { type: 'checkbox', class: 'rd-required', checked: f.required !== false }), ` ${w('required')}`),
-      field(w('options'), input(`required_data[${i}].options`, (f.options || []).join(', '), { class: 'rd-options' })),
+      choiceFields[0],
       // Its label and choices in each language (the choices in the same order), a line of their own.
-      h('div', { class: 'row said' }, LANGS.map((l) => {
-        const said = item.texts?.[l] || {};
-        return [
-          field(w('labelIn', w(`lang_${l}`)), h('input', { class: `rd-label-${l}`, value: said.labels?.[f.field] || '' }), `texts.${l}.labels.${f.field}`),
-          field(w('optionsIn', w(`lang_${l}`)), h('input', { class: `rd-options-${l}`, value: (f.options || []).map((o) => said.options?.[f.field]?.[o] ?? '').join(', ').replace(/^[, ]+$/, '') }),
-            `texts.${l}.options.${f.field}`),
-        ];
-      })),
+      h('div', { class: 'row said' }, LANGS.map((l, j) => [
+        field(w('labelIn', w(`lang_${l}`)), h('input', { class: `rd-label-${l}`, value: item.texts?.[l]?.labels?.[f.field] || '' }), `texts.${l}.labels.${f.field}`),
+        choiceFields[j + 1],
+      ])),
     ];
   }, w('addField'), () => ({ field: '', label: '', type: 'text', required: true, options: [] }), w('remove'));
   const choices = h('datalist', { id: 'part-choices' });
@@ -308,9 +317,9 @@ async function form(code) {
       seat_roles: [...seatRoles.querySelectorAll('input:checked')].map((c) => c.value),
       prices: tiers.rows().map((r) => ({ up_to: number(r.querySelector('.up-to')), unit_price: r.querySelector('.unit-price').value.trim().replace(',', '.') })),
       required_data: fields.rows().map((r) => ({
-        field: r.querySelector('.rd-field').value.trim(), label: r.querySelector('.rd-label').value, type: r.querySelector('select').value,
+        field: r.querySelector('.rd-field').value.trim(), label: r.querySelector('.rd-label').value, type: r.querySelector('.rd-type').value,
         required: r.querySelector('.rd-required').checked,
-        options: r.querySelector('.rd-options').value.split(',').map((o) => o.trim()).filter(Boolean),
+        options: choicesOf(r),
       })),
       parts: parts.rows().map((r) => ({ code: r.querySelector('.part-code').value.trim(), quantity: Number(r.querySelector('.part-qty').value) })),
       handler: handler.value(),

@@ -415,6 +415,7 @@ test('a manager sets up each kind of delivery with fields in French, and a setti
   await form.getByRole('button', { name: 'Ajouter un champ' }).click();
   await form.getByLabel('Nom du champ').fill('moment');
   await form.getByLabel('Libellé', { exact: true }).fill('Moment');
+  assert.equal(await form.getByLabel('Choix (séparés par des virgules)').isVisible(), false, 'choices belong to a choice');
   await form.getByLabel('Type', { exact: true }).selectOption('select');
   await form.getByLabel('Choix (séparés par des virgules)').fill('am, pm');
   await form.getByLabel('Libellé en anglais').fill('Time of day');
