@@ -4,7 +4,7 @@
 // saved on the version read.
 import { clearProblem, countryOptions, field, fill, h, lang, showProblem } from './app.js';
 import { coursePicker, deskHeader, follows, identifierOf, repeater, send, staffSession, w as desk } from './desk.js';
-import { GATEWAY_SETTINGS, gatewayFields } from './gateways.js';
+import { GATEWAY_SETTINGS, gatewayFields, parsedOr } from './gateways.js';
 
 const main = document.getElementById('main');
 const MARKER = '********';
@@ -199,11 +199,6 @@ function pairs(legend, path, entries, addLabel, keyLabel = w('key')) {
     if (typeof v !== 'string' && v !== undefined) value.dataset.json = '1'; // a number or a yes/no stays one
     return [field(keyLabel, h('input', { class: 'pair-key', value: k })), field(w('value'), value)];
   }, addLabel, () => ['', ''], w('remove'));
-}
-
-/** A number or yes/no as typed; other text stays text (a setting may be a string). */
-function parsedOr(text) {
-  try { return JSON.parse(text); } catch { return text; }
 }
 
 function readPairs(list) {

@@ -49,10 +49,9 @@ const w = (key, ...args) => {
   return typeof word === 'function' ? word(...args) : word;
 };
 
-/** A number or yes/no stays one when typed back as such; other text stays text. */
-function typedLike(stored, typed) {
-  if (typeof stored === 'string' || stored === undefined) return typed;
-  try { return JSON.parse(typed); } catch { return typed; }
+/** A number or yes/no as typed; other text stays text (a setting may be a string). */
+export function parsedOr(text) {
+  try { return JSON.parse(text); } catch { return text; }
 }
 
 /** The known settings of `method` as fields, from its stored settings (a secret as the
@@ -76,7 +75,8 @@ export function gatewayFields(method, stored, { marker, secretSet }) {
     });
     const read = (out) => {
       const typed = input.value.trim();
-      if (typed) out[spec.name] = typedLike(was, typed);
+      // (a number or yes/no stays one; a string stays a string)
+      if (typed) out[spec.name] = typeof was === 'string' || was === undefined ? typed : parsedOr(typed);
       else if (isSet) out[spec.name] = marker;
     };
     return { element: field(w(spec.name), input, path), read };
