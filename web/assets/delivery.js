@@ -71,15 +71,14 @@ function number(name, value, label) {
 function setting(name, kind, given, { shop, w }) {
   const words = { find: w('findCourse'), chosen: w('chosen'), none: w('noCourse'), noResult: w('noResult') };
   const enrolment = ['enrol_one_course', 'enrol_multiple', 'extend_enrolment', 'generate_seats'].includes(kind);
+  /** One course found by name in Moodle, under its legend; none chosen, none written. */
+  const oneCourse = (setting, stored, legend, pickerWords) => {
+    const picker = coursePicker(shop, stored[setting] ?? null, pickerWords, path(setting));
+    return { element: h('fieldset', {}, h('legend', {}, legend), picker.element), read: (p) => { if (picker.value() !== null) p[setting] = picker.value(); } };
+  };
   switch (name) {
-    case 'course': {
-      const picker = coursePicker(shop, given.course ?? null, words, path('course'));
-      return { element: h('fieldset', {}, h('legend', {}, w('course')), picker.element), read: (p) => { if (picker.value() !== null) p.course = picker.value(); } };
-    }
-    case 'template': {
-      const picker = coursePicker(shop, given.template ?? null, { ...words, none: w('blankCourse'), clear: w('blankCourse') }, path('template'));
-      return { element: h('fieldset', {}, h('legend', {}, w('template')), picker.element), read: (p) => { if (picker.value() !== null) p.template = picker.value(); } };
-    }
+    case 'course': return oneCourse('course', given, w('course'), words);
+    case 'template': return oneCourse('template', given, w('template'), { ...words, none: w('blankCourse'), clear: w('blankCourse') });
     case 'courses': {
       const pickers = [];
       const list = repeater({ text: w('seatCourses'), path: path('courses') }, given.courses?.length ? given.courses : [null], (c, i) => {
