@@ -114,6 +114,10 @@ const STRINGS = {
     p_invalid_state: 'This can no longer be changed: please reload the page.', p_conflict: 'Someone changed this at the same time: please try again.',
     p_not_found: 'Not found: the link may be out of date.', p_store_unavailable: 'The shop is not answering right now: please try again in a moment.',
     p_unavailable: 'A service we rely on is not answering: please try again in a moment.', p_payload_too_large: 'This is too long.',
+    p_malformed_request: 'This could not be read: please reload the page and try again.', p_forbidden: 'Your account may not do this: ask a manager of the shop.',
+    p_precondition_failed: 'Someone changed this since you opened it: please reload the page.', p_precondition_required: 'Please reload the page and try again.',
+    p_cross_site_request: 'This request came from another site and was refused: please use the shop’s own page.',
+    p_method_not_allowed: 'This action is not available here.', p_internal_error: 'Something went wrong on our side: please try again in a moment.',
   },
   fr: {
     catalogue: 'Catalogue', cart: 'Panier', account: 'Mon compte', checkout: 'Commande',
@@ -221,6 +225,10 @@ const STRINGS = {
     p_invalid_state: 'Ceci ne peut plus être modifié : rechargez la page.', p_conflict: 'Quelqu’un a modifié ceci en même temps : réessayez.',
     p_not_found: 'Introuvable : le lien n’est peut-être plus à jour.', p_store_unavailable: 'La boutique ne répond pas pour le moment : réessayez dans un instant.',
     p_unavailable: 'Un service dont nous dépendons ne répond pas : réessayez dans un instant.', p_payload_too_large: 'C’est trop long.',
+    p_malformed_request: 'Ceci n’a pas pu être lu : rechargez la page puis réessayez.', p_forbidden: 'Votre compte ne peut pas faire ceci : demandez à un responsable de la boutique.',
+    p_precondition_failed: 'Quelqu’un a modifié ceci depuis que vous l’avez ouvert : rechargez la page.', p_precondition_required: 'Rechargez la page puis réessayez.',
+    p_cross_site_request: 'Cette demande venait d’un autre site et a été refusée : utilisez la page de la boutique.',
+    p_method_not_allowed: 'Cette action n’est pas disponible ici.', p_internal_error: 'Une erreur s’est produite de notre côté : réessayez dans un instant.',
   },
 };
 
@@ -237,6 +245,9 @@ export async function inPageLanguage(cart) {
   if (cart.language === lang()) return cart;
   try { return await api('PUT', `/carts/${cart.id}/language`, { language: lang() }); } catch { return cart; }
 }
+
+/** Whether the pages have words of their own for `key` in `language` (checked by words.test.mjs). */
+export const knows = (language, key) => Object.hasOwn(STRINGS[language], key);
 
 export const t = (key) => STRINGS[lang()][key] ?? STRINGS.en[key] ?? key;
 

@@ -1,0 +1,58 @@
+// Every refusal the server can give a page has the page's words, in English and in French: a
+// code without them would put the server's English sentence on a French staff page. The codes
+// are read from the Rust sources where refusals are made (no browser needed).
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { knows } from '../assets/app.js';
+
+const SRC = resolve(import.meta.dirname, '../../shared/src');
+const rustFiles = (dir) => readdirSync(dir).flatMap((name) => {
+  const path = join(dir, name);
+  if (statSync(path).isDirectory()) return rustFiles(path);
+  return path.endsWith('.rs') ? [path] : [];
+});
+// The forms a refusal's code is written in: a field error's `Reason`, a delivery's refusal at a
+// parameter (`HandlerError::at(param, code, ..)`, `instance(code, ..)`), the settings' table of a
+// rule broken by an item (`"tax" => ("taxes", "tax_in_use")`); a problem's code.
+const CODE = '"([a-z][a-z0-9_]*)"';
+const FIELD_FORMS = [
+  new RegExp(`Reason::(?:new|coded)\\(\\s*${CODE}`, 'g'),
+  new RegExp(`(?:HandlerError|Self)::at\\(\\s*(?:"[^"]*"|[\\w&]+),\\s*${CODE}`, 'g'),
+  new RegExp(`\\binstance\\(\\s*${CODE}`, 'g'),
+  new RegExp(`=>\\s*\\("[a-z_]*",\\s*${CODE}\\)`, 'g'),
+];
+const PROBLEM_FORM = new RegExp(`Problem::new\\(\\s*StatusCode::\\w+,\\s*${CODE}`, 'g');
+// A gateway's notification refused (no page sends one) and a refusal always listing its field
+// errors (said one by one).
+const NO_PAGE_MEETS = new Set(['invalid_signature', 'validation_failed']);
+
+function codes() {
+  const field = new Set();
+  const problem = new Set();
+  for (const path of rustFiles(SRC)) {
+    const code = readFileSync(path, 'utf8').split('#[cfg(test)]')[0];
+    for (const form of FIELD_FORMS) for (const m of code.matchAll(form)) field.add(m[1]);
+    for (const m of code.matchAll(PROBLEM_FORM)) problem.add(m[1]);
+  }
+  return { field, problem };
+}
+
+const missing = (keys) => ['en', 'fr'].flatMap((lang) => keys.filter((k) => !knows(lang, k)).map((k) => `${lang}: ${k}`));
+
+test('every field error the server gives has words in English and in French', () => {
+  const { field } = codes();
+  // The scan must see the refusals it is about (71 codes on 2026-12-07): a form it stopped
+  // recognising would leave it checking nothing.
+  assert.ok(field.size >= 60, `only ${field.size} codes found: has a refusal's form changed?`);
+  for (const seen of ['required', 'course_zero', 'unknown_param', 'system_instance', 'tax_in_use']) assert.ok(field.has(seen), seen);
+  assert.deepEqual(missing([...field].map((c) => `e_${c}`)), []);
+});
+
+test('every problem a page can meet has words in English and in French', () => {
+  const { problem } = codes();
+  assert.ok(problem.size >= 15, `only ${problem.size} problem codes found`);
+  const pages = [...problem].filter((c) => !NO_PAGE_MEETS.has(c));
+  assert.deepEqual(missing(pages.map((c) => `p_${c}`)), []);
+});
