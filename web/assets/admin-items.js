@@ -1,7 +1,7 @@
 // The catalogue editor, for managers: the items (search, category, status, delivery), and an
 // item's form covering every field of the shop document, its delivery chosen from the live
 // Moodle (course picker), saved on the version read (a concurrent edit is told who won).
-import { clearProblem, field, fill, h, lang, showProblem, t } from './app.js';
+import { clearProblem, field, fill, h, lang, percent, showProblem, t } from './app.js';
 import { HANDLERS, deliverySection } from './delivery.js';
 import { amount, confirmIn, deskHeader, follows, identifierOf, inLang, repeater, send, stackedHead, stackedRow, staffSession, w as desk, when } from './desk.js';
 
@@ -205,7 +205,11 @@ async function form(code) {
   const kind = select(KINDS, item.kind, (k) => w(`kind_${k}`), 'kind');
   const status = select(STATUSES, item.status, (s) => w(`status_${s}`), 'status');
   const visibility = select(VISIBILITIES, item.visibility, (v) => w(`visibility_${v}`), 'visibility');
-  const tax = h('select', { 'data-path': 'tax' }, lists.taxes.map((t) => h('option', { value: t.code, selected: t.code === item.tax }, `${t.code} (${t.rate} %)`)));
+  // A tax is said by its rate, as on the invoice; its code (the manager's identifier, often
+  // English in an imported document) only tells apart two taxes at the same rate.
+  const shared = (rate) => lists.taxes.filter((t) => Number(t.rate) === Number(rate)).length > 1;
+  const tax = h('select', { 'data-path': 'tax' }, lists.taxes.map((t) => h('option', { value: t.code, selected: t.code === item.tax },
+    shared(t.rate) ? `${percent(t.rate)} (${t.code})` : percent(t.rate))));
   const maxQuantity = input('max_quantity', item.max_quantity, { type: 'number', min: '1' });
   const stock = input('stock', item.stock, { type: 'number', min: '0' });
   const password = input('password', item.password, { type: 'password', autocomplete: 'new-password' });

@@ -108,7 +108,7 @@ export const ENGLISH = ['the', 'your', 'and', 'with', 'cart', 'checkout', 'conti
   'username', 'password', 'learning', 'site', 'open', 'paid', 'placed', 'excl', 'incl', 'tax', 'customer', 'seller',
   'item', 'reference', 'what', 'next', 'ready', 'copy', 'terms', 'accept', 'first', 'last', 'name', 'address',
   'city', 'phone', 'postcode', 'number', 'receipt', 'late', 'fee', 'days', 'complete', 'everything', 'sold',
-  'by', 'every', 'awaiting', 'recorded', 'confirmed', 'gateway', 'pending', 'refused', 'produced'];
+  'by', 'every', 'awaiting', 'recorded', 'confirmed', 'gateway', 'pending', 'refused', 'produced', 'reduced'];
 const SHOP_NAME = /Demo Training Academy( SAS)?/g;
 
 /** The English words in a text (whole words, any case), besides e-mail addresses and links. */
