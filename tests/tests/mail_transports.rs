@@ -171,7 +171,11 @@ async fn a_refused_address_is_given_up_on_not_retried() {
         .await
         .unwrap();
     assert_eq!(failed.len(), 3);
-    assert!(failed.iter().all(|l| l.attempts == 1 && l.error.is_some()));
+    assert!(
+        failed
+            .iter()
+            .all(|l| l.attempts == 1 && l.refused && l.error.is_some())
+    );
     stack.clock.advance(chrono::Duration::days(2));
     assert_eq!(postman.send_due().await.unwrap(), 0, "never retried");
     let listed = stack
@@ -186,9 +190,9 @@ async fn a_refused_address_is_given_up_on_not_retried() {
     let messages = listed.body["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 3, "the operators see them");
     assert!(
-        messages
-            .iter()
-            .all(|m| m["error"] == "550 no such user" && m["attempts"] == 1)
+        messages.iter().all(|m| m["error"] == "550 no such user"
+            && m["attempts"] == 1
+            && m["refused"] == true)
     );
     let addressed: Vec<&str> = messages.iter().map(|m| m["to"].as_str().unwrap()).collect();
     assert!(addressed.contains(&"ada@example.org"), "{addressed:?}");

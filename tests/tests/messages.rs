@@ -210,6 +210,41 @@ async fn a_mail_outage_delays_messages_and_loses_none() {
     assert_eq!((all, ids.len()), (3, 3));
 }
 
+/// A mail system down for good: each message is tried `MAX_ATTEMPTS` times with growing pauses,
+/// then given up on and listed for the operators as given up (not refused: the addresses are
+/// not in question), and never tried again.
+#[tokio::test]
+async fn a_mail_system_down_for_good_gets_every_try_then_the_message_is_given_up() {
+    use shop_core::app::mail::postman::MAX_ATTEMPTS;
+    let stack = Stack::start_embedded().await;
+    stack.mailer.set_down(true);
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    stack.place_and_pay(&cart).await;
+    let shop = "demo".parse().unwrap();
+    let failed = || shop_core::app::mail::failed_messages(stack.store.as_ref(), &shop);
+    for _ in 1..MAX_ATTEMPTS {
+        assert_eq!(stack.deliver_mail().await, 0);
+        assert!(failed().await.unwrap().is_empty(), "tried again later");
+        stack.clock.advance(chrono::Duration::hours(5)); // past the longest pause (4 h)
+    }
+    assert_eq!(stack.deliver_mail().await, 0, "the last try");
+    let given_up = failed().await.unwrap();
+    assert_eq!(
+        given_up.len(),
+        3,
+        "order placed, payment received, new order"
+    );
+    assert!(
+        given_up
+            .iter()
+            .all(|m| m.attempts == MAX_ATTEMPTS && !m.refused && m.error.is_some()),
+        "{given_up:?}"
+    );
+    stack.mailer.set_down(false);
+    stack.clock.advance(chrono::Duration::days(2));
+    assert_eq!(stack.deliver_mail().await, 0, "never tried again");
+}
+
 /// A paid bill Moodle refuses to deliver: the shop's sales address is told once, with
 /// Moodle's error, however many times the job comes back.
 #[tokio::test]

@@ -49,6 +49,11 @@ function billRows(session, bills) {
       ['state', h('span', { class: `status ${b.status}` }, t(`status_${b.status}`))]]]));
 }
 
+/** Why a message was given up on, in the staff's words; the mail system's own answer folded. */
+const mailFailure = (m) => h('div', { class: 'error-text' },
+  h('span', {}, !m.to ? w('mailNoAddress') : m.refused ? w('mailRefused') : w('mailGaveUp', m.attempts)),
+  m.error && asReceived(m.error));
+
 async function needsAction(session) {
   const shop = session.shop;
   const [pending, partial, paid, failed, expiring] = await Promise.all([
@@ -61,7 +66,7 @@ async function needsAction(session) {
   const messages = failed.messages.length
     ? h('table', {}, h('thead', {}, h('tr', {}, [w('bill'), w('kind'), w('to_'), w('error')].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, failed.messages.map((m) => h('tr', {},
-        h('td', {}, billLink(session, m.bill)), h('td', {}, w(`msg_${m.kind}`)), h('td', {}, m.to || ''), h('td', {}, m.error && asReceived(m.error))))))
+        h('td', {}, billLink(session, m.bill)), h('td', {}, w(`msg_${m.kind}`)), h('td', {}, m.to || ''), h('td', {}, mailFailure(m))))))
     : h('p', { class: 'muted' }, w('nothing'));
   const products = expiring.products.length
     ? h('table', {}, h('thead', {}, h('tr', {}, [w('product'), w('customer'), w('ends')].map((c) => h('th', { scope: 'col' }, c)))),
@@ -73,7 +78,7 @@ async function needsAction(session) {
     h('h3', {}, w('awaitingPayment')), h('div', { id: 'awaiting' }, billRows(session, pending.bills)),
     h('h3', {}, w('paidInPart')), h('div', { id: 'partial' }, billRows(session, partial.bills)),
     h('h3', {}, w('paidNotDelivered')), h('div', { id: 'undelivered' }, billRows(session, paid.bills)),
-    h('h3', {}, w('failedMessages')), messages,
+    h('h3', {}, w('failedMessages')), h('div', { id: 'failed-messages' }, messages),
     h('h3', {}, w('expiring')), products);
 }
 

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { englishIn, seriousViolations, shot, startStack } from './harness.mjs';
+import { englishIn, refusingSmtp, seriousViolations, shot, startStack } from './harness.mjs';
 
 let stack;
 
@@ -783,5 +783,46 @@ test('every back-office page in French says nothing in English', async () => {
     }
   } finally {
     await own.stop();
+  }
+});
+
+test('an operator sees on the dashboard, in French, the message a mail system refused, with its bill and the refusal', async () => {
+  // A stack sending through SMTP (not the mail catcher) to a server that has no such address.
+  const smtp = await refusingSmtp();
+  const own = await startStack({ args: ['--smtp-url', smtp.url] });
+  try {
+    const cart = await own.api('POST', '/shops/demo/carts', { language: 'fr' });
+    await own.api('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity: 1 });
+    await own.api('PUT', `/carts/${cart.id}/customer`, { customer: { firstname: 'Ada', lastname: 'Lovelace', email: 'ada@refused.example', address: '1 rue de Rivoli', zip: '75001', city: 'Paris', country: 'FR' } });
+    const placed = await own.api('POST', `/carts/${cart.id}/order`, { payment_method: 'transfer', accept_terms: true });
+    const p = await own.page('fr', 1280);
+    await p.goto(`${own.base}/admin?shop=demo`);
+    const form = p.locator('#sign-in');
+    await form.getByLabel('Nom d’utilisateur Moodle').fill('operator');
+    await form.getByLabel('Mot de passe').fill('operator-2026');
+    await form.getByRole('button').click();
+    // The postman tries every 2 s; a refusal for good is listed at once, not retried.
+    const section = p.locator('#failed-messages');
+    const row = section.locator('tbody tr', { hasText: 'ada@refused.example' });
+    for (let i = 0; i < 20 && !(await row.count()); i++) {
+      await new Promise((ok) => setTimeout(ok, 1000));
+      await p.reload();
+      await section.waitFor();
+    }
+    const text = await row.innerText();
+    assert.match(text, new RegExp(placed.bill_id), 'the bill it was about, as a link');
+    assert.match(text, /Commande passée/, 'which message, in French');
+    assert.match(text, /Refusé par le système de messagerie : vérifiez l’adresse\./, 'why, in the staff’s words');
+    // The sales address's copy went through: only the refused one is listed.
+    assert.equal(await section.locator('tbody tr').count(), 1, 'one message not delivered');
+    assert.deepEqual(englishIn(await p.locator('body').innerText()), [], 'no English word on the French dashboard');
+    await row.getByText('Détails techniques').click();
+    assert.match(await row.innerText(), /\(550\): 5\.1\.1 no such user here/, 'what the mail system said, as it said it, unfolded');
+    await accessible(p, 'admin-dashboard-message-refused-fr');
+    await row.getByRole('link', { name: placed.bill_id }).click();
+    await p.waitForURL(new RegExp(`bill=${placed.bill_id}`));
+  } finally {
+    await own.stop();
+    smtp.stop();
   }
 });

@@ -30,14 +30,15 @@ async function waitFor(url) {
   throw new Error(`${url} did not answer`);
 }
 
-/** The local stack and a browser; `stop()` ends both and removes the data dir. */
-export async function startStack() {
+/** The local stack and a browser; `stop()` ends both and removes the data dir. `args` are
+ * more flags for `shopctl serve` (`--smtp-url`...). */
+export async function startStack({ args = [] } = {}) {
   mkdirSync(ARTIFACTS, { recursive: true });
   const dataDir = mkdtempSync(join(tmpdir(), 'enrolshop-browser-'));
   const [apiPort, sim] = [await freePort(), await freePort()];
   const base = `http://127.0.0.1:${apiPort}`;
   const moodle = `http://127.0.0.1:${sim}`;
-  const server = spawn(SHOPCTL, ['serve', '--addr', `127.0.0.1:${apiPort}`, '--moodle-addr', `127.0.0.1:${sim}`, '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
+  const server = spawn(SHOPCTL, ['serve', '--addr', `127.0.0.1:${apiPort}`, '--moodle-addr', `127.0.0.1:${sim}`, '--data-dir', dataDir, ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
   await waitFor(`${base}/shops/demo/catalog`);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
 
@@ -85,6 +86,18 @@ export async function startStack() {
     rmSync(dataDir, { recursive: true, force: true });
   };
   return { base, moodle, browser, ws, api, page, mailTo, stop };
+}
+
+/** An SMTP server refusing every address at refused.example for good (550), taking the rest:
+ * `refusing_smtp.py` on a free port. `stop()` ends it. */
+export async function refusingSmtp() {
+  const port = await freePort();
+  const server = spawn('python3', [join(import.meta.dirname, 'refusing_smtp.py'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((ok, fail) => {
+    server.stdout.once('data', ok);
+    server.once('exit', (code) => fail(new Error(`refusing_smtp.py ended (${code}): python3 -m pip install aiosmtpd`)));
+  });
+  return { url: `smtp://127.0.0.1:${port}`, stop: () => server.kill() };
 }
 
 export async function shot(p, name) {

@@ -110,6 +110,10 @@ pub struct Letter {
     pub leased_until: Option<DateTime<Utc>>,
     #[serde(default)]
     pub last_error: Option<String>,
+    /// Given up on at a refusal for good (the mail system's, or no address to send to), not
+    /// after [`postman::MAX_ATTEMPTS`] tries: the operator checks an address, not the mail system.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refused: bool,
     #[serde(default)]
     pub sent_at: Option<DateTime<Utc>>,
     /// The address it went to, once sent (or was refused).
@@ -142,6 +146,7 @@ impl Letter {
             due_at: now,
             leased_until: None,
             last_error: None,
+            refused: false,
             sent_at: None,
             to: None,
         }
@@ -224,6 +229,8 @@ pub struct FailedMessage {
     pub kind: MessageKind,
     pub to: Option<String>,
     pub attempts: u32,
+    /// Refused for good (see [`Letter::refused`]); false: given up after its last try.
+    pub refused: bool,
     pub error: Option<String>,
     pub at: Option<DateTime<Utc>>,
 }
@@ -250,6 +257,7 @@ pub async fn failed_messages(
                 kind: letter.kind,
                 to: letter.to,
                 attempts: letter.attempts,
+                refused: letter.refused,
                 error: letter.last_error,
                 at: letter.sent_at,
             });

@@ -116,6 +116,7 @@ impl Postman {
             Err(e) if e.permanent || letter.attempts >= MAX_ATTEMPTS => {
                 tracing::error!(letter = %letter.id, attempts = letter.attempts, error = %e, "message given up on");
                 letter.state = LetterState::Failed;
+                letter.refused = e.permanent;
                 letter.sent_at = Some(now);
                 letter.last_error = Some(e.message);
                 letter.link_token = None;
