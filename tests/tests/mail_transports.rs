@@ -241,6 +241,140 @@ async fn a_refused_address_is_given_up_on_not_retried() {
     );
 }
 
+/// Each shop's operators see their shop's messages given up on, and only theirs, however many
+/// another shop has; one listed before lists were kept per shop (2026-12-07) is still seen.
+#[tokio::test]
+async fn each_shop_lists_its_own_messages_given_up_on() {
+    let stack = Stack::start_embedded().await;
+    let mut other = stack
+        .with_token(
+            reqwest::Method::GET,
+            "/admin/shops/demo",
+            enrolshop_tests::ADMIN_TOKEN,
+            None,
+        )
+        .await
+        .body;
+    other["id"] = serde_json::json!("other");
+    other["gateways"] = serde_json::json!({});
+    other["payment_methods"] = serde_json::json!(["test", "transfer"]);
+    for item in other["items"].as_array_mut().unwrap() {
+        item["password"] = serde_json::Value::Null; // a marker stands for its own shop's secret
+    }
+    let imported = stack
+        .with_token(
+            reqwest::Method::PUT,
+            "/admin/shops/other",
+            enrolshop_tests::ADMIN_TOKEN,
+            Some(other),
+        )
+        .await;
+    assert_eq!(imported.status, 201, "{}", imported.body);
+    let (demo_bill, _) = stack
+        .place_and_pay(&stack.ready_cart("EXCEL-ESS", 1).await)
+        .await;
+    let cart = stack.new_cart_in("other").await;
+    stack.fill_cart(&cart, "EXCEL-ESS", 1, None, None).await;
+    let details = stack
+        .put(
+            &format!("/carts/{cart}/customer"),
+            enrolshop_tests::customer(),
+        )
+        .await;
+    assert_eq!(details.status, 200, "{}", details.body);
+    let (other_bill, _) = stack.place_and_pay(&cart).await;
+    let postman = postman(&stack, Arc::new(Refusing), "shop@enrolshop.test");
+    assert_eq!(postman.send_due().await.unwrap(), 0);
+
+    // One of demo's, as it was listed before: in the list of every shop's.
+    let store = stack.store.as_ref();
+    let key = shop_core::ports::Key::new(
+        format!("MAIL#{demo_bill}"),
+        format!("{demo_bill}-0-order_placed"),
+    );
+    let record = store.get(&key).await.unwrap().expect("the letter");
+    let listed = record.item.indexes[&shop_core::ports::Index::Gsi1]
+        .sk
+        .clone();
+    let mut item = record.item.clone();
+    item.indexes.insert(
+        shop_core::ports::Index::Gsi1,
+        shop_core::ports::Key::new("MAILFAILED", listed),
+    );
+    store
+        .write(vec![shop_core::ports::Write::Put {
+            item,
+            when: shop_core::ports::PutIf::Version(record.version),
+        }])
+        .await
+        .unwrap();
+
+    // A thousand of other's, all newer than demo's: they must not crowd demo's out.
+    let theirs = store
+        .get(&shop_core::ports::Key::new(
+            format!("MAIL#{other_bill}"),
+            format!("{other_bill}-0-order_placed"),
+        ))
+        .await
+        .unwrap()
+        .expect("other's letter");
+    let index = theirs.item.indexes[&shop_core::ports::Index::Gsi1].clone();
+    for batch in (0..1000).collect::<Vec<u32>>().chunks(50) {
+        let copies = batch.iter().map(|i| {
+            let mut item = theirs.item.clone();
+            item.key.sk = format!("{}-copy{i}", item.key.sk);
+            let later = format!("9999-12-31T00:00:00.000000Z#copy{i:04}");
+            item.indexes.insert(
+                shop_core::ports::Index::Gsi1,
+                shop_core::ports::Key::new(index.pk.clone(), later),
+            );
+            shop_core::ports::Write::Put {
+                item,
+                when: shop_core::ports::PutIf::Absent,
+            }
+        });
+        store.write(copies.collect()).await.unwrap();
+    }
+
+    let bills_of = |shop: &'static str| {
+        let stack = &stack;
+        async move {
+            let r = stack
+                .with_token(
+                    reqwest::Method::GET,
+                    &format!("/admin/shops/{shop}/messages/failed"),
+                    enrolshop_tests::ADMIN_TOKEN,
+                    None,
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            let mut bills: Vec<String> = r.body["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["bill"].as_str().unwrap().to_owned())
+                .collect();
+            bills.dedup();
+            bills
+        }
+    };
+    assert_eq!(
+        bills_of("demo").await,
+        [demo_bill.clone()],
+        "demo's three, the old one among them"
+    );
+    assert_eq!(
+        bills_of("other").await,
+        [other_bill],
+        "other's, and none of demo's"
+    );
+    let demo = shop_core::app::mail::failed_messages(store, &"demo".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(demo.len(), 3, "{demo:?}");
+    assert!(demo.windows(2).all(|w| w[0].at >= w[1].at), "newest first");
+}
+
 struct Refusing;
 
 #[async_trait::async_trait]

@@ -220,10 +220,16 @@ pub fn letter(bill: &BillId, id: &str) -> Key {
 /// GSI1 partition of the messages waiting to be sent, by the time they are due.
 pub const MAILBOX: &str = "MAILBOX";
 
-/// GSI1 partition of the messages given up on, by date: the operators' list of problems.
-pub const MAIL_FAILED: &str = "MAILFAILED";
+/// GSI1 partition of a shop's messages given up on, by date: its operators' list of problems
+/// (a shop's own, so that no shop's list is crowded out by another's).
+pub fn mail_failed(shop: &ShopId) -> String {
+    format!("{MAIL_FAILED_ALL_SHOPS}#{shop}")
+}
 
-/// A message's sort key in [`MAILBOX`] or [`MAIL_FAILED`].
+/// Where messages given up on before 2026-12-07 were listed, every shop's together: still read.
+pub const MAIL_FAILED_ALL_SHOPS: &str = "MAILFAILED";
+
+/// A message's sort key in [`MAILBOX`] or [`mail_failed`].
 pub fn mailbox_entry(at: DateTime<Utc>, id: &str) -> String {
     format!("{}#{id}", sortable(at))
 }

@@ -161,8 +161,11 @@ impl Letter {
         let body = serde_json::to_string(self).expect("a letter serializes");
         let item = Item::new(self.key(), body);
         let listing = match self.state {
-            LetterState::Due => Some((keys::MAILBOX, self.due_at)),
-            LetterState::Failed => Some((keys::MAIL_FAILED, self.sent_at.unwrap_or(self.due_at))),
+            LetterState::Due => Some((keys::MAILBOX.to_owned(), self.due_at)),
+            LetterState::Failed => Some((
+                keys::mail_failed(&self.shop),
+                self.sent_at.unwrap_or(self.due_at),
+            )),
             LetterState::Sent => None,
         };
         match listing {
@@ -235,35 +238,49 @@ pub struct FailedMessage {
     pub at: Option<DateTime<Utc>>,
 }
 
-/// The shop's messages given up on (refused, or failed too often), newest first.
+/// The shop's messages given up on (refused, or failed too often), newest first, at most 1,000:
+/// its own list, and the list of every shop's kept before 2026-12-07.
 pub async fn failed_messages(
     store: &dyn crate::ports::Store,
     shop: &ShopId,
 ) -> Result<Vec<FailedMessage>, super::AppError> {
-    let query = crate::ports::Query {
-        index: Some(Index::Gsi1),
-        pk: keys::MAIL_FAILED.into(),
-        descending: true,
-        limit: Some(1000),
-        ..crate::ports::Query::default()
-    };
     let mut failed = Vec::new();
-    for record in store.query(&query).await? {
-        let letter: Letter = super::record::decode("letter", &record)?;
-        if &letter.shop == shop {
-            failed.push(FailedMessage {
-                id: letter.id,
-                bill: letter.bill,
-                kind: letter.kind,
-                to: letter.to,
-                attempts: letter.attempts,
-                refused: letter.refused,
-                error: letter.last_error,
-                at: letter.sent_at,
-            });
+    for pk in [
+        keys::mail_failed(shop),
+        keys::MAIL_FAILED_ALL_SHOPS.to_owned(),
+    ] {
+        let query = crate::ports::Query {
+            index: Some(Index::Gsi1),
+            pk,
+            descending: true,
+            limit: Some(1000),
+            ..crate::ports::Query::default()
+        };
+        for record in store.query(&query).await? {
+            let letter: Letter = super::record::decode("letter", &record)?;
+            if &letter.shop == shop {
+                failed.push(FailedMessage::from(letter));
+            }
         }
     }
+    failed.sort_by(|a, b| b.at.cmp(&a.at));
+    failed.truncate(1000);
     Ok(failed)
+}
+
+impl From<Letter> for FailedMessage {
+    fn from(letter: Letter) -> Self {
+        FailedMessage {
+            id: letter.id,
+            bill: letter.bill,
+            kind: letter.kind,
+            to: letter.to,
+            attempts: letter.attempts,
+            refused: letter.refused,
+            error: letter.last_error,
+            at: letter.sent_at,
+        }
+    }
 }
 
 /// The "find my orders" letter: the links to `found` (newest first, each with its token) sent
