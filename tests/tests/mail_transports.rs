@@ -360,7 +360,7 @@ async fn each_shop_lists_its_own_messages_given_up_on() {
     };
     assert_eq!(
         bills_of("demo").await,
-        [demo_bill.clone()],
+        [demo_bill],
         "demo's three, the old one among them"
     );
     assert_eq!(

@@ -263,7 +263,7 @@ pub async fn failed_messages(
             }
         }
     }
-    failed.sort_by(|a, b| b.at.cmp(&a.at));
+    failed.sort_by_key(|m| std::cmp::Reverse(m.at));
     failed.truncate(1000);
     Ok(failed)
 }
