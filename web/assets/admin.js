@@ -29,6 +29,8 @@ function signInForm() {
       location.reload();
     } catch (e) {
       showProblem(form, e, banner);
+      // Signed in to Moodle, but not on this shop's staff list: say so, not "may not do this".
+      if (e.status === 403) banner.textContent = w('notOnStaff');
     }
   });
   fill(main, h('h1', {}, w('backOffice')), h('p', {}, w('signInIntro')), h('section', {}, form));

@@ -397,11 +397,33 @@ export function methodLabel(method, offered) {
 
 export const date = (iso) => (iso ? new Date(iso).toLocaleDateString(lang() === 'fr' ? 'fr-FR' : 'en-GB') : t('noEnd'));
 
+let tabShop; // the shop's name in the tab's title, while the title follows the heading
+let tabWatch;
+
+/** Keeps the browser tab's title on the page's heading, then the shop's name ("Panier · Demo
+ * Training Academy"): a tab, a bookmark and a screen reader's first words say which page it is.
+ * `null`: the page sets its title itself. */
+export function titleFollowsHeading(shopName) {
+  tabShop = shopName;
+  if (!shopName) { tabWatch?.disconnect(); tabWatch = undefined; return; }
+  const follow = () => {
+    const heading = document.querySelector('h1')?.textContent.trim();
+    const title = heading ? `${heading} · ${tabShop}` : tabShop;
+    if (document.title !== title) document.title = title;
+  };
+  follow();
+  if (!tabWatch) {
+    tabWatch = new MutationObserver(follow);
+    tabWatch.observe(document.body, { childList: true, subtree: true, characterData: true });
+  }
+}
+
 /** The page header: shop name, navigation (the cart with its count and total), language. */
 export function header(shopName) {
   const shop = shopId();
   const switchTo = (l) => { localStorage.setItem('enrolshop.lang', l); location.reload(); };
   document.documentElement.lang = lang();
+  titleFollowsHeading(shopName || shop);
   const kept = localStorage.getItem(cartKey(shop));
   if (kept) api('GET', `/carts/${kept}`).then(showCart).catch(() => {});
   return h('header', {},

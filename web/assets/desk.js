@@ -1,7 +1,7 @@
 // Shared code of the back-office pages: the staff's words in English and French, the signed-in
 // session, the header, and locale formats. The pages call the /admin API with the staff
 // session cookie (set by POST /admin/login); they never use the bearer token.
-import { api, field, h, lang, t } from './app.js';
+import { api, field, h, lang, t, titleFollowsHeading } from './app.js';
 
 const WORDS = {
   en: {
@@ -40,7 +40,8 @@ const WORDS = {
     retry: 'Retry the delivery', retryHelp: 'Some lines could not be delivered. Once the cause is fixed in Moodle, retry them.',
     confirm: 'Confirm', cancel: 'Go back', confirmPayment: (a) => `Record a payment of ${a}?`,
     confirmStatus: (s) => `Move this order to “${s}”?`, confirmRetry: 'Retry the delivery of the failed lines?',
-    done: 'Done.', notStaff: 'Sign in with a staff account to use the back office.', to_: 'To', test: 'test',
+    done: 'Done.', notStaff: 'Sign in with a staff account to use the back office.',
+    notOnStaff: 'This Moodle account is not on the shop’s staff: ask a manager of the shop to add it.', to_: 'To', test: 'test',
     kind: 'Message', attempts: 'Attempts', error: 'Error', ends: 'Ends', product: 'Product',
     mailRefused: 'Refused by the mail system: check the address.', mailGaveUp: (n) => `Given up after ${n} tries: the mail system did not take it.`,
     mailNoAddress: 'Not sent: there was no address to send it to.',
@@ -125,7 +126,8 @@ const WORDS = {
     retry: 'Relancer la livraison', retryHelp: "Des lignes n’ont pas pu être livrées. Une fois la cause corrigée dans Moodle, relancez-les.",
     confirm: 'Confirmer', cancel: 'Revenir', confirmPayment: (a) => `Enregistrer un paiement de ${a} ?`,
     confirmStatus: (s) => `Passer cette commande à l’état « ${s} » ?`, confirmRetry: 'Relancer la livraison des lignes en échec ?',
-    done: 'Fait.', notStaff: "Connectez-vous avec un compte de l’équipe pour utiliser le back-office.", to_: 'Destinataire', test: 'test',
+    done: 'Fait.', notStaff: "Connectez-vous avec un compte de l’équipe pour utiliser le back-office.",
+    notOnStaff: 'Ce compte Moodle n’est pas dans l’équipe de la boutique : demandez à un responsable de l’ajouter.', to_: 'Destinataire', test: 'test',
     kind: 'Message', attempts: 'Essais', error: 'Erreur', ends: 'Fin', product: 'Produit',
     mailRefused: 'Refusé par le système de messagerie : vérifiez l’adresse.', mailGaveUp: (n) => `Abandonné après ${n} essais : le système de messagerie ne l’a pas pris.`,
     mailNoAddress: 'Non envoyé : il n’y avait pas d’adresse où l’envoyer.',
@@ -258,6 +260,8 @@ export async function staffSession() {
 export function deskHeader(session, shopName) {
   const switchTo = (l) => { localStorage.setItem('enrolshop.lang', l); location.reload(); };
   document.documentElement.lang = lang();
+  // Signed out, the shop is not known yet: the sign-in page titles its tab itself.
+  titleFollowsHeading(session ? `${shopName} — ${w('backOffice')}` : null);
   const out = async () => { await api('POST', '/admin/logout', {}); location.assign('/admin'); };
   return h('header', {},
     h('a', { class: 'brand', href: '/admin' }, `${shopName} — ${w('backOffice')}`),

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { englishIn, refusingSmtp, seriousViolations, shot, startStack } from './harness.mjs';
+import { englishIn, pageWords, refusingSmtp, seriousViolations, shot, startStack } from './harness.mjs';
 
 let stack;
 
@@ -124,7 +124,7 @@ test('a wrong password, a buyer, and the bearer token do not open the back offic
   await buyer.goto(`${stack.base}/admin`);
   await buyer.locator('#sign-in').waitFor();
   await signIn(buyer, 'grace', 'Navy-1906');
-  await buyer.locator('#sign-in .banner').getByText(/not on the shop's staff/).waitFor();
+  await buyer.locator('#sign-in .banner').getByText(/This Moodle account is not on the shop’s staff: ask a manager/).waitFor();
 
   // The pages never use the token, even when the browser sends it.
   const automation = await stack.browser.newContext({ extraHTTPHeaders: { authorization: 'Bearer dev-admin-token' } });
@@ -777,7 +777,9 @@ test('every back-office page in French says nothing in English', async () => {
       await p.goto(`${own.base}${path}`);
       await p.locator(ready).first().waitFor({ timeout: 20000 });
       // (a course chosen in Moodle is named as Moodle names it: Moodle's words, not the page's)
-      const text = (await p.locator('body').innerText()).replace(/^Cours choisi : .*$/gm, '');
+      const heading = (await p.locator('h1').first().textContent()).trim();
+      assert.equal(await p.title(), `${heading} · Demo Training Academy — Back-office`, `${path}: the tab's title`);
+      const text = (await pageWords(p)).replace(/^Cours choisi : .*$/gm, '');
       assert.deepEqual(englishIn(text), [], `${path}: English on a French page:\n${text}`);
       if (path.startsWith('/admin/bill') || path.startsWith('/admin/customers')) assert.match(text, /France/, `${path}: the country by its name`);
     }

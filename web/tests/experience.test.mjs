@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
-import { englishIn, seriousViolations, startStack, shot } from './harness.mjs';
+import { englishIn, pageWords, seriousViolations, startStack, shot } from './harness.mjs';
 
 let stack; let base; let page; let apiCall;
 
@@ -17,7 +17,11 @@ before(async () => {
 after(async () => { await stack?.stop(); });
 
 async function assertFrench(p, where) {
-  const text = await p.locator('body').innerText();
+  // The tab says which page it is, in French: the page's heading (then the shop, but on the
+  // invoice, whose title names the document printed).
+  const heading = (await p.locator('h1').first().textContent()).trim();
+  assert.ok([heading, `${heading} · Demo Training Academy`].includes(await p.title()), `${where}: the tab's title is ${await p.title()}`);
+  const text = await pageWords(p);
   assert.deepEqual(englishIn(text), [], `${where}: English on a French page:\n${text}`);
 }
 

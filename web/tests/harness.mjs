@@ -124,6 +124,22 @@ export const ENGLISH = ['the', 'your', 'and', 'with', 'cart', 'checkout', 'conti
   'by', 'every', 'awaiting', 'recorded', 'confirmed', 'gateway', 'pending', 'refused', 'produced', 'reduced'];
 const SHOP_NAME = /Demo Training Academy( SAS)?/g;
 
+/** All a reader or a screen reader meets on a page: its text, its title, the choices of its
+ * lists (closed or open), and the words its elements carry in attributes (a field's
+ * placeholder, a button's label, a picture's text). */
+export async function pageWords(p) {
+  return p.evaluate(() => {
+    const attributes = ['placeholder', 'aria-label', 'title', 'alt'];
+    return [
+      document.title,
+      document.body.innerText,
+      ...[...document.querySelectorAll('option')].map((o) => o.textContent),
+      ...[...document.querySelectorAll('*')].flatMap((e) => attributes.map((a) => e.getAttribute(a))).filter(Boolean),
+      ...[...document.querySelectorAll('input[type=submit], input[type=button]')].map((e) => e.value),
+    ].join('\n');
+  });
+}
+
 /** The English words in a text (whole words, any case), besides e-mail addresses and links. */
 export function englishIn(text) {
   const words = text.replace(SHOP_NAME, ' ').replace(/\S+@\S+|https?:\/\/\S+/g, ' ').toLowerCase().split(/[^a-zà-ÿœ’'-]+/);
