@@ -65,15 +65,16 @@ async function needsAction(session) {
     api('GET', `/admin/shops/${shop}/messages/failed`),
     api('GET', `/admin/shops/${shop}/products?state=expiring`),
   ]);
+  // Up to a tablet each is a card (desk.js, `stackedTable`): a phone has no room for the columns.
   const messages = failed.messages.length
-    ? h('table', {}, h('thead', {}, h('tr', {}, [w('bill'), w('kind'), w('to_'), w('error')].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, failed.messages.map((m) => h('tr', {},
-        h('td', {}, billLink(session, m.bill)), h('td', {}, w(`msg_${m.kind}`)), h('td', {}, m.to || ''), h('td', {}, mailFailure(m))))))
+    ? stackedTable({}, [[w('bill')], [w('kind')], [w('to_')], [w('error')]],
+      failed.messages.map((m) => [{}, [
+        ['key', billLink(session, m.bill)], ['state', w(`msg_${m.kind}`)], ['who', m.to || ''], ['wide', mailFailure(m)]]]))
     : h('p', { class: 'muted' }, w('nothing'));
   const products = expiring.products.length
-    ? h('table', {}, h('thead', {}, h('tr', {}, [w('product'), w('customer'), w('ends')].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, expiring.products.map((p) => h('tr', {},
-        h('td', {}, names[p.item_code] || p.item_code), h('td', {}, p.customer_email), h('td', {}, day(p.end))))))
+    ? stackedTable({}, [[w('product')], [w('customer')], [w('ends')]],
+      expiring.products.map((p) => [{}, [
+        ['key', names[p.item_code] || p.item_code], ['who', p.customer_email], ['state', day(p.end)]]]))
     : h('p', { class: 'muted' }, w('nothing'));
   return h('section', { id: 'needs-action', 'aria-labelledby': 'needs-title' },
     h('h2', { id: 'needs-title' }, w('needsAction')),
@@ -233,10 +234,11 @@ function auditSection(session) {
   };
   const load = async (cursor) => {
     const page = await api('GET', `/admin/shops/${session.shop}/audit${cursor ? `?cursor=${cursor}` : ''}`);
+    // Up to a tablet each entry is a card: when and what, then who and on what, then the note.
     const rows = page.entries.length
-      ? h('table', {}, h('thead', {}, h('tr', {}, [w('date'), w('who'), w('what'), w('subject'), w('note')].map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', {}, page.entries.map((e) => h('tr', { 'data-action': e.action },
-          h('td', {}, when(e.at)), h('td', {}, e.actor), h('td', {}, w(`audit_${e.action}`)), h('td', { class: 'wrap' }, subject(e)), h('td', { class: 'wrap' }, detail(e))))))
+      ? stackedTable({}, [[w('date')], [w('who')], [w('what')], [w('subject')], [w('note')]],
+        page.entries.map((e) => [{ 'data-action': e.action }, [
+          ['key', when(e.at)], ['who', e.actor], ['state', w(`audit_${e.action}`)], ['wrap', subject(e)], ['wrap wide', detail(e)]]]))
       : h('p', { class: 'muted' }, w('nothing'));
     fill(list, rows, h('div', { class: 'row' },
       cursor && h('button', { type: 'button', class: 'secondary', onclick: () => load() }, w('first')),

@@ -821,6 +821,13 @@ test('an operator sees on the dashboard, in French, the message a mail system re
     await row.getByText('Détails techniques').click();
     assert.match(await row.innerText(), /\(550\): 5\.1\.1 no such user here/, 'what the mail system said, as it said it, unfolded');
     await accessible(p, 'admin-dashboard-message-refused-fr');
+    // On a phone too, without sideways scrolling.
+    const phone = await own.page('fr', 390);
+    await phone.context().addCookies(await p.context().cookies());
+    await phone.goto(`${own.base}/admin?shop=demo`);
+    await phone.locator('#failed-messages tbody tr').waitFor();
+    assert.equal(await phone.evaluate(() => document.documentElement.scrollWidth), 390, `at 390 px: ${await tooWide(phone, 390)}`);
+    await accessible(phone, 'admin-dashboard-message-refused-fr-390');
     await row.getByRole('link', { name: placed.bill_id }).click();
     await p.waitForURL(new RegExp(`bill=${placed.bill_id}`));
   } finally {
