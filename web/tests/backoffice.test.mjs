@@ -13,17 +13,18 @@ after(async () => { await stack?.stop(); });
 
 const apiCall = (...args) => stack.api(...args);
 
-/** A bill of one Excel essentials (144,00 € incl. tax) placed by `method`, as a buyer would. */
-async function placedBill(method, lastname) {
-  const cart = await apiCall('POST', '/shops/demo/carts');
-  await apiCall('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity: 1 });
-  await apiCall('PUT', `/carts/${cart.id}/customer`, { customer: { firstname: 'Grace', lastname, email: `${lastname.toLowerCase()}@example.org`, address: '1 Navy Road', zip: '75001', city: 'Paris', country: 'FR' } });
-  const placed = await apiCall('POST', `/carts/${cart.id}/order`, { payment_method: method, accept_terms: true });
+/** A bill of one Excel essentials (144,00 € incl. tax) placed by `method`, as a buyer would
+ * (on another stack than the file's, in French, with other details, when asked). */
+async function placedBill(method, lastname, { on = stack, language = 'en', customer = {} } = {}) {
+  const cart = await on.api('POST', '/shops/demo/carts', { language });
+  await on.api('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity: 1 });
+  await on.api('PUT', `/carts/${cart.id}/customer`, { customer: { firstname: 'Grace', lastname, email: `${lastname.toLowerCase()}@example.org`, address: '1 Navy Road', zip: '75001', city: 'Paris', country: 'FR', ...customer } });
+  const placed = await on.api('POST', `/carts/${cart.id}/order`, { payment_method: method, accept_terms: true });
   return placed.bill_id;
 }
 
-async function signIn(p, username, password) {
-  await p.goto(`${stack.base}/admin?shop=demo`);
+async function signIn(p, username, password, on = stack) {
+  await p.goto(`${on.base}/admin?shop=demo`);
   const form = p.locator('#sign-in');
   await form.getByLabel(/Moodle username|Nom d’utilisateur Moodle/).fill(username);
   await form.getByLabel(/Password|Mot de passe/).fill(password);
@@ -750,22 +751,15 @@ test('every back-office page in French says nothing in English', async () => {
   // A stack of its own: the notes other scenarios typed in English are not in its lists.
   const own = await startStack();
   try {
-    const cart = await own.api('POST', '/shops/demo/carts', { language: 'fr' });
-    await own.api('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity: 1 });
-    await own.api('PUT', `/carts/${cart.id}/customer`, { customer: { firstname: 'Ada', lastname: 'Lovelace', email: 'ada@example.org', address: '1 rue de Rivoli', zip: '75001', city: 'Paris', country: 'FR' } });
-    const placed = await own.api('POST', `/carts/${cart.id}/order`, { payment_method: 'transfer', accept_terms: true });
+    const bill = await placedBill('transfer', 'Lovelace', { on: own, language: 'fr', customer: { firstname: 'Ada', email: 'ada@example.org', address: '1 rue de Rivoli' } });
     const p = await own.page('fr', 1280);
-    await p.goto(`${own.base}/admin?shop=demo`);
-    const form = p.locator('#sign-in');
-    await form.getByLabel('Nom d’utilisateur Moodle').fill('manager');
-    await form.getByLabel('Mot de passe').fill('manager-2026');
-    await form.getByRole('button').click();
+    await signIn(p, 'manager', 'manager-2026', own);
     await p.locator('#needs-action').waitFor();
     // The payment recorded by staff, then delivered: the bill's trace has the shop's entries.
-    await p.evaluate(async (id) => fetch(`/admin/bills/${id}/payments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ amount: '144.00', method: 'transfer' }) }), placed.bill_id);
+    await p.evaluate(async (id) => fetch(`/admin/bills/${id}/payments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ amount: '144.00', method: 'transfer' }) }), bill);
     const pages = [
       ['/admin', '#audit table'],
-      [`/admin/bill?shop=demo&bill=${placed.bill_id}`, '#status[data-status="COMPLETE"]'],
+      [`/admin/bill?shop=demo&bill=${bill}`, '#status[data-status="COMPLETE"]'],
       ['/admin/customers', '#customers a'],
       ['/admin/customers?email=ada%40example.org', '#identity'],
       ['/admin/products', '#products tbody tr'],
@@ -793,16 +787,10 @@ test('an operator sees on the dashboard, in French, the message a mail system re
   const smtp = await refusingSmtp();
   const own = await startStack({ args: ['--smtp-url', smtp.url] });
   try {
-    const cart = await own.api('POST', '/shops/demo/carts', { language: 'fr' });
-    await own.api('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity: 1 });
-    await own.api('PUT', `/carts/${cart.id}/customer`, { customer: { firstname: 'Ada', lastname: 'Lovelace', email: 'ada@refused.example', address: '1 rue de Rivoli', zip: '75001', city: 'Paris', country: 'FR' } });
-    const placed = await own.api('POST', `/carts/${cart.id}/order`, { payment_method: 'transfer', accept_terms: true });
+    const bill = await placedBill('transfer', 'Lovelace', { on: own, language: 'fr', customer: { firstname: 'Ada', email: 'ada@refused.example' } });
     const p = await own.page('fr', 1280);
-    await p.goto(`${own.base}/admin?shop=demo`);
-    const form = p.locator('#sign-in');
-    await form.getByLabel('Nom d’utilisateur Moodle').fill('operator');
-    await form.getByLabel('Mot de passe').fill('operator-2026');
-    await form.getByRole('button').click();
+    await signIn(p, 'operator', 'operator-2026', own);
+    await p.locator('#needs-action').waitFor(); // signed in: the page has reloaded on its own
     // The postman tries every 2 s; a refusal for good is listed at once, not retried.
     const section = p.locator('#failed-messages');
     const row = section.locator('tbody tr', { hasText: 'ada@refused.example' });
@@ -812,7 +800,7 @@ test('an operator sees on the dashboard, in French, the message a mail system re
       await section.waitFor();
     }
     const text = await row.innerText();
-    assert.match(text, new RegExp(placed.bill_id), 'the bill it was about, as a link');
+    assert.match(text, new RegExp(bill), 'the bill it was about, as a link');
     assert.match(text, /Commande passée/, 'which message, in French');
     assert.match(text, /Refusé par le système de messagerie : vérifiez l’adresse\./, 'why, in the staff’s words');
     // The sales address's copy went through: only the refused one is listed.
@@ -828,8 +816,8 @@ test('an operator sees on the dashboard, in French, the message a mail system re
     await phone.locator('#failed-messages tbody tr').waitFor();
     assert.equal(await phone.evaluate(() => document.documentElement.scrollWidth), 390, `at 390 px: ${await tooWide(phone, 390)}`);
     await accessible(phone, 'admin-dashboard-message-refused-fr-390');
-    await row.getByRole('link', { name: placed.bill_id }).click();
-    await p.waitForURL(new RegExp(`bill=${placed.bill_id}`));
+    await row.getByRole('link', { name: bill }).click();
+    await p.waitForURL(new RegExp(`bill=${bill}`));
   } finally {
     await own.stop();
     smtp.stop();
