@@ -178,6 +178,9 @@ const WORDS = {
   },
 };
 
+/** Whether the staff's pages have words for `key` in `language` (checked by words.test.mjs). */
+export const staffKnows = (language, key) => Object.hasOwn(WORDS[language], key);
+
 /** The staff's words (a function for sentences with a value). */
 export const w = (key, ...args) => {
   const word = WORDS[lang()][key] ?? WORDS.en[key] ?? key;

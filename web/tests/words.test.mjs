@@ -1,11 +1,13 @@
 // Every refusal the server can give a page has the page's words, in English and in French: a
-// code without them would put the server's English sentence on a French staff page. The codes
-// are read from the Rust sources where refusals are made (no browser needed).
+// code without them would put the server's English sentence on a French staff page; and so has
+// every name the staff's pages say of the shop's own lists (a message, a bill's history entry, a
+// delivery problem, an export). The codes are read from the Rust sources (no browser needed).
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { knows } from '../assets/app.js';
+import { staffKnows } from '../assets/desk.js';
 
 const SRC = resolve(import.meta.dirname, '../../shared/src');
 const rustFiles = (dir) => readdirSync(dir).flatMap((name) => {
@@ -55,4 +57,27 @@ test('every problem a page can meet has words in English and in French', () => {
   assert.ok(problem.size >= 15, `only ${problem.size} problem codes found`);
   const pages = [...problem].filter((c) => !NO_PAGE_MEETS.has(c));
   assert.deepEqual(missing(pages.map((c) => `p_${c}`)), []);
+});
+
+/** The values of a `names!` enum (`Variant = "value",`), read from its source file. */
+function namesOf(file, name) {
+  const code = readFileSync(join(SRC, file), 'utf8');
+  const block = code.match(new RegExp(`\\b${name} \\{([^}]*)\\}`));
+  assert.ok(block, `${name} in ${file}`);
+  return [...block[1].matchAll(/=\s*"([a-z_]+)"/g)].map((m) => m[1]);
+}
+
+test('every message, history entry, delivery problem and export the staff meet has words in English and in French', () => {
+  const lists = [
+    ['domain/message.rs', 'MessageKind', 'msg_'],
+    ['domain/bill.rs', 'CauseCode', 'cause_'],
+    ['domain/problem.rs', 'ProblemCode', 'problem_'],
+    ['app/exports.rs', 'Export', 'export_'],
+  ];
+  for (const [file, name, prefix] of lists) {
+    const values = namesOf(file, name);
+    assert.ok(values.length >= 4, `${name}: ${values}`);
+    const lacking = ['en', 'fr'].flatMap((lang) => values.filter((v) => !staffKnows(lang, `${prefix}${v}`)).map((v) => `${lang}: ${prefix}${v}`));
+    assert.deepEqual(lacking, [], name);
+  }
 });
