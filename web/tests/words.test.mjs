@@ -67,15 +67,25 @@ function namesOf(file, name) {
   return [...block[1].matchAll(/=\s*"([a-z_]+)"/g)].map((m) => m[1]);
 }
 
-test('every message, history entry, delivery problem and export the staff meet has words in English and in French', () => {
+/** The variants of a plain enum serialized in snake_case (`pub enum Action { Bill, ... }`). */
+function variantsOf(file, name) {
+  const code = readFileSync(join(SRC, file), 'utf8');
+  const block = code.match(new RegExp(`pub enum ${name} \\{([^}]*)\\}`));
+  assert.ok(block, `${name} in ${file}`);
+  return block[1].split('\n').map((l) => l.trim()).filter((l) => /^[A-Z]\w*,$/.test(l))
+    .map((l) => l.slice(0, -1).replace(/[A-Z]/g, (c, i) => (i ? '_' : '') + c.toLowerCase()));
+}
+
+test('every message, history entry, delivery problem, export and staff action the staff meet has words in English and in French', () => {
   const lists = [
     ['domain/message.rs', 'MessageKind', 'msg_'],
     ['domain/bill.rs', 'CauseCode', 'cause_'],
     ['domain/problem.rs', 'ProblemCode', 'problem_'],
     ['app/exports.rs', 'Export', 'export_'],
   ];
-  for (const [file, name, prefix] of lists) {
-    const values = namesOf(file, name);
+  const audit = ['app/audit.rs', 'Action', 'audit_', variantsOf];
+  for (const [file, name, prefix, read = namesOf] of [...lists, audit]) {
+    const values = read(file, name);
     assert.ok(values.length >= 4, `${name}: ${values}`);
     const lacking = ['en', 'fr'].flatMap((lang) => values.filter((v) => !staffKnows(lang, `${prefix}${v}`)).map((v) => `${lang}: ${prefix}${v}`));
     assert.deepEqual(lacking, [], name);
