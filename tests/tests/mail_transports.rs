@@ -301,6 +301,11 @@ async fn each_shop_lists_its_own_messages_given_up_on() {
         shop_core::ports::Index::Gsi1,
         shop_core::ports::Key::new("MAILFAILED", listed),
     );
+    // Written before a refusal was recorded as one: no `refused`.
+    let mut body: serde_json::Value = serde_json::from_str(&item.body).unwrap();
+    assert_eq!(body["refused"], true, "{body}");
+    body.as_object_mut().unwrap().remove("refused");
+    item.body = body.to_string();
     store
         .write(vec![shop_core::ports::Write::Put {
             item,
@@ -372,6 +377,10 @@ async fn each_shop_lists_its_own_messages_given_up_on() {
         .await
         .unwrap();
     assert_eq!(demo.len(), 3, "{demo:?}");
+    assert!(
+        demo.iter().all(|m| m.refused),
+        "refused at the first try, the old one too: {demo:?}"
+    );
     assert!(demo.windows(2).all(|w| w[0].at >= w[1].at), "newest first");
 }
 

@@ -276,7 +276,9 @@ impl From<Letter> for FailedMessage {
             kind: letter.kind,
             to: letter.to,
             attempts: letter.attempts,
-            refused: letter.refused,
+            // A letter given up before its last try was refused for good, whether or not it
+            // was given up before `refused` was recorded (2026-12-07).
+            refused: letter.refused || letter.attempts < postman::MAX_ATTEMPTS,
             error: letter.last_error,
             at: letter.sent_at,
         }
