@@ -241,6 +241,100 @@ async fn a_refused_address_is_given_up_on_not_retried() {
     );
 }
 
+/// A message refused for a mistyped address is sent again by an operator to the corrected one:
+/// it goes once, its link opens the bill, the trace says who sent it again and where, and it
+/// leaves the list. What cannot go again is refused and changes nothing.
+#[tokio::test]
+async fn an_operator_sends_a_refused_message_again_to_a_corrected_address() {
+    use reqwest::Method;
+    use serde_json::json;
+    let stack = Stack::start_embedded().await;
+    let (bill, _) = stack
+        .place_and_pay(&stack.ready_cart("EXCEL-ESS", 1).await)
+        .await;
+    let refusing = postman(&stack, Arc::new(Refusing), "shop@enrolshop.test");
+    assert_eq!(refusing.send_due().await.unwrap(), 0);
+    let again = |message: &str, body: Option<serde_json::Value>| {
+        let path = format!("/admin/bills/{bill}/messages/{message}/send-again");
+        let stack = &stack;
+        async move {
+            stack
+                .with_token(Method::POST, &path, enrolshop_tests::ADMIN_TOKEN, body)
+                .await
+        }
+    };
+    let placed = format!("{bill}-0-order_placed");
+
+    // Refused, changing nothing: a bad address, an unknown message.
+    again(&placed, Some(json!({"to": "ada@"})))
+        .await
+        .assert_problem(422, "validation_failed");
+    again("nope", None).await.assert_problem(404, "not_found");
+
+    let sent_again = again(&placed, Some(json!({"to": "ada.lovelace@example.org"}))).await;
+    assert_eq!(sent_again.status, 202, "{}", sent_again.body);
+    assert_eq!(sent_again.body["to"], "ada.lovelace@example.org");
+    // Twice is refused: it is no longer a message given up on.
+    again(&placed, None)
+        .await
+        .assert_problem(409, "invalid_state");
+
+    assert_eq!(stack.deliver_mail().await, 1, "that one only, once");
+    assert_eq!(stack.deliver_mail().await, 0);
+    let mail = stack.mail().await;
+    let went = mail
+        .iter()
+        .find(|m| m["to"] == "ada.lovelace@example.org")
+        .expect("sent to the corrected address");
+    let text = stack.mail_message(went["id"].as_str().unwrap()).await["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let start = text.find("#token=").expect("a link with its token");
+    let token = text[start + 7..].split_whitespace().next().unwrap();
+    let opened = stack
+        .with_token(Method::GET, &format!("/bills/{bill}"), token, None)
+        .await;
+    assert_eq!(
+        opened.status, 200,
+        "its fresh link opens the bill: {}",
+        opened.body
+    );
+
+    let listed = stack
+        .with_token(
+            Method::GET,
+            "/admin/shops/demo/messages/failed",
+            enrolshop_tests::ADMIN_TOKEN,
+            None,
+        )
+        .await;
+    let left: Vec<&str> = listed.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert!(!left.contains(&placed.as_str()), "{left:?}");
+    assert_eq!(left.len(), 2, "the two others still listed: {left:?}");
+    let trace = stack
+        .with_token(
+            Method::GET,
+            &format!("/admin/bills/{bill}"),
+            enrolshop_tests::ADMIN_TOKEN,
+            None,
+        )
+        .await;
+    let entry = trace.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["cause"]["code"] == "message_sent_again")
+        .expect("the trace says it was sent again");
+    assert_eq!(entry["cause"]["to"], "ada.lovelace@example.org", "{entry}");
+    assert_eq!(entry["cause"]["message"], "order_placed", "{entry}");
+}
+
 /// Each shop's operators see their shop's messages given up on, and only theirs, however many
 /// another shop has; one listed before lists were kept per shop (2026-12-07) is still seen.
 #[tokio::test]

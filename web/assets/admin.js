@@ -1,7 +1,7 @@
 // The back office's front page: staff sign-in, then the dashboard (what needs action now,
 // bills by status) and the bills desk (filters, paging).
 import { api, clearProblem, field, fill, h, lang, showProblem, t } from './app.js';
-import { amount, asReceived, day, deskHeader, said, stackedTable, staffSession, w, when, catalogueWithItems } from './desk.js';
+import { amount, asReceived, catalogueWithItems, confirmIn, day, deskHeader, said, stackedTable, staffSession, w, when } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const main = document.getElementById('main');
@@ -56,6 +56,29 @@ const mailFailure = (m) => h('div', { class: 'error-text' },
   h('span', {}, !m.to ? w('mailNoAddress') : m.refused ? w('mailRefused') : w('mailGaveUp', m.attempts)),
   m.error && asReceived(m.error));
 
+/** "Send again" a message given up on, to the address it went to or a corrected one (a
+ * mistyped address), confirmed in place. A "find my orders" message cannot go again. */
+function sendAgain(m) {
+  if (m.kind === 'orders_lookup') return null;
+  const to = h('input', { type: 'email', value: m.to || '', autocomplete: 'off' });
+  const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
+  const form = h('form', { class: 'send-again' }, banner, field(w('sendTo'), to, 'to'),
+    h('button', { type: 'submit', class: 'secondary' }, w('sendAgain')));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    confirmIn(form, w('sendAgainQuestion', to.value.trim() || m.to), async () => {
+      clearProblem(form, banner);
+      try {
+        await api('POST', `/admin/bills/${m.bill}/messages/${encodeURIComponent(m.id)}/send-again`, { to: to.value.trim() || null });
+        form.replaceChildren(h('p', { class: 'notice', role: 'status' }, w('sentAgain')));
+      } catch (e) {
+        showProblem(form, e, banner);
+      }
+    });
+  });
+  return form;
+}
+
 async function needsAction(session) {
   const shop = session.shop;
   const [pending, partial, paid, failed, expiring] = await Promise.all([
@@ -69,7 +92,7 @@ async function needsAction(session) {
   const messages = failed.messages.length
     ? stackedTable({}, [[w('bill')], [w('kind')], [w('to_')], [w('error')]],
       failed.messages.map((m) => [{}, [
-        ['key', billLink(session, m.bill)], ['state', w(`msg_${m.kind}`)], ['who', m.to || ''], ['wide', mailFailure(m)]]]))
+        ['key', billLink(session, m.bill)], ['state', w(`msg_${m.kind}`)], ['who', m.to || ''], ['wide', mailFailure(m), sendAgain(m)]]]))
     : h('p', { class: 'muted' }, w('nothing'));
   const products = expiring.products.length
     ? stackedTable({}, [[w('product')], [w('customer')], [w('ends')]],

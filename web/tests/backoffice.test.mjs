@@ -782,7 +782,7 @@ test('every back-office page in French says nothing in English', async () => {
   }
 });
 
-test('an operator sees on the dashboard, in French, the message a mail system refused, with its bill and the refusal', async () => {
+test('an operator sees on the dashboard, in French, the message a mail system refused, with its bill and the refusal, and sends it again to the corrected address', async () => {
   // A stack sending through SMTP (not the mail catcher) to a server that has no such address.
   const smtp = await refusingSmtp();
   const own = await startStack({ args: ['--smtp-url', smtp.url] });
@@ -816,8 +816,26 @@ test('an operator sees on the dashboard, in French, the message a mail system re
     await phone.locator('#failed-messages tbody tr').waitFor();
     assert.equal(await phone.evaluate(() => document.documentElement.scrollWidth), 390, `at 390 px: ${await tooWide(phone, 390)}`);
     await accessible(phone, 'admin-dashboard-message-refused-fr-390');
-    await row.getByRole('link', { name: bill }).click();
-    await p.waitForURL(new RegExp(`bill=${bill}`));
+    assert.match(await row.getByRole('link', { name: bill }).getAttribute('href'), new RegExp(`bill=${bill}`), 'the bill is a link');
+
+    // The operator corrects the address and sends it again: it goes, and leaves the list.
+    const again = row.locator('form.send-again');
+    assert.equal(await again.getByLabel('Envoyer à').inputValue(), 'ada@refused.example', 'the address it went to, to correct');
+    await again.getByLabel('Envoyer à').fill('ada@example.org');
+    await again.getByRole('button', { name: 'Renvoyer' }).click();
+    await again.getByRole('alertdialog', { name: 'Renvoyer ce message à ada@example.org ?' }).getByRole('button', { name: 'Confirmer' }).click();
+    await again.getByText('Remis à l’envoi : il part dans la minute.').waitFor();
+    await accessible(p, 'admin-dashboard-message-sent-again-fr');
+    for (let i = 0; i < 20 && (await section.locator('tbody tr').count()); i++) {
+      await new Promise((ok) => setTimeout(ok, 1000));
+      await p.reload();
+      await p.locator('#needs-action').waitFor();
+    }
+    assert.equal(await section.locator('tbody tr').count(), 0, 'sent: no longer listed');
+    // The bill's history says it was sent again, and where, in French.
+    await p.goto(`${own.base}/admin/bill?shop=demo&bill=${bill}`);
+    await p.locator('#trace').waitFor();
+    assert.match(await p.locator('#trace').innerText(), /message « Commande passée » renvoyé à ada@example\.org/);
   } finally {
     await own.stop();
     smtp.stop();

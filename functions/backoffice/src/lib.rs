@@ -17,7 +17,7 @@ use axum::{Json, Router};
 use shop_core::app::AppError;
 use shop_core::app::admin::{Imported, ShopAdmin};
 use shop_core::app::bill_admin::{
-    BillAdmin, BillFilter, PaymentInput, SampleQuery, TransitionInput,
+    BillAdmin, BillFilter, PaymentInput, SampleQuery, SendAgainInput, TransitionInput,
 };
 use shop_core::app::customer_admin::CustomerAdmin;
 use shop_core::app::exports::{ExportQuery, Exports};
@@ -32,7 +32,7 @@ use shop_core::app::staff::{
 use shop_core::domain::cart::IdentityInput;
 use shop_core::domain::product::ProductStatus;
 use shop_core::web::{self, DOCUMENT_LIMIT};
-use shop_core::web::{ClientAddr, JsonBody, QueryOf};
+use shop_core::web::{ClientAddr, JsonBody, JsonBodyOrDefault, QueryOf};
 
 /// The staff session cookie.
 pub const COOKIE: &str = "enrolshop_staff";
@@ -109,6 +109,10 @@ pub fn router(desks: Desks, admin_token: &str) -> Router {
         .route(
             "/admin/bills/{bill}/retry-production",
             post(retry_production),
+        )
+        .route(
+            "/admin/bills/{bill}/messages/{message}/send-again",
+            post(send_message_again),
         )
         .route("/admin/shops/{shop}/products", get(list_products))
         .route("/admin/products/{reference}", get(view_product))
@@ -358,6 +362,22 @@ async fn retry_production(
     Path(bill): Path<String>,
 ) -> Result<Response, AppError> {
     Ok(Json(ctx.bills.retry_production(&caller, &bill).await?).into_response())
+}
+
+/// `POST /admin/bills/{bill}/messages/{message}/send-again`: 202, the message back in the
+/// mailbox.
+#[tracing::instrument(skip(ctx, body))]
+async fn send_message_again(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path((bill, message)): Path<(String, String)>,
+    JsonBodyOrDefault(body): JsonBodyOrDefault<SendAgainInput>,
+) -> Result<Response, AppError> {
+    let again = ctx
+        .bills
+        .send_message_again(&caller, &bill, &message, &body)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(again)).into_response())
 }
 
 #[derive(Debug, serde::Deserialize)]

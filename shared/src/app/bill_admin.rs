@@ -101,6 +101,24 @@ pub struct PaymentInput {
     pub reference: Option<String>,
 }
 
+/// `POST /admin/bills/{bill}/messages/{message}/send-again`: `to`, an address instead of the
+/// message's recipient's (a mistyped one corrected); none or empty: its recipient's, as now.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendAgainInput {
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+/// A message put back in the mailbox: the postman sends it within its next round.
+#[derive(Debug, Serialize)]
+pub struct SentAgain {
+    pub id: String,
+    pub kind: crate::domain::message::MessageKind,
+    /// The address given, when one was.
+    pub to: Option<String>,
+}
+
 /// An amount as typed: `1203,75` (French) reads as `1203.75`; a comma beside a point is left
 /// for the parser to refuse.
 fn decimal_point(amount: &str) -> String {
@@ -514,6 +532,69 @@ impl BillAdmin {
             .await?;
         let progress = super::production::progress(self.desk.store.as_ref(), &bill.id).await?;
         Ok(BillView::new(&bill).with_production(&progress))
+    }
+
+    /// Sends a message given up on again (see [`super::mail::send_again`]), written on the
+    /// bill's trace, in one transaction with the letter and the bill's new link token.
+    pub async fn send_message_again(
+        &self,
+        caller: &Caller,
+        bill: &str,
+        message: &str,
+        input: &SendAgainInput,
+    ) -> Result<SentAgain, AppError> {
+        let to = match input.to.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(
+                crate::domain::ids::Email::from_input(text)
+                    .map_err(|reason| AppError::invalid("to", reason))?
+                    .to_string(),
+            ),
+        };
+        let first = self.bill(caller, bill).await?;
+        let id = first.value.id.clone();
+        let key = keys::letter(&id, message);
+        let actor = caller.actor();
+        let (to, id, key, actor) = (&to, &id, &key, &actor);
+        let mut read = Some(first);
+        super::retry::until_written("the bill is too busy; retry", |_| {
+            let first = read.take();
+            async move {
+                let stored = match first {
+                    Some(stored) => stored,
+                    None => self.desk.load(id).await?,
+                };
+                let store = self.desk.store.as_ref();
+                let record = store
+                    .get(key)
+                    .await
+                    .map_err(AppError::from)?
+                    .ok_or_else(|| AppError::not_found("message", key.sk.clone()))?;
+                let mut letter: super::mail::Letter = decode("letter", &record)?;
+                let bill_read = super::bills::Read::of(&stored);
+                let mut bill = stored.value;
+                let now = self.desk.clock.now();
+                super::mail::send_again(&mut letter, &mut bill, to.clone(), now)?;
+                let cause = Cause::MessageSentAgain {
+                    message: letter.kind,
+                    to: to.clone(),
+                };
+                bill.note(actor, cause, None, now);
+                let write = crate::ports::Write::Put {
+                    item: letter.item(),
+                    when: crate::ports::PutIf::Version(record.version),
+                };
+                self.desk
+                    .commit(&mut bill, bill_read, vec![write], now)
+                    .await?;
+                Ok(SentAgain {
+                    id: letter.id,
+                    kind: letter.kind,
+                    to: to.clone(),
+                })
+            }
+        })
+        .await
     }
 
     /// Records money received; amounts accumulate (PARTIAL until all is received, then PAID).

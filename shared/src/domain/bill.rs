@@ -305,6 +305,11 @@ pub enum Cause {
         to: Option<String>,
         error: String,
     },
+    /// Staff sent a message given up on again: to `to` when they gave an address.
+    MessageSentAgain {
+        message: MessageKind,
+        to: Option<String>,
+    },
 }
 
 super::names! {
@@ -327,6 +332,7 @@ super::names! {
         NotifiedWhenSettled = "notified_when_settled",
         AmountMismatch = "amount_mismatch",
         MessageNotDelivered = "message_not_delivered",
+        MessageSentAgain = "message_sent_again",
     }
 }
 
@@ -413,6 +419,10 @@ impl From<Cause> for CauseWire {
                 (w.message, w.to, w.error) = (Some(message), to, Some(error));
                 CauseCode::MessageNotDelivered
             }
+            Cause::MessageSentAgain { message, to } => {
+                (w.message, w.to) = (Some(message), to);
+                CauseCode::MessageSentAgain
+            }
         };
         w
     }
@@ -454,6 +464,10 @@ impl TryFrom<CauseWire> for Cause {
                 to: w.to,
                 error: w.error.ok_or_else(|| missing("error"))?,
             },
+            CauseCode::MessageSentAgain => Cause::MessageSentAgain {
+                message: w.message.ok_or_else(|| missing("message"))?,
+                to: w.to,
+            },
         })
     }
 }
@@ -491,6 +505,13 @@ impl Cause {
                 "message `{}` to {} not delivered: {error}",
                 message.as_str(),
                 to.as_deref().unwrap_or("nobody")
+            ),
+            MessageSentAgain { message, to } => format!(
+                "message `{}` sent again{}",
+                message.as_str(),
+                to.as_ref()
+                    .map(|to| format!(" to {to}"))
+                    .unwrap_or_default()
             ),
         }
     }

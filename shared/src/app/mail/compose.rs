@@ -151,6 +151,11 @@ fn cause_fr(bill: &Bill, cause: &Cause) -> String {
             message.as_str(),
             to.as_deref().unwrap_or("personne")
         ),
+        Cause::MessageSentAgain { message, to } => format!(
+            "message « {} » renvoyé{}",
+            message.as_str(),
+            to.as_ref().map(|to| format!(" à {to}")).unwrap_or_default()
+        ),
     }
 }
 

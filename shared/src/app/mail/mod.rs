@@ -119,6 +119,10 @@ pub struct Letter {
     /// The address it went to, once sent (or was refused).
     #[serde(default)]
     pub to: Option<String>,
+    /// The address staff gave when sending it again (a mistyped one corrected), instead of its
+    /// recipient's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_to: Option<String>,
 }
 
 impl Letter {
@@ -149,6 +153,7 @@ impl Letter {
             refused: false,
             sent_at: None,
             to: None,
+            send_to: None,
         }
     }
 
@@ -204,12 +209,7 @@ pub(crate) fn letters(bill: &mut Bill, since: usize, now: DateTime<Utc>) -> Vec<
     let mut writes = Vec::new();
     for index in since..bill.events.len() {
         for kind in kinds_of(&bill.events[index]) {
-            let link_token = (kind.recipient() == Recipient::Buyer).then(|| {
-                let token = AccessToken::random();
-                bill.mail_token_digests
-                    .push(AccessToken::digest(token.as_str()));
-                token.as_str().to_owned()
-            });
+            let link_token = (kind.recipient() == Recipient::Buyer).then(|| link_token(bill));
             let id = format!("{}-{index}-{}", bill.id, kind.as_str());
             let letter = Letter {
                 link_token,
@@ -283,6 +283,50 @@ impl From<Letter> for FailedMessage {
             at: letter.sent_at,
         }
     }
+}
+
+/// A fresh access token for a letter's link to its bill, its digest added to the bill.
+fn link_token(bill: &mut Bill) -> String {
+    let token = AccessToken::random();
+    bill.mail_token_digests
+        .push(AccessToken::digest(token.as_str()));
+    token.as_str().to_owned()
+}
+
+/// Puts a letter given up on back in the mailbox, due now, with its tries counted afresh and,
+/// when `to` is given, that address instead of its recipient's. A buyer's letter gets a fresh
+/// link token, as [`letters`] gives (the one it had was dropped when it was given up on). The
+/// bill is changed: write it with the letter. A "find my orders" letter cannot go again: the
+/// tokens of its links are gone (the customer asks again).
+pub(crate) fn send_again(
+    letter: &mut Letter,
+    bill: &mut Bill,
+    to: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), super::AppError> {
+    if letter.state != LetterState::Failed {
+        return Err(super::AppError::State(
+            "only a message given up on is sent again".into(),
+        ));
+    }
+    if letter.kind == MessageKind::OrdersLookup {
+        return Err(super::AppError::State(
+            "the links of a \"find my orders\" message are gone: the customer asks again".into(),
+        ));
+    }
+    if letter.kind.recipient() == Recipient::Buyer {
+        letter.link_token = Some(link_token(bill));
+    }
+    letter.state = LetterState::Due;
+    letter.attempts = 0;
+    letter.refused = false;
+    letter.last_error = None;
+    letter.sent_at = None;
+    letter.leased_until = None;
+    letter.due_at = now;
+    letter.to = None;
+    letter.send_to = to;
+    Ok(())
 }
 
 /// The "find my orders" letter: the links to `found` (newest first, each with its token) sent

@@ -294,6 +294,9 @@ impl Postman {
 
 /// Where a letter goes: the buyer, the seat's holder or the shop's sales address.
 fn address(letter: &Letter, bill: &Bill, shop: &ShopDocument) -> Result<String, MailError> {
+    if let Some(to) = &letter.send_to {
+        return Ok(to.clone());
+    }
     match letter.kind.recipient() {
         Recipient::Buyer => Ok(bill.customer.email.to_string()),
         Recipient::Holder => letter
