@@ -545,6 +545,11 @@ impl Stack {
             .await
     }
 
+    /// A back-office route called with the admin bearer token.
+    pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
+        self.with_token(method, path, ADMIN_TOKEN, body).await
+    }
+
     /// A bill route called with the bill's access token as bearer.
     pub async fn with_token(
         &self,

@@ -179,10 +179,9 @@ async fn a_refused_address_is_given_up_on_not_retried() {
     stack.clock.advance(chrono::Duration::days(2));
     assert_eq!(postman.send_due().await.unwrap(), 0, "never retried");
     let listed = stack
-        .with_token(
+        .admin(
             reqwest::Method::GET,
             "/admin/shops/demo/messages/failed",
-            enrolshop_tests::ADMIN_TOKEN,
             None,
         )
         .await;
@@ -201,12 +200,7 @@ async fn a_refused_address_is_given_up_on_not_retried() {
         "{addressed:?}"
     );
     let trace = stack
-        .with_token(
-            reqwest::Method::GET,
-            &format!("/admin/bills/{bill}"),
-            enrolshop_tests::ADMIN_TOKEN,
-            None,
-        )
+        .admin(reqwest::Method::GET, &format!("/admin/bills/{bill}"), None)
         .await;
     let notes: Vec<&str> = trace.body["events"]
         .as_array()
@@ -257,11 +251,7 @@ async fn an_operator_sends_a_refused_message_again_to_a_corrected_address() {
     let again = |message: &str, body: Option<serde_json::Value>| {
         let path = format!("/admin/bills/{bill}/messages/{message}/send-again");
         let stack = &stack;
-        async move {
-            stack
-                .with_token(Method::POST, &path, enrolshop_tests::ADMIN_TOKEN, body)
-                .await
-        }
+        async move { stack.admin(Method::POST, &path, body).await }
     };
     let placed = format!("{bill}-0-order_placed");
 
@@ -302,12 +292,7 @@ async fn an_operator_sends_a_refused_message_again_to_a_corrected_address() {
     );
 
     let listed = stack
-        .with_token(
-            Method::GET,
-            "/admin/shops/demo/messages/failed",
-            enrolshop_tests::ADMIN_TOKEN,
-            None,
-        )
+        .admin(Method::GET, "/admin/shops/demo/messages/failed", None)
         .await;
     let left: Vec<&str> = listed.body["messages"]
         .as_array()
@@ -318,12 +303,7 @@ async fn an_operator_sends_a_refused_message_again_to_a_corrected_address() {
     assert!(!left.contains(&placed.as_str()), "{left:?}");
     assert_eq!(left.len(), 2, "the two others still listed: {left:?}");
     let trace = stack
-        .with_token(
-            Method::GET,
-            &format!("/admin/bills/{bill}"),
-            enrolshop_tests::ADMIN_TOKEN,
-            None,
-        )
+        .admin(Method::GET, &format!("/admin/bills/{bill}"), None)
         .await;
     let entry = trace.body["events"]
         .as_array()
@@ -341,12 +321,7 @@ async fn an_operator_sends_a_refused_message_again_to_a_corrected_address() {
 async fn each_shop_lists_its_own_messages_given_up_on() {
     let stack = Stack::start_embedded().await;
     let mut other = stack
-        .with_token(
-            reqwest::Method::GET,
-            "/admin/shops/demo",
-            enrolshop_tests::ADMIN_TOKEN,
-            None,
-        )
+        .admin(reqwest::Method::GET, "/admin/shops/demo", None)
         .await
         .body;
     other["id"] = serde_json::json!("other");
@@ -356,12 +331,7 @@ async fn each_shop_lists_its_own_messages_given_up_on() {
         item["password"] = serde_json::Value::Null; // a marker stands for its own shop's secret
     }
     let imported = stack
-        .with_token(
-            reqwest::Method::PUT,
-            "/admin/shops/other",
-            enrolshop_tests::ADMIN_TOKEN,
-            Some(other),
-        )
+        .admin(reqwest::Method::PUT, "/admin/shops/other", Some(other))
         .await;
     assert_eq!(imported.status, 201, "{}", imported.body);
     let (demo_bill, _) = stack
@@ -439,10 +409,9 @@ async fn each_shop_lists_its_own_messages_given_up_on() {
         let stack = &stack;
         async move {
             let r = stack
-                .with_token(
+                .admin(
                     reqwest::Method::GET,
                     &format!("/admin/shops/{shop}/messages/failed"),
-                    enrolshop_tests::ADMIN_TOKEN,
                     None,
                 )
                 .await;
