@@ -24,8 +24,12 @@ fn http(outcome: &Outcome) -> (u64, Value) {
     (r["statusCode"].as_u64().expect("a status"), body)
 }
 
-/// Runs `function`'s binary with the stack's resources and every event of its folder.
-async fn run(function: &str, stack: &Stack, extra: &[(&str, &str)]) -> Vec<(String, Outcome)> {
+/// Starts `function`'s binary with the stack's resources, waiting for events.
+async fn start(
+    function: &str,
+    stack: &Stack,
+    extra: &[(&str, &str)],
+) -> (RuntimeApi, FunctionProcess) {
     let api = RuntimeApi::start().await;
     let mut env = lambda_env(function, &api.addr);
     for (k, v) in [
@@ -43,6 +47,12 @@ async fn run(function: &str, stack: &Stack, extra: &[(&str, &str)]) -> Vec<(Stri
         env.push((k.to_owned(), v.to_owned()));
     }
     let process = FunctionProcess::spawn(&function_binary(function), &env);
+    (api, process)
+}
+
+/// Runs `function`'s binary with the stack's resources and every event of its folder.
+async fn run(function: &str, stack: &Stack, extra: &[(&str, &str)]) -> Vec<(String, Outcome)> {
+    let (api, process) = start(function, stack, extra).await;
     let mut outcomes = Vec::new();
     for (name, event) in events(function) {
         outcomes.push((name, api.invoke(event).await));
@@ -112,6 +122,48 @@ async fn backoffice_bootstrap_needs_its_token() {
             ("export-shop.json", 200),
             ("list-bills.json", 200),
         ]
+    );
+}
+
+/// Staff sign-in in Lambda counts failures per client as API Gateway saw it (`sourceIp`, not
+/// the `X-Forwarded-For` a client writes): a stranger who spends a client's 20 tries does not
+/// lock out the staff signing in from elsewhere.
+#[tokio::test]
+async fn backoffice_bootstrap_counts_failed_sign_ins_per_client() {
+    let stack = Stack::start().await;
+    let (api, _process) = start("backoffice", &stack, &[]).await;
+    let sign_in = |username: &str, source: &str| {
+        let mut event: Value = serde_json::from_str(include_str!(
+            "../../events/account/login-wrong-password.json"
+        ))
+        .unwrap();
+        event["routeKey"] = "POST /admin/login".into();
+        event["rawPath"] = "/admin/login".into();
+        event["requestContext"]["routeKey"] = "POST /admin/login".into();
+        event["requestContext"]["http"]["path"] = "/admin/login".into();
+        event["requestContext"]["http"]["sourceIp"] = source.into();
+        event["headers"]["x-forwarded-for"] = "198.51.100.99".into();
+        event["pathParameters"] = Value::Null;
+        event["body"] = serde_json::json!({
+            "shop": "demo", "username": username, "password": "a-guess"
+        })
+        .to_string()
+        .into();
+        event
+    };
+    for n in 0..20 {
+        let answer = api
+            .invoke(sign_in(&format!("guess{n}"), "203.0.113.66"))
+            .await;
+        assert_eq!(http(&answer).0, 401, "failure {n}");
+    }
+    let answer = api.invoke(sign_in("manager", "203.0.113.66")).await;
+    assert_eq!(http(&answer).0, 429, "the stranger's client is stopped");
+    let answer = api.invoke(sign_in("manager", "192.0.2.7")).await;
+    assert_eq!(
+        http(&answer).0,
+        401,
+        "another client is still asked its password (Moodle says it is wrong)"
     );
 }
 

@@ -31,8 +31,6 @@ async fn main() -> Result<(), lambda_http::Error> {
         storefront,
         moodle_url: config.moodle_url.clone(),
     };
-    let router = account::router(Arc::new(app))
-        .fallback(shop_core::web::no_route)
-        .layer(axum::middleware::from_fn(account::client_from_lambda));
-    lambda_http::run(shop_core::web::hardened(router)).await
+    let router = account::router(Arc::new(app));
+    shop_core::web::lambda::run(router).await
 }

@@ -66,6 +66,6 @@ async fn main() -> Result<(), lambda_http::Error> {
         }),
         bills: Arc::new(BillAdmin::new(desk)),
     };
-    let router = backoffice::router(desks, &token).fallback(shop_core::web::no_route);
-    lambda_http::run(shop_core::web::hardened(router)).await
+    let router = backoffice::router(desks, &token);
+    shop_core::web::lambda::run(router).await
 }

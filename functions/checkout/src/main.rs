@@ -24,6 +24,6 @@ async fn main() -> Result<(), lambda_http::Error> {
         api: Arc::new(HttpGatewayApi::default()),
     };
     let app = Checkout::new(desk, links).with_moodle_url(config.moodle_url.clone());
-    let router = checkout::router(Arc::new(app)).fallback(shop_core::web::no_route);
-    lambda_http::run(shop_core::web::hardened(router)).await
+    let router = checkout::router(Arc::new(app));
+    shop_core::web::lambda::run(router).await
 }

@@ -20,7 +20,6 @@ async fn main() -> Result<(), lambda_http::Error> {
         queue: config.queue(),
     };
     let notifier = Arc::new(Notifier::new(desk, Arc::new(HttpGatewayApi::default())));
-    let router =
-        payment_notify::router(notifier, &config.bill_path).fallback(shop_core::web::no_route);
-    lambda_http::run(shop_core::web::hardened(router)).await
+    let router = payment_notify::router(notifier, &config.bill_path);
+    shop_core::web::lambda::run(router).await
 }

@@ -18,6 +18,6 @@ async fn main() -> Result<(), lambda_http::Error> {
         Arc::new(SystemClock),
         config.cart_ttl,
     ));
-    let router = storefront::router(app, &config.checkout_path).fallback(shop_core::web::no_route);
-    lambda_http::run(shop_core::web::hardened(router)).await
+    let router = storefront::router(app, &config.checkout_path);
+    shop_core::web::lambda::run(router).await
 }

@@ -16,6 +16,8 @@ use crate::app::AppError;
 use crate::domain::FieldError;
 
 mod document;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 
 pub use document::{DocumentFormat, document_format, document_response};
 
