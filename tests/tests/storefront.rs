@@ -769,3 +769,117 @@ async fn a_french_buyer_reads_the_shops_french_words_from_catalogue_to_bill() {
         "{instructions}"
     );
 }
+
+/// An internal item's password takes 20 wrong guesses from one client in 15 minutes, however
+/// many arrive at once; then even the right one waits (429, `Retry-After`) and the cart is
+/// unchanged. A right password is not counted, and a line let in by its
+/// password changes quantity without it (the cart page does not ask it again).
+#[tokio::test]
+async fn an_item_password_takes_twenty_wrong_guesses_from_a_client() {
+    let stack = Stack::start_embedded().await;
+    let cart = stack.new_cart().await;
+    let path = format!("/carts/{cart}/lines/PARTNER-EXCEL");
+    for _ in 0..3 {
+        let opened = stack
+            .put(&path, json!({"quantity": 1, "password": "partner-2026"}))
+            .await;
+        assert_eq!(opened.status, 200, "{}", opened.body);
+        let more = stack.put(&path, json!({"quantity": 4})).await;
+        assert_eq!(more.status, 200, "{}", more.body);
+        assert_eq!(more.body["lines"][0]["quantity"], 4);
+        assert_eq!(stack.put(&path, json!({"quantity": 0})).await.status, 200);
+    }
+    let guesses = (0..30).map(|n| {
+        let (stack, path) = (&stack, &path);
+        async move {
+            stack
+                .put(
+                    path,
+                    json!({"quantity": 1, "password": format!("guess-{n}")}),
+                )
+                .await
+        }
+    });
+    let answers = futures::future::join_all(guesses).await;
+    let wrong = answers.iter().filter(|a| a.status == 422).count();
+    let waiting = answers.iter().filter(|a| a.status == 429).count();
+    let limit = shop_core::app::storefront::WRONG_PASSWORDS_PER_CLIENT as usize;
+    assert_eq!(
+        (wrong, waiting),
+        (limit, 30 - limit),
+        "the right passwords before were not counted"
+    );
+    let before = cart_state(&stack, &cart).await;
+    let right = stack
+        .http
+        .put(stack.url(&path))
+        .json(&json!({"quantity": 1, "password": "partner-2026"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 429, "even the right password waits");
+    let retry: u64 = right.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=15 * 60).contains(&retry), "{retry}");
+    let problem: Value = right.json().await.unwrap();
+    assert_eq!(problem["code"], "too_many_attempts");
+    assert_eq!(cart_state(&stack, &cart).await, before, "nothing changed");
+    stack
+        .put(&path, json!({"quantity": 1, "password": "another-guess"}))
+        .await
+        .assert_problem(429, "too_many_attempts");
+}
+
+/// Guesses from many clients at one item stop at 100 in a window, so that a password cannot
+/// be guessed from enough addresses to evade the per-client limit; the next window starts
+/// from nothing.
+#[tokio::test]
+async fn an_item_password_takes_a_hundred_wrong_guesses_from_every_client() {
+    use shop_core::app::storefront::{LineInput, Storefront, WRONG_PASSWORDS_PER_ITEM};
+    use shop_core::web::ClientAddr;
+    let stack = Stack::start_embedded().await;
+    let app = Storefront::new(
+        stack.store.clone(),
+        stack.clock.clone(),
+        chrono::Duration::days(7),
+    );
+    let cart = stack.new_cart().await;
+    let guess = |password: &str| LineInput {
+        quantity: 1,
+        password: Some(password.to_owned()),
+    };
+    let code = |e: shop_core::app::AppError| match e {
+        shop_core::app::AppError::Invalid(errors) => errors[0].code,
+        shop_core::app::AppError::TooMany(_) => "too_many_attempts",
+        other => panic!("{other:?}"),
+    };
+    for n in 0..WRONG_PASSWORDS_PER_ITEM {
+        let client = ClientAddr(format!("198.51.100.{}", n / 10).parse().unwrap());
+        let refused = app
+            .set_line(&cart, "PARTNER-EXCEL", &guess("guess"), Some(client))
+            .await
+            .unwrap_err();
+        assert_eq!(code(refused), "wrong_password", "guess {n}");
+    }
+    let fresh = ClientAddr("203.0.113.50".parse().unwrap());
+    let refused = app
+        .set_line(&cart, "PARTNER-EXCEL", &guess("partner-2026"), Some(fresh))
+        .await
+        .unwrap_err();
+    assert_eq!(code(refused), "too_many_attempts", "a new client waits too");
+    assert!(
+        stack.get(&format!("/carts/{cart}")).await.body["lines"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    stack.clock.advance(chrono::Duration::minutes(15));
+    let opened = app
+        .set_line(&cart, "PARTNER-EXCEL", &guess("partner-2026"), Some(fresh))
+        .await
+        .expect("a new window");
+    assert_eq!(opened.lines.len(), 1);
+}

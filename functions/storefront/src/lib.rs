@@ -12,13 +12,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde_json::{Map, Value};
 use shop_core::app::AppError;
 use shop_core::app::storefront::{CatalogQuery, LanguageInput, LineInput, Storefront};
 use shop_core::domain::FieldError;
 use shop_core::domain::cart::{CustomerInput, ParticipantsInput};
-use shop_core::web::{self, JsonBody, JsonBodyOrDefault, QueryOf};
+use shop_core::web::{self, ClientAddr, JsonBody, JsonBodyOrDefault, QueryOf};
 
 /// Where `cart-import` sends the browser: the checkout page, given `?shop=..&cart=..`.
 pub const DEFAULT_CHECKOUT_PATH: &str = "/checkout";
@@ -103,9 +103,11 @@ async fn delete_cart(State(ctx): State<Ctx>, Path(cart): Path<String>) -> Answer
 async fn set_line(
     State(ctx): State<Ctx>,
     Path((cart, code)): Path<(String, String)>,
+    client: Option<Extension<ClientAddr>>,
     JsonBody(body): JsonBody<LineInput>,
 ) -> Answer {
-    Ok(Json(ctx.app.set_line(&cart, &code, &body).await?).into_response())
+    let client = client.map(|Extension(c)| c);
+    Ok(Json(ctx.app.set_line(&cart, &code, &body, client).await?).into_response())
 }
 
 #[tracing::instrument(skip(ctx, body, cart), fields(cart = %web::log_tag(&cart)))]

@@ -13,6 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::attempts::Attempt;
 use super::bills::find_bill;
 use super::checkout::BillView;
 use super::products::{self, ProductView};
@@ -35,7 +36,6 @@ pub const SESSION_HOURS: i64 = 8;
 /// Failed logins allowed per username, and per client, in one window.
 pub const FAILURES_PER_USERNAME: u64 = 5;
 pub const FAILURES_PER_CLIENT: u64 = 20;
-const WINDOW_MINUTES: i64 = 15;
 
 /// Who is logged in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -593,47 +593,20 @@ pub(crate) async fn check_credentials(
         return Err(AppError::Invalid(problems));
     }
     let now = clock.now();
-    let window = now.timestamp() / (WINDOW_MINUTES * 60);
-    let client = client.map_or_else(|| "unknown".to_owned(), |c| c.0.to_string());
-    let counters = [
-        (
-            super::keys::login_failures(shop, "user", username, window),
-            FAILURES_PER_USERNAME,
-        ),
-        (
-            super::keys::login_failures(shop, "client", &client, window),
-            FAILURES_PER_CLIENT,
-        ),
-    ];
-    // The attempt is reserved before Moodle is asked, within both limits at once: of
-    // any number of parallel guesses, at most the limit reach Moodle.
-    let reserve = counters.iter().map(|(key, limit)| Write::Add {
-        key: key.clone(),
-        by: 1,
-        at_most: Some(*limit),
-    });
-    match store.write(reserve.collect()).await {
-        Ok(()) => {}
-        Err(StoreError::ConditionFailed) => {
-            let window_end = (window + 1) * WINDOW_MINUTES * 60;
-            return Err(AppError::TooMany(
-                (window_end - now.timestamp()).max(1) as u64
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    }
+    let client = super::attempts::client_key(client);
+    let attempt = Attempt::new(
+        shop,
+        now,
+        &[
+            ("user", username, FAILURES_PER_USERNAME),
+            ("client", &client, FAILURES_PER_CLIENT),
+        ],
+    );
+    attempt.reserve(store, now).await?;
     let answer = lms.login(username, &input.password).await;
     if !matches!(answer, Ok(None)) {
-        // Not a failed login (right password, or Moodle did not answer): the reserved
-        // attempt is given back. Should that write fail, it counts as a failure.
-        let release = counters.iter().map(|(key, _)| Write::Add {
-            key: key.clone(),
-            by: -1,
-            at_most: None,
-        });
-        if let Err(e) = store.write(release.collect()).await {
-            tracing::warn!(%shop, error = %e, "login attempt not released");
-        }
+        // Not a failed login: the right password, or Moodle did not answer.
+        attempt.give_back(store).await;
     }
     match answer {
         Ok(Some(user)) => Ok(user),

@@ -82,6 +82,7 @@ impl From<Rejection> for AppError {
         match r {
             Rejection::UnknownItem(code) => Self::not_found("item", code),
             Rejection::Invalid(errors) => Self::Invalid(errors),
+            Rejection::WrongPassword => Self::Invalid(vec![Rejection::wrong_password()]),
         }
     }
 }

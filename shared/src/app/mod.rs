@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub(crate) mod attempts;
 pub mod audit;
 pub mod bill_admin;
 pub mod bills;

@@ -206,7 +206,7 @@ impl IntoResponse for AppError {
                     StatusCode::TOO_MANY_REQUESTS,
                     "too_many_attempts",
                     "Too many attempts",
-                    format!("too many failed logins; try again in {seconds} s"),
+                    format!("too many failed attempts; try again in {seconds} s"),
                 )
                 .into_response();
                 r.headers_mut()

@@ -2,7 +2,8 @@
 //!
 //! A cart change reads the cart and its shop and writes the cart back on the version it read:
 //! three store requests, the fewest this data model allows (the cart names its shop, so the
-//! two reads cannot be batched, and the write must be conditional). A view is two reads.
+//! two reads cannot be batched, and the write must be conditional). A view is two reads. A
+//! password typed for an item adds the guess's reservation, and its release when right.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -11,22 +12,29 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::attempts::Attempt;
 use super::record::Versioned;
 use super::repo;
 use super::{AppError, Clock};
 use crate::domain::cart::{
-    Cart, CartAccount, CartView, CustomerInput, Identity, ParticipantsInput,
+    Cart, CartAccount, CartView, CustomerInput, Identity, ParticipantsInput, Rejection,
 };
 use crate::domain::catalog::{Item, Shop, Viewer};
 use crate::domain::ids::{CartId, ItemCode, ShopId};
 use crate::domain::{Errors, FieldError, Language, Reason};
 use crate::ports::{Expect, Store, Write};
+use crate::web::ClientAddr;
 
 /// Items in one page of the buyer's catalogue.
 pub const CATALOG_PAGE: usize = 50;
 /// The most catalogue records one page request reads while filtering (a filter that matches
 /// little answers a shorter page with a cursor, rather than reading everything).
 const CATALOG_READ: usize = 500;
+
+/// Wrong passwords of internal items allowed per client, and per item from every client, in
+/// one window of [`super::attempts::WINDOW_MINUTES`].
+pub const WRONG_PASSWORDS_PER_CLIENT: u64 = 20;
+pub const WRONG_PASSWORDS_PER_ITEM: u64 = 100;
 
 /// How long an untouched cart lives (volatile, stored with a TTL).
 pub const DEFAULT_CART_TTL_DAYS: i64 = 7;
@@ -144,23 +152,46 @@ impl Storefront {
         }
     }
 
+    /// `PUT /carts/{cart}/lines/{code}`. A password typed for an item that asks one is a
+    /// guess, limited per client and per item ([`super::attempts`]): a wrong one is counted.
     pub async fn set_line(
         &self,
         cart: &str,
         code: &str,
         input: &LineInput,
+        client: Option<ClientAddr>,
     ) -> Result<CartView, AppError> {
         let code: ItemCode = repo::parse_id("item", code)?;
-        self.update(cart, Some(&code), |cart, shop| {
-            Ok(cart.set_line(
-                shop,
-                Viewer::Guest,
-                &code,
-                input.quantity,
-                input.password.as_deref(),
-            )?)
-        })
-        .await
+        let (mut stored, shop) = self.load(cart, Some(&code)).await?;
+        refuse_placed(&stored.value)?;
+        let password = input.password.as_deref().filter(|p| !p.is_empty());
+        let guess =
+            (password.is_some() && input.quantity > 0 && stored.value.asks_password(&shop, &code))
+                .then(|| {
+                    let client = super::attempts::client_key(client);
+                    Attempt::new(
+                        shop.id.as_str(),
+                        self.clock.now(),
+                        &[
+                            ("item-client", &client, WRONG_PASSWORDS_PER_CLIENT),
+                            ("item", code.as_str(), WRONG_PASSWORDS_PER_ITEM),
+                        ],
+                    )
+                });
+        if let Some(guess) = &guess {
+            guess.reserve(self.store.as_ref(), self.clock.now()).await?;
+        }
+        let set = stored
+            .value
+            .set_line(&shop, Viewer::Guest, &code, input.quantity, password);
+        // Refused for something else first (a quantity over the limit), a guess is not a wrong one.
+        if let Some(guess) = &guess
+            && set != Err(Rejection::WrongPassword)
+        {
+            guess.give_back(self.store.as_ref()).await;
+        }
+        set?;
+        self.save(stored, &shop).await
     }
 
     pub async fn set_requirements(
@@ -386,5 +417,9 @@ fn import_line(
                     ..e
                 })
                 .collect(),
+            crate::domain::cart::Rejection::WrongPassword => vec![FieldError {
+                path: code.into(),
+                ..crate::domain::cart::Rejection::wrong_password()
+            }],
         })
 }

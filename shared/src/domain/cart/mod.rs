@@ -118,6 +118,18 @@ pub enum Rejection {
     UnknownItem(ItemCode),
     /// The change is not allowed; each problem names its field.
     Invalid(Vec<FieldError>),
+    /// The item asks its password, and it was not given right.
+    WrongPassword,
+}
+
+impl Rejection {
+    /// A wrong password's field error (at `password`).
+    pub fn wrong_password() -> FieldError {
+        FieldError::new(
+            "password",
+            Reason::new("wrong_password", "this item needs its password"),
+        )
+    }
 }
 
 impl Cart {
@@ -147,8 +159,16 @@ impl Cart {
             .map(|l| l.quantity)
     }
 
+    /// Whether setting `code` to a quantity checks a password: an item with one, not yet in
+    /// the cart (a line in the cart was let in by its password, so its quantity changes
+    /// without it).
+    pub fn asks_password(&self, shop: &Shop, code: &ItemCode) -> bool {
+        shop.item(code).is_some_and(|i| i.password.is_some()) && self.quantity_of(code).is_none()
+    }
+
     /// Sets a line's quantity; 0 removes the line with its forms and seats.
-    /// Quantities are checked against status, visibility, max quantity and stock.
+    /// Quantities are checked against status, visibility, max quantity and stock, and a new
+    /// line of an item with a password against it ([`Cart::asks_password`]).
     pub fn set_line(
         &mut self,
         shop: &Shop,
@@ -187,12 +207,10 @@ impl Cart {
             return Err(invalid("quantity", reason));
         }
         if let Some(expected) = &item.password
+            && self.asks_password(shop, code)
             && !bool::from(password.unwrap_or("").as_bytes().ct_eq(expected.as_bytes()))
         {
-            return Err(invalid(
-                "password",
-                Reason::new("wrong_password", "this item needs its password"),
-            ));
+            return Err(Rejection::WrongPassword);
         }
         let quantity = Quantity::try_from(quantity)
             .map_err(|r| invalid("quantity", Reason::new("invalid_quantity", r)))?;

@@ -86,10 +86,10 @@ fn limits_status_and_passwords_are_enforced() {
         add(&mut c, &shop, "NOPE", 1),
         Err(Rejection::UnknownItem(_))
     ));
-    assert!(matches!(
+    assert_eq!(
         add(&mut c, &shop, "PARTNER-EXCEL", 1),
-        Err(Rejection::Invalid(_))
-    ));
+        Err(Rejection::WrongPassword)
+    );
     c.set_line(
         &shop,
         Viewer::Guest,
@@ -99,8 +99,18 @@ fn limits_status_and_passwords_are_enforced() {
     )
     .unwrap();
     assert_eq!(c.lines.len(), 1, "the password opens the item");
+    add(&mut c, &shop, "PARTNER-EXCEL", 3).unwrap();
+    assert_eq!(
+        c.quantity_of(&code("PARTNER-EXCEL")).map(|q| q.get()),
+        Some(3),
+        "its line's quantity changes without the password again (the cart page does not ask it)"
+    );
     add(&mut c, &shop, "PARTNER-EXCEL", 0).unwrap();
     assert!(c.lines.is_empty(), "0 removes the line");
+    assert!(
+        add(&mut c, &shop, "PARTNER-EXCEL", 1) == Err(Rejection::WrongPassword),
+        "once removed, it takes its password again"
+    );
 }
 
 #[test]
