@@ -883,3 +883,91 @@ async fn an_item_password_takes_a_hundred_wrong_guesses_from_every_client() {
         .expect("a new window");
     assert_eq!(opened.lines.len(), 1);
 }
+
+/// An item's own link (`GET /shops/{shop}/items/{code}`) is the way to an internal item: it
+/// answers as the catalogue does, in the buyer's language, for an item a guest may buy or see,
+/// and as not found for one taken off sale.
+#[tokio::test]
+async fn an_item_link_opens_an_internal_item_and_nothing_off_sale() {
+    let stack = Stack::start_embedded().await;
+    let partner = stack.get("/shops/demo/items/PARTNER-EXCEL?lang=fr").await;
+    assert_eq!(partner.status, 200, "{}", partner.body);
+    assert_eq!(
+        partner.body["name"],
+        "Excel, les essentiels, tarif partenaire"
+    );
+    assert_eq!(partner.body["purchasable"], true);
+    assert_eq!(partner.body["password_protected"], true);
+    assert_eq!(partner.body["prices"][0]["unit_price_incl_tax"], "72.00");
+    assert!(
+        partner.body.get("password").is_none(),
+        "never the password: {}",
+        partner.body
+    );
+    let listed = stack.get("/shops/demo/items/AI-TRAINERS").await;
+    assert_eq!(
+        (listed.status, &listed.body["purchasable"]),
+        (200, &json!(false)),
+        "a preview item is shown, not sold"
+    );
+    stack
+        .get("/shops/demo/items/NO-SUCH")
+        .await
+        .assert_problem(404, "not_found");
+    stack
+        .get("/shops/nope/items/EXCEL-ESS")
+        .await
+        .assert_problem(404, "not_found");
+    stack
+        .get("/shops/demo/items/EXCEL-ESS?lang=de")
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(
+        stack.get("/shops/demo/items/EXCEL-ESS?sort=1").await.status,
+        400
+    );
+
+    // Taken off sale by a manager: its link no longer opens it.
+    let path = "/admin/shops/demo/items/PARTNER-EXCEL";
+    let read = stack
+        .http
+        .get(stack.url(path))
+        .bearer_auth(enrolshop_tests::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let etag = read.headers()["etag"].to_str().unwrap().to_owned();
+    let mut item: Value = read.json().await.unwrap();
+    item["item"]["status"] = json!("suspended");
+    let saved = stack
+        .http
+        .put(stack.url(path))
+        .bearer_auth(enrolshop_tests::ADMIN_TOKEN)
+        .header("if-match", etag)
+        .json(&item["item"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+    stack
+        .get("/shops/demo/items/PARTNER-EXCEL")
+        .await
+        .assert_problem(404, "not_found");
+    // The staff's preview still shows it, in the page's language.
+    let preview = stack
+        .admin(
+            Method::GET,
+            "/admin/shops/demo/items/PARTNER-EXCEL/preview?lang=fr",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (&preview.body["name"], &preview.body["purchasable"]),
+        (
+            &json!("Excel, les essentiels, tarif partenaire"),
+            &json!(false)
+        ),
+        "{}",
+        preview.body
+    );
+}

@@ -1,7 +1,7 @@
 // The catalogue editor, for managers: the items (search, category, status, delivery), and an
 // item's form covering every field of the shop document, its delivery chosen from the live
 // Moodle (course picker), saved on the version read (a concurrent edit is told who won).
-import { clearProblem, field, fill, h, lang, percent, showProblem, t } from './app.js';
+import { clearProblem, copyBox, field, fill, h, lang, percent, showProblem, t } from './app.js';
 import { HANDLERS, deliverySection } from './delivery.js';
 import { amount, confirmIn, deskHeader, follows, identifierOf, inLang, repeater, send, stackedHead, stackedRow, staffSession, w as desk, when } from './desk.js';
 
@@ -24,6 +24,9 @@ const WORDS = {
     handlerType: 'Delivers', course: 'Course', findCourse: 'Find a course in Moodle', chosen: 'Chosen course',
     noCourse: 'No course chosen', role: 'Role', duration_days: 'Days of access (empty: no end)', end_date: 'Ends on',
     group_per_customer: 'A group per buying customer', otherParams: 'Other settings (JSON)', save: 'Save', saved: 'Saved.',
+    buyerLink: 'Link for buyers', copyLink: 'Copy the link', copied: 'Link copied.',
+    buyerLink_available: 'A link straight to this item, to put in a message or on a web page.',
+    buyerLink_available_internal: 'This item is not in the catalogue: give this link, with its password, to the buyers it is for.',
     preview: 'Preview as a buyer', duplicate: 'Duplicate', newCode: 'Code of the copy', delete: 'Delete',
     confirmDelete: (n) => `Delete “${n}” from the catalogue? Bills keep their copy.`, history: 'Changes',
     reload: 'Load the current version', moodleCategory: 'Moodle category', topCategory: 'Top level',
@@ -63,6 +66,9 @@ const WORDS = {
     handlerType: 'Livre', course: 'Cours', findCourse: 'Chercher un cours dans Moodle', chosen: 'Cours choisi',
     noCourse: 'Aucun cours choisi', role: 'Rôle', duration_days: 'Jours d’accès (vide : sans fin)', end_date: 'Se termine le',
     group_per_customer: 'Un groupe par client acheteur', otherParams: 'Autres réglages (JSON)', save: 'Enregistrer', saved: 'Enregistré.',
+    buyerLink: 'Lien pour les acheteurs', copyLink: 'Copier le lien', copied: 'Lien copié.',
+    buyerLink_available: 'Un lien direct vers cet article, à mettre dans un message ou sur une page web.',
+    buyerLink_available_internal: 'Cet article n’est pas au catalogue : donnez ce lien, avec son mot de passe, aux acheteurs à qui il est destiné.',
     preview: 'Voir comme un acheteur', duplicate: 'Dupliquer', newCode: 'Code de la copie', delete: 'Supprimer',
     confirmDelete: (n) => `Retirer « ${n} » du catalogue ? Les commandes gardent leur copie.`, history: 'Modifications',
     reload: 'Charger la version actuelle', moodleCategory: 'Catégorie Moodle', topCategory: 'Premier niveau',
@@ -182,6 +188,16 @@ function partPicker(code, named, choices) {
   name().catch(() => {});
 }
 
+
+/** Where buyers reach a stored item on sale: the only way to one sold by direct link only. */
+function buyerLink(shop, item) {
+  if (!['available', 'available_internal'].includes(item.status)) return null;
+  const link = `${location.origin}/?shop=${encodeURIComponent(shop)}&item=${encodeURIComponent(item.code)}`;
+  return h('section', { 'aria-labelledby': 'buyer-link-title' },
+    h('h2', { id: 'buyer-link-title' }, w('buyerLink')),
+    h('p', { class: 'muted' }, w(`buyerLink_${item.status}`)),
+    copyBox(link, { label: w('buyerLink'), copy: w('copyLink'), copied: w('copied') }));
+}
 async function form(code) {
   const lists = (await send('GET', `/admin/shops/${session.shop}/items`)).json;
   settings = lists;
@@ -412,6 +428,7 @@ async function form(code) {
     h('h1', {}, inLang(item) || w('newItem')),
     read && h('p', { class: 'muted' }, `${read.json.changed_by || ''} · ${when(read.json.changed_at)}`),
     params.get('saved') && h('p', { class: 'notice', role: 'status' }, w('saved')),
+    read && buyerLink(session.shop, read.json.item),
     editor,
     copy, remove,
     code && h('section', { 'aria-labelledby': 'history-title' }, h('h2', { id: 'history-title' }, w('history')), changes));

@@ -8,6 +8,7 @@ const STRINGS = {
     catalogue: 'Catalogue', cart: 'Cart', account: 'My account', checkout: 'Checkout',
     all: 'All', add: 'Add to cart', added: 'Added to your cart.', goCheckout: 'Go to checkout',
     search: 'Search', category: 'Category', more: 'Show more', noItems: 'No item matches.',
+    allItems: 'See the whole catalogue', itemGone: 'This item is not on sale, or this link is out of date.',
     previewOnSale: 'Preview: this is how buyers see this item.', previewDraft: 'Preview: buyers do not see this item until it is on sale.',
     quantity: 'Quantity', upTo: 'up to', andMore: 'and more', exclTax: 'excl. tax', inclTax: 'incl. tax',
     unitPrice: 'Unit price', total: 'Total', tax: 'Tax', remove: 'Remove', save: 'Save',
@@ -123,6 +124,7 @@ const STRINGS = {
     catalogue: 'Catalogue', cart: 'Panier', account: 'Mon compte', checkout: 'Commande',
     all: 'Tout', add: 'Ajouter au panier', added: 'Ajouté à votre panier.', goCheckout: 'Passer commande',
     search: 'Rechercher', category: 'Catégorie', more: 'Afficher la suite', noItems: 'Aucun article ne correspond.',
+    allItems: 'Voir tout le catalogue', itemGone: 'Cet article n’est pas en vente, ou ce lien n’est plus à jour.',
     previewOnSale: 'Aperçu : voici l’article tel que les acheteurs le voient.', previewDraft: 'Aperçu : les acheteurs ne verront cet article qu’une fois en vente.',
     quantity: 'Quantité', upTo: "jusqu’à", andMore: 'et plus', exclTax: 'HT', inclTax: 'TTC',
     unitPrice: 'Prix unitaire', total: 'Total', tax: 'TVA', remove: 'Retirer', save: 'Enregistrer',
@@ -287,6 +289,20 @@ export function field(label, input, path, { required = false } = {}) {
   return h('div', { class: 'field' },
     h('label', { for: id }, label, required ? h('span', { class: 'star', 'aria-hidden': 'true' }, ' *') : null),
     input, h('span', { class: 'error' }));
+}
+
+/**
+ * A link to keep or give: shown whole (selectable on any device) with a button that copies it.
+ * `words`: the box's label, the button's and what is said once copied.
+ */
+export function copyBox(link, { label, copy, copied }) {
+  const box = h('input', { readonly: true, value: link, 'aria-label': label });
+  const said = h('span', { class: 'muted', role: 'status' });
+  const copyIt = async () => {
+    box.select();
+    try { await navigator.clipboard.writeText(link); said.textContent = copied; } catch { /* selected: the reader copies */ }
+  };
+  return h('div', { class: 'keep' }, box, h('button', { type: 'button', class: 'secondary', onclick: copyIt }, copy), said);
 }
 
 /** A problem+json answer. */

@@ -3,7 +3,7 @@
 // test-mode shop, what happens next (payment instructions), the links to the courses once
 // delivered, a retry with another method, the invoice, and the bill's full link to keep.
 import {
-  api, billKey, clearProblem, colon, date, field, fill, h, handOff, header, lang, methodLabel, money, problemText, shopId, showProblem, t, tf,
+  api, billKey, clearProblem, colon, copyBox, date, field, fill, h, handOff, header, lang, methodLabel, money, problemText, shopId, showProblem, t, tf,
 } from './app.js';
 
 const params = new URLSearchParams(location.search);
@@ -83,10 +83,7 @@ function access(bill) {
 /** The bill's full link (its token in the fragment), to keep and open anywhere. */
 function keep(bill) {
   const link = `${location.origin}/bill?shop=${encodeURIComponent(shop)}&bill=${bill.id}#token=${encodeURIComponent(token())}`;
-  const box = h('input', { readonly: true, value: link, id: 'bill-link', 'aria-label': t('keepLink') });
-  const said = h('span', { class: 'muted', role: 'status' });
-  return h('div', {}, h('p', {}, t('keepLink')), h('div', { class: 'keep' }, box,
-    h('button', { type: 'button', class: 'secondary', onclick: async () => { box.select(); try { await navigator.clipboard.writeText(link); said.textContent = t('copied'); } catch { /* selected: the buyer copies */ } } }, t('copyLink')), said));
+  return h('div', {}, h('p', {}, t('keepLink')), copyBox(link, { label: t('keepLink'), copy: t('copyLink'), copied: t('copied') }));
 }
 
 function render(bill) {

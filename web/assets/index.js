@@ -70,10 +70,23 @@ function card(item, currency) {
 // `?preview=CODE`, opened from the catalogue editor: that item as buyers will see it, whatever
 // its status (the staff session reads it; nobody else can).
 async function preview(first, code) {
-  const item = await api('GET', `/admin/shops/${shop}/items/${encodeURIComponent(code)}/preview`);
+  const item = await api('GET', `/admin/shops/${shop}/items/${encodeURIComponent(code)}/preview?lang=${lang()}`);
   fill(main, h('h1', {}, t('catalogue')),
     h('p', { class: 'notice', role: 'status' }, t(item.purchasable ? 'previewOnSale' : 'previewDraft')),
     h('div', { class: 'items' }, card(item, first.shop.currency)));
+}
+
+// `?item=CODE`, a link the shop gives (the catalogue editor shows it): that one item, listed or
+// not — the only way to an internal item, sold with its password to the buyers it is for.
+async function linked(first, code) {
+  const whole = h('p', {}, h('a', { href: `/?shop=${encodeURIComponent(shop)}` }, t('allItems')));
+  try {
+    const item = await api('GET', `/shops/${shop}/items/${encodeURIComponent(code)}?lang=${lang()}`);
+    fill(main, h('h1', {}, t('catalogue')), h('div', { class: 'items' }, card(item, first.shop.currency)), whole);
+  } catch (e) {
+    if (e.status !== 404) throw e;
+    fill(main, h('h1', {}, t('catalogue')), h('p', { class: 'banner', role: 'alert' }, t('itemGone')), whole);
+  }
 }
 
 async function render() {
@@ -82,6 +95,8 @@ async function render() {
   document.getElementById('header').replaceChildren(header(first.shop.name));
   const previewed = new URLSearchParams(location.search).get('preview');
   if (previewed) return preview(first, previewed);
+  const linkedTo = new URLSearchParams(location.search).get('item');
+  if (linkedTo) return linked(first, linkedTo);
   const list = h('div', { class: 'items' });
   const more = h('button', { type: 'button', hidden: true }, t('more'));
   const empty = h('p', { class: 'muted', hidden: true }, t('noItems'));

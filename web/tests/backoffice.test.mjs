@@ -622,6 +622,50 @@ test('a new course\'s Moodle category is chosen from Moodle\'s categories in the
   assert.equal(await category.inputValue(), '1', 'the item\'s category, by name');
 });
 
+test('a manager gives partners the link to an item sold by direct link only; a partner buys it in French on a phone with its password', async () => {
+  const p = await stack.page('fr', 1280);
+  await signIn(p, 'manager', 'manager-2026');
+  await p.locator('#needs-action').waitFor();
+  await p.goto(`${stack.base}/admin/items?code=PARTNER-EXCEL`);
+  const section = p.getByRole('region', { name: 'Lien pour les acheteurs' });
+  await section.getByText('Cet article n’est pas au catalogue : donnez ce lien, avec son mot de passe').waitFor();
+  const link = await section.getByRole('textbox', { name: 'Lien pour les acheteurs' }).inputValue();
+  assert.equal(link, `${stack.base}/?shop=demo&item=PARTNER-EXCEL`);
+  await accessible(p, 'admin-item-buyer-link-fr');
+  await p.goto(`${stack.base}/admin/items?code=AI-TRAINERS`);
+  await p.locator('#item').waitFor();
+  assert.equal(await p.getByRole('region', { name: 'Lien pour les acheteurs' }).count(), 0, 'no link to an item not on sale');
+
+  const buyer = await stack.page('fr', 390);
+  await buyer.goto(link);
+  const card = buyer.locator('article[data-code="PARTNER-EXCEL"]');
+  await card.getByText('Excel, les essentiels, tarif partenaire').waitFor();
+  const text = await pageWords(buyer);
+  assert.deepEqual(englishIn(text), [], `English on the French item page:\n${text}`);
+  assert.equal(await buyer.title(), 'Catalogue · Demo Training Academy');
+  assert.equal(await buyer.evaluate(() => document.documentElement.scrollWidth), 390);
+  await card.getByLabel('Mot de passe').fill('partner-2025');
+  await card.getByRole('button', { name: 'Ajouter au panier' }).click();
+  await card.getByText('Cet article demande son mot de passe : vérifiez-le.').waitFor();
+  await card.getByLabel('Mot de passe').fill('partner-2026');
+  await card.getByRole('button', { name: 'Ajouter au panier' }).click();
+  await buyer.locator('#nav-cart').getByText(/1 article\(s\) · 72,00\s€/).waitFor();
+  await accessible(buyer, 'item-link-fr-390');
+  // In the cart its quantity changes without the password again.
+  await card.getByRole('link', { name: 'Passer commande' }).click();
+  await buyer.getByRole('heading', { name: 'Votre panier' }).waitFor();
+  await buyer.getByLabel('Quantité Excel, les essentiels, tarif partenaire').fill('3');
+  await buyer.getByLabel('Quantité Excel, les essentiels, tarif partenaire').press('Tab');
+  await buyer.locator('#total').getByText(/216,00\s€/).waitFor();
+  assert.equal(await buyer.locator('.error:not(:empty)').count(), 0);
+
+  // A link to an item no longer on sale says so, and leads to the catalogue.
+  await buyer.goto(`${stack.base}/?shop=demo&item=NO-SUCH-ITEM`);
+  await buyer.getByRole('alert').getByText('Cet article n’est pas en vente, ou ce lien n’est plus à jour.').waitFor();
+  await buyer.getByRole('link', { name: 'Voir tout le catalogue' }).click();
+  await buyer.locator('article[data-code="EXCEL-ESS"]').waitFor();
+});
+
 test('an operator cannot open the catalogue editor', async () => {
   const p = await stack.page('en', 1280);
   await signIn(p, 'operator', 'operator-2026');

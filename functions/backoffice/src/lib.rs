@@ -672,8 +672,9 @@ async fn item_preview(
     State(ctx): State<Ctx>,
     Extension(caller): Extension<Caller>,
     Path((shop, code)): Path<(String, String)>,
+    QueryOf(query): QueryOf<shop_core::app::storefront::LanguageQuery>,
 ) -> Result<Response, AppError> {
-    Ok(Json(ctx.items.preview(&caller, &shop, &code).await?).into_response())
+    Ok(Json(ctx.items.preview(&caller, &shop, &code, &query).await?).into_response())
 }
 
 #[tracing::instrument(skip(ctx))]

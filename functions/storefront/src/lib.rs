@@ -15,7 +15,9 @@ use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
 use serde_json::{Map, Value};
 use shop_core::app::AppError;
-use shop_core::app::storefront::{CatalogQuery, LanguageInput, LineInput, Storefront};
+use shop_core::app::storefront::{
+    CatalogQuery, LanguageInput, LanguageQuery, LineInput, Storefront,
+};
 use shop_core::domain::FieldError;
 use shop_core::domain::cart::{CustomerInput, ParticipantsInput};
 use shop_core::web::{self, ClientAddr, JsonBody, JsonBodyOrDefault, QueryOf};
@@ -38,6 +40,7 @@ pub fn router(app: Arc<Storefront>, checkout_path: &str) -> Router {
         .route("/shops/{shop}/catalog", get(catalog))
         .route("/shops/{shop}/carts", post(create_cart))
         .route("/shops/{shop}/cart-import", get(import_cart))
+        .route("/shops/{shop}/items/{code}", get(item))
         .route("/carts/{cart}", get(view_cart).delete(delete_cart))
         .route("/carts/{cart}/lines/{code}", put(set_line))
         .route("/carts/{cart}/requirements", put(set_requirements))
@@ -69,6 +72,15 @@ async fn catalog(
     QueryOf(query): QueryOf<CatalogQuery>,
 ) -> Answer {
     Ok(Json(ctx.app.catalog(&shop, &query).await?).into_response())
+}
+
+#[tracing::instrument(skip(ctx))]
+async fn item(
+    State(ctx): State<Ctx>,
+    Path((shop, code)): Path<(String, String)>,
+    QueryOf(query): QueryOf<LanguageQuery>,
+) -> Answer {
+    Ok(Json(ctx.app.item(&shop, &code, &query).await?).into_response())
 }
 
 #[tracing::instrument(skip(ctx))]

@@ -474,13 +474,17 @@ impl ItemAdmin {
         caller: &Caller,
         shop: &str,
         code: &str,
+        query: &crate::app::storefront::LanguageQuery,
     ) -> Result<crate::app::storefront::ItemView, AppError> {
+        let language = query.parse()?;
         let (stored, catalogue) = self.settings(caller, shop).await?;
         let record = self
             .current(&stored.shop.id, &catalogue, code)
             .await?
             .ok_or_else(|| AppError::not_found("item", code))?;
-        let shop = repo::shop_with(self.store.as_ref(), &stored, vec![record.value.item]).await?;
+        let mut shop =
+            repo::shop_with(self.store.as_ref(), &stored, vec![record.value.item]).await?;
+        shop.localize(language);
         let item = shop
             .items
             .first()

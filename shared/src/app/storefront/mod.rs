@@ -120,6 +120,32 @@ impl Storefront {
         Ok(cart.view(&shop.shop))
     }
 
+    /// `GET /shops/{shop}/items/{code}`: one item as the catalogue shows it, for the link a
+    /// shop gives to it — the only way to an internal item (sold, with its password, but not
+    /// listed). An item a guest may neither buy nor see is not found.
+    pub async fn item(
+        &self,
+        shop: &str,
+        code: &str,
+        query: &LanguageQuery,
+    ) -> Result<ItemView, AppError> {
+        let language = query.parse()?;
+        let id = repo::parse_id("shop", shop)?;
+        let code: ItemCode = repo::parse_id("item", code)?;
+        let mut shop = repo::load_shop(
+            self.store.as_ref(),
+            &id,
+            repo::Items::Only(std::slice::from_ref(&code)),
+        )
+        .await?
+        .shop;
+        shop.localize(language);
+        shop.item(&code)
+            .filter(|i| i.purchasable_by(Viewer::Guest) || i.listed_for(Viewer::Guest))
+            .map(|item| ItemView::new(&shop, item, Viewer::Guest))
+            .ok_or_else(|| AppError::not_found("item", code.as_str()))
+    }
+
     /// `PUT /carts/{cart}/language`: the language of the bill's messages and documents.
     pub async fn set_language(
         &self,

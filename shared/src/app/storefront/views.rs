@@ -20,6 +20,23 @@ impl LanguageInput {
     }
 }
 
+/// `?lang=` of a page that only needs a language (an item's own page, the staff's preview).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageQuery {
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+impl LanguageQuery {
+    /// The language asked for (`en` or `fr`); none given is English.
+    pub fn parse(&self) -> Result<Language, AppError> {
+        self.lang.as_deref().map_or(Ok(Language::En), |l| {
+            l.parse().map_err(|e: String| AppError::invalid("lang", e))
+        })
+    }
+}
+
 /// A pre-filled cart link read: the cart made of its valid pairs, and the pairs refused (each
 /// at its code, with the reason's code).
 #[derive(Debug, Serialize)]
