@@ -75,13 +75,7 @@ pub async fn ready_cart(store: &dyn Store) {
         chrono::Duration::days(7),
     );
     ready
-        .set_line(
-            &shop,
-            shop_core::domain::catalog::Viewer::Guest,
-            &"GUIDE-BOOK".parse().unwrap(),
-            1,
-            None,
-        )
+        .set_line(&shop, &"GUIDE-BOOK".parse().unwrap(), 1, None)
         .unwrap();
     let customer = serde_json::from_value(serde_json::json!({"customer": {"firstname": "Ada", "lastname": "Lovelace",
         "email": "ada@example.org", "address": "1 St", "zip": "1", "city": "Paris", "country": "FR"}})).unwrap();
@@ -123,14 +117,8 @@ pub async fn gateway_shop_with_bill(stack: &Stack) -> Arc<dyn Store> {
         now,
         chrono::Duration::days(7),
     );
-    cart.set_line(
-        &stored.shop,
-        shop_core::domain::catalog::Viewer::Guest,
-        &"COURSE".parse().unwrap(),
-        1,
-        None,
-    )
-    .unwrap();
+    cart.set_line(&stored.shop, &"COURSE".parse().unwrap(), 1, None)
+        .unwrap();
     let customer = serde_json::from_value(serde_json::json!({"customer": {"firstname": "Ada", "lastname": "Lovelace",
         "email": "ada@example.org", "address": "1 St", "zip": "1", "city": "Paris", "country": "FR"}})).unwrap();
     cart.set_customer(&customer).unwrap();

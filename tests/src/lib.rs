@@ -526,6 +526,20 @@ impl Stack {
         (id, token)
     }
 
+    /// A Moodle account made on the simulator, logged in to the demo shop's customer area: its
+    /// session token (the `enrolshop_session` cookie's value).
+    pub async fn customer_session(&self, username: &str, email: &str, password: &str) -> String {
+        self.moodle.add_user(username, email, password);
+        let login = self
+            .post_json(
+                "/shops/demo/account/login",
+                serde_json::json!({"username": username, "password": password}),
+            )
+            .await;
+        assert_eq!(login.status, 200, "{}", login.body);
+        login.body["session"].as_str().unwrap().to_owned()
+    }
+
     pub async fn post_json(&self, path: &str, body: Value) -> Reply {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }

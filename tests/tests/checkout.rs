@@ -516,14 +516,8 @@ async fn an_expired_cart_cannot_be_placed() {
         week_ago,
         chrono::Duration::days(7),
     );
-    cart.set_line(
-        &shop,
-        shop_core::domain::catalog::Viewer::Guest,
-        &"GUIDE-BOOK".parse().unwrap(),
-        1,
-        None,
-    )
-    .unwrap();
+    cart.set_line(&shop, &"GUIDE-BOOK".parse().unwrap(), 1, None)
+        .unwrap();
     let write =
         shop_core::app::repo::cart_write(&mut cart, None, week_ago, chrono::Duration::days(7));
     stack.store.write(vec![write]).await.unwrap();

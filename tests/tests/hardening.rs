@@ -129,17 +129,9 @@ async fn control_characters_in_text_are_refused_at_their_field() {
 #[tokio::test]
 async fn cross_site_requests_on_cookie_routes_are_refused() {
     let stack = Stack::start_embedded().await;
-    stack
-        .moodle
-        .add_user("ada", "ada@example.org", "Secret-123");
-    let login = stack
-        .post_json(
-            "/shops/demo/account/login",
-            json!({"username": "ada", "password": "Secret-123"}),
-        )
+    let session = stack
+        .customer_session("ada", "ada@example.org", "Secret-123")
         .await;
-    assert_eq!(login.status, 200, "{}", login.body);
-    let session = login.body["session"].as_str().unwrap().to_owned();
     let cookie = format!("enrolshop_session={session}");
     let logout = |headers: Vec<(&'static str, String)>| {
         let mut req = stack

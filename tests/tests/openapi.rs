@@ -146,7 +146,7 @@ fn the_check_refuses_answers_that_break_the_description() {
                 "taxes": [{"code": "std", "rate": "20", "base": "10.00", "amount": "2.00"}]},
             "steps": {"shop": "done"}, "next_step": "customer", "unavailable": [],
             "requirements": {}, "participants": [], "assignments": {}, "customer": null,
-            "invoicing": null, "account": {"logged_in": false, "email": null, "login_proposed": false},
+            "invoicing": null, "account": {"logged_in": false, "email": null, "firstname": null, "lastname": null, "login_proposed": false},
             "language": "en"
         });
         f(&mut c);

@@ -859,14 +859,20 @@ async fn an_item_password_takes_a_hundred_wrong_guesses_from_every_client() {
     for n in 0..WRONG_PASSWORDS_PER_ITEM {
         let client = ClientAddr(format!("198.51.100.{}", n / 10).parse().unwrap());
         let refused = app
-            .set_line(&cart, "PARTNER-EXCEL", &guess("guess"), Some(client))
+            .set_line(&cart, "PARTNER-EXCEL", &guess("guess"), Some(client), None)
             .await
             .unwrap_err();
         assert_eq!(code(refused), "wrong_password", "guess {n}");
     }
     let fresh = ClientAddr("203.0.113.50".parse().unwrap());
     let refused = app
-        .set_line(&cart, "PARTNER-EXCEL", &guess("partner-2026"), Some(fresh))
+        .set_line(
+            &cart,
+            "PARTNER-EXCEL",
+            &guess("partner-2026"),
+            Some(fresh),
+            None,
+        )
         .await
         .unwrap_err();
     assert_eq!(code(refused), "too_many_attempts", "a new client waits too");
@@ -878,7 +884,13 @@ async fn an_item_password_takes_a_hundred_wrong_guesses_from_every_client() {
     );
     stack.clock.advance(chrono::Duration::minutes(15));
     let opened = app
-        .set_line(&cart, "PARTNER-EXCEL", &guess("partner-2026"), Some(fresh))
+        .set_line(
+            &cart,
+            "PARTNER-EXCEL",
+            &guess("partner-2026"),
+            Some(fresh),
+            None,
+        )
         .await
         .expect("a new window");
     assert_eq!(opened.lines.len(), 1);
@@ -970,4 +982,126 @@ async fn an_item_link_opens_an_internal_item_and_nothing_off_sale() {
         "{}",
         preview.body
     );
+}
+
+/// Items shown to signed-in customers (`logged_in`), to customers who ordered before
+/// (`customers`) and to visitors not signed in (`logged_out`): each is listed, opened and sold
+/// to those it is for. A customer signed in (the session cookie the login set) who adds to a
+/// guest's cart makes it theirs, so that what only they may buy is placed too.
+#[tokio::test]
+async fn each_item_is_shown_and_sold_to_those_its_visibility_names() {
+    let stack = Stack::start_embedded().await;
+    let mut document = stack
+        .admin(Method::GET, "/admin/shops/demo", None)
+        .await
+        .body;
+    let excel = document["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "EXCEL-ESS")
+        .unwrap()
+        .clone();
+    for (code, visibility) in [
+        ("MEMBERS", "logged_in"),
+        ("LOYALTY", "customers"),
+        ("VISITORS", "logged_out"),
+    ] {
+        let mut item = excel.clone();
+        item["code"] = json!(code);
+        item["visibility"] = json!(visibility);
+        item["name"] = json!(format!("Excel for {visibility}"));
+        item.as_object_mut().unwrap().remove("texts");
+        document["items"].as_array_mut().unwrap().push(item);
+    }
+    let imported = stack
+        .admin(Method::PUT, "/admin/shops/demo", Some(document))
+        .await;
+    assert_eq!(imported.status, 200, "{}", imported.body);
+    let session = stack
+        .customer_session("ada", "ada@example.org", "Secret-123")
+        .await;
+    let cookie = format!("enrolshop_session={session}");
+    let as_ada = |method: Method, path: &str, body: Option<Value>| {
+        let mut req = stack
+            .http
+            .request(method, stack.url(path))
+            .header("cookie", cookie.clone());
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        async move { enrolshop_tests::Reply::from(req.send().await.unwrap()).await }
+    };
+    let listed = |catalogue: &Value| -> Vec<String> {
+        catalogue["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["code"].as_str().unwrap().to_owned())
+            .filter(|c| ["MEMBERS", "LOYALTY", "VISITORS"].contains(&c.as_str()))
+            .collect()
+    };
+
+    let guest = stack.get("/shops/demo/catalog").await.body;
+    assert_eq!(listed(&guest), ["VISITORS"]);
+    let ada = as_ada(Method::GET, "/shops/demo/catalog", None).await.body;
+    assert_eq!(listed(&ada), ["MEMBERS"], "signed in, never ordered");
+    stack
+        .get("/shops/demo/items/MEMBERS")
+        .await
+        .assert_problem(404, "not_found");
+    let opened = as_ada(Method::GET, "/shops/demo/items/MEMBERS", None).await;
+    assert_eq!(opened.status, 200, "{}", opened.body);
+
+    // A guest cannot buy it; the cart Ada started as a guest becomes hers when she adds it.
+    let cart = stack.new_cart().await;
+    stack
+        .put(
+            &format!("/carts/{cart}/lines/MEMBERS"),
+            json!({"quantity": 1}),
+        )
+        .await
+        .assert_problem(404, "not_found");
+    let added = as_ada(
+        Method::PUT,
+        &format!("/carts/{cart}/lines/MEMBERS"),
+        Some(json!({"quantity": 2})),
+    )
+    .await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    assert_eq!(added.body["account"]["logged_in"], true);
+    assert_eq!(added.body["account"]["email"], "ada@example.org");
+    let mut details = customer();
+    details["customer"]["email"] = json!("ada@example.org");
+    let ready = stack.put(&format!("/carts/{cart}/customer"), details).await;
+    assert_eq!(ready.body["next_step"], "order", "{}", ready.body);
+    let placed = stack
+        .post_json(
+            &format!("/carts/{cart}/order"),
+            json!({"payment_method": "transfer", "accept_terms": true}),
+        )
+        .await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    assert_eq!(placed.body["total"], "288.00", "2 × 120.00 + 20 %");
+
+    // Having ordered, she is a customer who bought: the loyalty item is hers to see too.
+    let ada = as_ada(Method::GET, "/shops/demo/catalog", None).await.body;
+    assert_eq!(listed(&ada), ["MEMBERS", "LOYALTY"]);
+
+    // A forged cross-site change riding on her cookie is refused.
+    let forged = stack
+        .http
+        .put(stack.url(&format!(
+            "/carts/{}/lines/EXCEL-ESS",
+            stack.new_cart().await
+        )))
+        .header("cookie", cookie.clone())
+        .header("content-type", "text/plain")
+        .body(r#"{"quantity": 1}"#)
+        .send()
+        .await
+        .unwrap();
+    enrolshop_tests::Reply::from(forged)
+        .await
+        .assert_problem(403, "cross_site_request");
 }

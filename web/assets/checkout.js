@@ -224,7 +224,9 @@ const AUTOCOMPLETE = { firstname: 'given-name', lastname: 'family-name', email: 
 const OPTIONAL = ['organisation', 'phone', 'vat_number'];
 
 function customerStep(cart) {
-  const c = cart.customer || {};
+  // A first order of a customer signed in starts from their account's names and email.
+  const { logged_in: signedIn, firstname, lastname, email } = cart.account;
+  const c = cart.customer || (signedIn ? { firstname, lastname, email } : {});
   const fields = ['firstname', 'lastname', 'email', 'organisation', 'vat_number', 'address', 'zip', 'city', 'country', 'phone'].map((name) => {
     const el = name === 'country'
       ? h('select', { 'data-name': name, autocomplete: 'country' }, h('option', { value: '' }, t('choose')), countryOptions(c.country || catalog.shop.seller?.country))

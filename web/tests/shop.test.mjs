@@ -88,6 +88,45 @@ test('a returning customer logs in during checkout and finds the form pre-filled
   await shot(p, 'returning-prefilled');
 });
 
+test('a customer signed in from their area sees, in French on a phone, the items for signed-in customers, and buys one as themselves', async () => {
+  // A stack of its own: its shop gets an item only signed-in customers see.
+  const own = await startStack();
+  try {
+    const admin = (method, body) => fetch(`${own.base}/admin/shops/demo`, { method, headers: { authorization: 'Bearer dev-admin-token', 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
+    const document = await (await admin('GET')).json();
+    const excel = document.items.find((i) => i.code === 'EXCEL-ESS');
+    document.items.push({ ...excel, code: 'EXCEL-MEMBERS', visibility: 'logged_in', name: 'Excel essentials, members', texts: { fr: { name: 'Excel, les essentiels, pour les membres' } } });
+    assert.equal((await admin('PUT', document)).status, 200);
+    await own.ws('core_user_create_users', { users: [{ username: 'grace', password: 'Cobol-1959', email: 'grace@example.org', firstname: 'Grace', lastname: 'Hopper', auth: 'manual' }] });
+
+    const p = await own.page('fr', 390);
+    await p.goto(`${own.base}/?shop=demo`);
+    await p.locator('article[data-code="EXCEL-ESS"]').waitFor();
+    assert.equal(await p.locator('article[data-code="EXCEL-MEMBERS"]').count(), 0, 'not for visitors');
+    await p.goto(`${own.base}/account?shop=demo`);
+    await p.getByLabel('Nom d’utilisateur').fill('grace');
+    await p.getByLabel('Mot de passe').fill('Cobol-1959');
+    await p.getByRole('button', { name: 'Se connecter' }).click();
+    await p.getByText('Connecté en tant que Grace Hopper').waitFor();
+    await p.goto(`${own.base}/?shop=demo`);
+    const members = p.locator('article[data-code="EXCEL-MEMBERS"]');
+    await members.getByText('Excel, les essentiels, pour les membres').waitFor();
+    await shot(p, 'catalogue-signed-in-fr-390');
+    assert.deepEqual(await seriousViolations(p), []);
+    await addFromCatalogue(p, 'EXCEL-MEMBERS', 1);
+    await p.getByText('Excel, les essentiels, pour les membres').first().waitFor();
+    await continueFromLines(p);
+    await p.getByText('Connecté en tant que grace@example.org').waitFor();
+    // A first order starts from the account's names and email.
+    for (const [name, value] of [['firstname', 'Grace'], ['lastname', 'Hopper'], ['email', 'grace@example.org']]) {
+      assert.equal(await p.locator(`#customer [data-name="${name}"]`).inputValue(), value, name);
+    }
+    await shot(p, 'checkout-signed-in-fr-390');
+  } finally {
+    await own.stop();
+  }
+});
+
 test('field errors appear next to the field they name', async () => {
   const p = await page();
   await p.goto(`${base}/?shop=demo`);

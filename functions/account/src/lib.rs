@@ -17,7 +17,7 @@ use shop_core::app::account::{
 };
 use shop_core::web::{self, ClientAddr, JsonBody};
 
-pub const COOKIE: &str = "enrolshop_session";
+pub const COOKIE: &str = web::CUSTOMER_COOKIE;
 
 #[derive(Clone)]
 struct Ctx {
@@ -46,14 +46,7 @@ type Answer = Result<Response, AppError>;
 
 /// The session token: the bearer, else the cookie.
 fn token(headers: &HeaderMap) -> String {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    bearer
-        .or_else(|| web::cookie(headers, COOKIE))
-        .unwrap_or("")
-        .to_owned()
+    web::customer_token(headers).unwrap_or("").to_owned()
 }
 
 fn session_cookie(value: &str, max_age: i64) -> HeaderValue {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
@@ -49,6 +49,8 @@ pub fn router(app: Arc<Storefront>, checkout_path: &str) -> Router {
         .route("/carts/{cart}/language", put(set_language))
         .route("/openapi.json", get(openapi))
         .method_not_allowed_fallback(web::wrong_method)
+        // A cart change reads the customer's session cookie: only from the shop's own pages.
+        .route_layer(axum::middleware::from_fn(web::refuse_cross_site))
         .with_state(ctx)
 }
 
@@ -65,22 +67,28 @@ async fn openapi() -> Response {
         .into_response()
 }
 
-#[tracing::instrument(skip(ctx))]
+// The routes a customer's session changes (what they may see and buy) read it from the
+// request: never logged (`skip(headers)`).
+#[tracing::instrument(skip(ctx, headers))]
 async fn catalog(
     State(ctx): State<Ctx>,
     Path(shop): Path<String>,
+    headers: HeaderMap,
     QueryOf(query): QueryOf<CatalogQuery>,
 ) -> Answer {
-    Ok(Json(ctx.app.catalog(&shop, &query).await?).into_response())
+    let session = web::customer_token(&headers);
+    Ok(Json(ctx.app.catalog(&shop, &query, session).await?).into_response())
 }
 
-#[tracing::instrument(skip(ctx))]
+#[tracing::instrument(skip(ctx, headers))]
 async fn item(
     State(ctx): State<Ctx>,
     Path((shop, code)): Path<(String, String)>,
+    headers: HeaderMap,
     QueryOf(query): QueryOf<LanguageQuery>,
 ) -> Answer {
-    Ok(Json(ctx.app.item(&shop, &code, &query).await?).into_response())
+    let session = web::customer_token(&headers);
+    Ok(Json(ctx.app.item(&shop, &code, &query, session).await?).into_response())
 }
 
 #[tracing::instrument(skip(ctx))]
@@ -111,15 +119,21 @@ async fn delete_cart(State(ctx): State<Ctx>, Path(cart): Path<String>) -> Answer
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[tracing::instrument(skip(ctx, body, cart), fields(cart = %web::log_tag(&cart)))]
+#[tracing::instrument(skip(ctx, body, cart, headers), fields(cart = %web::log_tag(&cart)))]
 async fn set_line(
     State(ctx): State<Ctx>,
     Path((cart, code)): Path<(String, String)>,
     client: Option<Extension<ClientAddr>>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<LineInput>,
 ) -> Answer {
     let client = client.map(|Extension(c)| c);
-    Ok(Json(ctx.app.set_line(&cart, &code, &body, client).await?).into_response())
+    let session = web::customer_token(&headers);
+    let view = ctx
+        .app
+        .set_line(&cart, &code, &body, client, session)
+        .await?;
+    Ok(Json(view).into_response())
 }
 
 #[tracing::instrument(skip(ctx, body, cart), fields(cart = %web::log_tag(&cart)))]
@@ -165,11 +179,14 @@ async fn set_language(
 async fn import_cart(
     State(ctx): State<Ctx>,
     Path(shop): Path<String>,
-    headers: axum::http::HeaderMap,
+    headers: HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Answer {
     let imported = match query {
-        Ok(Query(pairs)) => ctx.app.import_cart(&shop, &pairs).await,
+        Ok(Query(pairs)) => {
+            let session = web::customer_token(&headers);
+            ctx.app.import_cart(&shop, &pairs, session).await
+        }
         Err(e) => Err(AppError::Malformed(vec![FieldError::new(
             "",
             e.body_text(),

@@ -182,6 +182,9 @@ impl Accounts {
         let account = CartAccount {
             email,
             moodle_user_id: logged.customer.moodle_user_id,
+            firstname: logged.customer.firstname.clone(),
+            lastname: logged.customer.lastname.clone(),
+            has_bought: logged.profile.is_some(),
         };
         let cart = self
             .storefront
@@ -239,20 +242,9 @@ impl Accounts {
 
     /// The session a token opens; 401 when missing, unknown or expired.
     pub async fn session(&self, token: &str) -> Result<Session, AppError> {
-        let unauthorized = || AppError::Unauthorized("log in first (customer session)".into());
-        if token.is_empty() {
-            return Err(unauthorized());
-        }
-        let record = self
-            .store()
-            .get(&session_key(token))
+        find_session(self.store(), self.clock.as_ref(), token)
             .await?
-            .ok_or_else(unauthorized)?;
-        let session: Session = super::record::decode("session", &record)?;
-        if session.expires_at <= self.clock.now() {
-            return Err(unauthorized());
-        }
-        Ok(session)
+            .ok_or_else(|| AppError::Unauthorized("log in first (customer session)".into()))
     }
 
     /// Revokes the session (harmless when it is already gone).
@@ -560,6 +552,22 @@ impl Accounts {
         super::bills::send_jobs(self.jobs.as_ref(), vec![job]).await;
         Ok(ProductView::new(seat, now))
     }
+}
+
+/// The session a customer token opens: none when the token is empty, unknown or expired.
+pub async fn find_session(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    token: &str,
+) -> Result<Option<Session>, AppError> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    let Some(record) = store.get(&session_key(token)).await? else {
+        return Ok(None);
+    };
+    let session: Session = super::record::decode("session", &record)?;
+    Ok((session.expires_at > clock.now()).then_some(session))
 }
 
 /// Checks Moodle credentials for a login to `shop`, within the failed-login limits (per

@@ -91,7 +91,8 @@ names!(
     }
 );
 
-/// Who is looking at the catalogue. Until customer login exists everyone is a guest.
+/// Who is looking at the catalogue: a guest, or a customer logged in (a session, or the
+/// account logged in on the cart), who may have ordered here before.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Viewer {
     Guest,

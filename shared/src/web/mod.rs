@@ -372,6 +372,20 @@ pub fn bearer_matches(headers: &HeaderMap, expected: &str) -> bool {
     !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
 }
 
+/// The customer session's cookie (set by a login, `Path=/`: the catalogue and cart routes read
+/// it too, for what a logged-in customer may see and buy).
+pub const CUSTOMER_COOKIE: &str = "enrolshop_session";
+
+/// The customer session token a request carries: `Authorization: Bearer`, else the cookie.
+pub fn customer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .or_else(|| cookie(headers, CUSTOMER_COOKIE))
+        .filter(|t| !t.is_empty())
+}
+
 /// The value of the cookie `name` the request carries, if any.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers

@@ -20,7 +20,7 @@ use crate::domain::cart::{
     Cart, CartAccount, CartView, CustomerInput, Identity, ParticipantsInput, Rejection,
 };
 use crate::domain::catalog::{Item, Shop, Viewer};
-use crate::domain::ids::{CartId, ItemCode, ShopId};
+use crate::domain::ids::{CartId, Email, ItemCode, ShopId};
 use crate::domain::{Errors, FieldError, Language, Reason};
 use crate::ports::{Expect, Store, Write};
 use crate::web::ClientAddr;
@@ -58,13 +58,20 @@ impl Storefront {
         }
     }
 
-    /// A page of the catalogue as a guest sees it: the listed items in the shop's order, of a
-    /// category (and its subcategories) and matching a text when asked. Reads the settings and
-    /// pages of the catalogue's order index, never the whole catalogue.
-    pub async fn catalog(&self, shop: &str, query: &CatalogQuery) -> Result<CatalogView, AppError> {
+    /// A page of the catalogue as its reader sees it (a guest, or the customer `session` names):
+    /// the items listed for them in the shop's order, of a category (and its subcategories)
+    /// and matching a text when asked. Reads the settings and pages of the catalogue's order
+    /// index, never the whole catalogue.
+    pub async fn catalog(
+        &self,
+        shop: &str,
+        query: &CatalogQuery,
+        session: Option<&str>,
+    ) -> Result<CatalogView, AppError> {
         let id = repo::parse_id("shop", shop)?;
         let settings = repo::load_shop(self.store.as_ref(), &id, repo::Items::None).await?;
         let filter = query.parse(&settings.shop)?;
+        let viewer = self.viewer(session, &id).await?;
         let mut after = filter.after;
         let mut found = Vec::new();
         let mut read = 0;
@@ -90,8 +97,8 @@ impl Storefront {
                 }
                 after = Some(position);
                 let item = page.items.iter().find(|i| i.code.as_str() == code);
-                if let Some(item) = item.filter(|i| filter.admits(i)) {
-                    found.push(ItemView::new(&page, item, Viewer::Guest));
+                if let Some(item) = item.filter(|i| filter.admits(i, viewer)) {
+                    found.push(ItemView::new(&page, item, viewer));
                 }
             }
         }
@@ -122,15 +129,17 @@ impl Storefront {
 
     /// `GET /shops/{shop}/items/{code}`: one item as the catalogue shows it, for the link a
     /// shop gives to it — the only way to an internal item (sold, with its password, but not
-    /// listed). An item a guest may neither buy nor see is not found.
+    /// listed). An item its reader may neither buy nor see is not found.
     pub async fn item(
         &self,
         shop: &str,
         code: &str,
         query: &LanguageQuery,
+        session: Option<&str>,
     ) -> Result<ItemView, AppError> {
         let language = query.parse()?;
         let id = repo::parse_id("shop", shop)?;
+        let viewer = self.viewer(session, &id).await?;
         let code: ItemCode = repo::parse_id("item", code)?;
         let mut shop = repo::load_shop(
             self.store.as_ref(),
@@ -141,8 +150,8 @@ impl Storefront {
         .shop;
         shop.localize(language);
         shop.item(&code)
-            .filter(|i| i.purchasable_by(Viewer::Guest) || i.listed_for(Viewer::Guest))
-            .map(|item| ItemView::new(&shop, item, Viewer::Guest))
+            .filter(|i| i.purchasable_by(viewer) || i.listed_for(viewer))
+            .map(|item| ItemView::new(&shop, item, viewer))
             .ok_or_else(|| AppError::not_found("item", code.as_str()))
     }
 
@@ -178,18 +187,26 @@ impl Storefront {
         }
     }
 
-    /// `PUT /carts/{cart}/lines/{code}`. A password typed for an item that asks one is a
-    /// guess, limited per client and per item ([`super::attempts`]): a wrong one is counted.
+    /// `PUT /carts/{cart}/lines/{code}`. A customer signed in (`session`) buys as themselves:
+    /// the cart takes their account if it has none, so what only customers may buy is theirs
+    /// to buy (and to place). A password typed for an item that asks one is a guess, limited
+    /// per client and per item ([`super::attempts`]): a wrong one is counted.
     pub async fn set_line(
         &self,
         cart: &str,
         code: &str,
         input: &LineInput,
         client: Option<ClientAddr>,
+        session: Option<&str>,
     ) -> Result<CartView, AppError> {
         let code: ItemCode = repo::parse_id("item", code)?;
         let (mut stored, shop) = self.load(cart, Some(&code)).await?;
         refuse_placed(&stored.value)?;
+        if stored.value.account.is_none()
+            && let Some(buyer) = self.signed_in(session, &shop.id).await?
+        {
+            stored.value.log_in(buyer.account, buyer.profile);
+        }
         let password = input.password.as_deref().filter(|p| !p.is_empty());
         let guess =
             (password.is_some() && input.quantity > 0 && stored.value.asks_password(&shop, &code))
@@ -209,7 +226,7 @@ impl Storefront {
         }
         let set = stored
             .value
-            .set_line(&shop, Viewer::Guest, &code, input.quantity, password);
+            .set_line(&shop, &code, input.quantity, password);
         // Refused for something else first (a quantity over the limit), a guess is not a wrong one.
         if let Some(guess) = &guess
             && set != Err(Rejection::WrongPassword)
@@ -285,11 +302,7 @@ impl Storefront {
         known: Option<Identity>,
     ) -> Result<CartView, AppError> {
         self.update(cart, None, |cart, _| {
-            if cart.customer.is_none() {
-                cart.customer = known;
-            }
-            cart.account = Some(account);
-            cart.login_proposed = false;
+            cart.log_in(account, known);
             Ok(())
         })
         .await
@@ -319,6 +332,7 @@ impl Storefront {
         &self,
         shop: &str,
         pairs: &[(String, String)],
+        session: Option<&str>,
     ) -> Result<CartImport, AppError> {
         let codes: Vec<ItemCode> = pairs.iter().filter_map(|(c, _)| c.parse().ok()).collect();
         let id = repo::parse_id("shop", shop)?;
@@ -337,6 +351,9 @@ impl Storefront {
             self.clock.now(),
             self.cart_ttl,
         );
+        if let Some(buyer) = self.signed_in(session, &shop.id).await? {
+            cart.log_in(buyer.account, buyer.profile);
+        }
         let refused: Vec<FieldError> = pairs
             .iter()
             .filter_map(|(code, quantity)| import_line(&mut cart, &shop, code, quantity).err())
@@ -347,6 +364,44 @@ impl Storefront {
             cart: cart.view(&shop),
             refused,
         })
+    }
+
+    /// The customer a session token signs in to `shop` (none for another shop's session, or
+    /// an expired one), with their details if they ordered here before.
+    async fn signed_in(
+        &self,
+        session: Option<&str>,
+        shop: &ShopId,
+    ) -> Result<Option<SignedIn>, AppError> {
+        let Some(token) = session else {
+            return Ok(None);
+        };
+        let found = super::account::find_session(self.store.as_ref(), self.clock.as_ref(), token);
+        let Some(session) = found.await?.filter(|s| s.shop == shop.as_str()) else {
+            return Ok(None);
+        };
+        let Ok(email) = session.email.parse::<Email>() else {
+            return Ok(None);
+        };
+        let profile = super::customers::find(self.store.as_ref(), shop.as_str(), &session.email)
+            .await?
+            .map(|r| r.value.identity);
+        Ok(Some(SignedIn {
+            account: CartAccount {
+                email,
+                moodle_user_id: session.moodle_user_id,
+                firstname: session.firstname,
+                lastname: session.lastname,
+                has_bought: profile.is_some(),
+            },
+            profile,
+        }))
+    }
+
+    /// Who reads the catalogue: the customer a session signs in, else a guest.
+    async fn viewer(&self, session: Option<&str>, shop: &ShopId) -> Result<Viewer, AppError> {
+        let signed_in = self.signed_in(session, shop).await?;
+        Ok(signed_in.map_or(Viewer::Guest, |s| s.account.viewer()))
     }
 
     /// Reads a cart and its shop with the items of its lines (and `also`, the item a change
@@ -395,6 +450,12 @@ impl Storefront {
     }
 }
 
+/// A customer signed in: their account, and their details from their last order here.
+struct SignedIn {
+    account: CartAccount,
+    profile: Option<Identity>,
+}
+
 fn refuse_placed(cart: &Cart) -> Result<(), AppError> {
     match &cart.placed {
         Some(placed) => Err(AppError::State(format!(
@@ -431,7 +492,7 @@ fn import_line(
     if cart.quantity_of(&item_code).is_some() {
         return Err(at(Reason::new("listed_twice", "listed twice")));
     }
-    cart.set_line(shop, Viewer::Guest, &item_code, quantity, None)
+    cart.set_line(shop, &item_code, quantity, None)
         .map_err(|r| match r {
             crate::domain::cart::Rejection::UnknownItem(_) => {
                 at(Reason::new("unknown_item", "no such item in this shop"))

@@ -151,10 +151,10 @@ fn descendants(shop: &Shop, root: &str) -> BTreeSet<String> {
 }
 
 impl CatalogFilter {
-    /// Listed for a guest, in the categories asked, and holding the words in its code, name or
-    /// description (any case).
-    pub fn admits(&self, item: &Item) -> bool {
-        item.listed_for(Viewer::Guest)
+    /// Listed for this viewer, in the categories asked, and holding the words in its code,
+    /// name or description (any case).
+    pub fn admits(&self, item: &Item, viewer: Viewer) -> bool {
+        item.listed_for(viewer)
             && self.categories.as_ref().is_none_or(|cs| {
                 item.category
                     .as_ref()

@@ -92,6 +92,24 @@ pub struct Cart {
 pub struct CartAccount {
     pub email: Email,
     pub moodle_user_id: u64,
+    /// Their names on the Moodle account, for the customer step of a first order.
+    #[serde(default)]
+    pub firstname: String,
+    #[serde(default)]
+    pub lastname: String,
+    /// They had ordered here before they logged in (a customer record): what items shown to
+    /// `customers` ask.
+    #[serde(default)]
+    pub has_bought: bool,
+}
+
+impl CartAccount {
+    /// The customer this account is, for the items' visibility.
+    pub fn viewer(&self) -> Viewer {
+        Viewer::Customer {
+            has_bought: self.has_bought,
+        }
+    }
 }
 
 /// The cart's account state, as the checkout page needs it.
@@ -99,6 +117,9 @@ pub struct CartAccount {
 pub struct AccountView {
     pub logged_in: bool,
     pub email: Option<String>,
+    /// The account's names (the customer step starts from them when it has nothing yet).
+    pub firstname: Option<String>,
+    pub lastname: Option<String>,
     pub login_proposed: bool,
 }
 
@@ -166,13 +187,30 @@ impl Cart {
         shop.item(code).is_some_and(|i| i.password.is_some()) && self.quantity_of(code).is_none()
     }
 
+    /// A customer logs in on the cart: their account buys it, and what they told the shop last
+    /// time fills the customer step if it is still empty.
+    pub fn log_in(&mut self, account: CartAccount, known: Option<Identity>) {
+        if self.customer.is_none() {
+            self.customer = known;
+        }
+        self.account = Some(account);
+        self.login_proposed = false;
+    }
+
+    /// Who is buying, for the items' visibility: the account logged in on the cart, else a
+    /// guest.
+    pub fn viewer(&self) -> Viewer {
+        self.account
+            .as_ref()
+            .map_or(Viewer::Guest, CartAccount::viewer)
+    }
+
     /// Sets a line's quantity; 0 removes the line with its forms and seats.
     /// Quantities are checked against status, visibility, max quantity and stock, and a new
     /// line of an item with a password against it ([`Cart::asks_password`]).
     pub fn set_line(
         &mut self,
         shop: &Shop,
-        viewer: Viewer,
         code: &ItemCode,
         quantity: u32,
         password: Option<&str>,
@@ -181,6 +219,7 @@ impl Cart {
             self.remove_line(code);
             return Ok(());
         }
+        let viewer = self.viewer();
         let item = shop
             .item(code)
             .filter(|i| i.purchasable_by(viewer) || i.listed_for(viewer))
@@ -391,7 +430,7 @@ impl Cart {
         for line in &self.lines {
             match shop
                 .item(&line.code)
-                .filter(|i| i.purchasable_by(Viewer::Guest))
+                .filter(|i| i.purchasable_by(self.viewer()))
             {
                 Some(item) => lines.push((line, item, price(shop, item, line.quantity))),
                 None => unavailable.push(line.code.clone()),

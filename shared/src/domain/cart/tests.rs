@@ -23,7 +23,7 @@ fn code(s: &str) -> ItemCode {
 }
 
 fn add(cart: &mut Cart, shop: &Shop, c: &str, q: u32) -> Result<(), Rejection> {
-    cart.set_line(shop, Viewer::Guest, &code(c), q, None)
+    cart.set_line(shop, &code(c), q, None)
 }
 
 fn customer() -> CustomerInput {
@@ -90,14 +90,8 @@ fn limits_status_and_passwords_are_enforced() {
         add(&mut c, &shop, "PARTNER-EXCEL", 1),
         Err(Rejection::WrongPassword)
     );
-    c.set_line(
-        &shop,
-        Viewer::Guest,
-        &code("PARTNER-EXCEL"),
-        1,
-        Some("partner-2026"),
-    )
-    .unwrap();
+    c.set_line(&shop, &code("PARTNER-EXCEL"), 1, Some("partner-2026"))
+        .unwrap();
     assert_eq!(c.lines.len(), 1, "the password opens the item");
     add(&mut c, &shop, "PARTNER-EXCEL", 3).unwrap();
     assert_eq!(

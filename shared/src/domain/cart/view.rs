@@ -155,6 +155,8 @@ impl CartView {
             account: AccountView {
                 logged_in: cart.account.is_some(),
                 email: cart.account.as_ref().map(|a| a.email.to_string()),
+                firstname: cart.account.as_ref().map(|a| a.firstname.clone()),
+                lastname: cart.account.as_ref().map(|a| a.lastname.clone()),
                 login_proposed: cart.login_proposed && cart.account.is_none(),
             },
             language: cart.language,
