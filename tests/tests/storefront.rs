@@ -1088,6 +1088,18 @@ async fn each_item_is_shown_and_sold_to_those_its_visibility_names() {
     let ada = as_ada(Method::GET, "/shops/demo/catalog", None).await.body;
     assert_eq!(listed(&ada), ["MEMBERS", "LOYALTY"]);
 
+    // The staff's preview shows each as a buyer it is for would see it: on sale.
+    for code in ["MEMBERS", "LOYALTY", "VISITORS"] {
+        let preview = stack
+            .admin(
+                Method::GET,
+                &format!("/admin/shops/demo/items/{code}/preview"),
+                None,
+            )
+            .await;
+        assert_eq!(preview.body["purchasable"], true, "{}", preview.body);
+    }
+
     // A forged cross-site change riding on her cookie is refused.
     let forged = stack
         .http

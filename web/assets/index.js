@@ -72,7 +72,8 @@ function card(item, currency) {
 async function preview(first, code) {
   const item = await api('GET', `/admin/shops/${shop}/items/${encodeURIComponent(code)}/preview?lang=${lang()}`);
   fill(main, h('h1', {}, t('catalogue')),
-    h('p', { class: 'notice', role: 'status' }, t(item.purchasable ? 'previewOnSale' : 'previewDraft')),
+    h('p', { class: 'notice', role: 'status' }, t(item.purchasable ? 'previewOnSale' : 'previewDraft'),
+      item.visibility === 'everyone' ? null : ` ${t(`previewFor_${item.visibility}`)}`),
     h('div', { class: 'items' }, card(item, first.shop.currency)));
 }
 

@@ -661,7 +661,7 @@ test('a manager gives partners the link to an item sold by direct link only; a p
 
   // A link to an item no longer on sale says so, and leads to the catalogue.
   await buyer.goto(`${stack.base}/?shop=demo&item=NO-SUCH-ITEM`);
-  await buyer.getByRole('alert').getByText('Cet article n’est pas en vente, ou ce lien n’est plus à jour.').waitFor();
+  await buyer.getByRole('alert').getByText('Cet article ne vous est pas proposé : il est peut-être réservé aux clients connectés (connectez-vous depuis « Mon compte »), ou ce lien n’est plus à jour.').waitFor();
   await buyer.getByRole('link', { name: 'Voir tout le catalogue' }).click();
   await buyer.locator('article[data-code="EXCEL-ESS"]').waitFor();
 });

@@ -489,10 +489,11 @@ impl ItemAdmin {
             .items
             .first()
             .ok_or_else(|| AppError::not_found("item", code))?;
+        // As a buyer it is for sees it: a customer signed in for an item shown only to them.
         Ok(crate::app::storefront::ItemView::new(
             &shop,
             item,
-            crate::domain::catalog::Viewer::Guest,
+            item.visibility.audience(),
         ))
     }
 

@@ -109,6 +109,15 @@ impl Visibility {
             _ => false,
         }
     }
+
+    /// A buyer the item is for: the one a staff preview shows it as.
+    pub fn audience(self) -> Viewer {
+        match self {
+            Visibility::Everyone | Visibility::LoggedOut => Viewer::Guest,
+            Visibility::LoggedIn => Viewer::Customer { has_bought: false },
+            Visibility::Customers => Viewer::Customer { has_bought: true },
+        }
+    }
 }
 
 /// The seller identity printed on invoices.
@@ -430,6 +439,14 @@ mod tests {
         assert!(!Visibility::LoggedOut.allows(customer));
         assert!(!Visibility::LoggedIn.allows(guest));
         assert!(!Visibility::Customers.allows(Viewer::Customer { has_bought: false }));
+        for v in [
+            Visibility::Everyone,
+            Visibility::LoggedIn,
+            Visibility::LoggedOut,
+            Visibility::Customers,
+        ] {
+            assert!(v.allows(v.audience()), "{v:?} is shown to its audience");
+        }
         assert!(Visibility::Customers.allows(customer));
     }
 

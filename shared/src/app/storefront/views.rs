@@ -197,6 +197,8 @@ pub struct ItemView {
     pub kind: &'static str,
     pub parts: Vec<PartView>,
     pub status: &'static str,
+    /// Who it is for (`everyone`, `logged_in`, `logged_out`, `customers`).
+    pub visibility: &'static str,
     /// Can be put in a cart now (a `preview` item is shown but not sold).
     pub purchasable: bool,
     pub prices: Vec<PriceView>,
@@ -279,6 +281,7 @@ impl ItemView {
                 })
                 .collect(),
             status: item.status.as_str(),
+            visibility: item.visibility.as_str(),
             purchasable: item.purchasable_by(viewer),
             prices: item
                 .prices
