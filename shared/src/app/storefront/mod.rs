@@ -208,19 +208,9 @@ impl Storefront {
             stored.value.log_in(buyer.account, buyer.profile);
         }
         let password = input.password.as_deref().filter(|p| !p.is_empty());
-        let guess =
-            (password.is_some() && input.quantity > 0 && stored.value.asks_password(&shop, &code))
-                .then(|| {
-                    let client = super::attempts::client_key(client);
-                    Attempt::new(
-                        shop.id.as_str(),
-                        self.clock.now(),
-                        &[
-                            ("item-client", &client, WRONG_PASSWORDS_PER_CLIENT),
-                            ("item", code.as_str(), WRONG_PASSWORDS_PER_ITEM),
-                        ],
-                    )
-                });
+        let guess = password
+            .filter(|_| input.quantity > 0 && stored.value.asks_password(&shop, &code))
+            .map(|_| self.password_guess(&shop.id, &code, client));
         if let Some(guess) = &guess {
             guess.reserve(self.store.as_ref(), self.clock.now()).await?;
         }
@@ -364,6 +354,24 @@ impl Storefront {
             cart: cart.view(&shop),
             refused,
         })
+    }
+
+    /// A password typed for `code` by `client`: a guess, counted against both of its limits.
+    fn password_guess(
+        &self,
+        shop: &ShopId,
+        code: &ItemCode,
+        client: Option<ClientAddr>,
+    ) -> Attempt {
+        let client = super::attempts::client_key(client);
+        Attempt::new(
+            shop.as_str(),
+            self.clock.now(),
+            &[
+                ("item-client", &client, WRONG_PASSWORDS_PER_CLIENT),
+                ("item", code.as_str(), WRONG_PASSWORDS_PER_ITEM),
+            ],
+        )
     }
 
     /// The customer a session token signs in to `shop` (none for another shop's session, or
