@@ -129,6 +129,11 @@ pub enum Write {
         key: Key,
         by: i64,
         at_most: Option<u64>,
+        /// When the counter goes (epoch seconds, as [`Item::expires_at`]): a counter of a time
+        /// window (failed guesses, lookups) is dropped after it, so that what strangers' requests
+        /// make does not stay for ever. Set it after the counter's last use: an add to an
+        /// expired counter is not defined.
+        expires_at: Option<i64>,
     },
 }
 

@@ -498,6 +498,7 @@ fn add(pk: &str, sk: &str, by: i64, at_most: Option<u64>) -> Write {
         key: Key::new(pk, sk),
         by,
         at_most,
+        expires_at: None,
     }
 }
 
@@ -551,6 +552,41 @@ async fn a_release_gives_back_what_was_reserved_and_never_goes_below_zero(store:
     assert!(matches!(absent, Err(StoreError::ConditionFailed)));
     assert_eq!(count(s, "L", "tries").await, Some(2));
     assert_eq!(count(s, "L", "none").await, None);
+}
+
+/// A counter of a time window carries its expiry: it counts (and keeps the expiry the last
+/// add gave) until then, and is gone after it, in reads and batch reads alike.
+async fn an_expiring_counter_counts_then_is_gone(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    let at = |expires: chrono::DateTime<chrono::Utc>, by: i64| Write::Add {
+        key: Key::new("W", "window"),
+        by,
+        at_most: Some(5),
+        expires_at: Some(expires.timestamp()),
+    };
+    let later = chrono::Utc::now() + chrono::Duration::days(1);
+    s.write(vec![at(later, 1)]).await.unwrap();
+    s.write(vec![at(later, 1)]).await.unwrap();
+    let r = s.get(&Key::new("W", "window")).await.unwrap().unwrap();
+    assert_eq!((r.count, r.item.expires_at), (2, Some(later.timestamp())));
+    let past = chrono::Utc::now() - chrono::Duration::seconds(5);
+    let gone = |pk: &'static str| Write::Add {
+        key: Key::new(pk, "window"),
+        by: 1,
+        at_most: None,
+        expires_at: Some(past.timestamp()),
+    };
+    s.write(vec![gone("W-old")]).await.unwrap();
+    assert_eq!(count(s, "W-old", "window").await, None, "expired: gone");
+    let many = s
+        .get_many(&[Key::new("W", "window"), Key::new("W-old", "window")])
+        .await
+        .unwrap();
+    assert_eq!(many.len(), 1, "the expired counter is not read");
+    // One without an expiry keeps none.
+    s.write(vec![add("W", "forever", 1, None)]).await.unwrap();
+    let r = s.get(&Key::new("W", "forever")).await.unwrap().unwrap();
+    assert_eq!(r.item.expires_at, None);
 }
 
 async fn concurrent_adds_never_pass_the_bound(store: Arc<dyn Store>) {
@@ -620,6 +656,7 @@ conformance!(
     queries_page_both_ways_with_a_bound_and_a_limit,
     concurrent_adds_never_pass_the_bound,
     a_release_gives_back_what_was_reserved_and_never_goes_below_zero,
+    an_expiring_counter_counts_then_is_gone,
     batch_reads_find_what_exists_among_many_keys,
     large_bodies_read_back_whole_everywhere,
 );

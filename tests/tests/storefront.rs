@@ -856,6 +856,7 @@ async fn an_item_password_takes_a_hundred_wrong_guesses_from_every_client() {
         shop_core::app::AppError::TooMany(_) => "too_many_attempts",
         other => panic!("{other:?}"),
     };
+    let now = shop_core::app::Clock::now(stack.clock.as_ref()).timestamp();
     for n in 0..WRONG_PASSWORDS_PER_ITEM {
         let client = ClientAddr(format!("198.51.100.{}", n / 10).parse().unwrap());
         let refused = app
@@ -876,6 +877,26 @@ async fn an_item_password_takes_a_hundred_wrong_guesses_from_every_client() {
         .await
         .unwrap_err();
     assert_eq!(code(refused), "too_many_attempts", "a new client waits too");
+    // The window's counter goes a day after the window (the table's TTL): guesses leave
+    // nothing for ever.
+    let window = now / (15 * 60);
+    let counter = stack
+        .store
+        .get(&shop_core::app::keys::login_failures(
+            "demo",
+            "item",
+            "PARTNER-EXCEL",
+            window,
+        ))
+        .await
+        .unwrap()
+        .expect("the item's counter");
+    assert_eq!(counter.count, WRONG_PASSWORDS_PER_ITEM);
+    let expires = counter.item.expires_at.expect("an expiry");
+    assert!(
+        (now + 24 * 3600..=now + 24 * 3600 + 15 * 60).contains(&expires),
+        "{expires} - {now}"
+    );
     assert!(
         stack.get(&format!("/carts/{cart}")).await.body["lines"]
             .as_array()

@@ -89,7 +89,12 @@ fn condition(expect: Expect) -> (String, Attrs) {
 /// Placeholders of an `Add`, and its condition: the count before the add is at most
 /// `at_most - by` (or the counter does not exist yet and `by` alone fits), and a decrement
 /// never takes it below zero.
-fn add_parts(by: i64, at_most: Option<u64>) -> (Option<String>, Attrs) {
+/// An `Add`'s update expression, condition and values.
+fn add_parts(
+    by: i64,
+    at_most: Option<u64>,
+    expires_at: Option<i64>,
+) -> (String, Option<String>, Attrs) {
     let mut values: Attrs = HashMap::from([
         (":zero".into(), AttributeValue::N("0".into())),
         (":one".into(), AttributeValue::N("1".into())),
@@ -114,7 +119,14 @@ fn add_parts(by: i64, at_most: Option<u64>) -> (Option<String>, Attrs) {
         }
     }
     let condition = (!conditions.is_empty()).then(|| conditions.join(" AND "));
-    (condition, values)
+    let update = match expires_at {
+        Some(t) => {
+            values.insert(":ttl".into(), AttributeValue::N(t.to_string()));
+            format!("{ADD}, expires_at = :ttl")
+        }
+        None => ADD.to_owned(),
+    };
+    (update, condition, values)
 }
 
 fn put_parts(item: Item, when: PutIf) -> (Attrs, String, Attrs) {
@@ -458,14 +470,19 @@ impl DynamoStore {
                     matches!(e, DeleteItemError::ConditionalCheckFailedException(_))
                 })
             }
-            Write::Add { key, by, at_most } => {
-                let (expr, values) = add_parts(by, at_most);
+            Write::Add {
+                key,
+                by,
+                at_most,
+                expires_at,
+            } => {
+                let (update, expr, values) = add_parts(by, at_most, expires_at);
                 let sent = self
                     .client
                     .update_item()
                     .table_name(&self.table)
                     .set_key(Some(Self::key_attrs(&key)))
-                    .update_expression(ADD)
+                    .update_expression(update)
                     .set_condition_expression(expr)
                     .set_expression_attribute_values(Some(values))
                     .send()
@@ -527,12 +544,17 @@ impl DynamoStore {
                     .map_err(backend)?;
                 TransactWriteItem::builder().condition_check(check).build()
             }
-            Write::Add { key, by, at_most } => {
-                let (expr, values) = add_parts(by, at_most);
+            Write::Add {
+                key,
+                by,
+                at_most,
+                expires_at,
+            } => {
+                let (update, expr, values) = add_parts(by, at_most, expires_at);
                 let update = Update::builder()
                     .table_name(&self.table)
                     .set_key(Some(Self::key_attrs(&key)))
-                    .update_expression(ADD)
+                    .update_expression(update)
                     .set_condition_expression(expr)
                     .set_expression_attribute_values(Some(values))
                     .build()

@@ -278,7 +278,12 @@ fn apply(
     let (key, new) = match write {
         Write::Check { .. } => return Ok(()),
         Write::Delete { key, .. } => (key, None),
-        Write::Add { key, by, .. } => {
+        Write::Add {
+            key,
+            by,
+            expires_at,
+            ..
+        } => {
             let live = old.as_ref().filter(|s| s.live(now_epoch()));
             let stored = Stored {
                 version: live.map_or(0, |s| s.version) + 1,
@@ -287,7 +292,7 @@ fn apply(
                     .checked_add_signed(by)
                     .expect("checked with the condition"),
                 body: live.map_or_else(String::new, |s| s.body.clone()),
-                expires_at: live.and_then(|s| s.expires_at),
+                expires_at: expires_at.or(live.and_then(|s| s.expires_at)),
                 indexes: live.map(|s| s.indexes.clone()).unwrap_or_default(),
             };
             (key, Some(stored))

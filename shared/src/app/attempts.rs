@@ -15,6 +15,9 @@ use crate::web::ClientAddr;
 
 /// The length of a window, after which every counter starts again from nothing.
 pub const WINDOW_MINUTES: i64 = 15;
+/// How long a window's counters stay after it (seconds): a day to look at, then dropped (the
+/// table's TTL), so that guesses under made-up names or addresses leave nothing for ever.
+const KEPT_AFTER_WINDOW: i64 = 24 * 3600;
 
 /// One guess's reservation on its counters.
 pub(crate) struct Attempt {
@@ -46,6 +49,7 @@ impl Attempt {
             key: key.clone(),
             by: 1,
             at_most: Some(*limit),
+            expires_at: Some(self.window_end + KEPT_AFTER_WINDOW),
         });
         match store.write(reserve.collect()).await {
             Ok(()) => Ok(()),
@@ -62,6 +66,7 @@ impl Attempt {
             key: key.clone(),
             by: -1,
             at_most: None,
+            expires_at: Some(self.window_end + KEPT_AFTER_WINDOW),
         });
         if let Err(e) = store.write(release.collect()).await {
             tracing::warn!(error = %e, "an attempt was not given back");

@@ -69,6 +69,7 @@ async fn consequences(
             key,
             by: 1,
             at_most: Some(current + 1),
+            expires_at: None,
         });
     }
     let mut jobs = Vec::new();

@@ -31,6 +31,7 @@ fn counter(shop: &ShopId, name: String) -> Write {
         key: Key::new(partition(shop), name),
         by: 1,
         at_most: None,
+        expires_at: None,
     }
 }
 
@@ -61,6 +62,7 @@ pub(crate) fn counters(bill: &Bill, since: usize) -> Vec<Write> {
             key: Key::new(partition(shop), format!("DAY#{day}#REV")),
             by: revenue,
             at_most: None,
+            expires_at: None,
         });
         writes.push(counter(shop, format!("DAY#{day}#ORDERS")));
         writes.push(counter(
@@ -76,6 +78,7 @@ pub(crate) fn counters(bill: &Bill, since: usize) -> Vec<Write> {
                 key: Key::new(partition(shop), format!("ITEM#{code}")),
                 by: quantity,
                 at_most: None,
+                expires_at: None,
             });
         }
     }

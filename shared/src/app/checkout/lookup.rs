@@ -37,10 +37,13 @@ impl Checkout {
         let email = Email::from_input(&input.email).map_err(|e| AppError::invalid("email", e))?;
         let email = email.normalized();
         let now = self.desk.clock.now();
+        let hour = now.timestamp() / 3600;
         let take = Write::Add {
-            key: keys::lookups(&shop.shop.id, &email, now.timestamp() / 3600),
+            key: keys::lookups(&shop.shop.id, &email, hour),
             by: 1,
             at_most: Some(LOOKUPS_PER_HOUR),
+            // The hour's counter is dropped a day after it (anyone may type any address).
+            expires_at: Some((hour + 25) * 3600),
         };
         match self.store().write(vec![take]).await {
             Ok(()) => {}

@@ -437,6 +437,7 @@ impl Checkout {
                 key: key.clone(),
                 by: 1,
                 at_most: Some(next),
+                expires_at: None,
             };
             self.store().write(vec![take]).await?;
             Ok(u32::try_from(next % 900_000).unwrap_or(0))
@@ -481,6 +482,7 @@ fn stock_writes(shop: &StoredShop, bill: &Bill) -> Vec<Write> {
                 key: super::keys::sold(&shop.shop.id, line.code.as_str()),
                 by: i64::from(line.quantity),
                 at_most: Some(capacity),
+                expires_at: None,
             })
         })
         .collect()
