@@ -1,7 +1,7 @@
 // The customer area: log in with the learning site's credentials, then my orders (with their
 // invoices), my products (dates and state) and my seats (assign, unassign).
 import {
-  api, clearProblem, colon, date, field, fill, h, header, lang, money, Problem, problemText, shopId, showProblem, t,
+  api, cartKey, clearProblem, colon, date, field, fill, h, header, lang, money, Problem, problemText, shopId, showProblem, t,
 } from './app.js';
 
 const shop = shopId();
@@ -107,6 +107,8 @@ async function area(focus) {
     const logout = async () => {
       await api('POST', '/account/logout', undefined, session()).catch(() => {});
       sessionStorage.removeItem(sessionKey);
+      // The cart was bought as this customer: whoever uses this browser next starts their own.
+      localStorage.removeItem(cartKey(shop));
       loginForm();
     };
     fill(main, 

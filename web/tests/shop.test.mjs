@@ -126,6 +126,15 @@ test('a customer signed in from their area sees, in French on a phone, the items
       assert.equal(await p.locator(`#customer [data-name="${name}"]`).inputValue(), value, name);
     }
     await shot(p, 'checkout-signed-in-fr-390');
+    // Signing out forgets that cart on this browser: the next person starts their own.
+    await p.goto(`${own.base}/account?shop=demo`);
+    await p.getByRole('button', { name: 'Se déconnecter' }).click();
+    await p.getByRole('button', { name: 'Se connecter' }).waitFor();
+    await p.goto(`${own.base}/?shop=demo`);
+    await p.locator('article[data-code="EXCEL-ESS"]').waitFor();
+    await p.waitForLoadState('networkidle');
+    assert.equal(await p.locator('article[data-code="EXCEL-MEMBERS"]').count(), 0, 'signed out: a visitor again');
+    assert.equal((await p.locator('#nav-cart').textContent()).trim(), 'Panier', 'no cart kept');
   } finally {
     await own.stop();
   }
