@@ -632,6 +632,13 @@ test('a manager gives partners the link to an item sold by direct link only; a p
   const link = await section.getByRole('textbox', { name: 'Lien pour les acheteurs' }).inputValue();
   assert.equal(link, `${stack.base}/?shop=demo&item=PARTNER-EXCEL`);
   await accessible(p, 'admin-item-buyer-link-fr');
+  // Its preview, in the page's language, says it is on sale to the buyers it is for.
+  const [tab] = await Promise.all([p.context().waitForEvent('page'), p.getByRole('link', { name: 'Voir comme un acheteur' }).click()]);
+  await tab.locator('article[data-code="PARTNER-EXCEL"]').getByText('Excel, les essentiels, tarif partenaire').waitFor();
+  assert.equal(await tab.getByRole('status').first().textContent(), 'Aperçu : voici l’article tel que les acheteurs le voient.');
+  const previewWords = await pageWords(tab);
+  assert.deepEqual(englishIn(previewWords), [], `English on the French preview:\n${previewWords}`);
+  await tab.close();
   await p.goto(`${stack.base}/admin/items?code=AI-TRAINERS`);
   await p.locator('#item').waitFor();
   assert.equal(await p.getByRole('region', { name: 'Lien pour les acheteurs' }).count(), 0, 'no link to an item not on sale');
