@@ -1105,6 +1105,15 @@ async fn each_item_is_shown_and_sold_to_those_its_visibility_names() {
     assert_eq!(placed.status, 201, "{}", placed.body);
     assert_eq!(placed.body["total"], "288.00", "2 × 120.00 + 20 %");
 
+    // A cart link followed signed in makes a cart of hers with it; a guest's is refused it.
+    let linked = as_ada(Method::GET, "/shops/demo/cart-import?MEMBERS=1", None).await;
+    assert_eq!(linked.status, 303, "{}", linked.body);
+    assert_eq!(linked.body["lines"][0]["code"], "MEMBERS");
+    assert_eq!(linked.body["account"]["email"], "ada@example.org");
+    let refused = stack.get("/shops/demo/cart-import?MEMBERS=1").await;
+    assert_eq!(refused.body["lines"], json!([]), "{}", refused.body);
+    assert_eq!(refused.body["refused"][0]["code"], "unknown_item");
+
     // Having ordered, she is a customer who bought: the loyalty item is hers to see too.
     let ada = as_ada(Method::GET, "/shops/demo/catalog", None).await.body;
     assert_eq!(listed(&ada), ["MEMBERS", "LOYALTY"]);
