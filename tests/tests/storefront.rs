@@ -833,12 +833,31 @@ async fn an_item_password_takes_twenty_wrong_guesses_from_a_client() {
         .assert_problem(429, "too_many_attempts");
 }
 
+/// The partner item put in `cart` with `password`, as `client` would.
+async fn partner_line(
+    app: &shop_core::app::storefront::Storefront,
+    cart: &str,
+    password: &str,
+    client: shop_core::web::ClientAddr,
+) -> Result<shop_core::domain::cart::CartView, &'static str> {
+    let input = shop_core::app::storefront::LineInput {
+        quantity: 1,
+        password: Some(password.to_owned()),
+    };
+    let set = app.set_line(cart, "PARTNER-EXCEL", &input, Some(client), None);
+    set.await.map_err(|e| match e {
+        shop_core::app::AppError::Invalid(errors) => errors[0].code,
+        shop_core::app::AppError::TooMany(_) => "too_many_attempts",
+        other => panic!("{other:?}"),
+    })
+}
+
 /// Guesses from many clients at one item stop at 100 in a window, so that a password cannot
 /// be guessed from enough addresses to evade the per-client limit; the next window starts
 /// from nothing.
 #[tokio::test]
 async fn an_item_password_takes_a_hundred_wrong_guesses_from_every_client() {
-    use shop_core::app::storefront::{LineInput, Storefront, WRONG_PASSWORDS_PER_ITEM};
+    use shop_core::app::storefront::{Storefront, WRONG_PASSWORDS_PER_ITEM};
     use shop_core::web::ClientAddr;
     let stack = Stack::start_embedded().await;
     let app = Storefront::new(
@@ -847,36 +866,19 @@ async fn an_item_password_takes_a_hundred_wrong_guesses_from_every_client() {
         chrono::Duration::days(7),
     );
     let cart = stack.new_cart().await;
-    let guess = |password: &str| LineInput {
-        quantity: 1,
-        password: Some(password.to_owned()),
-    };
-    let code = |e: shop_core::app::AppError| match e {
-        shop_core::app::AppError::Invalid(errors) => errors[0].code,
-        shop_core::app::AppError::TooMany(_) => "too_many_attempts",
-        other => panic!("{other:?}"),
-    };
     let now = shop_core::app::Clock::now(stack.clock.as_ref()).timestamp();
     for n in 0..WRONG_PASSWORDS_PER_ITEM {
         let client = ClientAddr(format!("198.51.100.{}", n / 10).parse().unwrap());
-        let refused = app
-            .set_line(&cart, "PARTNER-EXCEL", &guess("guess"), Some(client), None)
-            .await
-            .unwrap_err();
-        assert_eq!(code(refused), "wrong_password", "guess {n}");
+        let refused = partner_line(&app, &cart, "guess", client).await;
+        assert_eq!(refused.unwrap_err(), "wrong_password", "guess {n}");
     }
     let fresh = ClientAddr("203.0.113.50".parse().unwrap());
-    let refused = app
-        .set_line(
-            &cart,
-            "PARTNER-EXCEL",
-            &guess("partner-2026"),
-            Some(fresh),
-            None,
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(code(refused), "too_many_attempts", "a new client waits too");
+    let refused = partner_line(&app, &cart, "partner-2026", fresh).await;
+    assert_eq!(
+        refused.unwrap_err(),
+        "too_many_attempts",
+        "a new client waits too"
+    );
     // The window's counter goes a day after the window (the table's TTL): guesses leave
     // nothing for ever.
     let window = now / (15 * 60);
@@ -904,17 +906,8 @@ async fn an_item_password_takes_a_hundred_wrong_guesses_from_every_client() {
             .is_empty()
     );
     stack.clock.advance(chrono::Duration::minutes(15));
-    let opened = app
-        .set_line(
-            &cart,
-            "PARTNER-EXCEL",
-            &guess("partner-2026"),
-            Some(fresh),
-            None,
-        )
-        .await
-        .expect("a new window");
-    assert_eq!(opened.lines.len(), 1);
+    let opened = partner_line(&app, &cart, "partner-2026", fresh).await;
+    assert_eq!(opened.expect("a new window").lines.len(), 1);
 }
 
 /// An item's own link (`GET /shops/{shop}/items/{code}`) is the way to an internal item: it
