@@ -348,9 +348,27 @@ async fn find_my_orders_mails_links_and_tells_nobody_else_anything() {
             .assert_problem(422, "validation_failed"),
         ["email"]
     );
+    let stored = || async {
+        shop_core::app::bills::find_bill(stack.store.as_ref(), &bill.parse().unwrap())
+            .await
+            .unwrap()
+            .expect("the bill")
+            .value
+    };
+    let messages_links = stored().await.mail_token_digests;
     for _ in 0..3 {
         assert_eq!(ask("ada@example.org").await.status, 202);
     }
+    let after = stored().await;
+    assert_eq!(
+        after.lookup_token_digests.len(),
+        3,
+        "one link per lookup mailed, kept apart"
+    );
+    assert_eq!(
+        after.mail_token_digests, messages_links,
+        "the shop's own messages' links are untouched by anyone's lookups"
+    );
     stack.deliver_mail().await;
     let lookups: Vec<_> = to(&stack, "ada@example.org")
         .await

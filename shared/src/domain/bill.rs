@@ -653,6 +653,12 @@ pub struct Bill {
     /// the bill from any mailbox, and none of the tokens is stored.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mail_token_digests: Vec<String>,
+    /// SHA-256 of the tokens sent by "find my orders", newest last, at most
+    /// [`Bill::LOOKUP_LINKS_KEPT`]: anyone may ask for a buyer's address, so these are kept apart
+    /// and few (the bill must not grow with strangers' requests, nor their requests undo the
+    /// links of the shop's own messages).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lookup_token_digests: Vec<String>,
 }
 
 /// Why a bill change was refused.
@@ -676,16 +682,31 @@ impl fmt::Display for BillRejection {
 }
 
 impl Bill {
+    /// How many "find my orders" links of a bill open it: the newest.
+    pub const LOOKUP_LINKS_KEPT: usize = 10;
+
     /// True when `token` opens this bill (constant-time compare of digests).
     pub fn opens_with(&self, token: &str) -> bool {
         let digest = AccessToken::digest(token);
         let mailed = self
             .mail_token_digests
             .iter()
+            .chain(&self.lookup_token_digests)
             .fold(subtle::Choice::from(0), |any, d| {
                 any | digest.as_bytes().ct_eq(d.as_bytes())
             });
         bool::from(mailed | digest.as_bytes().ct_eq(self.token_digest.as_bytes()))
+    }
+
+    /// A "find my orders" link's token now opens the bill; the oldest beyond
+    /// [`Bill::LOOKUP_LINKS_KEPT`] no longer does.
+    pub fn remember_lookup(&mut self, digest: String) {
+        self.lookup_token_digests.push(digest);
+        let over = self
+            .lookup_token_digests
+            .len()
+            .saturating_sub(Self::LOOKUP_LINKS_KEPT);
+        self.lookup_token_digests.drain(..over);
     }
 
     pub fn total(&self) -> Decimal {
@@ -807,6 +828,31 @@ pub fn invoice_number(shop: &ShopId, year: i32, sequence: u64) -> String {
 mod tests {
     use super::*;
     use BillStatus::*;
+
+    /// "Find my orders" links are few and apart: the newest ten open the bill, an older one no
+    /// longer does, and the links of the shop's own messages are untouched.
+    #[test]
+    fn a_bill_keeps_its_newest_lookup_links_and_every_message_link() {
+        let (_, shop) = crate::app::mail::preview::demo_shop();
+        let mut bill = crate::app::mail::preview::sample_bill(&shop, crate::domain::Language::En);
+        let message = AccessToken::random();
+        bill.mail_token_digests
+            .push(AccessToken::digest(message.as_str()));
+        let lookups: Vec<AccessToken> = (0..Bill::LOOKUP_LINKS_KEPT + 2)
+            .map(|_| AccessToken::random())
+            .collect();
+        for token in &lookups {
+            bill.remember_lookup(AccessToken::digest(token.as_str()));
+        }
+        assert_eq!(bill.lookup_token_digests.len(), Bill::LOOKUP_LINKS_KEPT);
+        let opens: Vec<bool> = lookups
+            .iter()
+            .map(|t| bill.opens_with(t.as_str()))
+            .collect();
+        assert_eq!(opens[..2], [false, false], "the two oldest");
+        assert!(opens[2..].iter().all(|o| *o), "the ten newest");
+        assert!(bill.opens_with(message.as_str()), "the message's link");
+    }
 
     /// The shop's entries carry their cause by code for the pages, beside the English words
     /// the API always gave; an operator's note has no cause; entries stored before causes read.

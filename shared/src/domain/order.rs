@@ -194,5 +194,6 @@ pub fn bill_from_cart(
         production_generation: 0,
         language: cart.language,
         mail_token_digests: Vec::new(),
+        lookup_token_digests: Vec::new(),
     }
 }

@@ -69,7 +69,7 @@ impl Checkout {
             let bill = self
                 .desk
                 .change(&bill.id, |b, _| {
-                    b.mail_token_digests.push(digest.clone());
+                    b.remember_lookup(digest.clone());
                     Ok(())
                 })
                 .await?;

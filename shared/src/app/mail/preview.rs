@@ -70,6 +70,7 @@ pub(crate) fn sample_bill(shop: &Shop, language: Language) -> Bill {
         production_generation: 0,
         language,
         mail_token_digests: Vec::new(),
+        lookup_token_digests: Vec::new(),
     }
 }
 
