@@ -11,6 +11,9 @@ const shop = shopId();
 const main = document.getElementById('main');
 let catalog;
 let shown = null; // the step on screen
+// The customer signed in on this browser (the customer area's login), when the cart is not
+// theirs yet: the customer step knows them, and its save makes the cart theirs.
+let signedIn = null;
 
 const cartId = () => params.get('cart') || localStorage.getItem(cartKey(shop));
 const STEP_TITLES = { lines: 'stepLines', requirements: 'stepRequirements', participants: 'stepParticipants', customer: 'stepCustomer', order: 'stepOrder' };
@@ -225,15 +228,16 @@ const OPTIONAL = ['organisation', 'phone', 'vat_number'];
 
 function customerStep(cart) {
   // A first order of a customer signed in starts from their account's names and email.
-  const { logged_in: signedIn, firstname, lastname, email } = cart.account;
-  const c = cart.customer || (signedIn ? { firstname, lastname, email } : {});
+  const account = cart.account.logged_in ? cart.account : signedIn || cart.account;
+  const { firstname, lastname, email } = account;
+  const c = cart.customer || (account.logged_in ? { firstname, lastname, email } : {});
   const fields = ['firstname', 'lastname', 'email', 'organisation', 'vat_number', 'address', 'zip', 'city', 'country', 'phone'].map((name) => {
     const el = name === 'country'
       ? h('select', { 'data-name': name, autocomplete: 'country' }, h('option', { value: '' }, t('choose')), countryOptions(c.country || catalog.shop.seller?.country))
       : h('input', { value: c[name] || '', 'data-name': name, type: { email: 'email', phone: 'tel' }[name] || 'text', autocomplete: AUTOCOMPLETE[name] });
     return field(t(name), el, `customer.${name}`, { required: !OPTIONAL.includes(name) });
   });
-  const who = cart.account.logged_in ? h('p', { class: 'notice' }, `${t('loggedInAs')} ${cart.account.email}`) : loginBox(cart);
+  const who = account.logged_in ? h('p', { class: 'notice' }, `${t('loggedInAs')} ${account.email}`) : loginBox(cart);
   return h('div', {}, who, stepForm('customer', [h('div', { class: 'row' }, fields)], async (form) => {
     const customer = Object.fromEntries([...form.querySelectorAll('[data-name]')].map((el) => [el.dataset.name, el.value.trim()]));
     for (const k of OPTIONAL) if (!customer[k]) delete customer[k];
@@ -299,6 +303,10 @@ async function start() {
   }
   localStorage.setItem(cartKey(shop), id);
   const cart = await inPageLanguage(await api('GET', `/carts/${id}`));
+  if (!cart.account.logged_in) {
+    const who = await api('GET', '/account/session').catch(() => null);
+    signedIn = who?.shop === shop ? { logged_in: true, email: who.email, firstname: who.firstname, lastname: who.lastname } : null;
+  }
   // A buyer coming back to a cart half done resumes where it stopped; a new cart opens on its lines.
   const started = Object.values(cart.steps).includes('done');
   shown = started ? cart.next_step : 'lines';

@@ -140,6 +140,31 @@ test('a customer signed in from their area sees, in French on a phone, the items
   }
 });
 
+test('a visitor who fills a cart, then signs in from their area, is known at the checkout and the cart becomes theirs', async () => {
+  await ws('core_user_create_users', { users: [{ username: 'katherine', password: 'Orbit-1962', email: 'katherine@example.org', firstname: 'Katherine', lastname: 'Johnson', auth: 'manual' }] });
+  const p = await page('en', 1280);
+  await p.goto(`${base}/?shop=demo`);
+  await addFromCatalogue(p, 'GUIDE-BOOK', 1);
+  const cart = new URL(p.url()).searchParams.get('cart');
+  await p.goto(`${base}/account?shop=demo`);
+  await p.getByLabel('Username').fill('katherine');
+  await p.getByLabel('Password').fill('Orbit-1962');
+  await p.getByRole('button', { name: 'Log in' }).click();
+  await p.getByText('Logged in as Katherine Johnson').waitFor();
+  await p.goto(`${base}/checkout?shop=demo`);
+  await continueFromLines(p);
+  await p.getByText('Logged in as katherine@example.org').waitFor();
+  assert.equal(await p.locator('#login').count(), 0, 'not asked to log in again');
+  for (const [name, value] of [['firstname', 'Katherine'], ['lastname', 'Johnson'], ['email', 'katherine@example.org']]) {
+    assert.equal(await p.locator(`#customer [data-name="${name}"]`).inputValue(), value, name);
+  }
+  await fillCustomer(p, { address: '1 Orbit Way', zip: '75001', city: 'Paris', country: 'FR' });
+  await p.locator('#order').waitFor();
+  const saved = await apiCall('GET', `/carts/${cart}`);
+  assert.equal(saved.account.email, 'katherine@example.org', 'the cart is hers');
+  await shot(p, 'checkout-signed-in-after-cart');
+});
+
 test('field errors appear next to the field they name', async () => {
   const p = await page();
   await p.goto(`${base}/?shop=demo`);

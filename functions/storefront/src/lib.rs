@@ -154,13 +154,15 @@ async fn set_participants(
     Ok(Json(ctx.app.set_participants(&cart, &body).await?).into_response())
 }
 
-#[tracing::instrument(skip(ctx, body, cart), fields(cart = %web::log_tag(&cart)))]
+#[tracing::instrument(skip(ctx, body, cart, headers), fields(cart = %web::log_tag(&cart)))]
 async fn set_customer(
     State(ctx): State<Ctx>,
     Path(cart): Path<String>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<CustomerInput>,
 ) -> Answer {
-    Ok(Json(ctx.app.set_customer(&cart, &body).await?).into_response())
+    let session = web::customer_token(&headers);
+    Ok(Json(ctx.app.set_customer(&cart, &body, session).await?).into_response())
 }
 
 #[tracing::instrument(skip(ctx, body, cart), fields(cart = %web::log_tag(&cart)))]

@@ -202,11 +202,7 @@ impl Storefront {
         let code: ItemCode = repo::parse_id("item", code)?;
         let (mut stored, shop) = self.load(cart, Some(&code)).await?;
         refuse_placed(&stored.value)?;
-        if stored.value.account.is_none()
-            && let Some(buyer) = self.signed_in(session, &shop.id).await?
-        {
-            stored.value.log_in(buyer.account, buyer.profile);
-        }
+        self.take_signed_in(&mut stored.value, session).await?;
         let password = input.password.as_deref().filter(|p| !p.is_empty());
         let guess = password
             .filter(|_| input.quantity > 0 && stored.value.asks_password(&shop, &code))
@@ -251,7 +247,8 @@ impl Storefront {
         .await
     }
 
-    /// The CUSTOMER step. A logged-in buyer's identity is saved back to their own customer
+    /// The CUSTOMER step (by a customer signed in: the cart becomes theirs first, as a line
+    /// change makes it). A logged-in buyer's identity is saved back to their own customer
     /// record (the session's account), and only when it is theirs (the email typed is the
     /// account's): typing another customer's email never changes that customer's record.
     /// A guest whose email has an account is proposed to log in (asked, not forced: an
@@ -260,9 +257,11 @@ impl Storefront {
         &self,
         cart: &str,
         input: &CustomerInput,
+        session: Option<&str>,
     ) -> Result<CartView, AppError> {
         let (mut stored, shop) = self.load(cart, None).await?;
         refuse_placed(&stored.value)?;
+        self.take_signed_in(&mut stored.value, session).await?;
         stored
             .value
             .set_customer(input)
@@ -372,6 +371,17 @@ impl Storefront {
                 ("item", code.as_str(), WRONG_PASSWORDS_PER_ITEM),
             ],
         )
+    }
+
+    /// A cart without an account becomes the signed-in customer's (`session`), if any: a
+    /// customer signed in buys as themselves.
+    async fn take_signed_in(&self, cart: &mut Cart, session: Option<&str>) -> Result<(), AppError> {
+        if cart.account.is_none()
+            && let Some(buyer) = self.signed_in(session, &cart.shop).await?
+        {
+            cart.log_in(buyer.account, buyer.profile);
+        }
+        Ok(())
     }
 
     /// The customer a session token signs in to `shop` (none for another shop's session, or
