@@ -188,7 +188,6 @@ function partPicker(code, named, choices) {
   name().catch(() => {});
 }
 
-
 /** Where buyers reach a stored item on sale: the only way to one sold by direct link only. */
 function buyerLink(shop, item) {
   if (!['available', 'available_internal'].includes(item.status)) return null;
@@ -198,6 +197,7 @@ function buyerLink(shop, item) {
     h('p', { class: 'muted' }, w(`buyerLink_${item.status}`)),
     copyBox(link, { label: w('buyerLink'), copy: w('copyLink'), copied: w('copied') }));
 }
+
 async function form(code) {
   const lists = (await send('GET', `/admin/shops/${session.shop}/items`)).json;
   settings = lists;
