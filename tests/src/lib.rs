@@ -526,6 +526,33 @@ impl Stack {
         (id, token)
     }
 
+    /// Imports the demo shop again with copies of `EXCEL-ESS`, one per (code, visibility),
+    /// named `Excel for {visibility}` (no French words).
+    pub async fn add_excel_copies(&self, copies: &[(&str, &str)]) {
+        let mut document = self
+            .admin(reqwest::Method::GET, "/admin/shops/demo", None)
+            .await
+            .body;
+        let items = document["items"].as_array_mut().unwrap();
+        let excel = items
+            .iter()
+            .find(|i| i["code"] == "EXCEL-ESS")
+            .unwrap()
+            .clone();
+        for (code, visibility) in copies {
+            let mut item = excel.clone();
+            item["code"] = (*code).into();
+            item["visibility"] = (*visibility).into();
+            item["name"] = format!("Excel for {visibility}").into();
+            item.as_object_mut().unwrap().remove("texts");
+            items.push(item);
+        }
+        let imported = self
+            .admin(reqwest::Method::PUT, "/admin/shops/demo", Some(document))
+            .await;
+        assert_eq!(imported.status, 200, "{}", imported.body);
+    }
+
     /// A Moodle account made on the simulator, logged in to the demo shop's customer area: its
     /// session token (the `enrolshop_session` cookie's value).
     pub async fn customer_session(&self, username: &str, email: &str, password: &str) -> String {

@@ -34,6 +34,38 @@ fn body(response: &Value) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
 }
 
+/// API Gateway's HTTP API hands a request's cookies apart (`cookies`), and `lambda_http` puts
+/// them back in `Cookie`: in Lambda too, the catalogue shows a customer signed in the items
+/// for signed-in customers, and a visitor not.
+#[tokio::test]
+async fn a_customer_cookie_reaches_the_storefront_through_the_lambda_adapter() {
+    let stack = Stack::start().await;
+    stack.add_excel_copies(&[("MEMBERS", "logged_in")]).await;
+    let session = stack
+        .customer_session("ada", "ada@example.org", "Secret-123")
+        .await;
+    let app = Arc::new(Storefront::new(
+        stack.store.clone(),
+        Arc::new(SystemClock),
+        chrono::Duration::days(7),
+    ));
+    let router = storefront::router(app, "/checkout").fallback(web::no_route);
+    let listed = |response: &Value| {
+        body(response)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["code"] == "MEMBERS")
+    };
+    let (_, mut event) = events("storefront")
+        .into_iter()
+        .find(|(name, _)| name == "get-catalog.json")
+        .unwrap();
+    assert!(!listed(&invoke(router.clone(), event.clone()).await));
+    event["cookies"] = serde_json::json!([format!("enrolshop_session={session}"), "other=1"]);
+    assert!(listed(&invoke(router, event).await), "signed in");
+}
+
 #[tokio::test]
 async fn storefront_events_run_through_the_lambda_adapter() {
     let stack = Stack::start().await;

@@ -1005,33 +1005,13 @@ async fn an_item_link_opens_an_internal_item_and_nothing_off_sale() {
 #[tokio::test]
 async fn each_item_is_shown_and_sold_to_those_its_visibility_names() {
     let stack = Stack::start_embedded().await;
-    let mut document = stack
-        .admin(Method::GET, "/admin/shops/demo", None)
-        .await
-        .body;
-    let excel = document["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["code"] == "EXCEL-ESS")
-        .unwrap()
-        .clone();
-    for (code, visibility) in [
-        ("MEMBERS", "logged_in"),
-        ("LOYALTY", "customers"),
-        ("VISITORS", "logged_out"),
-    ] {
-        let mut item = excel.clone();
-        item["code"] = json!(code);
-        item["visibility"] = json!(visibility);
-        item["name"] = json!(format!("Excel for {visibility}"));
-        item.as_object_mut().unwrap().remove("texts");
-        document["items"].as_array_mut().unwrap().push(item);
-    }
-    let imported = stack
-        .admin(Method::PUT, "/admin/shops/demo", Some(document))
+    stack
+        .add_excel_copies(&[
+            ("MEMBERS", "logged_in"),
+            ("LOYALTY", "customers"),
+            ("VISITORS", "logged_out"),
+        ])
         .await;
-    assert_eq!(imported.status, 200, "{}", imported.body);
     let session = stack
         .customer_session("ada", "ada@example.org", "Secret-123")
         .await;
