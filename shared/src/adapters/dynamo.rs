@@ -86,10 +86,9 @@ fn condition(expect: Expect) -> (String, Attrs) {
     }
 }
 
-/// Placeholders of an `Add`, and its condition: the count before the add is at most
-/// `at_most - by` (or the counter does not exist yet and `by` alone fits), and a decrement
-/// never takes it below zero.
-/// An `Add`'s update expression, condition and values.
+/// An `Add`'s update expression (with its expiry when given), its condition and placeholders:
+/// the count before the add is at most `at_most - by` (or the counter does not exist yet and
+/// `by` alone fits), and a decrement never takes it below zero.
 fn add_parts(
     by: i64,
     at_most: Option<u64>,

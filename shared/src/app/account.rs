@@ -610,7 +610,7 @@ pub(crate) async fn check_credentials(
             ("client", &client, FAILURES_PER_CLIENT),
         ],
     );
-    attempt.reserve(store, now).await?;
+    attempt.reserve(store).await?;
     let answer = lms.login(username, &input.password).await;
     if !matches!(answer, Ok(None)) {
         // Not a failed login: the right password, or Moodle did not answer.

@@ -22,6 +22,8 @@ const KEPT_AFTER_WINDOW: i64 = 24 * 3600;
 /// One guess's reservation on its counters.
 pub(crate) struct Attempt {
     counters: Vec<(Key, u64)>,
+    /// When the guess was made (epoch seconds), and when its window ends.
+    at: i64,
     window_end: i64,
 }
 
@@ -35,16 +37,13 @@ impl Attempt {
                 .iter()
                 .map(|(what, who, limit)| (keys::login_failures(shop, what, who, window), *limit))
                 .collect(),
+            at: now.timestamp(),
             window_end: (window + 1) * WINDOW_MINUTES * 60,
         }
     }
 
     /// Counts the guess, or answers 429 when a counter is at its limit (counting nothing).
-    pub(crate) async fn reserve(
-        &self,
-        store: &dyn Store,
-        now: DateTime<Utc>,
-    ) -> Result<(), AppError> {
+    pub(crate) async fn reserve(&self, store: &dyn Store) -> Result<(), AppError> {
         let reserve = self.counters.iter().map(|(key, limit)| Write::Add {
             key: key.clone(),
             by: 1,
@@ -53,9 +52,9 @@ impl Attempt {
         });
         match store.write(reserve.collect()).await {
             Ok(()) => Ok(()),
-            Err(StoreError::ConditionFailed) => Err(AppError::TooMany(
-                (self.window_end - now.timestamp()).max(1) as u64,
-            )),
+            Err(StoreError::ConditionFailed) => {
+                Err(AppError::TooMany((self.window_end - self.at).max(1) as u64))
+            }
             Err(e) => Err(e.into()),
         }
     }

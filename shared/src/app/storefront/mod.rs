@@ -208,7 +208,7 @@ impl Storefront {
             .filter(|_| input.quantity > 0 && stored.value.asks_password(&shop, &code))
             .map(|_| self.password_guess(&shop.id, &code, client));
         if let Some(guess) = &guess {
-            guess.reserve(self.store.as_ref(), self.clock.now()).await?;
+            guess.reserve(self.store.as_ref()).await?;
         }
         let set = stored
             .value
