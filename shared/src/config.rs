@@ -150,16 +150,29 @@ impl LambdaConfig {
     }
 
     /// The postman sending through SES from `MAIL_FROM`; none when it is not set (messages
-    /// then wait in the mailbox, nothing is lost).
+    /// then wait in the mailbox, nothing is lost). A sender needs `PAGES_URL`: a message's
+    /// links (the bill, the invoice) must be absolute to be followed from a mail reader.
     pub fn postman(
         &self,
         bills: crate::app::bills::Bills,
-    ) -> Option<crate::app::mail::postman::Postman> {
-        let from = self.mail_from.clone()?;
+    ) -> Result<Option<crate::app::mail::postman::Postman>, ConfigError> {
+        let Some(from) = self.mail_from.clone() else {
+            return Ok(None);
+        };
+        if !(self.pages_url.starts_with("https://") || self.pages_url.starts_with("http://")) {
+            return Err(ConfigError {
+                variable: "PAGES_URL",
+                problem: format!(
+                    "`{}` is not the pages' public address (https://shop.example), which the \
+                     messages' links need",
+                    self.pages_url
+                ),
+            });
+        }
         let ses = aws_sdk_sesv2::Client::new(&self.sdk(self.ses_endpoint.as_deref()));
         let mailer =
             crate::adapters::mail::ses::SesMailer::new(ses, self.ses_configuration_set.clone());
-        Some(crate::app::mail::postman::Postman {
+        Ok(Some(crate::app::mail::postman::Postman {
             bills,
             mailer: Arc::new(mailer),
             site: crate::app::mail::postman::MailSite {
@@ -174,7 +187,7 @@ impl LambdaConfig {
                     self.public_url.clone()
                 },
             },
-        })
+        }))
     }
 
     /// The DynamoDB store, its SDK client built once per process.

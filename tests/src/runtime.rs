@@ -202,6 +202,64 @@ pub fn lambda_env(function: &str, runtime_api: &str) -> Vec<(String, String)> {
     .collect()
 }
 
+/// The variables `template.yaml` gives `function` (the binary's name): the globals, then the
+/// function's own. `values` stands for what CloudFormation would put there: a parameter's or
+/// resource's name for `!Ref` and `${...}`, a secret's name for `{{resolve:secretsmanager:...}}`.
+/// A name without a value panics: the template refers to something the test does not know.
+pub fn template_env(function: &str, values: &HashMap<&str, &str>) -> Vec<(String, String)> {
+    use serde_yaml_ng::Value as Yaml;
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml"))
+        .expect("template.yaml");
+    let template: Yaml = serde_yaml_ng::from_str(&text).expect("template.yaml parses");
+    let resource = template["Resources"]
+        .as_mapping()
+        .expect("resources")
+        .values()
+        .find(|r| r["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(function))
+        .unwrap_or_else(|| panic!("no function builds `{function}` in template.yaml"));
+    let value_of = |name: &str| -> String {
+        (*values
+            .get(name)
+            .unwrap_or_else(|| panic!("template.yaml refers to `{name}`: give it a value")))
+        .to_owned()
+    };
+    let resolve = |v: &Yaml| -> String {
+        match v {
+            Yaml::String(s) => s.clone(),
+            Yaml::Tagged(t) if t.tag == "Ref" => value_of(t.value.as_str().expect("a name")),
+            Yaml::Tagged(t) if t.tag == "Sub" => {
+                let mut text = t.value.as_str().expect("a !Sub string").to_owned();
+                while let Some(start) = text.find("${") {
+                    let end = start + text[start..].find('}').expect("a closed ${");
+                    let name = text[start + 2..end].to_owned();
+                    text.replace_range(start..=end, &value_of(&name));
+                }
+                match text
+                    .strip_prefix("{{resolve:secretsmanager:")
+                    .and_then(|s| s.strip_suffix("}}"))
+                {
+                    Some(secret) => value_of(secret),
+                    None => text,
+                }
+            }
+            other => panic!("an environment value the test cannot resolve: {other:?}"),
+        }
+    };
+    let variables = |f: &Yaml| -> Vec<(String, String)> {
+        f["Environment"]["Variables"]
+            .as_mapping()
+            .map(|vars| {
+                vars.iter()
+                    .map(|(k, v)| (k.as_str().expect("a name").to_owned(), resolve(v)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut env = variables(&template["Globals"]["Function"]);
+    env.extend(variables(&resource["Properties"]));
+    env
+}
+
 /// A running function process (killed when dropped); its stdout and stderr go to a log file.
 pub struct FunctionProcess {
     pub child: tokio::process::Child,

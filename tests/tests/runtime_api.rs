@@ -4,11 +4,14 @@
 //! event of `events/<function>/`. A wrong configuration fails init with an `init/error` naming
 //! the variable.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use enrolshop_tests::Stack;
 use enrolshop_tests::fixtures::*;
-use enrolshop_tests::runtime::{FunctionProcess, Outcome, RuntimeApi, function_binary, lambda_env};
+use enrolshop_tests::runtime::{
+    FunctionProcess, Outcome, RuntimeApi, function_binary, lambda_env, template_env,
+};
 use serde_json::Value;
 use shop_core::adapters::sqs;
 
@@ -24,22 +27,47 @@ fn http(outcome: &Outcome) -> (u64, Value) {
     (r["statusCode"].as_u64().expect("a status"), body)
 }
 
-/// Starts `function`'s binary with the stack's resources, waiting for events.
+/// Starts `function`'s binary with the environment `template.yaml` gives it, its parameters
+/// and resources standing for the stack's (`extra` adds to it or overrides it), waiting for
+/// events.
 async fn start(
     function: &str,
     stack: &Stack,
     extra: &[(&str, &str)],
 ) -> (RuntimeApi, FunctionProcess) {
+    start_with(function, stack, &[], extra).await
+}
+
+/// [`start`], with values for the template's parameters (`MailFrom`, ...).
+async fn start_with(
+    function: &str,
+    stack: &Stack,
+    parameters: &[(&str, &str)],
+    extra: &[(&str, &str)],
+) -> (RuntimeApi, FunctionProcess) {
     let api = RuntimeApi::start().await;
+    let mut values: HashMap<&str, &str> = HashMap::from([
+        ("ShopTable", stack.table.as_str()),
+        ("ProductionQueue", ""),
+        ("MoodleUrl", stack.moodle_url.as_str()),
+        ("MoodleTokenSecretName", "enrolshop/moodle-token"),
+        ("enrolshop/moodle-token", "test-moodle-token"),
+        ("AdminTokenSecretName", "enrolshop/admin-token"),
+        ("enrolshop/admin-token", "test-admin-token"),
+        ("CheckoutPath", "/checkout"),
+        ("BillPath", "/bill"),
+        ("PublicUrl", "https://shop.example"),
+        ("PagesUrl", ""),
+        ("MailFrom", ""),
+        ("SesConfigurationSet", ""),
+    ]);
+    values.extend(parameters.iter().copied());
     let mut env = lambda_env(function, &api.addr);
+    env.extend(template_env(function, &values));
     for (k, v) in [
-        ("TABLE_NAME", stack.table.as_str()),
         ("DYNAMODB_ENDPOINT", moto_harness::endpoint()),
         ("SQS_ENDPOINT", moto_harness::endpoint()),
-        ("MOODLE_URL", stack.moodle_url.as_str()),
-        ("MOODLE_TOKEN", "test-moodle-token"),
-        ("ADMIN_TOKEN", "test-admin-token"),
-        ("PUBLIC_URL", "https://shop.example"),
+        ("SES_ENDPOINT", moto_harness::endpoint()),
     ]
     .into_iter()
     .chain(extra.iter().copied())
@@ -241,6 +269,71 @@ async fn production_bootstrap_reports_partial_batch_failures_and_relays() {
     );
 }
 
+/// The scheduled run sends the messages a purchase left in the mailbox, with the settings
+/// `template.yaml` gives the production function: its sender (`MailFrom`, through SES) and the
+/// pages' address for the bill's link (`PagesUrl`, `BillPath`).
+#[tokio::test]
+async fn production_bootstrap_sends_the_messages_with_the_templates_settings() {
+    let stack = Stack::start().await;
+    let from = format!("{}@enrolshop.test", moto_harness::unique_name("shop"));
+    let ses = aws_sdk_sesv2::Client::new(&shop_core::adapters::aws::sdk_config(Some(
+        moto_harness::endpoint(),
+    )));
+    ses.create_email_identity()
+        .email_identity(&from)
+        .send()
+        .await
+        .expect("the sender identity is created");
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    let (bill, _) = stack.place_and_pay(&cart).await;
+    let parameters = [
+        ("MailFrom", from.as_str()),
+        ("PagesUrl", "https://shop.example"),
+    ];
+    let (api, _process) = start_with("production", &stack, &parameters, &[]).await;
+    let (_, relay) = events("production")
+        .into_iter()
+        .find(|(name, _)| name == "scheduled-relay.json")
+        .unwrap();
+    let Outcome::Response(answer) = api.invoke(relay).await else {
+        panic!("the scheduled run failed")
+    };
+    assert_eq!(answer["mailed"], 3, "{answer}");
+    let data: Value = stack
+        .http
+        .get(format!("{}/moto-api/data.json", moto_harness::endpoint()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // Each message's text parts, decoded.
+    let sent: Vec<String> = data["ses"]["RawMessage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["source"] == from.as_str())
+        .map(|m| {
+            let raw = m["raw_data"].as_str().unwrap().as_bytes();
+            let mail = mailparse::parse_mail(raw).unwrap();
+            let mut texts = vec![mail.get_body().unwrap_or_default()];
+            texts.extend(
+                mail.subparts
+                    .iter()
+                    .map(|p| p.get_body().unwrap_or_default()),
+            );
+            texts.join("\n")
+        })
+        .collect();
+    assert_eq!(sent.len(), 3);
+    let link = format!("https://shop.example/bill?shop=demo&bill={bill}");
+    assert!(
+        sent.iter().any(|raw| raw.contains(&link)),
+        "the bill's link on the pages' address: {sent:?}"
+    );
+}
+
 #[tokio::test]
 async fn account_bootstrap_guards_the_customer_area() {
     let stack = Stack::start().await;
@@ -279,4 +372,32 @@ async fn a_missing_variable_fails_init_naming_it() {
         .expect("one log line naming the variable");
     assert!(serde_json::from_str::<Value>(line).is_ok(), "JSON: {line}");
     assert!(api.first_next().is_none(), "no event was asked for");
+}
+
+/// A sender without the pages' address would mail links no reader can follow: the production
+/// function refuses to start, naming `PAGES_URL`.
+#[tokio::test]
+async fn a_sender_without_the_pages_address_fails_init() {
+    let stack = Stack::start().await;
+    let (api, process) = start_with(
+        "production",
+        &stack,
+        &[("MailFrom", "shop@enrolshop.test")],
+        &[],
+    )
+    .await;
+    let reported = api
+        .init_error(Duration::from_secs(10))
+        .await
+        .expect("an init error reported to the runtime API");
+    assert_eq!(reported["errorType"], "Runtime.ConfigError");
+    assert!(
+        reported["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("PAGES_URL"),
+        "{reported}"
+    );
+    let (code, _) = process.finish(Duration::from_secs(10)).await;
+    assert_ne!(code, Some(0), "init failed");
 }

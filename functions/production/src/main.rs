@@ -27,7 +27,9 @@ async fn main() -> Result<(), Error> {
         clock: Arc::new(SystemClock),
         queue: config.queue(),
     };
-    let postman = config.postman(desk.clone()).map(Arc::new);
+    let postman = shop_core::config::init(config.postman(desk.clone()))
+        .await
+        .map(Arc::new);
     if postman.is_none() {
         tracing::warn!("MAIL_FROM is not set: messages wait in the mailbox");
     }
