@@ -204,8 +204,9 @@ pub fn lambda_env(function: &str, runtime_api: &str) -> Vec<(String, String)> {
 
 /// The variables `template.yaml` gives `function` (the binary's name): the globals, then the
 /// function's own. `values` stands for what CloudFormation would put there: a parameter's or
-/// resource's name for `!Ref` and `${...}`, a secret's name for `{{resolve:secretsmanager:...}}`.
-/// A name without a value panics: the template refers to something the test does not know.
+/// resource's name (or `Resource.Attribute`) for `!Ref` and `${...}`, a secret's name for
+/// `{{resolve:secretsmanager:...}}`, `"true"` or `"false"` for a condition of `!If`. A name
+/// without a value panics: the template refers to something the test does not know.
 pub fn template_env(function: &str, values: &HashMap<&str, &str>) -> Vec<(String, String)> {
     use serde_yaml_ng::Value as Yaml;
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml"))
@@ -217,40 +218,12 @@ pub fn template_env(function: &str, values: &HashMap<&str, &str>) -> Vec<(String
         .values()
         .find(|r| r["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(function))
         .unwrap_or_else(|| panic!("no function builds `{function}` in template.yaml"));
-    let value_of = |name: &str| -> String {
-        (*values
-            .get(name)
-            .unwrap_or_else(|| panic!("template.yaml refers to `{name}`: give it a value")))
-        .to_owned()
-    };
-    let resolve = |v: &Yaml| -> String {
-        match v {
-            Yaml::String(s) => s.clone(),
-            Yaml::Tagged(t) if t.tag == "Ref" => value_of(t.value.as_str().expect("a name")),
-            Yaml::Tagged(t) if t.tag == "Sub" => {
-                let mut text = t.value.as_str().expect("a !Sub string").to_owned();
-                while let Some(start) = text.find("${") {
-                    let end = start + text[start..].find('}').expect("a closed ${");
-                    let name = text[start + 2..end].to_owned();
-                    text.replace_range(start..=end, &value_of(&name));
-                }
-                match text
-                    .strip_prefix("{{resolve:secretsmanager:")
-                    .and_then(|s| s.strip_suffix("}}"))
-                {
-                    Some(secret) => value_of(secret),
-                    None => text,
-                }
-            }
-            other => panic!("an environment value the test cannot resolve: {other:?}"),
-        }
-    };
     let variables = |f: &Yaml| -> Vec<(String, String)> {
         f["Environment"]["Variables"]
             .as_mapping()
             .map(|vars| {
                 vars.iter()
-                    .map(|(k, v)| (k.as_str().expect("a name").to_owned(), resolve(v)))
+                    .map(|(k, v)| (k.as_str().expect("a name").to_owned(), resolve(v, values)))
                     .collect()
             })
             .unwrap_or_default()
@@ -258,6 +231,48 @@ pub fn template_env(function: &str, values: &HashMap<&str, &str>) -> Vec<(String
     let mut env = variables(&template["Globals"]["Function"]);
     env.extend(variables(&resource["Properties"]));
     env
+}
+
+/// One value of `template.yaml` as CloudFormation would give it (see [`template_env`]).
+fn resolve(v: &serde_yaml_ng::Value, values: &HashMap<&str, &str>) -> String {
+    use serde_yaml_ng::Value as Yaml;
+    let value_of = |name: &str| -> String {
+        (*values
+            .get(name)
+            .unwrap_or_else(|| panic!("template.yaml refers to `{name}`: give it a value")))
+        .to_owned()
+    };
+    match v {
+        Yaml::String(s) => s.clone(),
+        Yaml::Tagged(t) if t.tag == "Ref" => value_of(t.value.as_str().expect("a name")),
+        Yaml::Tagged(t) if t.tag == "If" => {
+            let [condition, then, otherwise] =
+                t.value.as_sequence().expect("!If [c, a, b]").as_slice()
+            else {
+                panic!("!If takes three values: {t:?}")
+            };
+            match value_of(condition.as_str().expect("a condition")).as_str() {
+                "true" => resolve(then, values),
+                _ => resolve(otherwise, values),
+            }
+        }
+        Yaml::Tagged(t) if t.tag == "Sub" => {
+            let mut text = t.value.as_str().expect("a !Sub string").to_owned();
+            while let Some(start) = text.find("${") {
+                let end = start + text[start..].find('}').expect("a closed ${");
+                let name = text[start + 2..end].to_owned();
+                text.replace_range(start..=end, &value_of(&name));
+            }
+            match text
+                .strip_prefix("{{resolve:secretsmanager:")
+                .and_then(|s| s.strip_suffix("}}"))
+            {
+                Some(secret) => value_of(secret),
+                None => text,
+            }
+        }
+        other => panic!("an environment value the test cannot resolve: {other:?}"),
+    }
 }
 
 /// A running function process (killed when dropped); its stdout and stderr go to a log file.

@@ -27,6 +27,9 @@ fn http(outcome: &Outcome) -> (u64, Value) {
     (r["statusCode"].as_u64().expect("a status"), body)
 }
 
+/// The secret of the front the template puts before the API (`FrontSecret`).
+const FRONT_SECRET: &str = "front-secret-for-tests";
+
 /// Starts `function`'s binary with the environment `template.yaml` gives it, its parameters
 /// and resources standing for the stack's (`extra` adds to it or overrides it), waiting for
 /// events.
@@ -60,6 +63,10 @@ async fn start_with(
         ("PagesUrl", ""),
         ("MailFrom", ""),
         ("SesConfigurationSet", ""),
+        ("HasPagesUrl", "false"),
+        ("ShopFront.DomainName", "front.example"),
+        ("FrontSecret", "enrolshop/front"),
+        ("enrolshop/front", FRONT_SECRET),
     ]);
     values.extend(parameters.iter().copied());
     let mut env = lambda_env(function, &api.addr);
@@ -160,39 +167,98 @@ async fn backoffice_bootstrap_needs_its_token() {
 async fn backoffice_bootstrap_counts_failed_sign_ins_per_client() {
     let stack = Stack::start().await;
     let (api, _process) = start("backoffice", &stack, &[]).await;
-    let sign_in = |username: &str, source: &str| {
-        let mut event: Value = serde_json::from_str(include_str!(
-            "../../events/account/login-wrong-password.json"
-        ))
-        .unwrap();
-        event["routeKey"] = "POST /admin/login".into();
-        event["rawPath"] = "/admin/login".into();
-        event["requestContext"]["routeKey"] = "POST /admin/login".into();
-        event["requestContext"]["http"]["path"] = "/admin/login".into();
-        event["requestContext"]["http"]["sourceIp"] = source.into();
-        event["headers"]["x-forwarded-for"] = "198.51.100.99".into();
-        event["pathParameters"] = Value::Null;
-        event["body"] = serde_json::json!({
-            "shop": "demo", "username": username, "password": "a-guess"
-        })
-        .to_string()
-        .into();
-        event
-    };
+    let forwarded = [("x-forwarded-for", "198.51.100.99")];
     for n in 0..20 {
-        let answer = api
-            .invoke(sign_in(&format!("guess{n}"), "203.0.113.66"))
-            .await;
-        assert_eq!(http(&answer).0, 401, "failure {n}");
+        let event = staff_sign_in(&format!("guess{n}"), "203.0.113.66", &forwarded);
+        assert_eq!(http(&api.invoke(event).await).0, 401, "failure {n}");
     }
-    let answer = api.invoke(sign_in("manager", "203.0.113.66")).await;
+    let answer = api
+        .invoke(staff_sign_in("manager", "203.0.113.66", &forwarded))
+        .await;
     assert_eq!(http(&answer).0, 429, "the stranger's client is stopped");
-    let answer = api.invoke(sign_in("manager", "192.0.2.7")).await;
+    let answer = api
+        .invoke(staff_sign_in("manager", "192.0.2.7", &forwarded))
+        .await;
     assert_eq!(
         http(&answer).0,
         401,
         "another client is still asked its password (Moodle says it is wrong)"
     );
+}
+
+/// Behind ShopFront every request reaches API Gateway from CloudFront's address: each viewer is
+/// counted by the address the front tells, once the front has proved itself with the secret
+/// the template gives both; a viewer claiming addresses without it is counted as CloudFront's.
+#[tokio::test]
+async fn backoffice_bootstrap_behind_the_front_counts_each_viewer() {
+    let stack = Stack::start().await;
+    let (api, _process) = start("backoffice", &stack, &[]).await;
+    let edge = "130.176.0.1";
+    let viewer = |ip: &'static str| {
+        [
+            ("x-enrolshop-front", FRONT_SECRET),
+            ("x-enrolshop-client", ip),
+            ("x-enrolshop-host", "shop.example"),
+        ]
+    };
+    for n in 0..20 {
+        let event = staff_sign_in(&format!("guess{n}"), edge, &viewer("198.51.100.1"));
+        assert_eq!(http(&api.invoke(event).await).0, 401, "failure {n}");
+    }
+    let stopped = api
+        .invoke(staff_sign_in("manager", edge, &viewer("198.51.100.1")))
+        .await;
+    assert_eq!(http(&stopped).0, 429, "the guessing viewer is stopped");
+    let other = api
+        .invoke(staff_sign_in("manager", edge, &viewer("198.51.100.2")))
+        .await;
+    assert_eq!(
+        http(&other).0,
+        401,
+        "another viewer of the same edge is not"
+    );
+    for n in 0..20 {
+        let claimed = [("x-enrolshop-client", format!("192.0.2.{n}"))];
+        let claimed: Vec<(&str, &str)> = claimed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let event = staff_sign_in(&format!("forged{n}"), edge, &claimed);
+        assert_eq!(http(&api.invoke(event).await).0, 401, "forged {n}");
+    }
+    let forged = api
+        .invoke(staff_sign_in(
+            "manager",
+            edge,
+            &[("x-enrolshop-client", "192.0.2.99")],
+        ))
+        .await;
+    assert_eq!(
+        http(&forged).0,
+        429,
+        "without the secret, the address API Gateway saw is the one counted"
+    );
+}
+
+/// A staff sign-in with a wrong password as API Gateway hands it to the back office: from
+/// `source` (`sourceIp`), with `headers`.
+fn staff_sign_in(username: &str, source: &str, headers: &[(&str, &str)]) -> Value {
+    let mut event: Value = serde_json::from_str(include_str!(
+        "../../events/account/login-wrong-password.json"
+    ))
+    .unwrap();
+    event["routeKey"] = "POST /admin/login".into();
+    event["rawPath"] = "/admin/login".into();
+    event["requestContext"]["routeKey"] = "POST /admin/login".into();
+    event["requestContext"]["http"]["path"] = "/admin/login".into();
+    event["requestContext"]["http"]["sourceIp"] = source.into();
+    for (name, value) in headers {
+        event["headers"][*name] = (*value).into();
+    }
+    event["pathParameters"] = Value::Null;
+    event["body"] = serde_json::json!({
+        "shop": "demo", "username": username, "password": "a-guess"
+    })
+    .to_string()
+    .into();
+    event
 }
 
 #[tokio::test]
@@ -289,6 +355,7 @@ async fn production_bootstrap_sends_the_messages_with_the_templates_settings() {
     let parameters = [
         ("MailFrom", from.as_str()),
         ("PagesUrl", "https://shop.example"),
+        ("HasPagesUrl", "true"),
     ];
     let (api, _process) = start_with("production", &stack, &parameters, &[]).await;
     let (_, relay) = events("production")
@@ -330,7 +397,10 @@ async fn production_bootstrap_sends_the_messages_with_the_templates_settings() {
     let link = format!("https://shop.example/bill?shop=demo&bill={bill}");
     assert!(
         sent.iter().any(|raw| raw.contains(&link)),
-        "the bill's link on the pages' address: {sent:?}"
+        "the bill's link on the pages' address: {:?}",
+        sent.iter()
+            .map(|m| m.lines().take(12).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
     );
 }
 
@@ -383,7 +453,9 @@ async fn a_sender_without_the_pages_address_fails_init() {
         "production",
         &stack,
         &[("MailFrom", "shop@enrolshop.test")],
-        &[],
+        // The template always gives one (ShopFront's address when PagesUrl is empty): a
+        // function deployed otherwise.
+        &[("PAGES_URL", "")],
     )
     .await;
     let reported = api

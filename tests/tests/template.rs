@@ -230,3 +230,167 @@ async fn every_template_route_reaches_a_handler() {
     }
     assert!(checked >= 20, "{checked} routes checked");
 }
+
+/// CloudFront's path patterns: `*` any run of characters (`/` too), `?` one, the rest as is.
+fn glob(pattern: &str, path: &str) -> bool {
+    match (pattern.chars().next(), path.chars().next()) {
+        (None, None) => true,
+        (Some('*'), _) => {
+            glob(&pattern[1..], path)
+                || path
+                    .chars()
+                    .next()
+                    .is_some_and(|c| glob(pattern, &path[c.len_utf8()..]))
+        }
+        (Some('?'), Some(c)) => glob(&pattern[1..], &path[c.len_utf8()..]),
+        (Some(p), Some(c)) if p == c => glob(&pattern[p.len_utf8()..], &path[c.len_utf8()..]),
+        _ => false,
+    }
+}
+
+/// The pages `infra/front.js` maps: `('/checkout', 'checkout.html')`.
+fn front_pages(front_js: &str) -> Vec<(String, String)> {
+    front_js
+        .lines()
+        .filter_map(|l| {
+            let (path, file) = l.trim().trim_end_matches(',').split_once(": ")?;
+            let unquote = |s: &str| s.strip_prefix('\'')?.strip_suffix('\'').map(str::to_owned);
+            Some((
+                unquote(path)?,
+                unquote(file)?.trim_start_matches('/').to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// ShopFront puts the pages and the API on one address: every route of the HttpApi falls under
+/// one of its API behaviours and no page's address does; each page address the front's function
+/// maps is a file of `web/`, the one `shopctl serve` answers it with, and every page of `web/`
+/// has one; the function is `infra/front.js` word for word; the API origin carries the secret
+/// the HTTP functions are given, under the name they read.
+#[tokio::test]
+async fn shop_front_sends_api_routes_to_the_api_and_page_addresses_to_their_files() {
+    use axum::body::Body;
+    use tower::ServiceExt;
+    let t = template();
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let front_js = std::fs::read_to_string(root.join("infra/front.js")).unwrap();
+    let function = &t["Resources"]["FrontFunction"]["Properties"];
+    assert_eq!(function["FunctionCode"].as_str(), Some(front_js.as_str()));
+
+    let distribution = &t["Resources"]["ShopFront"]["Properties"]["DistributionConfig"];
+    let api_patterns: Vec<String> = distribution["CacheBehaviors"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            assert_eq!(b["TargetOriginId"].as_str(), Some("api"), "{b:?}");
+            assert_eq!(
+                b["FunctionAssociations"],
+                distribution["DefaultCacheBehavior"]["FunctionAssociations"],
+                "the front's function on every behaviour"
+            );
+            yaml_str(b, "PathPattern")
+        })
+        .collect();
+    assert_eq!(
+        distribution["DefaultCacheBehavior"]["TargetOriginId"].as_str(),
+        Some("pages")
+    );
+    let mut routes = 0;
+    for (_, resource) in t["Resources"].as_mapping().unwrap() {
+        let Some(events) = resource["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for (_, event) in events
+            .iter()
+            .filter(|(_, e)| e["Type"].as_str() == Some("HttpApi"))
+        {
+            let path = yaml_str(&event["Properties"], "Path").replace(['{', '}'], "");
+            assert!(
+                api_patterns.iter().any(|p| glob(p, &path)),
+                "{path} would reach the pages bucket"
+            );
+            routes += 1;
+        }
+    }
+    assert!(routes >= 60, "{routes} routes");
+
+    let pages = front_pages(&front_js);
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(
+        shop_core::adapters::embedded::EmbeddedStore::open(&dir.path().join("s.redb")).unwrap(),
+    );
+    let queue = std::sync::Arc::new(shop_core::adapters::memory_queue::InProcessQueue::default());
+    let nowhere = std::sync::Arc::new(shop_core::adapters::moodle::MoodleClient::new(
+        "http://127.0.0.1:9",
+        "none",
+        std::time::Duration::from_secs(1),
+    ));
+    let local = shopctl::stack(store, queue, nowhere, &shopctl::StackOptions::default());
+    for (path, file) in &pages {
+        assert!(
+            !api_patterns.iter().any(|p| glob(p, path)),
+            "the page {path} would reach the API"
+        );
+        let text = std::fs::read_to_string(root.join("web").join(file))
+            .unwrap_or_else(|_| panic!("{path} maps to web/{file}, which is missing"));
+        let request = axum::http::Request::get(path.as_str())
+            .body(Body::empty())
+            .unwrap();
+        let response = local.clone().oneshot(request).await.unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        assert_eq!(
+            body,
+            text.as_bytes(),
+            "shopctl serve answers {path} with web/{file}"
+        );
+    }
+    for entry in std::fs::read_dir(root.join("web")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name.ends_with(".html") {
+            assert!(
+                pages.iter().any(|(_, f)| *f == name),
+                "no address for web/{name}"
+            );
+        }
+    }
+
+    let api_origin = distribution["Origins"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|o| o["Id"].as_str() == Some("api"))
+        .unwrap();
+    let header = &api_origin["OriginCustomHeaders"][0];
+    assert_eq!(
+        header["HeaderName"].as_str(),
+        Some(shop_core::web::lambda::FRONT_SECRET_HEADER)
+    );
+    let secret = &t["Globals"]["Function"]["Environment"]["Variables"]["FRONT_SECRET"];
+    assert_eq!(strings(&header["HeaderValue"]), strings(secret));
+    assert_eq!(
+        strings(secret),
+        ["{{resolve:secretsmanager:${FrontSecret}}}"],
+        "the generated secret"
+    );
+    assert!(front_js.contains(&format!(
+        "request.headers['{}']",
+        shop_core::web::lambda::FRONT_CLIENT_HEADER
+    )));
+    assert!(front_js.contains(&format!(
+        "request.headers['{}']",
+        shop_core::web::lambda::FRONT_HOST_HEADER
+    )));
+}
+
+#[test]
+fn the_glob_reads_cloudfront_patterns() {
+    assert!(glob("/shops/*", "/shops/demo/catalog"));
+    assert!(glob("/admin/login", "/admin/login"));
+    assert!(!glob("/admin/products/*", "/admin/products"));
+    assert!(!glob("/bills/*", "/bill"));
+    assert!(glob("/a?c", "/abc") && !glob("/a?c", "/ac"));
+}
