@@ -24,18 +24,31 @@ use shop_core::app::mail::postman::{MailSite, Postman};
 use shop_core::ports::{JobQueue, Mail, MailError, Mailer, Store};
 use shopctl::{StackOptions, load_demo, stack};
 
-/// Counts DynamoDB requests sent (each attempt, retries included), by operation.
+/// Counts DynamoDB requests sent (each attempt, retries included), by operation, and what IAM
+/// must allow for each ([`Need`]).
 #[derive(Clone, Debug, Default)]
-pub struct RequestCounter(Arc<Mutex<Vec<String>>>);
+pub struct RequestCounter {
+    operations: Arc<Mutex<Vec<String>>>,
+    needs: Arc<Mutex<Vec<Need>>>,
+}
+
+/// What IAM must allow one DynamoDB request: an action (`dynamodb:UpdateItem`) on the table
+/// (`index` none) or on one of its indexes. A transaction needs each of its items' actions.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Need {
+    pub action: String,
+    pub index: Option<String>,
+}
 
 impl RequestCounter {
     pub fn reset(&self) {
-        self.0.lock().unwrap().clear();
+        self.operations.lock().unwrap().clear();
+        self.needs.lock().unwrap().clear();
     }
 
     /// Operations sent since the last reset, e.g. `["GetItem", "GetItem", "PutItem"]`.
     pub fn operations(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
+        self.operations.lock().unwrap().clone()
     }
 
     pub fn by_operation(&self) -> BTreeMap<String, usize> {
@@ -44,6 +57,38 @@ impl RequestCounter {
             *counts.entry(op).or_default() += 1;
         }
         counts
+    }
+
+    /// What the requests since the last call needed, forgotten as they are handed out.
+    pub fn take_needs(&self) -> Vec<Need> {
+        std::mem::take(&mut *self.needs.lock().unwrap())
+    }
+}
+
+/// What IAM must allow `operation` sent with `body` (DynamoDB's JSON protocol).
+fn needs_of(operation: &str, body: &Value) -> Vec<Need> {
+    let need = |action: &str, index: Option<&str>| Need {
+        action: format!("dynamodb:{action}"),
+        index: index.map(str::to_owned),
+    };
+    match operation {
+        "TransactWriteItems" => body["TransactItems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|item| {
+                let kind = item.as_object()?.keys().next()?.as_str();
+                let action = match kind {
+                    "Put" => "PutItem",
+                    "Update" => "UpdateItem",
+                    "Delete" => "DeleteItem",
+                    "ConditionCheck" => "ConditionCheckItem",
+                    other => panic!("a transaction item of kind {other}"),
+                };
+                Some(need(action, None))
+            })
+            .collect(),
+        other => vec![need(other, body["IndexName"].as_str())],
     }
 }
 
@@ -54,7 +99,7 @@ impl Intercept for RequestCounter {
 
     fn read_before_transmit(
         &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
@@ -62,7 +107,14 @@ impl Intercept for RequestCounter {
             .load::<Metadata>()
             .map_or("unknown", |m| m.name())
             .to_owned();
-        self.0.lock().unwrap().push(name);
+        let body: Value = context
+            .request()
+            .body()
+            .bytes()
+            .and_then(|b| serde_json::from_slice(b).ok())
+            .unwrap_or_default();
+        self.needs.lock().unwrap().extend(needs_of(&name, &body));
+        self.operations.lock().unwrap().push(name);
         Ok(())
     }
 }
