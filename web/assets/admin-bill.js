@@ -7,7 +7,6 @@ import { amount, asReceived, cardLabel, confirmIn, deskHeader, problemSaid, said
 const params = new URLSearchParams(location.search);
 const billId = params.get('bill');
 const main = document.getElementById('main');
-const MOVES = ['PENDING', 'PREPROD', 'COMPLETE', 'FAILED', 'CANCELLED', 'REFUNDED', 'PAYBACK'];
 const SETTLED = ['COMPLETE', 'CANCELLED', 'REFUNDED', 'PAYBACK'];
 let session;
 let catalog;
@@ -98,13 +97,28 @@ function paymentForm(bill) {
     () => api('POST', `/admin/bills/${bill.id}/payments`, { amount: value.value, method: method.value, reference: reference.value || undefined }));
 }
 
+/** The moves the server says an operator may make from this status (a delivered bill: its
+ * refund), none preselected: the operator picks one, says why, confirms. */
 function statusForm(bill) {
-  const to = h('select', {}, MOVES.filter((s) => s !== bill.status).map((s) => h('option', { value: s }, t(`status_${s}`))));
+  const moves = bill.moves || [];
+  if (!moves.length) return null;
+  const to = h('select', { required: true },
+    h('option', { value: '' }, w('chooseStatus')),
+    moves.map((s) => h('option', { value: s }, t(`status_${s}`))));
   const note = h('textarea', { rows: 2 });
-  return actionForm('transition', w('changeStatus'),
+  const form = actionForm('transition', w('changeStatus'),
     [field(w('newStatus'), to, 'to'), field(w('note'), note, 'note'), h('p', { class: 'muted' }, w('noteHelp'))],
     w('apply'), () => w('confirmStatus', t(`status_${to.value}`)),
     () => api('POST', `/admin/bills/${bill.id}/transitions`, { to: to.value, note: note.value || undefined }));
+  // No move chosen: said at the field, in the page's words, before any question.
+  form.querySelector('form').noValidate = true;
+  form.querySelector('form').addEventListener('submit', (ev) => {
+    if (to.value) return;
+    ev.stopImmediatePropagation();
+    ev.preventDefault();
+    showProblem(form, { body: { errors: [{ field: 'to', code: 'required' }] } }, form.querySelector('.banner'));
+  }, { capture: true });
+  return form;
 }
 
 function retryForm(bill) {
@@ -141,7 +155,7 @@ function render(bill) {
     awaits && paymentForm(bill),
     awaits && catalog.shop.test_mode && sampleForm(bill),
     failed && ['PAID', 'PREPROD'].includes(bill.status) && retryForm(bill),
-    !SETTLED.includes(bill.status) && statusForm(bill),
+    statusForm(bill),
     history(bill));
   // A paid bill is being delivered: follow it until it settles.
   if (['PAID', 'PREPROD'].includes(bill.status) && !failed) {

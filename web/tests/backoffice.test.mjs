@@ -110,6 +110,48 @@ test('an operator cannot cancel without a note, then cancels with one', async ()
   await accessible(p, 'admin-bill-cancelled');
 });
 
+test('an operator refunds a delivered order in French, offered only the moves it allows, and the buyer\'s access closes', async () => {
+  const cart = await apiCall('POST', '/shops/demo/carts', { language: 'fr' });
+  await apiCall('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity: 1 });
+  await apiCall('PUT', `/carts/${cart.id}/customer`, { customer: { firstname: 'Marie', lastname: 'Curie', email: 'marie@example.org', address: '1 rue Pierre et Marie Curie', zip: '75005', city: 'Paris', country: 'FR' } });
+  const placed = await apiCall('POST', `/carts/${cart.id}/order`, { payment_method: 'test', accept_terms: true });
+  await fetch(`${stack.base}/bills/${placed.bill_id}/test-payment`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${placed.access_token}` }, body: JSON.stringify({ outcome: 'paid' }) });
+  const p = await stack.page('fr', 390);
+  await signIn(p, 'operator', 'operator-2026');
+  await p.locator('#needs-action').waitFor();
+  await p.goto(`${stack.base}/admin/bill?shop=demo&bill=${placed.bill_id}`);
+  await p.locator('#status[data-status="COMPLETE"]').waitFor({ timeout: 20000 });
+  const form = p.locator('#transition');
+  const choices = () => form.getByLabel('Nouvel état').locator('option').evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
+  assert.deepEqual(await choices(), [['', 'Choisir…'], ['PAYBACK', 'Remboursement en cours']], 'a delivered bill can only be refunded');
+  // Nothing chosen: said at the field, nothing asked, nothing sent.
+  await form.getByRole('button', { name: 'Appliquer' }).click();
+  await p.locator('#transition select[aria-invalid=true]').waitFor();
+  assert.equal(await form.getByRole('alertdialog').count(), 0);
+  await form.getByLabel('Nouvel état').selectOption('PAYBACK');
+  await form.getByLabel('Note').fill('Formation annulée par le client, remboursement par virement.');
+  await form.getByRole('button', { name: 'Appliquer' }).click();
+  await form.getByRole('alertdialog').getByRole('button', { name: 'Confirmer' }).click();
+  await p.locator('#status[data-status="PAYBACK"]').waitFor();
+  assert.deepEqual(await choices(), [['', 'Choisir…'], ['REFUNDED', 'Remboursée']]);
+  await form.getByLabel('Nouvel état').selectOption('REFUNDED');
+  await form.getByLabel('Note').fill('Virement de remboursement envoyé.');
+  await form.getByRole('button', { name: 'Appliquer' }).click();
+  await form.getByRole('alertdialog').getByRole('button', { name: 'Confirmer' }).click();
+  await p.locator('#status[data-status="REFUNDED"]').waitFor();
+  assert.equal(await p.locator('#transition').count(), 0, 'a refunded bill moves no more');
+  assert.match(await p.locator('#trace').textContent(), /operator.*Formation annulée par le client.*Virement de remboursement envoyé\./s);
+  assert.deepEqual(englishIn(await p.locator('body').innerText()), [], 'no English word on the French bill page');
+  const [scroll, inner] = await p.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(scroll <= inner, `${scroll} px wide in ${inner} px`);
+  await accessible(p, 'admin-bill-refunded-fr-390');
+  // The buyer's page no longer gives the course.
+  const bill = await (await fetch(`${stack.base}/bills/${placed.bill_id}`, { headers: { authorization: `Bearer ${placed.access_token}` } })).json();
+  assert.equal(bill.status, 'REFUNDED');
+  assert.equal(bill.access, undefined, 'no course link once refunded');
+  assert.equal(bill.moves, undefined, 'the buyer is not told the staff\'s moves');
+});
+
 test('a wrong password, a buyer, and the bearer token do not open the back office pages', async () => {
   const p = await stack.page('en', 1280);
   await signIn(p, 'manager', 'not-the-password');

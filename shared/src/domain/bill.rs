@@ -75,6 +75,17 @@ impl BillStatus {
         allowed.contains(&to)
     }
 
+    /// Where an operator may move the bill ([`BillStatus::can_go_to`]), in the table's order:
+    /// PAID and PARTIAL come from the money recorded, never from a bare move.
+    pub fn operator_moves(self) -> Vec<BillStatus> {
+        BillStatus::ALL
+            .into_iter()
+            .filter(|to| {
+                self.can_go_to(*to) && !matches!(to, BillStatus::Paid | BillStatus::Partial)
+            })
+            .collect()
+    }
+
     /// Statuses on which the bill takes its invoice number.
     pub fn takes_invoice_number(self) -> bool {
         matches!(self, BillStatus::Paid | BillStatus::Preprod)
@@ -828,6 +839,17 @@ pub fn invoice_number(shop: &ShopId, year: i32, sequence: u64) -> String {
 mod tests {
     use super::*;
     use BillStatus::*;
+
+    /// An operator refunds a delivered bill in two moves and never marks money received.
+    #[test]
+    fn an_operator_moves_along_the_table_but_never_to_paid() {
+        assert_eq!(Complete.operator_moves(), [Payback]);
+        assert_eq!(Payback.operator_moves(), [Refunded]);
+        assert_eq!(Paid.operator_moves(), [Complete, Payback]);
+        assert_eq!(Pending.operator_moves(), [Preprod, Failed, Cancelled]);
+        assert_eq!(Partial.operator_moves(), [Payback]);
+        assert!(Cancelled.operator_moves().is_empty() && Refunded.operator_moves().is_empty());
+    }
 
     /// "Find my orders" links are few and apart: the newest ten open the bill, an older one no
     /// longer does, and the links of the shop's own messages are untouched.

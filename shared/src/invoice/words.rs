@@ -95,7 +95,7 @@ const EN: Words = Words {
         "Complete",
         "Payment failed",
         "Cancelled",
-        "Paid back",
+        "Refund in progress",
         "Refunded",
     ],
     methods: [
@@ -173,7 +173,7 @@ const FR: Words = Words {
         "Terminée",
         "Paiement refusé",
         "Annulée",
-        "Remboursée (retour)",
+        "Remboursement en cours",
         "Remboursée",
     ],
     methods: [

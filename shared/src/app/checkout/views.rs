@@ -111,6 +111,9 @@ pub struct BillView {
     /// buyer's username and where to choose a password.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access: Option<AccessView>,
+    /// For staff: where an operator may move the bill (the status form offers these only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moves: Option<Vec<BillStatus>>,
 }
 
 /// The learning site's links for a delivered bill.
@@ -258,7 +261,14 @@ impl BillView {
             language: bill.language,
             instructions: None,
             access: None,
+            moves: None,
         }
+    }
+
+    /// The staff's view: with the moves an operator may make.
+    pub fn for_staff(mut self) -> Self {
+        self.moves = Some(self.status.operator_moves());
+        self
     }
 
     /// The production state of each line from its units' records (`in_progress`, `done`,
