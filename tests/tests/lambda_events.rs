@@ -260,6 +260,46 @@ async fn checkout_events_run_through_the_lambda_adapter() {
         seen += 1;
     }
     assert_eq!(seen, 3);
+
+    // The invoice through API Gateway: the PDF base64-encoded (API Gateway hands the bytes
+    // back as sent), the HTML page as text.
+    let placed = events("checkout")
+        .into_iter()
+        .find(|(name, _)| name == "place-order.json")
+        .unwrap()
+        .1;
+    let placed = body(&invoke(router.clone(), placed).await);
+    let (bill, token) = (
+        placed["bill_id"].as_str().unwrap(),
+        placed["access_token"].as_str().unwrap(),
+    );
+    let invoice = |format: &str| {
+        let mut event: Value = serde_json::from_str(include_str!(
+            "../../events/checkout/get-bill-without-token.json"
+        ))
+        .unwrap();
+        let path = format!("/bills/{bill}/invoice");
+        event["routeKey"] = "GET /bills/{bill}/invoice".into();
+        event["rawPath"] = path.clone().into();
+        event["rawQueryString"] = format!("format={format}").into();
+        event["requestContext"]["http"]["path"] = path.into();
+        event["pathParameters"]["bill"] = bill.into();
+        event["headers"]["authorization"] = format!("Bearer {token}").into();
+        event
+    };
+    let pdf = invoke(router.clone(), invoice("pdf")).await;
+    assert_eq!(pdf["statusCode"], 200, "{pdf}");
+    assert_eq!(pdf["isBase64Encoded"], true, "a PDF travels as base64");
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(pdf["body"].as_str().unwrap())
+        .unwrap();
+    assert!(bytes.starts_with(b"%PDF-"), "the PDF's own bytes");
+    lopdf::Document::load_mem(&bytes).expect("a valid PDF");
+    let html = invoke(router, invoice("html")).await;
+    assert_eq!(html["statusCode"], 200, "{html}");
+    assert_eq!(html["isBase64Encoded"], false);
+    assert!(html["body"].as_str().unwrap().contains("<html"));
 }
 
 #[tokio::test]
