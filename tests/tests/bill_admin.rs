@@ -84,6 +84,31 @@ async fn money_received_accumulates_until_the_bill_is_paid() {
 async fn transitions_follow_the_table_and_need_a_note_to_cancel() {
     let stack = Stack::start().await;
     let bill = transfer_bill(&stack, "GUIDE-BOOK", 1).await;
+    // The staff are told the moves the bill allows, and each line's name in every language;
+    // the buyer is told neither.
+    let staff = admin(&stack, Method::GET, &format!("/admin/bills/{bill}"), None).await;
+    assert_eq!(
+        staff.body["moves"],
+        json!(["PREPROD", "FAILED", "CANCELLED"])
+    );
+    let names = &staff.body["lines"][0]["names"];
+    assert_eq!(
+        names["en"], staff.body["lines"][0]["name"],
+        "bought in English"
+    );
+    assert!(
+        names["fr"].as_str().is_some_and(|n| n != names["en"]),
+        "{names}"
+    );
+    let cart = stack.ready_cart("GUIDE-BOOK", 1).await;
+    let placed = stack.order(&cart, "transfer").await;
+    let (own, token) = (&placed.body["bill_id"], &placed.body["access_token"]);
+    let path = format!("/bills/{}", own.as_str().unwrap());
+    let buyer = stack
+        .with_token(Method::GET, &path, token.as_str().unwrap(), None)
+        .await;
+    assert_eq!(buyer.status, 200, "{}", buyer.body);
+    assert!(buyer.body.get("moves").is_none() && buyer.body["lines"][0].get("names").is_none());
     let path = format!("/admin/bills/{bill}/transitions");
     let go = |body: Value| admin(&stack, Method::POST, &path, Some(body));
     assert_eq!(
@@ -110,6 +135,11 @@ async fn transitions_follow_the_table_and_need_a_note_to_cancel() {
     let cancelled = go(json!({"to": "CANCELLED", "note": "customer changed their mind"})).await;
     assert_eq!(cancelled.status, 200, "{}", cancelled.body);
     assert_eq!(cancelled.body["status"], "CANCELLED");
+    assert_eq!(
+        cancelled.body["moves"],
+        json!([]),
+        "a cancelled bill moves no more"
+    );
     let last = cancelled.body["events"]
         .as_array()
         .unwrap()

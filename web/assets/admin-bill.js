@@ -1,8 +1,9 @@
 // A bill in the back office: its lines, totals, identities, delivery per line with Moodle's
 // error, the full history; and the operator's actions, each confirmed: record a payment,
-// change the status (with the note the move needs), retry a failed delivery.
+// change the status (with the note the move needs), retry a failed delivery. Lines are named
+// in the page's language (`names`), whatever the buyer's.
 import { api, clearProblem, countryName, field, fill, h, lang, showProblem, t } from './app.js';
-import { amount, asReceived, cardLabel, confirmIn, deskHeader, problemSaid, said, stackedTable, staffSession, w, when } from './desk.js';
+import { amount, asReceived, cardLabel, confirmIn, deskHeader, inLang, problemSaid, said, stackedTable, staffSession, w, when } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const billId = params.get('bill');
@@ -51,7 +52,7 @@ function lines(bill) {
     stackedTable({}, [[w('item')], [w('quantity'), 'num'], [w('total'), 'num'], [w('delivery')]], bill.lines.map((l) => {
       const p = delivery[l.code];
       return [{ 'data-code': l.code }, [
-        ['key', l.name],
+        ['key', inLang(l)],
         ['num', cardLabel(w('quantity')), l.quantity],
         ['num', cardLabel(w('total')), amount(l.total_incl_tax, bill.currency)],
         ['state below', p && h('span', { class: `status ${p.state}` }, t(`prod_${p.state}`)), p?.problem && problemSaid(p.problem)]]];

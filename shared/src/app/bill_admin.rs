@@ -392,7 +392,9 @@ impl BillAdmin {
     pub async fn get(&self, caller: &Caller, bill: &str) -> Result<BillView, AppError> {
         let bill = self.bill(caller, bill).await?.value;
         let progress = super::production::progress(self.desk.store.as_ref(), &bill.id).await?;
-        Ok(BillView::new(&bill).with_production(&progress).for_staff())
+        Ok(BillView::new(&bill)
+            .with_production(&progress)
+            .for_staff(&bill))
     }
 
     /// Moves a bill along the table with the operator's note. Money is recorded with
@@ -440,7 +442,7 @@ impl BillAdmin {
             })
             .await?;
         tracing::info!(bill = %bill.id, to = %to, "operator transition");
-        Ok(BillView::new(&bill).for_staff())
+        Ok(BillView::new(&bill).for_staff(&bill))
     }
 
     /// A notification for this bill signed with its shop's gateway settings, to try payments
@@ -531,7 +533,9 @@ impl BillAdmin {
             })
             .await?;
         let progress = super::production::progress(self.desk.store.as_ref(), &bill.id).await?;
-        Ok(BillView::new(&bill).with_production(&progress).for_staff())
+        Ok(BillView::new(&bill)
+            .with_production(&progress)
+            .for_staff(&bill))
     }
 
     /// Sends a message given up on again (see [`super::mail::send_again`]), written on the
@@ -658,6 +662,6 @@ impl BillAdmin {
             })
             .await?;
         tracing::info!(bill = %bill.id, status = %bill.status, "payment recorded");
-        Ok(BillView::new(&bill).for_staff())
+        Ok(BillView::new(&bill).for_staff(&bill))
     }
 }

@@ -166,6 +166,9 @@ pub struct BillLineView {
     pub priced: PricedLineView,
     pub required_data: Vec<crate::domain::cart::Form>,
     pub seats: BTreeMap<String, Vec<crate::domain::ids::Email>>,
+    /// For staff: the item's name in each language, as it was sold (`name` is the buyer's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub names: Option<BTreeMap<crate::domain::Language, String>>,
 }
 
 /// Production state of a line: `awaiting_payment` until the bill is PAID or PREPROD (or
@@ -225,6 +228,7 @@ impl BillView {
                     },
                     required_data: l.required_data.clone(),
                     seats: l.seats.clone(),
+                    names: None,
                 })
                 .collect(),
             totals: TotalsView {
@@ -265,9 +269,21 @@ impl BillView {
         }
     }
 
-    /// The staff's view: with the moves an operator may make.
-    pub fn for_staff(mut self) -> Self {
+    /// The staff's view of `bill`: the moves an operator may make, and each line's name in
+    /// every language (the staff's pages may not be in the buyer's).
+    pub fn for_staff(mut self, bill: &crate::domain::bill::Bill) -> Self {
         self.moves = Some(self.status.operator_moves());
+        for (view, line) in self.lines.iter_mut().zip(&bill.lines) {
+            let names = crate::domain::Language::ALL.iter().map(|language| {
+                let own = line
+                    .item
+                    .texts
+                    .get(language.as_str())
+                    .and_then(|t| t.name.clone());
+                (*language, own.unwrap_or_else(|| line.item.name.clone()))
+            });
+            view.names = Some(names.collect());
+        }
         self
     }
 
