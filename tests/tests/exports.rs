@@ -182,10 +182,11 @@ async fn bad_export_requests_are_refused_at_their_field() {
         .assert_problem(400, "malformed_request");
 }
 
-/// The dashboard's figures follow the bills and cost two requests however many bills there
-/// are: the shop, then its counters (written in each bill's own transaction).
+/// The dashboard's figures follow the bills and cost three requests however many bills there
+/// are: the counters (written in each bill's own transaction), the shop, and the items sold to
+/// name them (one batch read; none before anything sold).
 #[tokio::test]
-async fn the_dashboard_figures_follow_the_bills_in_two_requests() {
+async fn the_dashboard_figures_follow_the_bills_in_three_requests() {
     let stack = Stack::start().await;
     let stats = || {
         stack.with_token(
@@ -212,6 +213,20 @@ async fn the_dashboard_figures_follow_the_bills_in_two_requests() {
     stack
         .place_and_pay(&stack.ready_cart("GUIDE-BOOK", 1).await)
         .await;
+    // An item sold by direct link only (not in the public catalogue), with its password.
+    let partner = stack.new_cart().await;
+    let line = serde_json::json!({"quantity": 1, "password": "partner-2026"});
+    let added = stack
+        .put(&format!("/carts/{partner}/lines/PARTNER-EXCEL"), line)
+        .await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    stack
+        .put(
+            &format!("/carts/{partner}/customer"),
+            enrolshop_tests::customer(),
+        )
+        .await;
+    stack.place_and_pay(&partner).await;
     let pending = stack
         .order(&stack.ready_cart("EXCEL-ESS", 1).await, "transfer")
         .await;
@@ -220,10 +235,11 @@ async fn the_dashboard_figures_follow_the_bills_in_two_requests() {
     let figures = stats().await.body;
     assert_eq!(
         stack.requests.operations().len(),
-        2,
-        "still two requests with bills"
+        3,
+        "{:?}",
+        stack.requests.operations()
     );
-    assert_eq!(figures["counts"]["COMPLETE"], 2, "{figures}");
+    assert_eq!(figures["counts"]["COMPLETE"], 3, "{figures}");
     assert_eq!(figures["counts"]["PENDING"], 1);
     assert_eq!(
         figures["counts"]["PAID"], 0,
@@ -232,12 +248,26 @@ async fn the_dashboard_figures_follow_the_bills_in_two_requests() {
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     assert_eq!(
         figures["days"],
-        serde_json::json!([{"day": today, "revenue_excl_tax": "384.90", "orders": 2}])
+        serde_json::json!([{"day": today, "revenue_excl_tax": "444.90", "orders": 3}])
     );
-    assert_eq!(figures["methods"]["test"], 2);
+    assert_eq!(figures["methods"]["test"], 3);
     assert_eq!(
         figures["items"][0],
-        serde_json::json!({"code": "EXCEL-ESS", "quantity": 3})
+        serde_json::json!({"code": "EXCEL-ESS", "quantity": 3, "names": {
+            "en": "Excel essentials (e-learning, 12 months)",
+            "fr": "Excel, les essentiels (formation en ligne, 12 mois)"}})
+    );
+    let partner = figures["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "PARTNER-EXCEL")
+        .expect("the partners' item sold");
+    assert!(
+        partner["names"]["fr"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty()),
+        "named, though not in the public catalogue: {partner}"
     );
 
     let bill = pending.body["bill_id"].as_str().unwrap();

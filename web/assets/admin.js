@@ -165,7 +165,7 @@ async function figures(session) {
       h('div', { class: 'charts' },
         periods.length ? barTable('revenue', w(`revenueBy_${grouping.value}`), [w(grouping.value === 'day' ? 'date' : 'periodCol'), w('revenueCol'), w('ordersCol'), ''],
           periods.map((d) => [d.label, amount(d.revenue.toFixed(2), stats.currency), count(d.orders), d.revenue]), maxDay) : h('p', { class: 'muted' }, w('noSales')),
-        stats.items.length > 0 && barTable('top-items', w('topItems'), [w('item'), w('quantity'), ''], stats.items.slice(0, 10).map((i) => [names[i.code] || i.code, count(i.quantity), i.quantity]), maxItem),
+        stats.items.length > 0 && barTable('top-items', w('topItems'), [w('item'), w('quantity'), ''], stats.items.slice(0, 10).map((i) => [i.names?.[lang()] || names[i.code] || i.code, count(i.quantity), i.quantity]), maxItem),
         methods.length > 0 && barTable('methods', w('byMethod'), [w('method'), w('ordersCol'), ''], methods.map(([m, n]) => [t(`method_${m}`), count(n), n]), maxMethod)));
   };
   period.addEventListener('change', load);

@@ -274,15 +274,7 @@ impl BillView {
     pub fn for_staff(mut self, bill: &crate::domain::bill::Bill) -> Self {
         self.moves = Some(self.status.operator_moves());
         for (view, line) in self.lines.iter_mut().zip(&bill.lines) {
-            let names = crate::domain::Language::ALL.iter().map(|language| {
-                let own = line
-                    .item
-                    .texts
-                    .get(language.as_str())
-                    .and_then(|t| t.name.clone());
-                (*language, own.unwrap_or_else(|| line.item.name.clone()))
-            });
-            view.names = Some(names.collect());
+            view.names = Some(line.item.names());
         }
         self
     }

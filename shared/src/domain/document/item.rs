@@ -10,6 +10,20 @@ impl ItemDoc {
             .filter_map(|(lang, t)| Some((lang.clone(), t.name.clone()?)))
     }
 
+    /// The item's name in each language the pages speak: its `texts`' own, else its `name`.
+    pub fn names(&self) -> std::collections::BTreeMap<crate::domain::Language, String> {
+        crate::domain::Language::ALL
+            .iter()
+            .map(|language| {
+                let own = self
+                    .texts
+                    .get(language.as_str())
+                    .and_then(|t| t.name.clone());
+                (*language, own.unwrap_or_else(|| self.name.clone()))
+            })
+            .collect()
+    }
+
     /// The item's kind, read from its validated text (an unknown one cannot pass
     /// [`ShopDocument::validate`]; it reads as a product).
     pub fn item_kind(&self) -> ItemKind {
