@@ -114,6 +114,12 @@ async fn an_enrolment_is_listed_suspended_and_restored_by_an_operator() {
     assert_eq!(listed.len(), 1, "{listed:?}");
     let p = &listed[0];
     assert_eq!(p["item_code"], "EXCEL-ESS");
+    assert_eq!(
+        p["item_names"],
+        json!({"en": "Excel essentials (e-learning, 12 months)",
+               "fr": "Excel, les essentiels (formation en ligne, 12 mois)"}),
+        "the staff's pages name it in theirs"
+    );
     assert_eq!(p["customer_email"], ADA);
     assert_eq!(p["context"], "user_enrolment");
     assert_eq!(p["instance_id"], 3);

@@ -1,7 +1,7 @@
 // The products delivered, for staff: by state (running, ending within 30 days, ended,
 // suspended), one customer's or one item's; suspend and restore, each confirmed in place.
 import { api, clearProblem, field, fill, h, showProblem } from './app.js';
-import { cardLabel, confirmIn, day, deskHeader, stackedTable, staffSession, w, catalogueWithItems } from './desk.js';
+import { cardLabel, confirmIn, day, deskHeader, productItem, stackedTable, staffSession, w, catalogueWithItems } from './desk.js';
 
 const main = document.getElementById('main');
 const STATES = ['running', 'expiring', 'expired', 'suspended'];
@@ -15,7 +15,7 @@ function actionCell(p, reload) {
     h('button', { type: 'submit', class: 'secondary' }, label));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    confirmIn(form, w(suspended ? 'confirmRestore' : 'confirmSuspend', names[p.item_code] || p.item_code, p.user_email), async () => {
+    confirmIn(form, w(suspended ? 'confirmRestore' : 'confirmSuspend', productItem(p, names), p.user_email), async () => {
       try {
         await api('POST', `/admin/products/${encodeURIComponent(p.reference)}/${suspended ? 'restore' : 'suspend'}`, {});
         await reload();
@@ -34,7 +34,7 @@ function table(products, reload) {
   return stackedTable({ id: 'products' },
     [[w('product')], [w('customer')], [w('start')], [w('ends')], [w('status')], [h('span', { class: 'sr-only' }, w('action'))]],
     products.map((p) => [{ 'data-reference': p.reference }, [
-      ['key', names[p.item_code] || p.item_code],
+      ['key', productItem(p, names)],
       ['who', p.user_email, p.user_email !== p.customer_email && h('div', { class: 'muted' }, `${w('boughtBy')} ${p.customer_email}`)],
       [null, cardLabel(w('start')), day(p.start)], [null, cardLabel(w('ends')), p.end ? day(p.end) : w('noEnd')],
       ['state', h('span', { class: `status ${p.status}` }, w(`state_${p.status}`))],

@@ -1,7 +1,7 @@
 // The back office's front page: staff sign-in, then the dashboard (what needs action now,
 // bills by status) and the bills desk (filters, paging).
 import { api, clearProblem, field, fill, h, lang, showProblem, t } from './app.js';
-import { amount, asReceived, catalogueWithItems, confirmIn, day, deskHeader, said, stackedTable, staffSession, w, when } from './desk.js';
+import { amount, asReceived, catalogueWithItems, confirmIn, day, deskHeader, productItem, said, stackedTable, staffSession, w, when } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const main = document.getElementById('main');
@@ -97,7 +97,7 @@ async function needsAction(session) {
   const products = expiring.products.length
     ? stackedTable({}, [[w('product')], [w('customer')], [w('ends')]],
       expiring.products.map((p) => [{}, [
-        ['key', names[p.item_code] || p.item_code], ['who', p.customer_email], ['state', day(p.end)]]]))
+        ['key', productItem(p, names)], ['who', p.customer_email], ['state', day(p.end)]]]))
     : h('p', { class: 'muted' }, w('nothing'));
   return h('section', { id: 'needs-action', 'aria-labelledby': 'needs-title' },
     h('h2', { id: 'needs-title' }, w('needsAction')),

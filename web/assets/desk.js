@@ -213,6 +213,10 @@ export const asReceived = (text, label = w('detailSaid')) => h('details', { clas
  * `names`), else the document's own. */
 export const inLang = (thing) => thing.names?.[lang()] || thing.texts?.[lang()]?.name || thing.name;
 
+/** A product's item, named in the page's language: by the staff's list's `item_names`, else by
+ * the listed catalogue's `names` (code → name), else its code. */
+export const productItem = (p, names = {}) => p.item_names?.[lang()] || names[p.item_code] || p.item_code;
+
 // A `stacked` table is a list of cards up to a tablet (style.css); its explicit roles keep it a
 // table for screen readers whatever its CSS display. A head is [label, class?]; a cell is
 // [class, ...content] (the classes place it in the card: `key`, `state`, `who`, `num`...).

@@ -717,6 +717,31 @@ test('a manager gives partners the link to an item sold by direct link only; a p
   await buyer.locator('article[data-code="EXCEL-ESS"]').waitFor();
 });
 
+test('an operator names a partner\'s purchase by its item, sold by direct link only, on the products desk and in the items sold', async () => {
+  const cart = await apiCall('POST', '/shops/demo/carts', { language: 'en' });
+  await apiCall('PUT', `/carts/${cart.id}/lines/PARTNER-EXCEL`, { quantity: 2, password: 'partner-2026' });
+  await apiCall('PUT', `/carts/${cart.id}/customer`, { customer: { firstname: 'Ada', lastname: 'Partner', email: 'ada.partner@example.org', address: '1 Partner Way', zip: '75002', city: 'Paris', country: 'FR' } });
+  const placed = await apiCall('POST', `/carts/${cart.id}/order`, { payment_method: 'test', accept_terms: true });
+  await fetch(`${stack.base}/bills/${placed.bill_id}/test-payment`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${placed.access_token}` }, body: JSON.stringify({ outcome: 'paid' }) });
+  const p = await stack.page('fr', 390);
+  await signIn(p, 'operator', 'operator-2026');
+  await p.locator('#top-items').getByText('Excel, les essentiels, tarif partenaire').waitFor();
+  assert.doesNotMatch(await p.locator('#top-items').innerText(), /PARTNER-EXCEL/, 'named, not coded');
+  await p.goto(`${stack.base}/admin/products?shop=demo`);
+  const form = p.locator('#product-filter');
+  await form.getByLabel('Courriel du client').fill('ada.partner@example.org');
+  let rows;
+  for (let i = 0; i < 50; i++) {
+    await form.getByRole('button', { name: 'Filtrer' }).click();
+    rows = p.locator('#products tbody tr').filter({ hasText: 'ada.partner@example.org' });
+    if (await rows.count()) break;
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
+  await rows.first().getByText('Excel, les essentiels, tarif partenaire').waitFor();
+  assert.doesNotMatch(await p.locator('#products').innerText(), /PARTNER-EXCEL/);
+  await accessible(p, 'admin-products-partner-fr-390');
+});
+
 test('an operator cannot open the catalogue editor', async () => {
   const p = await stack.page('en', 1280);
   await signIn(p, 'operator', 'operator-2026');

@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::record::{Versioned, decode, decode_versioned};
 use super::retry::until_written;
 use super::{AppError, Clock, audit, keys};
-use crate::domain::ids::{Email, ShopId};
+use crate::domain::ids::{Email, ItemCode, ShopId};
 use crate::domain::product::{
     ProductContext, ProductEvent, ProductEventKind, ProductInstance, ProductRef, ProductState,
     ProductStatus,
@@ -184,6 +184,10 @@ pub struct ProductView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seat: Option<crate::domain::product::SeatTerms>,
     pub events: Vec<ProductEvent>,
+    /// In the staff's list: the item's name in each language, while the shop has it (an item
+    /// sold by direct link only is not in the public catalogue the pages could name it from).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_names: Option<std::collections::BTreeMap<crate::domain::Language, String>>,
 }
 
 impl ProductView {
@@ -203,6 +207,7 @@ impl ProductView {
             credits: p.credits,
             seat: p.seat,
             events: p.events,
+            item_names: None,
         }
     }
 }
@@ -242,8 +247,7 @@ impl ProductAdmin {
         if !problems.is_empty() {
             return Err(AppError::Invalid(problems));
         }
-        super::repo::load_shop(self.store.as_ref(), shop, super::repo::Items::None).await?;
-        let products = match &customer {
+        let products: Vec<ProductInstance> = match &customer {
             Some(email) => {
                 of_customer(self.store.as_ref(), shop.as_str(), &email.normalized()).await?
             }
@@ -261,10 +265,33 @@ impl ProductAdmin {
             }
         };
         let now = self.clock.now();
-        Ok(products
+        let products: Vec<ProductView> = products
             .into_iter()
             .filter(|p| state.is_none_or(|s| p.state(now) == s))
             .map(|p| ProductView::new(p, now))
+            .collect();
+        // The shop (404 for none) with the items listed, to name them (one batch read).
+        let mut codes: Vec<ItemCode> = products
+            .iter()
+            .filter_map(|p| p.item_code.parse().ok())
+            .collect();
+        codes.sort();
+        codes.dedup();
+        let stored =
+            super::repo::load_shop(self.store.as_ref(), shop, super::repo::Items::Only(&codes))
+                .await?;
+        let names: std::collections::HashMap<&str, _> = stored
+            .document
+            .items
+            .iter()
+            .map(|i| (i.code.as_str(), i.names()))
+            .collect();
+        Ok(products
+            .into_iter()
+            .map(|mut p| {
+                p.item_names = names.get(p.item_code.as_str()).cloned();
+                p
+            })
             .collect())
     }
 
