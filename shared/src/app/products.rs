@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::record::{Versioned, decode, decode_versioned};
 use super::retry::until_written;
 use super::{AppError, Clock, audit, keys};
-use crate::domain::ids::{Email, ItemCode, ShopId};
+use crate::domain::ids::{Email, ShopId};
 use crate::domain::product::{
     ProductContext, ProductEvent, ProductEventKind, ProductInstance, ProductRef, ProductState,
     ProductStatus,
@@ -270,26 +270,13 @@ impl ProductAdmin {
             .filter(|p| state.is_none_or(|s| p.state(now) == s))
             .map(|p| ProductView::new(p, now))
             .collect();
-        // The shop (404 for none) with the items listed, to name them (one batch read).
-        let mut codes: Vec<ItemCode> = products
-            .iter()
-            .filter_map(|p| p.item_code.parse().ok())
-            .collect();
-        codes.sort();
-        codes.dedup();
-        let stored =
-            super::repo::load_shop(self.store.as_ref(), shop, super::repo::Items::Only(&codes))
-                .await?;
-        let names: std::collections::HashMap<&str, _> = stored
-            .document
-            .items
-            .iter()
-            .map(|i| (i.code.as_str(), i.names()))
-            .collect();
+        // The shop (404 for none), naming the items listed.
+        let codes = products.iter().map(|p| p.item_code.as_str());
+        let (_, names) = super::repo::load_shop_naming(self.store.as_ref(), shop, codes).await?;
         Ok(products
             .into_iter()
             .map(|mut p| {
-                p.item_names = names.get(p.item_code.as_str()).cloned();
+                p.item_names = names.get(&p.item_code).cloned();
                 p
             })
             .collect())

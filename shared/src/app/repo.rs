@@ -170,6 +170,31 @@ pub async fn find_shop(
     }))
 }
 
+/// An item's name in each language, by code.
+pub type ItemNames =
+    std::collections::HashMap<String, std::collections::BTreeMap<crate::domain::Language, String>>;
+
+/// The shop (404 when none) with the names of the items `codes` name, read in one batch
+/// beside the settings: how the staff's lists name the items they count, whether or not the
+/// public catalogue lists them. An item deleted since has none.
+pub async fn load_shop_naming(
+    store: &dyn Store,
+    id: &ShopId,
+    codes: impl IntoIterator<Item = &str>,
+) -> Result<(StoredShop, ItemNames), AppError> {
+    let mut codes: Vec<ItemCode> = codes.into_iter().filter_map(|c| c.parse().ok()).collect();
+    codes.sort();
+    codes.dedup();
+    let stored = load_shop(store, id, Items::Only(&codes)).await?;
+    let names = stored
+        .document
+        .items
+        .iter()
+        .map(|i| (i.code.clone(), i.names()))
+        .collect();
+    Ok((stored, names))
+}
+
 pub async fn load_shop(
     store: &dyn Store,
     id: &ShopId,

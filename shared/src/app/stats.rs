@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::staff::Caller;
 use super::{AppError, repo};
 use crate::domain::bill::{Bill, BillStatus};
-use crate::domain::ids::{ItemCode, ShopId};
+use crate::domain::ids::ShopId;
 use crate::ports::{Key, Query, Store, Write};
 
 fn partition(shop: &ShopId) -> String {
@@ -199,15 +199,13 @@ pub async fn read(
         }
     }
     items.sort_by(|a, b| b.quantity.cmp(&a.quantity).then(a.code.cmp(&b.code)));
-    // The shop with the items sold (one batch read), to name them: the dashboard names an
-    // item sold by direct link only, or beyond the catalogue's first page, as any other.
-    let codes: Vec<ItemCode> = items.iter().filter_map(|i| i.code.parse().ok()).collect();
-    let shop = repo::load_shop(store, &id, repo::Items::Only(&codes)).await?;
+    // The shop, naming the items sold: the dashboard names an item sold by direct link only,
+    // or beyond the catalogue's first page, as any other.
+    let codes = items.iter().map(|i| i.code.as_str());
+    let (shop, names) = repo::load_shop_naming(store, &id, codes).await?;
     let currency = shop.shop.currency;
     for item in &mut items {
-        if let Some(doc) = shop.document.items.iter().find(|d| d.code == item.code) {
-            item.names = Some(doc.names());
-        }
+        item.names = names.get(&item.code).cloned();
     }
     Ok(Stats {
         currency: currency.code().to_owned(),
