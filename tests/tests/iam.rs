@@ -403,7 +403,12 @@ async fn every_function_is_allowed_what_its_code_asks_dynamodb() {
     w.stack.requests.take_needs();
     w.stack.produce_all().await;
     w.stack.deliver_mail().await;
-    w.check("ProductionFunction", "production and messages");
+    w.stack.postman.write_reminders().await.unwrap();
+    w.stack.producer.relay_outbox().await.unwrap();
+    w.check(
+        "ProductionFunction",
+        "production, messages, reminders, the relay",
+    );
 
     // The customer area.
     let login = Body::Json(credentials);
