@@ -152,6 +152,11 @@ async fn an_item_is_changed_on_the_version_read_and_a_stale_copy_is_refused(stac
         "{}",
         audit.body
     );
+    assert_eq!(
+        audit.body["items"]["EXCEL-ESS"]["fr"],
+        "Excel, les essentiels (formation en ligne, 12 mois)",
+        "the items it names, in each language"
+    );
 }
 
 async fn two_concurrent_edits_of_one_version_one_wins_the_other_is_told_who(stack: Stack) {

@@ -242,6 +242,9 @@ function auditSection(session) {
     return e.subject;
   };
   const colon = lang() === 'fr' ? ' : ' : ': ';
+  // The page's items, named by the server (listed or not), else by the catalogue.
+  let items = {};
+  const item = (code) => items[code]?.[lang()] || names[code] || code;
   const detail = (e) => {
     if (e.action === 'customer_updated') return e.detail.split(', ').map((f) => t(f)).join(', ');
     if (e.action === 'shop_imported') return '';
@@ -249,14 +252,15 @@ function auditSection(session) {
     if (e.action === 'item_changed') {
       const [what, fields] = e.detail.split(': ');
       const named = fields ? fields.split(', ').map((f) => w(`itemField_${f}`)).join(', ') : '';
-      return `${names[e.subject] || e.subject} (${w(`item_${what}`)}${named ? colon + named : ''})`;
+      return `${item(e.subject)} (${w(`item_${what}`)}${named ? colon + named : ''})`;
     }
-    if (e.item) return `${names[e.item] || e.item} (${e.detail})`;
+    if (e.item) return `${item(e.item)} (${e.detail})`;
     if (e.from && e.to && e.from !== e.to) return `${t(`status_${e.from}`)} → ${t(`status_${e.to}`)}${colon}${said(e)}`;
     return said(e);
   };
   const load = async (cursor) => {
     const page = await api('GET', `/admin/shops/${session.shop}/audit${cursor ? `?cursor=${cursor}` : ''}`);
+    items = page.items || {};
     // Up to a tablet each entry is a card: when and what, then who and on what, then the note.
     const rows = page.entries.length
       ? stackedTable({}, [[w('date')], [w('who')], [w('what')], [w('subject')], [w('note')]],

@@ -740,6 +740,15 @@ test('an operator names a partner\'s purchase by its item, sold by direct link o
   await rows.first().getByText('Excel, les essentiels, tarif partenaire').waitFor();
   assert.doesNotMatch(await p.locator('#products').innerText(), /PARTNER-EXCEL/);
   await accessible(p, 'admin-products-partner-fr-390');
+  // Suspended, then the staff actions name it too.
+  await rows.first().getByRole('button', { name: 'Suspendre' }).click();
+  await rows.first().getByRole('alertdialog').getByRole('button', { name: 'Confirmer' }).click();
+  await p.locator('#products tbody tr').filter({ hasText: 'ada.partner@example.org' }).first().getByText('suspendu').waitFor();
+  await p.goto(`${stack.base}/admin`);
+  const action = p.locator('#audit tr[data-action="product_suspended"]').first();
+  await action.waitFor();
+  assert.match(await action.innerText(), /Excel, les essentiels, tarif partenaire/);
+  assert.doesNotMatch(await p.locator('#audit').innerText(), /PARTNER-EXCEL/);
 });
 
 test('an operator cannot open the catalogue editor', async () => {

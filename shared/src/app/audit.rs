@@ -58,6 +58,9 @@ pub struct AuditEntry {
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     pub next_cursor: Option<String>,
+    /// The names, in each language, of the items the entries act on (an item's change, a
+    /// product's item), while the shop has them: the page names them, listed or not.
+    pub items: repo::ItemNames,
 }
 
 fn partition(shop: &ShopId) -> String {
@@ -135,7 +138,6 @@ pub async fn list(
 ) -> Result<AuditPage, AppError> {
     let id: ShopId = repo::parse_id("shop", shop)?;
     caller.check_shop(&id, "shop", shop)?;
-    repo::load_shop(store, &id, repo::Items::None).await?;
     let before = match cursor {
         Some(c) => Some(
             hex::decode(c)
@@ -156,12 +158,18 @@ pub async fn list(
     let next_cursor = (records.len() == PAGE)
         .then(|| records.last().map(|r| hex::encode(&r.item.key.sk)))
         .flatten();
-    let entries = records
+    let entries: Vec<AuditEntry> = records
         .iter()
         .filter_map(|r| serde_json::from_str(&r.item.body).ok())
         .collect();
+    let codes = entries.iter().filter_map(|e| match e.action {
+        Action::ItemChanged => Some(e.subject.as_str()),
+        _ => e.item.as_deref(),
+    });
+    let (_, items) = repo::load_shop_naming(store, &id, codes).await?;
     Ok(AuditPage {
         entries,
         next_cursor,
+        items,
     })
 }
