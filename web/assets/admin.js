@@ -150,6 +150,8 @@ async function figures(session) {
     const from = new Date(to.getTime() - (Number(period.value) - 1) * 86400000);
     const iso = (d) => d.toISOString().slice(0, 10);
     const stats = await api('GET', `/admin/shops/${session.shop}/stats?from=${iso(from)}&to=${iso(to)}`);
+    // Items ever sold are named too (the bills desk filters by them), listed or not.
+    for (const i of stats.items) if (i.names) names[i.code] ??= i.names[lang()];
     const count = (n) => new Intl.NumberFormat(lang()).format(n);
     const revenue = stats.days.reduce((s, d) => s + Number(d.revenue_excl_tax), 0);
     const orders = stats.days.reduce((s, d) => s + d.orders, 0);
@@ -165,7 +167,7 @@ async function figures(session) {
       h('div', { class: 'charts' },
         periods.length ? barTable('revenue', w(`revenueBy_${grouping.value}`), [w(grouping.value === 'day' ? 'date' : 'periodCol'), w('revenueCol'), w('ordersCol'), ''],
           periods.map((d) => [d.label, amount(d.revenue.toFixed(2), stats.currency), count(d.orders), d.revenue]), maxDay) : h('p', { class: 'muted' }, w('noSales')),
-        stats.items.length > 0 && barTable('top-items', w('topItems'), [w('item'), w('quantity'), ''], stats.items.slice(0, 10).map((i) => [i.names?.[lang()] || names[i.code] || i.code, count(i.quantity), i.quantity]), maxItem),
+        stats.items.length > 0 && barTable('top-items', w('topItems'), [w('item'), w('quantity'), ''], stats.items.slice(0, 10).map((i) => [names[i.code] || i.code, count(i.quantity), i.quantity]), maxItem),
         methods.length > 0 && barTable('methods', w('byMethod'), [w('method'), w('ordersCol'), ''], methods.map(([m, n]) => [t(`method_${m}`), count(n), n]), maxMethod)));
   };
   period.addEventListener('change', load);

@@ -727,6 +727,11 @@ test('an operator names a partner\'s purchase by its item, sold by direct link o
   await signIn(p, 'operator', 'operator-2026');
   await p.locator('#top-items').getByText('Excel, les essentiels, tarif partenaire').waitFor();
   assert.doesNotMatch(await p.locator('#top-items').innerText(), /PARTNER-EXCEL/, 'named, not coded');
+  // The bills desk finds its bills by that item.
+  const desk = p.locator('#bill-filter');
+  await desk.getByLabel('Article').selectOption({ label: 'Excel, les essentiels, tarif partenaire' });
+  await desk.getByRole('button', { name: 'Filtrer' }).click();
+  await p.locator(`#bills tr[data-bill="${placed.bill_id}"]`).waitFor();
   await p.goto(`${stack.base}/admin/products?shop=demo`);
   const form = p.locator('#product-filter');
   await form.getByLabel('Courriel du client').fill('ada.partner@example.org');
