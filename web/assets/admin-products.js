@@ -63,6 +63,12 @@ async function start() {
     if (customer.value.trim()) query.set('customer', customer.value.trim());
     try {
       const { products } = await api('GET', `/admin/shops/${session.shop}/products?${query}`);
+      // An item the catalogue does not list (sold by direct link only) can be chosen too.
+      for (const p of products) {
+        if (names[p.item_code] || !p.item_names) continue;
+        names[p.item_code] = productItem(p);
+        item.append(h('option', { value: p.item_code }, names[p.item_code]));
+      }
       fill(results, table(products.filter((p) => !item.value || p.item_code === item.value), load));
     } catch (e) {
       showProblem(form, e, banner);

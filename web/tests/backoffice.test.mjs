@@ -744,6 +744,10 @@ test('an operator names a partner\'s purchase by its item, sold by direct link o
   }
   await rows.first().getByText('Excel, les essentiels, tarif partenaire').waitFor();
   assert.doesNotMatch(await p.locator('#products').innerText(), /PARTNER-EXCEL/);
+  // It can be chosen by its name among the products.
+  await form.getByLabel('Produit').selectOption({ label: 'Excel, les essentiels, tarif partenaire' });
+  await form.getByRole('button', { name: 'Filtrer' }).click();
+  await rows.first().getByText('Excel, les essentiels, tarif partenaire').waitFor();
   await accessible(p, 'admin-products-partner-fr-390');
   // Suspended, then the staff actions name it too.
   await rows.first().getByRole('button', { name: 'Suspendre' }).click();
