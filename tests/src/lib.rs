@@ -6,6 +6,7 @@ pub mod cost;
 pub mod fixtures;
 pub mod purchase;
 pub mod runtime;
+pub mod ses;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

@@ -168,6 +168,22 @@ impl Walk {
         made.body["id"].as_str().unwrap().to_owned()
     }
 
+    /// A guest's order of one Excel essentials, paid by `method`: the placement's answer.
+    async fn place_one(&mut self, method: &str) -> Answer {
+        let cart = self.new_cart().await;
+        let line = Body::Json(json!({"quantity": 1}));
+        let path = format!("/carts/{cart}/lines/EXCEL-ESS");
+        self.call(Method::PUT, &path, Auth::None, line).await;
+        let path = format!("/carts/{cart}/customer");
+        self.call(Method::PUT, &path, Auth::None, Body::Json(customer()))
+            .await;
+        let order = Body::Json(json!({"payment_method": method, "accept_terms": true}));
+        let path = format!("/carts/{cart}/order");
+        let placed = self.call(Method::POST, &path, Auth::None, order).await;
+        assert_eq!(placed.status, 201, "{}", placed.body);
+        placed
+    }
+
     /// What DynamoDB was asked since the last check, against `function`'s policy.
     fn check(&mut self, function: &str, what: &str) {
         let (grants, _) = &self.functions[function];
@@ -360,22 +376,7 @@ async fn every_function_is_allowed_what_its_code_asks_dynamodb() {
         .await;
 
     // A gateway: Systempay's signed notification, twice; the buyer's return.
-    let gateway_cart = w.new_cart().await;
-    let path = format!("/carts/{gateway_cart}/lines/EXCEL-ESS");
-    w.call(
-        Method::PUT,
-        &path,
-        none(),
-        Body::Json(json!({"quantity": 1})),
-    )
-    .await;
-    let path = format!("/carts/{gateway_cart}/customer");
-    w.call(Method::PUT, &path, none(), Body::Json(customer()))
-        .await;
-    let path = format!("/carts/{gateway_cart}/order");
-    let placed = w
-        .call(Method::POST, &path, none(), order("systempay"))
-        .await;
+    let placed = w.place_one("systempay").await;
     let card = placed.body["bill_id"].as_str().unwrap().to_owned();
     let path = format!("/admin/bills/{card}/sample-notification?gateway=systempay");
     let sample = w
@@ -561,20 +562,7 @@ async fn every_function_is_allowed_what_its_code_asks_dynamodb() {
     let path = format!("/admin/bills/{card}/messages/nothing-given-up/send-again");
     w.call(Method::POST, &path, admin(), Body::Json(json!({})))
         .await;
-    let later = w.new_cart().await;
-    let path = format!("/carts/{later}/lines/EXCEL-ESS");
-    w.call(
-        Method::PUT,
-        &path,
-        none(),
-        Body::Json(json!({"quantity": 1})),
-    )
-    .await;
-    let path = format!("/carts/{later}/customer");
-    w.call(Method::PUT, &path, none(), Body::Json(customer()))
-        .await;
-    let path = format!("/carts/{later}/order");
-    let placed = w.call(Method::POST, &path, none(), order("check")).await;
+    let placed = w.place_one("check").await;
     let cheque = placed.body["bill_id"].as_str().unwrap().to_owned();
     let path = format!("/admin/bills/{cheque}/transitions");
     let cancel = json!({"to": "CANCELLED", "note": "changed their mind"});

@@ -463,12 +463,7 @@ impl Mailer for Refusing {
 async fn a_purchase_is_told_through_ses() {
     let config = shop_core::adapters::aws::sdk_config(Some(moto_harness::endpoint()));
     let ses = aws_sdk_sesv2::Client::new(&config);
-    let from = format!("{}@enrolshop.test", moto_harness::unique_name("shop"));
-    ses.create_email_identity()
-        .email_identity(&from)
-        .send()
-        .await
-        .expect("the sender identity is created");
+    let from = enrolshop_tests::ses::verified_sender().await;
     let stack = Stack::start_embedded().await;
     let cart = stack.ready_cart("EXCEL-ESS", 1).await;
     stack.place_and_pay(&cart).await;
@@ -478,21 +473,6 @@ async fn a_purchase_is_told_through_ses() {
         .await
         .unwrap();
     assert_eq!(sent, 3);
-    let data: serde_json::Value = stack
-        .http
-        .get(format!("{}/moto-api/data.json", moto_harness::endpoint()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let raw: Vec<Vec<u8>> = data["ses"]["RawMessage"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["source"] == from.as_str())
-        .map(|m| m["raw_data"].as_str().unwrap().as_bytes().to_vec())
-        .collect();
+    let raw = enrolshop_tests::ses::sent_from(&from).await;
     check_purchase_messages(&raw, &from);
 }

@@ -341,15 +341,7 @@ async fn production_bootstrap_reports_partial_batch_failures_and_relays() {
 #[tokio::test]
 async fn production_bootstrap_sends_the_messages_with_the_templates_settings() {
     let stack = Stack::start().await;
-    let from = format!("{}@enrolshop.test", moto_harness::unique_name("shop"));
-    let ses = aws_sdk_sesv2::Client::new(&shop_core::adapters::aws::sdk_config(Some(
-        moto_harness::endpoint(),
-    )));
-    ses.create_email_identity()
-        .email_identity(&from)
-        .send()
-        .await
-        .expect("the sender identity is created");
+    let from = enrolshop_tests::ses::verified_sender().await;
     let cart = stack.ready_cart("EXCEL-ESS", 1).await;
     let (bill, _) = stack.place_and_pay(&cart).await;
     let parameters = [
@@ -366,23 +358,11 @@ async fn production_bootstrap_sends_the_messages_with_the_templates_settings() {
         panic!("the scheduled run failed")
     };
     assert_eq!(answer["mailed"], 3, "{answer}");
-    let data: Value = stack
-        .http
-        .get(format!("{}/moto-api/data.json", moto_harness::endpoint()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
     // Each message's text parts, decoded.
-    let sent: Vec<String> = data["ses"]["RawMessage"]
-        .as_array()
-        .unwrap()
+    let sent: Vec<String> = enrolshop_tests::ses::sent_from(&from)
+        .await
         .iter()
-        .filter(|m| m["source"] == from.as_str())
-        .map(|m| {
-            let raw = m["raw_data"].as_str().unwrap().as_bytes();
+        .map(|raw| {
             let mail = mailparse::parse_mail(raw).unwrap();
             let mut texts = vec![mail.get_body().unwrap_or_default()];
             texts.extend(
@@ -423,19 +403,7 @@ async fn a_missing_variable_fails_init_naming_it() {
     let api = RuntimeApi::start().await;
     let env = lambda_env("storefront", &api.addr);
     let process = FunctionProcess::spawn(&function_binary("storefront"), &env);
-    let reported = api
-        .init_error(Duration::from_secs(10))
-        .await
-        .expect("an init error reported to the runtime API");
-    assert_eq!(reported["errorType"], "Runtime.ConfigError");
-    assert!(
-        reported["errorMessage"]
-            .as_str()
-            .unwrap()
-            .contains("TABLE_NAME")
-    );
-    let (code, logs) = process.finish(Duration::from_secs(10)).await;
-    assert_ne!(code, Some(0), "init failed");
+    let logs = fails_init_naming(&api, process, "TABLE_NAME").await;
     let line = logs
         .lines()
         .find(|l| l.contains("TABLE_NAME"))
@@ -458,18 +426,19 @@ async fn a_sender_without_the_pages_address_fails_init() {
         &[("PAGES_URL", "")],
     )
     .await;
+    fails_init_naming(&api, process, "PAGES_URL").await;
+}
+
+/// The process reported an init error naming `variable` to the Runtime API and ended: its logs.
+async fn fails_init_naming(api: &RuntimeApi, process: FunctionProcess, variable: &str) -> String {
     let reported = api
         .init_error(Duration::from_secs(10))
         .await
         .expect("an init error reported to the runtime API");
     assert_eq!(reported["errorType"], "Runtime.ConfigError");
-    assert!(
-        reported["errorMessage"]
-            .as_str()
-            .unwrap()
-            .contains("PAGES_URL"),
-        "{reported}"
-    );
-    let (code, _) = process.finish(Duration::from_secs(10)).await;
+    let message = reported["errorMessage"].as_str().unwrap();
+    assert!(message.contains(variable), "{reported}");
+    let (code, logs) = process.finish(Duration::from_secs(10)).await;
     assert_ne!(code, Some(0), "init failed");
+    logs
 }

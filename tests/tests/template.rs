@@ -171,12 +171,8 @@ fn strings(v: &Yaml) -> Vec<String> {
     }
 }
 
-/// Every route the template gives API Gateway reaches a handler of the functions' routers
-/// (the same routers `shopctl serve` mounts): no `no such route`, no `method_not_allowed`.
-#[tokio::test]
-async fn every_template_route_reaches_a_handler() {
-    use axum::body::Body;
-    use tower::ServiceExt;
+/// The routers and pages `shopctl serve` mounts, on an empty embedded store and no Moodle.
+fn local_stack() -> (tempfile::TempDir, axum::Router) {
     let dir = tempfile::tempdir().unwrap();
     let store = std::sync::Arc::new(
         shop_core::adapters::embedded::EmbeddedStore::open(&dir.path().join("s.redb")).unwrap(),
@@ -188,6 +184,16 @@ async fn every_template_route_reaches_a_handler() {
         std::time::Duration::from_secs(1),
     ));
     let app = shopctl::stack(store, queue, nowhere, &shopctl::StackOptions::default());
+    (dir, app)
+}
+
+/// Every route the template gives API Gateway reaches a handler of the functions' routers
+/// (the same routers `shopctl serve` mounts): no `no such route`, no `method_not_allowed`.
+#[tokio::test]
+async fn every_template_route_reaches_a_handler() {
+    use axum::body::Body;
+    use tower::ServiceExt;
+    let (_dir, app) = local_stack();
     let t = template();
     let mut checked = 0;
     for (_, resource) in t["Resources"].as_mapping().unwrap() {
@@ -317,17 +323,7 @@ async fn shop_front_sends_api_routes_to_the_api_and_page_addresses_to_their_file
     assert!(routes >= 60, "{routes} routes");
 
     let pages = front_pages(&front_js);
-    let dir = tempfile::tempdir().unwrap();
-    let store = std::sync::Arc::new(
-        shop_core::adapters::embedded::EmbeddedStore::open(&dir.path().join("s.redb")).unwrap(),
-    );
-    let queue = std::sync::Arc::new(shop_core::adapters::memory_queue::InProcessQueue::default());
-    let nowhere = std::sync::Arc::new(shop_core::adapters::moodle::MoodleClient::new(
-        "http://127.0.0.1:9",
-        "none",
-        std::time::Duration::from_secs(1),
-    ));
-    let local = shopctl::stack(store, queue, nowhere, &shopctl::StackOptions::default());
+    let (_dir, local) = local_stack();
     for (path, file) in &pages {
         assert!(
             !api_patterns.iter().any(|p| glob(p, path)),
