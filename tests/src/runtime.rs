@@ -233,6 +233,34 @@ pub fn template_env(function: &str, values: &HashMap<&str, &str>) -> Vec<(String
     env
 }
 
+/// The front's secret the tests' functions are given (the template's generated `FrontSecret`).
+pub const FRONT_SECRET: &str = "front-secret-for-tests";
+
+/// What CloudFormation would put in the template's functions here: the tests' table and
+/// Moodle, no queue (jobs stay in the outbox), the parameters' defaults, test secrets (the
+/// Moodle token `test-moodle-token`, the back-office token `test-admin-token`).
+pub fn template_values<'a>(table: &'a str, moodle_url: &'a str) -> HashMap<&'a str, &'a str> {
+    HashMap::from([
+        ("ShopTable", table),
+        ("ProductionQueue", ""),
+        ("MoodleUrl", moodle_url),
+        ("MoodleTokenSecretName", "enrolshop/moodle-token"),
+        ("enrolshop/moodle-token", "test-moodle-token"),
+        ("AdminTokenSecretName", "enrolshop/admin-token"),
+        ("enrolshop/admin-token", "test-admin-token"),
+        ("CheckoutPath", "/checkout"),
+        ("BillPath", "/bill"),
+        ("PublicUrl", "https://shop.example"),
+        ("PagesUrl", ""),
+        ("MailFrom", ""),
+        ("SesConfigurationSet", ""),
+        ("HasPagesUrl", "false"),
+        ("ShopFront.DomainName", "front.example"),
+        ("FrontSecret", "enrolshop/front"),
+        ("enrolshop/front", FRONT_SECRET),
+    ])
+}
+
 /// One value of `template.yaml` as CloudFormation would give it (see [`template_env`]).
 fn resolve(v: &serde_yaml_ng::Value, values: &HashMap<&str, &str>) -> String {
     use serde_yaml_ng::Value as Yaml;

@@ -9,7 +9,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use enrolshop_tests::fixtures::events;
-use enrolshop_tests::runtime::{FunctionProcess, Outcome, RuntimeApi, lambda_env};
+use enrolshop_tests::runtime::{
+    FunctionProcess, Outcome, RuntimeApi, lambda_env, template_env, template_values,
+};
 
 /// Each function, an event of its own and the HTTP status it answers on an empty table (none:
 /// not an HTTP event).
@@ -54,7 +56,7 @@ async fn each_arm64_package_starts_and_answers_its_events() {
         return;
     };
     let packages = Path::new(&packages);
-    let sim = moodle_sim::Simulator::new("package-token");
+    let sim = moodle_sim::Simulator::new("test-moodle-token");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let moodle = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(sim.serve(listener));
@@ -73,16 +75,10 @@ async fn each_arm64_package_starts_and_answers_its_events() {
             .unwrap()
             .1;
         let api = RuntimeApi::start().await;
+        // The environment the template gives the function, as the deployed package gets it.
         let mut env = lambda_env(function, &api.addr);
-        for (k, v) in [
-            ("TABLE_NAME", table.as_str()),
-            ("DYNAMODB_ENDPOINT", moto_harness::endpoint()),
-            ("MOODLE_URL", moodle.as_str()),
-            ("MOODLE_TOKEN", "package-token"),
-            ("ADMIN_TOKEN", "package-admin-token"),
-        ] {
-            env.push((k.to_owned(), v.to_owned()));
-        }
+        env.extend(template_env(function, &template_values(&table, &moodle)));
+        env.push(("DYNAMODB_ENDPOINT".into(), moto_harness::endpoint().into()));
         let process = FunctionProcess::spawn(&under_qemu(scripts.path(), &bootstrap), &env);
         // Emulated, a start takes a few hundred milliseconds instead of a few.
         let answer = tokio::time::timeout(Duration::from_secs(60), api.invoke(event))

@@ -4,13 +4,13 @@
 //! event of `events/<function>/`. A wrong configuration fails init with an `init/error` naming
 //! the variable.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use enrolshop_tests::Stack;
 use enrolshop_tests::fixtures::*;
 use enrolshop_tests::runtime::{
-    FunctionProcess, Outcome, RuntimeApi, function_binary, lambda_env, template_env,
+    FRONT_SECRET, FunctionProcess, Outcome, RuntimeApi, function_binary, lambda_env, template_env,
+    template_values,
 };
 use serde_json::Value;
 use shop_core::adapters::sqs;
@@ -26,9 +26,6 @@ fn http(outcome: &Outcome) -> (u64, Value) {
         .unwrap_or(Value::Null);
     (r["statusCode"].as_u64().expect("a status"), body)
 }
-
-/// The secret of the front the template puts before the API (`FrontSecret`).
-const FRONT_SECRET: &str = "front-secret-for-tests";
 
 /// Starts `function`'s binary with the environment `template.yaml` gives it, its parameters
 /// and resources standing for the stack's (`extra` adds to it or overrides it), waiting for
@@ -49,25 +46,7 @@ async fn start_with(
     extra: &[(&str, &str)],
 ) -> (RuntimeApi, FunctionProcess) {
     let api = RuntimeApi::start().await;
-    let mut values: HashMap<&str, &str> = HashMap::from([
-        ("ShopTable", stack.table.as_str()),
-        ("ProductionQueue", ""),
-        ("MoodleUrl", stack.moodle_url.as_str()),
-        ("MoodleTokenSecretName", "enrolshop/moodle-token"),
-        ("enrolshop/moodle-token", "test-moodle-token"),
-        ("AdminTokenSecretName", "enrolshop/admin-token"),
-        ("enrolshop/admin-token", "test-admin-token"),
-        ("CheckoutPath", "/checkout"),
-        ("BillPath", "/bill"),
-        ("PublicUrl", "https://shop.example"),
-        ("PagesUrl", ""),
-        ("MailFrom", ""),
-        ("SesConfigurationSet", ""),
-        ("HasPagesUrl", "false"),
-        ("ShopFront.DomainName", "front.example"),
-        ("FrontSecret", "enrolshop/front"),
-        ("enrolshop/front", FRONT_SECRET),
-    ]);
+    let mut values = template_values(&stack.table, &stack.moodle_url);
     values.extend(parameters.iter().copied());
     let mut env = lambda_env(function, &api.addr);
     env.extend(template_env(function, &values));
