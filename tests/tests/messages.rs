@@ -454,6 +454,52 @@ async fn expiry_reminders_go_once_per_threshold_with_the_extension() {
     assert_eq!(import.status(), 303, "the link fills a cart");
 }
 
+/// A French buyer's reminder names what ends, and what extends it, in French.
+#[tokio::test]
+async fn a_french_buyers_reminder_names_the_items_in_french() {
+    let stack = Stack::start_embedded().await;
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    let french = json!({"language": "fr"});
+    stack.put(&format!("/carts/{cart}/language"), french).await;
+    stack.place_and_pay(&cart).await;
+    stack.produce_all().await;
+    stack.deliver_mail().await;
+    let products = stack
+        .with_token(Method::GET, "/admin/shops/demo/products", ADMIN_TOKEN, None)
+        .await;
+    let end: chrono::DateTime<chrono::Utc> = products.body["products"][0]["end"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let before = end - chrono::Utc::now() - chrono::Duration::days(14);
+    stack.clock.advance(before + chrono::Duration::hours(1));
+    assert_eq!(stack.postman.write_reminders().await.unwrap(), 1);
+    stack.deliver_mail().await;
+    let reminder = to(&stack, "ada@example.org")
+        .await
+        .into_iter()
+        .find(|(subject, _)| subject.starts_with("Votre accès à "))
+        .expect("the reminder, in French");
+    assert_eq!(
+        reminder.0,
+        format!(
+            "Votre accès à « Excel, les essentiels (formation en ligne, 12 mois) » prend fin le {}",
+            end.format("%d/%m/%Y")
+        )
+    );
+    let message = stack.mail_message(&reminder.1).await;
+    let text = message["text"].as_str().unwrap();
+    assert!(
+        text.contains("Prolonger avec « Excel, les essentiels : 3 mois de plus »"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Excel essentials"),
+        "no English name: {text}"
+    );
+}
+
 /// A bill paid longer ago than the reconciliation delay and still not delivered: the sales
 /// address is told, once, however often reconciliation runs.
 #[tokio::test]

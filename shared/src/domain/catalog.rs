@@ -270,6 +270,14 @@ pub struct Item {
 }
 
 impl Item {
+    /// The item's name in `language`'s words where the document gives them.
+    pub fn name_in(&self, language: super::Language) -> &str {
+        self.texts
+            .get(&language)
+            .and_then(|w| w.name.as_deref())
+            .unwrap_or(&self.name)
+    }
+
     /// The item in `language`'s words where the document gives them.
     pub fn localize(&mut self, language: super::Language) {
         let Some(words) = self.texts.get(&language) else {

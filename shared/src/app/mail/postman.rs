@@ -214,7 +214,7 @@ impl Postman {
         let mut extras = self.extras(letter, bill, shop).await.map_err(transient)?;
         if let Some(reminder) = &letter.reminder {
             extras.expiring = self
-                .expiring(reminder, &stored.shop)
+                .expiring(reminder, &stored.shop, letter.language)
                 .await
                 .map_err(transient)?;
             if extras.expiring.is_none() {
@@ -264,11 +264,13 @@ impl Postman {
         Ok(extras)
     }
 
-    /// The product a reminder is about, and the item that extends it.
+    /// The product a reminder is about, and the item that extends it, named in the letter's
+    /// language.
     async fn expiring(
         &self,
         reminder: &super::Reminder,
         shop: &crate::domain::catalog::Shop,
+        language: crate::domain::Language,
     ) -> Result<Option<super::compose::Expiring>, AppError> {
         let Ok(reference) = reminder.product.parse() else {
             return Ok(None);
@@ -281,9 +283,9 @@ impl Postman {
             .items
             .iter()
             .find(|i| i.code.as_str() == p.item_code)
-            .map_or_else(|| p.item_code.clone(), |i| i.name.clone());
-        let extension =
-            super::reminders::extension_for(shop, &p).map(|i| (i.code.to_string(), i.name.clone()));
+            .map_or_else(|| p.item_code.clone(), |i| i.name_in(language).to_owned());
+        let extension = super::reminders::extension_for(shop, &p)
+            .map(|i| (i.code.to_string(), i.name_in(language).to_owned()));
         Ok(p.end.map(|ends| super::compose::Expiring {
             item,
             ends,
