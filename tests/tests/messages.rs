@@ -454,6 +454,52 @@ async fn expiry_reminders_go_once_per_threshold_with_the_extension() {
     assert_eq!(import.status(), 303, "the link fills a cart");
 }
 
+/// A shop with a name of its own in French is named so in its French messages (subject, text,
+/// signature), and by its document's name in English.
+#[tokio::test]
+async fn a_shop_is_named_in_each_message_s_language() {
+    let stack = Stack::start_embedded().await;
+    let mut document = stack
+        .with_token(Method::GET, "/admin/shops/demo", ADMIN_TOKEN, None)
+        .await
+        .body;
+    document["texts"]["fr"]["name"] = json!("Académie de démonstration");
+    let saved = stack
+        .with_token(
+            Method::PUT,
+            "/admin/shops/demo",
+            ADMIN_TOKEN,
+            Some(document),
+        )
+        .await;
+    assert!(saved.status < 300, "{}", saved.body);
+    for (language, name) in [
+        ("fr", "Académie de démonstration"),
+        ("en", "Demo Training Academy"),
+    ] {
+        let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+        stack
+            .put(
+                &format!("/carts/{cart}/language"),
+                json!({"language": language}),
+            )
+            .await;
+        let placed = stack.order(&cart, "transfer").await;
+        let bill = placed.body["bill_id"].as_str().unwrap().to_owned();
+        stack.deliver_mail().await;
+        let (subject, id) = to(&stack, "ada@example.org")
+            .await
+            .into_iter()
+            .find(|(subject, _)| subject.contains(&bill))
+            .expect("the order's message");
+        assert!(subject.ends_with(name), "{subject}");
+        let message = stack.mail_message(&id).await;
+        let text = message["text"].as_str().unwrap();
+        assert!(text.trim_end().ends_with(name), "signed {name}: {text}");
+        assert!(message["html"].as_str().unwrap().contains(name));
+    }
+}
+
 /// A French buyer's reminder names what ends, and what extends it, in French.
 #[tokio::test]
 async fn a_french_buyers_reminder_names_the_items_in_french() {

@@ -283,11 +283,12 @@ pub fn compose(
         .map(|b| text_of(b, language))
         .collect::<Vec<_>>()
         .join("\n\n");
+    let shop_name = shop.name_in(language);
     let html = MailHtml {
         lang: language.as_str(),
         title: &subject,
         blocks: &blocks,
-        shop: &shop.name,
+        shop: &shop_name,
         words: &words(language),
     }
     .render()
@@ -311,7 +312,7 @@ pub fn compose(
         to: to.to_owned(),
         reply_to: shop.seller.get("email").cloned(),
         subject,
-        text: format!("{text}\n\n-- \n{}", shop.name),
+        text: format!("{text}\n\n-- \n{shop_name}"),
         html,
         attachments,
         language,
@@ -452,8 +453,8 @@ fn content(
     };
     let t = |en: String, fr_text: String| if fr { fr_text } else { en };
     let id = &bill.id;
-    let shop_name = &shop.name;
     let language = if fr { Language::Fr } else { Language::En };
+    let shop_name = &shop.name_in(language);
     match letter.kind {
         MessageKind::OrderPlaced => {
             let mut blocks = vec![

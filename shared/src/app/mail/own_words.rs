@@ -51,7 +51,7 @@ impl Facts<'_> {
         let seat = || seat_facts(self.letter, bill, self.site, fr);
         let expiring = self.extras.expiring.as_ref();
         Some(match name {
-            "shop" => text(self.shop.name.clone()),
+            "shop" => text(self.shop.name_in(self.letter.language)),
             "bill" => text(bill.id.to_string()),
             "firstname" => text(bill.customer.firstname.clone()),
             "lastname" => text(bill.customer.lastname.clone()),

@@ -92,6 +92,12 @@ pub struct ShopDocument {
 }
 
 impl ShopDocument {
+    /// The shop's name in `language`: its `texts.<language>.name`, else the document's.
+    pub fn name_in(&self, language: Language) -> String {
+        self.text_in(language, |t| t.name.as_ref(), Some(&self.name))
+            .unwrap_or_default()
+    }
+
     /// One of the shop's own texts in `language`: its `texts.<language>` words, else the
     /// document's.
     pub fn text_in(
