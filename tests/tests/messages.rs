@@ -454,6 +454,59 @@ async fn expiry_reminders_go_once_per_threshold_with_the_extension() {
     assert_eq!(import.status(), 303, "the link fills a cart");
 }
 
+/// A reminder whose extension is for the shop's customers links to the item's own page (which
+/// has the reader sign in first), not to a cart a visitor could not fill.
+#[tokio::test]
+async fn a_customers_only_extension_is_reached_through_its_page() {
+    let stack = Stack::start_embedded().await;
+    let mut document = stack
+        .with_token(Method::GET, "/admin/shops/demo", ADMIN_TOKEN, None)
+        .await
+        .body;
+    for item in document["items"].as_array_mut().unwrap() {
+        if item["code"] == "EXCEL-EXT" {
+            item["visibility"] = json!("customers");
+        }
+    }
+    let saved = stack
+        .with_token(
+            Method::PUT,
+            "/admin/shops/demo",
+            ADMIN_TOKEN,
+            Some(document),
+        )
+        .await;
+    assert!(saved.status < 300, "{}", saved.body);
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    stack.place_and_pay(&cart).await;
+    stack.produce_all().await;
+    stack.deliver_mail().await;
+    let products = stack
+        .with_token(Method::GET, "/admin/shops/demo/products", ADMIN_TOKEN, None)
+        .await;
+    let end: chrono::DateTime<chrono::Utc> = products.body["products"][0]["end"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let before = end - chrono::Utc::now() - chrono::Duration::days(14);
+    stack.clock.advance(before + chrono::Duration::hours(1));
+    assert_eq!(stack.postman.write_reminders().await.unwrap(), 1);
+    stack.deliver_mail().await;
+    let (_, id) = to(&stack, "ada@example.org")
+        .await
+        .into_iter()
+        .find(|(subject, _)| subject.starts_with("Your access to "))
+        .expect("the reminder");
+    let text = stack.mail_message(&id).await["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let url = link(&text, &stack.url("/?shop=demo&item="));
+    assert!(url.ends_with("item=EXCEL-EXT"), "{url}");
+    assert!(!text.contains("cart-import"), "{text}");
+}
+
 /// A shop with a name of its own in French is named so in its French messages (subject, text,
 /// signature), and by its document's name in English.
 #[tokio::test]

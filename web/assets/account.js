@@ -6,6 +6,14 @@ import {
 
 const shop = shopId();
 const main = document.getElementById('main');
+// `?item=CODE`: an item's page sent the reader to sign in (an item for customers); they go
+// back to it once signed in.
+const item = new URLSearchParams(location.search).get('item');
+const backToItem = () => {
+  if (!item || !/^[A-Za-z0-9_.-]{1,64}$/.test(item)) return false;
+  location.assign(`/?shop=${encodeURIComponent(shop)}&item=${encodeURIComponent(item)}`);
+  return true;
+};
 const sessionKey = `enrolshop.session.${shop}`;
 const session = () => sessionStorage.getItem(sessionKey);
 
@@ -21,7 +29,7 @@ function loginForm() {
     try {
       const r = await api('POST', `/shops/${shop}/account/login`, { username: username.value, password: password.value });
       sessionStorage.setItem(sessionKey, r.session);
-      await area();
+      if (!backToItem()) await area();
     } catch (e) {
       showProblem(form, e, banner);
     }
@@ -128,6 +136,11 @@ async function start() {
   const catalog = await api('GET', `/shops/${shop}/catalog?lang=${lang()}`);
   document.title = `${t('account')} — ${catalog.shop.name}`;
   document.getElementById('header').replaceChildren(header(catalog.shop.name));
+  if (session() && item) {
+    // Still signed in: straight back to the item (else the form, then back).
+    const valid = await api('GET', '/account/session', undefined, session()).then(() => true, () => false);
+    if (valid && backToItem()) return;
+  }
   if (session()) await area();
   else loginForm();
 }

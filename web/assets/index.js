@@ -86,7 +86,9 @@ async function linked(first, code) {
     fill(main, h('h1', {}, t('catalogue')), h('div', { class: 'items' }, card(item, first.shop.currency)), whole);
   } catch (e) {
     if (e.status !== 404) throw e;
-    fill(main, h('h1', {}, t('catalogue')), h('p', { class: 'banner', role: 'alert' }, t('itemGone')), whole);
+    // Perhaps for signed-in customers: signing in brings the reader back here.
+    const signIn = h('p', {}, h('a', { href: `/account?shop=${encodeURIComponent(shop)}&item=${encodeURIComponent(code)}` }, t('signInForItem')));
+    fill(main, h('h1', {}, t('catalogue')), h('p', { class: 'banner', role: 'alert' }, t('itemGone')), signIn, whole);
   }
 }
 

@@ -168,20 +168,31 @@ pub(super) fn courses(extras: &Extras, moodle: &str) -> Vec<Block> {
         .collect()
 }
 
-/// The pre-filled cart link to the item that extends an access, when the shop sells one.
+/// The link to the item that extends an access, when the shop sells one: a pre-filled cart, or
+/// the item's page (`/?shop=&item=`: its password, or "sign in" first for a customers' item).
 pub(super) fn extend_link(bill: &Bill, site: &Site, extras: &Extras, fr: bool) -> Option<Block> {
-    let (code, name) = extras.expiring.as_ref()?.extension.as_ref()?;
+    let extension = extras.expiring.as_ref()?.extension.as_ref()?;
+    let (code, name) = (&extension.code, &extension.name);
+    let url = if extension.by_cart_link {
+        format!(
+            "{}/shops/{}/cart-import?{code}=1",
+            site.api_url.trim_end_matches('/'),
+            bill.shop
+        )
+    } else {
+        format!(
+            "{}/?shop={}&item={code}",
+            site.pages_url.trim_end_matches('/'),
+            bill.shop
+        )
+    };
     Some(Block::Link {
         label: if fr {
             format!("Prolonger avec « {name} »")
         } else {
             format!("Extend it with \"{name}\"")
         },
-        url: format!(
-            "{}/shops/{}/cart-import?{code}=1",
-            site.api_url.trim_end_matches('/'),
-            bill.shop
-        ),
+        url,
     })
 }
 

@@ -33,8 +33,16 @@ pub struct Site {
 pub struct Expiring {
     pub item: String,
     pub ends: chrono::DateTime<chrono::Utc>,
-    /// The item that extends it, as a code and name.
-    pub extension: Option<(String, String)>,
+    /// The item that extends it.
+    pub extension: Option<Extension>,
+}
+
+/// The item that extends an access, named in the letter's language.
+pub struct Extension {
+    pub code: String,
+    pub name: String,
+    /// A visitor may put it in a cart (else the link opens the item's own page).
+    pub by_cart_link: bool,
 }
 
 /// A course delivered by the bill, as the "delivered" message links it.

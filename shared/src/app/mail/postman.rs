@@ -284,8 +284,12 @@ impl Postman {
             .iter()
             .find(|i| i.code.as_str() == p.item_code)
             .map_or_else(|| p.item_code.clone(), |i| i.name_in(language).to_owned());
-        let extension = super::reminders::extension_for(shop, &p)
-            .map(|i| (i.code.to_string(), i.name_in(language).to_owned()));
+        let extension =
+            super::reminders::extension_for(shop, &p).map(|i| super::compose::Extension {
+                code: i.code.to_string(),
+                name: i.name_in(language).to_owned(),
+                by_cart_link: super::reminders::by_cart_link(i),
+            });
         Ok(p.end.map(|ends| super::compose::Expiring {
             item,
             ends,

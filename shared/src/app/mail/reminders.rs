@@ -1,6 +1,6 @@
 //! Expiry reminders: before an enrolment ends (the shop's `reminder_days`, default 14 and 3),
-//! its buyer is reminded, with a pre-filled cart link to the item that extends it when the shop
-//! sells one. One letter per product and threshold (its id says which), so running the search
+//! its buyer is reminded, with a link to the item that extends it when the shop sells one (a
+//! pre-filled cart, or the item's page when a visitor cannot fill one with it). One letter per product and threshold (its id says which), so running the search
 //! again, or on several schedules at once, writes nothing twice.
 
 use chrono::{DateTime, Duration, Utc};
@@ -102,7 +102,8 @@ impl Postman {
 }
 
 /// The item a buyer re-buys to keep a product: an on-sale item that extends the same course,
-/// else the product's own item when it is renewable.
+/// else the product's own item when it is renewable — one that anybody may buy, or one for
+/// the shop's customers (the buyer is one), or with a password (a partner's: they hold it).
 pub(super) fn extension_for<'a>(
     shop: &'a Shop,
     p: &ProductInstance,
@@ -115,7 +116,10 @@ pub(super) fn extension_for<'a>(
             _ => Some(false),
         }
     };
-    let on_sale = |item: &&crate::domain::catalog::Item| item.purchasable_by(Viewer::Guest);
+    let buyer = Viewer::Customer { has_bought: true };
+    let on_sale = |item: &&crate::domain::catalog::Item| {
+        item.purchasable_by(Viewer::Guest) || item.purchasable_by(buyer)
+    };
     shop.items
         .iter()
         .filter(on_sale)
@@ -126,4 +130,11 @@ pub(super) fn extension_for<'a>(
                 .filter(on_sale)
                 .find(|item| item.code.as_str() == p.item_code && item.renewable)
         })
+}
+
+/// How a reminder's link reaches the extension: a pre-filled cart when a visitor may put it in
+/// one (the reader is seldom signed in), else the item's own page, which asks its password or
+/// has the customer sign in first.
+pub(super) fn by_cart_link(item: &crate::domain::catalog::Item) -> bool {
+    item.purchasable_by(Viewer::Guest) && item.password.is_none()
 }
