@@ -361,6 +361,11 @@ async fn staff_find_a_customer_and_correct_their_city() {
         "{}",
         ada.body
     );
+    assert_eq!(
+        ada.body["products"][0]["item_names"]["fr"],
+        "Excel, les essentiels (formation en ligne, 12 mois)",
+        "named for the staff's pages, in each language"
+    );
     let mut identity = ada.body["identity"].clone();
     identity["city"] = json!("Lyon");
     identity["zip"] = json!("69001");

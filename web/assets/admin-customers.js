@@ -4,7 +4,7 @@
 import {
   api, clearProblem, countryName, countryOptions, field, fill, h, lang, showProblem, t,
 } from './app.js';
-import { amount, cardLabel, day, deskHeader, stackedTable, staffSession, w, when, catalogueWithItems } from './desk.js';
+import { amount, cardLabel, day, deskHeader, productItem, stackedTable, staffSession, w, when, catalogueWithItems } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const main = document.getElementById('main');
@@ -86,7 +86,7 @@ async function one(email) {
       : h('p', { class: 'muted' }, w('noneYet'));
     const products = c.products.length
       ? stacked([[w('product')], [w('user')], [w('start')], [w('ends')], [w('status')]], c.products.map((p) => [
-        ['key', names[p.item_code] || p.item_code], ['who', p.seat?.holder?.email || p.user_email],
+        ['key', productItem(p, names)], ['who', p.seat?.holder?.email || p.user_email],
         [null, cardLabel(w('start')), day(p.start)], [null, cardLabel(w('ends')), p.end ? day(p.end) : w('noEnd')],
         ['state', badge(p.status, w(`state_${p.status}`))]]))
       : h('p', { class: 'muted' }, w('noneYet'));

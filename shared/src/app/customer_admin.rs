@@ -160,6 +160,7 @@ impl CustomerAdmin {
             .into_iter()
             .map(|p| ProductView::new(p, now))
             .collect();
+        let products = products::named(self.store.as_ref(), &id, products).await?;
         let moodle_profile_url = self
             .moodle_url
             .as_deref()

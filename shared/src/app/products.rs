@@ -212,6 +212,21 @@ impl ProductView {
     }
 }
 
+/// The staff's views of `products`, each with its item's names (the shop read with the items
+/// listed, one batch; 404 for no shop): the staff's pages name every item, listed or not.
+pub async fn named(
+    store: &dyn Store,
+    shop: &ShopId,
+    mut products: Vec<ProductView>,
+) -> Result<Vec<ProductView>, AppError> {
+    let codes = products.iter().map(|p| p.item_code.as_str());
+    let (_, names) = super::repo::load_shop_naming(store, shop, codes).await?;
+    for p in &mut products {
+        p.item_names = names.get(&p.item_code).cloned();
+    }
+    Ok(products)
+}
+
 /// The operator's product desk.
 pub struct ProductAdmin {
     pub store: Arc<dyn Store>,
@@ -270,16 +285,7 @@ impl ProductAdmin {
             .filter(|p| state.is_none_or(|s| p.state(now) == s))
             .map(|p| ProductView::new(p, now))
             .collect();
-        // The shop (404 for none), naming the items listed.
-        let codes = products.iter().map(|p| p.item_code.as_str());
-        let (_, names) = super::repo::load_shop_naming(self.store.as_ref(), shop, codes).await?;
-        Ok(products
-            .into_iter()
-            .map(|mut p| {
-                p.item_names = names.get(&p.item_code).cloned();
-                p
-            })
-            .collect())
+        named(self.store.as_ref(), shop, products).await
     }
 
     /// One instance of a shop the caller reaches (another shop's is "not found").
