@@ -237,16 +237,20 @@ function exportsSection(session) {
 /** What staff did, newest first, with a next page. */
 function auditSection(session) {
   const list = h('div', { id: 'audit' });
+  // The page's items, named by the server (listed or not), else by the catalogue.
+  let items = {};
+  const item = (code) => items[code]?.[lang()] || names[code] || code;
+  // On what: a bill by its number, a customer by their email, an item (or a product's item)
+  // by its name.
   const subject = (e) => {
     if (e.action === 'bill') return billLink(session, e.subject);
     if (e.action === 'customer_updated') return h('a', { href: `/admin/customers?shop=${session.shop}&email=${encodeURIComponent(e.subject)}` }, e.subject);
     if (e.action === 'shop_imported' || e.action === 'settings_changed') return catalogName;
+    if (e.action === 'item_changed') return item(e.subject);
+    if (e.item) return item(e.item);
     return e.subject;
   };
   const colon = lang() === 'fr' ? ' : ' : ': ';
-  // The page's items, named by the server (listed or not), else by the catalogue.
-  let items = {};
-  const item = (code) => items[code]?.[lang()] || names[code] || code;
   const detail = (e) => {
     if (e.action === 'customer_updated') return e.detail.split(', ').map((f) => t(f)).join(', ');
     if (e.action === 'shop_imported') return '';
@@ -254,9 +258,9 @@ function auditSection(session) {
     if (e.action === 'item_changed') {
       const [what, fields] = e.detail.split(': ');
       const named = fields ? fields.split(', ').map((f) => w(`itemField_${f}`)).join(', ') : '';
-      return `${item(e.subject)} (${w(`item_${what}`)}${named ? colon + named : ''})`;
+      return `${w(`item_${what}`)}${named ? colon + named : ''}`;
     }
-    if (e.item) return `${item(e.item)} (${e.detail})`;
+    if (e.item) return e.detail;
     if (e.from && e.to && e.from !== e.to) return `${t(`status_${e.from}`)} → ${t(`status_${e.to}`)}${colon}${said(e)}`;
     return said(e);
   };

@@ -758,6 +758,7 @@ test('an operator names a partner\'s purchase by its item, sold by direct link o
   await action.waitFor();
   assert.match(await action.innerText(), /Excel, les essentiels, tarif partenaire/);
   assert.doesNotMatch(await p.locator('#audit').innerText(), /PARTNER-EXCEL/);
+  assert.doesNotMatch(await p.locator('#audit').innerText(), /itemField_|settingsField_/, 'every field changed said in words');
 });
 
 test('an operator cannot open the catalogue editor', async () => {

@@ -91,3 +91,24 @@ test('every message, history entry, delivery problem, export and staff action th
     assert.deepEqual(lacking, [], name);
   }
 });
+
+/** The JSON names of a struct's fields (`pub name: Type,`), read from its source file. */
+function fieldsOf(file, name) {
+  const code = readFileSync(join(SRC, file), 'utf8');
+  const block = code.match(new RegExp(`pub struct ${name} \\{([\\s\\S]*?)\\n\\}`));
+  assert.ok(block, `${name} in ${file}`);
+  return [...block[1].matchAll(/^\s*pub (\w+):/gm)].map((m) => m[1]);
+}
+
+test('every field of an item or of the settings a change lists has the staff\'s words in English and in French', () => {
+  // The item's history and the staff actions list the document's fields a change touched.
+  const lists = [
+    [fieldsOf('domain/document/mod.rs', 'ItemDoc'), 'itemField_'],
+    [fieldsOf('domain/document/mod.rs', 'ShopDocument').filter((f) => !['id', 'items'].includes(f)), 'settingsField_'],
+  ];
+  for (const [fields, prefix] of lists) {
+    assert.ok(fields.length >= 15, `${prefix}: ${fields}`);
+    const lacking = ['en', 'fr'].flatMap((lang) => fields.filter((f) => !staffKnows(lang, `${prefix}${f}`)).map((f) => `${lang}: ${prefix}${f}`));
+    assert.deepEqual(lacking, [], prefix);
+  }
+});
