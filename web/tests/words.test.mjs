@@ -112,3 +112,29 @@ test('every field of an item or of the settings a change lists has the staff\'s 
     assert.deepEqual(lacking, [], prefix);
   }
 });
+
+test('every status, payment method, item kind, visibility and product state the pages show has words in English and in French', () => {
+  const bill = readFileSync(join(SRC, 'domain/bill.rs'), 'utf8');
+  const statuses = [...bill.match(/pub fn as_str\(self\) -> &'static str \{([\s\S]*?)\n {4}\}/)[1].matchAll(/=> "([A-Z]+)"/g)].map((m) => m[1]);
+  assert.equal(statuses.length, 10, `bill statuses: ${statuses}`);
+  // The buyer's and staff's shared words (app.js), then the staff's own (desk.js).
+  const buyers = [
+    [statuses, 'status_'],
+    [namesOf('domain/catalog.rs', 'PaymentMethod'), 'method_'],
+    [namesOf('domain/product.rs', 'ProductState'), 'state_'],
+  ];
+  const staff = [[namesOf('domain/product.rs', 'ProductState'), 'state_']];
+  const lacking = (lists, has) => lists.flatMap(([values, prefix]) => ['en', 'fr']
+    .flatMap((lang) => values.filter((v) => !has(lang, `${prefix}${v}`)).map((v) => `${lang}: ${prefix}${v}`)));
+  assert.deepEqual(lacking(buyers, knows), [], 'app.js');
+  assert.deepEqual(lacking(staff, staffKnows), [], 'desk.js');
+  // The catalogue editor's own words (a page script: read as text, once per language).
+  const editor = readFileSync(resolve(import.meta.dirname, '../assets/admin-items.js'), 'utf8');
+  const twice = (key) => (editor.match(new RegExp(`\\b${key}:`, 'g')) || []).length >= 2;
+  const lists = [
+    [namesOf('domain/catalog.rs', 'ItemKind'), 'kind_'],
+    [namesOf('domain/catalog.rs', 'ItemStatus'), 'status_'],
+    [namesOf('domain/catalog.rs', 'Visibility'), 'visibility_'],
+  ];
+  assert.deepEqual(lists.flatMap(([values, prefix]) => values.map((v) => `${prefix}${v}`).filter((k) => !twice(k))), [], 'admin-items.js');
+});
