@@ -75,13 +75,15 @@ const stacked = (heads, rows) => stackedTable({}, heads, rows.map((cells) => [{}
 async function one(email) {
   const render = async () => {
     const c = await api('GET', `/admin/shops/${session.shop}/customers/${encodeURIComponent(email)}`);
-    const account = `${c.moodle_username || ''} (#${c.moodle_user_id})`;
+    // By its username (the id only for an account whose username the shop never learnt).
+    const account = c.moodle_username || `#${c.moodle_user_id}`;
     const moodle = c.moodle_user_id && h('p', { id: 'moodle-account' }, `${w('moodleAccount')}${lang() === 'fr' ? ' : ' : ': '}`,
       c.moodle_profile_url ? h('a', { href: c.moodle_profile_url, target: '_blank', rel: 'noopener' }, account) : account);
     const badge = (status, word) => h('span', { class: `status ${status}` }, word);
     const bills = c.bills.length
       ? stacked([[w('bill')], [w('date')], [w('total'), 'num'], [w('status')]], c.bills.map((b) => [
-        ['key', h('a', { class: 'id', href: `/admin/bill?shop=${session.shop}&bill=${b.id}` }, b.id)],
+        ['key', h('a', { class: 'id', href: `/admin/bill?shop=${session.shop}&bill=${b.id}` }, b.id),
+          b.invoice_number && [h('br'), h('span', { class: 'muted invoice-number' }, b.invoice_number)]],
         [null, when(b.placed_at)], ['num', amount(b.total, b.currency)], ['state', badge(b.status, t(`status_${b.status}`))]]))
       : h('p', { class: 'muted' }, w('noneYet'));
     const products = c.products.length

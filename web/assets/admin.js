@@ -43,7 +43,8 @@ function billRows(session, bills) {
   // A phone or a small tablet shows each bill as a card (desk.js, `stackedTable`).
   return stackedTable({}, [[w('bill')], [w('date'), 'hide-small'], [w('customer')], [w('total'), 'num'], [w('method'), 'hide-small'], [w('status')]],
     bills.map((b) => [{ 'data-bill': b.id }, [
-      ['key', billLink(session, b.id)],
+      // Once paid, its invoice number too: what the accountant and the buyer's bank quote.
+      ['key', billLink(session, b.id), b.invoice_number && [h('br'), h('span', { class: 'muted invoice-number' }, b.invoice_number)]],
       ['hide-small', when(b.placed_at)],
       ['who', b.customer, h('br'), h('span', { class: 'muted' }, b.email)],
       ['num', amount(b.total, b.currency)],

@@ -61,6 +61,10 @@ test('a manager sees a transfer awaiting confirmation, records it in French and 
   assert.deepEqual(englishIn(await p.locator('body').innerText()), [], 'no English word on the French bill page');
   await accessible(p, 'admin-bill-complete-fr');
   await p.goto(`${stack.base}/admin`);
+  // The bills desk gives a paid bill's invoice number under its own.
+  const paidRow = p.locator(`#bills tr[data-bill="${bill}"]`);
+  await paidRow.waitFor();
+  assert.match(await paidRow.locator('.invoice-number').innerText(), /^DEMO-\d{4}-\d{6}$/);
   const recorded = p.locator('#audit tr[data-action="bill"]', { hasText: bill });
   await recorded.first().waitFor();
   assert.match(await recorded.first().innerText(), /paiement enregistré par l’équipe/, 'the staff actions say it in French too');
