@@ -454,20 +454,13 @@ async fn expiry_reminders_go_once_per_threshold_with_the_extension() {
     assert_eq!(import.status(), 303, "the link fills a cart");
 }
 
-/// A reminder whose extension is for the shop's customers links to the item's own page (which
-/// has the reader sign in first), not to a cart a visitor could not fill.
-#[tokio::test]
-async fn a_customers_only_extension_is_reached_through_its_page() {
-    let stack = Stack::start_embedded().await;
+/// Changes the demo shop's document as `edit` says, through the back office's import.
+async fn edit_demo(stack: &Stack, edit: impl FnOnce(&mut Value)) {
     let mut document = stack
         .with_token(Method::GET, "/admin/shops/demo", ADMIN_TOKEN, None)
         .await
         .body;
-    for item in document["items"].as_array_mut().unwrap() {
-        if item["code"] == "EXCEL-EXT" {
-            item["visibility"] = json!("customers");
-        }
-    }
+    edit(&mut document);
     let saved = stack
         .with_token(
             Method::PUT,
@@ -477,7 +470,17 @@ async fn a_customers_only_extension_is_reached_through_its_page() {
         )
         .await;
     assert!(saved.status < 300, "{}", saved.body);
+}
+
+/// Ada buys Excel essentials in `language`, delivered; the clock moves to 14 days before its
+/// end and the reminder goes: its (subject, id), and the end.
+async fn reminded(
+    stack: &Stack,
+    language: &str,
+) -> ((String, String), chrono::DateTime<chrono::Utc>) {
     let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    let chosen = json!({"language": language});
+    stack.put(&format!("/carts/{cart}/language"), chosen).await;
     stack.place_and_pay(&cart).await;
     stack.produce_all().await;
     stack.deliver_mail().await;
@@ -493,11 +496,30 @@ async fn a_customers_only_extension_is_reached_through_its_page() {
     stack.clock.advance(before + chrono::Duration::hours(1));
     assert_eq!(stack.postman.write_reminders().await.unwrap(), 1);
     stack.deliver_mail().await;
-    let (_, id) = to(&stack, "ada@example.org")
+    let reminder = to(stack, "ada@example.org")
         .await
         .into_iter()
-        .find(|(subject, _)| subject.starts_with("Your access to "))
+        .find(|(subject, _)| {
+            subject.starts_with("Your access to ") || subject.starts_with("Votre accès à ")
+        })
         .expect("the reminder");
+    (reminder, end)
+}
+
+/// A reminder whose extension is for the shop's customers links to the item's own page (which
+/// has the reader sign in first), not to a cart a visitor could not fill.
+#[tokio::test]
+async fn a_customers_only_extension_is_reached_through_its_page() {
+    let stack = Stack::start_embedded().await;
+    edit_demo(&stack, |document| {
+        for item in document["items"].as_array_mut().unwrap() {
+            if item["code"] == "EXCEL-EXT" {
+                item["visibility"] = json!("customers");
+            }
+        }
+    })
+    .await;
+    let ((_, id), _) = reminded(&stack, "en").await;
     let text = stack.mail_message(&id).await["text"]
         .as_str()
         .unwrap()
@@ -512,20 +534,10 @@ async fn a_customers_only_extension_is_reached_through_its_page() {
 #[tokio::test]
 async fn a_shop_is_named_in_each_message_s_language() {
     let stack = Stack::start_embedded().await;
-    let mut document = stack
-        .with_token(Method::GET, "/admin/shops/demo", ADMIN_TOKEN, None)
-        .await
-        .body;
-    document["texts"]["fr"]["name"] = json!("Académie de démonstration");
-    let saved = stack
-        .with_token(
-            Method::PUT,
-            "/admin/shops/demo",
-            ADMIN_TOKEN,
-            Some(document),
-        )
-        .await;
-    assert!(saved.status < 300, "{}", saved.body);
+    edit_demo(&stack, |document| {
+        document["texts"]["fr"]["name"] = json!("Académie de démonstration");
+    })
+    .await;
     for (language, name) in [
         ("fr", "Académie de démonstration"),
         ("en", "Demo Training Academy"),
@@ -557,29 +569,7 @@ async fn a_shop_is_named_in_each_message_s_language() {
 #[tokio::test]
 async fn a_french_buyers_reminder_names_the_items_in_french() {
     let stack = Stack::start_embedded().await;
-    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
-    let french = json!({"language": "fr"});
-    stack.put(&format!("/carts/{cart}/language"), french).await;
-    stack.place_and_pay(&cart).await;
-    stack.produce_all().await;
-    stack.deliver_mail().await;
-    let products = stack
-        .with_token(Method::GET, "/admin/shops/demo/products", ADMIN_TOKEN, None)
-        .await;
-    let end: chrono::DateTime<chrono::Utc> = products.body["products"][0]["end"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let before = end - chrono::Utc::now() - chrono::Duration::days(14);
-    stack.clock.advance(before + chrono::Duration::hours(1));
-    assert_eq!(stack.postman.write_reminders().await.unwrap(), 1);
-    stack.deliver_mail().await;
-    let reminder = to(&stack, "ada@example.org")
-        .await
-        .into_iter()
-        .find(|(subject, _)| subject.starts_with("Votre accès à "))
-        .expect("the reminder, in French");
+    let (reminder, end) = reminded(&stack, "fr").await;
     assert_eq!(
         reminder.0,
         format!(
