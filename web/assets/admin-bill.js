@@ -68,6 +68,15 @@ function history(bill) {
         h('td', {}, who(e.actor)), h('td', {}, said(e), e.cause?.error && asReceived(e.cause.error)))))));
 }
 
+/** True while the operator is at a form: a field focused, a note typed, a question open. */
+const inUse = () => {
+  const active = document.activeElement;
+  return Boolean((active && main.contains(active) && active.matches('input, select, textarea'))
+    || [...main.querySelectorAll('textarea')].some((n) => n.value.trim())
+    || main.querySelector('#transition select')?.value
+    || main.querySelector('.confirm'));
+};
+
 /** A form whose submission is confirmed in place, then sent; the bill is shown again. */
 function actionForm(id, title, fields, label, question, send) {
   const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
@@ -158,9 +167,14 @@ function render(bill) {
     failed && ['PAID', 'PREPROD'].includes(bill.status) && retryForm(bill),
     statusForm(bill),
     history(bill));
-  // A paid bill is being delivered: follow it until it settles.
+  // A paid bill is being delivered: follow it until it settles — but never under the hands of
+  // an operator using a form (a delivery waiting for Moodle can last; they may be refunding).
   if (['PAID', 'PREPROD'].includes(bill.status) && !failed) {
-    timer = setTimeout(async () => render(await api('GET', `/admin/bills/${bill.id}`)), 1500);
+    const follow = async () => {
+      if (inUse()) { timer = setTimeout(follow, 1500); return; }
+      render(await api('GET', `/admin/bills/${bill.id}`));
+    };
+    timer = setTimeout(follow, 1500);
   }
 }
 

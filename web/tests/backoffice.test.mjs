@@ -158,6 +158,37 @@ test('an operator refunds a delivered order in French, offered only the moves it
   assert.equal(bill.moves, undefined, 'the buyer is not told the staff\'s moves');
 });
 
+test('an operator refunds a paid order stuck while Moodle is down: the page that follows the delivery keeps what they type', async () => {
+  const faults = (calls, fault) => fetch(`${stack.moodle}/simulator/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ calls, fault }) });
+  // Signed in while Moodle answers (it checks staff passwords), then Moodle goes down.
+  const p = await stack.page('fr', 1280);
+  await signIn(p, 'operator', 'operator-2026');
+  await p.locator('#needs-action').waitFor();
+  assert.equal((await faults(10000, 'down')).status, 204);
+  try {
+    const cart = await apiCall('POST', '/shops/demo/carts', { language: 'fr' });
+    await apiCall('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity: 1 });
+    await apiCall('PUT', `/carts/${cart.id}/customer`, { customer: { firstname: 'Rosalind', lastname: 'Franklin', email: 'rosalind@example.org', address: '1 King’s College', zip: '75005', city: 'Paris', country: 'FR' } });
+    const placed = await apiCall('POST', `/carts/${cart.id}/order`, { payment_method: 'test', accept_terms: true });
+    await fetch(`${stack.base}/bills/${placed.bill_id}/test-payment`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${placed.access_token}` }, body: JSON.stringify({ outcome: 'paid' }) });
+    await p.goto(`${stack.base}/admin/bill?shop=demo&bill=${placed.bill_id}`);
+    await p.locator('#status[data-status="PAID"]').waitFor();
+    const form = p.locator('#transition');
+    await form.getByLabel('Nouvel état').selectOption('PAYBACK');
+    await form.getByLabel('Note').fill('Le client renonce : remboursement par virement.');
+    // The page would have followed the bill three times meanwhile.
+    await p.waitForTimeout(5000);
+    assert.equal(await form.getByLabel('Note').inputValue(), 'Le client renonce : remboursement par virement.');
+    assert.equal(await form.getByLabel('Nouvel état').inputValue(), 'PAYBACK');
+    await form.getByRole('button', { name: 'Appliquer' }).click();
+    await form.getByRole('alertdialog').getByRole('button', { name: 'Confirmer' }).click();
+    await p.locator('#status[data-status="PAYBACK"]').waitFor();
+    assert.match(await p.locator('#trace').textContent(), /Le client renonce : remboursement par virement\./);
+  } finally {
+    await faults(0, 'none');
+  }
+});
+
 test('a wrong password, a buyer, and the bearer token do not open the back office pages', async () => {
   const p = await stack.page('en', 1280);
   await signIn(p, 'manager', 'not-the-password');

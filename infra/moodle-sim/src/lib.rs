@@ -492,6 +492,7 @@ impl Simulator {
                 axum::routing::get(forgot_password_page),
             )
             .route("/simulator/capabilities", axum::routing::put(capabilities))
+            .route("/simulator/faults", axum::routing::put(faults))
             .with_state(self.clone())
     }
 
@@ -1202,8 +1203,6 @@ async fn rest(
     }
 }
 
-/// The page a course link of a message opens: the course's full name, as Moodle titles it
-/// (a simulator's stand-in for the course page; 404 for an unknown id).
 #[derive(Deserialize)]
 struct CapabilitiesInput {
     capabilities: Option<Vec<String>>,
@@ -1223,6 +1222,39 @@ async fn capabilities(
     StatusCode::NO_CONTENT
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultsInput {
+    calls: u32,
+    fault: FaultName,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum FaultName {
+    None,
+    Down,
+    ServerError,
+}
+
+/// `PUT /simulator/faults` `{"calls": n, "fault": "down" | "server_error" | "none"}`: the next
+/// `n` web-service calls fail so (a test that drives the pages, not this crate, makes Moodle
+/// go down and come back).
+async fn faults(
+    State(sim): State<Simulator>,
+    axum::Json(input): axum::Json<FaultsInput>,
+) -> StatusCode {
+    let fault = match input.fault {
+        FaultName::None => Fault::None,
+        FaultName::Down => Fault::Down,
+        FaultName::ServerError => Fault::ServerError,
+    };
+    sim.fail_next(input.calls, fault);
+    StatusCode::NO_CONTENT
+}
+
+/// The page a course link of a message opens: the course's full name, as Moodle titles it
+/// (a simulator's stand-in for the course page; 404 for an unknown id).
 async fn course_page(
     State(sim): State<Simulator>,
     axum::extract::Query(q): axum::extract::Query<BTreeMap<String, String>>,
