@@ -1,7 +1,8 @@
 //! Expiry reminders: before an enrolment ends (the shop's `reminder_days`, default 14 and 3),
 //! its buyer is reminded, with a link to the item that extends it when the shop sells one (a
-//! pre-filled cart, or the item's page when a visitor cannot fill one with it). One letter per product and threshold (its id says which), so running the search
-//! again, or on several schedules at once, writes nothing twice.
+//! pre-filled cart, or the item's page when a visitor cannot fill one with it). One letter per
+//! product and threshold (its id says which), so running the search again, or on several
+//! schedules at once, writes nothing twice.
 
 use chrono::{DateTime, Duration, Utc};
 
