@@ -472,12 +472,8 @@ async fn edit_demo(stack: &Stack, edit: impl FnOnce(&mut Value)) {
     assert!(saved.status < 300, "{}", saved.body);
 }
 
-/// Ada buys Excel essentials in `language`, delivered; the clock moves to 14 days before its
-/// end and the reminder goes: its (subject, id), and the end.
-async fn reminded(
-    stack: &Stack,
-    language: &str,
-) -> ((String, String), chrono::DateTime<chrono::Utc>) {
+/// Ada buys Excel essentials in `language`, delivered: the end of her access.
+async fn bought(stack: &Stack, language: &str) -> chrono::DateTime<chrono::Utc> {
     let cart = stack.ready_cart("EXCEL-ESS", 1).await;
     let chosen = json!({"language": language});
     stack.put(&format!("/carts/{cart}/language"), chosen).await;
@@ -487,23 +483,55 @@ async fn reminded(
     let products = stack
         .with_token(Method::GET, "/admin/shops/demo/products", ADMIN_TOKEN, None)
         .await;
-    let end: chrono::DateTime<chrono::Utc> = products.body["products"][0]["end"]
+    products.body["products"][0]["end"]
         .as_str()
         .unwrap()
         .parse()
-        .unwrap();
+        .unwrap()
+}
+
+/// The clock moves to 14 days before `end` and the reminder goes: its (subject, id).
+async fn remind(stack: &Stack, end: chrono::DateTime<chrono::Utc>) -> (String, String) {
     let before = end - chrono::Utc::now() - chrono::Duration::days(14);
     stack.clock.advance(before + chrono::Duration::hours(1));
     assert_eq!(stack.postman.write_reminders().await.unwrap(), 1);
     stack.deliver_mail().await;
-    let reminder = to(stack, "ada@example.org")
+    to(stack, "ada@example.org")
         .await
         .into_iter()
         .find(|(subject, _)| {
             subject.starts_with("Your access to ") || subject.starts_with("Votre accès à ")
         })
-        .expect("the reminder");
-    (reminder, end)
+        .expect("the reminder")
+}
+
+/// Ada buys Excel essentials in `language` and is reminded 14 days before its end: the
+/// reminder's (subject, id), and the end.
+async fn reminded(
+    stack: &Stack,
+    language: &str,
+) -> ((String, String), chrono::DateTime<chrono::Utc>) {
+    let end = bought(stack, language).await;
+    (remind(stack, end).await, end)
+}
+
+/// An item the shop has since withdrawn is named in its reminder as its bill sold it, not by
+/// its code.
+#[tokio::test]
+async fn a_reminder_names_a_withdrawn_item_as_it_was_sold() {
+    let stack = Stack::start_embedded().await;
+    let end = bought(&stack, "fr").await;
+    edit_demo(&stack, |document| {
+        let items = document["items"].as_array_mut().unwrap();
+        items.retain(|i| i["code"] != "EXCEL-ESS" && i["code"] != "STARTER-PACK");
+    })
+    .await;
+    let (subject, _) = remind(&stack, end).await;
+    assert!(
+        subject
+            .starts_with("Votre accès à « Excel, les essentiels (formation en ligne, 12 mois) »"),
+        "{subject}"
+    );
 }
 
 /// A reminder whose extension is for the shop's customers links to the item's own page (which

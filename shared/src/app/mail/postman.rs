@@ -214,7 +214,7 @@ impl Postman {
         let mut extras = self.extras(letter, bill, shop).await.map_err(transient)?;
         if let Some(reminder) = &letter.reminder {
             extras.expiring = self
-                .expiring(reminder, &stored.shop, letter.language)
+                .expiring(reminder, &stored.shop, bill, letter.language)
                 .await
                 .map_err(transient)?;
             if extras.expiring.is_none() {
@@ -265,11 +265,12 @@ impl Postman {
     }
 
     /// The product a reminder is about, and the item that extends it, named in the letter's
-    /// language.
+    /// language (an item the shop no longer has, as its bill sold it).
     async fn expiring(
         &self,
         reminder: &super::Reminder,
         shop: &crate::domain::catalog::Shop,
+        bill: &Bill,
         language: crate::domain::Language,
     ) -> Result<Option<super::compose::Expiring>, AppError> {
         let Ok(reference) = reminder.product.parse() else {
@@ -279,11 +280,15 @@ impl Postman {
             return Ok(None);
         };
         let p = p.value;
+        let sold = || {
+            let line = bill.lines.iter().find(|l| l.code.as_str() == p.item_code);
+            line.map_or_else(|| p.item_code.clone(), |l| l.name.clone())
+        };
         let item = shop
             .items
             .iter()
             .find(|i| i.code.as_str() == p.item_code)
-            .map_or_else(|| p.item_code.clone(), |i| i.name_in(language).to_owned());
+            .map_or_else(sold, |i| i.name_in(language).to_owned());
         let extension =
             super::reminders::extension_for(shop, &p).map(|i| super::compose::Extension {
                 code: i.code.to_string(),
