@@ -399,18 +399,7 @@ async fn find_my_orders_mails_links_and_tells_nobody_else_anything() {
 #[tokio::test]
 async fn expiry_reminders_go_once_per_threshold_with_the_extension() {
     let stack = Stack::start_embedded().await;
-    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
-    stack.place_and_pay(&cart).await;
-    stack.produce_all().await;
-    stack.deliver_mail().await;
-    let products = stack
-        .with_token(Method::GET, "/admin/shops/demo/products", ADMIN_TOKEN, None)
-        .await;
-    let end: chrono::DateTime<chrono::Utc> = products.body["products"][0]["end"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let end = bought(&stack, "en").await;
     let reminders = || async {
         to(&stack, "ada@example.org")
             .await
