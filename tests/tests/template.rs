@@ -377,6 +377,58 @@ async fn shop_front_sends_api_routes_to_the_api_and_page_addresses_to_their_file
     )));
 }
 
+/// In AWS the pages come from a bucket, which sends no security header: ShopFront's pages
+/// behaviour adds those `shopctl serve` sends with a page (never framed, no referrer, its
+/// content policy), so that a staff page cannot be framed to click its refund button.
+#[tokio::test]
+async fn the_pages_carry_in_aws_the_headers_they_carry_locally() {
+    use axum::body::Body;
+    use tower::ServiceExt;
+    let t = template();
+    let behaviour = &t["Resources"]["ShopFront"]["Properties"]["DistributionConfig"]
+        ["DefaultCacheBehavior"];
+    assert_eq!(
+        strings(&behaviour["ResponseHeadersPolicyId"]),
+        ["PagesHeaders"],
+        "{behaviour:?}"
+    );
+    let config = &t["Resources"]["PagesHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]
+        ["SecurityHeadersConfig"];
+    let (_dir, local) = local_stack();
+    let request = axum::http::Request::get("/admin/bill?shop=demo")
+        .body(Body::empty())
+        .unwrap();
+    let page = local.oneshot(request).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let local = |name: &str| page.headers()[name].to_str().unwrap().to_owned();
+    assert_eq!(
+        yaml_str(&config["ContentSecurityPolicy"], "ContentSecurityPolicy"),
+        local("content-security-policy")
+    );
+    assert_eq!(
+        yaml_str(&config["FrameOptions"], "FrameOption"),
+        local("x-frame-options")
+    );
+    assert_eq!(
+        yaml_str(&config["ReferrerPolicy"], "ReferrerPolicy"),
+        local("referrer-policy")
+    );
+    assert_eq!(local("x-content-type-options"), "nosniff");
+    for header in [
+        "ContentSecurityPolicy",
+        "ContentTypeOptions",
+        "FrameOptions",
+        "ReferrerPolicy",
+        "StrictTransportSecurity",
+    ] {
+        assert_eq!(
+            config[header]["Override"].as_bool(),
+            Some(true),
+            "{header} replaces what the bucket may send"
+        );
+    }
+}
+
 #[test]
 fn the_glob_reads_cloudfront_patterns() {
     assert!(glob("/shops/*", "/shops/demo/catalog"));
