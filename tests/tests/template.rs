@@ -385,15 +385,14 @@ async fn the_pages_carry_in_aws_the_headers_they_carry_locally() {
     use axum::body::Body;
     use tower::ServiceExt;
     let t = template();
-    let behaviour = &t["Resources"]["ShopFront"]["Properties"]["DistributionConfig"]
-        ["DefaultCacheBehavior"];
+    let behaviour =
+        &t["Resources"]["ShopFront"]["Properties"]["DistributionConfig"]["DefaultCacheBehavior"];
     assert_eq!(
         strings(&behaviour["ResponseHeadersPolicyId"]),
         ["PagesHeaders"],
         "{behaviour:?}"
     );
-    let config = &t["Resources"]["PagesHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]
-        ["SecurityHeadersConfig"];
+    let config = &t["Resources"]["PagesHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"];
     let (_dir, local) = local_stack();
     let request = axum::http::Request::get("/admin/bill?shop=demo")
         .body(Body::empty())

@@ -274,6 +274,12 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
             .map(|(user, password, role)| format!("{user} / {password} ({role})"))
             .collect();
         println!("  staff        {base}/admin  sign in as {}", who.join(", "));
+    } else if demo {
+        let who: Vec<&str> = DEMO_STAFF.iter().map(|(user, _, _)| *user).collect();
+        println!(
+            "  staff        {base}/admin  the demo shop's staff are the Moodle users {}: create them on your Moodle, or add yours to the shop's staff (README \"Trying the demo shop on a real Moodle\")",
+            who.join(" and ")
+        );
     }
     if args.admin_token == DEV_ADMIN_TOKEN {
         println!(

@@ -175,6 +175,23 @@ async fn a_real_moodle_is_health_checked_at_start() {
         "{}",
         served.banner
     );
+    assert!(
+        !served.banner.contains("manager-2026"),
+        "a real site's staff are not the simulator's: {}",
+        served.banner
+    );
+    assert!(
+        served
+            .banner
+            .contains("the Moodle users manager and operator")
+            && served
+                .banner
+                .contains("Trying the demo shop on a real Moodle"),
+        "says how to sign in: {}",
+        served.banner
+    );
+    let readme = include_str!("../../../README.md");
+    assert!(readme.contains("**Trying the demo shop on a real Moodle.**"));
     drop(served);
     let wrong = serve(&[
         "--data-dir",
