@@ -63,7 +63,7 @@ async fn money_received_accumulates_until_the_bill_is_paid() {
         .last()
         .unwrap()
         .clone();
-    assert_eq!(last["actor"], "operator:admin");
+    assert_eq!(last["actor"], "operator:API-TOKEN");
     assert_eq!(last["reference"], "BANK-42");
     pay("1.00").await.assert_problem(409, "invalid_state");
     assert_eq!(stack.queue.sent().len(), 1);

@@ -40,7 +40,7 @@ async fn an_item_is_changed_on_the_version_read_and_a_stale_copy_is_refused(stac
     let etag = etag.expect("an ETag");
     assert_eq!(read.body["item"]["code"], "EXCEL-ESS");
     assert_eq!(
-        read.body["changed_by"], "admin",
+        read.body["changed_by"], "API-TOKEN",
         "the demo was imported with the token"
     );
     let mut item = read.body["item"].clone();
@@ -89,7 +89,7 @@ async fn an_item_is_changed_on_the_version_read_and_a_stale_copy_is_refused(stac
     .await;
     stale.assert_problem(412, "precondition_failed");
     let detail = stale.body["detail"].as_str().unwrap();
-    assert!(detail.contains("changed by admin"), "{detail}");
+    assert!(detail.contains("changed by API-TOKEN"), "{detail}");
     let (now, _) = call(&stack, Method::GET, ITEM, &[], None).await;
     assert_eq!(
         now.body["item"]["name"], read.body["item"]["name"],
@@ -139,7 +139,7 @@ async fn an_item_is_changed_on_the_version_read_and_a_stale_copy_is_refused(stac
     let (history, _) = call(&stack, Method::GET, &format!("{ITEM}/history"), &[], None).await;
     let changes = history.body["changes"].as_array().unwrap();
     assert_eq!(changes.len(), 1, "{}", history.body);
-    assert_eq!(changes[0]["actor"], "admin");
+    assert_eq!(changes[0]["actor"], "API-TOKEN");
     assert_eq!(changes[0]["action"], "updated");
     assert_eq!(changes[0]["fields"], json!(["prices"]));
     let (audit, _) = call(&stack, Method::GET, "/admin/shops/demo/audit", &[], None).await;

@@ -526,7 +526,7 @@ async fn staff_actions_are_listed_with_their_author_newest_first() {
         ("bob", "customer_updated", "ada@example.org"),
         ("bob", "product_suspended", product.as_str()),
         ("bob", "bill", check.as_str()),
-        ("admin", "shop_imported", "demo"),
+        ("API-TOKEN", "shop_imported", "demo"),
     ];
     let expected: Vec<(String, String, String)> = expected
         .iter()
@@ -565,4 +565,86 @@ async fn only_managers_change_catalogue_items() {
     let read = as_staff(&stack, Method::GET, item, &ann.unwrap(), None).await;
     assert_eq!(read.status, 200, "{}", read.body);
     assert_eq!(read.body["item"]["code"], "EXCEL-ESS");
+}
+
+/// Moodle's own administrator is usually `admin`: on the staff list, what they do is told apart
+/// from what the bearer token does, on the bill and in the audit list.
+#[tokio::test]
+async fn a_staff_member_named_admin_is_not_taken_for_the_token() {
+    let stack = Stack::start_embedded().await;
+    stack
+        .moodle
+        .add_user("admin", "admin@demo-academy.example", "Admin-pass-1");
+    let mut shop = stack
+        .with_token(Method::GET, "/admin/shops/demo", ADMIN_TOKEN, None)
+        .await
+        .body;
+    shop["staff"] = json!([{"username": "admin", "role": "manager"}]);
+    let put = stack
+        .with_token(Method::PUT, "/admin/shops/demo", ADMIN_TOKEN, Some(shop))
+        .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    let (cookie, signed) = sign_in(&stack, "admin", "Admin-pass-1").await;
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    let cookie = cookie.unwrap();
+
+    let bills: Vec<String> = [
+        stack
+            .order(&stack.ready_cart("EXCEL-ESS", 1).await, "check")
+            .await,
+        stack
+            .order(&stack.ready_cart("EXCEL-ESS", 1).await, "check")
+            .await,
+    ]
+    .iter()
+    .map(|r| r.body["bill_id"].as_str().unwrap().to_owned())
+    .collect();
+    let cancel = json!({"to": "CANCELLED", "note": "asked by phone"});
+    let by_admin = as_staff(
+        &stack,
+        Method::POST,
+        &format!("/admin/bills/{}/transitions", bills[0]),
+        &cookie,
+        Some(cancel.clone()),
+    )
+    .await;
+    assert_eq!(by_admin.status, 200, "{}", by_admin.body);
+    let by_token = stack
+        .with_token(
+            Method::POST,
+            &format!("/admin/bills/{}/transitions", bills[1]),
+            ADMIN_TOKEN,
+            Some(cancel),
+        )
+        .await;
+    assert_eq!(by_token.status, 200, "{}", by_token.body);
+    let last =
+        |reply: &Reply| reply.body["events"].as_array().unwrap().last().unwrap()["actor"].clone();
+    assert_eq!(last(&by_admin), "operator:admin");
+    assert_eq!(last(&by_token), "operator:API-TOKEN");
+
+    let audit = as_staff(
+        &stack,
+        Method::GET,
+        "/admin/shops/demo/audit",
+        &cookie,
+        None,
+    )
+    .await;
+    let actors: Vec<(&str, &str)> = audit.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["actor"].as_str().unwrap(), e["subject"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        actors[..3],
+        [
+            ("API-TOKEN", bills[1].as_str()),
+            ("admin", bills[0].as_str()),
+            ("API-TOKEN", "demo")
+        ],
+        "{}",
+        audit.body
+    );
 }

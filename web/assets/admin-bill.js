@@ -3,7 +3,7 @@
 // change the status (with the note the move needs), retry a failed delivery. Lines are named
 // in the page's language (`names`), whatever the buyer's.
 import { api, clearProblem, countryName, field, fill, h, lang, showProblem, t } from './app.js';
-import { amount, asReceived, cardLabel, confirmIn, deskHeader, inLang, problemSaid, said, stackedTable, staffSession, w, when } from './desk.js';
+import { amount, asReceived, cardLabel, confirmIn, deskHeader, inLang, problemSaid, said, stackedTable, staffName, staffSession, w, when } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const billId = params.get('bill');
@@ -15,7 +15,7 @@ let timer;
 
 const who = (actor) => {
   const [kind, name] = actor.split(':');
-  if (kind === 'operator') return name;
+  if (kind === 'operator') return staffName(name);
   if (kind === 'gateway') return t(`method_${name}`);
   return w(`actor_${kind}`);
 };

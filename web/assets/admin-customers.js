@@ -4,7 +4,7 @@
 import {
   api, clearProblem, countryName, countryOptions, field, fill, h, lang, showProblem, t,
 } from './app.js';
-import { amount, cardLabel, day, deskHeader, productItem, stackedTable, staffSession, w, when, catalogueWithItems } from './desk.js';
+import { amount, cardLabel, day, deskHeader, productItem, stackedTable, staffName, staffSession, w, when, catalogueWithItems } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const main = document.getElementById('main');
@@ -93,7 +93,7 @@ async function one(email) {
         ['state', badge(p.status, w(`state_${p.status}`))]]))
       : h('p', { class: 'muted' }, w('noneYet'));
     const changes = (c.changes || []).length
-      ? h('ul', { id: 'changes' }, c.changes.map((x) => h('li', {}, `${when(x.at)} — ${x.actor.replace(/^operator:/, '')}: ${x.fields.map((f) => t(f)).join(', ')}`)))
+      ? h('ul', { id: 'changes' }, c.changes.map((x) => h('li', {}, `${when(x.at)} — ${staffName(x.actor)}: ${x.fields.map((f) => t(f)).join(', ')}`)))
       : null;
     document.title = `${c.identity.firstname} ${c.identity.lastname} — ${catalog.shop.name}`;
     fill(main, h('p', {}, h('a', { href: '/admin/customers' }, `← ${w('customers')}`)),

@@ -3,7 +3,7 @@
 // Moodle (course picker), saved on the version read (a concurrent edit is told who won).
 import { clearProblem, copyBox, field, fill, h, lang, percent, showProblem, t } from './app.js';
 import { HANDLERS, deliverySection } from './delivery.js';
-import { amount, confirmIn, deskHeader, follows, identifierOf, inLang, repeater, send, stackedHead, stackedRow, staffSession, w as desk, when } from './desk.js';
+import { amount, confirmIn, deskHeader, follows, identifierOf, inLang, repeater, send, stackedHead, stackedRow, staffName, staffSession, w as desk, when } from './desk.js';
 
 const main = document.getElementById('main');
 const params = new URLSearchParams(location.search);
@@ -367,7 +367,7 @@ async function form(code) {
       history();
     } catch (e) {
       if (e.status === 412) {
-        banner.replaceChildren(w('stale', e.body.changed_by || '?', when(e.body.changed_at)), ' ', h('a', { href: location.href }, w('reload')));
+        banner.replaceChildren(w('stale', e.body.changed_by ? staffName(e.body.changed_by) : '?', when(e.body.changed_at)), ' ', h('a', { href: location.href }, w('reload')));
         banner.hidden = false;
         return;
       }
@@ -379,7 +379,7 @@ async function form(code) {
   const history = async () => {
     if (!code) return;
     const found = (await send('GET', `/admin/shops/${session.shop}/items/${encodeURIComponent(code)}/history`)).json.changes;
-    changes.replaceChildren(...found.map((c) => h('li', {}, `${when(c.at)} — ${c.actor} — ${w(`action_${c.action}`)}${c.fields.length ? ` (${c.fields.map((f) => desk(`itemField_${f}`)).join(', ')})` : ''}`)));
+    changes.replaceChildren(...found.map((c) => h('li', {}, `${when(c.at)} — ${staffName(c.actor)} — ${w(`action_${c.action}`)}${c.fields.length ? ` (${c.fields.map((f) => desk(`itemField_${f}`)).join(', ')})` : ''}`)));
   };
   const copyCode = h('input', {});
   const copy = code && h('form', { class: 'row', onsubmit: async (ev) => {
@@ -426,7 +426,7 @@ async function form(code) {
   fill(main,
     h('p', {}, h('a', { href: '/admin/items' }, w('back'))),
     h('h1', {}, inLang(item) || w('newItem')),
-    read && h('p', { class: 'muted' }, `${read.json.changed_by || ''} · ${when(read.json.changed_at)}`),
+    read && h('p', { class: 'muted' }, `${read.json.changed_by ? staffName(read.json.changed_by) : ''} · ${when(read.json.changed_at)}`),
     params.get('saved') && h('p', { class: 'notice', role: 'status' }, w('saved')),
     read && buyerLink(session.shop, read.json.item),
     editor,

@@ -1,7 +1,7 @@
 // The back office's front page: staff sign-in, then the dashboard (what needs action now,
 // bills by status) and the bills desk (filters, paging).
 import { api, clearProblem, field, fill, h, lang, showProblem, t } from './app.js';
-import { amount, asReceived, catalogueWithItems, confirmIn, day, deskHeader, productItem, said, stackedTable, staffSession, w, when } from './desk.js';
+import { amount, asReceived, catalogueWithItems, confirmIn, day, deskHeader, productItem, said, stackedTable, staffName, staffSession, w, when } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const main = document.getElementById('main');
@@ -272,7 +272,7 @@ function auditSection(session) {
     const rows = page.entries.length
       ? stackedTable({}, [[w('date')], [w('who')], [w('what')], [w('subject')], [w('note')]],
         page.entries.map((e) => [{ 'data-action': e.action }, [
-          ['key', when(e.at)], ['who', e.actor], ['state', w(`audit_${e.action}`)], ['wrap', subject(e)], ['wrap wide', detail(e)]]]))
+          ['key', when(e.at)], ['who', staffName(e.actor)], ['state', w(`audit_${e.action}`)], ['wrap', subject(e)], ['wrap wide', detail(e)]]]))
       : h('p', { class: 'muted' }, w('nothing'));
     fill(list, rows, h('div', { class: 'row' },
       cursor && h('button', { type: 'button', class: 'secondary', onclick: () => load() }, w('first')),

@@ -49,7 +49,7 @@ const WORDS = {
     mailNoAddress: 'Not sent: there was no address to send it to.',
     sendTo: 'Send to', sendAgain: 'Send again', sendAgainQuestion: (to) => `Send this message again to ${to}?`,
     sentAgain: 'Back in the outbox: it goes within a minute.',
-    actor_buyer: 'the buyer', actor_system: 'the shop', created: 'created',
+    actor_buyer: 'the buyer', actor_system: 'the shop', actor_token: 'the bearer token (a script)', created: 'created',
     cause_order_placed: (c) => `order placed, payment: ${method(c.method)}`, cause_awaiting_payment: (c) => `awaiting payment: ${method(c.method)}`,
     cause_free_order: 'free order', cause_payment_retried: (c) => `payment retried: ${method(c.method)}`,
     cause_test_payment_accepted: 'test payment accepted', cause_test_payment_pending: 'test payment pending', cause_test_payment_refused: 'test payment refused',
@@ -140,7 +140,7 @@ const WORDS = {
     mailNoAddress: 'Non envoyé : il n’y avait pas d’adresse où l’envoyer.',
     sendTo: 'Envoyer à', sendAgain: 'Renvoyer', sendAgainQuestion: (to) => `Renvoyer ce message à ${to} ?`,
     sentAgain: 'Remis à l’envoi : il part dans la minute.',
-    actor_buyer: "l’acheteur", actor_system: 'la boutique', created: 'création',
+    actor_buyer: "l’acheteur", actor_system: 'la boutique', actor_token: 'le jeton d’accès (un script)', created: 'création',
     cause_order_placed: (c) => `commande passée, paiement : ${method(c.method)}`, cause_awaiting_payment: (c) => `paiement attendu : ${method(c.method)}`,
     cause_free_order: 'commande gratuite', cause_payment_retried: (c) => `paiement repris : ${method(c.method)}`,
     cause_test_payment_accepted: 'paiement de test accepté', cause_test_payment_pending: 'paiement de test en attente', cause_test_payment_refused: 'paiement de test refusé',
@@ -190,6 +190,13 @@ const WORDS = {
 
 /** Whether the staff's pages have words for `key` in `language` (checked by words.test.mjs). */
 export const staffKnows = (language, key) => Object.hasOwn(WORDS[language], key);
+
+/** Who did it, as staff read it: a member of staff by their Moodle username, the bearer token
+ * (`API-TOKEN`, a name no Moodle user has) in the page's words. Takes `operator:<name>` too. */
+export const staffName = (actor) => {
+  const name = actor.replace(/^operator:/, '');
+  return name === 'API-TOKEN' ? w('actor_token') : name;
+};
 
 /** The staff's words (a function for sentences with a value). */
 export const w = (key, ...args) => {

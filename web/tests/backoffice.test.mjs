@@ -69,6 +69,8 @@ test('a manager sees a transfer awaiting confirmation, records it in French and 
   await recorded.first().waitFor();
   assert.match(await recorded.first().innerText(), /paiement enregistré par l’équipe/, 'the staff actions say it in French too');
   assert.deepEqual(englishIn(await p.locator('#audit').innerText()), [], 'no English word in the French staff actions');
+  const loaded = p.locator('#audit tr[data-action="shop_imported"]').last();
+  assert.match(await loaded.innerText(), /le jeton d’accès \(un script\)/, 'the demo loaded by the bearer token, said as such: not a member of staff');
 
   // The month's bills for the accountant, in a French spreadsheet's format.
   await p.goto(`${stack.base}/admin`);

@@ -33,7 +33,7 @@ pub enum Action {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub at: DateTime<Utc>,
-    /// The staff member's Moodle username, or `admin` for the automation token.
+    /// The staff member's Moodle username, or `API-TOKEN` for the bearer token.
     pub actor: String,
     pub action: Action,
     /// The bill id, product reference, customer email or shop id acted on.

@@ -121,7 +121,7 @@ pub enum Precondition {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ItemChange {
     pub at: DateTime<Utc>,
-    /// The staff member's Moodle username, or `admin` for the automation token.
+    /// The staff member's Moodle username, or `API-TOKEN` for the bearer token.
     pub actor: String,
     /// `created`, `updated`, `duplicated` (created as a copy of `from`), `deleted`.
     pub action: String,

@@ -34,6 +34,11 @@ pub struct StaffSession {
     pub expires_at: DateTime<Utc>,
 }
 
+/// The name written for what the bearer token changes. Upper case: Moodle lower-cases every
+/// username, so no member of staff can bear it (the token once wrote `admin`, the usual name of
+/// Moodle's own administrator, whom a shop may well put on its staff).
+pub const TOKEN_NAME: &str = "API-TOKEN";
+
 /// Who calls the back office.
 #[derive(Clone, Debug)]
 pub enum Caller {
@@ -46,15 +51,15 @@ impl Caller {
     /// The author written on what the caller changes (`operator:<username>`).
     pub fn actor(&self) -> Actor {
         Actor::Operator(match self {
-            Caller::Automation => "admin".to_owned(),
+            Caller::Automation => TOKEN_NAME.to_owned(),
             Caller::Staff(s) => s.username.clone(),
         })
     }
 
-    /// The caller's name as staff read it: the Moodle username, or `admin` for the token.
+    /// The caller's name as staff read it: the Moodle username, or [`TOKEN_NAME`].
     pub fn name(&self) -> &str {
         match self {
-            Caller::Automation => "admin",
+            Caller::Automation => TOKEN_NAME,
             Caller::Staff(s) => &s.username,
         }
     }
