@@ -3,7 +3,7 @@
 // change the status (with the note the move needs), retry a failed delivery. Lines are named
 // in the page's language (`names`), whatever the buyer's.
 import { api, clearProblem, countryName, field, fill, h, lang, showProblem, t } from './app.js';
-import { amount, asReceived, cardLabel, confirmIn, deskHeader, inLang, problemSaid, said, stackedTable, staffName, staffSession, w, when } from './desk.js';
+import { amount, asReceived, cardLabel, confirmIn, deskHeader, inLang, problemSaid, said, stackedTable, staffName, staffSession, typed, w, when } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const billId = params.get('bill');
@@ -96,9 +96,8 @@ function actionForm(id, title, fields, label, question, send) {
 }
 
 function paymentForm(bill) {
-  const decimal = (x) => (lang() === 'fr' ? x.replace('.', ',') : x);
   const methods = [...new Set(['transfer', 'check', ...catalog.shop.payment_methods.filter((m) => !['test', 'free'].includes(m))])];
-  const value = h('input', { inputmode: 'decimal', value: decimal(bill.remaining), required: true });
+  const value = h('input', { inputmode: 'decimal', value: typed(bill.remaining), required: true });
   const method = h('select', {}, methods.map((m) => h('option', { value: m, selected: m === bill.payment_method }, t(`method_${m}`))));
   const reference = h('input', {});
   return actionForm('payment', w('recordPayment'),

@@ -3,7 +3,7 @@
 // Moodle (course picker), saved on the version read (a concurrent edit is told who won).
 import { clearProblem, copyBox, field, fill, h, lang, percent, showProblem, t } from './app.js';
 import { HANDLERS, deliverySection } from './delivery.js';
-import { amount, confirmIn, deskHeader, follows, identifierOf, inLang, repeater, send, stackedHead, stackedRow, staffName, staffSession, w as desk, when } from './desk.js';
+import { amount, confirmIn, deskHeader, follows, identifierOf, inLang, repeater, send, stackedHead, stackedRow, staffName, staffSession, typed, w as desk, when } from './desk.js';
 
 const main = document.getElementById('main');
 const params = new URLSearchParams(location.search);
@@ -268,7 +268,7 @@ async function form(code) {
   const previews = [];
   const tiers = repeater({ text: w('prices'), path: 'prices' }, item.prices, (p, i) => {
     const upTo = input(`prices[${i}].up_to`, p.up_to, { type: 'number', min: '1', class: 'up-to' });
-    const price = input(`prices[${i}].unit_price`, p.unit_price, { inputmode: 'decimal', class: 'unit-price' });
+    const price = input(`prices[${i}].unit_price`, typed(p.unit_price), { inputmode: 'decimal', class: 'unit-price' });
     const incl = h('output', { class: 'incl' });
     const update = () => {
       const v = Number(price.value.replace(',', '.'));

@@ -3,7 +3,7 @@
 // course (picked from Moodle), staff, taxes, categories, reminders and the messages' own words;
 // saved on the version read.
 import { clearProblem, countryOptions, field, fill, h, lang, showProblem } from './app.js';
-import { coursePicker, deskHeader, follows, identifierOf, repeater, send, staffSession, w as desk } from './desk.js';
+import { coursePicker, deskHeader, follows, identifierOf, repeater, send, staffSession, typed, w as desk } from './desk.js';
 import { GATEWAY_SETTINGS, gatewayFields, parsedOr } from './gateways.js';
 
 const main = document.getElementById('main');
@@ -254,7 +254,7 @@ async function start() {
   ], w('addStaff'), () => ({ username: '', role: 'operator' }), w('remove'));
   const taxes = repeater({ text: w('taxes'), path: 'taxes' }, s.taxes, (t, i) => [
     field(w('code'), input(`taxes[${i}].code`, t.code, { class: 'tax-code' })),
-    field(w('rate'), input(`taxes[${i}].rate`, t.rate, { class: 'tax-rate', inputmode: 'decimal' })),
+    field(w('rate'), input(`taxes[${i}].rate`, typed(t.rate), { class: 'tax-rate', inputmode: 'decimal' })),
   ], w('addTax'), () => ({ code: '', rate: '' }), w('remove'));
   const categories = repeater({ text: w('categories'), path: 'categories' }, s.categories || [], (c, i) => {
     const catId = input(`categories[${i}].id`, c.id, { class: 'cat-id', 'data-was': c.id });

@@ -248,6 +248,10 @@ export const cardLabel = (text) => h('span', { class: 'card-label', 'aria-hidden
 
 const locale = () => (lang() === 'fr' ? 'fr-FR' : 'en-GB');
 
+/** A decimal from the API as it is typed in the page's language (`89.50` → `89,50` in French),
+ * for a field's value: the page sends it back with a point, whichever was typed. */
+export const typed = (x) => (x != null && lang() === 'fr' ? String(x).replace('.', ',') : x);
+
 /** An amount (a decimal string from the API) in the page's locale: `1 203,75 €`. */
 export const amount = (value, currency) =>
   new Intl.NumberFormat(locale(), { style: 'currency', currency }).format(value);

@@ -570,6 +570,13 @@ test('a manager sets up each kind of delivery with fields in French, and a setti
   await p.reload();
   await form.getByText('Cours choisi : Leading teams (LEAD)').waitFor();
   assert.equal(await form.getByLabel('Choix en français (même ordre)').inputValue(), 'Matin, Après-midi', 'the words read back');
+  // A price typed with a decimal comma is stored with a point, and reads back with the comma.
+  await form.getByLabel('Prix unitaire HT').first().fill('89,50');
+  await saved();
+  const prices = await p.evaluate(async () => (await (await fetch('/admin/shops/demo/items/TEAM-DAY')).json()).item.prices);
+  assert.equal(prices[0].unit_price, '89.50');
+  await p.reload();
+  assert.equal(await form.getByLabel('Prix unitaire HT').first().inputValue(), '89,50', 'as a French manager types it');
   await p.setViewportSize({ width: 390, height: 844 });
   await accessible(p, 'admin-item-role-fr-390');
 });
