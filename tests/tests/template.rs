@@ -428,6 +428,44 @@ async fn the_pages_carry_in_aws_the_headers_they_carry_locally() {
     }
 }
 
+/// Each API route has its own rate limit (API Gateway's, set by the stack's parameters), so a
+/// flood of one route neither bills without end nor starves the others.
+#[test]
+fn every_api_route_is_rate_limited() {
+    let t = template();
+    let settings = &t["Resources"]["ShopApi"]["Properties"]["DefaultRouteSettings"];
+    for (setting, parameter, default) in [
+        ("ThrottlingRateLimit", "ApiRateLimit", 100),
+        ("ThrottlingBurstLimit", "ApiBurstLimit", 200),
+    ] {
+        assert_eq!(strings(&settings[setting]), [parameter], "{settings:?}");
+        let declared = &t["Parameters"][parameter];
+        assert_eq!(declared["Type"].as_str(), Some("Number"));
+        assert_eq!(declared["Default"].as_u64(), Some(default));
+    }
+    let apis: Vec<&Yaml> = t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"].as_str() == Some("AWS::Serverless::HttpApi"))
+        .collect();
+    assert_eq!(apis.len(), 1, "one HttpApi, the limited one");
+    let events = t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter_map(|f| f["Properties"]["Events"].as_mapping())
+        .flat_map(|events| events.values())
+        .filter(|e| e["Type"].as_str() == Some("HttpApi"));
+    for event in events {
+        assert_eq!(
+            strings(&event["Properties"]["ApiId"]),
+            ["ShopApi"],
+            "a route without it would be on an API SAM makes, unlimited: {event:?}"
+        );
+    }
+}
+
 #[test]
 fn the_glob_reads_cloudfront_patterns() {
     assert!(glob("/shops/*", "/shops/demo/catalog"));
