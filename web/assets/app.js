@@ -113,6 +113,8 @@ const STRINGS = {
     moodle_role_manager: 'Manager', moodle_role_coursecreator: 'Course creator',
     // Problems without a field, by the problem's `code`.
     p_unauthorized: 'Wrong username or password.', p_too_many_attempts: 'Too many attempts: please wait a few minutes and try again.',
+    p_busy: 'The shop is very busy just now: please try again in a moment.',
+    p_no_answer: 'The shop did not answer: check your connection and try again in a moment.',
     p_invalid_state: 'This can no longer be changed: please reload the page.', p_conflict: 'Someone changed this at the same time: please try again.',
     p_not_found: 'Not found: the link may be out of date.', p_store_unavailable: 'The shop is not answering right now: please try again in a moment.',
     p_unavailable: 'A service we rely on is not answering: please try again in a moment.', p_payload_too_large: 'This is too long.',
@@ -226,6 +228,8 @@ const STRINGS = {
     moodle_role_student: 'Étudiant', moodle_role_teacher: 'Enseignant non éditeur', moodle_role_editingteacher: 'Enseignant',
     moodle_role_manager: 'Gestionnaire', moodle_role_coursecreator: 'Créateur de cours',
     p_unauthorized: 'Nom d’utilisateur ou mot de passe incorrect.', p_too_many_attempts: 'Trop de tentatives : patientez quelques minutes puis réessayez.',
+    p_busy: 'La boutique est très demandée en ce moment : réessayez dans un instant.',
+    p_no_answer: 'La boutique n’a pas répondu : vérifiez votre connexion et réessayez dans un instant.',
     p_invalid_state: 'Ceci ne peut plus être modifié : rechargez la page.', p_conflict: 'Quelqu’un a modifié ceci en même temps : réessayez.',
     p_not_found: 'Introuvable : le lien n’est peut-être plus à jour.', p_store_unavailable: 'La boutique ne répond pas pour le moment : réessayez dans un instant.',
     p_unavailable: 'Un service dont nous dépendons ne répond pas : réessayez dans un instant.', p_payload_too_large: 'C’est trop long.',
@@ -316,15 +320,33 @@ export class Problem extends Error {
   }
 }
 
+/** The JSON the shop answered, and the answer. What the shop did not write — API Gateway's
+ * 429 when a route is over its rate limit, CloudFront's error page, no answer at all — becomes
+ * a problem the pages say in their words: `busy` (429) or `no_answer`. */
+export async function fetchJson(path, init) {
+  let r;
+  try {
+    r = await fetch(path, init);
+  } catch {
+    throw new Problem(0, { code: 'no_answer' });
+  }
+  const text = await r.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = undefined;
+  }
+  if (!r.ok) throw new Problem(r.status, json?.code ? json : { code: r.status === 429 ? 'busy' : 'no_answer' });
+  if (json === undefined) throw new Problem(r.status, { code: 'no_answer' });
+  return { json, r };
+}
+
 export async function api(method, path, body, token) {
   const headers = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
-  const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  const json = text ? JSON.parse(text) : null;
-  if (!r.ok) throw new Problem(r.status, json);
-  return json;
+  return (await fetchJson(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })).json;
 }
 
 /** A field error in the page's words: its `code` translated, its parameters put in. */

@@ -1,7 +1,7 @@
 // Shared code of the back-office pages: the staff's words in English and French, the signed-in
 // session, the header, and locale formats. The pages call the /admin API with the staff
 // session cookie (set by POST /admin/login); they never use the bearer token.
-import { api, field, h, lang, t, titleFollowsHeading } from './app.js';
+import { api, fetchJson, field, h, lang, t, titleFollowsHeading } from './app.js';
 
 const WORDS = {
   en: {
@@ -328,14 +328,11 @@ const colon = () => (lang() === 'fr' ? ' : ' : ': ');
 
 /** A request that sends and reads a resource's version (ETag). */
 export async function send(method, path, body, headers = {}) {
-  const r = await fetch(path, {
+  const { json, r } = await fetchJson(path, {
     method,
     headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const text = await r.text();
-  const json = text ? JSON.parse(text) : null;
-  if (!r.ok) throw Object.assign(new Error(json?.detail || `HTTP ${r.status}`), { status: r.status, body: json || {} });
   return { json, etag: r.headers.get('etag') };
 }
 

@@ -186,6 +186,33 @@ test('field errors appear next to the field they name', async () => {
   await shot(p, 'field-errors');
 });
 
+test('an answer the shop did not write — a route over its rate limit, no answer at all — is said in French, and the next try goes through', async () => {
+  const p = await page('fr', 390);
+  await p.goto(`${base}/?shop=demo`);
+  const card = p.locator('article[data-code="GUIDE-BOOK"]');
+  const add = async () => {
+    await card.getByLabel('Quantité').fill('1');
+    await card.getByRole('button', { name: 'Ajouter au panier' }).click();
+  };
+  // API Gateway's own answer when a route is over its limit (template.yaml, ApiRateLimit).
+  await p.route('**/carts/*/lines/*', (route) => route.fulfill({ status: 429, contentType: 'application/json', body: '{"message":"Too Many Requests"}' }));
+  await add();
+  await card.getByText('La boutique est très demandée en ce moment : réessayez dans un instant.').waitFor();
+  // No answer (a connection lost, CloudFront's error page alike).
+  await p.unroute('**/carts/*/lines/*');
+  await p.route('**/carts/*/lines/*', (route) => route.abort('connectionreset'));
+  await add();
+  await card.getByText('La boutique n’a pas répondu : vérifiez votre connexion et réessayez dans un instant.').waitFor();
+  await p.unroute('**/carts/*/lines/*');
+  await p.route('**/carts/*/lines/*', (route) => route.fulfill({ status: 502, contentType: 'text/html', body: '<html><body>502 Bad Gateway</body></html>' }));
+  await add();
+  await card.getByText(/La boutique n’a pas répondu/).waitFor();
+  await p.unroute('**/carts/*/lines/*');
+  await add();
+  await card.getByText('Ajouté à votre panier.').waitFor();
+  await shot(p, 'catalogue-busy-then-added-fr-390');
+});
+
 test('a failed payment is retried with another method', async () => {
   const p = await page();
   await p.goto(`${base}/?shop=demo`);
