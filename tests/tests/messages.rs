@@ -830,3 +830,107 @@ async fn a_claimed_message_waits_for_its_lease_then_goes_once() {
         .count();
     assert_eq!((ids.len(), claimed_id), (3, 1), "{ids:?}");
 }
+
+/// A buyer who typed their address wrong never had their messages, though they went: an
+/// operator sees each message of the bill on it, where it went, and sends the delivery's again
+/// to the corrected address. It goes once, with the course and a link that opens the bill; the
+/// trace says who sent it where; a message still waiting is not sent twice.
+#[tokio::test]
+async fn an_operator_sends_a_delivered_message_again_to_a_corrected_address() {
+    let stack = Stack::start().await;
+    let (bill, _) = stack
+        .place_and_pay(&stack.ready_cart("EXCEL-ESS", 1).await)
+        .await;
+    stack.produce_all().await;
+    assert_eq!(stack.deliver_mail().await, 4);
+    let path = format!("/admin/bills/{bill}");
+    let read = stack.admin(Method::GET, &path, None).await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    let messages = read.body["messages"].as_array().unwrap().clone();
+    let listed: Vec<(&str, &str, &str, bool)> = messages
+        .iter()
+        .map(|m| {
+            (
+                m["kind"].as_str().unwrap(),
+                m["to"].as_str().unwrap(),
+                m["state"].as_str().unwrap(),
+                m["can_send_again"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("order_placed", "ada@example.org", "sent", true),
+        ("new_order", "sales@demo-academy.example", "sent", true),
+        ("payment_received", "ada@example.org", "sent", true),
+        ("delivered", "ada@example.org", "sent", true),
+    ] {
+        assert!(listed.contains(&expected), "{expected:?} in {listed:?}");
+    }
+    assert_eq!(listed.len(), 4, "{listed:?}");
+    assert!(
+        !read.body["messages"].to_string().contains("token"),
+        "no capability in the list"
+    );
+
+    let delivered = messages.iter().find(|m| m["kind"] == "delivered").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let again = format!("/admin/bills/{bill}/messages/{delivered}/send-again");
+    let sent = stack
+        .admin(
+            Method::POST,
+            &again,
+            Some(json!({"to": "ada.lovelace@example.org"})),
+        )
+        .await;
+    assert_eq!(sent.status, 202, "{}", sent.body);
+    let waiting = stack.admin(Method::GET, &path, None).await;
+    let listed = waiting.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == delivered.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (&listed["state"], &listed["to"], &listed["can_send_again"]),
+        (
+            &json!("due"),
+            &json!("ada.lovelace@example.org"),
+            &json!(false)
+        )
+    );
+    stack
+        .admin(Method::POST, &again, None)
+        .await
+        .assert_problem(409, "invalid_state");
+
+    assert_eq!(stack.deliver_mail().await, 1, "that one, once");
+    assert_eq!(stack.deliver_mail().await, 0);
+    let went = to(&stack, "ada.lovelace@example.org").await;
+    assert_eq!(went.len(), 1, "{went:?}");
+    let text = stack.mail_message(&went[0].1).await["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        text.contains(&format!("{}/course/view.php?id=", stack.moodle_url)),
+        "{text}"
+    );
+    let url = link(&text, &stack.url("/bill?"));
+    let token = url.split("#token=").nth(1).expect("a link with its token");
+    let opened = stack
+        .with_token(Method::GET, &format!("/bills/{bill}"), token, None)
+        .await;
+    assert_eq!(opened.status, 200, "its fresh link opens the bill");
+    let events = stack.admin(Method::GET, &path, None).await.body["events"].clone();
+    let noted = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["cause"]["code"] == "message_sent_again")
+        .expect("the trace says it");
+    assert_eq!(noted["cause"]["to"], "ada.lovelace@example.org");
+    assert_eq!(noted["actor"], "operator:API-TOKEN");
+}

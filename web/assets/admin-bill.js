@@ -3,7 +3,7 @@
 // change the status (with the note the move needs), retry a failed delivery. Lines are named
 // in the page's language (`names`), whatever the buyer's.
 import { api, clearProblem, countryName, field, fill, h, lang, showProblem, t } from './app.js';
-import { amount, asReceived, cardLabel, confirmIn, deskHeader, inLang, problemSaid, said, stackedTable, staffName, staffSession, typed, w, when } from './desk.js';
+import { amount, asReceived, cardLabel, confirmIn, deskHeader, inLang, mailFailure, problemSaid, said, sendAgainForm, stackedTable, staffName, staffSession, typed, w, when } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const billId = params.get('bill');
@@ -68,11 +68,32 @@ function history(bill) {
         h('td', {}, who(e.actor)), h('td', {}, said(e), e.cause?.error && asReceived(e.cause.error)))))));
 }
 
-/** True while the operator is at a form: a field focused, a note typed, a question open. */
+/** The bill's messages: each by name, where and when it went (or that it waits, or why it was
+ * given up on), and "Send again" for one the buyer lost or never had (a mistyped address). */
+function messages(bill) {
+  const list = bill.messages || [];
+  if (!list.length) return null;
+  const state = (m) => {
+    if (m.state === 'due') return h('span', { class: 'muted' }, w('msgWaiting'));
+    if (m.state === 'failed') return mailFailure(m);
+    return w('msgSent', when(m.at));
+  };
+  const again = async () => render(await api('GET', `/admin/bills/${bill.id}`));
+  return h('section', { 'aria-labelledby': 'messages-title' }, h('h2', { id: 'messages-title' }, w('messages')),
+    stackedTable({ id: 'messages' }, [[w('kind')], [w('to_')], [w('status')], [w('sendAgain')]], list.map((m) => [{ 'data-kind': m.kind, 'data-state': m.state }, [
+      ['key', w(`msg_${m.kind}`)],
+      ['who', m.to || ''],
+      ['state', state(m)],
+      ['wide', m.can_send_again && h('details', { class: 'send-again-box' }, h('summary', {}, w('sendAgainOpen')), sendAgainForm(bill.id, m, again))]]])));
+}
+
+/** True while the operator is at a form: a field focused, a note typed, an address corrected,
+ * a question open. */
 const inUse = () => {
   const active = document.activeElement;
   return Boolean((active && main.contains(active) && active.matches('input, select, textarea'))
     || [...main.querySelectorAll('textarea')].some((n) => n.value.trim())
+    || [...main.querySelectorAll('.send-again input')].some((n) => n.value !== n.dataset.was)
     || main.querySelector('#transition select')?.value
     || main.querySelector('.confirm'));
 };
@@ -86,7 +107,9 @@ function actionForm(id, title, fields, label, question, send) {
     clearProblem(form, banner);
     confirmIn(form, question(), async () => {
       try {
-        render(await send());
+        await send();
+        // The whole bill again: an action's answer has no messages, and may have caused some.
+        render(await api('GET', `/admin/bills/${billId}`));
       } catch (e) {
         showProblem(form, e, banner);
       }
@@ -165,6 +188,7 @@ function render(bill) {
     awaits && catalog.shop.test_mode && sampleForm(bill),
     failed && ['PAID', 'PREPROD'].includes(bill.status) && retryForm(bill),
     statusForm(bill),
+    messages(bill),
     history(bill));
   // A paid bill is being delivered: follow it until it settles — but never under the hands of
   // an operator using a form (a delivery waiting for Moodle can last; they may be refunding).

@@ -1,7 +1,7 @@
 // The back office's front page: staff sign-in, then the dashboard (what needs action now,
 // bills by status) and the bills desk (filters, paging).
 import { api, clearProblem, field, fill, h, lang, showProblem, t } from './app.js';
-import { amount, asReceived, catalogueWithItems, confirmIn, day, deskHeader, productItem, said, stackedTable, staffName, staffSession, w, when } from './desk.js';
+import { amount, catalogueWithItems, day, deskHeader, mailFailure, productItem, said, sendAgainForm, stackedTable, staffName, staffSession, w, when } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const main = document.getElementById('main');
@@ -52,34 +52,6 @@ function billRows(session, bills) {
       ['state', h('span', { class: `status ${b.status}` }, t(`status_${b.status}`))]]]));
 }
 
-/** Why a message was given up on, in the staff's words; the mail system's own answer folded. */
-const mailFailure = (m) => h('div', { class: 'error-text' },
-  h('span', {}, !m.to ? w('mailNoAddress') : m.refused ? w('mailRefused') : w('mailGaveUp', m.attempts)),
-  m.error && asReceived(m.error));
-
-/** "Send again" a message given up on, to the address it went to or a corrected one (a
- * mistyped address), confirmed in place. A "find my orders" message cannot go again. */
-function sendAgain(m) {
-  if (m.kind === 'orders_lookup') return null;
-  const to = h('input', { type: 'email', value: m.to || '', autocomplete: 'off' });
-  const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
-  const form = h('form', { class: 'send-again' }, banner, field(w('sendTo'), to, 'to'),
-    h('button', { type: 'submit', class: 'secondary' }, w('sendAgain')));
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    confirmIn(form, w('sendAgainQuestion', to.value.trim() || m.to), async () => {
-      clearProblem(form, banner);
-      try {
-        await api('POST', `/admin/bills/${m.bill}/messages/${encodeURIComponent(m.id)}/send-again`, { to: to.value.trim() || null });
-        form.replaceChildren(h('p', { class: 'notice', role: 'status' }, w('sentAgain')));
-      } catch (e) {
-        showProblem(form, e, banner);
-      }
-    });
-  });
-  return form;
-}
-
 async function needsAction(session) {
   const shop = session.shop;
   const [pending, partial, paid, failed, expiring] = await Promise.all([
@@ -93,7 +65,7 @@ async function needsAction(session) {
   const messages = failed.messages.length
     ? stackedTable({}, [[w('bill')], [w('kind')], [w('to_')], [w('error')]],
       failed.messages.map((m) => [{}, [
-        ['key', billLink(session, m.bill)], ['state', w(`msg_${m.kind}`)], ['who', m.to || ''], ['wide', mailFailure(m), sendAgain(m)]]]))
+        ['key', billLink(session, m.bill)], ['state', w(`msg_${m.kind}`)], ['who', m.to || ''], ['wide', mailFailure(m), sendAgainForm(m.bill, m, (form) => form.replaceChildren(h('p', { class: 'notice', role: 'status' }, w('sentAgain'))))]]]))
     : h('p', { class: 'muted' }, w('nothing'));
   const products = expiring.products.length
     ? stackedTable({}, [[w('product')], [w('customer')], [w('ends')]],

@@ -1,7 +1,7 @@
 // Shared code of the back-office pages: the staff's words in English and French, the signed-in
 // session, the header, and locale formats. The pages call the /admin API with the staff
 // session cookie (set by POST /admin/login); they never use the bearer token.
-import { api, fetchJson, field, h, lang, t, titleFollowsHeading } from './app.js';
+import { api, clearProblem, fetchJson, field, h, lang, showProblem, t, titleFollowsHeading } from './app.js';
 
 const WORDS = {
   en: {
@@ -49,6 +49,7 @@ const WORDS = {
     mailNoAddress: 'Not sent: there was no address to send it to.',
     sendTo: 'Send to', sendAgain: 'Send again', sendAgainQuestion: (to) => `Send this message again to ${to}?`,
     sentAgain: 'Back in the outbox: it goes within a minute.',
+    messages: 'Messages', msgWaiting: 'waiting to go', msgSent: (at) => `sent ${at}`, sendAgainOpen: 'Send again…',
     actor_buyer: 'the buyer', actor_system: 'the shop', actor_token: 'the bearer token (a script)', created: 'created',
     cause_order_placed: (c) => `order placed, payment: ${method(c.method)}`, cause_awaiting_payment: (c) => `awaiting payment: ${method(c.method)}`,
     cause_free_order: 'free order', cause_payment_retried: (c) => `payment retried: ${method(c.method)}`,
@@ -140,6 +141,7 @@ const WORDS = {
     mailNoAddress: 'Non envoyé : il n’y avait pas d’adresse où l’envoyer.',
     sendTo: 'Envoyer à', sendAgain: 'Renvoyer', sendAgainQuestion: (to) => `Renvoyer ce message à ${to} ?`,
     sentAgain: 'Remis à l’envoi : il part dans la minute.',
+    messages: 'Messages', msgWaiting: 'en attente d’envoi', msgSent: (at) => `envoyé le ${at}`, sendAgainOpen: 'Renvoyer…',
     actor_buyer: "l’acheteur", actor_system: 'la boutique', actor_token: 'le jeton d’accès (un script)', created: 'création',
     cause_order_placed: (c) => `commande passée, paiement : ${method(c.method)}`, cause_awaiting_payment: (c) => `paiement attendu : ${method(c.method)}`,
     cause_free_order: 'commande gratuite', cause_payment_retried: (c) => `paiement repris : ${method(c.method)}`,
@@ -334,6 +336,35 @@ export async function send(method, path, body, headers = {}) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { json, etag: r.headers.get('etag') };
+}
+
+/** Why a message was given up on, in the staff's words; the mail system's own answer folded. */
+export const mailFailure = (m) => h('div', { class: 'error-text' },
+  h('span', {}, !m.to ? w('mailNoAddress') : m.refused ? w('mailRefused') : w('mailGaveUp', m.attempts)),
+  m.error && asReceived(m.error));
+
+/** "Send again" a message of `bill` (given up on, or sent and lost), to the address it went to
+ * or a corrected one (a mistyped address), confirmed in place; then `done(form)`. A "find my
+ * orders" message cannot go again. */
+export function sendAgainForm(bill, m, done) {
+  if (m.kind === 'orders_lookup') return null;
+  const to = h('input', { type: 'email', value: m.to || '', autocomplete: 'off', 'data-was': m.to || '' });
+  const banner = h('p', { class: 'banner', hidden: true, role: 'alert' });
+  const form = h('form', { class: 'send-again' }, banner, field(w('sendTo'), to, 'to'),
+    h('button', { type: 'submit', class: 'secondary' }, w('sendAgain')));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    confirmIn(form, w('sendAgainQuestion', to.value.trim() || m.to), async () => {
+      clearProblem(form, banner);
+      try {
+        await api('POST', `/admin/bills/${bill}/messages/${encodeURIComponent(m.id)}/send-again`, { to: to.value.trim() || null });
+        await done(form);
+      } catch (e) {
+        showProblem(form, e, banner);
+      }
+    });
+  });
+  return form;
 }
 
 /** Rows that can be added and removed: `make(value, index)` gives a row's fields. */

@@ -160,6 +160,46 @@ test('an operator refunds a delivered order in French, offered only the moves it
   assert.equal(bill.moves, undefined, 'the buyer is not told the staff\'s moves');
 });
 
+test('a buyer who typed their address wrong never had their access: an operator sends it again from the bill, in French on a phone, to the corrected address', async () => {
+  const cart = await apiCall('POST', '/shops/demo/carts', { language: 'fr' });
+  await apiCall('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity: 1 });
+  await apiCall('PUT', `/carts/${cart.id}/customer`, { customer: { firstname: 'Émilie', lastname: 'Du Châtelet', email: 'emilie@exmaple.org', address: '1 rue Voltaire', zip: '75011', city: 'Paris', country: 'FR' } });
+  const placed = await apiCall('POST', `/carts/${cart.id}/order`, { payment_method: 'test', accept_terms: true });
+  await fetch(`${stack.base}/bills/${placed.bill_id}/test-payment`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${placed.access_token}` }, body: JSON.stringify({ outcome: 'paid' }) });
+  const p = await stack.page('fr', 390);
+  await signIn(p, 'operator', 'operator-2026');
+  await p.locator('#needs-action').waitFor();
+  // The access message went (to the mistyped address, which the mail system took).
+  const delivered = p.locator('#messages tr[data-kind="delivered"]');
+  for (let i = 0; i < 30; i++) {
+    await p.goto(`${stack.base}/admin/bill?shop=demo&bill=${placed.bill_id}`);
+    await p.locator('#status').waitFor();
+    if (await p.locator('#messages tr[data-kind="delivered"][data-state="sent"]').count()) break;
+    await new Promise((ok) => setTimeout(ok, 1000));
+  }
+  const row = await delivered.innerText();
+  assert.match(row, /Accès prêt/, 'the message by its name, in French');
+  assert.match(row, /emilie@exmaple\.org/, 'where it went');
+  assert.match(row, /envoyé le/);
+  assert.equal(await p.locator('#messages tr[data-kind="order_placed"][data-state="sent"]').count(), 1, 'every message of the bill is listed');
+  await delivered.getByText('Renvoyer…').click();
+  const again = delivered.locator('form.send-again');
+  assert.equal(await again.getByLabel('Envoyer à').inputValue(), 'emilie@exmaple.org', 'the address it went to, to correct');
+  await again.getByLabel('Envoyer à').fill('emilie@example.org');
+  await again.getByRole('button', { name: 'Renvoyer', exact: true }).click();
+  await again.getByRole('alertdialog', { name: 'Renvoyer ce message à emilie@example.org ?' }).getByRole('button', { name: 'Confirmer' }).click();
+  await p.locator('#messages tr[data-kind="delivered"][data-state="due"]', { hasText: 'en attente d’envoi' }).waitFor();
+  assert.deepEqual(englishIn(await p.locator('body').innerText()), [], 'no English word on the French bill page');
+  const [scroll, inner] = await p.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(scroll <= inner, `${scroll} px wide in ${inner} px`);
+  await accessible(p, 'admin-bill-message-sent-again-fr-390');
+  // It reaches her, once, with the course.
+  const mine = await stack.mailTo('emilie@example.org', (m) => m.length >= 1);
+  assert.equal(mine.length, 1, JSON.stringify(mine));
+  assert.match(mine[0].subject, /^Votre formation est prête/);
+  assert.match(await p.locator('#trace').innerText(), /message « Accès prêt » renvoyé à emilie@example\.org/);
+});
+
 test('an operator refunds a paid order stuck while Moodle is down: the page that follows the delivery keeps what they type', async () => {
   const faults = (calls, fault) => fetch(`${stack.moodle}/simulator/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ calls, fault }) });
   // Signed in while Moodle answers (it checks staff passwords), then Moodle goes down.

@@ -389,12 +389,19 @@ impl BillAdmin {
         Ok(crate::invoice::InvoiceDocument::new(&bill, &shop.document))
     }
 
+    /// The bill as staff see it: its delivery, the moves open to them, its messages.
     pub async fn get(&self, caller: &Caller, bill: &str) -> Result<BillView, AppError> {
         let bill = self.bill(caller, bill).await?.value;
-        let progress = super::production::progress(self.desk.store.as_ref(), &bill.id).await?;
-        Ok(BillView::new(&bill)
+        let store = self.desk.store.as_ref();
+        let (progress, messages) = tokio::try_join!(
+            super::production::progress(store, &bill.id),
+            super::mail::bill_messages(store, &bill.id),
+        )?;
+        let mut view = BillView::new(&bill)
             .with_production(&progress)
-            .for_staff(&bill))
+            .for_staff(&bill);
+        view.messages = Some(messages);
+        Ok(view)
     }
 
     /// Moves a bill along the table with the operator's note. Money is recorded with

@@ -114,6 +114,9 @@ pub struct BillView {
     /// For staff: where an operator may move the bill (the status form offers these only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub moves: Option<Vec<BillStatus>>,
+    /// For staff: the bill's messages, each to send again if the buyer lost it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<crate::app::mail::BillMessage>>,
 }
 
 /// The learning site's links for a delivered bill.
@@ -266,6 +269,7 @@ impl BillView {
             instructions: None,
             access: None,
             moves: None,
+            messages: None,
         }
     }
 

@@ -285,6 +285,59 @@ impl From<Letter> for FailedMessage {
     }
 }
 
+/// One of a bill's messages, as the staff's bill page lists it (no token, no body).
+#[derive(Clone, Debug, Serialize)]
+pub struct BillMessage {
+    pub id: String,
+    pub kind: MessageKind,
+    /// Where it went, or goes: the address staff gave, else its recipient's once known.
+    pub to: Option<String>,
+    /// `due` (waiting to go), `sent` or `failed` (given up on).
+    pub state: LetterState,
+    pub attempts: u32,
+    /// When it went or was given up on; when it is due while waiting.
+    pub at: DateTime<Utc>,
+    pub error: Option<String>,
+    /// Given up on at a refusal for good, as [`FailedMessage::refused`].
+    pub refused: bool,
+    /// Whether staff may send it again: sent or given up on, and not a "find my orders" one.
+    pub can_send_again: bool,
+}
+
+/// The messages of `bill` (those its events caused, "find my orders" ones filed under it),
+/// oldest first.
+pub async fn bill_messages(
+    store: &dyn crate::ports::Store,
+    bill: &BillId,
+) -> Result<Vec<BillMessage>, super::AppError> {
+    let query = crate::ports::Query {
+        pk: keys::letter(bill, "").pk,
+        ..crate::ports::Query::default()
+    };
+    let mut messages = Vec::new();
+    for record in store.query(&query).await? {
+        let letter: Letter = super::record::decode("letter", &record)?;
+        messages.push(BillMessage {
+            can_send_again: letter.state != LetterState::Due
+                && letter.kind != MessageKind::OrdersLookup,
+            refused: letter.state == LetterState::Failed
+                && (letter.refused || letter.attempts < postman::MAX_ATTEMPTS),
+            to: letter.send_to.clone().or(letter.to.clone()),
+            at: match letter.state {
+                LetterState::Due => letter.due_at,
+                _ => letter.sent_at.unwrap_or(letter.due_at),
+            },
+            id: letter.id,
+            kind: letter.kind,
+            state: letter.state,
+            attempts: letter.attempts,
+            error: letter.last_error,
+        });
+    }
+    messages.sort_by_key(|m| m.at);
+    Ok(messages)
+}
+
 /// A fresh access token for a letter's link to its bill, its digest added to the bill.
 fn link_token(bill: &mut Bill) -> String {
     let token = AccessToken::random();
@@ -293,20 +346,22 @@ fn link_token(bill: &mut Bill) -> String {
     token.as_str().to_owned()
 }
 
-/// Puts a letter given up on back in the mailbox, due now, with its tries counted afresh and,
-/// when `to` is given, that address instead of its recipient's. A buyer's letter gets a fresh
-/// link token, as [`letters`] gives (the one it had was dropped when it was given up on). The
-/// bill is changed: write it with the letter. A "find my orders" letter cannot go again: the
-/// tokens of its links are gone (the customer asks again).
+/// Puts a letter sent or given up on back in the mailbox, due now, with its tries counted
+/// afresh and, when `to` is given, that address instead of its recipient's: a buyer who lost a
+/// message, or typed their address wrong and never had it, gets it again. A buyer's letter gets
+/// a fresh link token, as [`letters`] gives (the one it had was dropped once sent or given up
+/// on). The bill is changed: write it with the letter. A letter still waiting goes as it is; a
+/// "find my orders" letter cannot go again: the tokens of its links are gone (the customer asks
+/// again).
 pub(crate) fn send_again(
     letter: &mut Letter,
     bill: &mut Bill,
     to: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<(), super::AppError> {
-    if letter.state != LetterState::Failed {
+    if letter.state == LetterState::Due {
         return Err(super::AppError::State(
-            "only a message given up on is sent again".into(),
+            "this message is waiting to go: it leaves within a minute".into(),
         ));
     }
     if letter.kind == MessageKind::OrdersLookup {
