@@ -384,3 +384,150 @@ async fn production_before_payment_takes_the_invoice_number_and_queues_once() {
     assert_eq!(paid.body["invoice_number"], preprod.body["invoice_number"]);
     assert_eq!(stack.queue.sent().len(), 1);
 }
+
+/// A trusted customer's order delivered before payment (PREPROD) stays owed: delivered, the
+/// buyer is told their access is ready, and the bill stays PREPROD with its total due, listed
+/// as such; paid, it is COMPLETE at once (no second "ready" message). Another, never paid, is
+/// called off (CANCELLED, with a note): what it delivered is closed in Moodle. Until 2026-12-07
+/// delivery made such a bill COMPLETE, its money forgotten and refused when it came.
+#[tokio::test]
+async fn an_order_delivered_before_payment_stays_owed_until_paid_or_called_off() {
+    let stack = Stack::start().await;
+    let owed = transfer_bill(&stack, "EXCEL-ESS", 1).await;
+    let cart = stack.new_cart().await;
+    stack
+        .put(
+            &format!("/carts/{cart}/lines/EXCEL-ESS"),
+            json!({"quantity": 1}),
+        )
+        .await;
+    let mut grace = enrolshop_tests::customer();
+    grace["customer"]["firstname"] = "Grace".into();
+    grace["customer"]["email"] = "grace@example.org".into();
+    stack.put(&format!("/carts/{cart}/customer"), grace).await;
+    let placed = stack.order(&cart, "transfer").await;
+    let defaulted = placed.body["bill_id"].as_str().unwrap().to_owned();
+    for bill in [&owed, &defaulted] {
+        let moved = admin(
+            &stack,
+            Method::POST,
+            format!("/admin/bills/{bill}/transitions"),
+            Some(json!({"to": "PREPROD", "note": "trusted customer, pays at 30 days"})),
+        )
+        .await;
+        assert_eq!(moved.status, 200, "{}", moved.body);
+    }
+    stack.produce_all().await;
+    assert_eq!(
+        stack.deliver_mail().await,
+        8,
+        "each bill: placed, new order, awaiting a transfer, and access ready"
+    );
+    for bill in [&owed, &defaulted] {
+        let view = admin(&stack, Method::GET, format!("/admin/bills/{bill}"), None).await;
+        assert_eq!(view.body["status"], "PREPROD", "{}", view.body);
+        assert_eq!(view.body["remaining"], "144.00");
+        assert_eq!(view.body["production"][0]["state"], "done");
+        assert_eq!(view.body["moves"], json!(["CANCELLED"]));
+        let kinds: Vec<&str> = view.body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["kind"].as_str().unwrap())
+            .collect();
+        assert!(kinds.contains(&"delivered"), "the buyer is told: {kinds:?}");
+    }
+    let listed = admin(
+        &stack,
+        Method::GET,
+        "/admin/shops/demo/bills?status=PREPROD",
+        None,
+    )
+    .await;
+    assert_eq!(
+        listed.body["bills"].as_array().unwrap().len(),
+        2,
+        "{}",
+        listed.body
+    );
+    let excel = stack.moodle.course_by_shortname("EXCEL").unwrap().id;
+    let grace_id = stack.moodle.user_by_email("grace@example.org").unwrap().id;
+    assert!(!stack.moodle.enrolment(grace_id, excel).unwrap().suspended);
+
+    // The money comes: COMPLETE at once, told once.
+    let paid = admin(
+        &stack,
+        Method::POST,
+        format!("/admin/bills/{owed}/payments"),
+        Some(json!({"amount": "144.00", "method": "transfer", "reference": "VIR-30J"})),
+    )
+    .await;
+    assert_eq!(paid.body["status"], "COMPLETE", "{}", paid.body);
+    let moves: Vec<(&str, &str, &str)> = paid.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .take(2)
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap_or_default();
+            (
+                s("from"),
+                s("to"),
+                e["cause"]["code"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            ("PAID", "COMPLETE", "paid_after_delivery"),
+            ("PREPROD", "PAID", "operator_payment")
+        ]
+    );
+    stack.deliver_mail().await;
+    let view = admin(&stack, Method::GET, format!("/admin/bills/{owed}"), None).await;
+    let kinds: Vec<&str> = view.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    let count = |kind: &str| kinds.iter().filter(|k| **k == kind).count();
+    assert_eq!(
+        (count("payment_received"), count("delivered")),
+        (1, 1),
+        "{kinds:?}"
+    );
+
+    // Never paid: called off, with a note, and its access closed.
+    let called_off = admin(
+        &stack,
+        Method::POST,
+        format!("/admin/bills/{defaulted}/transitions"),
+        Some(json!({"to": "CANCELLED", "note": "never paid after three reminders"})),
+    )
+    .await;
+    assert_eq!(
+        called_off.body["status"], "CANCELLED",
+        "{}",
+        called_off.body
+    );
+    stack.produce_all().await;
+    assert!(
+        stack.moodle.enrolment(grace_id, excel).unwrap().suspended,
+        "what it delivered is closed"
+    );
+    let products = admin(
+        &stack,
+        Method::GET,
+        "/admin/shops/demo/products?customer=grace@example.org",
+        None,
+    )
+    .await;
+    assert_eq!(
+        products.body["products"][0]["status"], "suspended",
+        "{}",
+        products.body
+    );
+}

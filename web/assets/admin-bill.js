@@ -178,7 +178,8 @@ function sampleForm(bill) {
 function render(bill) {
   clearTimeout(timer);
   const failed = (bill.production || []).some((p) => p.state === 'failed');
-  const awaits = !SETTLED.includes(bill.status) && Number(bill.remaining) > 0 && !['PAID', 'PREPROD'].includes(bill.status);
+  // Money still due, a bill delivered before payment (PREPROD) included.
+  const awaits = !SETTLED.includes(bill.status) && Number(bill.remaining) > 0;
   document.title = `${w('bill')} ${bill.id} — ${catalog.shop.name}`;
   fill(main,
     h('p', {}, h('a', { href: '/admin' }, `← ${w('back')}`)),
@@ -192,7 +193,8 @@ function render(bill) {
     history(bill));
   // A paid bill is being delivered: follow it until it settles — but never under the hands of
   // an operator using a form (a delivery waiting for Moodle can last; they may be refunding).
-  if (['PAID', 'PREPROD'].includes(bill.status) && !failed) {
+  const delivering = bill.status === 'PAID' || (bill.status === 'PREPROD' && !(bill.production || []).every((p) => p.state === 'done'));
+  if (delivering && !failed) {
     const follow = async () => {
       if (inUse()) { timer = setTimeout(follow, 1500); return; }
       render(await api('GET', `/admin/bills/${bill.id}`));

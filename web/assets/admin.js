@@ -54,8 +54,9 @@ function billRows(session, bills) {
 
 async function needsAction(session) {
   const shop = session.shop;
-  const [pending, partial, paid, failed, expiring] = await Promise.all([
+  const [pending, preprod, partial, paid, failed, expiring] = await Promise.all([
     api('GET', `/admin/shops/${shop}/bills?status=PENDING&limit=50`),
+    api('GET', `/admin/shops/${shop}/bills?status=PREPROD&limit=50`),
     api('GET', `/admin/shops/${shop}/bills?status=PARTIAL&limit=50`),
     api('GET', `/admin/shops/${shop}/bills?status=PAID&limit=50`),
     api('GET', `/admin/shops/${shop}/messages/failed`),
@@ -75,6 +76,7 @@ async function needsAction(session) {
   return h('section', { id: 'needs-action', 'aria-labelledby': 'needs-title' },
     h('h2', { id: 'needs-title' }, w('needsAction')),
     h('h3', {}, w('awaitingPayment')), h('div', { id: 'awaiting' }, billRows(session, pending.bills)),
+    h('h3', {}, w('deliveredUnpaid')), h('div', { id: 'delivered-unpaid' }, billRows(session, preprod.bills)),
     h('h3', {}, w('paidInPart')), h('div', { id: 'partial' }, billRows(session, partial.bills)),
     h('h3', {}, w('paidNotDelivered')), h('div', { id: 'undelivered' }, billRows(session, paid.bills)),
     h('h3', {}, w('failedMessages')), h('div', { id: 'failed-messages' }, messages),

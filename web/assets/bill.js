@@ -62,7 +62,13 @@ function next(bill) {
     const email = catalog.shop.seller?.email;
     return h('p', { class: 'notice', id: 'held' }, t('nextHeld'), email ? [' ', t('askUs'), ' ', h('a', { href: `mailto:${email}` }, email)] : null);
   }
-  if (['PAID', 'PREPROD'].includes(bill.status)) return h('p', { class: 'notice' }, t('nextPaid'));
+  if (bill.status === 'PREPROD') {
+    // Delivered ahead of the payment, which is still due.
+    const ready = bill.production.every((p) => p.state === 'done');
+    return [h('p', { class: 'notice', id: 'preprod' }, t(ready ? 'nextPreprodReady' : 'nextPreprod')),
+      bill.instructions ? h('p', { class: 'notice', id: 'instructions' }, bill.instructions) : null];
+  }
+  if (bill.status === 'PAID') return h('p', { class: 'notice' }, t('nextPaid'));
   if (bill.status === 'COMPLETE') return h('p', { class: 'notice ok' }, t('nextComplete'));
   if (bill.status === 'CANCELLED') return h('p', { class: 'notice' }, t('nextCancelled'));
   if (['PAYBACK', 'REFUNDED'].includes(bill.status)) return h('p', { class: 'notice' }, t('nextRefunded'));
@@ -125,13 +131,17 @@ async function load() {
   return bill;
 }
 
-/** Polls while something is expected to change (payment confirmation, delivery). */
-function follow() {
+/** Polls while something is expected to change (payment confirmation, delivery): every
+ * second at first, then less and less often (at most every 30 s), since a transfer or a
+ * delivered-before-payment bill can wait days with its page open. A change starts over. */
+function follow(delay = 1000, seen = null) {
   clearTimeout(timer);
   timer = setTimeout(async () => {
     const bill = await load().catch(() => null);
-    if (bill && !SETTLED.includes(bill.status) && bill.status !== 'FAILED') follow();
-  }, 1000);
+    if (!bill || SETTLED.includes(bill.status) || bill.status === 'FAILED') return;
+    const now = `${bill.status} ${bill.production.map((p) => p.state).join()}`;
+    follow(seen !== null && now !== seen ? 1000 : Math.min(delay * 1.5, 30000), now);
+  }, delay);
 }
 
 async function start() {

@@ -200,6 +200,27 @@ test('a buyer who typed their address wrong never had their access: an operator 
   assert.match(await p.locator('#trace').innerText(), /message « Accès prêt » renvoyé à emilie@example\.org/);
 });
 
+test('an order delivered before payment waits on the dashboard for its money, which an operator records in French: the bill is then complete', async () => {
+  const bill = await placedBill('transfer', 'Meitner');
+  const moved = await fetch(`${stack.base}/admin/bills/${bill}/transitions`, { method: 'POST', headers: { authorization: 'Bearer dev-admin-token', 'content-type': 'application/json' }, body: JSON.stringify({ to: 'PREPROD', note: 'client de confiance' }) });
+  assert.equal(moved.status, 200);
+  const p = await stack.page('fr', 1280);
+  await signIn(p, 'operator', 'operator-2026');
+  const row = p.locator(`#delivered-unpaid tr[data-bill="${bill}"]`);
+  await row.waitFor();
+  assert.match(await p.locator('#needs-action').innerText(), /Livrées avant paiement : paiement attendu/);
+  await row.getByRole('link', { name: bill }).click();
+  await p.waitForURL(/\/admin\/bill\?/);
+  await p.locator('tr[data-code="EXCEL-ESS"]', { hasText: 'livré' }).waitFor({ timeout: 20000 });
+  const form = p.locator('#payment');
+  assert.equal(await form.getByLabel('Montant').inputValue(), '144,00', 'its total, still due');
+  await form.getByRole('button', { name: 'Enregistrer le paiement' }).click();
+  await form.getByRole('alertdialog').getByRole('button', { name: 'Confirmer' }).click();
+  await p.locator('#status[data-status="COMPLETE"]').waitFor();
+  assert.match(await p.locator('#trace').innerText(), /payée en totalité, livrée avant paiement/);
+  assert.deepEqual(englishIn(await p.locator('body').innerText()), [], 'no English word on the French bill page');
+});
+
 test('an operator refunds a paid order stuck while Moodle is down: the page that follows the delivery keeps what they type', async () => {
   const faults = (calls, fault) => fetch(`${stack.moodle}/simulator/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ calls, fault }) });
   // Signed in while Moodle answers (it checks staff passwords), then Moodle goes down.

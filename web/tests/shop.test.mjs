@@ -3,7 +3,7 @@
 // screenshot of its last page in tests/artifacts/. Run: `npm test` (after `cargo build -p shopctl`).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { seriousViolations, startStack, shot } from './harness.mjs';
+import { englishIn, seriousViolations, startStack, shot } from './harness.mjs';
 
 let stack; let base; let page; let ws; let apiCall; let mailTo;
 
@@ -211,6 +211,23 @@ test('an answer the shop did not write — a route over its rate limit, no answe
   await add();
   await card.getByText('Ajouté à votre panier.').waitFor();
   await shot(p, 'catalogue-busy-then-added-fr-390');
+});
+
+test('an order delivered before payment (a trusted customer): the bill page in French gives the course and says the payment is still due, with how to pay', async () => {
+  const cart = await apiCall('POST', '/shops/demo/carts', { language: 'fr' });
+  await apiCall('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity: 1 });
+  await apiCall('PUT', `/carts/${cart.id}/customer`, { customer: { ...ada, email: 'trusted@example.org' } });
+  const placed = await apiCall('POST', `/carts/${cart.id}/order`, { payment_method: 'transfer', accept_terms: true });
+  const moved = await fetch(`${base}/admin/bills/${placed.bill_id}/transitions`, { method: 'POST', headers: { authorization: 'Bearer dev-admin-token', 'content-type': 'application/json' }, body: JSON.stringify({ to: 'PREPROD', note: 'client de confiance, paiement à 30 jours' }) });
+  assert.equal(moved.status, 200);
+  const p = await page('fr', 390);
+  await p.goto(`${base}/bill?shop=demo&bill=${placed.bill_id}#token=${encodeURIComponent(placed.access_token)}`);
+  await p.locator('#preprod', { hasText: 'Votre formation est prête. Son paiement reste dû.' }).waitFor({ timeout: 20000 });
+  assert.match(await p.locator('#instructions').innerText(), /144,00/, 'how to pay what is due');
+  assert.equal(await p.locator('.access a', { hasText: 'Excel' }).count(), 1, 'the course is reached already');
+  assert.deepEqual(englishIn(await p.locator('body').innerText()), [], 'no English word on the French bill page');
+  assert.deepEqual(await seriousViolations(p), []);
+  await shot(p, 'bill-delivered-before-payment-fr-390');
 });
 
 test('a failed payment is retried with another method', async () => {

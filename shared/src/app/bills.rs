@@ -77,7 +77,9 @@ async fn consequences(
         bill.production_queued = true;
         jobs.push(JobKind::Produce);
     }
-    if bill.status == BillStatus::Refunded && bill.production_queued && !bill.revoke_queued {
+    // Refunded, or called off after delivery before payment: what it delivered is closed.
+    let closed = matches!(bill.status, BillStatus::Refunded | BillStatus::Cancelled);
+    if closed && bill.production_queued && !bill.revoke_queued {
         bill.revoke_queued = true;
         jobs.push(JobKind::Revoke);
     }

@@ -66,7 +66,10 @@ impl BillStatus {
             Pending => &[Partial, Paid, Preprod, Failed, Cancelled],
             Failed => &[Placed, Pending, Partial, Paid, Cancelled],
             Partial => &[Paid, Payback],
-            Preprod => &[Partial, Paid, Complete],
+            // Delivered before payment, the money still owed: paid, it becomes COMPLETE
+            // (see [`Bill::record_payment`]); never paid, it is called off and what it
+            // delivered is closed.
+            Preprod => &[Partial, Paid, Cancelled],
             Paid => &[Complete, Payback],
             Complete => &[Payback],
             Payback => &[Refunded],
@@ -298,6 +301,8 @@ pub enum Cause {
     GatewayRefunded,
     OperatorPayment,
     Delivered,
+    /// Paid in full after every line was delivered (a PREPROD bill): settled.
+    PaidAfterDelivery,
     ProductionRetried {
         units: usize,
     },
@@ -339,6 +344,7 @@ super::names! {
         GatewayRefunded = "gateway_refunded",
         OperatorPayment = "operator_payment",
         Delivered = "delivered",
+        PaidAfterDelivery = "paid_after_delivery",
         ProductionRetried = "production_retried",
         NotifiedWhenSettled = "notified_when_settled",
         AmountMismatch = "amount_mismatch",
@@ -410,6 +416,7 @@ impl From<Cause> for CauseWire {
             Cause::GatewayRefunded => CauseCode::GatewayRefunded,
             Cause::OperatorPayment => CauseCode::OperatorPayment,
             Cause::Delivered => CauseCode::Delivered,
+            Cause::PaidAfterDelivery => CauseCode::PaidAfterDelivery,
             Cause::ProductionRetried { units } => {
                 w.units = Some(units);
                 CauseCode::ProductionRetried
@@ -459,6 +466,7 @@ impl TryFrom<CauseWire> for Cause {
             CauseCode::GatewayRefunded => Cause::GatewayRefunded,
             CauseCode::OperatorPayment => Cause::OperatorPayment,
             CauseCode::Delivered => Cause::Delivered,
+            CauseCode::PaidAfterDelivery => Cause::PaidAfterDelivery,
             CauseCode::ProductionRetried => Cause::ProductionRetried {
                 units: w.units.ok_or_else(|| missing("units"))?,
             },
@@ -501,6 +509,7 @@ impl Cause {
             GatewayRefunded => "refunded by the gateway".into(),
             OperatorPayment => "payment recorded by an operator".into(),
             Delivered => "every line produced".into(),
+            PaidAfterDelivery => "paid in full, every line delivered before".into(),
             ProductionRetried { units } => format!("production retried ({units} line units reset)"),
             NotifiedWhenSettled { status } => {
                 format!("payment notification on a {status} bill: operators, check it")
@@ -654,6 +663,10 @@ pub struct Bill {
     /// A revoke job (refund: suspend what was delivered) was handed to the queue, once.
     #[serde(default)]
     pub revoke_queued: bool,
+    /// When every line was delivered. A PREPROD bill stays PREPROD once delivered, the money
+    /// still owed; paid, it is COMPLETE at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<DateTime<Utc>>,
     /// Bumped by each operator retry of production, so that the queue lets the new job through.
     #[serde(default)]
     pub production_generation: u32,
@@ -790,8 +803,9 @@ impl Bill {
     }
 
     /// Records money received and moves to PARTIAL or PAID accordingly (a further partial
-    /// payment is traced with the status unchanged). A payment beyond what remains due is
-    /// refused, as is any payment on a bill that awaits none.
+    /// payment is traced with the status unchanged); PAID and already delivered (delivered
+    /// before payment), it is COMPLETE. A payment beyond what remains due is refused, as is any
+    /// payment on a bill that awaits none.
     pub fn record_payment(&mut self, payment: Payment, cause: Cause) -> Result<(), BillRejection> {
         if !self.status.awaits_payment() {
             return Err(BillRejection::NotAwaitingPayment(self.status));
@@ -815,7 +829,33 @@ impl Bill {
                 .push(BillEvent::new(at, from, to, actor, said, reference));
             return Ok(());
         }
-        self.move_to(to, actor, cause.into(), reference, at)
+        self.move_to(to, actor, cause.into(), reference, at)?;
+        if to == BillStatus::Paid && self.delivered_at.is_some() {
+            let settled = Cause::PaidAfterDelivery.into();
+            self.move_to(BillStatus::Complete, Actor::System, settled, None, at)?;
+        }
+        Ok(())
+    }
+
+    /// Every line is delivered: a PAID bill is COMPLETE; a PREPROD one (delivered before
+    /// payment) says so on its trace and stays PREPROD until paid. Once: a repeat does nothing.
+    pub fn delivered(&mut self, at: DateTime<Utc>) -> Result<(), BillRejection> {
+        if self.delivered_at.is_some() {
+            return Ok(());
+        }
+        match self.status {
+            BillStatus::Paid => self.move_to(
+                BillStatus::Complete,
+                Actor::System,
+                Cause::Delivered.into(),
+                None,
+                at,
+            )?,
+            BillStatus::Preprod => self.note(&Actor::System, Cause::Delivered, None, at),
+            _ => return Ok(()),
+        }
+        self.delivered_at = Some(at);
+        Ok(())
     }
 
     /// The year and sequence key of the invoice number this bill would take now.
@@ -847,8 +887,55 @@ mod tests {
         assert_eq!(Payback.operator_moves(), [Refunded]);
         assert_eq!(Paid.operator_moves(), [Complete, Payback]);
         assert_eq!(Pending.operator_moves(), [Preprod, Failed, Cancelled]);
+        assert_eq!(
+            Preprod.operator_moves(),
+            [Cancelled],
+            "delivered unpaid: never COMPLETE by hand"
+        );
         assert_eq!(Partial.operator_moves(), [Payback]);
         assert!(Cancelled.operator_moves().is_empty() && Refunded.operator_moves().is_empty());
+    }
+
+    /// Delivered before payment, a bill stays PREPROD and owed (its trace says it was
+    /// delivered, once); paid in full, it is COMPLETE at once. Paid first, delivery completes it.
+    #[test]
+    fn a_bill_delivered_before_payment_is_complete_only_once_paid() {
+        let (_, shop) = crate::app::mail::preview::demo_shop();
+        let mut bill = crate::app::mail::preview::sample_bill(&shop, crate::domain::Language::En);
+        let now = Utc::now();
+        bill.status = Preprod;
+        bill.payments.clear();
+        bill.delivered(now).unwrap();
+        bill.delivered(now).unwrap();
+        assert_eq!(bill.status, Preprod);
+        let notes = bill
+            .events
+            .iter()
+            .filter(|e| e.cause == Some(Cause::Delivered));
+        assert_eq!(notes.count(), 1, "said once");
+        let payment = |amount| Payment {
+            at: now,
+            amount,
+            method: PaymentMethod::Transfer,
+            reference: None,
+            actor: Actor::Operator("ann".into()),
+        };
+        let half = (bill.remaining() / Decimal::TWO).round_dp(2);
+        bill.record_payment(payment(half), Cause::OperatorPayment)
+            .unwrap();
+        assert_eq!(bill.status, Partial);
+        bill.record_payment(payment(bill.remaining()), Cause::OperatorPayment)
+            .unwrap();
+        assert_eq!(bill.status, Complete);
+        assert_eq!(
+            bill.events.last().unwrap().cause,
+            Some(Cause::PaidAfterDelivery)
+        );
+
+        let mut paid = crate::app::mail::preview::sample_bill(&shop, crate::domain::Language::En);
+        paid.status = Paid;
+        paid.delivered(now).unwrap();
+        assert_eq!((paid.status, paid.delivered_at), (Complete, Some(now)));
     }
 
     /// "Find my orders" links are few and apart: the newest ten open the bill, an older one no
@@ -959,13 +1046,16 @@ mod tests {
         }
     }
 
+    /// A PREPROD bill holds no money (a payment on it makes it PARTIAL or PAID): it may be
+    /// called off; one that holds money is refunded.
     #[test]
     fn money_received_is_never_simply_cancelled() {
-        for from in [Partial, Paid, Preprod, Complete] {
+        for from in [Partial, Paid, Complete] {
             assert!(!from.can_go_to(Cancelled), "{from}");
             assert!(!from.can_go_to(Placed), "{from}");
         }
         assert!(Paid.can_go_to(Payback) && Payback.can_go_to(Refunded));
+        assert!(Preprod.can_go_to(Cancelled) && !Preprod.can_go_to(Placed));
     }
 
     #[test]

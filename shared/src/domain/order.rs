@@ -192,6 +192,7 @@ pub fn bill_from_cart(
         production_queued: false,
         revoke_queued: false,
         production_generation: 0,
+        delivered_at: None,
         language: cart.language,
         mail_token_digests: Vec::new(),
         lookup_token_digests: Vec::new(),

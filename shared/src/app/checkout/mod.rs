@@ -238,7 +238,12 @@ impl Checkout {
             bill.payment_method,
             PaymentMethod::Check | PaymentMethod::Transfer
         );
-        let awaited = [BillStatus::Placed, BillStatus::Pending, BillStatus::Partial];
+        let awaited = [
+            BillStatus::Placed,
+            BillStatus::Pending,
+            BillStatus::Partial,
+            BillStatus::Preprod,
+        ];
         if offline && awaited.contains(&bill.status) {
             let shop = repo::load_shop(self.store(), &bill.shop, repo::Items::None).await?;
             view.instructions = Some(instructions(&shop.document, &bill));

@@ -143,6 +143,7 @@ fn cause_fr(bill: &Bill, cause: &Cause) -> String {
         Cause::GatewayRefunded => "remboursée par le prestataire".into(),
         Cause::OperatorPayment => "paiement enregistré par l’équipe".into(),
         Cause::Delivered => "toutes les lignes sont livrées".into(),
+        Cause::PaidAfterDelivery => "payée en totalité, livrée avant paiement".into(),
         Cause::ProductionRetried { units } => {
             format!("livraison relancée ({units} unité(s) remise(s) à zéro)")
         }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::keys;
 use crate::domain::Language;
-use crate::domain::bill::{AccessToken, Actor, Bill, BillEvent, BillId, BillStatus};
+use crate::domain::bill::{AccessToken, Actor, Bill, BillEvent, BillId, BillStatus, Cause};
 use crate::domain::ids::ShopId;
 use crate::ports::{Index, Item, Key, PutIf, Write};
 
@@ -182,12 +182,14 @@ impl Letter {
     }
 }
 
-/// What an event of a bill tells, and to whom. Notes (a status kept) are only told to the
-/// shop when a gateway wrote them (an amount mismatch, a payment on a settled bill).
+/// What an event of a bill tells, and to whom. Notes (a status kept) are only told when a
+/// gateway wrote them (to the shop: an amount mismatch, a payment on a settled bill) or when
+/// the shop delivered a bill before its payment (to the buyer: the access is ready).
 fn kinds_of(event: &BillEvent) -> Vec<MessageKind> {
     if event.from == Some(event.to) {
-        return match event.actor {
-            Actor::Gateway(_) => vec![MessageKind::GatewayNote],
+        return match (&event.actor, &event.cause) {
+            (Actor::Gateway(_), _) => vec![MessageKind::GatewayNote],
+            (Actor::System, Some(Cause::Delivered)) => vec![MessageKind::Delivered],
             _ => Vec::new(),
         };
     }
@@ -195,6 +197,8 @@ fn kinds_of(event: &BillEvent) -> Vec<MessageKind> {
         (None, _) => vec![MessageKind::OrderPlaced, MessageKind::NewOrder],
         (_, BillStatus::Pending) => vec![MessageKind::AwaitingPayment],
         (_, BillStatus::Paid) => vec![MessageKind::PaymentReceived],
+        // Delivered before payment: the buyer was told then.
+        (_, BillStatus::Complete) if event.cause == Some(Cause::PaidAfterDelivery) => Vec::new(),
         (_, BillStatus::Complete) => vec![MessageKind::Delivered],
         (_, BillStatus::Failed) => vec![MessageKind::PaymentFailed],
         (_, BillStatus::Refunded | BillStatus::Payback) => vec![MessageKind::Refunded],

@@ -68,6 +68,7 @@ pub(crate) fn sample_bill(shop: &Shop, language: Language) -> Bill {
         production_queued: false,
         revoke_queued: false,
         production_generation: 0,
+        delivered_at: None,
         language,
         mail_token_digests: Vec::new(),
         lookup_token_digests: Vec::new(),

@@ -24,7 +24,7 @@ use super::bills::Bills;
 use super::products::{self, ProductAdmin};
 use super::record::Versioned;
 use super::repo;
-use crate::domain::bill::{Actor, Bill, BillId, BillLine, BillStatus, Cause};
+use crate::domain::bill::{Bill, BillId, BillLine, BillStatus};
 use crate::domain::catalog::{ItemKind, Shop};
 use crate::domain::handler::{self, CourseRef, HandlerSpec, Role};
 use crate::domain::ids::ItemCode;
@@ -200,16 +200,7 @@ impl Producer {
             return Ok(Produced::Incomplete(problems));
         }
         self.desk
-            .change(&bill.id, |b, now| match b.status {
-                BillStatus::Paid | BillStatus::Preprod => Ok(b.transition(
-                    BillStatus::Complete,
-                    &Actor::System,
-                    Cause::Delivered,
-                    None,
-                    now,
-                )?),
-                _ => Ok(()),
-            })
+            .change(&bill.id, |b, now| Ok(b.delivered(now)?))
             .await?;
         Ok(Produced::Complete)
     }

@@ -102,6 +102,10 @@ impl Producer {
         bill: &Bill,
         now: DateTime<Utc>,
     ) -> Result<bool, AppError> {
+        // Delivered before payment: nothing to produce while the money is awaited.
+        if bill.delivered_at.is_some() {
+            return Ok(false);
+        }
         let job = ProductionJob {
             shop: bill.shop.clone(),
             bill: bill.id.clone(),

@@ -7,7 +7,8 @@ impl Producer {
     /// the same dates) and its unit marked revoked. Repeating it is harmless. An extension is
     /// not undone (its instance existed before the bill): left to an operator.
     pub(super) async fn revoke(&self, id: &BillId) -> Result<Produced, Retry> {
-        if self.desk.load(id).await?.value.status != BillStatus::Refunded {
+        let status = self.desk.load(id).await?.value.status;
+        if !matches!(status, BillStatus::Refunded | BillStatus::Cancelled) {
             return Ok(Produced::Nothing);
         }
         let desk = ProductAdmin {
