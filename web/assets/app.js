@@ -114,6 +114,7 @@ const STRINGS = {
     // Problems without a field, by the problem's `code`.
     p_unauthorized: 'Wrong username or password.', p_too_many_attempts: 'Too many attempts: please wait a few minutes and try again.',
     p_busy: 'The shop is very busy just now: please try again in a moment.',
+    p_session_ended: 'Your session has ended: reload the page to sign in again.',
     p_no_answer: 'The shop did not answer: check your connection and try again in a moment.',
     p_invalid_state: 'This can no longer be changed: please reload the page.', p_conflict: 'Someone changed this at the same time: please try again.',
     p_not_found: 'Not found: the link may be out of date.', p_store_unavailable: 'The shop is not answering right now: please try again in a moment.',
@@ -229,6 +230,7 @@ const STRINGS = {
     moodle_role_manager: 'Gestionnaire', moodle_role_coursecreator: 'Créateur de cours',
     p_unauthorized: 'Nom d’utilisateur ou mot de passe incorrect.', p_too_many_attempts: 'Trop de tentatives : patientez quelques minutes puis réessayez.',
     p_busy: 'La boutique est très demandée en ce moment : réessayez dans un instant.',
+    p_session_ended: 'Votre session a pris fin : rechargez la page pour vous reconnecter.',
     p_no_answer: 'La boutique n’a pas répondu : vérifiez votre connexion et réessayez dans un instant.',
     p_invalid_state: 'Ceci ne peut plus être modifié : rechargez la page.', p_conflict: 'Quelqu’un a modifié ceci en même temps : réessayez.',
     p_not_found: 'Introuvable : le lien n’est peut-être plus à jour.', p_store_unavailable: 'La boutique ne répond pas pour le moment : réessayez dans un instant.',
@@ -337,7 +339,13 @@ export async function fetchJson(path, init) {
   } catch {
     json = undefined;
   }
-  if (!r.ok) throw new Problem(r.status, json?.code ? json : { code: r.status === 429 ? 'busy' : 'no_answer' });
+  if (!r.ok) {
+    const body = json?.code ? json : { code: r.status === 429 ? 'busy' : 'no_answer' };
+    // A staff request refused for want of a session, not a sign-in refused: the session ended
+    // (10 hours, or signed out elsewhere), which "wrong username or password" would not say.
+    const ended = r.status === 401 && path.startsWith('/admin/') && path !== '/admin/login';
+    throw new Problem(r.status, ended ? { ...body, code: 'session_ended' } : body);
+  }
   if (json === undefined) throw new Problem(r.status, { code: 'no_answer' });
   return { json, r };
 }

@@ -221,6 +221,23 @@ test('an order delivered before payment waits on the dashboard for its money, wh
   assert.deepEqual(englishIn(await p.locator('body').innerText()), [], 'no English word on the French bill page');
 });
 
+test('an operator whose session ended is told so in French, not that their password is wrong, and signs in again', async () => {
+  const bill = await placedBill('check', 'Noether');
+  const p = await stack.page('fr', 1280);
+  await signIn(p, 'operator', 'operator-2026');
+  await p.locator('#needs-action').waitFor();
+  await p.goto(`${stack.base}/admin/bill?shop=demo&bill=${bill}`);
+  const form = p.locator('#payment');
+  await form.getByLabel('Montant').waitFor();
+  await p.context().clearCookies(); // the session ended (10 hours, or signed out elsewhere)
+  await form.getByRole('button', { name: 'Enregistrer le paiement' }).click();
+  await form.getByRole('alertdialog').getByRole('button', { name: 'Confirmer' }).click();
+  await form.getByText('Votre session a pris fin : rechargez la page pour vous reconnecter.').waitFor();
+  assert.equal(await form.getByText(/mot de passe incorrect/).count(), 0);
+  await p.reload();
+  await p.locator('#sign-in').waitFor();
+});
+
 test('an operator refunds a paid order stuck while Moodle is down: the page that follows the delivery keeps what they type', async () => {
   const faults = (calls, fault) => fetch(`${stack.moodle}/simulator/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ calls, fault }) });
   // Signed in while Moodle answers (it checks staff passwords), then Moodle goes down.
