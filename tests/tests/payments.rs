@@ -639,6 +639,72 @@ async fn a_failed_payment_is_retried_with_another_gateway_then_refunded() {
     }
 }
 
+/// A refund of part of what was received (a goodwill gesture) leaves the bill and its access
+/// as they are, noted on the trace for the operators; the rest refunded later (Stripe counts
+/// refunds up) refunds the bill. Until 2026-12-07 any refund, however small, closed the access.
+#[tokio::test]
+async fn a_partial_refund_is_noted_and_keeps_the_access() {
+    let w = world().await;
+    for gateway in ["stripe", "paypal"] {
+        let (id, _, _) = w.bill(gateway).await;
+        let paid = w
+            .notify(
+                gateway,
+                &note(&id, &format!("{gateway}-pay"), words(gateway)[0], "120.00"),
+            )
+            .await;
+        assert_eq!(paid.body["outcome"], "applied", "{gateway}: {}", paid.body);
+        let part = if gateway == "paypal" {
+            "-20.00"
+        } else {
+            "20.00"
+        };
+        let partial = w
+            .notify(
+                gateway,
+                &note(&id, &format!("{gateway}-r1"), words(gateway)[3], part),
+            )
+            .await;
+        assert_eq!(
+            partial.body["outcome"], "applied",
+            "{gateway}: {}",
+            partial.body
+        );
+        let bill = w.view(&id).await;
+        assert_eq!(bill["status"], "PAID", "{gateway}: the access stands");
+        let last = bill["events"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(
+            last["cause"]["code"], "gateway_partial_refund",
+            "{gateway}: {last}"
+        );
+        assert_eq!(last["cause"]["refunded"], "20.00");
+        assert_eq!(last["actor"], format!("gateway:{gateway}"));
+    }
+    let kinds: Vec<String> = w
+        .stack
+        .queue
+        .sent()
+        .iter()
+        .map(|j| format!("{:?}", j.kind))
+        .collect();
+    assert!(!kinds.contains(&"Revoke".to_owned()), "{kinds:?}");
+
+    // Stripe's next charge.refunded says all of it: the bill is refunded.
+    let (id, _, _) = w.bill("stripe").await;
+    w.notify(
+        "stripe",
+        &note(&id, "st-pay", "checkout.session.completed", "120.00"),
+    )
+    .await;
+    w.notify("stripe", &note(&id, "st-r1", "charge.refunded", "20.00"))
+        .await;
+    let whole = w
+        .notify("stripe", &note(&id, "st-r2", "charge.refunded", "120.00"))
+        .await;
+    assert_eq!(whole.body["outcome"], "applied", "{}", whole.body);
+    assert_eq!(w.view(&id).await["status"], "REFUNDED");
+}
+
 #[tokio::test]
 async fn twenty_copies_of_one_notification_at_once_apply_once() {
     let w = world().await;

@@ -99,31 +99,39 @@ pub fn apply(bill: &mut Bill, event: &PaymentEvent, now: DateTime<Utc>) -> Notif
                 now,
             )
         }
-        Outcome::Refunded
-            if matches!(
-                bill.status,
-                BillStatus::Paid | BillStatus::Complete | BillStatus::Partial | BillStatus::Preprod
-            ) =>
-        {
-            move_to(
-                bill,
-                &[BillStatus::Payback, BillStatus::Refunded],
-                &actor,
-                Cause::GatewayRefunded,
-                reference,
-                now,
-            )
-        }
-        Outcome::Refunded if bill.status == BillStatus::Payback => move_to(
-            bill,
-            &[BillStatus::Refunded],
-            &actor,
-            Cause::GatewayRefunded,
-            reference,
-            now,
-        ),
+        Outcome::Refunded => refund(bill, event, &actor, reference, now),
         _ => NotifyOutcome::IgnoredStatus,
     }
+}
+
+/// A refund notified. Of less than the bill received, in its currency (a goodwill gesture, one
+/// session of several): a note for the operators (told by message), never the bill refunded and
+/// its access closed. Of all of it, or of an amount the gateway does not say: the bill goes to
+/// PAYBACK then REFUNDED, and what it delivered is closed.
+fn refund(
+    bill: &mut Bill,
+    event: &PaymentEvent,
+    actor: &Actor,
+    reference: Option<String>,
+    now: DateTime<Utc>,
+) -> NotifyOutcome {
+    use BillStatus::*;
+    let partial = event
+        .amount
+        .filter(|_| event.currency == Some(bill.currency))
+        .filter(|refunded| *refunded > rust_decimal::Decimal::ZERO && *refunded < bill.received());
+    let path: &[BillStatus] = match (partial, bill.status) {
+        (Some(refunded), Paid | Complete | Partial | Payback) => {
+            let currency = bill.currency;
+            let cause = Cause::GatewayPartialRefund { refunded, currency };
+            bill.note(actor, cause, reference, now);
+            return NotifyOutcome::Applied;
+        }
+        (_, Paid | Complete | Partial | Preprod) => &[Payback, Refunded],
+        (_, Payback) => &[Refunded],
+        _ => return NotifyOutcome::IgnoredStatus,
+    };
+    move_to(bill, path, actor, Cause::GatewayRefunded, reference, now)
 }
 
 /// A payment notified: recorded when the bill awaits one and the amount is in the bill's

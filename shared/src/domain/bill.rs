@@ -321,6 +321,12 @@ pub enum Cause {
         to: Option<String>,
         error: String,
     },
+    /// The gateway refunded part of what was received (`refunded`, as it said it): the bill
+    /// and its access stand; operators decide what follows.
+    GatewayPartialRefund {
+        refunded: Decimal,
+        currency: Currency,
+    },
     /// Staff sent a message given up on again: to `to` when they gave an address.
     MessageSentAgain {
         message: MessageKind,
@@ -350,6 +356,7 @@ super::names! {
         AmountMismatch = "amount_mismatch",
         MessageNotDelivered = "message_not_delivered",
         MessageSentAgain = "message_sent_again",
+        GatewayPartialRefund = "gateway_partial_refund",
     }
 }
 
@@ -370,6 +377,8 @@ struct CauseWire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     due: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    refunded: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     currency: Option<Currency>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     message: Option<MessageKind>,
@@ -388,6 +397,7 @@ impl From<Cause> for CauseWire {
             status: None,
             notified: None,
             due: None,
+            refunded: None,
             currency: None,
             message: None,
             to: None,
@@ -432,6 +442,10 @@ impl From<Cause> for CauseWire {
             } => {
                 (w.notified, w.due, w.currency) = (Some(notified), Some(due), Some(currency));
                 CauseCode::AmountMismatch
+            }
+            Cause::GatewayPartialRefund { refunded, currency } => {
+                (w.refunded, w.currency) = (Some(refunded), Some(currency));
+                CauseCode::GatewayPartialRefund
             }
             Cause::MessageNotDelivered { message, to, error } => {
                 (w.message, w.to, w.error) = (Some(message), to, Some(error));
@@ -478,6 +492,10 @@ impl TryFrom<CauseWire> for Cause {
                 due: w.due.ok_or_else(|| missing("due"))?,
                 currency: w.currency.ok_or_else(|| missing("currency"))?,
             },
+            CauseCode::GatewayPartialRefund => Cause::GatewayPartialRefund {
+                refunded: w.refunded.ok_or_else(|| missing("refunded"))?,
+                currency: w.currency.ok_or_else(|| missing("currency"))?,
+            },
             CauseCode::MessageNotDelivered => Cause::MessageNotDelivered {
                 message: w.message.ok_or_else(|| missing("message"))?,
                 to: w.to,
@@ -521,6 +539,10 @@ impl Cause {
             } => {
                 format!("amount mismatch: notified {notified}, due {due} {currency}")
             }
+            GatewayPartialRefund { refunded, currency } => format!(
+                "the gateway refunded {refunded} {currency}, part of what was received: \
+                 the bill and its access stand; operators, check it"
+            ),
             MessageNotDelivered { message, to, error } => format!(
                 "message `{}` to {} not delivered: {error}",
                 message.as_str(),

@@ -155,6 +155,11 @@ fn cause_fr(bill: &Bill, cause: &Cause) -> String {
             "montant différent : {notified} notifié, {} dû",
             money(bill, *due, Language::Fr)
         ),
+        Cause::GatewayPartialRefund { refunded, .. } => format!(
+            "le prestataire a remboursé {}, une partie de ce qui a été reçu : la commande et \
+             son accès restent ; à vérifier par l’équipe",
+            money(bill, *refunded, Language::Fr)
+        ),
         Cause::MessageNotDelivered { message, to, error } => format!(
             "message « {} » non remis à {} : {error}",
             message.as_str(),
