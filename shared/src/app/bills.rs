@@ -108,10 +108,33 @@ async fn consequences(
             when,
         });
     }
+    writes.extend(stock_given_back(bill, read.events()));
     writes.extend(super::stats::counters(bill, read.events()));
     writes.extend(super::audit::bill_events(bill, read.events()));
     writes.extend(super::mail::letters(bill, read.events(), now));
     Ok((writes, jobs))
+}
+
+/// A bill called off or refunded gives its units back to the stock they were taken from at
+/// placement (the item's stock as sold, [`crate::domain::bill::BillLine::item`]): an abandoned
+/// cheque order must not hold an exam place for ever. Once: both statuses are final.
+fn stock_given_back(bill: &Bill, since: usize) -> Vec<Write> {
+    let closed = bill.events[since..].iter().any(|e| {
+        e.from != Some(e.to) && matches!(e.to, BillStatus::Cancelled | BillStatus::Refunded)
+    });
+    if !closed {
+        return Vec::new();
+    }
+    bill.lines
+        .iter()
+        .filter(|line| line.item.stock.is_some())
+        .map(|line| Write::Add {
+            key: keys::sold(&bill.shop, line.code.as_str()),
+            by: -i64::from(line.quantity),
+            at_most: None,
+            expires_at: None,
+        })
+        .collect()
 }
 
 /// Sends jobs whose outbox records were just written. The records stay until the consumer is
