@@ -611,6 +611,22 @@ async fn every_function_is_allowed_what_its_code_asks_dynamodb() {
         .await;
     assert!(imported.status < 300, "{}", imported.body);
 
+    // A week on, the relay calls off the bills left at a gateway (their stock given back).
+    let left = w.stack.new_cart().await;
+    let form = json!({"candidate_name": "A", "birthdate": "1990-01-01", "session": "2027-01"});
+    let forms = json!({"CERT-EXAM": [form]});
+    w.stack
+        .fill_cart(&left, "CERT-EXAM", 1, Some(forms), None)
+        .await;
+    let buyer = enrolshop_tests::customer();
+    w.stack.put(&format!("/carts/{left}/customer"), buyer).await;
+    assert_eq!(w.stack.order(&left, "test").await.status, 201);
+    w.stack.requests.take_needs();
+    let week = chrono::Utc::now() + chrono::Duration::days(8);
+    let called_off = w.stack.producer.call_off_abandoned(week).await.unwrap();
+    assert!(called_off > 0, "the walk left a bill at a gateway");
+    w.check("ProductionFunction", "bills left at a gateway, called off");
+
     let reached: BTreeSet<&str> = w.seen.keys().map(String::as_str).collect();
     let all: BTreeSet<&str> = w.functions.keys().map(String::as_str).collect();
     assert_eq!(reached, all, "the walk reached every function");

@@ -843,3 +843,93 @@ async fn the_support_course_may_be_named_by_its_short_name() {
         "enrolled in the support course found by its short name"
     );
 }
+
+/// A bill left at a gateway for a week — PLACED (the buyer never came back from the payment
+/// page) or FAILED (refused, not retried) — is called off by the shop and its exam place comes
+/// back; one placed today, and a transfer awaited (PENDING), are left alone.
+#[tokio::test]
+async fn bills_left_at_a_gateway_for_a_week_are_called_off_and_give_their_stock_back() {
+    let stack = Stack::start().await;
+    let form = json!({"candidate_name": "A", "birthdate": "1990-01-01", "session": "2027-01"});
+    let mut bills = Vec::new();
+    for method in ["test", "test", "transfer"] {
+        let cart = stack.new_cart().await;
+        stack
+            .put(
+                &format!("/carts/{cart}/lines/CERT-EXAM"),
+                json!({"quantity": 1}),
+            )
+            .await;
+        stack
+            .put(
+                &format!("/carts/{cart}/requirements"),
+                json!({"CERT-EXAM": [form.clone()]}),
+            )
+            .await;
+        stack
+            .put(
+                &format!("/carts/{cart}/customer"),
+                enrolshop_tests::customer(),
+            )
+            .await;
+        let placed = stack.order(&cart, method).await;
+        assert_eq!(placed.status, 201, "{}", placed.body);
+        let id = placed.body["bill_id"].as_str().unwrap().to_owned();
+        let token = placed.body["access_token"].as_str().unwrap().to_owned();
+        bills.push((id, token));
+    }
+    let refused = stack
+        .with_token(
+            Method::POST,
+            &format!("/bills/{}/test-payment", bills[1].0),
+            &bills[1].1,
+            Some(json!({"outcome": "failed"})),
+        )
+        .await;
+    assert_eq!(refused.status, 200, "{}", refused.body);
+    let stock = async || {
+        let catalog = stack.get("/shops/demo/catalog").await.body;
+        catalog["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["code"] == "CERT-EXAM")
+            .unwrap()["stock"]
+            .clone()
+    };
+    assert_eq!(stock().await, 37);
+
+    let now = Utc::now();
+    assert_eq!(stack.producer.call_off_abandoned(now).await.unwrap(), 0);
+    let week = now + chrono::Duration::days(7) + chrono::Duration::minutes(1);
+    assert_eq!(stack.producer.call_off_abandoned(week).await.unwrap(), 2);
+    let statuses = [
+        status(&stack, &bills[0].0).await,
+        status(&stack, &bills[1].0).await,
+        status(&stack, &bills[2].0).await,
+    ];
+    assert_eq!(statuses, ["CANCELLED", "CANCELLED", "PENDING"]);
+    assert_eq!(stock().await, 39, "the two places are back");
+    let bill = stack
+        .admin(Method::GET, &format!("/admin/bills/{}", bills[0].0), None)
+        .await;
+    let last = bill.body["events"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            &last["actor"],
+            &last["cause"]["code"],
+            &last["cause"]["days"]
+        ),
+        (&json!("system"), &json!("abandoned"), &json!(7))
+    );
+    assert_eq!(
+        stack.producer.call_off_abandoned(week).await.unwrap(),
+        0,
+        "once"
+    );
+}

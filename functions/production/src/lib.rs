@@ -112,5 +112,6 @@ pub fn timing_from_env() -> RelayTiming {
     RelayTiming {
         resend_after: chrono::Duration::seconds(seconds("OUTBOX_RESEND_AFTER_SECONDS", 360)),
         reconcile_after: chrono::Duration::seconds(seconds("RECONCILE_AFTER_SECONDS", 1800)),
+        ..RelayTiming::default()
     }
 }

@@ -321,6 +321,11 @@ pub enum Cause {
         to: Option<String>,
         error: String,
     },
+    /// Left at a gateway (never paid, not retried) `days` after placement: called off by the
+    /// shop, its stock given back.
+    Abandoned {
+        days: i64,
+    },
     /// The gateway refunded part of what was received (`refunded`, as it said it): the bill
     /// and its access stand; operators decide what follows.
     GatewayPartialRefund {
@@ -357,6 +362,7 @@ super::names! {
         MessageNotDelivered = "message_not_delivered",
         MessageSentAgain = "message_sent_again",
         GatewayPartialRefund = "gateway_partial_refund",
+        Abandoned = "abandoned",
     }
 }
 
@@ -379,6 +385,8 @@ struct CauseWire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     refunded: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    days: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     currency: Option<Currency>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     message: Option<MessageKind>,
@@ -398,6 +406,7 @@ impl From<Cause> for CauseWire {
             notified: None,
             due: None,
             refunded: None,
+            days: None,
             currency: None,
             message: None,
             to: None,
@@ -442,6 +451,10 @@ impl From<Cause> for CauseWire {
             } => {
                 (w.notified, w.due, w.currency) = (Some(notified), Some(due), Some(currency));
                 CauseCode::AmountMismatch
+            }
+            Cause::Abandoned { days } => {
+                w.days = Some(days);
+                CauseCode::Abandoned
             }
             Cause::GatewayPartialRefund { refunded, currency } => {
                 (w.refunded, w.currency) = (Some(refunded), Some(currency));
@@ -492,6 +505,9 @@ impl TryFrom<CauseWire> for Cause {
                 due: w.due.ok_or_else(|| missing("due"))?,
                 currency: w.currency.ok_or_else(|| missing("currency"))?,
             },
+            CauseCode::Abandoned => Cause::Abandoned {
+                days: w.days.ok_or_else(|| missing("days"))?,
+            },
             CauseCode::GatewayPartialRefund => Cause::GatewayPartialRefund {
                 refunded: w.refunded.ok_or_else(|| missing("refunded"))?,
                 currency: w.currency.ok_or_else(|| missing("currency"))?,
@@ -538,6 +554,9 @@ impl Cause {
                 currency,
             } => {
                 format!("amount mismatch: notified {notified}, due {due} {currency}")
+            }
+            Abandoned { days } => {
+                format!("no payment {days} days after the order: called off by the shop")
             }
             GatewayPartialRefund { refunded, currency } => format!(
                 "the gateway refunded {refunded} {currency}, part of what was received: \

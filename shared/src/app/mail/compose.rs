@@ -155,6 +155,9 @@ fn cause_fr(bill: &Bill, cause: &Cause) -> String {
             "montant différent : {notified} notifié, {} dû",
             money(bill, *due, Language::Fr)
         ),
+        Cause::Abandoned { days } => {
+            format!("aucun paiement {days} jours après la commande : annulée par la boutique")
+        }
         Cause::GatewayPartialRefund { refunded, .. } => format!(
             "le prestataire a remboursé {}, une partie de ce qui a été reçu : la commande et \
              son accès restent ; à vérifier par l’équipe",

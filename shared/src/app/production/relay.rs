@@ -1,6 +1,7 @@
 //! The outbox relay and the reconciliation of stuck bills (run periodically).
 
 use super::*;
+use crate::domain::bill::{Actor, Cause};
 
 /// When the outbox relay acts.
 #[derive(Clone, Copy, Debug)]
@@ -11,6 +12,9 @@ pub struct RelayTiming {
     /// A PAID or PREPROD bill placed longer ago than this, with no job in flight and no line
     /// waiting for an operator, is queued again (self-healing reconciliation).
     pub reconcile_after: chrono::Duration,
+    /// A bill left at a gateway (PLACED, or FAILED and not retried) placed longer ago than
+    /// this is called off by the shop, its stock given back ([`Producer::call_off_abandoned`]).
+    pub abandoned_after: chrono::Duration,
 }
 
 impl Default for RelayTiming {
@@ -19,9 +23,14 @@ impl Default for RelayTiming {
         Self {
             resend_after: chrono::Duration::seconds(30),
             reconcile_after: chrono::Duration::minutes(10),
+            abandoned_after: chrono::Duration::days(ABANDONED_AFTER_DAYS),
         }
     }
 }
+
+/// Days a bill may wait at a gateway before the shop calls it off: a card payment is over in
+/// minutes (a Stripe session lasts a day), and a buyer back within a week pays the same bill.
+pub const ABANDONED_AFTER_DAYS: i64 = 7;
 
 /// What one round of the relay did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -32,6 +41,8 @@ pub struct Relayed {
     pub requeued: usize,
     /// Items of replaced (or abandoned) catalogues deleted.
     pub swept: usize,
+    /// Bills left at a gateway too long, called off.
+    pub called_off: usize,
 }
 
 impl Producer {
@@ -55,10 +66,12 @@ impl Producer {
             crate::app::bills::relay_outbox(self.store(), queue, now, resend_after).await?;
         let requeued = self.reconcile(now).await?;
         let swept = repo::sweep_catalogues(self.store(), now).await?;
+        let called_off = self.call_off_abandoned(now).await?;
         Ok(Relayed {
             resent,
             requeued,
             swept,
+            called_off,
         })
     }
 
@@ -95,6 +108,53 @@ impl Producer {
             }
         }
         Ok(requeued)
+    }
+
+    /// Every bill of every shop left at a gateway — PLACED (the buyer never came back from the
+    /// payment page), or FAILED and not retried — placed more than `abandoned_after` before
+    /// `now` is called off by the shop (CANCELLED, `abandoned`): the units it held go back to
+    /// the stock, as an operator's cancellation would give them. A cheque or transfer awaited
+    /// (PENDING) is the operators' to decide. A bill paid meanwhile is left as it is.
+    pub async fn call_off_abandoned(&self, now: DateTime<Utc>) -> Result<usize, AppError> {
+        let before = (now - self.timing.abandoned_after)
+            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+            .to_string();
+        let days = self.timing.abandoned_after.num_days();
+        let mut called_off = 0;
+        for shop in repo::list_shops(self.store()).await? {
+            for status in [BillStatus::Placed, BillStatus::Failed] {
+                let query = Query {
+                    index: Some(crate::ports::Index::Gsi1),
+                    pk: crate::app::keys::bills_in_status(&shop, status),
+                    before: Some(before.clone()),
+                    limit: Some(100),
+                    ..Query::default()
+                };
+                for record in self.store().query(&query).await? {
+                    let Ok(bill) = serde_json::from_str::<Bill>(&record.item.body) else {
+                        continue;
+                    };
+                    let cancelled = self
+                        .desk
+                        .change(&bill.id, |b, at| match b.status {
+                            BillStatus::Placed | BillStatus::Failed => Ok(b.transition(
+                                BillStatus::Cancelled,
+                                &Actor::System,
+                                Cause::Abandoned { days },
+                                None,
+                                at,
+                            )?),
+                            _ => Ok(()),
+                        })
+                        .await?;
+                    if cancelled.status == BillStatus::Cancelled {
+                        tracing::info!(bill = %bill.id, "left at the gateway: called off");
+                        called_off += 1;
+                    }
+                }
+            }
+        }
+        Ok(called_off)
     }
 
     pub(super) async fn requeue_if_stuck(
