@@ -182,11 +182,12 @@ async fn bad_export_requests_are_refused_at_their_field() {
         .assert_problem(400, "malformed_request");
 }
 
-/// The dashboard's figures follow the bills and cost three requests however many bills there
-/// are: the counters (written in each bill's own transaction), the shop, and the items sold to
-/// name them (one batch read; none before anything sold).
+/// The dashboard's figures follow the bills and cost four requests however many bills there
+/// are: the counters (written in each bill's own transaction: the real bills' and the test
+/// bills', read at once), the shop, and the items sold to name them (one batch read; none
+/// before anything sold).
 #[tokio::test]
-async fn the_dashboard_figures_follow_the_bills_in_three_requests() {
+async fn the_dashboard_figures_follow_the_bills_in_four_requests() {
     let stack = Stack::start().await;
     let stats = || {
         stack.with_token(
@@ -201,7 +202,7 @@ async fn the_dashboard_figures_follow_the_bills_in_three_requests() {
     assert_eq!(empty.status, 200, "{}", empty.body);
     assert_eq!(
         stack.requests.operations().len(),
-        2,
+        3,
         "{:?}",
         stack.requests.operations()
     );
@@ -235,7 +236,7 @@ async fn the_dashboard_figures_follow_the_bills_in_three_requests() {
     let figures = stats().await.body;
     assert_eq!(
         stack.requests.operations().len(),
-        3,
+        4,
         "{:?}",
         stack.requests.operations()
     );
@@ -305,6 +306,74 @@ async fn the_dashboard_figures_follow_the_bills_in_three_requests() {
         )
         .await
         .assert_problem(422, "validation_failed");
+}
+
+/// The orders a shop's staff placed in test mode while setting it up are not its sales once it
+/// is live: the dashboard of a live shop counts its real bills only (and in test mode, its
+/// test bills).
+#[tokio::test]
+async fn a_live_shops_figures_leave_out_its_test_orders() {
+    let stack = Stack::start_embedded().await;
+    let stats = async || {
+        stack
+            .with_token(
+                reqwest::Method::GET,
+                "/admin/shops/demo/stats",
+                ADMIN_TOKEN,
+                None,
+            )
+            .await
+            .body
+    };
+    stack
+        .place_and_pay(&stack.ready_cart("EXCEL-ESS", 3).await)
+        .await;
+    let testing = stats().await;
+    assert_eq!(testing["days"][0]["orders"], 1, "{testing}");
+    assert_eq!(testing["counts"]["PAID"], 1);
+
+    let mut shop = stack
+        .with_token(reqwest::Method::GET, "/admin/shops/demo", ADMIN_TOKEN, None)
+        .await
+        .body;
+    shop["test_mode"] = false.into();
+    let methods = shop["payment_methods"].as_array_mut().unwrap();
+    methods.retain(|m| m != "test");
+    if shop["default_payment_method"] == "test" {
+        shop["default_payment_method"] = "transfer".into();
+    }
+    let live = stack
+        .with_token(
+            reqwest::Method::PUT,
+            "/admin/shops/demo",
+            ADMIN_TOKEN,
+            Some(shop),
+        )
+        .await;
+    assert_eq!(live.status, 200, "{}", live.body);
+    let fresh = stats().await;
+    assert_eq!(fresh["days"], serde_json::json!([]), "{fresh}");
+    assert_eq!(fresh["counts"]["PAID"], 0);
+    assert_eq!(fresh["items"], serde_json::json!([]));
+
+    let placed = stack
+        .order(&stack.ready_cart("GUIDE-BOOK", 1).await, "transfer")
+        .await;
+    let bill = placed.body["bill_id"].as_str().unwrap();
+    let paid = stack
+        .with_token(
+            reqwest::Method::POST,
+            &format!("/admin/bills/{bill}/payments"),
+            ADMIN_TOKEN,
+            Some(serde_json::json!({"amount": "26.27", "method": "transfer"})),
+        )
+        .await;
+    assert_eq!(paid.body["status"], "PAID", "{}", paid.body);
+    let sold = stats().await;
+    assert_eq!(sold["days"][0]["orders"], 1, "the live order only: {sold}");
+    assert_eq!(sold["days"][0]["revenue_excl_tax"], "24.90");
+    assert_eq!(sold["items"][0]["code"], "GUIDE-BOOK");
+    assert_eq!(sold["items"].as_array().unwrap().len(), 1);
 }
 
 /// A buyer's words that a spreadsheet would run as a formula reach the accountant's export as

@@ -10,6 +10,10 @@
 //! bill is counted as sold the first time it is PAID: its revenue excl. tax (in minor units) and
 //! one order on that day (`DAY#{date}#REV`, `#ORDERS`), its payment method, and the quantity of
 //! each item. Bills written before the counters existed are not in them.
+//!
+//! A test-mode bill (`Bill::test`) counts apart (`STATS#{shop}#TEST`): the dashboard shows a
+//! shop in test mode its test sales, and a live shop its real ones only, not the orders its
+//! staff placed while setting it up (counters written before 2026-12-07 mix both).
 
 use std::collections::BTreeMap;
 
@@ -22,13 +26,18 @@ use crate::domain::bill::{Bill, BillStatus};
 use crate::domain::ids::ShopId;
 use crate::ports::{Key, Query, Store, Write};
 
-fn partition(shop: &ShopId) -> String {
-    format!("STATS#{shop}")
+/// The counters of a shop's real bills, or of its test bills.
+fn partition(shop: &ShopId, test: bool) -> String {
+    if test {
+        format!("STATS#{shop}#TEST")
+    } else {
+        format!("STATS#{shop}")
+    }
 }
 
-fn counter(shop: &ShopId, name: String) -> Write {
+fn counter(partition: &str, name: String) -> Write {
     Write::Add {
-        key: Key::new(partition(shop), name),
+        key: Key::new(partition, name),
         by: 1,
         at_most: None,
         expires_at: None,
@@ -37,7 +46,7 @@ fn counter(shop: &ShopId, name: String) -> Write {
 
 /// The counters a bill change adds: the events from `since` are the change's.
 pub(crate) fn counters(bill: &Bill, since: usize) -> Vec<Write> {
-    let shop = &bill.shop;
+    let shop = &partition(&bill.shop, bill.test);
     let mut writes = Vec::new();
     let before = bill.events[..since].last().map(|e| e.to);
     if before != Some(bill.status) && since < bill.events.len() {
@@ -59,7 +68,7 @@ pub(crate) fn counters(bill: &Bill, since: usize) -> Vec<Write> {
             .to_string();
         let revenue = bill.currency.to_minor(bill.totals.excl_tax).unwrap_or(0);
         writes.push(Write::Add {
-            key: Key::new(partition(shop), format!("DAY#{day}#REV")),
+            key: Key::new(shop.as_str(), format!("DAY#{day}#REV")),
             by: revenue,
             at_most: None,
             expires_at: None,
@@ -75,7 +84,7 @@ pub(crate) fn counters(bill: &Bill, since: usize) -> Vec<Write> {
         }
         for (code, quantity) in items {
             writes.push(Write::Add {
-                key: Key::new(partition(shop), format!("ITEM#{code}")),
+                key: Key::new(shop.as_str(), format!("ITEM#{code}")),
                 by: quantity,
                 at_most: None,
                 expires_at: None,
@@ -155,8 +164,9 @@ impl Flows {
     }
 }
 
-/// The shop's figures, days from `from` to `to` (inclusive): one query of the counters, then
-/// the shop with the items sold, to name them (one query, one batch read).
+/// The shop's figures, days from `from` to `to` (inclusive): its two sets of counters (one
+/// query each, at once), then the shop with the items sold, to name them (one query, one batch
+/// read), whose mode says which set to show.
 pub async fn read(
     store: &dyn Store,
     caller: &Caller,
@@ -166,51 +176,29 @@ pub async fn read(
 ) -> Result<Stats, AppError> {
     let id: ShopId = repo::parse_id("shop", shop)?;
     caller.check_shop(&id, "shop", shop)?;
-    let mut flows = Flows::default();
-    let mut days: BTreeMap<String, (i64, u64)> = BTreeMap::new();
-    let mut methods = BTreeMap::new();
-    let mut items = Vec::new();
-    let (first, last) = (
-        from.format("%Y-%m-%d").to_string(),
-        to.format("%Y-%m-%d").to_string(),
+    let (real, tests) = (
+        Query::partition(partition(&id, false)),
+        Query::partition(partition(&id, true)),
     );
-    for record in store.query(&Query::partition(partition(&id))).await? {
-        let name = record.item.key.sk.as_str();
-        let count = record.count;
-        let parts: Vec<&str> = name.split('#').collect();
-        match parts.as_slice() {
-            ["IN" | "OUT" | "MOVE", ..] => flows.add(&parts, count),
-            ["DAY", day, what] if *day >= first.as_str() && *day <= last.as_str() => {
-                let entry = days.entry((*day).to_owned()).or_default();
-                match *what {
-                    "REV" => entry.0 = i64::try_from(count).unwrap_or(i64::MAX),
-                    _ => entry.1 = count,
-                }
-            }
-            ["METHOD", m] => {
-                methods.insert((*m).to_owned(), count);
-            }
-            ["ITEM", code] => items.push(ItemSold {
-                code: (*code).to_owned(),
-                quantity: count,
-                names: None,
-            }),
-            _ => {}
-        }
-    }
-    items.sort_by(|a, b| b.quantity.cmp(&a.quantity).then(a.code.cmp(&b.code)));
+    let (live, test) = tokio::try_join!(store.query(&real), store.query(&tests))?;
     // The shop, naming the items sold: the dashboard names an item sold by direct link only,
     // or beyond the catalogue's first page, as any other.
-    let codes = items.iter().map(|i| i.code.as_str());
-    let (shop, names) = repo::load_shop_naming(store, &id, codes).await?;
-    let currency = shop.shop.currency;
-    for item in &mut items {
+    let codes = live
+        .iter()
+        .chain(&test)
+        .filter_map(|r| r.item.key.sk.strip_prefix("ITEM#"));
+    let (stored, names) = repo::load_shop_naming(store, &id, codes).await?;
+    let records = if stored.shop.test_mode { test } else { live };
+    let currency = stored.shop.currency;
+    let mut figures = Figures::of(&records, from, to);
+    for item in &mut figures.items {
         item.names = names.get(&item.code).cloned();
     }
     Ok(Stats {
         currency: currency.code().to_owned(),
-        counts: flows.now(),
-        days: days
+        counts: figures.flows.now(),
+        days: figures
+            .days
             .into_iter()
             .map(|(day, (revenue, orders))| Day {
                 day,
@@ -218,9 +206,55 @@ pub async fn read(
                 orders,
             })
             .collect(),
-        methods,
-        items,
+        methods: figures.methods,
+        items: figures.items,
     })
+}
+
+/// The figures one set of counters holds, days from `from` to `to`.
+#[derive(Default)]
+struct Figures {
+    flows: Flows,
+    /// Day → (revenue in minor units, orders).
+    days: BTreeMap<String, (i64, u64)>,
+    methods: BTreeMap<String, u64>,
+    items: Vec<ItemSold>,
+}
+
+impl Figures {
+    fn of(records: &[crate::ports::Record], from: NaiveDate, to: NaiveDate) -> Self {
+        let (first, last) = (
+            from.format("%Y-%m-%d").to_string(),
+            to.format("%Y-%m-%d").to_string(),
+        );
+        let mut f = Figures::default();
+        for record in records {
+            let count = record.count;
+            let parts: Vec<&str> = record.item.key.sk.split('#').collect();
+            match parts.as_slice() {
+                ["IN" | "OUT" | "MOVE", ..] => f.flows.add(&parts, count),
+                ["DAY", day, what] if *day >= first.as_str() && *day <= last.as_str() => {
+                    let entry = f.days.entry((*day).to_owned()).or_default();
+                    match *what {
+                        "REV" => entry.0 = i64::try_from(count).unwrap_or(i64::MAX),
+                        _ => entry.1 = count,
+                    }
+                }
+                ["METHOD", m] => {
+                    f.methods.insert((*m).to_owned(), count);
+                }
+                ["ITEM", code] => f.items.push(ItemSold {
+                    code: (*code).to_owned(),
+                    quantity: count,
+                    names: None,
+                }),
+                _ => {}
+            }
+        }
+        f.items
+            .sort_by(|a, b| b.quantity.cmp(&a.quantity).then(a.code.cmp(&b.code)));
+        f
+    }
 }
 
 #[cfg(test)]
