@@ -84,10 +84,19 @@ pub async fn handle_event(
         requeued = done.requeued,
         "outbox relayed"
     );
+    // Once an hour, what is counted in days: bills left at a gateway, reminders.
+    let hourly = chrono::Utc::now().minute() == 0;
+    if hourly {
+        let now = chrono::Utc::now();
+        let called_off = producer
+            .call_off_abandoned(now)
+            .await
+            .map_err(|e| e.to_string())?;
+        tracing::info!(called_off, "bills left at a gateway called off");
+    }
     let mailed = match postman {
         Some(postman) => {
-            // Reminders are looked for once an hour (their thresholds are days).
-            if chrono::Utc::now().minute() == 0 {
+            if hourly {
                 let written = postman.write_reminders().await.map_err(|e| e.to_string())?;
                 tracing::info!(written, "expiry reminders written");
             }

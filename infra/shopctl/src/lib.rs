@@ -271,16 +271,24 @@ pub async fn run_consumer(
 
 /// The local outbox relay: at start, every job left in the outbox (the in-process queue
 /// starts empty, so nothing is in flight) and stuck bills; then every 15 s, the jobs whose
-/// records are older than the queue's visibility timeout, and stuck bills again.
+/// records are older than the queue's visibility timeout, and stuck bills again; every 5
+/// minutes, the bills left at a gateway.
 pub async fn run_relay(producer: Arc<shop_core::app::production::Producer>) {
-    let mut first = true;
-    loop {
-        let round = if first {
+    for round in 0u64.. {
+        // Bills left at a gateway, every 5 minutes (their wait is counted in days).
+        if round % 20 == 0 {
+            match producer.call_off_abandoned(chrono::Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(called_off = n, "bills left at a gateway called off"),
+                Err(e) => tracing::warn!(error = %e, "bills left at a gateway not looked for"),
+            }
+        }
+        let relayed = if round == 0 {
             producer.relay_at_start().await
         } else {
             producer.relay_outbox().await
         };
-        match round {
+        match relayed {
             Ok(done) if done == Default::default() => {}
             Ok(done) => {
                 tracing::info!(
@@ -291,7 +299,6 @@ pub async fn run_relay(producer: Arc<shop_core::app::production::Producer>) {
             }
             Err(e) => tracing::warn!(error = %e, "outbox relay failed; next round in 15 s"),
         }
-        first = false;
         tokio::time::sleep(std::time::Duration::from_secs(15)).await;
     }
 }
