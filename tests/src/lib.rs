@@ -542,6 +542,35 @@ impl Stack {
         cart
     }
 
+    /// A cart of the test buyer holding `quantity` places of the demo's exam (`CERT-EXAM`,
+    /// 40 in stock), each with its candidate's form: ready to order.
+    pub async fn exam_cart(&self, quantity: usize) -> String {
+        let cart = self.new_cart().await;
+        let form = serde_json::json!({"candidate_name": "A", "birthdate": "1990-01-01",
+            "session": "2027-01"});
+        let forms = serde_json::json!({"CERT-EXAM": vec![form; quantity]});
+        let units = u32::try_from(quantity).unwrap();
+        self.fill_cart(&cart, "CERT-EXAM", units, Some(forms), None)
+            .await;
+        let view = self
+            .put(&format!("/carts/{cart}/customer"), customer())
+            .await;
+        assert_eq!(view.body["next_step"], "order", "{}", view.body);
+        cart
+    }
+
+    /// How many of `code` the catalogue says are left in stock.
+    pub async fn stock_left(&self, code: &str) -> Value {
+        let catalog = self.get("/shops/demo/catalog").await.body;
+        catalog["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["code"] == code)
+            .unwrap_or_else(|| panic!("{code} not in the catalogue's first page"))["stock"]
+            .clone()
+    }
+
     /// Puts `quantity` of `code` in the cart, with the required data and participants given.
     pub async fn fill_cart(
         &self,

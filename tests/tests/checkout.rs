@@ -284,39 +284,7 @@ async fn placing_a_cart_twice_or_concurrently_yields_one_bill() {
 #[tokio::test]
 async fn a_cancelled_or_refunded_order_gives_its_stock_back() {
     for stack in [Stack::start().await, Stack::start_embedded().await] {
-        let stock = async || {
-            let catalog = stack.get("/shops/demo/catalog").await.body;
-            catalog["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|i| i["code"] == "CERT-EXAM")
-                .unwrap()["stock"]
-                .clone()
-        };
-        let form = json!({"candidate_name": "A", "birthdate": "1990-01-01", "session": "2027-01"});
-        let exam_cart = async |quantity: usize| {
-            let cart = stack.new_cart().await;
-            stack
-                .put(
-                    &format!("/carts/{cart}/lines/CERT-EXAM"),
-                    json!({"quantity": quantity}),
-                )
-                .await;
-            stack
-                .put(
-                    &format!("/carts/{cart}/requirements"),
-                    json!({"CERT-EXAM": vec![form.clone(); quantity]}),
-                )
-                .await;
-            stack
-                .put(
-                    &format!("/carts/{cart}/customer"),
-                    enrolshop_tests::customer(),
-                )
-                .await;
-            cart
-        };
+        let stock = async || stack.stock_left("CERT-EXAM").await;
         let move_to = async |bill: &str, to: &str| {
             let path = format!("/admin/bills/{bill}/transitions");
             let body = json!({"to": to, "note": "asked by the customer"});
@@ -324,12 +292,12 @@ async fn a_cancelled_or_refunded_order_gives_its_stock_back() {
             assert_eq!(moved.status, 200, "{}", moved.body);
         };
         assert_eq!(stock().await, 40);
-        let placed = stack.order(&exam_cart(38).await, "check").await;
+        let placed = stack.order(&stack.exam_cart(38).await, "check").await;
         assert_eq!(stock().await, 2);
         move_to(placed.body["bill_id"].as_str().unwrap(), "CANCELLED").await;
         assert_eq!(stock().await, 40, "the cancelled order's places are back");
 
-        let (paid, _) = stack.place_and_pay(&exam_cart(3).await).await;
+        let (paid, _) = stack.place_and_pay(&stack.exam_cart(3).await).await;
         assert_eq!(stock().await, 37);
         move_to(&paid, "PAYBACK").await;
         assert_eq!(stock().await, 37, "owed back, not yet refunded");

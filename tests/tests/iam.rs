@@ -612,14 +612,7 @@ async fn every_function_is_allowed_what_its_code_asks_dynamodb() {
     assert!(imported.status < 300, "{}", imported.body);
 
     // A week on, the relay calls off the bills left at a gateway (their stock given back).
-    let left = w.stack.new_cart().await;
-    let form = json!({"candidate_name": "A", "birthdate": "1990-01-01", "session": "2027-01"});
-    let forms = json!({"CERT-EXAM": [form]});
-    w.stack
-        .fill_cart(&left, "CERT-EXAM", 1, Some(forms), None)
-        .await;
-    let buyer = enrolshop_tests::customer();
-    w.stack.put(&format!("/carts/{left}/customer"), buyer).await;
+    let left = w.stack.exam_cart(1).await;
     assert_eq!(w.stack.order(&left, "test").await.status, 201);
     w.stack.requests.take_needs();
     let week = chrono::Utc::now() + chrono::Duration::days(8);

@@ -850,29 +850,9 @@ async fn the_support_course_may_be_named_by_its_short_name() {
 #[tokio::test]
 async fn bills_left_at_a_gateway_for_a_week_are_called_off_and_give_their_stock_back() {
     let stack = Stack::start().await;
-    let form = json!({"candidate_name": "A", "birthdate": "1990-01-01", "session": "2027-01"});
     let mut bills = Vec::new();
     for method in ["test", "test", "transfer"] {
-        let cart = stack.new_cart().await;
-        stack
-            .put(
-                &format!("/carts/{cart}/lines/CERT-EXAM"),
-                json!({"quantity": 1}),
-            )
-            .await;
-        stack
-            .put(
-                &format!("/carts/{cart}/requirements"),
-                json!({"CERT-EXAM": [form.clone()]}),
-            )
-            .await;
-        stack
-            .put(
-                &format!("/carts/{cart}/customer"),
-                enrolshop_tests::customer(),
-            )
-            .await;
-        let placed = stack.order(&cart, method).await;
+        let placed = stack.order(&stack.exam_cart(1).await, method).await;
         assert_eq!(placed.status, 201, "{}", placed.body);
         let id = placed.body["bill_id"].as_str().unwrap().to_owned();
         let token = placed.body["access_token"].as_str().unwrap().to_owned();
@@ -887,16 +867,7 @@ async fn bills_left_at_a_gateway_for_a_week_are_called_off_and_give_their_stock_
         )
         .await;
     assert_eq!(refused.status, 200, "{}", refused.body);
-    let stock = async || {
-        let catalog = stack.get("/shops/demo/catalog").await.body;
-        catalog["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["code"] == "CERT-EXAM")
-            .unwrap()["stock"]
-            .clone()
-    };
+    let stock = async || stack.stock_left("CERT-EXAM").await;
     assert_eq!(stock().await, 37);
 
     let now = Utc::now();

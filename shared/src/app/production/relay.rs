@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::domain::bill::{Actor, Cause};
+use crate::domain::ids::ShopId;
 
 /// When the outbox relay acts.
 #[derive(Clone, Copy, Debug)]
@@ -76,25 +77,12 @@ impl Producer {
     /// waiting for an operator (a failed unit) gets its production job again, through the
     /// outbox. Such a bill should not exist; this is the net under every other guarantee.
     pub async fn reconcile(&self, now: DateTime<Utc>) -> Result<usize, AppError> {
-        let before = (now - self.timing.reconcile_after)
-            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-            .to_string();
+        let before = now - self.timing.reconcile_after;
         let mut requeued = 0;
         for shop in repo::list_shops(self.store()).await? {
             for status in [BillStatus::Paid, BillStatus::Preprod] {
-                let query = Query {
-                    index: Some(crate::ports::Index::Gsi1),
-                    pk: crate::app::keys::bills_in_status(&shop, status),
-                    before: Some(before.clone()),
-                    limit: Some(100),
-                    ..Query::default()
-                };
-                for record in self.store().query(&query).await? {
-                    let Ok(bill) = serde_json::from_str::<Bill>(&record.item.body) else {
-                        continue;
-                    };
-                    let late = now - self.timing.reconcile_after;
-                    if bill.paid_at.is_some_and(|paid| paid < late) {
+                for bill in self.bills_placed_before(&shop, status, before).await? {
+                    if bill.paid_at.is_some_and(|paid| paid < before) {
                         crate::app::mail::alert_not_complete(self.store(), &bill, now).await?;
                     }
                     if self.requeue_if_stuck(&bill, now).await? {
@@ -114,24 +102,12 @@ impl Producer {
     /// an hour in AWS (the scheduled run at minute 0), every 5 minutes locally: its days are
     /// days, and each run costs a query per shop and status.
     pub async fn call_off_abandoned(&self, now: DateTime<Utc>) -> Result<usize, AppError> {
-        let before = (now - self.timing.abandoned_after)
-            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-            .to_string();
+        let before = now - self.timing.abandoned_after;
         let days = self.timing.abandoned_after.num_days();
         let mut called_off = 0;
         for shop in repo::list_shops(self.store()).await? {
             for status in [BillStatus::Placed, BillStatus::Failed] {
-                let query = Query {
-                    index: Some(crate::ports::Index::Gsi1),
-                    pk: crate::app::keys::bills_in_status(&shop, status),
-                    before: Some(before.clone()),
-                    limit: Some(100),
-                    ..Query::default()
-                };
-                for record in self.store().query(&query).await? {
-                    let Ok(bill) = serde_json::from_str::<Bill>(&record.item.body) else {
-                        continue;
-                    };
+                for bill in self.bills_placed_before(&shop, status, before).await? {
                     let cancelled = self
                         .desk
                         .change(&bill.id, |b, at| match b.status {
@@ -153,6 +129,28 @@ impl Producer {
             }
         }
         Ok(called_off)
+    }
+
+    /// The oldest 100 bills of `shop` in `status` placed before `before` (the status index);
+    /// a record that does not read as a bill is left out.
+    async fn bills_placed_before(
+        &self,
+        shop: &ShopId,
+        status: BillStatus,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<Bill>, AppError> {
+        let query = Query {
+            index: Some(crate::ports::Index::Gsi1),
+            pk: crate::app::keys::bills_in_status(shop, status),
+            before: Some(before.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()),
+            limit: Some(100),
+            ..Query::default()
+        };
+        let records = self.store().query(&query).await?;
+        Ok(records
+            .iter()
+            .filter_map(|r| serde_json::from_str::<Bill>(&r.item.body).ok())
+            .collect())
     }
 
     pub(super) async fn requeue_if_stuck(
