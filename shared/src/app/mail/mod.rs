@@ -164,7 +164,14 @@ impl Letter {
     /// The record: listed in the mailbox while due, in the operators' list once failed.
     pub fn item(&self) -> Item {
         let body = serde_json::to_string(self).expect("a letter serializes");
-        let item = Item::new(self.key(), body);
+        let mut item = Item::new(self.key(), body);
+        // Anyone may ask for a buyer's orders (3 times an hour): once gone, such a letter
+        // cannot go again (its links' tokens are gone), so it goes from the table after a
+        // while, and strangers' requests neither stay nor lengthen the bill's list for ever.
+        if self.kind == MessageKind::OrdersLookup && self.state != LetterState::Due {
+            let at = self.sent_at.unwrap_or(self.due_at);
+            item = item.expiring_at(at + chrono::Duration::days(LOOKUP_LETTER_DAYS));
+        }
         let listing = match self.state {
             LetterState::Due => Some((keys::MAILBOX.to_owned(), self.due_at)),
             LetterState::Failed => Some((
@@ -181,6 +188,9 @@ impl Letter {
         }
     }
 }
+
+/// Days a "find my orders" letter is kept once sent (or given up on).
+pub const LOOKUP_LETTER_DAYS: i64 = 30;
 
 /// What an event of a bill tells, and to whom. Notes (a status kept) are only told when a
 /// gateway wrote them (to the shop: an amount mismatch, a payment on a settled bill) or when
@@ -501,6 +511,32 @@ mod tests {
         }
     }
 
+    /// A "find my orders" letter goes from the table 30 days after it went; the bill's own
+    /// letters, and one still waiting, stay.
+    #[test]
+    fn a_sent_lookup_letter_expires_and_the_bills_own_stay() {
+        let (_, shop) = preview::demo_shop();
+        let bill = preview::sample_bill(&shop, crate::domain::Language::En);
+        let now = Utc::now();
+        let mut lookup = Letter::due(&bill, 0, MessageKind::OrdersLookup, "x".into(), now);
+        assert_eq!(lookup.item().expires_at, None, "waiting to go");
+        lookup.state = LetterState::Sent;
+        lookup.sent_at = Some(now);
+        let days = chrono::Duration::days(LOOKUP_LETTER_DAYS);
+        assert_eq!(lookup.item().expires_at, Some((now + days).timestamp()));
+        let mut delivered = Letter::due(&bill, 2, MessageKind::Delivered, "y".into(), now);
+        delivered.state = LetterState::Sent;
+        delivered.sent_at = Some(now);
+        assert_eq!(delivered.item().expires_at, None);
+    }
+
+    fn caused(event: BillEvent, cause: Cause) -> BillEvent {
+        BillEvent {
+            cause: Some(cause),
+            ..event
+        }
+    }
+
     #[test]
     fn each_event_tells_what_a_buyer_or_the_shop_needs_to_know() {
         use BillStatus::*;
@@ -528,6 +564,21 @@ mod tests {
                 vec![],
             ),
             (event(Some(Placed), Cancelled, Actor::Buyer), vec![]),
+            // Delivered before payment: told at delivery, not again once paid.
+            (
+                caused(
+                    event(Some(Preprod), Preprod, Actor::System),
+                    Cause::Delivered,
+                ),
+                vec![Delivered],
+            ),
+            (
+                caused(
+                    event(Some(Paid), Complete, Actor::System),
+                    Cause::PaidAfterDelivery,
+                ),
+                vec![],
+            ),
         ];
         for (event, kinds) in cases {
             assert_eq!(kinds_of(&event), kinds, "{event:?}");
