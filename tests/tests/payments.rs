@@ -606,6 +606,18 @@ async fn a_failed_payment_is_retried_with_another_gateway_then_refunded() {
     );
     let bill = w.view(&id).await;
     assert_eq!(bill["status"], "REFUNDED");
+    // Through PAYBACK to REFUNDED in one notification: the buyer is told once.
+    let staff = w
+        .stack
+        .admin(Method::GET, &format!("/admin/bills/{id}"), None)
+        .await;
+    let refunded = staff.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "refunded")
+        .count();
+    assert_eq!(refunded, 1, "{}", staff.body["messages"]);
     let kinds: Vec<String> = w
         .stack
         .queue

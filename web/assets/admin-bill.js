@@ -59,13 +59,17 @@ function lines(bill) {
     })));
 }
 
+/** The bill's history; up to a tablet each entry is a card (when and what, who, the note). */
 function history(bill) {
+  const what = (e) => (e.from
+    ? (e.from === e.to ? t(`status_${e.to}`) : `${t(`status_${e.from}`)} → ${t(`status_${e.to}`)}`)
+    : `${w('created')}${lang() === 'fr' ? ' : ' : ': '}${t(`status_${e.to}`)}`);
   return h('section', { 'aria-labelledby': 'trace-title' }, h('h2', { id: 'trace-title' }, w('trace')),
-    h('table', { id: 'trace' }, h('thead', {}, h('tr', {}, [w('date'), w('what'), w('who'), w('note')].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, bill.events.map((e) => h('tr', {},
-        h('td', {}, when(e.at)),
-        h('td', {}, e.from ? (e.from === e.to ? t(`status_${e.to}`) : `${t(`status_${e.from}`)} → ${t(`status_${e.to}`)}`) : `${w('created')}${lang() === 'fr' ? ' : ' : ': '}${t(`status_${e.to}`)}`),
-        h('td', {}, who(e.actor)), h('td', {}, said(e), e.cause?.error && asReceived(e.cause.error)))))));
+    stackedTable({ id: 'trace' }, [[w('date')], [w('what')], [w('who')], [w('note')]], bill.events.map((e) => [{}, [
+      ['key', when(e.at)],
+      ['state', what(e)],
+      ['who', who(e.actor)],
+      ['wide', said(e), e.cause?.error && asReceived(e.cause.error)]]])));
 }
 
 /** The bill's messages: each by name, where and when it went (or that it waits, or why it was

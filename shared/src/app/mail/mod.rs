@@ -211,7 +211,9 @@ fn kinds_of(event: &BillEvent) -> Vec<MessageKind> {
         (_, BillStatus::Complete) if event.cause == Some(Cause::PaidAfterDelivery) => Vec::new(),
         (_, BillStatus::Complete) => vec![MessageKind::Delivered],
         (_, BillStatus::Failed) => vec![MessageKind::PaymentFailed],
-        (_, BillStatus::Refunded | BillStatus::Payback) => vec![MessageKind::Refunded],
+        // Once the money is back and the access closed (REFUNDED), not when it is owed
+        // (PAYBACK): a refund passes through both, and the buyer is told once, truly.
+        (_, BillStatus::Refunded) => vec![MessageKind::Refunded],
         _ => Vec::new(),
     }
 }
@@ -555,8 +557,12 @@ mod tests {
             (event(Some(Paid), Complete, Actor::System), vec![Delivered]),
             (event(Some(Placed), Failed, gateway()), vec![PaymentFailed]),
             (
-                event(Some(Paid), BillStatus::Refunded, gateway()),
+                event(Some(Payback), BillStatus::Refunded, gateway()),
                 vec![MessageKind::Refunded],
+            ),
+            (
+                event(Some(Complete), Payback, Actor::Operator("ann".into())),
+                vec![],
             ),
             (event(Some(Paid), Paid, gateway()), vec![GatewayNote]),
             (
