@@ -559,6 +559,26 @@ impl Stack {
         cart
     }
 
+    /// Moves `bill` to `to` with the operator's `note` (`POST /admin/bills/{bill}/transitions`,
+    /// bearer token).
+    pub async fn move_bill(&self, bill: &str, to: &str, note: &str) -> Reply {
+        let path = format!("/admin/bills/{bill}/transitions");
+        let body = serde_json::json!({"to": to, "note": note});
+        self.admin(reqwest::Method::POST, &path, Some(body)).await
+    }
+
+    /// The kinds of the bill's messages, oldest first, as the staff's bill lists them.
+    pub async fn message_kinds(&self, bill: &str) -> Vec<String> {
+        let path = format!("/admin/bills/{bill}");
+        let view = self.admin(reqwest::Method::GET, &path, None).await;
+        view.body["messages"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no messages in {}", view.body))
+            .iter()
+            .map(|m| m["kind"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
     /// How many of `code` the catalogue says are left in stock.
     pub async fn stock_left(&self, code: &str) -> Value {
         let catalog = self.get("/shops/demo/catalog").await.body;

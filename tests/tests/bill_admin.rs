@@ -401,13 +401,9 @@ async fn an_order_delivered_before_payment_stays_owed_until_paid_or_called_off()
     let placed = stack.order(&cart, "transfer").await;
     let defaulted = placed.body["bill_id"].as_str().unwrap().to_owned();
     for bill in [&owed, &defaulted] {
-        let moved = admin(
-            &stack,
-            Method::POST,
-            format!("/admin/bills/{bill}/transitions"),
-            Some(json!({"to": "PREPROD", "note": "trusted customer, pays at 30 days"})),
-        )
-        .await;
+        let moved = stack
+            .move_bill(bill, "PREPROD", "trusted customer, pays at 30 days")
+            .await;
         assert_eq!(moved.status, 200, "{}", moved.body);
     }
     stack.produce_all().await;
@@ -422,13 +418,11 @@ async fn an_order_delivered_before_payment_stays_owed_until_paid_or_called_off()
         assert_eq!(view.body["remaining"], "144.00");
         assert_eq!(view.body["production"][0]["state"], "done");
         assert_eq!(view.body["moves"], json!(["CANCELLED"]));
-        let kinds: Vec<&str> = view.body["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["kind"].as_str().unwrap())
-            .collect();
-        assert!(kinds.contains(&"delivered"), "the buyer is told: {kinds:?}");
+        let kinds = stack.message_kinds(bill).await;
+        assert!(
+            kinds.contains(&"delivered".to_owned()),
+            "the buyer is told: {kinds:?}"
+        );
     }
     let listed = admin(
         &stack,
@@ -479,14 +473,8 @@ async fn an_order_delivered_before_payment_stays_owed_until_paid_or_called_off()
         ]
     );
     stack.deliver_mail().await;
-    let view = admin(&stack, Method::GET, format!("/admin/bills/{owed}"), None).await;
-    let kinds: Vec<&str> = view.body["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["kind"].as_str().unwrap())
-        .collect();
-    let count = |kind: &str| kinds.iter().filter(|k| **k == kind).count();
+    let kinds = stack.message_kinds(&owed).await;
+    let count = |kind: &str| kinds.iter().filter(|k| *k == kind).count();
     assert_eq!(
         (count("payment_received"), count("delivered")),
         (1, 1),
@@ -494,13 +482,9 @@ async fn an_order_delivered_before_payment_stays_owed_until_paid_or_called_off()
     );
 
     // Never paid: called off, with a note, and its access closed.
-    let called_off = admin(
-        &stack,
-        Method::POST,
-        format!("/admin/bills/{defaulted}/transitions"),
-        Some(json!({"to": "CANCELLED", "note": "never paid after three reminders"})),
-    )
-    .await;
+    let called_off = stack
+        .move_bill(&defaulted, "CANCELLED", "never paid after three reminders")
+        .await;
     assert_eq!(
         called_off.body["status"], "CANCELLED",
         "{}",

@@ -286,9 +286,7 @@ async fn a_cancelled_or_refunded_order_gives_its_stock_back() {
     for stack in [Stack::start().await, Stack::start_embedded().await] {
         let stock = async || stack.stock_left("CERT-EXAM").await;
         let move_to = async |bill: &str, to: &str| {
-            let path = format!("/admin/bills/{bill}/transitions");
-            let body = json!({"to": to, "note": "asked by the customer"});
-            let moved = stack.admin(reqwest::Method::POST, &path, Some(body)).await;
+            let moved = stack.move_bill(bill, to, "asked by the customer").await;
             assert_eq!(moved.status, 200, "{}", moved.body);
         };
         assert_eq!(stock().await, 40);
