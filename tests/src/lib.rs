@@ -697,6 +697,19 @@ impl Stack {
         self.with_token(method, path, ADMIN_TOKEN, body).await
     }
 
+    /// Imports the demo shop's document again, as `edit` changes it (`PUT /admin/shops/demo`).
+    pub async fn edit_demo(&self, edit: impl FnOnce(&mut Value)) {
+        let mut document = self
+            .admin(reqwest::Method::GET, "/admin/shops/demo", None)
+            .await
+            .body;
+        edit(&mut document);
+        let saved = self
+            .admin(reqwest::Method::PUT, "/admin/shops/demo", Some(document))
+            .await;
+        assert!(saved.status < 300, "{}", saved.body);
+    }
+
     /// A bill route called with the bill's access token as bearer.
     pub async fn with_token(
         &self,

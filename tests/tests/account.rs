@@ -187,6 +187,10 @@ async fn logging_in_during_checkout_prefills_and_saves_the_customer() {
 #[tokio::test]
 async fn a_buyer_of_seats_assigns_one_and_the_participant_is_enrolled() {
     let (stack, _) = returning_customer("EXCEL-SEATS", 1).await;
+    // Seats enrol no one yet, the buyer included: they have bought all the same (items shown
+    // to `customers` are theirs).
+    let record = shop_core::app::customers::find(stack.store.as_ref(), "demo", ADA).await;
+    assert!(record.unwrap().unwrap().value.has_bought());
     let token = session(&stack).await;
     let seats = get(&stack, "/account/seats", &token).await;
     let seats = seats.body["seats"].as_array().unwrap().clone();

@@ -443,24 +443,6 @@ async fn expiry_reminders_go_once_per_threshold_with_the_extension() {
     assert_eq!(import.status(), 303, "the link fills a cart");
 }
 
-/// Changes the demo shop's document as `edit` says, through the back office's import.
-async fn edit_demo(stack: &Stack, edit: impl FnOnce(&mut Value)) {
-    let mut document = stack
-        .with_token(Method::GET, "/admin/shops/demo", ADMIN_TOKEN, None)
-        .await
-        .body;
-    edit(&mut document);
-    let saved = stack
-        .with_token(
-            Method::PUT,
-            "/admin/shops/demo",
-            ADMIN_TOKEN,
-            Some(document),
-        )
-        .await;
-    assert!(saved.status < 300, "{}", saved.body);
-}
-
 /// Ada buys Excel essentials in `language`, delivered: the end of her access.
 async fn bought(stack: &Stack, language: &str) -> chrono::DateTime<chrono::Utc> {
     let cart = stack.ready_cart("EXCEL-ESS", 1).await;
@@ -510,11 +492,12 @@ async fn reminded(
 async fn a_reminder_names_a_withdrawn_item_as_it_was_sold() {
     let stack = Stack::start_embedded().await;
     let end = bought(&stack, "fr").await;
-    edit_demo(&stack, |document| {
-        let items = document["items"].as_array_mut().unwrap();
-        items.retain(|i| i["code"] != "EXCEL-ESS" && i["code"] != "STARTER-PACK");
-    })
-    .await;
+    stack
+        .edit_demo(|document| {
+            let items = document["items"].as_array_mut().unwrap();
+            items.retain(|i| i["code"] != "EXCEL-ESS" && i["code"] != "STARTER-PACK");
+        })
+        .await;
     let (subject, _) = remind(&stack, end).await;
     assert!(
         subject
@@ -528,14 +511,15 @@ async fn a_reminder_names_a_withdrawn_item_as_it_was_sold() {
 #[tokio::test]
 async fn a_customers_only_extension_is_reached_through_its_page() {
     let stack = Stack::start_embedded().await;
-    edit_demo(&stack, |document| {
-        for item in document["items"].as_array_mut().unwrap() {
-            if item["code"] == "EXCEL-EXT" {
-                item["visibility"] = json!("customers");
+    stack
+        .edit_demo(|document| {
+            for item in document["items"].as_array_mut().unwrap() {
+                if item["code"] == "EXCEL-EXT" {
+                    item["visibility"] = json!("customers");
+                }
             }
-        }
-    })
-    .await;
+        })
+        .await;
     let ((_, id), _) = reminded(&stack, "en").await;
     let text = stack.mail_message(&id).await["text"]
         .as_str()
@@ -551,10 +535,11 @@ async fn a_customers_only_extension_is_reached_through_its_page() {
 #[tokio::test]
 async fn a_shop_is_named_in_each_message_s_language() {
     let stack = Stack::start_embedded().await;
-    edit_demo(&stack, |document| {
-        document["texts"]["fr"]["name"] = json!("Académie de démonstration");
-    })
-    .await;
+    stack
+        .edit_demo(|document| {
+            document["texts"]["fr"]["name"] = json!("Académie de démonstration");
+        })
+        .await;
     for (language, name) in [
         ("fr", "Académie de démonstration"),
         ("en", "Demo Training Academy"),

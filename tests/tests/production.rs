@@ -904,3 +904,33 @@ async fn bills_left_at_a_gateway_for_a_week_are_called_off_and_give_their_stock_
         "once"
     );
 }
+
+/// A buyer who orders a course for someone else, in a shop with no support course, is never
+/// looked up in Moodle; once the order is delivered they have bought here all the same (items
+/// shown to `customers` are theirs).
+#[tokio::test]
+async fn a_buyer_of_a_course_for_someone_else_has_bought() {
+    let stack = Stack::start_embedded().await;
+    stack
+        .edit_demo(|shop| shop["customer_support_course"] = serde_json::Value::Null)
+        .await;
+    let cart = stack.new_cart().await;
+    let people = json!({"participants": [
+        {"email": "grace@example.org", "firstname": "Grace", "lastname": "Hopper"}],
+        "assignments": {"LEAD-COACH": {"student": ["grace@example.org"]}}});
+    stack
+        .fill_cart(&cart, "LEAD-COACH", 1, None, Some(people))
+        .await;
+    stack
+        .put(
+            &format!("/carts/{cart}/customer"),
+            enrolshop_tests::customer(),
+        )
+        .await;
+    stack.place_and_pay(&cart).await;
+    assert_eq!(stack.produce_all().await, [Ok(Produced::Complete)]);
+    assert!(stack.moodle.user_by_email("grace@example.org").is_some());
+    assert!(stack.moodle.user_by_email("ada@example.org").is_none());
+    let ada = shop_core::app::customers::find(stack.store.as_ref(), "demo", "ada@example.org");
+    assert!(ada.await.unwrap().unwrap().value.has_bought());
+}

@@ -998,8 +998,8 @@ async fn an_item_link_opens_an_internal_item_and_nothing_off_sale() {
     );
 }
 
-/// Items shown to signed-in customers (`logged_in`), to customers who ordered before
-/// (`customers`) and to visitors not signed in (`logged_out`): each is listed, opened and sold
+/// Items shown to signed-in customers (`logged_in`), to customers who bought before (an order
+/// delivered: `customers`) and to visitors not signed in (`logged_out`): each is listed, opened and sold
 /// to those it is for. A customer signed in (the session cookie the login set) who adds to a
 /// guest's cart makes it theirs, so that what only they may buy is placed too.
 #[tokio::test]
@@ -1087,7 +1087,20 @@ async fn each_item_is_shown_and_sold_to_those_its_visibility_names() {
     assert_eq!(refused.body["lines"], json!([]), "{}", refused.body);
     assert_eq!(refused.body["refused"][0]["code"], "unknown_item");
 
-    // Having ordered, she is a customer who bought: the loyalty item is hers to see too.
+    // An order placed is not bought: her transfer is awaited, the loyalty item still hidden.
+    let ada = as_ada(Method::GET, "/shops/demo/catalog", None).await.body;
+    assert_eq!(listed(&ada), ["MEMBERS"], "ordered, not paid");
+    as_ada(Method::GET, "/shops/demo/items/LOYALTY", None)
+        .await
+        .assert_problem(404, "not_found");
+
+    // Paid and delivered, she is a customer who bought: the loyalty item is hers to see too.
+    let bill = placed.body["bill_id"].as_str().unwrap();
+    let transfer = json!({"amount": "288.00", "method": "transfer", "reference": "BANK-7"});
+    let path = format!("/admin/bills/{bill}/payments");
+    let paid = stack.admin(Method::POST, &path, Some(transfer)).await;
+    assert_eq!(paid.status, 200, "{}", paid.body);
+    stack.produce_all().await;
     let ada = as_ada(Method::GET, "/shops/demo/catalog", None).await.body;
     assert_eq!(listed(&ada), ["MEMBERS", "LOYALTY"]);
 

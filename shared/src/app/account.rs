@@ -56,6 +56,9 @@ pub struct LoggedIn {
     pub customer: SessionView,
     /// The customer record, when this person bought here before.
     pub profile: Option<Identity>,
+    /// An order of theirs was delivered here (what items shown to `customers` ask).
+    #[serde(skip)]
+    pub has_bought: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -184,7 +187,7 @@ impl Accounts {
             moodle_user_id: logged.customer.moodle_user_id,
             firstname: logged.customer.firstname.clone(),
             lastname: logged.customer.lastname.clone(),
-            has_bought: logged.profile.is_some(),
+            has_bought: logged.has_bought,
         };
         let cart = self
             .storefront
@@ -229,14 +232,13 @@ impl Accounts {
                 when: PutIf::Absent,
             }])
             .await?;
-        let profile = customers::find(self.store(), shop, &session.email)
-            .await?
-            .map(|r| r.value.identity);
+        let record = customers::find(self.store(), shop, &session.email).await?;
         Ok(LoggedIn {
             session: token,
             expires_at: session.expires_at,
             customer: SessionView::from(&session),
-            profile,
+            has_bought: record.as_ref().is_some_and(|r| r.value.has_bought()),
+            profile: record.map(|r| r.value.identity),
         })
     }
 

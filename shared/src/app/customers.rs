@@ -28,6 +28,11 @@ pub struct CustomerRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moodle_username: Option<String>,
     pub updated_at: DateTime<Utc>,
+    /// When an order of theirs was first delivered (paid, or on trust): from then on they
+    /// are a customer who bought here, whom items shown to `customers` are for. Placing an
+    /// order, or signing in and typing one's details, makes a record but not this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bought_at: Option<DateTime<Utc>>,
     /// The staff's changes of the identity, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<IdentityChange>,
@@ -60,8 +65,16 @@ pub async fn find(
     decode_versioned("customer", &r).map(Some)
 }
 
-/// Links the customer to their Moodle account, creating the record from the bill's identity
-/// the first time. Nothing is written when the link is already there.
+impl CustomerRecord {
+    /// They have had an order delivered here: what items shown to `customers` ask.
+    pub fn has_bought(&self) -> bool {
+        self.bought_at.is_some()
+    }
+}
+
+/// Links the buyer whose order is being delivered to their Moodle account, creating the
+/// record from the bill's identity the first time, and makes them a customer who bought.
+/// Nothing is written when all of it is there already.
 pub async fn link_moodle_user(
     store: &dyn Store,
     shop: &str,
@@ -71,10 +84,30 @@ pub async fn link_moodle_user(
 ) -> Result<(), AppError> {
     let username = (!user.username.is_empty()).then(|| user.username.clone());
     upsert(store, shop, identity, now, |r| {
-        let same = r.moodle_user_id == Some(user.id) && r.moodle_username == username;
+        let same =
+            r.moodle_user_id == Some(user.id) && r.moodle_username == username && r.has_bought();
         (!same).then(|| CustomerRecord {
             moodle_user_id: Some(user.id),
             moodle_username: username.clone(),
+            bought_at: r.bought_at.or(Some(now)),
+            ..r.clone()
+        })
+    })
+    .await
+}
+
+/// Makes the buyer of an order being delivered a customer who bought, for a buyer who is
+/// not among its participants (seats bought for a team: production never looks them up in
+/// Moodle). Nothing is written when they are one already.
+pub async fn mark_bought(
+    store: &dyn Store,
+    shop: &str,
+    identity: &Identity,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    upsert(store, shop, identity, now, |r| {
+        (!r.has_bought()).then(|| CustomerRecord {
+            bought_at: Some(now),
             ..r.clone()
         })
     })
@@ -118,6 +151,7 @@ async fn upsert(
                     moodle_user_id: None,
                     moodle_username: None,
                     updated_at: now,
+                    bought_at: None,
                     changes: Vec::new(),
                 };
                 (fresh, PutIf::Absent)
@@ -153,6 +187,7 @@ pub async fn remember(store: &dyn Store, bill: &crate::domain::bill::Bill, now: 
         moodle_user_id: None,
         moodle_username: None,
         updated_at: now,
+        bought_at: None,
         changes: Vec::new(),
     };
     let write = Write::Put {

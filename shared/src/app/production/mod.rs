@@ -194,6 +194,16 @@ impl Producer {
             let outcome = self.deliver(&bill, unit, &mut users).await;
             collect(outcome, unit.key, &mut problems)?;
         }
+        if !users.0.contains_key(&bill.customer.email.normalized()) {
+            let now = self.desk.clock.now();
+            crate::app::customers::mark_bought(
+                self.store(),
+                bill.shop.as_str(),
+                &bill.customer,
+                now,
+            )
+            .await?;
+        }
         if !problems.is_empty() {
             let now = self.desk.clock.now();
             crate::app::mail::alert_production_failed(self.store(), &bill, now).await?;

@@ -401,16 +401,18 @@ impl Storefront {
         let Ok(email) = session.email.parse::<Email>() else {
             return Ok(None);
         };
-        let profile = super::customers::find(self.store.as_ref(), shop.as_str(), &session.email)
+        let record = super::customers::find(self.store.as_ref(), shop.as_str(), &session.email)
             .await?
-            .map(|r| r.value.identity);
+            .map(|r| r.value);
+        let has_bought = record.as_ref().is_some_and(|r| r.has_bought());
+        let profile = record.map(|r| r.identity);
         Ok(Some(SignedIn {
             account: CartAccount {
                 email,
                 moodle_user_id: session.moodle_user_id,
                 firstname: session.firstname,
                 lastname: session.lastname,
-                has_bought: profile.is_some(),
+                has_bought,
             },
             profile,
         }))
