@@ -508,3 +508,120 @@ async fn an_order_delivered_before_payment_stays_owed_until_paid_or_called_off()
         products.body
     );
 }
+
+/// An invoice is never deleted: a paid bill refunded, and an invoiced PREPROD bill called
+/// off, each take a credit note of their own sequence that cancels their invoice, shown to
+/// staff and to the buyer (HTML and PDF); an order called off before any invoice takes none.
+#[tokio::test]
+async fn an_invoice_refunded_or_called_off_is_cancelled_by_a_credit_note() {
+    let stack = Stack::start_embedded().await;
+    let year = chrono::Utc::now().year();
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    let (paid, token) = stack.place_and_pay(&cart).await;
+    stack.produce_all().await;
+    let path = format!("/admin/bills/{paid}/credit-note");
+    admin(&stack, Method::GET, &path, None)
+        .await
+        .assert_problem(404, "not_found");
+    for to in ["PAYBACK", "REFUNDED"] {
+        let moved = stack.move_bill(&paid, to, "the buyer withdrew").await;
+        assert_eq!(moved.status, 200, "{}", moved.body);
+    }
+    let view = admin(&stack, Method::GET, format!("/admin/bills/{paid}"), None).await;
+    let invoice = view.body["invoice_number"].as_str().unwrap().to_owned();
+    let number = format!("DEMO-AV-{year}-000001");
+    assert_eq!(view.body["credit_note_number"], number.as_str());
+
+    let staff = admin(&stack, Method::GET, &path, None).await;
+    assert_eq!(staff.status, 200);
+    let html = staff.body.as_str().unwrap();
+    assert!(
+        html.contains(&format!("<h1>Credit note {number}</h1>")),
+        "{html}"
+    );
+    assert!(html.contains(&format!(
+        "This credit note cancels in full invoice {invoice}."
+    )));
+    assert!(
+        html.contains("-€144.00") && !html.contains(">€144.00<"),
+        "{html}"
+    );
+    let buyer = stack
+        .http
+        .get(stack.url(&format!("/bills/{paid}/credit-note?format=pdf")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(buyer.status(), 200);
+    assert_eq!(
+        buyer.headers()["content-disposition"],
+        format!("inline; filename=\"{number}.pdf\"").as_str()
+    );
+    let pdf = lopdf::Document::load_mem(&buyer.bytes().await.unwrap()).expect("a PDF");
+    let text = pdf.extract_text(&pdf.get_pages().keys().copied().collect::<Vec<_>>());
+    let text = text.unwrap();
+    assert!(text.contains(&format!("Credit note {number}")) && text.contains("-€144.00"));
+    let stranger = stack.get(&format!("/bills/{paid}/credit-note")).await;
+    stranger.assert_problem(404, "not_found");
+
+    // A French customer's order, invoiced when delivered before payment, then called off.
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    let french = json!({"language": "fr"});
+    stack.put(&format!("/carts/{cart}/language"), french).await;
+    let trusted = stack.order(&cart, "transfer").await.body["bill_id"].clone();
+    let trusted = trusted.as_str().unwrap();
+    stack.move_bill(trusted, "PREPROD", "pays at 30 days").await;
+    let called_off = stack.move_bill(trusted, "CANCELLED", "never paid").await;
+    let number = format!("DEMO-AV-{year}-000002");
+    assert_eq!(called_off.body["credit_note_number"], number.as_str());
+    let invoice = called_off.body["invoice_number"].as_str().unwrap();
+    let path = format!("/admin/bills/{trusted}/credit-note");
+    let html = admin(&stack, Method::GET, &path, None).await.body;
+    let html = html.as_str().unwrap();
+    assert!(
+        html.contains(&format!("<h1>Avoir n° {number}</h1>")),
+        "{html}"
+    );
+    assert!(html.contains(&format!(
+        "Le présent avoir annule intégralement la facture {invoice}."
+    )));
+    assert!(
+        html.contains("-144,00\u{a0}€") || html.contains("-144,00 €"),
+        "{html}"
+    );
+
+    // The accountant's export of the bills gives each credit note with its date.
+    let csv = stack
+        .http
+        .get(stack.url("/admin/shops/demo/exports/bills.csv"))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",credit_note_number,credited_at")
+    );
+    let row = csv.lines().find(|l| l.contains(trusted)).unwrap();
+    assert!(row.contains(&format!(",{number},{year}-")), "{row}");
+
+    // Called off before any invoice: nothing to cancel.
+    let abandoned = transfer_bill(&stack, "EXCEL-ESS", 1).await;
+    let cancelled = stack.move_bill(&abandoned, "CANCELLED", "never paid").await;
+    assert_eq!(cancelled.body["status"], "CANCELLED", "{}", cancelled.body);
+    assert_eq!(cancelled.body["credit_note_number"], Value::Null);
+    admin(
+        &stack,
+        Method::GET,
+        format!("/admin/bills/{abandoned}/credit-note"),
+        None,
+    )
+    .await
+    .assert_problem(404, "not_found");
+}

@@ -52,7 +52,10 @@ function bills(list) {
     h('p', {}, colon('total'), h('strong', {}, money(b.total, b.currency))),
     h('div', { class: 'row' },
       h('button', { type: 'button', class: 'secondary', onclick: () => openDocument(b.links.invoice) }, paidOrNot(b)),
-      h('button', { type: 'button', class: 'secondary', onclick: () => openDocument(`${b.links.invoice}?format=pdf`) }, `${paidOrNot(b)} (PDF)`)))));
+      h('button', { type: 'button', class: 'secondary', onclick: () => openDocument(`${b.links.invoice}?format=pdf`) }, `${paidOrNot(b)} (PDF)`),
+      b.links.credit_note ? [
+        h('button', { type: 'button', class: 'secondary', onclick: () => openDocument(b.links.credit_note) }, t('creditNote')),
+        h('button', { type: 'button', class: 'secondary', onclick: () => openDocument(`${b.links.credit_note}?format=pdf`) }, `${t('creditNote')} (PDF)`)] : null))));
 }
 
 const paidOrNot = (b) => (b.invoice_number ? t('invoiceTitle') : t('orderForm'));

@@ -37,6 +37,9 @@ function summary(bill) {
     [w('document'), h('span', { id: 'documents' },
       h('a', { href: `/admin/bills/${bill.id}/invoice`, target: '_blank', rel: 'noopener' }, w(bill.invoice_number ? 'invoiceHtml' : 'orderHtml')),
       ' · ', h('a', { href: `/admin/bills/${bill.id}/invoice?format=pdf`, target: '_blank', rel: 'noopener' }, 'PDF'))],
+    bill.credit_note_number && [w('creditNote'), h('span', { id: 'credit-note' }, bill.credit_note_number, ' · ',
+      h('a', { href: `/admin/bills/${bill.id}/credit-note`, target: '_blank', rel: 'noopener' }, w('creditNoteHtml')),
+      ' · ', h('a', { href: `/admin/bills/${bill.id}/credit-note?format=pdf`, target: '_blank', rel: 'noopener' }, 'PDF'))],
   ].filter(Boolean);
   return h('section', {}, h('table', { class: 'facts' }, h('tbody', {}, rows.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, v))))),
     h('div', { class: 'row identities' },

@@ -62,7 +62,7 @@ const STRINGS = {
     nextPreprod: 'We are setting up your training ahead of your payment, which is still due.', nextPreprodReady: 'Your training is ready. Its payment is still due.', nextComplete: 'Your training is ready.', nextCancelled: 'This order was cancelled: nothing is due.', nextRefunded: 'This order was refunded: the training it gave access to is closed.', accessTitle: 'Reach your training', site: 'Open the learning site',
     yourUsername: 'Your username on the learning site: {username}', setPassword: 'No password yet, or forgotten? Choose one here',
     keepLink: 'Keep this link to come back to your order from any device:', copyLink: 'Copy the link', copied: 'Link copied.',
-    bought: 'What you ordered', ordered: 'Ordered on', invoiceTitle: 'Invoice', orderForm: 'Order form',
+    bought: 'What you ordered', ordered: 'Ordered on', invoiceTitle: 'Invoice', orderForm: 'Order form', creditNote: 'Credit note',
     holders: 'Held by', reference: 'Reference', paid: 'Paid',
     // Field errors, by the API's `code` ({max} and the like are its parameters).
     e_required: 'Please fill this in.', e_too_long: 'Please use at most {max} characters.',
@@ -182,7 +182,7 @@ const STRINGS = {
     nextPreprod: 'Nous préparons votre formation avant votre paiement, qui reste dû.', nextPreprodReady: 'Votre formation est prête. Son paiement reste dû.', nextComplete: 'Votre formation est prête.', nextCancelled: 'Cette commande a été annulée : rien n’est dû.', nextRefunded: 'Cette commande a été remboursée : l’accès à la formation est fermé.', accessTitle: 'Accéder à votre formation', site: 'Ouvrir la plateforme de formation',
     yourUsername: 'Votre identifiant sur la plateforme : {username}', setPassword: 'Pas encore de mot de passe, ou oublié ? Choisissez-le ici',
     keepLink: 'Gardez ce lien pour revenir à votre commande depuis n’importe quel appareil :', copyLink: 'Copier le lien', copied: 'Lien copié.',
-    bought: 'Ce que vous avez commandé', ordered: 'Commandée le', invoiceTitle: 'Facture', orderForm: 'Bon de commande',
+    bought: 'Ce que vous avez commandé', ordered: 'Commandée le', invoiceTitle: 'Facture', orderForm: 'Bon de commande', creditNote: 'Avoir',
     holders: 'Attribuée à', reference: 'Référence', paid: 'Payée',
     e_required: 'Veuillez remplir ce champ.', e_too_long: '{max} caractères au plus, s’il vous plaît.',
     e_one_line: 'Veuillez écrire ceci sur une seule ligne.', e_invalid_email: 'Veuillez saisir une adresse e-mail, par exemple nom@exemple.fr.',

@@ -95,7 +95,8 @@ function keep(bill) {
 function render(bill) {
   const awaiting = ['PLACED', 'PENDING'].includes(bill.status);
   const invoice = `/bills/${bill.id}/invoice?token=${encodeURIComponent(token())}`;
-  const paid = !['PLACED', 'PENDING', 'FAILED', 'CANCELLED'].includes(bill.status);
+  const title = bill.invoice_number ? t('invoiceTitle') : t('orderForm');
+  const creditNote = `/bills/${bill.id}/credit-note?token=${encodeURIComponent(token())}`;
   fill(main,
     h('h1', {}, t('bill'), ' ', h('span', { class: 'muted' }, bill.invoice_number || bill.id)),
     params.get('payment') === 'confirming' && awaiting ? h('p', { class: 'notice', role: 'status' }, t('confirming')) : null,
@@ -119,8 +120,11 @@ function render(bill) {
             h('td', { class: 'hide-small' }, h('span', { class: `status ${p.state === 'failed' ? 'held' : p.state}` }, lineState(p.state))));
         }))),
       h('p', { class: 'totals' }, `${t('total')} ${colon('inclTax')}`, h('strong', {}, money(bill.total, bill.currency))),
-      h('p', {}, h('a', { href: invoice, id: 'invoice' }, paid ? t('invoiceTitle') : t('orderForm')), ' · ',
-        h('a', { href: `${invoice}&format=pdf`, id: 'invoice-pdf' }, `${paid ? t('invoiceTitle') : t('orderForm')} (PDF)`))),
+      h('p', {}, h('a', { href: invoice, id: 'invoice' }, title), ' · ',
+        h('a', { href: `${invoice}&format=pdf`, id: 'invoice-pdf' }, `${title} (PDF)`)),
+      // An invoice refunded or called off is cancelled by a credit note: the buyer's accountant needs both.
+      bill.credit_note_number ? h('p', {}, h('a', { href: creditNote, id: 'credit-note' }, `${t('creditNote')} ${bill.credit_note_number}`), ' · ',
+        h('a', { href: `${creditNote}&format=pdf`, id: 'credit-note-pdf' }, `${t('creditNote')} (PDF)`)) : null),
     keep(bill),
     h('p', {}, h('a', { href: `/orders?shop=${encodeURIComponent(shop)}` }, t('findOrders'))));
 }

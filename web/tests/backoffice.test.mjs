@@ -152,12 +152,29 @@ test('an operator refunds a delivered order in French, offered only the moves it
   assert.deepEqual(englishIn(await p.locator('body').innerText()), [], 'no English word on the French bill page');
   const [scroll, inner] = await p.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
   assert.ok(scroll <= inner, `${scroll} px wide in ${inner} px`);
+  // Its invoice is cancelled by a credit note, which the staff open from the bill.
+  const number = (await p.locator('#credit-note').innerText()).split(' · ')[0];
+  assert.match(number, /^DEMO-AV-\d{4}-\d{6}$/);
+  assert.match(await p.locator('tr', { has: p.locator('#credit-note') }).locator('th').innerText(), /^Avoir$/);
   await accessible(p, 'admin-bill-refunded-fr-390');
   // The buyer's page no longer gives the course.
   const bill = await (await fetch(`${stack.base}/bills/${placed.bill_id}`, { headers: { authorization: `Bearer ${placed.access_token}` } })).json();
   assert.equal(bill.status, 'REFUNDED');
   assert.equal(bill.access, undefined, 'no course link once refunded');
   assert.equal(bill.moves, undefined, 'the buyer is not told the staff\'s moves');
+  // It gives the buyer's accountant both documents: the invoice and the credit note cancelling it.
+  const buyer = await stack.page('fr', 390);
+  await buyer.goto(`${stack.base}/bill?shop=demo&bill=${placed.bill_id}#token=${encodeURIComponent(placed.access_token)}`);
+  const link = buyer.locator('#credit-note');
+  assert.equal(await link.innerText(), `Avoir ${number}`);
+  assert.equal(await buyer.locator('#invoice').innerText(), 'Facture');
+  assert.deepEqual(englishIn(await buyer.locator('body').innerText()), [], 'no English word on the French bill page');
+  await shot(buyer, 'bill-refunded-credit-note-fr-390');
+  // The document is in the language the order was placed in (English here), as its invoice is.
+  await link.click();
+  await buyer.waitForURL(/credit-note/);
+  assert.equal(await buyer.locator('h1').innerText(), `Credit note ${number}`);
+  assert.match(await buyer.locator('body').innerText(), /This credit note cancels in full invoice DEMO-\d{4}-\d{6}\./);
 });
 
 test('a buyer who typed their address wrong never had their access: an operator sends it again from the bill, in French on a phone, to the corrected address', async () => {

@@ -15,6 +15,7 @@ use shop_core::app::AppError;
 use shop_core::app::account::{
     Accounts, AssignInput, LoggedIn, LoginInput, SESSION_HOURS, Session, SessionView,
 };
+use shop_core::app::bills::BillDocument;
 use shop_core::web::{self, ClientAddr, JsonBody};
 
 pub const COOKIE: &str = web::CUSTOMER_COOKIE;
@@ -33,6 +34,7 @@ pub fn router(app: Arc<Accounts>) -> Router {
         .route("/account/bills", get(bills))
         .route("/account/bills/{bill}", get(bill))
         .route("/account/bills/{bill}/invoice", get(invoice))
+        .route("/account/bills/{bill}/credit-note", get(credit_note))
         .route("/account/products", get(products))
         .route("/account/seats", get(seats))
         .route("/account/seats/{reference}/assign", post(assign))
@@ -134,9 +136,30 @@ async fn invoice(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Answer {
+    document(ctx, bill, headers, query, BillDocument::Current).await
+}
+
+/// `GET /account/bills/{bill}/credit-note`: 404 until the bill has one.
+#[tracing::instrument(skip(ctx, headers, query))]
+async fn credit_note(
+    State(ctx): State<Ctx>,
+    Path(bill): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Answer {
+    document(ctx, bill, headers, query, BillDocument::CreditNote).await
+}
+
+async fn document(
+    ctx: Ctx,
+    bill: String,
+    headers: HeaderMap,
+    query: Option<String>,
+    which: BillDocument,
+) -> Answer {
     let s = session(&ctx, &headers).await?;
     let format = web::document_format(query.as_deref())?;
-    let document = ctx.app.invoice(&s, &bill).await?;
+    let document = ctx.app.invoice(&s, &bill, which).await?;
     Ok(web::document_response(document, format))
 }
 

@@ -19,6 +19,7 @@ use shop_core::app::admin::{Imported, ShopAdmin};
 use shop_core::app::bill_admin::{
     BillAdmin, BillFilter, PaymentInput, SampleQuery, SendAgainInput, TransitionInput,
 };
+use shop_core::app::bills::BillDocument;
 use shop_core::app::customer_admin::CustomerAdmin;
 use shop_core::app::exports::{ExportQuery, Exports};
 use shop_core::app::items::{
@@ -102,6 +103,7 @@ pub fn router(desks: Desks, admin_token: &str) -> Router {
         .route("/admin/bills/{bill}/transitions", post(transition))
         .route("/admin/bills/{bill}/payments", post(record_payment))
         .route("/admin/bills/{bill}/invoice", get(invoice))
+        .route("/admin/bills/{bill}/credit-note", get(credit_note))
         .route(
             "/admin/bills/{bill}/sample-notification",
             get(sample_notification),
@@ -333,8 +335,29 @@ async fn invoice(
     Path(bill): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
+    document(ctx, caller, bill, query, BillDocument::Current).await
+}
+
+/// `GET /admin/bills/{bill}/credit-note?format=html|pdf`: 404 until the bill has one.
+#[tracing::instrument(skip(ctx, query))]
+async fn credit_note(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path(bill): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    document(ctx, caller, bill, query, BillDocument::CreditNote).await
+}
+
+async fn document(
+    ctx: Ctx,
+    caller: Caller,
+    bill: String,
+    query: Option<String>,
+    which: BillDocument,
+) -> Result<Response, AppError> {
     let format = web::document_format(query.as_deref())?;
-    let document = ctx.bills.document(&caller, &bill).await?;
+    let document = ctx.bills.document(&caller, &bill, which).await?;
     Ok(web::document_response(document, format))
 }
 

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use shop_core::app::AppError;
+use shop_core::app::bills::BillDocument;
 use shop_core::app::checkout::{Checkout, LookupInput, OrderInput, RetryInput, TestPaymentInput};
 use shop_core::web::{self, BillToken, JsonBody};
 
@@ -25,6 +26,7 @@ pub fn router(app: Arc<Checkout>) -> Router {
         .route("/carts/{cart}/order", post(place_order))
         .route("/bills/{bill}", get(view_bill))
         .route("/bills/{bill}/invoice", get(invoice))
+        .route("/bills/{bill}/credit-note", get(credit_note))
         .route("/bills/{bill}/payment", post(retry_payment))
         .route("/bills/{bill}/test-payment", post(test_payment))
         .route("/shops/{shop}/orders/lookup", post(lookup))
@@ -106,7 +108,28 @@ async fn invoice(
     BillToken(token): BillToken,
     RawQuery(query): RawQuery,
 ) -> Answer {
+    document(ctx, bill, token, query, BillDocument::Current).await
+}
+
+/// `GET /bills/{bill}/credit-note` (HTML) or `?format=pdf`: 404 until the bill has one.
+#[tracing::instrument(skip(ctx, token, query))]
+async fn credit_note(
+    State(ctx): State<Ctx>,
+    Path(bill): Path<String>,
+    BillToken(token): BillToken,
+    RawQuery(query): RawQuery,
+) -> Answer {
+    document(ctx, bill, token, query, BillDocument::CreditNote).await
+}
+
+async fn document(
+    ctx: Ctx,
+    bill: String,
+    token: String,
+    query: Option<String>,
+    which: BillDocument,
+) -> Answer {
     let format = web::document_format(query.as_deref())?;
-    let document = ctx.app.document(&bill, &token).await?;
+    let document = ctx.app.document(&bill, &token, which).await?;
     Ok(web::document_response(document, format))
 }

@@ -105,6 +105,7 @@ pub struct AccountBill {
     pub status: String,
     pub placed_at: DateTime<Utc>,
     pub invoice_number: Option<String>,
+    pub credit_note_number: Option<String>,
     pub total: String,
     pub currency: String,
     /// What it bought, by the names on the bill.
@@ -128,6 +129,9 @@ pub struct BillLinks {
     #[serde(rename = "self")]
     pub this: String,
     pub invoice: String,
+    /// Once the bill has a credit note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit_note: Option<String>,
 }
 
 fn digest(token: &str) -> String {
@@ -292,15 +296,20 @@ impl Accounts {
             .iter()
             .map(|bill| {
                 let id = bill.id.to_string();
+                let credit_note = bill.credit_note.as_ref().map(|c| c.number.clone());
                 AccountBill {
                     links: BillLinks {
                         this: format!("/account/bills/{id}"),
                         invoice: format!("/account/bills/{id}/invoice"),
+                        credit_note: credit_note
+                            .is_some()
+                            .then(|| format!("/account/bills/{id}/credit-note")),
                     },
                     id,
                     status: bill.status.to_string(),
                     placed_at: bill.placed_at,
                     invoice_number: bill.invoice_number.clone(),
+                    credit_note_number: credit_note,
                     total: bill.totals.incl_tax.to_string(),
                     currency: bill.currency.code().to_owned(),
                     items: bill.lines.iter().map(|l| l.name.clone()).collect(),
@@ -316,15 +325,16 @@ impl Accounts {
         Ok(BillView::new(&bill).with_production(&progress))
     }
 
-    /// The invoice (or order) document of one of the customer's bills.
+    /// A document of one of the customer's bills: its invoice (or order), or credit note.
     pub async fn invoice(
         &self,
         session: &Session,
         id: &str,
+        which: super::bills::BillDocument,
     ) -> Result<crate::invoice::InvoiceDocument, AppError> {
         let bill = self.own_bill(session, id).await?;
         let shop = repo::load_shop(self.store(), &bill.shop, repo::Items::None).await?;
-        Ok(crate::invoice::InvoiceDocument::new(&bill, &shop.document))
+        which.of(&bill, &shop.document)
     }
 
     async fn own_bill(

@@ -53,6 +53,7 @@ pub struct BillSummary {
     pub status: BillStatus,
     pub placed_at: chrono::DateTime<chrono::Utc>,
     pub invoice_number: Option<String>,
+    pub credit_note_number: Option<String>,
     pub total: String,
     pub received: String,
     pub currency: String,
@@ -148,6 +149,7 @@ impl BillSummary {
             status: bill.status,
             placed_at: bill.placed_at,
             invoice_number: bill.invoice_number.clone(),
+            credit_note_number: bill.credit_note.as_ref().map(|c| c.number.clone()),
             total: money(bill, bill.total()),
             received: money(bill, bill.received()),
             currency: bill.currency.code().to_owned(),
@@ -378,15 +380,17 @@ impl BillAdmin {
         Ok(stats.counts)
     }
 
-    /// `GET /admin/bills/{bill}/invoice`: the bill's order or invoice, as its buyer sees it.
+    /// `GET /admin/bills/{bill}/invoice` (the bill's order or invoice) or `/credit-note`, as
+    /// its buyer sees it.
     pub async fn document(
         &self,
         caller: &Caller,
         bill: &str,
+        which: super::bills::BillDocument,
     ) -> Result<crate::invoice::InvoiceDocument, AppError> {
         let bill = self.bill(caller, bill).await?.value;
         let shop = repo::load_shop(self.desk.store.as_ref(), &bill.shop, repo::Items::None).await?;
-        Ok(crate::invoice::InvoiceDocument::new(&bill, &shop.document))
+        which.of(&bill, &shop.document)
     }
 
     /// The bill as staff see it: its delivery, the moves open to them, its messages.

@@ -63,14 +63,14 @@ async fn consequences(
     if bill.status.takes_invoice_number() && bill.invoice_number.is_none() {
         let year = Bill::invoice_year(now);
         let key = keys::invoice_sequence(&bill.shop, year);
-        let current = store.get(&key).await?.map_or(0, |r| r.count);
-        bill.assign_invoice_number(year, current + 1);
-        writes.push(Write::Add {
-            key,
-            by: 1,
-            at_most: Some(current + 1),
-            expires_at: None,
-        });
+        let next = next_in_sequence(store, &key, &mut writes).await?;
+        bill.assign_invoice_number(year, next);
+    }
+    if bill.needs_credit_note() {
+        let year = Bill::invoice_year(now);
+        let key = keys::credit_note_sequence(&bill.shop, year);
+        let next = next_in_sequence(store, &key, &mut writes).await?;
+        bill.assign_credit_note(year, next, now);
     }
     let mut jobs = Vec::new();
     if matches!(bill.status, BillStatus::Paid | BillStatus::Preprod) && !bill.production_queued {
@@ -113,6 +113,46 @@ async fn consequences(
     writes.extend(super::audit::bill_events(bill, read.events()));
     writes.extend(super::mail::letters(bill, read.events(), now));
     Ok((writes, jobs))
+}
+
+/// Which of a bill's documents a route answers: the bill as it stands (its order form, or its
+/// invoice once it has one), or the credit note that cancelled its invoice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BillDocument {
+    Current,
+    CreditNote,
+}
+
+impl BillDocument {
+    /// The document; a credit note the bill has not (yet) taken is 404.
+    pub fn of(
+        self,
+        bill: &Bill,
+        shop: &crate::domain::document::ShopDocument,
+    ) -> Result<crate::invoice::InvoiceDocument, AppError> {
+        match self {
+            Self::Current => Ok(crate::invoice::InvoiceDocument::new(bill, shop)),
+            Self::CreditNote => crate::invoice::InvoiceDocument::credit_note(bill, shop)
+                .ok_or_else(|| AppError::not_found("credit note of bill", bill.id.as_str())),
+        }
+    }
+}
+
+/// The next number of a shop's sequence (invoices, credit notes), with the write that takes
+/// it: an add that fails if another bill took it first (the bill's transaction is retried).
+async fn next_in_sequence(
+    store: &dyn Store,
+    key: &Key,
+    writes: &mut Vec<Write>,
+) -> Result<u64, AppError> {
+    let next = store.get(key).await?.map_or(0, |r| r.count) + 1;
+    writes.push(Write::Add {
+        key: key.clone(),
+        by: 1,
+        at_most: Some(next),
+        expires_at: None,
+    });
+    Ok(next)
 }
 
 /// A bill called off or refunded gives its units back to the stock they were taken from at

@@ -321,10 +321,21 @@ fn bills_sheet(sheet: &mut Sheet, bills: &[Bill], taxes: &[String]) -> Result<()
         header.push(format!("tax_{code}_base"));
         header.push(format!("tax_{code}_amount"));
     }
-    header.extend(["other_taxes", "total_incl_tax", "payment_method", "test"].map(String::from));
+    header.extend(
+        [
+            "other_taxes",
+            "total_incl_tax",
+            "payment_method",
+            "test",
+            "credit_note_number",
+            "credited_at",
+        ]
+        .map(String::from),
+    );
     sheet.row(&header)?;
     for bill in bills {
         let who = bill.invoicing.as_ref().unwrap_or(&bill.customer);
+        let credit = bill.credit_note.as_ref();
         let mut row = vec![
             bill.invoice_number.clone().unwrap_or_default(),
             bill.id.to_string(),
@@ -359,6 +370,8 @@ fn bills_sheet(sheet: &mut Sheet, bills: &[Bill], taxes: &[String]) -> Result<()
             sheet.amount(bill, bill.totals.incl_tax),
             bill.payment_method.as_str().to_owned(),
             bill.test.to_string(),
+            credit.map(|c| c.number.clone()).unwrap_or_default(),
+            credit.map(|c| iso(c.at)).unwrap_or_default(),
         ]);
         sheet.row(&row)?;
     }

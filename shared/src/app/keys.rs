@@ -48,6 +48,11 @@ pub fn invoice_sequence(shop_id: &ShopId, year: i32) -> Key {
     Key::new(shop(shop_id).pk, format!("INVOICE#{year}"))
 }
 
+/// The shop's counter of credit notes in `year`: a sequence of its own beside the invoices'.
+pub fn credit_note_sequence(shop_id: &ShopId, year: i32) -> Key {
+    Key::new(shop(shop_id).pk, format!("CREDIT#{year}"))
+}
+
 /// Lyra's daily transaction counter of one site.
 pub fn lyra_counter(shop_id: &ShopId, site: &str, day: &str) -> Key {
     Key::new(shop(shop_id).pk, format!("LYRA#{site}#{day}"))

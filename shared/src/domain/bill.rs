@@ -94,6 +94,11 @@ impl BillStatus {
         matches!(self, BillStatus::Paid | BillStatus::Preprod)
     }
 
+    /// Statuses on which an invoiced bill takes its credit note: no money is owed for it.
+    pub fn takes_credit_note(self) -> bool {
+        matches!(self, BillStatus::Refunded | BillStatus::Cancelled)
+    }
+
     /// Statuses from which a payment is still expected.
     pub fn awaits_payment(self) -> bool {
         matches!(
@@ -696,6 +701,10 @@ pub struct Bill {
     /// The shop was in test mode: nothing real was sold.
     pub test: bool,
     pub invoice_number: Option<String>,
+    /// The credit note that cancels the invoice, once an invoiced bill is refunded or called
+    /// off: an invoice is never deleted nor changed, it is credited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_note: Option<CreditNote>,
     pub paid_at: Option<DateTime<Utc>>,
     pub payments: Vec<Payment>,
     pub events: Vec<BillEvent>,
@@ -724,6 +733,13 @@ pub struct Bill {
     /// links of the shop's own messages).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lookup_token_digests: Vec<String>,
+}
+
+/// A credit note: its number, in the shop's own yearly sequence of credit notes, and date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditNote {
+    pub number: String,
+    pub at: DateTime<Utc>,
 }
 
 /// Why a bill change was refused.
@@ -908,6 +924,24 @@ impl Bill {
     pub fn assign_invoice_number(&mut self, year: i32, sequence: u64) {
         if self.invoice_number.is_none() {
             self.invoice_number = Some(invoice_number(&self.shop, year, sequence));
+        }
+    }
+}
+
+impl Bill {
+    /// An invoiced bill refunded or called off, not yet credited.
+    pub fn needs_credit_note(&self) -> bool {
+        self.status.takes_credit_note()
+            && self.invoice_number.is_some()
+            && self.credit_note.is_none()
+    }
+
+    /// Sets the credit note `<SHOP>-AV-<YEAR>-<6 digits>` (AV for *avoir*), once.
+    pub fn assign_credit_note(&mut self, year: i32, sequence: u64, at: DateTime<Utc>) {
+        if self.credit_note.is_none() {
+            let shop = self.shop.as_str().to_uppercase();
+            let number = format!("{shop}-AV-{year}-{sequence:06}");
+            self.credit_note = Some(CreditNote { number, at });
         }
     }
 }

@@ -196,5 +196,6 @@ pub fn bill_from_cart(
         language: cart.language,
         mail_token_digests: Vec::new(),
         lookup_token_digests: Vec::new(),
+        credit_note: None,
     }
 }

@@ -10,7 +10,7 @@ pub(crate) mod words;
 use askama::Template;
 
 use crate::domain::Language;
-use crate::domain::bill::{Bill, BillStatus};
+use crate::domain::bill::Bill;
 use crate::domain::cart::Identity;
 use crate::domain::document::ShopDocument;
 use words::Words;
@@ -30,10 +30,20 @@ pub struct TaxRow {
     pub amount: String,
 }
 
+/// What the document is: the bill before payment, its invoice, or the credit note that
+/// cancels that invoice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentKind {
+    OrderForm,
+    Invoice,
+    CreditNote,
+}
+
 /// Everything the document shows, already worded and formatted in its language.
 pub struct InvoiceDocument {
     pub language: Language,
-    /// The invoice number once paid; `None` makes the document an order form.
+    pub kind: DocumentKind,
+    /// The invoice's or credit note's number; `None` for an order form.
     pub number: Option<String>,
     pub reference: String,
     /// Labelled facts under the title: numbers, dates, status, payment method.
@@ -71,11 +81,10 @@ impl InvoiceDocument {
         facts.push((w.order_date.into(), w.date(bill.placed_at)));
         facts.push((w.status.into(), w.status_name(bill.status).into()));
         facts.push((w.payment_method.into(), w.method_name(bill.payment_method)));
-        let settlement = match (bill.status, bill.paid_at) {
-            (BillStatus::Paid | BillStatus::Complete | BillStatus::Preprod, Some(at)) => {
-                format!("{} {}", w.paid_on, w.date(at))
-            }
-            _ => format!("{} {}", w.amount_due, money(bill.remaining())),
+        // Paid once, an invoice says so for ever (refunded, it is cancelled by a credit note).
+        let settlement = match bill.paid_at {
+            Some(at) => format!("{} {}", w.paid_on, w.date(at)),
+            None => format!("{} {}", w.amount_due, money(bill.remaining())),
         };
         let mentions = [
             shop.text_in(
@@ -94,6 +103,10 @@ impl InvoiceDocument {
         .collect();
         Self {
             language,
+            kind: match number {
+                Some(_) => DocumentKind::Invoice,
+                None => DocumentKind::OrderForm,
+            },
             number,
             reference: bill.id.to_string(),
             facts,
@@ -132,12 +145,58 @@ impl InvoiceDocument {
         }
     }
 
-    /// "Invoice DEMO-2026-000001" once paid, "Order form <reference>" before.
-    pub fn heading(&self) -> String {
-        match &self.number {
-            Some(n) => format!("{} {n}", self.words.invoice),
-            None => format!("{} {}", self.words.order, self.reference),
+    /// The credit note of a bill refunded or called off after its invoice (`None` until it
+    /// has one): the invoice's lines and totals with the opposite sign, and what it cancels.
+    pub fn credit_note(bill: &Bill, shop: &ShopDocument) -> Option<Self> {
+        let (note, invoice) = (bill.credit_note.as_ref()?, bill.invoice_number.as_ref()?);
+        let w = Words::of(bill.language);
+        let money = |d: rust_decimal::Decimal| bill.currency.display(-d, bill.language);
+        let mut doc = Self::new(bill, shop);
+        let mut facts = vec![
+            (w.credit_note_number.into(), note.number.clone()),
+            (w.credit_note_date.into(), w.date(note.at)),
+            (w.cancels_invoice.into(), invoice.clone()),
+        ];
+        facts.extend(bill.paid_at.map(|at| (w.invoice_date.into(), w.date(at))));
+        facts.extend(
+            doc.facts
+                .into_iter()
+                .skip_while(|(label, _)| label != w.order_reference),
+        );
+        for (line, row) in bill.lines.iter().zip(&mut doc.lines) {
+            row.unit_price = money(line.unit_price);
+            row.total_excl_tax = money(line.total_excl_tax);
+            row.total_incl_tax = money(line.total_incl_tax);
         }
+        for (tax, row) in bill.totals.taxes.iter().zip(&mut doc.taxes) {
+            row.base = money(tax.base);
+            row.amount = money(tax.amount);
+        }
+        Some(Self {
+            kind: DocumentKind::CreditNote,
+            number: Some(note.number.clone()),
+            facts,
+            total_excl_tax: money(bill.totals.excl_tax),
+            total_tax: money(bill.totals.tax),
+            total_incl_tax: money(bill.totals.incl_tax),
+            settlement: format!("{} {invoice}.", w.cancels_in_full),
+            mentions: Vec::new(),
+            ..doc
+        })
+    }
+
+    /// "Invoice DEMO-2026-000001" once paid, "Order form <reference>" before, "Credit note
+    /// DEMO-AV-2026-000001" for the credit note.
+    pub fn heading(&self) -> String {
+        let title = match self.kind {
+            DocumentKind::OrderForm => self.words.order,
+            DocumentKind::Invoice => self.words.invoice,
+            DocumentKind::CreditNote => self.words.credit_note,
+        };
+        format!(
+            "{title} {}",
+            self.number.as_deref().unwrap_or(&self.reference)
+        )
     }
 
     pub fn html(&self) -> String {

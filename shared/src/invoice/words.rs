@@ -11,6 +11,12 @@ use crate::domain::catalog::PaymentMethod;
 pub struct Words {
     pub invoice: &'static str,
     pub order: &'static str,
+    pub credit_note: &'static str,
+    pub credit_note_number: &'static str,
+    pub credit_note_date: &'static str,
+    pub cancels_invoice: &'static str,
+    /// Before the invoice's number: what the credit note does.
+    pub cancels_in_full: &'static str,
     pub invoice_number: &'static str,
     pub invoice_date: &'static str,
     pub order_reference: &'static str,
@@ -47,6 +53,11 @@ pub struct Words {
 const EN: Words = Words {
     invoice: "Invoice",
     order: "Order form",
+    credit_note: "Credit note",
+    credit_note_number: "Credit note number",
+    credit_note_date: "Credit note date",
+    cancels_invoice: "Cancels invoice",
+    cancels_in_full: "This credit note cancels in full invoice",
     invoice_number: "Invoice number",
     invoice_date: "Invoice date",
     order_reference: "Order reference",
@@ -125,6 +136,11 @@ const EN: Words = Words {
 const FR: Words = Words {
     invoice: "Facture n°",
     order: "Bon de commande",
+    credit_note: "Avoir n°",
+    credit_note_number: "Numéro d’avoir",
+    credit_note_date: "Date de l’avoir",
+    cancels_invoice: "Annule la facture",
+    cancels_in_full: "Le présent avoir annule intégralement la facture",
     invoice_number: "Numéro de facture",
     invoice_date: "Date de facture",
     order_reference: "Référence de commande",

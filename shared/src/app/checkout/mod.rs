@@ -259,18 +259,17 @@ impl Checkout {
         Ok(view)
     }
 
-    /// The bill as a document: the order before payment, the invoice once paid.
+    /// The bill as a document: the order before payment, the invoice once paid, or the
+    /// credit note that cancelled it.
     pub async fn document(
         &self,
         bill: &str,
         token: &str,
+        which: super::bills::BillDocument,
     ) -> Result<crate::invoice::InvoiceDocument, AppError> {
         let stored = self.open(bill, token).await?;
         let shop = repo::load_shop(self.store(), &stored.value.shop, repo::Items::None).await?;
-        Ok(crate::invoice::InvoiceDocument::new(
-            &stored.value,
-            &shop.document,
-        ))
+        which.of(&stored.value, &shop.document)
     }
 
     /// `POST /bills/{bill}/test-payment`: the `test` method's stand-in for a gateway.

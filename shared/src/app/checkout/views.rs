@@ -89,6 +89,8 @@ pub struct BillView {
     pub placed_at: DateTime<Utc>,
     pub paid_at: Option<DateTime<Utc>>,
     pub invoice_number: Option<String>,
+    /// The credit note that cancelled the invoice (refunded, or called off once invoiced).
+    pub credit_note_number: Option<String>,
     pub test: bool,
     pub currency: String,
     pub total: String,
@@ -208,6 +210,7 @@ impl BillView {
             placed_at: bill.placed_at,
             paid_at: bill.paid_at,
             invoice_number: bill.invoice_number.clone(),
+            credit_note_number: bill.credit_note.as_ref().map(|c| c.number.clone()),
             test: bill.test,
             currency: bill.currency.code().to_owned(),
             total: m(bill.total()),

@@ -72,6 +72,7 @@ pub(crate) fn sample_bill(shop: &Shop, language: Language) -> Bill {
         language,
         mail_token_digests: Vec::new(),
         lookup_token_digests: Vec::new(),
+        credit_note: None,
     }
 }
 
