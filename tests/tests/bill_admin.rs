@@ -565,6 +565,35 @@ async fn an_invoice_refunded_or_called_off_is_cancelled_by_a_credit_note() {
     let stranger = stack.get(&format!("/bills/{paid}/credit-note")).await;
     stranger.assert_problem(404, "not_found");
 
+    // The buyer's "refunded" message says which credit note cancels which invoice, and
+    // attaches it.
+    stack.deliver_mail().await;
+    let mail = stack.mail().await;
+    let refunded = mail
+        .iter()
+        .find(|m| m["subject"] == format!("Order {paid} refunded").as_str())
+        .expect("the refunded message");
+    let id = refunded["id"].as_str().unwrap();
+    let text = stack.mail_message(id).await["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let said = format!("The credit note {number}, which cancels invoice {invoice}, is attached.");
+    assert!(text.contains(&said), "{text}");
+    let attached = stack
+        .http
+        .get(stack.url(&format!("/dev/mail/{id}/attachments/0")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        attached.headers()["content-disposition"],
+        format!("inline; filename=\"credit-note-{number}.pdf\"").as_str()
+    );
+    let pdf = lopdf::Document::load_mem(&attached.bytes().await.unwrap()).expect("a PDF");
+    let text = pdf.extract_text(&pdf.get_pages().keys().copied().collect::<Vec<_>>());
+    assert!(text.unwrap().contains(&format!("Credit note {number}")));
+
     // A French customer's order, invoiced when delivered before payment, then called off.
     let cart = stack.ready_cart("EXCEL-ESS", 1).await;
     let french = json!({"language": "fr"});

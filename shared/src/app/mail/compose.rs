@@ -53,7 +53,9 @@ pub use crate::app::products::Reached;
 pub struct Extras {
     pub reached: Vec<Reached>,
     pub username: Option<String>,
-    pub invoice_pdf: Option<Vec<u8>>,
+    /// The document the message attaches as a PDF: the invoice once paid, the credit note
+    /// once refunded.
+    pub document: Option<crate::invoice::InvoiceDocument>,
     /// Lines that could not be produced, by name, with why.
     pub problems: Vec<(String, DeliveryProblem)>,
     /// "Find my orders": the bills found, each with its link's token.
@@ -311,16 +313,9 @@ pub fn compose(
     .render()
     .expect("the mail template renders");
     let attachments = extras
-        .invoice_pdf
-        .map(|pdf| Attachment {
-            filename: format!(
-                "{}-{}.pdf",
-                if fr { "facture" } else { "invoice" },
-                bill.invoice_number.as_deref().unwrap_or(bill.id.as_str())
-            ),
-            content_type: "application/pdf".into(),
-            content: pdf,
-        })
+        .document
+        .as_ref()
+        .map(pdf_attachment)
         .into_iter()
         .collect();
     Mail {
@@ -334,6 +329,27 @@ pub fn compose(
         attachments,
         language,
         sent_at: chrono::Utc::now(),
+    }
+}
+
+/// A bill's document as a PDF attachment named in its language: `facture-DEMO-2026-000001.pdf`,
+/// `credit-note-DEMO-AV-2026-000001.pdf`.
+fn pdf_attachment(document: &crate::invoice::InvoiceDocument) -> Attachment {
+    use crate::invoice::DocumentKind;
+    let fr = document.language == Language::Fr;
+    let name = match (document.kind, fr) {
+        (DocumentKind::CreditNote, true) => "avoir",
+        (DocumentKind::CreditNote, false) => "credit-note",
+        (DocumentKind::Invoice, true) => "facture",
+        (DocumentKind::Invoice, false) => "invoice",
+        (DocumentKind::OrderForm, true) => "bon-de-commande",
+        (DocumentKind::OrderForm, false) => "order",
+    };
+    let number = document.number.as_deref().unwrap_or(&document.reference);
+    Attachment {
+        filename: format!("{name}-{number}.pdf"),
+        content_type: "application/pdf".into(),
+        content: document.pdf(),
     }
 }
 
@@ -529,20 +545,31 @@ fn content(
                 link("Pay your order", "Payer votre commande"),
             ],
         ),
-        MessageKind::Refunded => (
-            t(
-                format!("Order {id} refunded"),
-                format!("Commande {id} remboursée"),
-            ),
-            vec![
+        MessageKind::Refunded => {
+            let mut blocks = vec![
                 hello,
                 Block::Para(t(
                     "Your order was refunded. The access it gave (courses, seats) is suspended.".into(),
                     "Votre commande a été remboursée. Les accès qu’elle donnait (cours, places) sont suspendus.".into(),
                 )),
-                link("Your order", "Votre commande"),
-            ],
-        ),
+            ];
+            // An invoiced order: the credit note cancelling its invoice goes with the message.
+            if let (Some(note), Some(invoice)) = (&bill.credit_note, &bill.invoice_number) {
+                let number = &note.number;
+                blocks.push(Block::Para(t(
+                    format!("The credit note {number}, which cancels invoice {invoice}, is attached."),
+                    format!("L’avoir {number}, qui annule la facture {invoice}, est joint."),
+                )));
+            }
+            blocks.push(link("Your order", "Votre commande"));
+            (
+                t(
+                    format!("Order {id} refunded"),
+                    format!("Commande {id} remboursée"),
+                ),
+                blocks,
+            )
+        }
         MessageKind::NewOrder => (
             t(
                 format!("New order {id}: {}", money(bill, bill.total(), language)),

@@ -69,6 +69,12 @@ impl Facts<'_> {
                 .into_iter()
                 .collect(),
             "invoice_number" => text(bill.invoice_number.clone().unwrap_or_default()),
+            "credit_note_number" => text(
+                bill.credit_note
+                    .as_ref()
+                    .map(|c| c.number.clone())
+                    .unwrap_or_default(),
+            ),
             "courses" => self
                 .moodle()
                 .map(|m| courses(self.extras, m))

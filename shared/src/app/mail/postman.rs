@@ -240,7 +240,10 @@ impl Postman {
         let mut extras = Extras::default();
         match letter.kind {
             MessageKind::PaymentReceived => {
-                extras.invoice_pdf = Some(InvoiceDocument::new(bill, shop).pdf());
+                extras.document = Some(InvoiceDocument::new(bill, shop));
+            }
+            MessageKind::Refunded => {
+                extras.document = InvoiceDocument::credit_note(bill, shop);
             }
             MessageKind::ProductionFailed => {
                 let progress = production::progress(self.store(), &bill.id).await?;
