@@ -601,6 +601,7 @@ async fn an_invoice_refunded_or_called_off_is_cancelled_by_a_credit_note() {
     let trusted = stack.order(&cart, "transfer").await.body["bill_id"].clone();
     let trusted = trusted.as_str().unwrap();
     stack.move_bill(trusted, "PREPROD", "pays at 30 days").await;
+    stack.produce_all().await;
     let called_off = stack.move_bill(trusted, "CANCELLED", "never paid").await;
     let number = format!("DEMO-AV-{year}-000002");
     assert_eq!(called_off.body["credit_note_number"], number.as_str());
@@ -619,6 +620,22 @@ async fn an_invoice_refunded_or_called_off_is_cancelled_by_a_credit_note() {
         html.contains("-144,00\u{a0}€") || html.contains("-144,00 €"),
         "{html}"
     );
+
+    // The buyer is told, in French: nothing is due, the access closed, the credit note attached;
+    // the operator's note is the staff's and is not quoted.
+    stack.deliver_mail().await;
+    let mail = stack.mail().await;
+    let subject = format!("Commande {trusted} annulée");
+    let told = mail.iter().find(|m| m["subject"] == subject.as_str());
+    let id = told.unwrap_or_else(|| panic!("{subject} in {mail:?}"))["id"].as_str();
+    let message = stack.mail_message(id.unwrap()).await;
+    let text = message["text"].as_str().unwrap();
+    assert!(text.contains("Plus rien n’est dû à son titre, et les accès qu’elle donnait (cours, places) sont suspendus."), "{text}");
+    assert!(text.contains(&format!(
+        "L’avoir {number}, qui annule la facture {invoice}, est joint."
+    )));
+    assert!(!text.contains("never paid"));
+    assert_eq!(message["attachments"][0]["content_type"], "application/pdf");
 
     // The accountant's export of the bills gives each credit note with its date.
     let csv = stack

@@ -903,6 +903,19 @@ async fn bills_left_at_a_gateway_for_a_week_are_called_off_and_give_their_stock_
         0,
         "once"
     );
+    // Each buyer is told, the why with it: one who meant to pay later learns the order is off.
+    stack.clock.advance(chrono::Duration::days(8));
+    stack.deliver_mail().await;
+    let mail = stack.mail().await;
+    for (bill, _) in &bills[..2] {
+        let subject = format!("Order {bill} cancelled");
+        let told = mail.iter().find(|m| m["subject"] == subject.as_str());
+        let id = told.unwrap_or_else(|| panic!("{subject} in {mail:?}"))["id"].as_str();
+        let text = stack.mail_message(id.unwrap()).await["text"].clone();
+        let text = text.as_str().unwrap();
+        assert!(text.contains("Nothing is due for it."), "{text}");
+        assert!(text.contains("It had not been paid 7 days after it was placed."));
+    }
 }
 
 /// A buyer who orders a course for someone else, in a shop with no support course, is never

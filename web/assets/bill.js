@@ -70,7 +70,11 @@ function next(bill) {
   }
   if (bill.status === 'PAID') return h('p', { class: 'notice' }, t('nextPaid'));
   if (bill.status === 'COMPLETE') return h('p', { class: 'notice ok' }, t('nextComplete'));
-  if (bill.status === 'CANCELLED') return h('p', { class: 'notice' }, t('nextCancelled'));
+  if (bill.status === 'CANCELLED') {
+    // Delivered before payment, then called off: its access is closed too.
+    const delivered = bill.production.some((p) => ['done', 'revoked'].includes(p.state));
+    return h('p', { class: 'notice', id: 'cancelled' }, t(delivered ? 'nextCancelledDelivered' : 'nextCancelled'));
+  }
   if (['PAYBACK', 'REFUNDED'].includes(bill.status)) return h('p', { class: 'notice' }, t('nextRefunded'));
   return null;
 }
@@ -104,7 +108,7 @@ function render(bill) {
     next(bill),
     awaiting && bill.payment_method === 'test' ? testButtons(bill) : null,
     bill.status === 'FAILED' ? retryForm(bill) : null,
-    ['PAYBACK', 'REFUNDED'].includes(bill.status) ? null : access(bill),
+    ['PAYBACK', 'REFUNDED', 'CANCELLED'].includes(bill.status) ? null : access(bill),
     h('section', { 'aria-labelledby': 'bought-title' }, h('h2', { id: 'bought-title' }, t('bought')),
       h('p', { class: 'muted' }, `${t('ordered')} ${date(bill.placed_at)} · ${colon('paymentMethod')}`, methodLabel(bill.payment_method, catalog.shop.payment_methods)),
       h('table', {},

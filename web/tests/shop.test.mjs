@@ -228,6 +228,16 @@ test('an order delivered before payment (a trusted customer): the bill page in F
   assert.deepEqual(englishIn(await p.locator('body').innerText()), [], 'no English word on the French bill page');
   assert.deepEqual(await seriousViolations(p), []);
   await shot(p, 'bill-delivered-before-payment-fr-390');
+  // Never paid, called off: the page says the access is closed, gives no course link, and the
+  // credit note cancelling its invoice.
+  const cancelled = await fetch(`${base}/admin/bills/${placed.bill_id}/transitions`, { method: 'POST', headers: { authorization: 'Bearer dev-admin-token', 'content-type': 'application/json' }, body: JSON.stringify({ to: 'CANCELLED', note: 'jamais payée' }) });
+  assert.equal(cancelled.status, 200);
+  await p.reload();
+  await p.locator('#cancelled', { hasText: 'Cette commande a été annulée : plus rien n’est dû, et la formation à laquelle elle donnait accès est fermée.' }).waitFor();
+  assert.equal(await p.locator('.access').count(), 0, 'no course link once called off');
+  assert.match(await p.locator('#credit-note').innerText(), /^Avoir DEMO-AV-\d{4}-\d{6}$/);
+  assert.deepEqual(englishIn(await p.locator('body').innerText()), [], 'no English word on the French bill page');
+  await shot(p, 'bill-delivered-then-cancelled-fr-390');
 });
 
 test('a failed payment is retried with another method', async () => {

@@ -332,6 +332,18 @@ pub fn compose(
     }
 }
 
+/// An invoiced order refunded or called off: which credit note cancels which invoice (the
+/// message attaches it).
+fn credit_note_attached(bill: &Bill, fr: bool) -> Option<Block> {
+    let (note, invoice) = (bill.credit_note.as_ref()?, bill.invoice_number.as_ref()?);
+    let number = &note.number;
+    Some(Block::Para(if fr {
+        format!("L’avoir {number}, qui annule la facture {invoice}, est joint.")
+    } else {
+        format!("The credit note {number}, which cancels invoice {invoice}, is attached.")
+    }))
+}
+
 /// A bill's document as a PDF attachment named in its language: `facture-DEMO-2026-000001.pdf`,
 /// `credit-note-DEMO-AV-2026-000001.pdf`.
 fn pdf_attachment(document: &crate::invoice::InvoiceDocument) -> Attachment {
@@ -553,19 +565,42 @@ fn content(
                     "Votre commande a été remboursée. Les accès qu’elle donnait (cours, places) sont suspendus.".into(),
                 )),
             ];
-            // An invoiced order: the credit note cancelling its invoice goes with the message.
-            if let (Some(note), Some(invoice)) = (&bill.credit_note, &bill.invoice_number) {
-                let number = &note.number;
-                blocks.push(Block::Para(t(
-                    format!("The credit note {number}, which cancels invoice {invoice}, is attached."),
-                    format!("L’avoir {number}, qui annule la facture {invoice}, est joint."),
-                )));
-            }
+            blocks.extend(credit_note_attached(bill, fr));
             blocks.push(link("Your order", "Votre commande"));
             (
                 t(
                     format!("Order {id} refunded"),
                     format!("Commande {id} remboursée"),
+                ),
+                blocks,
+            )
+        }
+        MessageKind::Cancelled => {
+            let said = if bill.delivered_at.is_some() {
+                t(
+                    "Your order was cancelled. Nothing more is due for it, and the access it gave (courses, seats) is suspended.".into(),
+                    "Votre commande a été annulée. Plus rien n’est dû à son titre, et les accès qu’elle donnait (cours, places) sont suspendus.".into(),
+                )
+            } else {
+                t(
+                    "Your order was cancelled. Nothing is due for it.".into(),
+                    "Votre commande a été annulée. Rien n’est dû à son titre.".into(),
+                )
+            };
+            let mut blocks = vec![hello, Block::Para(said)];
+            let cause = bill.events.get(letter.event).and_then(|e| e.cause.as_ref());
+            if let Some(Cause::Abandoned { days }) = cause {
+                blocks.push(Block::Para(t(
+                    format!("It had not been paid {days} days after it was placed. To buy it after all, order it again from the shop."),
+                    format!("Elle n’était pas payée {days} jours après avoir été passée. Pour l’acheter malgré tout, commandez-la de nouveau sur la boutique."),
+                )));
+            }
+            blocks.extend(credit_note_attached(bill, fr));
+            blocks.push(link("Your order", "Votre commande"));
+            (
+                t(
+                    format!("Order {id} cancelled"),
+                    format!("Commande {id} annulée"),
                 ),
                 blocks,
             )

@@ -214,6 +214,11 @@ fn kinds_of(event: &BillEvent) -> Vec<MessageKind> {
         // Once the money is back and the access closed (REFUNDED), not when it is owed
         // (PAYBACK): a refund passes through both, and the buyer is told once, truly.
         (_, BillStatus::Refunded) => vec![MessageKind::Refunded],
+        // Called off by an operator or by the shop (days unpaid), the buyer who placed it (and
+        // may still mean to pay, or was given access on trust) is told.
+        (_, BillStatus::Cancelled) if !matches!(event.actor, Actor::Buyer) => {
+            vec![MessageKind::Cancelled]
+        }
         _ => Vec::new(),
     }
 }
@@ -569,7 +574,22 @@ mod tests {
                 event(Some(Paid), Paid, Actor::Operator("ann".into())),
                 vec![],
             ),
-            (event(Some(Placed), Cancelled, Actor::Buyer), vec![]),
+            (
+                event(Some(Placed), BillStatus::Cancelled, Actor::Buyer),
+                vec![],
+            ),
+            (
+                event(
+                    Some(Pending),
+                    BillStatus::Cancelled,
+                    Actor::Operator("ann".into()),
+                ),
+                vec![MessageKind::Cancelled],
+            ),
+            (
+                event(Some(Placed), BillStatus::Cancelled, Actor::System),
+                vec![MessageKind::Cancelled],
+            ),
             // Delivered before payment: told at delivery, not again once paid.
             (
                 caused(

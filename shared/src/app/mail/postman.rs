@@ -242,7 +242,7 @@ impl Postman {
             MessageKind::PaymentReceived => {
                 extras.document = Some(InvoiceDocument::new(bill, shop));
             }
-            MessageKind::Refunded => {
+            MessageKind::Refunded | MessageKind::Cancelled => {
                 extras.document = InvoiceDocument::credit_note(bill, shop);
             }
             MessageKind::ProductionFailed => {
