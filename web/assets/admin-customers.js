@@ -83,7 +83,8 @@ async function one(email) {
     const bills = c.bills.length
       ? stacked([[w('bill')], [w('date')], [w('total'), 'num'], [w('status')]], c.bills.map((b) => [
         ['key', h('a', { class: 'id', href: `/admin/bill?shop=${session.shop}&bill=${b.id}` }, b.id),
-          b.invoice_number && [h('br'), h('span', { class: 'muted invoice-number' }, b.invoice_number)]],
+          b.invoice_number && [h('br'), h('span', { class: 'muted invoice-number' }, b.invoice_number)],
+          b.credit_note_number && [h('br'), h('span', { class: 'muted credit-note-number' }, `${w('creditNote')} ${b.credit_note_number}`)]],
         [null, when(b.placed_at)], ['num', amount(b.total, b.currency)], ['state', badge(b.status, t(`status_${b.status}`))]]))
       : h('p', { class: 'muted' }, w('noneYet'));
     const products = c.products.length
@@ -98,6 +99,8 @@ async function one(email) {
     document.title = `${c.identity.firstname} ${c.identity.lastname} — ${catalog.shop.name}`;
     fill(main, h('p', {}, h('a', { href: '/admin/customers' }, `← ${w('customers')}`)),
       h('h1', {}, `${c.identity.firstname} ${c.identity.lastname}`), h('p', { class: 'muted' }, c.identity.email), moodle,
+      // Since when items for customers who bought are theirs: their first order delivered.
+      c.bought_at && h('p', { id: 'bought-since' }, `${w('boughtSince')}${lang() === 'fr' ? ' : ' : ': '}`, when(c.bought_at)),
       h('section', { 'aria-labelledby': 'identity-title' }, h('h2', { id: 'identity-title' }, w('identity')), identityForm(c, render),
         changes && h('h3', {}, w('trace')), changes),
       h('section', { 'aria-labelledby': 'cbills-title' }, h('h2', { id: 'cbills-title' }, w('bills')), bills),

@@ -44,7 +44,8 @@ function billRows(session, bills) {
   return stackedTable({}, [[w('bill')], [w('date'), 'hide-small'], [w('customer')], [w('total'), 'num'], [w('method'), 'hide-small'], [w('status')]],
     bills.map((b) => [{ 'data-bill': b.id }, [
       // Once paid, its invoice number too: what the accountant and the buyer's bank quote.
-      ['key', billLink(session, b.id), b.invoice_number && [h('br'), h('span', { class: 'muted invoice-number' }, b.invoice_number)]],
+      ['key', billLink(session, b.id), b.invoice_number && [h('br'), h('span', { class: 'muted invoice-number' }, b.invoice_number)],
+        b.credit_note_number && [h('br'), h('span', { class: 'muted credit-note-number' }, `${w('creditNote')} ${b.credit_note_number}`)]],
       ['hide-small', when(b.placed_at)],
       ['who', b.customer, h('br'), h('span', { class: 'muted' }, b.email)],
       ['num', amount(b.total, b.currency)],

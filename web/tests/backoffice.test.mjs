@@ -157,6 +157,13 @@ test('an operator refunds a delivered order in French, offered only the moves it
   assert.match(number, /^DEMO-AV-\d{4}-\d{6}$/);
   assert.match(await p.locator('tr', { has: p.locator('#credit-note') }).locator('th').innerText(), /^Avoir$/);
   await accessible(p, 'admin-bill-refunded-fr-390');
+  // The customer's page lists the bill with its credit note, and since when Marie has bought here.
+  await p.goto(`${stack.base}/admin/customers?shop=demo&email=marie%40example.org`);
+  await p.locator('#bought-since').waitFor();
+  assert.match(await p.locator('#bought-since').innerText(), /^Première commande livrée : /);
+  assert.equal(await p.locator('.credit-note-number').innerText(), `Avoir ${number}`);
+  await p.goto(`${stack.base}/admin/bill?shop=demo&bill=${placed.bill_id}`);
+  await p.locator('#credit-note').waitFor();
   // The buyer's page no longer gives the course.
   const bill = await (await fetch(`${stack.base}/bills/${placed.bill_id}`, { headers: { authorization: `Bearer ${placed.access_token}` } })).json();
   assert.equal(bill.status, 'REFUNDED');

@@ -289,6 +289,32 @@ test('a buyer of seats assigns one from the customer area and the participant is
   await shot(p, 'seat-assigned');
 });
 
+test('a refunded order\'s credit note is in the customer area, in French, beside its invoice', async () => {
+  await ws('core_user_create_users', { users: [{ username: 'emmy', password: 'Noether-1882', email: 'emmy@example.org', firstname: 'Emmy', lastname: 'Noether', auth: 'manual' }] });
+  const cart = await apiCall('POST', '/shops/demo/carts', { language: 'fr' });
+  await apiCall('PUT', `/carts/${cart.id}/lines/GUIDE-BOOK`, { quantity: 1 });
+  await apiCall('PUT', `/carts/${cart.id}/customer`, { customer: { ...ada, firstname: 'Emmy', lastname: 'Noether', email: 'emmy@example.org' } });
+  const placed = await apiCall('POST', `/carts/${cart.id}/order`, { payment_method: 'test', accept_terms: true });
+  await fetch(`${base}/bills/${placed.bill_id}/test-payment`, { method: 'POST', headers: { authorization: `Bearer ${placed.access_token}`, 'content-type': 'application/json' }, body: '{"outcome":"paid"}' });
+  for (const to of ['PAYBACK', 'REFUNDED']) {
+    const moved = await fetch(`${base}/admin/bills/${placed.bill_id}/transitions`, { method: 'POST', headers: { authorization: 'Bearer dev-admin-token', 'content-type': 'application/json' }, body: JSON.stringify({ to, note: 'remboursée' }) });
+    assert.equal(moved.status, 200, to);
+  }
+  const p = await page('fr', 390);
+  await p.goto(`${base}/account?shop=demo`);
+  await p.getByLabel('Nom d’utilisateur').fill('emmy');
+  await p.getByLabel('Mot de passe').fill('Noether-1882');
+  await p.getByRole('button', { name: 'Se connecter' }).click();
+  const card = p.locator(`#bills li[data-bill="${placed.bill_id}"]`);
+  await card.waitFor();
+  assert.deepEqual(await card.getByRole('button').allInnerTexts(), ['Facture', 'Facture (PDF)', 'Avoir', 'Avoir (PDF)']);
+  const [opened] = await Promise.all([p.context().waitForEvent('page'), card.getByRole('button', { name: 'Avoir', exact: true }).click()]);
+  await opened.waitForLoadState();
+  assert.match(await opened.locator('h1').innerText(), /^Avoir n° DEMO-AV-\d{4}-\d{6}$/);
+  assert.deepEqual(englishIn(await p.locator('body').innerText()), [], 'no English word on the French customer area');
+  await shot(p, 'account-credit-note-fr-390');
+});
+
 test('the shop speaks French, and the checkout page is light and quick', async () => {
   const p = await page('fr');
   let bytes = 0;

@@ -97,8 +97,9 @@ pub async fn link_moodle_user(
 }
 
 /// Makes the buyer of an order being delivered a customer who bought, for a buyer who is
-/// not among its participants (seats bought for a team: production never looks them up in
-/// Moodle). Nothing is written when they are one already.
+/// not among its participants (a course bought for someone else, in a shop without a support
+/// course: production never looks them up in Moodle). Nothing is written when they are one
+/// already.
 pub async fn mark_bought(
     store: &dyn Store,
     shop: &str,

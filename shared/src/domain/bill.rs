@@ -926,9 +926,7 @@ impl Bill {
             self.invoice_number = Some(invoice_number(&self.shop, year, sequence));
         }
     }
-}
 
-impl Bill {
     /// An invoiced bill refunded or called off, not yet credited.
     pub fn needs_credit_note(&self) -> bool {
         self.status.takes_credit_note()

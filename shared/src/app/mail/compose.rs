@@ -54,7 +54,7 @@ pub struct Extras {
     pub reached: Vec<Reached>,
     pub username: Option<String>,
     /// The document the message attaches as a PDF: the invoice once paid, the credit note
-    /// once refunded.
+    /// once refunded or called off.
     pub document: Option<crate::invoice::InvoiceDocument>,
     /// Lines that could not be produced, by name, with why.
     pub problems: Vec<(String, DeliveryProblem)>,
