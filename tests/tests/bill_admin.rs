@@ -546,6 +546,11 @@ async fn an_invoice_refunded_or_called_off_is_cancelled_by_a_credit_note() {
         html.contains("-€144.00") && !html.contains(">€144.00<"),
         "{html}"
     );
+    // The invoice itself, printed again, says which credit note cancelled it.
+    let path = format!("/admin/bills/{paid}/invoice");
+    let html = admin(&stack, Method::GET, &path, None).await.body;
+    let cancelled = format!("<dt>Cancelled by credit note</dt><dd>{number}</dd>");
+    assert!(html.as_str().unwrap().contains(&cancelled), "{html}");
     let buyer = stack
         .http
         .get(stack.url(&format!("/bills/{paid}/credit-note?format=pdf")))

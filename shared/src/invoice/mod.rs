@@ -77,6 +77,9 @@ impl InvoiceDocument {
         if let Some(paid) = bill.paid_at.filter(|_| number.is_some()) {
             facts.push((w.invoice_date.into(), w.date(paid)));
         }
+        if let Some(note) = bill.credit_note.as_ref().filter(|_| number.is_some()) {
+            facts.push((w.cancelled_by.into(), note.number.clone()));
+        }
         facts.push((w.order_reference.into(), bill.id.to_string()));
         facts.push((w.order_date.into(), w.date(bill.placed_at)));
         facts.push((w.status.into(), w.status_name(bill.status).into()));

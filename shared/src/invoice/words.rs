@@ -15,6 +15,7 @@ pub struct Words {
     pub credit_note_number: &'static str,
     pub credit_note_date: &'static str,
     pub cancels_invoice: &'static str,
+    pub cancelled_by: &'static str,
     /// Before the invoice's number: what the credit note does.
     pub cancels_in_full: &'static str,
     pub invoice_number: &'static str,
@@ -57,6 +58,7 @@ const EN: Words = Words {
     credit_note_number: "Credit note number",
     credit_note_date: "Credit note date",
     cancels_invoice: "Cancels invoice",
+    cancelled_by: "Cancelled by credit note",
     cancels_in_full: "This credit note cancels in full invoice",
     invoice_number: "Invoice number",
     invoice_date: "Invoice date",
@@ -140,6 +142,7 @@ const FR: Words = Words {
     credit_note_number: "Numéro d’avoir",
     credit_note_date: "Date de l’avoir",
     cancels_invoice: "Annule la facture",
+    cancelled_by: "Annulée par l’avoir",
     cancels_in_full: "Le présent avoir annule intégralement la facture",
     invoice_number: "Numéro de facture",
     invoice_date: "Date de facture",
