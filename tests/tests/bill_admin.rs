@@ -662,6 +662,27 @@ async fn an_invoice_refunded_or_called_off_is_cancelled_by_a_credit_note() {
     let row = csv.lines().find(|l| l.contains(trusted)).unwrap();
     assert!(row.contains(&format!(",{number},{year}-")), "{row}");
 
+    // Its payments, for bank reconciliation: the money received, then the money sent back.
+    let csv = stack
+        .http
+        .get(stack.url("/admin/shops/demo/exports/payments.csv"))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rows: Vec<&str> = csv.lines().filter(|l| l.contains(paid.as_str())).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(rows[0].contains(",144.00,EUR,test,"), "{}", rows[0]);
+    assert!(rows[1].contains(",-144.00,EUR,test,"), "{}", rows[1]);
+    assert!(
+        rows[1].ends_with(",operator:API-TOKEN"),
+        "who refunded: {}",
+        rows[1]
+    );
+
     // Called off before any invoice: nothing to cancel.
     let abandoned = transfer_bill(&stack, "EXCEL-ESS", 1).await;
     let cancelled = stack.move_bill(&abandoned, "CANCELLED", "never paid").await;

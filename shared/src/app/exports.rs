@@ -14,7 +14,7 @@ use super::staff::Caller;
 use super::{AppError, keys, repo};
 use crate::app::record::decode;
 use crate::domain::Errors;
-use crate::domain::bill::Bill;
+use crate::domain::bill::{Bill, BillStatus, Payment};
 use crate::domain::ids::ShopId;
 use crate::domain::names;
 use crate::domain::product::ProductInstance;
@@ -418,6 +418,25 @@ fn lines_sheet(sheet: &mut Sheet, bills: &[Bill]) -> Result<(), AppError> {
     Ok(())
 }
 
+/// A refunded bill's money sent back, as the bank statement shows it: what it had received,
+/// negative, when and by whom it was marked REFUNDED, with that move's reference.
+fn refund(bill: &Bill) -> Option<Payment> {
+    let event = bill
+        .events
+        .iter()
+        .find(|e| e.to == BillStatus::Refunded && e.from != Some(e.to))?;
+    Some(Payment {
+        at: event.at,
+        amount: -bill.received(),
+        method: bill
+            .payments
+            .last()
+            .map_or(bill.payment_method, |p| p.method),
+        reference: event.reference.clone(),
+        actor: event.actor.clone(),
+    })
+}
+
 fn payments_sheet(sheet: &mut Sheet, bills: &[Bill]) -> Result<(), AppError> {
     sheet.row([
         "at",
@@ -432,7 +451,13 @@ fn payments_sheet(sheet: &mut Sheet, bills: &[Bill]) -> Result<(), AppError> {
     ])?;
     let mut payments: Vec<_> = bills
         .iter()
-        .flat_map(|b| b.payments.iter().map(move |p| (b, p)))
+        .flat_map(|b| {
+            b.payments
+                .iter()
+                .cloned()
+                .chain(refund(b))
+                .map(move |p| (b, p))
+        })
         .collect();
     payments.sort_by_key(|(_, p)| p.at);
     for (bill, p) in payments {
