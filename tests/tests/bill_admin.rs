@@ -55,7 +55,7 @@ async fn money_received_accumulates_until_the_bill_is_paid() {
     assert_eq!(rest.body["remaining"], "0.00");
     assert_eq!(
         rest.body["invoice_number"],
-        format!("DEMO-{}-000001", chrono::Utc::now().year())
+        format!("DEMO-TEST-{}-000001", chrono::Utc::now().year())
     );
     let last = rest.body["events"]
         .as_array()
@@ -369,7 +369,7 @@ async fn production_before_payment_takes_the_invoice_number_and_queues_once() {
     assert_eq!(preprod.status, 200, "{}", preprod.body);
     assert_eq!(
         preprod.body["invoice_number"],
-        format!("DEMO-{}-000001", chrono::Utc::now().year())
+        format!("DEMO-TEST-{}-000001", chrono::Utc::now().year())
     );
     assert_eq!(stack.queue.sent().len(), 1);
     // The money arrives later: PAID, same number, no second job.
@@ -529,7 +529,7 @@ async fn an_invoice_refunded_or_called_off_is_cancelled_by_a_credit_note() {
     }
     let view = admin(&stack, Method::GET, format!("/admin/bills/{paid}"), None).await;
     let invoice = view.body["invoice_number"].as_str().unwrap().to_owned();
-    let number = format!("DEMO-AV-{year}-000001");
+    let number = format!("DEMO-TEST-AV-{year}-000001");
     assert_eq!(view.body["credit_note_number"], number.as_str());
 
     let staff = admin(&stack, Method::GET, &path, None).await;
@@ -608,7 +608,7 @@ async fn an_invoice_refunded_or_called_off_is_cancelled_by_a_credit_note() {
     stack.move_bill(trusted, "PREPROD", "pays at 30 days").await;
     stack.produce_all().await;
     let called_off = stack.move_bill(trusted, "CANCELLED", "never paid").await;
-    let number = format!("DEMO-AV-{year}-000002");
+    let number = format!("DEMO-TEST-AV-{year}-000002");
     assert_eq!(called_off.body["credit_note_number"], number.as_str());
     let invoice = called_off.body["invoice_number"].as_str().unwrap();
     let path = format!("/admin/bills/{trusted}/credit-note");

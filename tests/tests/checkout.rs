@@ -96,7 +96,7 @@ async fn a_test_payment_pays_numbers_the_invoice_and_queues_production_once() {
     assert_eq!(pay.body["status"], "PAID");
     assert_eq!(
         pay.body["invoice_number"],
-        format!("DEMO-{}-000001", year())
+        format!("DEMO-TEST-{}-000001", year())
     );
     assert_eq!(pay.body["received"], pay.body["total"]);
     assert_eq!(pay.body["production"][0]["state"], "queued");
@@ -135,7 +135,7 @@ async fn a_free_order_is_paid_at_placement_and_a_paying_one_cannot_be_free() {
     assert_eq!(placed.body["status"], "PAID");
     let (id, token) = ids(&placed.body);
     let b = bill(&stack, &id, &token).await;
-    assert_eq!(b["invoice_number"], format!("DEMO-{}-000001", year()));
+    assert_eq!(b["invoice_number"], format!("DEMO-TEST-{}-000001", year()));
     assert_eq!(stack.queue.sent().len(), 1);
 
     let paying = stack.ready_cart("GUIDE-BOOK", 1).await;
@@ -408,7 +408,7 @@ async fn fifty_bills_paid_concurrently_take_invoice_numbers_1_to_50() {
             .collect();
         numbers.sort();
         let expected: Vec<String> = (1..=50)
-            .map(|n| format!("DEMO-{}-{n:06}", year()))
+            .map(|n| format!("DEMO-TEST-{}-{n:06}", year()))
             .collect();
         assert_eq!(numbers, expected);
         assert_eq!(stack.queue.sent().len(), 50);
@@ -482,7 +482,7 @@ async fn the_bill_is_an_order_then_an_invoice_in_html_and_pdf() {
     assert!(html.contains("Demo Training Academy SAS") && html.contains("FR00123456789"));
 
     stack.test_payment(&id, &token, "paid").await;
-    let number = format!("DEMO-{}-000001", year());
+    let number = format!("DEMO-TEST-{}-000001", year());
     let html = stack
         .get(&format!("/bills/{id}/invoice?token={token}"))
         .await
@@ -595,4 +595,54 @@ async fn a_shop_out_of_test_mode_refuses_test_payments() {
         ["payment_method"]
     );
     assert!(stack.queue.sent().is_empty());
+}
+
+/// The orders a shop paid while in test mode number their invoices and credit notes apart
+/// (`DEMO-TEST-…`): once live, its first real invoice is its number 1, with no gap before it
+/// for the accountant to explain.
+#[tokio::test]
+async fn a_live_shops_first_real_invoice_is_number_one_whatever_was_tested_before() {
+    let stack = Stack::start_embedded().await;
+    let tried = stack.ready_cart("GUIDE-BOOK", 1).await;
+    let (tried, _) = stack.place_and_pay(&tried).await;
+    for to in ["PAYBACK", "REFUNDED"] {
+        stack.move_bill(&tried, to, "a try").await;
+    }
+    let tried = stack
+        .admin(Method::GET, &format!("/admin/bills/{tried}"), None)
+        .await;
+    assert_eq!(
+        tried.body["invoice_number"],
+        format!("DEMO-TEST-{}-000001", year())
+    );
+    let credit = format!("DEMO-TEST-AV-{}-000001", year());
+    assert_eq!(tried.body["credit_note_number"], credit.as_str());
+
+    stack
+        .edit_demo(|shop| {
+            shop["test_mode"] = json!(false);
+            shop["payment_methods"] = json!(["check", "transfer", "free"]);
+            shop["default_payment_method"] = json!("transfer");
+        })
+        .await;
+    let cart = stack.ready_cart("GUIDE-BOOK", 1).await;
+    let placed = stack.order(&cart, "transfer").await;
+    let (id, _) = ids(&placed.body);
+    let total = placed.body["total"].clone();
+    let payment = json!({"amount": total, "method": "transfer", "reference": "VIR-1"});
+    let path = format!("/admin/bills/{id}/payments");
+    let paid = stack.admin(Method::POST, &path, Some(payment)).await;
+    assert_eq!(paid.body["status"], "PAID", "{}", paid.body);
+    assert_eq!(
+        paid.body["invoice_number"],
+        format!("DEMO-{}-000001", year())
+    );
+    for to in ["PAYBACK", "REFUNDED"] {
+        stack.move_bill(&id, to, "withdrawn").await;
+    }
+    let refunded = stack
+        .admin(Method::GET, &format!("/admin/bills/{id}"), None)
+        .await;
+    let credit = format!("DEMO-AV-{}-000001", year());
+    assert_eq!(refunded.body["credit_note_number"], credit.as_str());
 }

@@ -64,7 +64,7 @@ test('a manager sees a transfer awaiting confirmation, records it in French and 
   // The bills desk gives a paid bill's invoice number under its own.
   const paidRow = p.locator(`#bills tr[data-bill="${bill}"]`);
   await paidRow.waitFor();
-  assert.match(await paidRow.locator('.invoice-number').innerText(), /^DEMO-\d{4}-\d{6}$/);
+  assert.match(await paidRow.locator('.invoice-number').innerText(), /^DEMO-TEST-\d{4}-\d{6}$/);
   const recorded = p.locator('#audit tr[data-action="bill"]', { hasText: bill });
   await recorded.first().waitFor();
   assert.match(await recorded.first().innerText(), /paiement enregistré par l’équipe/, 'the staff actions say it in French too');
@@ -154,7 +154,7 @@ test('an operator refunds a delivered order in French, offered only the moves it
   assert.ok(scroll <= inner, `${scroll} px wide in ${inner} px`);
   // Its invoice is cancelled by a credit note, which the staff open from the bill.
   const number = (await p.locator('#credit-note').innerText()).split(' · ')[0];
-  assert.match(number, /^DEMO-AV-\d{4}-\d{6}$/);
+  assert.match(number, /^DEMO-TEST-AV-\d{4}-\d{6}$/);
   assert.match(await p.locator('tr', { has: p.locator('#credit-note') }).locator('th').innerText(), /^Avoir$/);
   await accessible(p, 'admin-bill-refunded-fr-390');
   // The customer's page lists the bill with its credit note, and since when Marie has bought here.
@@ -181,7 +181,7 @@ test('an operator refunds a delivered order in French, offered only the moves it
   await link.click();
   await buyer.waitForURL(/credit-note/);
   assert.equal(await buyer.locator('h1').innerText(), `Credit note ${number}`);
-  assert.match(await buyer.locator('body').innerText(), /This credit note cancels in full invoice DEMO-\d{4}-\d{6}\./);
+  assert.match(await buyer.locator('body').innerText(), /This credit note cancels in full invoice DEMO-TEST-\d{4}-\d{6}\./);
 });
 
 test('a buyer who typed their address wrong never had their access: an operator sends it again from the bill, in French on a phone, to the corrected address', async () => {

@@ -127,7 +127,7 @@ test('a French buyer walks a purchase in French: no English word on any page, me
 
   // The invoice, in HTML and PDF.
   await p.goto(`${base}${await p.locator('#invoice').getAttribute('href')}`);
-  await p.getByRole('heading', { name: /^Facture n° DEMO-\d{4}-\d{6}$/ }).waitFor();
+  await p.getByRole('heading', { name: /^Facture n° DEMO-TEST-\d{4}-\d{6}$/ }).waitFor();
   await assertFrench(p, 'invoice');
   await shot(p, 'invoice-fr');
   await p.goBack();

@@ -62,7 +62,7 @@ test('a guest buys a tiered item with the test payment, sees COMPLETE and the in
   const invoice = await p.locator('#invoice').getAttribute('href');
   const r = await p.request.get(`${base}${invoice}`);
   assert.equal(r.status(), 200);
-  assert.match(await r.text(), /DEMO-\d{4}-\d{6}/, 'an invoice number');
+  assert.match(await r.text(), /DEMO-TEST-\d{4}-\d{6}/, 'an invoice number');
   await shot(p, 'guest-complete');
 });
 
@@ -235,7 +235,7 @@ test('an order delivered before payment (a trusted customer): the bill page in F
   await p.reload();
   await p.locator('#cancelled', { hasText: 'Cette commande a été annulée : plus rien n’est dû, et la formation à laquelle elle donnait accès est fermée.' }).waitFor();
   assert.equal(await p.locator('.access').count(), 0, 'no course link once called off');
-  assert.match(await p.locator('#credit-note').innerText(), /^Avoir DEMO-AV-\d{4}-\d{6}$/);
+  assert.match(await p.locator('#credit-note').innerText(), /^Avoir DEMO-TEST-AV-\d{4}-\d{6}$/);
   assert.deepEqual(englishIn(await p.locator('body').innerText()), [], 'no English word on the French bill page');
   await shot(p, 'bill-delivered-then-cancelled-fr-390');
 });
@@ -310,7 +310,7 @@ test('a refunded order\'s credit note is in the customer area, in French, beside
   assert.deepEqual(await card.getByRole('button').allInnerTexts(), ['Facture', 'Facture (PDF)', 'Avoir', 'Avoir (PDF)']);
   const [opened] = await Promise.all([p.context().waitForEvent('page'), card.getByRole('button', { name: 'Avoir', exact: true }).click()]);
   await opened.waitForLoadState();
-  assert.match(await opened.locator('h1').innerText(), /^Avoir n° DEMO-AV-\d{4}-\d{6}$/);
+  assert.match(await opened.locator('h1').innerText(), /^Avoir n° DEMO-TEST-AV-\d{4}-\d{6}$/);
   assert.deepEqual(englishIn(await p.locator('body').innerText()), [], 'no English word on the French customer area');
   await shot(p, 'account-credit-note-fr-390');
 });

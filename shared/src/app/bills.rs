@@ -62,13 +62,13 @@ async fn consequences(
     let mut writes = Vec::new();
     if bill.status.takes_invoice_number() && bill.invoice_number.is_none() {
         let year = Bill::invoice_year(now);
-        let key = keys::invoice_sequence(&bill.shop, year);
+        let key = keys::invoice_sequence(&bill.shop, year, bill.test);
         let next = next_in_sequence(store, &key, &mut writes).await?;
         bill.assign_invoice_number(year, next);
     }
     if bill.needs_credit_note() {
         let year = Bill::invoice_year(now);
-        let key = keys::credit_note_sequence(&bill.shop, year);
+        let key = keys::credit_note_sequence(&bill.shop, year, bill.test);
         let next = next_in_sequence(store, &key, &mut writes).await?;
         bill.assign_credit_note(year, next, now);
     }

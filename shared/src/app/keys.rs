@@ -44,13 +44,24 @@ pub fn sold_code(sk: &str) -> Option<&str> {
 }
 
 /// The gapless invoice sequence of a shop's year.
-pub fn invoice_sequence(shop_id: &ShopId, year: i32) -> Key {
-    Key::new(shop(shop_id).pk, format!("INVOICE#{year}"))
+pub fn invoice_sequence(shop_id: &ShopId, year: i32, test: bool) -> Key {
+    Key::new(
+        shop(shop_id).pk,
+        format!("INVOICE#{}{year}", test_series(test)),
+    )
 }
 
 /// The shop's counter of credit notes in `year`: a sequence of its own beside the invoices'.
-pub fn credit_note_sequence(shop_id: &ShopId, year: i32) -> Key {
-    Key::new(shop(shop_id).pk, format!("CREDIT#{year}"))
+pub fn credit_note_sequence(shop_id: &ShopId, year: i32, test: bool) -> Key {
+    Key::new(
+        shop(shop_id).pk,
+        format!("CREDIT#{}{year}", test_series(test)),
+    )
+}
+
+/// Test-mode bills number their documents apart from the real ones.
+fn test_series(test: bool) -> &'static str {
+    if test { "TEST#" } else { "" }
 }
 
 /// Lyra's daily transaction counter of one site.

@@ -920,10 +920,11 @@ impl Bill {
         at.year()
     }
 
-    /// Sets the invoice number `<SHOP>-<YEAR>-<6 digits>`, once.
+    /// Sets the invoice number `<SHOP>-<YEAR>-<6 digits>` (`<SHOP>-TEST-…` in test mode), once.
     pub fn assign_invoice_number(&mut self, year: i32, sequence: u64) {
         if self.invoice_number.is_none() {
-            self.invoice_number = Some(invoice_number(&self.shop, year, sequence));
+            let number = document_number(&self.shop, self.test, None, year, sequence);
+            self.invoice_number = Some(number);
         }
     }
 
@@ -934,18 +935,30 @@ impl Bill {
             && self.credit_note.is_none()
     }
 
-    /// Sets the credit note `<SHOP>-AV-<YEAR>-<6 digits>` (AV for *avoir*), once.
+    /// Sets the credit note `<SHOP>-AV-<YEAR>-<6 digits>` (AV for *avoir*; `<SHOP>-TEST-AV-…`
+    /// in test mode), once.
     pub fn assign_credit_note(&mut self, year: i32, sequence: u64, at: DateTime<Utc>) {
         if self.credit_note.is_none() {
-            let shop = self.shop.as_str().to_uppercase();
-            let number = format!("{shop}-AV-{year}-{sequence:06}");
+            let number = document_number(&self.shop, self.test, Some("AV"), year, sequence);
             self.credit_note = Some(CreditNote { number, at });
         }
     }
 }
 
-pub fn invoice_number(shop: &ShopId, year: i32, sequence: u64) -> String {
-    format!("{}-{year}-{sequence:06}", shop.as_str().to_uppercase())
+/// A bill document's number: the shop's code, `TEST` for a test-mode bill (whose documents
+/// count apart: a shop's first real invoice is its number 1, whatever was tried before it
+/// opened), the kind of document (none for an invoice), the year and the sequence.
+fn document_number(
+    shop: &ShopId,
+    test: bool,
+    kind: Option<&str>,
+    year: i32,
+    sequence: u64,
+) -> String {
+    let shop = shop.as_str().to_uppercase();
+    let parts = [Some(shop.as_str()), test.then_some("TEST"), kind];
+    let prefix = parts.into_iter().flatten().collect::<Vec<_>>().join("-");
+    format!("{prefix}-{year}-{sequence:06}")
 }
 
 #[cfg(test)]
@@ -1152,10 +1165,12 @@ mod tests {
 
     #[test]
     fn invoice_numbers_have_the_agreed_format() {
-        assert_eq!(
-            invoice_number(&"demo".parse().unwrap(), 2026, 1),
-            "DEMO-2026-000001"
-        );
+        let demo = "demo".parse().unwrap();
+        let number = |test, kind| document_number(&demo, test, kind, 2026, 1);
+        assert_eq!(number(false, None), "DEMO-2026-000001");
+        assert_eq!(number(false, Some("AV")), "DEMO-AV-2026-000001");
+        assert_eq!(number(true, None), "DEMO-TEST-2026-000001");
+        assert_eq!(number(true, Some("AV")), "DEMO-TEST-AV-2026-000001");
     }
 
     #[test]
