@@ -13,6 +13,13 @@ async fn admin(stack: &Stack, method: Method, path: impl AsRef<str>, body: Optio
         .await
 }
 
+/// An export of the demo shop (`GET /admin/shops/demo/exports/{file}`), as text.
+async fn export(stack: &Stack, file: &str) -> String {
+    let path = stack.url(&format!("/admin/shops/demo/exports/{file}"));
+    let answer = stack.http.get(path).bearer_auth(ADMIN_TOKEN).send().await;
+    answer.unwrap().text().await.unwrap()
+}
+
 async fn transfer_bill(stack: &Stack, code: &str, quantity: u32) -> String {
     let cart = stack.ready_cart(code, quantity).await;
     let placed = stack.order(&cart, "transfer").await;
@@ -643,16 +650,7 @@ async fn an_invoice_refunded_or_called_off_is_cancelled_by_a_credit_note() {
     assert_eq!(message["attachments"][0]["content_type"], "application/pdf");
 
     // The accountant's export of the bills gives each credit note with its date.
-    let csv = stack
-        .http
-        .get(stack.url("/admin/shops/demo/exports/bills.csv"))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = export(&stack, "bills.csv").await;
     assert!(
         csv.lines()
             .next()
@@ -663,16 +661,7 @@ async fn an_invoice_refunded_or_called_off_is_cancelled_by_a_credit_note() {
     assert!(row.contains(&format!(",{number},{year}-")), "{row}");
 
     // Its payments, for bank reconciliation: the money received, then the money sent back.
-    let csv = stack
-        .http
-        .get(stack.url("/admin/shops/demo/exports/payments.csv"))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = export(&stack, "payments.csv").await;
     let rows: Vec<&str> = csv.lines().filter(|l| l.contains(paid.as_str())).collect();
     assert_eq!(rows.len(), 2, "{csv}");
     assert!(rows[0].contains(",144.00,EUR,test,"), "{}", rows[0]);
