@@ -620,6 +620,14 @@ async fn every_function_is_allowed_what_its_code_asks_dynamodb() {
     assert!(called_off > 0, "the walk left a bill at a gateway");
     w.check("ProductionFunction", "bills left at a gateway, called off");
 
+    // ...and reminds the buyers of cheques and transfers still awaited.
+    let awaited = w.stack.ready_cart("EXCEL-ESS", 1).await;
+    assert_eq!(w.stack.order(&awaited, "transfer").await.status, 201);
+    w.stack.requests.take_needs();
+    let reminded = w.stack.producer.remind_awaited(week).await.unwrap();
+    assert!(reminded > 0, "the walk left a transfer awaited");
+    w.check("ProductionFunction", "payments awaited, reminded");
+
     let reached: BTreeSet<&str> = w.seen.keys().map(String::as_str).collect();
     let all: BTreeSet<&str> = w.functions.keys().map(String::as_str).collect();
     assert_eq!(reached, all, "the walk reached every function");

@@ -947,3 +947,53 @@ async fn a_buyer_of_a_course_for_someone_else_has_bought() {
     let ada = shop_core::app::customers::find(stack.store.as_ref(), "demo", "ada@example.org");
     assert!(ada.await.unwrap().unwrap().value.has_bought());
 }
+
+/// A cheque or transfer still awaited a week after the order: its buyer is reminded how to pay,
+/// once; one placed today, and a bill left at a gateway (PLACED), are not.
+#[tokio::test]
+async fn a_payment_awaited_for_a_week_is_reminded_to_its_buyer_once() {
+    let stack = Stack::start().await;
+    let transfer = stack
+        .order(&stack.ready_cart("EXCEL-ESS", 1).await, "transfer")
+        .await;
+    let transfer = transfer.body["bill_id"].as_str().unwrap().to_owned();
+    let at_gateway = stack
+        .order(&stack.ready_cart("EXCEL-ESS", 1).await, "test")
+        .await;
+    assert_eq!(at_gateway.status, 201, "{}", at_gateway.body);
+
+    let now = Utc::now();
+    assert_eq!(stack.producer.remind_awaited(now).await.unwrap(), 0);
+    let week = now + chrono::Duration::days(7) + chrono::Duration::minutes(1);
+    assert_eq!(stack.producer.remind_awaited(week).await.unwrap(), 1);
+    let hour_later = week + chrono::Duration::hours(1);
+    assert_eq!(
+        stack.producer.remind_awaited(hour_later).await.unwrap(),
+        0,
+        "once"
+    );
+    assert_eq!(status(&stack, &transfer).await, "PENDING");
+    let kinds = stack.message_kinds(&transfer).await;
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "payment_reminder").count(),
+        1,
+        "{kinds:?}"
+    );
+
+    stack.clock.advance(chrono::Duration::days(8));
+    stack.deliver_mail().await;
+    let mail = stack.mail().await;
+    let subject = format!("Your order {transfer}: payment still awaited");
+    let told = mail.iter().find(|m| m["subject"] == subject.as_str());
+    let id = told.unwrap_or_else(|| panic!("{subject} in {mail:?}"))["id"].as_str();
+    let text = stack.mail_message(id.unwrap()).await["text"].clone();
+    let text = text.as_str().unwrap();
+    assert!(
+        text.contains("We have not received the payment of €144.00 for your order"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Please pay €144.00 by bank transfer to IBAN"),
+        "how to pay: {text}"
+    );
+}

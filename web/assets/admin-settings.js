@@ -80,7 +80,7 @@ const w = (key, ...args) => {
   const word = WORDS[lang()][key] ?? WORDS.en[key] ?? desk(key, ...args);
   return typeof word === 'function' ? word(...args) : word;
 };
-const MESSAGES = ['order_placed', 'payment_received', 'delivered', 'payment_failed', 'refunded', 'cancelled', 'expiry_reminder', 'orders_lookup',
+const MESSAGES = ['order_placed', 'payment_received', 'delivered', 'payment_failed', 'refunded', 'cancelled', 'payment_reminder', 'expiry_reminder', 'orders_lookup',
   'seat_assigned', 'seat_assigned_copy', 'new_order', 'awaiting_payment', 'gateway_note', 'production_failed', 'not_complete'];
 const METHODS = ['test', 'free', 'check', 'transfer', 'paypal', 'stripe', 'systempay', 'sips', 'ogone'];
 

@@ -93,6 +93,11 @@ pub async fn handle_event(
             .await
             .map_err(|e| e.to_string())?;
         tracing::info!(called_off, "bills left at a gateway called off");
+        let reminded = producer
+            .remind_awaited(now)
+            .await
+            .map_err(|e| e.to_string())?;
+        tracing::info!(reminded, "buyers reminded of a payment awaited");
     }
     let mailed = match postman {
         Some(postman) => {

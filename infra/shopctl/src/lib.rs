@@ -275,12 +275,18 @@ pub async fn run_consumer(
 /// minutes, the bills left at a gateway.
 pub async fn run_relay(producer: Arc<shop_core::app::production::Producer>) {
     for round in 0u64.. {
-        // Bills left at a gateway, every 5 minutes (their wait is counted in days).
+        // Bills left at a gateway and payments awaited, every 5 minutes (their waits are counted
+        // in days).
         if round % 20 == 0 {
             match producer.call_off_abandoned(chrono::Utc::now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(called_off = n, "bills left at a gateway called off"),
                 Err(e) => tracing::warn!(error = %e, "bills left at a gateway not looked for"),
+            }
+            match producer.remind_awaited(chrono::Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(reminded = n, "buyers reminded of a payment awaited"),
+                Err(e) => tracing::warn!(error = %e, "payments awaited not looked for"),
             }
         }
         let relayed = if round == 0 {

@@ -331,6 +331,11 @@ pub enum Cause {
     Abandoned {
         days: i64,
     },
+    /// A cheque or transfer still awaited `days` after placement: the buyer is reminded how to
+    /// pay, once.
+    PaymentReminder {
+        days: i64,
+    },
     /// The gateway refunded part of what was received (`refunded`, as it said it): the bill
     /// and its access stand; operators decide what follows.
     GatewayPartialRefund {
@@ -368,6 +373,7 @@ super::names! {
         MessageSentAgain = "message_sent_again",
         GatewayPartialRefund = "gateway_partial_refund",
         Abandoned = "abandoned",
+        PaymentReminder = "payment_reminder",
     }
 }
 
@@ -461,6 +467,10 @@ impl From<Cause> for CauseWire {
                 w.days = Some(days);
                 CauseCode::Abandoned
             }
+            Cause::PaymentReminder { days } => {
+                w.days = Some(days);
+                CauseCode::PaymentReminder
+            }
             Cause::GatewayPartialRefund { refunded, currency } => {
                 (w.refunded, w.currency) = (Some(refunded), Some(currency));
                 CauseCode::GatewayPartialRefund
@@ -513,6 +523,9 @@ impl TryFrom<CauseWire> for Cause {
             CauseCode::Abandoned => Cause::Abandoned {
                 days: w.days.ok_or_else(|| missing("days"))?,
             },
+            CauseCode::PaymentReminder => Cause::PaymentReminder {
+                days: w.days.ok_or_else(|| missing("days"))?,
+            },
             CauseCode::GatewayPartialRefund => Cause::GatewayPartialRefund {
                 refunded: w.refunded.ok_or_else(|| missing("refunded"))?,
                 currency: w.currency.ok_or_else(|| missing("currency"))?,
@@ -562,6 +575,9 @@ impl Cause {
             }
             Abandoned { days } => {
                 format!("no payment {days} days after the order: called off by the shop")
+            }
+            PaymentReminder { days } => {
+                format!("payment still awaited {days} days after the order: the buyer reminded")
             }
             GatewayPartialRefund { refunded, currency } => format!(
                 "the gateway refunded {refunded} {currency}, part of what was received: \

@@ -160,6 +160,11 @@ fn cause_fr(bill: &Bill, cause: &Cause) -> String {
         Cause::Abandoned { days } => {
             format!("aucun paiement {days} jours après la commande : annulée par la boutique")
         }
+        Cause::PaymentReminder { days } => {
+            format!(
+                "paiement toujours attendu {days} jours après la commande : rappel à l’acheteur"
+            )
+        }
         Cause::GatewayPartialRefund { refunded, .. } => format!(
             "le prestataire a remboursé {}, une partie de ce qui a été reçu : la commande et \
              son accès restent ; à vérifier par l’équipe",
@@ -604,6 +609,27 @@ fn content(
                 ),
                 blocks,
             )
+        }
+        MessageKind::PaymentReminder => {
+            let due = money(bill, bill.remaining(), language);
+            let mut blocks = vec![
+                hello,
+                Block::Para(t(
+                    format!("We have not received the payment of {due} for your order {id} yet. In case it went astray, here is how to pay:"),
+                    format!("Nous n’avons pas encore reçu le paiement de {due} de votre commande {id}. Au cas où il se serait égaré, voici comment payer :"),
+                )),
+            ];
+            blocks.extend(instructions(bill, shop, fr).map(Block::Para));
+            blocks.push(Block::Para(t(
+                "If you have sent it meanwhile, thank you: there is nothing more to do. If you no longer want this order, just reply to tell us.".into(),
+                "Si vous l’avez envoyé entre-temps, merci : il n’y a rien d’autre à faire. Si vous ne souhaitez plus cette commande, répondez-nous simplement.".into(),
+            )));
+            blocks.push(link("Your order", "Votre commande"));
+            let subject = t(
+                format!("Your order {id}: payment still awaited"),
+                format!("Votre commande {id} : paiement toujours attendu"),
+            );
+            (subject, blocks)
         }
         MessageKind::NewOrder => (
             t(

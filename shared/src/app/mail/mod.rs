@@ -200,6 +200,9 @@ fn kinds_of(event: &BillEvent) -> Vec<MessageKind> {
         return match (&event.actor, &event.cause) {
             (Actor::Gateway(_), _) => vec![MessageKind::GatewayNote],
             (Actor::System, Some(Cause::Delivered)) => vec![MessageKind::Delivered],
+            (Actor::System, Some(Cause::PaymentReminder { .. })) => {
+                vec![MessageKind::PaymentReminder]
+            }
             _ => Vec::new(),
         };
     }
@@ -589,6 +592,13 @@ mod tests {
             (
                 event(Some(Placed), BillStatus::Cancelled, Actor::System),
                 vec![MessageKind::Cancelled],
+            ),
+            (
+                caused(
+                    event(Some(Pending), Pending, Actor::System),
+                    Cause::PaymentReminder { days: 7 },
+                ),
+                vec![MessageKind::PaymentReminder],
             ),
             // Delivered before payment: told at delivery, not again once paid.
             (

@@ -16,6 +16,9 @@ pub struct RelayTiming {
     /// A bill left at a gateway (PLACED, or FAILED and not retried) placed longer ago than
     /// this is called off by the shop, its stock given back ([`Producer::call_off_abandoned`]).
     pub abandoned_after: chrono::Duration,
+    /// A cheque or transfer awaited (PENDING) this long after placement is reminded to its
+    /// buyer, once ([`Producer::remind_awaited`]).
+    pub remind_after: chrono::Duration,
 }
 
 impl Default for RelayTiming {
@@ -25,6 +28,7 @@ impl Default for RelayTiming {
             resend_after: chrono::Duration::seconds(30),
             reconcile_after: chrono::Duration::minutes(10),
             abandoned_after: chrono::Duration::days(ABANDONED_AFTER_DAYS),
+            remind_after: chrono::Duration::days(REMIND_AFTER_DAYS),
         }
     }
 }
@@ -32,6 +36,10 @@ impl Default for RelayTiming {
 /// Days a bill may wait at a gateway before the shop calls it off: a card payment is over in
 /// minutes (a Stripe session lasts a day), and a buyer back within a week pays the same bill.
 pub const ABANDONED_AFTER_DAYS: i64 = 7;
+
+/// Days a cheque or transfer may be awaited before its buyer is reminded how to pay: a week
+/// covers the post and a bank transfer's days; operators decide what follows.
+pub const REMIND_AFTER_DAYS: i64 = 7;
 
 /// What one round of the relay did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -81,7 +89,7 @@ impl Producer {
         let mut requeued = 0;
         for shop in repo::list_shops(self.store()).await? {
             for status in [BillStatus::Paid, BillStatus::Preprod] {
-                for bill in self.bills_placed_before(&shop, status, before).await? {
+                for bill in self.bills_placed(&shop, status, None, before).await? {
                     if bill.paid_at.is_some_and(|paid| paid < before) {
                         crate::app::mail::alert_not_complete(self.store(), &bill, now).await?;
                     }
@@ -107,7 +115,7 @@ impl Producer {
         let mut called_off = 0;
         for shop in repo::list_shops(self.store()).await? {
             for status in [BillStatus::Placed, BillStatus::Failed] {
-                for bill in self.bills_placed_before(&shop, status, before).await? {
+                for bill in self.bills_placed(&shop, status, None, before).await? {
                     let cancelled = self
                         .desk
                         .change(&bill.id, |b, at| match b.status {
@@ -131,18 +139,63 @@ impl Producer {
         Ok(called_off)
     }
 
-    /// The oldest 100 bills of `shop` in `status` placed before `before` (the status index);
-    /// a record that does not read as a bill is left out.
-    async fn bills_placed_before(
+    /// Every cheque or transfer still awaited (PENDING) `remind_after` after its placement is
+    /// reminded to its buyer once: a note (`payment_reminder`) whose message says how to pay.
+    /// Each run looks at the bills placed in the day before that age (a query per shop, the
+    /// same reads whatever the backlog of older bills awaited), so a run missed for less than a
+    /// day misses nobody; a bill reminded already is left as it is. Run with
+    /// [`Producer::call_off_abandoned`].
+    pub async fn remind_awaited(&self, now: DateTime<Utc>) -> Result<usize, AppError> {
+        let before = now - self.timing.remind_after;
+        let after = before - chrono::Duration::days(1);
+        let days = self.timing.remind_after.num_days();
+        let reminded = |b: &Bill| {
+            b.events
+                .iter()
+                .any(|e| matches!(e.cause, Some(Cause::PaymentReminder { .. })))
+        };
+        let mut count = 0;
+        for shop in repo::list_shops(self.store()).await? {
+            let awaited = BillStatus::Pending;
+            for bill in self
+                .bills_placed(&shop, awaited, Some(after), before)
+                .await?
+            {
+                if reminded(&bill) {
+                    continue;
+                }
+                let changed = self
+                    .desk
+                    .change(&bill.id, |b, at| {
+                        if b.status == BillStatus::Pending && !reminded(b) {
+                            b.note(&Actor::System, Cause::PaymentReminder { days }, None, at);
+                        }
+                        Ok(())
+                    })
+                    .await?;
+                if reminded(&changed) {
+                    count += 1;
+                }
+            }
+        }
+        Ok(count)
+    }
+
+    /// The oldest 100 bills of `shop` in `status` placed before `before` (and after `after`,
+    /// when given: the status index); a record that does not read as a bill is left out.
+    async fn bills_placed(
         &self,
         shop: &ShopId,
         status: BillStatus,
+        after: Option<DateTime<Utc>>,
         before: DateTime<Utc>,
     ) -> Result<Vec<Bill>, AppError> {
+        let date = |at: DateTime<Utc>| at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
         let query = Query {
             index: Some(crate::ports::Index::Gsi1),
             pk: crate::app::keys::bills_in_status(shop, status),
-            before: Some(before.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()),
+            before: Some(date(before)),
+            after: after.map(date),
             limit: Some(100),
             ..Query::default()
         };
