@@ -961,11 +961,18 @@ async fn a_payment_awaited_for_a_week_is_reminded_to_its_buyer_once() {
         .order(&stack.ready_cart("EXCEL-ESS", 1).await, "test")
         .await;
     assert_eq!(at_gateway.status, 201, "{}", at_gateway.body);
+    let french = stack.ready_cart("EXCEL-ESS", 1).await;
+    let chosen = json!({"language": "fr"});
+    stack
+        .put(&format!("/carts/{french}/language"), chosen)
+        .await;
+    let french = stack.order(&french, "check").await.body["bill_id"].clone();
+    let french = french.as_str().unwrap().to_owned();
 
     let now = Utc::now();
     assert_eq!(stack.producer.remind_awaited(now).await.unwrap(), 0);
     let week = now + chrono::Duration::days(7) + chrono::Duration::minutes(1);
-    assert_eq!(stack.producer.remind_awaited(week).await.unwrap(), 1);
+    assert_eq!(stack.producer.remind_awaited(week).await.unwrap(), 2);
     let hour_later = week + chrono::Duration::hours(1);
     assert_eq!(
         stack.producer.remind_awaited(hour_later).await.unwrap(),
@@ -996,4 +1003,10 @@ async fn a_payment_awaited_for_a_week_is_reminded_to_its_buyer_once() {
         text.contains("Please pay €144.00 by bank transfer to IBAN"),
         "how to pay: {text}"
     );
+    let subject = format!("Votre commande {french} : paiement toujours attendu");
+    let told = mail.iter().find(|m| m["subject"] == subject.as_str());
+    let id = told.unwrap_or_else(|| panic!("{subject} in {mail:?}"))["id"].as_str();
+    let text = stack.mail_message(id.unwrap()).await["text"].clone();
+    let said = "Nous n’avons pas encore reçu le paiement de 144,00\u{a0}€ de votre commande";
+    assert!(text.as_str().unwrap().contains(said), "{text}");
 }
