@@ -237,6 +237,7 @@ test('an order delivered before payment (a trusted customer): the bill page in F
   assert.equal(await p.locator('.access').count(), 0, 'no course link once called off');
   assert.match(await p.locator('#credit-note').innerText(), /^Avoir DEMO-TEST-AV-\d{4}-\d{6}$/);
   assert.deepEqual(englishIn(await p.locator('body').innerText()), [], 'no English word on the French bill page');
+  assert.deepEqual(await seriousViolations(p), []);
   await shot(p, 'bill-delivered-then-cancelled-fr-390');
 });
 
@@ -312,6 +313,7 @@ test('a refunded order\'s credit note is in the customer area, in French, beside
   await opened.waitForLoadState();
   assert.match(await opened.locator('h1').innerText(), /^Avoir n° DEMO-TEST-AV-\d{4}-\d{6}$/);
   assert.deepEqual(englishIn(await p.locator('body').innerText()), [], 'no English word on the French customer area');
+  assert.deepEqual(await seriousViolations(p), []);
   await shot(p, 'account-credit-note-fr-390');
 });
 
