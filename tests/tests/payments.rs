@@ -107,6 +107,12 @@ async fn world() -> World {
 }
 
 impl World {
+    /// The kinds of the production jobs handed to the queue so far, in order.
+    fn jobs_sent(&self) -> Vec<String> {
+        let sent = self.stack.queue.sent();
+        sent.iter().map(|j| format!("{:?}", j.kind)).collect()
+    }
+
     /// A bill of 120.00 EUR placed with `method`: (bill id, token, placement answer).
     async fn bill(&self, method: &str) -> (String, String, Value) {
         let s = &self.stack;
@@ -610,13 +616,7 @@ async fn a_failed_payment_is_retried_with_another_gateway_then_refunded() {
     let kinds = w.stack.message_kinds(&id).await;
     let refunded = kinds.iter().filter(|k| *k == "refunded").count();
     assert_eq!(refunded, 1, "{kinds:?}");
-    let kinds: Vec<String> = w
-        .stack
-        .queue
-        .sent()
-        .iter()
-        .map(|j| format!("{:?}", j.kind))
-        .collect();
+    let kinds = w.jobs_sent();
     assert_eq!(kinds, ["Produce", "Revoke"]);
 
     // Stripe refunds come as charge.refunded; Ogone's as STATUS 8.
@@ -684,13 +684,7 @@ async fn a_partial_refund_is_noted_and_keeps_the_access() {
         assert_eq!(last["cause"]["refunded"], "20.00");
         assert_eq!(last["actor"], format!("gateway:{gateway}"));
     }
-    let kinds: Vec<String> = w
-        .stack
-        .queue
-        .sent()
-        .iter()
-        .map(|j| format!("{:?}", j.kind))
-        .collect();
+    let kinds = w.jobs_sent();
     assert!(!kinds.contains(&"Revoke".to_owned()), "{kinds:?}");
 
     // Stripe's next charge.refunded says all of it: the bill is refunded.
