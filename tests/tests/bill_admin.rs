@@ -686,3 +686,151 @@ async fn an_invoice_refunded_or_called_off_is_cancelled_by_a_credit_note() {
     .await
     .assert_problem(404, "not_found");
 }
+
+/// Money given back on a bill that stands (one participant of two withdrew): recorded by
+/// staff with why, the bill and its access unchanged, a credit note for that amount spread
+/// over its rates, the buyer told with it attached, the bank export's negative row; refunded
+/// in full later, its own credit note cancels only what the part refunds left.
+#[tokio::test]
+async fn part_of_a_paid_bill_is_refunded_with_a_credit_note_for_that_amount() {
+    let stack = Stack::start_embedded().await;
+    let year = chrono::Utc::now().year();
+    let cart = stack.ready_cart("EXCEL-ESS", 2).await;
+    let (bill, token) = stack.place_and_pay(&cart).await; // 2 × 144.00 incl. 20 % tax
+    stack.produce_all().await;
+    let refunds = format!("/admin/bills/{bill}/refunds");
+    let refund = |body: Value| admin(&stack, Method::POST, &refunds, Some(body));
+
+    // Refused, nothing changed: no reason given, all of it (that is a refund of the bill), nothing.
+    let why = "one participant withdrew";
+    let no_note = refund(json!({"amount": "144.00", "note": " "})).await;
+    assert_eq!(no_note.assert_problem(422, "validation_failed"), ["note"]);
+    let all = refund(json!({"amount": "288.00", "note": why})).await;
+    assert_eq!(all.assert_problem(422, "validation_failed"), ["amount"]);
+    assert_eq!(all.body["errors"][0]["code"], "refund_too_large");
+    assert_eq!(all.body["errors"][0]["kept"], "288.00");
+    let nothing = refund(json!({"amount": "0", "note": why})).await;
+    assert_eq!(nothing.assert_problem(422, "validation_failed"), ["amount"]);
+
+    let first = refund(json!({"amount": "144.00", "reference": "VIR-RET-1", "note": why})).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.body["status"], "COMPLETE", "the bill stands");
+    let part = format!("DEMO-TEST-AV-{year}-000001");
+    assert_eq!(
+        first.body["refunds"],
+        json!([{"at": first.body["refunds"][0]["at"], "amount": "144.00",
+                "reference": "VIR-RET-1", "credit_note_number": part}])
+    );
+    assert_eq!(first.body["credit_note_number"], Value::Null);
+    let excel = stack.moodle.course_by_shortname("EXCEL").unwrap().id;
+    let ada = stack.moodle.user_by_email("ada@example.org").unwrap().id;
+    assert!(
+        !stack.moodle.enrolment(ada, excel).unwrap().suspended,
+        "the access stands"
+    );
+
+    // Its credit note: the amount over the bill's one rate, against the invoice it refers to.
+    let invoice = first.body["invoice_number"].as_str().unwrap().to_owned();
+    let path = format!("/admin/bills/{bill}/credit-note?number={part}");
+    let html = admin(&stack, Method::GET, &path, None).await.body;
+    let html = html.as_str().unwrap();
+    assert!(
+        html.contains(&format!("<h1>Credit note {part}</h1>")),
+        "{html}"
+    );
+    assert!(html.contains(&format!(
+        "This credit note refunds part of invoice {invoice}."
+    )));
+    assert!(html.contains(&format!("Refund on invoice {invoice}")));
+    for amount in ["-€120.00", "-€24.00", "-€144.00"] {
+        assert!(html.contains(amount), "{amount} in {html}");
+    }
+    assert!(!html.contains("-€288.00"), "not the whole invoice");
+    let own = format!("/admin/bills/{bill}/credit-note");
+    admin(&stack, Method::GET, &own, None)
+        .await
+        .assert_problem(404, "not_found");
+    let buyer = stack
+        .http
+        .get(stack.url(&format!(
+            "/bills/{bill}/credit-note?number={part}&format=pdf"
+        )))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(buyer.status(), 200);
+    let pdf = lopdf::Document::load_mem(&buyer.bytes().await.unwrap()).expect("a PDF");
+    let text = pdf.extract_text(&pdf.get_pages().keys().copied().collect::<Vec<_>>());
+    assert!(text.unwrap().contains(&format!("Credit note {part}")));
+    let path = format!("/admin/bills/{bill}/invoice");
+    let html = admin(&stack, Method::GET, &path, None).await.body;
+    let named = format!("<dt>Refunded in part by credit note</dt><dd>{part}</dd>");
+    assert!(html.as_str().unwrap().contains(&named), "{html}");
+
+    // The buyer is told how much, that the rest stands, with the credit note attached; the
+    // staff's note is theirs.
+    stack.deliver_mail().await;
+    let mail = stack.mail().await;
+    let subject = format!("Part of order {bill} refunded");
+    let told = mail.iter().find(|m| m["subject"] == subject.as_str());
+    let id = told.unwrap_or_else(|| panic!("{subject} in {mail:?}"))["id"].as_str();
+    let message = stack.mail_message(id.unwrap()).await;
+    let text = message["text"].as_str().unwrap();
+    assert!(
+        text.contains(&format!("We have refunded €144.00 of your order {bill}.")),
+        "{text}"
+    );
+    assert!(text.contains(&format!(
+        "The credit note {part}, for this amount on invoice {invoice}, is attached."
+    )));
+    assert!(!text.contains(why));
+    let attached = stack
+        .http
+        .get(stack.url(&format!("/dev/mail/{}/attachments/0", id.unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        attached.headers()["content-disposition"],
+        format!("inline; filename=\"credit-note-{part}.pdf\"").as_str()
+    );
+
+    // A second part, typed the French way; then the rest, by the refund of the bill.
+    let second = refund(json!({"amount": "100,00", "note": "a goodwill gesture"})).await;
+    assert_eq!(
+        second.body["refunds"][1]["amount"], "100.00",
+        "{}",
+        second.body
+    );
+    let again = refund(json!({"amount": "44.00", "note": why})).await;
+    assert_eq!(again.assert_problem(422, "validation_failed"), ["amount"]);
+    for to in ["PAYBACK", "REFUNDED"] {
+        let moved = stack.move_bill(&bill, to, "the buyer withdrew").await;
+        assert_eq!(moved.status, 200, "{}", moved.body);
+    }
+    let rest = format!("DEMO-TEST-AV-{year}-000003");
+    let html = admin(&stack, Method::GET, &own, None).await.body;
+    let html = html.as_str().unwrap();
+    assert!(
+        html.contains(&format!("<h1>Credit note {rest}</h1>")),
+        "{html}"
+    );
+    let second = format!("DEMO-TEST-AV-{year}-000002");
+    assert!(html.contains(&format!(
+        "This credit note cancels what remained of invoice {invoice} after credit notes {part}, {second}."
+    )));
+    assert!(
+        html.contains("-€44.00") && !html.contains("-€288.00"),
+        "{html}"
+    );
+    let late = refund(json!({"amount": "1.00", "note": why})).await;
+    late.assert_problem(409, "invalid_state");
+
+    // The bank export: the money received, then each sum sent back; they add up to nothing.
+    let csv = export(&stack, "payments.csv").await;
+    let rows: Vec<&str> = csv.lines().filter(|l| l.contains(bill.as_str())).collect();
+    let amounts: Vec<&str> = rows.iter().map(|r| r.split(',').nth(4).unwrap()).collect();
+    assert_eq!(amounts, ["288.00", "-144.00", "-100.00", "-44.00"], "{csv}");
+    assert!(rows[1].contains(",VIR-RET-1,"), "{}", rows[1]);
+}

@@ -40,11 +40,21 @@ function summary(bill) {
     bill.credit_note_number && [w('creditNote'), h('span', { id: 'credit-note' }, bill.credit_note_number, ' · ',
       h('a', { href: `/admin/bills/${bill.id}/credit-note`, target: '_blank', rel: 'noopener' }, w('creditNoteHtml')),
       ' · ', h('a', { href: `/admin/bills/${bill.id}/credit-note?format=pdf`, target: '_blank', rel: 'noopener' }, 'PDF'))],
+    ...(bill.refunds || []).map((r) => [w('partRefund'), refundFacts(bill, r)]),
   ].filter(Boolean);
   return h('section', {}, h('table', { class: 'facts' }, h('tbody', {}, rows.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, v))))),
     h('div', { class: 'row identities' },
       h('div', {}, h('h2', {}, w('customer')), identity(bill.customer)),
       bill.invoicing && h('div', {}, h('h2', {}, w('invoicing')), identity(bill.invoicing))));
+}
+
+/** A part refund: how much, when, its reference, and its credit note to open. */
+function refundFacts(bill, r) {
+  const note = r.credit_note_number;
+  const doc = note && `/admin/bills/${bill.id}/credit-note?number=${encodeURIComponent(note)}`;
+  return h('span', { class: 'refund' }, amount(r.amount, bill.currency), ` · ${when(r.at)}`, r.reference && ` · ${r.reference}`,
+    note && [h('br'), `${w('creditNote')} ${note} · `, h('a', { href: doc, target: '_blank', rel: 'noopener' }, w('creditNoteHtml')),
+      ' · ', h('a', { href: `${doc}&format=pdf`, target: '_blank', rel: 'noopener' }, 'PDF')]);
 }
 
 function lines(bill) {
@@ -136,6 +146,22 @@ function paymentForm(bill) {
     () => api('POST', `/admin/bills/${bill.id}/payments`, { amount: value.value, method: method.value, reference: reference.value || undefined }));
 }
 
+/** Money given back while the bill stands: how much (nothing pre-filled), its reference, why. */
+function refundForm(bill) {
+  const value = h('input', { inputmode: 'decimal', required: true });
+  const reference = h('input', {});
+  const note = h('textarea', { rows: 2, required: true });
+  const form = actionForm('refund', w('refundTitle'),
+    [h('p', { class: 'muted' }, w('refundHelp')),
+      h('div', { class: 'row' }, field(w('refundAmount'), value, 'amount'), field(w('reference'), reference, 'reference')),
+      field(w('refundNote'), note, 'note')],
+    w('refundRecord'), () => w('confirmRefund', `${value.value} ${bill.currency}`),
+    () => api('POST', `/admin/bills/${bill.id}/refunds`, { amount: value.value, reference: reference.value || undefined, note: note.value }));
+  // What is missing is said at its field by the server, in the page's words.
+  form.querySelector('form').noValidate = true;
+  return form;
+}
+
 /** The moves the server says an operator may make from this status (a delivered bill: its
  * refund), none preselected: the operator picks one, says why, confirms. */
 function statusForm(bill) {
@@ -195,6 +221,7 @@ function render(bill) {
     awaits && paymentForm(bill),
     awaits && catalog.shop.test_mode && sampleForm(bill),
     failed && ['PAID', 'PREPROD'].includes(bill.status) && retryForm(bill),
+    ['PAID', 'COMPLETE'].includes(bill.status) && refundForm(bill),
     statusForm(bill),
     messages(bill),
     history(bill));

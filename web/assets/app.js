@@ -62,10 +62,12 @@ const STRINGS = {
     nextPreprod: 'We are setting up your training ahead of your payment, which is still due.', nextPreprodReady: 'Your training is ready. Its payment is still due.', nextComplete: 'Your training is ready.', nextCancelled: 'This order was cancelled: nothing is due.', nextCancelledDelivered: 'This order was cancelled: nothing more is due, and the training it gave access to is closed.', nextRefunded: 'This order was refunded: the training it gave access to is closed.', accessTitle: 'Reach your training', site: 'Open the learning site',
     yourUsername: 'Your username on the learning site: {username}', setPassword: 'No password yet, or forgotten? Choose one here',
     keepLink: 'Keep this link to come back to your order from any device:', copyLink: 'Copy the link', copied: 'Link copied.',
-    bought: 'What you ordered', ordered: 'Ordered on', invoiceTitle: 'Invoice', orderForm: 'Order form', creditNote: 'Credit note',
+    bought: 'What you ordered', ordered: 'Ordered on', invoiceTitle: 'Invoice', orderForm: 'Order form', creditNote: 'Credit note', partRefundOn: 'Refunded in part on {date}: ',
     holders: 'Held by', reference: 'Reference', paid: 'Paid',
     // Field errors, by the API's `code` ({max} and the like are its parameters).
     e_required: 'Please fill this in.', e_too_long: 'Please use at most {max} characters.',
+    e_more_than_due: 'This is more than what remains due ({remaining}).',
+    e_refund_too_large: 'Give less than what the order kept ({kept}); to refund all of it, change its status.',
     e_one_line: 'Please write this on a single line.', e_invalid_email: 'Please enter an email address such as name@example.org.',
     e_invalid_country: 'Please choose a country from the list.', e_invalid_phone: 'Please use digits, spaces and + - . ( ) only ({max} at most).',
     e_invalid_date: 'Please enter a date.', e_invalid_number: 'Please enter a number.', e_not_an_option: 'Please choose one of the options.',
@@ -182,9 +184,11 @@ const STRINGS = {
     nextPreprod: 'Nous préparons votre formation avant votre paiement, qui reste dû.', nextPreprodReady: 'Votre formation est prête. Son paiement reste dû.', nextComplete: 'Votre formation est prête.', nextCancelled: 'Cette commande a été annulée : rien n’est dû.', nextCancelledDelivered: 'Cette commande a été annulée : plus rien n’est dû, et la formation à laquelle elle donnait accès est fermée.', nextRefunded: 'Cette commande a été remboursée : l’accès à la formation est fermé.', accessTitle: 'Accéder à votre formation', site: 'Ouvrir la plateforme de formation',
     yourUsername: 'Votre identifiant sur la plateforme : {username}', setPassword: 'Pas encore de mot de passe, ou oublié ? Choisissez-le ici',
     keepLink: 'Gardez ce lien pour revenir à votre commande depuis n’importe quel appareil :', copyLink: 'Copier le lien', copied: 'Lien copié.',
-    bought: 'Ce que vous avez commandé', ordered: 'Commandée le', invoiceTitle: 'Facture', orderForm: 'Bon de commande', creditNote: 'Avoir',
+    bought: 'Ce que vous avez commandé', ordered: 'Commandée le', invoiceTitle: 'Facture', orderForm: 'Bon de commande', creditNote: 'Avoir', partRefundOn: 'Remboursement partiel du {date} : ',
     holders: 'Attribuée à', reference: 'Référence', paid: 'Payée',
     e_required: 'Veuillez remplir ce champ.', e_too_long: '{max} caractères au plus, s’il vous plaît.',
+    e_more_than_due: 'C’est plus que le reste dû ({remaining}).',
+    e_refund_too_large: 'Indiquez moins que ce que la commande a conservé ({kept}) ; pour tout rembourser, changez son état.',
     e_one_line: 'Veuillez écrire ceci sur une seule ligne.', e_invalid_email: 'Veuillez saisir une adresse e-mail, par exemple nom@exemple.fr.',
     e_invalid_country: 'Veuillez choisir un pays dans la liste.', e_invalid_phone: 'Chiffres, espaces et + - . ( ) seulement ({max} au plus).',
     e_invalid_date: 'Veuillez saisir une date.', e_invalid_number: 'Veuillez saisir un nombre.', e_not_an_option: 'Veuillez choisir l’une des options.',
@@ -357,6 +361,8 @@ export async function api(method, path, body, token) {
   return (await fetchJson(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })).json;
 }
 
+const AMOUNTS = ['remaining', 'kept'];
+
 /** A field error in the page's words: its `code` translated, its parameters put in. */
 export function reasonText(e) {
   const known = STRINGS[lang()][`e_${e.code}`];
@@ -368,7 +374,9 @@ export function reasonText(e) {
   const text = known ?? STRINGS[lang()].e_invalid;
   // A name given per language (`names`, e.g. the item a removed tax leaves without one) and a
   // Moodle role are said in the page's.
-  const param = (k) => (k === 'name' && e.names?.[lang()]) || (k === 'role' && STRINGS[lang()][`moodle_role_${e.role}`]) || e[k];
+  // An amount beside its `currency` (what remains due, what a bill kept) in the page's locale.
+  const param = (k) => (k === 'name' && e.names?.[lang()]) || (k === 'role' && STRINGS[lang()][`moodle_role_${e.role}`])
+    || (AMOUNTS.includes(k) && e.currency && money(e[k], e.currency)) || e[k];
   return text.replace(/\{(\w+)\}/g, (_, k) => String(param(k) ?? ''));
 }
 

@@ -128,7 +128,14 @@ function render(bill) {
         h('a', { href: `${invoice}&format=pdf`, id: 'invoice-pdf' }, `${title} (PDF)`)),
       // An invoice refunded or called off is cancelled by a credit note: the buyer's accountant needs both.
       bill.credit_note_number ? h('p', {}, h('a', { href: creditNote, id: 'credit-note' }, `${t('creditNote')} ${bill.credit_note_number}`), ' · ',
-        h('a', { href: `${creditNote}&format=pdf`, id: 'credit-note-pdf' }, `${t('creditNote')} (PDF)`)) : null),
+        h('a', { href: `${creditNote}&format=pdf`, id: 'credit-note-pdf' }, `${t('creditNote')} (PDF)`)) : null,
+      // Money given back while the order stands: how much, when, and its credit note.
+      (bill.refunds || []).map((r) => {
+        const doc = `${creditNote}&number=${encodeURIComponent(r.credit_note_number || '')}`;
+        return h('p', { class: 'refund' }, tf('partRefundOn', { date: date(r.at) }), h('strong', {}, money(r.amount, bill.currency)),
+          r.credit_note_number && [' · ', h('a', { href: doc }, `${t('creditNote')} ${r.credit_note_number}`), ' · ',
+            h('a', { href: `${doc}&format=pdf` }, `${t('creditNote')} (PDF)`)]);
+      })),
     keep(bill),
     h('p', {}, h('a', { href: `/orders?shop=${encodeURIComponent(shop)}` }, t('findOrders'))));
 }

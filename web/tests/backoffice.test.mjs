@@ -184,6 +184,58 @@ test('an operator refunds a delivered order in French, offered only the moves it
   assert.match(await buyer.locator('body').innerText(), /This credit note cancels in full invoice DEMO-TEST-\d{4}-\d{6}\./);
 });
 
+test('an operator refunds part of a delivered order in French on a phone: the order and its access stand, a credit note for that amount, which the buyer gets', async () => {
+  const cart = await apiCall('POST', '/shops/demo/carts', { language: 'fr' });
+  await apiCall('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity: 2 });
+  await apiCall('PUT', `/carts/${cart.id}/customer`, { customer: { firstname: 'Irène', lastname: 'Joliot', email: 'irene@example.org', address: '1 rue d’Ulm', zip: '75005', city: 'Paris', country: 'FR' } });
+  const placed = await apiCall('POST', `/carts/${cart.id}/order`, { payment_method: 'test', accept_terms: true });
+  await fetch(`${stack.base}/bills/${placed.bill_id}/test-payment`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${placed.access_token}` }, body: JSON.stringify({ outcome: 'paid' }) });
+  const p = await stack.page('fr', 390);
+  await signIn(p, 'operator', 'operator-2026');
+  await p.locator('#needs-action').waitFor();
+  await p.goto(`${stack.base}/admin/bill?shop=demo&bill=${placed.bill_id}`);
+  await p.locator('#status[data-status="COMPLETE"]').waitFor({ timeout: 20000 });
+  const form = p.locator('#refund');
+  // All of it is a refund of the order (its status), said at the field in French with the amount.
+  await form.getByLabel('Montant remboursé (TTC)').fill('288');
+  await form.getByLabel('Motif').fill('Un des deux participants s’est désisté.');
+  await form.getByRole('button', { name: 'Enregistrer le remboursement' }).click();
+  await form.getByRole('alertdialog').getByRole('button', { name: 'Confirmer' }).click();
+  await p.locator('#refund input[aria-invalid=true]').waitFor();
+  assert.match(await form.innerText(), /Indiquez moins que ce que la commande a conservé \(288,00\s€\) ; pour tout rembourser, changez son état\./);
+  await form.getByLabel('Montant remboursé (TTC)').fill('144,00');
+  await form.getByLabel('Référence (facultative)').fill('VIR-RET-77');
+  await form.getByRole('button', { name: 'Enregistrer le remboursement' }).click();
+  assert.match(await form.getByRole('alertdialog').innerText(), /Enregistrer un remboursement de 144,00 EUR \? L’acheteur sera prévenu, avec un avoir\./);
+  await form.getByRole('alertdialog').getByRole('button', { name: 'Confirmer' }).click();
+  const refund = p.locator('.refund');
+  await refund.waitFor();
+  assert.equal(await p.locator('#status').getAttribute('data-status'), 'COMPLETE', 'the order stands');
+  assert.match(await p.locator('tr', { has: refund }).locator('th').innerText(), /^Remboursement partiel$/);
+  assert.match(await refund.innerText(), /^144,00\s€ · .* · VIR-RET-77\nAvoir DEMO-TEST-AV-\d{4}-\d{6} · Ouvrir · PDF$/);
+  const number = (await refund.innerText()).match(/DEMO-TEST-AV-\d{4}-\d{6}/)[0];
+  assert.match(await p.locator('#trace').textContent(), /144,00\s€ remboursés, une partie de ce qui a été reçu : Un des deux participants s’est désisté\./);
+  assert.deepEqual(englishIn(await p.locator('body').innerText()), [], 'no English word on the French bill page');
+  const [scroll, inner] = await p.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(scroll <= inner, `${scroll} px wide in ${inner} px`);
+  await accessible(p, 'admin-bill-part-refund-fr-390');
+  // The buyer's page gives the refund with its credit note, in French (the order's language).
+  const bill = await (await fetch(`${stack.base}/bills/${placed.bill_id}`, { headers: { authorization: `Bearer ${placed.access_token}` } })).json();
+  assert.ok(bill.access, 'the course is still reached');
+  const buyer = await stack.page('fr', 390);
+  await buyer.goto(`${stack.base}/bill?shop=demo&bill=${placed.bill_id}#token=${encodeURIComponent(placed.access_token)}`);
+  const line = buyer.locator('p.refund');
+  await line.waitFor();
+  assert.match(await line.innerText(), new RegExp(`^Remboursement partiel du .+ : 144,00\\s€ · Avoir ${number} · Avoir \\(PDF\\)$`));
+  assert.deepEqual(englishIn(await buyer.locator('body').innerText()), [], 'no English word on the French bill page');
+  assert.deepEqual(await seriousViolations(buyer), [], 'axe-core');
+  await shot(buyer, 'bill-part-refund-fr-390');
+  await line.getByRole('link', { name: `Avoir ${number}` }).click();
+  await buyer.waitForURL(/credit-note/);
+  assert.equal(await buyer.locator('h1').innerText(), `Avoir n° ${number}`);
+  assert.match(await buyer.locator('body').innerText(), /Le présent avoir rembourse une partie de la facture DEMO-TEST-\d{4}-\d{6}\./);
+});
+
 test('a buyer who typed their address wrong never had their access: an operator sends it again from the bill, in French on a phone, to the corrected address', async () => {
   const cart = await apiCall('POST', '/shops/demo/carts', { language: 'fr' });
   await apiCall('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity: 1 });

@@ -147,7 +147,8 @@ async fn credit_note(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Answer {
-    document(ctx, bill, headers, query, BillDocument::CreditNote).await
+    let which = web::credit_note_asked(query.as_deref());
+    document(ctx, bill, headers, query, which).await
 }
 
 async fn document(

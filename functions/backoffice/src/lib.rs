@@ -17,7 +17,7 @@ use axum::{Json, Router};
 use shop_core::app::AppError;
 use shop_core::app::admin::{Imported, ShopAdmin};
 use shop_core::app::bill_admin::{
-    BillAdmin, BillFilter, PaymentInput, SampleQuery, SendAgainInput, TransitionInput,
+    BillAdmin, BillFilter, PaymentInput, RefundInput, SampleQuery, SendAgainInput, TransitionInput,
 };
 use shop_core::app::bills::BillDocument;
 use shop_core::app::customer_admin::CustomerAdmin;
@@ -102,6 +102,7 @@ pub fn router(desks: Desks, admin_token: &str) -> Router {
         .route("/admin/bills/{bill}", get(view_bill))
         .route("/admin/bills/{bill}/transitions", post(transition))
         .route("/admin/bills/{bill}/payments", post(record_payment))
+        .route("/admin/bills/{bill}/refunds", post(record_refund))
         .route("/admin/bills/{bill}/invoice", get(invoice))
         .route("/admin/bills/{bill}/credit-note", get(credit_note))
         .route(
@@ -327,6 +328,17 @@ async fn record_payment(
     Ok(Json(ctx.bills.record_payment(&caller, &bill, &body).await?).into_response())
 }
 
+/// `POST /admin/bills/{bill}/refunds`: money given back on a bill paid in full that stands.
+#[tracing::instrument(skip(ctx, body))]
+async fn record_refund(
+    State(ctx): State<Ctx>,
+    Extension(caller): Extension<Caller>,
+    Path(bill): Path<String>,
+    JsonBody(body): JsonBody<RefundInput>,
+) -> Result<Response, AppError> {
+    Ok(Json(ctx.bills.record_refund(&caller, &bill, &body).await?).into_response())
+}
+
 /// `GET /admin/bills/{bill}/invoice?format=html|pdf`: the buyer's document, for staff.
 #[tracing::instrument(skip(ctx, query))]
 async fn invoice(
@@ -346,7 +358,8 @@ async fn credit_note(
     Path(bill): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    document(ctx, caller, bill, query, BillDocument::CreditNote).await
+    let which = web::credit_note_asked(query.as_deref());
+    document(ctx, caller, bill, query, which).await
 }
 
 async fn document(

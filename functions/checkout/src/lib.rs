@@ -119,7 +119,8 @@ async fn credit_note(
     BillToken(token): BillToken,
     RawQuery(query): RawQuery,
 ) -> Answer {
-    document(ctx, bill, token, query, BillDocument::CreditNote).await
+    let which = web::credit_note_asked(query.as_deref());
+    document(ctx, bill, token, query, which).await
 }
 
 async fn document(

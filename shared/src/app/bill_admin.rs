@@ -13,7 +13,7 @@ use super::record::decode;
 use super::repo;
 use super::staff::Caller;
 use crate::app::record::Versioned;
-use crate::domain::bill::{Bill, BillId, BillRejection, BillStatus, Cause, Payment};
+use crate::domain::bill::{Bill, BillId, BillRejection, BillStatus, Cause, Payment, Refund};
 use crate::domain::catalog::PaymentMethod;
 use crate::domain::ids::ShopId;
 use crate::domain::{Errors, FieldError};
@@ -100,6 +100,19 @@ pub struct PaymentInput {
     pub method: String,
     #[serde(default)]
     pub reference: Option<String>,
+}
+
+/// `POST /admin/bills/{bill}/refunds`: money given back on a bill paid in full that stands.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundInput {
+    /// Incl. tax, less than what the bill kept (`120,50` accepted).
+    pub amount: String,
+    /// The bank's or gateway's reference of the money sent back.
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// Why (staff only; required).
+    pub note: String,
 }
 
 /// `POST /admin/bills/{bill}/messages/{message}/send-again`: `to`, an address instead of the
@@ -660,19 +673,91 @@ impl BillAdmin {
                 b.record_payment(payment, Cause::OperatorPayment)
                     .map_err(|r| match r {
                         BillRejection::Overpaid { remaining } => {
-                            AppError::Invalid(vec![FieldError::new(
-                                "amount",
-                                format!(
-                                    "more than what remains due ({})",
-                                    currency.format(remaining)
-                                ),
-                            )])
+                            let remaining = currency.format(remaining);
+                            let text = format!("more than what remains due ({remaining})");
+                            let reason = crate::domain::Reason::new("more_than_due", text)
+                                .with("remaining", remaining)
+                                .with("currency", currency.code());
+                            AppError::Invalid(vec![FieldError::new("amount", reason)])
                         }
                         other => other.into(),
                     })
             })
             .await?;
         tracing::info!(bill = %bill.id, status = %bill.status, "payment recorded");
+        Ok(BillView::new(&bill).for_staff(&bill))
+    }
+
+    /// Records money given back on a bill paid in full that stands (PAID, COMPLETE): the
+    /// bill, its access and its status are unchanged; it takes a credit note for that amount
+    /// in the same write, and its buyer is told with the credit note.
+    pub async fn record_refund(
+        &self,
+        caller: &Caller,
+        bill: &str,
+        input: &RefundInput,
+    ) -> Result<BillView, AppError> {
+        let first = self.bill(caller, bill).await?;
+        let currency = first.value.currency;
+        let mut e = Errors::default();
+        let amount = e.check(
+            "amount",
+            currency
+                .parse_amount(&decimal_point(&input.amount))
+                .and_then(|a| {
+                    if a.is_zero() {
+                        Err("must be more than 0".into())
+                    } else {
+                        Ok(a)
+                    }
+                }),
+        );
+        let reference = input
+            .reference
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned);
+        if reference.as_ref().is_some_and(|r| r.chars().count() > 200) {
+            e.add("reference", "at most 200 characters");
+        }
+        let note = input.note.trim().to_owned();
+        if note.is_empty() {
+            let why = "say why the money is given back";
+            e.add("note", crate::domain::Reason::new("required", why));
+        } else if note.chars().count() > 1000 {
+            e.add("note", "at most 1000 characters");
+        }
+        e.finish(|| ()).map_err(AppError::Invalid)?;
+        let amount = amount.expect("checked");
+        let actor = caller.actor();
+        let bill = self
+            .desk
+            .change_from(first, |b, now| {
+                let refund = Refund {
+                    at: now,
+                    amount,
+                    reference: reference.clone(),
+                    actor: actor.clone(),
+                    credit_note: None,
+                };
+                b.refund_part(refund, note.clone()).map_err(|r| match r {
+                    BillRejection::RefundTooLarge { kept } => {
+                        let kept = currency.format(kept);
+                        let text = format!(
+                            "less than what the bill kept ({kept}); to refund all of it, \
+                             change its status to PAYBACK"
+                        );
+                        let reason = crate::domain::Reason::new("refund_too_large", text)
+                            .with("kept", kept)
+                            .with("currency", currency.code());
+                        AppError::Invalid(vec![FieldError::new("amount", reason)])
+                    }
+                    other => other.into(),
+                })
+            })
+            .await?;
+        tracing::info!(bill = %bill.id, "part refund recorded");
         Ok(BillView::new(&bill).for_staff(&bill))
     }
 }

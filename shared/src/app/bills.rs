@@ -116,11 +116,12 @@ async fn consequences(
 }
 
 /// Which of a bill's documents a route answers: the bill as it stands (its order form, or its
-/// invoice once it has one), or the credit note that cancelled its invoice.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// invoice once it has one), or a credit note: the one numbered so, or (`None`) the one that
+/// cancelled its invoice.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BillDocument {
     Current,
-    CreditNote,
+    CreditNote(Option<String>),
 }
 
 impl BillDocument {
@@ -132,8 +133,10 @@ impl BillDocument {
     ) -> Result<crate::invoice::InvoiceDocument, AppError> {
         match self {
             Self::Current => Ok(crate::invoice::InvoiceDocument::new(bill, shop)),
-            Self::CreditNote => crate::invoice::InvoiceDocument::credit_note(bill, shop)
-                .ok_or_else(|| AppError::not_found("credit note of bill", bill.id.as_str())),
+            Self::CreditNote(number) => {
+                crate::invoice::InvoiceDocument::credit_note(bill, shop, number.as_deref())
+                    .ok_or_else(|| AppError::not_found("credit note of bill", bill.id.as_str()))
+            }
         }
     }
 }

@@ -418,23 +418,33 @@ fn lines_sheet(sheet: &mut Sheet, bills: &[Bill]) -> Result<(), AppError> {
     Ok(())
 }
 
-/// A refunded bill's money sent back, as the bank statement shows it: what it had received,
-/// negative, when and by whom it was marked REFUNDED, with that move's reference.
-fn refund(bill: &Bill) -> Option<Payment> {
-    let event = bill
+/// A bill's money sent back, as the bank statement shows it, negative: each part refund, and
+/// once REFUNDED what it still kept, when and by whom it was marked so, with that move's
+/// reference.
+fn refunds(bill: &Bill) -> impl Iterator<Item = Payment> + '_ {
+    let method = bill
+        .payments
+        .last()
+        .map_or(bill.payment_method, |p| p.method);
+    let parts = bill.refunds.iter().map(move |r| Payment {
+        at: r.at,
+        amount: -r.amount,
+        method,
+        reference: r.reference.clone(),
+        actor: r.actor.clone(),
+    });
+    let rest = bill
         .events
         .iter()
-        .find(|e| e.to == BillStatus::Refunded && e.from != Some(e.to))?;
-    Some(Payment {
-        at: event.at,
-        amount: -bill.received(),
-        method: bill
-            .payments
-            .last()
-            .map_or(bill.payment_method, |p| p.method),
-        reference: event.reference.clone(),
-        actor: event.actor.clone(),
-    })
+        .find(|e| e.to == BillStatus::Refunded && e.from != Some(e.to))
+        .map(|event| Payment {
+            at: event.at,
+            amount: -bill.kept(),
+            method,
+            reference: event.reference.clone(),
+            actor: event.actor.clone(),
+        });
+    parts.chain(rest)
 }
 
 fn payments_sheet(sheet: &mut Sheet, bills: &[Bill]) -> Result<(), AppError> {
@@ -455,7 +465,7 @@ fn payments_sheet(sheet: &mut Sheet, bills: &[Bill]) -> Result<(), AppError> {
             b.payments
                 .iter()
                 .cloned()
-                .chain(refund(b))
+                .chain(refunds(b))
                 .map(move |p| (b, p))
         })
         .collect();

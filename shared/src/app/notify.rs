@@ -119,7 +119,7 @@ fn refund(
     let partial = event
         .amount
         .filter(|_| event.currency == Some(bill.currency))
-        .filter(|refunded| *refunded > rust_decimal::Decimal::ZERO && *refunded < bill.received());
+        .filter(|refunded| *refunded > rust_decimal::Decimal::ZERO && *refunded < bill.kept());
     let path: &[BillStatus] = match (partial, bill.status) {
         (Some(refunded), Paid | Complete | Partial | Payback) => {
             let currency = bill.currency;

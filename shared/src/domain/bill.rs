@@ -342,6 +342,13 @@ pub enum Cause {
         refunded: Decimal,
         currency: Currency,
     },
+    /// Staff recorded money given back on a bill that stands (part of what it received), with
+    /// their `note` saying why; its credit note is the bill's [`Refund`] of that time.
+    PartialRefund {
+        refunded: Decimal,
+        currency: Currency,
+        note: String,
+    },
     /// Staff sent a message given up on again: to `to` when they gave an address.
     MessageSentAgain {
         message: MessageKind,
@@ -372,6 +379,7 @@ super::names! {
         MessageNotDelivered = "message_not_delivered",
         MessageSentAgain = "message_sent_again",
         GatewayPartialRefund = "gateway_partial_refund",
+        PartialRefund = "partial_refund",
         Abandoned = "abandoned",
         PaymentReminder = "payment_reminder",
     }
@@ -405,6 +413,8 @@ struct CauseWire {
     to: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
 }
 
 impl From<Cause> for CauseWire {
@@ -422,6 +432,7 @@ impl From<Cause> for CauseWire {
             message: None,
             to: None,
             error: None,
+            note: None,
         };
         w.code = match cause {
             Cause::OrderPlaced { method } => {
@@ -474,6 +485,14 @@ impl From<Cause> for CauseWire {
             Cause::GatewayPartialRefund { refunded, currency } => {
                 (w.refunded, w.currency) = (Some(refunded), Some(currency));
                 CauseCode::GatewayPartialRefund
+            }
+            Cause::PartialRefund {
+                refunded,
+                currency,
+                note,
+            } => {
+                (w.refunded, w.currency, w.note) = (Some(refunded), Some(currency), Some(note));
+                CauseCode::PartialRefund
             }
             Cause::MessageNotDelivered { message, to, error } => {
                 (w.message, w.to, w.error) = (Some(message), to, Some(error));
@@ -530,6 +549,11 @@ impl TryFrom<CauseWire> for Cause {
                 refunded: w.refunded.ok_or_else(|| missing("refunded"))?,
                 currency: w.currency.ok_or_else(|| missing("currency"))?,
             },
+            CauseCode::PartialRefund => Cause::PartialRefund {
+                refunded: w.refunded.ok_or_else(|| missing("refunded"))?,
+                currency: w.currency.ok_or_else(|| missing("currency"))?,
+                note: w.note.ok_or_else(|| missing("note"))?,
+            },
             CauseCode::MessageNotDelivered => Cause::MessageNotDelivered {
                 message: w.message.ok_or_else(|| missing("message"))?,
                 to: w.to,
@@ -583,6 +607,11 @@ impl Cause {
                 "the gateway refunded {refunded} {currency}, part of what was received: \
                  the bill and its access stand; operators, check it"
             ),
+            PartialRefund {
+                refunded,
+                currency,
+                note,
+            } => format!("{refunded} {currency} refunded, part of what was received: {note}"),
             MessageNotDelivered { message, to, error } => format!(
                 "message `{}` to {} not delivered: {error}",
                 message.as_str(),
@@ -723,6 +752,10 @@ pub struct Bill {
     pub credit_note: Option<CreditNote>,
     pub paid_at: Option<DateTime<Utc>>,
     pub payments: Vec<Payment>,
+    /// Money given back while the bill stands (part of what it received), each with its own
+    /// credit note; a refund of everything is the move to REFUNDED instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refunds: Vec<Refund>,
     pub events: Vec<BillEvent>,
     /// A production job was handed to the queue (exactly once per bill).
     pub production_queued: bool,
@@ -758,12 +791,38 @@ pub struct CreditNote {
     pub at: DateTime<Utc>,
 }
 
+/// Money given back on a bill paid in full that stands: the buyer keeps the rest (one
+/// participant of two withdrew, a goodwill gesture).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Refund {
+    pub at: DateTime<Utc>,
+    /// Incl. tax, in the bill's currency: more than 0, less than what the bill kept.
+    pub amount: Decimal,
+    /// The bank's or gateway's reference of the money sent back.
+    pub reference: Option<String>,
+    pub actor: Actor,
+    /// Taken in the bill's transaction (its invoice's yearly sequence of credit notes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_note: Option<CreditNote>,
+}
+
 /// Why a bill change was refused.
 #[derive(Debug, PartialEq, Eq)]
 pub enum BillRejection {
-    Transition { from: BillStatus, to: BillStatus },
-    Overpaid { remaining: Decimal },
+    Transition {
+        from: BillStatus,
+        to: BillStatus,
+    },
+    Overpaid {
+        remaining: Decimal,
+    },
     NotAwaitingPayment(BillStatus),
+    /// Only a bill paid in full and standing (PAID, COMPLETE) is refunded in part.
+    NotRefundable(BillStatus),
+    /// A part refund is less than what the bill kept: all of it is the move to REFUNDED.
+    RefundTooLarge {
+        kept: Decimal,
+    },
 }
 
 impl fmt::Display for BillRejection {
@@ -774,6 +833,16 @@ impl fmt::Display for BillRejection {
                 write!(f, "the payment exceeds what remains due ({remaining})")
             }
             BillRejection::NotAwaitingPayment(s) => write!(f, "a {s} bill takes no payment"),
+            BillRejection::NotRefundable(s) => {
+                write!(
+                    f,
+                    "a {s} bill is not refunded in part: only a bill paid in full"
+                )
+            }
+            BillRejection::RefundTooLarge { kept } => write!(
+                f,
+                "less than what the bill kept ({kept}); to refund all of it, move it to PAYBACK"
+            ),
         }
     }
 }
@@ -816,6 +885,75 @@ impl Bill {
 
     pub fn remaining(&self) -> Decimal {
         self.total() - self.received()
+    }
+
+    /// What was given back in part ([`Bill::refunds`]).
+    pub fn refunded_in_part(&self) -> Decimal {
+        self.refunds.iter().map(|r| r.amount).sum()
+    }
+
+    /// What the bill received and still keeps.
+    pub fn kept(&self) -> Decimal {
+        self.received() - self.refunded_in_part()
+    }
+
+    /// Records money given back on a bill paid in full that stands, with its trace entry: the
+    /// bill, its status and its access are unchanged. Its credit note is taken with the write
+    /// ([`Bill::assign_credit_note`]).
+    pub fn refund_part(&mut self, refund: Refund, note: String) -> Result<(), BillRejection> {
+        if !matches!(self.status, BillStatus::Paid | BillStatus::Complete) {
+            return Err(BillRejection::NotRefundable(self.status));
+        }
+        let kept = self.kept();
+        if refund.amount <= Decimal::ZERO || refund.amount >= kept {
+            return Err(BillRejection::RefundTooLarge { kept });
+        }
+        let cause = Cause::PartialRefund {
+            refunded: refund.amount,
+            currency: self.currency,
+            note,
+        };
+        let (at, reference, actor) = (refund.at, refund.reference.clone(), refund.actor.clone());
+        self.refunds.push(refund);
+        self.note(&actor, cause, reference, at);
+        Ok(())
+    }
+
+    /// `amount` (incl. tax) of the bill spread over its tax rates as its total is: the base
+    /// and tax per rate of a credit note for an amount. Each rate's share is rounded to the
+    /// currency; the last takes what rounding left, so the shares add up to `amount`.
+    pub fn split_by_rate(&self, amount: Decimal) -> Vec<BillTax> {
+        let total = self.totals.incl_tax;
+        let mut left = amount;
+        let count = self.totals.taxes.len();
+        let mut shares = Vec::with_capacity(count);
+        for (i, tax) in self.totals.taxes.iter().enumerate() {
+            let share = if i + 1 == count || total.is_zero() {
+                left
+            } else {
+                let of_rate = tax.base.checked_add(tax.amount).expect("a bill's sums fit");
+                let share = amount
+                    .checked_mul(of_rate)
+                    .and_then(|s| s.checked_div(total))
+                    .expect("a part of a bill's total fits");
+                self.currency.round(share)
+            };
+            left -= share;
+            let divisor = Decimal::ONE_HUNDRED + tax.rate;
+            let base = self.currency.round(
+                share
+                    .checked_mul(Decimal::ONE_HUNDRED)
+                    .and_then(|b| b.checked_div(divisor))
+                    .expect("a share of a bill's total fits"),
+            );
+            shares.push(BillTax {
+                code: tax.code.clone(),
+                rate: tax.rate,
+                base,
+                amount: share - base,
+            });
+        }
+        shares
     }
 
     /// Moves the bill to `to`, appending the event. Does not assign the invoice number (that
@@ -944,20 +1082,49 @@ impl Bill {
         }
     }
 
-    /// An invoiced bill refunded or called off, not yet credited.
+    /// An invoiced bill refunded or called off, or refunded in part, not yet credited.
     pub fn needs_credit_note(&self) -> bool {
-        self.status.takes_credit_note()
-            && self.invoice_number.is_some()
-            && self.credit_note.is_none()
+        let cancelled = self.status.takes_credit_note() && self.credit_note.is_none();
+        self.invoice_number.is_some()
+            && (cancelled || self.refunds.iter().any(|r| r.credit_note.is_none()))
     }
 
     /// Sets the credit note `<SHOP>-AV-<YEAR>-<6 digits>` (AV for *avoir*; `<SHOP>-TEST-AV-…`
-    /// in test mode), once.
+    /// in test mode) of what [`Bill::needs_credit_note`]: the part refund without one, else
+    /// the bill's own. One a change: a change records one part refund, or one status.
     pub fn assign_credit_note(&mut self, year: i32, sequence: u64, at: DateTime<Utc>) {
-        if self.credit_note.is_none() {
-            let number = document_number(&self.shop, self.test, Some("AV"), year, sequence);
-            self.credit_note = Some(CreditNote { number, at });
+        if !self.needs_credit_note() {
+            return;
         }
+        let number = document_number(&self.shop, self.test, Some("AV"), year, sequence);
+        let note = Some(CreditNote { number, at });
+        match self.refunds.iter_mut().find(|r| r.credit_note.is_none()) {
+            Some(refund) => refund.credit_note = note,
+            None => self.credit_note = note,
+        }
+    }
+
+    /// The part refund that the trace entry `event` records (its credit note, its amount).
+    pub fn refund_of_event(&self, event: usize) -> Option<&Refund> {
+        let entry = self.events.get(event)?;
+        let Some(Cause::PartialRefund { refunded, .. }) = &entry.cause else {
+            return None;
+        };
+        let mut found = self.refunds.iter();
+        found.find(|r| r.at == entry.at && r.amount == *refunded)
+    }
+
+    /// The credit note numbered `number`, with what it credits: a part refund's amount, or
+    /// (`None`) the rest of the invoice.
+    pub fn credit_note_numbered(&self, number: &str) -> Option<(&CreditNote, Option<Decimal>)> {
+        let refunded = self.refunds.iter().find_map(|r| {
+            let note = r.credit_note.as_ref().filter(|c| c.number == number)?;
+            Some((note, Some(r.amount)))
+        });
+        refunded.or_else(|| {
+            let note = self.credit_note.as_ref().filter(|c| c.number == number)?;
+            Some((note, None))
+        })
     }
 }
 
@@ -1038,6 +1205,95 @@ mod tests {
         paid.status = Paid;
         paid.delivered(now).unwrap();
         assert_eq!((paid.status, paid.delivered_at), (Complete, Some(now)));
+    }
+
+    /// A part refund leaves a bill paid in full standing: less than it kept, traced with the
+    /// staff's note; a second one counts the first; all of it, or a bill not paid in full, is
+    /// refused.
+    #[test]
+    fn a_part_refund_is_less_than_what_the_bill_kept() {
+        let (_, shop) = crate::app::mail::preview::demo_shop();
+        let mut bill = crate::app::mail::preview::sample_bill(&shop, crate::domain::Language::En);
+        let now = Utc::now();
+        bill.payments.push(Payment {
+            at: now,
+            amount: bill.total(),
+            method: PaymentMethod::Transfer,
+            reference: None,
+            actor: Actor::Operator("ann".into()),
+        });
+        let refund = |amount: &str| Refund {
+            at: now,
+            amount: amount.parse().unwrap(),
+            reference: Some("bank 7".into()),
+            actor: Actor::Operator("ann".into()),
+            credit_note: None,
+        };
+        let note = || "one participant withdrew".to_owned();
+        bill.refund_part(refund("30"), note()).unwrap();
+        assert_eq!((bill.status, bill.kept()), (Paid, "70".parse().unwrap()));
+        assert_eq!(
+            bill.events.last().unwrap().cause,
+            Some(Cause::PartialRefund {
+                refunded: "30".parse().unwrap(),
+                currency: bill.currency,
+                note: note()
+            })
+        );
+        let kept = "70".parse().unwrap();
+        for all_or_more in ["70", "70.01", "0", "-1"] {
+            assert_eq!(
+                bill.refund_part(refund(all_or_more), note()),
+                Err(BillRejection::RefundTooLarge { kept })
+            );
+        }
+        bill.refund_part(refund("69.99"), note()).unwrap();
+        assert_eq!(bill.refunds.len(), 2);
+        bill.status = Partial;
+        assert_eq!(
+            bill.refund_part(refund("0.01"), note()),
+            Err(BillRejection::NotRefundable(Partial))
+        );
+    }
+
+    /// A credit note for an amount spreads it over the bill's rates as its total is, each
+    /// share's base and tax rounded to the cent, the shares adding up to the amount.
+    #[test]
+    fn an_amount_is_split_over_the_rates_as_the_total_is() {
+        let (_, shop) = crate::app::mail::preview::demo_shop();
+        let mut bill = crate::app::mail::preview::sample_bill(&shop, crate::domain::Language::En);
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let tax = |code: &str, rate: &str, base: &str, amount: &str| BillTax {
+            code: code.parse().unwrap(),
+            rate: d(rate),
+            base: d(base),
+            amount: d(amount),
+        };
+        // 120 incl. 20 % and 105.50 incl. 5.5 %: a total of 225.50.
+        bill.totals = BillTotals {
+            excl_tax: d("200"),
+            tax: d("25.50"),
+            incl_tax: d("225.50"),
+            taxes: vec![
+                tax("standard", "20", "100", "20"),
+                tax("reduced", "5.5", "100", "5.50"),
+            ],
+        };
+        let split = bill.split_by_rate(d("100"));
+        // 100 × 120 / 225.50 = 53.215... → 53.22 (44.35 + 8.87); the rest 46.78 (44.34 + 2.44).
+        assert_eq!(
+            split,
+            vec![
+                tax("standard", "20", "44.35", "8.87"),
+                tax("reduced", "5.5", "44.34", "2.44"),
+            ]
+        );
+        let whole: Decimal = bill
+            .split_by_rate(d("225.50"))
+            .iter()
+            .map(|t| t.base + t.amount)
+            .sum();
+        assert_eq!(whole, d("225.50"));
     }
 
     /// "Find my orders" links are few and apart: the newest ten open the bill, an older one no

@@ -196,6 +196,7 @@ pub fn bill_from_cart(
         language: cart.language,
         mail_token_digests: Vec::new(),
         lookup_token_digests: Vec::new(),
+        refunds: Vec::new(),
         credit_note: None,
     }
 }

@@ -77,8 +77,11 @@ impl InvoiceDocument {
         if let Some(paid) = bill.paid_at.filter(|_| number.is_some()) {
             facts.push((w.invoice_date.into(), w.date(paid)));
         }
-        if let Some(note) = bill.credit_note.as_ref().filter(|_| number.is_some()) {
-            facts.push((w.cancelled_by.into(), note.number.clone()));
+        if number.is_some() {
+            let parts = bill.refunds.iter().filter_map(|r| r.credit_note.as_ref());
+            facts.extend(parts.map(|c| (w.refunded_in_part_by.into(), c.number.clone())));
+            let all = bill.credit_note.as_ref();
+            facts.extend(all.map(|c| (w.cancelled_by.into(), c.number.clone())));
         }
         facts.push((w.order_reference.into(), bill.id.to_string()));
         facts.push((w.order_date.into(), w.date(bill.placed_at)));
@@ -148,17 +151,27 @@ impl InvoiceDocument {
         }
     }
 
-    /// The credit note of a bill refunded or called off after its invoice (`None` until it
-    /// has one): the invoice's lines and totals with the opposite sign, and what it cancels.
-    pub fn credit_note(bill: &Bill, shop: &ShopDocument) -> Option<Self> {
-        let (note, invoice) = (bill.credit_note.as_ref()?, bill.invoice_number.as_ref()?);
+    /// A credit note of the bill (`None` until it has it): `number`, or the bill's own (refunded
+    /// or called off after its invoice) when `None`. The bill's own, with no part refund
+    /// before it, is the invoice's lines and totals with the opposite sign; a part refund's,
+    /// or the bill's own after part refunds (the rest), is an amount spread over the rates.
+    pub fn credit_note(bill: &Bill, shop: &ShopDocument, number: Option<&str>) -> Option<Self> {
+        let invoice = bill.invoice_number.as_ref()?;
+        let (note, part) = match number {
+            Some(n) => bill.credit_note_numbered(n)?,
+            None => (bill.credit_note.as_ref()?, None),
+        };
         let w = Words::of(bill.language);
         let money = |d: rust_decimal::Decimal| bill.currency.display(-d, bill.language);
-        let mut doc = Self::new(bill, shop);
+        let doc = Self::new(bill, shop);
+        let refers = match part {
+            Some(_) => w.refers_to_invoice,
+            None => w.cancels_invoice,
+        };
         let mut facts = vec![
             (w.credit_note_number.into(), note.number.clone()),
             (w.credit_note_date.into(), w.date(note.at)),
-            (w.cancels_invoice.into(), invoice.clone()),
+            (refers.into(), invoice.clone()),
         ];
         facts.extend(bill.paid_at.map(|at| (w.invoice_date.into(), w.date(at))));
         facts.extend(
@@ -166,23 +179,74 @@ impl InvoiceDocument {
                 .into_iter()
                 .skip_while(|(label, _)| label != w.order_reference),
         );
-        for (line, row) in bill.lines.iter().zip(&mut doc.lines) {
-            row.unit_price = money(line.unit_price);
-            row.total_excl_tax = money(line.total_excl_tax);
-            row.total_incl_tax = money(line.total_incl_tax);
-        }
-        for (tax, row) in bill.totals.taxes.iter().zip(&mut doc.taxes) {
-            row.base = money(tax.base);
-            row.amount = money(tax.amount);
-        }
+        let before: Vec<&str> = bill
+            .refunds
+            .iter()
+            .filter_map(|r| r.credit_note.as_ref().map(|c| c.number.as_str()))
+            .collect();
+        let (credited, settlement) = match part {
+            Some(amount) => (amount, format!("{} {invoice}.", w.refunds_part_of)),
+            None if before.is_empty() => {
+                (bill.total(), format!("{} {invoice}.", w.cancels_in_full))
+            }
+            None => (
+                bill.total() - bill.refunded_in_part(),
+                format!(
+                    "{} {invoice} {} {}.",
+                    w.cancels_the_rest_of,
+                    w.after_credit_notes,
+                    before.join(", ")
+                ),
+            ),
+        };
+        let (lines, taxes) = if part.is_none() && before.is_empty() {
+            (
+                bill.lines
+                    .iter()
+                    .zip(doc.lines)
+                    .map(|(line, row)| LineRow {
+                        unit_price: money(line.unit_price),
+                        total_excl_tax: money(line.total_excl_tax),
+                        total_incl_tax: money(line.total_incl_tax),
+                        ..row
+                    })
+                    .collect(),
+                bill.totals.taxes.clone(),
+            )
+        } else {
+            let shares = bill.split_by_rate(credited);
+            let name = format!("{} {invoice}", w.refund_on_invoice);
+            let lines = shares
+                .iter()
+                .map(|t| LineRow {
+                    name: name.clone(),
+                    quantity: 1,
+                    unit_price: money(t.base),
+                    total_excl_tax: money(t.base),
+                    tax_rate: w.percent(t.rate),
+                    total_incl_tax: money(t.base + t.amount),
+                })
+                .collect();
+            (lines, shares)
+        };
+        let tax: rust_decimal::Decimal = taxes.iter().map(|t| t.amount).sum();
         Some(Self {
             kind: DocumentKind::CreditNote,
             number: Some(note.number.clone()),
             facts,
-            total_excl_tax: money(bill.totals.excl_tax),
-            total_tax: money(bill.totals.tax),
-            total_incl_tax: money(bill.totals.incl_tax),
-            settlement: format!("{} {invoice}.", w.cancels_in_full),
+            lines,
+            taxes: taxes
+                .iter()
+                .map(|t| TaxRow {
+                    rate: format!("{} {}", w.vat, w.percent(t.rate)),
+                    base: money(t.base),
+                    amount: money(t.amount),
+                })
+                .collect(),
+            total_excl_tax: money(credited - tax),
+            total_tax: money(tax),
+            total_incl_tax: money(credited),
+            settlement,
             mentions: Vec::new(),
             ..doc
         })

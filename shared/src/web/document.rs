@@ -22,6 +22,17 @@ pub fn document_format(query: Option<&str>) -> Result<DocumentFormat, AppError> 
     }
 }
 
+/// The credit note a query asks for: `number=` one of the bill's, else the one that cancelled
+/// its invoice.
+pub fn credit_note_asked(query: Option<&str>) -> crate::app::bills::BillDocument {
+    let number = query
+        .unwrap_or("")
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("number="))
+        .map(str::to_owned);
+    crate::app::bills::BillDocument::CreditNote(number)
+}
+
 /// A bill's order or invoice, as HTML or as a PDF named after its number.
 pub fn document_response(
     document: crate::invoice::InvoiceDocument,

@@ -19,7 +19,7 @@ mod document;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 
-pub use document::{DocumentFormat, document_format, document_response};
+pub use document::{DocumentFormat, credit_note_asked, document_format, document_response};
 
 /// Cap on request bodies of the buyer-facing routes.
 pub const BODY_LIMIT: usize = 64 * 1024;

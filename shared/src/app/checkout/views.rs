@@ -91,6 +91,8 @@ pub struct BillView {
     pub invoice_number: Option<String>,
     /// The credit note that cancelled the invoice (refunded, or called off once invoiced).
     pub credit_note_number: Option<String>,
+    /// Money given back while the bill stands, each with its credit note.
+    pub refunds: Vec<RefundView>,
     pub test: bool,
     pub currency: String,
     pub total: String,
@@ -119,6 +121,15 @@ pub struct BillView {
     /// For staff: the bill's messages, each to send again if the buyer lost it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<crate::app::mail::BillMessage>>,
+}
+
+/// A part refund as the pages show it.
+#[derive(Debug, Serialize)]
+pub struct RefundView {
+    pub at: DateTime<Utc>,
+    pub amount: String,
+    pub reference: Option<String>,
+    pub credit_note_number: Option<String>,
 }
 
 /// The learning site's links for a delivered bill.
@@ -211,6 +222,16 @@ impl BillView {
             paid_at: bill.paid_at,
             invoice_number: bill.invoice_number.clone(),
             credit_note_number: bill.credit_note.as_ref().map(|c| c.number.clone()),
+            refunds: bill
+                .refunds
+                .iter()
+                .map(|r| RefundView {
+                    at: r.at,
+                    amount: m(r.amount),
+                    reference: r.reference.clone(),
+                    credit_note_number: r.credit_note.as_ref().map(|c| c.number.clone()),
+                })
+                .collect(),
             test: bill.test,
             currency: bill.currency.code().to_owned(),
             total: m(bill.total()),

@@ -170,6 +170,10 @@ fn cause_fr(bill: &Bill, cause: &Cause) -> String {
              son accès restent ; à vérifier par l’équipe",
             money(bill, *refunded, Language::Fr)
         ),
+        Cause::PartialRefund { refunded, note, .. } => format!(
+            "{} remboursés, une partie de ce qui a été reçu : {note}",
+            money(bill, *refunded, Language::Fr)
+        ),
         Cause::MessageNotDelivered { message, to, error } => format!(
             "message « {} » non remis à {} : {error}",
             message.as_str(),
@@ -576,6 +580,33 @@ fn content(
                 t(
                     format!("Order {id} refunded"),
                     format!("Commande {id} remboursée"),
+                ),
+                blocks,
+            )
+        }
+        MessageKind::PartialRefund => {
+            let refund = bill.refund_of_event(letter.event);
+            let amount = money(bill, refund.map_or(rust_decimal::Decimal::ZERO, |r| r.amount), language);
+            let mut blocks = vec![
+                hello,
+                Block::Para(t(
+                    format!("We have refunded {amount} of your order {id}. The rest of the order and the access it gives (courses, seats) are unchanged."),
+                    format!("Nous vous avons remboursé {amount} sur votre commande {id}. Le reste de la commande et les accès qu’elle donne (cours, places) sont inchangés."),
+                )),
+            ];
+            let note = refund.and_then(|r| r.credit_note.as_ref());
+            if let (Some(note), Some(invoice)) = (note, bill.invoice_number.as_ref()) {
+                let number = &note.number;
+                blocks.push(Block::Para(t(
+                    format!("The credit note {number}, for this amount on invoice {invoice}, is attached."),
+                    format!("L’avoir {number}, de ce montant sur la facture {invoice}, est joint."),
+                )));
+            }
+            blocks.push(link("Your order", "Votre commande"));
+            (
+                t(
+                    format!("Part of order {id} refunded"),
+                    format!("Remboursement partiel de la commande {id}"),
                 ),
                 blocks,
             )

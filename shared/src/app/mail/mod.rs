@@ -199,6 +199,7 @@ fn kinds_of(event: &BillEvent) -> Vec<MessageKind> {
     if event.from == Some(event.to) {
         return match (&event.actor, &event.cause) {
             (Actor::Gateway(_), _) => vec![MessageKind::GatewayNote],
+            (_, Some(Cause::PartialRefund { .. })) => vec![MessageKind::PartialRefund],
             (Actor::System, Some(Cause::Delivered)) => vec![MessageKind::Delivered],
             (Actor::System, Some(Cause::PaymentReminder { .. })) => {
                 vec![MessageKind::PaymentReminder]

@@ -69,12 +69,18 @@ impl Facts<'_> {
                 .into_iter()
                 .collect(),
             "invoice_number" => text(bill.invoice_number.clone().unwrap_or_default()),
-            "credit_note_number" => text(
-                bill.credit_note
-                    .as_ref()
-                    .map(|c| c.number.clone())
-                    .unwrap_or_default(),
-            ),
+            "credit_note_number" => {
+                let refund = bill.refund_of_event(self.letter.event);
+                let note = match refund {
+                    Some(r) => r.credit_note.as_ref(),
+                    None => bill.credit_note.as_ref(),
+                };
+                text(note.map(|c| c.number.clone()).unwrap_or_default())
+            }
+            "refunded" => {
+                let refund = bill.refund_of_event(self.letter.event);
+                text(refund.map(|r| self.money(r.amount)).unwrap_or_default())
+            }
             "courses" => self
                 .moodle()
                 .map(|m| courses(self.extras, m))

@@ -243,7 +243,14 @@ impl Postman {
                 extras.document = Some(InvoiceDocument::new(bill, shop));
             }
             MessageKind::Refunded | MessageKind::Cancelled => {
-                extras.document = InvoiceDocument::credit_note(bill, shop);
+                extras.document = InvoiceDocument::credit_note(bill, shop, None);
+            }
+            MessageKind::PartialRefund => {
+                let refund = bill.refund_of_event(letter.event);
+                let number = refund.and_then(|r| r.credit_note.as_ref());
+                let number = number.map(|c| c.number.as_str());
+                extras.document =
+                    number.and_then(|n| InvoiceDocument::credit_note(bill, shop, Some(n)));
             }
             MessageKind::ProductionFailed => {
                 let progress = production::progress(self.store(), &bill.id).await?;

@@ -6,7 +6,9 @@ use rust_decimal::Decimal;
 use super::Letter;
 use super::compose::{Extras, Site, compose};
 use crate::domain::Language;
-use crate::domain::bill::{Actor, Bill, BillEvent, BillId, BillStatus, BillTotals, Cause};
+use crate::domain::bill::{
+    Actor, Bill, BillEvent, BillId, BillStatus, BillTotals, Cause, CreditNote, Payment, Refund,
+};
 use crate::domain::cart::Identity;
 use crate::domain::catalog::{PaymentMethod, Shop};
 use crate::domain::document::ShopDocument;
@@ -72,6 +74,7 @@ pub(crate) fn sample_bill(shop: &Shop, language: Language) -> Bill {
         language,
         mail_token_digests: Vec::new(),
         lookup_token_digests: Vec::new(),
+        refunds: Vec::new(),
         credit_note: None,
     }
 }
@@ -92,6 +95,9 @@ pub fn preview(
         };
         bill.note(&Actor::Gateway("paypal".into()), cause, None, now);
     }
+    if kind == MessageKind::PartialRefund {
+        sample_refund(&mut bill, now);
+    }
     let letter = Letter::due(&bill, bill.events.len() - 1, kind, "preview".into(), now);
     let own = shop.messages.get(&(kind, language));
     let mut extras = Extras::default();
@@ -107,6 +113,33 @@ pub fn preview(
         "ada@example.org",
         own,
     )
+}
+
+/// A sample order's part refund (a tenth of it), with its credit note.
+fn sample_refund(bill: &mut Bill, now: chrono::DateTime<chrono::Utc>) {
+    let amount = bill.currency.round(bill.total() / Decimal::TEN);
+    let year = now.format("%Y");
+    let credit_note = CreditNote {
+        number: format!("{}-AV-{year}-000001", bill.shop.as_str().to_uppercase()),
+        at: now,
+    };
+    bill.payments.push(Payment {
+        at: now,
+        amount: bill.total(),
+        method: bill.payment_method,
+        reference: None,
+        actor: Actor::System,
+    });
+    let refund = Refund {
+        at: now,
+        amount,
+        reference: None,
+        actor: Actor::System,
+        credit_note: None,
+    };
+    bill.refund_part(refund, "sample".into())
+        .expect("a tenth of a paid bill is refunded");
+    bill.refunds[0].credit_note = Some(credit_note);
 }
 
 /// A line a sample problem is about: the shop's first item, by its name in `language`.
