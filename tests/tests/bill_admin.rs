@@ -45,10 +45,11 @@ async fn money_received_accumulates_until_the_bill_is_paid() {
     assert_eq!(part.body["status"], "PARTIAL");
     assert_eq!(part.body["received"], "500.00");
     assert_eq!(part.body["invoice_number"], Value::Null);
-    assert_eq!(
-        pay("94.01").await.assert_problem(422, "validation_failed"),
-        ["amount"]
-    );
+    let over = pay("94.01").await;
+    assert_eq!(over.assert_problem(422, "validation_failed"), ["amount"]);
+    let said = &over.body["errors"][0];
+    let told = (&said["code"], &said["remaining"], &said["currency"]);
+    assert_eq!(told, (&json!("more_than_due"), &json!("94.00"), &json!("EUR")));
     assert_eq!(
         pay("1.001").await.assert_problem(422, "validation_failed"),
         ["amount"]

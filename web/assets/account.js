@@ -1,7 +1,7 @@
 // The customer area: log in with the learning site's credentials, then my orders (with their
 // invoices), my products (dates and state) and my seats (assign, unassign).
 import {
-  api, cartKey, clearProblem, colon, date, field, fill, h, header, lang, money, Problem, problemText, shopId, showProblem, t,
+  api, cartKey, clearProblem, colon, date, field, fill, h, header, lang, money, Problem, problemText, shopId, showProblem, t, tf,
 } from './app.js';
 
 const shop = shopId();
@@ -55,7 +55,14 @@ function bills(list) {
       h('button', { type: 'button', class: 'secondary', onclick: () => openDocument(`${b.links.invoice}?format=pdf`) }, `${paidOrNot(b)} (PDF)`),
       b.links.credit_note ? [
         h('button', { type: 'button', class: 'secondary', onclick: () => openDocument(b.links.credit_note) }, t('creditNote')),
-        h('button', { type: 'button', class: 'secondary', onclick: () => openDocument(`${b.links.credit_note}?format=pdf`) }, `${t('creditNote')} (PDF)`)] : null))));
+        h('button', { type: 'button', class: 'secondary', onclick: () => openDocument(`${b.links.credit_note}?format=pdf`) }, `${t('creditNote')} (PDF)`)] : null),
+    // Money given back while the order stands, each with its credit note.
+    (b.refunds || []).map((r) => h('div', { class: 'refund' },
+      h('p', {}, tf('partRefundOn', { date: date(r.at) }), h('strong', {}, money(r.amount, b.currency))),
+      r.credit_note && h('div', { class: 'row' },
+        h('button', { type: 'button', class: 'secondary', onclick: () => openDocument(r.credit_note) }, `${t('creditNote')} ${r.credit_note_number}`),
+        // Told apart from the order's own credit note by its number, also for a screen reader.
+        h('button', { type: 'button', class: 'secondary', 'aria-label': `PDF ${t('creditNote')} ${r.credit_note_number}`, onclick: () => openDocument(`${r.credit_note}&format=pdf`) }, 'PDF')))))));
 }
 
 const paidOrNot = (b) => (b.invoice_number ? t('invoiceTitle') : t('orderForm'));

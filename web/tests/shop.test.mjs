@@ -290,13 +290,15 @@ test('a buyer of seats assigns one from the customer area and the participant is
   await shot(p, 'seat-assigned');
 });
 
-test('a refunded order\'s credit note is in the customer area, in French, beside its invoice', async () => {
+test('a refunded order\'s credit notes, its part refund\'s and its own, are in the customer area, in French, beside its invoice', async () => {
   await ws('core_user_create_users', { users: [{ username: 'emmy', password: 'Noether-1882', email: 'emmy@example.org', firstname: 'Emmy', lastname: 'Noether', auth: 'manual' }] });
   const cart = await apiCall('POST', '/shops/demo/carts', { language: 'fr' });
   await apiCall('PUT', `/carts/${cart.id}/lines/GUIDE-BOOK`, { quantity: 1 });
   await apiCall('PUT', `/carts/${cart.id}/customer`, { customer: { ...ada, firstname: 'Emmy', lastname: 'Noether', email: 'emmy@example.org' } });
   const placed = await apiCall('POST', `/carts/${cart.id}/order`, { payment_method: 'test', accept_terms: true });
   await fetch(`${base}/bills/${placed.bill_id}/test-payment`, { method: 'POST', headers: { authorization: `Bearer ${placed.access_token}`, 'content-type': 'application/json' }, body: '{"outcome":"paid"}' });
+  const part = await fetch(`${base}/admin/bills/${placed.bill_id}/refunds`, { method: 'POST', headers: { authorization: 'Bearer dev-admin-token', 'content-type': 'application/json' }, body: JSON.stringify({ amount: '1.00', note: 'geste commercial' }) });
+  assert.equal(part.status, 200, await part.text());
   for (const to of ['PAYBACK', 'REFUNDED']) {
     const moved = await fetch(`${base}/admin/bills/${placed.bill_id}/transitions`, { method: 'POST', headers: { authorization: 'Bearer dev-admin-token', 'content-type': 'application/json' }, body: JSON.stringify({ to, note: 'remboursée' }) });
     assert.equal(moved.status, 200, to);
@@ -308,7 +310,16 @@ test('a refunded order\'s credit note is in the customer area, in French, beside
   await p.getByRole('button', { name: 'Se connecter' }).click();
   const card = p.locator(`#bills li[data-bill="${placed.bill_id}"]`);
   await card.waitFor();
-  assert.deepEqual(await card.getByRole('button').allInnerTexts(), ['Facture', 'Facture (PDF)', 'Avoir', 'Avoir (PDF)']);
+  const buttons = await card.getByRole('button').allInnerTexts();
+  const partNote = buttons[4]?.replace('Avoir ', '');
+  assert.match(partNote, /^DEMO-TEST-AV-\d{4}-\d{6}$/);
+  assert.deepEqual(buttons, ['Facture', 'Facture (PDF)', 'Avoir', 'Avoir (PDF)', `Avoir ${partNote}`, 'PDF']);
+  await card.getByRole('button', { name: `PDF Avoir ${partNote}` }).waitFor();
+  assert.match(await card.locator('.refund p').innerText(), /^Remboursement partiel du .+ : 1,00\s€$/);
+  const [partDoc] = await Promise.all([p.context().waitForEvent('page'), card.getByRole('button', { name: `Avoir ${partNote}`, exact: true }).click()]);
+  await partDoc.waitForLoadState();
+  assert.equal(await partDoc.locator('h1').innerText(), `Avoir n° ${partNote}`);
+  assert.match(await partDoc.locator('body').innerText(), /Le présent avoir rembourse une partie de la facture/);
   const [opened] = await Promise.all([p.context().waitForEvent('page'), card.getByRole('button', { name: 'Avoir', exact: true }).click()]);
   await opened.waitForLoadState();
   assert.match(await opened.locator('h1').innerText(), /^Avoir n° DEMO-TEST-AV-\d{4}-\d{6}$/);

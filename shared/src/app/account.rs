@@ -110,7 +110,19 @@ pub struct AccountBill {
     pub currency: String,
     /// What it bought, by the names on the bill.
     pub items: Vec<String>,
+    /// Money given back while it stands, each with its credit note's link.
+    pub refunds: Vec<AccountRefund>,
     pub links: BillLinks,
+}
+
+/// A part refund in the customer area.
+#[derive(Debug, Serialize)]
+pub struct AccountRefund {
+    pub at: DateTime<Utc>,
+    pub amount: String,
+    pub credit_note_number: Option<String>,
+    /// Its credit note (`?format=pdf` for the PDF).
+    pub credit_note: Option<String>,
 }
 
 /// A product in the customer area: named as its bill names the item.
@@ -313,6 +325,21 @@ impl Accounts {
                     total: bill.totals.incl_tax.to_string(),
                     currency: bill.currency.code().to_owned(),
                     items: bill.lines.iter().map(|l| l.name.clone()).collect(),
+                    refunds: bill
+                        .refunds
+                        .iter()
+                        .map(|r| {
+                            let number = r.credit_note.as_ref().map(|c| c.number.clone());
+                            AccountRefund {
+                                at: r.at,
+                                amount: r.amount.to_string(),
+                                credit_note: number.as_ref().map(|n| {
+                                    format!("/account/bills/{}/credit-note?number={n}", bill.id)
+                                }),
+                                credit_note_number: number,
+                            }
+                        })
+                        .collect(),
                 }
             })
             .collect())
