@@ -49,7 +49,10 @@ async fn money_received_accumulates_until_the_bill_is_paid() {
     assert_eq!(over.assert_problem(422, "validation_failed"), ["amount"]);
     let said = &over.body["errors"][0];
     let told = (&said["code"], &said["remaining"], &said["currency"]);
-    assert_eq!(told, (&json!("more_than_due"), &json!("94.00"), &json!("EUR")));
+    assert_eq!(
+        told,
+        (&json!("more_than_due"), &json!("94.00"), &json!("EUR"))
+    );
     assert_eq!(
         pay("1.001").await.assert_problem(422, "validation_failed"),
         ["amount"]
@@ -834,4 +837,47 @@ async fn part_of_a_paid_bill_is_refunded_with_a_credit_note_for_that_amount() {
     let amounts: Vec<&str> = rows.iter().map(|r| r.split(',').nth(4).unwrap()).collect();
     assert_eq!(amounts, ["288.00", "-144.00", "-100.00", "-44.00"], "{csv}");
     assert!(rows[1].contains(",VIR-RET-1,"), "{}", rows[1]);
+
+    // The credit notes journal: each note by its date, what it credits, its tax, negative.
+    let csv = export(&stack, "credit_notes.csv").await;
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let cells = |row: &str, names: &[&str]| {
+        let row: Vec<&str> = row.split(',').collect();
+        names
+            .iter()
+            .map(|n| row[column(n)].to_owned())
+            .collect::<Vec<_>>()
+    };
+    let names = [
+        "credit_note_number",
+        "invoice_number",
+        "credits",
+        "total_excl_tax",
+        "tax_standard_amount",
+        "total_incl_tax",
+    ];
+    let journal: Vec<Vec<String>> = lines.map(|row| cells(row, &names)).collect();
+    let expected = [
+        (&part, "part", "-120.00", "-24.00", "-144.00"),
+        (&second, "part", "-83.33", "-16.67", "-100.00"),
+        (&rest, "rest", "-36.67", "-7.33", "-44.00"),
+    ];
+    let expected: Vec<Vec<String>> = expected
+        .iter()
+        .map(|(n, kind, excl, tax, incl)| {
+            [n.as_str(), &invoice, kind, excl, tax, incl]
+                .map(str::to_owned)
+                .to_vec()
+        })
+        .collect();
+    assert_eq!(journal, expected, "{csv}");
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).format("%Y-%m-%d");
+    let later = export(&stack, &format!("credit_notes.csv?from={tomorrow}")).await;
+    assert_eq!(
+        later.lines().count(),
+        1,
+        "taken today, not tomorrow: {later}"
+    );
 }

@@ -201,7 +201,7 @@ function exportsSection(session) {
     if (from.value) query.set('from', from.value);
     if (to.value) query.set('to', to.value);
     if (format.value === 'fr') { query.set('separator', 'semicolon'); query.set('decimal', 'comma'); }
-    fill(links, ['bills', 'lines', 'payments', 'customers', 'products'].map((name) =>
+    fill(links, ['bills', 'lines', 'payments', 'credit_notes', 'customers', 'products'].map((name) =>
       h('li', {}, h('a', { href: `/admin/shops/${session.shop}/exports/${name}.csv?${query}`, download: '' }, w(`export_${name}`)))));
   };
   for (const el of [from, to, format]) el.addEventListener('change', update);

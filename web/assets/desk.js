@@ -103,7 +103,7 @@ const WORDS = {
     confirmRestore: (item, user) => `Restore “${item}” for ${user}? They get access back in Moodle.`,
     exports: 'Exports (CSV)', format: 'Spreadsheet format', formatEn: 'English (comma, decimal point)', formatFr: 'French (semicolon, decimal comma)',
     export_bills: 'Bills, one row each, with the tax breakdown', export_lines: 'Bill lines', export_payments: 'Payments (bank reconciliation)',
-    export_customers: 'Customers', export_products: 'Products delivered',
+    export_customers: 'Customers', export_products: 'Products delivered', export_credit_notes: 'Credit notes, by their date, with the tax breakdown',
   },
   fr: {
     backOffice: 'Back-office', signIn: 'Se connecter', signOut: 'Se déconnecter', shop: 'Boutique',
@@ -204,7 +204,7 @@ const WORDS = {
     confirmRestore: (item, user) => `Rétablir « ${item} » pour ${user} ? Son accès dans Moodle revient.`,
     exports: 'Exportations (CSV)', format: 'Format du tableur', formatEn: 'anglais (virgule, point décimal)', formatFr: 'français (point-virgule, virgule décimale)',
     export_bills: 'Commandes, une ligne chacune, avec le détail des taxes', export_lines: 'Lignes de commande', export_payments: 'Paiements (rapprochement bancaire)',
-    export_customers: 'Clients', export_products: 'Produits livrés',
+    export_customers: 'Clients', export_products: 'Produits livrés', export_credit_notes: 'Avoirs, par leur date, avec le détail des taxes',
   },
 };
 

@@ -1,5 +1,5 @@
 //! CSV exports for the accountant and the sales manager
-//! (`GET /admin/shops/{shop}/exports/{bills|lines|payments|customers|products}.csv`): every row
+//! (`GET /admin/shops/{shop}/exports/{bills|lines|payments|customers|products|credit_notes}.csv`): every row
 //! of a date range, no cap. Bills are read from the shop's by-date index 100 at a time, then
 //! written oldest first; dates are ISO 8601 (UTC), amounts have the currency's decimals.
 //! `separator=semicolon` and `decimal=comma` suit French spreadsheets.
@@ -14,7 +14,7 @@ use super::staff::Caller;
 use super::{AppError, keys, repo};
 use crate::app::record::decode;
 use crate::domain::Errors;
-use crate::domain::bill::{Bill, BillStatus, Payment};
+use crate::domain::bill::{Bill, BillStatus, BillTax, Credited, Payment};
 use crate::domain::ids::ShopId;
 use crate::domain::names;
 use crate::domain::product::ProductInstance;
@@ -28,6 +28,7 @@ names! {
         Payments = "payments",
         Customers = "customers",
         Products = "products",
+        CreditNotes = "credit_notes",
     }
 }
 
@@ -43,6 +44,7 @@ pub struct ExportQuery {
     pub decimal: Option<String>,
 }
 
+#[derive(Clone)]
 struct Format {
     separator: u8,
     comma: bool,
@@ -95,6 +97,15 @@ fn parse(q: &ExportQuery) -> Result<Format, AppError> {
             .and_then(|d| d.succ_opt())
             .map(|d| d.format("%Y-%m-%d").to_string()),
     })
+}
+
+impl Format {
+    /// `at` falls on a day of the range.
+    fn holds(&self, at: chrono::DateTime<chrono::Utc>) -> bool {
+        let day = at.format("%Y-%m-%d").to_string();
+        self.from.as_deref().is_none_or(|f| day.as_str() >= f)
+            && self.before.as_deref().is_none_or(|b| day.as_str() < b)
+    }
 }
 
 /// Rows written with the chosen separator and decimal mark.
@@ -196,13 +207,23 @@ impl Exports {
             self.products(&mut sheet, &id, &format, &names).await?;
             return sheet.finish();
         }
-        let bills = self.bills(&id, &format).await?;
+        // A credit note is dated when it is taken, often after its bill was placed: its journal
+        // reads every bill placed up to the range's end, and keeps the notes taken in the range.
+        let placed = match export {
+            Export::CreditNotes => Format {
+                from: None,
+                ..format.clone()
+            },
+            _ => format.clone(),
+        };
+        let bills = self.bills(&id, &placed).await?;
         let taxes: Vec<String> = stored.shop.taxes.keys().map(|c| c.to_string()).collect();
         match export {
             Export::Bills => bills_sheet(&mut sheet, &bills, &taxes)?,
             Export::Lines => lines_sheet(&mut sheet, &bills)?,
             Export::Payments => payments_sheet(&mut sheet, &bills)?,
             Export::Customers => customers_sheet(&mut sheet, &bills)?,
+            Export::CreditNotes => credit_notes_sheet(&mut sheet, &bills, &taxes, &format)?,
             Export::Products => unreachable!("written above"),
         }
         sheet.finish()
@@ -264,11 +285,7 @@ impl Exports {
             .iter()
             .map(|r| decode("product", r))
             .collect::<Result<_, _>>()?;
-        let day = |p: &ProductInstance| p.start.format("%Y-%m-%d").to_string();
-        products.retain(|p| {
-            format.from.as_deref().is_none_or(|f| day(p).as_str() >= f)
-                && format.before.as_deref().is_none_or(|b| day(p).as_str() < b)
-        });
+        products.retain(|p| format.holds(p.start));
         products.sort_by_key(|p| p.start);
         sheet.row([
             "reference",
@@ -316,14 +333,9 @@ fn bills_sheet(sheet: &mut Sheet, bills: &[Bill], taxes: &[String]) -> Result<()
     ]
     .map(String::from)
     .to_vec();
-    for code in taxes {
-        header.push(format!("tax_{code}_rate"));
-        header.push(format!("tax_{code}_base"));
-        header.push(format!("tax_{code}_amount"));
-    }
+    header.extend(tax_header(taxes));
     header.extend(
         [
-            "other_taxes",
             "total_incl_tax",
             "payment_method",
             "test",
@@ -349,24 +361,14 @@ fn bills_sheet(sheet: &mut Sheet, bills: &[Bill], taxes: &[String]) -> Result<()
             bill.currency.code().to_owned(),
             sheet.amount(bill, bill.totals.excl_tax),
         ];
-        let mut other = Decimal::ZERO;
-        for code in taxes {
-            match bill.totals.taxes.iter().find(|t| t.code.as_str() == code) {
-                Some(t) => row.extend([
-                    t.rate.normalize().to_string(),
-                    sheet.amount(bill, t.base),
-                    sheet.amount(bill, t.amount),
-                ]),
-                None => row.extend([String::new(), String::new(), String::new()]),
-            }
-        }
-        for t in &bill.totals.taxes {
-            if !taxes.iter().any(|c| c == t.code.as_str()) {
-                other += t.amount;
-            }
-        }
+        row.extend(tax_cells(
+            sheet,
+            bill,
+            taxes,
+            &bill.totals.taxes,
+            Decimal::ONE,
+        ));
         row.extend([
-            sheet.amount(bill, other),
             sheet.amount(bill, bill.totals.incl_tax),
             bill.payment_method.as_str().to_owned(),
             bill.test.to_string(),
@@ -414,6 +416,112 @@ fn lines_sheet(sheet: &mut Sheet, bills: &[Bill]) -> Result<(), AppError> {
                 bill.currency.code().to_owned(),
             ])?;
         }
+    }
+    Ok(())
+}
+
+/// A column per tax code of the shop (its rate, base and amount), then `other_taxes`: those
+/// of codes the shop no longer has.
+fn tax_header(taxes: &[String]) -> Vec<String> {
+    let mut header = Vec::new();
+    for code in taxes {
+        header.push(format!("tax_{code}_rate"));
+        header.push(format!("tax_{code}_base"));
+        header.push(format!("tax_{code}_amount"));
+    }
+    header.push("other_taxes".into());
+    header
+}
+
+/// The cells of [`tax_header`] for `amounts` of `bill`, times `sign`.
+fn tax_cells(
+    sheet: &Sheet,
+    bill: &Bill,
+    taxes: &[String],
+    amounts: &[BillTax],
+    sign: Decimal,
+) -> Vec<String> {
+    let mut row = Vec::new();
+    for code in taxes {
+        match amounts.iter().find(|t| t.code.as_str() == code) {
+            Some(t) => row.extend([
+                t.rate.normalize().to_string(),
+                sheet.amount(bill, sign * t.base),
+                sheet.amount(bill, sign * t.amount),
+            ]),
+            None => row.extend([String::new(), String::new(), String::new()]),
+        }
+    }
+    let other: Decimal = amounts
+        .iter()
+        .filter(|t| !taxes.iter().any(|c| c == t.code.as_str()))
+        .map(|t| t.amount)
+        .sum();
+    row.push(sheet.amount(bill, sign * other));
+    row
+}
+
+/// The credit notes journal: one row per credit note of the range's bills, in the order they
+/// were taken, its amounts negative as on the document (what it credits, and how: `in_full`,
+/// `part` for a part refund, `rest` for what the part refunds left), its taxes per code.
+fn credit_notes_sheet(
+    sheet: &mut Sheet,
+    bills: &[Bill],
+    taxes: &[String],
+    range: &Format,
+) -> Result<(), AppError> {
+    let mut header: Vec<String> = [
+        "credit_note_number",
+        "credited_at",
+        "invoice_number",
+        "bill",
+        "credits",
+        "customer",
+        "email",
+        "currency",
+        "total_excl_tax",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(tax_header(taxes));
+    header.extend(["total_incl_tax", "test"].map(String::from));
+    sheet.row(&header)?;
+    let mut notes: Vec<_> = bills
+        .iter()
+        .flat_map(|b| b.credit_notes().into_iter().map(move |(n, c)| (b, n, c)))
+        .filter(|(_, note, _)| range.holds(note.at))
+        .collect();
+    notes.sort_by(|(_, a, _), (_, b, _)| (a.at, &a.number).cmp(&(b.at, &b.number)));
+    for (bill, note, credited) in notes {
+        let who = bill.invoicing.as_ref().unwrap_or(&bill.customer);
+        let amounts = credited.taxes(bill);
+        let tax: Decimal = amounts.iter().map(|t| t.amount).sum();
+        let amount = credited.amount(bill);
+        let kind = match credited {
+            Credited::InFull => "in_full",
+            Credited::Part(_) => "part",
+            Credited::Rest(_) => "rest",
+        };
+        let mut row = vec![
+            note.number.clone(),
+            iso(note.at),
+            bill.invoice_number.clone().unwrap_or_default(),
+            bill.id.to_string(),
+            kind.to_owned(),
+            format!("{} {}", who.firstname, who.lastname),
+            who.email.to_string(),
+            bill.currency.code().to_owned(),
+            sheet.amount(bill, tax - amount),
+        ];
+        row.extend(tax_cells(
+            sheet,
+            bill,
+            taxes,
+            &amounts,
+            Decimal::NEGATIVE_ONE,
+        ));
+        row.extend([sheet.amount(bill, -amount), bill.test.to_string()]);
+        sheet.row(&row)?;
     }
     Ok(())
 }

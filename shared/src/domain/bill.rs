@@ -1114,17 +1114,52 @@ impl Bill {
         found.find(|r| r.at == entry.at && r.amount == *refunded)
     }
 
-    /// The credit note numbered `number`, with what it credits: a part refund's amount, or
-    /// (`None`) the rest of the invoice.
-    pub fn credit_note_numbered(&self, number: &str) -> Option<(&CreditNote, Option<Decimal>)> {
-        let refunded = self.refunds.iter().find_map(|r| {
-            let note = r.credit_note.as_ref().filter(|c| c.number == number)?;
-            Some((note, Some(r.amount)))
+    /// The bill's credit notes in the order they were taken (each part refund's, then its
+    /// own), with what each credits.
+    pub fn credit_notes(&self) -> Vec<(&CreditNote, Credited)> {
+        let parts = self.refunds.iter().filter_map(|r| {
+            let note = r.credit_note.as_ref()?;
+            Some((note, Credited::Part(r.amount)))
         });
-        refunded.or_else(|| {
-            let note = self.credit_note.as_ref().filter(|c| c.number == number)?;
-            Some((note, None))
-        })
+        let own = self.credit_note.as_ref().map(|note| {
+            let credited = if self.refunds.is_empty() {
+                Credited::InFull
+            } else {
+                Credited::Rest(self.total() - self.refunded_in_part())
+            };
+            (note, credited)
+        });
+        parts.chain(own).collect()
+    }
+}
+
+/// What a credit note credits of its invoice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credited {
+    /// All of it, line by line: the invoice cancelled, no part refund before.
+    InFull,
+    /// A part refund's amount (incl. tax).
+    Part(Decimal),
+    /// What the part refunds left, when the bill is refunded or called off after them.
+    Rest(Decimal),
+}
+
+impl Credited {
+    /// The amount credited, incl. tax.
+    pub fn amount(self, bill: &Bill) -> Decimal {
+        match self {
+            Credited::InFull => bill.total(),
+            Credited::Part(amount) | Credited::Rest(amount) => amount,
+        }
+    }
+
+    /// Its base and tax per rate: the invoice's, or the amount spread over them
+    /// ([`Bill::split_by_rate`]).
+    pub fn taxes(self, bill: &Bill) -> Vec<BillTax> {
+        match self {
+            Credited::InFull => bill.totals.taxes.clone(),
+            _ => bill.split_by_rate(self.amount(bill)),
+        }
     }
 }
 

@@ -10,7 +10,7 @@ pub(crate) mod words;
 use askama::Template;
 
 use crate::domain::Language;
-use crate::domain::bill::Bill;
+use crate::domain::bill::{Bill, Credited};
 use crate::domain::cart::Identity;
 use crate::domain::document::ShopDocument;
 use words::Words;
@@ -152,21 +152,25 @@ impl InvoiceDocument {
     }
 
     /// A credit note of the bill (`None` until it has it): `number`, or the bill's own (refunded
-    /// or called off after its invoice) when `None`. The bill's own, with no part refund
-    /// before it, is the invoice's lines and totals with the opposite sign; a part refund's,
-    /// or the bill's own after part refunds (the rest), is an amount spread over the rates.
+    /// or called off after its invoice) when `None`. In full, it is the invoice's lines and
+    /// totals with the opposite sign; for an amount (a part refund, or the rest after them), the
+    /// amount spread over the invoice's rates ([`Credited`]).
     pub fn credit_note(bill: &Bill, shop: &ShopDocument, number: Option<&str>) -> Option<Self> {
         let invoice = bill.invoice_number.as_ref()?;
-        let (note, part) = match number {
-            Some(n) => bill.credit_note_numbered(n)?,
-            None => (bill.credit_note.as_ref()?, None),
-        };
+        let own = bill.credit_note.as_ref();
+        let (note, credited) = bill
+            .credit_notes()
+            .into_iter()
+            .find(|(note, _)| match number {
+                Some(n) => note.number == n,
+                None => own.is_some_and(|own| own.number == note.number),
+            })?;
         let w = Words::of(bill.language);
         let money = |d: rust_decimal::Decimal| bill.currency.display(-d, bill.language);
         let doc = Self::new(bill, shop);
-        let refers = match part {
-            Some(_) => w.refers_to_invoice,
-            None => w.cancels_invoice,
+        let refers = match credited {
+            Credited::Part(_) => w.refers_to_invoice,
+            _ => w.cancels_invoice,
         };
         let mut facts = vec![
             (w.credit_note_number.into(), note.number.clone()),
@@ -179,56 +183,46 @@ impl InvoiceDocument {
                 .into_iter()
                 .skip_while(|(label, _)| label != w.order_reference),
         );
-        let before: Vec<&str> = bill
-            .refunds
-            .iter()
-            .filter_map(|r| r.credit_note.as_ref().map(|c| c.number.as_str()))
-            .collect();
-        let (credited, settlement) = match part {
-            Some(amount) => (amount, format!("{} {invoice}.", w.refunds_part_of)),
-            None if before.is_empty() => {
-                (bill.total(), format!("{} {invoice}.", w.cancels_in_full))
-            }
-            None => (
-                bill.total() - bill.refunded_in_part(),
-                format!(
-                    "{} {invoice} {} {}.",
-                    w.cancels_the_rest_of,
-                    w.after_credit_notes,
-                    before.join(", ")
-                ),
-            ),
-        };
-        let (lines, taxes) = if part.is_none() && before.is_empty() {
-            (
-                bill.lines
+        let settlement = match credited {
+            Credited::InFull => format!("{} {invoice}.", w.cancels_in_full),
+            Credited::Part(_) => format!("{} {invoice}.", w.refunds_part_of),
+            Credited::Rest(_) => {
+                let before: Vec<&str> = bill
+                    .refunds
                     .iter()
-                    .zip(doc.lines)
-                    .map(|(line, row)| LineRow {
-                        unit_price: money(line.unit_price),
-                        total_excl_tax: money(line.total_excl_tax),
-                        total_incl_tax: money(line.total_incl_tax),
-                        ..row
-                    })
-                    .collect(),
-                bill.totals.taxes.clone(),
-            )
-        } else {
-            let shares = bill.split_by_rate(credited);
-            let name = format!("{} {invoice}", w.refund_on_invoice);
-            let lines = shares
+                    .filter_map(|r| r.credit_note.as_ref().map(|c| c.number.as_str()))
+                    .collect();
+                let before = before.join(", ");
+                let (rest, after) = (w.cancels_the_rest_of, w.after_credit_notes);
+                format!("{rest} {invoice} {after} {before}.")
+            }
+        };
+        let taxes = credited.taxes(bill);
+        let lines = match credited {
+            Credited::InFull => bill
+                .lines
+                .iter()
+                .zip(doc.lines)
+                .map(|(line, row)| LineRow {
+                    unit_price: money(line.unit_price),
+                    total_excl_tax: money(line.total_excl_tax),
+                    total_incl_tax: money(line.total_incl_tax),
+                    ..row
+                })
+                .collect(),
+            _ => taxes
                 .iter()
                 .map(|t| LineRow {
-                    name: name.clone(),
+                    name: format!("{} {invoice}", w.refund_on_invoice),
                     quantity: 1,
                     unit_price: money(t.base),
                     total_excl_tax: money(t.base),
                     tax_rate: w.percent(t.rate),
                     total_incl_tax: money(t.base + t.amount),
                 })
-                .collect();
-            (lines, shares)
+                .collect(),
         };
+        let amount = credited.amount(bill);
         let tax: rust_decimal::Decimal = taxes.iter().map(|t| t.amount).sum();
         Some(Self {
             kind: DocumentKind::CreditNote,
@@ -243,9 +237,9 @@ impl InvoiceDocument {
                     amount: money(t.amount),
                 })
                 .collect(),
-            total_excl_tax: money(credited - tax),
+            total_excl_tax: money(amount - tax),
             total_tax: money(tax),
-            total_incl_tax: money(credited),
+            total_incl_tax: money(amount),
             settlement,
             mentions: Vec::new(),
             ..doc
