@@ -726,6 +726,31 @@ async fn part_of_a_paid_bill_is_refunded_with_a_credit_note_for_that_amount() {
                 "reference": "VIR-RET-1", "credit_note_number": part}])
     );
     assert_eq!(first.body["credit_note_number"], Value::Null);
+    // The buyer's view says staff refunded it, not who nor why (that is the staff's).
+    let seen = stack
+        .with_token(Method::GET, &format!("/bills/{bill}"), &token, None)
+        .await;
+    let entry = seen.body["events"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(entry["actor"], "operator");
+    assert_eq!(
+        entry["cause"],
+        json!({"code": "partial_refund", "refunded": "144.00", "currency": "EUR"})
+    );
+    let text = seen.body.to_string();
+    assert!(!text.contains(why) && !text.contains("API-TOKEN"), "{text}");
+    let staff = first.body["events"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(staff["actor"], "operator:API-TOKEN");
+    assert_eq!(staff["cause"]["note"], why);
     let excel = stack.moodle.course_by_shortname("EXCEL").unwrap().id;
     let ada = stack.moodle.user_by_email("ada@example.org").unwrap().id;
     assert!(

@@ -225,6 +225,9 @@ pub enum Actor {
     Buyer,
     Gateway(String),
     Operator(String),
+    /// A member of staff as the buyer reads the trace ([`BillEvent::for_buyer`]): unnamed.
+    /// Written to buyers only, never stored (a stored entry names its operator).
+    Staff,
     System,
 }
 
@@ -234,6 +237,7 @@ impl fmt::Display for Actor {
             Actor::Buyer => f.write_str("buyer"),
             Actor::Gateway(g) => write!(f, "gateway:{g}"),
             Actor::Operator(o) => write!(f, "operator:{o}"),
+            Actor::Staff => f.write_str("operator"),
             Actor::System => f.write_str("system"),
         }
     }
@@ -491,7 +495,8 @@ impl From<Cause> for CauseWire {
                 currency,
                 note,
             } => {
-                (w.refunded, w.currency, w.note) = (Some(refunded), Some(currency), Some(note));
+                let note = (!note.is_empty()).then_some(note);
+                (w.refunded, w.currency, w.note) = (Some(refunded), Some(currency), note);
                 CauseCode::PartialRefund
             }
             Cause::MessageNotDelivered { message, to, error } => {
@@ -552,7 +557,7 @@ impl TryFrom<CauseWire> for Cause {
             CauseCode::PartialRefund => Cause::PartialRefund {
                 refunded: w.refunded.ok_or_else(|| missing("refunded"))?,
                 currency: w.currency.ok_or_else(|| missing("currency"))?,
-                note: w.note.ok_or_else(|| missing("note"))?,
+                note: w.note.unwrap_or_default(),
             },
             CauseCode::MessageNotDelivered => Cause::MessageNotDelivered {
                 message: w.message.ok_or_else(|| missing("message"))?,
@@ -607,6 +612,13 @@ impl Cause {
                 "the gateway refunded {refunded} {currency}, part of what was received: \
                  the bill and its access stand; operators, check it"
             ),
+            PartialRefund {
+                refunded,
+                currency,
+                note,
+            } if note.is_empty() => {
+                format!("{refunded} {currency} refunded, part of what was received")
+            }
             PartialRefund {
                 refunded,
                 currency,
@@ -672,6 +684,31 @@ impl BillEvent {
             reference,
             cause: said.cause,
         }
+    }
+
+    /// The entry as the buyer reads it (`GET /bills/{bill}`): staff unnamed (their Moodle
+    /// username is their back-office login) and their note left out (it is the staff's).
+    pub fn for_buyer(&self) -> BillEvent {
+        let mut event = self.clone();
+        if !matches!(event.actor, Actor::Operator(_)) {
+            return event;
+        }
+        event.actor = Actor::Staff;
+        event.cause = match event.cause {
+            Some(Cause::PartialRefund {
+                refunded, currency, ..
+            }) => Some(Cause::PartialRefund {
+                refunded,
+                currency,
+                note: String::new(),
+            }),
+            other => other,
+        };
+        event.reason = match &event.cause {
+            Some(cause) => cause.english(),
+            None => "by the shop's staff".into(),
+        };
+        event
     }
 
     /// The first entry of a new bill.
@@ -1329,6 +1366,28 @@ mod tests {
             .map(|t| t.base + t.amount)
             .sum();
         assert_eq!(whole, d("225.50"));
+    }
+
+    /// The buyer reads that staff moved the bill, not who (a back-office login) nor their note;
+    /// the shop's and the gateways' entries as they are.
+    #[test]
+    fn the_buyer_reads_the_trace_without_the_staff_names_and_notes() {
+        let (_, shop) = crate::app::mail::preview::demo_shop();
+        let mut bill = crate::app::mail::preview::sample_bill(&shop, crate::domain::Language::En);
+        bill.status = Placed;
+        let at = Utc::now();
+        let note = "Rude on the phone; do not sell again.".to_owned();
+        let jdoe = Actor::Operator("jdoe".into());
+        bill.transition(Cancelled, &jdoe, note.clone(), None, at)
+            .unwrap();
+        let seen = bill.events.last().unwrap().for_buyer();
+        assert_eq!(
+            (seen.actor.to_string(), seen.reason.as_str()),
+            ("operator".into(), "by the shop's staff")
+        );
+        assert_eq!(bill.events.last().unwrap().reason, note, "kept for staff");
+        let placed = &bill.events[0];
+        assert_eq!(&placed.for_buyer(), placed);
     }
 
     /// "Find my orders" links are few and apart: the newest ten open the bill, an older one no

@@ -277,7 +277,11 @@ impl BillView {
             customer: bill.customer.clone(),
             invoicing: bill.invoicing.clone(),
             participants: bill.participants.clone(),
-            events: bill.events.clone(),
+            events: bill
+                .events
+                .iter()
+                .map(crate::domain::bill::BillEvent::for_buyer)
+                .collect(),
             production: bill
                 .lines
                 .iter()
@@ -301,6 +305,7 @@ impl BillView {
     /// every language (the staff's pages may not be in the buyer's).
     pub fn for_staff(mut self, bill: &crate::domain::bill::Bill) -> Self {
         self.moves = Some(self.status.operator_moves());
+        self.events = bill.events.clone();
         for (view, line) in self.lines.iter_mut().zip(&bill.lines) {
             view.names = Some(line.item.names());
         }
