@@ -23,6 +23,17 @@ async function placedBill(method, lastname, { on = stack, language = 'en', custo
   return placed.bill_id;
 }
 
+/** An order of Excel essentials by `customer`, paid with the test method: its placement's
+ * answer (`bill_id`, `access_token`). */
+async function paidOrder(customer, { quantity = 1, language = 'en' } = {}) {
+  const cart = await apiCall('POST', '/shops/demo/carts', { language });
+  await apiCall('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity });
+  await apiCall('PUT', `/carts/${cart.id}/customer`, { customer });
+  const placed = await apiCall('POST', `/carts/${cart.id}/order`, { payment_method: 'test', accept_terms: true });
+  await fetch(`${stack.base}/bills/${placed.bill_id}/test-payment`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${placed.access_token}` }, body: JSON.stringify({ outcome: 'paid' }) });
+  return placed;
+}
+
 async function signIn(p, username, password, on = stack) {
   await p.goto(`${on.base}/admin?shop=demo`);
   const form = p.locator('#sign-in');
@@ -118,11 +129,7 @@ test('an operator cannot cancel without a note, then cancels with one', async ()
 
 test('an operator refunds a delivered order in French, offered only the moves it allows, and the buyer\'s access closes', async () => {
   // Bought in English: the French page names what was bought in French all the same.
-  const cart = await apiCall('POST', '/shops/demo/carts', { language: 'en' });
-  await apiCall('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity: 1 });
-  await apiCall('PUT', `/carts/${cart.id}/customer`, { customer: { firstname: 'Marie', lastname: 'Curie', email: 'marie@example.org', address: '1 rue Pierre et Marie Curie', zip: '75005', city: 'Paris', country: 'FR' } });
-  const placed = await apiCall('POST', `/carts/${cart.id}/order`, { payment_method: 'test', accept_terms: true });
-  await fetch(`${stack.base}/bills/${placed.bill_id}/test-payment`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${placed.access_token}` }, body: JSON.stringify({ outcome: 'paid' }) });
+  const placed = await paidOrder({ firstname: 'Marie', lastname: 'Curie', email: 'marie@example.org', address: '1 rue Pierre et Marie Curie', zip: '75005', city: 'Paris', country: 'FR' });
   const p = await stack.page('fr', 390);
   await signIn(p, 'operator', 'operator-2026');
   await p.locator('#needs-action').waitFor();
@@ -185,11 +192,7 @@ test('an operator refunds a delivered order in French, offered only the moves it
 });
 
 test('an operator refunds part of a delivered order in French on a phone: the order and its access stand, a credit note for that amount, which the buyer gets', async () => {
-  const cart = await apiCall('POST', '/shops/demo/carts', { language: 'fr' });
-  await apiCall('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity: 2 });
-  await apiCall('PUT', `/carts/${cart.id}/customer`, { customer: { firstname: 'Irène', lastname: 'Joliot', email: 'irene@example.org', address: '1 rue d’Ulm', zip: '75005', city: 'Paris', country: 'FR' } });
-  const placed = await apiCall('POST', `/carts/${cart.id}/order`, { payment_method: 'test', accept_terms: true });
-  await fetch(`${stack.base}/bills/${placed.bill_id}/test-payment`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${placed.access_token}` }, body: JSON.stringify({ outcome: 'paid' }) });
+  const placed = await paidOrder({ firstname: 'Irène', lastname: 'Joliot', email: 'irene@example.org', address: '1 rue d’Ulm', zip: '75005', city: 'Paris', country: 'FR' }, { quantity: 2, language: 'fr' });
   const p = await stack.page('fr', 390);
   await signIn(p, 'operator', 'operator-2026');
   await p.locator('#needs-action').waitFor();

@@ -144,6 +144,28 @@ fn decimal_point(amount: &str) -> String {
     }
 }
 
+/// An amount of money moved, as typed: in the bill's currency, more than 0.
+fn positive_amount(
+    currency: crate::domain::money::Currency,
+    typed: &str,
+) -> Result<rust_decimal::Decimal, String> {
+    let amount = currency.parse_amount(&decimal_point(typed))?;
+    if amount.is_zero() {
+        return Err("must be more than 0".into());
+    }
+    Ok(amount)
+}
+
+/// The bank's or gateway's reference of money moved, trimmed (none when empty), at most 200
+/// characters.
+fn bank_reference(e: &mut Errors, typed: Option<&str>) -> Option<String> {
+    let reference = typed.map(str::trim).filter(|r| !r.is_empty())?;
+    if reference.chars().count() > 200 {
+        e.add("reference", "at most 200 characters");
+    }
+    Some(reference.to_owned())
+}
+
 const PAGE: usize = 20;
 const MAX_PAGE: usize = 100;
 
@@ -635,28 +657,9 @@ impl BillAdmin {
         let first = self.bill(caller, bill).await?;
         let currency = first.value.currency;
         let mut e = Errors::default();
-        let amount = e.check(
-            "amount",
-            currency
-                .parse_amount(&decimal_point(&input.amount))
-                .and_then(|a| {
-                    if a.is_zero() {
-                        Err("must be more than 0".into())
-                    } else {
-                        Ok(a)
-                    }
-                }),
-        );
+        let amount = e.check("amount", positive_amount(currency, &input.amount));
         let method = e.check("method", input.method.parse::<PaymentMethod>());
-        let reference = input
-            .reference
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned);
-        if reference.as_ref().is_some_and(|r| r.chars().count() > 200) {
-            e.add("reference", "at most 200 characters");
-        }
+        let reference = bank_reference(&mut e, input.reference.as_deref());
         e.finish(|| ()).map_err(AppError::Invalid)?;
         let (amount, method) = (amount.expect("checked"), method.expect("checked"));
         let actor = caller.actor();
@@ -700,27 +703,8 @@ impl BillAdmin {
         let first = self.bill(caller, bill).await?;
         let currency = first.value.currency;
         let mut e = Errors::default();
-        let amount = e.check(
-            "amount",
-            currency
-                .parse_amount(&decimal_point(&input.amount))
-                .and_then(|a| {
-                    if a.is_zero() {
-                        Err("must be more than 0".into())
-                    } else {
-                        Ok(a)
-                    }
-                }),
-        );
-        let reference = input
-            .reference
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned);
-        if reference.as_ref().is_some_and(|r| r.chars().count() > 200) {
-            e.add("reference", "at most 200 characters");
-        }
+        let amount = e.check("amount", positive_amount(currency, &input.amount));
+        let reference = bank_reference(&mut e, input.reference.as_deref());
         let note = input.note.trim().to_owned();
         if note.is_empty() {
             let why = "say why the money is given back";

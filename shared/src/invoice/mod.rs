@@ -131,16 +131,7 @@ impl InvoiceDocument {
                     total_incl_tax: money(l.total_incl_tax),
                 })
                 .collect(),
-            taxes: bill
-                .totals
-                .taxes
-                .iter()
-                .map(|t| TaxRow {
-                    rate: format!("{} {}", w.vat, w.percent(t.rate)),
-                    base: money(t.base),
-                    amount: money(t.amount),
-                })
-                .collect(),
+            taxes: tax_rows(&bill.totals.taxes, w, money),
             total_excl_tax: money(bill.totals.excl_tax),
             total_tax: money(bill.totals.tax),
             total_incl_tax: money(bill.totals.incl_tax),
@@ -229,14 +220,7 @@ impl InvoiceDocument {
             number: Some(note.number.clone()),
             facts,
             lines,
-            taxes: taxes
-                .iter()
-                .map(|t| TaxRow {
-                    rate: format!("{} {}", w.vat, w.percent(t.rate)),
-                    base: money(t.base),
-                    amount: money(t.amount),
-                })
-                .collect(),
+            taxes: tax_rows(&taxes, w, money),
             total_excl_tax: money(amount - tax),
             total_tax: money(tax),
             total_incl_tax: money(amount),
@@ -274,6 +258,22 @@ impl InvoiceDocument {
     pub fn pdf(&self) -> Vec<u8> {
         pdf::render(self)
     }
+}
+
+/// The tax per rate: "VAT 20%", its base and amount, each as `money` writes it.
+fn tax_rows(
+    taxes: &[crate::domain::bill::BillTax],
+    w: &Words,
+    money: impl Fn(rust_decimal::Decimal) -> String,
+) -> Vec<TaxRow> {
+    taxes
+        .iter()
+        .map(|t| TaxRow {
+            rate: format!("{} {}", w.vat, w.percent(t.rate)),
+            base: money(t.base),
+            amount: money(t.amount),
+        })
+        .collect()
 }
 
 /// The seller's legal identity: name, address, and each legal fact with its label.
