@@ -208,10 +208,10 @@ async fn the_dashboard_figures_follow_the_bills_in_four_requests() {
     );
     assert_eq!(empty.body["days"], serde_json::json!([]));
 
-    stack
+    let (excel, _) = stack
         .place_and_pay(&stack.ready_cart("EXCEL-ESS", 3).await)
         .await;
-    stack
+    let (guide, _) = stack
         .place_and_pay(&stack.ready_cart("GUIDE-BOOK", 1).await)
         .await;
     // An item sold by direct link only (not in the public catalogue), with its password.
@@ -249,7 +249,8 @@ async fn the_dashboard_figures_follow_the_bills_in_four_requests() {
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     assert_eq!(
         figures["days"],
-        serde_json::json!([{"day": today, "revenue_excl_tax": "444.90", "orders": 3}])
+        serde_json::json!([{"day": today, "revenue_excl_tax": "444.90", "orders": 3,
+                            "refunded_excl_tax": "0.00"}])
     );
     assert_eq!(figures["methods"]["test"], 3);
     assert_eq!(
@@ -284,6 +285,31 @@ async fn the_dashboard_figures_follow_the_bills_in_four_requests() {
     let after = stats().await.body;
     assert_eq!(after["counts"]["PENDING"], 0);
     assert_eq!(after["counts"]["CANCELLED"], 1);
+    assert_eq!(
+        after["days"][0]["refunded_excl_tax"], "0.00",
+        "never paid: nothing given back"
+    );
+
+    // Money given back on paid bills counts on its day, excl. tax: part of the Excel order
+    // (120.00 incl. 20 % tax), all of the guide (26.27 incl. 5.5 %).
+    let admin = async |path: String, body: serde_json::Value| {
+        stack
+            .with_token(reqwest::Method::POST, &path, ADMIN_TOKEN, Some(body))
+            .await
+    };
+    let part = serde_json::json!({"amount": "120.00", "note": "one seat less"});
+    let refunded = admin(format!("/admin/bills/{excel}/refunds"), part).await;
+    assert_eq!(refunded.status, 200, "{}", refunded.body);
+    for to in ["PAYBACK", "REFUNDED"] {
+        let note = serde_json::json!({"to": to, "note": "withdrew"});
+        admin(format!("/admin/bills/{guide}/transitions"), note).await;
+    }
+    let after = stats().await.body;
+    assert_eq!(after["days"][0]["refunded_excl_tax"], "124.90", "{after}");
+    assert_eq!(
+        after["days"][0]["revenue_excl_tax"], "444.90",
+        "sales stand as sold"
+    );
     let old = stack
         .with_token(
             reqwest::Method::GET,

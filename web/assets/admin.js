@@ -108,9 +108,10 @@ function group(days, by) {
       key = d.day.slice(0, 7);
       label = new Intl.DateTimeFormat(lang(), { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(date);
     }
-    const p = periods.get(key) || { label, revenue: 0, orders: 0 };
+    const p = periods.get(key) || { label, revenue: 0, orders: 0, refunded: 0 };
     p.revenue += Number(d.revenue_excl_tax);
     p.orders += d.orders;
+    p.refunded += Number(d.refunded_excl_tax ?? 0);
     periods.set(key, p);
   }
   return [...periods.values()];
@@ -131,18 +132,25 @@ async function figures(session) {
     const count = (n) => new Intl.NumberFormat(lang()).format(n);
     const revenue = stats.days.reduce((s, d) => s + Number(d.revenue_excl_tax), 0);
     const orders = stats.days.reduce((s, d) => s + d.orders, 0);
+    // Money given back on paid orders, on its day: said beside the sales when there is some.
+    const refunded = stats.days.reduce((s, d) => s + Number(d.refunded_excl_tax ?? 0), 0);
+
     const periods = group(stats.days, grouping.value);
     const maxDay = Math.max(0, ...periods.map((d) => d.revenue));
     const maxItem = Math.max(0, ...stats.items.map((i) => i.quantity));
     const methods = Object.entries(stats.methods);
     const maxMethod = Math.max(0, ...methods.map(([, n]) => n));
     fill(body,
-      h('p', { class: 'totals' }, h('strong', {}, amount(revenue.toFixed(2), stats.currency)), ` ${w('revenueExcl')} · `, h('strong', {}, count(orders)), ` ${w(orders === 1 ? 'order' : 'orders')}`),
+      h('p', { class: 'totals' }, h('strong', {}, amount(revenue.toFixed(2), stats.currency)), ` ${w('revenueExcl')} · `, h('strong', {}, count(orders)), ` ${w(orders === 1 ? 'order' : 'orders')}`,
+        refunded > 0 && [' · ', h('strong', { id: 'refunded' }, amount(refunded.toFixed(2), stats.currency)), ` ${w('refundedExcl')}`]),
       h('ul', { class: 'counts' }, STATUSES.filter((s) => stats.counts[s]).map((s) =>
         h('li', {}, h('span', { class: `status ${s}` }, t(`status_${s}`)), ' ', count(stats.counts[s])))),
       h('div', { class: 'charts' },
         periods.length ? barTable('revenue', w(`revenueBy_${grouping.value}`), [w(grouping.value === 'day' ? 'date' : 'periodCol'), w('revenueCol'), w('ordersCol'), ''],
-          periods.map((d) => [d.label, amount(d.revenue.toFixed(2), stats.currency), count(d.orders), d.revenue]), maxDay) : h('p', { class: 'muted' }, w('noSales')),
+          // A period's refunds under its revenue (a column more would not fit a phone).
+          periods.map((d) => [d.label, [amount(d.revenue.toFixed(2), stats.currency),
+            d.refunded > 0 && h('div', { class: 'muted refunded' }, w('refundedOf', amount(d.refunded.toFixed(2), stats.currency)))],
+          count(d.orders), d.revenue]), maxDay) : h('p', { class: 'muted' }, w('noSales')),
         stats.items.length > 0 && barTable('top-items', w('topItems'), [w('item'), w('quantity'), ''], stats.items.slice(0, 10).map((i) => [names[i.code] || i.code, count(i.quantity), i.quantity]), maxItem),
         methods.length > 0 && barTable('methods', w('byMethod'), [w('method'), w('ordersCol'), ''], methods.map(([m, n]) => [t(`method_${m}`), count(n), n]), maxMethod)));
   };

@@ -222,6 +222,11 @@ test('an operator refunds part of a delivered order in French on a phone: the or
   const [scroll, inner] = await p.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
   assert.ok(scroll <= inner, `${scroll} px wide in ${inner} px`);
   await accessible(p, 'admin-bill-part-refund-fr-390');
+  // The dashboard's sales say what was given back, excl. tax, beside what was sold.
+  await p.goto(`${stack.base}/admin?shop=demo`);
+  await p.locator('#refunded').waitFor();
+  assert.match(await p.locator('#figures .totals').innerText(), /· [\d\s]+,\d\d\s€ remboursés HT$/);
+  assert.match(await p.locator('#revenue .refunded').last().innerText(), /^[\d\s]+,\d\d\s€ remboursés$/);
   // The buyer's page gives the refund with its credit note, in French (the order's language).
   const bill = await (await fetch(`${stack.base}/bills/${placed.bill_id}`, { headers: { authorization: `Bearer ${placed.access_token}` } })).json();
   assert.ok(bill.access, 'the course is still reached');

@@ -9,7 +9,9 @@
 //! (`OUT#{status}`, the counters of before 2026-12-06 with `IN#` for a move, are still read). A
 //! bill is counted as sold the first time it is PAID: its revenue excl. tax (in minor units) and
 //! one order on that day (`DAY#{date}#REV`, `#ORDERS`), its payment method, and the quantity of
-//! each item. Bills written before the counters existed are not in them.
+//! each item. Money given back on a bill that was paid counts on the day it is (`DAY#{date}#REFUND`,
+//! excl. tax): a part refund its amount, a refund of the bill what it still kept. Bills written
+//! before the counters existed are not in them.
 //!
 //! A test-mode bill (`Bill::test`) counts apart (`STATS#{shop}#TEST`): the dashboard shows a
 //! shop in test mode its test sales, and a live shop its real ones only, not the orders its
@@ -91,7 +93,36 @@ pub(crate) fn counters(bill: &Bill, since: usize) -> Vec<Write> {
             });
         }
     }
+    writes.extend(refunds(bill, since, shop));
     writes
+}
+
+/// The money a change gives back on a bill that was paid (whose revenue counted), excl. tax,
+/// on its day: a part refund's amount, or on REFUNDED what the bill kept.
+fn refunds(bill: &Bill, since: usize, shop: &str) -> Vec<Write> {
+    use crate::domain::bill::{Cause, Credited};
+    if bill.paid_at.is_none() {
+        return Vec::new();
+    }
+    let rest = bill.total() - bill.refunded_in_part();
+    bill.events[since..]
+        .iter()
+        .filter_map(|e| {
+            let credited = match &e.cause {
+                Some(Cause::PartialRefund { refunded, .. }) => Credited::Part(*refunded),
+                _ if e.to == BillStatus::Refunded && e.from != Some(e.to) => Credited::Rest(rest),
+                _ => return None,
+            };
+            let excl = bill.currency.to_minor(credited.excl_tax(bill)).unwrap_or(0);
+            let day = e.at.format("%Y-%m-%d");
+            Some(Write::Add {
+                key: Key::new(shop, format!("DAY#{day}#REFUND")),
+                by: excl,
+                at_most: None,
+                expires_at: None,
+            })
+        })
+        .collect()
 }
 
 /// One day of sales.
@@ -100,6 +131,8 @@ pub struct Day {
     pub day: String,
     pub revenue_excl_tax: String,
     pub orders: u64,
+    /// Money given back that day on bills that were paid, excl. tax.
+    pub refunded_excl_tax: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -200,10 +233,11 @@ pub async fn read(
         days: figures
             .days
             .into_iter()
-            .map(|(day, (revenue, orders))| Day {
+            .map(|(day, sums)| Day {
                 day,
-                revenue_excl_tax: currency.format(currency.from_minor(revenue)),
-                orders,
+                revenue_excl_tax: currency.format(currency.from_minor(sums.revenue)),
+                orders: sums.orders,
+                refunded_excl_tax: currency.format(currency.from_minor(sums.refunded)),
             })
             .collect(),
         methods: figures.methods,
@@ -211,12 +245,19 @@ pub async fn read(
     })
 }
 
+/// One day's counters: revenue and refunds in minor units, orders.
+#[derive(Default)]
+struct DaySums {
+    revenue: i64,
+    orders: u64,
+    refunded: i64,
+}
+
 /// The figures one set of counters holds, days from `from` to `to`.
 #[derive(Default)]
 struct Figures {
     flows: Flows,
-    /// Day → (revenue in minor units, orders).
-    days: BTreeMap<String, (i64, u64)>,
+    days: BTreeMap<String, DaySums>,
     methods: BTreeMap<String, u64>,
     items: Vec<ItemSold>,
 }
@@ -235,9 +276,11 @@ impl Figures {
                 ["IN" | "OUT" | "MOVE", ..] => f.flows.add(&parts, count),
                 ["DAY", day, what] if *day >= first.as_str() && *day <= last.as_str() => {
                     let entry = f.days.entry((*day).to_owned()).or_default();
+                    let minor = i64::try_from(count).unwrap_or(i64::MAX);
                     match *what {
-                        "REV" => entry.0 = i64::try_from(count).unwrap_or(i64::MAX),
-                        _ => entry.1 = count,
+                        "REV" => entry.revenue = minor,
+                        "REFUND" => entry.refunded = minor,
+                        _ => entry.orders = count,
                     }
                 }
                 ["METHOD", m] => {

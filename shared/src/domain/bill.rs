@@ -1190,6 +1190,12 @@ impl Credited {
         }
     }
 
+    /// The amount credited excl. tax: the amount less its taxes.
+    pub fn excl_tax(self, bill: &Bill) -> Decimal {
+        let tax: Decimal = self.taxes(bill).iter().map(|t| t.amount).sum();
+        self.amount(bill) - tax
+    }
+
     /// Its base and tax per rate: the invoice's, or the amount spread over them
     /// ([`Bill::split_by_rate`]).
     pub fn taxes(self, bill: &Bill) -> Vec<BillTax> {
