@@ -1103,6 +1103,11 @@ async fn each_item_is_shown_and_sold_to_those_its_visibility_names() {
     stack.produce_all().await;
     let ada = as_ada(Method::GET, "/shops/demo/catalog", None).await.body;
     assert_eq!(listed(&ada), ["MEMBERS", "LOYALTY"]);
+    // The cart she started before, signed in, learns it too: she adds the loyalty item to it.
+    let earlier = linked.body["id"].as_str().unwrap();
+    let path = format!("/carts/{earlier}/lines/LOYALTY");
+    let loyal = as_ada(Method::PUT, &path, Some(json!({"quantity": 1}))).await;
+    assert_eq!(loyal.status, 200, "{}", loyal.body);
 
     // The staff's preview shows each as a buyer it is for would see it: on sale.
     for code in ["MEMBERS", "LOYALTY", "VISITORS"] {

@@ -374,12 +374,22 @@ impl Storefront {
     }
 
     /// A cart without an account becomes the signed-in customer's (`session`), if any: a
-    /// customer signed in buys as themselves.
+    /// customer signed in buys as themselves. Their cart from before their first order was
+    /// delivered learns they have bought now (the items for `customers`).
     async fn take_signed_in(&self, cart: &mut Cart, session: Option<&str>) -> Result<(), AppError> {
-        if cart.account.is_none()
-            && let Some(buyer) = self.signed_in(session, &cart.shop).await?
-        {
-            cart.log_in(buyer.account, buyer.profile);
+        let not_yet_bought = cart.account.as_ref().is_some_and(|a| !a.has_bought);
+        if cart.account.is_some() && !not_yet_bought {
+            return Ok(());
+        }
+        let Some(buyer) = self.signed_in(session, &cart.shop).await? else {
+            return Ok(());
+        };
+        match &mut cart.account {
+            None => cart.log_in(buyer.account, buyer.profile),
+            Some(account) if account.email == buyer.account.email => {
+                account.has_bought = buyer.account.has_bought;
+            }
+            Some(_) => {}
         }
         Ok(())
     }
