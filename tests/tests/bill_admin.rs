@@ -715,6 +715,7 @@ async fn part_of_a_paid_bill_is_refunded_with_a_credit_note_for_that_amount() {
     assert_eq!(all.body["errors"][0]["kept"], "288.00");
     let nothing = refund(json!({"amount": "0", "note": why})).await;
     assert_eq!(nothing.assert_problem(422, "validation_failed"), ["amount"]);
+    assert_eq!(nothing.body["errors"][0]["code"], "invalid_amount");
 
     let first = refund(json!({"amount": "144.00", "reference": "VIR-RET-1", "note": why})).await;
     assert_eq!(first.status, 200, "{}", first.body);

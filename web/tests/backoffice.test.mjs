@@ -199,6 +199,13 @@ test('an operator refunds part of a delivered order in French on a phone: the or
   await p.goto(`${stack.base}/admin/bill?shop=demo&bill=${placed.bill_id}`);
   await p.locator('#status[data-status="COMPLETE"]').waitFor({ timeout: 20000 });
   const form = p.locator('#refund');
+  // Not an amount: said at the field in French.
+  await form.getByLabel('Montant remboursé (TTC)').fill('cent');
+  await form.getByLabel('Motif').fill('Un des deux participants s’est désisté.');
+  await form.getByRole('button', { name: 'Enregistrer le remboursement' }).click();
+  await form.getByRole('alertdialog').getByRole('button', { name: 'Confirmer' }).click();
+  await p.locator('#refund input[aria-invalid=true]').waitFor();
+  assert.match(await form.innerText(), /Saisissez un montant, par exemple 12,50\./);
   // All of it is a refund of the order (its status), said at the field in French with the amount.
   await form.getByLabel('Montant remboursé (TTC)').fill('288');
   await form.getByLabel('Motif').fill('Un des deux participants s’est désisté.');

@@ -144,14 +144,18 @@ fn decimal_point(amount: &str) -> String {
     }
 }
 
-/// An amount of money moved, as typed: in the bill's currency, more than 0.
+/// An amount of money moved, as typed: in the bill's currency, more than 0 (`invalid_amount`,
+/// which the staff's pages say in their language, else).
 fn positive_amount(
     currency: crate::domain::money::Currency,
     typed: &str,
-) -> Result<rust_decimal::Decimal, String> {
-    let amount = currency.parse_amount(&decimal_point(typed))?;
+) -> Result<rust_decimal::Decimal, crate::domain::Reason> {
+    let refused = crate::domain::Reason::coded("invalid_amount");
+    let amount = currency
+        .parse_amount(&decimal_point(typed))
+        .map_err(&refused)?;
     if amount.is_zero() {
-        return Err("must be more than 0".into());
+        return Err(refused("must be more than 0".into()));
     }
     Ok(amount)
 }
