@@ -105,12 +105,13 @@ function messages(bill) {
 }
 
 /** True while the operator is at a form: a field focused, a note typed, an address corrected,
- * a question open. */
+ * a refund's amount typed, a question open. */
 const inUse = () => {
   const active = document.activeElement;
   return Boolean((active && main.contains(active) && active.matches('input, select, textarea'))
     || [...main.querySelectorAll('textarea')].some((n) => n.value.trim())
     || [...main.querySelectorAll('.send-again input')].some((n) => n.value !== n.dataset.was)
+    || [...main.querySelectorAll('#refund input')].some((n) => n.value)
     || main.querySelector('#transition select')?.value
     || main.querySelector('.confirm'));
 };

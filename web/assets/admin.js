@@ -134,7 +134,6 @@ async function figures(session) {
     const orders = stats.days.reduce((s, d) => s + d.orders, 0);
     // Money given back on paid orders, on its day: said beside the sales when there is some.
     const refunded = stats.days.reduce((s, d) => s + Number(d.refunded_excl_tax ?? 0), 0);
-
     const periods = group(stats.days, grouping.value);
     const maxDay = Math.max(0, ...periods.map((d) => d.revenue));
     const maxItem = Math.max(0, ...stats.items.map((i) => i.quantity));
