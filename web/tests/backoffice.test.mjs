@@ -344,6 +344,13 @@ test('an operator refunds a paid order stuck while Moodle is down: the page that
     await fetch(`${stack.base}/bills/${placed.bill_id}/test-payment`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${placed.access_token}` }, body: JSON.stringify({ outcome: 'paid' }) });
     await p.goto(`${stack.base}/admin/bill?shop=demo&bill=${placed.bill_id}`);
     await p.locator('#status[data-status="PAID"]').waitFor();
+    // An amount typed in the refund form, the field left: kept while the page follows the bill.
+    const refund = p.locator('#refund').getByLabel('Montant remboursé (TTC)');
+    await refund.fill('50');
+    await p.locator('h1').click();
+    await p.waitForTimeout(4000);
+    assert.equal(await refund.inputValue(), '50');
+    await refund.fill('');
     const form = p.locator('#transition');
     await form.getByLabel('Nouvel état').selectOption('PAYBACK');
     await form.getByLabel('Note').fill('Le client renonce : remboursement par virement.');
