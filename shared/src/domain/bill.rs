@@ -611,7 +611,7 @@ impl Cause {
             GatewayPartialRefund { refunded, currency } => format!(
                 "the gateway refunded {refunded} {currency}, part of what was received: \
                  the bill and its access stand; operators, check it, then record it on the bill \
-                 (refund part of the order), which makes its credit note"
+                 (refund part of the order) unless it is there already, which makes its credit note"
             ),
             PartialRefund {
                 refunded,

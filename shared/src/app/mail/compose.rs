@@ -168,7 +168,7 @@ fn cause_fr(bill: &Bill, cause: &Cause) -> String {
         Cause::GatewayPartialRefund { refunded, .. } => format!(
             "le prestataire a remboursé {}, une partie de ce qui a été reçu : la commande et \
              son accès restent ; à vérifier par l’équipe, puis à enregistrer sur la commande \
-             (rembourser une partie de la commande), ce qui établit son avoir",
+             (rembourser une partie de la commande) s’il n’y est pas déjà, ce qui établit son avoir",
             money(bill, *refunded, Language::Fr)
         ),
         Cause::PartialRefund { refunded, note, .. } => format!(
