@@ -4,7 +4,7 @@
 import {
   api, clearProblem, countryName, countryOptions, field, fill, h, lang, showProblem, t,
 } from './app.js';
-import { amount, cardLabel, day, deskHeader, productItem, stackedTable, staffName, staffSession, w, when, catalogueWithItems } from './desk.js';
+import { amount, cardLabel, day, deskHeader, productItem, refundNotes, stackedTable, staffName, staffSession, w, when, catalogueWithItems } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const main = document.getElementById('main');
@@ -84,7 +84,7 @@ async function one(email) {
       ? stacked([[w('bill')], [w('date')], [w('total'), 'num'], [w('status')]], c.bills.map((b) => [
         ['key', h('a', { class: 'id', href: `/admin/bill?shop=${session.shop}&bill=${b.id}` }, b.id),
           b.invoice_number && [h('br'), h('span', { class: 'muted invoice-number' }, b.invoice_number)],
-          b.credit_note_number && [h('br'), h('span', { class: 'muted credit-note-number' }, `${w('creditNote')} ${b.credit_note_number}`)]],
+          refundNotes(b), b.credit_note_number && [h('br'), h('span', { class: 'muted credit-note-number' }, `${w('creditNote')} ${b.credit_note_number}`)]],
         [null, when(b.placed_at)], ['num', amount(b.total, b.currency)], ['state', badge(b.status, t(`status_${b.status}`))]]))
       : h('p', { class: 'muted' }, w('noneYet'));
     const products = c.products.length

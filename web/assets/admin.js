@@ -1,7 +1,7 @@
 // The back office's front page: staff sign-in, then the dashboard (what needs action now,
 // bills by status) and the bills desk (filters, paging).
 import { api, clearProblem, field, fill, h, lang, showProblem, t } from './app.js';
-import { amount, catalogueWithItems, day, deskHeader, mailFailure, productItem, said, sendAgainForm, stackedTable, staffName, staffSession, w, when } from './desk.js';
+import { amount, catalogueWithItems, day, deskHeader, mailFailure, productItem, refundNotes, said, sendAgainForm, stackedTable, staffName, staffSession, w, when } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const main = document.getElementById('main');
@@ -45,7 +45,7 @@ function billRows(session, bills) {
     bills.map((b) => [{ 'data-bill': b.id }, [
       // Once paid, its invoice number too: what the accountant and the buyer's bank quote.
       ['key', billLink(session, b.id), b.invoice_number && [h('br'), h('span', { class: 'muted invoice-number' }, b.invoice_number)],
-        b.credit_note_number && [h('br'), h('span', { class: 'muted credit-note-number' }, `${w('creditNote')} ${b.credit_note_number}`)]],
+        refundNotes(b), b.credit_note_number && [h('br'), h('span', { class: 'muted credit-note-number' }, `${w('creditNote')} ${b.credit_note_number}`)]],
       ['hide-small', when(b.placed_at)],
       ['who', b.customer, h('br'), h('span', { class: 'muted' }, b.email)],
       ['num', amount(b.total, b.currency)],

@@ -13,7 +13,7 @@ const WORDS = {
     needsAction: 'Needs action now', awaitingPayment: 'Transfers and cheques awaiting confirmation',
     deliveredUnpaid: 'Delivered before payment: payment awaited',
     paidNotDelivered: 'Paid, not delivered yet (delivery running or failed)', failedMessages: 'Messages not delivered', expiring: 'Products ending within 30 days',
-    nothing: 'Nothing to do here.', byStatus: 'Bills by status', search: 'Search', searchHelp: 'Order number, invoice, name or email',
+    nothing: 'Nothing to do here.', byStatus: 'Bills by status', search: 'Search', searchHelp: 'Order number, invoice, credit note, name or email',
     document: 'Document', invoiceHtml: 'Invoice', orderHtml: 'Order form', gateway: 'Gateway',
     sampleTitle: 'Sample notification (test mode)', sampleSend: 'Send the notification',
     sampleHelp: 'Sends the bill a payment notification signed as the gateway would, for what remains due.',
@@ -115,7 +115,7 @@ const WORDS = {
     needsAction: 'À traiter maintenant', awaitingPayment: 'Virements et chèques à confirmer',
     deliveredUnpaid: 'Livrées avant paiement : paiement attendu',
     paidNotDelivered: 'Payées, pas encore livrées (livraison en cours ou en échec)', failedMessages: 'Messages non distribués', expiring: 'Produits qui se terminent sous 30 jours',
-    nothing: 'Rien à faire ici.', byStatus: 'Commandes par état', search: 'Rechercher', searchHelp: 'Numéro de commande, facture, nom ou courriel',
+    nothing: 'Rien à faire ici.', byStatus: 'Commandes par état', search: 'Rechercher', searchHelp: 'Numéro de commande, facture, avoir, nom ou courriel',
     document: 'Document', invoiceHtml: 'Facture', orderHtml: 'Bon de commande', gateway: 'Prestataire',
     sampleTitle: 'Notification d’essai (mode test)', sampleSend: 'Envoyer la notification',
     sampleHelp: 'Envoie à la commande une notification de paiement signée comme le ferait le prestataire, pour le reste dû.',
@@ -230,6 +230,10 @@ const method = (m) => t(`method_${m}`);
 
 /** What an entry of a bill's trace says: the shop's cause in the page's language, or the
  * operator's note as typed (`reason`, also the words of entries written before causes). */
+/** Under a bill in a list: the credit notes of its part refunds, each by its number. */
+export const refundNotes = (bill) => (bill.refund_credit_notes || []).map((n) =>
+  [h('br'), h('span', { class: 'muted refund-credit-note' }, `${w('creditNote')} ${n}`)]);
+
 export const said = (entry) => (entry.cause ? w(`cause_${entry.cause.code}`, entry.cause) : entry.reason ?? entry.detail);
 
 /** Why a line was not delivered: the shop's words for it (with Moodle's error code), then what

@@ -234,6 +234,14 @@ test('an operator refunds part of a delivered order in French on a phone: the or
   await p.locator('#refunded').waitFor();
   assert.match(await p.locator('#figures .totals').innerText(), /· [\d\s]+,\d\d\s€ remboursés HT$/);
   assert.match(await p.locator('#revenue .refunded').last().innerText(), /^[\d\s]+,\d\d\s€ remboursés$/);
+  // The accountant's credit note number finds its order on the bills desk, which lists it.
+  const desk = p.locator('#bill-filter');
+  await desk.getByLabel('Rechercher').fill(number);
+  await desk.getByRole('button', { name: 'Filtrer' }).click();
+  const found = p.locator(`#bills [data-bill="${placed.bill_id}"]`);
+  await found.locator('.refund-credit-note').waitFor();
+  assert.equal(await found.locator('.refund-credit-note').innerText(), `Avoir ${number}`);
+  assert.equal(await p.locator('#bills [data-bill]').count(), 1, 'that order only');
   // The buyer's page gives the refund with its credit note, in French (the order's language).
   const bill = await (await fetch(`${stack.base}/bills/${placed.bill_id}`, { headers: { authorization: `Bearer ${placed.access_token}` } })).json();
   assert.ok(bill.access, 'the course is still reached');

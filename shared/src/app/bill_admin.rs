@@ -54,6 +54,8 @@ pub struct BillSummary {
     pub placed_at: chrono::DateTime<chrono::Utc>,
     pub invoice_number: Option<String>,
     pub credit_note_number: Option<String>,
+    /// The credit notes of its part refunds, in the order taken.
+    pub refund_credit_notes: Vec<String>,
     pub total: String,
     pub received: String,
     pub currency: String,
@@ -189,6 +191,11 @@ impl BillSummary {
             placed_at: bill.placed_at,
             invoice_number: bill.invoice_number.clone(),
             credit_note_number: bill.credit_note.as_ref().map(|c| c.number.clone()),
+            refund_credit_notes: bill
+                .refunds
+                .iter()
+                .filter_map(|r| r.credit_note.as_ref().map(|c| c.number.clone()))
+                .collect(),
             total: money(bill, bill.total()),
             received: money(bill, bill.received()),
             currency: bill.currency.code().to_owned(),
@@ -200,17 +207,23 @@ impl BillSummary {
     }
 }
 
-/// A bill matches a search text.
+/// A bill matches a search text: its id, invoice or credit notes' numbers, buyer's name or
+/// email.
 fn matches(bill: &Bill, q: &str) -> bool {
     let q = q.to_lowercase();
     let c = &bill.customer;
+    let notes = bill
+        .credit_notes()
+        .into_iter()
+        .map(|(n, _)| n.number.clone());
     [
         bill.id.as_str().to_owned(),
         bill.invoice_number.clone().unwrap_or_default(),
         format!("{} {}", c.firstname, c.lastname),
         c.email.to_string(),
     ]
-    .iter()
+    .into_iter()
+    .chain(notes)
     .any(|field| field.to_lowercase().contains(&q))
 }
 
