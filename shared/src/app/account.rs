@@ -115,12 +115,11 @@ pub struct AccountBill {
     pub links: BillLinks,
 }
 
-/// A part refund in the customer area.
+/// A part refund in the customer area: as on the bill, with its credit note's link.
 #[derive(Debug, Serialize)]
 pub struct AccountRefund {
-    pub at: DateTime<Utc>,
-    pub amount: String,
-    pub credit_note_number: Option<String>,
+    #[serde(flatten)]
+    pub refund: super::checkout::RefundView,
     /// Its credit note (`?format=pdf` for the PDF).
     pub credit_note: Option<String>,
 }
@@ -329,14 +328,13 @@ impl Accounts {
                         .refunds
                         .iter()
                         .map(|r| {
-                            let number = r.credit_note.as_ref().map(|c| c.number.clone());
+                            let refund = super::checkout::RefundView::new(bill, r);
+                            let link = |n: &String| {
+                                format!("/account/bills/{}/credit-note?number={n}", bill.id)
+                            };
                             AccountRefund {
-                                at: r.at,
-                                amount: r.amount.to_string(),
-                                credit_note: number.as_ref().map(|n| {
-                                    format!("/account/bills/{}/credit-note?number={n}", bill.id)
-                                }),
-                                credit_note_number: number,
+                                credit_note: refund.credit_note_number.as_ref().map(link),
+                                refund,
                             }
                         })
                         .collect(),

@@ -104,13 +104,12 @@ fn refunds(bill: &Bill, since: usize, shop: &str) -> Vec<Write> {
     if bill.paid_at.is_none() {
         return Vec::new();
     }
-    let rest = bill.total() - bill.refunded_in_part();
     bill.events[since..]
         .iter()
         .filter_map(|e| {
             let credited = match &e.cause {
                 Some(Cause::PartialRefund { refunded, .. }) => Credited::Part(*refunded),
-                _ if e.to == BillStatus::Refunded && e.from != Some(e.to) => Credited::Rest(rest),
+                _ if e.to == BillStatus::Refunded && e.from != Some(e.to) => bill.own_credit(),
                 _ => return None,
             };
             let excl = bill.currency.to_minor(credited.excl_tax(bill)).unwrap_or(0);

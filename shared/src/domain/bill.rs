@@ -1159,15 +1159,21 @@ impl Bill {
             let note = r.credit_note.as_ref()?;
             Some((note, Credited::Part(r.amount)))
         });
-        let own = self.credit_note.as_ref().map(|note| {
-            let credited = if self.refunds.is_empty() {
-                Credited::InFull
-            } else {
-                Credited::Rest(self.total() - self.refunded_in_part())
-            };
-            (note, credited)
-        });
+        let own = self
+            .credit_note
+            .as_ref()
+            .map(|note| (note, self.own_credit()));
         parts.chain(own).collect()
+    }
+
+    /// What the bill's own credit note credits, refunded or called off: all of the invoice,
+    /// or what its part refunds left.
+    pub fn own_credit(&self) -> Credited {
+        if self.refunds.is_empty() {
+            Credited::InFull
+        } else {
+            Credited::Rest(self.total() - self.refunded_in_part())
+        }
     }
 }
 

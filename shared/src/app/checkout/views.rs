@@ -132,6 +132,17 @@ pub struct RefundView {
     pub credit_note_number: Option<String>,
 }
 
+impl RefundView {
+    pub fn new(bill: &Bill, refund: &crate::domain::bill::Refund) -> Self {
+        Self {
+            at: refund.at,
+            amount: money(bill, refund.amount),
+            reference: refund.reference.clone(),
+            credit_note_number: refund.credit_note.as_ref().map(|c| c.number.clone()),
+        }
+    }
+}
+
 /// The learning site's links for a delivered bill.
 #[derive(Debug, Serialize)]
 pub struct AccessView {
@@ -225,12 +236,7 @@ impl BillView {
             refunds: bill
                 .refunds
                 .iter()
-                .map(|r| RefundView {
-                    at: r.at,
-                    amount: m(r.amount),
-                    reference: r.reference.clone(),
-                    credit_note_number: r.credit_note.as_ref().map(|c| c.number.clone()),
-                })
+                .map(|r| RefundView::new(bill, r))
                 .collect(),
             test: bill.test,
             currency: bill.currency.code().to_owned(),
