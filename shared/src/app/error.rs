@@ -54,11 +54,17 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// `id` is what the client sent (a path segment), printed in the problem and in the
+    /// logs: its control and invisible characters are escaped (a `%0A` in a path must not
+    /// write a line of its own in the logs) and it is cut at 80 characters.
     pub fn not_found(what: &'static str, id: impl Into<String>) -> Self {
-        Self::NotFound {
-            what,
-            id: id.into(),
+        const MOST: usize = 80;
+        let id: String = id.into();
+        let mut shown: String = id.chars().take(MOST).flat_map(char::escape_debug).collect();
+        if id.chars().nth(MOST).is_some() {
+            shown.push('…');
         }
+        Self::NotFound { what, id: shown }
     }
 
     pub fn invalid(path: impl Into<String>, reason: impl Into<crate::domain::Reason>) -> Self {
@@ -84,5 +90,25 @@ impl From<Rejection> for AppError {
             Rejection::Invalid(errors) => Self::Invalid(errors),
             Rejection::WrongPassword => Self::Invalid(vec![Rejection::wrong_password()]),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_not_found_prints_on_one_line_and_short() {
+        let forged = AppError::not_found("gateway", "x\n2026-12-07T17:00:00Z INFO forged\u{202e}");
+        assert_eq!(
+            forged.to_string(),
+            "gateway `x\\n2026-12-07T17:00:00Z INFO forged\\u{202e}` not found"
+        );
+        let long = AppError::not_found("cart", "a".repeat(3000)).to_string();
+        assert_eq!(long.chars().count(), "cart `` not found".len() + 81);
+        assert_eq!(
+            AppError::not_found("shop", "santé").to_string(),
+            "shop `santé` not found"
+        );
     }
 }
