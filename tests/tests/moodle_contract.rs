@@ -18,6 +18,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use shop_core::adapters::moodle::{REQUIRED_FUNCTIONS, username_for};
 use shop_core::app::production::Produced;
+use shop_core::domain::ids::Email;
+use shop_core::ports::Lms;
 
 const SETUP_SCRIPT: &str = include_str!("../../infra/moodle/enrolshop-setup.php");
 const README: &str = include_str!("../../README.md");
@@ -454,6 +456,19 @@ async fn contract(stack: &Stack, site: &dyn Site) {
         !categories["categories"].as_array().unwrap().is_empty(),
         "{categories}"
     );
+
+    // Moodle takes for a user the addresses the shop takes from people, and refuses those it
+    // refuses at the field: an address Moodle refuses would be paid for and never delivered.
+    for (address, taken) in [
+        (format!("o'brien.{}@sub.example.ie", run.tag), true),
+        (format!("élodie.{}@example.org", run.tag), false),
+        (format!("x.{}@exämple.org", run.tag), false),
+        (format!("x..{}@example.org", run.tag), false),
+    ] {
+        assert_eq!(Email::from_input(&address).is_ok(), taken, "{address}");
+        let created = Lms::find_or_create_user(lms.as_ref(), &address, "Élodie", "Ça").await;
+        assert_eq!(created.is_ok(), taken, "{address}: {created:?}");
+    }
 
     // A new buyer with a `+` address typed with capitals: one account, a valid username, the
     // course listed at once, and the support course.

@@ -294,6 +294,16 @@ async fn bad_inputs_get_problems_and_change_nothing() {
                 "assignments.CERT-EXAM",
             ]),
         ),
+        // An address Moodle refuses for a user (an accent): refused here, never paid for.
+        bad(
+            Method::PUT,
+            step("participants"),
+            Body::Json(
+                json!({"participants": [{"email": "élodie@example.org", "firstname": "Élodie", "lastname": "Ça"}], "assignments": {}}),
+            ),
+            INVALID,
+            Some(&["participants[0].email"]),
+        ),
         bad(
             Method::PUT,
             step("customer"),

@@ -702,6 +702,36 @@ fn get_users(site: &Site, p: &Value) -> WsResult {
     Ok(Value::Array(found))
 }
 
+/// Moodle's `validate_email` (PHP's `FILTER_VALIDATE_EMAIL`), which `core_user_create_users`
+/// applies to `email` (PARAM_EMAIL): ASCII dot-atoms, then letter-digit-hyphen labels ending in
+/// letters; no accent anywhere (`élodie@example.org` is `invalidparameter`). PHP also takes a
+/// quoted local part or an address literal, which nobody types into a shop: refused here.
+fn validate_email(address: &str) -> bool {
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return false;
+    };
+    let atom = |a: &str| {
+        !a.is_empty()
+            && a.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~-".contains(&b))
+    };
+    let label = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    address.len() <= 254
+        && local.len() <= 64
+        && local.split('.').all(atom)
+        && domain.split('.').all(label)
+        && domain.contains('.')
+        && domain
+            .rsplit('.')
+            .next()
+            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_alphabetic()))
+}
+
 fn create_users(site: &mut Site, p: &Value) -> WsResult {
     let wanted = list(p, "users")?;
     let mut taken_names: BTreeSet<String> =
@@ -728,7 +758,7 @@ fn create_users(site: &mut Site, p: &Value) -> WsResult {
                 "Invalid parameter value detected (users => Invalid parameter value detected (username => Invalid parameter value detected: {username} is not of the \"username\" type))"
             )));
         }
-        if username.is_empty() || first.is_empty() || last.is_empty() || !email.contains('@') {
+        if username.is_empty() || first.is_empty() || last.is_empty() || !validate_email(&email) {
             return Err(invalid("Invalid parameter value detected"));
         }
         if !taken_names.insert(username.clone()) {
