@@ -469,6 +469,11 @@ async fn contract(stack: &Stack, site: &dyn Site) {
         let created = Lms::find_or_create_user(lms.as_ref(), &address, "Élodie", "Ça").await;
         assert_eq!(created.is_ok(), taken, "{address}: {created:?}");
     }
+    // A name Moodle's tag stripping would change is refused by both.
+    let address = format!("tags.{}@example.org", run.tag);
+    assert!(shop_core::domain::no_markup("Ada <3").is_err());
+    let created = Lms::find_or_create_user(lms.as_ref(), &address, "Ada <3", "Lovelace").await;
+    assert!(created.is_err(), "{created:?}");
 
     // A new buyer with a `+` address typed with capitals: one account, a valid username, the
     // course listed at once, and the support course.
@@ -568,7 +573,8 @@ async fn contract(stack: &Stack, site: &dyn Site) {
         {"email": alan, "firstname": "Alan", "lastname": "Turing"}]);
     let team = json!({"participants": participants,
         "assignments": {"EXCEL-TEAM": {"student": [grace, alan]}}});
-    run.buy(&lower, "EXCEL-TEAM", 2, None, Some(team)).await;
+    run.buy(&lower, "EXCEL-TEAM", 2, None, Some(team.clone()))
+        .await;
     let alan_id = run.user(&alan);
     let group = run
         .site
@@ -578,6 +584,15 @@ async fn contract(stack: &Stack, site: &dyn Site) {
     assert!(
         !run.enrolment(grace_id, 3).suspended,
         "enrolled again by the team"
+    );
+    // A company's address with `&`: Moodle lists its group as `r&amp;d…`; the second unit
+    // finds the group the first made instead of making one of the same name.
+    let firm = format!("r&d.{}@example.org", run.tag);
+    run.buy(&firm, "EXCEL-TEAM", 2, None, Some(team)).await;
+    assert_eq!(
+        run.site.group_members(3, &firm),
+        Some(BTreeSet::from([grace_id, alan_id])),
+        "one group for the company"
     );
     let session_people = json!({"participants": participants,
         "assignments": {"SAFETY-TEAM": {"student": [grace, alan]}}});
@@ -591,7 +606,7 @@ async fn contract(stack: &Stack, site: &dyn Site) {
     );
 
     // A course copied from the template, a category, a site role, a certificate, credits.
-    let name = format!("Analytical engines {}", run.tag);
+    let name = format!("Analytical engines & looms {}", run.tag);
     let forms = json!({"MY-COURSE": [{"course_name": name}]});
     let (course_bill, _) = run.buy(&lower, "MY-COURSE", 1, Some(forms), None).await;
     let course = run.products_of(&lower, &course_bill).await[0]["instance_id"]
@@ -604,9 +619,21 @@ async fn contract(stack: &Stack, site: &dyn Site) {
         )
         .await
         .unwrap();
-    assert_eq!(found["courses"][0]["fullname"], name.as_str());
+    assert_eq!(found["courses"][0]["id"], course);
+    // The editor's picker names it as typed, though Moodle lists it as `&amp; looms`.
+    let picked = run
+        .admin(
+            Method::GET,
+            &format!("/admin/shops/demo/moodle/courses?q={}", run.tag),
+            None,
+        )
+        .await;
+    assert_eq!(
+        picked["courses"],
+        json!([{"id": course, "shortname": picked["courses"][0]["shortname"], "fullname": name, "idnumber": ""}]),
+    );
     assert!(run.enrolment(ada, course).roles.contains("editingteacher"));
-    let school = format!("Lovelace Academy {}", run.tag);
+    let school = format!("Lovelace & Babbage Academy {}", run.tag);
     let forms = json!({"MY-SCHOOL": [{"category_name": school}]});
     let (school_bill, _) = run.buy(&lower, "MY-SCHOOL", 1, Some(forms), None).await;
     let category = run.products_of(&lower, &school_bill).await[0]["instance_id"]
@@ -619,7 +646,17 @@ async fn contract(stack: &Stack, site: &dyn Site) {
         )
         .await
         .unwrap();
-    assert_eq!(found[0]["name"], school.as_str());
+    assert_eq!(found[0]["id"], category);
+    let listed = run
+        .admin(Method::GET, "/admin/shops/demo/moodle/categories", None)
+        .await;
+    let listed = listed["categories"].as_array().unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|c| c["id"] == category && c["name"] == school.as_str()),
+        "named as typed: {listed:?}"
+    );
     assert!(run.site.has_role("manager", ada, "coursecat", category));
     run.buy(&lower, "AUTHOR-ROLE", 1, None, None).await;
     assert!(run.site.has_role("coursecreator", ada, "system", 0));

@@ -294,15 +294,16 @@ async fn bad_inputs_get_problems_and_change_nothing() {
                 "assignments.CERT-EXAM",
             ]),
         ),
-        // An address Moodle refuses for a user (an accent): refused here, never paid for.
+        // An address and a name Moodle refuses for a user (an accent, a tag): refused here,
+        // never paid for.
         bad(
             Method::PUT,
             step("participants"),
             Body::Json(
-                json!({"participants": [{"email": "élodie@example.org", "firstname": "Élodie", "lastname": "Ça"}], "assignments": {}}),
+                json!({"participants": [{"email": "élodie@example.org", "firstname": "Élodie <3", "lastname": "Ça"}], "assignments": {}}),
             ),
             INVALID,
-            Some(&["participants[0].email"]),
+            Some(&["participants[0].email", "participants[0].firstname"]),
         ),
         bad(
             Method::PUT,

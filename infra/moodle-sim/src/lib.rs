@@ -702,6 +702,13 @@ fn get_users(site: &Site, p: &Value) -> WsResult {
     Ok(Value::Array(found))
 }
 
+/// Whether PHP's `strip_tags` would change a name (PARAM_NOTAGS): Moodle refuses such a value
+/// (`Ada <3`) rather than store it changed. A `<` before a space is kept (`a < b`).
+fn strips_tags(name: &str) -> bool {
+    name.match_indices('<')
+        .any(|(i, _)| !name[i + 1..].starts_with(char::is_whitespace))
+}
+
 /// Moodle's `validate_email` (PHP's `FILTER_VALIDATE_EMAIL`), which `core_user_create_users`
 /// applies to `email` (PARAM_EMAIL): ASCII dot-atoms, then letter-digit-hyphen labels ending in
 /// letters; no accent anywhere (`élodie@example.org` is `invalidparameter`). PHP also takes a
@@ -732,6 +739,31 @@ fn validate_email(address: &str) -> bool {
             .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_alphabetic()))
 }
 
+/// A name as Moodle's listings give it (`format_string` on a site with its default settings):
+/// `&` not starting an entity as `&amp;`, `<` and `>` as `&lt;` and `&gt;`. What was stored is
+/// what was typed; only the answer is formatted.
+fn formatted(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for (i, c) in name.char_indices() {
+        match c {
+            '&' if !starts_entity(&name[i + 1..]) => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Moodle's `replace_ampersands_not_followed_by_entity`: `[a-zA-Z0-9#]{1,8};` after the `&`.
+fn starts_entity(after: &str) -> bool {
+    let code = after
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'#')
+        .count();
+    (1..=8).contains(&code) && after.as_bytes().get(code) == Some(&b';')
+}
+
 fn create_users(site: &mut Site, p: &Value) -> WsResult {
     let wanted = list(p, "users")?;
     let mut taken_names: BTreeSet<String> =
@@ -758,7 +790,13 @@ fn create_users(site: &mut Site, p: &Value) -> WsResult {
                 "Invalid parameter value detected (users => Invalid parameter value detected (username => Invalid parameter value detected: {username} is not of the \"username\" type))"
             )));
         }
-        if username.is_empty() || first.is_empty() || last.is_empty() || !validate_email(&email) {
+        if username.is_empty()
+            || first.is_empty()
+            || last.is_empty()
+            || !validate_email(&email)
+            || strips_tags(&first)
+            || strips_tags(&last)
+        {
             return Err(invalid("Invalid parameter value detected"));
         }
         if !taken_names.insert(username.clone()) {
@@ -879,7 +917,7 @@ fn users_courses(site: &Site, p: &Value) -> WsResult {
         .filter(|((u, _), e)| *u == user && !e.suspended)
         .filter(|(_, e)| e.timestart < now && (e.timeend == 0 || e.timeend > exact))
         .filter_map(|((_, c), _)| site.courses.get(c))
-        .map(|c| json!({"id": c.id, "shortname": c.shortname, "fullname": c.fullname, "category": c.categoryid}))
+        .map(|c| json!({"id": c.id, "shortname": formatted(&c.shortname), "fullname": formatted(&c.fullname), "category": c.categoryid}))
         .collect();
     Ok(Value::Array(courses))
 }
@@ -1038,7 +1076,7 @@ fn create_categories(site: &mut Site, p: &Value) -> WsResult {
         }
         let id = site.next("category");
         let name = text(c, "name").unwrap_or_default();
-        out.push(json!({"id": id, "name": name}));
+        out.push(json!({"id": id, "name": formatted(&name)}));
         site.categories.insert(
             id,
             Category {
@@ -1067,7 +1105,7 @@ fn courses_by_field(site: &Site, p: &Value) -> WsResult {
             "" => true,
             _ => false,
         })
-        .map(|c| json!({"id": c.id, "shortname": c.shortname, "fullname": c.fullname, "categoryid": c.categoryid, "idnumber": c.idnumber, "visible": c.visible}))
+        .map(|c| json!({"id": c.id, "shortname": formatted(&c.shortname), "fullname": formatted(&c.fullname), "categoryid": c.categoryid, "idnumber": c.idnumber, "visible": c.visible}))
         .collect();
     Ok(json!({"courses": courses, "warnings": []}))
 }
@@ -1152,7 +1190,7 @@ fn categories(site: &Site, p: &Value) -> WsResult {
                 _ => false,
             })
         })
-        .map(|k| json!({"id": k.id, "name": k.name, "idnumber": k.idnumber, "parent": k.parent}))
+        .map(|k| json!({"id": k.id, "name": formatted(&k.name), "idnumber": k.idnumber, "parent": k.parent}))
         .collect();
     Ok(Value::Array(found))
 }
@@ -1163,7 +1201,7 @@ fn course_groups(site: &Site, p: &Value) -> WsResult {
         .groups
         .values()
         .filter(|g| g.courseid == course)
-        .map(|g| json!({"id": g.id, "courseid": g.courseid, "name": g.name, "description": ""}))
+        .map(|g| json!({"id": g.id, "courseid": g.courseid, "name": formatted(&g.name), "description": ""}))
         .collect();
     Ok(Value::Array(groups))
 }

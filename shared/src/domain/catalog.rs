@@ -215,6 +215,7 @@ impl FieldSpec {
             FieldType::Text | FieldType::Textarea if value.chars().count() > 1000 => {
                 Err(Reason::new("too_long", "is longer than 1000 characters").with("max", 1000))
             }
+            FieldType::Text => super::no_markup(value),
             FieldType::Email => Email::from_input(value).map(|_| ()),
             FieldType::Number => parse_decimal(value)
                 .map(|_| ())
@@ -427,6 +428,10 @@ mod tests {
             Some("x")
         );
         assert!(spec(FieldType::Text, true).parse("  ").is_err());
+        // A text may name a Moodle course or category, which refuses markup.
+        let tagged = spec(FieldType::Text, true).parse("Cours <3").unwrap_err();
+        assert_eq!(tagged.code, "angle_bracket");
+        assert!(spec(FieldType::Textarea, true).parse("a <b>").is_ok());
         assert_eq!(spec(FieldType::Text, false).parse("").unwrap(), None);
         assert!(spec(FieldType::Email, true).parse("nope").is_err());
         assert!(spec(FieldType::Date, true).parse("2026-02-30").is_err());

@@ -183,6 +183,17 @@ impl Errors {
     }
 }
 
+/// A name or text that may become a Moodle name (a person's, a course's, a category's): no `<`
+/// or `>`, since Moodle refuses with `invalidparameter` what its tag stripping would change
+/// (`Ada <3`), and that would only show after payment, at delivery.
+pub fn no_markup(value: &str) -> Result<(), Reason> {
+    if value.contains(['<', '>']) {
+        Err(Reason::new("angle_bracket", "must not contain < or >"))
+    } else {
+        Ok(())
+    }
+}
+
 /// A calendar day as the API writes it, `YYYY-MM-DD`; the reason names the expected form.
 pub fn parse_day(value: &str) -> Result<chrono::NaiveDate, Reason> {
     chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {

@@ -181,8 +181,8 @@ impl MoodleClient {
                 let id = c["id"].as_u64().filter(|id| *id > 1)?;
                 Some(crate::ports::LmsCourse {
                     id,
-                    shortname: text(c, "shortname"),
-                    fullname: text(c, "fullname"),
+                    shortname: as_typed(&c["shortname"]),
+                    fullname: as_typed(&c["fullname"]),
                     idnumber: text(c, "idnumber"),
                 })
             })
@@ -201,7 +201,7 @@ impl MoodleClient {
             .filter_map(|c| {
                 Some(crate::ports::LmsCategory {
                     id: c["id"].as_u64()?,
-                    name: c["name"].as_str().unwrap_or_default().to_owned(),
+                    name: as_typed(&c["name"]),
                     parent: c["parent"].as_u64().unwrap_or(0),
                 })
             })
@@ -251,7 +251,7 @@ impl MoodleClient {
             .await?;
         Ok(groups.as_array().and_then(|g| {
             g.iter()
-                .find(|g| g["name"].as_str() == Some(name))
+                .find(|g| as_typed(&g["name"]) == name)
                 .and_then(|g| g["id"].as_u64())
         }))
     }
@@ -286,4 +286,12 @@ impl MoodleClient {
         .await
         .map(|_| ())
     }
+}
+
+/// A name as it was typed, from a listing where Moodle gives it formatted for HTML
+/// (`format_string`: `&` as `&amp;`, `<` as `&lt;`): the course and category pickers show
+/// "Santé & sécurité", and a group is found again by the name it was made with (a buyer's
+/// address with `&` made a second group of the same name, which Moodle refused).
+fn as_typed(name: &Value) -> String {
+    html_escape::decode_html_entities(name.as_str().unwrap_or_default()).into_owned()
 }

@@ -133,9 +133,12 @@ pub(super) fn parse_assignment(
     out
 }
 
-/// A person's name part: trimmed, 1 to 100 characters on one line.
+/// A person's name part: trimmed, 1 to 100 characters on one line, as Moodle takes it.
 pub(super) fn name(e: &mut Errors, path: &str, value: &str) -> Option<String> {
-    e.check(path, one_line(value, 100))
+    e.check(
+        path,
+        one_line(value, 100).and_then(|v| crate::domain::no_markup(&v).map(|()| v)),
+    )
 }
 
 /// A single-line text: trimmed, 1 to `max` characters, no control character (not even a
