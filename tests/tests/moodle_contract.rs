@@ -464,6 +464,9 @@ async fn contract(stack: &Stack, site: &dyn Site) {
         (format!("élodie.{}@example.org", run.tag), false),
         (format!("x.{}@exämple.org", run.tag), false),
         (format!("x..{}@example.org", run.tag), false),
+        // 101 characters: more than Moodle's column holds.
+        (format!("{:a<60}@{:d<28}.example.org", run.tag, "d"), false),
+        (format!("{:a<60}@{:d<27}.example.org", run.tag, "d"), true),
     ] {
         assert_eq!(Email::from_input(&address).is_ok(), taken, "{address}");
         let created = Lms::find_or_create_user(lms.as_ref(), &address, "Élodie", "Ça").await;
@@ -658,6 +661,23 @@ async fn contract(stack: &Stack, site: &dyn Site) {
         "named as typed: {listed:?}"
     );
     assert!(run.site.has_role("manager", ada, "coursecat", category));
+    // A name longer than Moodle takes (255 characters) makes the category, its name cut.
+    let long = format!("{} {}", run.tag, "é".repeat(300));
+    let forms = json!({"MY-SCHOOL": [{"category_name": long}]});
+    let (long_bill, _) = run.buy(&lower, "MY-SCHOOL", 1, Some(forms), None).await;
+    let made = run.products_of(&lower, &long_bill).await[0]["instance_id"].clone();
+    let listed = run
+        .admin(Method::GET, "/admin/shops/demo/moodle/categories", None)
+        .await;
+    let cut: String = long.chars().take(255).collect();
+    assert!(
+        listed["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == made && c["name"] == cut.as_str()),
+        "{listed}"
+    );
     run.buy(&lower, "AUTHOR-ROLE", 1, None, None).await;
     assert!(run.site.has_role("coursecreator", ada, "system", 0));
     let exam = json!({"CERT-EXAM": [{"candidate_name": "Ada Lovelace", "birthdate": "1990-12-10", "session": "2027-01"}]});

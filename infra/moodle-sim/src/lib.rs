@@ -799,6 +799,14 @@ fn create_users(site: &mut Site, p: &Value) -> WsResult {
         {
             return Err(invalid("Invalid parameter value detected"));
         }
+        if email.len() > 100 || username.len() > 100 {
+            // mdl_user.email and .username are varchar(100).
+            return Err(err(
+                "dml_write_exception",
+                "dmlwriteexception",
+                "Error writing to database",
+            ));
+        }
         if !taken_names.insert(username.clone()) {
             return Err(invalid(format!("Username already exists: {username}")));
         }
@@ -1074,8 +1082,15 @@ fn create_categories(site: &mut Site, p: &Value) -> WsResult {
         if parent != 0 && !site.categories.contains_key(&parent) {
             return Err(invalid("Invalid parameter value detected (parent)"));
         }
-        let id = site.next("category");
         let name = text(c, "name").unwrap_or_default();
+        if name.chars().count() > 255 {
+            return Err(err(
+                "core\\exception\\moodle_exception",
+                "categorytoolong",
+                "Category name too long",
+            ));
+        }
+        let id = site.next("category");
         out.push(json!({"id": id, "name": formatted(&name)}));
         site.categories.insert(
             id,

@@ -150,8 +150,9 @@ impl Email {
 /// Whether Moodle takes this address for a user (`validate_email`: PHP's `FILTER_VALIDATE_EMAIL`,
 /// which `core_user_create_users` applies), narrowed to what people type: ASCII only, a local
 /// part of dot-separated atoms (no quotes), a domain of letter-digit-hyphen labels whose last is
-/// letters (no address literal). RFC 5322 allows more (`élodie@…`, `"a b"@…`): a buyer or
-/// participant with such an address would be paid for and never reach Moodle.
+/// letters (no address literal), at most 100 characters (Moodle's column). RFC 5322 allows
+/// more (`élodie@…`, `"a b"@…`): a buyer or participant with such an address would be paid
+/// for and never reach Moodle.
 fn moodle_accepts(address: &str) -> bool {
     const ATEXT: &[u8] = b"!#$%&'*+/=?^_`{|}~-";
     let Some((local, domain)) = address.rsplit_once('@') else {
@@ -169,7 +170,7 @@ fn moodle_accepts(address: &str) -> bool {
             && !l.ends_with('-')
     };
     let top_level = domain.rsplit('.').next().unwrap_or_default();
-    address.len() <= 254
+    address.len() <= 100
         && local.len() <= 64
         && local.split('.').all(atom)
         && domain.contains('.')
@@ -281,6 +282,10 @@ mod tests {
                 "{address}: Moodle says {moodle}"
             );
         }
+        // Moodle's `mdl_user.email` is 100 characters: a longer one is a database error.
+        let at_100 = format!("{}@{}.example.org", "a".repeat(60), "d".repeat(27));
+        assert!(Email::from_input(&at_100).is_ok());
+        assert!(Email::from_input(&at_100.replacen('d', "dd", 1)).is_err());
         let local_64 = format!("{}@e.org", "a".repeat(64));
         assert!(Email::from_input(&local_64).is_ok());
         assert!(Email::from_input(&format!("a{local_64}")).is_err());

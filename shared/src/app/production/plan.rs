@@ -291,9 +291,14 @@ pub(super) fn line_units(l: &LineRef<'_>, spec: &HandlerSpec, buyer: &Person) ->
             .collect(),
         HandlerSpec::CreateCategory(spec) => (0..count)
             .map(|n| {
+                // Moodle refuses a category name over 255 characters (`categorytoolong`);
+                // a text field takes 1,000: the name is cut rather than the delivery failed.
                 let name = l
                     .form(n, "category_name")
-                    .unwrap_or_else(|| format!("{} {}", buyer.firstname, buyer.lastname));
+                    .unwrap_or_else(|| format!("{} {}", buyer.firstname, buyer.lastname))
+                    .chars()
+                    .take(255)
+                    .collect();
                 let spec = spec.clone();
                 for_buyer(n, Work::Category { spec, name })
             })
