@@ -221,6 +221,23 @@ async fn a_buyer_of_seats_assigns_one_and_the_participant_is_enrolled() {
     )
     .await
     .assert_problem(422, "validation_failed");
+    // A seat holder's name is a participant's, by the same rule: one Moodle takes.
+    let tagged = assign(
+        second,
+        json!({"email": "eve@example.org", "firstname": "Eve <3", "lastname": "A\nB"}),
+    )
+    .await;
+    tagged.assert_problem(422, "validation_failed");
+    let codes: Vec<_> = tagged.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        codes,
+        [("firstname", "angle_bracket"), ("lastname", "one_line")]
+    );
     stack.produce_all().await;
     let grace_id = stack.moodle.user_by_email("grace@example.org").unwrap().id;
     let enrolment = stack.moodle.enrolment(grace_id, 3).expect("enrolled");

@@ -20,11 +20,11 @@ use super::products::{self, ProductView};
 use super::record::Versioned;
 use super::storefront::Storefront;
 use super::{AppError, Clock, customers, repo};
-use crate::domain::Reason;
 use crate::domain::bill::BillId;
-use crate::domain::cart::{CartAccount, CartView, Identity};
+use crate::domain::cart::{CartAccount, CartView, Identity, person_name};
 use crate::domain::ids::{Email, ShopId, random_hex};
 use crate::domain::product::{ProductContext, ProductRef, ProductStatus, SeatHolder};
+use crate::domain::{FieldError, Reason};
 use crate::ports::{
     Index, Item, JobKind, JobQueue, Key, Lms, LmsUser, ProductionJob, PutIf, Query, Store,
     StoreError, Write,
@@ -439,23 +439,17 @@ impl Accounts {
         input: &AssignInput,
     ) -> Result<ProductView, AppError> {
         let email = Email::from_input(&input.email).map_err(|e| AppError::invalid("email", e))?;
-        let mut problems = Vec::new();
-        for (field, value) in [
-            ("firstname", &input.firstname),
-            ("lastname", &input.lastname),
-        ] {
-            if value.trim().is_empty() || value.len() > 100 {
-                let reason = if value.trim().is_empty() {
-                    Reason::new("required", "is required")
-                } else {
-                    Reason::new("too_long", "at most 100 characters").with("max", 100)
-                };
-                problems.push(crate::domain::FieldError::new(field, reason));
-            }
-        }
-        if !problems.is_empty() {
-            return Err(AppError::Invalid(problems));
-        }
+        let (firstname, lastname) =
+            match (person_name(&input.firstname), person_name(&input.lastname)) {
+                (Ok(first), Ok(last)) => (first, last),
+                (first, last) => {
+                    let problems = [("firstname", first), ("lastname", last)]
+                        .into_iter()
+                        .filter_map(|(field, r)| Some(FieldError::new(field, r.err()?)))
+                        .collect();
+                    return Err(AppError::Invalid(problems));
+                }
+            };
         self.change_seat(session, reference, |seat, now| {
             let terms = seat.seat.as_mut().expect("a seat");
             if terms.holder.is_some() {
@@ -481,8 +475,8 @@ impl Accounts {
             };
             terms.holder = Some(SeatHolder {
                 email: email.normalized(),
-                firstname: input.firstname.trim().to_owned(),
-                lastname: input.lastname.trim().to_owned(),
+                firstname: firstname.clone(),
+                lastname: lastname.clone(),
                 course,
                 assigned_at: now,
             });

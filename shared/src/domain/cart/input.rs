@@ -133,12 +133,14 @@ pub(super) fn parse_assignment(
     out
 }
 
-/// A person's name part: trimmed, 1 to 100 characters on one line, as Moodle takes it.
+/// A person's name part: trimmed, 1 to 100 characters on one line, as Moodle takes it (a
+/// participant's, a buyer's, a seat holder's).
+pub fn person_name(value: &str) -> Result<String, Reason> {
+    one_line(value, 100).and_then(|v| crate::domain::no_markup(&v).map(|()| v))
+}
+
 pub(super) fn name(e: &mut Errors, path: &str, value: &str) -> Option<String> {
-    e.check(
-        path,
-        one_line(value, 100).and_then(|v| crate::domain::no_markup(&v).map(|()| v)),
-    )
+    e.check(path, person_name(value))
 }
 
 /// A single-line text: trimmed, 1 to `max` characters, no control character (not even a
