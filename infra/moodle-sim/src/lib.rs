@@ -1385,10 +1385,16 @@ async fn login(State(sim): State<Simulator>, body: axum::body::Bytes) -> Respons
     let params = parse_brackets(
         &serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body).unwrap_or_default(),
     );
-    let (username, password) = (
-        text(&params, "username").unwrap_or_default(),
-        text(&params, "password").unwrap_or_default(),
-    );
+    // PARAM_USERNAME, as login/token.php reads it: trimmed, lower-cased, spaces and characters
+    // other than a-z 0-9 - . _ @ dropped (` A d!a ` signs in `ada`).
+    let username: String = text(&params, "username")
+        .unwrap_or_default()
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-._@".contains(*c))
+        .collect();
+    let password = text(&params, "password").unwrap_or_default();
     if text(&params, "service").is_none() || username.is_empty() {
         return json_response(
             StatusCode::OK,
@@ -1400,7 +1406,7 @@ async fn login(State(sim): State<Simulator>, body: axum::body::Bytes) -> Respons
         .users
         .values()
         .find(|u| {
-            u.username == username.to_lowercase()
+            u.username == username
                 && u.password.as_deref() == Some(password.as_str())
                 && !u.suspended
         })

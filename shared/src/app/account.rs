@@ -601,6 +601,20 @@ pub async fn find_session(
     Ok((session.expires_at > clock.now()).then_some(session))
 }
 
+/// A typed username as Moodle's `login/token.php` reads it (`PARAM_USERNAME`): trimmed,
+/// lower-cased, without spaces or characters other than `a-z 0-9 - . _ @`. `Ada`, ` ada ` and
+/// `a d!a` sign in one account, so they are one name for the failed-login limit (counted as
+/// typed, each spelling had 5 guesses of its own).
+fn as_moodle_reads(typed: &str) -> String {
+    let allowed = |c: &char| c.is_ascii_lowercase() || c.is_ascii_digit() || "-._@".contains(*c);
+    typed
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(allowed)
+        .collect()
+}
+
 /// Checks Moodle credentials for a login to `shop`, within the failed-login limits (per
 /// username and per client, reserved before Moodle is asked): the customers' and the staff's.
 pub(crate) async fn check_credentials(
@@ -611,7 +625,7 @@ pub(crate) async fn check_credentials(
     input: &LoginInput,
     client: Option<ClientAddr>,
 ) -> Result<LmsUser, AppError> {
-    let username = input.username.trim();
+    let username = &as_moodle_reads(&input.username);
     let mut problems = Vec::new();
     if username.is_empty() || username.len() > 100 {
         problems.push(crate::domain::FieldError::new(
