@@ -107,6 +107,48 @@ async fn a_customer_logs_in_and_finds_bills_and_products() {
 }
 
 #[tokio::test]
+async fn a_customer_signs_in_with_the_address_they_bought_with() {
+    // Ada's Moodle account (`ada`) is from before the shop: she knows her address.
+    let (stack, _) = returning_customer("EXCEL-ESS", 1).await;
+    let by_address = |password: &'static str| {
+        let stack = &stack;
+        async move {
+            stack
+                .post_json(
+                    "/shops/demo/account/login",
+                    json!({"username": " Ada@Example.org ", "password": password}),
+                )
+                .await
+        }
+    };
+    let r = by_address(PASSWORD).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["customer"]["email"], ADA);
+    // Its failures are the account's: with `ada`'s, 5 in all.
+    for _ in 0..3 {
+        by_address("guess")
+            .await
+            .assert_problem(401, "unauthorized");
+    }
+    for _ in 0..2 {
+        login(&stack, "guess")
+            .await
+            .assert_problem(401, "unauthorized");
+    }
+    by_address(PASSWORD)
+        .await
+        .assert_problem(429, "too_many_attempts");
+    // An address the shop never delivered to is Moodle's to read: a wrong login.
+    stack
+        .post_json(
+            "/shops/demo/account/login",
+            json!({"username": "nobody@example.org", "password": PASSWORD}),
+        )
+        .await
+        .assert_problem(401, "unauthorized");
+}
+
+#[tokio::test]
 async fn failed_logins_are_limited_per_username() {
     let stack = Stack::start().await;
     stack.moodle.add_user("ada", ADA, PASSWORD);

@@ -217,15 +217,33 @@ impl Accounts {
         input: &LoginInput,
         client: Option<ClientAddr>,
     ) -> Result<LmsUser, AppError> {
+        let input = LoginInput {
+            username: self.username_of(shop, &input.username).await?,
+            password: input.password.clone(),
+        };
         check_credentials(
             self.store(),
             self.clock.as_ref(),
             self.lms.as_ref(),
             shop,
-            input,
+            &input,
             client,
         )
         .await
+    }
+
+    /// The Moodle username a customer typed, or the one the shop delivered to for the address
+    /// they typed: buyers know their address, not always the username (`ada_shop@…-1a2b3c4d`
+    /// made for `ada+shop@…`, or an account of theirs from before the shop). Anything else is
+    /// Moodle's to read.
+    async fn username_of(&self, shop: &str, typed: &str) -> Result<String, AppError> {
+        let Ok(email) = typed.trim().parse::<Email>() else {
+            return Ok(typed.to_owned());
+        };
+        let record = customers::find(self.store(), shop, &email.normalized()).await?;
+        Ok(record
+            .and_then(|r| r.value.moodle_username)
+            .unwrap_or_else(|| typed.to_owned()))
     }
 
     async fn open_session(&self, shop: &str, user: LmsUser) -> Result<LoggedIn, AppError> {
