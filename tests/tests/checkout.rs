@@ -460,8 +460,9 @@ async fn the_bill_is_an_order_then_an_invoice_in_html_and_pdf() {
             json!({"quantity": 2}),
         )
         .await;
-    let customer = json!({"customer": {"firstname": "Ada <script>", "lastname": "Lovelace", "email": "ada@example.org",
-        "address": "1 Analytical Street", "zip": "75001", "city": "Paris", "country": "FR"}});
+    // A name may not hold `<` (Moodle refuses it); an address line may, and is escaped.
+    let customer = json!({"customer": {"firstname": "Ada", "lastname": "Lovelace", "email": "ada@example.org",
+        "address": "1 Analytical <script> Street", "zip": "75001", "city": "Paris", "country": "FR"}});
     stack
         .put(&format!("/carts/{cart}/customer"), customer)
         .await;
@@ -476,7 +477,7 @@ async fn the_bill_is_an_order_then_an_invoice_in_html_and_pdf() {
     assert!(html.contains(&format!("Order form {id}")), "{html}");
     assert!(!html.contains("Invoice DEMO"));
     assert!(
-        html.contains("Ada &#60;script&#62;") || html.contains("Ada &lt;script&gt;"),
+        html.contains("Analytical &#60;script&#62;") || html.contains("Analytical &lt;script&gt;"),
         "escaped: {html}"
     );
     assert!(html.contains("Demo Training Academy SAS") && html.contains("FR00123456789"));
