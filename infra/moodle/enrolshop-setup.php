@@ -23,6 +23,7 @@ define('CLI_SCRIPT', true);
 const ENROLSHOP_FUNCTIONS = [
     'core_webservice_get_site_info',
     'core_user_get_users_by_field',
+    'core_user_get_users',
     'core_user_create_users',
     'enrol_manual_enrol_users',
     'core_enrol_get_users_courses',
@@ -41,7 +42,7 @@ const ENROLSHOP_FUNCTIONS = [
 /** The role's capabilities, by the function that needs them (as the README's table). */
 const ENROLSHOP_CAPABILITIES = [
     'webservice/rest:use',               // every call
-    'moodle/user:viewdetails',           // core_user_get_users_by_field
+    'moodle/user:viewdetails',           // core_user_get_users_by_field, core_user_get_users
     'moodle/user:viewalldetails',        // core_user_get_users_by_field: usernames
     'moodle/site:viewuseridentity',      // core_user_get_users_by_field: search by email
     'moodle/user:create',                // core_user_create_users

@@ -774,6 +774,14 @@ impl Reply {
             })
             .unwrap_or_default()
     }
+
+    /// A problem's field errors as (field, code), in order.
+    pub fn field_codes(&self) -> Vec<(&str, &str)> {
+        let errors = self.body["errors"].as_array().into_iter().flatten();
+        errors
+            .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+            .collect()
+    }
 }
 
 /// Runs each named case, an `async fn(Stack)` of the calling test file, on both stores:

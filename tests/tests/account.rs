@@ -277,14 +277,8 @@ async fn a_buyer_of_seats_assigns_one_and_the_participant_is_enrolled() {
     )
     .await;
     tagged.assert_problem(422, "validation_failed");
-    let codes: Vec<_> = tagged.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
-        .collect();
     assert_eq!(
-        codes,
+        tagged.field_codes(),
         [("firstname", "angle_bracket"), ("lastname", "one_line")]
     );
     stack.produce_all().await;

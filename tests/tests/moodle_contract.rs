@@ -478,6 +478,24 @@ async fn contract(stack: &Stack, site: &dyn Site) {
     let created = Lms::find_or_create_user(lms.as_ref(), &address, "Ada <3", "Lovelace").await;
     assert!(created.is_err(), "{created:?}");
 
+    // An account made in Moodle before the shop, its address in capitals (and a `_`, which
+    // Moodle's search would take for any character): the buyer types it in lower case, Moodle
+    // refuses a second account for it, and the shop finds the first.
+    let held = format!("Mary_Somerville.{}@Example.org", run.tag);
+    let made = lms
+        .call(
+            "core_user_create_users",
+            json!({"users": [{"username": format!("mary{}", run.tag), "email": held,
+                "firstname": "Mary", "lastname": "Somerville", "auth": "manual", "createpassword": 1}]}),
+        )
+        .await
+        .unwrap();
+    let mary = made[0]["id"].as_u64().unwrap();
+    let typed_low = held.to_lowercase();
+    run.buy(&typed_low, "EXCEL-ESS", 1, None, None).await;
+    assert!(!run.enrolment(mary, 3).suspended, "Mary's own account");
+    assert_eq!(run.site.users(&held).len(), 1, "no second account");
+
     // A new buyer with a `+` address typed with capitals: one account, a valid username, the
     // course listed at once, and the support course.
     let typed = format!("Ada.Lovelace+{}@Example.ORG", run.tag);

@@ -519,6 +519,7 @@ impl Simulator {
             "core_user_get_users_by_field" => {
                 get_users(&site, p).map(|users| hide_fields(&site, users))
             }
+            "core_user_get_users" => search_users(&site, p),
             "core_user_create_users" => create_users(&mut site, p),
             "enrol_manual_enrol_users" => site
                 .require("enrol/manual:enrol", "Enrol users")
@@ -551,9 +552,10 @@ impl Simulator {
 }
 
 /// The functions the simulator implements (all in the token's service).
-pub const FUNCTIONS: [&str; 16] = [
+pub const FUNCTIONS: [&str; 17] = [
     "core_webservice_get_site_info",
     "core_user_get_users_by_field",
+    "core_user_get_users",
     "core_user_create_users",
     "enrol_manual_enrol_users",
     "enrol_manual_unenrol_users",
@@ -669,6 +671,39 @@ fn hide_fields(site: &Site, users: Value) -> Value {
 fn user_json(u: &User) -> Value {
     json!({"id": u.id, "username": u.username, "email": u.email, "firstname": u.firstname, "lastname": u.lastname,
            "fullname": format!("{} {}", u.firstname, u.lastname), "idnumber": u.idnumber, "suspended": u.suspended, "auth": "manual"})
+}
+
+/// `core_user_get_users` by `email`: Moodle's case-insensitive SQL `LIKE` (`_` one character,
+/// `%` any, `\` escaping either), users whose email the caller may not see left out (Moodle
+/// lists only users whose searched fields it returns).
+fn search_users(site: &Site, p: &Value) -> WsResult {
+    let mut users: Vec<&User> = site.users.values().collect();
+    for c in list(p, "criteria")? {
+        let value = text(c, "value").unwrap_or_default().to_lowercase();
+        match text(c, "key").as_deref() {
+            Some("email") => users.retain(|u| {
+                (u.id == 2 || site.can("moodle/site:viewuseridentity"))
+                    && like(&u.email.to_lowercase(), &value)
+            }),
+            _ => return Err(invalid("Invalid parameter value detected (criteria)")),
+        }
+    }
+    let users = Value::Array(users.into_iter().map(user_json).collect());
+    Ok(json!({"users": hide_fields(site, users), "warnings": []}))
+}
+
+/// SQL `LIKE` with `\` as the escape character.
+fn like(text: &str, pattern: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    fn at(t: &[char], p: &[char]) -> bool {
+        match p {
+            [] => t.is_empty(),
+            ['%', rest @ ..] => (0..=t.len()).any(|i| at(&t[i..], rest)),
+            ['_', rest @ ..] => !t.is_empty() && at(&t[1..], rest),
+            ['\\', c, rest @ ..] | [c, rest @ ..] => t.first() == Some(c) && at(&t[1..], rest),
+        }
+    }
+    at(&t, &p)
 }
 
 fn get_users(site: &Site, p: &Value) -> WsResult {
@@ -1432,6 +1467,18 @@ async fn login(State(sim): State<Simulator>, body: axum::body::Bytes) -> Respons
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// SQL `LIKE` as PostgreSQL reads it, `\` its default escape character.
+    #[test]
+    fn like_takes_wildcards_unless_escaped() {
+        assert!(like("mary_s@x.org", "mary\\_s@x.org"));
+        assert!(!like("mary.s@x.org", "mary\\_s@x.org"));
+        assert!(like("mary.s@x.org", "mary_s@x.org"));
+        assert!(like("mary.s@x.org", "m%@x.org"));
+        assert!(!like("mary.s@x.org", "m%@x.com"));
+        assert!(like("100%@x.org", "100\\%@x.org"));
+        assert!(!like("1000@x.org", "100\\%@x.org"));
+    }
 
     #[test]
     fn brackets_become_nested_values() {

@@ -21,6 +21,33 @@ impl MoodleClient {
         Ok(users.into_iter().next())
     }
 
+    /// The first user whose email is this one in any letter case: `core_user_get_users`
+    /// compares with SQL `LIKE`, case-insensitively (`_` and `%` escaped, then compared here
+    /// exactly). An account a Moodle admin made as `Ada.Lovelace@Example.org` is the buyer
+    /// typing `ada.lovelace@example.org`: Moodle refuses a second account for that address,
+    /// and `core_user_get_users_by_field` matches the case exactly.
+    pub async fn user_by_email_any_case(
+        &self,
+        email: &str,
+    ) -> Result<Option<MoodleUser>, MoodleError> {
+        let email = email.trim();
+        let pattern = email
+            .replace('\\', "\\\\")
+            .replace('_', "\\_")
+            .replace('%', "\\%");
+        let found = self
+            .call(
+                "core_user_get_users",
+                json!({"criteria": [{"key": "email", "value": pattern}]}),
+            )
+            .await?;
+        let users = Self::parse::<Vec<MoodleUser>>(found["users"].clone())?;
+        Ok(users
+            .into_iter()
+            .filter(|u| u.email.eq_ignore_ascii_case(email))
+            .min_by_key(|u| u.id))
+    }
+
     /// The user with this username (Moodle usernames are lower case).
     pub async fn user_by_username(
         &self,
@@ -63,15 +90,21 @@ impl MoodleClient {
                 firstname: user.firstname.to_owned(),
                 lastname: user.lastname.to_owned(),
             }),
-            Err(e) => match self.user_by_email(user.email).await? {
-                Some(found) => Ok(account(found)),
-                // The username the shop derives from this email is taken: by the account the
-                // shop made for it earlier (its email since changed in Moodle) or by a twin.
-                None => match self.user_by_username(user.username).await? {
+            Err(e) => {
+                // Made meanwhile by another delivery; or there under the address in other
+                // letters; or the username the shop derives from this email is taken (by the
+                // account the shop made for it earlier, its email since changed in Moodle).
+                if let Some(found) = self.user_by_email(user.email).await? {
+                    return Ok(account(found));
+                }
+                if let Some(found) = self.user_by_email_any_case(user.email).await? {
+                    return Ok(account(found));
+                }
+                match self.user_by_username(user.username).await? {
                     Some(found) => Ok(account(found)),
                     None => Err(e),
-                },
-            },
+                }
+            }
         }
     }
 

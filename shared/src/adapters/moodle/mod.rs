@@ -11,9 +11,10 @@ mod calls;
 mod lms;
 
 /// The functions the shop calls; the start-up health check names any the token lacks.
-pub const REQUIRED_FUNCTIONS: [&str; 15] = [
+pub const REQUIRED_FUNCTIONS: [&str; 16] = [
     "core_webservice_get_site_info",
     "core_user_get_users_by_field",
+    "core_user_get_users",
     "core_user_create_users",
     "enrol_manual_enrol_users",
     "core_enrol_get_users_courses",
