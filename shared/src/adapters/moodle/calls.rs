@@ -97,7 +97,8 @@ impl MoodleClient {
                 if let Some(found) = self.user_by_email(user.email).await? {
                     return Ok(account(found));
                 }
-                if let Some(found) = self.user_by_email_any_case(user.email).await? {
+                // Not fatal: a site set up before the shop called it may not offer it yet.
+                if let Ok(Some(found)) = self.user_by_email_any_case(user.email).await {
                     return Ok(account(found));
                 }
                 match self.user_by_username(user.username).await? {
