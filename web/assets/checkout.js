@@ -202,7 +202,9 @@ function refreshChoices(select, list) {
 
 /** The login proposal, before the form it fills. */
 function loginBox(cart) {
-  const username = h('input', { autocomplete: 'username' });
+  // Proposed for the address typed: that address signs the account in.
+  const proposed = cart.account.login_proposed ? cart.customer?.email : '';
+  const username = h('input', { autocomplete: 'username', value: proposed || '' });
   const password = h('input', { type: 'password', autocomplete: 'current-password' });
   const banner = h('p', { class: 'banner', hidden: true, role: 'alert', tabindex: '-1' });
   const form = h('form', { id: 'login', class: 'notice', novalidate: true },
@@ -274,7 +276,12 @@ function orderStep(cart) {
     localStorage.removeItem(cartKey(shop));
     handOff(shop, placed.bill_id, placed.access_token, placed.payment?.action);
   }, t('placeOrder'), false);
-  return h('div', { class: 'order-grid' }, form, recap(cart));
+  // A guest who typed a known customer's address is proposed to sign in here too, where they
+  // land after that step (before, the proposal waited on a step already done); once signed
+  // in, it says who.
+  const who = cart.account.logged_in ? h('p', { class: 'notice' }, `${t('loggedInAs')} ${cart.account.email}`)
+    : cart.account.login_proposed ? loginBox(cart) : null;
+  return h('div', {}, who, h('div', { class: 'order-grid' }, form, recap(cart)));
 }
 
 function render(cart) {

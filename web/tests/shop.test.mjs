@@ -88,6 +88,41 @@ test('a returning customer logs in during checkout and finds the form pre-filled
   await shot(p, 'returning-prefilled');
 });
 
+test('a customer whose order was delivered types their address as a guest: the sign-in is proposed with it, and it signs them in (French)', async () => {
+  // Her Moodle account is from before the shop, its username not her address.
+  await ws('core_user_create_users', { users: [{ username: 'mary', password: 'Somerville-1780', email: 'mary@example.org', firstname: 'Mary', lastname: 'Somerville', auth: 'manual' }] });
+  const mary = { ...ada, firstname: 'Mary', lastname: 'Somerville', email: 'mary@example.org' };
+  const first = await apiCall('POST', '/shops/demo/carts');
+  await apiCall('PUT', `/carts/${first.id}/lines/GUIDE-BOOK`, { quantity: 1 });
+  await apiCall('PUT', `/carts/${first.id}/customer`, { customer: mary });
+  const placed = await apiCall('POST', `/carts/${first.id}/order`, { payment_method: 'test', accept_terms: true });
+  await fetch(`${base}/bills/${placed.bill_id}/test-payment`, { method: 'POST', headers: { authorization: `Bearer ${placed.access_token}`, 'content-type': 'application/json' }, body: '{"outcome":"paid"}' });
+  let status;
+  for (let i = 0; i < 100 && status !== 'COMPLETE'; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    ({ status } = await (await fetch(`${base}/bills/${placed.bill_id}?token=${placed.access_token}`)).json());
+  }
+  assert.equal(status, 'COMPLETE', 'delivered: the shop knows her Moodle account');
+
+  const p = await page('fr', 390);
+  await p.goto(`${base}/?shop=demo`);
+  await addFromCatalogue(p, 'GUIDE-BOOK', 1);
+  await continueFromLines(p);
+  await fillCustomer(p, { ...mary, email: 'Mary@Example.org' });
+  // Where the step leads, the order: proposed there, not only on the step left behind.
+  await p.locator('#order').waitFor();
+  const login = p.locator('#login');
+  await login.getByText('Un compte existe pour cette adresse').waitFor();
+  assert.equal(await login.getByLabel('Nom d’utilisateur ou adresse e-mail').inputValue(), 'Mary@Example.org');
+  await login.getByLabel('Mot de passe').fill('Somerville-1780');
+  assert.deepEqual(await seriousViolations(p), []);
+  await shot(p, 'sign-in-by-address-fr-390');
+  await login.getByRole('button', { name: 'Se connecter' }).click();
+  await p.getByText('Connecté en tant que mary@example.org').waitFor();
+  await p.locator('#order').waitFor();
+  assert.equal(await p.locator('#login').count(), 0);
+});
+
 test('a customer signed in from their area sees, in French on a phone, the items for signed-in customers, and buys one as themselves', async () => {
   // A stack of its own: its shop gets an item only signed-in customers see.
   const own = await startStack();
