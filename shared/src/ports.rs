@@ -305,6 +305,12 @@ impl std::error::Error for LmsError {}
 
 pub use crate::domain::product::EnrolIntent;
 
+/// A character Moodle keeps in a username (`PARAM_USERNAME`, without extended characters):
+/// `a-z 0-9 - . _ @`. The usernames the shop makes, and a typed one as Moodle reads it.
+pub fn moodle_username_char(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit() || "-._@".contains(c)
+}
+
 /// The learning platform (Moodle) as production needs it.
 #[async_trait]
 pub trait Lms: Send + Sync {

@@ -200,11 +200,14 @@ function refreshChoices(select, list) {
   fill(select, h('option', { value: '' }, t('choose')), emails.map((e) => h('option', { value: e, selected: e === current }, e)));
 }
 
+/** Who the checkout is signed in as. */
+const signedInAs = (account) => h('p', { class: 'notice' }, `${t('loggedInAs')} ${account.email}`);
+
 /** The login proposal, before the form it fills. */
 function loginBox(cart) {
   // Proposed for the address typed: that address signs the account in.
-  const proposed = cart.account.login_proposed ? cart.customer?.email : '';
-  const username = h('input', { autocomplete: 'username', value: proposed || '' });
+  const proposed = (cart.account.login_proposed && cart.customer?.email) || '';
+  const username = h('input', { autocomplete: 'username', value: proposed });
   const password = h('input', { type: 'password', autocomplete: 'current-password' });
   const banner = h('p', { class: 'banner', hidden: true, role: 'alert', tabindex: '-1' });
   const form = h('form', { id: 'login', class: 'notice', novalidate: true },
@@ -239,7 +242,7 @@ function customerStep(cart) {
       : h('input', { value: c[name] || '', 'data-name': name, type: { email: 'email', phone: 'tel' }[name] || 'text', autocomplete: AUTOCOMPLETE[name] });
     return field(t(name), el, `customer.${name}`, { required: !OPTIONAL.includes(name) });
   });
-  const who = account.logged_in ? h('p', { class: 'notice' }, `${t('loggedInAs')} ${account.email}`) : loginBox(cart);
+  const who = account.logged_in ? signedInAs(account) : loginBox(cart);
   return h('div', {}, who, stepForm('customer', [h('div', { class: 'row' }, fields)], async (form) => {
     const customer = Object.fromEntries([...form.querySelectorAll('[data-name]')].map((el) => [el.dataset.name, el.value.trim()]));
     for (const k of OPTIONAL) if (!customer[k]) delete customer[k];
@@ -279,8 +282,7 @@ function orderStep(cart) {
   // A guest who typed a known customer's address is proposed to sign in here too, where they
   // land after that step (before, the proposal waited on a step already done); once signed
   // in, it says who.
-  const who = cart.account.logged_in ? h('p', { class: 'notice' }, `${t('loggedInAs')} ${cart.account.email}`)
-    : cart.account.login_proposed ? loginBox(cart) : null;
+  const who = cart.account.logged_in ? signedInAs(cart.account) : cart.account.login_proposed ? loginBox(cart) : null;
   return h('div', {}, who, h('div', { class: 'order-grid' }, form, recap(cart)));
 }
 

@@ -624,7 +624,7 @@ pub async fn find_session(
 /// `a d!a` sign in one account, so they are one name for the failed-login limit (counted as
 /// typed, each spelling had 5 guesses of its own).
 fn as_moodle_reads(typed: &str) -> String {
-    let allowed = |c: &char| c.is_ascii_lowercase() || c.is_ascii_digit() || "-._@".contains(*c);
+    let allowed = |c: &char| crate::ports::moodle_username_char(*c);
     typed
         .trim()
         .to_lowercase()

@@ -290,7 +290,7 @@ impl MoodleClient {
 /// gives the same username.
 pub fn username_for(email: &str) -> String {
     let lower = email.trim().to_lowercase();
-    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-.@".contains(c);
+    let allowed = crate::ports::moodle_username_char;
     if !lower.is_empty() && lower.len() <= 100 && lower.chars().all(allowed) {
         return lower;
     }
