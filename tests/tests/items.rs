@@ -485,6 +485,104 @@ async fn settings_change_on_their_version_and_keep_what_items_need(stack: Stack)
     assert_eq!(entry["detail"], "name, terms");
 }
 
+/// Settings that would fail the buyers are refused at their field, nothing saved: a card
+/// gateway offered without the settings a payment needs, or with an algorithm it does not know
+/// (read as written it would quietly sign with another), and the last manager taken away
+/// (nobody could then change the catalogue or the settings from the back office).
+async fn settings_that_would_fail_buyers_or_lock_out_managers_are_refused(stack: Stack) {
+    let path = "/admin/shops/demo/settings";
+    let (read, etag) = call(&stack, Method::GET, path, &[], None).await;
+    let etag = etag.unwrap();
+    let put = |body: Value| {
+        let (stack, etag) = (&stack, etag.clone());
+        async move {
+            call(
+                stack,
+                Method::PUT,
+                path,
+                &[("if-match", &etag)],
+                Some(&body),
+            )
+            .await
+            .0
+        }
+    };
+    let fields = |reply: &Reply| -> Vec<(String, String)> {
+        reply.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["field"].as_str().unwrap().to_owned(),
+                    e["code"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+
+    let mut stripe = read.body.clone();
+    stripe["payment_methods"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("stripe"));
+    stripe["gateways"]["stripe"] = json!({"secret_key": "sk_test_1"});
+    let refused = put(stripe.clone()).await;
+    refused.assert_problem(422, "validation_failed");
+    assert_eq!(
+        fields(&refused),
+        [(
+            "gateways.stripe.webhook_secret".into(),
+            "gateway_setting_required".into()
+        )]
+    );
+
+    let mut systempay = read.body.clone();
+    systempay["gateways"]["systempay"]["key"] = json!("");
+    systempay["gateways"]["systempay"]["signature_algorithm"] = json!("MD5");
+    systempay["gateways"]["systempay"]["ctx_mode"] = json!("test");
+    let refused = put(systempay).await;
+    refused.assert_problem(422, "validation_failed");
+    let mut found = fields(&refused);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (
+                "gateways.systempay.ctx_mode".into(),
+                "gateway_choice".into()
+            ),
+            (
+                "gateways.systempay.key".into(),
+                "gateway_setting_required".into()
+            ),
+            (
+                "gateways.systempay.signature_algorithm".into(),
+                "gateway_choice".into()
+            ),
+        ]
+    );
+
+    let mut no_manager = read.body.clone();
+    no_manager["staff"] = json!([{"username": "operator", "role": "operator"}]);
+    let refused = put(no_manager).await;
+    refused.assert_problem(422, "validation_failed");
+    assert_eq!(
+        fields(&refused),
+        [("staff".into(), "manager_required".into())]
+    );
+
+    let (after, same) = call(&stack, Method::GET, path, &[], None).await;
+    assert_eq!(same.unwrap(), etag, "nothing was saved");
+    assert_eq!(after.body, read.body);
+
+    // With what a payment needs, the same offer is taken (spelled as the gateway's pages do).
+    stripe["gateways"]["stripe"]["webhook_secret"] = json!("whsec_1");
+    stripe["gateways"]["systempay"]["signature_algorithm"] = json!("hmac-sha-256");
+    let taken = put(stripe).await;
+    assert_eq!(taken.status, 200, "{}", taken.body);
+}
+
 /// A manager tries words for a message before saving them: rendered for a sample order, or
 /// refused at the field with what the message knows.
 async fn a_message_is_previewed_in_the_shops_own_words(stack: Stack) {
@@ -567,5 +665,6 @@ enrolshop_tests::on_both_stores!(
     a_course_moodle_lacks_is_refused_on_sale_and_flagged_on_a_draft,
     every_course_and_setting_of_a_delivery_is_refused_at_its_field,
     settings_change_on_their_version_and_keep_what_items_need,
+    settings_that_would_fail_buyers_or_lock_out_managers_are_refused,
     a_message_is_previewed_in_the_shops_own_words,
 );

@@ -86,6 +86,8 @@ const STRINGS = {
     e_test_needs_test_mode: 'The test payment can only be offered in test mode.', e_method_not_offered: 'Choose one of the payment methods offered.',
     e_sales_address_required: 'Give the shop’s sales address: buyers’ replies and alerts to the staff go to it.',
     e_sha_out_same: 'The SHA-OUT passphrase must differ from the SHA-IN one.', e_no_stored_secret: 'Nothing is stored for this secret yet: type it.',
+    e_gateway_setting_required: 'Fill this in to take payments by this method (or stop offering it).', e_gateway_choice: 'Choose one of: {choices}.',
+    e_manager_required: 'Keep at least one manager: without one, nobody could change the catalogue or these settings here.',
     e_no_tax: 'Define at least one tax (a rate of 0 is fine).', e_tax_rate: 'A tax rate is a percentage from 0 to 100.',
     e_tax_in_use: 'The item “{name}” uses a tax removed here: give it another tax first.',
     e_category_in_use: 'The item “{name}” is in a category removed here: move it first.',
@@ -206,6 +208,8 @@ const STRINGS = {
     e_test_needs_test_mode: 'Le paiement de test n’est possible qu’en mode test.', e_method_not_offered: 'Choisissez l’un des moyens de paiement proposés.',
     e_sales_address_required: 'Indiquez l’adresse commerciale de la boutique : les réponses des acheteurs et les alertes de l’équipe y arrivent.',
     e_sha_out_same: 'La phrase secrète SHA-OUT doit différer de la phrase SHA-IN.', e_no_stored_secret: 'Aucun secret n’est encore enregistré ici : saisissez-le.',
+    e_gateway_setting_required: 'Renseignez ce réglage pour encaisser par ce moyen de paiement (ou cessez de le proposer).', e_gateway_choice: 'Choisissez parmi : {choices}.',
+    e_manager_required: 'Gardez au moins un responsable : sans lui, personne ne pourrait plus modifier le catalogue ni ces réglages ici.',
     e_no_tax: 'Définissez au moins une taxe (un taux de 0 convient).', e_tax_rate: 'Un taux de taxe est un pourcentage de 0 à 100.',
     e_tax_in_use: 'L’article « {name} » utilise une taxe retirée ici : donnez-lui d’abord une autre taxe.',
     e_category_in_use: 'L’article « {name} » est dans une catégorie retirée ici : déplacez-le d’abord.',
@@ -395,7 +399,9 @@ export function showProblem(root, problem, banner) {
   const left = [];
   for (const e of problem.body?.errors || []) {
     const input = root.querySelector(`[data-path="${CSS.escape(e.field)}"]`);
-    const slot = input?.closest('.field, .picker, fieldset, td')?.querySelector('.error');
+    // A list's own error (`staff`: its fieldset) goes to the list's slot, not its first row's.
+    const box = input?.closest('.field, .picker, fieldset, td');
+    const slot = box?.querySelector(':scope > .error') ?? box?.querySelector('.error');
     if (slot) {
       input.setAttribute('aria-invalid', 'true');
       if (!slot.id) slot.id = `err-${Math.random().toString(36).slice(2)}`;

@@ -1043,7 +1043,12 @@ test('a manager changes the shop settings in French; secrets stay hidden, a tax 
   assert.equal(await gateway('stripe').isHidden(), true, 'Stripe is not offered');
   await form.getByLabel('Carte (Stripe)').check();
   await gateway('stripe').getByLabel('Clé secrète').fill('sk_test_from_the_page');
-  await gateway('stripe').getByLabel('Secret de signature des notifications').fill('whsec_from_the_page');
+  // Offered without what a payment needs, the card would fail every buyer: said at the field.
+  await form.getByRole('button', { name: 'Enregistrer', exact: true }).click();
+  const webhook = gateway('stripe').getByLabel('Secret de signature des notifications');
+  await gateway('stripe').locator('.error').filter({ hasText: 'Renseignez ce réglage pour encaisser par ce moyen de paiement (ou cessez de le proposer).' }).waitFor();
+  assert.equal(await webhook.getAttribute('aria-invalid'), 'true');
+  await webhook.fill('whsec_from_the_page');
   await accessible(p, 'admin-settings-fr');
   await form.getByRole('button', { name: 'Enregistrer', exact: true }).click();
   await form.getByRole('status').filter({ hasText: 'Enregistré.' }).waitFor();
@@ -1099,7 +1104,7 @@ test('a manager changes the shop settings in French; secrets stay hidden, a tax 
   await rows.nth(count - 1).getByRole('button', { name: 'Retirer' }).click();
   await form.getByRole('button', { name: 'Enregistrer', exact: true }).click();
   // Said in French, naming the item by its French name.
-  const taxError = form.locator('fieldset[data-path="taxes"] .error').filter({ hasText: /^L’article « .+ » utilise une taxe retirée ici/ });
+  const taxError = form.locator('fieldset[data-path="taxes"] > .error').filter({ hasText: /^L’article « .+ » utilise une taxe retirée ici/ });
   await taxError.waitFor();
   assert.deepEqual(englishIn(await taxError.innerText()), [], await taxError.innerText());
 
@@ -1112,6 +1117,17 @@ test('a manager changes the shop settings in French; secrets stay hidden, a tax 
   await form.getByRole('button', { name: 'Enregistrer', exact: true }).click();
   await form.locator('fieldset[data-path="categories"] .error').filter({ hasText: 'Une catégorie ne peut pas être dans elle-même, même par d’autres catégories.' }).first().waitFor();
   await rows.nth(0).locator('.error').filter({ hasText: 'Un taux de taxe est un pourcentage de 0 à 100.' }).waitFor();
+
+  // Taking away the only manager would leave nobody to change the settings here: refused.
+  const staffRows = form.locator('fieldset[data-path="staff"] .repeat');
+  assert.equal(await staffRows.nth(0).locator('input.staff-name').inputValue(), 'manager');
+  await staffRows.nth(0).getByRole('button', { name: 'Retirer' }).click();
+  await form.getByRole('button', { name: 'Enregistrer', exact: true }).click();
+  // Said at the list, below its rows (not at the first row's field).
+  await form.locator('fieldset[data-path="staff"] > .error').filter({ hasText: /^Gardez au moins un responsable/ }).waitFor();
+  await accessible(p, 'admin-settings-refused-fr');
+  const staffNow = (await stored()).staff.map((m) => m.username);
+  assert.ok(staffNow.includes('manager'), `nothing saved: ${staffNow}`);
 });
 
 test('every back-office page in French says nothing in English', async () => {

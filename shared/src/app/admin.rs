@@ -60,7 +60,12 @@ impl ShopAdmin {
         let mut errors = Errors::default();
         document.keep_secrets_from(stored.as_ref().map(|s| &s.document), &mut errors);
         let invalid = document.validate(&id).err().unwrap_or_default();
-        for p in invalid.into_iter().chain(document.import_problems()) {
+        let gateways = crate::gateways::setup_problems(&document);
+        for p in invalid
+            .into_iter()
+            .chain(document.import_problems())
+            .chain(gateways)
+        {
             errors.push(p);
         }
         errors.finish(|| ()).map_err(AppError::Invalid)?;

@@ -159,6 +159,66 @@ impl Gateway {
         }
     }
 
+    /// The settings without which a payment cannot start at this gateway or its notification
+    /// be verified: a shop offering the method without them fails its buyers at the last step.
+    pub fn missing_settings(self, settings: &Settings<'_>) -> Vec<&'static str> {
+        let needed: &[&'static str] = match self {
+            Gateway::Stripe => &["secret_key", "webhook_secret"],
+            Gateway::Paypal => &["business"],
+            Gateway::Systempay => &["site_id"],
+            Gateway::Sips => &["merchant_id", "secret_key"],
+            Gateway::Ogone => &["pspid", "sha_in", "sha_out"],
+        };
+        let mut missing: Vec<_> = needed
+            .iter()
+            .copied()
+            .filter(|name| settings.get(name).is_none())
+            .collect();
+        // Systempay's key may also be given per mode (`test_key`, `production_key`).
+        let mode = settings.get("ctx_mode").unwrap_or_else(|| "TEST".into());
+        if self == Gateway::Systempay && lyra_key(settings, &mode).is_err() {
+            missing.push("key");
+        }
+        missing
+    }
+
+    /// The settings naming a choice this gateway does not know, each with the choices it
+    /// knows: read as they are, they would fall back to a default (another algorithm, the
+    /// test mode) and every payment would fail at the gateway.
+    pub fn unknown_choices(
+        self,
+        settings: &Settings<'_>,
+    ) -> Vec<(&'static str, &'static [&'static str])> {
+        let choices: &[(&'static str, &'static [&'static str])] = match self {
+            Gateway::Systempay => &[
+                ("ctx_mode", &["TEST", "PRODUCTION"]),
+                ("signature_algorithm", &["HMAC-SHA-256", "SHA-1"]),
+            ],
+            Gateway::Sips => &[
+                ("seal_algorithm", &["HMAC-SHA-256", "SHA-256"]),
+                ("encode", &["base64"]),
+            ],
+            Gateway::Ogone => &[("sha_algorithm", &["SHA-1", "SHA-256", "SHA-512"])],
+            Gateway::Stripe | Gateway::Paypal => &[],
+        };
+        // The mode goes to Systempay as written; an algorithm is read in any spelling.
+        let unknown = |name: &str, known: &[&str]| match name {
+            "ctx_mode" => settings
+                .get(name)
+                .is_some_and(|v| !known.contains(&v.as_str())),
+            _ => settings.choice(name).is_some_and(|v| {
+                !known
+                    .iter()
+                    .any(|k| k.to_ascii_uppercase().replace('-', "") == v)
+            }),
+        };
+        choices
+            .iter()
+            .filter(|(name, known)| unknown(name, known))
+            .copied()
+            .collect()
+    }
+
     /// The gateway's word for a paid transaction.
     pub fn paid_word(self) -> &'static str {
         match self {
@@ -269,5 +329,91 @@ mod tests {
                 )),
             }
         }
+    }
+
+    fn settings(value: serde_json::Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    /// What a gateway cannot take a payment without, by its own names; Systempay's key may be
+    /// the one of its mode.
+    #[test]
+    fn each_gateway_names_the_settings_a_payment_needs() {
+        let none = Map::new();
+        let missing = |g: Gateway, s: &Map<String, Value>| g.missing_settings(&Settings(s));
+        assert_eq!(
+            missing(Gateway::Stripe, &none),
+            ["secret_key", "webhook_secret"]
+        );
+        assert_eq!(missing(Gateway::Paypal, &none), ["business"]);
+        assert_eq!(missing(Gateway::Systempay, &none), ["site_id", "key"]);
+        assert_eq!(missing(Gateway::Sips, &none), ["merchant_id", "secret_key"]);
+        assert_eq!(
+            missing(Gateway::Ogone, &none),
+            ["pspid", "sha_in", "sha_out"]
+        );
+        let production = settings(serde_json::json!(
+            {"site_id": "12345678", "ctx_mode": "PRODUCTION", "production_key": "k"}
+        ));
+        assert!(missing(Gateway::Systempay, &production).is_empty());
+        let test_key_only = settings(serde_json::json!(
+            {"site_id": "12345678", "ctx_mode": "PRODUCTION", "test_key": "k"}
+        ));
+        assert_eq!(missing(Gateway::Systempay, &test_key_only), ["key"]);
+        let blank = settings(serde_json::json!({"business": ""}));
+        assert_eq!(
+            missing(Gateway::Paypal, &blank),
+            ["business"],
+            "empty is missing"
+        );
+    }
+
+    /// A choice is known in any spelling the readers take (and read as it was checked); the
+    /// mode, sent to Systempay as written, only as Systempay spells it.
+    #[test]
+    fn a_choice_the_gateway_does_not_know_is_named_with_those_it_knows() {
+        use serde_json::json;
+        let unknown = |g: Gateway, v: serde_json::Value| {
+            let s = settings(v);
+            g.unknown_choices(&Settings(&s))
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect::<Vec<_>>()
+        };
+        assert!(unknown(Gateway::Ogone, json!({"sha_algorithm": "sha512"})).is_empty());
+        assert_eq!(
+            unknown(Gateway::Ogone, json!({"sha_algorithm": "SHA-3"})),
+            ["sha_algorithm"]
+        );
+        assert!(
+            unknown(
+                Gateway::Systempay,
+                json!({"signature_algorithm": "sha1", "ctx_mode": "PRODUCTION"})
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            unknown(
+                Gateway::Systempay,
+                json!({"signature_algorithm": "MD5", "ctx_mode": "Production"})
+            ),
+            ["ctx_mode", "signature_algorithm"]
+        );
+        assert!(
+            unknown(
+                Gateway::Sips,
+                json!({"seal_algorithm": "SHA256", "encode": "BASE64"})
+            )
+            .is_empty()
+        );
+        assert_eq!(unknown(Gateway::Sips, json!({"encode": "hex"})), ["encode"]);
+        // What passes is read as that choice, not as the default.
+        let sha256 = settings(json!({"seal_algorithm": "SHA256"}));
+        assert_eq!(
+            super::super::sips::seal_algorithm(&Settings(&sha256)),
+            SealAlgorithm::Sha256
+        );
+        let sha1 = settings(json!({"signature_algorithm": "SHA-1"}));
+        assert_eq!(lyra_algorithm(&Settings(&sha1)), LyraAlgorithm::Sha1);
     }
 }

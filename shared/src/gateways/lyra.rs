@@ -3,10 +3,8 @@
 use super::*;
 
 pub(crate) fn lyra_algorithm(settings: &Settings) -> LyraAlgorithm {
-    match settings.get("signature_algorithm").as_deref() {
-        Some(a) if a.eq_ignore_ascii_case("sha1") || a.eq_ignore_ascii_case("sha-1") => {
-            LyraAlgorithm::Sha1
-        }
+    match settings.choice("signature_algorithm").as_deref() {
+        Some("SHA1") => LyraAlgorithm::Sha1,
         _ => LyraAlgorithm::HmacSha256,
     }
 }

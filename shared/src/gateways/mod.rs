@@ -28,7 +28,9 @@ use serde_json::{Map, Value};
 
 use crate::domain::bill::Bill;
 use crate::domain::catalog::PaymentMethod;
+use crate::domain::document::ShopDocument;
 use crate::domain::money::Currency;
+use crate::domain::{FieldError, Reason};
 use signatures::{LyraAlgorithm, SealAlgorithm, ShaAlgorithm};
 
 /// What a notification says happened.
@@ -79,11 +81,48 @@ impl Settings<'_> {
         (!text.is_empty()).then_some(text)
     }
 
+    /// A setting naming a choice (an algorithm, a mode), as the readers compare it: in
+    /// capitals, without `-` (`sha-1`, `SHA1` and `SHA-1` are one choice).
+    pub fn choice(&self, name: &str) -> Option<String> {
+        self.get(name)
+            .map(|v| v.to_ascii_uppercase().replace('-', ""))
+    }
+
     pub fn need(&self, name: &str) -> Result<String, VerifyError> {
         self.get(name).ok_or_else(|| {
             VerifyError::NotConfigured(format!("the gateway setting `{name}` is missing"))
         })
     }
+}
+
+/// What stops a document's offered gateways from taking a payment: a setting missing or a
+/// choice the gateway does not know, each at its field (`gateways.stripe.secret_key`). Checked
+/// at import and when settings are saved, not when a stored shop is read.
+pub fn setup_problems(doc: &ShopDocument) -> Vec<FieldError> {
+    let empty = Map::new();
+    let offered = doc
+        .payment_methods
+        .iter()
+        .filter_map(|m| Gateway::of(m.parse().ok()?));
+    let mut problems = Vec::new();
+    for gateway in offered {
+        let method = gateway.method().as_str();
+        let settings = Settings(doc.gateways.get(method).unwrap_or(&empty));
+        for name in gateway.missing_settings(&settings) {
+            let reason = Reason::new(
+                "gateway_setting_required",
+                format!("needed to take payments with `{method}`"),
+            );
+            problems.push(FieldError::new(format!("gateways.{method}.{name}"), reason));
+        }
+        for (name, known) in gateway.unknown_choices(&settings) {
+            let choices = known.join(", ");
+            let reason = Reason::new("gateway_choice", format!("give one of: {choices}"))
+                .with("choices", choices);
+            problems.push(FieldError::new(format!("gateways.{method}.{name}"), reason));
+        }
+    }
+    problems
 }
 
 /// Where a gateway sends the buyer and its notifications for a bill.

@@ -3,11 +3,7 @@
 use super::*;
 
 pub(crate) fn sha_algorithm(settings: &Settings) -> ShaAlgorithm {
-    match settings
-        .get("sha_algorithm")
-        .map(|a| a.to_uppercase().replace('-', ""))
-        .as_deref()
-    {
+    match settings.choice("sha_algorithm").as_deref() {
         Some("SHA1") => ShaAlgorithm::Sha1,
         Some("SHA512") => ShaAlgorithm::Sha512,
         _ => ShaAlgorithm::Sha256,

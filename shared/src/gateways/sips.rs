@@ -4,8 +4,8 @@ use super::*;
 
 /// The shop's seal algorithm: `HMAC-SHA-256` (default) or the legacy `SHA-256`.
 pub(crate) fn seal_algorithm(settings: &Settings) -> SealAlgorithm {
-    match settings.get("seal_algorithm").as_deref() {
-        Some(a) if a.eq_ignore_ascii_case("SHA-256") => SealAlgorithm::Sha256,
+    match settings.choice("seal_algorithm").as_deref() {
+        Some("SHA256") => SealAlgorithm::Sha256,
         _ => SealAlgorithm::HmacSha256,
     }
 }

@@ -169,10 +169,29 @@ impl ItemDoc {
         e.check(format!("{path}.prices"), PriceTiers::new(tiers))
     }
 
-    /// The delivery's rules (`HandlerSpec`), checked when a document is imported or an item
-    /// saved, not when a stored shop is read: a rule added later must not stop a shop that
-    /// holds an item it would refuse (production says such a line is undeliverable).
-    pub(super) fn check_handler(&self, e: &mut Errors, path: &str) {
+    /// The rules checked when a document is imported or an item saved, not when a stored shop
+    /// is read: a rule added later must not stop a shop that holds an item it would refuse.
+    pub(super) fn check_on_save(&self, e: &mut Errors, path: &str) {
+        self.check_handler(e, path);
+        self.check_labels(e, path);
+    }
+
+    /// Each required-data field has a label: the buyer reads it above the field, and a
+    /// screen reader names the field by it.
+    fn check_labels(&self, e: &mut Errors, path: &str) {
+        for (j, f) in self.required_data.iter().enumerate() {
+            text(
+                e,
+                &format!("{path}.required_data[{j}].label"),
+                &f.label,
+                200,
+            );
+        }
+    }
+
+    /// The delivery's rules (`HandlerSpec`); production says a line it refuses is
+    /// undeliverable.
+    fn check_handler(&self, e: &mut Errors, path: &str) {
         let Some(h) = &self.handler else {
             return;
         };

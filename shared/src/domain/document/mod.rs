@@ -463,7 +463,7 @@ impl ShopDocument {
         }
         if scope == Scope::Import {
             for (i, item) in self.items.iter().enumerate() {
-                item.check_handler(&mut e, &format!("items[{i}]"));
+                item.check_on_save(&mut e, &format!("items[{i}]"));
             }
         }
         if !e.is_empty() {
@@ -503,7 +503,7 @@ impl ShopDocument {
         let taxes: HashSet<&str> = self.taxes.iter().map(|t| t.code.as_str()).collect();
         let categories: HashSet<&str> = self.categories.iter().map(|c| c.id.as_str()).collect();
         item.validate(&mut e, "item", currency, &taxes, &categories);
-        item.check_handler(&mut e, "item");
+        item.check_on_save(&mut e, "item");
         let with_parts = Self {
             items: std::iter::once(item.clone())
                 .chain(parts.iter().cloned())

@@ -370,3 +370,28 @@ fn a_stored_shop_reads_though_a_later_rule_refuses_one_of_its_items() {
         "its settings still change"
     );
 }
+
+/// A field the buyer fills in is named by its label above it (and to a screen reader): one
+/// without a label is refused at import and at an item's save, and still read once stored.
+#[test]
+fn a_required_data_field_needs_a_label() {
+    let mut v = minimal();
+    v["items"][0]["required_data"] = json!([
+        {"field": "employee_id", "label": "Employee number", "type": "text"},
+        {"field": "site", "label": "  ", "type": "text"}
+    ]);
+    let stored = doc(v.clone());
+    let errors = stored.validate(&shop_id()).unwrap_err();
+    let found: Vec<_> = errors.iter().map(|e| (e.path.as_str(), e.code)).collect();
+    assert_eq!(found, [("items[0].required_data[1].label", "required")]);
+    let item = stored.items[0].clone();
+    let saved: Vec<_> = stored
+        .check_item(&item, &[])
+        .into_iter()
+        .map(|e| (e.path, e.code))
+        .collect();
+    assert_eq!(saved, [("required_data[1].label".to_string(), "required")]);
+    assert!(stored.validate_part(&shop_id()).is_ok(), "read once stored");
+    v["items"][0]["required_data"][1]["label"] = json!("Site");
+    assert!(doc(v).validate(&shop_id()).is_ok());
+}
