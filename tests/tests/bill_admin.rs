@@ -122,12 +122,10 @@ async fn transitions_follow_the_table_and_need_a_note_to_cancel() {
     assert!(buyer.body.get("moves").is_none() && buyer.body["lines"][0].get("names").is_none());
     let path = format!("/admin/bills/{bill}/transitions");
     let go = |body: Value| admin(&stack, Method::POST, &path, Some(body));
-    assert_eq!(
-        go(json!({"to": "CANCELLED"}))
-            .await
-            .assert_problem(422, "validation_failed"),
-        ["note"]
-    );
+    // Coded, for the pages to say it in their words.
+    let no_note = go(json!({"to": "CANCELLED"})).await;
+    assert_eq!(no_note.assert_problem(422, "validation_failed"), ["note"]);
+    assert_eq!(no_note.field_codes(), [("note", "note_required")]);
     assert_eq!(
         go(json!({"to": "PAID"}))
             .await

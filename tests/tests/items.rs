@@ -507,19 +507,6 @@ async fn settings_that_would_fail_buyers_or_lock_out_managers_are_refused(stack:
             .0
         }
     };
-    let fields = |reply: &Reply| -> Vec<(String, String)> {
-        reply.body["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| {
-                (
-                    e["field"].as_str().unwrap().to_owned(),
-                    e["code"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect()
-    };
 
     let mut stripe = read.body.clone();
     stripe["payment_methods"]
@@ -530,11 +517,8 @@ async fn settings_that_would_fail_buyers_or_lock_out_managers_are_refused(stack:
     let refused = put(stripe.clone()).await;
     refused.assert_problem(422, "validation_failed");
     assert_eq!(
-        fields(&refused),
-        [(
-            "gateways.stripe.webhook_secret".into(),
-            "gateway_setting_required".into()
-        )]
+        refused.field_codes(),
+        [("gateways.stripe.webhook_secret", "gateway_setting_required")]
     );
 
     let mut systempay = read.body.clone();
@@ -543,23 +527,14 @@ async fn settings_that_would_fail_buyers_or_lock_out_managers_are_refused(stack:
     systempay["gateways"]["systempay"]["ctx_mode"] = json!("test");
     let refused = put(systempay).await;
     refused.assert_problem(422, "validation_failed");
-    let mut found = fields(&refused);
+    let mut found = refused.field_codes();
     found.sort();
     assert_eq!(
         found,
         [
-            (
-                "gateways.systempay.ctx_mode".into(),
-                "gateway_choice".into()
-            ),
-            (
-                "gateways.systempay.key".into(),
-                "gateway_setting_required".into()
-            ),
-            (
-                "gateways.systempay.signature_algorithm".into(),
-                "gateway_choice".into()
-            ),
+            ("gateways.systempay.ctx_mode", "gateway_choice"),
+            ("gateways.systempay.key", "gateway_setting_required"),
+            ("gateways.systempay.signature_algorithm", "gateway_choice"),
         ]
     );
 
@@ -567,10 +542,7 @@ async fn settings_that_would_fail_buyers_or_lock_out_managers_are_refused(stack:
     no_manager["staff"] = json!([{"username": "operator", "role": "operator"}]);
     let refused = put(no_manager).await;
     refused.assert_problem(422, "validation_failed");
-    assert_eq!(
-        fields(&refused),
-        [("staff".into(), "manager_required".into())]
-    );
+    assert_eq!(refused.field_codes(), [("staff", "manager_required")]);
 
     let (after, same) = call(&stack, Method::GET, path, &[], None).await;
     assert_eq!(same.unwrap(), etag, "nothing was saved");

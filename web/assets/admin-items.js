@@ -366,6 +366,11 @@ async function form(code) {
       done.hidden = false;
       history();
     } catch (e) {
+      // A new item whose code another item has: said at the code (nobody changed anything).
+      if (e.status === 412 && !etag) {
+        showProblem(editor, { body: { errors: [{ field: 'code', code: 'code_taken' }] } }, banner);
+        return;
+      }
       if (e.status === 412) {
         banner.replaceChildren(w('stale', e.body.changed_by ? staffName(e.body.changed_by) : '?', when(e.body.changed_at)), ' ', h('a', { href: location.href }, w('reload')));
         banner.hidden = false;

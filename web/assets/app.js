@@ -66,6 +66,7 @@ const STRINGS = {
     holders: 'Held by', reference: 'Reference', paid: 'Paid',
     // Field errors, by the API's `code` ({max} and the like are its parameters).
     e_required: 'Please fill this in.', e_too_long: 'Please use at most {max} characters.',
+    e_note_required: 'Say why in the note: this change needs one.',
     e_more_than_due: 'This is more than what remains due ({remaining}).',
     e_refund_too_large: 'Give less than what the order kept ({kept}); to refund all of it, change its status.',
     e_one_line: 'Please write this on a single line.', e_angle_bracket: 'Please leave out the signs < and >.', e_invalid_email: 'Please enter an email address such as name@example.org, without accents or spaces.',
@@ -189,6 +190,7 @@ const STRINGS = {
     bought: 'Ce que vous avez commandé', ordered: 'Commandée le', invoiceTitle: 'Facture', orderForm: 'Bon de commande', creditNote: 'Avoir', partRefundOn: 'Remboursement partiel du {date} : ',
     holders: 'Attribuée à', reference: 'Référence', paid: 'Payée',
     e_required: 'Veuillez remplir ce champ.', e_too_long: '{max} caractères au plus, s’il vous plaît.',
+    e_note_required: 'Indiquez pourquoi dans la note : ce changement en demande une.',
     e_more_than_due: 'C’est plus que le reste dû ({remaining}).',
     e_refund_too_large: 'Indiquez moins que ce que la commande a conservé ({kept}) ; pour tout rembourser, changez son état.',
     e_one_line: 'Veuillez écrire ceci sur une seule ligne.', e_angle_bracket: 'Veuillez ne pas utiliser les signes < et >.', e_invalid_email: 'Veuillez saisir une adresse e-mail, par exemple nom@exemple.fr, sans accents ni espaces.',

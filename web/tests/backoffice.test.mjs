@@ -144,6 +144,11 @@ test('an operator refunds a delivered order in French, offered only the moves it
   await p.locator('#transition select[aria-invalid=true]').waitFor();
   assert.equal(await form.getByRole('alertdialog').count(), 0);
   await form.getByLabel('Nouvel état').selectOption('PAYBACK');
+  // Without a note: said at the note, in French.
+  await form.getByRole('button', { name: 'Appliquer' }).click();
+  await form.getByRole('alertdialog').getByRole('button', { name: 'Confirmer' }).click();
+  await p.locator('#transition textarea[aria-invalid=true]').waitFor();
+  assert.equal(await form.getByLabel('Note').locator('xpath=..').locator('.error').textContent(), 'Indiquez pourquoi dans la note : ce changement en demande une.');
   await form.getByLabel('Note').fill('Formation annulée par le client, remboursement par virement.');
   await form.getByRole('button', { name: 'Appliquer' }).click();
   await form.getByRole('alertdialog').getByRole('button', { name: 'Confirmer' }).click();
@@ -677,9 +682,18 @@ test('a manager sets up each kind of delivery with fields in French, and a setti
     return p.locator(`#${await input.getAttribute('aria-describedby')}`).textContent();
   };
 
-  // A choice asked per participant, its label and choices said in each language.
+  // A code another item has: said at the code (nobody changed anything meanwhile).
+  await form.getByLabel('Code', { exact: true }).fill('EXCEL-ESS');
+  await save();
+  assert.equal(await errorAt('Code'), 'Un autre article porte déjà ce code.');
+  await form.getByLabel('Code', { exact: true }).fill('TEAM-DAY');
+
+  // A choice asked per participant, its label and choices said in each language; a field
+  // without a label (buyers would meet it unnamed) is refused at its label.
   await form.getByRole('button', { name: 'Ajouter un champ' }).click();
   await form.getByLabel('Nom du champ').fill('moment');
+  await save();
+  assert.equal(await errorAt('Libellé'), 'Veuillez remplir ce champ.');
   await form.getByLabel('Libellé', { exact: true }).fill('Moment');
   assert.equal(await form.getByLabel('Choix (séparés par des virgules)').isVisible(), false, 'choices belong to a choice');
   await form.getByLabel('Type', { exact: true }).selectOption('select');

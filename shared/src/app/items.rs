@@ -393,9 +393,10 @@ impl ItemAdmin {
             .await?
             .is_some()
         {
+            let text = "an item with this code is already defined";
             return Err(AppError::invalid(
                 "code",
-                "an item with this code is already defined",
+                crate::domain::Reason::new("code_taken", text),
             ));
         }
         let mut item = source.value.item;
