@@ -844,6 +844,67 @@ async fn the_support_course_may_be_named_by_its_short_name() {
     );
 }
 
+/// The support course is the shop's extra, not what was bought: when Moodle refuses the
+/// buyer's enrolment in it (a course deleted, or never there), the order is delivered all the
+/// same, and the staff see why on the bill and are told by message, to enrol the buyer by hand.
+/// (Until 2026-12-07 such a bill stayed PAID, the refusal shown nowhere, every buyer waiting.)
+#[tokio::test]
+async fn a_support_course_moodle_refuses_does_not_hold_the_order_back() {
+    let stack = Stack::start_embedded().await;
+    let path = "/admin/shops/demo";
+    let token = enrolshop_tests::ADMIN_TOKEN;
+    let mut shop = stack.with_token(Method::GET, path, token, None).await.body;
+    shop["customer_support_course"] = json!("GONE-SUPPORT");
+    let saved = stack.with_token(Method::PUT, path, token, Some(shop)).await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+
+    let (bill, access) = stack
+        .place_and_pay(&stack.ready_cart("EXCEL-ESS", 1).await)
+        .await;
+    assert_eq!(stack.produce_all().await, [Ok(Produced::Complete)]);
+    assert_eq!(status(&stack, &bill).await, "COMPLETE");
+    let ada = stack.moodle.user_by_email("ada@example.org").unwrap();
+    let excel = stack.moodle.course_by_shortname("EXCEL").unwrap();
+    assert!(
+        stack.moodle.enrolment(ada.id, excel.id).is_some(),
+        "what was bought is delivered"
+    );
+
+    let staff = stack
+        .with_token(Method::GET, &format!("/admin/bills/{bill}"), token, None)
+        .await;
+    assert_eq!(staff.body["support"]["state"], "failed", "{}", staff.body);
+    assert_eq!(staff.body["support"]["problem"]["code"], "course_not_found");
+    let buyer = stack
+        .with_token(Method::GET, &format!("/bills/{bill}"), &access, None)
+        .await;
+    assert!(
+        buyer.body.get("support").is_none(),
+        "the buyer is not bothered with it"
+    );
+
+    stack.deliver_mail().await;
+    let alert = stack
+        .mail()
+        .await
+        .into_iter()
+        .find(|m| m["subject"] == format!("Order {bill}: delivery needs you"))
+        .expect("the staff are told");
+    let text = stack.mail_message(alert["id"].as_str().unwrap()).await["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        text.contains("could not be enrolled in the shop's support course"),
+        "{text}"
+    );
+    assert!(text.contains("enrol them there by hand"), "{text}");
+    assert!(
+        !text.contains("these lines could not be delivered"),
+        "{text}"
+    );
+}
+
 /// A bill left at a gateway for a week — PLACED (the buyer never came back from the payment
 /// page) or FAILED (refused, not retried) — is called off by the shop and its exam place comes
 /// back; one placed today, and a transfer awaited (PENDING), are left alone.

@@ -61,15 +61,20 @@ function lines(bill) {
   const delivery = Object.fromEntries((bill.production || []).map((p) => [p.code, p]));
   // Up to a tablet each line is a card (desk.js, `stackedTable`): its name, then how many and the
   // total, then its delivery with Moodle's error.
+  // The buyer's enrolment in the shop's support course, when Moodle refused it: not a line of
+  // the bill, and it did not hold the order back.
+  const support = bill.support && [{ 'data-code': 'support' }, [
+    ['key', w('supportCourse')], ['num', ''], ['num', ''],
+    ['state below', h('span', { class: 'status failed' }, t('prod_failed')), problemSaid(bill.support.problem), h('p', { class: 'muted' }, w('supportHelp'))]]];
   return h('section', { 'aria-labelledby': 'lines-title' }, h('h2', { id: 'lines-title' }, w('lines')),
-    stackedTable({}, [[w('item')], [w('quantity'), 'num'], [w('total'), 'num'], [w('delivery')]], bill.lines.map((l) => {
+    stackedTable({}, [[w('item')], [w('quantity'), 'num'], [w('total'), 'num'], [w('delivery')]], [...bill.lines.map((l) => {
       const p = delivery[l.code];
       return [{ 'data-code': l.code }, [
         ['key', inLang(l)],
         ['num', cardLabel(w('quantity')), l.quantity],
         ['num', cardLabel(w('total')), amount(l.total_incl_tax, bill.currency)],
         ['state below', p && h('span', { class: `status ${p.state}` }, t(`prod_${p.state}`)), p?.problem && problemSaid(p.problem)]]];
-    })));
+    }), ...(support ? [support] : [])]));
 }
 
 /** The bill's history; up to a tablet each entry is a card (when and what, who, the note). */

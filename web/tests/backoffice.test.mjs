@@ -26,11 +26,16 @@ async function placedBill(method, lastname, { on = stack, language = 'en', custo
 /** An order of Excel essentials by `customer`, paid with the test method: its placement's
  * answer (`bill_id`, `access_token`). */
 async function paidOrder(customer, { quantity = 1, language = 'en' } = {}) {
-  const cart = await apiCall('POST', '/shops/demo/carts', { language });
-  await apiCall('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity });
-  await apiCall('PUT', `/carts/${cart.id}/customer`, { customer });
-  const placed = await apiCall('POST', `/carts/${cart.id}/order`, { payment_method: 'test', accept_terms: true });
-  await fetch(`${stack.base}/bills/${placed.bill_id}/test-payment`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${placed.access_token}` }, body: JSON.stringify({ outcome: 'paid' }) });
+  return paidOrderOn(stack, customer, { quantity, language });
+}
+
+/** The same on another stack than the file's. */
+async function paidOrderOn(on, customer, { quantity = 1, language = 'en' } = {}) {
+  const cart = await on.api('POST', '/shops/demo/carts', { language });
+  await on.api('PUT', `/carts/${cart.id}/lines/EXCEL-ESS`, { quantity });
+  await on.api('PUT', `/carts/${cart.id}/customer`, { customer });
+  const placed = await on.api('POST', `/carts/${cart.id}/order`, { payment_method: 'test', accept_terms: true });
+  await fetch(`${on.base}/bills/${placed.bill_id}/test-payment`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${placed.access_token}` }, body: JSON.stringify({ outcome: 'paid' }) });
   return placed;
 }
 
@@ -521,6 +526,34 @@ test('an operator sees a delivery Moodle refused, and retries it once Moodle let
   const user = (await stack.ws('core_user_get_users_by_field', { field: 'email', values: ['katherine@example.org'] }))[0];
   const courses = await stack.ws('core_enrol_get_users_courses', { userid: user.id });
   assert.deepEqual(courses.map((c) => c.shortname).sort(), ['EXCEL', 'SUPPORT'], 'enrolled in the course bought (and the support course)');
+});
+
+test('a buyer whose enrolment in the support course Moodle refused gets their order all the same; the operator reads why, in French on a phone', async () => {
+  // A stack of its own: its support course is one Moodle does not have.
+  const own = await startStack();
+  try {
+    const admin = { authorization: 'Bearer dev-admin-token', 'content-type': 'application/json' };
+    const shop = await (await fetch(`${own.base}/admin/shops/demo`, { headers: admin })).json();
+    shop.customer_support_course = 'GONE-SUPPORT';
+    assert.equal((await fetch(`${own.base}/admin/shops/demo`, { method: 'PUT', headers: admin, body: JSON.stringify(shop) })).status, 200);
+    const placed = await paidOrderOn(own, { firstname: 'Rosalind', lastname: 'Franklin', email: 'rosalind@example.org', address: '1 rue', zip: '75005', city: 'Paris', country: 'FR' });
+    const p = await own.page('fr', 390);
+    await signIn(p, 'operator', 'operator-2026', own);
+    await p.locator('#needs-action').waitFor();
+    await p.goto(`${own.base}/admin/bill?shop=demo&bill=${placed.bill_id}`);
+    await p.locator('#status[data-status="COMPLETE"]').waitFor({ timeout: 20000 });
+    const support = p.locator('tr[data-code="support"]');
+    assert.match(await support.innerText(), /Inscription au cours d’assistance.*en échec.*La commande est livrée malgré tout : inscrivez l’acheteur à la main dans Moodle/s);
+    assert.deepEqual(englishIn(await p.locator('#lines-title').locator('..').innerText()), [], 'no English word on the French lines');
+    await accessible(p, 'admin-bill-support-refused-fr-390');
+    // The buyer reaches the course bought, and is not bothered with the support course.
+    const buyer = await own.page('fr', 390);
+    await buyer.goto(`${own.base}/bill?shop=demo&bill=${placed.bill_id}#token=${encodeURIComponent(placed.access_token)}`);
+    await buyer.locator('section.access li a').first().waitFor({ timeout: 20000 });
+    assert.doesNotMatch(await buyer.locator('main').innerText(), /assistance|échec/);
+  } finally {
+    await own.stop();
+  }
 });
 
 test('the bill page opens the invoice, and in test mode posts a signed sample notification that pays the bill', async () => {

@@ -61,10 +61,12 @@ impl ShopAdmin {
         document.keep_secrets_from(stored.as_ref().map(|s| &s.document), &mut errors);
         let invalid = document.validate(&id).err().unwrap_or_default();
         let gateways = crate::gateways::setup_problems(&document);
+        let managers = (stored.as_ref()).and_then(|s| document.last_manager_problem(&s.document));
         for p in invalid
             .into_iter()
             .chain(document.import_problems())
             .chain(gateways)
+            .chain(managers)
         {
             errors.push(p);
         }

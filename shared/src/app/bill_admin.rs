@@ -454,12 +454,14 @@ impl BillAdmin {
     pub async fn get(&self, caller: &Caller, bill: &str) -> Result<BillView, AppError> {
         let bill = self.bill(caller, bill).await?.value;
         let store = self.desk.store.as_ref();
-        let (progress, messages) = tokio::try_join!(
+        let (progress, support, messages) = tokio::try_join!(
             super::production::progress(store, &bill.id),
+            super::production::support_progress(store, &bill.id),
             super::mail::bill_messages(store, &bill.id),
         )?;
         let mut view = BillView::new(&bill)
             .with_production(&progress)
+            .with_support(support)
             .for_staff(&bill);
         view.messages = Some(messages);
         Ok(view)

@@ -101,7 +101,7 @@ impl SettingsAdmin {
         };
         let invalid = whole.validate_settings(id).err().unwrap_or_default();
         let gateways = crate::gateways::setup_problems(&whole);
-        let managers = last_manager_problem(&stored.document, &whole);
+        let managers = whole.last_manager_problem(&stored.document);
         for p in invalid
             .into_iter()
             .chain(whole.import_problems())
@@ -210,21 +210,6 @@ impl SettingsAdmin {
             html: mail.html,
         })
     }
-}
-
-/// Taking away the shop's last manager would leave nobody to change its catalogue or these
-/// settings from the back office (only the deployment's API token could).
-fn last_manager_problem(before: &ShopDocument, after: &ShopDocument) -> Option<FieldError> {
-    let has_manager = |d: &ShopDocument| {
-        d.staff
-            .iter()
-            .any(|s| s.role == crate::domain::catalog::StaffRole::Manager.as_str())
-    };
-    (has_manager(before) && !has_manager(after)).then(|| {
-        let text = "keep at least one manager: without one, nobody can change the catalogue \
-                    or these settings from the back office";
-        FieldError::new("staff", Reason::new("manager_required", text))
-    })
 }
 
 fn stale() -> AppError {

@@ -121,6 +121,10 @@ pub struct BillView {
     /// For staff: the bill's messages, each to send again if the buyer lost it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<crate::app::mail::BillMessage>>,
+    /// For staff: the buyer's enrolment in the shop's support course, when it failed (it does
+    /// not hold the bill back; an operator enrols the buyer by hand).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub support: Option<LineProductionView>,
 }
 
 /// A part refund as the pages show it.
@@ -304,6 +308,7 @@ impl BillView {
             access: None,
             moves: None,
             messages: None,
+            support: None,
         }
     }
 
@@ -315,6 +320,20 @@ impl BillView {
         for (view, line) in self.lines.iter_mut().zip(&bill.lines) {
             view.names = Some(line.item.names());
         }
+        self
+    }
+
+    /// For staff: the support course's enrolment, when Moodle refused it.
+    pub fn with_support(mut self, support: Option<crate::app::production::LineProgress>) -> Self {
+        self.support = support
+            .filter(|p| p.state == "failed")
+            .map(|p| LineProductionView {
+                code: "support".into(),
+                state: p.state,
+                error: p.problem.as_ref().map(DeliveryProblem::english),
+                problem: p.problem,
+                products: Vec::new(),
+            });
         self
     }
 

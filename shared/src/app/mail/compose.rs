@@ -58,6 +58,8 @@ pub struct Extras {
     pub document: Option<crate::invoice::InvoiceDocument>,
     /// Lines that could not be produced, by name, with why.
     pub problems: Vec<(String, DeliveryProblem)>,
+    /// Why the buyer's enrolment in the shop's support course failed, if it did.
+    pub support_problem: Option<DeliveryProblem>,
     /// "Find my orders": the bills found, each with its link's token.
     pub orders: Vec<(Bill, String)>,
     pub expiring: Option<Expiring>,
@@ -719,23 +721,35 @@ fn content(
             (t(format!("Your orders at {shop_name}"), format!("Vos commandes chez {shop_name}")), blocks)
         }
         MessageKind::ProductionFailed => {
-            let mut blocks = vec![Block::Para(t(
-                format!("Order {id} is paid, but these lines could not be delivered in Moodle:"),
-                format!("La commande {id} est payée, mais ces lignes n’ont pas pu être livrées dans Moodle :"),
-            ))];
-            blocks.extend(
-                extras
-                    .problems
-                    .iter()
-                    .map(|(line, problem)| {
-                        let colon = if fr { " :" } else { ":" };
+            let colon = if fr { " :" } else { ":" };
+            let support = extras.support_problem.as_ref();
+            let blocks = match support {
+                // Only the support course failed: the order itself is delivered.
+                Some(problem) if extras.problems.is_empty() => vec![Block::Para(t(
+                    format!("The buyer of order {id} could not be enrolled in the shop's support course{colon} {}. Their order is delivered all the same: enrol them there by hand in Moodle, and check the support course in the shop's settings.", problem_said(problem, language)),
+                    format!("L’acheteur de la commande {id} n’a pas pu être inscrit au cours d’assistance de la boutique{colon} {}. Sa commande est livrée malgré tout : inscrivez-le à la main dans Moodle, et vérifiez le cours d’assistance dans les réglages de la boutique.", problem_said(problem, language)),
+                ))],
+                _ => {
+                    let support_line = t(
+                        "Enrolment in the support course".into(),
+                        "Inscription au cours d’assistance".into(),
+                    );
+                    let failed = extras.problems.iter().map(|(line, p)| (line.clone(), p));
+                    let failed = failed.chain(support.map(|p| (support_line, p)));
+                    let mut blocks = vec![Block::Para(t(
+                        format!("Order {id} is paid, but these lines could not be delivered in Moodle:"),
+                        format!("La commande {id} est payée, mais ces lignes n’ont pas pu être livrées dans Moodle :"),
+                    ))];
+                    blocks.extend(failed.map(|(line, problem)| {
                         Block::Para(format!("{line}{colon} {}", problem_said(problem, language)))
-                    }),
-            );
-            blocks.push(Block::Para(t(
-                "Once the cause is fixed, retry the production from the bill in the back office.".into(),
-                "Une fois la cause corrigée, relancez la livraison depuis la commande dans le back-office.".into(),
-            )));
+                    }));
+                    blocks.push(Block::Para(t(
+                        "Once the cause is fixed, retry the production from the bill in the back office.".into(),
+                        "Une fois la cause corrigée, relancez la livraison depuis la commande dans le back-office.".into(),
+                    )));
+                    blocks
+                }
+            };
             (
                 t(
                     format!("Order {id}: delivery needs you"),

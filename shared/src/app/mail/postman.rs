@@ -261,6 +261,8 @@ impl Postman {
                         Some((name, p.problem.clone()?))
                     })
                     .collect();
+                let support = production::support_progress(self.store(), &bill.id).await?;
+                extras.support_problem = support.and_then(|p| p.problem);
             }
             MessageKind::Delivered => {
                 let progress = production::progress(self.store(), &bill.id).await?;

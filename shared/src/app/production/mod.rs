@@ -46,7 +46,7 @@ use plan::*;
 use units::*;
 
 pub use relay::{RelayTiming, Relayed};
-pub use units::{LineProgress, progress, reset_failed};
+pub use units::{LineProgress, progress, reset_failed, support_progress};
 
 use crate::ports::{
     CategorySpec, CourseSpec, EnrolIntent, Expect, Item, JobKind, Key, Lms, LmsError,
@@ -184,6 +184,9 @@ impl Producer {
         let shop = self.shop_of(&bill).await?;
         let (units, unplannable) = plan(&bill, &shop);
         let mut problems = Vec::new();
+        // The support course is the shop's extra, not what was bought: its failure is told to
+        // the staff but does not hold back the buyer's delivery.
+        let mut support = Vec::new();
         let mut users = KnownUsers::default();
         for (key, problem) in unplannable {
             problems.push(format!("{key}: {}", problem.english()));
@@ -192,7 +195,12 @@ impl Producer {
         }
         for unit in &units {
             let outcome = self.deliver(&bill, unit, &mut users).await;
-            collect(outcome, unit.key, &mut problems)?;
+            let into = if unit.key == UnitKey::SUPPORT {
+                &mut support
+            } else {
+                &mut problems
+            };
+            collect(outcome, unit.key, into)?;
         }
         if !users.0.contains_key(&bill.customer.email.normalized()) {
             let now = self.desk.clock.now();
@@ -204,10 +212,15 @@ impl Producer {
             )
             .await?;
         }
-        if !problems.is_empty() {
+        if !problems.is_empty() || !support.is_empty() {
             let now = self.desk.clock.now();
             crate::app::mail::alert_production_failed(self.store(), &bill, now).await?;
+        }
+        if !problems.is_empty() {
             return Ok(Produced::Incomplete(problems));
+        }
+        if !support.is_empty() {
+            tracing::warn!(bill = %bill.id, problems = ?support, "delivered; the support course was not");
         }
         self.desk
             .change(&bill.id, |b, now| Ok(b.delivered(now)?))

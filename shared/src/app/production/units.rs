@@ -223,6 +223,18 @@ pub async fn progress(
         .collect())
 }
 
+/// The buyer's enrolment in the shop's support course, for a bill that has one: it is the
+/// shop's, not a line of the bill, so the lines' [`progress`] leaves it out.
+pub async fn support_progress(
+    store: &dyn Store,
+    bill: &BillId,
+) -> Result<Option<LineProgress>, AppError> {
+    let found = store.get(&UnitKey::SUPPORT.record(bill)).await?;
+    Ok(found
+        .and_then(|r| serde_json::from_str::<UnitRecord>(&r.item.body).ok())
+        .map(|unit| summary(std::slice::from_ref(&unit))))
+}
+
 pub(super) fn summary(units: &[UnitRecord]) -> LineProgress {
     let products = units
         .iter()

@@ -704,6 +704,19 @@ impl ShopDocument {
         }
     }
 
+    /// Taking away the shop's last manager (an import or new settings over a shop that had
+    /// one) would leave nobody to change its catalogue or settings from the back office: only
+    /// the deployment's API token could.
+    pub fn last_manager_problem(&self, before: &ShopDocument) -> Option<FieldError> {
+        let manager = StaffRole::Manager.as_str();
+        let has_manager = |d: &ShopDocument| d.staff.iter().any(|s| s.role == manager);
+        (has_manager(before) && !has_manager(self)).then(|| {
+            let text = "keep at least one manager: without one, nobody can change the \
+                        catalogue or these settings from the back office";
+            FieldError::new("staff", Reason::new("manager_required", text))
+        })
+    }
+
     fn check_gateways(&self, e: &mut Errors) {
         for (method, settings) in &self.gateways {
             let path = format!("gateways.{method}");

@@ -395,3 +395,31 @@ fn a_required_data_field_needs_a_label() {
     v["items"][0]["required_data"][1]["label"] = json!("Site");
     assert!(doc(v).validate(&shop_id()).is_ok());
 }
+
+/// A shop that had a manager keeps one (an import or new settings without any would leave
+/// nobody to change it from the back office); a shop that never had staff may still be saved.
+#[test]
+fn the_last_manager_cannot_be_taken_away() {
+    let mut v = minimal();
+    v["staff"] =
+        json!([{"username": "manager", "role": "manager"}, {"username": "op", "role": "operator"}]);
+    let before = doc(v.clone());
+    v["staff"] = json!([{"username": "op", "role": "operator"}]);
+    let problem = doc(v.clone())
+        .last_manager_problem(&before)
+        .expect("refused");
+    assert_eq!(
+        (problem.path.as_str(), problem.code),
+        ("staff", "manager_required")
+    );
+    v["staff"] = json!([{"username": "op", "role": "manager"}]);
+    assert!(
+        doc(v.clone()).last_manager_problem(&before).is_none(),
+        "another manager"
+    );
+    v["staff"] = json!([]);
+    assert!(
+        doc(v).last_manager_problem(&doc(minimal())).is_none(),
+        "never had one"
+    );
+}
