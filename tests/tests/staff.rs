@@ -280,15 +280,18 @@ async fn a_staff_session_reaches_its_own_shop_only_and_only_from_its_pages() {
         .await;
     assert_ne!(view.body["status"], "CANCELLED");
 
-    // Taken off the staff list, a member's session ends.
+    // Taken off the staff list, a member's session ends (the shop keeps a manager: without
+    // one the import is refused).
     let mut shop = stack
         .with_token(Method::GET, "/admin/shops/demo", ADMIN_TOKEN, None)
         .await
         .body;
     shop["staff"] = json!([{"username": "bob", "role": "operator"}]);
-    stack
-        .with_token(Method::PUT, "/admin/shops/demo", ADMIN_TOKEN, Some(shop))
-        .await;
+    let put = |shop| stack.with_token(Method::PUT, "/admin/shops/demo", ADMIN_TOKEN, Some(shop));
+    let refused = put(shop.clone()).await;
+    assert_eq!(refused.field_codes(), [("staff", "manager_required")]);
+    shop["staff"] = json!([{"username": "manager", "role": "manager"}, {"username": "bob", "role": "operator"}]);
+    assert_eq!(put(shop).await.status, 200);
     let ended = as_staff(&stack, Method::GET, "/admin/session", &ann, None).await;
     ended.assert_problem(401, "unauthorized");
 }
@@ -647,4 +650,68 @@ async fn a_staff_member_named_admin_is_not_taken_for_the_token() {
         "{}",
         audit.body
     );
+}
+
+/// Two operators correct one customer at once: the second, saving on the version they read
+/// (`If-Match`, as the customers page does), is told (412) and changes nothing — until
+/// 2026-12-07 their save silently undid the first one's correction. A script without
+/// `If-Match` still saves.
+#[tokio::test]
+async fn a_customer_corrected_meanwhile_is_not_overwritten() {
+    let stack = Stack::start_embedded().await;
+    let cart = stack.ready_cart("EXCEL-ESS", 1).await;
+    stack.place_and_pay(&cart).await;
+    stack.produce_all().await;
+    let path = stack.url("/admin/shops/demo/customers/ada@example.org");
+    let read = stack
+        .http
+        .get(&path)
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let read_tag = read.headers()["etag"].to_str().unwrap().to_owned();
+    let identity = read.json::<Value>().await.unwrap()["identity"].clone();
+    let put = |identity: Value, tag: Option<String>| {
+        let mut req = stack
+            .http
+            .put(&path)
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&identity);
+        if let Some(tag) = tag {
+            req = req.header("if-match", tag);
+        }
+        async move { req.send().await.unwrap() }
+    };
+
+    let mut lyon = identity.clone();
+    lyon["city"] = json!("Lyon");
+    let first = put(lyon, Some(read_tag.clone())).await;
+    assert_eq!(first.status(), 200);
+    assert_ne!(
+        first.headers()["etag"].to_str().unwrap(),
+        read_tag,
+        "a new version"
+    );
+
+    let mut phone = identity.clone();
+    phone["phone"] = json!("+33 1 23 45 67 89");
+    let second = Reply::from(put(phone.clone(), Some(read_tag)).await).await;
+    second.assert_problem(412, "precondition_failed");
+    let now = stack
+        .http
+        .get(&path)
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    let now = now.json::<Value>().await.unwrap();
+    assert_eq!(
+        now["identity"]["city"], "Lyon",
+        "the first correction stands"
+    );
+    assert!(now["identity"]["phone"].is_null(), "{}", now["identity"]);
+
+    let script = put(phone, None).await;
+    assert_eq!(script.status(), 200, "without If-Match, as before");
 }

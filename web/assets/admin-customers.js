@@ -4,7 +4,7 @@
 import {
   api, clearProblem, countryName, countryOptions, field, fill, h, lang, showProblem, t,
 } from './app.js';
-import { amount, cardLabel, day, deskHeader, productItem, refundNotes, stackedTable, staffName, staffSession, w, when, catalogueWithItems } from './desk.js';
+import { amount, cardLabel, day, deskHeader, productItem, refundNotes, send, stackedTable, staffName, staffSession, w, when, catalogueWithItems } from './desk.js';
 
 const params = new URLSearchParams(location.search);
 const main = document.getElementById('main');
@@ -59,10 +59,16 @@ function identityForm(customer, render) {
     const body = { email: customer.identity.email };
     for (const n of names) body[n] = inputs[n].value.trim() || (['organisation', 'phone'].includes(n) ? null : '');
     try {
-      await api('PUT', `/admin/shops/${session.shop}/customers/${encodeURIComponent(customer.identity.email)}`, body);
+      // On the version read: another operator's correction meanwhile is not overwritten.
+      await send('PUT', `/admin/shops/${session.shop}/customers/${encodeURIComponent(customer.identity.email)}`, body, { 'if-match': customer.etag });
       await render();
       document.querySelector('#identity .notice').hidden = false;
     } catch (e) {
+      if (e.status === 412) {
+        banner.textContent = w('staleCustomer');
+        banner.hidden = false;
+        return;
+      }
       showProblem(form, e, banner);
     }
   });
@@ -74,7 +80,8 @@ const stacked = (heads, rows) => stackedTable({}, heads, rows.map((cells) => [{}
 
 async function one(email) {
   const render = async () => {
-    const c = await api('GET', `/admin/shops/${session.shop}/customers/${encodeURIComponent(email)}`);
+    const { json: c, etag } = await send('GET', `/admin/shops/${session.shop}/customers/${encodeURIComponent(email)}`);
+    c.etag = etag;
     // By its username (the id only for an account whose username the shop never learnt).
     const account = c.moodle_username || `#${c.moodle_user_id}`;
     const moodle = c.moodle_user_id && h('p', { id: 'moodle-account' }, `${w('moodleAccount')}${lang() === 'fr' ? ' : ' : ': '}`,

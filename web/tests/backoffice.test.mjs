@@ -463,9 +463,22 @@ test('an operator finds a customer and corrects their city, and the change is re
   await p.locator('#identity [data-name=country][aria-invalid=true]').waitFor();
   await accessible(p, 'admin-customer-fr');
 
+  // Another operator corrects her phone meanwhile: this page's next save is refused, said in
+  // French, and her phone stays as the other operator typed it.
+  await identity.getByLabel('Pays').selectOption('FR');
+  const path = `${stack.base}/admin/shops/demo/customers/franklin%40example.org`;
+  const admin = { authorization: 'Bearer dev-admin-token', 'content-type': 'application/json' };
+  const other = (await (await fetch(path, { headers: admin })).json()).identity;
+  assert.equal((await fetch(path, { method: 'PUT', headers: admin, body: JSON.stringify({ ...other, phone: '+33 4 00 00 00 00' }) })).status, 200);
+  await identity.getByLabel('Ville').fill('Villeurbanne');
+  await identity.getByRole('button', { name: 'Enregistrer' }).click();
+  await identity.getByRole('alert').filter({ hasText: /^Ce client a changé depuis que vous avez ouvert la page/ }).waitFor();
+  const after = (await (await fetch(path, { headers: admin })).json()).identity;
+  assert.deepEqual([after.city, after.phone], ['Lyon', '+33 4 00 00 00 00']);
+
   // The correction is in the staff's audit list on the dashboard, with its author.
   await p.goto(`${stack.base}/admin`);
-  const entry = p.locator('#audit tr[data-action="customer_updated"]').first();
+  const entry = p.locator('#audit tr[data-action="customer_updated"]').filter({ hasText: 'Code postal, Ville' }).first();
   await entry.waitFor();
   assert.match(await entry.textContent(), /operator.*Client corrigé.*franklin@example\.org.*Code postal, Ville/);
   await accessible(p, 'admin-audit-fr');

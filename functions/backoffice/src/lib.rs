@@ -537,26 +537,38 @@ async fn view_customer(
     Extension(caller): Extension<Caller>,
     Path((shop, email)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    Ok(Json(ctx.customers.get(&caller, &shop, &email).await?).into_response())
+    let view = ctx.customers.get(&caller, &shop, &email).await?;
+    Ok(with_etag(Json(&view).into_response(), &view.etag))
 }
 
-#[tracing::instrument(skip(ctx, caller, email, body))]
+/// `PUT /admin/shops/{shop}/customers/{email}`, on the version read when `If-Match` says it.
+#[tracing::instrument(skip(ctx, caller, email, headers, body))]
 async fn update_customer(
     State(ctx): State<Ctx>,
     Extension(caller): Extension<Caller>,
     Path((shop, email)): Path<(String, String)>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<IdentityInput>,
 ) -> Result<Response, AppError> {
-    Ok(Json(ctx.customers.update(&caller, &shop, &email, &body).await?).into_response())
+    let wanted = precondition(&headers);
+    let (record, etag) = ctx
+        .customers
+        .update(&caller, &shop, &email, &wanted, &body)
+        .await?;
+    Ok(with_etag(Json(&record).into_response(), &etag))
+}
+
+/// An answer with the version it shows as `ETag`.
+fn with_etag(mut response: Response, etag: &str) -> Response {
+    if let Ok(tag) = HeaderValue::from_str(etag) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    response
 }
 
 /// An item with its version as `ETag`.
 fn item_answer(status: StatusCode, view: ItemView) -> Response {
-    let mut response = (status, Json(&view)).into_response();
-    if let Ok(tag) = HeaderValue::from_str(&view.etag) {
-        response.headers_mut().insert(header::ETAG, tag);
-    }
-    response
+    with_etag((status, Json(&view)).into_response(), &view.etag)
 }
 
 /// What a change asks of the item's version: `If-Match`, or `If-None-Match: *` to create.
@@ -571,11 +583,7 @@ fn precondition(headers: &HeaderMap) -> Precondition {
 
 /// The settings with their version as `ETag`.
 fn settings_answer(view: SettingsView) -> Response {
-    let mut response = Json(&view.settings).into_response();
-    if let Ok(tag) = HeaderValue::from_str(&view.etag) {
-        response.headers_mut().insert(header::ETAG, tag);
-    }
-    response
+    with_etag(Json(&view.settings).into_response(), &view.etag)
 }
 
 #[tracing::instrument(skip(ctx, body))]

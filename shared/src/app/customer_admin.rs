@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::bill_admin::BillSummary;
 use super::customers::{self, CustomerRecord, IdentityChange, customer_item};
+use super::items::Precondition;
 use super::products::{self, ProductView};
 use super::record::decode;
 use super::staff::Caller;
@@ -35,6 +36,14 @@ pub struct CustomerView {
     pub products: Vec<ProductView>,
     /// Their profile on the Moodle site, when the shop knows both.
     pub moodle_profile_url: Option<String>,
+    /// The record's version, for `ETag`: a correction is made on the version read.
+    #[serde(skip)]
+    pub etag: String,
+}
+
+/// A customer record's version as an `ETag`.
+fn etag(version: u64) -> String {
+    format!("\"customer.{version}\"")
 }
 
 pub struct CustomerAdmin {
@@ -139,6 +148,7 @@ impl CustomerAdmin {
         email: &str,
     ) -> Result<CustomerView, AppError> {
         let (id, record) = self.record(caller, shop, email).await?;
+        let version = record.version;
         let record = record.value;
         let email = record.identity.email.normalized();
         let query = Query {
@@ -171,6 +181,7 @@ impl CustomerAdmin {
             bills,
             products,
             moodle_profile_url,
+            etag: etag(version),
         })
     }
 
@@ -181,8 +192,9 @@ impl CustomerAdmin {
         caller: &Caller,
         shop: &str,
         email: &str,
+        precondition: &Precondition,
         input: &IdentityInput,
-    ) -> Result<CustomerRecord, AppError> {
+    ) -> Result<(CustomerRecord, String), AppError> {
         let identity = input.parsed("").map_err(|errors| {
             AppError::Invalid(
                 errors
@@ -195,6 +207,17 @@ impl CustomerAdmin {
             )
         })?;
         let (id, stored) = self.record(caller, shop, email).await?;
+        // Another operator's correction since this one read the record is not overwritten.
+        if let Precondition::Matches(tag) = precondition
+            && tag.trim().trim_start_matches("W/") != etag(stored.version)
+        {
+            let last = stored.value.changes.last();
+            return Err(AppError::Stale {
+                detail: "the customer was corrected since you read it: read it again".into(),
+                changed_by: last.map(|c| c.actor.clone()),
+                changed_at: last.map(|c| c.at),
+            });
+        }
         let mut record = stored.value;
         if identity.email.normalized() != record.identity.email.normalized() {
             return Err(AppError::invalid(
@@ -204,7 +227,7 @@ impl CustomerAdmin {
         }
         let fields = changed_fields(&record.identity, &identity);
         if fields.is_empty() {
-            return Ok(record);
+            return Ok((record, etag(stored.version)));
         }
         record.identity = identity;
         record.updated_at = self.clock.now();
@@ -229,7 +252,7 @@ impl CustomerAdmin {
             .chain(entry.map(|e| super::audit::record(&id, &e)))
             .collect();
         self.store.write(writes).await?;
-        Ok(record)
+        Ok((record, etag(stored.version + 1)))
     }
 }
 
