@@ -663,13 +663,8 @@ async fn a_customer_corrected_meanwhile_is_not_overwritten() {
     stack.place_and_pay(&cart).await;
     stack.produce_all().await;
     let path = stack.url("/admin/shops/demo/customers/ada@example.org");
-    let read = stack
-        .http
-        .get(&path)
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let get = || stack.http.get(&path).bearer_auth(ADMIN_TOKEN).send();
+    let read = get().await.unwrap();
     let read_tag = read.headers()["etag"].to_str().unwrap().to_owned();
     let identity = read.json::<Value>().await.unwrap()["identity"].clone();
     let put = |identity: Value, tag: Option<String>| {
@@ -698,14 +693,7 @@ async fn a_customer_corrected_meanwhile_is_not_overwritten() {
     phone["phone"] = json!("+33 1 23 45 67 89");
     let second = Reply::from(put(phone.clone(), Some(read_tag)).await).await;
     second.assert_problem(412, "precondition_failed");
-    let now = stack
-        .http
-        .get(&path)
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    let now = now.json::<Value>().await.unwrap();
+    let now = get().await.unwrap().json::<Value>().await.unwrap();
     assert_eq!(
         now["identity"]["city"], "Lyon",
         "the first correction stands"
