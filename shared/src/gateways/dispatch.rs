@@ -206,11 +206,9 @@ impl Gateway {
             "ctx_mode" => settings
                 .get(name)
                 .is_some_and(|v| !known.contains(&v.as_str())),
-            _ => settings.choice(name).is_some_and(|v| {
-                !known
-                    .iter()
-                    .any(|k| k.to_ascii_uppercase().replace('-', "") == v)
-            }),
+            _ => settings
+                .choice(name)
+                .is_some_and(|v| !known.iter().any(|k| choice_word(k) == v)),
         };
         choices
             .iter()

@@ -84,8 +84,7 @@ impl Settings<'_> {
     /// A setting naming a choice (an algorithm, a mode), as the readers compare it: in
     /// capitals, without `-` (`sha-1`, `SHA1` and `SHA-1` are one choice).
     pub fn choice(&self, name: &str) -> Option<String> {
-        self.get(name)
-            .map(|v| v.to_ascii_uppercase().replace('-', ""))
+        self.get(name).map(|v| choice_word(&v))
     }
 
     pub fn need(&self, name: &str) -> Result<String, VerifyError> {
@@ -123,6 +122,11 @@ pub fn setup_problems(doc: &ShopDocument) -> Vec<FieldError> {
         }
     }
     problems
+}
+
+/// A choice as the readers compare it (see [`Settings::choice`]).
+fn choice_word(text: &str) -> String {
+    text.to_ascii_uppercase().replace('-', "")
 }
 
 /// Where a gateway sends the buyer and its notifications for a bill.
