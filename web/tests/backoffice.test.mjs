@@ -249,6 +249,8 @@ test('an operator refunds part of a delivered order in French on a phone: the or
   await desk.getByLabel('Rechercher').fill(number);
   await desk.getByRole('button', { name: 'Filtrer' }).click();
   const found = p.locator(`#bills [data-bill="${placed.bill_id}"]`);
+  // (the order was listed before the filter too: wait for the filtered list to replace it)
+  await p.locator('#bills [data-bill]').nth(1).waitFor({ state: 'detached' });
   await found.locator('.refund-credit-note').waitFor();
   assert.equal(await found.locator('.refund-credit-note').innerText(), `Avoir ${number}`);
   assert.equal(await p.locator('#bills [data-bill]').count(), 1, 'that order only');
