@@ -45,6 +45,17 @@ async fn money_received_accumulates_until_the_bill_is_paid() {
     assert_eq!(part.body["status"], "PARTIAL");
     assert_eq!(part.body["received"], "500.00");
     assert_eq!(part.body["invoice_number"], Value::Null);
+    // `free` is no money received: refused at the method, the bill as it was.
+    let body = json!({"amount": "94.00", "method": "free"});
+    let free = admin(
+        &stack,
+        Method::POST,
+        format!("/admin/bills/{bill}/payments"),
+        Some(body),
+    )
+    .await;
+    free.assert_problem(422, "validation_failed");
+    assert_eq!(free.field_codes(), [("method", "method_unavailable")]);
     let over = pay("94.01").await;
     assert_eq!(over.assert_problem(422, "validation_failed"), ["amount"]);
     let said = &over.body["errors"][0];

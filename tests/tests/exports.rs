@@ -386,6 +386,17 @@ async fn a_live_shops_figures_leave_out_its_test_orders() {
         .order(&stack.ready_cart("GUIDE-BOOK", 1).await, "transfer")
         .await;
     let bill = placed.body["bill_id"].as_str().unwrap();
+    // A real order is not paid by a test payment, even recorded by staff.
+    let by_test = stack
+        .with_token(
+            reqwest::Method::POST,
+            &format!("/admin/bills/{bill}/payments"),
+            ADMIN_TOKEN,
+            Some(serde_json::json!({"amount": "26.27", "method": "test"})),
+        )
+        .await;
+    by_test.assert_problem(422, "validation_failed");
+    assert_eq!(by_test.field_codes(), [("method", "method_unavailable")]);
     let paid = stack
         .with_token(
             reqwest::Method::POST,

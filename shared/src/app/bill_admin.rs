@@ -16,7 +16,7 @@ use crate::app::record::Versioned;
 use crate::domain::bill::{Bill, BillId, BillRejection, BillStatus, Cause, Payment, Refund};
 use crate::domain::catalog::PaymentMethod;
 use crate::domain::ids::ShopId;
-use crate::domain::{Errors, FieldError};
+use crate::domain::{Errors, FieldError, Reason};
 use crate::gateways::{self, Gateway};
 use crate::ports::{Index, Query};
 
@@ -175,6 +175,19 @@ fn bank_reference(e: &mut Errors, typed: Option<&str>) -> Option<String> {
         e.add("reference", too_long(200));
     }
     Some(reference.to_owned())
+}
+
+/// How staff may say money came in: any real way of paying, and `test` on a test order only
+/// (`free` is no money; a test payment on a real order would deliver it unpaid).
+fn received_by(method: PaymentMethod, test_bill: bool) -> Result<PaymentMethod, Reason> {
+    let refused = |text: &str| Err(Reason::new("method_unavailable", text));
+    match method {
+        PaymentMethod::Free => refused("`free` records no money: choose how it was paid"),
+        PaymentMethod::Test if !test_bill => {
+            refused("`test` is only for orders of a shop in test mode")
+        }
+        m => Ok(m),
+    }
 }
 
 const PAGE: usize = 20;
@@ -683,7 +696,12 @@ impl BillAdmin {
         let currency = first.value.currency;
         let mut e = Errors::default();
         let amount = e.check("amount", positive_amount(currency, &input.amount));
-        let method = e.check("method", input.method.parse::<PaymentMethod>());
+        let method = e.check(
+            "method",
+            (input.method.parse::<PaymentMethod>())
+                .map_err(Reason::from)
+                .and_then(|m| received_by(m, first.value.test)),
+        );
         let reference = bank_reference(&mut e, input.reference.as_deref());
         e.finish(|| ()).map_err(AppError::Invalid)?;
         let (amount, method) = (amount.expect("checked"), method.expect("checked"));
