@@ -162,17 +162,12 @@ fn positive_amount(
     Ok(amount)
 }
 
-/// A text over `max` characters, for the pages to say with its bound.
-fn too_long(max: usize) -> crate::domain::Reason {
-    crate::domain::Reason::new("too_long", format!("at most {max} characters")).with("max", max)
-}
-
 /// The bank's or gateway's reference of money moved, trimmed (none when empty), at most 200
 /// characters.
 fn bank_reference(e: &mut Errors, typed: Option<&str>) -> Option<String> {
     let reference = typed.map(str::trim).filter(|r| !r.is_empty())?;
     if reference.chars().count() > 200 {
-        e.add("reference", too_long(200));
+        e.add("reference", Reason::too_long(200));
     }
     Some(reference.to_owned())
 }
@@ -514,7 +509,7 @@ impl BillAdmin {
             e.add("note", crate::domain::Reason::new("note_required", why));
         }
         if note.is_some_and(|n| n.chars().count() > 1000) {
-            e.add("note", too_long(1000));
+            e.add("note", Reason::too_long(1000));
         }
         e.finish(|| ()).map_err(AppError::Invalid)?;
         let actor = caller.actor();
@@ -753,7 +748,7 @@ impl BillAdmin {
             let why = "say why the money is given back";
             e.add("note", crate::domain::Reason::new("required", why));
         } else if note.chars().count() > 1000 {
-            e.add("note", too_long(1000));
+            e.add("note", Reason::too_long(1000));
         }
         e.finish(|| ()).map_err(AppError::Invalid)?;
         let amount = amount.expect("checked");

@@ -213,7 +213,7 @@ impl FieldSpec {
         }
         match self.kind {
             FieldType::Text | FieldType::Textarea if value.chars().count() > 1000 => {
-                Err(Reason::new("too_long", "is longer than 1000 characters").with("max", 1000))
+                Err(Reason::too_long(1000))
             }
             FieldType::Text => super::no_markup(value),
             FieldType::Email => Email::from_input(value).map(|_| ()),

@@ -86,6 +86,11 @@ impl Reason {
         move |text| Self::new(code, text)
     }
 
+    /// A text over `max` characters (`too_long` with `max`, which the pages say).
+    pub fn too_long(max: usize) -> Self {
+        Self::new("too_long", format!("at most {max} characters")).with("max", max)
+    }
+
     /// Adds a parameter the pages put in their sentence (`max`, `left`, ...).
     pub fn with(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
         self.params.insert(name.to_owned(), value.into());

@@ -155,7 +155,7 @@ pub(super) fn one_line(value: &str, max: usize) -> Result<String, Reason> {
     } else if v.is_empty() {
         Err(Reason::new("required", "is required"))
     } else if v.chars().count() > max {
-        Err(Reason::new("too_long", format!("at most {max} characters")).with("max", max))
+        Err(Reason::too_long(max))
     } else {
         Ok(v.to_owned())
     }
@@ -236,10 +236,7 @@ impl IdentityInput {
             .as_ref()
             .is_some_and(|o| o.chars().count() > 200)
         {
-            e.add(
-                format!("{path}.organisation"),
-                Reason::new("too_long", "at most 200 characters").with("max", 200),
-            );
+            e.add(format!("{path}.organisation"), Reason::too_long(200));
         }
         if phone.as_ref().is_some_and(|p| {
             p.len() > 30

@@ -286,8 +286,7 @@ pub(super) fn text(e: &mut Errors, path: &str, value: &str, max: usize) -> Optio
         e.add(path, Reason::new("required", "must not be empty"));
         None
     } else if value.chars().count() > max {
-        let text = format!("must be at most {max} characters");
-        e.add(path, Reason::new("too_long", text).with("max", max));
+        e.add(path, Reason::too_long(max));
         None
     } else {
         Some(value.to_owned())

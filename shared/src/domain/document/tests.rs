@@ -423,3 +423,31 @@ fn the_last_manager_cannot_be_taken_away() {
         "never had one"
     );
 }
+
+/// The shop's terms are bounded as their translations are, with the bound for the page to say;
+/// a shop stored before the bound still reads.
+#[test]
+fn the_terms_have_a_bound() {
+    let mut v = minimal();
+    v["terms"] = json!("x".repeat(20_001));
+    v["texts"] = json!({"fr": {"terms": "x".repeat(20_001)}});
+    let errors = doc(v.clone()).validate(&shop_id()).unwrap_err();
+    let found: Vec<_> = errors
+        .iter()
+        .map(|e| (e.path.as_str(), e.code, e.params.get("max").cloned()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("texts.fr.terms", "too_long", Some(json!(20_000))),
+            ("terms", "too_long", Some(json!(20_000)))
+        ]
+    );
+    v["texts"]["fr"]["terms"] = json!("x".repeat(20_000));
+    let stored = doc(v.clone());
+    let settings = stored.validate_settings(&shop_id()).unwrap_err();
+    assert_eq!(settings[0].path, "terms", "nor as settings");
+    assert!(stored.validate_part(&shop_id()).is_ok(), "read once stored");
+    v["terms"] = json!("x".repeat(20_000));
+    assert!(doc(v).validate(&shop_id()).is_ok());
+}
