@@ -102,12 +102,39 @@ fn init_logs() {
     }
 }
 
+/// A failure to start is said in a sentence (what, where, what to do), not as a debug dump.
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
     init_logs();
-    match Cli::parse().command {
+    let outcome = match Cli::parse().command {
         Command::Serve(args) => serve(args).await,
+    };
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("shopctl: {e}");
+            std::process::ExitCode::FAILURE
+        }
     }
+}
+
+/// The data dir, made if missing.
+fn data_dir(args: &Serve) -> Result<&std::path::Path, String> {
+    std::fs::create_dir_all(&args.data_dir).map_err(|e| {
+        let dir = args.data_dir.display();
+        format!("cannot make the data dir {dir}: {e} (choose another with --data-dir)")
+    })?;
+    Ok(&args.data_dir)
+}
+
+/// Why an address cannot be listened on, and what to do: usually another `shopctl serve`.
+fn cannot_listen(what: &str, addr: std::net::SocketAddr, flag: &str, e: std::io::Error) -> String {
+    let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+        format!(" (another `shopctl serve`? stop it, or choose another address with {flag})")
+    } else {
+        format!(" (choose another address with {flag})")
+    };
+    format!("{what} cannot listen on {addr}: {e}{hint}")
 }
 
 async fn open_store(args: &Serve) -> Result<(Arc<dyn Store>, String), Box<dyn std::error::Error>> {
@@ -119,9 +146,14 @@ async fn open_store(args: &Serve) -> Result<(Arc<dyn Store>, String), Box<dyn st
             format!("DynamoDB at {endpoint}, table {table}"),
         ));
     }
-    std::fs::create_dir_all(&args.data_dir)?;
-    let path = args.data_dir.join("store.redb");
-    let store = EmbeddedStore::open(&path)?;
+    let path = data_dir(args)?.join("store.redb");
+    let store = EmbeddedStore::open(&path).map_err(|e| {
+        format!(
+            "cannot open the store {}: {e} (open in another `shopctl serve`? stop it, or choose \
+             another --data-dir)",
+            path.display()
+        )
+    })?;
     Ok((Arc::new(store), format!("embedded, {}", path.display())))
 }
 
@@ -159,8 +191,7 @@ async fn start_moodle(
     }
     // The simulator's site lives in the data dir beside the store, so that a restart keeps
     // the accounts, passwords and enrolments the store points at.
-    std::fs::create_dir_all(&args.data_dir)?;
-    let file = args.data_dir.join("moodle-sim.json");
+    let file = data_dir(args)?.join("moodle-sim.json");
     let (sim, fresh) = moodle_sim::Simulator::open(DEV_MOODLE_TOKEN, &file)
         .map_err(|e| format!("the Moodle simulator's state {}: {e}", file.display()))?;
     if fresh {
@@ -177,12 +208,7 @@ async fn start_moodle(
     }
     let listener = tokio::net::TcpListener::bind(args.moodle_addr)
         .await
-        .map_err(|e| {
-            format!(
-                "the Moodle simulator cannot listen on {}: {e}",
-                args.moodle_addr
-            )
-        })?;
+        .map_err(|e| cannot_listen("the Moodle simulator", args.moodle_addr, "--moodle-addr", e))?;
     let url = format!("http://{}", listener.local_addr()?);
     tokio::spawn(sim.serve(listener));
     let client = MoodleClient::new(&url, DEV_MOODLE_TOKEN, std::time::Duration::from_secs(10));
@@ -233,15 +259,17 @@ async fn serve(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
                 .into(),
         );
     }
-    let (moodle_text, moodle, moodle_url) = start_moodle(&args).await?;
+    // The store first: a second `shopctl serve` on the same data dir is told so.
     let (store, store_text) = open_store(&args).await?;
+    let (moodle_text, moodle, moodle_url) = start_moodle(&args).await?;
     let demo = !args.no_demo && !args.production;
     let loaded = if demo {
         load_demo(store.clone()).await?
     } else {
         false
     };
-    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    let listener = (tokio::net::TcpListener::bind(args.addr).await)
+        .map_err(|e| cannot_listen("the API", args.addr, "--addr", e))?;
     let base = format!("http://{}", listener.local_addr()?);
     let (mailer, mail_text, mail_catcher) = open_mailer(&args, &base)?;
     let options = StackOptions {

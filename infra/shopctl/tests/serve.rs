@@ -152,6 +152,40 @@ fn production_mode_refuses_the_dev_token() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("dev admin token"));
 }
 
+/// A second `shopctl serve` beside a running one (the README's command run twice) stops at
+/// once and says what is in the way and which flag moves it, in a sentence.
+#[test]
+fn a_second_serve_says_what_is_in_the_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let first = serve(&["--data-dir", data]);
+    let addr = first.base.trim_start_matches("http://");
+    let other = tempfile::tempdir().unwrap();
+    let second = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_shopctl"))
+            .args(["serve", "--moodle-addr", "127.0.0.1:0"])
+            .args(args)
+            .env("RUST_LOG", "off")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let same_dir = second(&["--addr", "127.0.0.1:0", "--data-dir", data]);
+    assert!(
+        same_dir.starts_with("shopctl: cannot open the store") && same_dir.contains("--data-dir"),
+        "{same_dir}"
+    );
+    let other = other.path().to_str().unwrap();
+    let same_port = second(&["--addr", addr, "--data-dir", other]);
+    assert!(
+        same_port.starts_with(&format!("shopctl: the API cannot listen on {addr}"))
+            && same_port.contains("another `shopctl serve`")
+            && same_port.contains("--addr"),
+        "{same_port}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_moodle_is_health_checked_at_start() {
     let sim = moodle_sim::Simulator::new("real-token");
