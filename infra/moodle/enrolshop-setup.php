@@ -31,6 +31,7 @@ const ENROLSHOP_FUNCTIONS = [
     'core_role_assign_roles',
     'core_course_create_courses',
     'core_course_get_courses_by_field',
+    'core_course_search_courses',
     'core_course_duplicate_course',
     'core_course_create_categories',
     'core_course_get_categories',

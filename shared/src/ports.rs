@@ -343,8 +343,9 @@ pub trait Lms: Send + Sync {
     async fn login(&self, username: &str, password: &str) -> Result<Option<LmsUser>, LmsError>;
     /// Whether the user has opened the course (Moodle's `lastcourseaccess`).
     async fn has_started(&self, userid: u64, courseid: u64) -> Result<bool, LmsError>;
-    /// The site's courses (not its front page), for the catalogue editor's course picker.
-    async fn courses(&self) -> Result<Vec<LmsCourse>, LmsError>;
+    /// At most `limit` of the site's courses (not its front page) holding every word of `q`,
+    /// the one whose id `q` is first: the catalogue editor's course picker.
+    async fn find_courses(&self, q: &str, limit: usize) -> Result<Vec<LmsCourse>, LmsError>;
     /// The site's course categories, for the category picker.
     async fn categories(&self) -> Result<Vec<LmsCategory>, LmsError>;
 }

@@ -426,6 +426,20 @@ async fn contract(stack: &Stack, site: &dyn Site) {
             .any(|c| c["id"] == 3 && c["fullname"] == "Excel essentials"),
         "{picked:?}"
     );
+    // Every word typed, in any order and case (Moodle's own search: it reads what matches,
+    // not every course of the site).
+    let words = run
+        .admin(
+            Method::GET,
+            "/admin/shops/demo/moodle/courses?q=essentials%20excel",
+            None,
+        )
+        .await;
+    let words: Vec<&str> = (words["courses"].as_array().unwrap().iter())
+        .filter_map(|c| c["shortname"].as_str())
+        .collect();
+    assert!(words.contains(&"EXCEL"), "{words:?}");
+    assert!(!words.contains(&"SAFETY"), "{words:?}");
     // By its id too: the pickers name a course a shop stores by its id.
     let by_id = run
         .admin(Method::GET, "/admin/shops/demo/moodle/courses?q=3", None)

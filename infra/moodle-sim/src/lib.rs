@@ -57,6 +57,9 @@ pub struct Course {
     pub categoryid: u64,
     pub idnumber: String,
     pub visible: u8,
+    /// What `core_course_search_courses` also searches (a site kept before has none).
+    #[serde(default)]
+    pub summary: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -263,6 +266,7 @@ impl Simulator {
                 categoryid: 0,
                 idnumber: String::new(),
                 visible: 1,
+                summary: String::new(),
             },
         );
         site.categories.insert(
@@ -359,6 +363,7 @@ impl Simulator {
                 categoryid: 1,
                 idnumber: String::new(),
                 visible: 1,
+                summary: String::new(),
             },
         );
         drop(site);
@@ -534,6 +539,7 @@ impl Simulator {
             "core_course_create_courses" => create_courses(&mut site, p),
             "core_course_create_categories" => create_categories(&mut site, p),
             "core_course_get_courses_by_field" => courses_by_field(&site, p),
+            "core_course_search_courses" => search_courses(&site, p),
             "core_course_duplicate_course" => site
                 .require("moodle/backup:backupcourse", "Backup courses")
                 .and_then(|()| site.require("moodle/restore:restorecourse", "Restore courses"))
@@ -552,7 +558,7 @@ impl Simulator {
 }
 
 /// The functions the simulator implements (all in the token's service).
-pub const FUNCTIONS: [&str; 17] = [
+pub const FUNCTIONS: [&str; 18] = [
     "core_webservice_get_site_info",
     "core_user_get_users_by_field",
     "core_user_get_users",
@@ -565,6 +571,7 @@ pub const FUNCTIONS: [&str; 17] = [
     "core_course_create_courses",
     "core_course_create_categories",
     "core_course_get_courses_by_field",
+    "core_course_search_courses",
     "core_course_duplicate_course",
     "core_group_create_groups",
     "core_group_add_group_members",
@@ -1060,19 +1067,21 @@ fn new_course(
         categoryid: category,
         idnumber,
         visible: 1,
+        summary: String::new(),
     })
 }
 
 fn create_courses(site: &mut Site, p: &Value) -> WsResult {
     let mut made = Vec::new();
     for c in list(p, "courses")? {
-        let course = new_course(
+        let mut course = new_course(
             site,
             text(c, "shortname").unwrap_or_default(),
             text(c, "fullname").unwrap_or_default(),
             number(c, "categoryid")?,
             text(c, "idnumber").unwrap_or_default(),
         )?;
+        course.summary = text(c, "summary").unwrap_or_default();
         made.push(course);
     }
     let mut out = Vec::new();
@@ -1158,6 +1167,38 @@ fn courses_by_field(site: &Site, p: &Value) -> WsResult {
         .map(|c| json!({"id": c.id, "shortname": formatted(&c.shortname), "fullname": formatted(&c.fullname), "categoryid": c.categoryid, "idnumber": c.idnumber, "visible": c.visible}))
         .collect();
     Ok(json!({"courses": courses, "warnings": []}))
+}
+
+/// `criterianame=search` as Moodle runs it (`get_courses_search`): every word of the value, in
+/// any case, somewhere in the summary, full name, idnumber or short name; the front page never;
+/// `perpage` of them from `page` (0: all), and how many there are.
+fn search_courses(site: &Site, p: &Value) -> WsResult {
+    if text(p, "criterianame").as_deref() != Some("search") {
+        return Err(invalid("Invalid value for criterianame parameter"));
+    }
+    let value = text(p, "criteriavalue").unwrap_or_default().to_lowercase();
+    let words: Vec<&str> = value.split_whitespace().collect();
+    let found: Vec<&Course> = (site.courses.values())
+        .filter(|c| c.id > 1)
+        .filter(|c| {
+            let all = [&c.summary, &c.fullname, &c.idnumber, &c.shortname]
+                .map(|t| t.as_str())
+                .join(" ")
+                .to_lowercase();
+            words.iter().all(|w| all.contains(w))
+        })
+        .collect();
+    let (page, perpage) = (
+        number(p, "page").unwrap_or(0),
+        number(p, "perpage").unwrap_or(0),
+    );
+    let shown = found.iter().skip((page * perpage) as usize);
+    let shown: Vec<Value> = shown
+        .take(if perpage == 0 { usize::MAX } else { perpage as usize })
+        .map(|c| json!({"id": c.id, "shortname": formatted(&c.shortname), "fullname": formatted(&c.fullname),
+            "displayname": formatted(&c.fullname), "categoryid": c.categoryid, "summary": c.summary}))
+        .collect();
+    Ok(json!({"total": found.len(), "courses": shown, "warnings": []}))
 }
 
 fn create_groups(site: &mut Site, p: &Value) -> WsResult {

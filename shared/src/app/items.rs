@@ -212,8 +212,9 @@ impl ItemAdmin {
         })
     }
 
-    /// The Moodle courses whose name, short name or idnumber holds `q` (any case), or whose
-    /// id it is, at most 20, for the course picker (which names a course stored by its id).
+    /// The Moodle courses holding every word of `q` (any case) in their names, idnumber or
+    /// summary, or whose id it is, at most 20, for the course picker (which names a course
+    /// stored by its id, short name or idnumber this way).
     pub async fn courses(
         &self,
         caller: &Caller,
@@ -221,23 +222,8 @@ impl ItemAdmin {
         search: &CourseSearch,
     ) -> Result<Vec<crate::ports::LmsCourse>, AppError> {
         self.settings(caller, shop).await?;
-        let words = search
-            .q
-            .as_deref()
-            .unwrap_or_default()
-            .trim()
-            .to_lowercase();
-        let courses = self.lms.courses().await.map_err(moodle_down)?;
-        Ok(courses
-            .into_iter()
-            .filter(|c| {
-                c.id.to_string() == words
-                    || [&c.fullname, &c.shortname, &c.idnumber]
-                        .iter()
-                        .any(|t| t.to_lowercase().contains(&words))
-            })
-            .take(PICKER_LIMIT)
-            .collect())
+        let q = search.q.as_deref().unwrap_or_default().trim();
+        (self.lms.find_courses(q, PICKER_LIMIT).await).map_err(moodle_down)
     }
 
     /// Moodle's course categories, for the category picker.

@@ -199,28 +199,56 @@ impl MoodleClient {
     }
 
     /// Every course the web-service user can see, but the site's front page (id 1).
-    pub async fn courses(&self) -> Result<Vec<crate::ports::LmsCourse>, MoodleError> {
+    /// At most `limit` courses holding every word of `q` in their names, idnumber or summary
+    /// (Moodle's own course search, any case), the course whose id `q` is first: the search
+    /// reads only what matches, where listing every course takes Moodle seconds on a large
+    /// site (10 s for 2,000 courses here). Their idnumbers, which the search does not give,
+    /// come from one read of those courses by id.
+    pub async fn find_courses(
+        &self,
+        q: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::ports::LmsCourse>, MoodleError> {
         let found = self
             .call(
+                "core_course_search_courses",
+                json!({"criterianame": "search", "criteriavalue": q, "page": 0, "perpage": limit}),
+            )
+            .await?;
+        let by_id = q.trim().parse::<u64>().ok();
+        let mut ids: Vec<u64> = by_id.into_iter().collect();
+        for id in
+            (found["courses"].as_array().into_iter().flatten()).filter_map(|c| c["id"].as_u64())
+        {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids.retain(|id| *id > 1); // the front page is no course to sell
+        ids.truncate(limit);
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+        let read = self
+            .call(
                 "core_course_get_courses_by_field",
-                json!({"field": "", "value": ""}),
+                json!({"field": "ids", "value": list}),
             )
             .await?;
         let text = |c: &Value, k: &str| c[k].as_str().unwrap_or_default().to_owned();
-        Ok(found["courses"]
-            .as_array()
-            .into_iter()
-            .flatten()
+        let mut courses: Vec<_> = (read["courses"].as_array().into_iter().flatten())
             .filter_map(|c| {
-                let id = c["id"].as_u64().filter(|id| *id > 1)?;
                 Some(crate::ports::LmsCourse {
-                    id,
+                    id: c["id"].as_u64()?,
                     shortname: as_typed(&c["shortname"]),
                     fullname: as_typed(&c["fullname"]),
                     idnumber: text(c, "idnumber"),
                 })
             })
-            .collect())
+            .collect();
+        courses.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
+        Ok(courses)
     }
 
     /// Every course category the web-service user can see.

@@ -39,8 +39,12 @@ impl crate::ports::Lms for MoodleClient {
         Ok(MoodleClient::find_or_create_user(self, &user).await?)
     }
 
-    async fn courses(&self) -> Result<Vec<crate::ports::LmsCourse>, crate::ports::LmsError> {
-        Ok(MoodleClient::courses(self).await?)
+    async fn find_courses(
+        &self,
+        q: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::ports::LmsCourse>, crate::ports::LmsError> {
+        Ok(MoodleClient::find_courses(self, q, limit).await?)
     }
 
     async fn categories(&self) -> Result<Vec<crate::ports::LmsCategory>, crate::ports::LmsError> {

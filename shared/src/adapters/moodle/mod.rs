@@ -11,7 +11,7 @@ mod calls;
 mod lms;
 
 /// The functions the shop calls; the start-up health check names any the token lacks.
-pub const REQUIRED_FUNCTIONS: [&str; 16] = [
+pub const REQUIRED_FUNCTIONS: [&str; 17] = [
     "core_webservice_get_site_info",
     "core_user_get_users_by_field",
     "core_user_get_users",
@@ -22,6 +22,7 @@ pub const REQUIRED_FUNCTIONS: [&str; 16] = [
     "core_course_create_courses",
     "core_course_create_categories",
     "core_course_get_courses_by_field",
+    "core_course_search_courses",
     "core_course_duplicate_course",
     "core_group_create_groups",
     "core_group_add_group_members",
