@@ -118,7 +118,11 @@ async fn serves_the_demo_shop_and_keeps_data_across_restarts() {
 #[tokio::test]
 async fn runs_on_dynamodb_when_given_an_endpoint() {
     let table = moto_harness::unique_name("shopctl");
+    // The simulator's site and the caught mail still live in a data dir (not the checkout's).
+    let dir = tempfile::tempdir().unwrap();
     let served = serve(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
         "--dynamodb-endpoint",
         moto_harness::endpoint(),
         "--table",
