@@ -87,6 +87,8 @@ trait Site {
     /// The members of the course's group of this name (any case), if it exists.
     fn group_members(&self, course: u64, name: &str) -> Option<BTreeSet<u64>>;
     fn set_password(&self, user: u64, password: &str);
+    /// The user opens the course, as their browser would (Moodle's `lastcourseaccess`).
+    fn open_course(&self, user: u64, course: u64);
 }
 
 impl Site for moodle_sim::Simulator {
@@ -136,6 +138,11 @@ impl Site for moodle_sim::Simulator {
 
     fn set_password(&self, user: u64, password: &str) {
         moodle_sim::Simulator::set_password(self, user, password);
+    }
+
+    fn open_course(&self, user: u64, course: u64) {
+        let now = chrono::Utc::now().timestamp();
+        moodle_sim::Simulator::open_course(self, user, course, now);
     }
 }
 
@@ -254,6 +261,14 @@ impl Site for RealMoodle {
             .status()
             .expect("php runs");
         assert!(status.success(), "password set");
+    }
+
+    fn open_course(&self, user: u64, course: u64) {
+        let now = chrono::Utc::now().timestamp();
+        self.sql(&format!(
+            "INSERT INTO mdl_user_lastaccess (userid, courseid, timeaccess)
+             VALUES ({user}, {course}, {now}) RETURNING id"
+        ));
     }
 }
 
@@ -603,6 +618,26 @@ async fn contract(stack: &Stack, site: &dyn Site) {
     assert_eq!(back.status, 202, "{}", back.body);
     stack.produce_all().await;
     assert!(run.enrolment(grace_id, 3).suspended, "given back");
+    // Given to Katherine, who opens the course: the seat is hers for good (Moodle tells the
+    // shop who opened it, among every participant of the course).
+    let katherine = run.email("katherine");
+    let holder = json!({"email": katherine, "firstname": "Katherine", "lastname": "Johnson"});
+    let path = format!("/account/seats/{seat}/assign");
+    let assigned = stack
+        .with_token(Method::POST, &path, &session, Some(holder))
+        .await;
+    assert_eq!(assigned.status, 202, "{}", assigned.body);
+    // Given again at once (on the simulator, within the second of the first holder's: until
+    // 2026-12-08 the letters then had the first assignment's ids, and the seat was never
+    // written for its new holder).
+    let outcomes = stack.produce_all().await;
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    let katherine_id = run.user(&katherine);
+    run.site.open_course(katherine_id, 3);
+    let path = format!("/account/seats/{seat}/unassign");
+    let kept = stack.with_token(Method::POST, &path, &session, None).await;
+    kept.assert_problem(409, "invalid_state");
+    assert!(!run.enrolment(katherine_id, 3).suspended, "still hers");
 
     // A team in the buyer's group; a session the buyer supervises.
     let alan = run.email("alan");

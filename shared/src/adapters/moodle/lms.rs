@@ -120,10 +120,13 @@ impl crate::ports::Lms for MoodleClient {
         userid: u64,
         courseid: u64,
     ) -> Result<bool, crate::ports::LmsError> {
+        // Two fields of each participant, not Moodle's whole record of each (their courses,
+        // groups, roles, preferences): a course of thousands answers in time.
+        let fields = json!([{"name": "userfields", "value": "id,lastcourseaccess"}]);
         let users = self
             .call(
                 "core_enrol_get_enrolled_users",
-                json!({"courseid": courseid}),
+                json!({"courseid": courseid, "options": fields}),
             )
             .await?;
         Ok(users.as_array().is_some_and(|users| {

@@ -434,7 +434,9 @@ pub(crate) fn lookup_letter(found: &[(Bill, String)], now: DateTime<Utc>) -> Opt
 }
 
 /// The letters of a seat just given (to its holder, and a copy to the buyer), as writes for
-/// the seat's own write: once per assignment (its time is in their ids).
+/// the seat's own write: once per assignment (its time, to the microsecond, is in their ids:
+/// until 2026-12-08 to the second, and a seat given back and given again within a second
+/// found its letters' ids taken, so that the new holder's seat was never written).
 pub(crate) fn seat_letters(
     bill: &Bill,
     reference: &str,
@@ -444,12 +446,7 @@ pub(crate) fn seat_letters(
     [MessageKind::SeatAssigned, MessageKind::SeatAssignedCopy]
         .into_iter()
         .map(|kind| {
-            let id = format!(
-                "{}-{}-{reference}-{}",
-                bill.id,
-                kind.as_str(),
-                note.start.timestamp()
-            );
+            let id = seat_letter_id(&bill.id.to_string(), kind, reference, note.start);
             let letter = Letter {
                 seat: Some(note.clone()),
                 ..Letter::due(bill, bill.events.len(), kind, id, now)
@@ -460,6 +457,12 @@ pub(crate) fn seat_letters(
             }
         })
         .collect()
+}
+
+/// A seat letter's id: one per bill, kind, seat and assignment (by its time).
+fn seat_letter_id(bill: &str, kind: MessageKind, seat: &str, given: DateTime<Utc>) -> String {
+    let at = given.timestamp_micros();
+    format!("{bill}-{}-{seat}-{at}", kind.as_str())
 }
 
 /// Tells the shop's sales address that the bill's production needs an operator: once per
@@ -509,6 +512,17 @@ async fn alert_once(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A seat given back and given again within the same second is a new assignment, with
+    /// letters of its own: the same ids would fail the seat's write for good.
+    #[test]
+    fn a_seat_given_again_at_once_has_letters_of_its_own() {
+        let first = DateTime::from_timestamp(1_796_686_107, 100_000_000).unwrap();
+        let again = first + chrono::Duration::milliseconds(300);
+        let id = |at| seat_letter_id("B1", MessageKind::SeatAssigned, "SEAT-1", at);
+        assert_ne!(id(first), id(again));
+        assert_eq!(id(first), id(first), "a redelivery writes the same letter");
+    }
 
     fn event(from: Option<BillStatus>, to: BillStatus, actor: Actor) -> BillEvent {
         BillEvent {
