@@ -151,8 +151,8 @@ fn decimal_point(amount: &str) -> String {
 fn positive_amount(
     currency: crate::domain::money::Currency,
     typed: &str,
-) -> Result<rust_decimal::Decimal, crate::domain::Reason> {
-    let refused = crate::domain::Reason::coded("invalid_amount");
+) -> Result<rust_decimal::Decimal, Reason> {
+    let refused = Reason::coded("invalid_amount");
     let amount = currency
         .parse_amount(&decimal_point(typed))
         .map_err(&refused)?;
@@ -506,7 +506,7 @@ impl BillAdmin {
         ) && note.is_none()
         {
             let why = format!("a move to {to} needs a note saying why");
-            e.add("note", crate::domain::Reason::new("note_required", why));
+            e.add("note", Reason::new("note_required", why));
         }
         if note.is_some_and(|n| n.chars().count() > 1000) {
             e.add("note", Reason::too_long(1000));
@@ -716,7 +716,7 @@ impl BillAdmin {
                         BillRejection::Overpaid { remaining } => {
                             let remaining = currency.format(remaining);
                             let text = format!("more than what remains due ({remaining})");
-                            let reason = crate::domain::Reason::new("more_than_due", text)
+                            let reason = Reason::new("more_than_due", text)
                                 .with("remaining", remaining)
                                 .with("currency", currency.code());
                             AppError::Invalid(vec![FieldError::new("amount", reason)])
@@ -746,7 +746,7 @@ impl BillAdmin {
         let note = input.note.trim().to_owned();
         if note.is_empty() {
             let why = "say why the money is given back";
-            e.add("note", crate::domain::Reason::new("required", why));
+            e.add("note", Reason::new("required", why));
         } else if note.chars().count() > 1000 {
             e.add("note", Reason::too_long(1000));
         }
@@ -770,7 +770,7 @@ impl BillAdmin {
                             "less than what the bill kept ({kept}); to refund all of it, \
                              change its status to PAYBACK"
                         );
-                        let reason = crate::domain::Reason::new("refund_too_large", text)
+                        let reason = Reason::new("refund_too_large", text)
                             .with("kept", kept)
                             .with("currency", currency.code());
                         AppError::Invalid(vec![FieldError::new("amount", reason)])

@@ -198,7 +198,6 @@ impl MoodleClient {
         }
     }
 
-    /// Every course the web-service user can see, but the site's front page (id 1).
     /// At most `limit` courses holding every word of `q` in their names, idnumber or summary
     /// (Moodle's own course search, any case), the course whose id `q` is first: the search
     /// reads only what matches, where listing every course takes Moodle seconds on a large
