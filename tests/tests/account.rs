@@ -264,6 +264,13 @@ async fn a_buyer_of_seats_assigns_one_and_the_participant_is_enrolled() {
     assign(first, grace.clone())
         .await
         .assert_problem(409, "invalid_state");
+    // Grace again, in capitals, on another seat of the course: Moodle keeps her one
+    // enrolment, so that seat would be lost, and giving it back would close the course to her
+    // while she holds the first.
+    let again = json!({"email": "GRACE@example.org", "firstname": "Grace", "lastname": "Hopper"});
+    let twice = assign(second, again).await;
+    twice.assert_problem(422, "validation_failed");
+    assert_eq!(twice.field_codes(), [("email", "seat_in_course")]);
     assign(
         second,
         json!({"email": "nope", "firstname": "A", "lastname": "B"}),

@@ -323,6 +323,15 @@ test('a buyer of seats assigns one from the customer area and the participant is
   }
   assert.ok(courses.some((c) => c.id === 3), 'Alan is enrolled in course 3 (EXCEL)');
   await shot(p, 'seat-assigned');
+  // Alan again on another seat of the course: said at the address, the seat left free.
+  const other = p.locator('.seat', { has: p.locator('[data-name="email"]') }).first();
+  await other.locator('[data-name="email"]').fill('Alan@example.org');
+  await other.locator('[data-name="firstname"]').fill('Alan');
+  await other.locator('[data-name="lastname"]').fill('Turing');
+  await other.getByRole('button', { name: 'Assign' }).click();
+  await other.getByText('This person already has one of your seats in this course.').waitFor();
+  assert.deepEqual(await seriousViolations(p), []);
+  await shot(p, 'seat-twice-refused');
 });
 
 test('a refunded order\'s credit notes, its part refund\'s and its own, are in the customer area, in French, beside its invoice', async () => {

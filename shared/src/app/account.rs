@@ -468,6 +468,7 @@ impl Accounts {
                     return Err(AppError::Invalid(problems));
                 }
             };
+        let holding = self.seats_held(session, &email).await?;
         self.change_seat(session, reference, |seat, now| {
             let terms = seat.seat.as_mut().expect("a seat");
             if terms.holder.is_some() {
@@ -491,6 +492,13 @@ impl Accounts {
                     ));
                 }
             };
+            if holding.contains(&course) {
+                let why = "already holds one of your seats in this course";
+                return Err(AppError::invalid(
+                    "email",
+                    Reason::new("seat_in_course", why),
+                ));
+            }
             terms.holder = Some(SeatHolder {
                 email: email.normalized(),
                 firstname: firstname.clone(),
@@ -501,6 +509,19 @@ impl Accounts {
             Ok(())
         })
         .await
+    }
+
+    /// The courses in which `email` holds one of the customer's running seats: Moodle
+    /// keeps one enrolment per person and course, so a second seat there would be lost, and
+    /// giving either back would suspend the course for the one still held.
+    async fn seats_held(&self, session: &Session, email: &Email) -> Result<Vec<u64>, AppError> {
+        let mine = products::of_customer(self.store(), &session.shop, &session.email).await?;
+        let running = mine.iter().filter(|p| p.status != ProductStatus::Suspended);
+        Ok(running
+            .filter_map(|p| p.seat.as_ref()?.holder.as_ref())
+            .filter(|h| h.email.eq_ignore_ascii_case(&email.normalized()))
+            .map(|h| h.course)
+            .collect())
     }
 
     /// Takes a seat back, unless its participant has started the course.
