@@ -315,3 +315,49 @@ async fn missing_user_capabilities_are_named_and_returning_buyers_still_found() 
         .unwrap_err();
     assert_eq!(code(&duplicate), "nopermissions", "{duplicate}");
 }
+
+/// The course picker's search: every word in any order and case, the course whose id is
+/// typed first, at most `limit`; the same on a site whose service lacks Moodle's search (set
+/// up before the shop used it), which the start-up check names meanwhile.
+#[tokio::test]
+async fn courses_are_found_by_their_words_with_or_without_moodles_search() {
+    let (sim, client) = site().await;
+    let excel = sim.add_course("EXCEL", "Excel essentials");
+    let safety = sim.add_course("SAFETY", "Workplace safety & first aid");
+    for n in 0..30 {
+        sim.add_course(&format!("BULK{n}"), &format!("Bulk course {n}"));
+    }
+    let shortnames = |found: Vec<shop_core::ports::LmsCourse>| {
+        found.into_iter().map(|c| c.shortname).collect::<Vec<_>>()
+    };
+    for withdrawn in [false, true] {
+        if withdrawn {
+            sim.withdraw_function("core_course_search_courses");
+            let missing = client.missing_functions(&REQUIRED_FUNCTIONS).await;
+            assert_eq!(missing.unwrap(), ["core_course_search_courses"]);
+        }
+        let found = client.find_courses("essentials EXCEL", 20).await.unwrap();
+        assert_eq!(shortnames(found), ["EXCEL"], "withdrawn: {withdrawn}");
+        let found = client.find_courses("safety & first", 20).await.unwrap();
+        assert_eq!(
+            found[0].fullname, "Workplace safety & first aid",
+            "as typed"
+        );
+        let found = client.find_courses(&safety.to_string(), 20).await.unwrap();
+        assert_eq!(found[0].id, safety, "the id first");
+        let found = client.find_courses("", 20).await.unwrap();
+        assert_eq!(found.len(), 20, "at most the limit");
+        assert!(found.iter().all(|c| c.id > 1), "never the front page");
+        assert!(
+            client
+                .find_courses("nothing like it", 20)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            shortnames(client.find_courses(&excel.to_string(), 1).await.unwrap()),
+            ["EXCEL"]
+        );
+    }
+}

@@ -119,6 +119,8 @@ struct Site {
     fault: Fault,
     fault_calls: u32,
     calls: Vec<String>,
+    /// Functions left out of the token's service (a site set up before the shop needed them).
+    withdrawn: BTreeSet<String>,
 }
 
 impl Site {
@@ -411,6 +413,12 @@ impl Simulator {
         self.lock().capabilities = Some(capabilities.iter().map(|c| (*c).to_owned()).collect());
     }
 
+    /// Leaves `function` out of the token's service, as on a site set up before the shop
+    /// called it: site info no longer lists it, and a call is Moodle's access exception.
+    pub fn withdraw_function(&self, function: &str) {
+        self.lock().withdrawn.insert(function.to_owned());
+    }
+
     /// The web-service user holds every capability again (the default).
     pub fn allow_all_capabilities(&self) {
         self.lock().capabilities = None;
@@ -519,8 +527,17 @@ impl Simulator {
     fn call(&self, function: &str, p: &Value) -> WsResult {
         let mut site = self.lock();
         site.calls.push(function.to_owned());
+        if site.withdrawn.contains(function) {
+            return Err(err(
+                "webservice_access_exception",
+                "accessexception",
+                format!(
+                    "Access control exception (Access to the function {function}() is not allowed.)"
+                ),
+            ));
+        }
         match function {
-            "core_webservice_get_site_info" => Ok(site_info()),
+            "core_webservice_get_site_info" => Ok(site_info(&site.withdrawn)),
             "core_user_get_users_by_field" => {
                 get_users(&site, p).map(|users| hide_fields(&site, users))
             }
@@ -579,11 +596,12 @@ pub const FUNCTIONS: [&str; 18] = [
     "core_group_get_course_groups",
 ];
 
-fn site_info() -> Value {
+fn site_info(withdrawn: &BTreeSet<String>) -> Value {
+    let functions = FUNCTIONS.iter().filter(|f| !withdrawn.contains(**f));
     json!({
         "sitename": "Moodle simulator", "username": "wsuser", "userid": 2, "siteurl": "http://moodle-sim",
         "release": "5.1 (simulator)", "version": "2025100600",
-        "functions": FUNCTIONS.iter().map(|f| json!({"name": f, "version": "2025100600"})).collect::<Vec<_>>()
+        "functions": functions.map(|f| json!({"name": f, "version": "2025100600"})).collect::<Vec<_>>()
     })
 }
 

@@ -686,8 +686,10 @@ impl ItemAdmin {
     }
 }
 
+/// Moodle could not give what a picker needs: said as the client said it ("Moodle did not
+/// answer: …", or Moodle's error and its message).
 fn moodle_down(e: crate::ports::LmsError) -> AppError {
-    AppError::Unavailable(format!("Moodle did not answer: {e}"))
+    AppError::Unavailable(e.to_string())
 }
 
 fn summary(doc: &ItemDoc) -> ItemSummary {
