@@ -725,10 +725,13 @@ fn content(
             let support = extras.support_problem.as_ref();
             let blocks = match support {
                 // Only the support course failed: the order itself is delivered.
-                Some(problem) if extras.problems.is_empty() => vec![Block::Para(t(
-                    format!("The buyer of order {id} could not be enrolled in the shop's support course{colon} {}. Their order is delivered all the same: enrol them there by hand in Moodle, and check the support course in the shop's settings.", problem_said(problem, language)),
-                    format!("L’acheteur de la commande {id} n’a pas pu être inscrit au cours d’assistance de la boutique{colon} {}. Sa commande est livrée malgré tout : inscrivez-le à la main dans Moodle, et vérifiez le cours d’assistance dans les réglages de la boutique.", problem_said(problem, language)),
-                ))],
+                Some(problem) if extras.problems.is_empty() => {
+                    let said = problem_said(problem, language);
+                    vec![Block::Para(t(
+                        format!("The buyer of order {id} could not be enrolled in the shop's support course{colon} {said}. Their order is delivered all the same: enrol them there by hand in Moodle, and check the support course in the shop's settings."),
+                        format!("L’acheteur de la commande {id} n’a pas pu être inscrit au cours d’assistance de la boutique{colon} {said}. Sa commande est livrée malgré tout : inscrivez-le à la main dans Moodle, et vérifiez le cours d’assistance dans les réglages de la boutique."),
+                    ))]
+                }
                 _ => {
                     let support_line = t(
                         "Enrolment in the support course".into(),
